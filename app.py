@@ -1,0 +1,26 @@
+"""Fine-Tune Studio: the Streamlit entry point (`streamlit run app.py`).
+
+A thin router: st.navigation over the five steps, with the shared sidebar. All state lives in
+one JobConfig in st.session_state (components/state.py); pages only read it and call ftstudio.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import sidebar, state
+
+st.set_page_config(page_title="Fine-Tune Studio", page_icon="🎛️", layout="wide")
+state.ensure()
+
+PAGES = [
+    st.Page("pages/method.py", title="1 Method", icon="🧭", url_path="method", default=True),
+    st.Page("pages/hyperparameters.py", title="2 Hyperparameters", icon="🎚️", url_path="hyperparameters"),
+    st.Page("pages/graders.py", title="3 Graders", icon="🧮", url_path="graders"),
+    st.Page("pages/test_grading.py", title="4 Test grading", icon="🧪", url_path="test-grading"),
+    st.Page("pages/export.py", title="5 Export", icon="📦", url_path="export"),
+]
+
+nav = st.navigation(PAGES, position="sidebar")
+sidebar.render(PAGES)
+nav.run()

@@ -1,0 +1,1 @@
+"""Reusable Streamlit widgets. Pages import these; these import ftstudio; never the reverse."""

@@ -1,0 +1,110 @@
+"""What the tool knows about models, read from one data table (data/models.json).
+
+Model lists go stale fast (facts §0: several documented models are already shut down), so
+nothing else in the package hard-codes a model id: validation and the UI ask this module.
+An id the table doesn't know is allowed; callers turn that into an info note.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+FINE_TUNED_PREFIX = "ft:"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    family: str
+    reasoning: bool
+    methods: tuple[str, ...] = ()
+    grader: bool = False
+    retired: _dt.date | None = None
+    efforts: tuple[str, ...] = ()
+    maybe_efforts: tuple[str, ...] = ()
+    default_effort: str | None = None
+    note: str | None = None
+    match: str = ""
+    _pattern: re.Pattern = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def retired_on(self, today: _dt.date | None = None) -> bool:
+        return self.retired is not None and (today or _dt.date.today()) >= self.retired
+
+
+def _parse(entry: dict) -> ModelInfo:
+    retired = entry.get("retired")
+    return ModelInfo(
+        id=entry["id"],
+        family=entry.get("family", ""),
+        reasoning=bool(entry.get("reasoning", False)),
+        methods=tuple(entry.get("methods", ())),
+        grader=bool(entry.get("grader", False)),
+        retired=_dt.date.fromisoformat(retired) if retired else None,
+        efforts=tuple(entry.get("efforts", ())),
+        maybe_efforts=tuple(entry.get("maybe_efforts", ())),
+        default_effort=entry.get("default_effort"),
+        note=entry.get("note"),
+        match=entry.get("match") or "^" + re.escape(entry["id"]) + "$",
+        _pattern=re.compile(entry.get("match") or "^" + re.escape(entry["id"]) + "$"),
+    )
+
+
+@lru_cache(maxsize=4)
+def _table(override_path: str | None) -> tuple[ModelInfo, ...]:
+    text = resources.files("ftstudio").joinpath("data/models.json").read_text(encoding="utf-8")
+    entries = json.loads(text)["models"]
+    if override_path:
+        # User entries come first so they win the first-match lookup.
+        with open(override_path, encoding="utf-8") as fh:
+            entries = json.load(fh)["models"] + entries
+    return tuple(_parse(e) for e in entries)
+
+
+def table() -> tuple[ModelInfo, ...]:
+    return _table(os.environ.get("FTSTUDIO_MODELS_FILE") or None)
+
+
+def base_of(model_id: str) -> str:
+    """The base model of a fine-tuned id `ft:<base>:<org>:<suffix>:<id>`; other ids unchanged."""
+    if model_id.startswith(FINE_TUNED_PREFIX):
+        parts = model_id.split(":")
+        return parts[1] if len(parts) > 1 and parts[1] else model_id
+    return model_id
+
+
+def lookup(model_id: str) -> ModelInfo | None:
+    """The first table entry matching the id (fine-tuned ids are looked up by their base)."""
+    mid = base_of(model_id.strip())
+    for info in table():
+        if info._pattern.search(mid):
+            return info
+    return None
+
+
+def fine_tunable(method: str | None = None) -> list[ModelInfo]:
+    """Dated snapshots the docs list as base models, optionally for one method."""
+    return [m for m in table() if m.methods and (method is None or method in m.methods)]
+
+
+def grader_models() -> list[ModelInfo]:
+    return [m for m in table() if m.grader and "+" not in m.id]
+
+
+def effort_support(model_id: str, effort: str) -> str:
+    """'yes', 'no', 'unknown' (model not in the table) or 'maybe' (table can't tell)."""
+    info = lookup(model_id)
+    if info is None:
+        return "unknown"
+    if not info.reasoning:
+        return "no"
+    if effort in info.efforts:
+        return "yes"
+    if effort in info.maybe_efforts:
+        return "maybe"
+    return "no"

@@ -1,0 +1,198 @@
+"""Grader models, named as the API names them (facts §7).
+
+A discriminated union on `type`. `MultiGrader.graders` is a map from a formula variable to a
+grader: the HTTP API takes a map even though the SDK types a single grader (facts §7.6). A multi
+nested inside a multi is accepted here, because users build such trees and grade them locally;
+validation flags it for the API and `flatten()` fixes it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+GRADER_TYPES = ("string_check", "text_similarity", "score_model", "label_model", "python", "multi")
+STRING_CHECK_OPERATIONS = ("eq", "ne", "like", "ilike")
+EVALUATION_METRICS = (
+    "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
+    "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
+)
+MESSAGE_ROLES = ("user", "assistant", "system", "developer")
+SCORE_MODEL_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+PYTHON_IMAGE_TAGS = ("2025-05-08", "alpha")
+
+_forbid = ConfigDict(extra="forbid")
+
+
+class _Strict(BaseModel):
+    model_config = _forbid
+
+
+# --- content blocks of model-grader messages ---------------------------------------------
+
+class InputText(_Strict):
+    type: Literal["input_text"] = "input_text"
+    text: str
+
+
+class OutputText(_Strict):
+    type: Literal["output_text"] = "output_text"
+    text: str
+
+
+class InputImage(_Strict):
+    type: Literal["input_image"] = "input_image"
+    image_url: str
+    detail: Literal["high", "low", "auto"] | None = None
+
+
+class AudioData(_Strict):
+    data: str = Field(description="Base64-encoded audio, or a template such as {{ item.audio }}")
+    format: Literal["mp3", "wav"]
+
+
+class InputAudio(_Strict):
+    type: Literal["input_audio"] = "input_audio"
+    input_audio: AudioData
+
+
+ContentBlock = Annotated[Union[InputText, OutputText, InputImage, InputAudio], Field(discriminator="type")]
+Content = Union[str, ContentBlock, list[Union[str, ContentBlock]]]
+
+
+class InputMessage(_Strict):
+    role: Literal["user", "assistant", "system", "developer"]
+    content: Content
+    type: Literal["message"] | None = None
+
+
+class SamplingParams(_Strict):
+    seed: int | None = None
+    top_p: float | None = None
+    temperature: float | None = None
+    max_completions_tokens: Annotated[int, Field(ge=1)] | None = None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
+
+
+# --- graders -----------------------------------------------------------------------------
+
+class StringCheckGrader(_Strict):
+    type: Literal["string_check"] = "string_check"
+    name: str
+    input: str
+    reference: str
+    operation: Literal["eq", "ne", "like", "ilike"]
+
+
+class TextSimilarityGrader(_Strict):
+    type: Literal["text_similarity"] = "text_similarity"
+    name: str
+    input: str
+    reference: str
+    evaluation_metric: Literal[
+        "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
+        "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
+    ]
+    # Only the evals testing-criteria variant has it; validation flags it in reinforcement.
+    pass_threshold: float | None = None
+
+
+class ScoreModelGrader(_Strict):
+    type: Literal["score_model"] = "score_model"
+    name: str
+    model: str
+    input: list[InputMessage]
+    range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    sampling_params: SamplingParams | None = None
+    pass_threshold: float | None = None
+
+
+class LabelModelGrader(_Strict):
+    type: Literal["label_model"] = "label_model"
+    name: str
+    model: str
+    input: list[InputMessage]
+    labels: list[str]
+    passing_labels: list[str]
+    # In the 2025 guide's example, not in the SDK types (facts §7.4); validation warns.
+    sampling_params: SamplingParams | None = None
+
+
+class PythonGrader(_Strict):
+    type: Literal["python"] = "python"
+    name: str
+    source: str
+    image_tag: str | None = None
+    pass_threshold: float | None = None
+
+
+FormulaVariable = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
+
+
+class MultiGrader(_Strict):
+    type: Literal["multi"] = "multi"
+    name: str
+    graders: dict[FormulaVariable, "Grader"]
+    calculate_output: str
+
+
+Grader = Annotated[
+    Union[StringCheckGrader, TextSimilarityGrader, ScoreModelGrader, LabelModelGrader, PythonGrader, MultiGrader],
+    Field(discriminator="type"),
+]
+MultiGrader.model_rebuild()
+
+ModelGrader = Union[ScoreModelGrader, LabelModelGrader]
+GRADER_CLASSES: dict[str, type[BaseModel]] = {
+    "string_check": StringCheckGrader,
+    "text_similarity": TextSimilarityGrader,
+    "score_model": ScoreModelGrader,
+    "label_model": LabelModelGrader,
+    "python": PythonGrader,
+    "multi": MultiGrader,
+}
+
+
+def walk(grader, path: tuple = ()):
+    """Yield (path, grader) for the grader and every descendant, parents first.
+
+    `path` is the tuple of multi keys leading to the node, so callers can build JSON paths.
+    """
+    yield path, grader
+    if isinstance(grader, MultiGrader):
+        for key, child in grader.graders.items():
+            yield from walk(child, path + (key,))
+
+
+def template_fields(grader) -> list[tuple[tuple, str]]:
+    """The (relative path, template string) pairs of one grader node (not its children).
+
+    Everything the API renders as a template: string_check / text_similarity input and
+    reference, and the text of model-grader messages and content blocks.
+    """
+    out: list[tuple[tuple, str]] = []
+    if isinstance(grader, (StringCheckGrader, TextSimilarityGrader)):
+        out += [(("input",), grader.input), (("reference",), grader.reference)]
+    elif isinstance(grader, (ScoreModelGrader, LabelModelGrader)):
+        for i, msg in enumerate(grader.input):
+            out += _content_templates(("input", i, "content"), msg.content)
+    return out
+
+
+def _content_templates(base: tuple, content) -> list[tuple[tuple, str]]:
+    if isinstance(content, str):
+        return [(base, content)]
+    if isinstance(content, list):
+        out = []
+        for j, part in enumerate(content):
+            out += _content_templates(base + (j,), part)
+        return out
+    if isinstance(content, (InputText, OutputText)):
+        return [(base + ("text",), content.text)]
+    if isinstance(content, InputImage):
+        return [(base + ("image_url",), content.image_url)]
+    if isinstance(content, InputAudio):
+        return [(base + ("input_audio", "data"), content.input_audio.data)]
+    return []

@@ -1,0 +1,150 @@
+"""METEOR as nltk `meteor_score([reference.split()], input.split())`.
+
+nltk's defaults: lowercase with `str.lower`, align in three stages (exact word, Porter
+stem, WordNet synonym of the stem), alpha=0.9, beta=3.0, gamma=0.5. Each stage walks the
+still-unmatched input words from last to first and takes the last still-unmatched
+reference word that fits; note that the synonym stage compares *stems* (nltk passes the
+stemmed leftovers on), e.g. synonyms of "happili" rather than of "happily".
+
+Speed comes from caching, per distinct word, its stem and its WordNet lemma names, and from
+a WordNet reader that loads in well under a second (see _wordnet.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from ._wordnet import WordNet, wordnet
+
+_ALPHA = 0.9
+_BETA = 3.0
+_GAMMA = 0.5
+# Bound the per-word caches so a huge vocabulary cannot grow memory without limit.
+_CACHE_LIMIT = 500_000
+
+_stems: dict[str, str] = {}
+_synonyms: dict[str, frozenset[str]] = {}
+_stemmer = None
+_lock = threading.Lock()
+
+
+def _porter():
+    global _stemmer
+    if _stemmer is None:
+        with _lock:
+            if _stemmer is None:
+                from nltk.stem.porter import PorterStemmer
+
+                _stemmer = PorterStemmer()
+    return _stemmer
+
+
+def _stem(word: str) -> str:
+    stem = _stems.get(word)
+    if stem is None:
+        if len(_stems) >= _CACHE_LIMIT:
+            _stems.clear()
+        stem = _stems[word] = _porter().stem(word)
+    return stem
+
+
+def _synonyms_of(word: str, reader: WordNet) -> frozenset[str]:
+    names = _synonyms.get(word)
+    if names is None:
+        if len(_synonyms) >= _CACHE_LIMIT:
+            _synonyms.clear()
+        found = reader.lemma_names(word)
+        names = frozenset(n for n in found if "_" not in n) | {word}
+        _synonyms[word] = names
+    return names
+
+
+def meteor_tokens(hypothesis: list[str], reference: list[str], reader: WordNet) -> float:
+    hyp = list(map(str.lower, hypothesis))
+    ref = list(map(str.lower, reference))
+    hyp_len = len(hyp)
+    ref_len = len(ref)
+    if not hyp_len or not ref_len:
+        return 0.0
+
+    positions: dict[str, list[int]] = {}
+    for j, word in enumerate(ref):
+        found = positions.get(word)
+        if found is None:
+            positions[word] = [j]
+        else:
+            found.append(j)
+    matches: list[tuple[int, int]] = []
+    left: list[int] = []  # unmatched input positions, last first
+    for i in range(hyp_len - 1, -1, -1):
+        found = positions.get(hyp[i])
+        if found:
+            matches.append((i, found.pop()))
+        else:
+            left.append(i)
+
+    if left and len(matches) < ref_len:
+        matched_ref = {j for _, j in matches}
+        stem_positions: dict[str, list[int]] = {}
+        for j in range(ref_len):
+            if j not in matched_ref:
+                stem = _stem(ref[j])
+                found = stem_positions.get(stem)
+                if found is None:
+                    stem_positions[stem] = [j]
+                else:
+                    found.append(j)
+        leftover: list[tuple[int, str]] = []
+        for i in left:
+            stem = _stem(hyp[i])
+            found = stem_positions.get(stem)
+            if found:
+                matches.append((i, found.pop()))
+            else:
+                leftover.append((i, stem))
+
+        if leftover and len(matches) < ref_len:
+            for i, stem in leftover:
+                names = _synonyms_of(stem, reader)
+                best_j = -1
+                best = None
+                for candidate, found in stem_positions.items():
+                    if found and found[-1] > best_j and candidate in names:
+                        best_j = found[-1]
+                        best = found
+                if best is not None:
+                    best.pop()
+                    matches.append((i, best_j))
+
+    count = len(matches)
+    if not count:
+        return 0.0
+    matches.sort()
+    chunks = 1
+    previous_i, previous_j = matches[0]
+    for i, j in matches[1:]:
+        if i != previous_i + 1 or j != previous_j + 1:
+            chunks += 1
+        previous_i, previous_j = i, j
+
+    precision = float(count) / hyp_len
+    recall = float(count) / ref_len
+    fmean = (precision * recall) / (_ALPHA * precision + (1 - _ALPHA) * recall)
+    frag_frac = float(chunks) / count
+    penalty = _GAMMA * frag_frac**_BETA
+    return (1 - penalty) * fmean
+
+
+def prepare() -> WordNet:
+    _porter()
+    return wordnet()
+
+
+def meteor(input: str, reference: str) -> float:
+    return meteor_tokens(input.split(), reference.split(), prepare())
+
+
+def meteor_many(inputs: Sequence[str], references: Sequence[str]) -> list[float]:
+    reader = prepare()
+    return [meteor_tokens(i.split(), r.split(), reader) for i, r in zip(inputs, references)]

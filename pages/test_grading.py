@@ -1,0 +1,7 @@
+import streamlit as st
+
+from components import state
+from ftstudio.export import to_json
+
+st.title("test_grading")
+st.code(to_json(state.config()), language="json")

@@ -1,0 +1,114 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ftstudio.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = sorted((ROOT / "presets").glob("*.json"))
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path, name, data):
+    p = tmp_path / name
+    p.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(p)
+
+
+def test_validate_presets_exit_zero(capsys):
+    code, out, err = run(capsys, "validate", *map(str, PRESETS))
+    assert code == 0, out
+    assert "0 error(s)" in err
+
+
+def test_validate_broken_config_names_the_path(tmp_path, capsys):
+    cfg = json.loads(PRESETS[0].read_text())["config"]
+    cfg["method"] = {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 99}}}
+    code, out, _ = run(capsys, "validate", write(tmp_path, "c.json", cfg))
+    assert code == 1
+    assert out.startswith("ERROR method.supervised.hyperparameters.n_epochs: n_epochs must be")
+
+
+def test_validate_bare_grader_and_json(tmp_path, capsys):
+    grader = {"type": "multi", "name": "m", "calculate_output": "a + b", "graders": {
+        "a": {"type": "string_check", "name": "a", "input": "{{ sample.output_text }}", "reference": "x", "operation": "eq"}}}
+    code, out, _ = run(capsys, "validate", "--json", write(tmp_path, "g.json", grader))
+    assert code == 1
+    records = json.loads(out)
+    assert records[0] == {"path": "calculate_output", "severity": "error", "code": "formula_unknown_variable",
+                          "message": records[0]["message"], "hint": records[0]["hint"], "blocks_grading": True,
+                          "file": str(tmp_path / "g.json")}
+    warn = dict(grader, calculate_output="a")
+    del warn["graders"]["a"]["reference"]
+    code, out, _ = run(capsys, "validate", write(tmp_path, "w.json", warn))
+    assert code == 1 and "graders.a.reference: missing required field 'reference'" in out
+
+
+def test_warnings_only_exit_zero(tmp_path, capsys):
+    grader = {"type": "string_check", "name": "a", "input": "{{ item.x }}", "reference": "x", "operation": "eq"}
+    code, out, _ = run(capsys, "validate", write(tmp_path, "g.json", grader))
+    assert code == 0 and out.startswith("WARNING input:")
+
+
+def test_validate_unreadable_exit_two(tmp_path, capsys):
+    code, _, err = run(capsys, "validate", str(tmp_path / "missing.json"))
+    assert code == 2 and "cannot read" in err
+    code, _, err = run(capsys, "validate", write(tmp_path, "bad.json", '{"model": "x",\n  oops}'))
+    assert code == 2 and "line 2" in err
+    code, _, _ = run(capsys, "validate", str(PRESETS[0]), write(tmp_path, "bad2.json", "[1,"))
+    assert code == 2
+
+
+@pytest.mark.parametrize("fmt,needle", [("json", '"training_file"'), ("python", "client.fine_tuning.jobs.create("),
+                                        ("curl", "Authorization: Bearer $OPENAI_API_KEY")])
+def test_export_formats(tmp_path, capsys, fmt, needle):
+    code, out, _ = run(capsys, "export", str(PRESETS[0]), "--format", fmt)
+    assert code == 0 and needle in out
+    target = tmp_path / f"out.{fmt}"
+    code, _, _ = run(capsys, "export", str(PRESETS[0]), "--format", fmt, "-o", str(target))
+    assert code == 0 and target.read_text() == out
+
+
+def test_export_refuses_errors_unless_forced(tmp_path, capsys):
+    cfg = json.loads((ROOT / "presets" / "rft-summarization.json").read_text())["config"]
+    g = cfg["method"]["reinforcement"]["grader"]
+    g["graders"]["overlap"] = {"type": "multi", "name": "o", "calculate_output": "x", "graders": {"x": g["graders"]["overlap"]}}
+    path = write(tmp_path, "nested.json", cfg)
+    code, out, err = run(capsys, "export", path)
+    assert code == 1 and out == "" and "multi_nested" not in err and "inside a multi" in err
+    code, out, err = run(capsys, "export", path, "--force")
+    assert code == 0 and json.loads(out)["model"] == cfg["model"] and "exported anyway" in err
+    code, out, _ = run(capsys, "flatten", path)
+    flat = json.loads(out)["method"]["reinforcement"]["grader"]
+    assert code == 0 and list(flat["graders"]) == ["overlap__x", "judge"]
+    assert flat["calculate_output"] == "0.4 * overlap__x + 0.6 * judge"
+    code, _, _ = run(capsys, "validate", write(tmp_path, "flat.json", json.loads(out)))
+    assert code == 0
+
+
+def test_export_invalid_model(tmp_path, capsys):
+    code, _, err = run(capsys, "export", write(tmp_path, "x.json", {"model": "m"}))
+    assert code == 1 and "training_file" in err
+
+
+def test_schema(capsys):
+    code, out, _ = run(capsys, "schema")
+    schema = json.loads(out)
+    assert code == 0 and schema["title"] == "JobConfig" and "method" in schema["properties"]
+    code, out, _ = run(capsys, "schema", "--grader")
+    assert code == 0 and "discriminator" in out
+
+
+def test_console_script_and_module():
+    out = subprocess.run(["ftstudio", "validate", str(PRESETS[0])], capture_output=True, text=True)
+    assert out.returncode == 0
+    out = subprocess.run([sys.executable, "-m", "ftstudio", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "validate" in out.stdout

@@ -1,0 +1,71 @@
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ftstudio.templates import RenderError, Sample, parse, render
+
+ITEM = {"answer": "42", "a": {"b": [7, {"c": "x"}]}, "n": 3.5, "flag": True, "none": None, "my key": "spaced",
+        "uni": "é✓"}
+
+
+@pytest.mark.parametrize("src,out", [
+    ("{{ item.answer }}", "42"), ("{{item.answer}}", "42"), ("{{   item.answer   }}", "42"),
+    ("{{ item.a.b[0] }}", "7"), ("{{ item.a.b[1].c }}", "x"), ("{{ item.a.b[-1] }}", '{"c":"x"}'),
+    ("{{ item.a }}", '{"b":[7,{"c":"x"}]}'), ("{{ item.n }}", "3.5"), ("{{ item.flag }}", "true"),
+    ("{{ item.none }}", "null"), ('{{ item["my key"] }}', "spaced"), ("{{ item.uni }}", "é✓"),
+    ("A={{item.answer}}, B={{ sample.output_text }}!", "A=42, B={\"label\": \"yes\", \"n\": [1]}!"),
+    ("{{ sample.output_json.label }}", "yes"), ("{{ sample.output_json.n }}", "[1]"),
+    ('literal {"json": {"nested": 1}} stays', 'literal {"json": {"nested": 1}} stays'),
+    ("", ""),
+])
+def test_render(src, out):
+    assert render(src, ITEM, Sample('{"label": "yes", "n": [1]}')) == out
+
+
+@pytest.mark.parametrize("src,code", [
+    ("{{ item.missing }}", "invalid_variable_error"), ("{{ item.a.b[5] }}", "invalid_variable_error"),
+    ("{{ item.answer.x }}", "invalid_variable_error"), ("{{ sample.output_tools }}", "invalid_variable_error"),
+    ("{{ sample.output_json.label }}", "sample_parse_error"),
+])
+def test_render_errors(src, code):
+    with pytest.raises(RenderError) as exc:
+        render(src, ITEM, Sample("not json"))
+    assert exc.value.code == code
+
+
+def test_output_tools_and_choices_from_json_object():
+    s = Sample('{"output_tools": [{"function": {"arguments": "{}"}}], "choices": [1]}')
+    assert render("{{ sample.output_tools[0].function.arguments }}", {}, s) == "{}"
+    assert render("{{ sample.choices }}", {}, s) == "[1]"
+    assert s.as_dict()["output_tools"] == [{"function": {"arguments": "{}"}}]
+    assert Sample("plain").as_dict() == {"output_text": "plain", "output_json": None, "output_tools": None,
+                                         "choices": None, "output_audio": None}
+
+
+@pytest.mark.parametrize("src,code", [
+    ("{{ item.x", "template_malformed"), ("{{ }}", "template_malformed"), ("{{ item..x }}", "template_malformed"),
+    ("{{ {{ item.x }}", "template_malformed"), ("{{ items.x }}", "template_namespace"),
+    ("{{ sample.output }}", "template_sample_field"), ("{{ sample }}", "template_sample_field"),
+    ("{{ item.x[abc] }}", "template_malformed"),
+])
+def test_parse_problems(src, code):
+    tpl = parse(src)
+    assert [p.code for p in tpl.problems][:1] == [code]
+    with pytest.raises(ValueError):
+        render(src, {}, Sample(""))
+
+
+def test_refs_and_positions():
+    tpl = parse("x {{ item.a }} y {{sample.output_json.k[0]}}")
+    assert [(r.namespace, r.path, r.start) for r in tpl.refs] == [("item", ("a",), 2), ("sample", ("output_json", "k", 0), 17)]
+    assert tpl.refs[1].dotted == "sample.output_json.k[0]"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_parse_never_raises(text):
+    tpl = parse(text)
+    if tpl.ok:
+        try:
+            tpl.render({}, Sample(text))
+        except RenderError:
+            pass
