@@ -1,0 +1,187 @@
+"""Read a `.json` file holding one array of row objects, without holding the file in memory.
+
+Python's json module has no streaming parser, so a small scanner finds where each top-level
+element starts and ends (it only tracks brackets and strings, with a regex jumping between
+them), and each element is then parsed on its own. A broken element is reported with its line
+and skipped; the scanner stays in step because it never needs the element to be valid.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Iterator
+
+from ._readers import MAX_LINE_BYTES, DatasetError, Input, LineError, fmt_bytes, kind_of, parse_json
+
+_TOKEN = re.compile(r'[\[\]{}",\\]')
+_GAP_CAP = 1 << 16
+
+
+def read_json_array(inp: Input) -> Iterator[tuple]:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    scanner = _Scanner()
+    offset, newlines = inp.bom, 0
+    for chunk in inp.chunks():
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as e:
+            _raise_utf8(inp, e, offset - (len(e.object) - len(chunk)), newlines)
+        offset += len(chunk)
+        newlines += text.count("\n")
+        yield from scanner.feed(text)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as e:
+        _raise_utf8(inp, e, offset - len(e.object), newlines)
+    yield from scanner.finish()
+
+
+def _raise_utf8(inp: Input, e: UnicodeDecodeError, object_offset: int, newlines: int) -> None:
+    line = newlines + 1 + e.object[: e.start].count(b"\n")
+    raise DatasetError(
+        f"{inp.name}: the bytes at line {line} (byte offset {object_offset + e.start}) are not valid UTF-8. "
+        "Save the file as UTF-8 (in an editor: 'Save with encoding: UTF-8') and load it again."
+    )
+
+
+class _Scanner:
+    """Depth 0: outside the array; 1: between rows; 2+: inside a row."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.opened = self.closed = False
+        self.in_str = self.escape_carry = False
+        self.line = 1  # line number at index self._lpos of the current text
+        self._lpos = 0
+        self.row_parts: list[str] = []
+        self.row_size = 0
+        self.row_line = self.row_col = 0
+        self.too_long = False
+        self.gap_parts: list[str] = []
+        self.gap_size = 0
+        self.trailing_line: int | None = None
+
+    def _line_at(self, text: str, i: int) -> int:
+        self.line += text.count("\n", self._lpos, i)
+        self._lpos = i
+        return self.line
+
+    def feed(self, text: str) -> Iterator[tuple]:
+        self._lpos = 0
+        row_start = 0 if self.depth >= 2 else None
+        gap_start = 0 if self.depth == 1 else None
+        trail_start = 0 if self.closed else None
+        skip_at = 0 if self.escape_carry else -1
+        self.escape_carry = False
+        for m in _TOKEN.finditer(text):
+            i = m.start()
+            if i == skip_at:
+                continue
+            c = m.group()
+            if self.in_str:
+                if c == "\\":
+                    if i + 1 < len(text):
+                        skip_at = i + 1
+                    else:
+                        self.escape_carry = True
+                elif c == '"':
+                    self.in_str = False
+                continue
+            if c == '"':
+                self.in_str = True
+                continue
+            if self.depth >= 2:
+                if c in "[{":
+                    self.depth += 1
+                elif c in "]}":
+                    self.depth -= 1
+                    if self.depth == 1:
+                        yield from self._end_row(text[row_start : i + 1])
+                        row_start, gap_start = None, i + 1
+            elif self.depth == 1:
+                if c in "[{":
+                    yield from self._end_gap(text, gap_start, i)
+                    self.depth, row_start, gap_start = 2, i, None
+                    self.row_line = self._line_at(text, i)
+                    self.row_col = i - text.rfind("\n", 0, i)
+                    self.row_parts, self.row_size, self.too_long = [], 0, False
+                elif c in ",]":
+                    yield from self._end_gap(text, gap_start, i)
+                    gap_start = i + 1
+                    if c == "]":
+                        self.depth, self.closed, gap_start, trail_start = 0, True, None, i + 1
+            elif not self.opened and c == "[":
+                self.opened, self.depth, gap_start = True, 1, i + 1
+        if row_start is not None:
+            self._keep_row_text(text[row_start:])
+        if gap_start is not None:
+            self._keep_gap_text(text[gap_start:])
+        if trail_start is not None and self.trailing_line is None:
+            rest = text[trail_start:]
+            stripped = rest.lstrip()
+            if stripped:
+                self.trailing_line = self._line_at(text, trail_start + len(rest) - len(stripped))
+        self.line += text.count("\n", self._lpos)
+
+    def _keep_row_text(self, piece: str) -> None:
+        self.row_size += len(piece)
+        if self.too_long:
+            return
+        if self.row_size > MAX_LINE_BYTES:
+            self.too_long, self.row_parts = True, []
+        else:
+            self.row_parts.append(piece)
+
+    def _keep_gap_text(self, piece: str) -> None:
+        if self.gap_size < _GAP_CAP:
+            self.gap_parts.append(piece)
+            self.gap_size += len(piece)
+
+    def _end_row(self, last_piece: str) -> Iterator[tuple]:
+        self._keep_row_text(last_piece)
+        if self.too_long:
+            yield "error", LineError(
+                self.row_line,
+                f"the row starting here is {fmt_bytes(self.row_size)}, over the {fmt_bytes(MAX_LINE_BYTES)} "
+                "limit for one row; it was skipped. Shorten or split it.",
+            )
+        else:
+            text = self.row_parts[0] if len(self.row_parts) == 1 else "".join(self.row_parts)
+            value, reason, at = parse_json(text, self.row_col)
+            if reason is not None:
+                yield "error", LineError(self.row_line + at, reason)
+            elif not isinstance(value, dict):
+                yield "error", LineError(self.row_line, f"a row must be a JSON object, got {kind_of(value)}")
+            else:
+                yield "row", self.row_line, value
+        self.row_parts, self.row_size = [], 0
+
+    def _end_gap(self, text: str, gap_start: int | None, end: int) -> Iterator[tuple]:
+        """Text between rows must be blank; anything else is a non-object element or garbage."""
+        piece = text[gap_start:end] if gap_start is not None else ""
+        gap = "".join(self.gap_parts) + piece if self.gap_parts else piece
+        self.gap_parts, self.gap_size = [], 0
+        stripped = gap.strip()
+        if not stripped:
+            return
+        line = self._line_at(text, end) - gap[gap.index(stripped[0]) :].count("\n")
+        value, reason, at = parse_json(stripped)
+        if reason is not None:
+            yield "error", LineError(line + at, f"{reason} (between rows of the array)")
+        else:
+            yield "error", LineError(line, f"a row must be a JSON object, got {kind_of(value)}")
+
+    def finish(self) -> Iterator[tuple]:
+        if self.depth >= 2:
+            yield "error", LineError(
+                self.row_line,
+                "the row starting here is not closed before the end of the file (a '}' or ']' is missing); it was skipped",
+            )
+        elif self.depth == 1:
+            yield from self._end_gap("", None, 0)
+            yield "error", LineError(self.line, "the file ends before the array's closing ']'; the rows above it were read")
+        if self.trailing_line is not None:
+            yield "error", LineError(
+                self.trailing_line, "text after the array's closing ']' was ignored; a .json file holds one array of rows"
+            )

@@ -1,0 +1,355 @@
+"""Streaming readers behind `ftstudio.datasets`: a source goes in, events come out.
+
+Nothing here holds a whole file: bytes arrive in 1 MiB chunks, JSONL and CSV are split into lines,
+and a JSON array is cut into rows by a small bracket scanner (see `_json_array.py`) before each row
+is parsed on its own, so one broken row never hides the rest.
+
+Events: ("row", line, dict) | ("error", LineError) | ("blank", line) | ("note", str).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Iterator
+
+MAX_LINE_BYTES = 10 * 1024 * 1024
+CHUNK_BYTES = 1 << 20
+_BOM = codecs.BOM_UTF8
+_FORMATS = {".jsonl": "jsonl", ".jsonlines": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
+
+
+class DatasetError(Exception):
+    """A problem with the file as a whole; str(e) is a complete message naming the file."""
+
+
+@dataclass(frozen=True)
+class LineError:
+    """A line (or CSV record / JSON array element) that was skipped, and why."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def fmt_bytes(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+    if n >= 1024:
+        return f"{n / 1024:.1f} KB".replace(".0 KB", " KB")
+    return f"{n} bytes"
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+def detect_format(name: str) -> tuple[str, str | None]:
+    """Format from the file extension, plus a note when it had to be guessed."""
+    ext = os.path.splitext(name)[1].lower()
+    if ext in _FORMATS:
+        return _FORMATS[ext], None
+    what = f"unknown extension {ext!r}" if ext else "no file extension"
+    return "jsonl", f"{name}: {what}; read it as JSON Lines (one JSON object per line)."
+
+
+class Input:
+    """A source opened for chunked reading, with its size limit and running sha256."""
+
+    def __init__(self, source: Any, name: str | None, max_bytes: int | None, want_hash: bool = True):
+        self.stream, self.name, size, self._owned = _open(source, name)
+        self.max_bytes = max_bytes
+        self.hasher = hashlib.sha256() if want_hash else None
+        self.n_read = 0
+        if size is not None:
+            self._check_size(size)
+        self.head = self._read()
+        self.bom = 0
+        if self.head.startswith(_BOM):
+            self.bom = len(_BOM)
+        elif self.head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self.close()
+            raise DatasetError(
+                f"{self.name} is saved as UTF-16. Save it as UTF-8 (in Excel: 'CSV UTF-8'; in an editor: "
+                "'Save with encoding: UTF-8') and load it again."
+            )
+        elif b"\x00" in self.head[:8192]:
+            self.close()
+            hint = " (it looks like an Excel workbook)" if self.head.startswith(b"PK\x03\x04") else ""
+            raise DatasetError(
+                f"{self.name} is not a text file{hint}. Export the data as JSONL, JSON or 'CSV UTF-8' and load that."
+            )
+
+    def _check_size(self, size: int) -> None:
+        if self.max_bytes is not None and size > self.max_bytes:
+            self.close()
+            raise DatasetError(
+                f"{self.name} is {fmt_bytes(size)}, over the {fmt_bytes(self.max_bytes)} limit here. "
+                f"Split it into smaller files, or check it from the command line "
+                f"(`ftstudio check-data {self.name} --method ...`), which reads files of any size."
+            )
+
+    def _read(self) -> bytes:
+        data = self.stream.read(CHUNK_BYTES)
+        if isinstance(data, str):  # a text-mode file object
+            data = data.encode("utf-8")
+        data = bytes(data) if not isinstance(data, bytes) else data
+        self.n_read += len(data)
+        if self.hasher is not None:
+            self.hasher.update(data)
+        self._check_size(self.n_read)
+        return data
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            chunk = self.head[self.bom :]
+            while chunk:
+                yield chunk
+                chunk = self._read()
+        finally:
+            self.close()
+
+    def is_blank(self) -> bool:
+        """True when the whole file (seen so far) is whitespace, for the 'empty file' message."""
+        return not self.head[self.bom :].strip()
+
+    def close(self) -> None:
+        if self._owned:
+            self.stream.close()
+
+    @property
+    def content_hash(self) -> str:
+        return self.hasher.hexdigest() if self.hasher is not None else ""
+
+
+def _open(source: Any, name: str | None) -> tuple[BinaryIO, str, int | None, bool]:
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        shown = name or os.path.basename(path) or path
+        if not os.path.exists(path):
+            raise DatasetError(f"{path}: no such file. Check the path and try again.")
+        if os.path.isdir(path):
+            raise DatasetError(f"{path} is a folder. Give the path of a .jsonl, .json or .csv file.")
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 - closed by Input.close
+        except OSError as e:
+            raise DatasetError(f"{path}: cannot be opened ({e.strerror}). Check its permissions.") from e
+        return stream, shown, os.fstat(stream.fileno()).st_size, True
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(source), name or "uploaded data", len(source), True
+    if hasattr(source, "read"):
+        shown = name or os.path.basename(str(getattr(source, "name", "") or "")) or "uploaded data"
+        size = None
+        try:
+            # Streamlit's uploader hands the same object to every rerun: always read from the start.
+            if source.seekable():
+                source.seek(0, io.SEEK_END)
+                size = source.tell()
+                source.seek(0)
+        except (AttributeError, OSError, ValueError):
+            size = None
+        return source, shown, size, False
+    raise TypeError(f"expected a path, bytes or a binary file object, got {type(source).__name__}")
+
+
+def raw_lines(inp: Input) -> Iterator[tuple[int, int, bytes | None, int]]:
+    """(line number, file offset of the line, bytes without EOL or None when over the limit, length)."""
+    lineno, start, pending, pending_len, too_long = 0, inp.bom, [], 0, False
+    for chunk in inp.chunks():
+        pieces = chunk.split(b"\n")
+        last = len(pieces) - 1
+        for k, piece in enumerate(pieces):
+            pending_len += len(piece)
+            if not too_long:
+                pending.append(piece)
+                if pending_len > MAX_LINE_BYTES:
+                    too_long, pending = True, []
+            if k == last:
+                break  # the line goes on in the next chunk
+            lineno += 1
+            yield lineno, start, (None if too_long else _join_line(pending)), pending_len
+            start += pending_len + 1
+            pending, pending_len, too_long = [], 0, False
+    if pending_len:
+        yield lineno + 1, start, (None if too_long else _join_line(pending)), pending_len
+
+
+def _join_line(pieces: list[bytes]) -> bytes:
+    line = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    return line[:-1] if line.endswith(b"\r") else line
+
+
+def too_long_message(length: int) -> str:
+    return (
+        f"the line is {fmt_bytes(length)}, over the {fmt_bytes(MAX_LINE_BYTES)} limit for one row; "
+        "it was skipped. A training example this large cannot fit the model's context: shorten or split it."
+    )
+
+
+def utf8_message(line: bytes, offset: int, err: UnicodeDecodeError) -> str:
+    return (
+        f"not valid UTF-8 (byte 0x{line[err.start]:02X} at byte {err.start + 1} of the line, "
+        f"byte offset {offset + err.start} in the file); it was skipped. Save the file as UTF-8."
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON; write null or a number instead")
+
+
+def parse_json(text: str, first_column: int = 1) -> tuple[Any, str | None, int]:
+    """(value, None, 0) or (None, reason, lines into `text` where the error is).
+
+    `first_column` is the file column where `text` starts, so columns in messages are the file's."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant), None, 0
+    except json.JSONDecodeError as e:
+        column = e.colno + first_column - 1 if e.lineno == 1 else e.colno
+        return None, f"{e.msg} at column {column}", e.lineno - 1
+    except ValueError as e:
+        return None, str(e), 0
+    except RecursionError:
+        return None, "the JSON is nested too deeply", 0
+
+
+def read_jsonl(inp: Input) -> Iterator[tuple]:
+    for lineno, offset, line, length in raw_lines(inp):
+        if line is None:
+            yield "error", LineError(lineno, too_long_message(length))
+            continue
+        if not line.strip():
+            yield "blank", lineno
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield "error", LineError(lineno, utf8_message(line, offset, e))
+            continue
+        value, reason, _ = parse_json(text)
+        if reason is not None:
+            yield "error", LineError(lineno, reason)
+        elif not isinstance(value, dict):
+            yield "error", LineError(lineno, f"a row must be a JSON object, got {kind_of(value)}")
+        else:
+            yield "row", lineno, value
+
+
+def csv_cell(text: str) -> Any:
+    """A cell is a string, except text that parses as a JSON object or array (after trimming)."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
+        try:
+            value = json.loads(stripped)
+        except (ValueError, RecursionError):
+            return text
+        if isinstance(value, (dict, list)):
+            return value
+    return text
+
+
+class _CsvLines:
+    """Decoded physical lines for csv.reader, remembering which ones were unreadable."""
+
+    def __init__(self, inp: Input):
+        self._raw = raw_lines(inp)
+        self.line = 0  # physical line of the last line handed out
+        self.record_start: int | None = None
+        self.bad: list[LineError] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        lineno, offset, line, length = next(self._raw)
+        self.line = lineno
+        if self.record_start is None:
+            self.record_start = lineno
+        if line is None:
+            self.bad.append(LineError(lineno, too_long_message(length)))
+            return "\n"
+        try:
+            return line.decode("utf-8") + "\n"
+        except UnicodeDecodeError as e:
+            self.bad.append(LineError(lineno, utf8_message(line, offset, e)))
+            # Keep csv.reader in step; the record holding this line is dropped and reported.
+            return line.decode("utf-8", errors="replace") + "\n"
+
+
+def read_csv(inp: Input) -> Iterator[tuple]:
+    # csv's default cell limit (128 KB) is far below what one chat transcript can hold.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+    lines = _CsvLines(inp)
+    first = inp.head[inp.bom :].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    delimiter = ","
+    if "," not in first:
+        for alt, label in ((";", "semicolons"), ("\t", "tabs")):
+            if alt in first:
+                delimiter = alt
+                yield "note", f"{inp.name}: the header has no commas; columns are separated by {label}."
+                break
+    reader = csv.reader(lines, delimiter=delimiter)
+    header: list[str] | None = None
+    while True:
+        lines.record_start = None
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            yield "error", LineError(lines.record_start or lines.line, f"CSV error: {e}; the record was skipped")
+            continue
+        start = lines.record_start or lines.line
+        if lines.bad:
+            for err in lines.bad:
+                yield "error", err
+            lines.bad = []
+            continue
+        if not any(c.strip() for c in cells):
+            yield "blank", start
+            continue
+        if header is None:
+            header = _header(cells, inp.name)
+            yield "header", header
+            continue
+        if len(cells) > len(header) and not any(c.strip() for c in cells[len(header) :]):
+            cells = cells[: len(header)]  # trailing empty cells, as spreadsheets write them
+        if len(cells) != len(header):
+            yield "error", LineError(
+                start, f"{len(cells)} cells but the header has {len(header)} columns; quote cells that contain the delimiter"
+            )
+            continue
+        yield "row", start, {k: csv_cell(v) for k, v in zip(header, cells)}
+
+
+def _header(cells: list[str], name: str) -> list[str]:
+    while cells and not cells[-1].strip():
+        cells = cells[:-1]
+    names = [c.strip() for c in cells]
+    for i, n in enumerate(names):
+        if not n:
+            raise DatasetError(f"{name}: column {i + 1} of the header row has no name. Give every column a name.")
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            raise DatasetError(
+                f"{name}: columns {seen[n] + 1} and {i + 1} of the header row are both named {n!r}. Rename one."
+            )
+        seen[n] = i
+    return names

@@ -1,0 +1,314 @@
+"""Worker process of the python-grader runner (see sandbox.py). Run as a script, never imported by the app.
+
+Started as `python -I _sandbox_worker.py <request fd> <result fd> <capture path>` with a scrubbed
+environment, its own session, fd 0 on /dev/null and fds 1/2 on the capture file. Stdlib only, and
+only light modules, so start-up stays cheap and user code decides what heavy modules to load.
+
+Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus UTF-8 JSON.
+  parent -> worker: ["init", {source, memory_limit, timeout, fsize_limit}], then ["batch", [[i, sample, item], ...]]
+  worker -> parent: ["booted"], then ["ready"] or ["init_error", details], then per call
+                    ["r", i, reward, error, details, stdout] in the order of the batch.
+"""
+
+import faulthandler
+import json
+import math
+import os
+import resource
+import signal
+import sys
+import types
+
+RUNTIME_ERROR = "python_grader_runtime_error"
+MAX_OUTPUT_BYTES = 8 * 1024      # captured stdout/stderr returned per call
+MAX_DETAILS_CHARS = 8000         # tracebacks keep their tail: the error line is at the end
+MAX_REPR_CHARS = 200
+CAPTURE_RESET_BYTES = 1024 * 1024
+FILENAME = "grader.py"
+
+# Process creation and network, as audit events (PEP 578). The hook cannot be removed once added.
+_BLOCKED_EVENTS = frozenset({
+    "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+    "subprocess.Popen", "socket.__new__", "socket.connect", "socket.bind",
+    "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr", "socket.sendto",
+    "socket.sethostname", "os.setns", "os.unshare",
+})
+# ctypes gives raw libc: refuse to look up the symbols that create processes or sockets.
+_BLOCKED_SYMBOLS = frozenset({
+    "fork", "vfork", "_Fork", "__fork", "clone", "clone3", "syscall", "system", "popen",
+    "posix_spawn", "posix_spawnp", "execve", "execv", "execvp", "execvpe", "execl", "execlp",
+    "execle", "fexecve", "daemon", "forkpty", "socket", "socketpair", "connect", "bind",
+    "kill", "killpg", "setsid", "unshare", "setns", "ptrace", "process_vm_readv",
+})
+
+
+class _Channel:
+    def __init__(self, rfd, wfd):
+        self.rfd, self.wfd = rfd, wfd
+
+    def send(self, obj):
+        data = json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8", "replace")
+        data = len(data).to_bytes(4, "big") + data
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.wfd, view):]
+
+    def _read_exact(self, n):
+        chunks, left = [], n
+        while left:
+            chunk = os.read(self.rfd, min(left, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def recv(self):
+        head = self._read_exact(4)
+        if head is None:
+            return None
+        body = self._read_exact(int.from_bytes(head, "big"))
+        return None if body is None else json.loads(body)
+
+
+def _set_limits(memory_limit, fsize_limit):
+    def lower(which, soft):
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        try:
+            resource.setrlimit(which, (soft, hard))
+        except (ValueError, OSError):
+            pass
+    lower(resource.RLIMIT_CORE, 0)
+    lower(resource.RLIMIT_AS, memory_limit)
+    lower(resource.RLIMIT_FSIZE, fsize_limit)
+    # Over the disk limit a write should fail with EFBIG, not kill the worker with SIGXFSZ.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    if os.geteuid() != 0:
+        # RLIMIT_NPROC counts every task of the user, so allow the current count and no more.
+        lower(resource.RLIMIT_NPROC, _user_task_count() + 8)
+
+
+def _user_task_count():
+    uid, count = os.getuid(), 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat("/proc/" + name).st_uid == uid:
+                    count += len(os.listdir("/proc/%s/task" % name))
+            except OSError:
+                pass
+    return count
+
+
+def _cpu_backstop(timeout):
+    # RLIMIT_CPU is cumulative and the worker is reused, so move the soft limit along per call.
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(used.ru_utime + used.ru_stime + timeout) + 5
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+    except (ValueError, OSError):
+        pass
+
+
+def _install_guard():
+    import _posixsubprocess  # fork_exec raises no audit event: disarm the cached module
+
+    def refused(*_args, **_kwargs):
+        raise PermissionError("creating processes is not allowed in a python grader")
+    _posixsubprocess.fork_exec = refused
+
+    own_pid = str(os.getpid())
+    realpath = os.path.realpath
+
+    def hook(event, args):
+        if event in _BLOCKED_EVENTS:
+            what = "network access" if event.startswith("socket.") else "creating processes"
+            raise PermissionError("%s is not allowed in a python grader (%s)" % (what, event))
+        if event == "open":
+            path = args[0]
+            if isinstance(path, (str, bytes)) and "proc" in os.fsdecode(path):
+                parts = realpath(path).split("/")
+                if len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and parts[2] != own_pid:
+                    raise PermissionError("reading other processes is not allowed in a python grader")
+        elif event == "ctypes.dlsym":
+            if args[1] in _BLOCKED_SYMBOLS:
+                raise PermissionError("ctypes access to %s() is not allowed in a python grader" % args[1])
+        elif event == "import" and args[0] == "_posixsubprocess":
+            raise PermissionError("creating processes is not allowed in a python grader")
+        elif event in ("os.kill", "os.killpg") and args[0] not in (0, os.getpid()):
+            raise PermissionError("signalling other processes is not allowed in a python grader")
+    sys.addaudithook(hook)
+
+
+def _short_repr(value):
+    try:
+        text = repr(value)
+    except BaseException as exc:  # noqa: BLE001 - a user __repr__ can raise anything
+        return "<%s object; repr() failed: %s>" % (type(value).__name__, type(exc).__name__)
+    return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + "... (%d chars)" % len(text)
+
+
+def _format_exception(exc, skip_frames):
+    import traceback
+    tb = exc.__traceback__
+    for _ in range(skip_frames):
+        if tb is not None:
+            tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    if len(text) > MAX_DETAILS_CHARS:
+        text = "... (traceback trimmed)\n" + text[-MAX_DETAILS_CHARS:]
+    return text
+
+
+class _Output:
+    """Reads what a call wrote to fds 1/2 (one O_APPEND capture file) and repairs redirections."""
+
+    def __init__(self, path):
+        self.rfd = os.open(path, os.O_RDONLY)
+        self.saved = os.dup(1)
+        self.stdout, self.stderr = sys.stdout, sys.stderr
+
+    def mark(self):
+        return os.fstat(self.rfd).st_size
+
+    def collect(self, start):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - user code may have closed or replaced them
+                pass
+        for fd in (1, 2):
+            os.dup2(self.saved, fd)
+        for name in ("stdout", "stderr"):
+            current, original = getattr(sys, name), getattr(self, name)
+            if current is not original or original.closed:
+                if original.closed:
+                    original = open(fd_of(name), "w", encoding="utf-8", errors="replace",
+                                    buffering=1, closefd=False)
+                    setattr(self, name, original)
+                setattr(sys, name, original)
+        end = os.fstat(self.rfd).st_size
+        if end <= start:
+            return None
+        data = os.pread(self.rfd, min(end - start, MAX_OUTPUT_BYTES), start)
+        text = data.decode("utf-8", "replace")
+        if end - start > MAX_OUTPUT_BYTES:
+            text += "\n... (%d more bytes of output not shown)" % (end - start - MAX_OUTPUT_BYTES)
+        if end > CAPTURE_RESET_BYTES:
+            os.ftruncate(self.saved, 0)  # O_APPEND: later writes land at the new end
+        return text
+
+
+def fd_of(name):
+    return 1 if name == "stdout" else 2
+
+
+def _load(source):
+    """Run the module-level code and return (grade, None) or (None, details)."""
+    import linecache
+    lines = source.splitlines(True)
+    linecache.cache[FILENAME] = (len(source), None, lines, FILENAME)
+    try:
+        code = compile(source, FILENAME, "exec")
+    except SyntaxError as exc:
+        return None, "the source does not compile: %s (line %s, column %s)" % (exc.msg, exc.lineno, exc.offset)
+    except (ValueError, MemoryError, RecursionError) as exc:
+        return None, "the source does not compile: %s" % exc
+    module = types.ModuleType("grader")
+    module.__file__ = FILENAME
+    sys.modules["grader"] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:  # noqa: BLE001
+        return None, "the module-level code of the source raised an exception:\n" + _format_exception(exc, 1)
+    grade = module.__dict__.get("grade")
+    if grade is None:
+        return None, "the source defines no function named grade; define grade(sample, item) -> float"
+    if not callable(grade):
+        return None, "grade is a %s, not a function; define grade(sample, item) -> float" % type(grade).__name__
+    problem = _arity_problem(grade)
+    return (None, problem) if problem else (grade, None)
+
+
+def _arity_problem(grade):
+    for _ in range(100):  # decorators made with functools.wraps keep the signature in __wrapped__
+        inner = getattr(grade, "__wrapped__", None)
+        if inner is None:
+            break
+        grade = inner
+    if not isinstance(grade, types.FunctionType):
+        return None  # a bound method, callable object or builtin: it is called and judged per row
+    code = grade.__code__
+    if code.co_flags & 0x80:  # CO_COROUTINE
+        return "grade is an async function; define it with a plain def (it must return a float, not a coroutine)"
+    if code.co_flags & (0x04 | 0x08) or code.co_kwonlyargcount or code.co_argcount != 2:
+        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        return ("grade must take exactly two positional parameters (sample, item) and no others; "
+                "it takes (%s)" % ", ".join(names + (("*args",) if code.co_flags & 0x04 else ())
+                                            + (("**kwargs",) if code.co_flags & 0x08 else ())))
+    return None
+
+
+def _call(grade, sample, item, memory_limit):
+    try:
+        value = grade(sample, item)
+    except MemoryError as exc:
+        return 0.0, RUNTIME_ERROR, ("grade() ran out of memory (limit %s)\n" % _size(memory_limit)
+                                    + _format_exception(exc, 1))
+    except SystemExit as exc:
+        return 0.0, RUNTIME_ERROR, ("grade() called sys.exit(%s); return a float instead\n" % _short_repr(exc.code)
+                                    + _format_exception(exc, 1))
+    except BaseException as exc:  # noqa: BLE001 - anything user code raises is a result
+        return 0.0, RUNTIME_ERROR, _format_exception(exc, 1)
+    try:
+        reward = float(value)
+    except BaseException as exc:  # noqa: BLE001 - float() may run user __float__
+        return 0.0, RUNTIME_ERROR, ("grade() returned %s (type %s), which is not a valid float: float() raised %s: %s"
+                                    % (_short_repr(value), type(value).__name__, type(exc).__name__, exc))
+    if not math.isfinite(reward):
+        return 0.0, RUNTIME_ERROR, ("grade() returned %s, which is not a finite number (nan and inf are rejected)"
+                                    % _short_repr(value))
+    return reward, None, None
+
+
+def _size(n):
+    for unit, factor in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if n >= factor:
+            return "%g %s" % (round(n / factor, 2), unit)
+    return "%d bytes" % n
+
+
+def main():
+    request_fd, result_fd, capture_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    channel = _Channel(request_fd, result_fd)
+    message = channel.recv()
+    if not message or message[0] != "init":
+        return 2
+    config = message[1]
+    _set_limits(config["memory_limit"], config["fsize_limit"])
+    faulthandler.enable()  # a segfault in user code leaves a Python traceback in the capture
+    import traceback  # noqa: F401 - loaded now: under memory pressure an import could fail
+    output = _Output(capture_path)
+    _install_guard()
+    channel.send(["booted"])
+    grade, problem = _load(config["source"])
+    if problem:
+        channel.send(["init_error", problem])
+        return 0
+    channel.send(["ready"])
+    timeout, memory_limit = config["timeout"], config["memory_limit"]
+    while True:
+        message = channel.recv()
+        if message is None:
+            return 0  # the parent closed the pipe or went away
+        for index, sample, item in message[1]:
+            _cpu_backstop(timeout)
+            start = output.mark()
+            reward, error, details = _call(grade, sample, item, memory_limit)
+            channel.send(["r", index, reward, error, details, output.collect(start)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
