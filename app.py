@@ -14,11 +14,11 @@ st.set_page_config(page_title="Fine-Tune Studio", page_icon="🎛️", layout="w
 state.ensure()
 
 PAGES = [
-    st.Page("pages/method.py", title="1 Method", icon="🧭", url_path="method", default=True),
-    st.Page("pages/hyperparameters.py", title="2 Hyperparameters", icon="🎚️", url_path="hyperparameters"),
+    st.Page("app_pages/method.py", title="1 Method", icon="🧭", url_path="method", default=True),
+    st.Page("app_pages/hyperparameters.py", title="2 Hyperparameters", icon="🎚️", url_path="hyperparameters"),
     st.Page("pages/graders.py", title="3 Graders", icon="🧮", url_path="graders"),
     st.Page("pages/test_grading.py", title="4 Test grading", icon="🧪", url_path="test-grading"),
-    st.Page("pages/export.py", title="5 Export", icon="📦", url_path="export"),
+    st.Page("app_pages/export.py", title="5 Export", icon="📦", url_path="export"),
 ]
 
 nav = st.navigation(PAGES, position="sidebar")

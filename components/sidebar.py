@@ -1,17 +1,171 @@
-"""The sidebar shown on every page: the job at a glance and the validation count."""
+"""The sidebar on every page: the job at a glance, the validation badge, presets, import,
+Undo / Redo and New config."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components import state
+from components import issues_panel, state
+from ftstudio.config import METHODS, new_config
+from ftstudio.export import ImportProblem, from_json, grader_from_json, parse_json, read_document
 from ftstudio.issues import count
-from ftstudio.validation import check
+from ftstudio.presets import list_presets
+from ftstudio.validation import check, check_grader
+
+PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
+               "pages/graders.py": "3 Graders", "pages/test_grading.py": "4 Test grading", "app_pages/export.py": "5 Export"}
 
 
-def render(pages) -> None:
-    cfg = state.config()
-    c = count(check(cfg))
+def render(pages=None) -> None:
     with st.sidebar:
-        st.markdown(f"**{cfg.method_type}** · `{cfg.model or '(no model)'}`")
-        st.caption(f"{c['error']} errors · {c['warning']} warnings")
+        st.markdown("### 🎛️ Fine-Tune Studio")
+        _glance()
+        _badge()
+        _history()
+        with st.expander("📚 Presets", expanded=False):
+            _presets()
+        with st.expander("📥 Import JSON", expanded=False):
+            _import()
+        with st.expander("🆕 New config", expanded=False):
+            _new()
+        note = st.session_state.pop("ftstudio_restore_note", None)
+        if note:
+            st.info(f"Autosave: {note}")
+        if st.session_state.get("ftstudio_save_error"):
+            st.warning(st.session_state["ftstudio_save_error"])
+
+
+def _glance() -> None:
+    cfg = state.config()
+    grader = cfg.grader
+    lines = [f"**Method** {cfg.method_type}", f"**Model** `{cfg.model or '—'}`"]
+    if grader is not None:
+        if grader.type == "multi":
+            lines.append(f"**Grader** multi '{grader.name}' · {len(grader.graders)} children")
+        else:
+            lines.append(f"**Grader** {grader.type} '{grader.name}'")
+    st.markdown("  \n".join(lines))
+
+
+def _badge() -> None:
+    issues = state.issues()
+    c = count(issues)
+    if c["error"]:
+        label = f"❌ {c['error']} error(s) · ⚠️ {c['warning']} warning(s)"
+    elif c["warning"]:
+        label = f"⚠️ {c['warning']} warning(s)"
+    else:
+        label = "✅ Valid"
+    with st.popover(label, width="stretch"):
+        issues_panel.full_list(issues, PAGE_TITLES)
+
+
+def _history() -> None:
+    left, right = st.columns(2)
+    u, r = state.can_undo(), state.can_redo()
+    if left.button("↶ Undo", disabled=u is None, help=f"Undo: {u}" if u else "Nothing to undo",
+                   width="stretch", key="sb_undo"):
+        state.undo()
+        st.rerun()
+    if right.button("↷ Redo", disabled=r is None, help=f"Redo: {r}" if r else "Nothing to redo",
+                    width="stretch", key="sb_redo"):
+        state.redo()
+        st.rerun()
+
+
+def _presets() -> None:
+    presets, problems = list_presets()
+    for p in problems:
+        st.caption(f"⚠️ unreadable preset {p}")
+    if not presets:
+        st.caption("No presets found.")
+        return
+    titles = {p.slug: p for p in presets}
+    slug = st.selectbox("Preset", list(titles), format_func=lambda s: ("⭐ " if titles[s].user else "") + titles[s].title,
+                        key="sb_preset")
+    chosen = titles[slug]
+    st.caption(chosen.description)
+    if chosen.has_python:
+        st.caption("🐍 Contains Python grader code: it runs on your machine when you grade.")
+    if st.button("Load preset", key="sb_load_preset", width="stretch", type="primary"):
+        try:
+            cfg = from_json(chosen.config)
+        except ImportProblem as exc:
+            st.error(f"{chosen.path.name} is not a valid config: {exc.message}")
+            return
+        state.load(cfg, f"load preset {chosen.title}")
+        if chosen.has_python:
+            st.session_state["ftstudio_untrusted_python"] = chosen.title
+        st.rerun()
+
+
+def _import() -> None:
+    up = st.file_uploader("A JSON file", type=["json"], key="sb_import_file")
+    pasted = st.text_area("…or paste JSON", key="sb_import_text", height=120,
+                          placeholder='{"model": "...", "training_file": "file-...", "method": {...}}')
+    raw = up.getvalue() if up is not None else (pasted.encode() if pasted.strip() else None)
+    if raw is None:
+        return
+    try:
+        data = parse_json(raw)
+    except ImportProblem as exc:
+        st.error(f"Can't read it: {exc.message}")
+        return
+    doc = read_document(data)
+    if doc.kind == "grader":
+        issues = check_grader(doc.data)
+        try:
+            grader = grader_from_json(doc.data)
+        except ImportProblem as exc:
+            _show_problem(exc)
+            return
+        st.info(f"Found a bare **{grader.type}** grader '{grader.name}' ({_counts(issues)}).")
+        if st.button("Use it as the reinforcement grader", key="sb_import_grader", type="primary"):
+            from ftstudio.config import switch_method
+
+            cfg = state.config()
+            if cfg.method_type != "reinforcement":
+                cfg, _, _ = switch_method(cfg, "reinforcement")
+            rf = cfg.method.reinforcement.model_copy(update={"grader": grader})
+            state.load(cfg.model_copy(update={"method": cfg.method.model_copy(update={"reinforcement": rf})}),
+                       "import grader")
+            _after_import(grader.model_dump_json())
+        return
+    try:
+        cfg = from_json(doc.data)
+    except ImportProblem as exc:
+        _show_problem(exc)
+        return
+    title = f" “{doc.title}”" if doc.title else ""
+    st.info(f"Found a job config{title}: **{cfg.method_type}** on `{cfg.model}`"
+            + (f", grader {cfg.grader.type} '{cfg.grader.name}'" if cfg.grader else "") + f" ({_counts(check(cfg))}).")
+    if st.button("Replace the current config", key="sb_import_apply", type="primary",
+                 help="The current config stays in Undo"):
+        state.load(cfg, "import config")
+        _after_import(cfg.model_dump_json())
+
+
+def _after_import(text: str) -> None:
+    if '"type":"python"' in text.replace(" ", ""):
+        st.session_state["ftstudio_untrusted_python"] = "imported config"
+    for key in ("sb_import_text",):
+        st.session_state.pop(key, None)
+    st.rerun()
+
+
+def _show_problem(exc: ImportProblem) -> None:
+    st.error(f"Not imported: {exc.message}.")
+    for issue in exc.issues[:12]:
+        st.caption(f"❌ `{issue.path or '$'}` {issue.message}")
+
+
+def _counts(issues) -> str:
+    c = count(issues)
+    return f"{c['error']} errors, {c['warning']} warnings"
+
+
+def _new() -> None:
+    method = st.selectbox("Method", METHODS, key="sb_new_method")
+    if st.button("Start a new config", key="sb_new", help="The current config stays in Undo"):
+        state.load(new_config(method), f"new {method} config")
+        st.rerun()

@@ -1,4 +1,4 @@
-"""The data-facing CLI commands: check-data (and grade, compare, submit as they arrive)."""
+"""The data-facing CLI commands: grade and check-data (registered into the main parser)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,32 @@ def cmd_check_data(args) -> int:
     return check_data_main(args.data, args.method, args.json)
 
 
+def cmd_grade(args) -> int:
+    from ._cli_grade import cmd_grade as run
+
+    return run(args)
+
+
 def register(sub) -> None:
+    g = sub.add_parser("grade", help="score a dataset with a grader (a job config's or a bare one)")
+    g.add_argument("config", metavar="CONFIG_OR_GRADER.json")
+    g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")
+    g.add_argument("--sample-field", default="model_sample", metavar="NAME",
+                   help="the field holding the model output (default: model_sample)")
+    g.add_argument("--out", metavar="FILE.jsonl|FILE.csv", help="write one record per input row")
+    g.add_argument("--concurrency", type=int, default=8, metavar="N", help="parallel model-grader requests")
+    g.add_argument("--chunk-size", type=int, default=50_000, help=argparse_suppress())
+    g.add_argument("--json", action="store_true", help="print the summary as JSON")
+    g.set_defaults(func=cmd_grade)
+
     c = sub.add_parser("check-data", help="report what the API would reject in a dataset, with token counts")
     c.add_argument("data", metavar="DATA")
     c.add_argument("--method", choices=("supervised", "dpo", "reinforcement"), required=True)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_check_data)
+
+
+def argparse_suppress():
+    import argparse
+
+    return argparse.SUPPRESS

@@ -12,9 +12,12 @@ import codecs
 import re
 from typing import Iterator
 
-from ._readers import MAX_LINE_BYTES, DatasetError, Input, LineError, fmt_bytes, kind_of, parse_json
+from ._readers import DECODER, MAX_LINE_BYTES, DatasetError, Input, LineError, fmt_bytes, kind_of, parse_json
 
-_TOKEN = re.compile(r'[\[\]{}",\\]')
+# A whole string in one match (so brackets inside strings cost nothing), a structural character,
+# or a lone quote when the string's end is in a later chunk.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},"]', re.S)
+_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _GAP_CAP = 1 << 16
 
 
@@ -45,6 +48,12 @@ def _raise_utf8(inp: Input, e: UnicodeDecodeError, object_offset: int, newlines:
     )
 
 
+def _ends_in_escape(text: str, begin: int) -> bool:
+    """Inside a string, does `text[begin:]` end with a backslash whose escaped character is next?"""
+    tail = len(text) - len(text[begin:].rstrip("\\")) if begin < len(text) else 0
+    return tail % 2 == 1
+
+
 class _Scanner:
     """Depth 0: outside the array; 1: between rows; 2+: inside a row."""
 
@@ -54,6 +63,8 @@ class _Scanner:
         self.in_str = self.escape_carry = False
         self.line = 1  # line number at index self._lpos of the current text
         self._lpos = 0
+        self._base = 0  # file-wide character index of the current text's start
+        self._last_nl = -1  # file-wide character index of the last newline counted
         self.row_parts: list[str] = []
         self.row_size = 0
         self.row_line = self.row_col = 0
@@ -63,34 +74,43 @@ class _Scanner:
         self.trailing_line: int | None = None
 
     def _line_at(self, text: str, i: int) -> int:
-        self.line += text.count("\n", self._lpos, i)
+        n = text.count("\n", self._lpos, i)
+        if n:
+            self.line += n
+            self._last_nl = self._base + text.rfind("\n", self._lpos, i)
         self._lpos = i
         return self.line
+
+    def _column(self, i: int) -> int:
+        """1-based column of index i of the current text; call right after _line_at(text, i)."""
+        return self._base + i - self._last_nl
 
     def feed(self, text: str) -> Iterator[tuple]:
         self._lpos = 0
         row_start = 0 if self.depth >= 2 else None
         gap_start = 0 if self.depth == 1 else None
         trail_start = 0 if self.closed else None
-        skip_at = 0 if self.escape_carry else -1
-        self.escape_carry = False
-        for m in _TOKEN.finditer(text):
-            i = m.start()
-            if i == skip_at:
-                continue
-            c = m.group()
-            if self.in_str:
-                if c == "\\":
-                    if i + 1 < len(text):
-                        skip_at = i + 1
-                    else:
-                        self.escape_carry = True
-                elif c == '"':
-                    self.in_str = False
-                continue
+        pos = 0
+        if self.in_str:  # a string left open by the previous chunk
+            begin = 1 if self.escape_carry else 0  # text[0] is an escaped character
+            m = _STRING_REST.match(text, begin) if begin <= len(text) else None
+            if m is None:
+                pos = len(text)
+                self.escape_carry = _ends_in_escape(text, begin)
+            else:
+                pos, self.in_str, self.escape_carry = m.end(), False, False
+        while True:
+            m = _TOKEN.search(text, pos)
+            if m is None:
+                break
+            i, pos = m.start(), m.end()
+            c = text[i]
             if c == '"':
-                self.in_str = True
-                continue
+                if m.end() - i == 1:  # no closing quote in this chunk
+                    self.in_str = True
+                    self.escape_carry = _ends_in_escape(text, i + 1)
+                    break
+                continue  # a whole string: nothing structural inside
             if self.depth >= 2:
                 if c in "[{":
                     self.depth += 1
@@ -102,9 +122,18 @@ class _Scanner:
             elif self.depth == 1:
                 if c in "[{":
                     yield from self._end_gap(text, gap_start, i)
-                    self.depth, row_start, gap_start = 2, i, None
                     self.row_line = self._line_at(text, i)
-                    self.row_col = i - text.rfind("\n", 0, i)
+                    self.row_col = self._column(i)
+                    # Fast path: a row that is whole and valid in this chunk parses in C in one go.
+                    try:
+                        value, end = DECODER.raw_decode(text, i)
+                    except (ValueError, RecursionError):
+                        end = -1
+                    if end > 0:
+                        yield self._row_event(value) if end - i <= MAX_LINE_BYTES else self._too_long(end - i)
+                        pos = gap_start = end
+                        continue
+                    self.depth, row_start, gap_start = 2, i, None
                     self.row_parts, self.row_size, self.too_long = [], 0, False
                 elif c in ",]":
                     yield from self._end_gap(text, gap_start, i)
@@ -122,7 +151,8 @@ class _Scanner:
             stripped = rest.lstrip()
             if stripped:
                 self.trailing_line = self._line_at(text, trail_start + len(rest) - len(stripped))
-        self.line += text.count("\n", self._lpos)
+        self._line_at(text, len(text))
+        self._base += len(text)
 
     def _keep_row_text(self, piece: str) -> None:
         self.row_size += len(piece)
@@ -141,21 +171,27 @@ class _Scanner:
     def _end_row(self, last_piece: str) -> Iterator[tuple]:
         self._keep_row_text(last_piece)
         if self.too_long:
-            yield "error", LineError(
-                self.row_line,
-                f"the row starting here is {fmt_bytes(self.row_size)}, over the {fmt_bytes(MAX_LINE_BYTES)} "
-                "limit for one row; it was skipped. Shorten or split it.",
-            )
+            yield self._too_long(self.row_size)
         else:
             text = self.row_parts[0] if len(self.row_parts) == 1 else "".join(self.row_parts)
             value, reason, at = parse_json(text, self.row_col)
             if reason is not None:
                 yield "error", LineError(self.row_line + at, reason)
-            elif not isinstance(value, dict):
-                yield "error", LineError(self.row_line, f"a row must be a JSON object, got {kind_of(value)}")
             else:
-                yield "row", self.row_line, value
+                yield self._row_event(value)
         self.row_parts, self.row_size = [], 0
+
+    def _too_long(self, size: int) -> tuple:
+        return "error", LineError(
+            self.row_line,
+            f"the row starting here is {fmt_bytes(size)}, over the {fmt_bytes(MAX_LINE_BYTES)} "
+            "limit for one row; it was skipped. Shorten or split it.",
+        )
+
+    def _row_event(self, value: object) -> tuple:
+        if isinstance(value, dict):
+            return "row", self.row_line, value
+        return "error", LineError(self.row_line, f"a row must be a JSON object, got {kind_of(value)}")
 
     def _end_gap(self, text: str, gap_start: int | None, end: int) -> Iterator[tuple]:
         """Text between rows must be blank; anything else is a non-object element or garbage."""

@@ -81,6 +81,11 @@ class Input:
         if size is not None:
             self._check_size(size)
         self.head = self._read()
+        while 0 < len(self.head) < 4096:  # enough to see a BOM or binary content, whatever CHUNK_BYTES is
+            more = self._read()
+            if not more:
+                break
+            self.head += more
         self.bom = 0
         if self.head.startswith(_BOM):
             self.bom = len(_BOM)
@@ -214,12 +219,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON; write null or a number instead")
 
 
+# One decoder for all rows: json.loads(..., parse_constant=...) would build a new one per call.
+DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_json(text: str, first_column: int = 1) -> tuple[Any, str | None, int]:
     """(value, None, 0) or (None, reason, lines into `text` where the error is).
 
     `first_column` is the file column where `text` starts, so columns in messages are the file's."""
     try:
-        return json.loads(text, parse_constant=_reject_constant), None, 0
+        return DECODER.decode(text), None, 0
     except json.JSONDecodeError as e:
         column = e.colno + first_column - 1 if e.lineno == 1 else e.colno
         return None, f"{e.msg} at column {column}", e.lineno - 1

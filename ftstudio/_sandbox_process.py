@@ -48,7 +48,8 @@ def frame(payload: bytes) -> bytes:
 
 
 def encode(obj) -> bytes:
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
+    return json.dumps(obj).encode("ascii")
 
 
 def describe_exit(returncode: int | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import select
+import signal
 import time
 from collections import deque
 
@@ -69,6 +70,9 @@ class _Run:
                 fatal = pool._fatal or self.fatal
                 if fatal is not None:
                     self._fill(fatal)
+                    if pool._fatal is not None:  # the source cannot load: no worker is of use
+                        for w in list(pool._workers):
+                            self._discard(w)
                     break
                 self._top_up()
                 self._assign()
@@ -178,9 +182,9 @@ class _Run:
         if eof and w.state != "dead":
             status = w.wait_exit()
             reason = describe_exit(status)
-            if status is not None and status < 0 and -status == 9:
+            if status == -signal.SIGKILL:
                 reason += f"; the likely cause is running out of memory (limit {size_text(self.pool._memory_limit)})"
-            elif status is not None and status < 0 and -status == 24:
+            elif status == -signal.SIGXCPU:
                 reason += "; it used more CPU time than the backstop limit allows"
             self._fail(w, reason + (" while grading this row" if w.state == "busy" else ""))
 

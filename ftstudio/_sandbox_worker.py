@@ -4,6 +4,19 @@ Started as `python -I _sandbox_worker.py <request fd> <result fd> <capture path>
 environment, its own session, fd 0 on /dev/null and fds 1/2 on the capture file. Stdlib only, and
 only light modules, so start-up stays cheap and user code decides what heavy modules to load.
 
+What is enforced, in this order, before any user code runs:
+- by the parent at start: `-I` (no PYTHON* variables, no user site, no script directory on
+  sys.path), an environment of PATH, LANG/LC_ALL, HOME=TMPDIR=<fresh temp dir, also the cwd> and
+  *_NUM_THREADS=1 only; a new session (so its process group can be SIGKILLed as a whole).
+- rlimits set here: RLIMIT_AS = memory_limit, RLIMIT_CORE = 0, RLIMIT_FSIZE = 1 GiB (SIGXFSZ
+  ignored, so an oversized write fails with EFBIG), RLIMIT_NPROC where it is enforced (non-root),
+  and RLIMIT_CPU moved per call to used + timeout + 5 s as a backstop if the parent is gone.
+- an audit hook (PEP 578, cannot be removed) refusing process creation, sockets and DNS, signals
+  to other processes, opening /proc/<other pid>/..., ctypes look-ups of fork/exec/socket-like libc
+  symbols and re-imports of _posixsubprocess, whose fork_exec (not audited) is disarmed.
+It is best effort: native code (a C extension, ctypes with raw addresses) can get past a
+Python-level guard. The parent's per-call wall limit and group kill stay the last line.
+
 Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus UTF-8 JSON.
   parent -> worker: ["init", {source, memory_limit, timeout, fsize_limit}], then ["batch", [[i, sample, item], ...]]
   worker -> parent: ["booted"], then ["ready"] or ["init_error", details], then per call
@@ -23,7 +36,6 @@ RUNTIME_ERROR = "python_grader_runtime_error"
 MAX_OUTPUT_BYTES = 8 * 1024      # captured stdout/stderr returned per call
 MAX_DETAILS_CHARS = 8000         # tracebacks keep their tail: the error line is at the end
 MAX_REPR_CHARS = 200
-CAPTURE_RESET_BYTES = 1024 * 1024
 FILENAME = "grader.py"
 
 # Process creation and network, as audit events (PEP 578). The hook cannot be removed once added.
@@ -86,8 +98,9 @@ def _set_limits(memory_limit, fsize_limit):
     # Over the disk limit a write should fail with EFBIG, not kill the worker with SIGXFSZ.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     if os.geteuid() != 0:
-        # RLIMIT_NPROC counts every task of the user, so allow the current count and no more.
-        lower(resource.RLIMIT_NPROC, _user_task_count() + 8)
+        # RLIMIT_NPROC counts every task (thread) of the user, not of this process: allow the
+        # current count plus headroom for threads user code may start, which caps a fork bomb.
+        lower(resource.RLIMIT_NPROC, _user_task_count() + 256)
 
 
 def _user_task_count():
@@ -150,13 +163,23 @@ def _short_repr(value):
     return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + "... (%d chars)" % len(text)
 
 
-def _format_exception(exc, skip_frames):
+def _clip(text):
+    return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + "..."
+
+
+def _format_exception(exc):
+    """The traceback of user code: frames of this file (the call site, the audit hook) are dropped."""
     import traceback
-    tb = exc.__traceback__
-    for _ in range(skip_frames):
-        if tb is not None:
-            tb = tb.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    seen, pending = set(), [te]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.stack[:] = [f for f in current.stack if f.filename != __file__]
+        pending += [current.__cause__, current.__context__]
+    text = "".join(te.format())
     if len(text) > MAX_DETAILS_CHARS:
         text = "... (traceback trimmed)\n" + text[-MAX_DETAILS_CHARS:]
     return text
@@ -168,6 +191,8 @@ class _Output:
     def __init__(self, path):
         self.rfd = os.open(path, os.O_RDONLY)
         self.saved = os.dup(1)
+        # Line buffering keeps print() and os.write(1, ...) output in the order it happened.
+        sys.stdout.reconfigure(line_buffering=True)
         self.stdout, self.stderr = sys.stdout, sys.stderr
 
     def mark(self):
@@ -196,8 +221,9 @@ class _Output:
         text = data.decode("utf-8", "replace")
         if end - start > MAX_OUTPUT_BYTES:
             text += "\n... (%d more bytes of output not shown)" % (end - start - MAX_OUTPUT_BYTES)
-        if end > CAPTURE_RESET_BYTES:
-            os.ftruncate(self.saved, 0)  # O_APPEND: later writes land at the new end
+        # Empty the capture after each call that wrote, so what the parent finds there after a crash
+        # is the crashed call's output only. O_APPEND: later writes land at the new end.
+        os.ftruncate(self.saved, 0)
         return text
 
 
@@ -222,12 +248,12 @@ def _load(source):
     try:
         exec(code, module.__dict__)
     except BaseException as exc:  # noqa: BLE001
-        return None, "the module-level code of the source raised an exception:\n" + _format_exception(exc, 1)
+        return None, "the module-level code of the source raised an exception:\n" + _format_exception(exc)
     grade = module.__dict__.get("grade")
     if grade is None:
         return None, "the source defines no function named grade; define grade(sample, item) -> float"
     if not callable(grade):
-        return None, "grade is a %s, not a function; define grade(sample, item) -> float" % type(grade).__name__
+        return None, "grade is an object of type %s, not a function; define grade(sample, item) -> float" % type(grade).__name__
     problem = _arity_problem(grade)
     return (None, problem) if problem else (grade, None)
 
@@ -256,17 +282,17 @@ def _call(grade, sample, item, memory_limit):
         value = grade(sample, item)
     except MemoryError as exc:
         return 0.0, RUNTIME_ERROR, ("grade() ran out of memory (limit %s)\n" % _size(memory_limit)
-                                    + _format_exception(exc, 1))
+                                    + _format_exception(exc))
     except SystemExit as exc:
         return 0.0, RUNTIME_ERROR, ("grade() called sys.exit(%s); return a float instead\n" % _short_repr(exc.code)
-                                    + _format_exception(exc, 1))
+                                    + _format_exception(exc))
     except BaseException as exc:  # noqa: BLE001 - anything user code raises is a result
-        return 0.0, RUNTIME_ERROR, _format_exception(exc, 1)
+        return 0.0, RUNTIME_ERROR, _format_exception(exc)
     try:
         reward = float(value)
     except BaseException as exc:  # noqa: BLE001 - float() may run user __float__
         return 0.0, RUNTIME_ERROR, ("grade() returned %s (type %s), which is not a valid float: float() raised %s: %s"
-                                    % (_short_repr(value), type(value).__name__, type(exc).__name__, exc))
+                                    % (_short_repr(value), type(value).__name__, type(exc).__name__, _clip(str(exc))))
     if not math.isfinite(reward):
         return 0.0, RUNTIME_ERROR, ("grade() returned %s, which is not a finite number (nan and inf are rejected)"
                                     % _short_repr(value))

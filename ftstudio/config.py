@@ -146,3 +146,36 @@ def method_block(method: str, grader=None) -> Method:
             ),
         )
     raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+
+
+def switch_method(config: JobConfig, method: str, stash_grader=None) -> tuple[JobConfig, list[str], object]:
+    """The config under another method, keeping what carries over.
+
+    Returns (new config, what was dropped in words, the grader set aside — or None). Shared
+    hyperparameters (batch_size, learning_rate_multiplier, n_epochs) carry over; a grader is set
+    aside when leaving reinforcement and `stash_grader` is restored when coming back.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}")
+    old_type = config.method_type
+    old_block = getattr(config.method, old_type, None) if config.method else None
+    old_hp = getattr(old_block, "hyperparameters", None)
+    block = method_block(method, grader=stash_grader if method == "reinforcement" else None)
+    new_block = getattr(block, method)
+    dropped: list[str] = []
+    aside = None
+    if old_hp is not None:
+        keep, new_fields = {}, type(new_block.hyperparameters).model_fields
+        for name, value in old_hp.model_dump().items():
+            if name in new_fields:
+                keep[name] = value
+            elif value not in ("auto", "default"):
+                dropped.append(f"{name} = {value} ({old_type} only)")
+        new_block = new_block.model_copy(update={"hyperparameters": new_block.hyperparameters.model_copy(update=keep)})
+    if old_type == "reinforcement" and method != "reinforcement" and config.grader is not None:
+        aside = config.grader
+        dropped.append(f"the grader tree '{aside.name}' (set aside: switching back to reinforcement restores it)")
+        if config.method.reinforcement.response_format is not None:
+            dropped.append("response_format")
+    new_method = Method(type=method, **{method: new_block})
+    return config.model_copy(update={"method": new_method}), dropped, aside

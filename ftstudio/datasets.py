@@ -43,6 +43,7 @@ from ._readers import (
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_SAMPLE_FIELD",
+    "EXAMPLES",
     "MAX_LINE_BYTES",
     "Dataset",
     "DatasetError",
@@ -50,6 +51,7 @@ __all__ = [
     "PreviewRow",
     "Problem",
     "RowChunk",
+    "example_path",
     "format_report",
     "iter_rows",
     "preview_rows",
@@ -58,6 +60,12 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+# The bundled example datasets the app offers, one per method (package data).
+EXAMPLES = {
+    "supervised": "supervised-chat.jsonl",
+    "dpo": "dpo-preferences.jsonl",
+    "reinforcement": "reinforcement-quiz.jsonl",
+}
 DEFAULT_SAMPLE_FIELD = "model_sample"
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
@@ -224,6 +232,11 @@ def read_dataset(
         if error is not None:
             raise error
     return ds
+
+
+def example_path(method: str) -> str:
+    """Path of the bundled example dataset for a method."""
+    return os.path.join(os.path.dirname(__file__), "data", "examples", EXAMPLES[method])
 
 
 def compact_json(value: Any) -> str:

@@ -2,23 +2,25 @@
 
 `RougeScorer.score(target=reference, prediction=input)`. Its default tokenizer lowercases
 with `str.lower()`, turns every run of characters outside [a-z0-9] into a separator and
-keeps the remaining runs; `findall` on the lowercased text yields exactly those runs. So
-non-ASCII letters split words ("naïve" -> "na", "ve") and a text without ASCII letters or
-digits has no tokens at all (score 0.0), just as in rouge_score.
+keeps the remaining runs. So non-ASCII letters split words ("naïve" -> "na", "ve"), a text
+without ASCII letters or digits has no tokens at all (score 0.0), and `str.lower()` can
+make ASCII out of non-ASCII ("İ" -> "i" + U+0307, Kelvin sign -> "k"), just as in
+rouge_score. We produce the same runs as bytes: after lowering, every non-ASCII character
+is a separator anyway, so encoding with "?" for them and mapping bytes outside [a-z0-9] to
+spaces before `bytes.split()` is exact and several times faster than the regex.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ._ngram import clipped_count
 
-_tokens = re.compile(r"[a-z0-9]+").findall
+_SEPARATORS = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256))
 
 
-def tokenize(text: str) -> list[str]:
-    return _tokens(text.lower())
+def tokenize(text: str) -> list[bytes]:
+    return text.lower().encode("ascii", "replace").translate(_SEPARATORS).split()
 
 
 def _fmeasure(precision: float, recall: float) -> float:
@@ -27,7 +29,7 @@ def _fmeasure(precision: float, recall: float) -> float:
     return 0.0
 
 
-def rouge_n_tokens(prediction: list[str], target: list[str], n: int) -> float:
+def rouge_n_tokens(prediction: list[bytes], target: list[bytes], n: int) -> float:
     overlap = clipped_count(prediction, target, n)
     if not overlap:
         return 0.0
@@ -38,11 +40,11 @@ def rouge_n_tokens(prediction: list[str], target: list[str], n: int) -> float:
     return _fmeasure(precision, recall)
 
 
-def lcs_length(a: list[str], b: list[str]) -> int:
+def lcs_length(a: list[bytes], b: list[bytes]) -> int:
     """Longest common subsequence length, bit-parallel (Hyyrö 2004) over masks of `b`."""
     if len(b) > len(a):
         a, b = b, a
-    table: dict[str, int] = {}
+    table: dict[bytes, int] = {}
     get = table.get
     bit = 1
     for token in b:
@@ -56,7 +58,7 @@ def lcs_length(a: list[str], b: list[str]) -> int:
     return len(b) - (v & full).bit_count()
 
 
-def rouge_l_tokens(prediction: list[str], target: list[str]) -> float:
+def rouge_l_tokens(prediction: list[bytes], target: list[bytes]) -> float:
     if not prediction or not target:
         return 0.0
     lcs = lcs_length(prediction, target)
@@ -74,10 +76,8 @@ def rouge_l(input: str, reference: str) -> float:
 
 
 def rouge_n_many(inputs: Sequence[str], references: Sequence[str], n: int) -> list[float]:
-    return [rouge_n_tokens(_tokens(i.lower()), _tokens(r.lower()), n)
-            for i, r in zip(inputs, references)]
+    return [rouge_n_tokens(tokenize(i), tokenize(r), n) for i, r in zip(inputs, references)]
 
 
 def rouge_l_many(inputs: Sequence[str], references: Sequence[str]) -> list[float]:
-    return [rouge_l_tokens(_tokens(i.lower()), _tokens(r.lower()))
-            for i, r in zip(inputs, references)]
+    return [rouge_l_tokens(tokenize(i), tokenize(r)) for i, r in zip(inputs, references)]

@@ -1,0 +1,71 @@
+"""Step 5: the exact create-job body (JSON), the Python SDK call and curl; save as a preset."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import issues_panel, state
+from ftstudio import export
+from ftstudio.flatten import flatten_config, is_nested
+from ftstudio.issues import count
+from ftstudio.presets import save_preset
+
+st.title("5 · Export")
+st.caption("Exactly the body of `POST /v1/fine_tuning/jobs` (`client.fine_tuning.jobs.create`). "
+           "No API key is ever part of an export.")
+
+cfg = state.config()
+issues = state.issues()
+c = count(issues)
+errors = [i for i in issues if i.severity == "error"]
+
+if errors:
+    st.error(f"The config has {c['error']} error(s): the API is likely to reject it.")
+    issues_panel.full_list(errors, {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
+                                    "pages/graders.py": "3 Graders"})
+    if cfg.grader is not None and is_nested(cfg.grader):
+        if st.button("Flatten nested multi graders for the API", key="export_flatten"):
+            state.load(flatten_config(cfg), "flatten for the API")
+            st.rerun()
+    anyway = st.checkbox("Export anyway", key="export_anyway",
+                         help="For example to share a work in progress, or if you know your provider accepts it.")
+elif c["warning"]:
+    st.warning(f"{c['warning']} warning(s) — exporting is fine; see the sidebar badge for details.")
+    anyway = True
+else:
+    st.success("Valid: ready to export.")
+    anyway = True
+
+if anyway:
+    body = export.to_json(cfg)
+    slug = (cfg.suffix or cfg.method_type or "job").replace(" ", "-")
+    tab_json, tab_py, tab_curl = st.tabs(["JSON body", "Python (openai SDK)", "curl"])
+    with tab_json:
+        st.download_button("⬇️ Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
+                           key="dl_json", type="primary")
+        st.code(body, language="json")
+    with tab_py:
+        py = export.to_python(cfg)
+        st.download_button("⬇️ Download create_job.py", py, file_name=f"{slug}-create_job.py", mime="text/x-python",
+                           key="dl_py")
+        st.code(py, language="python")
+    with tab_curl:
+        sh = export.to_curl(cfg)
+        st.download_button("⬇️ Download create_job.sh", sh, file_name=f"{slug}-create_job.sh", mime="text/x-sh",
+                           key="dl_curl")
+        st.code(sh, language="bash")
+    st.caption("The copy icon on each block copies it. Set OPENAI_API_KEY (and OPENAI_BASE_URL for other providers) "
+               "in your shell before running the snippets.")
+
+st.subheader("Save as a preset")
+with st.form("save_preset", border=True):
+    title = st.text_input("Title", placeholder="My summarizer RFT")
+    description = st.text_input("One-line description", placeholder="What this config is for")
+    overwrite = st.checkbox("Overwrite a preset with the same title")
+    if st.form_submit_button("Save preset"):
+        try:
+            path = save_preset(cfg, title, description, overwrite=overwrite)
+        except (ValueError, FileExistsError, OSError) as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            st.success(f"Saved to {path}. It appears in the sidebar's preset picker (marked ⭐).")

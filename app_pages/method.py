@@ -1,0 +1,88 @@
+"""Step 1: method, base model, files, suffix, seed, metadata, W&B."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from components import issues_panel, job_fields, state
+from ftstudio import catalog
+from ftstudio.config import switch_method
+from ftstudio.issues import under
+
+METHOD_CARDS = {
+    "supervised": ("📝 Supervised (SFT)", "Teach tone, format and answers from example conversations.",
+                   "JSONL of `{\"messages\": [...]}` chats ending in the assistant answer to learn."),
+    "dpo": ("⚖️ DPO", "Steer style or preference when you can say which of two answers is better.",
+            "JSONL of `{\"input\": {\"messages\": [...]}, \"preferred_output\": [...], \"non_preferred_output\": [...]}`."),
+    "reinforcement": ("🎯 Reinforcement (RFT)", "Improve reasoning on tasks a grader can score, with no answers to copy.",
+                      "JSONL of `{\"messages\": [...], ...your fields}`; the fields feed `{{ item.* }}` in graders."),
+}
+
+st.title("1 · Method")
+st.caption("Choose how to fine-tune, the base model, and the job's files and settings.")
+
+cfg = state.config()
+issues = state.issues()
+
+cols = st.columns(3)
+for col, (method, (title, when, fmt)) in zip(cols, METHOD_CARDS.items()):
+    with col.container(border=True):
+        chosen = cfg.method_type == method
+        st.markdown(f"#### {title}" + ("  ✓" if chosen else ""))
+        st.write(when)
+        st.caption(f"Dataset: {fmt}")
+        if st.button("Selected" if chosen else "Use this method", key=state.wkey(f"pick-{method}"),
+                     disabled=chosen, type="primary" if not chosen else "secondary", width="stretch"):
+            stash = st.session_state.pop("ftstudio_stashed_grader", None)
+            new, dropped, aside = switch_method(cfg, method, stash_grader=stash)
+            if aside is not None:
+                st.session_state["ftstudio_stashed_grader"] = aside
+            elif stash is not None and method != "reinforcement":
+                st.session_state["ftstudio_stashed_grader"] = stash
+            state.load(new, f"switch to {method}")
+            st.session_state["method_dropped"] = (method, dropped)
+            st.rerun()
+
+dropped = st.session_state.pop("method_dropped", None)
+if dropped:
+    method, items = dropped
+    if items:
+        st.info(f"Switched to **{method}**. Not carried over: " + "; ".join(items) + ". Undo brings it all back.")
+    else:
+        st.success(f"Switched to **{method}**; everything carried over.")
+
+st.subheader("Base model")
+job_fields.model_picker(cfg)
+issues_panel.inline(under(issues, "model"))
+
+st.subheader("Files")
+job_fields.files(cfg)
+issues_panel.inline(under(issues, "training_file") + under(issues, "validation_file"))
+
+st.subheader("Name and reproducibility")
+job_fields.suffix_and_seed(cfg)
+issues_panel.inline(under(issues, "suffix") + under(issues, "seed"))
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Metadata")
+    job_fields.metadata(cfg)
+    issues_panel.inline(under(issues, "metadata"))
+with right:
+    st.subheader("Weights & Biases")
+    job_fields.wandb(cfg)
+    issues_panel.inline(under(issues, "integrations"))
+
+if cfg.method_type == "reinforcement" and cfg.method.reinforcement is not None:
+    st.subheader("Structured output (optional)")
+    job_fields.response_format(cfg)
+    issues_panel.inline(under(issues, "method.reinforcement.response_format"))
+
+other = [i for i in issues if i.path in ("method", "hyperparameters") or i.path.startswith("method.") and
+         not any(i.path.startswith(p) for p in ("method.reinforcement.grader", "method.reinforcement.response_format"))
+         and ".hyperparameters" not in i.path]
+if other:
+    st.subheader("Method")
+    issues_panel.inline(other, show_path=True)

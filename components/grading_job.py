@@ -1,0 +1,300 @@
+"""A test-grading run in a background thread, and the record the Test grading page keeps of it.
+
+No streamlit here: Streamlit reruns the page script on every click, so grading runs in a thread
+that only writes to its `GradingJob` (never st.session_state); the page polls `progress()` and
+collects `run` once `done`. Cancel is a threading.Event the engine checks between stages and
+before each model request / python call.
+
+Rows are graded in chunks so progress counts rows, and a cancelled run keeps every chunk that
+finished (rows of the chunk that was interrupted are dropped rather than reported as errors).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftstudio.engine import Batch, GradeOptions, GradingSession, InvalidGrader, explain, prepare
+from ftstudio.graders import walk
+from ftstudio.results import GradeResults, merge
+
+MODEL_TYPES = ("score_model", "label_model")
+
+
+def uses_models(grader: Any) -> bool:
+    """True when grading calls an endpoint (model graders, or cosine similarity's embeddings)."""
+    if grader is None:
+        return False
+    for _path, node in walk(grader):
+        if node.type in MODEL_TYPES or getattr(node, "evaluation_metric", None) == "cosine":
+            return True
+    return False
+
+
+def model_nodes(grader: Any) -> int:
+    return sum(1 for _p, n in walk(grader) if n.type in MODEL_TYPES) if grader is not None else 0
+
+
+# --- which rows ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    mode: str = "all"  # "all" | "random" | "first"
+    n: int | None = None
+    seed: int = 0
+
+    def describe(self, total: int) -> str:
+        if self.mode == "all" or self.n is None or self.n >= total:
+            return f"all {total:,} rows"
+        if self.mode == "first":
+            return f"the first {self.n:,} of {total:,} rows"
+        return f"a random sample of {self.n:,} of {total:,} rows (seed {self.seed})"
+
+
+def select_rows(total: int, scope: Scope) -> list[int]:
+    """Indices of the rows to grade, in file order. The random sample depends only on the seed."""
+    if scope.mode == "all" or scope.n is None or scope.n >= total:
+        return list(range(total))
+    n = max(0, int(scope.n))
+    if scope.mode == "first":
+        return list(range(n))
+    return sorted(random.Random(scope.seed).sample(range(total), n))
+
+
+def slice_batch(batch: Batch, indices: list[int]) -> Batch:
+    where = {r: j for j, r in enumerate(indices)}
+    return Batch([batch.items[r] for r in indices], [batch.samples[r] for r in indices],
+                 [batch.lines[r] for r in indices],
+                 {where[r]: e for r, e in batch.base_errors.items() if r in where})
+
+
+def chunk_size(n: int) -> int:
+    # ~50 progress steps; chunks stay big enough to keep the model-call pool busy.
+    return max(25, min(5000, math.ceil(n / 50)))
+
+
+def dataset_entries(dataset: Any) -> list[Any]:
+    """The dataset's rows and unreadable lines in file order, exactly as engine.prepare orders them."""
+    lines = getattr(dataset, "lines", None) or [None] * len(dataset.rows)
+    entries = list(zip(lines, dataset.rows)) + [(e.line, e) for e in dataset.errors]
+    entries.sort(key=lambda e: e[0] if e[0] is not None else 0)
+    return [e[1] for e in entries]
+
+
+# --- a finished run ------------------------------------------------------------------------
+
+@dataclass
+class GradingRun:
+    id: int
+    results: GradeResults
+    row_index: list[int]  # dataset entry (file order, unreadable lines included) of each result row
+    fingerprint: str  # components.state.grader_fingerprint() when the run started
+    grader: Any
+    sample_field: str
+    dataset: Any
+    scope_text: str
+    wall_seconds: float
+    started_at: float = field(default_factory=time.time)
+    total_rows: int = 0  # rows the run was asked to grade (more than len(results) when cancelled)
+    cache: dict = field(default_factory=dict, repr=False)  # derived tables and explanations
+
+    @property
+    def label(self) -> str:
+        return f"Run {self.id} · {time.strftime('%H:%M:%S', time.localtime(self.started_at))}"
+
+    @property
+    def data_hash(self) -> str:
+        return getattr(self.dataset, "content_hash", "")
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def record(self, i: int) -> dict[str, Any]:
+        """The CLI's --out record for result row i; `row` is the row's index in the file's order."""
+        rec = self.results.record(i)
+        rec["row"] = self.row_index[i]
+        return rec
+
+    def records(self):
+        for i in range(len(self.results)):
+            yield self.record(i)
+
+    def entry(self, i: int) -> Any:
+        """The dataset row (dict) of result row i, or the LineError of an unreadable line."""
+        entries = self.cache.get("entries")
+        if entries is None:
+            entries = self.cache["entries"] = dataset_entries(self.dataset)
+        return entries[self.row_index[i]]
+
+    def explain(self, i: int, options: GradeOptions | None = None) -> dict[str, Any] | None:
+        """engine.explain for result row i with this run's grader (None for an unreadable line)."""
+        row = self.entry(i)
+        if not isinstance(row, dict):
+            return None
+        return explain(self.grader, row, self.sample_field, options)
+
+
+def to_jsonl(run: GradingRun) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in run.records()).encode("utf-8")
+
+
+def to_csv(run: GradingRun) -> bytes:
+    """Same columns as `ftstudio grade --out results.csv`."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    keys = list(run.results.sub_rewards)
+    w.writerow(["row", "line", "reward", *[f"sub_reward.{k}" for k in keys], "errors", "error_details"])
+    for rec in run.records():
+        w.writerow([rec["row"], rec.get("line", ""), rec["reward"], *[rec["sub_rewards"].get(k, "") for k in keys],
+                    ";".join(rec["errors"]),
+                    json.dumps(rec["error_details"], ensure_ascii=False) if rec["error_details"] else ""])
+    return buf.getvalue().encode("utf-8")
+
+
+# --- comparing two runs --------------------------------------------------------------------
+
+@dataclass
+class Comparison:
+    same_data: bool
+    rows: list[int]  # file-order row indices both runs graded
+    base: list[float]
+    new: list[float]
+    threshold: float
+
+    @property
+    def deltas(self) -> list[float]:
+        return [n - b for b, n in zip(self.base, self.new)]
+
+    @property
+    def pass_to_fail(self) -> list[int]:
+        t = self.threshold
+        return [r for r, b, n in zip(self.rows, self.base, self.new) if b >= t > n]
+
+    @property
+    def fail_to_pass(self) -> list[int]:
+        t = self.threshold
+        return [r for r, b, n in zip(self.rows, self.base, self.new) if n >= t > b]
+
+
+def compare_runs(base: GradingRun, new: GradingRun, threshold: float) -> Comparison:
+    """Row-by-row comparison over the rows both runs graded (none when the data differ)."""
+    same = bool(base.data_hash) and base.data_hash == new.data_hash
+    rows, b, n = [], [], []
+    if same:
+        where = {r: i for i, r in enumerate(base.row_index)}
+        for j, r in enumerate(new.row_index):
+            i = where.get(r)
+            if i is not None:
+                rows.append(r)
+                b.append(base.results.rewards[i])
+                n.append(new.results.rewards[j])
+    return Comparison(same, rows, b, n, threshold)
+
+
+# --- the background job --------------------------------------------------------------------
+
+class GradingJob:
+    """Grades `dataset` with `grader` in a daemon thread; everything the page needs is on self."""
+
+    def __init__(self, run_id: int, grader: Any, dataset: Any, sample_field: str, scope: Scope,
+                 options: GradeOptions, fingerprint: str):
+        self.run_id, self.grader, self.dataset = run_id, grader, dataset
+        self.sample_field, self.scope, self.options, self.fingerprint = sample_field, scope, options, fingerprint
+        self.cancel_event = threading.Event()
+        self.run: GradingRun | None = None
+        self.error: str | None = None  # an unexpected failure, as text
+        self.invalid: InvalidGrader | None = None
+        self.total = 0
+        self.cancelled = False
+        self._lock = threading.Lock()
+        self._rows_done = 0
+        self._chunk_len = 0
+        self._chunk_frac = 0.0
+        self._stage = "preparing rows"
+        self._started = time.monotonic()
+        self._finished = threading.Event()
+        self._thread = threading.Thread(target=self._work, name=f"ftstudio-grading-{run_id}", daemon=True)
+
+    def start(self) -> "GradingJob":
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds; True when the job has finished."""
+        return self._finished.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def progress(self) -> dict[str, Any]:
+        """{fraction, rows_done, total, stage, elapsed, eta} — eta in seconds or None."""
+        with self._lock:
+            done = self._rows_done + self._chunk_len * self._chunk_frac
+            stage, total = self._stage, self.total
+        elapsed = time.monotonic() - self._started
+        frac = min(1.0, done / total) if total else 0.0
+        eta = elapsed * (1 - frac) / frac if frac >= 0.01 and elapsed > 0.5 else None
+        return {"fraction": frac, "rows_done": self._rows_done, "total": total, "stage": stage,
+                "elapsed": elapsed, "eta": eta, "cancelling": self.cancel_event.is_set()}
+
+    def _on_progress(self, done: int, total: int, stage: str) -> None:
+        with self._lock:
+            if stage != self._stage:
+                self._stage = stage
+            frac = done / total if total else 1.0
+            self._chunk_frac = max(self._chunk_frac, min(1.0, frac))
+
+    def _work(self) -> None:
+        try:
+            self._grade()
+        except InvalidGrader as exc:
+            self.invalid = exc
+        except Exception as exc:  # the page shows it; the thread must never die silently
+            from ftstudio.secrets import redact
+
+            self.error = redact(f"{type(exc).__name__}: {exc}")[:1000]
+        finally:
+            self._finished.set()
+
+    def _grade(self) -> None:
+        batch = prepare(self.dataset, self.sample_field)
+        chosen = select_rows(len(batch.items), self.scope)
+        self.total = len(chosen)
+        parts: list[GradeResults] = []
+        graded: list[int] = []
+        size = chunk_size(len(chosen))
+        with GradingSession(self.grader, self.sample_field, self.options) as session:
+            for start in range(0, len(chosen), size):
+                if self.cancel_event.is_set():
+                    break
+                idx = chosen[start:start + size]
+                with self._lock:
+                    self._chunk_len, self._chunk_frac = len(idx), 0.0
+                result = session.grade(slice_batch(batch, idx), self._on_progress, self.cancel_event)
+                if result.cancelled or self.cancel_event.is_set():
+                    break  # this chunk was interrupted: its unfinished rows are not results
+                parts.append(result)
+                graded.extend(idx)
+                with self._lock:
+                    self._rows_done += len(idx)
+                    self._chunk_len, self._chunk_frac = 0, 0.0
+        self.cancelled = len(graded) < len(chosen)
+        if not parts:
+            return
+        results = merge(parts)
+        results.cancelled = self.cancelled
+        results.elapsed = time.monotonic() - self._started
+        self.run = GradingRun(self.run_id, results, graded, self.fingerprint, session.grader, self.sample_field,
+                              self.dataset, self.scope.describe(len(batch.items)), results.elapsed,
+                              total_rows=len(chosen))

@@ -1,0 +1,35 @@
+import json
+
+from app_util import current_config, new_app, preset_config, texts
+
+from ftstudio.export import to_json
+
+PAGE = "app_pages/export.py"
+
+
+def test_valid_config_shows_exact_body(monkeypatch, tmp_path):
+    cfg = preset_config("rft-json-extraction")
+    at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
+    assert not at.exception
+    codes = [c.value for c in at.code]
+    assert to_json(cfg) in codes
+    assert any("client.fine_tuning.jobs.create(" in c for c in codes)
+    assert any(c.startswith("curl ") for c in codes)
+
+
+def test_errors_need_export_anyway(monkeypatch, tmp_path):
+    cfg = preset_config("supervised-chat").model_copy(update={"training_file": ""})
+    at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
+    assert "error" in texts(at) and not at.code
+    at.checkbox(key="export_anyway").check().run()
+    assert json.loads(at.code[0].value)["training_file"] == ""
+
+
+def test_save_as_preset(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path, preset_config("dpo-preferences"), page=PAGE)
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Title"].input("My DPO")
+    inputs["One-line description"].input("for tests")
+    at.button[-1].click().run()
+    assert (tmp_path / "home" / "presets" / "my-dpo.json").exists()
+    assert not at.exception

@@ -1,0 +1,36 @@
+from app_util import current_config, new_app, preset_config, texts
+
+PAGE = "app_pages/hyperparameters.py"
+
+
+def test_generated_widgets_per_method(monkeypatch, tmp_path):
+    for name, expected in (("supervised-chat", 3), ("dpo-preferences", 4), ("rft-exact-match", 6)):
+        at = new_app(monkeypatch, tmp_path / name, preset_config(name), page=PAGE)
+        assert not at.exception
+        assert len(at.toggle) == expected, name  # one auto toggle per numeric hyperparameter
+    assert [s.label for s in at.selectbox if s.label == "Reasoning effort"]
+
+
+def test_toggle_auto_and_set_number(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path, preset_config("dpo-preferences"), page=PAGE)
+    epochs = [t for t in at.toggle if t.key and t.key.startswith("hp-n_epochs")][0]
+    epochs.set_value(False).run()
+    assert current_config(at).method.dpo.hyperparameters.n_epochs == 3  # the suggested start
+    number = [n for n in at.number_input if n.key and n.key.startswith("hp-n_epochs")][0]
+    number.set_value(7).run()
+    assert current_config(at).method.dpo.hyperparameters.n_epochs == 7
+    beta = [n for n in at.number_input if n.key and n.key.startswith("hp-beta")][0]
+    assert beta.value == 0.1
+    beta.set_value(0.0).run()
+    assert current_config(at).method.dpo.hyperparameters.beta == 0.1  # not applied
+    assert "beta must be" in texts(at)
+    epochs = [t for t in at.toggle if t.key and t.key.startswith("hp-n_epochs")][0]
+    epochs.set_value(True).run()
+    assert not at.exception
+
+
+def test_reasoning_effort_select(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path, preset_config("rft-exact-match"), page=PAGE)
+    [s for s in at.selectbox if s.label == "Reasoning effort"][0].select("high").run()
+    assert current_config(at).method.reinforcement.hyperparameters.reasoning_effort == "high"
+    assert not at.exception

@@ -1,0 +1,49 @@
+import json
+
+from app_util import ROOT, current_config, new_app, preset_config, texts
+
+
+def test_badge_counts_and_preset_load(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path)
+    assert not at.exception
+    at.sidebar.selectbox(key="sb_preset").select("rft-summarization").run()
+    at.sidebar.button(key="sb_load_preset").click().run()
+    cfg = current_config(at)
+    assert cfg.grader.name == "summary_quality"
+    at.sidebar.button(key="sb_undo").click().run()
+    assert current_config(at).method_type == "supervised"
+    at.sidebar.button(key="sb_redo").click().run()
+    assert current_config(at).grader.name == "summary_quality"
+
+
+def test_import_needs_confirmation(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path)
+    body = json.loads((ROOT / "presets" / "rft-exact-match.json").read_text())["config"]
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps(body)).run()
+    assert current_config(at).method_type == "supervised"  # nothing replaced yet
+    assert "Found a job config" in texts(at)
+    at.sidebar.button(key="sb_import_apply").click().run()
+    assert current_config(at).method_type == "reinforcement"
+    assert not at.exception
+
+
+def test_import_errors_are_explained(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path)
+    at.sidebar.text_area(key="sb_import_text").input('{"model": "x", "training_file": ').run()
+    assert "Can't read it" in texts(at)
+    at.sidebar.text_area(key="sb_import_text").input('{"model": "x", "training_file": "f", "seed": -4}').run()
+    assert "seed" in texts(at) and current_config(at).model != "x"
+    grader = {"type": "string_check", "name": "g", "input": "{{ sample.output_text }}", "reference": "{{ item.a }}",
+              "operation": "eq"}
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps(grader)).run()
+    at.sidebar.button(key="sb_import_grader").click().run()
+    cfg = current_config(at)
+    assert cfg.method_type == "reinforcement" and cfg.grader.name == "g"
+    assert not at.exception
+
+
+def test_restart_restores_autosave(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path, preset_config("dpo-preferences"))
+    assert current_config(at).method_type == "dpo"
+    again = new_app(monkeypatch, tmp_path)  # same FTSTUDIO_HOME: a restarted server
+    assert current_config(again).method_type == "dpo"
