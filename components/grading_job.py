@@ -19,9 +19,10 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
-from ftstudio.engine import Batch, GradeOptions, GradingSession, InvalidGrader, explain, prepare
+from ftstudio.engine import GradeOptions, GradingSession, InvalidGrader, explain
 from ftstudio.graders import walk
 from ftstudio.results import GradeResults, merge
 
@@ -68,11 +69,18 @@ def select_rows(total: int, scope: Scope) -> list[int]:
     return sorted(random.Random(scope.seed).sample(range(total), n))
 
 
-def slice_batch(batch: Batch, indices: list[int]) -> Batch:
-    where = {r: j for j, r in enumerate(indices)}
-    return Batch([batch.items[r] for r in indices], [batch.samples[r] for r in indices],
-                 [batch.lines[r] for r in indices],
-                 {where[r]: e for r, e in batch.base_errors.items() if r in where})
+def chunk_of(pairs: list[tuple[Any, Any]], indices: list[int]) -> SimpleNamespace:
+    """The chosen entries shaped like a datasets.RowChunk, which engine.prepare accepts: rows,
+    their lines, and the unreadable lines (LineError) that become error rows."""
+    rows, lines, errors = [], [], []
+    for r in indices:
+        line, entry = pairs[r]
+        if isinstance(entry, dict):
+            rows.append(entry)
+            lines.append(line)
+        else:
+            errors.append(entry)
+    return SimpleNamespace(rows=rows, lines=lines, errors=errors)
 
 
 def chunk_size(n: int) -> int:
@@ -80,12 +88,12 @@ def chunk_size(n: int) -> int:
     return max(25, min(5000, math.ceil(n / 50)))
 
 
-def dataset_entries(dataset: Any) -> list[Any]:
-    """The dataset's rows and unreadable lines in file order, exactly as engine.prepare orders them."""
+def entry_pairs(dataset: Any) -> list[tuple[Any, Any]]:
+    """(line, row dict or LineError) in file order, as engine.prepare orders a dataset's entries."""
     lines = getattr(dataset, "lines", None) or [None] * len(dataset.rows)
     entries = list(zip(lines, dataset.rows)) + [(e.line, e) for e in dataset.errors]
     entries.sort(key=lambda e: e[0] if e[0] is not None else 0)
-    return [e[1] for e in entries]
+    return entries
 
 
 # --- a finished run ------------------------------------------------------------------------
@@ -93,12 +101,12 @@ def dataset_entries(dataset: Any) -> list[Any]:
 @dataclass
 class GradingRun:
     id: int
-    results: GradeResults
-    row_index: list[int]  # dataset entry (file order, unreadable lines included) of each result row
+    results: GradeResults = field(repr=False)
+    row_index: list[int] = field(repr=False)  # dataset entry (file order, unreadable lines included) of each result row
     fingerprint: str  # components.state.grader_fingerprint() when the run started
-    grader: Any
+    grader: Any = field(repr=False)
     sample_field: str
-    dataset: Any
+    dataset: Any = field(repr=False)
     scope_text: str
     wall_seconds: float
     started_at: float = field(default_factory=time.time)
@@ -130,7 +138,7 @@ class GradingRun:
         """The dataset row (dict) of result row i, or the LineError of an unreadable line."""
         entries = self.cache.get("entries")
         if entries is None:
-            entries = self.cache["entries"] = dataset_entries(self.dataset)
+            entries = self.cache["entries"] = [e for _line, e in entry_pairs(self.dataset)]
         return entries[self.row_index[i]]
 
     def explain(self, i: int, options: GradeOptions | None = None) -> dict[str, Any] | None:
@@ -268,8 +276,8 @@ class GradingJob:
             self._finished.set()
 
     def _grade(self) -> None:
-        batch = prepare(self.dataset, self.sample_field)
-        chosen = select_rows(len(batch.items), self.scope)
+        pairs = entry_pairs(self.dataset)
+        chosen = select_rows(len(pairs), self.scope)
         self.total = len(chosen)
         parts: list[GradeResults] = []
         graded: list[int] = []
@@ -281,7 +289,7 @@ class GradingJob:
                 idx = chosen[start:start + size]
                 with self._lock:
                     self._chunk_len, self._chunk_frac = len(idx), 0.0
-                result = session.grade(slice_batch(batch, idx), self._on_progress, self.cancel_event)
+                result = session.grade(chunk_of(pairs, idx), self._on_progress, self.cancel_event)
                 if result.cancelled or self.cancel_event.is_set():
                     break  # this chunk was interrupted: its unfinished rows are not results
                 parts.append(result)
@@ -296,5 +304,5 @@ class GradingJob:
         results.cancelled = self.cancelled
         results.elapsed = time.monotonic() - self._started
         self.run = GradingRun(self.run_id, results, graded, self.fingerprint, session.grader, self.sample_field,
-                              self.dataset, self.scope.describe(len(batch.items)), results.elapsed,
+                              self.dataset, self.scope.describe(len(pairs)), results.elapsed,
                               total_rows=len(chosen))

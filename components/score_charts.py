@@ -99,11 +99,13 @@ def correlation_matrix(results) -> tuple[list[str], list[list[float | None]], in
     """(keys, Pearson r between sub-grader scores, rows used). Rows with errors are left out
     (their scores are forced to 0); a constant column has no correlation (None)."""
     keys = list(results.sub_rewards)
+    if not keys:
+        return [], [], 0
     ok = np.ones(len(results), dtype=bool)
     for r in results.errors:
         if 0 <= r < len(ok):
             ok[r] = False
-    data = np.vstack([as_array(results.sub_rewards[k])[ok] for k in keys]) if keys else np.zeros((0, 0))
+    data = np.vstack([as_array(results.sub_rewards[k])[ok] for k in keys])
     n = int(ok.sum())
     k = len(keys)
     out: list[list[float | None]] = [[None] * k for _ in range(k)]

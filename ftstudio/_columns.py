@@ -15,8 +15,8 @@ from .templates import Ref, RenderError, Sample, parse, to_text
 _MISSING = object()
 
 
-def render_column(source: str, items: Sequence[Any], samples: Sequence[Sample | None],
-                  rows: Sequence[int]) -> tuple[list[str | None], dict[int, tuple[str, str]]]:
+def render_column(source: str, batch, rows: Sequence[int]) -> tuple[list[str | None], dict[int, tuple[str, str]]]:
+    """Render `source` for the given row indices of an engine Batch."""
     tpl = parse(source)
     if tpl.problems:  # validation stops grading before this; keep the engine total anyway
         msg = tpl.problems[0].message
@@ -27,12 +27,13 @@ def render_column(source: str, items: Sequence[Any], samples: Sequence[Sample | 
     if len(parts) == 1 and isinstance(parts[0], str):
         return [parts[0]] * len(rows), {}
     if len(parts) == 1:
-        fast = _single_ref(parts[0], items, samples, rows)
+        fast = _single_ref(parts[0], batch, rows)
         if fast is not None:
             return fast
     out: list[str | None] = []
     errs: dict[int, tuple[str, str]] = {}
     render = tpl.render
+    items, samples = batch.items, batch.samples
     for r in rows:
         try:
             out.append(render(items[r], samples[r]))
@@ -42,12 +43,17 @@ def render_column(source: str, items: Sequence[Any], samples: Sequence[Sample | 
     return out, errs
 
 
-def _single_ref(ref: Ref, items, samples, rows):
+def _single_ref(ref: Ref, batch, rows):
     if ref.namespace == "sample" and ref.path == ("output_text",):
-        return [samples[r].output_text for r in rows], {}
+        outputs = batch.outputs
+        return [outputs[r] for r in rows], {}
     if ref.namespace == "item" and len(ref.path) == 1 and isinstance(ref.path[0], str):
         key = ref.path[0]
-        values = [it.get(key, _MISSING) if it.__class__ is dict else _MISSING for it in (items[r] for r in rows)]
+        raw = batch.rows
+        if key == batch.sample_field:  # the output field is not part of the item
+            values = [_MISSING] * len(rows)
+        else:
+            values = [raw[r].get(key, _MISSING) for r in rows]
         errs: dict[int, tuple[str, str]] = {}
         for i, v in enumerate(values):
             if v.__class__ is not str:
@@ -61,5 +67,11 @@ def _single_ref(ref: Ref, items, samples, rows):
 
 
 def render_one(source: str, item: Any, sample: Sample) -> tuple[str | None, tuple[str, str] | None]:
-    values, errs = render_column(source, [item], [sample], [0])
-    return values[0], errs.get(0)
+    """One template for one (item, sample): (text, None) or (None, (code, message))."""
+    tpl = parse(source)
+    if tpl.problems:
+        return None, ("other_error", f"malformed template: {tpl.problems[0].message}")
+    try:
+        return tpl.render(item, sample), None
+    except RenderError as exc:
+        return None, (exc.code, exc.message)

@@ -50,8 +50,8 @@ def _raise_utf8(inp: Input, e: UnicodeDecodeError, object_offset: int, newlines:
 
 def _ends_in_escape(text: str, begin: int) -> bool:
     """Inside a string, does `text[begin:]` end with a backslash whose escaped character is next?"""
-    tail = len(text) - len(text[begin:].rstrip("\\")) if begin < len(text) else 0
-    return tail % 2 == 1
+    rest = text[begin:]
+    return (len(rest) - len(rest.rstrip("\\"))) % 2 == 1
 
 
 class _Scanner:
@@ -86,6 +86,8 @@ class _Scanner:
         return self._base + i - self._last_nl
 
     def feed(self, text: str) -> Iterator[tuple]:
+        if not text:  # the decoder can hold back a whole chunk (a split UTF-8 sequence)
+            return
         self._lpos = 0
         row_start = 0 if self.depth >= 2 else None
         gap_start = 0 if self.depth == 1 else None
@@ -93,7 +95,7 @@ class _Scanner:
         pos = 0
         if self.in_str:  # a string left open by the previous chunk
             begin = 1 if self.escape_carry else 0  # text[0] is an escaped character
-            m = _STRING_REST.match(text, begin) if begin <= len(text) else None
+            m = _STRING_REST.match(text, begin)
             if m is None:
                 pos = len(text)
                 self.escape_carry = _ends_in_escape(text, begin)

@@ -13,8 +13,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _two_columns(node, batch: "Batch", rows: list[int]):
-    inputs, e1 = render_column(node.input, batch.items, batch.samples, rows)
-    refs, e2 = render_column(node.reference, batch.items, batch.samples, rows)
+    inputs, e1 = render_column(node.input, batch, rows)
+    refs, e2 = render_column(node.reference, batch, rows)
     errs: dict[int, RowErrors] = {}
     for source, e in (("input", e1), ("reference", e2)):
         for r, (code, msg) in e.items():
@@ -120,7 +120,7 @@ def python(node, run: "_Run", rows: list[int]):
 def model_grader(node, run: "_Run", rows: list[int]):
     from ._model_graders import build_requests, interpret
 
-    requests, render_errs = build_requests(node, run.b.items, run.b.samples, rows)
+    requests, render_errs = build_requests(node, run.b, rows)
     errs: dict[int, RowErrors] = {r: RowErrors({code: msg}) for r, (code, msg) in render_errs.items()}
     out = [0.0] * len(rows)
     todo = [j for j, req in enumerate(requests) if req is not None]

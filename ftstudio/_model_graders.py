@@ -14,7 +14,6 @@ from typing import Any, Sequence
 
 from ._columns import render_column
 from .graders import InputAudio, InputImage, InputText, LabelModelGrader, OutputText, ScoreModelGrader
-from .templates import Sample
 
 _STEPS = {"type": "array", "items": {"type": "object", "properties": {
     "description": {"type": "string"}, "conclusion": {"type": "string"}},
@@ -43,13 +42,13 @@ def sampling_kwargs(grader) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def build_requests(grader, items: Sequence[Any], samples: Sequence[Sample | None], rows: Sequence[int]):
+def build_requests(grader, batch, rows: Sequence[int]):
     """(requests aligned to rows (None where rendering failed), render errors by row)."""
     errs: dict[int, tuple[str, str]] = {}
     rendered: dict[str, list[str | None]] = {}
     sources = _template_sources(grader)
     for key, source in sources.items():
-        values, e = render_column(source, items, samples, rows)
+        values, e = render_column(source, batch, rows)
         rendered[key] = values
         for r, err in e.items():
             errs.setdefault(r, err)

@@ -124,10 +124,12 @@ class Input:
 
     def chunks(self) -> Iterator[bytes]:
         try:
-            chunk = self.head[self.bom :]
-            while chunk:
+            head = self.head[self.bom :]
+            # The head was read whole for sniffing; hand it out in ordinary chunks all the same.
+            for k in range(0, len(head), CHUNK_BYTES):
+                yield head[k : k + CHUNK_BYTES]
+            while chunk := self._read():
                 yield chunk
-                chunk = self._read()
         finally:
             self.close()
 
@@ -325,6 +327,10 @@ def read_csv(inp: Input) -> Iterator[tuple]:
             yield "error", LineError(lines.record_start or lines.line, f"CSV error: {e}; the record was skipped")
             continue
         start = lines.record_start or lines.line
+        if lines.bad and header is None:
+            raise DatasetError(
+                f"{inp.name}: the header row can't be read ({lines.bad[0]}). Fix it and load the file again."
+            )
         if lines.bad:
             for err in lines.bad:
                 yield "error", err

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 from . import formula as F
@@ -46,50 +46,67 @@ class GradeOptions:
     on_retry: Callable[[int, str], None] | None = None
 
 
-@dataclass
 class Batch:
-    items: list[Any]
-    samples: list[Sample | None]
-    lines: list[int | None]
-    base_errors: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Rows split into model outputs and items, built lazily: the fast paths read the raw rows
+    (skipping the output field) and never pay for per-row copies or Sample objects."""
+
+    def __init__(self, rows: list[Any], outputs: list[str | None], lines: list[int | None],
+                 base_errors: dict[int, tuple[str, str]], sample_field: str):
+        self.rows, self.outputs, self.lines = rows, outputs, lines
+        self.base_errors, self.sample_field = base_errors, sample_field
+        self._items: list[Any] | None = None
+        self._samples: list[Sample | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def items(self) -> list[Any]:
+        if self._items is None:
+            sf = self.sample_field
+            self._items = [{k: v for k, v in r.items() if k != sf} if sf in r else r for r in self.rows]
+        return self._items
+
+    @property
+    def samples(self) -> list[Sample | None]:
+        if self._samples is None:
+            self._samples = [Sample(o) if o is not None else None for o in self.outputs]
+        return self._samples
 
 
 def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
-    """Split rows into items and model outputs. Accepts dicts, or a datasets.Dataset.
+    """Split rows into items and model outputs. Accepts dicts, or a datasets.Dataset / RowChunk.
 
     A dataset's unreadable lines become rows with an error (nothing is dropped); a row without
-    the output field is an error row, not a guess.
+    the output field is an error row, not a guess. A non-string output is used as compact JSON.
     """
-    entries: list[tuple[int | None, Any]] = []
     if hasattr(rows, "rows") and hasattr(rows, "errors"):
-        lines = getattr(rows, "lines", None) or [None] * len(rows.rows)
-        entries = list(zip(lines, rows.rows))
-        entries += [(e.line, e) for e in rows.errors]
-        entries.sort(key=lambda e: e[0] if e[0] is not None else 0)
+        lines = list(getattr(rows, "lines", None) or [None] * len(rows.rows))
+        raw = list(rows.rows)
+        if rows.errors:
+            entries = list(zip(lines, raw)) + [(e.line, e) for e in rows.errors]
+            entries.sort(key=lambda e: e[0] if e[0] is not None else 0)
+            lines, raw = [e[0] for e in entries], [e[1] for e in entries]
     else:
-        entries = [(None, r) for r in rows]
-    batch = Batch([], [], [])
-    for i, (line, row) in enumerate(entries):
-        batch.lines.append(line)
+        raw = list(rows)
+        lines = [None] * len(raw)
+    outputs = [r.get(sample_field) if r.__class__ is dict else None for r in raw]
+    base_errors: dict[int, tuple[str, str]] = {}
+    for i, out in enumerate(outputs):
+        if out.__class__ is str:
+            continue
+        row = raw[i]
         if not isinstance(row, dict):
             message = getattr(row, "message", None) or f"row is a {type(row).__name__}, not a JSON object"
-            batch.items.append({})
-            batch.samples.append(None)
-            where = f"line {line}" if line is not None else f"row {i}"
-            batch.base_errors[i] = ("other_error", f"unreadable {where}: {message}")
-            continue
-        output = row.get(sample_field, _NO_OUTPUT)
-        batch.items.append({k: v for k, v in row.items() if k != sample_field} if output is not _NO_OUTPUT else row)
-        if output is _NO_OUTPUT or output is None:
-            batch.samples.append(None)
-            batch.base_errors[i] = ("other_error", f"no '{sample_field}' field in this row: choose the field that "
-                                                   "holds the model output")
+            where = f"line {lines[i]}" if lines[i] is not None else f"row {i}"
+            base_errors[i] = ("other_error", f"unreadable {where}: {message}")
+            raw[i] = {}
+        elif out is None:
+            base_errors[i] = ("other_error", f"no '{sample_field}' field in this row: choose the field that "
+                                             "holds the model output")
         else:
-            batch.samples.append(Sample(output if isinstance(output, str) else _compact(output)))
-    return batch
-
-
-_NO_OUTPUT = object()
+            outputs[i] = _compact(out)
+    return Batch(raw, outputs, lines, base_errors, sample_field)
 
 
 def _compact(value: Any) -> str:
@@ -161,9 +178,10 @@ class GradingSession:
         start = time.perf_counter()
         batch = rows if isinstance(rows, Batch) else prepare(rows, self.sample_field)
         run = _Run(self, batch, progress, cancel)
-        active = [i for i in range(len(batch.items)) if i not in batch.base_errors]
+        active = [i for i in range(len(batch)) if i not in batch.base_errors] if batch.base_errors else \
+            list(range(len(batch)))
         values, errs = run.score(self.grader, active)
-        n = len(batch.items)
+        n = len(batch)
         rewards = array("d", bytes(8 * n))
         for r, v in zip(active, values):
             rewards[r] = v
@@ -332,10 +350,10 @@ def _rendered(node, batch: Batch, build_requests) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(node, (StringCheckGrader, TextSimilarityGrader)):
         for name in ("input", "reference"):
-            values, errs = render_column(getattr(node, name), batch.items, batch.samples, [0])
+            values, errs = render_column(getattr(node, name), batch, [0])
             out[name] = values[0] if 0 not in errs else f"⚠ {errs[0][1]}"
     elif isinstance(node, (ScoreModelGrader, LabelModelGrader)):
-        requests, errs = build_requests(node, batch.items, batch.samples, [0])
+        requests, errs = build_requests(node, batch, [0])
         out["messages"] = requests[0]["messages"] if requests[0] else f"⚠ {errs[0][1]}"
     elif isinstance(node, MultiGrader):
         out["calculate_output"] = node.calculate_output

@@ -1,7 +1,68 @@
+"""Step 3 — Graders: build the reinforcement grader tree, see its issues live, try it on one sample."""
+
+from __future__ import annotations
+
 import streamlit as st
 
-from components import state
-from ftstudio.export import to_json
+from components import grader_edit as E
+from components import grader_editors, grader_tree, playground, state
+from components.template_field import context
+from ftstudio.config import method_block
 
-st.title("graders")
-st.code(to_json(state.config()), language="json")
+
+def _switch_to_reinforcement() -> None:
+    cfg = state.config()
+    state.load(cfg.model_copy(update={"method": method_block("reinforcement")}), "switch to reinforcement")
+    E.select(())
+
+
+def _add_grader_block() -> None:
+    cfg = state.config()
+    hp = cfg.method.reinforcement.hyperparameters if cfg.method and cfg.method.reinforcement else None
+    block = method_block("reinforcement")
+    if hp is not None:
+        block = block.model_copy(update={"reinforcement": block.reinforcement.model_copy(update={"hyperparameters": hp})})
+    state.load(cfg.model_copy(update={"method": block}), "add a grader")
+
+
+st.title("3 Graders")
+cfg = state.config()
+if cfg.method_type != "reinforcement":
+    st.info(f"Graders score the model's answers in **reinforcement** fine-tuning. This job uses "
+            f"**{cfg.method_type}**, which learns from examples and needs no grader.")
+    st.button("Switch this job to reinforcement", icon=":material/swap_horiz:", type="primary",
+              key="graders_switch", on_click=_switch_to_reinforcement,
+              help="Keeps the model and the files; starts with one string_check grader. Undo reverts it.")
+    st.stop()
+
+root = cfg.grader
+if root is None:
+    st.warning("The reinforcement method has no grader block yet.")
+    st.button("Add a grader", icon=":material/add:", type="primary", key="graders_add_block",
+              on_click=_add_grader_block)
+    st.stop()
+
+st.caption("The grader turns each model answer into a reward. Combine graders in a **multi** with a formula; "
+           "every edit is validated as you type, and Undo (sidebar) reverts it.")
+issues = state.issues()
+selected = E.selected(root)
+E.show_flash()
+grader_tree.render_deleted_banner()
+grader_tree.render_flatten(root)
+
+left, right = st.columns([0.42, 0.58], gap="large")
+with left:
+    st.markdown("#### Tree")
+    grader_tree.render_tree(root, selected, issues)
+    note = context().note
+    if note and state.dataset() is None:
+        st.caption(note)
+    with st.container(border=True):
+        playground.render(root)
+with right:
+    edit_tab, json_tab = st.tabs(["✏️ Edit", "{ } JSON"])
+    with edit_tab:
+        grader_tree.render_actions(root, selected)
+        grader_editors.render_editor(root, selected, issues)
+    with json_tab:
+        grader_editors.json_editor(root, selected)

@@ -1,7 +1,138 @@
+"""4 Test grading: score a dataset of model outputs with the current grader, locally, and study the scores.
+
+Grading runs in a background thread (components.grading_job) so Cancel stays clickable; a fragment
+polls its progress twice a second. A cheap grader usually finishes within QUICK_WAIT and its
+results show at once. Nothing is ever graded without a click: model graders cost money.
+"""
+
+from __future__ import annotations
+
 import streamlit as st
 
-from components import state
-from ftstudio.export import to_json
+from components import connection, dataset_panel, results_view as R, state
+from components.grading_job import GradingJob, Scope, model_nodes, select_rows, uses_models
+from ftstudio.engine import GradeOptions, InvalidGrader, to_grader
 
-st.title("test_grading")
-st.code(to_json(state.config()), language="json")
+QUICK_WAIT = 0.3  # seconds a click waits for the job before switching to the progress view
+SCOPES = {"all": "All rows", "random": "Random sample", "first": "First N"}
+
+
+def _blocking_issues(grader) -> list:
+    """What stops the engine from evaluating the grader; cached per grader object (never mutated)."""
+    cache = st.session_state.get("ftstudio_tg_check")
+    if cache and cache[0] is grader:
+        return cache[1]
+    try:
+        to_grader(grader)
+        issues = []
+    except InvalidGrader as exc:
+        issues = exc.issues
+    st.session_state["ftstudio_tg_check"] = (grader, issues)
+    return issues
+
+
+def _options() -> GradeOptions:
+    return GradeOptions(endpoint=state.endpoint(), concurrency=int(st.session_state.get("tg-concurrency", 8)))
+
+
+def _fmt_seconds(s: float | None) -> str:
+    if s is None:
+        return "estimating …"
+    return f"{s:.0f} s" if s < 90 else f"{s / 60:.1f} min"
+
+
+@st.fragment(run_every=0.5)
+def _progress() -> None:
+    job = R.job()
+    if job is None or job.done:
+        st.rerun()  # the whole page: it collects the results
+    p = job.progress()
+    stage = "cancelling …" if p["cancelling"] else p["stage"]
+    st.progress(p["fraction"], text=f"Grading {p['total']:,} rows · {stage}")
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
+    c1.caption(f"{p['rows_done']:,} of {p['total']:,} rows done · {_fmt_seconds(p['elapsed'])} elapsed · "
+               f"about {_fmt_seconds(p['eta'])} left")
+    c2.button("Cancel", key="tg-cancel", icon="⏹️", on_click=job.cancel, disabled=p["cancelling"], width="stretch")
+
+
+def _start(grader, ds, scope: Scope) -> None:
+    job = GradingJob(R.next_run_id(), grader, ds, state.sample_field(), scope, _options(),
+                     state.grader_fingerprint()).start()
+    R.set_job(job)
+    job.wait(QUICK_WAIT)  # a cheap grader is done by now: the rerun shows its results, not a progress bar
+    st.rerun()
+
+
+def _needs_reinforcement() -> None:
+    st.info("Test grading needs a **reinforcement** grader. Choose Reinforcement in **1 Method**, then build the "
+            "grader in **3 Graders**. The dataset checks above work for every method.", icon="🧭")
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.page_link("pages/method.py", label="1 Method", icon="🧭")
+    c2.page_link("pages/graders.py", label="3 Graders", icon="🧮")
+
+
+def _run_panel(grader, ds) -> None:
+    job = R.job()
+    if job is not None and job.done:
+        R.collect(job)
+        job = None
+    note = R.notice()
+    if note:
+        (st.warning if note[0] == "warning" else st.error)(note[1])
+    if job is not None:
+        _progress()
+        return
+    issues = _blocking_issues(grader)
+    if issues:
+        st.error("**The grader can't be evaluated yet.** Fix these in 3 Graders:", icon="🚫")
+        for i in issues:
+            st.markdown(f"- `{i.path or '$'}` — {i.message}" + (f" *({i.hint})*" if i.hint else ""))
+        st.page_link("pages/graders.py", label="Open 3 Graders", icon="🧮")
+        return
+    if ds is None:
+        st.info("Load a dataset above, then grade it here.", icon="⬆️")
+        return
+    models = uses_models(grader)
+    if models:
+        ep = state.endpoint()
+        last = R.current_run()
+        usage = last.results.summary()["token_usage"] if last is not None else None
+        with st.expander("🔌 Model endpoint" + ("" if ep.configured else " — not configured yet"),
+                         expanded=not ep.configured):
+            connection.render("tg-conn", usage=usage)
+    total = len(ds.rows) + len(ds.errors)
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    mode = c1.segmented_control("Rows to grade", list(SCOPES), format_func=SCOPES.get, default="all",
+                                key="tg-scope", required=True)
+    n = c2.number_input("N rows", 1, max(total, 1), min(100, total), key="tg-n", disabled=mode == "all")
+    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="tg-seed", disabled=mode != "random",
+                           help="The same seed picks the same rows, so runs stay comparable.")
+    if models:
+        c4.number_input("Concurrent requests", 1, 64, 8, key="tg-concurrency",
+                        help="Model calls in flight at once; lower it if the endpoint rate-limits (429).")
+    scope = Scope(mode or "all", None if mode == "all" else int(n), int(seed))
+    count = len(select_rows(total, scope))
+    if models:
+        st.caption(f"💸 This grader calls a model: up to {count * max(model_nodes(grader), 1):,} requests for "
+                   f"{count:,} rows. Answers already in the local cache (identical requests) are free.")
+    if st.button(f"Grade {scope.describe(total)}", type="primary", icon="▶️", key="tg-run"):
+        _start(grader, ds, scope)
+
+
+st.title("🧪 Test grading")
+st.caption("Score model outputs with your grader, locally and by the API's rules, before you pay for a job.")
+cfg = state.config()
+
+st.subheader("Data", divider="gray")
+dataset = dataset_panel.render(cfg)
+
+st.subheader("Grade", divider="gray")
+if cfg.method_type != "reinforcement" or cfg.grader is None:
+    _needs_reinforcement()
+else:
+    _run_panel(cfg.grader, dataset)
+
+run = R.current_run()
+if run is not None:
+    st.subheader("Results", divider="gray")
+    R.render(run, state.grader_fingerprint(), _options)

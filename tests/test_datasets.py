@@ -7,6 +7,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ftstudio import _json_array, _readers
 from ftstudio.datasets import (
@@ -205,6 +207,16 @@ def test_json_array_rows_lines_and_errors(monkeypatch, chunk):
     ]
 
 
+def test_strings_and_escapes_split_at_every_chunk_position(monkeypatch):
+    row = {"k": "abcdefghij", "m": "\\", "n": 'x"y', "o": "\\\"", "p": ["]", "}"]}
+    for chunk in range(1, 24):
+        monkeypatch.setattr(_readers, "CHUNK_BYTES", chunk)
+        for pad in range(8):
+            data = ("[" + " " * pad + json.dumps(row) + ", " + json.dumps(row) + "]").encode()
+            ds = read_dataset(data, name="d.json")
+            assert (ds.rows, ds.errors) == ([row, row], []), (chunk, pad)
+
+
 def test_json_array_rows_across_many_chunks_keep_their_lines(monkeypatch):
     monkeypatch.setattr(_readers, "CHUNK_BYTES", 1 << 16)
     rows = [{"i": i, "text": "w" * (i % 50) + '\\"}{]['} for i in range(30_000)]
@@ -227,7 +239,9 @@ def test_json_array_structural_errors():
     assert ds.errors[0].line == 2 and "not closed" in ds.errors[0].message
 
 
-def test_json_array_element_over_the_limit_is_skipped(monkeypatch):
+@pytest.mark.parametrize("chunk", [16, 1 << 20])  # the scanner's slow path and its whole-row fast path
+def test_json_array_element_over_the_limit_is_skipped(monkeypatch, chunk):
+    monkeypatch.setattr(_readers, "CHUNK_BYTES", chunk)
     monkeypatch.setattr(_json_array, "MAX_LINE_BYTES", 100)
     ds = read_dataset(('[{"a": 1},\n{"big": "' + "x" * 300 + '"},\n{"c": 3}]').encode(), name="d.json")
     assert ds.rows == [{"a": 1}, {"c": 3}]
@@ -243,6 +257,32 @@ def test_json_file_special_cases():
         read_dataset(b'"just a string"', name="d.json")
     with pytest.raises(DatasetError, match=r"d.json: the bytes at line 2 \(byte offset 18\) are not valid UTF-8"):
         read_dataset(b'[{"a": 1},\n{"b": "\xff"}]', name="d.json")
+
+
+_TEXT = st.text(alphabet=st.sampled_from('ab "\\[]{},:\n\té日\u2028'), max_size=12)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.dictionaries(_TEXT, _VALUES, max_size=4), min_size=1, max_size=6),
+    indent=st.sampled_from([None, 1]),
+    ascii_only=st.booleans(),
+    chunk=st.integers(1, 40),
+)
+def test_any_json_array_and_jsonl_round_trip_at_any_chunk_size(rows, indent, ascii_only, chunk):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_readers, "CHUNK_BYTES", chunk)
+        as_array = json.dumps(rows, indent=indent, ensure_ascii=ascii_only).encode()
+        ds = read_dataset(as_array, name="d.json")
+        assert ds.rows == rows and ds.errors == []
+        as_lines = "\n".join(json.dumps(r, ensure_ascii=ascii_only) for r in rows).encode()
+        ds = read_dataset(as_lines, name="d.jsonl")
+        assert ds.rows == rows and ds.lines == list(range(1, len(rows) + 1))
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -278,6 +318,13 @@ def test_csv_bad_records_are_reported_and_skipped():
     assert msgs[2].startswith("line 6: 3 cells")
 
 
+def test_csv_line_over_the_limit_drops_only_its_record(monkeypatch):
+    monkeypatch.setattr(_readers, "MAX_LINE_BYTES", 50)
+    ds = read_dataset(b"a,b\n1,2\n3," + b"x" * 80 + b"\n5,6\n", name="d.csv")
+    assert ds.rows == [{"a": "1", "b": "2"}, {"a": "5", "b": "6"}] and ds.lines == [2, 4]
+    assert ds.errors[0].line == 3 and "over the 50 bytes limit" in ds.errors[0].message
+
+
 def test_csv_semicolons_header_problems_and_header_only():
     ds = read_dataset(b"a;b\n1;2\n", name="d.csv")
     assert ds.rows == [{"a": "1", "b": "2"}] and "semicolons" in ds.notes[0]
@@ -285,6 +332,8 @@ def test_csv_semicolons_header_problems_and_header_only():
         read_dataset(b"a,b,a\n1,2,3\n", name="d.csv")
     with pytest.raises(DatasetError, match="d.csv: column 2 of the header row has no name"):
         read_dataset(b"a,,c\n1,2,3\n", name="d.csv")
+    with pytest.raises(DatasetError, match=r"d.csv: the header row can't be read \(line 1: not valid UTF-8"):
+        read_dataset(b"caf\xe9,b\n1,2\n", name="d.csv")
     with pytest.raises(DatasetError, match="d.csv has a header row but no data rows"):
         read_dataset(b"a,b\r\n\r\n", name="d.csv")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from itertools import chain, compress
 
 from ._wordnet import WordNet, wordnet
 
@@ -66,11 +67,13 @@ def meteor_tokens(hypothesis: list[str], reference: list[str], reader: WordNet) 
     hyp_len = len(hyp)
     ref_len = len(ref)
     if not hyp_len or not ref_len:
-        return 0.0
+        return 0.0  # nltk: ZeroDivisionError, caught, 0.0
 
+    # Stage 1, exact: positions[w] lists the still-unmatched reference positions of w.
     positions: dict[str, list[int]] = {}
+    get = positions.get
     for j, word in enumerate(ref):
-        found = positions.get(word)
+        found = get(word)
         if found is None:
             positions[word] = [j]
         else:
@@ -78,44 +81,55 @@ def meteor_tokens(hypothesis: list[str], reference: list[str], reader: WordNet) 
     matches: list[tuple[int, int]] = []
     left: list[int] = []  # unmatched input positions, last first
     for i in range(hyp_len - 1, -1, -1):
-        found = positions.get(hyp[i])
+        found = get(hyp[i])
         if found:
             matches.append((i, found.pop()))
         else:
             left.append(i)
 
     if left and len(matches) < ref_len:
-        matched_ref = {j for _, j in matches}
-        stem_positions: dict[str, list[int]] = {}
-        for j in range(ref_len):
-            if j not in matched_ref:
-                stem = _stem(ref[j])
-                found = stem_positions.get(stem)
-                if found is None:
-                    stem_positions[stem] = [j]
-                else:
-                    found.append(j)
+        # Stage 2, Porter stems of what is left on both sides.
+        stems = _stems
+        by_stem: dict[str, list[int]] = {}
+        get = by_stem.get
+        for j in sorted(chain.from_iterable(positions.values())):
+            word = ref[j]
+            stem = stems.get(word) or _stem(word)
+            found = get(stem)
+            if found is None:
+                by_stem[stem] = [j]
+            else:
+                found.append(j)
         leftover: list[tuple[int, str]] = []
         for i in left:
-            stem = _stem(hyp[i])
-            found = stem_positions.get(stem)
+            word = hyp[i]
+            stem = stems.get(word) or _stem(word)
+            found = get(stem)
             if found:
                 matches.append((i, found.pop()))
             else:
                 leftover.append((i, stem))
 
         if leftover and len(matches) < ref_len:
+            # Stage 3, WordNet: a leftover input stem matches a leftover reference stem
+            # that is one of its synonyms (or itself), the last such one.
+            available = set(compress(by_stem, by_stem.values()))
+            synonyms = _synonyms
             for i, stem in leftover:
-                names = _synonyms_of(stem, reader)
-                best_j = -1
-                best = None
-                for candidate, found in stem_positions.items():
-                    if found and found[-1] > best_j and candidate in names:
-                        best_j = found[-1]
-                        best = found
-                if best is not None:
-                    best.pop()
-                    matches.append((i, best_j))
+                names = synonyms.get(stem) or _synonyms_of(stem, reader)
+                candidates = available.intersection(names)
+                if not candidates:
+                    continue
+                if len(candidates) == 1:
+                    word = candidates.pop()
+                else:
+                    word = min(candidates, key=lambda w: by_stem[w][-1])
+                found = by_stem[word]
+                matches.append((i, found.pop()))
+                if not found:
+                    available.discard(word)
+                    if not available:
+                        break
 
     count = len(matches)
     if not count:

@@ -29,9 +29,9 @@ except ImportError:  # pragma: no cover - CPython always has it
     def _count_elements(mapping, iterable):
         mapping.update(Counter(iterable))
 
-# Beyond this many tokens in the shorter text the masks get wide (cost ~ len(a) * len(b)),
-# so plain tuple Counters are cheaper.
-_MASK_LIMIT = 1000
+# Beyond this many tokens in the shorter text the masks get wide (cost ~ len(a) * len(b))
+# so sets of n-gram tuples are cheaper.
+_MASK_LIMIT = 150
 _BITS = [1 << j for j in range(_MASK_LIMIT)]
 _bit_count = int.bit_count
 
@@ -58,12 +58,13 @@ def _clip(windows: list[int], may_repeat: bool) -> tuple[int, bool]:
     return sum(map(min, counts.values(), map(_bit_count, counts))), True
 
 
-def _counts_with_tuples(a: list, b: list, orders: range) -> list[int]:
+def _counts_with_tuples(a: list, b: list, max_n: int) -> list[int]:
     out = []
-    for n in orders:
-        grams_a = Counter(zip(*(a[k:] for k in range(n))))
-        grams_b = Counter(zip(*(b[k:] for k in range(n))))
-        out.append(sum((grams_a & grams_b).values()))
+    for n in range(1, max_n + 1):
+        out.append(clipped_count(a, b, n))
+        if not out[-1]:
+            break
+    out.extend([0] * (max_n - len(out)))
     return out
 
 
@@ -87,7 +88,7 @@ def _counts(a: list, b: list, max_n: int) -> list[int]:
     if not b:
         return [0] * max_n
     if len(b) > _MASK_LIMIT:
-        return _counts_with_tuples(a, b, range(1, max_n + 1))
+        return _counts_with_tuples(a, b, max_n)
     table: dict = {}
     get = table.get
     repeated_in_b = []

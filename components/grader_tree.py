@@ -1,0 +1,195 @@
+"""The grader tree drawn as a tree (select a node), and the actions on the selected node.
+
+Each row shows the node's key, type (icon + name), its name and the validation state of
+everything under it: ✅, or the count of errors (❌) and warnings (⚠️).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from components import grader_edit as E
+from ftstudio import flatten as FL
+from ftstudio import tree
+from ftstudio.formula import FormulaError
+from ftstudio.graders import GRADER_TYPES, MultiGrader, walk
+from ftstudio.issues import Issue, count, under
+
+ICONS = {"string_check": "🔤", "text_similarity": "📏", "score_model": "🎯", "label_model": "🏷️",
+         "python": "🐍", "multi": "🧩"}
+TYPE_HELP = {
+    "string_check": "compare two strings: equal, not equal, contains",
+    "text_similarity": "a similarity score in [0, 1] (fuzzy, BLEU, ROUGE, METEOR...)",
+    "score_model": "a model returns a number in a range",
+    "label_model": "a model picks a label; passing labels score 1",
+    "python": "your own grade(sample, item) function",
+    "multi": "combine graders with a formula (a nested multi when inside a multi)",
+}
+
+
+def type_label(kind: str) -> str:
+    return f"{ICONS.get(kind, '•')} {kind}"
+
+
+def status(issues: list[Issue], path: tuple) -> str:
+    c = count(under(issues, E.json_path(path)))
+    parts = []
+    if c["error"]:
+        parts.append(f"❌ {c['error']}")
+    if c["warning"]:
+        parts.append(f"⚠️ {c['warning']}")
+    return " ".join(parts) or "✅"
+
+
+def _escape(text: str) -> str:
+    out = text.replace("\\", "\\\\")
+    for ch in "*_`[]<>#~|$":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
+    with st.container(border=True, gap="xxsmall"):
+        for path, node in walk(root):
+            depth = len(path)
+            name = node.name if len(node.name) <= 40 else node.name[:39] + "…"
+            key = f"**{_escape(E.node_label(path))}**"
+            label = (f"{ICONS.get(node.type, '•')} {key} · {node.type} · {_escape(name) or '_(no name)_'}"
+                     f" &nbsp; {status(issues, path)}")
+            with st.container(horizontal=True, vertical_alignment="center", gap="xxsmall"):
+                if depth:
+                    st.space(22 * depth)
+                st.button(label, key=f"graders_tree|{'/'.join(path)}", on_click=E.select, args=(path,),
+                          type="primary" if path == selected else "tertiary", help=E.json_path(path))
+            if isinstance(node, MultiGrader):
+                with st.container(horizontal=True, gap="xxsmall"):
+                    st.space(22 * depth + 30)
+                    formula = node.calculate_output.strip() or "(empty formula)"
+                    st.caption(f"= {_escape(formula[:80])}")
+
+
+# --- actions on the selected node ---------------------------------------------------------
+
+def multi_paths(root: Any) -> list[tuple]:
+    return [p for p, n in walk(root) if isinstance(n, MultiGrader)]
+
+
+def render_actions(root: Any, path: tuple) -> None:
+    node = tree.node_at(root, path)
+    k = lambda name: E.key(path, name)  # noqa: E731 - short local key maker
+    with st.container(horizontal=True, gap="xsmall"):
+        if isinstance(node, MultiGrader):
+            st.menu_button("Add grader", list(GRADER_TYPES), key=k("add"), icon=":material/add:",
+                           format_func=lambda t: f"{type_label(t)} — {'nested multi' if t == 'multi' else TYPE_HELP[t]}",
+                           on_click=_add, args=(path, k("add")), help="Add a child grader to this multi")
+        else:
+            st.button("Wrap in multi", key=k("wrap"), icon=":material/account_tree:", on_click=_wrap, args=(path,),
+                      help="Put this grader inside a multi grader so you can combine it with others")
+        others = [t for t in GRADER_TYPES if t != node.type]
+        st.menu_button("Change type", others, key=k("type"), icon=":material/swap_horiz:",
+                       format_func=type_label, on_click=_change_type, args=(path, k("type")),
+                       help="Keeps the fields both types share (name, input/reference, model, sampling_params)")
+        if path:
+            targets = ["/".join(p) for p in multi_paths(root) if p != path[:-1] and p[:len(path)] != path]
+            st.menu_button("Move to", targets or ["(no other multi)"], key=k("move"), icon=":material/drive_file_move:",
+                           format_func=lambda p: "root" if not p else " › ".join(p.split("/")), disabled=not targets,
+                           on_click=_move, args=(path, k("move")),
+                           help="Move this grader into another multi" if targets else "There is no other multi")
+            st.button("Duplicate", key=k("dup"), icon=":material/content_copy:", on_click=_duplicate, args=(path,))
+            st.button("Delete", key=k("del"), icon=":material/delete:", on_click=_delete, args=(path,))
+
+
+def _add(path: tuple, menu_key: str) -> None:
+    kind = st.session_state.get(menu_key)
+    if kind:
+        E.tree_edit(lambda r: _added(tree.add_child(r, path, kind), path), f"add {kind} grader")
+
+
+def _added(result, path):
+    new_root, key = result
+    return new_root, path + (key,)
+
+
+def _wrap(path: tuple) -> None:
+    E.tree_edit(lambda r: (tree.wrap_in_multi(r, path), path), "wrap in multi")
+
+
+def _change_type(path: tuple, menu_key: str) -> None:
+    kind = st.session_state.get(menu_key)
+    if kind:
+        E.tree_edit(lambda r: (tree.replace_at(r, path, tree.change_type(tree.node_at(r, path), kind)), path),
+                    f"change type to {kind}")
+
+
+def _move(path: tuple, menu_key: str) -> None:
+    target = st.session_state.get(menu_key)
+    if target is not None and target != "(no other multi)":
+        dest = tuple(target.split("/")) if target else ()
+        E.tree_edit(lambda r: tree.move(r, path, dest), f"move {path[-1]}")
+
+
+def _duplicate(path: tuple) -> None:
+    E.tree_edit(lambda r: _added(tree.duplicate(r, path), path[:-1]), f"duplicate {path[-1]}")
+
+
+def _delete(path: tuple) -> None:
+    label = f"delete {path[-1]}"
+    if E.tree_edit(lambda r: (tree.delete(r, path), path[:-1]), label):
+        st.session_state[E.DELETED] = label
+
+
+def undo_delete() -> None:
+    from components import state
+
+    st.session_state.pop(E.DELETED, None)
+    state.undo()
+
+
+def render_deleted_banner() -> None:
+    """Right after a delete: a message with its own Undo (the sidebar's Undo works too)."""
+    from components import state
+
+    label = st.session_state.get(E.DELETED)
+    if not label:
+        return
+    if state.can_undo() != label:
+        st.session_state.pop(E.DELETED, None)
+        return
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown(f"🗑️ Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")
+        st.button("Undo", key="graders_undo_delete", icon=":material/undo:", on_click=undo_delete)
+
+
+def render_flatten(root: Any) -> None:
+    """When a multi sits inside a multi (the API refuses it): what flattening does, and a button."""
+    if not FL.is_nested(root):
+        return
+    with st.container(border=True):
+        st.markdown("**A multi grader is nested inside a multi.** The API accepts only one level; "
+                    "grading here works as is. Flatten inlines each nested multi into its parent.")
+        try:
+            flat = FL.flatten(root)
+        except FormulaError as exc:
+            st.warning(f"Can't flatten yet: a formula doesn't parse ({exc.message}). Fix it first.")
+            return
+        with st.expander("What flattening will do"):
+            st.markdown("Keys after flattening: " + ", ".join(f"`{k}`" for k in flat.graders))
+            st.markdown("New `calculate_output`:")
+            st.code(flat.calculate_output, language=None, wrap_lines=True)
+            st.caption("Rewards stay the same row for row (a nested formula that fails at run time now fails "
+                       "the whole formula instead of scoring 0 for its key).")
+        st.button("Flatten for the API", key="graders_flatten", icon=":material/layers_clear:", type="primary",
+                  on_click=_flatten)
+
+
+def _flatten() -> None:
+    def edit(r):
+        try:
+            return FL.flatten(r), ()
+        except FormulaError as exc:
+            raise tree.TreeError(f"can't flatten: {exc.message}") from None
+
+    if E.tree_edit(edit, "flatten for the API"):
+        E.flash("success", "Flattened: the tree now has a single multi level.")

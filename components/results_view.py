@@ -1,0 +1,363 @@
+"""Test-grading results: the runs kept in the session, KPIs, charts, the row table with a detail
+view, downloads, and the comparison with a baseline run.
+
+Everything here reads stored runs (components.grading_job.GradingRun); nothing grades again,
+except the row detail view's explanation of a model-graded row, which asks first (and costs
+nothing when the model client's cache already holds the identical request).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from components import connection, score_charts as C
+from components.grading_job import Comparison, GradingJob, GradingRun, compare_runs, to_csv, to_jsonl, uses_models
+from ftstudio._cli_grade import summary_text
+
+_JOB, _RUN, _BASE = "ftstudio_tg_job", "ftstudio_tg_run", "ftstudio_tg_baseline"
+_COUNTER, _NOTICE, _VIEW = "ftstudio_tg_counter", "ftstudio_tg_notice", "ftstudio_tg_view"
+TABLE_CAP = 10_000
+_RESERVED = {"row", "line", "reward", "pass", "errors", "error details", "output"}
+
+
+# --- the runs kept in the session ----------------------------------------------------------
+
+def job() -> GradingJob | None:
+    return st.session_state.get(_JOB)
+
+
+def set_job(j: GradingJob | None) -> None:
+    st.session_state[_JOB] = j
+
+
+def current_run() -> GradingRun | None:
+    return st.session_state.get(_RUN)
+
+
+def baseline() -> GradingRun | None:
+    return st.session_state.get(_BASE)
+
+
+def set_baseline(run: GradingRun | None) -> None:
+    st.session_state[_BASE] = run
+
+
+def next_run_id() -> int:
+    st.session_state[_COUNTER] = st.session_state.get(_COUNTER, 0) + 1
+    return st.session_state[_COUNTER]
+
+
+def notice() -> tuple[str, str] | None:
+    return st.session_state.get(_NOTICE)
+
+
+def collect(j: GradingJob) -> None:
+    """Move a finished job's outcome into the session (results, or a notice saying what happened)."""
+    ss = st.session_state
+    ss.pop(_NOTICE, None)
+    if j.invalid is not None:
+        ss[_NOTICE] = ("error", "The grader can't be evaluated: " + "; ".join(i.line() for i in j.invalid.issues[:5]))
+    elif j.error is not None:
+        ss[_NOTICE] = ("error", f"Grading stopped unexpectedly: {j.error}")
+    elif j.run is None:
+        ss[_NOTICE] = ("warning", "Cancelled before any rows were graded; the previous results are kept.")
+    else:
+        ss[_RUN] = j.run
+        if j.cancelled:
+            ss[_NOTICE] = ("warning", f"Cancelled: the results cover the {len(j.run):,} of {j.total:,} rows graded "
+                                      "before the cancel.")
+    ss[_JOB] = None
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _summary(run: GradingRun) -> dict:
+    if "summary" not in run.cache:
+        run.cache["summary"] = run.results.summary()
+    return run.cache["summary"]
+
+
+def _cached(run: GradingRun, key: str, build):
+    """A figure or table derived from the run's results, built on first use."""
+    if key not in run.cache:
+        run.cache[key] = build(run.results)
+    return run.cache[key]
+
+
+def _rewards(run: GradingRun) -> np.ndarray:
+    if "rewards" not in run.cache:
+        run.cache["rewards"] = C.as_array(run.results.rewards)
+    return run.cache["rewards"]
+
+
+def pass_share(rewards: np.ndarray, threshold: float) -> float:
+    return float((rewards >= threshold).mean()) if rewards.size else 0.0
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
+    """(one row per result row, lower-cased search text per row); built once per run."""
+    if "table" in run.cache:
+        return run.cache["table"], run.cache["haystack"]
+    res, sf, n = run.results, run.sample_field, len(run.results)
+    data: dict = {"row": run.row_index, "line": pd.array([ln for ln in res.lines[:n]], dtype="Int64"),
+                  "reward": C.as_array(res.rewards)}
+    for k, v in res.sub_rewards.items():
+        data[f"{k} (sub)" if k in _RESERVED else k] = C.as_array(v)
+    errors, details, outputs, hay = [""] * n, [""] * n, [], []
+    for i, e in res.errors.items():
+        errors[i] = ", ".join(sorted(e.codes))
+        details[i] = "; ".join(f"{c}: {d}" for c, d in sorted(e.codes.items()))
+    for i in range(n):
+        entry = run.entry(i)
+        if isinstance(entry, dict):
+            out = _text(entry.get(sf))
+            item = json.dumps({k: v for k, v in entry.items() if k != sf}, ensure_ascii=False)[:2000]
+        else:
+            out, item = "", str(entry)
+        outputs.append(out if len(out) <= 300 else out[:300] + " …")
+        hay.append(f"{out}\n{details[i]}\n{item}".casefold())
+    df = pd.DataFrame(data)
+    df["errors"], df["error details"], df["output"] = errors, [d[:300] for d in details], outputs
+    run.cache["table"], run.cache["haystack"] = df, pd.Series(hay)
+    return df, run.cache["haystack"]
+
+
+# --- the view ------------------------------------------------------------------------------
+
+def render(run: GradingRun, fingerprint: str, options_factory) -> None:
+    """Results of `run`; `fingerprint` is the current grader/data fingerprint (stale when it differs);
+    `options_factory()` gives the GradeOptions for the detail view's explanation."""
+    s = _summary(run)
+    res = run.results
+    head, buttons = st.columns([3, 2], vertical_alignment="bottom")
+    head.markdown(f"#### {run.label}")
+    head.caption(f"{res.grader_type} '{res.grader_name}' on {run.scope_text} of {run.dataset.name} · "
+                 f"output field `{run.sample_field}`")
+    base = baseline()
+    b1, b2 = buttons.columns(2)
+    is_base = base is not None and base.id == run.id
+    b1.button("📌 Keep as baseline", key="tg-keep-baseline", on_click=set_baseline, args=(run,), disabled=is_base,
+              width="stretch", help="Keep this run to compare the next runs against it.")
+    b2.button("Clear baseline", key="tg-clear-baseline", on_click=set_baseline, args=(None,), disabled=base is None,
+              width="stretch")
+    if run.fingerprint != fingerprint:
+        st.warning("**These results are from an earlier grader/data — re-run to refresh.** They stay viewable "
+                   "below; nothing is re-run automatically (model graders cost money).", icon="🕰️")
+    if res.cancelled:
+        st.info(f"This run was cancelled: {len(res):,} of {run.total_rows:,} rows were graded.", icon="⏹️")
+
+    rewards = _rewards(run)
+    lo, hi = C.value_range(rewards)
+    t = st.slider("Pass threshold", lo, hi, lo + (hi - lo) / 2, step=(hi - lo) / 100, key=f"tg-threshold-{lo:g}-{hi:g}",
+                  help="A row passes when its reward is at least this value.")
+    _kpis(run, s, rewards, t, base)
+    tabs = st.tabs(["📊 Charts", "🔎 Rows", "⚖️ Compare" + (f" with Run {base.id}" if base and not is_base else ""),
+                    "⬇️ Download"])
+    with tabs[0]:
+        _charts(run, t)
+    with tabs[1]:
+        _rows(run, t, options_factory)
+    with tabs[2]:
+        _compare(base, run, t)
+    with tabs[3]:
+        _downloads(run, s)
+
+
+def _kpis(run: GradingRun, s: dict, rewards: np.ndarray, t: float, base: GradingRun | None) -> None:
+    cols = st.columns(5)
+    delta = None
+    if base is not None and base.id != run.id and _summary(base)["mean"] is not None and s["mean"] is not None:
+        delta = f"{s['mean'] - _summary(base)['mean']:+.3f} vs Run {base.id}"
+    cols[0].metric("Mean reward", f"{s['mean']:.3f}" if s["mean"] is not None else "—", delta, border=True,
+                   help=f"std {s['std']:.3f}" if s["std"] is not None else None)
+    share = pass_share(rewards, t)
+    cols[1].metric(f"Rows ≥ {t:g}", f"{100 * share:.1f}%", border=True,
+                   help=f"{int(round(share * len(rewards))):,} of {len(rewards):,} rows reach the threshold")
+    cols[2].metric("Error rate", f"{100 * s['error_rate']:.1f}%", border=True,
+                   help=f"{s['rows_with_errors']:,} rows have an error flag (their reward is 0)")
+    graded = f"{s['count']:,}" + (f" / {run.total_rows:,}" if run.total_rows != s["count"] else "")
+    cols[3].metric("Rows graded", graded, border=True, help=f"{run.scope_text} of {run.dataset.name}")
+    rate = f"{s['rows_per_second']:,.0f} rows/s" if s.get("rows_per_second") else None
+    secs = run.wall_seconds
+    cols[4].metric("Elapsed", f"{secs * 1000:.0f} ms" if secs < 1 else f"{secs:.1f} s", border=True, help=rate)
+
+
+def _charts(run: GradingRun, t: float) -> None:
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(C.reward_histogram(run.results, t), key="tg-chart-hist", width="stretch")
+    err = _cached(run, "fig-errors", C.errors_bar)
+    if err is not None:
+        c2.plotly_chart(err, key="tg-chart-errors", width="stretch")
+    else:
+        c2.success("No row has an error flag.", icon="✅")
+    subs = _cached(run, "fig-subs", C.sub_reward_histograms)
+    if subs is not None:
+        st.plotly_chart(subs, key="tg-chart-subs", width="stretch")
+        corr = _cached(run, "fig-corr", C.correlation_heatmap)
+        if corr is not None:
+            st.plotly_chart(corr, key="tg-chart-corr", width="stretch")
+    else:
+        st.caption("Per-sub-grader charts appear when the grader is a multi grader.")
+    usage = _summary(run)["token_usage"]
+    if usage:
+        connection.token_readout(usage)
+
+
+def _select_row(run_id: int) -> None:
+    sel = st.session_state.get(f"tg-table-{run_id}")
+    rows = sel["selection"]["rows"] if sel else []
+    view = st.session_state.get(_VIEW) or []
+    if rows and rows[0] < len(view):
+        st.session_state[f"tg-detail-{run_id}"] = view[rows[0]]
+
+
+def _rows(run: GradingRun, t: float, options_factory) -> None:
+    df, hay = table(run)
+    c1, c2, c3 = st.columns([1, 2, 2], vertical_alignment="bottom")
+    errors_only = c1.toggle("Errors only", key="tg-f-errors")
+    lo, hi = C.value_range(df["reward"])
+    r = c2.slider("Reward range", lo, hi, (lo, hi), step=(hi - lo) / 100, key=f"tg-f-range-{lo:g}-{hi:g}")
+    q = c3.text_input("Search", key="tg-f-search", placeholder="text in the output, the item or the errors")
+    mask = (df["reward"] >= r[0]) & (df["reward"] <= r[1])
+    if errors_only:
+        mask &= df["errors"] != ""
+    if q.strip():
+        mask &= hay.str.contains(q.strip().casefold(), regex=False)
+    view = df[mask]
+    shown = view.head(TABLE_CAP)
+    st.session_state[_VIEW] = shown.index.tolist()
+    st.caption(f"{len(view):,} of {len(df):,} rows match" + (f"; the first {TABLE_CAP:,} are listed" if
+                                                            len(view) > TABLE_CAP else "")
+               + ". Click a column header to sort, a row to see its details.")
+    cfg = {"reward": st.column_config.ProgressColumn("reward", format="%.3f", min_value=lo, max_value=hi),
+           "line": st.column_config.NumberColumn("line", format="%d"),
+           "output": st.column_config.TextColumn(f"output ({run.sample_field})", width="large")}
+    shown = shown.assign(**{"pass": shown["reward"] >= t}) if len(shown) else shown
+    st.dataframe(shown, key=f"tg-table-{run.id}", on_select=lambda: _select_row(run.id), selection_mode="single-row",
+                 hide_index=True, column_config=cfg, width="stretch", height=min(420, 38 + 35 * max(len(shown), 1)))
+    if len(shown):
+        _detail(run, shown.index.tolist(), options_factory)
+
+
+def _detail(run: GradingRun, options: list[int], options_factory) -> None:
+    key = f"tg-detail-{run.id}"
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    res = run.results
+
+    def label(i: int) -> str:
+        line = f" · line {res.lines[i]}" if res.lines and res.lines[i] is not None else ""
+        return f"row {run.row_index[i]}{line} · reward {res.rewards[i]:.3f}" + (" · ⚠ error" if i in res.errors else "")
+
+    with st.container(border=True):
+        i = st.selectbox("Row details", options, format_func=label, key=key)
+        rec = run.record(i)
+        left, right = st.columns(2)
+        with left:
+            st.metric("Reward", f"{rec['reward']:.4f}")
+            if rec["sub_rewards"]:
+                st.dataframe([{"sub-grader": k, "score": v} for k, v in rec["sub_rewards"].items()],
+                             hide_index=True, width="stretch")
+            for code, details in (rec["error_details"] or {}).items():
+                st.error(f"**{code}** — {details}")
+        entry = run.entry(i)
+        with right:
+            if isinstance(entry, dict):
+                st.markdown(f"**Output** (`{run.sample_field}`)")
+                st.code(_text(entry.get(run.sample_field)) or "(none)", language=None, wrap_lines=True)
+                with st.expander("Item"):
+                    st.json({k: v for k, v in entry.items() if k != run.sample_field}, expanded=1)
+            else:
+                st.warning(f"Unreadable line: {entry}")
+        if isinstance(entry, dict):
+            _explanation(run, i, options_factory)
+
+
+def _explanation(run: GradingRun, i: int, options_factory) -> None:
+    cached = run.cache.get(("explain", i))
+    if cached is None:
+        if uses_models(run.grader) and not st.button(
+                "Show rendered templates", key=f"tg-explain-{run.id}-{i}", icon="🔍",
+                help="Renders this row's templates; the model grader is called again for this row — an unchanged "
+                     "request is answered from the local cache and costs nothing."):
+            return
+        try:
+            with st.spinner("Rendering this row …"):
+                cached = run.explain(i, options_factory())
+        except Exception as exc:  # an explanation must never take the page down
+            st.error(f"Could not explain this row: {type(exc).__name__}: {exc}")
+            return
+        run.cache[("explain", i)] = cached
+    st.markdown("**How the grader saw this row** (with the grader of this run)")
+    for node in cached["nodes"]:
+        where = node["path"].replace("graders.", "") if node["path"] else "grader"
+        with st.container(border=True):
+            st.markdown(f"`{where}` · {node['type']} *{node['name']}* · score **{node['score']:.4f}**")
+            for name, value in node["rendered"].items():
+                if name == "messages" and isinstance(value, list):
+                    for m in value:
+                        content = m.get("content") if isinstance(m, dict) else m
+                        st.caption(f"message · {m.get('role', '?') if isinstance(m, dict) else '?'}")
+                        st.code(_text(content), language=None, wrap_lines=True)
+                else:
+                    st.caption(name)
+                    st.code(_text(value) or "(empty)", language=None, wrap_lines=True)
+            for code, details in node["errors"].items():
+                st.error(f"**{code}** — {details}")
+
+
+def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
+    if base is None or base.id == run.id:
+        st.info("Keep a run as the baseline (📌 above), change the grader or the data, grade again: the new run is "
+                "compared here row by row.", icon="⚖️")
+        return
+    cmp: Comparison = compare_runs(base, run, t)
+    st.caption(f"Baseline: {base.label} · {base.results.grader_type} '{base.results.grader_name}' on "
+               f"{base.scope_text}. New: {run.label}.")
+    if not cmp.same_data:
+        st.warning("The baseline graded different data, so rows can't be matched: only the distributions are "
+                   "compared.", icon="⚠️")
+    elif not cmp.rows:
+        st.warning("The two runs have no rows in common (different samples).", icon="⚠️")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(C.overlay_histograms(_rewards(base), _rewards(run), (f"Run {base.id}", f"Run {run.id}"), t),
+                    key="tg-chart-overlay", width="stretch")
+    if not cmp.rows:
+        return
+    c2.plotly_chart(C.delta_histogram(cmp.deltas), key="tg-chart-delta", width="stretch")
+    deltas = np.asarray(cmp.deltas)
+    k = st.columns(4)
+    k[0].metric("Rows compared", f"{len(cmp.rows):,}")
+    k[1].metric("Changed", f"{int((np.abs(deltas) > 1e-12).sum()):,}")
+    k[2].metric("Pass → fail", f"{len(cmp.pass_to_fail):,}", help=f"reward fell below {t:g}")
+    k[3].metric("Fail → pass", f"{len(cmp.fail_to_pass):,}", help=f"reward reached {t:g}")
+    frame = pd.DataFrame({"row": cmp.rows, "baseline": cmp.base, "new": cmp.new, "delta": cmp.deltas})
+    ptf, ftp = set(cmp.pass_to_fail), set(cmp.fail_to_pass)
+    frame["flip"] = ["pass → fail" if r in ptf else "fail → pass" if r in ftp else "" for r in cmp.rows]
+    changed_only = st.toggle("Changed rows only", value=True, key="tg-cmp-changed")
+    if changed_only:
+        frame = frame[frame["delta"].abs() > 1e-12]
+    frame = frame.reindex(frame["delta"].abs().sort_values(ascending=False).index)
+    st.dataframe(frame.head(TABLE_CAP), hide_index=True, width="stretch",
+                 column_config={"delta": st.column_config.NumberColumn("delta", format="%+.3f")})
+
+
+def _downloads(run: GradingRun, s: dict) -> None:
+    st.caption("One record per graded row, as `ftstudio grade --out` writes them: row, reward, sub_rewards, errors, "
+               "error_details, line.")
+    c1, c2, _ = st.columns([1, 1, 2])
+    c1.download_button("Results as JSONL", data=lambda: to_jsonl(run), file_name=f"grading-run-{run.id}.jsonl",
+                       mime="application/jsonl", key="tg-dl-jsonl", icon="⬇️", on_click="ignore", width="stretch")
+    c2.download_button("Results as CSV", data=lambda: to_csv(run), file_name=f"grading-run-{run.id}.csv",
+                       mime="text/csv", key="tg-dl-csv", icon="⬇️", on_click="ignore", width="stretch")
+    st.code(summary_text(run.results.grader_name, run.results.grader_type, s), language=None)

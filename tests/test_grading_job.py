@@ -1,0 +1,124 @@
+"""components.grading_job: the background grading job, row selection, downloads, run comparison."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from components.grading_job import GradingJob, Scope, chunk_size, compare_runs, select_rows, to_csv, to_jsonl, uses_models
+from ftstudio._cli_grade import _Writer
+from ftstudio.datasets import read_dataset
+from ftstudio.engine import GradeOptions, grade
+
+EXACT = {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}",
+         "reference": "{{ item.answer }}", "operation": "eq"}
+LOOSE = {**EXACT, "name": "loose", "operation": "ilike"}
+
+
+def dataset(n: int = 60, bad_line: bool = True):
+    lines = []
+    for i in range(n):
+        out = str(i) if i % 3 else f"The answer is {i}"
+        lines.append(json.dumps({"answer": str(i), "model_sample": out}))
+    if bad_line:
+        lines.insert(4, "{not json")
+    return read_dataset("\n".join(lines).encode(), name="d.jsonl")
+
+
+def run_job(grader, ds, scope=Scope(), run_id=1, cancel_first=False):
+    job = GradingJob(run_id, grader, ds, "model_sample", scope, GradeOptions(), "fp")
+    if cancel_first:
+        job.cancel()
+    job.start()
+    assert job.wait(30)
+    return job
+
+
+def test_select_rows_all_first_and_seeded_random():
+    assert select_rows(5, Scope()) == [0, 1, 2, 3, 4]
+    assert select_rows(5, Scope("first", 2)) == [0, 1]
+    a = select_rows(100, Scope("random", 10, seed=7))
+    assert a == select_rows(100, Scope("random", 10, seed=7)) and a == sorted(a) and len(set(a)) == 10
+    assert a != select_rows(100, Scope("random", 10, seed=8))
+    assert select_rows(3, Scope("random", 10)) == [0, 1, 2]
+    assert "seed 7" in Scope("random", 10, 7).describe(100) and Scope().describe(3) == "all 3 rows"
+
+
+def test_job_grades_every_entry_in_file_order_like_the_engine():
+    ds = dataset()
+    job = run_job(EXACT, ds)
+    run = job.run
+    assert job.error is None and not job.cancelled and chunk_size(61) < 61  # several chunks were used
+    direct = grade(EXACT, ds, "model_sample")
+    assert list(run.results.rewards) == list(direct.rewards)
+    assert run.results.lines == direct.lines
+    assert sorted(run.results.errors) == sorted(direct.errors) == [4]  # the unreadable line is an error row
+    assert run.record(4)["errors"] == ["other_error"] and run.record(4)["line"] == 5
+    assert run.entry(4).line == 5 and run.entry(0) == ds.rows[0]
+
+
+def test_downloads_match_the_cli_out_files(tmp_path):
+    ds = dataset()
+    run = run_job(EXACT, ds).run
+    direct = grade(EXACT, ds, "model_sample")
+    for ext, make in (("jsonl", to_jsonl), ("csv", to_csv)):
+        path = tmp_path / f"out.{ext}"
+        writer = _Writer(str(path))
+        writer.write(direct)
+        writer.close()
+        assert make(run) == path.read_bytes()
+    first = json.loads(to_jsonl(run).splitlines()[0])
+    assert list(first) == ["row", "reward", "sub_rewards", "errors", "error_details", "line"]
+    header = next(csv.reader(io.StringIO(to_csv(run).decode())))
+    assert header == ["row", "line", "reward", "errors", "error_details"]
+
+
+def test_a_sample_keeps_the_file_row_index():
+    ds = dataset()
+    run = run_job(EXACT, ds, Scope("random", 7, seed=3)).run
+    chosen = select_rows(61, Scope("random", 7, seed=3))
+    assert run.row_index == chosen and len(run) == 7 and run.total_rows == 7
+    assert [r["row"] for r in run.records()] == chosen
+    direct = grade(EXACT, ds, "model_sample")
+    assert [run.results.rewards[i] for i in range(7)] == [direct.rewards[r] for r in chosen]
+
+
+def test_cancel_before_start_grades_nothing():
+    job = run_job(EXACT, dataset(), cancel_first=True)
+    assert job.run is None and job.cancelled and job.error is None
+
+
+def test_invalid_grader_is_reported_not_raised():
+    bad = {"type": "multi", "name": "m", "graders": {"x": EXACT}, "calculate_output": "x +"}
+    job = run_job(bad, dataset())
+    assert job.run is None and job.invalid is not None and job.invalid.issues
+
+
+def test_compare_runs_finds_flips_on_common_rows():
+    ds = dataset(bad_line=False)
+    base = run_job(EXACT, ds, run_id=1).run
+    new = run_job(LOOSE, ds, Scope("first", 30), run_id=2).run
+    cmp = compare_runs(base, new, 0.5)
+    assert cmp.same_data and cmp.rows == list(range(30))
+    # i % 3 == 0: "The answer is i" fails eq but contains i (ilike) -> fail to pass
+    assert cmp.fail_to_pass == [r for r in range(30) if r % 3 == 0] and cmp.pass_to_fail == []
+    assert cmp.deltas == [1.0 if r % 3 == 0 else 0.0 for r in range(30)]
+    other = run_job(EXACT, dataset(bad_line=False, n=59), run_id=3).run
+    assert not compare_runs(base, other, 0.5).same_data and compare_runs(base, other, 0.5).rows == []
+
+
+def test_uses_models():
+    judge = {"type": "score_model", "name": "j", "model": "gpt-4.1-mini", "input": [{"role": "user", "content": "x"}]}
+    from ftstudio.engine import to_grader
+
+    assert uses_models(to_grader({"type": "multi", "name": "m", "graders": {"a": EXACT, "j": judge},
+                                  "calculate_output": "a + j"}))
+    assert not uses_models(to_grader(EXACT)) and not uses_models(None)
+
+
+@pytest.mark.parametrize("n", [1, 25, 1000, 10**6])
+def test_chunk_size_bounds(n):
+    assert 25 <= chunk_size(n) <= 5000 and chunk_size(n) * 50 >= min(n, 250_000)
