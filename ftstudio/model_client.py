@@ -37,7 +37,24 @@ class Endpoint:
 
     @classmethod
     def from_env(cls) -> "Endpoint":
-        return cls(base_url=os.environ.get("OPENAI_BASE_URL") or None, api_key=os.environ.get("OPENAI_API_KEY") or None)
+        """OPENAI_BASE_URL / OPENAI_API_KEY; else Azure's AZURE_OPENAI_ENDPOINT / AZURE_OPENAI_API_KEY
+        (with OPENAI_API_VERSION for the endpoint + api-version style, or a .../openai/v1 URL)."""
+        env = os.environ
+        if env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL") or not env.get("AZURE_OPENAI_ENDPOINT"):
+            return cls(base_url=env.get("OPENAI_BASE_URL") or None, api_key=env.get("OPENAI_API_KEY") or None)
+        return cls.azure(env["AZURE_OPENAI_ENDPOINT"], env.get("AZURE_OPENAI_API_KEY"),
+                         env.get("OPENAI_API_VERSION") or env.get("AZURE_OPENAI_API_VERSION"))
+
+    @classmethod
+    def azure(cls, endpoint: str, api_key: str | None, api_version: str | None = None) -> "Endpoint":
+        """Azure OpenAI / Foundry: the v1 base URL (https://NAME.openai.azure.com/openai/v1), or the
+        resource endpoint plus an api-version."""
+        url = endpoint.rstrip("/")
+        if url.endswith("/openai/v1") or not api_version:
+            if not url.endswith("/openai/v1"):
+                url += "/openai/v1"
+            return cls(base_url=url, api_key=api_key, kind="azure")
+        return cls(base_url=url, api_key=api_key, kind="azure", api_version=api_version)
 
     @property
     def configured(self) -> bool:

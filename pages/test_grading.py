@@ -8,6 +8,7 @@ results show at once. Nothing is ever graded without a click: model graders cost
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from components import connection, dataset_panel, results_view as R, state
 from components.grading_job import GradingJob, Scope, model_nodes, select_rows, uses_models
@@ -63,12 +64,22 @@ def _start(grader, ds, scope: Scope) -> None:
     st.rerun()
 
 
+def _link(where, name: str, label: str, icon: str) -> None:
+    """A link to another step's page, wherever the router keeps its file."""
+    for folder in ("app_pages", "pages"):
+        try:
+            where.page_link(f"{folder}/{name}.py", label=label, icon=icon)
+            return
+        except StreamlitAPIException:
+            continue
+
+
 def _needs_reinforcement() -> None:
     st.info("Test grading needs a **reinforcement** grader. Choose Reinforcement in **1 Method**, then build the "
             "grader in **3 Graders**. The dataset checks above work for every method.", icon="🧭")
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.page_link("pages/method.py", label="1 Method", icon="🧭")
-    c2.page_link("pages/graders.py", label="3 Graders", icon="🧮")
+    _link(c1, "method", "1 Method", "🧭")
+    _link(c2, "graders", "3 Graders", "🧮")
 
 
 def _run_panel(grader, ds) -> None:
@@ -87,7 +98,7 @@ def _run_panel(grader, ds) -> None:
         st.error("**The grader can't be evaluated yet.** Fix these in 3 Graders:", icon="🚫")
         for i in issues:
             st.markdown(f"- `{i.path or '$'}` — {i.message}" + (f" *({i.hint})*" if i.hint else ""))
-        st.page_link("pages/graders.py", label="Open 3 Graders", icon="🧮")
+        _link(st, "graders", "Open 3 Graders", "🧮")
         return
     if ds is None:
         st.info("Load a dataset above, then grade it here.", icon="⬆️")

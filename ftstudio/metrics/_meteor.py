@@ -123,7 +123,7 @@ def meteor_tokens(hypothesis: list[str], reference: list[str], reader: WordNet) 
                 if len(candidates) == 1:
                     word = candidates.pop()
                 else:
-                    word = min(candidates, key=lambda w: by_stem[w][-1])
+                    word = max(candidates, key=lambda w: by_stem[w][-1])
                 found = by_stem[word]
                 matches.append((i, found.pop()))
                 if not found:

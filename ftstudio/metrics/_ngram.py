@@ -5,14 +5,16 @@ The reference libraries build a Counter of n-gram tuples per text in Python loop
 the per-element work runs in C (map, zip, set, dict) and Python only loops over the rare
 repeated tokens.
 
-`clipped_counts` (all orders up to n, for BLEU and GLEU) avoids n-grams altogether. Every
-token a[i] gets the bitmask of the positions in `b` holding the same token, shifted left by
-len(a) - i; after that shift the n-gram starting at a[i] occurs at b[j] exactly when one
-and the same bit is set in the masks of a[i] .. a[i+n-1], so the windows of order n are
-one AND of neighbouring windows of order n - 1. Shifted back, a window's mask says where
-its n-gram occurs in `b`: distinct n-grams occur at disjoint positions, so two windows of
-`a` hold the same n-gram iff they hold the same non-zero mask, and the mask's popcount is
-the count of that n-gram in `b`.
+`clipped_counts` (orders 1..n, for BLEU and GLEU) builds no n-grams at all. Every token
+a[i] gets the bitmask of the positions of `b` that hold the same token. The n-gram starting
+at a[i] occurs at b[j] iff bit j is set in mask[i], bit j+1 in mask[i+1], and so on, so
+    window(n, i) = window(n-1, i) & window(n-1, i+1) >> 1        (AND is idempotent).
+Packed into one integer, a slot per position of `a`, an order costs one shift and one AND.
+Distinct n-grams occur at disjoint positions of `b`, so a window's popcount is the count of
+its n-gram in `b`, and two windows of `a` hold the same n-gram iff their masks are equal.
+The clipped count then follows from SWAR counts of the non-zero slots, the popcount and the
+union of all slots; only n-grams repeating on both sides (rare beyond single words) are
+counted window by window.
 
 `clipped_count` (one order, for ROUGE-N) is cheaper with n-gram tuples in sets.
 """
@@ -36,28 +38,6 @@ _BITS = [1 << j for j in range(_MASK_LIMIT)]
 _bit_count = int.bit_count
 
 
-def _masks(a: list, b: list) -> list[int]:
-    table = dict(zip(b, _BITS))  # a repeated token keeps only its last position here...
-    if len(table) < len(b):
-        # ...so OR in the others: the positions whose bit differs from the stored one.
-        for token, bit in compress(zip(b, _BITS), map(ne, map(table.__getitem__, b), _BITS)):
-            table[token] |= bit
-    return list(map(table.get, a, repeat(0)))
-
-
-def _clip(windows: list[int], may_repeat: bool) -> tuple[int, bool]:
-    """(clipped count, whether a matched n-gram may repeat in `a`) of unshifted windows."""
-    matched = len(windows) - windows.count(0)
-    if not matched or not may_repeat:
-        return matched, False
-    counts: dict[int, int] = {}
-    _count_elements(counts, windows)
-    if len(counts) - (0 in counts) == matched:
-        return matched, False  # no matched n-gram repeats in `a`: min(1, count_b) == 1
-    # The zero mask contributes min(count, 0) == 0.
-    return sum(map(min, counts.values(), map(_bit_count, counts))), True
-
-
 def _counts_with_tuples(a: list, b: list, max_n: int) -> list[int]:
     out = []
     for n in range(1, max_n + 1):
@@ -69,6 +49,7 @@ def _counts_with_tuples(a: list, b: list, max_n: int) -> list[int]:
 
 
 def _swar_constants(slots: int, width: int) -> tuple[int, int]:
+    """(2**(width-1) - 1, 2**(width-1)) repeated in every slot."""
     key = (slots, width)
     constants = _swar.get(key)
     if constants is None:
@@ -80,6 +61,25 @@ def _swar_constants(slots: int, width: int) -> tuple[int, int]:
 
 
 _swar: dict[tuple[int, int], tuple[int, int]] = {}
+
+
+def _union_popcount(packed: int, slots: int, width: int) -> int:
+    """Popcount of the OR of all slots: how many positions of `b` start a matched n-gram."""
+    span, total = width, slots * width
+    while span < total:
+        packed |= packed >> span
+        span <<= 1
+    return (packed & ((1 << width) - 1)).bit_count()
+
+
+def _clip_order(masks: list[int], n: int) -> int:
+    """Exact clipped count of order n, window by window (for repeats on both sides)."""
+    windows = masks
+    for k in range(1, n):
+        windows = list(map(and_, windows, map(rshift, masks[k:], repeat(k))))
+    counts: dict[int, int] = {}
+    _count_elements(counts, windows)
+    return sum(map(min, counts.values(), map(_bit_count, counts)))  # mask 0 adds min(c, 0)
 
 
 def _counts(a: list, b: list, max_n: int) -> list[int]:
@@ -108,8 +108,9 @@ def _counts(a: list, b: list, max_n: int) -> list[int]:
     # repeat on both sides.
     distinct = set(masks)
     count = len(distinct) - (0 in distinct)
-    may_repeat = count < matched  # some common token repeats in `a`
-    if may_repeat:
+    unique_in_a = count == matched  # no matched n-gram repeats in `a` (nor longer ones)
+    unique_in_b = not repeated_in_b  # ... in `b`
+    if not unique_in_a:
         for token in set(repeated_in_b):
             mask = table[token]
             count_a = masks.count(mask)
@@ -117,35 +118,35 @@ def _counts(a: list, b: list, max_n: int) -> list[int]:
                 count_b = mask.bit_count()
                 count += (count_a if count_a < count_b else count_b) - 1
     out = [count]
-    length = len(a)
-    if not count or max_n == 1:
-        pass
-    elif may_repeat:
-        # A matched n-gram may repeat in `a`: keep windows in a list to look at each one.
-        windows = list(map(lshift, masks, range(length, 0, -1)))
-        for n in range(1, max_n):
-            windows = list(map(and_, windows, windows[1:]))
-            if may_repeat:
-                count, may_repeat = _clip(list(map(rshift, windows, range(length, n, -1))), True)
+    if max_n > 1:
+        # All windows in one integer, one slot of `width` bits per position of `a`; the
+        # windows of the next order are an AND with the neighbouring slot shifted one bit
+        # further. The two top bits of a slot stay clear, so adding 2**(width-1) - 1 to
+        # every slot sets the top bit exactly in the non-zero ones (SWAR counting).
+        slots, width = len(a), len(b) + 2
+        packed = sum(map(lshift, masks, range(0, slots * width, width)))
+        low, top = _swar_constants(slots, width)
+        for n in range(2, max_n + 1):
+            packed &= packed >> (width + 1)
+            matched = ((packed + low) & top).bit_count()  # windows of `a` that match
+            if not matched:
+                break
+            # sum_g min(count_a, count_b): matched = sum_g count_a, pairs = sum_g count_a *
+            # count_b, union = sum_g count_b; when one side never repeats, min is the other.
+            if unique_in_a:
+                count = matched
+            elif unique_in_b:
+                count = _union_popcount(packed, slots, width)
             else:
-                count = len(windows) - windows.count(0)
+                pairs = packed.bit_count()
+                union = _union_popcount(packed, slots, width)
+                if pairs == matched:
+                    unique_in_b, count = True, union
+                elif pairs == union:
+                    unique_in_a, count = True, matched
+                else:
+                    count = _clip_order(masks, n)
             out.append(count)
-            if not count:
-                break
-    else:
-        # Every window in one integer, one slot of `width` bits per position of `a`, so an
-        # order costs a shift, an AND and a SWAR count of the non-zero slots. The slot's
-        # top bit stays free: adding (2**(width-1) - 1) to every slot sets it iff non-zero.
-        width = length + len(b) + 1
-        step = width - 1  # slot i holds mask << (length - i), at bit i * width
-        packed = sum(map(lshift, masks, range(length, length + length * step, step)))
-        low, top = _swar_constants(length, width)
-        for _ in range(1, max_n):
-            packed &= packed >> width
-            count = ((packed + low) & top).bit_count()
-            out.append(count)
-            if not count:
-                break
     out.extend([0] * (max_n - len(out)))
     return out
 
@@ -158,9 +159,13 @@ def clipped_counts(a: list, b: list, max_n: int) -> list[int]:
     # == e + min(x, y): count the n-grams that lie wholly inside them directly and only
     # compare what is left (keeping max_n - 1 tokens of context around the middle).
     shortest = min(len(a), len(b))
-    prefix = next(compress(count(), map(ne, a, b)), shortest)
-    suffix = next(compress(count(), map(ne, reversed(a), reversed(b))), shortest)
-    suffix = min(suffix, shortest - prefix)
+    if not shortest:
+        return [0] * max_n
+    prefix = next(compress(count(), map(ne, a, b)), shortest) if a[0] == b[0] else 0
+    suffix = 0
+    if a[-1] == b[-1]:
+        suffix = next(compress(count(), map(ne, reversed(a), reversed(b))), shortest)
+        suffix = min(suffix, shortest - prefix)
     context = max_n - 1
     cut_prefix = prefix - context if prefix > context else 0
     cut_suffix = suffix - context if suffix > context else 0
