@@ -98,7 +98,7 @@ def render(cfg) -> D.Dataset | None:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         name = c1.selectbox("Example dataset", files, index=files.index(wanted) if wanted in files else 0,
                             key="tg-example", help="Small datasets bundled with the app, one per method.")
-        if c2.button("Load example", key="tg-load-example", width="stretch", type="primary"):
+        if c2.button("Load example", key="tg-load-example", width="stretch", icon="📥"):
             load_bytes((EXAMPLES_DIR / name).read_bytes(), name, f"example:{name}")
     ds = state.dataset()
     error = st.session_state.get(_ERROR)

@@ -18,7 +18,7 @@ def model_caption(model_id: str) -> str:
     if not model_id.strip():
         return ""
     if info is None:
-        return "Not in the model table: fine if your endpoint serves it; model-specific checks are skipped."
+        return ""  # validation's model_unknown note says it, right under the field
     bits = ["reasoning model" if info.reasoning else "not a reasoning model"]
     if info.reasoning and info.efforts:
         bits.append("reasoning_effort: " + ", ".join(info.efforts + info.maybe_efforts))
@@ -36,7 +36,9 @@ def render(path: tuple, node: Any, bag: E.IssueBag) -> None:
     st.selectbox("Model", options, index=options.index(node.model), key=k("model"), accept_new_options=True,
                  on_change=_set_model, args=(path, k("model")),
                  help="Pick a grader model from the table, or type any model id your endpoint serves.")
-    st.caption(model_caption(node.model))
+    caption = model_caption(node.model)
+    if caption:
+        st.caption(caption)
     issues_panel.inline(bag.take(E.json_path(path, "model")))
 
     message_editor(path, node.input, bag)

@@ -45,10 +45,17 @@ METRICS = {
     "rouge_l": "ROUGE-L F-measure: longest common word subsequence",
     "cosine": "embedding cosine — evals only, not accepted in fine-tuning",
 }
-_CODE_CSS = """<style>
-.st-key-graders_code textarea { font-family: "Source Code Pro", ui-monospace, Menlo, Consolas, monospace;
-  font-size: 0.85rem; line-height: 1.35; tab-size: 4; }
+_CSS = """<style>
+.st-key-graders_code textarea, .st-key-graders_json textarea, .st-key-graders_pg_item textarea {
+  font-family: "Source Code Pro", ui-monospace, Menlo, Consolas, monospace; font-size: 0.85rem;
+  line-height: 1.35; tab-size: 4; }
+.st-key-graders_tree button { min-height: 2rem; padding-top: 0.1rem; padding-bottom: 0.1rem; }
 </style>"""
+
+
+def style() -> None:
+    """Monospace for code and JSON boxes, a tighter tree (scoped by container keys)."""
+    st.html(_CSS)
 
 
 def render_editor(root: Any, path: tuple, issues: list[Issue]) -> None:
@@ -138,7 +145,6 @@ def _text_similarity(path: tuple, node: TextSimilarityGrader, bag: E.IssueBag) -
 
 def _python(path: tuple, node: PythonGrader, bag: E.IssueBag) -> None:
     k = lambda name: E.key(path, name)  # noqa: E731
-    st.html(_CODE_CSS)
     st.caption("`grade(sample, item) -> float`: sample has output_text, output_json, output_tools, choices and "
                "output_audio; item is the dataset row. Runs here in a sandboxed process without network.")
     with st.container(key="graders_code"):
@@ -167,7 +173,8 @@ def _set_tag(path: tuple, key: str) -> None:
 
 def _multi(path: tuple, node: MultiGrader, bag: E.IssueBag) -> None:
     k = lambda name: E.key(path, name)  # noqa: E731
-    st.text_input("calculate_output", value=node.calculate_output, key=k("formula"), on_change=_set_text,
+    initial = {} if k("formula") in st.session_state else {"value": node.calculate_output}  # a chip sets it
+    st.text_input("calculate_output", key=k("formula"), **initial, on_change=_set_text,
                   args=(path, "calculate_output", k("formula")), placeholder="e.g. 0.7 * exact + 0.3 * fuzzy",
                   help="A formula over the child keys (not their names). Click a chip to insert it.")
     issues_panel.inline(bag.take(E.json_path(path, "calculate_output")))
@@ -226,8 +233,9 @@ def json_editor(root: Any, path: tuple) -> None:
     # The key follows the JSON: an edit elsewhere shows up here; a rejected edit keeps the typed text.
     digest = hashlib.sha1(text.encode()).hexdigest()[:10]
     key = E.key(target, f"json-{digest}")
-    st.text_area("Grader JSON", value=text, key=key, height=420, on_change=_apply_json, args=(target, key),
-                 help="Edit and click outside (or Ctrl+Enter) to apply. Invalid JSON is not applied.")
+    with st.container(key="graders_json"):
+        st.text_area("Grader JSON", value=text, key=key, height=420, on_change=_apply_json, args=(target, key),
+                     help="Edit and click outside (or Ctrl+Enter) to apply. Invalid JSON is not applied.")
     err = st.session_state.get(JSON_ERROR)
     if err and err[0] == key:
         st.error(err[1])

@@ -51,21 +51,21 @@ def _escape(text: str) -> str:
 
 
 def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
-    with st.container(border=True, gap="xxsmall"):
+    with st.container(border=True, gap=None, key="graders_tree"):
         for path, node in walk(root):
             depth = len(path)
             name = node.name if len(node.name) <= 40 else node.name[:39] + "…"
             key = f"**{_escape(E.node_label(path))}**"
-            label = (f"{ICONS.get(node.type, '•')} {key} · {node.type} · {_escape(name) or '_(no name)_'}"
-                     f" &nbsp; {status(issues, path)}")
+            shown = "" if name == E.node_label(path) else f" · {_escape(name) or '_(no name)_'}"
+            label = f"{ICONS.get(node.type, '•')} {key} · {node.type}{shown} &nbsp; {status(issues, path)}"
             with st.container(horizontal=True, vertical_alignment="center", gap="xxsmall"):
                 if depth:
-                    st.space(22 * depth)
+                    st.space(26 * depth)
                 st.button(label, key=f"graders_tree|{'/'.join(path)}", on_click=E.select, args=(path,),
                           type="primary" if path == selected else "tertiary", help=E.json_path(path))
             if isinstance(node, MultiGrader):
                 with st.container(horizontal=True, gap="xxsmall"):
-                    st.space(22 * depth + 30)
+                    st.space(26 * depth + 30)
                     formula = node.calculate_output.strip() or "(empty formula)"
                     st.caption(f"= {_escape(formula[:80])}")
 
@@ -84,7 +84,7 @@ def render_actions(root: Any, path: tuple) -> None:
             st.menu_button("Add grader", list(GRADER_TYPES), key=k("add"), icon=":material/add:",
                            format_func=lambda t: f"{type_label(t)} — {'nested multi' if t == 'multi' else TYPE_HELP[t]}",
                            on_click=_add, args=(path, k("add")), help="Add a child grader to this multi")
-        else:
+        elif not path:
             st.button("Wrap in multi", key=k("wrap"), icon=":material/account_tree:", on_click=_wrap, args=(path,),
                       help="Put this grader inside a multi grader so you can combine it with others")
         others = [t for t in GRADER_TYPES if t != node.type]
@@ -167,21 +167,22 @@ def render_flatten(root: Any) -> None:
     if not FL.is_nested(root):
         return
     with st.container(border=True):
-        st.markdown("**A multi grader is nested inside a multi.** The API accepts only one level; "
-                    "grading here works as is. Flatten inlines each nested multi into its parent.")
+        st.markdown("⚠️ **A multi grader is nested inside a multi.** The API accepts one level only (grading here "
+                    "works as is). Flattening inlines each nested multi into its parent.")
         try:
             flat = FL.flatten(root)
         except FormulaError as exc:
-            st.warning(f"Can't flatten yet: a formula doesn't parse ({exc.message}). Fix it first.")
+            st.caption(f"Can't flatten yet: a formula doesn't parse ({exc.message}). Fix it first.")
             return
-        with st.expander("What flattening will do"):
-            st.markdown("Keys after flattening: " + ", ".join(f"`{k}`" for k in flat.graders))
-            st.markdown("New `calculate_output`:")
-            st.code(flat.calculate_output, language=None, wrap_lines=True)
-            st.caption("Rewards stay the same row for row (a nested formula that fails at run time now fails "
-                       "the whole formula instead of scoring 0 for its key).")
-        st.button("Flatten for the API", key="graders_flatten", icon=":material/layers_clear:", type="primary",
-                  on_click=_flatten)
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.button("Flatten for the API", key="graders_flatten", icon=":material/layers_clear:", type="primary",
+                      on_click=_flatten)
+            with st.popover("What it will do", icon=":material/visibility:"):
+                st.markdown("Keys after flattening: " + ", ".join(f"`{k}`" for k in flat.graders))
+                st.markdown("New `calculate_output`:")
+                st.code(flat.calculate_output, language=None, wrap_lines=True)
+                st.caption("Rewards stay the same row for row (a nested formula that fails at run time now fails "
+                           "the whole formula instead of scoring 0 for its key).")
 
 
 def _flatten() -> None:

@@ -253,7 +253,7 @@ class GradingJob:
         elapsed = time.monotonic() - self._started
         frac = min(1.0, done / total) if total else 0.0
         eta = elapsed * (1 - frac) / frac if frac >= 0.01 and elapsed > 0.5 else None
-        return {"fraction": frac, "rows_done": self._rows_done, "total": total, "stage": stage,
+        return {"fraction": frac, "rows_done": int(done), "total": total, "stage": stage,
                 "elapsed": elapsed, "eta": eta, "cancelling": self.cancel_event.is_set()}
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:

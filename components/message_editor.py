@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from components import grader_edit as E
+from components import issues_panel
 from components.template_field import template_field
 from ftstudio import tree
 from ftstudio.graders import MESSAGE_ROLES, AudioData, InputAudio, InputImage, InputMessage, InputText, OutputText
@@ -75,8 +76,6 @@ def _message(path: tuple, i: int, msg: InputMessage, n: int, bag: E.IssueBag) ->
                            issues=bag.take(base + ".content"))
         else:
             _blocks_editor(path, i, msg.content, bag)
-        from components import issues_panel
-
         issues_panel.inline(bag.take(base))
 
 
@@ -96,42 +95,47 @@ def _blocks_editor(path: tuple, i: int, content: Any, bag: E.IssueBag) -> None:
         k = lambda name, j=j: E.key(path, f"m{i}-b{j}-{name}")  # noqa: E731
         base = E.json_path(path, "input", i, "content", *((j,) if listed else ()))
         kind = "text" if isinstance(block, str) else block.type
-        with st.container(horizontal=True, vertical_alignment="center", gap="xsmall"):
-            st.markdown(f"`{kind}` · {BLOCK_HELP.get(kind, 'a plain string')}", width="content")
-            st.space("stretch")
-            _move_buttons(k, j, len(blocks), lambda d, j=j: (_move_block, (path, i, j, d)), "block")
-            st.button("", key=k("del"), icon=":material/close:", type="tertiary", help="Remove this block",
-                      on_click=_remove_block, args=(path, i, j))
-        if _is_text(block):
-            template_field("Text", _text_of(block), key=k("text"), area=True, height=90,
-                           on_change=lambda v, b=block, j=j: _set_block(path, i, j, _with_text(b, v)),
-                           issues=bag.take(base))
-        elif isinstance(block, InputImage):
-            cols = st.columns([3, 1])
-            with cols[0]:
-                template_field("Image URL", block.image_url, key=k("url"), placeholder="https://... or {{ item.image }}",
-                               on_change=lambda v, b=block, j=j: _set_block(
-                                   path, i, j, b.model_copy(update={"image_url": v})),
-                               issues=bag.take(base))
-            with cols[1]:
-                st.selectbox("Detail", DETAILS, index=DETAILS.index(block.detail), key=k("detail"),
-                             format_func=lambda d: d or "(not set)", on_change=_set_detail,
-                             args=(path, i, j, k("detail")))
-        elif isinstance(block, InputAudio):
-            cols = st.columns([3, 1])
-            with cols[0]:
-                template_field("Audio data (base64)", block.input_audio.data, key=k("data"),
-                               placeholder="{{ item.audio }}",
-                               on_change=lambda v, b=block, j=j: _set_block(path, i, j, b.model_copy(update={
-                                   "input_audio": b.input_audio.model_copy(update={"data": v})})),
-                               issues=bag.take(base))
-            with cols[1]:
-                fmts = ("mp3", "wav")
-                st.selectbox("Format", fmts, index=fmts.index(block.input_audio.format), key=k("format"),
-                             on_change=_set_audio_format, args=(path, i, j, k("format")))
+        with st.container(border=True):
+            _block(path, i, j, block, kind, k, base, len(blocks), bag)
     st.menu_button("Add block", list(BLOCK_TYPES), key=E.key(path, f"m{i}-addblock"), icon=":material/add:",
                    format_func=lambda t: f"{t} — {BLOCK_HELP[t]}", on_click=_add_block,
                    args=(path, i, E.key(path, f"m{i}-addblock")))
+
+
+def _block(path: tuple, i: int, j: int, block: Any, kind: str, k, base: str, n: int, bag: E.IssueBag) -> None:
+    with st.container(horizontal=True, vertical_alignment="center", gap="xsmall"):
+        st.markdown(f"`{kind}` · {BLOCK_HELP.get(kind, 'a plain string')}", width="content")
+        st.space("stretch")
+        _move_buttons(k, j, n, lambda d: (_move_block, (path, i, j, d)), "block")
+        st.button("", key=k("del"), icon=":material/close:", type="tertiary", help="Remove this block",
+                  on_click=_remove_block, args=(path, i, j))
+    if _is_text(block):
+        template_field("Text", _text_of(block), key=k("text"), area=True, height=90,
+                       on_change=lambda v, b=block: _set_block(path, i, j, _with_text(b, v)),
+                       issues=bag.take(base))
+    elif isinstance(block, InputImage):
+        cols = st.columns([3, 1])
+        with cols[0]:
+            template_field("Image URL", block.image_url, key=k("url"), placeholder="https://... or {{ item.image }}",
+                           on_change=lambda v, b=block: _set_block(
+                               path, i, j, b.model_copy(update={"image_url": v})),
+                           issues=bag.take(base))
+        with cols[1]:
+            st.selectbox("Detail", DETAILS, index=DETAILS.index(block.detail), key=k("detail"),
+                         format_func=lambda d: d or "(not set)", on_change=_set_detail,
+                         args=(path, i, j, k("detail")))
+    elif isinstance(block, InputAudio):
+        cols = st.columns([3, 1])
+        with cols[0]:
+            template_field("Audio data (base64)", block.input_audio.data, key=k("data"),
+                           placeholder="{{ item.audio }}",
+                           on_change=lambda v, b=block: _set_block(path, i, j, b.model_copy(update={
+                               "input_audio": b.input_audio.model_copy(update={"data": v})})),
+                           issues=bag.take(base))
+        with cols[1]:
+            fmts = ("mp3", "wav")
+            st.selectbox("Format", fmts, index=fmts.index(block.input_audio.format), key=k("format"),
+                         on_change=_set_audio_format, args=(path, i, j, k("format")))
 
 
 # --- callbacks ----------------------------------------------------------------------------

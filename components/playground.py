@@ -149,14 +149,16 @@ def show_result(result: dict) -> None:
         st.error(f"Grading failed: {result['failed']}")
         return
     out = result["ok"]
-    with st.container(horizontal=True, gap="medium"):
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         st.metric("Reward", _num(out["reward"]), border=True, width="content")
-        for key, value in out["sub_rewards"].items():
-            st.metric(key, _num(value), width="content")
+        if out["sub_rewards"]:
+            st.markdown("**sub_rewards**  \n" + " · ".join(f"`{k}` {_num(v)}" for k, v in out["sub_rewards"].items()),
+                        width="content")
     for code, details in (out.get("error_details") or {}).items():
-        st.error(f"**{code}** — {details}")
         if code == "model_grader_server_error" and "no model endpoint" in str(details):
-            st.info(NO_ENDPOINT)
+            st.warning(f"**{code}** — no model endpoint is configured. {NO_ENDPOINT}")
+        else:
+            st.error(f"**{code}** — {details}")
     with st.expander("Per grader: score, errors, rendered templates", expanded=bool(out["errors"])):
         for node in out["nodes"]:
             _node(node)

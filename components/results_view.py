@@ -64,7 +64,9 @@ def collect(j: GradingJob) -> None:
     elif j.error is not None:
         ss[_NOTICE] = ("error", f"Grading stopped unexpectedly: {j.error}")
     elif j.run is None:
-        ss[_NOTICE] = ("warning", "Cancelled before any rows were graded; the previous results are kept.")
+        kept = "; the previous results are still shown" if ss.get(_RUN) is not None else ""
+        ss[_NOTICE] = ("warning", f"Cancelled before the first batch of rows was finished: no results were "
+                                  f"kept{kept}.")
     else:
         ss[_RUN] = j.run
         if j.cancelled:
@@ -201,11 +203,12 @@ def _charts(run: GradingRun, t: float) -> None:
     else:
         c2.success("No row has an error flag.", icon="✅")
     subs = _cached(run, "fig-subs", C.sub_reward_histograms)
+    corr = _cached(run, "fig-corr", C.correlation_heatmap)
     if subs is not None:
-        st.plotly_chart(subs, key="tg-chart-subs", width="stretch")
-        corr = _cached(run, "fig-corr", C.correlation_heatmap)
-        if corr is not None:
-            st.plotly_chart(corr, key="tg-chart-corr", width="stretch")
+        left, right = st.columns([2, 1]) if corr is not None else (st.container(), None)
+        left.plotly_chart(subs, key="tg-chart-subs", width="stretch")
+        if right is not None:
+            right.plotly_chart(corr, key="tg-chart-corr", width="stretch")
     else:
         st.caption("Per-sub-grader charts appear when the grader is a multi grader.")
     usage = _summary(run)["token_usage"]
@@ -239,12 +242,16 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
     st.caption(f"{len(view):,} of {len(df):,} rows match" + (f"; the first {TABLE_CAP:,} are listed" if
                                                             len(view) > TABLE_CAP else "")
                + ". Click a column header to sort, a row to see its details.")
+    subs = [c for c in df.columns if c not in _RESERVED]
     cfg = {"reward": st.column_config.ProgressColumn("reward", format="%.3f", min_value=lo, max_value=hi),
            "line": st.column_config.NumberColumn("line", format="%d"),
-           "output": st.column_config.TextColumn(f"output ({run.sample_field})", width="large")}
-    shown = shown.assign(**{"pass": shown["reward"] >= t}) if len(shown) else shown
+           "pass": st.column_config.CheckboxColumn(f"≥ {t:g}", width="small"),
+           "output": st.column_config.TextColumn(f"output ({run.sample_field})", width="large"),
+           **{c: st.column_config.NumberColumn(c, format="%.3f") for c in subs}}
+    shown = shown.assign(**{"pass": shown["reward"] >= t})
     st.dataframe(shown, key=f"tg-table-{run.id}", on_select=lambda: _select_row(run.id), selection_mode="single-row",
-                 hide_index=True, column_config=cfg, width="stretch", height=min(420, 38 + 35 * max(len(shown), 1)))
+                 hide_index=True, column_config=cfg, width="stretch", height=min(420, 38 + 35 * max(len(shown), 1)),
+                 column_order=["row", "line", "reward", "pass", *subs, "errors", "output", "error details"])
     if len(shown):
         _detail(run, shown.index.tolist(), options_factory)
 
@@ -303,17 +310,24 @@ def _explanation(run: GradingRun, i: int, options_factory) -> None:
         where = node["path"].replace("graders.", "") if node["path"] else "grader"
         with st.container(border=True):
             st.markdown(f"`{where}` · {node['type']} *{node['name']}* · score **{node['score']:.4f}**")
-            for name, value in node["rendered"].items():
-                if name == "messages" and isinstance(value, list):
-                    for m in value:
-                        content = m.get("content") if isinstance(m, dict) else m
-                        st.caption(f"message · {m.get('role', '?') if isinstance(m, dict) else '?'}")
-                        st.code(_text(content), language=None, wrap_lines=True)
-                else:
-                    st.caption(name)
-                    st.code(_text(value) or "(empty)", language=None, wrap_lines=True)
+            rendered = list(node["rendered"].items())
+            cols = st.columns(len(rendered)) if len(rendered) == 2 else [st.container()] * len(rendered)
+            for col, (name, value) in zip(cols, rendered):
+                with col:
+                    _rendered(name, value)
             for code, details in node["errors"].items():
                 st.error(f"**{code}** — {details}")
+
+
+def _rendered(name: str, value) -> None:
+    if name == "messages" and isinstance(value, list):
+        for m in value:
+            role = m.get("role", "?") if isinstance(m, dict) else "?"
+            st.caption(f"message · {role}")
+            st.code(_text(m.get("content") if isinstance(m, dict) else m), language=None, wrap_lines=True)
+    else:
+        st.caption(name)
+        st.code(_text(value) or "(empty)", language=None, wrap_lines=True)
 
 
 def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:

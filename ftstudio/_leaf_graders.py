@@ -56,7 +56,12 @@ def text_similarity(node, run: "_Run", rows: list[int]):
         from . import metrics
 
         run.report(0, len(ok), f"{node.evaluation_metric}")
-        scores = metrics.score_many(node.evaluation_metric, ins, refs)
+        try:
+            scores = metrics.score_many(node.evaluation_metric, ins, refs)
+        except metrics.WordNetUnavailableError as exc:  # meteor without its WordNet files
+            for j in ok:
+                errs.setdefault(rows[j], RowErrors()).add("other_error", str(exc))
+            return out, errs
         run.report(len(ok), len(ok), f"{node.evaluation_metric}")
     for k, j in enumerate(ok):
         out[j] = 0.0 if rows[j] in errs else float(scores[k])

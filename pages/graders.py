@@ -44,6 +44,7 @@ if root is None:
 
 st.caption("The grader turns each model answer into a reward. Combine graders in a **multi** with a formula; "
            "every edit is validated as you type, and Undo (sidebar) reverts it.")
+grader_editors.style()
 issues = state.issues()
 selected = E.selected(root)
 E.show_flash()

@@ -108,20 +108,24 @@ def _run_panel(grader, ds) -> None:
         ep = state.endpoint()
         last = R.current_run()
         usage = last.results.summary()["token_usage"] if last is not None else None
-        with st.expander("🔌 Model endpoint" + ("" if ep.configured else " — not configured yet"),
-                         expanded=not ep.configured):
+        with st.container(border=True):
+            st.markdown("**🔌 Model endpoint** — this grader calls a model" +
+                        ("" if ep.configured else ": set a key or a server to grade"))
             connection.render("tg-conn", usage=usage)
     total = len(ds.rows) + len(ds.errors)
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     mode = c1.segmented_control("Rows to grade", list(SCOPES), format_func=SCOPES.get, default="all",
-                                key="tg-scope", required=True)
-    n = c2.number_input("N rows", 1, max(total, 1), min(100, total), key="tg-n", disabled=mode == "all")
-    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="tg-seed", disabled=mode != "random",
-                           help="The same seed picks the same rows, so runs stay comparable.")
+                                key="tg-scope", required=True) or "all"
+    n = seed = 0
+    if mode != "all":
+        n = c2.number_input("N rows", 1, max(total, 1), min(100, total), key="tg-n")
+    if mode == "random":
+        seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="tg-seed",
+                               help="The same seed picks the same rows, so runs stay comparable.")
     if models:
         c4.number_input("Concurrent requests", 1, 64, 8, key="tg-concurrency",
                         help="Model calls in flight at once; lower it if the endpoint rate-limits (429).")
-    scope = Scope(mode or "all", None if mode == "all" else int(n), int(seed))
+    scope = Scope(mode, None if mode == "all" else int(n), int(seed))
     count = len(select_rows(total, scope))
     if models:
         st.caption(f"💸 This grader calls a model: up to {count * max(model_nodes(grader), 1):,} requests for "

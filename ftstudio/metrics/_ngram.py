@@ -41,7 +41,7 @@ _bit_count = int.bit_count
 def _counts_with_tuples(a: list, b: list, max_n: int) -> list[int]:
     out = []
     for n in range(1, max_n + 1):
-        out.append(clipped_count(a, b, n))
+        out.append(_clipped_count(a, b, n))
         if not out[-1]:
             break
     out.extend([0] * (max_n - len(out)))
@@ -151,28 +151,37 @@ def _counts(a: list, b: list, max_n: int) -> list[int]:
     return out
 
 
-def clipped_counts(a: list, b: list, max_n: int) -> list[int]:
-    """Clipped match counts for orders 1..max_n (symmetric in a and b)."""
-    if a == b:
-        return [max(len(a) - k, 0) for k in range(max_n)]
-    # A common prefix and suffix hold the same n-grams on both sides, and min(e + x, e + y)
-    # == e + min(x, y): count the n-grams that lie wholly inside them directly and only
-    # compare what is left (keeping max_n - 1 tokens of context around the middle).
+def _trim(a: list, b: list, context: int) -> tuple[list, list, int]:
+    """Drop a common prefix and suffix, less `context` tokens each; return what remains and
+    how many n-grams (of any order up to context + 1) lay wholly inside the dropped part.
+
+    Those n-grams are the same on both sides, and min(e + x, e + y) == e + min(x, y), so the
+    clipped count of the whole is that number plus the clipped count of the rest.
+    """
     shortest = min(len(a), len(b))
     if not shortest:
-        return [0] * max_n
+        return a, b, 0
     prefix = next(compress(count(), map(ne, a, b)), shortest) if a[0] == b[0] else 0
     suffix = 0
     if a[-1] == b[-1]:
         suffix = next(compress(count(), map(ne, reversed(a), reversed(b))), shortest)
         suffix = min(suffix, shortest - prefix)
-    context = max_n - 1
     cut_prefix = prefix - context if prefix > context else 0
     cut_suffix = suffix - context if suffix > context else 0
     if not (cut_prefix or cut_suffix):
-        return _counts(a, b, max_n)
-    middle = _counts(a[cut_prefix:len(a) - cut_suffix], b[cut_prefix:len(b) - cut_suffix], max_n)
-    return [cut_prefix + cut_suffix + c for c in middle]
+        return a, b, 0
+    a = a[cut_prefix:len(a) - cut_suffix]
+    b = b[cut_prefix:len(b) - cut_suffix]
+    return a, b, cut_prefix + cut_suffix
+
+
+def clipped_counts(a: list, b: list, max_n: int) -> list[int]:
+    """Clipped match counts for orders 1..max_n (symmetric in a and b)."""
+    if a == b:
+        return [max(len(a) - k, 0) for k in range(max_n)]
+    a, b, shared = _trim(a, b, max_n - 1)
+    counts = _counts(a, b, max_n)
+    return [shared + c for c in counts] if shared else counts
 
 
 def _grams(tokens: list, n: int):
@@ -193,6 +202,15 @@ def clipped_count(a: list, b: list, n: int) -> int:
         return 0
     if a == b:
         return windows_a
+    a, b, shared = _trim(a, b, n - 1)
+    return shared + _clipped_count(a, b, n)
+
+
+def _clipped_count(a: list, b: list, n: int) -> int:
+    windows_a = len(a) - n + 1
+    windows_b = len(b) - n + 1
+    if windows_a <= 0 or windows_b <= 0:
+        return 0
     distinct_a = set(_grams(a, n))
     common = distinct_a.intersection(_grams(b, n))
     if not common:

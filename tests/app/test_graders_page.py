@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from ftstudio import autosave
 from ftstudio.config import JobConfig, new_config
 from ftstudio.datasets import example_path, read_dataset
-from ftstudio.export import from_json, read_document, to_json
+from ftstudio.export import from_json, read_document
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/graders.py" if (ROOT / "pages" / "graders.py").exists() else "app_pages/graders.py"

@@ -113,7 +113,8 @@ def _grade_top(grader: dict[str, Any], state: _Run) -> tuple[float, dict[str, fl
     except FormulaError:
         return state.flag("formula_parse_error"), sub_rewards
     except (ArithmeticError, ValueError, TypeError):
-        return state.flag("other_error"), sub_rewards
+        # Formula failures at run time: the docs name only formula_parse_error for formula problems.
+        return state.flag("formula_parse_error"), sub_rewards
 
 
 def _grade_leaf(grader: dict[str, Any], state: _Run) -> float:
