@@ -21,6 +21,7 @@ EXAMPLES_DIR = Path(D.__file__).parent / "data" / "examples"
 MAX_UPLOAD_MB = 200
 PREVIEW_ROWS = 20
 _CACHE, _SOURCE, _ERROR, _DERIVED = "ftstudio_tg_datasets", "ftstudio_tg_source", "ftstudio_tg_error", "ftstudio_tg_derived"
+_SEEN = "ftstudio_tg_seen_upload"  # the uploader's last file: only a new upload replaces the dataset
 _KEEP = 2  # datasets kept in memory (the current one and the one before)
 
 
@@ -89,7 +90,8 @@ def render(cfg) -> D.Dataset | None:
                               max_upload_size=MAX_UPLOAD_MB, key="tg-upload",
                               help="One JSON object per row. The field holding the model's output (default "
                                    "model_sample) is graded; the other fields are the item ({{ item.* }}).")
-        if up is not None and st.session_state.get(_SOURCE) != f"upload:{up.file_id}":
+        if up is not None and st.session_state.get(_SEEN) != up.file_id:
+            st.session_state[_SEEN] = up.file_id
             with st.spinner(f"Reading {up.name} …"):
                 load_bytes(up.getvalue(), up.name, f"upload:{up.file_id}")
     with ex_tab:
@@ -139,7 +141,8 @@ def _status(ds: D.Dataset) -> None:
 def _sample_field(ds: D.Dataset) -> None:
     fields = ds.fields
     current = state.sample_field()
-    choice = st.selectbox("Field holding the model output", fields,
+    c1, c2 = st.columns(2, vertical_alignment="bottom")
+    choice = c1.selectbox("Field holding the model output", fields,
                           index=fields.index(current) if current in fields else None,
                           key=f"tg-sample-field-{ds.content_hash[:16]}",
                           placeholder="choose the field that holds the model output",
@@ -147,8 +150,10 @@ def _sample_field(ds: D.Dataset) -> None:
                                "the other fields are the item.")
     if choice is not None and choice != current:
         state.set_sample_field(choice)
-    elif choice is None:
+    if choice is None:
         st.warning(f"This dataset has no '{current}' field: choose the field that holds the model output.", icon="👉")
+    else:
+        c2.caption("Item fields for `{{ item.* }}`: " + (", ".join(f"`{f}`" for f in fields if f != choice) or "none"))
 
 
 def _report(ds: D.Dataset, cfg) -> None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from ftstudio.engine import GradeOptions, GradingSession, InvalidGrader, explain
 from ftstudio.graders import walk
 from ftstudio.results import GradeResults, merge
@@ -172,37 +174,56 @@ def to_csv(run: GradingRun) -> bytes:
 class Comparison:
     same_data: bool
     rows: list[int]  # file-order row indices both runs graded
-    base: list[float]
-    new: list[float]
+    base_rewards: np.ndarray
+    new_rewards: np.ndarray
     threshold: float
 
     @property
+    def base(self) -> list[float]:
+        return self.base_rewards.tolist()
+
+    @property
+    def new(self) -> list[float]:
+        return self.new_rewards.tolist()
+
+    @property
     def deltas(self) -> list[float]:
-        return [n - b for b, n in zip(self.base, self.new)]
+        return (self.new_rewards - self.base_rewards).tolist()
+
+    def _rows_where(self, mask: np.ndarray) -> list[int]:
+        return [self.rows[i] for i in np.flatnonzero(mask)]
 
     @property
     def pass_to_fail(self) -> list[int]:
         t = self.threshold
-        return [r for r, b, n in zip(self.rows, self.base, self.new) if b >= t > n]
+        return self._rows_where((self.base_rewards >= t) & (self.new_rewards < t))
 
     @property
     def fail_to_pass(self) -> list[int]:
         t = self.threshold
-        return [r for r, b, n in zip(self.rows, self.base, self.new) if n >= t > b]
+        return self._rows_where((self.new_rewards >= t) & (self.base_rewards < t))
 
 
 def compare_runs(base: GradingRun, new: GradingRun, threshold: float) -> Comparison:
-    """Row-by-row comparison over the rows both runs graded (none when the data differ)."""
-    same = bool(base.data_hash) and base.data_hash == new.data_hash
-    rows, b, n = [], [], []
-    if same:
-        where = {r: i for i, r in enumerate(base.row_index)}
-        for j, r in enumerate(new.row_index):
-            i = where.get(r)
-            if i is not None:
-                rows.append(r)
-                b.append(base.results.rewards[i])
-                n.append(new.results.rewards[j])
+    """Row-by-row comparison over the rows both runs graded (none when the data differ).
+    The row alignment is computed once per pair of runs; the threshold only filters."""
+    key = ("compare", base.id, id(base))
+    aligned = new.cache.get(key)
+    if aligned is None:
+        same = bool(base.data_hash) and base.data_hash == new.data_hash
+        rows, bi, ni = [], [], []
+        if same:
+            where = {r: i for i, r in enumerate(base.row_index)}
+            for j, r in enumerate(new.row_index):
+                i = where.get(r)
+                if i is not None:
+                    rows.append(r)
+                    bi.append(i)
+                    ni.append(j)
+        b = np.asarray(base.results.rewards, dtype=float)[bi] if bi else np.zeros(0)
+        n = np.asarray(new.results.rewards, dtype=float)[ni] if ni else np.zeros(0)
+        aligned = new.cache[key] = (same, rows, b, n)
+    same, rows, b, n = aligned
     return Comparison(same, rows, b, n, threshold)
 
 

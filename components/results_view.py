@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import connection, score_charts as C
+from components import score_charts as C
 from components.grading_job import Comparison, GradingJob, GradingRun, compare_runs, to_csv, to_jsonl, uses_models
 from ftstudio._cli_grade import summary_text
 
@@ -77,7 +77,7 @@ def collect(j: GradingJob) -> None:
 
 # --- helpers -------------------------------------------------------------------------------
 
-def _summary(run: GradingRun) -> dict:
+def summary(run: GradingRun) -> dict:
     if "summary" not in run.cache:
         run.cache["summary"] = run.results.summary()
     return run.cache["summary"]
@@ -139,7 +139,7 @@ def table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
 def render(run: GradingRun, fingerprint: str, options_factory) -> None:
     """Results of `run`; `fingerprint` is the current grader/data fingerprint (stale when it differs);
     `options_factory()` gives the GradeOptions for the detail view's explanation."""
-    s = _summary(run)
+    s = summary(run)
     res = run.results
     head, buttons = st.columns([3, 2], vertical_alignment="bottom")
     head.markdown(f"#### {run.label}")
@@ -178,8 +178,8 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
 def _kpis(run: GradingRun, s: dict, rewards: np.ndarray, t: float, base: GradingRun | None) -> None:
     cols = st.columns(5)
     delta = None
-    if base is not None and base.id != run.id and _summary(base)["mean"] is not None and s["mean"] is not None:
-        delta = f"{s['mean'] - _summary(base)['mean']:+.3f} vs Run {base.id}"
+    if base is not None and base.id != run.id and summary(base)["mean"] is not None and s["mean"] is not None:
+        delta = f"{s['mean'] - summary(base)['mean']:+.3f} vs Run {base.id}"
     cols[0].metric("Mean reward", f"{s['mean']:.3f}" if s["mean"] is not None else "—", delta, border=True,
                    help=f"std {s['std']:.3f}" if s["std"] is not None else None)
     share = pass_share(rewards, t)
@@ -211,9 +211,6 @@ def _charts(run: GradingRun, t: float) -> None:
             right.plotly_chart(corr, key="tg-chart-corr", width="stretch")
     else:
         st.caption("Per-sub-grader charts appear when the grader is a multi grader.")
-    usage = _summary(run)["token_usage"]
-    if usage:
-        connection.token_readout(usage)
 
 
 def _select_row(run_id: int) -> None:
@@ -348,19 +345,23 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
                     key="tg-chart-overlay", width="stretch")
     if not cmp.rows:
         return
-    c2.plotly_chart(C.delta_histogram(cmp.deltas), key="tg-chart-delta", width="stretch")
-    deltas = np.asarray(cmp.deltas)
+    c2.plotly_chart(C.delta_histogram(cmp.new_rewards - cmp.base_rewards), key="tg-chart-delta", width="stretch")
+    deltas = cmp.new_rewards - cmp.base_rewards
+    was, now = cmp.base_rewards >= t, cmp.new_rewards >= t
     k = st.columns(4)
     k[0].metric("Rows compared", f"{len(cmp.rows):,}")
     k[1].metric("Changed", f"{int((np.abs(deltas) > 1e-12).sum()):,}")
-    k[2].metric("Pass → fail", f"{len(cmp.pass_to_fail):,}", help=f"reward fell below {t:g}")
-    k[3].metric("Fail → pass", f"{len(cmp.fail_to_pass):,}", help=f"reward reached {t:g}")
-    frame = pd.DataFrame({"row": cmp.rows, "baseline": cmp.base, "new": cmp.new, "delta": cmp.deltas})
-    ptf, ftp = set(cmp.pass_to_fail), set(cmp.fail_to_pass)
-    frame["flip"] = ["pass → fail" if r in ptf else "fail → pass" if r in ftp else "" for r in cmp.rows]
-    changed_only = st.toggle("Changed rows only", value=True, key="tg-cmp-changed")
-    if changed_only:
+    k[2].metric("Pass → fail", f"{int((was & ~now).sum()):,}", help=f"reward fell below {t:g}")
+    k[3].metric("Fail → pass", f"{int((now & ~was).sum()):,}", help=f"reward reached {t:g}")
+    frame = pd.DataFrame({"row": cmp.rows, "baseline": cmp.base_rewards, "new": cmp.new_rewards, "delta": deltas,
+                          "flip": np.where(was & ~now, "pass → fail", np.where(now & ~was, "fail → pass", ""))})
+    show = st.segmented_control("Rows", ["changed", "flipped", "all"], default="changed", required=True,
+                                key="tg-cmp-show", format_func={"changed": "Changed", "flipped": "Flipped across "
+                                                                f"{t:g}", "all": "All"}.get)
+    if show == "changed":
         frame = frame[frame["delta"].abs() > 1e-12]
+    elif show == "flipped":
+        frame = frame[frame["flip"] != ""]
     frame = frame.reindex(frame["delta"].abs().sort_values(ascending=False).index)
     st.dataframe(frame.head(TABLE_CAP), hide_index=True, width="stretch",
                  column_config={"delta": st.column_config.NumberColumn("delta", format="%+.3f")})

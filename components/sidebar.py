@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import issues_panel, state
+from ftstudio import trust
 from ftstudio.config import METHODS, new_config
 from ftstudio.export import ImportProblem, from_json, grader_from_json, parse_json, read_document
 from ftstudio.issues import count
@@ -19,6 +20,7 @@ PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py"
 def render(pages=None) -> None:
     with st.sidebar:
         st.markdown("### 🎛️ Fine-Tune Studio")
+        _conflict()
         _glance()
         _badge()
         _history()
@@ -28,11 +30,36 @@ def render(pages=None) -> None:
             _import()
         with st.expander("🆕 New config", expanded=False):
             _new()
+        origin = st.session_state.pop("ftstudio_untrusted_python", None)
+        if origin:
+            st.warning(f"{origin[0].upper() + origin[1:]} contains Python grader code. Nothing runs it until you "
+                       "review it and confirm on the Test grading page or in the playground.", icon="🐍")
         note = st.session_state.pop("ftstudio_restore_note", None)
         if note:
             st.info(f"Autosave: {note}")
         if st.session_state.get("ftstudio_save_error"):
             st.warning(st.session_state["ftstudio_save_error"])
+
+
+def _conflict() -> None:
+    conflict = state.external_change()
+    if conflict is None:
+        return
+    import datetime as dt
+
+    when = dt.datetime.fromtimestamp(conflict.saved_at).strftime("%H:%M:%S") if conflict.saved_at else "recently"
+    with st.container(border=True):
+        st.warning(f"Another tab saved a different config at {when}. This tab's edits are kept as a draft until "
+                   "you choose.", icon="🔀")
+        left, right = st.columns(2)
+        if left.button("Load theirs", key="sb_conflict_theirs", help="Yours stays in Undo",
+                       disabled=conflict.theirs is None, width="stretch"):
+            state.take_theirs()
+            st.rerun()
+        if right.button("Keep mine", key="sb_conflict_mine", help="Theirs stays in the autosave history",
+                        width="stretch"):
+            state.keep_mine()
+            st.rerun()
 
 
 def _glance() -> None:
@@ -94,8 +121,8 @@ def _presets() -> None:
             st.error(f"{chosen.path.name} is not a valid config: {exc.message}")
             return
         state.load(cfg, f"load preset {chosen.title}")
-        if chosen.has_python:
-            st.session_state["ftstudio_untrusted_python"] = chosen.title
+        if trust.mark_untrusted(cfg.grader):
+            st.session_state["ftstudio_untrusted_python"] = f"the preset “{chosen.title}”"
         st.rerun()
 
 
@@ -129,7 +156,7 @@ def _import() -> None:
             rf = cfg.method.reinforcement.model_copy(update={"grader": grader})
             state.load(cfg.model_copy(update={"method": cfg.method.model_copy(update={"reinforcement": rf})}),
                        "import grader")
-            _after_import(grader.model_dump_json())
+            _after_import(grader)
         return
     try:
         cfg = from_json(doc.data)
@@ -142,14 +169,13 @@ def _import() -> None:
     if st.button("Replace the current config", key="sb_import_apply", type="primary",
                  help="The current config stays in Undo"):
         state.load(cfg, "import config")
-        _after_import(cfg.model_dump_json())
+        _after_import(cfg.grader)
 
 
-def _after_import(text: str) -> None:
-    if '"type":"python"' in text.replace(" ", ""):
-        st.session_state["ftstudio_untrusted_python"] = "imported config"
-    for key in ("sb_import_text",):
-        st.session_state.pop(key, None)
+def _after_import(grader) -> None:
+    if trust.mark_untrusted(grader):
+        st.session_state["ftstudio_untrusted_python"] = "the imported JSON"
+    st.session_state.pop("sb_import_text", None)
     st.rerun()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 import streamlit as st
@@ -25,16 +26,21 @@ UNDO, REDO, VERSION = "ftstudio_undo", "ftstudio_redo", "ftstudio_version"
 MAX_HISTORY = 50
 
 
+REV, WRITER, CONFLICT = "ftstudio_rev", "ftstudio_writer", "ftstudio_conflict"
+
+
 def ensure() -> None:
     ss = st.session_state
     if KEY in ss:
         return
     try:
-        config, _extra, note = autosave.load()
+        config, meta, note = autosave.load()
     except OSError as exc:  # an unreadable home folder must not stop the app
-        config, note = None, f"autosave unavailable: {exc}"
+        config, meta, note = None, {}, f"autosave unavailable: {exc}"
     ss[KEY] = config or new_config("supervised")
     ss[UNDO], ss[REDO], ss[VERSION] = [], [], 0
+    ss[REV] = meta.get("revision", 0) if isinstance(meta.get("revision", 0), int) else 0
+    ss[WRITER] = uuid.uuid4().hex[:12]
     if note:
         ss["ftstudio_restore_note"] = note
 
@@ -55,11 +61,64 @@ def wkey(name: str) -> str:
 
 
 def _save(cfg: JobConfig) -> None:
+    """Save unless another tab saved since we last did; then keep ours as a draft and flag it."""
+    ss = st.session_state
     try:
-        autosave.save(cfg)
-        st.session_state.pop("ftstudio_save_error", None)
+        if ss.get(CONFLICT) is not None:
+            autosave.save_draft(cfg, ss[WRITER])
+            return
+        ss[REV] = autosave.save(cfg, expected=ss.get(REV, 0), writer=ss[WRITER])
+        ss.pop("ftstudio_save_error", None)
+    except autosave.Conflict as conflict:
+        ss[CONFLICT] = conflict
+        try:
+            autosave.save_draft(cfg, ss[WRITER])
+        except OSError:
+            pass
     except OSError as exc:
-        st.session_state["ftstudio_save_error"] = f"Autosave failed ({exc}); your edits are kept in this tab."
+        ss["ftstudio_save_error"] = f"Autosave failed ({exc}); your edits are kept in this tab."
+
+
+def external_change() -> "autosave.Conflict | None":
+    """A conflict with another tab: either met while saving, or a newer save seen on disk."""
+    ss = st.session_state
+    ensure()
+    if ss.get(CONFLICT) is not None:
+        return ss[CONFLICT]
+    try:
+        on_disk = autosave.revision()
+    except OSError:
+        return None
+    if on_disk > ss.get(REV, 0):
+        config, meta, _ = autosave.load()
+        if config is not None and config == ss[KEY]:
+            ss[REV] = on_disk  # same content: nothing to decide
+            return None
+        ss[CONFLICT] = autosave.Conflict(on_disk, config, meta.get("writer"), meta.get("saved_at"))
+        return ss[CONFLICT]
+    return None
+
+
+def take_theirs() -> None:
+    """Load the other tab's config (ours stays in Undo)."""
+    ss = st.session_state
+    conflict = ss.pop(CONFLICT, None)
+    if conflict is None or conflict.theirs is None:
+        return
+    ss[REV] = conflict.revision
+    ss[UNDO] = (ss[UNDO] + [("before loading the other tab's config", ss[KEY])])[-MAX_HISTORY:]
+    ss[KEY] = conflict.theirs
+    ss[VERSION] += 1
+
+
+def keep_mine() -> None:
+    """Overwrite the other tab's save with ours (theirs stays in the autosave's version history)."""
+    ss = st.session_state
+    conflict = ss.pop(CONFLICT, None)
+    if conflict is None:
+        return
+    ss[REV] = conflict.revision
+    _save(ss[KEY])
 
 
 def replace(new: JobConfig, label: str = "edit") -> None:

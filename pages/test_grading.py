@@ -107,7 +107,7 @@ def _run_panel(grader, ds) -> None:
     if models:
         ep = state.endpoint()
         last = R.current_run()
-        usage = last.results.summary()["token_usage"] if last is not None else None
+        usage = R.summary(last)["token_usage"] if last is not None else None
         with st.container(border=True):
             st.markdown("**🔌 Model endpoint** — this grader calls a model" +
                         ("" if ep.configured else ": set a key or a server to grade"))
@@ -118,7 +118,7 @@ def _run_panel(grader, ds) -> None:
                                 key="tg-scope", required=True) or "all"
     n = seed = 0
     if mode != "all":
-        n = c2.number_input("N rows", 1, max(total, 1), min(100, total), key="tg-n")
+        n = c2.number_input("N rows", 1, max(total, 1), min(100, total), key=f"tg-n-{total}")
     if mode == "random":
         seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="tg-seed",
                                help="The same seed picks the same rows, so runs stay comparable.")

@@ -141,12 +141,27 @@ def test_add_a_child_of_each_type(graders_app):
 
 
 def test_nested_multi_and_flatten(graders_app):
-    at = graders_app(TREE)
+    flat = {k: v for k, v in TREE["graders"].items() if k != "group"}
+    at = graders_app(dict(TREE, graders=flat))
+    assert not [b for b in at.button if b.key == "graders_flatten"]
+    ok(by_label(at.get("menu_button"), "Add grader").click("multi").run())
+    assert grader(at).graders["group"].type == "multi"
+    select(at, "")
+    ok(by_label(at.text_input, "calculate_output").input("a + b + 2 * group").run())
     assert "nested" in text(at)
     ok(at.button(key="graders_flatten").click().run())
     g = grader(at)
-    assert "group__x" in g.graders and not any(c.type == "multi" for c in g.graders.values())
-    assert "group__x" in g.calculate_output or "(x)" not in g.calculate_output
+    assert list(g.graders) == ["a", "b", "group__a"] and g.calculate_output == "a + b + 2 * group__a"
+    assert not [b for b in at.button if b.key == "graders_flatten"]
+
+
+def test_selection_falls_back_to_the_root_after_undo(graders_app):
+    at = graders_app(TREE)
+    ok(by_label(at.get("menu_button"), "Add grader").click("python").run())
+    assert at.session_state["graders_selected"] == ("python",)
+    ok(at.sidebar.button(key="sb_undo").click().run())
+    assert "python" not in grader(at).graders
+    assert any("#### 🧩 multi" in m.value for m in at.markdown)  # the root's editor
 
 
 def test_rename_key_updates_the_formula(graders_app):

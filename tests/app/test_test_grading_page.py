@@ -112,11 +112,17 @@ def test_upload_reads_once_and_shows_problems():
     assert "1 lines could not be read" in texts(at)
     skipped = next(d.value for d in at.dataframe if "reason" in d.value.columns)
     assert skipped["line"].tolist() == [2]
+    derived = dict(at.session_state["ftstudio_tg_derived"])
     at.run()
     assert at.session_state["ftstudio_dataset"] is ds  # a rerun reads nothing again
+    assert all(at.session_state["ftstudio_tg_derived"][k] is v for k, v in derived.items())  # nor reports/tokens
+    load_example(at)  # an example replaces the upload, and stays after reruns
+    at.run()
+    assert at.session_state["ftstudio_dataset"].name == "reinforcement-quiz.jsonl"
     at.file_uploader(key="tg-upload").set_value(("empty.jsonl", b"", "application/octet-stream")).run()
     assert "Could not read the file" in texts(at) and "is empty" in texts(at)
-    assert at.session_state["ftstudio_dataset"] is ds and not at.exception  # the previous dataset stays
+    assert at.session_state["ftstudio_dataset"].name == "reinforcement-quiz.jsonl"  # the previous one stays
+    assert not at.exception
 
 
 def test_choose_the_output_field():
@@ -188,6 +194,9 @@ def test_stale_results_and_baseline_comparison():
     assert metric(at, "Fail → pass") == str(len(cmp.fail_to_pass))
     assert cmp.pass_to_fail and cmp.fail_to_pass  # JSON answers stop passing; bare answers start to
     assert {"tg-chart-overlay", "tg-chart-delta"} <= {c.key for c in at.get("plotly_chart")}
+    at.segmented_control(key="tg-cmp-show").set_value("flipped").run()
+    flips = next(d.value for d in at.dataframe if "flip" in d.value.columns)
+    assert sorted(flips["row"]) == sorted(cmp.pass_to_fail + cmp.fail_to_pass)
     at.selectbox(key=f"tg-sample-field-{base.data_hash[:16]}").set_value("answer").run()
     assert "earlier grader/data" in texts(at)  # a different output field also makes results stale
 
