@@ -364,7 +364,9 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
         frame = frame[frame["flip"] != ""]
     frame = frame.reindex(frame["delta"].abs().sort_values(ascending=False).index)
     st.dataframe(frame.head(TABLE_CAP), hide_index=True, width="stretch",
-                 column_config={"delta": st.column_config.NumberColumn("delta", format="%+.3f")})
+                 column_config={"baseline": st.column_config.NumberColumn(f"Run {base.id}", format="%.3f"),
+                                "new": st.column_config.NumberColumn(f"Run {run.id}", format="%.3f"),
+                                "delta": st.column_config.NumberColumn("delta", format="%+.3f")})
 
 
 def _downloads(run: GradingRun, s: dict) -> None:

@@ -48,22 +48,46 @@ def is_file_id(value: str) -> bool:
     return value.startswith("file-") and not os.path.exists(value)
 
 
-def upload(endpoint: Endpoint, path: str | os.PathLike, *, progress=None, **kw) -> dict:
-    p = Path(path)
-    if p.suffix.lower() != ".jsonl":
-        raise SubmitError(f"{p.name}: fine-tuning accepts .jsonl files only; convert it first "
+def upload(endpoint: Endpoint, source, *, progress=None, **kw) -> dict:
+    """Upload a .jsonl with purpose fine-tune. `source`: a path, or (name, binary file object)."""
+    if isinstance(source, tuple):
+        name, fh = source
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(0)
+        opener = lambda: _Borrowed(fh)  # noqa: E731 - the caller owns the file object
+    else:
+        p = Path(source)
+        name = p.name
+        try:
+            size = p.stat().st_size
+        except OSError as exc:
+            raise SubmitError(f"cannot read {p}: {exc.strerror or exc}") from None
+        opener = lambda: p.open("rb")  # noqa: E731
+    if not name.lower().endswith(".jsonl"):
+        raise SubmitError(f"{name}: fine-tuning accepts .jsonl files only; convert it first "
                           "(the Test grading page and `ftstudio check-data` read .json and .csv)")
-    try:
-        size = p.stat().st_size
-    except OSError as exc:
-        raise SubmitError(f"cannot read {p}: {exc.strerror or exc}") from None
 
     def send(client):
-        with p.open("rb") as fh:
-            return client.files.with_raw_response.create(file=(p.name, _Progress(fh, size, progress)),
+        with opener() as fh:
+            fh.seek(0)
+            return client.files.with_raw_response.create(file=(name, _Progress(fh, size, progress)),
                                                          purpose="fine-tune")
 
-    return raw_json(call(endpoint, send, what=f"upload {p.name}", **kw))
+    return raw_json(call(endpoint, send, what=f"upload {name}", **kw))
+
+
+class _Borrowed:
+    """A context manager around a file object that must stay open afterwards."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def __enter__(self):
+        return self.fh
+
+    def __exit__(self, *exc):
+        return False
 
 
 def create_job(endpoint: Endpoint, body: dict, **kw) -> dict:
@@ -77,7 +101,7 @@ class Submission:
     uploaded: dict[str, str] = field(default_factory=dict)  # role -> file id uploaded by this call
 
 
-def submit(endpoint: Endpoint, config: JobConfig, train: str, validation: str | None = None, *,
+def submit(endpoint: Endpoint, config: JobConfig, train, validation=None, *,
            progress: Callable[[str, int, int], None] | None = None, **kw) -> Submission:
     """Upload (or reuse file ids), then create the job with the exported body."""
     uploaded: dict[str, str] = {}
@@ -85,7 +109,7 @@ def submit(endpoint: Endpoint, config: JobConfig, train: str, validation: str | 
     for role, source in (("training_file", train), ("validation_file", validation)):
         if not source:
             continue
-        if is_file_id(source):
+        if isinstance(source, str) and is_file_id(source):
             ids[role] = source
             continue
         try:
