@@ -85,7 +85,7 @@ def _fingerprint(grader: Any, output: str, item_text: str) -> str:
 def _run(grader: Any, output: str, item: dict, fp: str) -> None:
     field = state.sample_field()
     row = {**item, field: output}
-    options = GradeOptions(endpoint=state.endpoint(), python_timeout=10)
+    options = GradeOptions(endpoint=state.endpoint(), python_timeout=10, python_workers=1)  # one row, one worker
     try:
         result: dict[str, Any] = {"ok": explain(grader, row, field, options=options)}
     except InvalidGrader as exc:

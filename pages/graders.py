@@ -7,22 +7,18 @@ import streamlit as st
 from components import grader_edit as E
 from components import grader_editors, grader_tree, playground, state
 from components.template_field import context
-from ftstudio.config import method_block
+from ftstudio.config import switch_method
 
 
-def _switch_to_reinforcement() -> None:
-    cfg = state.config()
-    state.load(cfg.model_copy(update={"method": method_block("reinforcement")}), "switch to reinforcement")
+STASH = "ftstudio_stashed_grader"  # where 1 Method sets a grader aside when leaving reinforcement
+
+
+def _switch_to_reinforcement(label: str = "switch to reinforcement") -> None:
+    """Same switch as on 1 Method: model, files and shared hyperparameters stay; a set-aside grader returns."""
+    new, _dropped, _aside = switch_method(state.config(), "reinforcement",
+                                          stash_grader=st.session_state.pop(STASH, None))
+    state.load(new, label)
     E.select(())
-
-
-def _add_grader_block() -> None:
-    cfg = state.config()
-    hp = cfg.method.reinforcement.hyperparameters if cfg.method and cfg.method.reinforcement else None
-    block = method_block("reinforcement")
-    if hp is not None:
-        block = block.model_copy(update={"reinforcement": block.reinforcement.model_copy(update={"hyperparameters": hp})})
-    state.load(cfg.model_copy(update={"method": block}), "add a grader")
 
 
 st.title("3 Graders")
@@ -32,14 +28,15 @@ if cfg.method_type != "reinforcement":
             f"**{cfg.method_type}**, which learns from examples and needs no grader.")
     st.button("Switch this job to reinforcement", icon=":material/swap_horiz:", type="primary",
               key="graders_switch", on_click=_switch_to_reinforcement,
-              help="Keeps the model and the files; starts with one string_check grader. Undo reverts it.")
+              help="Keeps the model, the files and the shared hyperparameters; brings back a grader set aside on "
+                   "1 Method, else starts with one string_check grader. Undo reverts it.")
     st.stop()
 
 root = cfg.grader
 if root is None:
     st.warning("The reinforcement method has no grader block yet.")
     st.button("Add a grader", icon=":material/add:", type="primary", key="graders_add_block",
-              on_click=_add_grader_block)
+              on_click=_switch_to_reinforcement, args=("add a grader",))
     st.stop()
 
 st.caption("The grader turns each model answer into a reward. Combine graders in a **multi** with a formula; "

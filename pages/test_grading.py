@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from components import connection, dataset_panel, results_view as R, state
+from components import api_checks, connection, dataset_panel, results_view as R, state, trust_gate
 from components.grading_job import GradingJob, Scope, model_nodes, select_rows, uses_models
 from ftstudio.engine import GradeOptions, InvalidGrader, to_grader
 
@@ -130,6 +130,8 @@ def _run_panel(grader, ds) -> None:
     if models:
         st.caption(f"💸 This grader calls a model: up to {count * max(model_nodes(grader), 1):,} requests for "
                    f"{count:,} rows. Answers already in the local cache (identical requests) are free.")
+    if not trust_gate.allowed(grader, "tg-trust"):
+        return
     if st.button(f"Grade {scope.describe(total)}", type="primary", icon="▶️", key="tg-run"):
         _start(grader, ds, scope)
 
@@ -151,3 +153,11 @@ run = R.current_run()
 if run is not None:
     st.subheader("Results", divider="gray")
     R.render(run, state.grader_fingerprint(), _options)
+
+if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is not None:
+    st.subheader("Compare with the API", divider="gray")
+    with st.expander("⚖️ Local scores against the official grader service", expanded=False):
+        if not state.endpoint().configured:
+            connection.render("tg-cmp-conn")
+        if trust_gate.allowed(cfg.grader, "tg-cmp-trust"):
+            api_checks.compare_panel(cfg.grader, dataset, state.sample_field())

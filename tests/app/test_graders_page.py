@@ -226,6 +226,11 @@ def test_template_variables_and_preview(graders_app):
     assert "item.label" in menu.options or any("item.label" in o for o in menu.options)
     ok(menu.click("item.label").run())
     assert grader(at).input.endswith("{{ item.label }}")
+    # the playground starts on row 1 and picks any row by number
+    assert '"label": "math"' in at.text_area(key="graders_pg_item").value
+    at.number_input(key="graders_pg_row").set_value(2)
+    ok(at.button(key="graders_pg_use").click().run())
+    assert at.text_area(key="graders_pg_output").value == "391"
 
 
 def test_multi_formula_chips(graders_app):
@@ -252,6 +257,11 @@ def test_model_grader_messages(graders_app):
     assert grader(at).graders["j"].range == [0.0, 10.0]
     efforts = by_label(at.selectbox, "reasoning_effort")
     assert efforts.options == ["(not set)"]  # gpt-4.1-mini is not a reasoning model
+    ok(by_label(at.selectbox, "Model").select("o4-mini-2025-04-16").run())
+    assert grader(at).graders["j"].model == "o4-mini-2025-04-16"
+    assert by_label(at.selectbox, "reasoning_effort").options == ["(not set)", "low", "medium", "high"]
+    ok(by_label(at.selectbox, "reasoning_effort").select("high").run())
+    assert grader(at).graders["j"].sampling_params.reasoning_effort == "high"
 
 
 # --- raw JSON -----------------------------------------------------------------------------
