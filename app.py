@@ -16,11 +16,14 @@ state.ensure()
 PAGES = [
     st.Page("app_pages/method.py", title="1 Method", icon="🧭", url_path="method", default=True),
     st.Page("app_pages/hyperparameters.py", title="2 Hyperparameters", icon="🎚️", url_path="hyperparameters"),
-    st.Page("pages/graders.py", title="3 Graders", icon="🧮", url_path="graders"),
-    st.Page("pages/test_grading.py", title="4 Test grading", icon="🧪", url_path="test-grading"),
+    st.Page("app_pages/graders.py", title="3 Graders", icon="🧮", url_path="graders"),
+    st.Page("app_pages/test_grading.py", title="4 Test grading", icon="🧪", url_path="test-grading"),
     st.Page("app_pages/export.py", title="5 Export", icon="📦", url_path="export"),
 ]
 
 nav = st.navigation(PAGES, position="sidebar")
-sidebar.render(PAGES)
-nav.run()
+try:
+    nav.run()
+finally:
+    # After the page, so Undo, the badge and the glance reflect the edit this rerun just made.
+    sidebar.render(PAGES)

@@ -22,7 +22,7 @@ errors = [i for i in issues if i.severity == "error"]
 if errors:
     st.error(f"The config has {c['error']} error(s): the API is likely to reject it.")
     issues_panel.full_list(errors, {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
-                                    "pages/graders.py": "3 Graders"})
+                                    "app_pages/graders.py": "3 Graders"})
     if cfg.grader is not None and is_nested(cfg.grader):
         if st.button("Flatten nested multi graders for the API", key="export_flatten"):
             state.load(flatten_config(cfg), "flatten for the API")

@@ -14,7 +14,7 @@ ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 def owning_page(path: str) -> str:
     """The step that edits the field at `path`."""
     if path.startswith("method.reinforcement.grader"):
-        return "pages/graders.py"
+        return "app_pages/graders.py"
     if path == "hyperparameters" or ".hyperparameters" in path:
         return "app_pages/hyperparameters.py"
     return "app_pages/method.py"

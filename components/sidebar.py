@@ -14,7 +14,7 @@ from ftstudio.presets import list_presets
 from ftstudio.validation import check, check_grader
 
 PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
-               "pages/graders.py": "3 Graders", "pages/test_grading.py": "4 Test grading", "app_pages/export.py": "5 Export"}
+               "app_pages/graders.py": "3 Graders", "app_pages/test_grading.py": "4 Test grading", "app_pages/export.py": "5 Export"}
 
 
 def render(pages=None) -> None:

@@ -30,6 +30,6 @@ def test_save_as_preset(monkeypatch, tmp_path):
     inputs = {t.label: t for t in at.text_input}
     inputs["Title"].input("My DPO")
     inputs["One-line description"].input("for tests")
-    at.button[-1].click().run()
+    [b for b in at.button if b.label == "Save preset"][0].click().run()
     assert (tmp_path / "home" / "presets" / "my-dpo.json").exists()
     assert not at.exception

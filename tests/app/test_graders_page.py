@@ -1,4 +1,4 @@
-"""Step 3 Graders (pages/graders.py) through Streamlit's AppTest: the real app, the real config."""
+"""Step 3 Graders (app_pages/graders.py) through Streamlit's AppTest: the real app, the real config."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ftstudio.datasets import example_path, read_dataset
 from ftstudio.export import from_json, read_document
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = "pages/graders.py" if (ROOT / "pages" / "graders.py").exists() else "app_pages/graders.py"
+PAGE = "app_pages/graders.py"
 SC = {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}",
       "reference": "{{ item.answer }}", "operation": "eq"}
 TREE = {"type": "multi", "name": "quiz", "calculate_output": "a + b", "graders": {

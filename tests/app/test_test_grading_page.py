@@ -1,4 +1,4 @@
-"""The Test grading page (pages/test_grading.py) through Streamlit's AppTest: the real app, real grading."""
+"""The Test grading page (app_pages/test_grading.py) through Streamlit's AppTest: the real app, real grading."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ftstudio.config import JobConfig
 from ftstudio.datasets import example_path
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = "pages/test_grading.py"
+PAGE = "app_pages/test_grading.py"
 QUIZ = Path(example_path("reinforcement")).read_bytes()
 MULTI = {"type": "multi", "name": "quiz", "calculate_output": "0.5 * label + 0.5 * fuzzy", "graders": {
     "label": {"type": "string_check", "name": "label", "input": "{{ sample.output_json.label }}",
