@@ -22,7 +22,7 @@ def _switch_to_reinforcement(label: str = "switch to reinforcement") -> None:
 
 
 def _page() -> None:
-    st.title("3 Graders")
+    st.title("3 · Graders")
     cfg = state.config()
     if cfg.method_type != "reinforcement":
         st.info(f"Graders score the model's answers in **reinforcement** fine-tuning. This job uses "

@@ -134,7 +134,7 @@ def _run_panel(grader, ds) -> None:
         _start(grader, ds, scope)
 
 
-st.title("🧪 Test grading")
+st.title("4 · Test grading")
 st.caption("Score model outputs with your grader, locally and by the API's rules, before you pay for a job.")
 cfg = state.config()
 

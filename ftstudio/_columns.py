@@ -61,7 +61,11 @@ def _single_ref(ref: Ref, batch, rows):
                     values[i] = None
                     errs[rows[i]] = ("invalid_variable_error", f"{{{{ {ref.text} }}}}: '{key}' does not exist in this row")
                 else:
-                    values[i] = to_text(v)
+                    try:
+                        values[i] = to_text(v)
+                    except RenderError as exc:
+                        values[i] = None
+                        errs[rows[i]] = (exc.code, f"{{{{ {ref.text} }}}}: {exc.message}")
         return values, errs
     return None
 

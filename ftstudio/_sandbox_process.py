@@ -18,7 +18,9 @@ import time
 
 WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_worker.py")
 MAX_FRAME_BYTES = 64 * 1024 * 1024
-DISK_LIMIT_BYTES = 1024 ** 3  # RLIMIT_FSIZE: the largest file a worker may write
+# "auto" uses the strongest isolation the machine allows; tests force "user_namespace" or
+# "audit_hook" (the fallbacks) to check them on a machine where a stronger mode is available.
+ISOLATION = "auto"
 OUTPUT_TAIL_BYTES = 4096
 # Thread pools of numeric libraries reserve address space per thread, which RLIMIT_AS counts,
 # and a worker is meant to use one core.
@@ -64,6 +66,27 @@ def describe_exit(returncode: int | None) -> str:
     return f"the worker process died (killed by {name})"
 
 
+def _pid_namespace(pid: int) -> str | None:
+    """The pid namespace the worker's children live in, if it is not ours."""
+    try:
+        theirs = os.readlink(f"/proc/{pid}/ns/pid_for_children")
+        return None if theirs == os.readlink("/proc/self/ns/pid") else theirs
+    except OSError:
+        return None
+
+
+def _kill_namespace(namespace: str) -> None:
+    """SIGKILL what is left in a worker's pid namespace. Its pid 1 dies with the worker (it has
+    PR_SET_PDEATHSIG) unless user code undid that with native calls; killing pid 1 ends the rest."""
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.readlink(f"/proc/{name}/ns/pid") == namespace:
+                    os.kill(int(name), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 class WorkerProcess:
     """A started worker plus its state in the scheduler: starting -> booted -> idle <-> busy -> dead."""
 
@@ -101,7 +124,7 @@ class WorkerProcess:
                 os.close(fd)
         os.set_blocking(self.req_w, False)
         os.set_blocking(self.res_r, False)
-        self.outbuf += frame(encode(["init", dict(init, fsize_limit=DISK_LIMIT_BYTES)]))
+        self.outbuf += frame(encode(["init", dict(init, isolation=ISOLATION)]))
 
     @property
     def pid(self) -> int:
@@ -173,6 +196,8 @@ class WorkerProcess:
             return
         self.state = "dead"
         if self.proc is not None:
+            # Read before the kill: the pid namespace the worker made for its sandboxed child.
+            namespace = _pid_namespace(self.proc.pid)
             # Signal the group before reaping: an unreaped leader keeps the group id from reuse.
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -182,6 +207,8 @@ class WorkerProcess:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 pass
+            if namespace is not None:
+                _kill_namespace(namespace)
         for fd in (self.req_w, self.res_r):
             try:
                 os.close(fd)

@@ -192,7 +192,9 @@ class _Run:
         if not isinstance(message, list) or not message:
             return False
         kind = message[0]
-        if w.state == "starting" and message == ["booted"]:
+        if w.state == "starting" and kind == "booted" and len(message) == 2:
+            if not self.pool._booted(message[1]):
+                return False
             w.state = "booted"
         elif w.state == "booted" and message == ["ready"]:
             w.state, w.deadline = "idle", None

@@ -8,21 +8,23 @@ What is enforced, in this order, before any user code runs:
 - by the parent at start: `-I` (no PYTHON* variables, no user site, no script directory on
   sys.path), an environment of PATH, LANG/LC_ALL, HOME=TMPDIR=<fresh temp dir, also the cwd> and
   *_NUM_THREADS=1 only; a new session (so its process group can be SIGKILLed as a whole).
-- rlimits set here: RLIMIT_AS = memory_limit, RLIMIT_CORE = 0, RLIMIT_FSIZE = 1 GiB (SIGXFSZ
-  ignored, so an oversized write fails with EFBIG), RLIMIT_NPROC where it is enforced (non-root),
-  and RLIMIT_CPU moved per call to used + timeout + 5 s as a backstop if the parent is gone.
-- an audit hook (PEP 578, cannot be removed) refusing process creation, sockets and DNS, signals
-  to other processes, opening /proc/<other pid>/..., ctypes look-ups of fork/exec/socket-like libc
-  symbols and re-imports of _posixsubprocess, whose fork_exec (not audited) is disarmed.
-It is best effort: native code (a C extension, ctypes with raw addresses) can get past a
-Python-level guard. The parent's per-call wall limit and group kill stay the last line.
+- kernel isolation (`_sandbox_isolation.py`): namespaces, a read-only file system, a tmpfs quota
+  on the working dir, another uid, no capabilities, no_new_privs, where the machine allows.
+- rlimits, soft = hard so user code cannot raise them: RLIMIT_AS = memory_limit, RLIMIT_CORE = 0,
+  RLIMIT_FSIZE = disk_limit (SIGXFSZ ignored, so an oversized write fails with EFBIG),
+  RLIMIT_NPROC where enforced; without a pid namespace also RLIMIT_CPU, moved per call to
+  used + timeout + 5 s as a backstop if the parent is gone (with one, the outer process does that).
+- an audit hook (`_sandbox_guard.py`): defence in depth, since native code can get past it.
+After each row, processes it left (pid namespace only) are killed and files it added to the
+working dir are removed; the parent's per-call wall limit and kill stay the last line.
 
 Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus UTF-8 JSON.
-  parent -> worker: ["init", {source, memory_limit, timeout, fsize_limit}], then ["batch", [[i, sample, item], ...]]
-  worker -> parent: ["booted"], then ["ready"] or ["init_error", details], then per call
+  parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation}], then ["batch", [[i, sample, item], ...]]
+  worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details], then per call
                     ["r", i, reward, error, details, stdout] in the order of the batch.
 """
 
+import errno
 import faulthandler
 import json
 import math
@@ -37,22 +39,6 @@ MAX_OUTPUT_BYTES = 8 * 1024      # captured stdout/stderr returned per call
 MAX_DETAILS_CHARS = 8000         # tracebacks keep their tail: the error line is at the end
 MAX_REPR_CHARS = 200
 FILENAME = "grader.py"
-
-# Process creation and network, as audit events (PEP 578). The hook cannot be removed once added.
-_BLOCKED_EVENTS = frozenset({
-    "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
-    "subprocess.Popen", "socket.__new__", "socket.connect", "socket.bind",
-    "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr", "socket.sendto",
-    "socket.sethostname", "os.setns", "os.unshare",
-})
-# ctypes gives raw libc: refuse to look up the symbols that create processes or sockets.
-_BLOCKED_SYMBOLS = frozenset({
-    "fork", "vfork", "_Fork", "__fork", "clone", "clone3", "syscall", "system", "popen",
-    "posix_spawn", "posix_spawnp", "execve", "execv", "execvp", "execvpe", "execl", "execlp",
-    "execle", "fexecve", "daemon", "forkpty", "socket", "socketpair", "connect", "bind",
-    "kill", "killpg", "setsid", "unshare", "setns", "ptrace", "process_vm_readv",
-})
-
 
 class _Channel:
     def __init__(self, rfd, wfd):
@@ -83,36 +69,20 @@ class _Channel:
         return None if body is None else json.loads(body)
 
 
-def _set_limits(memory_limit, fsize_limit):
-    def lower(which, soft):
+def _set_limits(memory_limit, disk_limit):
+    def lower(which, limit):
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
-            soft = min(soft, hard)
+            limit = min(limit, hard)
         try:
-            resource.setrlimit(which, (soft, hard))
+            resource.setrlimit(which, (limit, limit))
         except (ValueError, OSError):
             pass
     lower(resource.RLIMIT_CORE, 0)
     lower(resource.RLIMIT_AS, memory_limit)
-    lower(resource.RLIMIT_FSIZE, fsize_limit)
+    lower(resource.RLIMIT_FSIZE, disk_limit)
     # Over the disk limit a write should fail with EFBIG, not kill the worker with SIGXFSZ.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    if os.geteuid() != 0:
-        # RLIMIT_NPROC counts every task (thread) of the user, not of this process: allow the
-        # current count plus headroom for threads user code may start, which caps a fork bomb.
-        lower(resource.RLIMIT_NPROC, _user_task_count() + 256)
-
-
-def _user_task_count():
-    uid, count = os.getuid(), 0
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if os.stat("/proc/" + name).st_uid == uid:
-                    count += len(os.listdir("/proc/%s/task" % name))
-            except OSError:
-                pass
-    return count
 
 
 def _cpu_backstop(timeout):
@@ -123,36 +93,6 @@ def _cpu_backstop(timeout):
         resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
     except (ValueError, OSError):
         pass
-
-
-def _install_guard():
-    import _posixsubprocess  # fork_exec raises no audit event: disarm the cached module
-
-    def refused(*_args, **_kwargs):
-        raise PermissionError("creating processes is not allowed in a python grader")
-    _posixsubprocess.fork_exec = refused
-
-    own_pid = str(os.getpid())
-    realpath = os.path.realpath
-
-    def hook(event, args):
-        if event in _BLOCKED_EVENTS:
-            what = "network access" if event.startswith("socket.") else "creating processes"
-            raise PermissionError("%s is not allowed in a python grader (%s)" % (what, event))
-        if event == "open":
-            path = args[0]
-            if isinstance(path, (str, bytes)) and "proc" in os.fsdecode(path):
-                parts = realpath(path).split("/")
-                if len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and parts[2] != own_pid:
-                    raise PermissionError("reading other processes is not allowed in a python grader")
-        elif event == "ctypes.dlsym":
-            if args[1] in _BLOCKED_SYMBOLS:
-                raise PermissionError("ctypes access to %s() is not allowed in a python grader" % args[1])
-        elif event == "import" and args[0] == "_posixsubprocess":
-            raise PermissionError("creating processes is not allowed in a python grader")
-        elif event in ("os.kill", "os.killpg") and args[0] not in (0, os.getpid()):
-            raise PermissionError("signalling other processes is not allowed in a python grader")
-    sys.addaudithook(hook)
 
 
 def _short_repr(value):
@@ -231,7 +171,7 @@ def fd_of(name):
     return 1 if name == "stdout" else 2
 
 
-def _load(source):
+def _load_source(source):
     """Run the module-level code and return (grade, None) or (None, details)."""
     import linecache
     lines = source.splitlines(True)
@@ -277,17 +217,17 @@ def _arity_problem(grade):
     return None
 
 
-def _call(grade, sample, item, memory_limit):
+def _call(grade, sample, item, limits):
     try:
         value = grade(sample, item)
     except MemoryError as exc:
-        return 0.0, RUNTIME_ERROR, ("grade() ran out of memory (limit %s)\n" % _size(memory_limit)
+        return 0.0, RUNTIME_ERROR, ("grade() ran out of memory (limit %s)\n" % _size(limits["memory_limit"])
                                     + _format_exception(exc))
     except SystemExit as exc:
         return 0.0, RUNTIME_ERROR, ("grade() called sys.exit(%s); return a float instead\n" % _short_repr(exc.code)
                                     + _format_exception(exc))
     except BaseException as exc:  # noqa: BLE001 - anything user code raises is a result
-        return 0.0, RUNTIME_ERROR, _format_exception(exc)
+        return 0.0, RUNTIME_ERROR, _os_error_hint(exc, limits) + _format_exception(exc)
     try:
         reward = float(value)
     except BaseException as exc:  # noqa: BLE001 - float() may run user __float__
@@ -299,11 +239,36 @@ def _call(grade, sample, item, memory_limit):
     return reward, None, None
 
 
+def _os_error_hint(exc, limits):
+    """A first line that names the sandbox rule an OSError ran into (the traceback follows)."""
+    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return ("grade() ran out of disk space (a python grader may write at most %s, in its working "
+                "directory)\n" % _size(limits["disk_limit"]))
+    if code == errno.EROFS:
+        return "grade() tried to write outside its working directory, which is the only writable place\n"
+    if code in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL):
+        return "grade() tried to use the network, which a python grader does not have\n"
+    if code == errno.EAGAIN and "fork" in str(exc).lower():
+        return "grade() tried to create processes beyond the limit\n"
+    return ""
+
+
 def _size(n):
     for unit, factor in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
         if n >= factor:
             return "%g %s" % (round(n / factor, 2), unit)
     return "%d bytes" % n
+
+
+def _load(name):
+    """A sibling module (this script runs with -I, so its folder is not on sys.path)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main():
@@ -313,26 +278,38 @@ def main():
     if not message or message[0] != "init":
         return 2
     config = message[1]
-    _set_limits(config["memory_limit"], config["fsize_limit"])
+    output = _Output(capture_path)  # opened by path before the working dir is covered by a tmpfs
+    workdir = os.getcwd()
+    isolation = _load("_sandbox_isolation")
+    protections = isolation.isolate(config, workdir, (request_fd, result_fd))
+    _set_limits(config["memory_limit"], config["disk_limit"])
     faulthandler.enable()  # a segfault in user code leaves a Python traceback in the capture
     import traceback  # noqa: F401 - loaded now: under memory pressure an import could fail
-    output = _Output(capture_path)
-    _install_guard()
-    channel.send(["booted"])
-    grade, problem = _load(config["source"])
+    timeout = config["timeout"]
+    _load("_sandbox_guard").install(protections, timeout, workdir)
+    channel.send(["booted", protections])
+    cleaner = isolation.RowCleaner(protections, workdir)
+    del isolation
+    grade, problem = _load_source(config["source"])
     if problem:
         channel.send(["init_error", problem])
         return 0
+    cleaner.start()
+    cleaner.after_row()  # processes started by the module-level code do not outlive it either
     channel.send(["ready"])
-    timeout, memory_limit = config["timeout"], config["memory_limit"]
+    backstop = not protections["pid_namespace"]
     while True:
         message = channel.recv()
         if message is None:
             return 0  # the parent closed the pipe or went away
         for index, sample, item in message[1]:
-            _cpu_backstop(timeout)
+            if backstop:
+                _cpu_backstop(timeout)
             start = output.mark()
-            reward, error, details = _call(grade, sample, item, memory_limit)
+            reward, error, details = _call(grade, sample, item, config)
+            left = cleaner.after_row()
+            if left:
+                reward, error, details = 0.0, RUNTIME_ERROR, left + ("\n" + details if details else "")
             channel.send(["r", index, reward, error, details, output.collect(start)])
 
 

@@ -90,7 +90,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
     else:
         raw = list(rows)
         lines = [None] * len(raw)
-    outputs = [r.get(sample_field) if r.__class__ is dict else None for r in raw]
+    outputs = [r.get(sample_field) if r.__class__ is dict or isinstance(r, dict) else None for r in raw]
     base_errors: dict[int, tuple[str, str]] = {}
     for i, out in enumerate(outputs):
         if out.__class__ is str:
@@ -105,7 +105,12 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
             base_errors[i] = ("other_error", f"no '{sample_field}' field in this row: choose the field that "
                                              "holds the model output")
         else:
-            outputs[i] = _compact(out)
+            try:
+                outputs[i] = _compact(out)
+            except (TypeError, ValueError, RecursionError) as exc:  # a set or bytes from Python; deep nesting
+                outputs[i] = None
+                why = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+                base_errors[i] = ("other_error", f"the '{sample_field}' value can't be written as JSON text: {why}")
     return Batch(raw, outputs, lines, base_errors, sample_field)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ._json_limits import json_issue
 from .config import JobConfig
 from .secrets import REDACTED, redact_data
 
@@ -40,7 +41,7 @@ def to_json(config: BaseModel, indent: int | None = 2) -> str:
 
 def from_json(source: str | bytes | dict) -> JobConfig:
     """Parse what to_json writes (or any create-job body); ImportProblem with issues otherwise."""
-    data = parse_json(source) if not isinstance(source, dict) else source
+    data = parse_json(source) if not isinstance(source, dict) else _exportable(source)
     try:
         return JobConfig.model_validate(data)
     except ValidationError:
@@ -53,7 +54,7 @@ def from_json(source: str | bytes | dict) -> JobConfig:
 def grader_from_json(source: str | bytes | dict):
     from .validation import _GraderRoot, check_grader
 
-    data = parse_json(source) if not isinstance(source, dict) else source
+    data = parse_json(source) if not isinstance(source, dict) else _exportable(source)
     try:
         return _GraderRoot.model_validate({"grader": data}).grader
     except ValidationError:
@@ -69,11 +70,23 @@ def parse_json(source: str | bytes) -> Any:
             raise ImportProblem(f"the file is not UTF-8 text (byte {exc.start})") from None
     source = source.lstrip("\ufeff")
     try:
-        return json.loads(source)
+        data = json.loads(source)
     except RecursionError:
         raise ImportProblem("the JSON nests too deeply to read") from None
     except json.JSONDecodeError as exc:
         raise ImportProblem(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError:  # Python refuses integers over 4,300 digits
+        raise ImportProblem("not valid JSON here: a number has more than 4,300 digits") from None
+    return _exportable(data)
+
+
+def _exportable(data: Any) -> Any:
+    """`data`, unless it holds what export can't write back unchanged (NaN, lone surrogates, deep nesting)."""
+    issue = json_issue(data)
+    if issue is not None:
+        where = issue.path if len(issue.path) <= 120 else issue.path[:117] + "..."
+        raise ImportProblem(f"the JSON can't be used as it is: {where or '$'}: {issue.message}", [issue])
+    return data
 
 
 # --- Python SDK snippet ------------------------------------------------------------------

@@ -22,7 +22,9 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {  # name -> (min args, max args 
 }
 OPERATORS = ("+", "-", "*", "/", "^")
 MAX_LENGTH = 10_000  # far beyond any real formula; keeps the parser's work bounded
-MAX_DEPTH = 200
+# Each level of parentheses costs the parser five Python frames: 100 levels stay far below the
+# interpreter's recursion limit even when the caller's stack is already deep (Streamlit's is).
+MAX_DEPTH = 100
 MAX_TREE_DEPTH = 400  # bounds every recursive walk below (printing, compiling)
 
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\*\*|.))")
@@ -220,7 +222,10 @@ def parse(text: str) -> Node:
     """Parse a formula or raise FormulaError naming the position and what to do."""
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is {len(text)} characters long; at most {MAX_LENGTH}", MAX_LENGTH)
-    node = _Parser(text).parse()
+    try:
+        node = _Parser(text).parse()
+    except RecursionError:  # only when the caller's stack was nearly full already
+        raise FormulaError("the formula nests too deeply to read; simplify it", 0) from None
     if depth(node) > MAX_TREE_DEPTH:
         raise FormulaError(f"the formula is too long or nested to evaluate safely (more than {MAX_TREE_DEPTH} "
                            "levels); simplify it", 0)
@@ -281,8 +286,10 @@ _BINARY: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _div, "^": _pow,
 }
 _CALLS: dict[str, Callable[..., float]] = {
-    "min": lambda *a: min(a), "max": lambda *a: max(a), "abs": abs, "floor": lambda x: float(math.floor(x)),
-    "ceil": lambda x: float(math.ceil(x)), "exp": _exp, "sqrt": _sqrt, "log": _log,
+    "min": lambda *a: min(a), "max": lambda *a: max(a), "abs": abs,
+    # math.floor(nan) raises ValueError; keep NaN/inf as they are, as numpy does, for the finite check.
+    "floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
+    "ceil": lambda x: float(math.ceil(x)) if math.isfinite(x) else x, "exp": _exp, "sqrt": _sqrt, "log": _log,
 }
 
 
@@ -353,6 +360,8 @@ class Program:
                     push(_CALLS[name](*args))
         except KeyError as exc:
             raise FormulaRuntimeError(f"no score for grader key {exc.args[0]!r}") from None
+        except (TypeError, ValueError):  # float() of a score that isn't a number
+            raise FormulaRuntimeError("a grader score is not a number") from None
         except OverflowError:
             raise FormulaRuntimeError("the result overflows") from None
         value = stack[-1]
@@ -404,7 +413,10 @@ _NP_CALLS = {
 
 def compile_formula(text_or_node: Node | str) -> Program:
     node = parse(text_or_node) if isinstance(text_or_node, str) else text_or_node
-    return Program(node)
+    try:
+        return Program(node)
+    except RecursionError:  # a tree of MAX_TREE_DEPTH levels, compiled on an already deep stack
+        raise FormulaError("the formula nests too deeply to evaluate; simplify it", 0) from None
 
 
 def evaluate(node_or_text: Node | str, env: dict[str, float]) -> float:

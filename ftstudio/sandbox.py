@@ -3,8 +3,10 @@
 User code never runs in the caller's process. A pool of reusable workers (default: one per CPU)
 grades rows in batches; each call still has its own wall limit, and a call that hangs, crashes,
 exhausts memory or exits harms only its own row. Each worker gets a scrubbed environment, a fresh
-temporary directory, rlimits and an audit-hook guard against processes and network before user
-code runs (details in `_sandbox_worker.py`; a later issue adds namespaces on top).
+temporary working directory, rlimits, kernel isolation where the machine allows it (namespaces
+without network, a read-only file system, a disk quota, an unprivileged uid) and an audit-hook
+guard, all before user code runs. `protections()` says which are active here; SECURITY.md says
+what each one stops.
 
 Results are data: every row gets a PythonCallResult, with the API's error names
 (`python_grader_runtime_error`, `python_grader_server_error`) or `other_error` ("cancelled").
@@ -23,13 +25,14 @@ from ftstudio._sandbox_run import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, exec
 
 __all__ = [
     "MAX_SOURCE_BYTES", "PythonCallResult", "SourceProblem", "static_check",
-    "PythonGraderPool", "run_python_grader",
+    "PythonGraderPool", "run_python_grader", "SandboxProtections", "protections",
     "RUNTIME_ERROR", "SERVER_ERROR", "OTHER_ERROR",
 ]
 
 MAX_SOURCE_BYTES = 256 * 1024
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_LIMIT = 2 * 1024 ** 3
+DEFAULT_DISK_LIMIT = 1024 ** 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,53 @@ class PythonCallResult:
     error: str | None = None      # "python_grader_runtime_error" | "python_grader_server_error" | "other_error"
     details: str | None = None
     stdout: str | None = None     # what the call wrote to stdout and stderr, truncated
+
+
+@dataclass(frozen=True)
+class SandboxProtections:
+    """What isolates a worker on this machine, as the worker itself reported it.
+
+    mode: "root" (namespaces, and user code runs as a uid of its own), "user_namespace" (the
+    same namespaces, under the user's uid) or "audit_hook" (no kernel isolation: only the
+    Python-level guard and rlimits). notes say why a stronger protection is missing.
+    """
+
+    mode: str
+    network_namespace: bool
+    pid_namespace: bool
+    read_only_filesystem: bool
+    disk_quota: int | None        # bytes of the private tmpfs working dir; None: it is on the real disk
+    separate_uid: bool            # user code runs as a uid no other process has
+    uid: int
+    no_new_privileges: bool
+    max_processes: int | None     # RLIMIT_NPROC, where the kernel enforces it
+    audit_hook: bool = True
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_report(cls, report) -> SandboxProtections | None:
+        try:
+            fields = dict(report, notes=tuple(str(n) for n in report["notes"]))
+            made = cls(**fields)
+        except (TypeError, KeyError, ValueError):
+            return None
+        return made if made.mode in ("root", "user_namespace", "audit_hook") else None
+
+    def describe(self) -> list[str]:
+        """One line per protection, for people (the app, the CLI)."""
+        lines = [f"isolation mode: {self.mode}"]
+        lines.append("network: " + ("none (empty network namespace)" if self.network_namespace
+                                    else "blocked by the audit hook only"))
+        lines.append("processes: " + ("own pid namespace; leftovers are killed after each row"
+                                      if self.pid_namespace else "blocked by the audit hook only")
+                     + (f"; at most {self.max_processes} tasks" if self.max_processes else ""))
+        lines.append("files: " + ("read-only except the working dir" if self.read_only_filesystem
+                                  else "writable wherever the user may write")
+                     + (f"; working dir is a {size_text(self.disk_quota)} tmpfs" if self.disk_quota
+                        else "; working dir on the real disk"))
+        lines.append("user: " + (f"separate uid {self.uid}, no capabilities" if self.separate_uid
+                                 else f"uid {self.uid}" + (", no capabilities" if self.pid_namespace else "")))
+        return lines + [f"note: {n}" for n in self.notes]
 
 
 @dataclass(frozen=True)
@@ -156,16 +206,18 @@ class PythonGraderPool:
     """
 
     def __init__(self, source: str, *, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 memory_limit: int = DEFAULT_MEMORY_LIMIT):
+                 memory_limit: int = DEFAULT_MEMORY_LIMIT, disk_limit: int = DEFAULT_DISK_LIMIT):
         if workers is None:
             workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        if workers < 1 or not timeout > 0 or memory_limit < 1:
-            raise ValueError("workers, timeout and memory_limit must be positive")
+        if workers < 1 or not timeout > 0 or memory_limit < 1 or disk_limit < 1:
+            raise ValueError("workers, timeout, memory_limit and disk_limit must be positive")
         self._size, self._timeout, self._memory_limit = int(workers), float(timeout), int(memory_limit)
         self._workers: list = []
         self._closed = False
         self._lock = threading.Lock()
-        self._init = {"source": source, "timeout": self._timeout, "memory_limit": self._memory_limit}
+        self._protections: SandboxProtections | None = None
+        self._init = {"source": source, "timeout": self._timeout, "memory_limit": self._memory_limit,
+                      "disk_limit": int(disk_limit)}
         # Set when every row must fail the same way (the source is refused or does not load).
         self._fatal: PythonCallResult | None = _source_refusal(source)
         self._finalizer = weakref.finalize(self, _close_workers, self._workers)
@@ -182,6 +234,16 @@ class PythonGraderPool:
             if self._closed:
                 return [PythonCallResult(0.0, SERVER_ERROR, "the python grader pool is closed")] * len(calls)
             return execute(self, calls, progress, cancel, PythonCallResult)
+
+    def protections(self) -> SandboxProtections | None:
+        """What isolates this pool's workers (None until one has started)."""
+        return self._protections
+
+    def _booted(self, report) -> bool:
+        made = SandboxProtections.from_report(report)
+        if made is not None:
+            self._protections = made
+        return made is not None
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for diagnostics and tests)."""
@@ -210,9 +272,27 @@ def _source_refusal(source) -> PythonCallResult | None:
     return None
 
 
+_probe_lock = threading.Lock()
+_probed: list[SandboxProtections] = []
+
+
+def protections(refresh: bool = False) -> SandboxProtections | None:
+    """What isolates python graders on this machine: starts one worker once (about 0.1 s) and
+    remembers its report for the life of the process. None if no worker could be started."""
+    with _probe_lock:
+        if refresh or not _probed:
+            with PythonGraderPool("def grade(sample, item):\n    return 1.0\n", workers=1, timeout=30) as pool:
+                pool.run([({}, {})])
+                found = pool.protections()
+            if found is None:
+                return None
+            _probed[:] = [found]
+        return _probed[0]
+
+
 def run_python_grader(source: str, calls: Sequence[tuple[dict, dict]], **kw) -> list[PythonCallResult]:
     """Grade calls with a pool that lives for this run only. Keyword arguments: those of
-    PythonGraderPool (workers, timeout, memory_limit) and of run (progress, cancel)."""
+    PythonGraderPool (workers, timeout, memory_limit, disk_limit) and of run (progress, cancel)."""
     run_kw = {k: kw.pop(k) for k in ("progress", "cancel") if k in kw}
     if "workers" not in kw:
         kw["workers"] = max(1, min(len(calls), len(os.sched_getaffinity(0))))

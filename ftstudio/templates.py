@@ -221,9 +221,16 @@ def _step(value: Any, seg: str | int) -> Any:
 
 
 def to_text(value: Any) -> str:
+    """A string as itself, anything else as compact JSON; RenderError when it can't be written."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    except RecursionError:
+        why = "it nests too deeply"
+    except (TypeError, ValueError) as exc:  # a set, bytes or object from Python; an int too long to print
+        why = str(exc).split(";")[0]
+    raise RenderError("invalid_variable_error", f"the value can't be written as JSON text: {why}")
 
 
 def render(source: str, item: Any, sample: Sample) -> str:

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from ._grader_rules import GraderChecker, model_notes
+from ._json_limits import json_issue
 from ._schema_issues import schema_issues
 from .config import METHODS, JobConfig
 from .graders import Grader
@@ -37,7 +38,13 @@ def is_grader_data(data: Any) -> bool:
 def check(config: Any, dataset_fields: Iterable[str] | None = None) -> list[Issue]:
     """Validate a whole job config (JobConfig or its JSON dict)."""
     try:
-        return sort_issues(_check_config(as_data(config), dataset_fields))
+        data = as_data(config)
+        # Data export can't write (NaN, lone surrogates, deep nesting) gets that one issue: the other
+        # checks walk recursively and would say less.
+        bad = json_issue(data)
+        return [bad] if bad else sort_issues(_check_config(data, dataset_fields))
+    except RecursionError:
+        return [_TOO_DEEP]
     except Exception as exc:  # never raise: a bug here must not take a page down
         return [Issue("", "error", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}",
                       "please report this with the config", False)]
@@ -48,12 +55,22 @@ def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, re
     """Validate a bare grader, as the top-level reinforcement grader by default. Paths are relative."""
     try:
         data = as_data(grader)
+        bad = json_issue(data)
+        if bad:
+            return [bad]
         issues = _schema(data, grader_only=True)
         issues += GraderChecker(dataset_fields, reinforcement, has_response_format).check(data, ())
         issues += _secrets(data)
         return sort_issues(_dedupe(issues))
+    except RecursionError:
+        return [_TOO_DEEP]
     except Exception as exc:
         return [Issue("", "error", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}")]
+
+
+# Only reachable when the caller's own stack is nearly exhausted; json_issue catches deep data first.
+_TOO_DEEP = Issue("", "error", "json_value_invalid", "the document nests too deeply to check",
+                  "a job config nests objects and arrays a few levels deep, not hundreds", True)
 
 
 def blocks_grading(issues: Iterable[Issue]) -> list[Issue]:

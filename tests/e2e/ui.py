@@ -1,0 +1,71 @@
+"""Small helpers for driving the Streamlit app in Chromium."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from conftest import SHOTS
+
+
+def settle(page, timeout: float = 60.0) -> None:
+    """Wait until Streamlit has finished the rerun the last action started.
+
+    The app marks its state on the root element (data-test-script-state); a rerun may start a
+    moment after the click, so the state must read "notRunning" several times in a row.
+    """
+    page.wait_for_timeout(250)
+    app = page.locator('[data-testid="stApp"]').first
+    deadline, calm = time.time() + timeout, 0
+    while time.time() < deadline and calm < 3:
+        state = app.get_attribute("data-test-script-state")
+        calm = calm + 1 if state == "notRunning" else 0
+        page.wait_for_timeout(150)
+
+
+def no_exception(page) -> None:
+    boxes = page.locator('[data-testid="stException"]')
+    assert boxes.count() == 0, "exception shown: " + boxes.first.inner_text()[:2000]
+
+
+def go(page, step: str) -> None:
+    """Open a step from the sidebar navigation, e.g. '3 Graders'."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=step).first.click()
+    settle(page)
+    no_exception(page)
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def choose(page, scope, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label` inside `scope` (a locator or the page)."""
+    box = scope.locator('[data-testid="stSelectbox"]', has_text=label).first
+    field = box.locator('input[role="combobox"]').first
+    for _ in range(3):  # the option list re-renders while it filters; retry a detached click
+        field.click()
+        field.fill(option)
+        page.wait_for_timeout(400)
+        try:
+            page.locator('[role="option"]', has_text=option).first.click(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+            page.keyboard.press("Escape")
+    settle(page)
+    assert field.input_value() == option, f"{label}: chose {field.input_value()!r}, wanted {option!r}"
+
+
+def button(scope, text: str):
+    return scope.locator('[data-testid^="stBaseButton"]', has_text=text).first
+
+
+def expander(scope, title: str):
+    exp = scope.locator('[data-testid="stExpander"]', has_text=title).first
+    summary = exp.locator("summary").first
+    if exp.locator("details").first.get_attribute("open") is None:
+        summary.click()
+    return exp
