@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from ftstudio.sandbox import PythonGraderPool
+from ftstudio.sandbox import PythonGraderPool, protections
 
 TARGET_ROWS_PER_S = 5_000
 TRIVIAL = "def grade(sample, item):\n    return 1.0\n"
@@ -103,7 +103,8 @@ call with its own wall limit) against the same `grade()` called in-process row b
 same run. "cold" includes starting the workers; "warm" is a second run on the same pool (best
 of several); "start + 1 row" is a fresh pool grading one row (a preview). The target is
 {TARGET_ROWS_PER_S:,} rows/s for the trivial body on 2 cores. The in-process figure has no
-isolation at all and is context, not a goal.
+isolation at all and is context, not a goal. Workers ran in the sandbox's `{protections().mode}` mode
+(see SECURITY.md): namespaces, tmpfs and the uid change are part of "start + 1 row".
 
 Measured {datetime.date.today().isoformat()} on {machine}, with `{command}`:
 

@@ -84,7 +84,7 @@ def cmd_compare(args) -> int:
 def cmd_submit(args) -> int:
     from .api_calls import ApiError
     from .export import ImportProblem, from_json, read_document
-    from .jobs import SubmitError, follow, is_file_id, submit
+    from .jobs import KEEP, SubmitError, follow, is_file_id, submit
     from .validation import check, errors
 
     doc = read_document(load_json_file(args.config))
@@ -114,7 +114,8 @@ def cmd_submit(args) -> int:
                 sys.stderr.write("\n")
 
     try:
-        sub = submit(endpoint, config, args.train, args.validation, progress=progress, on_retry=_retry_note)
+        validation = args.validation if args.validation else KEEP
+        sub = submit(endpoint, config, args.train, validation, progress=progress, on_retry=_retry_note)
     except SubmitError as exc:
         _err(f"ftstudio: {exc.message}")
         for role, file_id in exc.uploaded.items():

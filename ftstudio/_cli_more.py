@@ -50,7 +50,7 @@ def register(sub) -> None:
     s = sub.add_parser("submit", help="upload the files and create the fine-tuning job")
     s.add_argument("config", metavar="CONFIG")
     s.add_argument("--train", required=True, metavar="FILE", help="a .jsonl path, or an uploaded file id (file-...)")
-    s.add_argument("--validation", metavar="FILE", help="a .jsonl path, or an uploaded file id")
+    s.add_argument("--validation", metavar="FILE", help="a .jsonl path, or an uploaded file id (default: the config's validation_file)")
     s.add_argument("--wait", action="store_true", help="follow the job until it ends, printing its events")
     s.add_argument("--force", action="store_true", help="submit even when validation finds errors")
     s.add_argument("--poll", type=float, default=2.0, help=argparse_suppress())

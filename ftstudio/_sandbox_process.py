@@ -76,15 +76,33 @@ def _pid_namespace(pid: int) -> str | None:
 
 
 def _kill_namespace(namespace: str) -> None:
-    """SIGKILL what is left in a worker's pid namespace. Its pid 1 dies with the worker (it has
-    PR_SET_PDEATHSIG) unless user code undid that with native calls; killing pid 1 ends the rest."""
+    """SIGKILL what is left in a worker's pid namespace, and wait (up to 2 s) until it has died.
+
+    Its pid 1 dies with the worker (it has PR_SET_PDEATHSIG) unless user code undid that with
+    native calls; killing pid 1 ends the rest. Not our children: dead means gone or a zombie.
+    """
+    killed = []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
                 if os.readlink(f"/proc/{name}/ns/pid") == namespace:
                     os.kill(int(name), signal.SIGKILL)
+                    killed.append(name)
             except OSError:
                 pass
+    deadline = time.monotonic() + 2.0
+    while killed and time.monotonic() < deadline:
+        killed = [pid for pid in killed if _running(pid)]
+        if killed:
+            time.sleep(0.002)
+
+
+def _running(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b") ", 1)[1][:1] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
 
 
 class WorkerProcess:

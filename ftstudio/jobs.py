@@ -101,13 +101,20 @@ class Submission:
     uploaded: dict[str, str] = field(default_factory=dict)  # role -> file id uploaded by this call
 
 
-def submit(endpoint: Endpoint, config: JobConfig, train, validation=None, *,
+KEEP = "keep the config's validation_file"
+
+
+def submit(endpoint: Endpoint, config: JobConfig, train, validation=KEEP, *,
            progress: Callable[[str, int, int], None] | None = None, **kw) -> Submission:
-    """Upload (or reuse file ids), then create the job with the exported body."""
+    """Upload (or reuse file ids), then create the job with the exported body.
+
+    `train` / `validation`: a .jsonl path, (name, file object), or an uploaded file id.
+    `validation=KEEP` uses the config's validation_file; None sends none.
+    """
     uploaded: dict[str, str] = {}
     ids: dict[str, str | None] = {"training_file": None, "validation_file": None}
     for role, source in (("training_file", train), ("validation_file", validation)):
-        if not source:
+        if not source or source is KEEP:
             continue
         if isinstance(source, str) and is_file_id(source):
             ids[role] = source
@@ -122,6 +129,8 @@ def submit(endpoint: Endpoint, config: JobConfig, train, validation=None, *,
     body["training_file"] = ids["training_file"] or body.get("training_file")
     if ids["validation_file"]:
         body["validation_file"] = ids["validation_file"]
+    elif validation is not KEEP:
+        body.pop("validation_file", None)
     try:
         job = create_job(endpoint, body, **kw)
     except ApiError as exc:

@@ -110,3 +110,13 @@ def test_non_jsonl_is_refused_before_upload(ep, tmp_path):
     with pytest.raises(SubmitError) as exc:
         upload(ep, p)
     assert ".jsonl" in exc.value.message
+
+
+def test_validation_keep_or_none(ep, openai_stub, files):
+    train, valid = files
+    first = submit(ep, cfg(), train, valid)
+    config = cfg().model_copy(update={"validation_file": first.uploaded["validation_file"]})
+    kept = submit(ep, config, first.uploaded["training_file"])  # default: the config's validation_file
+    assert openai_stub.job_bodies[kept.job["id"]]["validation_file"] == first.uploaded["validation_file"]
+    none = submit(ep, config, first.uploaded["training_file"], None)
+    assert "validation_file" not in openai_stub.job_bodies[none.job["id"]]

@@ -40,7 +40,7 @@ def _address(name: str) -> int:
 # Where libc functions sit relative to getpid(): the worker loads the same libc, so user code can
 # reach them from getpid's address without a ctypes look-up by name (which the audit hook sees).
 OFFSETS = {name: _address(name) - _address("getpid") for name in
-           ("open", "write", "close", "socket", "connect", "kill", "fork", "setsid", "execv", "_exit", "setrlimit")}
+           ("open", "socket", "connect", "kill", "fork", "setsid", "execv", "_exit", "setrlimit", "prctl")}
 
 SOURCE = r'''
 import ctypes, json, os, resource, signal, socket, struct, subprocess, sys, time
@@ -142,8 +142,13 @@ def grade(sample, item):
         unlimited = (ctypes.c_ulong * 2)(2 ** 64 - 1, 2 ** 64 - 1)
         if native(item, "setrlimit", ctypes.c_int, ctypes.c_void_p)(resource.RLIMIT_AS, unlimited) < 0:
             refused("setrlimit(RLIMIT_AS, unlimited)")
+    if k == "cpu_limit":  # the backstop of the audit_hook mode, moved per row: used + timeout + 5 s
+        return 1.0 if 5 < resource.getrlimit(resource.RLIMIT_CPU)[0] < 60 else 0.0
     if k == "memory_limit":
         return resource.getrlimit(resource.RLIMIT_AS)[0] / 1024 ** 3
+    if k == "immortal":  # no death signal when its parent is killed, then hang
+        native(item, "prctl", ctypes.c_int, ctypes.c_ulong)(1, 0)  # PR_SET_PDEATHSIG, none
+        time.sleep(1000)
     if k == "spin":
         while True:
             pass
@@ -218,17 +223,26 @@ def processes_with(text: str) -> list[int]:
     return found
 
 
-def namespace_members(worker_pid: int) -> tuple[str, list[int]]:
-    ns = os.readlink(f"/proc/{worker_pid}/ns/pid_for_children")
-    members = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if os.readlink(f"/proc/{name}/ns/pid") == ns:
-                    members.append(int(name))
-            except OSError:
-                pass
-    return ns, members
+def namespace_sizes(worker_pids) -> list[int]:
+    """How many processes live in each worker's pid namespace (workers still starting, not yet in
+    one, are left out)."""
+    host, sizes = os.readlink("/proc/self/ns/pid"), []
+    for pid in worker_pids:
+        ns = os.readlink(f"/proc/{pid}/ns/pid_for_children")
+        if ns != host:
+            sizes.append(sum(1 for name in os.listdir("/proc") if name.isdigit() and _in(name, ns)))
+    return sizes
+
+
+def _in(pid: str, ns: str) -> bool:
+    """A living (not zombie) process in pid namespace ns."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            if f.read().rsplit(b") ", 1)[1][:1] in (b"Z", b"X"):
+                return False
+        return os.readlink(f"/proc/{pid}/ns/pid") == ns
+    except (OSError, IndexError):
+        return False
 
 
 @pytest.fixture
@@ -366,9 +380,8 @@ def test_no_native_subprocess_outlives_the_row():
     daemon, token = sleeper("native_daemon")
     with PythonGraderPool(SOURCE, workers=1, timeout=5) as p:
         results = p.run([row("ok"), daemon, row("ok")])
-        [worker] = p.worker_pids()
-        _, members = namespace_members(worker)
-        assert len(members) == 1  # only the sandboxed process itself is left in its namespace
+        # Only the sandboxed process itself is left in its namespace.
+        assert namespace_sizes(p.worker_pids()) == [1]
     assert results[1].details.startswith("grade() left processes running; they were killed")
     assert_rest_ok(results, bad=[1])
     assert processes_with(token) == []
@@ -378,7 +391,7 @@ def test_fork_bomb_fails_fast(pool):
     results = pool.run([row("fork_bomb"), row("ok"), row("ok")])
     assert "creating processes is not allowed in a python grader (os.fork)" in results[0].details
     assert_rest_ok(results, bad=[0])
-    assert all(len(namespace_members(w)[1]) <= 1 for w in pool.worker_pids())
+    assert all(size == 1 for size in namespace_sizes(pool.worker_pids()))
 
 
 def test_native_fork_bomb_fails_fast(pool):
@@ -389,9 +402,9 @@ def test_native_fork_bomb_fails_fast(pool):
     assert "did not finish" not in details and "Resource temporarily unavailable" in details
     assert "grade() left processes running; they were killed" in details
     assert_rest_ok(results, bad=[0])
-    for worker in pool.worker_pids():
-        assert len(namespace_members(worker)[1]) == 1
     workers = pool.worker_pids()
+    sizes = namespace_sizes(workers)  # the bomb's worker is among them: it ran a row
+    assert sizes and all(size == 1 for size in sizes)
     pool.close()
     assert not any(os.path.exists(f"/proc/{w}") for w in workers)
 
@@ -449,6 +462,18 @@ def test_hanging_rows_are_stopped(pool):
     assert_rest_ok(results, bad=[0, 2])
 
 
+def test_hung_worker_that_undid_its_death_signal_is_still_killed():
+    require("pid_namespace")
+    with PythonGraderPool(SOURCE, workers=1, timeout=2) as p:
+        p.run([row("ok")])
+        [worker] = p.worker_pids()
+        ns = os.readlink(f"/proc/{worker}/ns/pid_for_children")
+        results = p.run([row("immortal"), row("ok")])
+        assert "did not finish within 2 s" in results[0].details
+        assert_rest_ok(results, bad=[0])
+        assert not any(_in(name, ns) for name in os.listdir("/proc") if name.isdigit())
+
+
 # --- the parent -----------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -504,7 +529,8 @@ def test_audit_hook_mode_still_blocks_python_level_escapes(monkeypatch, listenin
     daemon, token = sleeper("popen")
     with PythonGraderPool(SOURCE, workers=1, timeout=5) as p:
         results = p.run([row("env"), row("connect", port=port), row("write", path=str(targets[0])), daemon,
-                         row("fork_bomb"), row("kill_pid", pid=os.getpid()), row("parent_environ", pid=os.getpid())])
+                         row("fork_bomb"), row("kill_pid", pid=os.getpid()), row("parent_environ", pid=os.getpid()),
+                         row("cpu_limit")])
         assert p.protections().mode == "audit_hook"
     assert "sk-test-secret" not in results[0].stdout
     expected = ["network access", "writing outside", "creating processes", "creating processes",
@@ -520,25 +546,35 @@ import json, os, sys
 sys.path.insert(0, sys.argv[1])
 from ftstudio.sandbox import protections, run_python_grader
 found = protections()
-source = "import os\ndef grade(sample, item):\n    return float(os.getuid())\n"
-print(json.dumps({"mode": found and found.mode, "notes": found and found.notes,
-                  "uid": run_python_grader(source, [({}, {})])[0].reward}))
+job = json.load(sys.stdin)
+results = run_python_grader(job["source"], job["rows"], workers=1, timeout=5)
+print(json.dumps({"mode": found and found.mode, "notes": found and found.notes, "uid": os.getuid(),
+                  "results": [[r.reward, r.error, r.details] for r in results]}))
 '''
 
 
-def test_real_non_root_user_gets_user_namespaces():
+def test_real_non_root_user_gets_user_namespaces(listening, targets):
     """The same code run by an unprivileged user (uid 65534): the mode a developer's machine gives."""
     if os.geteuid() != 0:
         pytest.skip("needs root to start a process as another user")
     python = "/usr/bin/python3"
     if not os.path.exists(python):
         pytest.skip(f"{python} (an interpreter other users may run) is not installed")
+    port = listening.getsockname()[1]
+    job = {"source": SOURCE, "rows": [row("native_connect", port=port), row("native_write", path=str(targets[2])),
+                                      row("ok")]}
     done = subprocess.run([python, "-I", "-c", NON_ROOT_SCRIPT, str(PROJECT)], user=65534, group=65534,
-                          extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin"}, capture_output=True,
-                          text=True, timeout=60)
+                          extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin"}, input=json.dumps(job),
+                          capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         pytest.skip(f"{python} cannot run the project as uid 65534: {(done.stderr.strip() or '?').splitlines()[-1]}")
     out = json.loads(done.stdout)
     if out["mode"] != "user_namespace":
         pytest.skip(f"unprivileged user namespaces are refused here: {out['notes']}")
-    assert out["uid"] == 65534.0
+    assert out["uid"] == 65534
+    (_, error0, details0), (_, error1, details1), ok = out["results"]
+    assert error0 == RUNTIME and "Network is unreachable" in details0
+    # /tmp is writable by every user: only the read-only mount namespace stops this write.
+    assert error1 == RUNTIME and "Read-only file system" in details1
+    assert ok == [1.0, None, None]
+    assert no_connection_arrived(listening) and not targets[2].exists()

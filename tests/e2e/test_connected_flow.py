@@ -1,0 +1,63 @@
+"""Connected mode in a real browser, against the OpenAI stub: validate, compare, submit."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+from ui import button, choose, expander, go, no_exception, settle, shot
+
+pytestmark = pytest.mark.e2e
+DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
+
+
+def test_validate_compare_submit(app_server, page, openai_stub, tmp_path):
+    page.goto(app_server.url)
+    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=30_000)
+    settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    presets = expander(sidebar, "Presets")
+    choose(page, presets, "Preset", "RFT: exact-match answer")
+    button(presets, "Load preset").click()
+    settle(page)
+
+    go(page, "3 Graders")
+    button(page, "Validate with the API").click()
+    page.wait_for_selector("text=The API accepts this grader.", timeout=30_000)
+    assert openai_stub.requests_to("/fine_tuning/alpha/graders/validate")
+    no_exception(page)
+
+    go(page, "4 Test grading")
+    page.locator('[data-testid="stFileUploader"]', has_text="Dataset").locator('input[type="file"]').first \
+        .set_input_files(str(DATA))
+    settle(page)
+    panel = expander(page, "Local scores against the official grader service")
+    button(panel, "Compare with the API").click()
+    try:
+        page.wait_for_selector("text=Rows compared", timeout=60_000)
+    except Exception:
+        shot(page, "debug-compare")
+        raise
+    settle(page)
+    no_exception(page)
+    assert len(openai_stub.requests_to("/fine_tuning/alpha/graders/run")) == 20
+    shot(page, "connected-compare")
+
+    go(page, "5 Export")
+    submit = expander(page, "Upload the files and create the job")
+    submit.locator('[data-testid="stFileUploader"]', has_text="Training data").locator('input[type="file"]').first \
+        .set_input_files(str(DATA))
+    settle(page)
+    submit.get_by_text("None", exact=True).click()
+    settle(page)
+    button(submit, "Submit job").click()
+    try:
+        page.wait_for_selector("text=Created job", timeout=60_000)
+    except Exception:
+        shot(page, "debug-submit")
+        raise
+    page.wait_for_selector("text=status succeeded", timeout=90_000)
+    no_exception(page)
+    body = list(openai_stub.job_bodies.values())[-1]
+    assert body["training_file"].startswith("file-") and body["method"]["type"] == "reinforcement"
+    assert openai_stub.api_key not in page.content()
+    shot(page, "connected-submit")
