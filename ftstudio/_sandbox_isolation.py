@@ -36,7 +36,6 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_
 UID_BASE = 1_900_000_000   # above every range distributions and systemd hand out; no account has it
 MAX_TASKS = 32             # processes + threads of one worker when it has a uid of its own
 MAX_FILES = 10_000         # inodes of the working-dir tmpfs
-MODES = ("root", "user_namespace", "audit_hook")
 
 _libc = None  # libc, only while isolate() runs: no resolved native function outlives it
 

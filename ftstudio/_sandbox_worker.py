@@ -280,16 +280,17 @@ def main():
     config = message[1]
     output = _Output(capture_path)  # opened by path before the working dir is covered by a tmpfs
     workdir = os.getcwd()
-    isolation = _load("_sandbox_isolation")
+    # Loaded before the isolation: this folder need not be readable by the uid user code runs as.
+    isolation, guard = _load("_sandbox_isolation"), _load("_sandbox_guard")
     protections = isolation.isolate(config, workdir, (request_fd, result_fd))
     _set_limits(config["memory_limit"], config["disk_limit"])
     faulthandler.enable()  # a segfault in user code leaves a Python traceback in the capture
     import traceback  # noqa: F401 - loaded now: under memory pressure an import could fail
     timeout = config["timeout"]
-    _load("_sandbox_guard").install(protections, timeout, workdir)
+    guard.install(protections, timeout, workdir)
     channel.send(["booted", protections])
     cleaner = isolation.RowCleaner(protections, workdir)
-    del isolation
+    del isolation, guard
     grade, problem = _load_source(config["source"])
     if problem:
         channel.send(["init_error", problem])

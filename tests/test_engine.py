@@ -254,3 +254,22 @@ def test_identical_requests_are_sent_once(openai_stub, opts):
 def test_prepare_serialises_non_string_outputs():
     batch = prepare([{"model_sample": {"label": "x"}}])
     assert batch.samples[0].output_text == '{"label":"x"}'
+
+
+def test_python_grader_through_the_engine():
+    source = ("import json\n"
+              "def grade(sample, item):\n"
+              "    if item.get('boom'):\n"
+              "        raise ValueError('bad row')\n"
+              "    if item.get('text'):\n"
+              "        return 'not a number'\n"
+              "    data = sample['output_json'] or {}\n"
+              "    return 1.0 if data.get('label') == item['label'] and 'model_sample' not in item else 0.0\n")
+    g = {"type": "python", "name": "py", "source": source}
+    rows = [{"label": "a", "model_sample": '{"label": "a"}'}, {"label": "a", "model_sample": "plain"},
+            {"label": "a", "boom": True, "model_sample": "x"}, {"label": "a", "text": True, "model_sample": "x"}]
+    recs = list(grade(g, rows, options=GradeOptions(python_timeout=20, python_workers=1)).records())
+    assert [r["reward"] for r in recs] == [1.0, 0.0, 0.0, 0.0]
+    assert recs[2]["errors"] == ["python_grader_runtime_error"]
+    assert "ValueError: bad row" in recs[2]["error_details"]["python_grader_runtime_error"]
+    assert recs[3]["errors"] == ["python_grader_runtime_error"]

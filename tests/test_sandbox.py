@@ -100,7 +100,9 @@ def pid_alive(pid: int) -> bool:
 
 
 def group_members(pgid: int) -> list[int]:
-    members = []
+    """Living processes of a process group, in our pid namespace (a worker's sandboxed child lives
+    in its own one, and is only briefly in the worker's group: between its fork and its setsid)."""
+    ours, members = os.readlink("/proc/self/ns/pid"), []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
@@ -108,9 +110,16 @@ def group_members(pgid: int) -> list[int]:
                     fields = f.read().rsplit(") ", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
+            if int(fields[2]) == pgid and fields[0] != "Z" and _pid_namespace(name) == ours:
                 members.append(int(name))
     return members
+
+
+def _pid_namespace(pid: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
 
 
 @pytest.fixture
