@@ -184,7 +184,8 @@ def test_score_model_outcomes(openai_stub, opts):
                                               ["model_grader_parse_error"], ["model_grader_parse_error"]]
     usage = res.summary()["token_usage"]["gpt-4.1-mini-2025-04-14"]
     assert usage["requests"] == 7 and usage["prompt_tokens"] > 0
-    sent = openai_stub.requests_to("/chat/completions")[0].json
+    sent = [r.json for r in openai_stub.requests_to("/chat/completions")
+            if "[[score:0.25]]" in r.json["messages"][1]["content"]][0]  # requests run concurrently: find row 0's
     assert sent["response_format"]["json_schema"]["schema"]["required"] == ["steps", "result"]
     assert sent["messages"][1]["content"] == "Grade answer [[score:0.25]]"
 
@@ -195,7 +196,7 @@ def test_label_model_and_sampling_params(openai_stub, opts):
             {"d": "[[label:meh]]", "model_sample": "c"}]
     recs = list(grade(multi({"j": g}, "j"), rows, options=opts).records())
     assert [r["reward"] for r in recs] == [1.0, 0.0, 0.0] and recs[2]["errors"] == ["model_grader_parse_error"]
-    sent = openai_stub.requests_to("/chat/completions")[0].json
+    sent = openai_stub.requests_to("/chat/completions")[0].json  # every request carries the same params
     assert (sent["temperature"], sent["seed"], sent["max_completion_tokens"]) == (0, 3, 50)
     assert sent["response_format"]["json_schema"]["schema"]["properties"]["result"]["enum"] == ["good", "bad"]
 

@@ -55,8 +55,10 @@ def _announce_seed(request):
     line = (f"test_fuzz: hypothesis seed {FUZZ_SEED} (FTSTUDIO_FUZZ_SEED), {FUZZ_EXAMPLES} examples per "
             "property before scaling (FTSTUDIO_FUZZ_EXAMPLES)")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # fd capture would swallow it otherwise
+            reporter.write_line(line)
     else:  # e.g. an xdist worker: shown with -s or on failure
         print(line)
 
