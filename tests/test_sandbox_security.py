@@ -228,7 +228,10 @@ def namespace_sizes(worker_pids) -> list[int]:
     one, are left out)."""
     host, sizes = os.readlink("/proc/self/ns/pid"), []
     for pid in worker_pids:
-        ns = os.readlink(f"/proc/{pid}/ns/pid_for_children")
+        try:
+            ns = os.readlink(f"/proc/{pid}/ns/pid_for_children")
+        except FileNotFoundError:  # the worker was replaced in between: nothing of it is left
+            continue
         if ns != host:
             sizes.append(sum(1 for name in os.listdir("/proc") if name.isdigit() and _in(name, ns)))
     return sizes
