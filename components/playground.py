@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import issues_panel, state
+from components import issues_panel, state, trust_gate
 from ftstudio.engine import GradeOptions, InvalidGrader, explain
 from ftstudio.export import to_json
 from ftstudio.graders import LabelModelGrader, PythonGrader, ScoreModelGrader, TextSimilarityGrader, walk
@@ -127,6 +127,8 @@ def render(grader: Any) -> None:
     fp = _fingerprint(grader, output, item_text)
     cached = st.session_state.get(RESULT)
     if needs_button(grader):
+        if not trust_gate.allowed(grader, "graders_pg_trust"):
+            return
         st.button("Run", key="graders_pg_run", icon=":material/play_arrow:", type="primary",
                   on_click=_run_now,
                   help="Python and model graders run on demand (they start processes or call your endpoint).")

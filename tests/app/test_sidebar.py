@@ -47,3 +47,16 @@ def test_restart_restores_autosave(monkeypatch, tmp_path):
     assert current_config(at).method_type == "dpo"
     again = new_app(monkeypatch, tmp_path)  # same FTSTUDIO_HOME: a restarted server
     assert current_config(again).method_type == "dpo"
+
+
+def test_imported_python_code_needs_confirmation(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path)
+    at.sidebar.selectbox(key="sb_preset").select("rft-math-python").run()
+    at.sidebar.button(key="sb_load_preset").click().run()
+    assert "contains Python grader code" in texts(at)
+    at.switch_page("app_pages/graders.py").run()
+    assert "I trust this code" in texts(at) or any("I trust" in b.label for b in at.button)
+    assert not [b for b in at.button if b.key == "graders_pg_run"]  # nothing can run it yet
+    [b for b in at.button if b.key == "graders_pg_trust"][0].click().run()
+    assert [b for b in at.button if b.key == "graders_pg_run"]
+    assert not at.exception
