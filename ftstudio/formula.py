@@ -11,6 +11,7 @@ Grammar (pinned in the README):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -403,8 +404,10 @@ _NP_BINARY = {
     "*": lambda np, a, b: np.multiply(a, b), "/": _np_div, "^": lambda np, a, b: np.power(np.asarray(a, float), b),
 }
 _NP_CALLS = {
-    "min": lambda np, a: np.minimum.reduce([np.asarray(x, float) for x in a]) if len(a) > 1 else np.asarray(a[0], float),
-    "max": lambda np, a: np.maximum.reduce([np.asarray(x, float) for x in a]) if len(a) > 1 else np.asarray(a[0], float),
+    # Pairwise, so a column and a constant broadcast: np.minimum.reduce([column, 0.5]) raised
+    # ValueError (an inhomogeneous list), which took grade() down for max(a, 0.5).
+    "min": lambda np, a: functools.reduce(np.minimum, [np.asarray(x, float) for x in a]),
+    "max": lambda np, a: functools.reduce(np.maximum, [np.asarray(x, float) for x in a]),
     "abs": lambda np, a: np.abs(a[0]), "floor": lambda np, a: np.floor(a[0]), "ceil": lambda np, a: np.ceil(a[0]),
     "exp": lambda np, a: np.exp(a[0]), "sqrt": lambda np, a: np.where(np.asarray(a[0]) < 0, np.nan, np.sqrt(np.abs(a[0]))),
     "log": lambda np, a: np.where(np.asarray(a[0]) <= 0, np.nan, np.log(np.where(np.asarray(a[0]) <= 0, 1.0, a[0]))),

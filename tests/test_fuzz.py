@@ -647,7 +647,7 @@ def test_formula_parse_and_evaluate(source, rows):
     "9^9^9^9", "1" * 100_000, "a+" * 50_000 + "a", "(" * 10_000 + "1" + ")" * 10_000, "-" * 10_000 + "1",
     "(" * 199 + "a" + ")" * 199, "abs(" * 199 + "a" + ")" * 199, "-(" * 150 + "a" + ")" * 150,
     "2^" * 2000 + "2", "1+" * 3000 + "1", "min(" + ",".join(["a"] * 3000) + ")", "1e999 - 1e999",
-    "ceil(a)", "floor(a) * 0", "exp(1000)", "log(0)", "sqrt(-1)", "0^-1", "(-8)^(1/3)", "a/0",
+    "ceil(a)", "floor(a) * 0", "max(a, 0.5)", "min(0.25, a, 1)", "exp(1000)", "log(0)", "sqrt(-1)", "0^-1", "(-8)^(1/3)", "a/0",
 ])
 def test_hostile_formulas_end_with_documented_errors(source):
     """Regression: ~199 nested parentheses raised RecursionError (also out of engine.grade), and
@@ -740,6 +740,14 @@ def _dicts(data):
         elif isinstance(v, list):
             stack.extend(v)
     return out
+
+
+def test_grade_with_min_max_of_a_score_and_a_constant():
+    """Regression: max(s, 0.5) raised ValueError out of grade() (np.maximum.reduce of a column
+    and a constant)."""
+    g = dict(GRADERS["multi"], calculate_output="max(s, 0.5) + min(0.25, t, 1)")
+    rows = [{"a": "x", "b": "x", "model_sample": "x"}, {"a": "x", "b": "x", "model_sample": "y"}]
+    assert list(grade(g, rows).rewards) == [1.25, 0.5]
 
 
 def test_grade_with_a_deeply_nested_formula():
