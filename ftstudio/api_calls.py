@@ -13,6 +13,7 @@ import random
 import time
 from typing import Any, Callable
 
+from ._http_errors import body_message, describe, retry_after
 from .model_client import RETRY_STATUS, Endpoint
 from .secrets import redact
 
@@ -45,7 +46,8 @@ def call(endpoint: Endpoint, fn: Callable[[Any], Any], *, what: str, model: str 
                         on_retry(attempt, f"HTTP {exc.status_code}", delay)
                     sleep(delay)
                     continue
-                raise ApiError(describe(exc, endpoint, what, model), exc.status_code, _param(exc)) from None
+                raise ApiError(describe(exc, endpoint.label, what, model), exc.status_code,
+                               body_message(exc)[1]) from None
             except (openai.APIConnectionError, openai.APITimeoutError) as exc:
                 if attempt < max_retries:
                     attempt += 1
@@ -72,44 +74,6 @@ def raw_json(response) -> Any:
 
 
 def _delay(attempt: int, exc) -> float:
-    retry_after = None
-    if exc is not None:
-        try:
-            value = exc.response.headers.get("retry-after")
-            retry_after = float(value) if value is not None else None
-        except (AttributeError, TypeError, ValueError):
-            retry_after = None
-    base = retry_after if retry_after is not None else min(8.0, 0.5 * 2 ** (attempt - 1))
+    after = retry_after(exc) if exc is not None else None
+    base = after if after is not None else min(8.0, 0.5 * 2 ** (attempt - 1))
     return min(30.0, base) * (0.9 + 0.2 * random.random())
-
-
-def _body_message(exc) -> tuple[str | None, str | None]:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error") if isinstance(body.get("error"), dict) else body
-        return err.get("message"), err.get("param")
-    return None, None
-
-
-def _param(exc) -> str | None:
-    return _body_message(exc)[1]
-
-
-def describe(exc, endpoint: Endpoint, what: str, model: str | None = None) -> str:
-    status = getattr(exc, "status_code", None)
-    detail, _ = _body_message(exc)
-    if status == 401:
-        text = f"{what}: authentication failed (401) at {endpoint.label} — check the API key"
-    elif status == 403:
-        text = f"{what}: permission denied (403) at {endpoint.label} — check the key's project and permissions"
-    elif status == 404 and model:
-        text = f"{what}: model '{model}' was not found (404) — check the model name, or whether your account can use it"
-    elif status == 404:
-        text = f"{what}: not found (404) at {endpoint.label}"
-    elif status == 429:
-        text = f"{what}: rate limited (429) and retries ran out — wait a little and try again"
-    else:
-        text = f"{what}: HTTP {status} from {endpoint.label}"
-    if detail:
-        text += f". The server said: {detail}"
-    return redact(text)[:600]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ._http_errors import describe, retry_after
 from .results import TokenUsage
 from .secrets import redact, register_secret
 
@@ -65,28 +66,23 @@ class Endpoint:
         return self.base_url or "https://api.openai.com/v1"
 
     def async_client(self):
+        return self._client(asynchronous=True)
+
+    def sync_client(self):
+        return self._client(asynchronous=False)
+
+    def _client(self, asynchronous: bool):
         import openai
 
         register_secret(self.api_key)
         key = self.api_key or "not-needed"  # local servers (Ollama, vLLM) accept any key
+        common = {"api_key": key, "max_retries": 0, "timeout": self.timeout}
         if self.kind == "azure" and self.api_version:
-            return openai.AsyncAzureOpenAI(azure_endpoint=self.base_url, api_key=key, api_version=self.api_version,
-                                           max_retries=0, timeout=self.timeout)
-        headers = {"api-key": key} if self.kind == "azure" else None
-        return openai.AsyncOpenAI(base_url=self.base_url, api_key=key, max_retries=0, timeout=self.timeout,
-                                  default_headers=headers)
-
-    def sync_client(self):
-        import openai
-
-        register_secret(self.api_key)
-        key = self.api_key or "not-needed"
-        if self.kind == "azure" and self.api_version:
-            return openai.AzureOpenAI(azure_endpoint=self.base_url, api_key=key, api_version=self.api_version,
-                                      max_retries=0, timeout=self.timeout)
-        headers = {"api-key": key} if self.kind == "azure" else None
-        return openai.OpenAI(base_url=self.base_url, api_key=key, max_retries=0, timeout=self.timeout,
-                             default_headers=headers)
+            cls = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
+            return cls(azure_endpoint=self.base_url, api_version=self.api_version, **common)
+        cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+        return cls(base_url=self.base_url, default_headers={"api-key": key} if self.kind == "azure" else None,
+                   **common)
 
 
 @dataclass
@@ -229,9 +225,10 @@ class ModelRunner:
                 status = exc.status_code
                 if status in RETRY_STATUS and attempt < self.max_retries:
                     attempt += 1
-                    await self._backoff(attempt, f"HTTP {status}", _retry_after(exc))
+                    await self._backoff(attempt, f"HTTP {status}", retry_after(exc))
                     continue
-                return CallResult(error=("model_grader_server_error", _status_message(exc, request, self.endpoint)))
+                return CallResult(error=("model_grader_server_error",
+                                         describe(exc, self.endpoint.label, model=request.get("model"))))
             except (openai.APIConnectionError, openai.APITimeoutError) as exc:
                 if attempt < self.max_retries:
                     attempt += 1
@@ -305,31 +302,3 @@ def _embed_result(resp, request) -> CallResult:
 def _from_cache(entry: dict) -> CallResult:
     usage = TokenUsage(cache_hits=1)
     return CallResult(value=entry["value"], usage=usage, model=entry.get("model", ""), cached=True)
-
-
-def _retry_after(exc) -> float | None:
-    try:
-        value = exc.response.headers.get("retry-after")
-        return float(value) if value is not None else None
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def _status_message(exc, request: dict, endpoint: Endpoint) -> str:
-    status = exc.status_code
-    body = getattr(exc, "body", None)
-    detail = body.get("message") if isinstance(body, dict) else None
-    detail = detail or (body.get("error", {}).get("message") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None)
-    if status == 401:
-        text = f"authentication failed (401) at {endpoint.label}: check the API key"
-    elif status == 403:
-        text = f"permission denied (403) at {endpoint.label}: the key may lack access to this model or project"
-    elif status == 404:
-        text = f"model '{request.get('model')}' not found (404) at {endpoint.label}: check the model name"
-    elif status == 429:
-        text = f"rate limited (429) at {endpoint.label}: retries exhausted; lower the concurrency or try later"
-    else:
-        text = f"HTTP {status} from {endpoint.label}"
-    if detail:
-        text += f" — {detail}"
-    return redact(text)[:500]
