@@ -15,8 +15,8 @@ from ftstudio.engine import GradeOptions, InvalidGrader
 def _endpoint_or_note():
     ep = state.endpoint()
     if not ep.configured:
-        st.info("Connect an endpoint first (API key and base URL in the connection panel on 4 Test grading, or "
-                "OPENAI_API_KEY in the environment).", icon="🔌")
+        st.info("Connect an endpoint first: sidebar → 🔌 Connection (API key and base URL), or OPENAI_API_KEY "
+                "in the environment.", icon="🔌")
         return None
     return ep
 

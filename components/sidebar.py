@@ -30,6 +30,11 @@ def render(pages=None) -> None:
             _import()
         with st.expander("🆕 New config", expanded=False):
             _new()
+        ep = state.endpoint()
+        with st.expander("🔌 Connection" + (" · connected" if ep.configured else ""), expanded=False):
+            from components import connection
+
+            connection.render("sb-conn")
         origin = st.session_state.pop("ftstudio_untrusted_python", None)
         if origin:
             st.warning(f"{origin[0].upper() + origin[1:]} contains Python grader code. Nothing runs it until you "

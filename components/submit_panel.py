@@ -17,7 +17,7 @@ JOBS = "ftstudio_jobs"  # job id -> {"job": dict, "events": list, "next_poll": f
 def render(cfg, has_errors: bool) -> None:
     ep = state.endpoint()
     if not ep.configured:
-        st.info("Connect an endpoint to submit (4 Test grading → Connection, or OPENAI_API_KEY in the environment).",
+        st.info("Connect an endpoint to submit: sidebar → 🔌 Connection, or OPENAI_API_KEY in the environment.",
                 icon="🔌")
         return
     st.caption(f"Endpoint: `{ep.label}` · the key stays in this session's memory.")
