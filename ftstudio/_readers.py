@@ -235,6 +235,8 @@ def parse_json(text: str, first_column: int = 1) -> tuple[Any, str | None, int]:
         column = e.colno + first_column - 1 if e.lineno == 1 else e.colno
         return None, f"{e.msg} at column {column}", e.lineno - 1
     except ValueError as e:
+        if "integer string conversion" in str(e):  # Python's advice (sys.set_int_max_str_digits) is no help here
+            return None, "a number has more than 4,300 digits", 0
         return None, str(e), 0
     except RecursionError:
         return None, "the JSON is nested too deeply", 0

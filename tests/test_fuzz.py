@@ -40,7 +40,7 @@ from ftstudio.issues import Issue
 from strategies import grader as valid_grader, job_config
 
 FUZZ_SEED = int(os.environ.get("FTSTUDIO_FUZZ_SEED", "20261125"))
-FUZZ_EXAMPLES = int(os.environ.get("FTSTUDIO_FUZZ_EXAMPLES", "100"))
+FUZZ_EXAMPLES = int(os.environ.get("FTSTUDIO_FUZZ_EXAMPLES", "150"))
 
 
 def fuzz(scale: float = 1.0):
@@ -464,6 +464,11 @@ def test_hostile_dataset_files(ext, name, data):
         assert_well_formed(ds)
 
 
+def test_huge_integer_row_error_says_so():
+    ds = datasets.read_dataset(b'{"a":1' + b"0" * 5000 + b'}\n{"b":1}\n', name="f.jsonl")
+    assert [str(e) for e in ds.errors] == ["line 1: a number has more than 4,300 digits"]
+
+
 HUNDRED_MB = 100 * 1024 * 1024
 
 
@@ -692,11 +697,9 @@ GRADERS = {
                           "t": {"type": "text_similarity", "name": "t", "input": "{{ sample.output_text }}",
                                 "reference": "{{ item.b }}", "evaluation_metric": "fuzzy_match"}}},
 }
-ROW = st.one_of(
-    st.dictionaries(st.sampled_from(["a", "b", "model_sample", "k", "messages"]), st.one_of(JSONISH, HOSTILE),
-                    max_size=4),
-    JSONISH, HOSTILE,
-)
+ROW_DICT = st.dictionaries(st.sampled_from(["a", "b", "model_sample", "k", "messages"]), st.one_of(JSONISH, HOSTILE),
+                           max_size=4)
+ROW = st.one_of(ROW_DICT, JSONISH, HOSTILE)
 
 
 @fuzz(1.5)
@@ -713,13 +716,13 @@ def test_grade_never_raises_and_returns_one_record_per_row(grader_name, rows):
     assert [r["row"] for r in records] == list(range(len(rows)))
 
 
-@fuzz(0.5)
+@fuzz(0.3)  # a hostile 100 kB string in a fuzzy_match costs ~0.2 s (rapidfuzz is quadratic in length)
 @seed(FUZZ_SEED)
 @given(mutated(st.sampled_from(list(GRADERS.values())).map(lambda g: json.loads(json.dumps(g)))),
-       st.lists(ROW.filter(lambda r: type(r) is dict), max_size=3))
+       st.lists(ROW_DICT, max_size=3))
 def test_grade_with_a_mutated_grader_raises_only_invalid_grader(doc_edits, rows):
     grader = apply(*doc_edits)
-    kinds = {str(g.get("type")) for g in _dicts(grader)}
+    kinds = {g["type"] for g in _dicts(grader) if isinstance(g.get("type"), str)}
     assume(not kinds & {"python", "score_model", "label_model"})  # worker processes / network: elsewhere
     rows = [{k: (v.make() if isinstance(v, Hostile) else v) for k, v in r.items()} for r in rows]
     try:
