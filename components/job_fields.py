@@ -13,6 +13,7 @@ import streamlit as st
 
 from components import state
 from ftstudio import catalog
+from ftstudio.export import ImportProblem, parse_json
 from ftstudio.config import (
     MAX_METADATA_KEY, MAX_METADATA_PAIRS, MAX_METADATA_VALUE, MAX_SEED, MAX_SUFFIX, Integration, JobConfig,
     WandbIntegrationSettings,
@@ -166,9 +167,9 @@ def response_format(cfg: JobConfig) -> None:
         value = None
     else:
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            st.error(f"Not applied: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).")
+            value = parse_json(text)  # also refuses NaN, lone surrogates, absurd nesting
+        except ImportProblem as exc:
+            st.error(f"Not applied: {exc.message}.")
             return
         if not isinstance(value, dict):
             st.error("Not applied: response_format must be a JSON object.")

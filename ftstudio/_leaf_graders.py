@@ -40,8 +40,18 @@ def string_check(node, batch: "Batch", rows: list[int]):
     return out, errs
 
 
+# fuzzy_match and rouge_l are quadratic in text length; past this a single row could take
+# minutes, so such rows get an error instead of a score (ordinary answers are far shorter).
+MAX_SIMILARITY_CHARS = 200_000
+
+
 def text_similarity(node, run: "_Run", rows: list[int]):
     a, b, errs = _two_columns(node, run.b, rows)
+    for j, r in enumerate(rows):
+        if a[j] is not None and b[j] is not None and len(a[j]) + len(b[j]) > MAX_SIMILARITY_CHARS:
+            errs.setdefault(r, RowErrors()).add(
+                "other_error", f"input and reference are {len(a[j]) + len(b[j]):,} characters together; "
+                f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
     ok = [j for j, r in enumerate(rows) if r not in errs]
     out = [0.0] * len(rows)
     if not ok:

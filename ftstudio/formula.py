@@ -11,11 +11,10 @@ Grammar (pinned in the README):
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable
 
 FUNCTIONS: dict[str, tuple[int, int | None]] = {  # name -> (min args, max args or None)
     "min": (1, None), "max": (1, None), "abs": (1, 1), "floor": (1, 1),
@@ -371,47 +370,10 @@ class Program:
         return value
 
     def vector(self, columns: dict):
-        """All rows at once over numpy arrays; non-finite entries mark rows to re-run per row."""
-        import numpy as np
+        """All rows at once over numpy arrays; rows that are not finite must be re-run per row."""
+        from ._formula_vector import run_vector
 
-        stack: list = []
-        with np.errstate(all="ignore"):
-            for op, arg in self.code:
-                if op == "var":
-                    stack.append(np.asarray(columns[arg], dtype=float))
-                elif op == "num":
-                    stack.append(arg)
-                elif op == "neg":
-                    stack.append(-stack.pop())
-                elif op == "bin":
-                    b, a = stack.pop(), stack.pop()
-                    stack.append(_NP_BINARY[arg](np, a, b))
-                else:
-                    name, n = arg
-                    args = stack[-n:]
-                    del stack[-n:]
-                    stack.append(_NP_CALLS[name](np, args))
-        return stack[-1]
-
-
-def _np_div(np, a, b):
-    b = np.asarray(b, dtype=float)
-    return np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
-
-
-_NP_BINARY = {
-    "+": lambda np, a, b: np.add(a, b), "-": lambda np, a, b: np.subtract(a, b),
-    "*": lambda np, a, b: np.multiply(a, b), "/": _np_div, "^": lambda np, a, b: np.power(np.asarray(a, float), b),
-}
-_NP_CALLS = {
-    # Pairwise, so a column and a constant broadcast: np.minimum.reduce([column, 0.5]) raised
-    # ValueError (an inhomogeneous list), which took grade() down for max(a, 0.5).
-    "min": lambda np, a: functools.reduce(np.minimum, [np.asarray(x, float) for x in a]),
-    "max": lambda np, a: functools.reduce(np.maximum, [np.asarray(x, float) for x in a]),
-    "abs": lambda np, a: np.abs(a[0]), "floor": lambda np, a: np.floor(a[0]), "ceil": lambda np, a: np.ceil(a[0]),
-    "exp": lambda np, a: np.exp(a[0]), "sqrt": lambda np, a: np.where(np.asarray(a[0]) < 0, np.nan, np.sqrt(np.abs(a[0]))),
-    "log": lambda np, a: np.where(np.asarray(a[0]) <= 0, np.nan, np.log(np.where(np.asarray(a[0]) <= 0, 1.0, a[0]))),
-}
+        return run_vector(self.code, columns)
 
 
 def compile_formula(text_or_node: Node | str) -> Program:
@@ -427,64 +389,5 @@ def evaluate(node_or_text: Node | str, env: dict[str, float]) -> float:
     return compile_formula(node_or_text)(env)
 
 
-# --- printing, for flatten() ---------------------------------------------------------------
-
-_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "u": 3, "^": 4}
-
-
-def to_source(node: Node, rename: Callable[[str], str] | None = None) -> str:
-    """Print a formula with the parentheses it needs; `rename` maps variable names."""
-    return _src(node, rename or (lambda s: s))
-
-
-def _src(node: Node, rn) -> str:
-    if isinstance(node, Num):
-        return repr(node.value) if not node.value.is_integer() else str(int(node.value)) if abs(node.value) < 1e15 else repr(node.value)
-    if isinstance(node, Var):
-        return rn(node.name)
-    if isinstance(node, Call):
-        return f"{node.func}({', '.join(_src(a, rn) for a in node.args)})"
-    if isinstance(node, Unary):
-        inner = _src(node.operand, rn)
-        if isinstance(node.operand, Binary) and _PREC[node.operand.op] < _PREC["^"]:
-            inner = f"({inner})"
-        return f"{node.op}{inner}"
-    assert isinstance(node, Binary)
-    p = _PREC[node.op]
-    left, right = _src(node.left, rn), _src(node.right, rn)
-    if node.op == "^":
-        if isinstance(node.left, (Binary, Unary)):
-            left = f"({left})"
-        if isinstance(node.right, Binary) and node.right.op != "^":
-            right = f"({right})"
-    else:
-        if isinstance(node.left, Binary) and _PREC[node.left.op] < p:
-            left = f"({left})"
-        if isinstance(node.right, Binary) and (_PREC[node.right.op] < p or
-                                               (_PREC[node.right.op] == p and node.right.op != "^")):
-            right = f"({right})"
-    return f"{left} {node.op} {right}"
-
-
-def substitute(node: Node, replacements: dict[str, Node]) -> Node:
-    """Replace variables by sub-formulas (used to inline a nested multi)."""
-    if isinstance(node, Var):
-        return replacements.get(node.name, node)
-    if isinstance(node, Unary):
-        return Unary(node.op, substitute(node.operand, replacements), node.pos)
-    if isinstance(node, Binary):
-        return Binary(node.op, substitute(node.left, replacements), substitute(node.right, replacements), node.pos)
-    if isinstance(node, Call):
-        return Call(node.func, tuple(substitute(a, replacements) for a in node.args), node.pos)
-    return node
-
-
-def rename(node: Node, mapping: Callable[[str], str]) -> Node:
-    return substitute(node, {v.name: Var(mapping(v.name), v.pos) for v in variables(node)})
-
-
-def names_in(text: str) -> Iterable[str]:
-    try:
-        return [v.name for v in variables(parse(text))]
-    except FormulaError:
-        return []
+# Printing and rewriting (for flatten) live in a private module; re-exported here.
+from ._formula_rewrite import names_in, rename, substitute, to_source  # noqa: E402,F401

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 NAMESPACES = ("item", "sample")
+MAX_PROBLEMS = 20
 SAMPLE_FIELDS = ("output_text", "output_json", "output_tools", "choices", "output_audio")
 
 _OPEN, _CLOSE = "{{", "}}"
@@ -110,6 +111,10 @@ def parse(source: str) -> Template:
         else:
             parts.append(ref)
         pos = close + 2
+    if len(problems) > MAX_PROBLEMS:  # one message per '{{' would drown the page on hostile input
+        more = len(problems) - MAX_PROBLEMS
+        problems = problems[:MAX_PROBLEMS] + [TemplateProblem(
+            "template_malformed", f"… and {more} more problems like these in this template", problems[MAX_PROBLEMS].position)]
     return Template(source, tuple(p for p in parts if p != ""), tuple(problems))
 
 

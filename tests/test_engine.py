@@ -274,3 +274,10 @@ def test_python_grader_through_the_engine():
     assert recs[2]["errors"] == ["python_grader_runtime_error"]
     assert "ValueError: bad row" in recs[2]["error_details"]["python_grader_runtime_error"]
     assert recs[3]["errors"] == ["python_grader_runtime_error"]
+
+
+def test_huge_texts_are_row_errors_not_hangs():
+    rows = [{"answer": "x" * 150_000, "model_sample": "y" * 150_000}, {"answer": "abc", "model_sample": "abc"}]
+    recs = list(grade(ts("fuzzy_match"), rows).records())
+    assert recs[0]["errors"] == ["other_error"] and "characters" in recs[0]["error_details"]["other_error"]
+    assert recs[1]["reward"] == 1.0

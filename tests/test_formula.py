@@ -97,3 +97,11 @@ def test_parse_raises_only_formula_error(text):
         F.evaluate(node, env)
     except F.FormulaRuntimeError:
         pass
+
+
+def test_vector_flags_intermediate_overflow_like_scalar():
+    prog = F.compile_formula("1 / exp(a) + b")
+    vec = prog.vector({"a": np.array([1000.0, 0.0]), "b": np.array([0.5, 0.5])})
+    assert math.isnan(vec[0]) and vec[1] == pytest.approx(1.5)
+    with pytest.raises(F.FormulaRuntimeError):
+        prog({"a": 1000.0, "b": 0.5})

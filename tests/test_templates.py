@@ -69,3 +69,8 @@ def test_parse_never_raises(text):
             tpl.render({}, Sample(text))
         except RenderError:
             pass
+
+
+def test_problems_are_capped():
+    tpl = parse("{{ " * 1000)
+    assert len(tpl.problems) == 21 and "more problems" in tpl.problems[-1].message
