@@ -23,11 +23,12 @@ import json
 import os
 import platform
 import random
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _readme import write_section  # noqa: E402
 
 _WORDS = (
     "the a of to in and is was that it for on with as by at from this be or not but have we you they "
@@ -153,12 +154,7 @@ def main() -> None:
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write:
-        readme = Path(__file__).with_name("README.md")
-        text = readme.read_text() if readme.exists() else "# Benchmarks\n"
-        pattern = re.compile(r"^## Big inputs\n.*?(?=^## |\Z)", re.S | re.M)
-        text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else \
-            text.rstrip("\n") + "\n\n" + section
-        readme.write_text(text)
+        write_section("Big inputs", section)
     for p in (data, half, grader, out):
         p.unlink(missing_ok=True)
     tmp.rmdir()

@@ -22,11 +22,12 @@ import json
 import os
 import platform
 import random
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _readme import write_section  # noqa: E402
 
 from ftstudio.dataset_report import format_report
 from ftstudio.datasets import read_dataset
@@ -128,11 +129,7 @@ def main() -> None:
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write:
-        readme = Path(__file__).with_name("README.md")
-        text = readme.read_text() if readme.exists() else "# Benchmarks\n"
-        pattern = re.compile(r"^## Datasets\n.*?(?=^## |\Z)", re.S | re.M)
-        text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-        readme.write_text(text)
+        write_section("Datasets", section)
     for p in (jsonl, jarr, csvp):
         p.unlink()
     tmp.rmdir()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from ftstudio.engine import GradeOptions, grade  # noqa: E402
 from ftstudio.model_client import Endpoint  # noqa: E402
@@ -126,21 +127,29 @@ def bench_memory(n):
 
 
 def bench_model(n, delay=0.1):
-    sys.path.insert(0, str(ROOT / "tests"))
-    from openai_stub import OpenAIStub
+    """The server runs in its own process, as a real endpoint would (in-process it would compete
+    with the client for the GIL and inflate the figure)."""
+    from openai_stub import DEFAULT_API_KEY
 
     judge = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini-2025-04-14",
              "input": [{"role": "user", "content": "Score {{ sample.output_text }} against {{ item.answer }} #{{ item.i }}"}]}
     data = [{"answer": "a", "i": i, "model_sample": "b"} for i in range(n)]
-    with tempfile.TemporaryDirectory() as cache, OpenAIStub(delay=delay) as stub:
-        os.environ["FTSTUDIO_CACHE_DIR"] = cache
-        opts = GradeOptions(endpoint=Endpoint(base_url=stub.base_url, api_key=stub.api_key), concurrency=8)
-        t = time.perf_counter()
-        first = grade(judge, data, options=opts)
-        cold = time.perf_counter() - t
-        t = time.perf_counter()
-        grade(judge, data, options=opts)
-        warm = time.perf_counter() - t
+    server = subprocess.Popen([sys.executable, "-m", "tests.openai_stub", "--port", "0", "--delay", str(delay)],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    base_url = server.stdout.readline().strip()
+    try:
+        with tempfile.TemporaryDirectory() as cache:
+            os.environ["FTSTUDIO_CACHE_DIR"] = cache
+            opts = GradeOptions(endpoint=Endpoint(base_url=base_url, api_key=DEFAULT_API_KEY), concurrency=8)
+            t = time.perf_counter()
+            first = grade(judge, data, options=opts)
+            cold = time.perf_counter() - t
+            t = time.perf_counter()
+            grade(judge, data, options=opts)
+            warm = time.perf_counter() - t
+    finally:
+        server.terminate()
+        server.wait(10)
     ideal = n * delay / 8
     errors = first.summary()["rows_with_errors"]
     return [(f"score_model, server answers after {delay * 1000:.0f} ms, concurrency 8", f"{n:,} rows",
@@ -153,18 +162,6 @@ def table(results):
     lines = ["| benchmark | size | measured | target | |", "| --- | ---: | ---: | ---: | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in results]
     return "\n".join(lines)
-
-
-def write(text):
-    path = ROOT / "bench" / "README.md"
-    start, end = "<!-- engine:start -->", "<!-- engine:end -->"
-    content = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{start}\n{text}\n{end}"
-    if start in content:
-        content = content[: content.index(start)] + block + content[content.index(end) + len(end):]
-    else:
-        content = content.rstrip() + "\n\n## Engine\n\n" + block + "\n"
-    path.write_text(content)
 
 
 def main():
@@ -188,7 +185,9 @@ def main():
     text = header + "\n\n" + table(results)
     print(text)
     if a.write:
-        write(text)
+        from _readme import write_section
+
+        write_section("Engine", text)
 
 
 if __name__ == "__main__":

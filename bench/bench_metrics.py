@@ -18,12 +18,12 @@ import datetime
 import os
 import platform
 import random
-import re
 import sys
 import tempfile
 import time
 import warnings
-from pathlib import Path
+
+from _readme import write_section  # noqa: E402
 
 _FUNCTION = ("the the the the a a a an of of of to to to in in and and and is is was are "
              "that that it it for on with as by at from this be or not but have has had "
@@ -262,16 +262,6 @@ Measured {datetime.date.today().isoformat()} on {machine}, with `{command}`:
 """
 
 
-def write_section(readme: Path, text: str) -> None:
-    old = readme.read_text() if readme.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Text similarity\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    readme.write_text(new.rstrip("\n") + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 rows, one run each")
@@ -296,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         command = "python bench/bench_metrics.py" + (" --quick" if args.quick else "")
         if args.rows:
             command += f" --rows {args.rows}"
-        write_section(Path(__file__).with_name("README.md"), section(results, extra, command))
+        write_section("Text similarity", section(results, extra, command))
     return 0 if all(r["equal"] for r in results) else 1
 
 

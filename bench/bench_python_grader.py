@@ -18,10 +18,10 @@ import datetime
 import math
 import os
 import platform
-import re
 import sys
 import time
-from pathlib import Path
+
+from _readme import write_section  # noqa: E402
 
 from ftstudio.sandbox import PythonGraderPool, protections
 
@@ -112,16 +112,6 @@ Measured {datetime.date.today().isoformat()} on {machine}, with `{command}`:
 """
 
 
-def write_section(readme: Path, text: str) -> None:
-    old = readme.read_text() if readme.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Python grader\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    readme.write_text(new.rstrip("\n") + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 rows, one run each")
@@ -139,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         command = "python bench/bench_python_grader.py" + (" --quick" if args.quick else "")
         if args.rows:
             command += f" --rows {args.rows}"
-        write_section(Path(__file__).with_name("README.md"), section(results, command))
+        write_section("Python grader", section(results, command))
     trivial = results["trivial (`return 1.0`)"]
     return 0 if all(r["ok"] for r in results.values()) and trivial["cold"] >= TARGET_ROWS_PER_S else 1
 

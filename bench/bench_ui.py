@@ -126,15 +126,10 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if a.write:
-        path = ROOT / "bench" / "README.md"
-        content = path.read_text()
-        start, end = "<!-- ui:start -->", "<!-- ui:end -->"
-        block = f"{start}\n{text}\n{end}"
-        if start in content:
-            content = content[: content.index(start)] + block + content[content.index(end) + len(end):]
-        else:
-            content = content.rstrip() + "\n\n## UI responsiveness\n\n" + block + "\n"
-        path.write_text(content)
+        sys.path.insert(0, str(ROOT / "bench"))
+        from _readme import write_section
+
+        write_section("UI responsiveness", text)
 
 
 if __name__ == "__main__":
