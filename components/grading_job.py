@@ -11,6 +11,8 @@ finished (rows of the chunk that was interrupted are dropped rather than reporte
 
 from __future__ import annotations
 
+import dataclasses
+
 import csv
 import io
 import json
@@ -235,7 +237,10 @@ class GradingJob:
     def __init__(self, run_id: int, grader: Any, dataset: Any, sample_field: str, scope: Scope,
                  options: GradeOptions, fingerprint: str):
         self.run_id, self.grader, self.dataset = run_id, grader, dataset
-        self.sample_field, self.scope, self.options, self.fingerprint = sample_field, scope, options, fingerprint
+        self.sample_field, self.scope, self.fingerprint = sample_field, scope, fingerprint
+        # Retries (429, 5xx, timeouts) are counted so the progress line can show them.
+        self.options = dataclasses.replace(options, on_retry=self._on_retry)
+        self.retries, self.last_retry = 0, ""
         self.cancel_event = threading.Event()
         self.run: GradingRun | None = None
         self.error: str | None = None  # an unexpected failure, as text
@@ -275,7 +280,12 @@ class GradingJob:
         frac = min(1.0, done / total) if total else 0.0
         eta = elapsed * (1 - frac) / frac if frac >= 0.01 and elapsed > 0.5 else None
         return {"fraction": frac, "rows_done": int(done), "total": total, "stage": stage,
-                "elapsed": elapsed, "eta": eta, "cancelling": self.cancel_event.is_set()}
+                "elapsed": elapsed, "eta": eta, "cancelling": self.cancel_event.is_set(),
+                "retries": self.retries, "last_retry": self.last_retry}
+
+    def _on_retry(self, count: int, why: str) -> None:
+        with self._lock:
+            self.retries, self.last_retry = count, why
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:
         with self._lock:

@@ -237,7 +237,11 @@ class ModelRunner:
                 what = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect"
                 return CallResult(error=("model_grader_server_error",
                                          redact(f"{what} to {self.endpoint.label} after {attempt + 1} attempts")))
-            except (ValueError, json.JSONDecodeError) as exc:  # a 200 whose body isn't JSON
+            except (ValueError, json.JSONDecodeError) as exc:  # a 200 whose body isn't JSON: a server glitch
+                if attempt < self.max_retries:
+                    attempt += 1
+                    await self._backoff(attempt, "unreadable response", None)
+                    continue
                 return CallResult(error=("model_grader_server_error", redact(f"unreadable response: {exc}")[:300]))
             except Exception as exc:  # never let one row take the batch down
                 return CallResult(error=("other_error", redact(f"{type(exc).__name__}: {exc}")[:300]))

@@ -281,3 +281,17 @@ def test_huge_texts_are_row_errors_not_hangs():
     recs = list(grade(ts("fuzzy_match"), rows).records())
     assert recs[0]["errors"] == ["other_error"] and "characters" in recs[0]["error_details"]["other_error"]
     assert recs[1]["reward"] == 1.0
+
+
+def test_malformed_and_slow_answers_are_row_errors(openai_stub, tmp_path, monkeypatch):
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    fast_fail = GradeOptions(endpoint=Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key,
+                                               timeout=0.5), max_retries=1, use_cache=False)
+    openai_stub.malformed_next(times=2, path="/chat/completions")  # the call and its one retry
+    rec = grade(judge(), [{"d": "[[score:0.3]]", "model_sample": "x"}], options=fast_fail).record(0)
+    assert rec["errors"] == ["model_grader_server_error"] and rec["reward"] == 0.0
+    openai_stub.slow_next(3.0, times=2, path="/chat/completions")
+    rec = grade(judge(), [{"d": "[[score:0.3]]", "model_sample": "y"}], options=fast_fail).record(0)
+    assert rec["errors"] == ["model_grader_server_error"] and "timed out" in rec["error_details"]["model_grader_server_error"]
+    ok = grade(judge(), [{"d": "[[score:0.3]]", "model_sample": "z"}], options=fast_fail).record(0)
+    assert ok["reward"] == 0.3, ok["error_details"]  # the endpoint works again: nothing stuck

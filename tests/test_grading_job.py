@@ -122,3 +122,22 @@ def test_uses_models():
 @pytest.mark.parametrize("n", [1, 25, 1000, 10**6])
 def test_chunk_size_bounds(n):
     assert 25 <= chunk_size(n) <= 5000 and chunk_size(n) * 50 >= min(n, 250_000)
+
+
+def test_retries_are_counted_for_the_progress_line(openai_stub, tmp_path, monkeypatch):
+    from components.grading_job import GradingJob, Scope
+    from ftstudio.engine import GradeOptions
+    from ftstudio.model_client import Endpoint
+
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    judge = {"type": "score_model", "name": "j", "model": "gpt-4.1-mini-2025-04-14",
+             "input": [{"role": "user", "content": "{{ sample.output_text }} [[score:0.5]]"}]}
+    from ftstudio.datasets import read_dataset
+
+    rows = read_dataset(b"".join(b'{"model_sample": "answer %d"}\n' % i for i in range(3)), name="d.jsonl")
+    openai_stub.fail_next(429, times=2, path="/chat/completions", retry_after=0.01)
+    opts = GradeOptions(endpoint=Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key))
+    job = GradingJob(1, judge, rows, "model_sample", Scope("all", None, 0), opts, "fp").start()
+    assert job.wait(60)
+    assert job.progress()["retries"] == 2 and "429" in job.progress()["last_retry"]
+    assert list(job.run.results.rewards) == [0.5, 0.5, 0.5]
