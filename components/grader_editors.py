@@ -171,6 +171,9 @@ def _set_tag(path: tuple, key: str) -> None:
     E.set_fields(path, "image_tag", image_tag=(st.session_state.get(key) or "").strip() or None)
 
 
+MAX_CHIPS = 24
+
+
 def _multi(path: tuple, node: MultiGrader, bag: E.IssueBag) -> None:
     k = lambda name: E.key(path, name)  # noqa: E731
     initial = {} if k("formula") in st.session_state else {"value": node.calculate_output}  # a chip sets it
@@ -179,9 +182,14 @@ def _multi(path: tuple, node: MultiGrader, bag: E.IssueBag) -> None:
                   help="A formula over the child keys (not their names). Click a chip to insert it.")
     issues_panel.inline(bag.take(E.json_path(path, "calculate_output")))
     with st.container(horizontal=True, gap="xsmall", vertical_alignment="center"):
-        for child in node.graders:
-            st.button(child, key=k(f"chip-{child}"), on_click=_insert, args=(path, k("formula"), child),
-                      help=f"Insert {child}")
+        if len(node.graders) <= MAX_CHIPS:
+            for child in node.graders:
+                st.button(child, key=k(f"chip-{child}"), on_click=_insert, args=(path, k("formula"), child),
+                          help=f"Insert {child}")
+        else:  # hundreds of chips would slow every rerun; one menu holds them all
+            st.menu_button(f"keys ({len(node.graders)})", list(node.graders), key=k("keys"),
+                           on_click=_insert_fn, args=(path, k("formula"), k("keys"), False),
+                           help="Insert a grader key")
         for op in ("+", "-", "*", "/", "^", "(", ")"):
             st.button(op, key=k(f"op-{op}"), type="tertiary", on_click=_insert, args=(path, k("formula"), op))
         st.menu_button("ƒ(x)", list(F.FUNCTIONS), key=k("fn"), format_func=lambda f: f"{f}(…)",
@@ -202,10 +210,11 @@ def _insert(path: tuple, key: str, token: str) -> None:
     E.set_fields(path, "calculate_output", calculate_output=new)
 
 
-def _insert_fn(path: tuple, key: str, menu_key: str) -> None:
-    fn = st.session_state.get(menu_key)
-    if fn:
-        _insert(path, key, fn + "(")
+def _insert_fn(path: tuple, key: str, menu_key: str, call: bool = True) -> None:
+    """Insert the menu's choice: a function (with its opening parenthesis) or a grader key."""
+    chosen = st.session_state.get(menu_key)
+    if chosen:
+        _insert(path, key, chosen + "(" if call else chosen)
 
 
 def _pass_threshold(path: tuple, node: Any, bag: E.IssueBag) -> None:

@@ -50,7 +50,14 @@ def _escape(text: str) -> str:
     return out
 
 
+BIG_TREE = 40  # above this many nodes, one selectable table instead of a widget per node
+
+
 def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
+    nodes = list(walk(root))
+    if len(nodes) > BIG_TREE:
+        _render_table(nodes, selected, issues)
+        return
     with st.container(border=True, gap=None, key="graders_tree"):
         for path, node in walk(root):
             depth = len(path)
@@ -68,6 +75,26 @@ def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
                     st.space(26 * depth + 30)
                     formula = node.calculate_output.strip() or "(empty formula)"
                     st.caption(f"= {_escape(formula[:80])}")
+
+
+def _render_table(nodes: list, selected: tuple, issues: list[Issue]) -> None:
+    """A big tree as one table (a widget per node would make every rerun slow); click a row to edit it."""
+    import pandas as pd
+
+    rows = [{"node": "\u2003" * len(path) + f"{ICONS.get(node.type, '•')} {E.node_label(path)}", "type": node.type,
+             "name": node.name, "status": status(issues, path)} for path, node in nodes]
+    st.caption(f"{len(nodes)} graders — click a row to edit it.")
+    chosen = st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=420,
+                          on_select="rerun", selection_mode="single-row", key="graders_tree_table")
+    picked = chosen.selection.rows if chosen is not None and hasattr(chosen, "selection") else []
+    if picked:
+        path = nodes[picked[0]][0]
+        if path != selected and st.session_state.get("graders_tree_table_last") != picked[0]:
+            st.session_state["graders_tree_table_last"] = picked[0]
+            E.select(path)
+            st.rerun()
+    current = next((i for i, (path, _) in enumerate(nodes) if path == selected), 0)
+    st.caption(f"Editing: **{_escape(E.node_label(selected))}** ({nodes[current][1].type})")
 
 
 # --- actions on the selected node ---------------------------------------------------------

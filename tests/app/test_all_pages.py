@@ -34,3 +34,16 @@ def test_every_page_after_import(monkeypatch, tmp_path):
     at.sidebar.button(key="sb_import_apply").click().run()
     assert at.session_state["ftstudio_config"].grader.graders["nested"].type == "multi"
     visit_all(at)
+
+
+def test_big_tree_renders_as_one_table(monkeypatch, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_ui import wide_config
+
+    cfg, _ = wide_config(200)
+    at = new_app(monkeypatch, tmp_path, cfg, page="app_pages/graders.py")
+    assert not at.exception
+    assert len(at.dataframe) >= 1 and len(at.dataframe[0].value) == 201  # the root and its 200 children, one element
+    assert not [b for b in at.button if (b.key or "").startswith("graders_tree|")]
