@@ -7,25 +7,15 @@ import json
 
 import pytest
 from conftest import ROOT
-from ui import button, choose, expander, go, no_exception, settle, shot
+from ui import button, go, load_preset, no_exception, open_app, settle, shot, upload
 
 pytestmark = pytest.mark.e2e
 DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
 
 
 def test_full_flow(app_server, page):
-    page.goto(app_server.url)
-    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=30_000)
-    settle(page)
-    no_exception(page)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-
-    # Load a preset from the sidebar.
-    presets = expander(sidebar, "Presets")
-    choose(page, presets, "Preset", "RFT: classification from structured output")
-    button(presets, "Load preset").click()
-    settle(page)
-    no_exception(page)
+    sidebar = open_app(page, app_server.url)
+    load_preset(page, "RFT: classification from structured output")
     assert "reinforcement" in sidebar.inner_text()
     shot(page, "1-method")
 
@@ -45,7 +35,7 @@ def test_full_flow(app_server, page):
 
     # Upload the dataset and grade every row.
     go(page, "4 Test grading")
-    page.locator('[data-testid="stFileUploader"]', has_text="Dataset").locator('input[type="file"]').first.set_input_files(str(DATA))
+    upload(page, "Dataset", DATA)
     settle(page)
     page.wait_for_selector("text=Grade all", timeout=30_000)
     no_exception(page)

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import pytest
 from conftest import ROOT
-from ui import button, choose, expander, go, no_exception, settle, shot
+from ui import button, expander, go, load_preset, no_exception, open_app, settle, shot, upload
 
 pytestmark = pytest.mark.e2e
 DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
 
 
 def test_validate_compare_submit(app_server, page, openai_stub, tmp_path):
-    page.goto(app_server.url)
-    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=30_000)
-    settle(page)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    presets = expander(sidebar, "Presets")
-    choose(page, presets, "Preset", "RFT: exact-match answer")
-    button(presets, "Load preset").click()
-    settle(page)
+    open_app(page, app_server.url)
+    load_preset(page, "RFT: exact-match answer")
 
     go(page, "3 Graders")
     button(page, "Validate with the API").click()
@@ -27,8 +21,7 @@ def test_validate_compare_submit(app_server, page, openai_stub, tmp_path):
     no_exception(page)
 
     go(page, "4 Test grading")
-    page.locator('[data-testid="stFileUploader"]', has_text="Dataset").locator('input[type="file"]').first \
-        .set_input_files(str(DATA))
+    upload(page, "Dataset", DATA)
     settle(page)
     panel = expander(page, "Local scores against the official grader service")
     button(panel, "Compare with the API").click()
@@ -44,8 +37,7 @@ def test_validate_compare_submit(app_server, page, openai_stub, tmp_path):
 
     go(page, "5 Export")
     submit = expander(page, "Upload the files and create the job")
-    submit.locator('[data-testid="stFileUploader"]', has_text="Training data").locator('input[type="file"]').first \
-        .set_input_files(str(DATA))
+    upload(submit, "Training data", DATA)
     settle(page)
     submit.get_by_text("None", exact=True).click()
     settle(page)

@@ -69,3 +69,26 @@ def expander(scope, title: str):
     if exp.locator("details").first.get_attribute("open") is None:
         summary.click()
     return exp
+
+
+def open_app(page, url: str):
+    """Load the app and return the sidebar."""
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=30_000)
+    settle(page)
+    no_exception(page)
+    return page.locator('[data-testid="stSidebar"]')
+
+
+def load_preset(page, title: str) -> None:
+    presets = expander(page.locator('[data-testid="stSidebar"]'), "Presets")
+    choose(page, presets, "Preset", title)
+    button(presets, "Load preset").click()
+    settle(page)
+    no_exception(page)
+
+
+def upload(scope, label: str, path) -> None:
+    """Give the file uploader whose label contains `label` a file."""
+    scope.locator('[data-testid="stFileUploader"]', has_text=label).locator('input[type="file"]').first \
+        .set_input_files(str(path))
