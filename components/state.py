@@ -149,24 +149,23 @@ def can_redo() -> str | None:
     return st.session_state[REDO][-1][0] if st.session_state[REDO] else None
 
 
-def undo() -> None:
+def _step(source: str, target: str) -> None:
+    """Move one config from the `source` history stack to the screen; the current one to `target`."""
     ss = st.session_state
-    if ss[UNDO]:
-        label, old = ss[UNDO].pop()
-        ss[REDO].append((label, ss[KEY]))
-        ss[KEY] = old
+    if ss[source]:
+        label, config = ss[source].pop()
+        ss[target].append((label, ss[KEY]))
+        ss[KEY] = config
         ss[VERSION] += 1
-        _save(old)
+        _save(config)
+
+
+def undo() -> None:
+    _step(UNDO, REDO)
 
 
 def redo() -> None:
-    ss = st.session_state
-    if ss[REDO]:
-        label, new = ss[REDO].pop()
-        ss[UNDO].append((label, ss[KEY]))
-        ss[KEY] = new
-        ss[VERSION] += 1
-        _save(new)
+    _step(REDO, UNDO)
 
 
 def update_grader(new_grader: Any, label: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import ROOT
-from ui import button, expander, go, load_preset, no_exception, open_app, settle, shot, upload
+from ui import button, expander, go, load_preset, no_exception, open_app, settle, shot, upload, wait_for
 
 pytestmark = pytest.mark.e2e
 DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
@@ -25,11 +25,7 @@ def test_validate_compare_submit(app_server, page, openai_stub, tmp_path):
     settle(page)
     panel = expander(page, "Local scores against the official grader service")
     button(panel, "Compare with the API").click()
-    try:
-        page.wait_for_selector("text=Rows compared", timeout=60_000)
-    except Exception:
-        shot(page, "debug-compare")
-        raise
+    wait_for(page, "text=Rows compared", shot_name="compare")
     settle(page)
     no_exception(page)
     assert len(openai_stub.requests_to("/fine_tuning/alpha/graders/run")) == 20
@@ -42,11 +38,7 @@ def test_validate_compare_submit(app_server, page, openai_stub, tmp_path):
     submit.get_by_text("None", exact=True).click()
     settle(page)
     button(submit, "Submit job").click()
-    try:
-        page.wait_for_selector("text=Created job", timeout=60_000)
-    except Exception:
-        shot(page, "debug-submit")
-        raise
+    wait_for(page, "text=Created job", shot_name="submit")
     page.wait_for_selector("text=status succeeded", timeout=90_000)
     no_exception(page)
     body = list(openai_stub.job_bodies.values())[-1]

@@ -92,3 +92,12 @@ def upload(scope, label: str, path) -> None:
     """Give the file uploader whose label contains `label` a file."""
     scope.locator('[data-testid="stFileUploader"]', has_text=label).locator('input[type="file"]').first \
         .set_input_files(str(path))
+
+
+def wait_for(page, selector: str, timeout: float = 60_000, shot_name: str = "failure") -> None:
+    """Wait for `selector`; on a timeout, keep a screenshot of what the page showed instead."""
+    try:
+        page.wait_for_selector(selector, timeout=timeout)
+    except Exception:
+        shot(page, f"debug-{shot_name}")
+        raise
