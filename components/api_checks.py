@@ -8,7 +8,8 @@ import streamlit as st
 
 from components import state
 from ftstudio.api_calls import ApiError
-from ftstudio.connected import DIFF_TOLERANCE, compare, validate_grader
+from ftstudio.compare import compare
+from ftstudio.connected import DIFF_TOLERANCE, validate_grader
 from ftstudio.engine import GradeOptions, InvalidGrader
 
 

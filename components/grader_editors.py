@@ -17,7 +17,8 @@ from components.grader_tree import ICONS
 from components.template_field import template_field
 from ftstudio import formula as F
 from ftstudio import tree
-from ftstudio.export import ImportProblem, grader_from_json, to_json
+from ftstudio.export import ImportProblem, to_json
+from ftstudio.loading import grader_from_json
 from ftstudio.graders import (
     PYTHON_IMAGE_TAGS, LabelModelGrader, MultiGrader, PythonGrader, ScoreModelGrader, StringCheckGrader,
     TextSimilarityGrader,

@@ -8,7 +8,8 @@ import streamlit as st
 from components import issues_panel, state
 from ftstudio import trust
 from ftstudio.config import METHODS, new_config
-from ftstudio.export import ImportProblem, from_json, grader_from_json, parse_json, read_document
+from ftstudio.export import ImportProblem, parse_json, read_document
+from ftstudio.loading import from_json, grader_from_json
 from ftstudio.issues import count
 from ftstudio.presets import list_presets
 from ftstudio.validation import check, check_grader

@@ -32,7 +32,7 @@ def _retry_note(attempt: int, why: str, delay: float) -> None:
 
 def cmd_compare(args) -> int:
     from ._cli_grade import grader_of
-    from .connected import compare
+    from .compare import compare
     from .datasets import DatasetError, read_dataset
     from .engine import InvalidGrader
 
@@ -83,7 +83,8 @@ def cmd_compare(args) -> int:
 
 def cmd_submit(args) -> int:
     from .api_calls import ApiError
-    from .export import ImportProblem, from_json, read_document
+    from .export import ImportProblem, read_document
+    from .loading import from_json
     from .jobs import KEEP, SubmitError, follow, is_file_id, submit
     from .validation import check, errors
 

@@ -83,7 +83,8 @@ def cmd_validate(args) -> int:
 # --- export / flatten / schema -------------------------------------------------------------
 
 def _config_or_grader(path: str):
-    from .export import ImportProblem, from_json, grader_from_json, read_document
+    from .export import ImportProblem, read_document
+    from .loading import from_json, grader_from_json
 
     doc = read_document(load_json_file(path))
     try:

@@ -122,13 +122,14 @@ def _compact(value: Any) -> str:
 
 def to_grader(grader: Any):
     """A grader model from a model or its JSON form; InvalidGrader if the engine can't evaluate it."""
-    from .validation import _GraderRoot, blocks_grading, check_grader
+    from .graders import parse_grader
+    from .validation import blocks_grading, check_grader
 
     if isinstance(grader, dict):
         issues = blocks_grading(check_grader(grader))
         if issues:
             raise InvalidGrader(issues)
-        return _GraderRoot.model_validate({"grader": grader}).grader
+        return parse_grader(grader)
     issues = blocks_grading(check_grader(grader))
     if issues:
         raise InvalidGrader(issues)

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ._json_limits import json_issue
 from .config import JobConfig
@@ -39,29 +39,6 @@ def to_json(config: BaseModel, indent: int | None = 2) -> str:
     return json.dumps(to_data(config), indent=indent, ensure_ascii=False)
 
 
-def from_json(source: str | bytes | dict) -> JobConfig:
-    """Parse what to_json writes (or any create-job body); ImportProblem with issues otherwise."""
-    data = parse_json(source) if not isinstance(source, dict) else _exportable(source)
-    try:
-        return JobConfig.model_validate(data)
-    except ValidationError:
-        from .validation import check
-
-        issues = [i for i in check(data) if i.severity == "error"]
-        raise ImportProblem("the JSON is not a valid job config", issues) from None
-
-
-def grader_from_json(source: str | bytes | dict):
-    from .validation import _GraderRoot, check_grader
-
-    data = parse_json(source) if not isinstance(source, dict) else _exportable(source)
-    try:
-        return _GraderRoot.model_validate({"grader": data}).grader
-    except ValidationError:
-        issues = [i for i in check_grader(data) if i.severity == "error"]
-        raise ImportProblem("the JSON is not a valid grader", issues) from None
-
-
 def parse_json(source: str | bytes) -> Any:
     if isinstance(source, bytes):
         try:
@@ -77,10 +54,10 @@ def parse_json(source: str | bytes) -> Any:
         raise ImportProblem(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except ValueError:  # Python refuses integers over 4,300 digits
         raise ImportProblem("not valid JSON here: a number has more than 4,300 digits") from None
-    return _exportable(data)
+    return exportable(data)
 
 
-def _exportable(data: Any) -> Any:
+def exportable(data: Any) -> Any:
     """`data`, unless it holds what export can't write back unchanged (NaN, lone surrogates, deep nesting)."""
     issue = json_issue(data)
     if issue is not None:
@@ -151,6 +128,11 @@ def to_curl(config: BaseModel, base_url: str | None = None) -> str:
 
 # --- documents: job configs, bare graders and presets --------------------------------------
 
+def is_grader_data(data: Any) -> bool:
+    """A bare grader object (has a grader `type`, no job fields)."""
+    return isinstance(data, dict) and "type" in data and "training_file" not in data and "method" not in data
+
+
 @dataclass
 class Document:
     kind: str  # "config" | "grader"
@@ -163,14 +145,12 @@ def read_document(data: Any) -> Document:
     """Recognise a job config, a bare grader, or a preset ({title, description, config})."""
     if isinstance(data, dict) and "config" in data and set(data) <= {"title", "description", "config"}:
         return Document("config", data["config"], data.get("title"), data.get("description"))
-    from .validation import is_grader_data
-
     if is_grader_data(data):
         return Document("grader", data)
     return Document("config", data)
 
 
 __all__ = [
-    "REDACTED", "Document", "ImportProblem", "from_json", "grader_from_json", "grader_to_python",
+    "REDACTED", "Document", "ImportProblem", "grader_to_python", "is_grader_data",
     "parse_json", "read_document", "to_curl", "to_data", "to_json", "to_python",
 ]

@@ -8,7 +8,7 @@ validation flags it for the API and `flatten()` fixes it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -196,3 +196,14 @@ def _content_templates(base: tuple, content) -> list[tuple[tuple, str]]:
     if isinstance(content, InputAudio):
         return [(base + ("input_audio", "data"), content.input_audio.data)]
     return []
+
+
+class GraderRoot(BaseModel):
+    """A bare grader wrapped in a model, so pydantic can validate the discriminated union."""
+
+    grader: Grader
+
+
+def parse_grader(data: Any) -> Grader:
+    """The grader model of its JSON form; pydantic's ValidationError if it doesn't fit the schema."""
+    return GraderRoot.model_validate({"grader": data}).grader

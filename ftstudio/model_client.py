@@ -20,10 +20,26 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ._http_errors import describe, retry_after
-from .results import TokenUsage
 from .secrets import redact, register_secret
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class TokenUsage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    requests: int = 0
+    cache_hits: int = 0
+
+    def add(self, other: "TokenUsage") -> None:
+        for k in ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "requests", "cache_hits"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from .model_client import TokenUsage
+
 ERROR_CODES = (
     "invalid_variable_error", "sample_parse_error", "formula_parse_error", "python_grader_runtime_error",
     "python_grader_server_error", "model_grader_parse_error", "model_grader_refusal_error",
@@ -31,23 +33,6 @@ class RowErrors:
                 self.codes[code] += "; " + details
         else:
             self.codes[code] = details
-
-
-@dataclass
-class TokenUsage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    cached_tokens: int = 0
-    requests: int = 0
-    cache_hits: int = 0
-
-    def add(self, other: "TokenUsage") -> None:
-        for k in ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "requests", "cache_hits"):
-            setattr(self, k, getattr(self, k) + getattr(other, k))
-
-    def to_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
 
 
 @dataclass

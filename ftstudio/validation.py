@@ -15,7 +15,8 @@ from ._grader_rules import GraderChecker, model_notes
 from ._json_limits import json_issue
 from ._schema_issues import schema_issues
 from .config import METHODS, JobConfig
-from .graders import Grader
+from .export import is_grader_data
+from .graders import Grader, GraderRoot
 from .issues import Issue, join_path, sort_issues
 from .secrets import find_secrets
 
@@ -28,11 +29,6 @@ def as_data(obj: Any) -> Any:
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json", exclude_none=True)
     return obj
-
-
-def is_grader_data(data: Any) -> bool:
-    """A bare grader object (has a grader `type`, no job fields)."""
-    return isinstance(data, dict) and "type" in data and "training_file" not in data and "method" not in data
 
 
 def check(config: Any, dataset_fields: Iterable[str] | None = None) -> list[Issue]:
@@ -88,20 +84,14 @@ def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
                       "", True)]
     try:
         if grader_only:
-            _GraderRoot.model_validate({"grader": data})
+            GraderRoot.model_validate({"grader": data})
         else:
             JobConfig.model_validate(data)
     except ValidationError as exc:
         if grader_only:
-            return schema_issues(exc, {"grader": data}, _GraderRoot, strip=1, grader_prefix=("grader",))
+            return schema_issues(exc, {"grader": data}, GraderRoot, strip=1, grader_prefix=("grader",))
         return schema_issues(exc, data, JobConfig, grader_prefix=GRADER_PATH)
     return []
-
-
-class _GraderRoot(BaseModel):
-    """Lets the schema translator look up allowed fields for a bare grader."""
-
-    grader: Grader
 
 
 def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from ftstudio.connected import compare, official_errors, validate_grader
+from ftstudio.compare import compare
+from ftstudio.connected import official_errors, validate_grader
 from ftstudio.model_client import Endpoint
 
 SC = {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}", "reference": "{{ item.answer }}",

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 
 from ftstudio import export
 from ftstudio.config import JobConfig
-from ftstudio.export import ImportProblem, from_json, to_curl, to_json, to_python
+from ftstudio.export import ImportProblem, to_curl, to_json, to_python
+from ftstudio.loading import from_json
 from strategies import job_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, seed, settings, strategies as st
 
-from ftstudio import _json_array, datasets, export, formula as F, templates as T, validation
+from ftstudio import _json_array, datasets, export, formula as F, loading, templates as T, validation
 from ftstudio._columns import render_column
 from ftstudio.engine import InvalidGrader, grade, prepare
 from ftstudio.issues import Issue
@@ -190,7 +190,7 @@ def assert_exports_unchanged(config, load):
     if export.REDACTED not in text:  # a key-shaped value is masked on export, by design
         assert load(text) == config
     export.to_json(config, indent=None).encode("utf-8")
-    assert all(isinstance(i, Issue) for i in (validation.check(config) if load is export.from_json
+    assert all(isinstance(i, Issue) for i in (validation.check(config) if load is loading.from_json
                                               else validation.check_grader(config)))
 
 
@@ -223,12 +223,12 @@ def test_config_importer_on_mutated_configs(doc_edits, how, as_text):
             return  # not JSON-serialisable (a set, 10**5000, 10,000 levels): covered as data below
     else:
         source = doc
-    config = import_or_problem(export.from_json, source)
+    config = import_or_problem(loading.from_json, source)
     if config is not None:
-        assert_exports_unchanged(config, export.from_json)
+        assert_exports_unchanged(config, loading.from_json)
     errors = validation.errors(validation.check(doc))
     if not errors:  # validation clean means import and export work
-        assert_exports_unchanged(export.from_json(doc), export.from_json)
+        assert_exports_unchanged(loading.from_json(doc), loading.from_json)
 
 
 @fuzz(1.5)
@@ -243,11 +243,11 @@ def test_grader_importer_on_mutated_graders(doc_edits, how, as_text):
             source = decorate(json.dumps(doc, ensure_ascii=True), how)
         except (TypeError, ValueError, RecursionError):
             return
-    grader = import_or_problem(export.grader_from_json, source)
+    grader = import_or_problem(loading.grader_from_json, source)
     if grader is not None:
-        assert_exports_unchanged(grader, export.grader_from_json)
+        assert_exports_unchanged(grader, loading.grader_from_json)
     if not validation.errors(validation.check_grader(doc)):
-        assert_exports_unchanged(export.grader_from_json(doc), export.grader_from_json)
+        assert_exports_unchanged(loading.grader_from_json(doc), loading.grader_from_json)
 
 
 @fuzz()
@@ -258,7 +258,7 @@ def test_parse_json_on_arbitrary_text_and_bytes(source):
     data = import_or_problem(export.parse_json, source)
     if data is not None:
         check_never_raises(data)
-        for load in (export.from_json, export.grader_from_json):
+        for load in (loading.from_json, loading.grader_from_json):
             got = import_or_problem(load, source)
             if got is not None:
                 assert_exports_unchanged(got, load)
@@ -272,8 +272,8 @@ def test_validation_and_read_document_on_arbitrary_data(value):
     check_never_raises(data)
     check_never_raises({"model": "gpt-4.1-mini-2025-04-14", "training_file": "file-1", "metadata": data})
     if isinstance(data, dict):
-        import_or_problem(export.from_json, data)
-        import_or_problem(export.grader_from_json, data)
+        import_or_problem(loading.from_json, data)
+        import_or_problem(loading.grader_from_json, data)
 
 
 CONFIG_HEAD = '{"model":"gpt-4.1-mini-2025-04-14","training_file":"file-abc",'
@@ -304,7 +304,7 @@ HOSTILE_CONFIG_TEXTS = {
 def test_hostile_config_texts_are_import_problems(name, as_bytes):
     text = HOSTILE_CONFIG_TEXTS[name]
     source = text.encode("utf-8", "surrogatepass") if as_bytes else text
-    for load in (export.parse_json, export.from_json, export.grader_from_json):
+    for load in (export.parse_json, loading.from_json, loading.grader_from_json):
         with pytest.raises(export.ImportProblem):
             load(source)
 
@@ -314,9 +314,9 @@ def test_hostile_config_texts_are_import_problems(name, as_bytes):
 def test_bom_and_crlf_configs_import(prefix, newline):
     text = prefix + (CONFIG_HEAD + '"suffix":"a\\u0000b"}').replace(",", "," + newline)
     for source in (text, text.encode("utf-8")):
-        config = export.from_json(source)
+        config = loading.from_json(source)
         assert config.suffix == "a\x00b"
-        assert export.from_json(export.to_json(config)) == config
+        assert loading.from_json(export.to_json(config)) == config
 
 
 @pytest.mark.parametrize("value", HOSTILE_JSON + HOSTILE_PY, ids=lambda h: h.name)
@@ -328,9 +328,9 @@ def test_hostile_values_in_config_data(value):
             "type": "string_check", "name": "s", "input": "{{ sample.output_text }}", "reference": "a",
             "operation": "eq"}, "response_format": {"x": value.make()}}}}
     check_never_raises(doc)
-    config = import_or_problem(export.from_json, doc)
+    config = import_or_problem(loading.from_json, doc)
     if config is not None:
-        assert_exports_unchanged(config, export.from_json)
+        assert_exports_unchanged(config, loading.from_json)
     issues = validation.check(doc)
     if config is None:
         assert [i for i in issues if i.code == "json_value_invalid"], issues

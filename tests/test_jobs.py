@@ -3,7 +3,7 @@ import json
 import pytest
 
 from ftstudio.api_calls import ApiError, call
-from ftstudio.export import from_json
+from ftstudio.loading import from_json
 from ftstudio.jobs import SubmitError, control, events, follow, submit, upload
 from ftstudio.model_client import Endpoint
 
