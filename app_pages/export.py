@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from components import issues_panel, state, submit_panel
-from ftstudio import export
-from ftstudio.flatten import flatten_config, is_nested
-from ftstudio.issues import count
-from ftstudio.presets import save_preset
+from ftstudio import config as export
+from ftstudio.config import flatten_config, is_nested
+from ftstudio.core import count
+from ftstudio.store import save_preset
 
 st.title("5 · Export")
 st.caption("Exactly the body of `POST /v1/fine_tuning/jobs` (`client.fine_tuning.jobs.create`). "

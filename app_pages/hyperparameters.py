@@ -6,8 +6,8 @@ import streamlit as st
 
 from components import auto_or_number, issues_panel, state
 from ftstudio.config import method_block
-from ftstudio.hyperparameters import HYPERPARAMETER_MODELS, specs
-from ftstudio.issues import under
+from ftstudio.config import HYPERPARAMETER_MODELS, specs
+from ftstudio.core import under
 
 
 def _render(cfg, method: str) -> None:

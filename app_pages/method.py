@@ -7,9 +7,9 @@ import json
 import streamlit as st
 
 from components import issues_panel, job_fields, state
-from ftstudio import catalog
+from ftstudio.config import catalog
 from ftstudio.config import switch_method
-from ftstudio.issues import under
+from ftstudio.core import under
 
 METHOD_CARDS = {
     "supervised": ("📝 Supervised (SFT)", "Teach tone, format and answers from example conversations.",

@@ -11,8 +11,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from components import api_checks, connection, dataset_panel, results_view as R, state, trust_gate
-from components.grading_job import GradingJob, Scope, model_nodes, select_rows, uses_models
-from ftstudio.engine import GradeOptions, InvalidGrader, to_grader
+from ftstudio.grading import GradingJob, Scope, model_nodes, select_rows, uses_models
+from ftstudio.grading import GradeOptions, InvalidGrader, to_grader
 
 QUICK_WAIT = 0.3  # seconds a click waits for the job before switching to the progress view
 SCOPES = {"all": "All rows", "random": "Random sample", "first": "First N"}

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def ten_node_config():
-    from ftstudio import tree as T
+    from ftstudio.graders import tree as T
     from ftstudio.config import new_config
 
     cfg = new_config("reinforcement")
@@ -45,7 +45,7 @@ def ten_node_config():
 
 def wide_config(children: int = 200):
     """A multi with `children` leaf graders of mixed types, its formula the mean of all keys."""
-    from ftstudio import tree as T
+    from ftstudio.graders import tree as T
     from ftstudio.config import new_config
 
     cfg = new_config("reinforcement")
@@ -75,7 +75,7 @@ def bench_validate_wide(children: int = 200, repeat: int = 5) -> float:
 def bench_rerun(edits: int = 30, config=None) -> dict:
     from streamlit.testing.v1 import AppTest
 
-    from ftstudio import autosave
+    from ftstudio.store import autosave
     from ftstudio.datasets import read_dataset
     from ftstudio.graders import walk
 

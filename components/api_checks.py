@@ -7,10 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from ftstudio.api_calls import ApiError
-from ftstudio.compare import compare
-from ftstudio.connected import DIFF_TOLERANCE, validate_grader
-from ftstudio.engine import GradeOptions, InvalidGrader
+from ftstudio.api import ApiError
+from ftstudio.grading import compare
+from ftstudio.api import DIFF_TOLERANCE, validate_grader
+from ftstudio.grading import GradeOptions, InvalidGrader
 
 
 def _endpoint_or_note():

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from ftstudio.hyperparameters import AUTO, HyperParam
+from ftstudio.config import AUTO, HyperParam
 
 
 def render(spec: HyperParam, value: Any, key: str) -> tuple[Any, str | None]:

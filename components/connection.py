@@ -12,8 +12,8 @@ import os
 import streamlit as st
 
 from components import state
-from ftstudio.model_client import Endpoint
-from ftstudio.secrets import redact
+from ftstudio.api import Endpoint
+from ftstudio.core import redact
 
 KINDS = {"openai": "OpenAI", "azure": "Azure OpenAI", "compatible": "OpenAI-compatible server"}
 ENV_KEY = "OPENAI_API_KEY"

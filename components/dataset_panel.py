@@ -17,7 +17,7 @@ import streamlit as st
 from components import state
 from ftstudio import datasets as D
 
-EXAMPLES_DIR = Path(D.__file__).parent / "data" / "examples"
+EXAMPLES_DIR = Path(D.example_path("supervised")).parent
 MAX_UPLOAD_MB = 200
 PREVIEW_ROWS = 20
 _CACHE, _SOURCE, _ERROR, _DERIVED = "ftstudio_tg_datasets", "ftstudio_tg_source", "ftstudio_tg_error", "ftstudio_tg_derived"
@@ -191,7 +191,7 @@ def _report(ds: D.Dataset, cfg) -> None:
 
 
 def _count_tokens(ds: D.Dataset, method: str):
-    from ftstudio.tokens import TokenCounter
+    from ftstudio.datasets import TokenCounter
 
     try:
         with st.spinner("Counting tokens …"):

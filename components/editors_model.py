@@ -9,7 +9,8 @@ import streamlit as st
 from components import grader_edit as E
 from components import issues_panel
 from components.message_editor import message_editor
-from ftstudio import catalog, tree
+from ftstudio.config import catalog
+from ftstudio.graders import tree
 from ftstudio.graders import SCORE_MODEL_EFFORTS, LabelModelGrader, SamplingParams, ScoreModelGrader
 
 

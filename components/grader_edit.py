@@ -13,8 +13,8 @@ from typing import Any, Callable
 import streamlit as st
 
 from components import state
-from ftstudio import tree
-from ftstudio.issues import Issue, join_path
+from ftstudio.graders import tree
+from ftstudio.core import Issue, join_path
 from ftstudio.validation import GRADER_PATH
 
 SELECTED = "graders_selected"

@@ -15,15 +15,12 @@ from components import editors_model, issues_panel
 from components import grader_edit as E
 from components.grader_tree import ICONS
 from components.template_field import template_field
-from ftstudio import formula as F
-from ftstudio import tree
-from ftstudio.export import ImportProblem, to_json
-from ftstudio.loading import grader_from_json
-from ftstudio.graders import (
-    PYTHON_IMAGE_TAGS, LabelModelGrader, MultiGrader, PythonGrader, ScoreModelGrader, StringCheckGrader,
-    TextSimilarityGrader,
-)
-from ftstudio.issues import Issue
+from ftstudio.graders import formula as F
+from ftstudio.graders import tree
+from ftstudio.config import ImportProblem, to_json
+from ftstudio.validation import grader_from_json
+from ftstudio.graders import PYTHON_IMAGE_TAGS, LabelModelGrader, MultiGrader, PythonGrader, ScoreModelGrader, StringCheckGrader, TextSimilarityGrader
+from ftstudio.core import Issue
 
 MAX_SOURCE_BYTES = 256 * 1024  # the API's limit on a python grader's source (ftstudio.sandbox.MAX_SOURCE_BYTES)
 

@@ -11,11 +11,11 @@ from typing import Any
 import streamlit as st
 
 from components import grader_edit as E
-from ftstudio import flatten as FL
-from ftstudio import tree
-from ftstudio.formula import FormulaError
+from ftstudio.config import flatten, is_nested
+from ftstudio.graders import tree
+from ftstudio.graders.formula import FormulaError
 from ftstudio.graders import GRADER_TYPES, MultiGrader, walk
-from ftstudio.issues import Issue, count, under
+from ftstudio.core import Issue, count, under
 
 ICONS = {"string_check": "🔤", "text_similarity": "📏", "score_model": "🎯", "label_model": "🏷️",
          "python": "🐍", "multi": "🧩"}
@@ -191,13 +191,13 @@ def render_deleted_banner() -> None:
 
 def render_flatten(root: Any) -> None:
     """When a multi sits inside a multi (the API refuses it): what flattening does, and a button."""
-    if not FL.is_nested(root):
+    if not is_nested(root):
         return
     with st.container(border=True):
         st.markdown("⚠️ **A multi grader is nested inside a multi.** The API accepts one level only (grading here "
                     "works as is). Flattening inlines each nested multi into its parent.")
         try:
-            flat = FL.flatten(root)
+            flat = flatten(root)
         except FormulaError as exc:
             st.caption(f"Can't flatten yet: a formula doesn't parse ({exc.message}). Fix it first.")
             return
@@ -215,7 +215,7 @@ def render_flatten(root: Any) -> None:
 def _flatten() -> None:
     def edit(r):
         try:
-            return FL.flatten(r), ()
+            return flatten(r), ()
         except FormulaError as exc:
             raise tree.TreeError(f"can't flatten: {exc.message}") from None
 

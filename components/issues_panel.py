@@ -6,7 +6,7 @@ from typing import Iterable
 
 import streamlit as st
 
-from ftstudio.issues import Issue, sort_issues
+from ftstudio.core import Issue, sort_issues
 
 ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from components import issues_panel, state
-from ftstudio import trust
+from ftstudio.store import trust
 from ftstudio.config import METHODS, new_config
-from ftstudio.export import ImportProblem, parse_json, read_document
-from ftstudio.loading import from_json, grader_from_json
-from ftstudio.issues import count
-from ftstudio.presets import list_presets
+from ftstudio.config import ImportProblem, parse_json, read_document
+from ftstudio.validation import from_json, grader_from_json
+from ftstudio.core import count
+from ftstudio.store import list_presets
 from ftstudio.validation import check, check_grader
 
 PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",

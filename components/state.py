@@ -16,10 +16,10 @@ from typing import Any
 
 import streamlit as st
 
-from ftstudio import autosave
+from ftstudio.store import autosave
 from ftstudio.config import JobConfig, new_config
-from ftstudio.export import to_json
-from ftstudio.issues import Issue
+from ftstudio.config import to_json
+from ftstudio.core import Issue
 
 KEY = "ftstudio_config"
 UNDO, REDO, VERSION = "ftstudio_undo", "ftstudio_redo", "ftstudio_version"
@@ -234,14 +234,14 @@ def grader_fingerprint() -> str:
 
 
 def endpoint():
-    from ftstudio.model_client import Endpoint
+    from ftstudio.api import Endpoint
 
     ep = st.session_state.get("ftstudio_endpoint")
     return ep if ep is not None else Endpoint.from_env()
 
 
 def set_endpoint(ep) -> None:
-    from ftstudio.secrets import register_secret
+    from ftstudio.core import register_secret
 
     register_secret(getattr(ep, "api_key", None))
     st.session_state["ftstudio_endpoint"] = ep

@@ -8,8 +8,8 @@ import time
 import streamlit as st
 
 from components import state
-from ftstudio import jobs
-from ftstudio.api_calls import ApiError
+from ftstudio.api import jobs
+from ftstudio.api import ApiError
 
 JOBS = "ftstudio_jobs"  # job id -> {"job": dict, "events": list, "next_poll": float, "interval": float}
 

@@ -14,9 +14,9 @@ from typing import Any, Callable, Iterable
 import streamlit as st
 
 from components import issues_panel, state
-from ftstudio._columns import render_one
-from ftstudio.issues import Issue
-from ftstudio.templates import SAMPLE_FIELDS, Sample, parse
+from ftstudio.graders import render_one
+from ftstudio.core import Issue
+from ftstudio.graders import SAMPLE_FIELDS, Sample, parse
 
 _CACHE = "graders_template_context"
 PREVIEW_CHARS = 240

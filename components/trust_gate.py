@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ftstudio import trust
+from ftstudio.store import trust
 
 
 def allowed(grader, key: str) -> bool:

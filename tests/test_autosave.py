@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ftstudio import autosave
+from ftstudio.store import autosave
 from ftstudio.config import JobConfig, new_config
 
 
@@ -55,7 +55,7 @@ def test_compare_and_swap(home):
 WRITER = """
 import os, sys
 sys.path.insert(0, {root!r})
-from ftstudio import autosave
+from ftstudio.store import autosave
 from ftstudio.config import new_config
 base = new_config("reinforcement")
 meta = {{f"k{{i}}": "v" * 500 for i in range(16)}}

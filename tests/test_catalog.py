@@ -1,6 +1,6 @@
 import json
 
-from ftstudio import catalog
+from ftstudio.config import catalog
 
 
 def test_lookup_and_fine_tuned_ids():

@@ -22,7 +22,7 @@ from openai.types.graders.multi_grader_param import Graders as SdkSubGrader
 from pydantic import TypeAdapter
 
 from ftstudio.config import JobConfig
-from ftstudio.export import to_json
+from ftstudio.config import to_json
 from strategies import job_config
 
 ROOT = Path(__file__).resolve().parent.parent

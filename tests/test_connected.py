@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from ftstudio.compare import compare
-from ftstudio.connected import official_errors, validate_grader
-from ftstudio.model_client import Endpoint
+from ftstudio.grading import compare
+from ftstudio.api import official_errors, validate_grader
+from ftstudio.api import Endpoint
 
 SC = {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}", "reference": "{{ item.answer }}",
       "operation": "eq"}

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from ftstudio.dataset_report import check_data_main, format_report
+from ftstudio.cli import check_data_main
+from ftstudio.datasets import format_report
 from ftstudio.datasets import example_path, read_dataset
 
 
@@ -262,7 +263,7 @@ def test_check_data_exit_codes_and_output(tmp_path):
 
 
 def test_check_data_streams_in_chunks_like_the_whole_file_report(tmp_path, monkeypatch):
-    import ftstudio.dataset_report as dr
+    from ftstudio.datasets import _report as dr
 
     path = tmp_path / "mixed.jsonl"
     rows = [json.dumps(GOOD_RFT if i % 5 else {"answer": "x"}) for i in range(40)]

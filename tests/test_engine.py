@@ -5,10 +5,10 @@ import threading
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ftstudio.engine import GradeOptions, InvalidGrader, explain, grade, grade_chunks, prepare
-from ftstudio.flatten import flatten
-from ftstudio.model_client import Endpoint
-from ftstudio.results import merge
+from ftstudio.grading import GradeOptions, InvalidGrader, explain, grade, grade_chunks, prepare
+from ftstudio.config import flatten
+from ftstudio.api import Endpoint
+from ftstudio.grading import merge
 
 
 def sc(inp="{{ sample.output_text }}", ref="{{ item.answer }}", op="eq", name="s"):

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from ftstudio import export
+from ftstudio import config as export
 from ftstudio.config import JobConfig
-from ftstudio.export import ImportProblem, to_curl, to_json, to_python
-from ftstudio.loading import from_json
+from ftstudio.config import ImportProblem, to_curl, to_json, to_python
+from ftstudio.validation import from_json
 from strategies import job_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,8 +4,8 @@ import random
 from hypothesis import given, settings, strategies as st
 from pydantic import TypeAdapter
 
-from ftstudio import formula as F
-from ftstudio.flatten import flatten, flatten_config, is_nested
+from ftstudio.graders import formula as F
+from ftstudio.config import flatten, flatten_config, is_nested
 from ftstudio.graders import Grader, MultiGrader
 from ftstudio.validation import check_grader
 from strategies import multi_grader

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ftstudio import formula as F
+from ftstudio.graders import formula as F
 
 
 @pytest.mark.parametrize("text,env,value", [

@@ -33,10 +33,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, seed, settings, strategies as st
 
-from ftstudio import _json_array, datasets, export, formula as F, loading, templates as T, validation
-from ftstudio._columns import render_column
-from ftstudio.engine import InvalidGrader, grade, prepare
-from ftstudio.issues import Issue
+from ftstudio import config as export
+from ftstudio import datasets, validation
+from ftstudio import validation as loading
+from ftstudio.datasets import _json_array
+from ftstudio.graders import formula as F
+from ftstudio.graders import templates as T
+from ftstudio.graders import render_column
+from ftstudio.grading import InvalidGrader, grade, prepare
+from ftstudio.core import Issue
 from strategies import grader as valid_grader, job_config
 
 FUZZ_SEED = int(os.environ.get("FTSTUDIO_FUZZ_SEED", "20261125"))

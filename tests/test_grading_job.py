@@ -1,4 +1,4 @@
-"""components.grading_job: the background grading job, row selection, downloads, run comparison."""
+"""ftstudio.grading runs: the background grading job, row selection, downloads, run comparison."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from components.grading_job import GradingJob, Scope, chunk_size, compare_runs, select_rows, to_csv, to_jsonl, uses_models
-from ftstudio._cli_grade import _Writer
+from ftstudio.grading import GradingJob, Scope, chunk_size, compare_runs, select_rows, to_csv, to_jsonl, uses_models
+from ftstudio.cli import main
 from ftstudio.datasets import read_dataset
-from ftstudio.engine import GradeOptions, grade
+from ftstudio.grading import GradeOptions, grade
 
 EXACT = {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}",
          "reference": "{{ item.answer }}", "operation": "eq"}
@@ -63,12 +63,14 @@ def test_job_grades_every_entry_in_file_order_like_the_engine():
 def test_downloads_match_the_cli_out_files(tmp_path):
     ds = dataset()
     run = run_job(EXACT, ds).run
-    direct = grade(EXACT, ds, "model_sample")
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps(r) if isinstance(r, dict) else "{not json" for r in ds.rows[:4])
+                    + "\n{not json\n" + "\n".join(json.dumps(r) for r in ds.rows[4:]) + "\n")
+    grader = tmp_path / "g.json"
+    grader.write_text(json.dumps(EXACT))
     for ext, make in (("jsonl", to_jsonl), ("csv", to_csv)):
         path = tmp_path / f"out.{ext}"
-        writer = _Writer(str(path))
-        writer.write(direct)
-        writer.close()
+        assert main(["grade", str(grader), str(data), "--out", str(path)]) == 0
         assert make(run) == path.read_bytes()
     first = json.loads(to_jsonl(run).splitlines()[0])
     assert list(first) == ["row", "reward", "sub_rewards", "errors", "error_details", "line"]
@@ -112,7 +114,7 @@ def test_compare_runs_finds_flips_on_common_rows():
 
 def test_uses_models():
     judge = {"type": "score_model", "name": "j", "model": "gpt-4.1-mini", "input": [{"role": "user", "content": "x"}]}
-    from ftstudio.engine import to_grader
+    from ftstudio.grading import to_grader
 
     assert uses_models(to_grader({"type": "multi", "name": "m", "graders": {"a": EXACT, "j": judge},
                                   "calculate_output": "a + j"}))
@@ -125,9 +127,9 @@ def test_chunk_size_bounds(n):
 
 
 def test_retries_are_counted_for_the_progress_line(openai_stub, tmp_path, monkeypatch):
-    from components.grading_job import GradingJob, Scope
-    from ftstudio.engine import GradeOptions
-    from ftstudio.model_client import Endpoint
+    from ftstudio.grading import GradingJob, Scope
+    from ftstudio.grading import GradeOptions
+    from ftstudio.api import Endpoint
 
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     judge = {"type": "score_model", "name": "j", "model": "gpt-4.1-mini-2025-04-14",

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from ftstudio.api_calls import ApiError, call
-from ftstudio.loading import from_json
-from ftstudio.jobs import SubmitError, control, events, follow, submit, upload
-from ftstudio.model_client import Endpoint
+from ftstudio.api import ApiError, call
+from ftstudio.validation import from_json
+from ftstudio.api import SubmitError, control, events, follow, submit, upload
+from ftstudio.api import Endpoint
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 

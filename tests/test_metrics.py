@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftstudio import metrics
-from ftstudio.metrics import _ngram, _wordnet
+from ftstudio.grading import metrics
+from ftstudio.grading.metrics import _ngram, _wordnet
 
 ROUGE_KEYS = {f"rouge_{n}": f"rouge{n}" for n in range(1, 6)} | {"rouge_l": "rougeL"}
 
@@ -264,7 +264,7 @@ def test_prepare_is_repeatable():
 
 
 def test_import_does_not_load_the_heavy_libraries():
-    code = ("import sys, ftstudio.metrics; "
+    code = ("import sys, ftstudio.grading.metrics; "
             "print(sorted(m for m in ('nltk', 'rouge_score', 'rapidfuzz', 'numpy') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

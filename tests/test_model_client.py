@@ -1,6 +1,6 @@
 import pytest
 
-from ftstudio.model_client import Endpoint, ModelCache, ModelRunner, cache_key
+from ftstudio.api import Endpoint, ModelCache, ModelRunner, cache_key
 
 
 def test_endpoint_never_shows_the_key_and_reads_the_environment(monkeypatch):

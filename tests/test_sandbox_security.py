@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from ftstudio import _sandbox_process
+from ftstudio.sandbox import _process as _sandbox_process
 from ftstudio.sandbox import DEFAULT_MEMORY_LIMIT, PythonGraderPool, protections
 
 RUNTIME = "python_grader_runtime_error"

@@ -8,7 +8,7 @@ from array import array
 import pytest
 
 from components import score_charts as C
-from ftstudio.results import GradeResults, RowErrors
+from ftstudio.grading import GradeResults, RowErrors
 
 
 def make_results(rewards, subs=None, errors=None) -> GradeResults:

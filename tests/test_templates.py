@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ftstudio.templates import RenderError, Sample, parse, render
+from ftstudio.graders import RenderError, Sample, parse, render
 
 ITEM = {"answer": "42", "a": {"b": [7, {"c": "x"}]}, "n": 3.5, "flag": True, "none": None, "my key": "spaced",
         "uni": "é✓"}

@@ -10,14 +10,8 @@ import tiktoken
 import tiktoken.load
 import tiktoken.registry
 
-from ftstudio import tokens
-from ftstudio.tokens import (
-    EXAMPLE_TOKEN_LIMIT,
-    TokenCounter,
-    count_rows,
-    estimate_auto_epochs,
-    get_encoding,
-)
+from ftstudio.datasets import tokens
+from ftstudio.datasets import EXAMPLE_TOKEN_LIMIT, TokenCounter, count_rows, estimate_auto_epochs, get_encoding
 
 O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 

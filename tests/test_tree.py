@@ -1,6 +1,6 @@
 import pytest
 
-from ftstudio import tree as T
+from ftstudio.graders import tree as T
 from ftstudio.graders import MultiGrader, ScoreModelGrader, StringCheckGrader, TextSimilarityGrader
 from ftstudio.validation import check_grader
 

@@ -1,6 +1,6 @@
 import pytest
 
-from ftstudio import trust
+from ftstudio.store import trust
 from ftstudio.graders import MultiGrader, PythonGrader, StringCheckGrader
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ftstudio.config import new_config
-from ftstudio.issues import under
+from ftstudio.core import under
 from ftstudio.validation import blocks_grading, check, check_grader
 
 ROOT = Path(__file__).resolve().parent.parent

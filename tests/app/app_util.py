@@ -22,7 +22,7 @@ def new_app(monkeypatch, tmp_path, config=None, page: str | None = None) -> AppT
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(ROOT)
     if config is not None:
-        from ftstudio import autosave
+        from ftstudio.store import autosave
 
         autosave.save(config)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

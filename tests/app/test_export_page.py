@@ -2,7 +2,7 @@ import json
 
 from app_util import current_config, new_app, preset_config, texts
 
-from ftstudio.export import to_json
+from ftstudio.config import to_json
 
 PAGE = "app_pages/export.py"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ftstudio import autosave
+from ftstudio.store import autosave
 from ftstudio.config import JobConfig, new_config
 from ftstudio.datasets import example_path, read_dataset
-from ftstudio.export import read_document
-from ftstudio.loading import from_json
+from ftstudio.config import read_document
+from ftstudio.validation import from_json
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "app_pages/graders.py"

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.grading_job import compare_runs, to_csv, to_jsonl
+from ftstudio.grading import compare_runs, to_csv, to_jsonl
 from components.state import KEY as CONFIG_KEY
-from ftstudio import autosave
+from ftstudio.store import autosave
 from ftstudio.config import JobConfig
 from ftstudio.datasets import example_path
 

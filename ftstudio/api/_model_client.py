@@ -1,0 +1,324 @@
+"""OpenAI-compatible calls for model graders and embeddings: concurrent, bounded, retried, cached.
+
+Uses the openai SDK over real HTTP. Retries are ours (the SDK's are switched off) so the count is
+visible. Every answer is cached on disk keyed by the exact request and the endpoint's URL (never
+the key), so an unchanged rerun costs nothing. Keys never reach the cache, logs or messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ._http_errors import describe, retry_after
+from ftstudio.core import redact, register_secret
+
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class TokenUsage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    requests: int = 0
+    cache_hits: int = 0
+
+    def add(self, other: "TokenUsage") -> None:
+        for k in ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "requests", "cache_hits"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where model graders and embeddings go. `api_key` is never shown or stored."""
+
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    kind: str = "openai"  # "openai" | "azure" | "compatible"
+    api_version: str | None = None  # Azure endpoint + api-version style
+    timeout: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> "Endpoint":
+        """OPENAI_BASE_URL / OPENAI_API_KEY; else Azure's AZURE_OPENAI_ENDPOINT / AZURE_OPENAI_API_KEY
+        (with OPENAI_API_VERSION for the endpoint + api-version style, or a .../openai/v1 URL)."""
+        env = os.environ
+        if env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL") or not env.get("AZURE_OPENAI_ENDPOINT"):
+            return cls(base_url=env.get("OPENAI_BASE_URL") or None, api_key=env.get("OPENAI_API_KEY") or None)
+        return cls.azure(env["AZURE_OPENAI_ENDPOINT"], env.get("AZURE_OPENAI_API_KEY"),
+                         env.get("OPENAI_API_VERSION") or env.get("AZURE_OPENAI_API_VERSION"))
+
+    @classmethod
+    def azure(cls, endpoint: str, api_key: str | None, api_version: str | None = None) -> "Endpoint":
+        """Azure OpenAI / Foundry: the v1 base URL (https://NAME.openai.azure.com/openai/v1), or the
+        resource endpoint plus an api-version."""
+        url = endpoint.rstrip("/")
+        if url.endswith("/openai/v1") or not api_version:
+            if not url.endswith("/openai/v1"):
+                url += "/openai/v1"
+            return cls(base_url=url, api_key=api_key, kind="azure")
+        return cls(base_url=url, api_key=api_key, kind="azure", api_version=api_version)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+    @property
+    def label(self) -> str:
+        return self.base_url or "https://api.openai.com/v1"
+
+    def async_client(self):
+        return self._client(asynchronous=True)
+
+    def sync_client(self):
+        return self._client(asynchronous=False)
+
+    def _client(self, asynchronous: bool):
+        import openai
+
+        register_secret(self.api_key)
+        key = self.api_key or "not-needed"  # local servers (Ollama, vLLM) accept any key
+        common = {"api_key": key, "max_retries": 0, "timeout": self.timeout}
+        if self.kind == "azure" and self.api_version:
+            cls = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
+            return cls(azure_endpoint=self.base_url, api_version=self.api_version, **common)
+        cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+        return cls(base_url=self.base_url, default_headers={"api-key": key} if self.kind == "azure" else None,
+                   **common)
+
+
+@dataclass
+class CallResult:
+    value: dict[str, Any] | None = None  # {"content", "refusal", "model"} or {"embedding"}
+    error: tuple[str, str] | None = None  # (code, details)
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    model: str = ""
+    cached: bool = False
+
+
+class ModelCache:
+    """A small sqlite key-value store under the cache dir; safe across threads and processes."""
+
+    def __init__(self, path: Path | None = None):
+        base = Path(os.environ.get("FTSTUDIO_CACHE_DIR") or Path.home() / ".cache" / "ftstudio")
+        self.path = path or base / "model_calls.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._conn() as c:
+            c.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+        return conn
+
+    def get_many(self, keys: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        conn = self._conn()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            rows = conn.execute(f"SELECT key, value FROM calls WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            out.update((k, json.loads(v)) for k, v in rows)
+        return out
+
+    def put_many(self, items: dict[str, dict]) -> None:
+        if items:
+            with self._conn() as c:
+                c.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?)",
+                              [(k, json.dumps(v, ensure_ascii=False)) for k, v in items.items()])
+
+
+def cache_key(endpoint: Endpoint, kind: str, request: dict) -> str:
+    payload = json.dumps({"url": endpoint.label, "kind": kind, "request": request}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass
+class RunStats:
+    retries: int = 0
+    requests: int = 0
+    cache_hits: int = 0
+
+
+class ModelRunner:
+    """Runs many chat / embedding requests with bounded concurrency from synchronous code."""
+
+    def __init__(self, endpoint: Endpoint, *, concurrency: int = 8, max_retries: int = 4, use_cache: bool = True,
+                 cache: ModelCache | None = None, on_retry: Callable[[int, str], None] | None = None):
+        self.endpoint = endpoint
+        self.concurrency = max(1, int(concurrency))
+        self.max_retries = max_retries
+        self.cache = (cache or ModelCache()) if use_cache else None
+        self.stats = RunStats()
+        self.on_retry = on_retry
+
+    # -- public -----------------------------------------------------------------------------
+    def chat(self, requests: list[dict], progress=None, cancel=None) -> list[CallResult]:
+        return self._run("chat", requests, progress, cancel)
+
+    def embed(self, requests: list[dict], progress=None, cancel=None) -> list[CallResult]:
+        return self._run("embed", requests, progress, cancel)
+
+    # -- machinery --------------------------------------------------------------------------
+    def _run(self, kind: str, requests: list[dict], progress, cancel) -> list[CallResult]:
+        if not requests:
+            return []
+        keys = [cache_key(self.endpoint, kind, r) for r in requests]
+        hits = self.cache.get_many(sorted(set(keys))) if self.cache else {}
+        results: list[CallResult | None] = [None] * len(requests)
+        todo: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            if key in hits:
+                results[i] = _from_cache(hits[key])
+            else:
+                todo.setdefault(key, []).append(i)
+        self.stats.cache_hits += len(requests) - sum(len(v) for v in todo.values())
+        done = len(requests) - sum(len(v) for v in todo.values())
+        if progress:
+            progress(done, len(requests))
+        if todo:
+            fresh = _run_async(self._gather(kind, todo, requests, results, progress, cancel, done, len(requests)))
+            if self.cache:
+                self.cache.put_many(fresh)
+        return [r or CallResult(error=("other_error", "cancelled before the request was sent")) for r in results]
+
+    async def _gather(self, kind, todo, requests, results, progress, cancel, done, total) -> dict[str, dict]:
+        client = self.endpoint.async_client()
+        sem = asyncio.Semaphore(self.concurrency)
+        fresh: dict[str, dict] = {}
+        counter = {"done": done}
+
+        async def one(key: str, idx: list[int]) -> None:
+            async with sem:
+                if _cancelled(cancel):
+                    return
+                res = await self._call(client, kind, requests[idx[0]])
+            if res.error is None:
+                fresh[key] = {"value": res.value, "usage": res.usage.to_dict(), "model": res.model}
+            for j, i in enumerate(idx):
+                # Identical requests share one answer; only the first pays for it.
+                results[i] = res if j == 0 else CallResult(res.value, res.error, TokenUsage(), res.model, res.cached)
+            counter["done"] += len(idx)
+            if progress:
+                progress(counter["done"], total)
+
+        try:
+            await asyncio.gather(*(one(k, v) for k, v in todo.items()))
+        finally:
+            await client.close()
+        return fresh
+
+    async def _call(self, client, kind: str, request: dict) -> CallResult:
+        import openai
+
+        attempt = 0
+        while True:
+            self.stats.requests += 1
+            try:
+                if kind == "chat":
+                    resp = await client.chat.completions.create(**request)
+                    return _chat_result(resp, request)
+                resp = await client.embeddings.create(**request)
+                return _embed_result(resp, request)
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                if status in RETRY_STATUS and attempt < self.max_retries:
+                    attempt += 1
+                    await self._backoff(attempt, f"HTTP {status}", retry_after(exc))
+                    continue
+                return CallResult(error=("model_grader_server_error",
+                                         describe(exc, self.endpoint.label, model=request.get("model"))))
+            except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+                if attempt < self.max_retries:
+                    attempt += 1
+                    await self._backoff(attempt, type(exc).__name__, None)
+                    continue
+                what = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect"
+                return CallResult(error=("model_grader_server_error",
+                                         redact(f"{what} to {self.endpoint.label} after {attempt + 1} attempts")))
+            except (ValueError, json.JSONDecodeError) as exc:  # a 200 whose body isn't JSON: a server glitch
+                if attempt < self.max_retries:
+                    attempt += 1
+                    await self._backoff(attempt, "unreadable response", None)
+                    continue
+                return CallResult(error=("model_grader_server_error", redact(f"unreadable response: {exc}")[:300]))
+            except Exception as exc:  # never let one row take the batch down
+                return CallResult(error=("other_error", redact(f"{type(exc).__name__}: {exc}")[:300]))
+
+    async def _backoff(self, attempt: int, why: str, retry_after: float | None) -> None:
+        self.stats.retries += 1
+        if self.on_retry:
+            self.on_retry(self.stats.retries, why)
+        delay = retry_after if retry_after is not None else min(8.0, 0.25 * 2 ** (attempt - 1))
+        await asyncio.sleep(min(30.0, delay) * (0.8 + 0.4 * random.random()))
+
+
+def _cancelled(cancel) -> bool:
+    if cancel is None:
+        return False
+    return cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel())
+
+
+def _run_async(coro):
+    """asyncio.run in a private thread: the caller may already be inside an event loop."""
+    box: dict[str, Any] = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target, name="ftstudio-model-calls", daemon=True)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _usage(resp) -> TokenUsage:
+    u = getattr(resp, "usage", None)
+    if u is None:
+        return TokenUsage(requests=1)
+    details = getattr(u, "prompt_tokens_details", None)
+    return TokenUsage(prompt_tokens=getattr(u, "prompt_tokens", 0) or 0,
+                      completion_tokens=getattr(u, "completion_tokens", 0) or 0,
+                      total_tokens=getattr(u, "total_tokens", 0) or 0,
+                      cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0, requests=1)
+
+
+def _chat_result(resp, request) -> CallResult:
+    if not getattr(resp, "choices", None):
+        return CallResult(error=("model_grader_server_error", "the response has no choices"), usage=_usage(resp))
+    msg = resp.choices[0].message
+    value = {"content": msg.content, "refusal": getattr(msg, "refusal", None)}
+    return CallResult(value=value, usage=_usage(resp), model=getattr(resp, "model", None) or request.get("model", ""))
+
+
+def _embed_result(resp, request) -> CallResult:
+    data = sorted(resp.data, key=lambda d: d.index)
+    return CallResult(value={"embeddings": [list(d.embedding) for d in data]}, usage=_usage(resp),
+                      model=getattr(resp, "model", None) or request.get("model", ""))
+
+
+def _from_cache(entry: dict) -> CallResult:
+    usage = TokenUsage(cache_hits=1)
+    return CallResult(value=entry["value"], usage=usage, model=entry.get("model", ""), cached=True)

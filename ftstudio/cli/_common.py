@@ -1,0 +1,50 @@
+"""What every command shares: exit codes, CliError, stderr output with secrets redacted, reading JSON files.
+
+Exit codes everywhere: 0 success (warnings allowed), 1 the config/grader is invalid,
+2 a file can't be read or isn't JSON. Heavy modules are imported inside each command so that
+`ftstudio --help` and `ftstudio validate` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_UNREADABLE):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+def err(text: str) -> None:
+    from ftstudio.core import redact
+
+    print(redact(text), file=sys.stderr)
+
+
+def load_json_file(path: str) -> Any:
+    """Read a JSON file or raise CliError(exit 2) saying what's wrong and where."""
+    from ftstudio.config import ImportProblem, parse_json
+
+    try:
+        raw = Path(path).read_bytes() if path != "-" else sys.stdin.buffer.read()
+    except OSError as exc:
+        raise CliError(f"ftstudio: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return parse_json(raw)
+    except ImportProblem as exc:
+        raise CliError(f"ftstudio: {path}: {exc.message}") from None
+
+
+def issues_for(data: Any):
+    from ftstudio.config import read_document
+    from ftstudio.validation import check, check_grader
+
+    doc = read_document(data)
+    return doc, (check_grader(doc.data) if doc.kind == "grader" else check(doc.data))

@@ -1,0 +1,134 @@
+"""`ftstudio validate`, `export`, `flatten` and `schema`: the config commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, issues_for, load_json_file
+
+
+# --- validate ----------------------------------------------------------------------------
+
+def cmd_validate(args) -> int:
+    from ftstudio.core import count
+
+    worst, records = EXIT_OK, []
+    for path in args.files:
+        try:
+            data = load_json_file(path)
+        except CliError as exc:
+            err(exc.message)
+            worst = EXIT_UNREADABLE
+            continue
+        _, issues = issues_for(data)
+        c = count(issues)
+        if c["error"] and worst == EXIT_OK:
+            worst = EXIT_INVALID
+        if args.json:
+            records += [dict(i.to_dict(), file=path) for i in issues]
+        else:
+            if len(args.files) > 1:
+                print(f"# {path}")
+            for issue in issues:
+                print(issue.line())
+        err(f"{path}: {c['error']} error(s), {c['warning']} warning(s), {c['info']} note(s)")
+    if args.json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+    return worst
+
+
+# --- export / flatten / schema -------------------------------------------------------------
+
+def _config_or_grader(path: str):
+    from ftstudio.config import ImportProblem, read_document
+    from ftstudio.validation import from_json, grader_from_json
+
+    doc = read_document(load_json_file(path))
+    try:
+        model = grader_from_json(doc.data) if doc.kind == "grader" else from_json(doc.data)
+    except ImportProblem as exc:
+        lines = "\n".join("  " + i.line() for i in exc.issues)
+        raise CliError(f"ftstudio: {path}: {exc.message}\n{lines}", EXIT_INVALID) from None
+    return doc.kind, model
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        err(f"wrote {out}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def cmd_export(args) -> int:
+    from ftstudio import config as export
+    from ftstudio.validation import check, check_grader, errors
+
+    kind, model = _config_or_grader(args.file)
+    problems = errors(check_grader(model) if kind == "grader" else check(model))
+    if problems and not args.force:
+        err(f"ftstudio: {args.file} has {len(problems)} error(s); fix them or pass --force to export anyway:")
+        for issue in problems:
+            err("  " + issue.line())
+        return EXIT_INVALID
+    for issue in problems:
+        err("exported anyway: " + issue.line())
+    if args.format == "json":
+        text = export.to_json(model)
+    elif args.format == "python":
+        text = export.grader_to_python(model) if kind == "grader" else export.to_python(model)
+    else:
+        if kind == "grader":
+            raise CliError("ftstudio: curl export needs a whole job config, not a bare grader", EXIT_INVALID)
+        text = export.to_curl(model)
+    _write(text, args.output)
+    return EXIT_OK
+
+
+def cmd_flatten(args) -> int:
+    from ftstudio import config as export
+    from ftstudio.config import flatten, flatten_config
+    from ftstudio.graders.formula import FormulaError
+
+    kind, model = _config_or_grader(args.file)
+    try:
+        flat = flatten(model) if kind == "grader" else flatten_config(model)
+    except FormulaError as exc:
+        err(f"ftstudio: {args.file}: cannot flatten: a formula does not parse: {exc.message}")
+        return EXIT_INVALID
+    _write(export.to_json(flat), args.output)
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from ftstudio.config import grader_schema, job_config_schema
+
+    schema = grader_schema() if args.grader else job_config_schema()
+    _write(json.dumps(schema, indent=2, ensure_ascii=False), args.output)
+    return EXIT_OK
+
+
+def register(sub) -> None:
+    v = sub.add_parser("validate", help="check job configs or bare graders; exit 0 ok, 1 errors, 2 unreadable")
+    v.add_argument("files", nargs="+", metavar="FILE")
+    v.add_argument("--json", action="store_true", help="print a JSON array of issue objects")
+    v.set_defaults(func=cmd_validate)
+
+    e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl")
+    e.add_argument("file", metavar="FILE")
+    e.add_argument("--format", choices=("json", "python", "curl"), default="json")
+    e.add_argument("-o", "--output", metavar="OUT")
+    e.add_argument("--force", action="store_true", help="export even when validation finds errors")
+    e.set_defaults(func=cmd_export)
+
+    f = sub.add_parser("flatten", help="inline nested multi graders so the API accepts the tree")
+    f.add_argument("file", metavar="FILE")
+    f.add_argument("-o", "--output", metavar="OUT")
+    f.set_defaults(func=cmd_flatten)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of the job config (or of a grader)")
+    s.add_argument("--grader", action="store_true")
+    s.add_argument("-o", "--output", metavar="OUT")
+    s.set_defaults(func=cmd_schema)

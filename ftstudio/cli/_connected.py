@@ -1,0 +1,164 @@
+"""`ftstudio compare` and `ftstudio submit`: the connected commands.
+
+The endpoint comes from the environment (OPENAI_API_KEY / OPENAI_BASE_URL, or Azure's
+AZURE_OPENAI_ENDPOINT / AZURE_OPENAI_API_KEY / OPENAI_API_VERSION). Exit codes: 0 done,
+1 invalid grader/config (or, with --wait, a job that failed or was cancelled), 2 unreadable
+input, 3 the API could not be used (no endpoint, auth, network).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
+
+EXIT_API = 3
+
+
+def _endpoint():
+    from ftstudio.api import Endpoint
+
+    ep = Endpoint.from_env()
+    if not ep.configured:
+        raise CliError("ftstudio: no API endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers), "
+                       "or AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY", EXIT_API)
+    return ep
+
+
+def _retry_note(attempt: int, why: str, delay: float) -> None:
+    err(f"  {why}: retry {attempt} in {delay:.1f} s")
+
+
+def cmd_compare(args) -> int:
+    from ._grade import grader_of
+    from ftstudio.grading import compare
+    from ftstudio.datasets import DatasetError, read_dataset
+    from ftstudio.grading import InvalidGrader
+
+    grader = grader_of(load_json_file(args.config), args.config)
+    endpoint = _endpoint()
+    try:
+        data = read_dataset(args.data, max_bytes=None)
+    except DatasetError as exc:
+        raise CliError(f"ftstudio: {exc}", EXIT_UNREADABLE) from None
+    try:
+        report = compare(grader, data, endpoint, sample_field=args.sample_field, n=args.rows,
+                         on_retry=_retry_note)
+    except InvalidGrader as exc:
+        err(f"ftstudio: {args.config}: the grader can't be evaluated:")
+        for issue in exc.issues:
+            err("  " + issue.line())
+        return EXIT_INVALID
+    summary = report.summary()
+    if args.json:
+        print(json.dumps({"summary": summary, "rows": [r.to_dict() for r in report.rows]}, indent=2,
+                         ensure_ascii=False))
+    else:
+        print(f"{'row':>5} {'local':>10} {'official':>10} {'delta':>10}  notes")
+        for r in report.rows:
+            official = "—" if r.official_reward is None else f"{r.official_reward:.6g}"
+            delta = "—" if r.delta is None else f"{r.delta:+.3g}"
+            notes = []
+            if r.differs:
+                notes.append("DIFFERS")
+            if r.failure:
+                notes.append(r.failure)
+            if r.official_errors:
+                notes.append("official: " + ", ".join(r.official_errors))
+            if r.local_errors:
+                notes.append("local: " + ", ".join(r.local_errors))
+            subs = [f"{k} {d:+.3g}" for k, d in r.sub_deltas.items() if abs(d) > 1e-6]
+            if subs:
+                notes.append("sub " + " ".join(subs))
+            print(f"{r.row:>5} {r.local_reward:>10.6g} {official:>10} {delta:>10}  {'; '.join(notes)}")
+        print(f"{summary['differ']} of {summary['rows']} rows differ by more than 1e-6; "
+              f"{summary['failed']} failed; {summary['cached']} official answers from the cache")
+        for model, tokens in summary["official_tokens"].items():
+            print(f"official grader tokens {model}: {tokens:,}")
+    if summary["answered"] == 0 and summary["rows"]:
+        return EXIT_API
+    return EXIT_OK
+
+
+def cmd_submit(args) -> int:
+    from ftstudio.api import ApiError
+    from ftstudio.config import ImportProblem, read_document
+    from ftstudio.validation import from_json
+    from ftstudio.api import KEEP, SubmitError, follow, is_file_id, submit
+    from ftstudio.validation import check, errors
+
+    doc = read_document(load_json_file(args.config))
+    try:
+        config = from_json(doc.data)
+    except ImportProblem as exc:
+        lines = "\n".join("  " + i.line() for i in exc.issues)
+        raise CliError(f"ftstudio: {args.config}: {exc.message}\n{lines}", EXIT_INVALID) from None
+    problems = [i for i in errors(check(config)) if i.path not in ("training_file", "validation_file")]
+    if problems and not args.force:
+        err(f"ftstudio: {args.config} has {len(problems)} error(s); fix them or pass --force:")
+        for issue in problems:
+            err("  " + issue.line())
+        return EXIT_INVALID
+    for source in (args.train, args.validation):
+        if source and not is_file_id(source):
+            try:
+                open(source, "rb").close()
+            except OSError as exc:
+                raise CliError(f"ftstudio: cannot read {source}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    endpoint = _endpoint()
+
+    def progress(role: str, sent: int, total: int) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\ruploading {role.split('_')[0]}: {sent / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+            if sent >= total:
+                sys.stderr.write("\n")
+
+    try:
+        validation = args.validation if args.validation else KEEP
+        sub = submit(endpoint, config, args.train, validation, progress=progress, on_retry=_retry_note)
+    except SubmitError as exc:
+        err(f"ftstudio: {exc.message}")
+        for role, file_id in exc.uploaded.items():
+            print(f"uploaded {role}: {file_id}")
+        return EXIT_API
+    for role, file_id in sub.uploaded.items():
+        print(f"uploaded {role}: {file_id}")
+    job = sub.job
+    print(f"job {job['id']}: {job.get('status')}")
+    if not args.wait:
+        return EXIT_OK
+
+    def on_event(ev: dict) -> None:
+        print(f"  [{ev.get('level', 'info')}] {ev.get('message', '')}")
+
+    def on_status(j: dict) -> None:
+        print(f"job {j['id']}: {j.get('status')}" + (f" -> {j['fine_tuned_model']}" if j.get("fine_tuned_model") else ""))
+
+    try:
+        final = follow(endpoint, job["id"], on_event=on_event, on_status=on_status,
+                       first_interval=args.poll, on_retry=_retry_note)
+    except ApiError as exc:
+        err(f"ftstudio: {exc.message} (the job keeps running; check it later with its id {job['id']})")
+        return EXIT_API
+    return EXIT_OK if final.get("status") == "succeeded" else EXIT_INVALID
+
+
+def register(sub) -> None:
+    cmp = sub.add_parser("compare", help="grade N rows locally and with the official grader service; show differences")
+    cmp.add_argument("config", metavar="CONFIG_OR_GRADER.json")
+    cmp.add_argument("data", metavar="DATA")
+    cmp.add_argument("--rows", type=int, default=20, metavar="N", help="how many rows (default 20, the first ones)")
+    cmp.add_argument("--sample-field", default="model_sample", metavar="NAME")
+    cmp.add_argument("--json", action="store_true")
+    cmp.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("submit", help="upload the files and create the fine-tuning job")
+    s.add_argument("config", metavar="CONFIG")
+    s.add_argument("--train", required=True, metavar="FILE", help="a .jsonl path, or an uploaded file id (file-...)")
+    s.add_argument("--validation", metavar="FILE", help="a .jsonl path, or an uploaded file id (default: the config's validation_file)")
+    s.add_argument("--wait", action="store_true", help="follow the job until it ends, printing its events")
+    s.add_argument("--force", action="store_true", help="submit even when validation finds errors")
+    s.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_submit)

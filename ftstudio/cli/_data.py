@@ -1,0 +1,73 @@
+"""`ftstudio check-data DATA --method M`: what the API would reject in a dataset, with token counts.
+
+Exit 0 = loads with no errors, 1 = the report has errors, 2 = unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from ftstudio.datasets import METHODS, ROLES, DatasetError, ReportBuilder, iter_rows
+
+
+def check_data_main(
+    path: str,
+    method: str,
+    as_json: bool = False,
+    *,
+    role: str = "training",
+    n_epochs: int | str = "auto",
+    sample_field: str | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """`ftstudio check-data`: 0 = loads with no errors, 1 = the report has errors, 2 = unreadable.
+
+    Streams the file (no size limit); prints the report, or JSON with --json, to stdout."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    problem = None
+    if method not in METHODS:
+        problem = f"unknown method {method!r}; use one of {', '.join(METHODS)}"
+    elif role not in ROLES:
+        problem = f"unknown role {role!r}; use one of {', '.join(ROLES)}"
+    builder = ReportBuilder(method, role=role, sample_field=sample_field, name=_display_name(path)) if not problem else None
+    blank = 0
+    try:
+        for chunk in iter_rows(path, max_bytes=None) if builder else ():
+            builder.add_file_notes(notes=chunk.notes, fmt=chunk.format if chunk.start == 0 else None)
+            builder.add_line_errors(chunk.errors)
+            blank += chunk.blank_lines
+            builder.add_rows(chunk.rows, chunk.lines, chunk.start)
+    except DatasetError as e:
+        problem = str(e)
+    if problem is not None:
+        if as_json:
+            out.write(json.dumps({"ok": False, "error": problem}, ensure_ascii=False) + "\n")
+        else:
+            err.write(f"error: {problem}\n")
+        return 2
+    builder.add_file_notes(blank_lines=blank)
+    report = builder.finish(n_epochs)
+    out.write((json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.to_text()) + "\n")
+    return 0 if report.ok else 1
+
+
+
+def _display_name(path: Any) -> str:
+    return os.path.basename(os.fspath(path)) or os.fspath(path)
+
+
+def cmd_check_data(args) -> int:
+    return check_data_main(args.data, args.method, args.json)
+
+
+def register(sub) -> None:
+    c = sub.add_parser("check-data", help="report what the API would reject in a dataset, with token counts")
+    c.add_argument("data", metavar="DATA")
+    c.add_argument("--method", choices=("supervised", "dpo", "reinforcement"), required=True)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_check_data)

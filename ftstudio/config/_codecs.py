@@ -1,0 +1,156 @@
+"""Export a JobConfig as the exact create-job body, a Python SDK call or curl; import it back.
+
+to_json is exactly the `POST /v1/fine_tuning/jobs` body: keys in the model's field order, None
+fields left out, nothing else added. from_json(to_json(c)) == c. No export contains an API key:
+the config has no field for one, and a secret pasted into a value (metadata, a prompt) is
+replaced by a marker, which validation reports as an error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from ftstudio.core import json_issue
+from ._job import JobConfig
+from ftstudio.core import REDACTED, redact_data
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class ImportProblem(Exception):
+    """A document that can't become a config; `issues` say where and why."""
+
+    def __init__(self, message: str, issues: list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.issues = issues or []
+
+
+def to_data(config: BaseModel) -> dict[str, Any]:
+    data = config.model_dump(mode="json", exclude_none=True)
+    return redact_data(data)
+
+
+def to_json(config: BaseModel, indent: int | None = 2) -> str:
+    return json.dumps(to_data(config), indent=indent, ensure_ascii=False)
+
+
+def parse_json(source: str | bytes) -> Any:
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ImportProblem(f"the file is not UTF-8 text (byte {exc.start})") from None
+    source = source.lstrip("\ufeff")
+    try:
+        data = json.loads(source)
+    except RecursionError:
+        raise ImportProblem("the JSON nests too deeply to read") from None
+    except json.JSONDecodeError as exc:
+        raise ImportProblem(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError:  # Python refuses integers over 4,300 digits
+        raise ImportProblem("not valid JSON here: a number has more than 4,300 digits") from None
+    return exportable(data)
+
+
+def exportable(data: Any) -> Any:
+    """`data`, unless it holds what export can't write back unchanged (NaN, lone surrogates, deep nesting)."""
+    issue = json_issue(data)
+    if issue is not None:
+        where = issue.path if len(issue.path) <= 120 else issue.path[:117] + "..."
+        raise ImportProblem(f"the JSON can't be used as it is: {where or '$'}: {issue.message}", [issue])
+    return data
+
+
+# --- Python SDK snippet ------------------------------------------------------------------
+
+def to_python(config: BaseModel) -> str:
+    data = to_data(config)
+    args = "\n".join(f"    {key}={_py(value, 1)}," for key, value in data.items())
+    return (
+        "from openai import OpenAI\n\n"
+        "# Reads OPENAI_API_KEY (and OPENAI_BASE_URL, if set) from the environment.\n"
+        "client = OpenAI()\n\n"
+        "job = client.fine_tuning.jobs.create(\n"
+        f"{args}\n"
+        ")\n"
+        "print(job.id, job.status)\n"
+    )
+
+
+def grader_to_python(grader: BaseModel) -> str:
+    return (
+        "from openai import OpenAI\n\n"
+        "client = OpenAI()\n\n"
+        f"grader = {_py(to_data(grader), 0)}\n\n"
+        "# Ask the API whether it accepts the grader (read the answer as a plain dict).\n"
+        "print(client.fine_tuning.alpha.graders.validate(grader=grader).to_dict())\n"
+    )
+
+
+def _py(value: Any, level: int) -> str:
+    """A Python literal that pretty-prints like JSON (repr keeps every string exact)."""
+    pad, inner = "    " * level, "    " * (level + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = ",\n".join(f"{inner}{key!r}: {_py(v, level + 1)}" for key, v in value.items())
+        return "{\n" + items + ",\n" + pad + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        if all(isinstance(v, (int, float, bool)) or v is None for v in value):
+            return "[" + ", ".join(_py(v, 0) for v in value) + "]"
+        items = ",\n".join(f"{inner}{_py(v, level + 1)}" for v in value)
+        return "[\n" + items + ",\n" + pad + "]"
+    return repr(value)
+
+
+# --- curl --------------------------------------------------------------------------------
+
+def to_curl(config: BaseModel, base_url: str | None = None) -> str:
+    url = (base_url or "${OPENAI_BASE_URL:-" + DEFAULT_BASE_URL + "}").rstrip("/") + "/fine_tuning/jobs"
+    body = to_json(config)
+    # A quoted heredoc passes the body byte for byte: no shell quoting of prompts to get wrong.
+    return (
+        f'curl "{url}" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        '  -H "Authorization: Bearer $OPENAI_API_KEY" \\\n'
+        "  --data-binary @- <<'FTSTUDIO_JSON'\n"
+        f"{body}\n"
+        "FTSTUDIO_JSON\n"
+    )
+
+
+# --- documents: job configs, bare graders and presets --------------------------------------
+
+def is_grader_data(data: Any) -> bool:
+    """A bare grader object (has a grader `type`, no job fields)."""
+    return isinstance(data, dict) and "type" in data and "training_file" not in data and "method" not in data
+
+
+@dataclass
+class Document:
+    kind: str  # "config" | "grader"
+    data: Any
+    title: str | None = None
+    description: str | None = None
+
+
+def read_document(data: Any) -> Document:
+    """Recognise a job config, a bare grader, or a preset ({title, description, config})."""
+    if isinstance(data, dict) and "config" in data and set(data) <= {"title", "description", "config"}:
+        return Document("config", data["config"], data.get("title"), data.get("description"))
+    if is_grader_data(data):
+        return Document("grader", data)
+    return Document("config", data)
+
+
+__all__ = [
+    "REDACTED", "Document", "ImportProblem", "grader_to_python", "is_grader_data",
+    "parse_json", "read_document", "to_curl", "to_data", "to_json", "to_python",
+]

@@ -1,0 +1,9 @@
+"""Values more than one layer relies on; each is named once here."""
+
+from __future__ import annotations
+
+DEFAULT_SAMPLE_FIELD = "model_sample"  # the row field that holds the model output, as in the API's run call
+REWARD_TOLERANCE = 1e-6  # two rewards closer than this are the same reward (local vs official, adapters vs CLI)
+DEFAULT_CONCURRENCY = 8  # parallel model-grader requests
+DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"  # the model new SFT/DPO configs and new model graders start with
+DEFAULT_RFT_MODEL = "o4-mini-2025-04-16"

@@ -1,0 +1,23 @@
+"""Datasets: streaming readers (JSONL, JSON array, CSV), per-method format reports, token counts.
+
+A bad line is data (a LineError row or a Problem), never an exception that stops a read; only a
+file that can't be read at all raises DatasetError.
+"""
+
+from __future__ import annotations
+
+from . import _tokens as tokens
+from ._problems import Problem, ProblemLog
+from ._read import (
+    DEFAULT_MAX_BYTES, DEFAULT_SAMPLE_FIELD, EXAMPLES, MAX_LINE_BYTES, Dataset, DatasetError, LineError, PreviewRow,
+    RowChunk, example_path, iter_rows, preview_rows, read_dataset, split_sample,
+)
+from ._report import METHODS, ROLES, FormatReport, ReportBuilder, format_report
+from ._tokens import EXAMPLE_TOKEN_LIMIT, TokenCounter, TokenStats, count_rows, estimate_auto_epochs, get_encoding
+
+__all__ = [
+    "DEFAULT_MAX_BYTES", "DEFAULT_SAMPLE_FIELD", "EXAMPLES", "EXAMPLE_TOKEN_LIMIT", "MAX_LINE_BYTES", "METHODS",
+    "ROLES", "Dataset", "DatasetError", "FormatReport", "LineError", "PreviewRow", "Problem", "ProblemLog",
+    "ReportBuilder", "RowChunk", "TokenCounter", "TokenStats", "count_rows", "estimate_auto_epochs", "example_path",
+    "format_report", "get_encoding", "iter_rows", "preview_rows", "read_dataset", "split_sample", "tokens",
+]

@@ -1,0 +1,20 @@
+"""The calculate_output formula language of multi graders.
+
+parse -> Node tree; compile_formula -> Program, evaluated per row (`program(env)`) or over numpy
+columns (`program.vector(columns)`); to_source / rename / substitute rewrite formulas for flatten
+and for renaming a child grader.
+"""
+
+from __future__ import annotations
+
+from ._parse import (
+    FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH, OPERATORS, Binary, Call, FormulaError, FormulaRuntimeError,
+    Node, Num, Program, Unary, Var, compile_formula, depth, evaluate, parse, variables,
+)
+from ._rewrite import rename, substitute, to_source
+
+__all__ = [
+    "FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "MAX_TREE_DEPTH", "OPERATORS", "Binary", "Call", "FormulaError",
+    "FormulaRuntimeError", "Node", "Num", "Program", "Unary", "Var", "compile_formula", "depth", "evaluate", "parse",
+    "rename", "substitute", "to_source", "variables",
+]

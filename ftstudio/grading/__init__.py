@@ -1,0 +1,27 @@
+"""The grading engine: `grade(grader, rows) -> GradeResults`, one scorer per grader type, the record
+writer every face uses, background runs for the app, and comparison with the official service.
+
+A row that fails anywhere is a row with an error code (ErrorCode) and reward 0, never an exception.
+"""
+
+from __future__ import annotations
+
+from . import metrics
+from ._compare import CompareReport, CompareRow, compare
+from ._context import Batch, GradingContext, Scored, Scorer, prepare
+from ._engine import GradeOptions, GradingSession, InvalidGrader, explain, grade, grade_chunks, to_grader
+from ._results import GradeResults, RowErrors, merge
+from ._runs import (
+    Comparison, GradingJob, GradingRun, Scope, chunk_size, compare_runs, entry_pairs, model_nodes, select_rows,
+    to_csv, to_jsonl, uses_models,
+)
+from ._scorers import SCORERS
+from ._writer import FORMATS, RecordWriter, format_of, records_bytes, summary_text
+
+__all__ = [
+    "FORMATS", "SCORERS", "Batch", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
+    "GradingContext", "GradingJob", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors",
+    "Scope", "Scored", "Scorer", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
+    "grade", "grade_chunks", "merge", "metrics", "model_nodes", "prepare", "records_bytes", "select_rows",
+    "summary_text", "to_csv", "to_grader", "to_jsonl", "uses_models",
+]

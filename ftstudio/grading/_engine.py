@@ -1,0 +1,200 @@
+"""grade(grader, rows) -> GradeResults: score a dataset locally, as documented, never stopped by a row.
+
+Each grader node is scored over all rows at once (columns, not rows), so cheap graders run at
+hundreds of thousands of rows per second and expensive ones batch their work: python graders
+go to reused worker processes, model graders to a bounded pool of concurrent requests.
+A row that fails anywhere scores 0 and carries the API's error flag with details.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from ftstudio.api import Endpoint, ModelRunner
+from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD, join_path
+from ftstudio.graders import (
+    LabelModelGrader, MultiGrader, PythonGrader, ScoreModelGrader, StringCheckGrader, TextSimilarityGrader,
+    parse_grader, render_column, walk,
+)
+from ftstudio.sandbox import PythonGraderPool
+from ftstudio.validation import blocks_grading, check_grader
+
+from ._context import Batch, GradingContext, is_cancelled, prepare
+from ._model_requests import build_requests
+from ._results import GradeResults, RowErrors
+from ._scorers import SCORERS
+
+
+class InvalidGrader(Exception):
+    """The engine itself cannot evaluate this grader; `issues` say why (validation Issues)."""
+
+    def __init__(self, issues: list):
+        super().__init__("; ".join(i.line() for i in issues[:5]))
+        self.issues = issues
+
+
+@dataclass
+class GradeOptions:
+    concurrency: int = DEFAULT_CONCURRENCY
+    python_timeout: float = 120.0
+    python_workers: int | None = None
+    python_memory: int = 2 * 1024**3
+    endpoint: Endpoint | None = None  # None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment
+    use_cache: bool = True
+    max_retries: int = 4
+    embedding_model: str = "text-embedding-3-large"
+    on_retry: Callable[[int, str], None] | None = None
+
+
+def to_grader(grader: Any):
+    """A grader model from a model or its JSON form; InvalidGrader if the engine can't evaluate it."""
+    if isinstance(grader, dict):
+        issues = blocks_grading(check_grader(grader))
+        if issues:
+            raise InvalidGrader(issues)
+        return parse_grader(grader)
+    issues = blocks_grading(check_grader(grader))
+    if issues:
+        raise InvalidGrader(issues)
+    return grader
+
+
+class GradingSession:
+    """Holds worker pools and the model runner across calls (chunked grading reuses them)."""
+
+    def __init__(self, grader: Any, sample_field: str = DEFAULT_SAMPLE_FIELD, options: GradeOptions | None = None):
+        self.grader = to_grader(grader)
+        self.sample_field = sample_field
+        self.options = options or GradeOptions()
+        self._pools: dict[int, Any] = {}
+        self._runner: ModelRunner | None = None
+
+    def __enter__(self) -> "GradingSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.options.endpoint or Endpoint.from_env()
+
+    def runner(self) -> ModelRunner:
+        if self._runner is None:
+            o = self.options
+            self._runner = ModelRunner(self.endpoint, concurrency=o.concurrency, max_retries=o.max_retries,
+                                       use_cache=o.use_cache, on_retry=o.on_retry)
+        return self._runner
+
+    def python_pool(self, node: PythonGrader):
+        pool = self._pools.get(id(node))
+        if pool is None:
+            o = self.options
+            pool = PythonGraderPool(node.source, workers=o.python_workers, timeout=o.python_timeout,
+                                    memory_limit=o.python_memory)
+            self._pools[id(node)] = pool
+        return pool
+
+    def grade(self, rows: Any, progress: Callable | None = None, cancel: Any = None,
+              row_offset: int = 0) -> GradeResults:
+        start = time.perf_counter()
+        batch = rows if isinstance(rows, Batch) else prepare(rows, self.sample_field)
+        run = GradingContext(self, batch, progress, cancel, SCORERS)
+        active = [i for i in range(len(batch)) if i not in batch.base_errors] if batch.base_errors else \
+            list(range(len(batch)))
+        values, errs = run.score(self.grader, active)
+        n = len(batch)
+        rewards = array("d", bytes(8 * n))
+        for r, v in zip(active, values):
+            rewards[r] = v
+        for r, (code, msg) in batch.base_errors.items():
+            errs.setdefault(r, RowErrors()).add(code, msg)
+        for r in errs:
+            rewards[r] = 0.0
+        subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
+        return GradeResults(self.grader.name, self.grader.type, rewards, errs, subs, batch.lines, run.usage,
+                            time.perf_counter() - start, run.cancelled, row_offset)
+
+
+def grade(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD, progress: Callable | None = None,
+          cancel: Any = None, options: GradeOptions | None = None) -> GradeResults:
+    """Score every row; never raises because of a row. InvalidGrader if the grader can't be evaluated."""
+    with GradingSession(grader, sample_field, options) as session:
+        return session.grade(rows, progress, cancel)
+
+
+def grade_chunks(grader: Any, chunks: Iterable[Any], sample_field: str = DEFAULT_SAMPLE_FIELD,
+                 progress: Callable | None = None, cancel: Any = None,
+                 options: GradeOptions | None = None) -> Iterable[GradeResults]:
+    """Grade a stream of row chunks with one set of worker pools; yields one result per chunk."""
+    offset = 0
+    with GradingSession(grader, sample_field, options) as session:
+        for chunk in chunks:
+            result = session.grade(chunk, progress, cancel, row_offset=offset)
+            offset += len(result)
+            yield result
+            if is_cancelled(cancel):
+                return
+
+
+def _full(values: Sequence[float], active: Sequence[int], n: int) -> array:
+    out = array("d", bytes(8 * n))
+    for r, v in zip(active, values):
+        out[r] = v
+    return out
+
+
+def explain(grader: Any, row: dict, sample_field: str = DEFAULT_SAMPLE_FIELD,
+            options: GradeOptions | None = None) -> dict[str, Any]:
+    """Everything about one row: reward, sub_rewards, errors and, per node, what its templates render to.
+
+    Used by the single-sample playground and the results drill-down.
+    """
+    with GradingSession(grader, sample_field, options) as session:
+        batch = prepare([row], sample_field)
+        run = GradingContext(session, batch, None, None, SCORERS)
+        run.memo = {}
+        base = batch.base_errors.get(0)
+        nodes = []
+        for path, node in walk(session.grader):
+            where = join_path(sum((("graders", k) for k in path), ()))
+            entry: dict[str, Any] = {"path": where, "key": path[-1] if path else None, "type": node.type,
+                                     "name": node.name, "rendered": {}}
+            if base is None:
+                values, errs = run.score(node, [0])
+                entry["score"] = values[0]
+                entry["errors"] = dict(errs[0].codes) if 0 in errs else {}
+                entry["rendered"] = _rendered(node, batch)
+            else:
+                entry["score"], entry["errors"] = 0.0, {base[0]: base[1]}
+            nodes.append(entry)
+        top = nodes[0]
+        subs = {n["key"]: n["score"] for n in nodes[1:] if n["path"].count("graders") == 1}
+        return {"reward": top["score"] if not top["errors"] else 0.0, "sub_rewards": subs,
+                "errors": sorted(top["errors"]), "error_details": top["errors"] or None, "nodes": nodes,
+                "sample": batch.samples[0].as_dict() if batch.samples[0] else None, "item": batch.items[0]}
+
+
+def _rendered(node, batch: Batch) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(node, (StringCheckGrader, TextSimilarityGrader)):
+        for name in ("input", "reference"):
+            values, errs = render_column(getattr(node, name), batch, [0])
+            out[name] = values[0] if 0 not in errs else f"⚠ {errs[0][1]}"
+    elif isinstance(node, (ScoreModelGrader, LabelModelGrader)):
+        requests, errs = build_requests(node, batch, [0])
+        out["messages"] = requests[0]["messages"] if requests[0] else f"⚠ {errs[0][1]}"
+    elif isinstance(node, MultiGrader):
+        out["calculate_output"] = node.calculate_output
+    return out
+
+
+__all__ = ["Batch", "GradeOptions", "GradingSession", "InvalidGrader", "explain", "grade", "grade_chunks", "prepare"]

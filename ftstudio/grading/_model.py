@@ -1,0 +1,40 @@
+"""score_model and label_model: one chat request per row through the bounded, cached model runner."""
+
+from __future__ import annotations
+
+import math
+
+from ._context import GradingContext, Scored
+from ._model_requests import build_requests, interpret
+from ._results import RowErrors
+
+
+def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+    requests, render_errs = build_requests(node, ctx.batch, rows)
+    errs: dict[int, RowErrors] = {r: RowErrors({code: msg}) for r, (code, msg) in render_errs.items()}
+    out = [0.0] * len(rows)
+    todo = [j for j, req in enumerate(requests) if req is not None]
+    endpoint = ctx.session.endpoint
+    if todo and not endpoint.configured:
+        msg = ("no model endpoint configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers), "
+               "or configure one in the app")
+        for j in todo:
+            errs[rows[j]] = RowErrors({"model_grader_server_error": msg})
+        return out, errs
+    results = ctx.session.runner().chat([requests[j] for j in todo],
+                                  progress=lambda d, t: ctx.report(d, t, f"{node.type} {node.name}"),
+                                  cancel=ctx.cancel)
+    for j, res in zip(todo, results):
+        r = rows[j]
+        ctx.add_usage(res.model or node.model, res.usage)
+        if res.error:
+            if "cancelled" in res.error[1]:
+                ctx.cancelled = True
+            errs[r] = RowErrors({res.error[0]: res.error[1]})
+            continue
+        reward, err = interpret(node, res.value)
+        if err:
+            errs[r] = RowErrors({err[0]: err[1]})
+        else:
+            out[j] = reward if math.isfinite(reward) else 0.0
+    return out, errs

@@ -1,0 +1,119 @@
+"""GradeResults: one record per row (data, not exceptions) and a summary. Charts read only this.
+
+Stored column-wise (rewards in a float array, errors only where there are some) so a million
+rows stay small; `record(i)` builds the per-row view on demand.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ftstudio.api import TokenUsage
+
+QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+
+
+@dataclass
+class RowErrors:
+    """Error flags of one row: code -> details (the API reports flags plus *_details strings)."""
+
+    codes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, code: str, details: str) -> None:
+        if code in self.codes:
+            if details and details not in self.codes[code] and len(self.codes[code]) < 2000:
+                self.codes[code] += "; " + details
+        else:
+            self.codes[code] = details
+
+
+@dataclass
+class GradeResults:
+    grader_name: str
+    grader_type: str
+    rewards: array  # float per row, 0.0 where the row has errors
+    errors: dict[int, RowErrors]  # only rows with errors
+    sub_rewards: dict[str, array]  # multi: child key -> score per row
+    lines: list[int | None]  # source line of each row, when known
+    token_usage: dict[str, TokenUsage] = field(default_factory=dict)
+    elapsed: float = 0.0
+    cancelled: bool = False
+    row_offset: int = 0  # index of the first row (for chunked grading)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rewards)
+
+    def record(self, i: int) -> dict[str, Any]:
+        err = self.errors.get(i)
+        out: dict[str, Any] = {"row": self.row_offset + i, "reward": self.rewards[i],
+                               "sub_rewards": {k: v[i] for k, v in self.sub_rewards.items()},
+                               "errors": sorted(err.codes) if err else [],
+                               "error_details": dict(sorted(err.codes.items())) if err else None}
+        if self.lines and self.lines[i] is not None:
+            out["line"] = self.lines[i]
+        return out
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for i in range(len(self)):
+            yield self.record(i)
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(self.rewards, self.errors, self.sub_rewards, self.token_usage, self.elapsed,
+                         self.cancelled)
+
+
+def summarize(rewards, errors: dict[int, RowErrors], sub_rewards: dict[str, Any],
+              token_usage: dict[str, TokenUsage], elapsed: float, cancelled: bool = False) -> dict[str, Any]:
+    n = len(rewards)
+    by_code: dict[str, int] = {}
+    for e in errors.values():
+        for code in e.codes:
+            by_code[code] = by_code.get(code, 0) + 1
+    out: dict[str, Any] = {
+        "count": n, "mean": None, "std": None, "quantiles": {}, "rows_with_errors": len(errors),
+        "error_rate": (len(errors) / n) if n else 0.0, "errors_by_code": dict(sorted(by_code.items())),
+        "sub_reward_means": {}, "token_usage": {m: u.to_dict() for m, u in sorted(token_usage.items())},
+        "elapsed_seconds": round(elapsed, 4), "rows_per_second": round(n / elapsed, 1) if elapsed > 0 else None,
+        "cancelled": cancelled,
+    }
+    if n:
+        values = sorted(rewards)
+        mean = math.fsum(values) / n
+        out["mean"] = mean
+        out["std"] = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
+        out["quantiles"] = {f"p{int(q * 100)}": _quantile(values, q) for q in QUANTILES}
+        out["sub_reward_means"] = {k: math.fsum(v) / n for k, v in sub_rewards.items()}
+    return out
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    pos = q * (len(sorted_values) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def merge(parts: list[GradeResults]) -> GradeResults:
+    """Join chunk results (from grade_chunks) into one."""
+    if not parts:
+        raise ValueError("nothing to merge")
+    first = parts[0]
+    rewards, errors, subs, lines, usage = array("d"), {}, {}, [], {}
+    for part in parts:
+        base = len(rewards)
+        rewards.extend(part.rewards)
+        errors.update({base + i: e for i, e in part.errors.items()})
+        for k, v in part.sub_rewards.items():
+            subs.setdefault(k, array("d", [0.0] * base)).extend(v)
+        lines.extend(part.lines or [None] * len(part))
+        for m, u in part.token_usage.items():
+            usage.setdefault(m, TokenUsage()).add(u)
+    return GradeResults(first.grader_name, first.grader_type, rewards, errors, subs, lines, usage,
+                        sum(p.elapsed for p in parts), any(p.cancelled for p in parts), first.row_offset)

@@ -1,0 +1,334 @@
+"""A test-grading run in a background thread, and the record the Test grading page keeps of it.
+
+No streamlit here: Streamlit reruns the page script on every click, so grading runs in a thread
+that only writes to its `GradingJob` (never st.session_state); the page polls `progress()` and
+collects `run` once `done`. Cancel is a threading.Event the engine checks between stages and
+before each model request / python call.
+
+Rows are graded in chunks so progress counts rows, and a cancelled run keeps every chunk that
+finished (rows of the chunk that was interrupted are dropped rather than reported as errors).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+
+from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
+from ftstudio.graders import walk
+from ._results import GradeResults, merge
+from ._writer import records_bytes
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MODEL_TYPES = ("score_model", "label_model")
+
+
+def uses_models(grader: Any) -> bool:
+    """True when grading calls an endpoint (model graders, or cosine similarity's embeddings)."""
+    if grader is None:
+        return False
+    for _path, node in walk(grader):
+        if node.type in MODEL_TYPES or getattr(node, "evaluation_metric", None) == "cosine":
+            return True
+    return False
+
+
+def model_nodes(grader: Any) -> int:
+    return sum(1 for _p, n in walk(grader) if n.type in MODEL_TYPES) if grader is not None else 0
+
+
+# --- which rows ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    mode: str = "all"  # "all" | "random" | "first"
+    n: int | None = None
+    seed: int = 0
+
+    def describe(self, total: int) -> str:
+        if self.mode == "all" or self.n is None or self.n >= total:
+            return f"all {total:,} rows"
+        if self.mode == "first":
+            return f"the first {self.n:,} of {total:,} rows"
+        return f"a random sample of {self.n:,} of {total:,} rows (seed {self.seed})"
+
+
+def select_rows(total: int, scope: Scope) -> list[int]:
+    """Indices of the rows to grade, in file order. The random sample depends only on the seed."""
+    if scope.mode == "all" or scope.n is None or scope.n >= total:
+        return list(range(total))
+    n = max(0, int(scope.n))
+    if scope.mode == "first":
+        return list(range(n))
+    return sorted(random.Random(scope.seed).sample(range(total), n))
+
+
+def chunk_of(pairs: list[tuple[Any, Any]], indices: list[int]) -> SimpleNamespace:
+    """The chosen entries shaped like a datasets.RowChunk, which engine.prepare accepts: rows,
+    their lines, and the unreadable lines (LineError) that become error rows."""
+    rows, lines, errors = [], [], []
+    for r in indices:
+        line, entry = pairs[r]
+        if isinstance(entry, dict):
+            rows.append(entry)
+            lines.append(line)
+        else:
+            errors.append(entry)
+    return SimpleNamespace(rows=rows, lines=lines, errors=errors)
+
+
+def chunk_size(n: int) -> int:
+    # ~50 progress steps; chunks stay big enough to keep the model-call pool busy.
+    return max(25, min(5000, math.ceil(n / 50)))
+
+
+def entry_pairs(dataset: Any) -> list[tuple[Any, Any]]:
+    """(line, row dict or LineError) in file order, as engine.prepare orders a dataset's entries."""
+    lines = getattr(dataset, "lines", None) or [None] * len(dataset.rows)
+    entries = list(zip(lines, dataset.rows)) + [(e.line, e) for e in dataset.errors]
+    entries.sort(key=lambda e: e[0] if e[0] is not None else 0)
+    return entries
+
+
+# --- a finished run ------------------------------------------------------------------------
+
+@dataclass
+class GradingRun:
+    id: int
+    results: GradeResults = field(repr=False)
+    row_index: list[int] = field(repr=False)  # dataset entry (file order, unreadable lines included) of each result row
+    fingerprint: str  # components.state.grader_fingerprint() when the run started
+    grader: Any = field(repr=False)
+    sample_field: str
+    dataset: Any = field(repr=False)
+    scope_text: str
+    wall_seconds: float
+    started_at: float = field(default_factory=time.time)
+    total_rows: int = 0  # rows the run was asked to grade (more than len(results) when cancelled)
+    cache: dict = field(default_factory=dict, repr=False)  # derived tables and explanations
+
+    @property
+    def label(self) -> str:
+        return f"Run {self.id} · {time.strftime('%H:%M:%S', time.localtime(self.started_at))}"
+
+    @property
+    def data_hash(self) -> str:
+        return getattr(self.dataset, "content_hash", "")
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def record(self, i: int) -> dict[str, Any]:
+        """The CLI's --out record for result row i; `row` is the row's index in the file's order."""
+        rec = self.results.record(i)
+        rec["row"] = self.row_index[i]
+        return rec
+
+    def records(self):
+        for i in range(len(self.results)):
+            yield self.record(i)
+
+    def entry(self, i: int) -> Any:
+        """The dataset row (dict) of result row i, or the LineError of an unreadable line."""
+        entries = self.cache.get("entries")
+        if entries is None:
+            entries = self.cache["entries"] = [e for _line, e in entry_pairs(self.dataset)]
+        return entries[self.row_index[i]]
+
+    def explain(self, i: int, options: GradeOptions | None = None) -> dict[str, Any] | None:
+        """engine.explain for result row i with this run's grader (None for an unreadable line)."""
+        row = self.entry(i)
+        if not isinstance(row, dict):
+            return None
+        return explain(self.grader, row, self.sample_field, options)
+
+
+def to_jsonl(run: GradingRun) -> bytes:
+    return records_bytes(run.records(), "jsonl")
+
+
+def to_csv(run: GradingRun) -> bytes:
+    """Same columns as `ftstudio grade --out results.csv`."""
+    return records_bytes(run.records(), "csv", list(run.results.sub_rewards))
+
+
+# --- comparing two runs --------------------------------------------------------------------
+
+@dataclass
+class Comparison:
+    same_data: bool
+    rows: list[int]  # file-order row indices both runs graded
+    base_rewards: np.ndarray
+    new_rewards: np.ndarray
+    threshold: float
+
+    @property
+    def base(self) -> list[float]:
+        return self.base_rewards.tolist()
+
+    @property
+    def new(self) -> list[float]:
+        return self.new_rewards.tolist()
+
+    @property
+    def deltas(self) -> list[float]:
+        return (self.new_rewards - self.base_rewards).tolist()
+
+    def _rows_where(self, mask: np.ndarray) -> list[int]:
+        import numpy as np
+
+        return [self.rows[i] for i in np.flatnonzero(mask)]
+
+    @property
+    def pass_to_fail(self) -> list[int]:
+        t = self.threshold
+        return self._rows_where((self.base_rewards >= t) & (self.new_rewards < t))
+
+    @property
+    def fail_to_pass(self) -> list[int]:
+        t = self.threshold
+        return self._rows_where((self.new_rewards >= t) & (self.base_rewards < t))
+
+
+def compare_runs(base: GradingRun, new: GradingRun, threshold: float) -> Comparison:
+    """Row-by-row comparison over the rows both runs graded (none when the data differ).
+    The row alignment is computed once per pair of runs; the threshold only filters."""
+    import numpy as np  # lazily: importing the grading package stays light
+
+    key = ("compare", base.id, id(base))
+    aligned = new.cache.get(key)
+    if aligned is None:
+        same = bool(base.data_hash) and base.data_hash == new.data_hash
+        rows, bi, ni = [], [], []
+        if same:
+            where = {r: i for i, r in enumerate(base.row_index)}
+            for j, r in enumerate(new.row_index):
+                i = where.get(r)
+                if i is not None:
+                    rows.append(r)
+                    bi.append(i)
+                    ni.append(j)
+        b = np.asarray(base.results.rewards, dtype=float)[bi] if bi else np.zeros(0)
+        n = np.asarray(new.results.rewards, dtype=float)[ni] if ni else np.zeros(0)
+        aligned = new.cache[key] = (same, rows, b, n)
+    same, rows, b, n = aligned
+    return Comparison(same, rows, b, n, threshold)
+
+
+# --- the background job --------------------------------------------------------------------
+
+class GradingJob:
+    """Grades `dataset` with `grader` in a daemon thread; everything the page needs is on self."""
+
+    def __init__(self, run_id: int, grader: Any, dataset: Any, sample_field: str, scope: Scope,
+                 options: GradeOptions, fingerprint: str):
+        self.run_id, self.grader, self.dataset = run_id, grader, dataset
+        self.sample_field, self.scope, self.fingerprint = sample_field, scope, fingerprint
+        # Retries (429, 5xx, timeouts) are counted so the progress line can show them.
+        self.options = dataclasses.replace(options, on_retry=self._on_retry)
+        self.retries, self.last_retry = 0, ""
+        self.cancel_event = threading.Event()
+        self.run: GradingRun | None = None
+        self.error: str | None = None  # an unexpected failure, as text
+        self.invalid: InvalidGrader | None = None
+        self.total = 0
+        self.cancelled = False
+        self._lock = threading.Lock()
+        self._rows_done = 0
+        self._chunk_len = 0
+        self._chunk_frac = 0.0
+        self._stage = "preparing rows"
+        self._started = time.monotonic()
+        self._finished = threading.Event()
+        self._thread = threading.Thread(target=self._work, name=f"ftstudio-grading-{run_id}", daemon=True)
+
+    def start(self) -> "GradingJob":
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds; True when the job has finished."""
+        return self._finished.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._finished.is_set()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def progress(self) -> dict[str, Any]:
+        """{fraction, rows_done, total, stage, elapsed, eta} — eta in seconds or None."""
+        with self._lock:
+            done = self._rows_done + self._chunk_len * self._chunk_frac
+            stage, total = self._stage, self.total
+        elapsed = time.monotonic() - self._started
+        frac = min(1.0, done / total) if total else 0.0
+        eta = elapsed * (1 - frac) / frac if frac >= 0.01 and elapsed > 0.5 else None
+        return {"fraction": frac, "rows_done": int(done), "total": total, "stage": stage,
+                "elapsed": elapsed, "eta": eta, "cancelling": self.cancel_event.is_set(),
+                "retries": self.retries, "last_retry": self.last_retry}
+
+    def _on_retry(self, count: int, why: str) -> None:
+        with self._lock:
+            self.retries, self.last_retry = count, why
+
+    def _on_progress(self, done: int, total: int, stage: str) -> None:
+        with self._lock:
+            if stage != self._stage:
+                self._stage = stage
+            frac = done / total if total else 1.0
+            self._chunk_frac = max(self._chunk_frac, min(1.0, frac))
+
+    def _work(self) -> None:
+        try:
+            self._grade()
+        except InvalidGrader as exc:
+            self.invalid = exc
+        except Exception as exc:  # the page shows it; the thread must never die silently
+            from ftstudio.core import redact
+
+            self.error = redact(f"{type(exc).__name__}: {exc}")[:1000]
+        finally:
+            self._finished.set()
+
+    def _grade(self) -> None:
+        pairs = entry_pairs(self.dataset)
+        chosen = select_rows(len(pairs), self.scope)
+        self.total = len(chosen)
+        parts: list[GradeResults] = []
+        graded: list[int] = []
+        size = chunk_size(len(chosen))
+        with GradingSession(self.grader, self.sample_field, self.options) as session:
+            for start in range(0, len(chosen), size):
+                if self.cancel_event.is_set():
+                    break
+                idx = chosen[start:start + size]
+                with self._lock:
+                    self._chunk_len, self._chunk_frac = len(idx), 0.0
+                result = session.grade(chunk_of(pairs, idx), self._on_progress, self.cancel_event)
+                if result.cancelled or self.cancel_event.is_set():
+                    break  # this chunk was interrupted: its unfinished rows are not results
+                parts.append(result)
+                graded.extend(idx)
+                with self._lock:
+                    self._rows_done += len(idx)
+                    self._chunk_len, self._chunk_frac = 0, 0.0
+        self.cancelled = len(graded) < len(chosen)
+        if not parts:
+            return
+        results = merge(parts)
+        results.cancelled = self.cancelled
+        results.elapsed = time.monotonic() - self._started
+        self.run = GradingRun(self.run_id, results, graded, self.fingerprint, session.grader, self.sample_field,
+                              self.dataset, self.scope.describe(len(pairs)), results.elapsed,
+                              total_rows=len(chosen))

@@ -1,0 +1,15 @@
+"""The explicit {grader type: scorer} map. A scorer grades one node over a column of rows."""
+
+from __future__ import annotations
+
+from . import _model, _multi, _python, _string_check, _text_similarity
+from ._context import Scorer
+
+SCORERS: dict[str, Scorer] = {
+    "string_check": _string_check.score,
+    "text_similarity": _text_similarity.score,
+    "python": _python.score,
+    "score_model": _model.score,
+    "label_model": _model.score,
+    "multi": _multi.score,
+}

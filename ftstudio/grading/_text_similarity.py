@@ -1,0 +1,75 @@
+"""text_similarity: the metrics package column-wise; cosine through the endpoint's embeddings."""
+
+from __future__ import annotations
+
+from . import metrics
+from ._context import GradingContext, Scored
+from ._results import RowErrors
+from ._string_check import two_columns
+
+# fuzzy_match and rouge_l are quadratic in text length; past this a single row could take
+# minutes, so such rows get an error instead of a score (ordinary answers are far shorter).
+MAX_SIMILARITY_CHARS = 200_000
+
+
+def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+    a, b, errs = two_columns(node, ctx.batch, rows)
+    for j, r in enumerate(rows):
+        if a[j] is not None and b[j] is not None and len(a[j]) + len(b[j]) > MAX_SIMILARITY_CHARS:
+            errs.setdefault(r, RowErrors()).add(
+                "other_error", f"input and reference are {len(a[j]) + len(b[j]):,} characters together; "
+                f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
+    ok = [j for j, r in enumerate(rows) if r not in errs]
+    out = [0.0] * len(rows)
+    if not ok:
+        return out, errs
+    ins, refs = [a[j] for j in ok], [b[j] for j in ok]
+    if node.evaluation_metric == "cosine":
+        scores, failures = _cosine(ctx, ins, refs)
+        for k, j in enumerate(ok):
+            if failures[k]:
+                errs.setdefault(rows[j], RowErrors()).add(*failures[k])
+    else:
+        ctx.report(0, len(ok), f"{node.evaluation_metric}")
+        try:
+            scores = metrics.score_many(node.evaluation_metric, ins, refs)
+        except metrics.WordNetUnavailableError as exc:  # meteor without its WordNet files
+            for j in ok:
+                errs.setdefault(rows[j], RowErrors()).add("other_error", str(exc))
+            return out, errs
+        ctx.report(len(ok), len(ok), f"{node.evaluation_metric}")
+    for k, j in enumerate(ok):
+        out[j] = 0.0 if rows[j] in errs else float(scores[k])
+    return out, errs
+
+
+def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
+    """Cosine similarity of embeddings from the configured endpoint (evals-only metric)."""
+    endpoint = ctx.session.endpoint
+    if not endpoint.configured:
+        msg = ("cosine needs embeddings from an OpenAI-compatible endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL) "
+               "or configure one in the app")
+        return [0.0] * len(ins), [("other_error", msg)] * len(ins)
+    texts = sorted(set(ins) | set(refs))
+    model = ctx.session.options.embedding_model
+    batches = [texts[i:i + 128] for i in range(0, len(texts), 128)]
+    results = ctx.session.runner().embed([{"model": model, "input": t} for t in batches],
+                                   progress=lambda d, t: ctx.report(d, t, "embeddings"), cancel=ctx.cancel)
+    vectors: dict[str, list[float]] = {}
+    failed: dict[str, tuple[str, str]] = {}
+    for texts_i, res in zip(batches, results):
+        ctx.add_usage(res.model or model, res.usage)
+        if res.error:
+            failed.update({t: ("model_grader_server_error", f"embeddings: {res.error[1]}") for t in texts_i})
+        else:
+            vectors.update(zip(texts_i, res.value["embeddings"]))
+    scores, failures = [], []
+    for x, y in zip(ins, refs):
+        err = failed.get(x) or failed.get(y)
+        if err:
+            scores.append(0.0)
+            failures.append(err)
+        else:
+            scores.append(metrics.cosine_similarity(vectors[x], vectors[y]))
+            failures.append(None)
+    return scores, failures

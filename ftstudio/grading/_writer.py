@@ -1,0 +1,81 @@
+"""The one place that writes grading records: `ftstudio grade --out`, the app's downloads and the server.
+
+JSONL is one record per line, exactly `GradeResults.record(i)`. CSV flattens each sub-reward into a
+`sub_reward.<key>` column and keeps error details as compact JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+FORMATS = ("jsonl", "csv")
+
+
+def format_of(path: str) -> str | None:
+    lower = path.lower()
+    return next((f for f in FORMATS if lower.endswith("." + f)), None)
+
+
+class RecordWriter:
+    """Writes records to a text stream. With `sub_keys` the CSV header is written at once (even with no
+    rows); without, it comes from the first record."""
+
+    def __init__(self, fh: TextIO, fmt: str, sub_keys: list[str] | None = None):
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown record format {fmt!r}; one of {', '.join(FORMATS)}")
+        self.fh, self.fmt, self.count = fh, fmt, 0
+        self._csv: Any = None
+        self._sub_keys = sub_keys
+        if fmt == "csv" and sub_keys is not None:
+            self._header(sub_keys)
+
+    def _header(self, sub_keys: list[str]) -> None:
+        self._sub_keys = sub_keys
+        self._csv = csv.writer(self.fh)
+        self._csv.writerow(["row", "line", "reward", *[f"sub_reward.{k}" for k in sub_keys], "errors",
+                            "error_details"])
+
+    def write(self, records: Iterable[dict[str, Any]]) -> None:
+        for rec in records:
+            if self.fmt == "jsonl":
+                self.fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            else:
+                if self._csv is None:
+                    self._header(list(rec["sub_rewards"]))
+                keys = self._sub_keys or []
+                details = json.dumps(rec["error_details"], ensure_ascii=False) if rec["error_details"] else ""
+                self._csv.writerow([rec["row"], rec.get("line", ""), rec["reward"],
+                                    *[rec["sub_rewards"].get(k, "") for k in keys], ";".join(rec["errors"]), details])
+            self.count += 1
+
+
+def records_bytes(records: Iterable[dict[str, Any]], fmt: str, sub_keys: list[str] | None = None) -> bytes:
+    buf = io.StringIO(newline="")
+    RecordWriter(buf, fmt, sub_keys if fmt == "csv" else None).write(records)
+    return buf.getvalue().encode("utf-8")
+
+
+def summary_text(name: str, kind: str, s: dict) -> str:
+    """The human summary `ftstudio grade` prints and the Results tab shows."""
+    lines = [f"graded {s['count']:,} rows with {kind} '{name}' in {s['elapsed_seconds']:.2f} s"
+             + (f" ({s['rows_per_second']:,.0f} rows/s)" if s.get("rows_per_second") else "")
+             + (" — CANCELLED" if s.get("cancelled") else "")]
+    if s["count"]:
+        q = s["quantiles"]
+        lines.append(f"mean reward {s['mean']:.4f}   std {s['std']:.4f}   min {q['p0']:.4g}   p25 {q['p25']:.4g}   "
+                     f"median {q['p50']:.4g}   p75 {q['p75']:.4g}   max {q['p100']:.4g}")
+    if s["sub_reward_means"]:
+        lines.append("sub-reward means: " + ", ".join(f"{k} {v:.4f}" for k, v in s["sub_reward_means"].items()))
+    if s["rows_with_errors"]:
+        codes = ", ".join(f"{k} {v:,}" for k, v in s["errors_by_code"].items())
+        lines.append(f"rows with errors: {s['rows_with_errors']:,} ({100 * s['error_rate']:.1f}%): {codes}")
+    else:
+        lines.append("rows with errors: 0")
+    for model, u in s["token_usage"].items():
+        lines.append(f"tokens {model}: {u['prompt_tokens']:,} prompt + {u['completion_tokens']:,} completion in "
+                     f"{u['requests']:,} requests; {u['cache_hits']:,} answers from the cache")
+    return "\n".join(lines)

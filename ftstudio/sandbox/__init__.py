@@ -1,0 +1,9 @@
+"""Python graders in isolated, reused worker processes (the worker/ folder is stdlib-only)."""
+
+from __future__ import annotations
+
+from ._pool import (
+    DEFAULT_MEMORY_LIMIT, MAX_SOURCE_BYTES, OTHER_ERROR, PythonCallResult, PythonGraderPool, RUNTIME_ERROR, SERVER_ERROR, SandboxProtections, SourceProblem, protections, run_python_grader, static_check,
+)
+
+__all__ = ['DEFAULT_MEMORY_LIMIT', 'MAX_SOURCE_BYTES', 'OTHER_ERROR', 'PythonCallResult', 'PythonGraderPool', 'RUNTIME_ERROR', 'SERVER_ERROR', 'SandboxProtections', 'SourceProblem', 'protections', 'run_python_grader', 'static_check']

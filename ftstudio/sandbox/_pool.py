@@ -1,0 +1,300 @@
+"""The python grader runner: `grade(sample, item) -> float` from user source, run in worker processes.
+
+User code never runs in the caller's process. A pool of reusable workers (default: one per CPU)
+grades rows in batches; each call still has its own wall limit, and a call that hangs, crashes,
+exhausts memory or exits harms only its own row. Each worker gets a scrubbed environment, a fresh
+temporary working directory, rlimits, kernel isolation where the machine allows it (namespaces
+without network, a read-only file system, a disk quota, an unprivileged uid) and an audit-hook
+guard, all before user code runs. `protections()` says which are active here; SECURITY.md says
+what each one stops.
+
+Results are data: every row gets a PythonCallResult, with the API's error names
+(`python_grader_runtime_error`, `python_grader_server_error`) or `other_error` ("cancelled").
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ._scheduler import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, execute, size_text
+
+__all__ = [
+    "MAX_SOURCE_BYTES", "PythonCallResult", "SourceProblem", "static_check",
+    "PythonGraderPool", "run_python_grader", "SandboxProtections", "protections",
+    "RUNTIME_ERROR", "SERVER_ERROR", "OTHER_ERROR",
+]
+
+MAX_SOURCE_BYTES = 256 * 1024
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MEMORY_LIMIT = 2 * 1024 ** 3
+DEFAULT_DISK_LIMIT = 1024 ** 3
+
+
+@dataclass(frozen=True, slots=True)
+class PythonCallResult:
+    reward: float
+    error: str | None = None      # "python_grader_runtime_error" | "python_grader_server_error" | "other_error"
+    details: str | None = None
+    stdout: str | None = None     # what the call wrote to stdout and stderr, truncated
+
+
+@dataclass(frozen=True)
+class SandboxProtections:
+    """What isolates a worker on this machine, as the worker itself reported it.
+
+    mode: "root" (namespaces, and user code runs as a uid of its own), "user_namespace" (the
+    same namespaces, under the user's uid) or "audit_hook" (no kernel isolation: only the
+    Python-level guard and rlimits). notes say why a stronger protection is missing.
+    """
+
+    mode: str
+    network_namespace: bool
+    pid_namespace: bool
+    read_only_filesystem: bool
+    disk_quota: int | None        # bytes of the private tmpfs working dir; None: it is on the real disk
+    separate_uid: bool            # user code runs as a uid no other process has
+    uid: int
+    no_new_privileges: bool
+    max_processes: int | None     # RLIMIT_NPROC, where the kernel enforces it
+    audit_hook: bool = True
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_report(cls, report) -> SandboxProtections | None:
+        try:
+            fields = dict(report, notes=tuple(str(n) for n in report["notes"]))
+            made = cls(**fields)
+        except (TypeError, KeyError, ValueError):
+            return None
+        return made if made.mode in ("root", "user_namespace", "audit_hook") else None
+
+    def describe(self) -> list[str]:
+        """One line per protection, for people (the app, the CLI)."""
+        lines = [f"isolation mode: {self.mode}"]
+        lines.append("network: " + ("none (empty network namespace)" if self.network_namespace
+                                    else "blocked by the audit hook only"))
+        lines.append("processes: " + ("own pid namespace; leftovers are killed after each row"
+                                      if self.pid_namespace else "blocked by the audit hook only")
+                     + (f"; at most {self.max_processes} tasks" if self.max_processes else ""))
+        lines.append("files: " + ("read-only except the working dir" if self.read_only_filesystem
+                                  else "writable wherever the user may write")
+                     + (f"; working dir is a {size_text(self.disk_quota)} tmpfs" if self.disk_quota
+                        else "; working dir on the real disk"))
+        lines.append("user: " + (f"separate uid {self.uid}, no capabilities" if self.separate_uid
+                                 else f"uid {self.uid}" + (", no capabilities" if self.pid_namespace else "")))
+        return lines + [f"note: {n}" for n in self.notes]
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    code: str
+    message: str
+    line: int | None = None
+
+
+# --- static check (AST only, nothing runs) ------------------------------------------------
+
+_SIGNATURE_HINT = "define it as def grade(sample, item) -> float"
+
+
+def static_check(source: str) -> list[SourceProblem]:
+    """Problems the engine refuses before running anything. Never executes code, never raises.
+
+    Codes: python_source_too_large, python_syntax_error, python_missing_grade, python_grade_arity,
+    python_grade_async.
+    """
+    try:
+        return _static_check(source)
+    except Exception as exc:  # noqa: BLE001 - a checker must not crash on odd input
+        return [SourceProblem("python_syntax_error", f"The source could not be checked: {exc}")]
+
+
+def _static_check(source) -> list[SourceProblem]:
+    if not isinstance(source, str):
+        return [SourceProblem("python_syntax_error", f"The source must be text, not {type(source).__name__}.")]
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > MAX_SOURCE_BYTES:
+        return [SourceProblem(
+            "python_source_too_large",
+            f"The source is {size:,} bytes of UTF-8; the limit is {MAX_SOURCE_BYTES:,} bytes (256 kB). "
+            "Move large data into the dataset rows (the item) instead of the source.")]
+    try:
+        tree = ast.parse(source, filename="grader.py")
+    except SyntaxError as exc:
+        where = f"Line {exc.lineno}, column {exc.offset}: " if exc.lineno else ""
+        return [SourceProblem("python_syntax_error",
+                              f"{where}{exc.msg}. Fix the syntax so the source compiles.", exc.lineno)]
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return [SourceProblem("python_syntax_error", f"The source does not compile: {exc}.")]
+    binding = _last_grade_binding(tree.body)
+    if binding is None:
+        return [SourceProblem("python_missing_grade",
+                              f"The source defines no top-level function named grade; {_SIGNATURE_HINT}.")]
+    line = binding.lineno
+    if isinstance(binding, ast.AsyncFunctionDef):
+        return [SourceProblem("python_grade_async",
+                              f"Line {line}: grade is an async function; {_SIGNATURE_HINT} (a plain def, "
+                              "returning a float rather than a coroutine).", line)]
+    args = None
+    if isinstance(binding, ast.FunctionDef):
+        args = binding.args
+    elif isinstance(binding, ast.Lambda):
+        args = binding.args
+    if args is not None and not _two_positional(args):
+        shown = ast.unparse(args) or "no parameters"
+        return [SourceProblem("python_grade_arity",
+                              f"Line {line}: grade must take exactly two positional parameters "
+                              f"(sample, item) and no others; it takes ({shown}). {_SIGNATURE_HINT[0].upper()}"
+                              f"{_SIGNATURE_HINT[1:]}.", line)]
+    return []
+
+
+def _two_positional(args: ast.arguments) -> bool:
+    return (len(args.posonlyargs) + len(args.args) == 2 and args.vararg is None
+            and not args.kwonlyargs and args.kwarg is None)
+
+
+def _last_grade_binding(body) -> ast.AST | None:
+    """The statement that binds `grade` last at module level (inside if/try/with too), or None.
+
+    For `grade = lambda ...` the Lambda node is returned so its parameters can be checked; other
+    bindings (imports, classes, calls) are accepted here and judged when the source runs.
+    """
+    found = None
+    for node in body:
+        hit = None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "grade":
+            hit = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "grade" for t in targets) and node.value is not None:
+                hit = node.value if isinstance(node.value, ast.Lambda) else node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name.split(".")[0]) == "grade" for a in node.names):
+                hit = node
+        nested = []
+        if isinstance(node, (ast.If, ast.For, ast.While)):
+            nested = [node.body, node.orelse]
+        elif isinstance(node, ast.With):
+            nested = [node.body]
+        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            nested = [node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody]
+        for block in nested:
+            hit = _last_grade_binding(block) or hit
+        found = hit or found
+    return found
+
+
+# --- the pool -----------------------------------------------------------------------------
+
+def _close_workers(workers: list) -> None:
+    while workers:
+        workers.pop().close()
+
+
+class PythonGraderPool:
+    """Reusable worker processes for one grader source. A context manager; safe to share between
+    threads (runs are serialised; close() from another thread stops a running run()).
+
+    Rows of a run that did not finish because of cancel or close get error "other_error" with
+    details "cancelled": the result list always has one entry per call, in call order.
+    """
+
+    def __init__(self, source: str, *, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 memory_limit: int = DEFAULT_MEMORY_LIMIT, disk_limit: int = DEFAULT_DISK_LIMIT):
+        if workers is None:
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if workers < 1 or not timeout > 0 or memory_limit < 1 or disk_limit < 1:
+            raise ValueError("workers, timeout, memory_limit and disk_limit must be positive")
+        self._size, self._timeout, self._memory_limit = int(workers), float(timeout), int(memory_limit)
+        self._workers: list = []
+        self._closed = False
+        self._lock = threading.Lock()
+        self._protections: SandboxProtections | None = None
+        self._init = {"source": source, "timeout": self._timeout, "memory_limit": self._memory_limit,
+                      "disk_limit": int(disk_limit)}
+        # Set when every row must fail the same way (the source is refused or does not load).
+        self._fatal: PythonCallResult | None = _source_refusal(source)
+        self._finalizer = weakref.finalize(self, _close_workers, self._workers)
+
+    def run(self, calls: Sequence[tuple[dict, dict]], *,
+            progress: Callable[[int, int], object] | None = None,
+            cancel: threading.Event | Callable[[], bool] | None = None) -> list[PythonCallResult]:
+        """Grade (sample, item) pairs; one result per call, in order.
+
+        progress(done, total) is called from this thread, throttled to about ten times a second
+        plus once at the start and once at the end. cancel is polled about every 50 ms.
+        """
+        with self._lock:
+            if self._closed:
+                return [PythonCallResult(0.0, SERVER_ERROR, "the python grader pool is closed")] * len(calls)
+            return execute(self, calls, progress, cancel, PythonCallResult)
+
+    def protections(self) -> SandboxProtections | None:
+        """What isolates this pool's workers (None until one has started)."""
+        return self._protections
+
+    def _booted(self, report) -> bool:
+        made = SandboxProtections.from_report(report)
+        if made is not None:
+            self._protections = made
+        return made is not None
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for diagnostics and tests)."""
+        return [w.pid for w in list(self._workers) if w.state != "dead"]
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            self._finalizer()
+
+    def __enter__(self) -> PythonGraderPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _source_refusal(source) -> PythonCallResult | None:
+    """The limits the runner itself enforces before starting anything (the rest is the worker's job)."""
+    if not isinstance(source, str):
+        return PythonCallResult(0.0, RUNTIME_ERROR, f"the source must be text, not {type(source).__name__}")
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > MAX_SOURCE_BYTES:
+        return PythonCallResult(0.0, RUNTIME_ERROR, f"the source is {size:,} bytes of UTF-8; the limit is "
+                                                    f"{MAX_SOURCE_BYTES:,} bytes ({size_text(MAX_SOURCE_BYTES)})")
+    return None
+
+
+_probe_lock = threading.Lock()
+_probed: list[SandboxProtections] = []
+
+
+def protections(refresh: bool = False) -> SandboxProtections | None:
+    """What isolates python graders on this machine: starts one worker once (about 0.1 s) and
+    remembers its report for the life of the process. None if no worker could be started."""
+    with _probe_lock:
+        if refresh or not _probed:
+            with PythonGraderPool("def grade(sample, item):\n    return 1.0\n", workers=1, timeout=30) as pool:
+                pool.run([({}, {})])
+                found = pool.protections()
+            if found is None:
+                return None
+            _probed[:] = [found]
+        return _probed[0]
+
+
+def run_python_grader(source: str, calls: Sequence[tuple[dict, dict]], **kw) -> list[PythonCallResult]:
+    """Grade calls with a pool that lives for this run only. Keyword arguments: those of
+    PythonGraderPool (workers, timeout, memory_limit, disk_limit) and of run (progress, cancel)."""
+    run_kw = {k: kw.pop(k) for k in ("progress", "cancel") if k in kw}
+    if "workers" not in kw:
+        kw["workers"] = max(1, min(len(calls), len(os.sched_getaffinity(0))))
+    with PythonGraderPool(source, **kw) as pool:
+        return pool.run(calls, **run_kw)

@@ -1,0 +1,250 @@
+"""The scheduling loop behind PythonGraderPool.run.
+
+Rows go to workers in batches (cheap per row), but every result comes back as its own message, so
+the parent always knows which row a worker is on and gives each call its own wall deadline: a
+call's clock starts when the previous result of its batch arrives (or the batch is sent).
+"""
+
+from __future__ import annotations
+
+import math
+import select
+import signal
+import time
+from collections import deque
+
+from ._process import ProtocolError, WorkerProcess, describe_exit, encode
+
+RUNTIME_ERROR = "python_grader_runtime_error"
+SERVER_ERROR = "python_grader_server_error"
+OTHER_ERROR = "other_error"
+MAX_BATCH_ROWS = 256
+MAX_BATCH_BYTES = 1024 * 1024
+START_GRACE = 10.0          # seconds for the interpreter to start, on top of the call timeout
+POLL_INTERVAL = 0.05        # how often cancel and close are looked at while waiting
+PROGRESS_INTERVAL = 0.1     # progress callbacks are throttled (a Streamlit update is not free)
+
+
+def size_text(n: int) -> str:
+    for unit, factor in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if n >= factor:
+            return f"{round(n / factor, 2):g} {unit}"
+    return f"{n} bytes"
+
+
+def _stop_requested(cancel) -> bool:
+    if cancel is None:
+        return False
+    is_set = getattr(cancel, "is_set", None)
+    return bool(is_set() if is_set is not None else cancel())
+
+
+class _Run:
+    def __init__(self, pool, calls, progress, cancel, result_type):
+        self.pool, self.progress, self.cancel, self.Result = pool, progress, cancel, result_type
+        self.timeout = pool._timeout
+        self.n = len(calls)
+        self.results = [None] * self.n
+        self.parts: list[bytes | None] = [None] * self.n
+        self.queue: deque[int] = deque()
+        self.fatal = None  # a failure of this run that every remaining row shares
+        for i, call in enumerate(calls):
+            try:
+                sample, item = call
+                self.parts[i] = encode([i, sample, item])
+            except (TypeError, ValueError, RecursionError) as exc:
+                self.results[i] = self.Result(0.0, OTHER_ERROR, f"this row cannot be passed to grade(): {exc}")
+            else:
+                self.queue.append(i)
+        self.done = self.n - len(self.queue)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def execute(self) -> list:
+        pool, last_progress = self.pool, 0.0
+        self._report(force=True)
+        try:
+            while self.done < self.n:
+                if pool._closed or _stop_requested(self.cancel):
+                    break
+                fatal = pool._fatal or self.fatal
+                if fatal is not None:
+                    self._fill(fatal)
+                    if pool._fatal is not None:  # the source cannot load: no worker is of use
+                        for w in list(pool._workers):
+                            self._discard(w)
+                    break
+                self._top_up()
+                self._assign()
+                self._wait()
+                self._expire()
+                now = time.monotonic()
+                if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
+                    last_progress = now
+                    self._report()
+        finally:
+            # Busy workers still hold rows of this run: they cannot be reused.
+            for w in list(pool._workers):
+                if w.state == "busy" or w.state == "dead":
+                    self._discard(w)
+        self._fill(self.Result(0.0, OTHER_ERROR, "cancelled"))
+        self._report(force=True)
+        return self.results
+
+    def _report(self, force=False):
+        if self.progress is not None and (force or self.done < self.n):
+            self.progress(self.done, self.n)
+
+    def _fill(self, result):
+        for i, r in enumerate(self.results):
+            if r is None:
+                self.results[i] = result
+        self.done = self.n
+        self.queue.clear()
+
+    def _top_up(self):
+        pool = self.pool
+        busy = sum(1 for w in pool._workers if w.state == "busy")
+        wanted = min(pool._size, len(self.queue) + busy)
+        while len(pool._workers) < wanted:
+            try:
+                w = WorkerProcess(pool._init)
+            except OSError as exc:
+                self.fatal = self.Result(0.0, SERVER_ERROR, f"the grader worker could not be started: {exc}")
+                return
+            w.deadline = time.monotonic() + START_GRACE + self.timeout
+            pool._workers.append(w)
+
+    def _assign(self):
+        idle = [w for w in self.pool._workers if w.state == "idle"]
+        for w in idle:
+            if not self.queue:
+                return
+            rows = max(1, min(MAX_BATCH_ROWS, math.ceil(len(self.queue) / (2 * len(self.pool._workers)))))
+            batch, parts, size = [], [], 0
+            while self.queue and len(batch) < rows and size < MAX_BATCH_BYTES:
+                i = self.queue.popleft()
+                batch.append(i)
+                parts.append(self.parts[i])
+                size += len(self.parts[i])
+            w.batch, w.pos, w.state = batch, 0, "busy"
+            w.send_batch(parts)
+            w.deadline = time.monotonic() + self.timeout
+            w.flush()
+
+    def _wait(self):
+        poller, owners = select.poll(), {}
+        deadlines = []
+        for w in self.pool._workers:
+            poller.register(w.res_r, select.POLLIN)
+            owners[w.res_r] = w
+            if w.outbuf:
+                poller.register(w.req_w, select.POLLOUT)
+                owners[w.req_w] = w
+            if w.deadline is not None:
+                deadlines.append(w.deadline)
+        wait = POLL_INTERVAL
+        if deadlines:
+            wait = max(0.0, min(wait, min(deadlines) - time.monotonic()))
+        for fd, _event in poller.poll(wait * 1000):
+            w = owners[fd]
+            if w.state == "dead":
+                continue
+            if fd == w.req_w:
+                w.flush()  # a worker that stops reading shows up as EOF or a missed deadline
+            else:
+                self._readable(w)
+
+    def _expire(self):
+        now = time.monotonic()
+        for w in list(self.pool._workers):
+            if w.state == "dead" or w.deadline is None or now < w.deadline:
+                continue
+            if w.state == "busy":
+                self._fail(w, f"grade() did not finish within {self.timeout:g} s; its worker was stopped and replaced")
+            elif w.state == "booted":
+                self._fail(w, f"the module-level code of the source did not finish within {START_GRACE + self.timeout:g} s")
+            else:
+                self._fail(w, f"the grader worker did not start within {START_GRACE + self.timeout:g} s")
+
+    # --- messages -------------------------------------------------------------------------
+
+    def _readable(self, w):
+        try:
+            messages, eof = w.receive()
+        except ProtocolError as exc:
+            self._fail(w, f"the worker process sent {exc}")
+            return
+        for message in messages:
+            if not self._handle(w, message):
+                self._fail(w, "the worker process sent a malformed message")
+                return
+        if eof and w.state != "dead":
+            status = w.wait_exit()
+            reason = describe_exit(status)
+            if status == -signal.SIGKILL:
+                reason += f"; the likely cause is running out of memory (limit {size_text(self.pool._memory_limit)})"
+            elif status == -signal.SIGXCPU:
+                reason += "; it used more CPU time than the backstop limit allows"
+            self._fail(w, reason + (" while grading this row" if w.state == "busy" else ""))
+
+    def _handle(self, w, message) -> bool:
+        if not isinstance(message, list) or not message:
+            return False
+        kind = message[0]
+        if w.state == "starting" and kind == "booted" and len(message) == 2:
+            if not self.pool._booted(message[1]):
+                return False
+            w.state = "booted"
+        elif w.state == "booted" and message == ["ready"]:
+            w.state, w.deadline = "idle", None
+        elif w.state == "booted" and kind == "init_error" and len(message) == 2 and isinstance(message[1], str):
+            self.pool._fatal = self.Result(0.0, RUNTIME_ERROR, message[1])
+            self._discard(w)
+        elif w.state == "busy" and kind == "r" and len(message) == 6:
+            return self._record(w, *message[1:])
+        else:
+            return False
+        return True
+
+    def _record(self, w, index, reward, error, details, stdout) -> bool:
+        expected = w.batch[w.pos]
+        if (index != expected or type(reward) not in (int, float) or not math.isfinite(reward)
+                or error not in (None, RUNTIME_ERROR)
+                or not isinstance(details, (str, type(None))) or not isinstance(stdout, (str, type(None)))):
+            return False
+        self.results[index] = self.Result(float(reward), error, details, stdout)
+        self.done += 1
+        w.pos += 1
+        if w.pos == len(w.batch):
+            w.batch, w.pos, w.state, w.deadline = [], 0, "idle", None
+        else:
+            w.deadline = time.monotonic() + self.timeout
+        return True
+
+    def _fail(self, w, reason):
+        """The worker is beyond use: the row it was on (if any) carries the reason."""
+        state, tail = w.state, w.output_tail()
+        self._discard(w)
+        if state == "busy":
+            current = w.batch[w.pos]
+            hint = "; its last output is in stdout" if tail else ""
+            self.results[current] = self.Result(0.0, RUNTIME_ERROR, reason + hint, tail)
+            self.done += 1
+            self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
+        elif state == "starting":
+            extra = f"; its output:\n{tail}" if tail else ""
+            self.fatal = self.Result(0.0, SERVER_ERROR, f"the grader worker could not start: {reason}{extra}")
+        elif state == "booted":
+            if not reason.startswith("the module-level"):
+                reason += " while running the module-level code of the source"
+            self.fatal = self.Result(0.0, RUNTIME_ERROR, reason, tail)
+
+    def _discard(self, w):
+        w.close()
+        if w in self.pool._workers:
+            self.pool._workers.remove(w)
+
+
+def execute(pool, calls, progress, cancel, result_type) -> list:
+    return _Run(pool, calls, progress, cancel, result_type).execute()

@@ -1,0 +1,318 @@
+"""Worker process of the python-grader runner (see sandbox.py). Run as a script, never imported by the app.
+
+Started as `python -I worker/_main.py <request fd> <result fd> <capture path>` with a scrubbed
+environment, its own session, fd 0 on /dev/null and fds 1/2 on the capture file. Stdlib only, and
+only light modules, so start-up stays cheap and user code decides what heavy modules to load.
+
+What is enforced, in this order, before any user code runs:
+- by the parent at start: `-I` (no PYTHON* variables, no user site, no script directory on
+  sys.path), an environment of PATH, LANG/LC_ALL, HOME=TMPDIR=<fresh temp dir, also the cwd> and
+  *_NUM_THREADS=1 only; a new session (so its process group can be SIGKILLed as a whole).
+- kernel isolation (`_isolation.py`): namespaces, a read-only file system, a tmpfs quota
+  on the working dir, another uid, no capabilities, no_new_privs, where the machine allows.
+- rlimits, soft = hard so user code cannot raise them: RLIMIT_AS = memory_limit, RLIMIT_CORE = 0,
+  RLIMIT_FSIZE = disk_limit (SIGXFSZ ignored, so an oversized write fails with EFBIG),
+  RLIMIT_NPROC where enforced; without a pid namespace also RLIMIT_CPU, moved per call to
+  used + timeout + 5 s as a backstop if the parent is gone (with one, the outer process does that).
+- an audit hook (`_guard.py`): defence in depth, since native code can get past it.
+After each row, processes it left (pid namespace only) are killed and files it added to the
+working dir are removed; the parent's per-call wall limit and kill stay the last line.
+
+Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus UTF-8 JSON.
+  parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation}], then ["batch", [[i, sample, item], ...]]
+  worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details], then per call
+                    ["r", i, reward, error, details, stdout] in the order of the batch.
+"""
+
+import errno
+import faulthandler
+import json
+import math
+import os
+import resource
+import signal
+import sys
+import types
+
+RUNTIME_ERROR = "python_grader_runtime_error"
+MAX_OUTPUT_BYTES = 8 * 1024      # captured stdout/stderr returned per call
+MAX_DETAILS_CHARS = 8000         # tracebacks keep their tail: the error line is at the end
+MAX_REPR_CHARS = 200
+FILENAME = "grader.py"
+
+class _Channel:
+    def __init__(self, rfd, wfd):
+        self.rfd, self.wfd = rfd, wfd
+
+    def send(self, obj):
+        data = json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8", "replace")
+        data = len(data).to_bytes(4, "big") + data
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.wfd, view):]
+
+    def _read_exact(self, n):
+        chunks, left = [], n
+        while left:
+            chunk = os.read(self.rfd, min(left, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def recv(self):
+        head = self._read_exact(4)
+        if head is None:
+            return None
+        body = self._read_exact(int.from_bytes(head, "big"))
+        return None if body is None else json.loads(body)
+
+
+def _set_limits(memory_limit, disk_limit):
+    def lower(which, limit):
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        try:
+            resource.setrlimit(which, (limit, limit))
+        except (ValueError, OSError):
+            pass
+    lower(resource.RLIMIT_CORE, 0)
+    lower(resource.RLIMIT_AS, memory_limit)
+    lower(resource.RLIMIT_FSIZE, disk_limit)
+    # Over the disk limit a write should fail with EFBIG, not kill the worker with SIGXFSZ.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _cpu_backstop(timeout):
+    # RLIMIT_CPU is cumulative and the worker is reused, so move the soft limit along per call.
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(used.ru_utime + used.ru_stime + timeout) + 5
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+    except (ValueError, OSError):
+        pass
+
+
+def _short_repr(value):
+    try:
+        text = repr(value)
+    except BaseException as exc:  # noqa: BLE001 - a user __repr__ can raise anything
+        return "<%s object; repr() failed: %s>" % (type(value).__name__, type(exc).__name__)
+    return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + "... (%d chars)" % len(text)
+
+
+def _clip(text):
+    return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + "..."
+
+
+def _format_exception(exc):
+    """The traceback of user code: frames of this file (the call site, the audit hook) are dropped."""
+    import traceback
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    seen, pending = set(), [te]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.stack[:] = [f for f in current.stack if f.filename != __file__]
+        pending += [current.__cause__, current.__context__]
+    text = "".join(te.format())
+    if len(text) > MAX_DETAILS_CHARS:
+        text = "... (traceback trimmed)\n" + text[-MAX_DETAILS_CHARS:]
+    return text
+
+
+class _Output:
+    """Reads what a call wrote to fds 1/2 (one O_APPEND capture file) and repairs redirections."""
+
+    def __init__(self, path):
+        self.rfd = os.open(path, os.O_RDONLY)
+        self.saved = os.dup(1)
+        # Line buffering keeps print() and os.write(1, ...) output in the order it happened.
+        sys.stdout.reconfigure(line_buffering=True)
+        self.stdout, self.stderr = sys.stdout, sys.stderr
+
+    def mark(self):
+        return os.fstat(self.rfd).st_size
+
+    def collect(self, start):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - user code may have closed or replaced them
+                pass
+        for fd in (1, 2):
+            os.dup2(self.saved, fd)
+        for name in ("stdout", "stderr"):
+            current, original = getattr(sys, name), getattr(self, name)
+            if current is not original or original.closed:
+                if original.closed:
+                    original = open(fd_of(name), "w", encoding="utf-8", errors="replace",
+                                    buffering=1, closefd=False)
+                    setattr(self, name, original)
+                setattr(sys, name, original)
+        end = os.fstat(self.rfd).st_size
+        if end <= start:
+            return None
+        data = os.pread(self.rfd, min(end - start, MAX_OUTPUT_BYTES), start)
+        text = data.decode("utf-8", "replace")
+        if end - start > MAX_OUTPUT_BYTES:
+            text += "\n... (%d more bytes of output not shown)" % (end - start - MAX_OUTPUT_BYTES)
+        # Empty the capture after each call that wrote, so what the parent finds there after a crash
+        # is the crashed call's output only. O_APPEND: later writes land at the new end.
+        os.ftruncate(self.saved, 0)
+        return text
+
+
+def fd_of(name):
+    return 1 if name == "stdout" else 2
+
+
+def _load_source(source):
+    """Run the module-level code and return (grade, None) or (None, details)."""
+    import linecache
+    lines = source.splitlines(True)
+    linecache.cache[FILENAME] = (len(source), None, lines, FILENAME)
+    try:
+        code = compile(source, FILENAME, "exec")
+    except SyntaxError as exc:
+        return None, "the source does not compile: %s (line %s, column %s)" % (exc.msg, exc.lineno, exc.offset)
+    except (ValueError, MemoryError, RecursionError) as exc:
+        return None, "the source does not compile: %s" % exc
+    module = types.ModuleType("grader")
+    module.__file__ = FILENAME
+    sys.modules["grader"] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:  # noqa: BLE001
+        return None, "the module-level code of the source raised an exception:\n" + _format_exception(exc)
+    grade = module.__dict__.get("grade")
+    if grade is None:
+        return None, "the source defines no function named grade; define grade(sample, item) -> float"
+    if not callable(grade):
+        return None, "grade is an object of type %s, not a function; define grade(sample, item) -> float" % type(grade).__name__
+    problem = _arity_problem(grade)
+    return (None, problem) if problem else (grade, None)
+
+
+def _arity_problem(grade):
+    for _ in range(100):  # decorators made with functools.wraps keep the signature in __wrapped__
+        inner = getattr(grade, "__wrapped__", None)
+        if inner is None:
+            break
+        grade = inner
+    if not isinstance(grade, types.FunctionType):
+        return None  # a bound method, callable object or builtin: it is called and judged per row
+    code = grade.__code__
+    if code.co_flags & 0x80:  # CO_COROUTINE
+        return "grade is an async function; define it with a plain def (it must return a float, not a coroutine)"
+    if code.co_flags & (0x04 | 0x08) or code.co_kwonlyargcount or code.co_argcount != 2:
+        names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+        return ("grade must take exactly two positional parameters (sample, item) and no others; "
+                "it takes (%s)" % ", ".join(names + (("*args",) if code.co_flags & 0x04 else ())
+                                            + (("**kwargs",) if code.co_flags & 0x08 else ())))
+    return None
+
+
+def _call(grade, sample, item, limits):
+    try:
+        value = grade(sample, item)
+    except MemoryError as exc:
+        return 0.0, RUNTIME_ERROR, ("grade() ran out of memory (limit %s)\n" % _size(limits["memory_limit"])
+                                    + _format_exception(exc))
+    except SystemExit as exc:
+        return 0.0, RUNTIME_ERROR, ("grade() called sys.exit(%s); return a float instead\n" % _short_repr(exc.code)
+                                    + _format_exception(exc))
+    except BaseException as exc:  # noqa: BLE001 - anything user code raises is a result
+        return 0.0, RUNTIME_ERROR, _os_error_hint(exc, limits) + _format_exception(exc)
+    try:
+        reward = float(value)
+    except BaseException as exc:  # noqa: BLE001 - float() may run user __float__
+        return 0.0, RUNTIME_ERROR, ("grade() returned %s (type %s), which is not a valid float: float() raised %s: %s"
+                                    % (_short_repr(value), type(value).__name__, type(exc).__name__, _clip(str(exc))))
+    if not math.isfinite(reward):
+        return 0.0, RUNTIME_ERROR, ("grade() returned %s, which is not a finite number (nan and inf are rejected)"
+                                    % _short_repr(value))
+    return reward, None, None
+
+
+def _os_error_hint(exc, limits):
+    """A first line that names the sandbox rule an OSError ran into (the traceback follows)."""
+    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return ("grade() ran out of disk space (a python grader may write at most %s, in its working "
+                "directory)\n" % _size(limits["disk_limit"]))
+    if code == errno.EROFS:
+        return "grade() tried to write outside its working directory, which is the only writable place\n"
+    if code in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL):
+        return "grade() tried to use the network, which a python grader does not have\n"
+    if code == errno.EAGAIN and "fork" in str(exc).lower():
+        return "grade() tried to create processes beyond the limit\n"
+    return ""
+
+
+def _size(n):
+    for unit, factor in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if n >= factor:
+            return "%g %s" % (round(n / factor, 2), unit)
+    return "%d bytes" % n
+
+
+def _load(name):
+    """A sibling module (this script runs with -I, so its folder is not on sys.path)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main():
+    request_fd, result_fd, capture_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    channel = _Channel(request_fd, result_fd)
+    message = channel.recv()
+    if not message or message[0] != "init":
+        return 2
+    config = message[1]
+    output = _Output(capture_path)  # opened by path before the working dir is covered by a tmpfs
+    workdir = os.getcwd()
+    # Loaded before the isolation: this folder need not be readable by the uid user code runs as.
+    isolation, guard = _load("_isolation"), _load("_guard")
+    protections = isolation.isolate(config, workdir, (request_fd, result_fd))
+    _set_limits(config["memory_limit"], config["disk_limit"])
+    faulthandler.enable()  # a segfault in user code leaves a Python traceback in the capture
+    import traceback  # noqa: F401 - loaded now: under memory pressure an import could fail
+    timeout = config["timeout"]
+    guard.install(protections, timeout, workdir)
+    channel.send(["booted", protections])
+    cleaner = isolation.RowCleaner(protections, workdir)
+    del isolation, guard
+    grade, problem = _load_source(config["source"])
+    if problem:
+        channel.send(["init_error", problem])
+        return 0
+    cleaner.start()
+    cleaner.after_row()  # processes started by the module-level code do not outlive it either
+    channel.send(["ready"])
+    backstop = not protections["pid_namespace"]
+    while True:
+        message = channel.recv()
+        if message is None:
+            return 0  # the parent closed the pipe or went away
+        for index, sample, item in message[1]:
+            if backstop:
+                _cpu_backstop(timeout)
+            start = output.mark()
+            reward, error, details = _call(grade, sample, item, config)
+            left = cleaner.after_row()
+            if left:
+                reward, error, details = 0.0, RUNTIME_ERROR, left + ("\n" + details if details else "")
+            channel.send(["r", index, reward, error, details, output.collect(start)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""What is kept on disk under $FTSTUDIO_HOME: autosave, presets, trust decisions."""
+
+from __future__ import annotations
+
+from . import _autosave as autosave
+from . import _trust as trust
+from ._presets import list_presets, save_preset
+
+__all__ = ['autosave', 'list_presets', 'save_preset', 'trust']

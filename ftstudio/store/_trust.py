@@ -1,0 +1,76 @@
+"""Which python grader sources the user has agreed to run.
+
+A config that arrives by import or preset may carry code someone else wrote. Its python sources
+are recorded as untrusted; grading them needs one explicit confirmation per config, after which
+they are trusted (also across restarts: the hashes live in $FTSTUDIO_HOME/python_trust.json).
+Code the user types in the editor is never marked untrusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any
+
+from ._autosave import home
+from ftstudio.graders import PythonGrader, walk
+
+
+def sources(grader: Any) -> list[str]:
+    if grader is None:
+        return []
+    return [node.source for _, node in walk(grader) if isinstance(node, PythonGrader)]
+
+
+def digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _file():
+    return home() / "python_trust.json"
+
+
+def _read() -> dict[str, list[str]]:
+    try:
+        data = json.loads(_file().read_text(encoding="utf-8"))
+        return {"untrusted": list(data.get("untrusted", [])), "trusted": list(data.get("trusted", []))}
+    except (OSError, ValueError, AttributeError):
+        return {"untrusted": [], "trusted": []}
+
+
+def _write(data: dict[str, list[str]]) -> None:
+    target = _file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".trust-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({k: sorted(set(v))[-2000:] for k, v in data.items()}, fh)
+    os.replace(tmp, target)
+
+
+def mark_untrusted(grader: Any) -> int:
+    """Record the python sources of an imported grader tree as needing confirmation."""
+    hashes = [digest(s) for s in sources(grader)]
+    if not hashes:
+        return 0
+    data = _read()
+    new = [h for h in hashes if h not in data["trusted"]]
+    data["untrusted"] += new
+    _write(data)
+    return len(new)
+
+
+def pending(grader: Any) -> list[str]:
+    """Sources in the tree that arrived from elsewhere and aren't confirmed yet."""
+    data = _read()
+    untrusted, trusted = set(data["untrusted"]), set(data["trusted"])
+    return [s for s in sources(grader) if digest(s) in untrusted and digest(s) not in trusted]
+
+
+def confirm(grader: Any) -> None:
+    data = _read()
+    hashes = {digest(s) for s in sources(grader)}
+    data["trusted"] += sorted(hashes)
+    data["untrusted"] = [h for h in data["untrusted"] if h not in hashes]
+    _write(data)

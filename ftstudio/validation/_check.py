@@ -1,0 +1,192 @@
+"""check(config, dataset_fields=None) -> list[Issue]; never raises.
+
+Runs on every UI rerun and in `ftstudio validate`. Works on the JSON form, so a config that
+fails the schema still gets its formula, template and model checks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from ._grader_rules import GraderChecker, model_notes
+from ftstudio.core import json_issue
+from ._schema_issues import schema_issues
+from ftstudio.config import METHODS, JobConfig
+from ftstudio.config import is_grader_data
+from ftstudio.graders import Grader, GraderRoot
+from ftstudio.core import Issue, join_path, sort_issues
+from ftstudio.core import find_secrets
+
+GRADER_PATH = ("method", "reinforcement", "grader")
+_SUFFIX_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def as_data(obj: Any) -> Any:
+    """The JSON form of a config or grader (models are dumped; dicts pass through)."""
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json", exclude_none=True)
+    return obj
+
+
+def check(config: Any, dataset_fields: Iterable[str] | None = None) -> list[Issue]:
+    """Validate a whole job config (JobConfig or its JSON dict)."""
+    try:
+        data = as_data(config)
+        # Data export can't write (NaN, lone surrogates, deep nesting) gets that one issue: the other
+        # checks walk recursively and would say less.
+        bad = json_issue(data)
+        return [bad] if bad else sort_issues(_check_config(data, dataset_fields))
+    except RecursionError:
+        return [_TOO_DEEP]
+    except Exception as exc:  # never raise: a bug here must not take a page down
+        return [Issue("", "error", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}",
+                      "please report this with the config", False)]
+
+
+def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, reinforcement: bool = True,
+                 has_response_format: bool = False) -> list[Issue]:
+    """Validate a bare grader, as the top-level reinforcement grader by default. Paths are relative."""
+    try:
+        data = as_data(grader)
+        bad = json_issue(data)
+        if bad:
+            return [bad]
+        issues = _schema(data, grader_only=True)
+        issues += GraderChecker(dataset_fields, reinforcement, has_response_format).check(data, ())
+        issues += _secrets(data)
+        return sort_issues(_dedupe(issues))
+    except RecursionError:
+        return [_TOO_DEEP]
+    except Exception as exc:
+        return [Issue("", "error", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}")]
+
+
+# Only reachable when the caller's own stack is nearly exhausted; json_issue catches deep data first.
+_TOO_DEEP = Issue("", "error", "json_value_invalid", "the document nests too deeply to check",
+                  "a job config nests objects and arrays a few levels deep, not hundreds", True)
+
+
+def blocks_grading(issues: Iterable[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity == "error" and i.blocks_grading]
+
+
+def errors(issues: Iterable[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity == "error"]
+
+
+def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
+    if not isinstance(data, dict):
+        what = "a grader" if grader_only else "a job config"
+        return [Issue("", "error", "schema_not_object", f"expected {what} as a JSON object, got {type(data).__name__}",
+                      "", True)]
+    try:
+        if grader_only:
+            GraderRoot.model_validate({"grader": data})
+        else:
+            JobConfig.model_validate(data)
+    except ValidationError as exc:
+        if grader_only:
+            return schema_issues(exc, {"grader": data}, GraderRoot, strip=1, grader_prefix=("grader",))
+        return schema_issues(exc, data, JobConfig, grader_prefix=GRADER_PATH)
+    return []
+
+
+def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:
+    return [Issue(join_path(prefix + p), "error", "secret_in_config", "this value looks like an API key",
+                  "remove it; keys never belong in a config, and exports replace it with [REDACTED]")
+            for p in find_secrets(data)]
+
+
+def _check_config(data: Any, dataset_fields) -> list[Issue]:
+    issues = _schema(data)
+    if not isinstance(data, dict):
+        return issues
+    issues += _secrets(data)
+    issues += _job_fields(data)
+    method = data.get("method")
+    mtype = method.get("type") if isinstance(method, dict) else None
+    model = data.get("model")
+    if isinstance(model, str) and model.strip():
+        issues += model_notes(model, ("model",), method=mtype if mtype in METHODS else "supervised")
+        if model.startswith("ft:"):
+            issues.append(Issue("model", "info", "model_fine_tuned",
+                                "continues training from a fine-tuned model; it must come from the same method"))
+    if isinstance(method, dict):
+        issues += _method(method, data, dataset_fields)
+    elif method is None:
+        issues.append(Issue("method", "info", "method_missing",
+                            "no method: the API runs supervised fine-tuning with the deprecated top-level "
+                            "hyperparameters", "set method.type explicitly"))
+    return _dedupe(issues)
+
+
+def _job_fields(data: dict) -> list[Issue]:
+    out = []
+    for key, hint in (("model", "e.g. gpt-4.1-mini-2025-04-14"),
+                      ("training_file", "upload a JSONL file (purpose fine-tune) and use its id, file-...")):
+        if isinstance(data.get(key), str) and not data[key].strip():
+            out.append(Issue(key, "error", f"{key}_empty", f"{key} is empty", hint))
+    train, valid = data.get("training_file"), data.get("validation_file")
+    for key in ("training_file", "validation_file"):
+        val = data.get(key)
+        if isinstance(val, str) and val.strip() and not val.startswith("file-"):
+            out.append(Issue(key, "warning", "file_id_format", f"{val!r} does not look like a file id (file-...)",
+                             "upload the JSONL with purpose fine-tune and paste the returned id"))
+    if isinstance(train, str) and train and train == valid:
+        out.append(Issue("validation_file", "warning", "validation_same_as_training",
+                         "validation_file is the training file", "the validation data must not overlap training"))
+    suffix = data.get("suffix")
+    if isinstance(suffix, str) and suffix and len(suffix) <= 64 and not _SUFFIX_CHARS.match(suffix):
+        out.append(Issue("suffix", "warning", "suffix_characters",
+                         "suffix has characters other than letters, digits, '.', '_' and '-'",
+                         "the allowed set is undocumented; ':' in particular would break the model name"))
+    if data.get("hyperparameters") is not None:
+        out.append(Issue("hyperparameters", "warning", "hyperparameters_deprecated",
+                         "top-level hyperparameters are deprecated",
+                         "move them to method.<type>.hyperparameters (Azure ignores them when method is set)"))
+    return out
+
+
+def _method(method: dict, data: dict, dataset_fields) -> list[Issue]:
+    out = []
+    mtype = method.get("type")
+    if mtype not in METHODS:
+        return out
+    for other in METHODS:
+        if other != mtype and method.get(other) is not None:
+            out.append(Issue(f"method.{other}", "error", "method_block_mismatch",
+                             f"method.type is {mtype!r} but a {other!r} block is present",
+                             f"remove method.{other}, or set method.type to {other!r}"))
+    if mtype == "reinforcement":
+        block = method.get("reinforcement")
+        if not isinstance(block, dict):
+            if block is None:
+                out.append(Issue("method.reinforcement", "error", "reinforcement_missing",
+                                 "reinforcement needs a method.reinforcement block with a grader", "add a grader",
+                                 True))
+            return out
+        if not data.get("validation_file"):
+            out.append(Issue("validation_file", "warning", "reinforcement_validation_file",
+                             "reinforcement fine-tuning needs a validation file in practice",
+                             "the RFT guide passes both a training and a validation file"))
+        if block.get("response_format") is not None:
+            out.append(Issue("method.reinforcement.response_format", "info", "response_format_untyped",
+                             "response_format is in the RFT guide but not in the SDK or spec types",
+                             "the SDK sends it unchanged; a type checker will flag it"))
+        grader = block.get("grader")
+        if grader is not None:
+            out += GraderChecker(dataset_fields, True, block.get("response_format") is not None).check(grader, GRADER_PATH)
+    return out
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen, out = set(), []
+    for i in issues:
+        key = (i.path, i.code, i.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(i)
+    return out

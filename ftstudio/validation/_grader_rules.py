@@ -1,0 +1,273 @@
+"""Semantic checks of a grader tree, on its JSON form (so they run even when the schema fails).
+
+Each rule knows whether the engine can still grade (blocks_grading=False: only the provider
+would refuse) or not (a formula that doesn't parse, a malformed template).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ftstudio.config import catalog
+from ftstudio.graders import formula as F
+from ftstudio.graders import templates as T
+from ftstudio.core import Issue, join_path
+
+_TEXT_FIELDS = ("input", "reference")
+
+
+class GraderChecker:
+    def __init__(self, dataset_fields: Iterable[str] | None, reinforcement: bool, has_response_format: bool):
+        self.fields = set(dataset_fields) if dataset_fields is not None else None
+        self.reinforcement = reinforcement
+        self.has_response_format = has_response_format
+        self.out: list[Issue] = []
+
+    def add(self, path: tuple, severity: str, code: str, message: str, hint: str = "", blocks: bool = False):
+        self.out.append(Issue(join_path(path), severity, code, message, hint, blocks))
+
+    # --- tree ----------------------------------------------------------------------------
+    def check(self, g: Any, path: tuple) -> list[Issue]:
+        if not isinstance(g, dict):
+            return self.out
+        if self.reinforcement and g.get("type") == "label_model":
+            self.add(path, "error", "label_model_top_level",
+                     "label_model can't be the top-level reinforcement grader",
+                     "wrap it in a multi (calculate_output = its key) or use score_model")
+        self._node(g, path, depth=0)
+        return self.out
+
+    def _node(self, g: dict, path: tuple, depth: int) -> None:
+        kind = g.get("type")
+        name = g.get("name")
+        if isinstance(name, str) and not name.strip():
+            self.add(path + ("name",), "warning", "grader_name_empty", "the grader's name is empty",
+                     "names appear in the API's metrics; give it a short descriptive one")
+        if self.reinforcement and "pass_threshold" in g and kind in ("text_similarity", "score_model", "python"):
+            self.add(path + ("pass_threshold",), "error", "pass_threshold_in_reinforcement",
+                     "pass_threshold belongs to evals testing criteria; fine-tuning graders don't take it",
+                     "remove it before export (local grading ignores it)")
+        handler = getattr(self, "_" + str(kind), None)
+        if handler is not None:
+            handler(g, path, depth)
+
+    def _multi(self, g: dict, path: tuple, depth: int) -> None:
+        graders = g.get("graders")
+        if depth >= 1:
+            self.add(path, "error", "multi_nested", "a multi grader inside a multi grader is not accepted by the API",
+                     "use 'Flatten for the API' (CLI: ftstudio flatten FILE); local grading works as is")
+        if not isinstance(graders, dict):
+            return
+        if not graders:
+            self.add(path + ("graders",), "error", "multi_empty", "a multi grader needs at least one grader",
+                     "add a child grader", True)
+        for key in graders:
+            if key in F.FUNCTIONS:
+                self.add(path + ("graders", key), "error", "multi_key_reserved",
+                         f"grader key '{key}' is also a formula function name", "rename the key", True)
+        for key, child in graders.items():
+            if isinstance(child, dict):
+                if child.get("type") == "label_model" and self.reinforcement:
+                    self.add(path + ("graders", key), "info", "label_model_in_multi",
+                             "label_model inside multi is allowed by the SDK types, but whether the RFT service "
+                             "accepts it is undocumented (Azure accepts only string_check and text_similarity)")
+                self._node(child, path + ("graders", key), depth + 1)
+        formula = g.get("calculate_output")
+        if isinstance(formula, str):
+            self._formula(formula, list(graders), path + ("calculate_output",))
+
+    def _formula(self, text: str, keys: list[str], path: tuple) -> None:
+        try:
+            node = F.parse(text)
+        except F.FormulaError as exc:
+            self.add(path, "error", exc.code, exc.message, _formula_hint(exc.position, text), True)
+            return
+        used = set()
+        for var in F.variables(node):
+            used.add(var.name)
+            if var.name not in keys:
+                self.add(path, "error", "formula_unknown_variable",
+                         f"'{var.name}' at position {var.pos} is not a grader key",
+                         f"grader keys: {', '.join(keys) or '(none)'}; the formula uses keys, not grader names", True)
+        for key in keys:
+            if key not in used:
+                self.add(path, "warning", "formula_unused_key", f"grader '{key}' is never used in calculate_output",
+                         "use it in the formula or remove it: it costs grading time and does not count")
+
+    def _string_check(self, g: dict, path: tuple, depth: int) -> None:
+        self._templates(g, path, _TEXT_FIELDS)
+
+    def _text_similarity(self, g: dict, path: tuple, depth: int) -> None:
+        self._templates(g, path, _TEXT_FIELDS)
+        if self.reinforcement and g.get("evaluation_metric") == "cosine":
+            self.add(path + ("evaluation_metric",), "error", "cosine_in_reinforcement",
+                     "cosine is documented for evals only, not for reinforcement fine-tuning",
+                     "use fuzzy_match, bleu, gleu, meteor or rouge_*; local grading still computes cosine "
+                     "with embeddings from your endpoint")
+
+    def _score_model(self, g: dict, path: tuple, depth: int) -> None:
+        self._model_grader(g, path)
+        rng = g.get("range")
+        if isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng):
+            if not rng[0] < rng[1]:
+                self.add(path + ("range",), "error", "score_model_range", f"range {rng} needs low < high",
+                         "for example [0, 1]", True)
+
+    def _label_model(self, g: dict, path: tuple, depth: int) -> None:
+        self._model_grader(g, path)
+        labels, passing = g.get("labels"), g.get("passing_labels")
+        if isinstance(labels, list):
+            if not labels:
+                self.add(path + ("labels",), "error", "label_model_labels", "labels is empty", "list the labels "
+                         "the model may choose from", True)
+            if len(set(map(str, labels))) != len(labels):
+                self.add(path + ("labels",), "warning", "label_model_labels_duplicate", "labels has duplicates")
+        if isinstance(labels, list) and isinstance(passing, list):
+            extra = [p for p in passing if p not in labels]
+            if extra:
+                self.add(path + ("passing_labels",), "error", "label_model_passing_not_subset",
+                         f"passing_labels {extra} are not in labels", "passing_labels must be a subset of labels")
+            if not passing:
+                self.add(path + ("passing_labels",), "warning", "label_model_no_passing",
+                         "passing_labels is empty, so every row scores 0")
+        if "sampling_params" in g:
+            self.add(path + ("sampling_params",), "warning", "label_model_sampling_params",
+                     "label_model sampling_params appear in the 2025 guide but not in the SDK types",
+                     "the API may reject them; remove them if it does")
+
+    def _python(self, g: dict, path: tuple, depth: int) -> None:
+        source = g.get("source")
+        if isinstance(source, str):
+            from ftstudio.sandbox import static_check  # lazily: validation stays light for the CLI
+
+            for p in static_check(source):
+                self.add(path + ("source",), "error", p.code, p.message, "", True)
+        tag = g.get("image_tag")
+        if isinstance(tag, str) and tag not in ("2025-05-08", "alpha"):
+            self.add(path + ("image_tag",), "warning", "python_image_tag",
+                     f"image_tag {tag!r} is not a documented tag", "documented: 2025-05-08 (also 'alpha' in a guide)")
+
+    # --- model graders -------------------------------------------------------------------
+    def _model_grader(self, g: dict, path: tuple) -> None:
+        model = g.get("model")
+        if isinstance(model, str):
+            if not model.strip():
+                self.add(path + ("model",), "error", "model_empty", "the grader model is empty",
+                         "e.g. gpt-4.1-mini-2025-04-14", True)
+            else:
+                self.out += model_notes(model, path + ("model",), grader=True)
+        messages = g.get("input")
+        if isinstance(messages, list):
+            if not messages:
+                self.add(path + ("input",), "error", "model_grader_no_input", "input has no messages",
+                         "add a user message that shows the model output ({{ sample.output_text }})", True)
+            texts = []
+            for i, msg in enumerate(messages):
+                if isinstance(msg, dict):
+                    for rel, text in _content_strings(msg.get("content"), ("input", i, "content")):
+                        texts.append(text)
+                        self._template(text, path + rel)
+            if messages and not any("sample." in t for t in texts):
+                self.add(path + ("input",), "warning", "grader_ignores_sample",
+                         "no message mentions {{ sample.* }}, so the grader never sees the model's output")
+        self._sampling(g.get("sampling_params"), model if isinstance(model, str) else "", path)
+
+    def _sampling(self, sp: Any, model: str, path: tuple) -> None:
+        if not isinstance(sp, dict) or not model:
+            return
+        info = catalog.lookup(model)
+        effort = sp.get("reasoning_effort")
+        p = path + ("sampling_params", "reasoning_effort")
+        if isinstance(effort, str) and info is not None:
+            support = catalog.effort_support(model, effort)
+            if not info.reasoning:
+                self.add(p, "warning", "reasoning_effort_non_reasoning",
+                         f"{model} is not a reasoning model; reasoning_effort may be rejected", "remove it")
+            elif support == "no":
+                self.add(p, "error", "reasoning_effort_unsupported",
+                         f"{model} does not take reasoning_effort {effort!r}",
+                         f"it takes: {', '.join(info.efforts)}" + (f" (default {info.default_effort})"
+                                                                   if info.default_effort else ""))
+            elif support == "maybe":
+                self.add(p, "warning", "reasoning_effort_uncertain",
+                         f"the model table can't tell whether {model} takes reasoning_effort {effort!r}")
+        if info is not None and info.reasoning:
+            for knob in ("temperature", "top_p"):
+                if sp.get(knob) is not None:
+                    self.add(path + ("sampling_params", knob), "warning", "sampling_reasoning_model",
+                             f"{model} is a reasoning model; it does not accept a changed {knob}", "remove it")
+
+    # --- templates -----------------------------------------------------------------------
+    def _templates(self, g: dict, path: tuple, fields: tuple) -> None:
+        for f in fields:
+            if isinstance(g.get(f), str):
+                self._template(g[f], path + (f,))
+        if isinstance(g.get("input"), str) and "sample." not in g["input"] and "sample." not in str(g.get("reference")):
+            self.add(path + ("input",), "warning", "grader_ignores_sample",
+                     "neither input nor reference reads {{ sample.* }}, so the score never depends on the model output")
+
+    def _template(self, text: str, path: tuple) -> None:
+        tpl = T.parse(text)
+        for prob in tpl.problems:
+            self.add(path, "error", prob.code, prob.message, "templates look like {{ item.field }} or "
+                     "{{ sample.output_text }}", True)
+        for ref in tpl.refs:
+            if ref.namespace == "item" and self.fields is not None and ref.path:
+                head = ref.path[0]
+                if head not in self.fields:
+                    self.add(path, "warning", "template_item_field_missing",
+                             f"{{{{ {ref.text} }}}} reads item field '{head}', which the dataset does not have",
+                             f"dataset fields: {', '.join(sorted(self.fields)) or '(none)'}")
+            if (self.reinforcement and ref.namespace == "sample" and ref.path[:1] == ("output_json",)
+                    and not self.has_response_format):
+                self.add(path, "info", "output_json_without_response_format",
+                         f"{{{{ {ref.text} }}}} reads output_json, which the API fills only when the job sets "
+                         "method.reinforcement.response_format", "add a response_format, or parse in a python grader")
+
+
+def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
+    if isinstance(content, str):
+        return [(base, content)]
+    if isinstance(content, list):
+        out = []
+        for j, part in enumerate(content):
+            out += _content_strings(part, base + (j,))
+        return out
+    if isinstance(content, dict):
+        for key in ("text", "image_url"):
+            if isinstance(content.get(key), str):
+                return [(base + (key,), content[key])]
+        audio = content.get("input_audio")
+        if isinstance(audio, dict) and isinstance(audio.get("data"), str):
+            return [(base + ("input_audio", "data"), audio["data"])]
+    return []
+
+
+def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | None = None) -> list[Issue]:
+    """Catalog notes about a model id: unknown (info), retired (warning), method support (warning)."""
+    import datetime as dt
+
+    where = join_path(path)
+    info = catalog.lookup(model)
+    if info is None:
+        return [Issue(where, "info", "model_unknown", f"'{model}' is not in Fine-Tune Studio's model table",
+                      "fine if your provider serves it; checks that depend on the model are skipped")]
+    out = []
+    today = dt.date.today()
+    if info.retired and today >= info.retired:
+        out.append(Issue(where, "warning", "model_retired",
+                         f"{model} was shut down by the provider on {info.retired.isoformat()}",
+                         "pick a current model; local grading against your own endpoint still works"))
+    elif info.retired and (info.retired - today).days <= 90:
+        out.append(Issue(where, "info", "model_retiring", f"{model} shuts down on {info.retired.isoformat()}"))
+    if method and not model.startswith(catalog.FINE_TUNED_PREFIX) and method not in info.methods:
+        listed = ", ".join(m.id for m in catalog.fine_tunable(method)) or "none"
+        out.append(Issue(where, "warning", "method_model_unlisted",
+                         f"the docs don't list {model} for {method} fine-tuning",
+                         f"listed for {method}: {listed}"))
+    return out
+
+
+def _formula_hint(position: int, text: str) -> str:
+    snippet = text[max(0, position - 15): position] + "⟨here⟩" + text[position: position + 15]
+    return f"near: {snippet}"
