@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import grader_edit as E
 from components import api_checks, grader_editors, grader_tree, playground, state
+from components import grader_edit as E
 from components.template_field import context
 from ftstudio.config import switch_method
-
 
 STASH = "ftstudio_stashed_grader"  # where 1 Method sets a grader aside when leaving reinforcement
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import auto_or_number, issues_panel, state
-from ftstudio.config import method_block
-from ftstudio.config import HYPERPARAMETER_MODELS, specs
+from ftstudio.config import HYPERPARAMETER_MODELS, method_block, specs
 from ftstudio.core import under
 
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from components import issues_panel, job_fields, state
-from ftstudio.config import catalog
 from ftstudio.config import switch_method
 from ftstudio.core import under
 

@@ -10,9 +10,18 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from components import api_checks, connection, dataset_panel, results_view as R, state, trust_gate
-from ftstudio.grading import GradingJob, Scope, model_nodes, select_rows, uses_models
-from ftstudio.grading import GradeOptions, InvalidGrader, to_grader
+from components import api_checks, connection, dataset_panel, state, trust_gate
+from components import results_view as R
+from ftstudio.grading import (
+    GradeOptions,
+    GradingJob,
+    InvalidGrader,
+    Scope,
+    model_nodes,
+    select_rows,
+    to_grader,
+    uses_models,
+)
 
 QUICK_WAIT = 0.3  # seconds a click waits for the job before switching to the progress view
 SCOPES = {"all": "All rows", "random": "Random sample", "first": "First N"}

@@ -29,9 +29,7 @@ from pathlib import Path
 
 from _readme import write_section  # noqa: E402
 
-from ftstudio.datasets import format_report
-from ftstudio.datasets import read_dataset
-from ftstudio.datasets import count_rows, get_encoding
+from ftstudio.datasets import count_rows, format_report, get_encoding, read_dataset
 
 _WORDS = (
     "the a of to in and is was that it for on with as by at from this be or not but have we you they "

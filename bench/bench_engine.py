@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from ftstudio.grading import GradeOptions, grade  # noqa: E402
 from ftstudio.api import Endpoint  # noqa: E402
+from ftstudio.grading import GradeOptions, grade  # noqa: E402
 
 WORDS = ("the model answer reference grader score reward value token sample item field output "
          "quick brown fox jumps over lazy dog alpha beta gamma delta").split()

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def ten_node_config():
-    from ftstudio.graders import tree as T
     from ftstudio.config import new_config
+    from ftstudio.graders import tree as T
 
     cfg = new_config("reinforcement")
     root = T.default_node("multi", "root")
@@ -45,8 +45,8 @@ def ten_node_config():
 
 def wide_config(children: int = 200):
     """A multi with `children` leaf graders of mixed types, its formula the mean of all keys."""
-    from ftstudio.graders import tree as T
     from ftstudio.config import new_config
+    from ftstudio.graders import tree as T
 
     cfg = new_config("reinforcement")
     root = T.default_node("multi", "wide")
@@ -75,9 +75,9 @@ def bench_validate_wide(children: int = 200, repeat: int = 5) -> float:
 def bench_rerun(edits: int = 30, config=None) -> dict:
     from streamlit.testing.v1 import AppTest
 
-    from ftstudio.store import autosave
     from ftstudio.datasets import read_dataset
     from ftstudio.graders import walk
+    from ftstudio.store import autosave
 
     cfg, root = config or ten_node_config()
     nodes = sum(1 for _ in walk(root))

@@ -7,10 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from ftstudio.api import ApiError
-from ftstudio.grading import compare
-from ftstudio.api import DIFF_TOLERANCE, validate_grader
-from ftstudio.grading import GradeOptions, InvalidGrader
+from ftstudio.api import DIFF_TOLERANCE, ApiError, validate_grader
+from ftstudio.grading import GradeOptions, InvalidGrader, compare
 
 
 def _endpoint_or_note():

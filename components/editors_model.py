@@ -10,8 +10,7 @@ from components import grader_edit as E
 from components import issues_panel
 from components.message_editor import message_editor
 from ftstudio.config import catalog
-from ftstudio.graders import tree
-from ftstudio.graders import SCORE_MODEL_EFFORTS, LabelModelGrader, SamplingParams, ScoreModelGrader
+from ftstudio.graders import SCORE_MODEL_EFFORTS, LabelModelGrader, SamplingParams, ScoreModelGrader, tree
 
 
 def model_caption(model_id: str) -> str:

@@ -8,13 +8,14 @@ variable, reorder messages) bump the revision so the widgets re-read their value
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
 from components import state
-from ftstudio.graders import tree
 from ftstudio.core import Issue, join_path
+from ftstudio.graders import tree
 from ftstudio.validation import GRADER_PATH
 
 SELECTED = "graders_selected"

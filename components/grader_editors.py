@@ -15,12 +15,20 @@ from components import editors_model, issues_panel
 from components import grader_edit as E
 from components.grader_tree import ICONS
 from components.template_field import template_field
-from ftstudio.graders import formula as F
-from ftstudio.graders import tree
 from ftstudio.config import ImportProblem, to_json
-from ftstudio.validation import grader_from_json
-from ftstudio.graders import PYTHON_IMAGE_TAGS, LabelModelGrader, MultiGrader, PythonGrader, ScoreModelGrader, StringCheckGrader, TextSimilarityGrader
 from ftstudio.core import Issue
+from ftstudio.graders import (
+    PYTHON_IMAGE_TAGS,
+    LabelModelGrader,
+    MultiGrader,
+    PythonGrader,
+    ScoreModelGrader,
+    StringCheckGrader,
+    TextSimilarityGrader,
+    tree,
+)
+from ftstudio.graders import formula as F
+from ftstudio.validation import grader_from_json
 
 MAX_SOURCE_BYTES = 256 * 1024  # the API's limit on a python grader's source (ftstudio.sandbox.MAX_SOURCE_BYTES)
 

@@ -12,10 +12,9 @@ import streamlit as st
 
 from components import grader_edit as E
 from ftstudio.config import flatten, is_nested
-from ftstudio.graders import tree
-from ftstudio.graders.formula import FormulaError
-from ftstudio.graders import GRADER_TYPES, MultiGrader, walk
 from ftstudio.core import Issue, count, under
+from ftstudio.graders import GRADER_TYPES, MultiGrader, tree, walk
+from ftstudio.graders.formula import FormulaError
 
 ICONS = {"string_check": "🔤", "text_similarity": "📏", "score_model": "🎯", "label_model": "🏷️",
          "python": "🐍", "multi": "🧩"}

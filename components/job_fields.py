@@ -12,9 +12,19 @@ import json
 import streamlit as st
 
 from components import state
-from ftstudio.config import catalog
-from ftstudio.config import ImportProblem, parse_json
-from ftstudio.config import MAX_METADATA_KEY, MAX_METADATA_PAIRS, MAX_METADATA_VALUE, MAX_SEED, MAX_SUFFIX, Integration, JobConfig, WandbIntegrationSettings
+from ftstudio.config import (
+    MAX_METADATA_KEY,
+    MAX_METADATA_PAIRS,
+    MAX_METADATA_VALUE,
+    MAX_SEED,
+    MAX_SUFFIX,
+    ImportProblem,
+    Integration,
+    JobConfig,
+    WandbIntegrationSettings,
+    catalog,
+    parse_json,
+)
 
 
 def _apply(cfg: JobConfig, label: str, **update) -> None:

@@ -15,8 +15,7 @@ import streamlit as st
 from components import grader_edit as E
 from components import issues_panel
 from components.template_field import template_field
-from ftstudio.graders import tree
-from ftstudio.graders import MESSAGE_ROLES, AudioData, InputAudio, InputImage, InputMessage, InputText, OutputText
+from ftstudio.graders import MESSAGE_ROLES, AudioData, InputAudio, InputImage, InputMessage, InputText, OutputText, tree
 
 BLOCK_TYPES = ("input_text", "output_text", "input_image", "input_audio")
 BLOCK_HELP = {"input_text": "text", "output_text": "text (as if the assistant wrote it)",

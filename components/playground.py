@@ -14,9 +14,9 @@ from typing import Any
 import streamlit as st
 
 from components import issues_panel, state, trust_gate
-from ftstudio.grading import GradeOptions, InvalidGrader, explain
 from ftstudio.config import to_json
 from ftstudio.graders import LabelModelGrader, PythonGrader, ScoreModelGrader, TextSimilarityGrader, walk
+from ftstudio.grading import GradeOptions, InvalidGrader, explain
 
 OUTPUT, ITEM, ROW, RESULT, SEEDED = ("graders_pg_output", "graders_pg_item", "graders_pg_row", "graders_pg_result",
                                      "graders_pg_seeded")

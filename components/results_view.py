@@ -15,8 +15,16 @@ import pandas as pd
 import streamlit as st
 
 from components import score_charts as C
-from ftstudio.grading import Comparison, GradingJob, GradingRun, compare_runs, to_csv, to_jsonl, uses_models
-from ftstudio.grading import summary_text
+from ftstudio.grading import (
+    Comparison,
+    GradingJob,
+    GradingRun,
+    compare_runs,
+    summary_text,
+    to_csv,
+    to_jsonl,
+    uses_models,
+)
 
 _JOB, _RUN, _BASE = "ftstudio_tg_job", "ftstudio_tg_run", "ftstudio_tg_baseline"
 _COUNTER, _NOTICE, _VIEW = "ftstudio_tg_counter", "ftstudio_tg_notice", "ftstudio_tg_view"

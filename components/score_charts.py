@@ -7,7 +7,7 @@ not a million rewards, and the counts in a figure are exactly what the tests che
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

@@ -6,13 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from components import issues_panel, state
-from ftstudio.store import trust
-from ftstudio.config import METHODS, new_config
-from ftstudio.config import ImportProblem, parse_json, read_document
-from ftstudio.validation import from_json, grader_from_json
+from ftstudio.config import METHODS, ImportProblem, new_config, parse_json, read_document
 from ftstudio.core import count
-from ftstudio.store import list_presets
-from ftstudio.validation import check, check_grader
+from ftstudio.store import list_presets, trust
+from ftstudio.validation import check, check_grader, from_json, grader_from_json
 
 PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
                "app_pages/graders.py": "3 Graders", "app_pages/test_grading.py": "4 Test grading", "app_pages/export.py": "5 Export"}

@@ -16,10 +16,9 @@ from typing import Any
 
 import streamlit as st
 
-from ftstudio.store import autosave
-from ftstudio.config import JobConfig, new_config
-from ftstudio.config import to_json
+from ftstudio.config import JobConfig, new_config, to_json
 from ftstudio.core import Issue
+from ftstudio.store import autosave
 
 KEY = "ftstudio_config"
 UNDO, REDO, VERSION = "ftstudio_undo", "ftstudio_redo", "ftstudio_version"
@@ -79,7 +78,7 @@ def _save(cfg: JobConfig) -> None:
         ss["ftstudio_save_error"] = f"Autosave failed ({exc}); your edits are kept in this tab."
 
 
-def external_change() -> "autosave.Conflict | None":
+def external_change() -> autosave.Conflict | None:
     """A conflict with another tab: either met while saving, or a newer save seen on disk."""
     ss = st.session_state
     ensure()

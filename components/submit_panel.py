@@ -8,8 +8,7 @@ import time
 import streamlit as st
 
 from components import state
-from ftstudio.api import jobs
-from ftstudio.api import ApiError
+from ftstudio.api import ApiError, jobs
 
 JOBS = "ftstudio_jobs"  # job id -> {"job": dict, "events": list, "next_poll": float, "interval": float}
 

@@ -8,15 +8,15 @@ first row, or the row-level error the API would report (invalid_variable_error..
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import streamlit as st
 
 from components import issues_panel, state
-from ftstudio.graders import render_one
 from ftstudio.core import Issue
-from ftstudio.graders import SAMPLE_FIELDS, Sample, parse
+from ftstudio.graders import SAMPLE_FIELDS, Sample, parse, render_one
 
 _CACHE = "graders_template_context"
 PREVIEW_CHARS = 240

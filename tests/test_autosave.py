@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ftstudio.store import autosave
 from ftstudio.config import JobConfig, new_config
+from ftstudio.store import autosave
 
 
 @pytest.fixture

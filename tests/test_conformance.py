@@ -11,19 +11,17 @@ from __future__ import annotations
 import copy
 import json
 import typing
-
-import typing_extensions
 from pathlib import Path
 
 import pytest
+import typing_extensions
 from hypothesis import HealthCheck, given, settings
 from openai.types.fine_tuning.job_create_params import JobCreateParams
 from openai.types.graders.multi_grader_param import Graders as SdkSubGrader
 from pydantic import TypeAdapter
-
-from ftstudio.config import JobConfig
-from ftstudio.config import to_json
 from strategies import job_config
+
+from ftstudio.config import JobConfig, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = sorted((ROOT / "presets").glob("*.json"))
@@ -65,7 +63,7 @@ def strict_keys(value, tp, path=()) -> None:
     if isinstance(value, dict):
         typed = [t for t in options if typing_extensions.is_typeddict(t) and _tag_ok(t, value)]
         if not typed:
-            if any(typing.get_origin(t) in (dict, typing.Dict) or t is dict for t in options) or \
+            if any(typing.get_origin(t) in (dict, dict) or t is dict for t in options) or \
                     any(_is_mapping(t) for t in options):
                 return
             raise AssertionError(f"{path}: no TypedDict among {options}")

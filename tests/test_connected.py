@@ -1,10 +1,8 @@
-import json
 
 import pytest
 
+from ftstudio.api import Endpoint, official_errors, validate_grader
 from ftstudio.grading import compare
-from ftstudio.api import official_errors, validate_grader
-from ftstudio.api import Endpoint
 
 SC = {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}", "reference": "{{ item.answer }}",
       "operation": "eq"}

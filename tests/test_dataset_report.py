@@ -8,8 +8,7 @@ import json
 import pytest
 
 from ftstudio.cli import check_data_main
-from ftstudio.datasets import format_report
-from ftstudio.datasets import example_path, read_dataset
+from ftstudio.datasets import example_path, format_report, read_dataset
 
 
 def sft(*messages, **extra):

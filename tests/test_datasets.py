@@ -10,8 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftstudio.datasets import _json_array, _readers
-from ftstudio.datasets import DEFAULT_MAX_BYTES, EXAMPLES, MAX_LINE_BYTES, DatasetError, LineError, example_path, iter_rows, preview_rows, read_dataset, split_sample
+from ftstudio.datasets import (
+    DEFAULT_MAX_BYTES,
+    EXAMPLES,
+    MAX_LINE_BYTES,
+    DatasetError,
+    LineError,
+    _json_array,
+    _readers,
+    example_path,
+    iter_rows,
+    preview_rows,
+    read_dataset,
+    split_sample,
+)
 
 
 def errors_text(ds) -> list[str]:

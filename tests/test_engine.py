@@ -3,12 +3,12 @@ import random
 import threading
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ftstudio.grading import GradeOptions, InvalidGrader, explain, grade, grade_chunks, prepare
-from ftstudio.config import flatten
 from ftstudio.api import Endpoint
-from ftstudio.grading import merge
+from ftstudio.config import flatten
+from ftstudio.grading import GradeOptions, InvalidGrader, explain, grade, grade_chunks, merge, prepare
 
 
 def sc(inp="{{ sample.output_text }}", ref="{{ item.answer }}", op="eq", name="s"):

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from strategies import job_config
 
 from ftstudio import config as export
-from ftstudio.config import JobConfig
-from ftstudio.config import ImportProblem, to_curl, to_json, to_python
+from ftstudio.config import ImportProblem, JobConfig, to_curl, to_json, to_python
 from ftstudio.validation import from_json
-from strategies import job_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = sorted((ROOT / "presets").glob("*.json"))

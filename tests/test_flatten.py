@@ -1,14 +1,14 @@
 import json
-import random
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
+from strategies import multi_grader
 
-from ftstudio.graders import formula as F
 from ftstudio.config import flatten, flatten_config, is_nested
 from ftstudio.graders import Grader, MultiGrader
+from ftstudio.graders import formula as F
 from ftstudio.validation import check_grader
-from strategies import multi_grader
 
 A = TypeAdapter(Grader)
 

@@ -31,18 +31,20 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, seed, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, seed, settings
+from hypothesis import strategies as st
+from strategies import grader as valid_grader
+from strategies import job_config
 
 from ftstudio import config as export
 from ftstudio import datasets, validation
 from ftstudio import validation as loading
+from ftstudio.core import Issue
 from ftstudio.datasets import _json_array
 from ftstudio.graders import formula as F
-from ftstudio.graders import templates as T
 from ftstudio.graders import render_column
+from ftstudio.graders import templates as T
 from ftstudio.grading import InvalidGrader, grade, prepare
-from ftstudio.core import Issue
-from strategies import grader as valid_grader, job_config
 
 FUZZ_SEED = int(os.environ.get("FTSTUDIO_FUZZ_SEED", "20261125"))
 FUZZ_EXAMPLES = int(os.environ.get("FTSTUDIO_FUZZ_EXAMPLES", "150"))

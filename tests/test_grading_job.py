@@ -8,10 +8,20 @@ import json
 
 import pytest
 
-from ftstudio.grading import GradingJob, Scope, chunk_size, compare_runs, select_rows, to_csv, to_jsonl, uses_models
 from ftstudio.cli import main
 from ftstudio.datasets import read_dataset
-from ftstudio.grading import GradeOptions, grade
+from ftstudio.grading import (
+    GradeOptions,
+    GradingJob,
+    Scope,
+    chunk_size,
+    compare_runs,
+    grade,
+    select_rows,
+    to_csv,
+    to_jsonl,
+    uses_models,
+)
 
 EXACT = {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}",
          "reference": "{{ item.answer }}", "operation": "eq"}
@@ -127,9 +137,8 @@ def test_chunk_size_bounds(n):
 
 
 def test_retries_are_counted_for_the_progress_line(openai_stub, tmp_path, monkeypatch):
-    from ftstudio.grading import GradingJob, Scope
-    from ftstudio.grading import GradeOptions
     from ftstudio.api import Endpoint
+    from ftstudio.grading import GradeOptions, GradingJob, Scope
 
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     judge = {"type": "score_model", "name": "j", "model": "gpt-4.1-mini-2025-04-14",

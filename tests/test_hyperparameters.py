@@ -1,7 +1,14 @@
 import pytest
 from pydantic import ValidationError
 
-from ftstudio.config import DpoHyperparameters, ReinforcementHyperparameters, SupervisedHyperparameters, methods_taking, spec_by_name, specs
+from ftstudio.config import (
+    DpoHyperparameters,
+    ReinforcementHyperparameters,
+    SupervisedHyperparameters,
+    methods_taking,
+    spec_by_name,
+    specs,
+)
 
 BOUNDS = [
     # (model, field, accepted, rejected)

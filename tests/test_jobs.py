@@ -2,10 +2,8 @@ import json
 
 import pytest
 
-from ftstudio.api import ApiError, call
+from ftstudio.api import ApiError, Endpoint, SubmitError, call, control, events, follow, submit, upload
 from ftstudio.validation import from_json
-from ftstudio.api import SubmitError, control, events, follow, submit, upload
-from ftstudio.api import Endpoint
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,3 @@
-import pytest
 
 from ftstudio.api import Endpoint, ModelCache, ModelRunner, cache_key
 

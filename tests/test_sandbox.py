@@ -7,7 +7,14 @@ import threading
 
 import pytest
 
-from ftstudio.sandbox import MAX_SOURCE_BYTES, PythonCallResult, PythonGraderPool, SourceProblem, run_python_grader, static_check
+from ftstudio.sandbox import (
+    MAX_SOURCE_BYTES,
+    PythonCallResult,
+    PythonGraderPool,
+    SourceProblem,
+    run_python_grader,
+    static_check,
+)
 
 RUNTIME = "python_grader_runtime_error"
 MB = 1024 ** 2

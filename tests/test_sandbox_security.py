@@ -12,19 +12,16 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import resource
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-from ftstudio.sandbox import _process as _sandbox_process
 from ftstudio.sandbox import DEFAULT_MEMORY_LIMIT, PythonGraderPool, protections
+from ftstudio.sandbox import _process as _sandbox_process
 
 RUNTIME = "python_grader_runtime_error"
 MB = 1024 ** 2

@@ -10,8 +10,7 @@ import tiktoken
 import tiktoken.load
 import tiktoken.registry
 
-from ftstudio.datasets import tokens
-from ftstudio.datasets import EXAMPLE_TOKEN_LIMIT, TokenCounter, count_rows, estimate_auto_epochs, get_encoding
+from ftstudio.datasets import EXAMPLE_TOKEN_LIMIT, TokenCounter, count_rows, estimate_auto_epochs, get_encoding, tokens
 
 O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 

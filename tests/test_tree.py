@@ -1,7 +1,7 @@
 import pytest
 
-from ftstudio.graders import tree as T
 from ftstudio.graders import MultiGrader, ScoreModelGrader, StringCheckGrader, TextSimilarityGrader
+from ftstudio.graders import tree as T
 from ftstudio.validation import check_grader
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from ftstudio.store import trust
 from ftstudio.graders import MultiGrader, PythonGrader, StringCheckGrader
+from ftstudio.store import trust
 
 
 @pytest.fixture(autouse=True)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
+
+from ftstudio.core import redact
 
 from ._http_errors import body_message, describe, retry_after
 from ._model_client import RETRY_STATUS, Endpoint
-from ftstudio.core import redact
 
 
 class ApiError(Exception):

@@ -7,12 +7,13 @@ Official answers are cached on disk like model-grader answers, so a repeated com
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from ftstudio.validation import as_data
 
 from ._calls import ApiError, call, raw_json
 from ._model_client import Endpoint, ModelCache, cache_key
-from ftstudio.validation import as_data
 
 DIFF_TOLERANCE = 1e-6
 

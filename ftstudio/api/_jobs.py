@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+
+from ftstudio.config import JobConfig, to_data
 
 from ._calls import ApiError, call, raw_json
-from ftstudio.config import JobConfig
-from ftstudio.config import to_data
 from ._model_client import Endpoint
 
 TERMINAL = {"succeeded", "failed", "cancelled"}

@@ -14,13 +14,14 @@ import os
 import random
 import sqlite3
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from ftstudio.core import redact, register_secret
 
 from ._http_errors import describe, retry_after
-from ftstudio.core import redact, register_secret
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -34,7 +35,7 @@ class TokenUsage:
     requests: int = 0
     cache_hits: int = 0
 
-    def add(self, other: "TokenUsage") -> None:
+    def add(self, other: TokenUsage) -> None:
         for k in ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "requests", "cache_hits"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
@@ -53,7 +54,7 @@ class Endpoint:
     timeout: float = 60.0
 
     @classmethod
-    def from_env(cls) -> "Endpoint":
+    def from_env(cls) -> Endpoint:
         """OPENAI_BASE_URL / OPENAI_API_KEY; else Azure's AZURE_OPENAI_ENDPOINT / AZURE_OPENAI_API_KEY
         (with OPENAI_API_VERSION for the endpoint + api-version style, or a .../openai/v1 URL)."""
         env = os.environ
@@ -63,7 +64,7 @@ class Endpoint:
                          env.get("OPENAI_API_VERSION") or env.get("AZURE_OPENAI_API_VERSION"))
 
     @classmethod
-    def azure(cls, endpoint: str, api_key: str | None, api_version: str | None = None) -> "Endpoint":
+    def azure(cls, endpoint: str, api_key: str | None, api_version: str | None = None) -> Endpoint:
         """Azure OpenAI / Foundry: the v1 base URL (https://NAME.openai.azure.com/openai/v1), or the
         resource endpoint plus an api-version."""
         url = endpoint.rstrip("/")

@@ -7,8 +7,6 @@ Exit codes everywhere: 0 success (warnings allowed), 1 the config/grader is inva
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any

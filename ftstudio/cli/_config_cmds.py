@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, issues_for, load_json_file
 
-
 # --- validate ----------------------------------------------------------------------------
 
 def cmd_validate(args) -> int:

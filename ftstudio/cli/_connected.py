@@ -32,10 +32,10 @@ def _retry_note(attempt: int, why: str, delay: float) -> None:
 
 
 def cmd_compare(args) -> int:
-    from ._grade import grader_of
-    from ftstudio.grading import compare
     from ftstudio.datasets import DatasetError, read_dataset
-    from ftstudio.grading import InvalidGrader
+    from ftstudio.grading import InvalidGrader, compare
+
+    from ._grade import grader_of
 
     grader = grader_of(load_json_file(args.config), args.config)
     endpoint = _endpoint()
@@ -83,11 +83,9 @@ def cmd_compare(args) -> int:
 
 
 def cmd_submit(args) -> int:
-    from ftstudio.api import ApiError
+    from ftstudio.api import KEEP, ApiError, SubmitError, follow, is_file_id, submit
     from ftstudio.config import ImportProblem, read_document
-    from ftstudio.validation import from_json
-    from ftstudio.api import KEEP, SubmitError, follow, is_file_id, submit
-    from ftstudio.validation import check, errors
+    from ftstudio.validation import check, errors, from_json
 
     doc = read_document(load_json_file(args.config))
     try:

@@ -85,8 +85,7 @@ class _Progress:
 
 def cmd_grade(args) -> int:
     from ftstudio.datasets import DatasetError, iter_rows
-    from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks
-    from ftstudio.grading import merge, summary_text
+    from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, summary_text
     from ftstudio.validation import check_grader, errors
 
     grader = grader_of(load_json_file(args.config), args.config)

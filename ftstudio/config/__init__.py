@@ -4,14 +4,44 @@ from __future__ import annotations
 
 from . import _catalog as catalog
 from ._codecs import (
-    Document, ImportProblem, REDACTED, exportable, grader_to_python, is_grader_data, parse_json, read_document, to_curl, to_data, to_json, to_python,
+    REDACTED,
+    Document,
+    ImportProblem,
+    exportable,
+    grader_to_python,
+    is_grader_data,
+    parse_json,
+    read_document,
+    to_curl,
+    to_data,
+    to_json,
+    to_python,
 )
 from ._flatten import flatten, flatten_config, is_nested
 from ._hyperparameters import (
-    AUTO, DpoHyperparameters, HYPERPARAMETER_MODELS, HyperParam, ReinforcementHyperparameters, SupervisedHyperparameters, methods_taking, spec_by_name, specs,
+    AUTO,
+    HYPERPARAMETER_MODELS,
+    DpoHyperparameters,
+    HyperParam,
+    ReinforcementHyperparameters,
+    SupervisedHyperparameters,
+    methods_taking,
+    spec_by_name,
+    specs,
 )
 from ._job import (
-    Integration, JobConfig, MAX_METADATA_KEY, MAX_METADATA_PAIRS, MAX_METADATA_VALUE, MAX_SEED, MAX_SUFFIX, METHODS, WandbIntegrationSettings, method_block, new_config, switch_method,
+    MAX_METADATA_KEY,
+    MAX_METADATA_PAIRS,
+    MAX_METADATA_VALUE,
+    MAX_SEED,
+    MAX_SUFFIX,
+    METHODS,
+    Integration,
+    JobConfig,
+    WandbIntegrationSettings,
+    method_block,
+    new_config,
+    switch_method,
 )
 from ._schema import grader_schema, job_config_schema
 

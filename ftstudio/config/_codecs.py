@@ -14,9 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ftstudio.core import json_issue
-from ._job import JobConfig
-from ftstudio.core import REDACTED, redact_data
+from ftstudio.core import REDACTED, json_issue, redact_data
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ftstudio.graders import formula as F
-from ._job import JobConfig
 from ftstudio.graders import MultiGrader
+from ftstudio.graders import formula as F
+
+from ._job import JobConfig
 
 SEPARATOR = "__"
 

@@ -12,7 +12,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ftstudio.graders import Grader, StringCheckGrader
-from ._hyperparameters import DpoHyperparameters, LegacyHyperparameters, ReinforcementHyperparameters, SupervisedHyperparameters
+
+from ._hyperparameters import (
+    DpoHyperparameters,
+    LegacyHyperparameters,
+    ReinforcementHyperparameters,
+    SupervisedHyperparameters,
+)
 
 METHODS = ("supervised", "dpo", "reinforcement")
 MAX_SEED = 2147483647

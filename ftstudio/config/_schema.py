@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ._job import JobConfig
 from ftstudio.graders import Grader
+
+from ._job import JobConfig
 
 _ID = "https://ftstudio.local/schema/"
 

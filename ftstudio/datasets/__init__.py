@@ -9,8 +9,20 @@ from __future__ import annotations
 from . import _tokens as tokens
 from ._problems import Problem, ProblemLog
 from ._read import (
-    DEFAULT_MAX_BYTES, DEFAULT_SAMPLE_FIELD, EXAMPLES, MAX_LINE_BYTES, Dataset, DatasetError, LineError, PreviewRow,
-    RowChunk, example_path, iter_rows, preview_rows, read_dataset, split_sample,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_SAMPLE_FIELD,
+    EXAMPLES,
+    MAX_LINE_BYTES,
+    Dataset,
+    DatasetError,
+    LineError,
+    PreviewRow,
+    RowChunk,
+    example_path,
+    iter_rows,
+    preview_rows,
+    read_dataset,
+    split_sample,
 )
 from ._report import METHODS, ROLES, FormatReport, ReportBuilder, format_report
 from ._tokens import EXAMPLE_TOKEN_LIMIT, TokenCounter, TokenStats, count_rows, estimate_auto_epochs, get_encoding

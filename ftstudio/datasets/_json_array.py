@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from ._readers import DECODER, MAX_LINE_BYTES, DatasetError, Input, LineError, fmt_bytes, kind_of, parse_json
 

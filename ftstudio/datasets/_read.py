@@ -22,11 +22,12 @@ Reading semantics (README, "Datasets"):
 
 from __future__ import annotations
 
-import json
 import os
-from ftstudio.core import compact_json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterator, Union
+from typing import BinaryIO, Union
+
+from ftstudio.core import compact_json
 
 from ._json_array import read_json_array
 from ._problems import Problem, ProblemLog

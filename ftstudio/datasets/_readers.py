@@ -15,8 +15,9 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 MAX_LINE_BYTES = 10 * 1024 * 1024
 CHUNK_BYTES = 1 << 20

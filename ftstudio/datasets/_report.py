@@ -8,15 +8,12 @@ full and the rest are counted, so the report stays usable on 50,000 rows.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, TextIO
 
 from ._format_checks import METHODS, check_row, item_fields
 from ._problems import DEFAULT_CAP, Problem, ProblemLog
-from ._read import Dataset, DatasetError, LineError, iter_rows
+from ._read import Dataset, LineError
 from ._tokens import EXAMPLE_TOKEN_LIMIT, TokenCounter, TokenStats
 
 __all__ = ["METHODS", "FormatReport", "Problem", "ReportBuilder", "format_report"]

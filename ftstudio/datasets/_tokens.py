@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import math
 import os
 import threading
-from ftstudio.core import compact_json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
+
+from ftstudio.core import compact_json
 
 ENCODING = "o200k_base"
 EXAMPLE_TOKEN_LIMIT = 65_536  # longer training examples are cut from the end (facts §4)

@@ -8,7 +8,8 @@ the failure (code, message) per failed row.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ._templates import Ref, RenderError, Sample, parse, to_text
 

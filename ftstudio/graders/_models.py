@@ -58,8 +58,8 @@ class InputAudio(_Strict):
     input_audio: AudioData
 
 
-ContentBlock = Annotated[Union[InputText, OutputText, InputImage, InputAudio], Field(discriminator="type")]
-Content = Union[str, ContentBlock, list[Union[str, ContentBlock]]]
+ContentBlock = Annotated[InputText | OutputText | InputImage | InputAudio, Field(discriminator="type")]
+Content = Union[str, ContentBlock, list[str | ContentBlock]]
 
 
 class InputMessage(_Strict):
@@ -134,12 +134,12 @@ FormulaVariable = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 class MultiGrader(_Strict):
     type: Literal["multi"] = "multi"
     name: str
-    graders: dict[FormulaVariable, "Grader"]
+    graders: dict[FormulaVariable, Grader]
     calculate_output: str
 
 
 Grader = Annotated[
-    Union[StringCheckGrader, TextSimilarityGrader, ScoreModelGrader, LabelModelGrader, PythonGrader, MultiGrader],
+    StringCheckGrader | TextSimilarityGrader | ScoreModelGrader | LabelModelGrader | PythonGrader | MultiGrader,
     Field(discriminator="type"),
 ]
 MultiGrader.model_rebuild()

@@ -75,7 +75,7 @@ class Template:
     def ok(self) -> bool:
         return not self.problems
 
-    def render(self, item: Any, sample: "Sample") -> str:
+    def render(self, item: Any, sample: Sample) -> str:
         out = []
         for part in self.parts:
             out.append(part if isinstance(part, str) else to_text(resolve(part, item, sample)))

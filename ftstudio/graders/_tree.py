@@ -10,7 +10,17 @@ import re
 from typing import Any
 
 from . import formula as F
-from ._models import GRADER_CLASSES, IDENTIFIER_PATTERN, InputMessage, LabelModelGrader, MultiGrader, PythonGrader, ScoreModelGrader, StringCheckGrader, TextSimilarityGrader
+from ._models import (
+    GRADER_CLASSES,
+    IDENTIFIER_PATTERN,
+    InputMessage,
+    LabelModelGrader,
+    MultiGrader,
+    PythonGrader,
+    ScoreModelGrader,
+    StringCheckGrader,
+    TextSimilarityGrader,
+)
 
 Path = tuple[str, ...]
 PYTHON_STUB = '''def grade(sample, item) -> float:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from ftstudio.api import DIFF_TOLERANCE, official_errors, run_grader
-from ._engine import GradeOptions, grade, prepare, to_grader
-from ftstudio.api import Endpoint, ModelCache
+from ftstudio.api import DIFF_TOLERANCE, Endpoint, ModelCache, official_errors, run_grader
 from ftstudio.validation import as_data
+
+from ._engine import GradeOptions, grade, prepare, to_grader
 
 
 @dataclass

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import time
 from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ftstudio.api import Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD, join_path
 from ftstudio.graders import (
-    LabelModelGrader, MultiGrader, PythonGrader, ScoreModelGrader, StringCheckGrader, TextSimilarityGrader,
-    parse_grader, render_column, walk,
+    LabelModelGrader,
+    MultiGrader,
+    PythonGrader,
+    ScoreModelGrader,
+    StringCheckGrader,
+    TextSimilarityGrader,
+    parse_grader,
+    render_column,
+    walk,
 )
 from ftstudio.sandbox import PythonGraderPool
 from ftstudio.validation import blocks_grading, check_grader
@@ -72,7 +80,7 @@ class GradingSession:
         self._pools: dict[int, Any] = {}
         self._runner: ModelRunner | None = None
 
-    def __enter__(self) -> "GradingSession":
+    def __enter__(self) -> GradingSession:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from ftstudio.graders import render_column
-from ftstudio.graders import InputAudio, InputImage, InputText, LabelModelGrader, OutputText, ScoreModelGrader
+from ftstudio.graders import (
+    InputAudio,
+    InputImage,
+    InputText,
+    LabelModelGrader,
+    OutputText,
+    ScoreModelGrader,
+    render_column,
+)
 
 _STEPS = {"type": "array", "items": {"type": "object", "properties": {
     "description": {"type": "string"}, "conclusion": {"type": "string"}},

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from ftstudio.graders import walk
 
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
-from ftstudio.graders import walk
 from ._results import GradeResults, merge
 from ._writer import records_bytes
 
@@ -251,7 +251,7 @@ class GradingJob:
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._work, name=f"ftstudio-grading-{run_id}", daemon=True)
 
-    def start(self) -> "GradingJob":
+    def start(self) -> GradingJob:
         self._thread.start()
         return self
 

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from ._pool import (
-    DEFAULT_MEMORY_LIMIT, MAX_SOURCE_BYTES, OTHER_ERROR, PythonCallResult, PythonGraderPool, RUNTIME_ERROR, SERVER_ERROR, SandboxProtections, SourceProblem, protections, run_python_grader, static_check,
+    DEFAULT_MEMORY_LIMIT,
+    MAX_SOURCE_BYTES,
+    OTHER_ERROR,
+    RUNTIME_ERROR,
+    SERVER_ERROR,
+    PythonCallResult,
+    PythonGraderPool,
+    SandboxProtections,
+    SourceProblem,
+    protections,
+    run_python_grader,
+    static_check,
 )
 
 __all__ = ['DEFAULT_MEMORY_LIMIT', 'MAX_SOURCE_BYTES', 'OTHER_ERROR', 'PythonCallResult', 'PythonGraderPool', 'RUNTIME_ERROR', 'SERVER_ERROR', 'SandboxProtections', 'SourceProblem', 'protections', 'run_python_grader', 'static_check']

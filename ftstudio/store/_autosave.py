@@ -20,8 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ftstudio.config import JobConfig
-from ftstudio.config import to_data
+from ftstudio.config import JobConfig, to_data
 
 KEEP_VERSIONS = 5
 FILENAME = "config.json"

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ftstudio.config import JobConfig, to_data
+
 from ._autosave import home
-from ftstudio.config import JobConfig
-from ftstudio.config import to_data
 
 
 @dataclass(frozen=True)

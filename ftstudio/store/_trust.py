@@ -14,8 +14,9 @@ import os
 import tempfile
 from typing import Any
 
-from ._autosave import home
 from ftstudio.graders import PythonGrader, walk
+
+from ._autosave import home
 
 
 def sources(grader: Any) -> list[str]:

@@ -7,18 +7,17 @@ fails the schema still gets its formula, template and model checks.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ._grader_rules import GraderChecker, model_notes
-from ftstudio.core import json_issue
-from ._schema_issues import schema_issues
 from ftstudio.config import METHODS, JobConfig
-from ftstudio.config import is_grader_data
-from ftstudio.graders import Grader, GraderRoot
-from ftstudio.core import Issue, join_path, sort_issues
-from ftstudio.core import find_secrets
+from ftstudio.core import Issue, find_secrets, join_path, json_issue, sort_issues
+from ftstudio.graders import GraderRoot
+
+from ._grader_rules import GraderChecker, model_notes
+from ._schema_issues import schema_issues
 
 GRADER_PATH = ("method", "reinforcement", "grader")
 _SUFFIX_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")

@@ -6,12 +6,13 @@ would refuse) or not (a formula that doesn't parse, a malformed template).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ftstudio.config import catalog
+from ftstudio.core import Issue, join_path
 from ftstudio.graders import formula as F
 from ftstudio.graders import templates as T
-from ftstudio.core import Issue, join_path
 
 _TEXT_FIELDS = ("input", "reference")
 

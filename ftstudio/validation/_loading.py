@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from ftstudio.config import JobConfig
-from ftstudio.config import ImportProblem, exportable, parse_json
+from ftstudio.config import ImportProblem, JobConfig, exportable, parse_json
 from ftstudio.graders import Grader, parse_grader
+
 from ._check import check, check_grader
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ftstudio.graders import GRADER_TYPES
 from ftstudio.config import methods_taking, spec_by_name
 from ftstudio.core import Issue, join_path
+from ftstudio.graders import GRADER_TYPES
 
 # When several union branches fail at one place, these say the most about what the user meant.
 _PREFERRED = {"union_tag_invalid": 0, "union_tag_not_found": 1, "string_pattern_mismatch": 1, "missing": 2,

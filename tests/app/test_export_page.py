@@ -1,6 +1,6 @@
 import json
 
-from app_util import current_config, new_app, preset_config, texts
+from app_util import new_app, preset_config, texts
 
 from ftstudio.config import to_json
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ftstudio.store import autosave
-from ftstudio.config import JobConfig, new_config
+from ftstudio.config import JobConfig, new_config, read_document
 from ftstudio.datasets import example_path, read_dataset
-from ftstudio.config import read_document
+from ftstudio.store import autosave
 from ftstudio.validation import from_json
 
 ROOT = Path(__file__).resolve().parents[2]

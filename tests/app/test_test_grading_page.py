@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ftstudio.grading import compare_runs, to_csv, to_jsonl
 from components.state import KEY as CONFIG_KEY
-from ftstudio.store import autosave
 from ftstudio.config import JobConfig
 from ftstudio.datasets import example_path
+from ftstudio.grading import compare_runs, to_csv, to_jsonl
+from ftstudio.store import autosave
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "app_pages/test_grading.py"
@@ -86,7 +86,7 @@ def test_renders_without_a_dataset_and_for_a_non_reinforcement_method():
     assert at.session_state["ftstudio_dataset"].name == "supervised-chat.jsonl"
     assert any("format" in e.label.lower() and "supervised" in e.label for e in at.expander)
     assert "needs a **reinforcement** grader" in texts(at)
-    assert "tg-run" not in [b.key for b in at.button] 
+    assert "tg-run" not in [b.key for b in at.button]
     assert {"1 Method", "3 Graders"} <= {link.proto.label for link in at.get("page_link")}
 
 

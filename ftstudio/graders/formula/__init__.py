@@ -8,8 +8,25 @@ and for renaming a child grader.
 from __future__ import annotations
 
 from ._parse import (
-    FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH, OPERATORS, Binary, Call, FormulaError, FormulaRuntimeError,
-    Node, Num, Program, Unary, Var, compile_formula, depth, evaluate, parse, variables,
+    FUNCTIONS,
+    MAX_DEPTH,
+    MAX_LENGTH,
+    MAX_TREE_DEPTH,
+    OPERATORS,
+    Binary,
+    Call,
+    FormulaError,
+    FormulaRuntimeError,
+    Node,
+    Num,
+    Program,
+    Unary,
+    Var,
+    compile_formula,
+    depth,
+    evaluate,
+    parse,
+    variables,
 )
 from ._rewrite import rename, substitute, to_source
 

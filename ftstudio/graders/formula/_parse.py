@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 FUNCTIONS: dict[str, tuple[int, int | None]] = {  # name -> (min args, max args or None)
     "min": (1, None), "max": (1, None), "abs": (1, 1), "floor": (1, 1),
@@ -57,22 +57,22 @@ class Var:
 @dataclass(frozen=True)
 class Unary:
     op: str
-    operand: "Node"
+    operand: Node
     pos: int
 
 
 @dataclass(frozen=True)
 class Binary:
     op: str
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
     pos: int
 
 
 @dataclass(frozen=True)
 class Call:
     func: str
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
     pos: int
 
 

@@ -3,10 +3,9 @@ and substitution of a variable by a sub-formula."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable
 
-from ._parse import Binary, Call, FormulaError, Node, Num, Unary, Var, parse, variables
-
+from ._parse import Binary, Call, Node, Num, Unary, Var, variables
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "u": 3, "^": 4}
 
