@@ -58,7 +58,7 @@ if anyway:
                "in your shell before running the snippets.")
 
 st.subheader("Submit to the API")
-with st.expander("Upload the files and create the job", expanded=bool(st.session_state.get("ftstudio_jobs"))):
+with st.expander("Upload the files and create the job", expanded=bool(state.app().jobs)):
     submit_panel.render(cfg, bool(errors))
 
 st.subheader("Save as a preset")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from components import issues_panel, job_fields, state
-from ftstudio.config import switch_method
 from ftstudio.core import under
 
 METHOD_CARDS = {
@@ -32,17 +31,10 @@ for col, (method, (title, when, fmt)) in zip(cols, METHOD_CARDS.items()):
         st.caption(f"Dataset: {fmt}")
         if st.button("Selected" if chosen else "Use this method", key=state.wkey(f"pick-{method}"),
                      disabled=chosen, type="primary" if not chosen else "secondary", width="stretch"):
-            stash = st.session_state.pop("ftstudio_stashed_grader", None)
-            new, dropped, aside = switch_method(cfg, method, stash_grader=stash)
-            if aside is not None:
-                st.session_state["ftstudio_stashed_grader"] = aside
-            elif stash is not None and method != "reinforcement":
-                st.session_state["ftstudio_stashed_grader"] = stash
-            state.load(new, f"switch to {method}")
-            st.session_state["method_dropped"] = (method, dropped)
+            state.set_method(method)
             st.rerun()
 
-dropped = st.session_state.pop("method_dropped", None)
+dropped = state.method_note()
 if dropped:
     method, items = dropped
     if items:

@@ -29,7 +29,7 @@ SCOPES = {"all": "All rows", "random": "Random sample", "first": "First N"}
 
 def _blocking_issues(grader) -> list:
     """What stops the engine from evaluating the grader; cached per grader object (never mutated)."""
-    cache = st.session_state.get("ftstudio_tg_check")
+    cache = state.app().grade_check
     if cache and cache[0] is grader:
         return cache[1]
     try:
@@ -37,12 +37,12 @@ def _blocking_issues(grader) -> list:
         issues = []
     except InvalidGrader as exc:
         issues = exc.issues
-    st.session_state["ftstudio_tg_check"] = (grader, issues)
+    state.app().grade_check = (grader, issues)
     return issues
 
 
 def _options() -> GradeOptions:
-    return GradeOptions(endpoint=state.endpoint(), concurrency=int(st.session_state.get("tg-concurrency", 8)))
+    return GradeOptions(endpoint=state.endpoint(), concurrency=int(state.widget("tg-concurrency", 8)))
 
 
 def _fmt_seconds(s: float | None) -> str:

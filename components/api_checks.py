@@ -63,8 +63,8 @@ def compare_panel(grader, dataset, sample_field: str, key: str = "api_compare") 
             st.error("The grader can't be evaluated: " + "; ".join(i.message for i in exc.issues[:3]))
             return
         bar.empty()
-        st.session_state[f"{key}_report"] = (state.grader_fingerprint(), report)
-    stored = st.session_state.get(f"{key}_report")
+        state.app().reports[key] = (state.grader_fingerprint(), report)
+    stored = state.app().reports.get(key)
     if stored:
         fingerprint, report = stored
         if fingerprint != state.grader_fingerprint():

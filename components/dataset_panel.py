@@ -20,8 +20,6 @@ from ftstudio import datasets as D
 EXAMPLES_DIR = Path(D.example_path("supervised")).parent
 MAX_UPLOAD_MB = 200
 PREVIEW_ROWS = 20
-_CACHE, _SOURCE, _ERROR, _DERIVED = "ftstudio_tg_datasets", "ftstudio_tg_source", "ftstudio_tg_error", "ftstudio_tg_derived"
-_SEEN = "ftstudio_tg_seen_upload"  # the uploader's last file: only a new upload replaces the dataset
 _KEEP = 2  # datasets kept in memory (the current one and the one before)
 
 
@@ -34,22 +32,22 @@ def load_bytes(data: bytes, name: str, source: str | None = None) -> D.Dataset |
 
     A DatasetError is kept for display and the previous dataset stays loaded. Used by the
     uploader and the example picker alike."""
-    ss = st.session_state
+    a = state.app()
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     key = f"{hashlib.sha256(data).hexdigest()}.{ext}"  # the extension picks the format
-    cache: dict = ss.setdefault(_CACHE, {})
+    cache: dict = a.datasets
     ds = cache.get(key)
-    ss[_SOURCE] = source
+    a.dataset_source = source
     if ds is None:
         try:
             ds = D.read_dataset(data, name=name)
         except D.DatasetError as exc:
-            ss[_ERROR] = str(exc)
+            a.dataset_error = str(exc)
             return None
         cache[key] = ds
         while len(cache) > _KEEP:
             cache.pop(next(iter(cache)))
-    ss.pop(_ERROR, None)
+    a.dataset_error = None
     if state.dataset() is not ds:
         state.set_dataset(ds)
         if state.sample_field() not in ds.fields and D.DEFAULT_SAMPLE_FIELD in ds.fields:
@@ -59,13 +57,13 @@ def load_bytes(data: bytes, name: str, source: str | None = None) -> D.Dataset |
 
 def _clear() -> None:
     state.set_dataset(None)
-    st.session_state.pop(_ERROR, None)
-    st.session_state.pop(_SOURCE, None)
+    a = state.app()
+    a.dataset_error = a.dataset_source = None
 
 
 def _derived(key: tuple, build):
     """Per-dataset cache of reports/token counts; entries of other datasets are dropped."""
-    store: dict = st.session_state.setdefault(_DERIVED, {})
+    store: dict = state.app().dataset_derived
     if key not in store:
         for k in [k for k in store if k[1] != key[1]]:
             del store[k]
@@ -90,8 +88,8 @@ def render(cfg) -> D.Dataset | None:
                               max_upload_size=MAX_UPLOAD_MB, key="tg-upload",
                               help="One JSON object per row. The field holding the model's output (default "
                                    "model_sample) is graded; the other fields are the item ({{ item.* }}).")
-        if up is not None and st.session_state.get(_SEEN) != up.file_id:
-            st.session_state[_SEEN] = up.file_id
+        if up is not None and state.app().seen_upload != up.file_id:
+            state.app().seen_upload = up.file_id
             with st.spinner(f"Reading {up.name} …"):
                 load_bytes(up.getvalue(), up.name, f"upload:{up.file_id}")
     with ex_tab:
@@ -103,7 +101,7 @@ def render(cfg) -> D.Dataset | None:
         if c2.button("Load example", key="tg-load-example", width="stretch", icon="📥"):
             load_bytes((EXAMPLES_DIR / name).read_bytes(), name, f"example:{name}")
     ds = state.dataset()
-    error = st.session_state.get(_ERROR)
+    error = state.app().dataset_error
     if error:
         st.error(f"**Could not read the file.** {error}", icon="🚫")
         if ds is not None:

@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from components import grader_edit as E
+from components import state
 from ftstudio.config import flatten, is_nested
 from ftstudio.core import Issue, count, under
 from ftstudio.graders import GRADER_TYPES, MultiGrader, tree, walk
@@ -88,8 +89,8 @@ def _render_table(nodes: list, selected: tuple, issues: list[Issue]) -> None:
     picked = chosen.selection.rows if chosen is not None and hasattr(chosen, "selection") else []
     if picked:
         path = nodes[picked[0]][0]
-        if path != selected and st.session_state.get("graders_tree_table_last") != picked[0]:
-            st.session_state["graders_tree_table_last"] = picked[0]
+        if path != selected and state.app().graders_tree_last != picked[0]:
+            state.app().graders_tree_last = picked[0]
             E.select(path)
             st.rerun()
     current = next((i for i, (path, _) in enumerate(nodes) if path == selected), 0)
@@ -128,7 +129,7 @@ def render_actions(root: Any, path: tuple) -> None:
 
 
 def _add(path: tuple, menu_key: str) -> None:
-    kind = st.session_state.get(menu_key)
+    kind = state.widget(menu_key)
     if kind:
         E.tree_edit(lambda r: _added(tree.add_child(r, path, kind), path), f"add {kind} grader")
 
@@ -143,14 +144,14 @@ def _wrap(path: tuple) -> None:
 
 
 def _change_type(path: tuple, menu_key: str) -> None:
-    kind = st.session_state.get(menu_key)
+    kind = state.widget(menu_key)
     if kind:
         E.tree_edit(lambda r: (tree.replace_at(r, path, tree.change_type(tree.node_at(r, path), kind)), path),
                     f"change type to {kind}")
 
 
 def _move(path: tuple, menu_key: str) -> None:
-    target = st.session_state.get(menu_key)
+    target = state.widget(menu_key)
     if target is not None and target != "(no other multi)":
         dest = tuple(target.split("/")) if target else ()
         E.tree_edit(lambda r: tree.move(r, path, dest), f"move {path[-1]}")
@@ -163,25 +164,21 @@ def _duplicate(path: tuple) -> None:
 def _delete(path: tuple) -> None:
     label = f"delete {path[-1]}"
     if E.tree_edit(lambda r: (tree.delete(r, path), path[:-1]), label):
-        st.session_state[E.DELETED] = label
+        E.set_deleted(label)
 
 
 def undo_delete() -> None:
-    from components import state
-
-    st.session_state.pop(E.DELETED, None)
+    E.set_deleted(None)
     state.undo()
 
 
 def render_deleted_banner() -> None:
     """Right after a delete: a message with its own Undo (the sidebar's Undo works too)."""
-    from components import state
-
-    label = st.session_state.get(E.DELETED)
+    label = E.deleted()
     if not label:
         return
     if state.can_undo() != label:
-        st.session_state.pop(E.DELETED, None)
+        E.set_deleted(None)
         return
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f"🗑️ Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")

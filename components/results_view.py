@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from components import score_charts as C
+from components import state
 from ftstudio.grading import (
     Comparison,
     GradingJob,
@@ -26,8 +27,6 @@ from ftstudio.grading import (
     uses_models,
 )
 
-_JOB, _RUN, _BASE = "ftstudio_tg_job", "ftstudio_tg_run", "ftstudio_tg_baseline"
-_COUNTER, _NOTICE, _VIEW = "ftstudio_tg_counter", "ftstudio_tg_notice", "ftstudio_tg_view"
 TABLE_CAP = 10_000
 _RESERVED = {"row", "line", "reward", "pass", "errors", "error details", "output"}
 
@@ -35,52 +34,53 @@ _RESERVED = {"row", "line", "reward", "pass", "errors", "error details", "output
 # --- the runs kept in the session ----------------------------------------------------------
 
 def job() -> GradingJob | None:
-    return st.session_state.get(_JOB)
+    return state.app().job
 
 
 def set_job(j: GradingJob | None) -> None:
-    st.session_state[_JOB] = j
+    state.app().job = j
 
 
 def current_run() -> GradingRun | None:
-    return st.session_state.get(_RUN)
+    return state.app().run
 
 
 def baseline() -> GradingRun | None:
-    return st.session_state.get(_BASE)
+    return state.app().baseline
 
 
 def set_baseline(run: GradingRun | None) -> None:
-    st.session_state[_BASE] = run
+    state.app().baseline = run
 
 
 def next_run_id() -> int:
-    st.session_state[_COUNTER] = st.session_state.get(_COUNTER, 0) + 1
-    return st.session_state[_COUNTER]
+    a = state.app()
+    a.run_counter += 1
+    return a.run_counter
 
 
 def notice() -> tuple[str, str] | None:
-    return st.session_state.get(_NOTICE)
+    return state.app().notice
 
 
 def collect(j: GradingJob) -> None:
     """Move a finished job's outcome into the session (results, or a notice saying what happened)."""
-    ss = st.session_state
-    ss.pop(_NOTICE, None)
+    a = state.app()
+    a.notice = None
     if j.invalid is not None:
-        ss[_NOTICE] = ("error", "The grader can't be evaluated: " + "; ".join(i.line() for i in j.invalid.issues[:5]))
+        a.notice = ("error", "The grader can't be evaluated: " + "; ".join(i.line() for i in j.invalid.issues[:5]))
     elif j.error is not None:
-        ss[_NOTICE] = ("error", f"Grading stopped unexpectedly: {j.error}")
+        a.notice = ("error", f"Grading stopped unexpectedly: {j.error}")
     elif j.run is None:
-        kept = "; the previous results are still shown" if ss.get(_RUN) is not None else ""
-        ss[_NOTICE] = ("warning", f"Cancelled before the first batch of rows was finished: no results were "
-                                  f"kept{kept}.")
+        kept = "; the previous results are still shown" if a.run is not None else ""
+        a.notice = ("warning", f"Cancelled before the first batch of rows was finished: no results were "
+                               f"kept{kept}.")
     else:
-        ss[_RUN] = j.run
+        a.run = j.run
         if j.cancelled:
-            ss[_NOTICE] = ("warning", f"Cancelled: the results cover the {len(j.run):,} of {j.total:,} rows graded "
-                                      "before the cancel.")
-    ss[_JOB] = None
+            a.notice = ("warning", f"Cancelled: the results cover the {len(j.run):,} of {j.total:,} rows graded "
+                                   "before the cancel.")
+    a.job = None
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -222,11 +222,11 @@ def _charts(run: GradingRun, t: float) -> None:
 
 
 def _select_row(run_id: int) -> None:
-    sel = st.session_state.get(f"tg-table-{run_id}")
+    sel = state.widget(f"tg-table-{run_id}")
     rows = sel["selection"]["rows"] if sel else []
-    view = st.session_state.get(_VIEW) or []
+    view = state.app().table_view
     if rows and rows[0] < len(view):
-        st.session_state[f"tg-detail-{run_id}"] = view[rows[0]]
+        state.set_widget(f"tg-detail-{run_id}", view[rows[0]])
 
 
 def _rows(run: GradingRun, t: float, options_factory) -> None:
@@ -243,7 +243,7 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
         mask &= hay.str.contains(q.strip().casefold(), regex=False)
     view = df[mask]
     shown = view.head(TABLE_CAP)
-    st.session_state[_VIEW] = shown.index.tolist()
+    state.app().table_view = shown.index.tolist()
     st.caption(f"{len(view):,} of {len(df):,} rows match" + (f"; the first {TABLE_CAP:,} are listed" if
                                                             len(view) > TABLE_CAP else "")
                + ". Click a column header to sort, a row to see its details.")
@@ -263,8 +263,8 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
 
 def _detail(run: GradingRun, options: list[int], options_factory) -> None:
     key = f"tg-detail-{run.id}"
-    if st.session_state.get(key) not in options:
-        st.session_state.pop(key, None)
+    if state.widget(key) not in options:
+        state.forget_widget(key)
     res = run.results
 
     def label(i: int) -> str:

@@ -33,15 +33,15 @@ def render(pages=None) -> None:
             from components import connection
 
             connection.render("sb-conn")
-        origin = st.session_state.pop("ftstudio_untrusted_python", None)
+        origin = state.app().take("untrusted_python")
         if origin:
             st.warning(f"{origin[0].upper() + origin[1:]} contains Python grader code. Nothing runs it until you "
                        "review it and confirm on the Test grading page or in the playground.", icon="🐍")
-        note = st.session_state.pop("ftstudio_restore_note", None)
+        note = state.app().take("restore_note")
         if note:
             st.info(f"Autosave: {note}")
-        if st.session_state.get("ftstudio_save_error"):
-            st.warning(st.session_state["ftstudio_save_error"])
+        if state.app().save_error:
+            st.warning(state.app().save_error)
 
 
 def _conflict() -> None:
@@ -125,7 +125,7 @@ def _presets() -> None:
             return
         state.load(cfg, f"load preset {chosen.title}")
         if trust.mark_untrusted(cfg.grader):
-            st.session_state["ftstudio_untrusted_python"] = f"the preset “{chosen.title}”"
+            state.app().untrusted_python = f"the preset “{chosen.title}”"
         st.rerun()
 
 
@@ -177,8 +177,8 @@ def _import() -> None:
 
 def _after_import(grader) -> None:
     if trust.mark_untrusted(grader):
-        st.session_state["ftstudio_untrusted_python"] = "the imported JSON"
-    st.session_state.pop("sb_import_text", None)
+        state.app().untrusted_python = "the imported JSON"
+    state.forget_widget("sb_import_text")
     st.rerun()
 
 

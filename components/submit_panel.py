@@ -10,8 +10,6 @@ import streamlit as st
 from components import state
 from ftstudio.api import ApiError, jobs
 
-JOBS = "ftstudio_jobs"  # job id -> {"job": dict, "events": list, "next_poll": float, "interval": float}
-
 
 def render(cfg, has_errors: bool) -> None:
     ep = state.endpoint()
@@ -20,7 +18,7 @@ def render(cfg, has_errors: bool) -> None:
                 icon="🔌")
         return
     st.caption(f"Endpoint: `{ep.label}` · the key stays in this session's memory.")
-    kept = st.session_state.setdefault("ftstudio_uploaded", {})
+    kept = state.app().uploaded
     left, right = st.columns(2)
     train = _source(left, "Training data", "training_file", cfg.training_file, kept)
     valid = _source(right, "Validation data (optional)", "validation_file", cfg.validation_file, kept)
@@ -42,10 +40,9 @@ def render(cfg, has_errors: bool) -> None:
             return
         bar.empty()
         kept.update(sub.uploaded)
-        st.session_state.setdefault(JOBS, {})[sub.job["id"]] = {"job": sub.job, "events": [],
-                                                                 "next_poll": 0.0, "interval": 1.0}
+        state.app().jobs[sub.job["id"]] = {"job": sub.job, "events": [], "next_poll": 0.0, "interval": 1.0}
         st.success(f"Created job `{sub.job['id']}` ({sub.job.get('status')}).")
-    if st.session_state.get(JOBS):
+    if state.app().jobs:
         _monitor()
 
 
@@ -70,7 +67,7 @@ def _source(col, label: str, role: str, config_id: str | None, kept: dict):
 @st.fragment(run_every=2)
 def _monitor() -> None:
     ep = state.endpoint()
-    for job_id, entry in list(st.session_state[JOBS].items()):
+    for job_id, entry in list(state.app().jobs.items()):
         job = entry["job"]
         status = job.get("status")
         done = status in jobs.TERMINAL
