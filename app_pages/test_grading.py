@@ -61,8 +61,9 @@ def _progress() -> None:
     st.progress(p["fraction"], text=f"Grading {p['total']:,} rows · {stage}")
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     retries = f" · ⏳ {p['retries']} retries ({p['last_retry']})" if p.get("retries") else ""
+    left = p["waiting"] or f"about {_fmt_seconds(p['eta'])} left"  # no ETA is honest while a row hangs
     c1.caption(f"{p['rows_done']:,} of {p['total']:,} rows done · {_fmt_seconds(p['elapsed'])} elapsed · "
-               f"about {_fmt_seconds(p['eta'])} left{retries}")
+               f"{left}{retries}")
     c2.button("Cancel", key="tg-cancel", icon="⏹️", on_click=job.cancel, disabled=p["cancelling"], width="stretch")
 
 

@@ -38,7 +38,10 @@ def job() -> GradingJob | None:
 
 
 def set_job(j: GradingJob | None) -> None:
-    state.app().job = j
+    a = state.app()
+    a.job = j
+    if j is not None:
+        a.notice = None  # a new run: the last run's notice (a cancel) no longer applies
 
 
 def current_run() -> GradingRun | None:
@@ -73,13 +76,13 @@ def collect(j: GradingJob) -> None:
         a.notice = ("error", f"Grading stopped unexpectedly: {j.error}")
     elif j.run is None:
         kept = "; the previous results are still shown" if a.run is not None else ""
-        a.notice = ("warning", f"Cancelled before the first batch of rows was finished: no results were "
-                               f"kept{kept}.")
+        a.notice = ("warning", f"Cancelled before any row was graded: no results were kept{kept}.")
     else:
         a.run = j.run
         if j.cancelled:
-            a.notice = ("warning", f"Cancelled: the results cover the {len(j.run):,} of {j.total:,} rows graded "
-                                   "before the cancel.")
+            rest = j.total - j.finished_rows
+            a.notice = ("warning", f"Cancelled after {j.finished_rows:,} of {j.total:,} rows: the other {rest:,} "
+                                   "are marked other_error (cancelled) in this partial run.")
     a.job = None
 
 
@@ -164,7 +167,9 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
         st.warning("**These results are from an earlier grader/data — re-run to refresh.** They stay viewable "
                    "below; nothing is re-run automatically (model graders cost money).", icon="🕰️")
     if res.cancelled:
-        st.info(f"This run was cancelled: {len(res):,} of {run.total_rows:,} rows were graded.", icon="⏹️")
+        done = run.finished_rows if run.finished_rows is not None else len(res)
+        st.info(f"Partial run: cancelled after {done:,} of {run.total_rows:,} rows; the rows not graded carry "
+                "other_error (cancelled).", icon="⏹️")
 
     rewards = _rewards(run)
     lo, hi = C.value_range(rewards)
