@@ -56,7 +56,7 @@ def _page() -> None:
         with st.container(border=True):
             playground.render(root)
     with right:
-        edit_tab, json_tab = st.tabs(["✏️ Edit", "{ } JSON"])
+        edit_tab, json_tab = st.tabs([":material/edit: Edit", "{ } JSON"])
         with edit_tab:
             grader_tree.render_actions(root, selected)
             grader_editors.render_editor(root, selected, issues)

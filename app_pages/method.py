@@ -8,11 +8,11 @@ from components import issues_panel, job_fields, state
 from ftstudio.core import under
 
 METHOD_CARDS = {
-    "supervised": ("📝 Supervised (SFT)", "Teach tone, format and answers from example conversations.",
+    "supervised": (":material/edit_note: Supervised (SFT)", "Teach tone, format and answers from example conversations.",
                    "JSONL of `{\"messages\": [...]}` chats ending in the assistant answer to learn."),
-    "dpo": ("⚖️ DPO", "Steer style or preference when you can say which of two answers is better.",
+    "dpo": (":material/compare_arrows: DPO", "Steer style or preference when you can say which of two answers is better.",
             "JSONL of `{\"input\": {\"messages\": [...]}, \"preferred_output\": [...], \"non_preferred_output\": [...]}`."),
-    "reinforcement": ("🎯 Reinforcement (RFT)", "Improve reasoning on tasks a grader can score, with no answers to copy.",
+    "reinforcement": (":material/target: Reinforcement (RFT)", "Improve reasoning on tasks a grader can score, with no answers to copy.",
                       "JSONL of `{\"messages\": [...], ...your fields}`; the fields feed `{{ item.* }}` in graders."),
 }
 

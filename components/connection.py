@@ -106,9 +106,9 @@ def render(prefix: str = "conn", usage: dict | None = None) -> None:
                       placeholder="empty = the v1 API")
     typed = _typed_key(ep)
     if typed:
-        note = "🔑 Using the key typed in this session (kept in memory only; never saved or exported)."
+        note = ":material/key: Using the key typed in this session (kept in memory only; never saved or exported)."
     elif env_key:
-        note = f"🔑 Using {ENV_KEY} from the environment (value not shown). Type a key below to override it."
+        note = f":material/key: Using {ENV_KEY} from the environment (value not shown). Type a key below to override it."
     else:
         note = f"No API key: set {ENV_KEY} before starting the app, or type one below (local servers may need none)."
     k1, k2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -119,7 +119,7 @@ def render(prefix: str = "conn", usage: dict | None = None) -> None:
               width="stretch")
     st.caption(note)
     b1, b2 = st.columns([1, 3], vertical_alignment="center")
-    if b1.button("Test connection", key=f"{prefix}-test-btn", icon="🔌"):
+    if b1.button("Test connection", key=f"{prefix}-test-btn", icon=":material/power:"):
         with st.spinner(f"Calling {ep.label} …"):
             state.app().connection_tests[prefix] = test_connection(ep)
     result = state.app().connection_tests.get(prefix)

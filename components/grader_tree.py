@@ -1,7 +1,7 @@
 """The grader tree drawn as a tree (select a node), and the actions on the selected node.
 
 Each row shows the node's key, type (icon + name), its name and the validation state of
-everything under it: ✅, or the count of errors (❌) and warnings (⚠️).
+everything under it: :material/check_circle:, or the count of errors (:material/error:) and warnings (:material/warning:).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from ftstudio.core import Issue, count, under
 from ftstudio.graders import GRADER_TYPES, MultiGrader, tree, walk
 from ftstudio.graders.formula import FormulaError
 
-ICONS = {"string_check": "🔤", "text_similarity": "📏", "score_model": "🎯", "label_model": "🏷️",
-         "python": "🐍", "multi": "🧩"}
+# Material icons, not emoji: Debian's chromium (CI) has no emoji font and drew empty boxes.
+ICONS = {"string_check": ":material/match_case:", "text_similarity": ":material/straighten:",
+         "score_model": ":material/target:", "label_model": ":material/label:", "python": ":material/code:",
+         "multi": ":material/account_tree:"}
 TYPE_HELP = {
     "string_check": "compare two strings: equal, not equal, contains",
     "text_similarity": "a similarity score in [0, 1] (fuzzy, BLEU, ROUGE, METEOR...)",
@@ -30,17 +32,18 @@ TYPE_HELP = {
 
 
 def type_label(kind: str) -> str:
-    return f"{ICONS.get(kind, '•')} {kind}"
+    return kind  # menu options are plain text: no icon markup there
 
 
-def status(issues: list[Issue], path: tuple) -> str:
+def status(issues: list[Issue], path: tuple, plain: bool = False) -> str:
+    """Markdown with Material icons for a button; `plain` words for a table cell (no markup there)."""
     c = count(under(issues, E.json_path(path)))
     parts = []
     if c["error"]:
-        parts.append(f"❌ {c['error']}")
+        parts.append(f"{c['error']} error(s)" if plain else f":material/error: {c['error']}")
     if c["warning"]:
-        parts.append(f"⚠️ {c['warning']}")
-    return " ".join(parts) or "✅"
+        parts.append(f"{c['warning']} warning(s)" if plain else f":material/warning: {c['warning']}")
+    return " ".join(parts) or ("ok" if plain else ":material/check_circle:")
 
 
 def _escape(text: str) -> str:
@@ -81,8 +84,8 @@ def _render_table(nodes: list, selected: tuple, issues: list[Issue]) -> None:
     """A big tree as one table (a widget per node would make every rerun slow); click a row to edit it."""
     import pandas as pd
 
-    rows = [{"node": "\u2003" * len(path) + f"{ICONS.get(node.type, '•')} {E.node_label(path)}", "type": node.type,
-             "name": node.name, "status": status(issues, path)} for path, node in nodes]
+    rows = [{"node": "\u2003" * len(path) + E.node_label(path), "type": node.type,
+             "name": node.name, "status": status(issues, path, plain=True)} for path, node in nodes]
     st.caption(f"{len(nodes)} graders — click a row to edit it.")
     chosen = st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=420,
                           on_select="rerun", selection_mode="single-row", key="graders_tree_table")
@@ -181,7 +184,7 @@ def render_deleted_banner() -> None:
         E.set_deleted(None)
         return
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.markdown(f"🗑️ Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")
+        st.markdown(f":material/delete: Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")
         st.button("Undo", key="graders_undo_delete", icon=":material/undo:", on_click=undo_delete)
 
 
@@ -190,7 +193,7 @@ def render_flatten(root: Any) -> None:
     if not is_nested(root):
         return
     with st.container(border=True):
-        st.markdown("⚠️ **A multi grader is nested inside a multi.** The API accepts one level only (grading here "
+        st.markdown(":material/warning: **A multi grader is nested inside a multi.** The API accepts one level only (grading here "
                     "works as is). Flattening inlines each nested multi into its parent.")
         try:
             flat = flatten(root)

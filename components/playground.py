@@ -122,7 +122,7 @@ def _run_now() -> None:
 def render(grader: Any) -> None:
     _seed()
     ds = state.dataset()
-    st.markdown("#### ▶️ Try one sample")
+    st.markdown("#### :material/play_arrow: Try one sample")
     if ds is not None and ds.rows:
         with st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall"):
             st.number_input(f"Dataset row (1–{len(ds.rows)})", min_value=1, max_value=len(ds.rows), value=1, step=1,
@@ -184,7 +184,7 @@ def show_result(result: dict) -> None:
 def _node(node: dict) -> None:
     where = node["path"] or "(root)"
     errors = node.get("errors") or {}
-    mark = "❌" if errors else "✅"
+    mark = ":material/error:" if errors else ":material/check_circle:"
     st.markdown(f"{mark} **{node['key'] or 'root'}** · {node['type']} · score **{_num(node['score'])}**  \n"
                 f"<small>`{where}`</small>", unsafe_allow_html=True)
     for code, details in errors.items():

@@ -17,26 +17,26 @@ PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py"
 
 def render(pages=None) -> None:
     with st.sidebar:
-        st.markdown("### 🎛️ Fine-Tune Studio")
+        st.markdown("### :material/tune: Fine-Tune Studio")
         _conflict()
         _glance()
         _badge()
         _history()
-        with st.expander("📚 Presets", expanded=False):
+        with st.expander(":material/library_books: Presets", expanded=False):
             _presets()
-        with st.expander("📥 Import JSON", expanded=False):
+        with st.expander(":material/download: Import JSON", expanded=False):
             _import()
         with st.expander("🆕 New config", expanded=False):
             _new()
         ep = state.endpoint()
-        with st.expander("🔌 Connection" + (" · connected" if ep.configured else ""), expanded=False):
+        with st.expander(":material/power: Connection" + (" · connected" if ep.configured else ""), expanded=False):
             from components import connection
 
             connection.render("sb-conn")
         origin = state.app().take("untrusted_python")
         if origin:
             st.warning(f"{origin[0].upper() + origin[1:]} contains Python grader code. Nothing runs it until you "
-                       "review it and confirm on the Test grading page or in the playground.", icon="🐍")
+                       "review it and confirm on the Test grading page or in the playground.", icon=":material/code:")
         note = state.app().take("restore_note")
         if note:
             st.info(f"Autosave: {note}")
@@ -53,7 +53,7 @@ def _conflict() -> None:
     when = dt.datetime.fromtimestamp(conflict.saved_at).strftime("%H:%M:%S") if conflict.saved_at else "recently"
     with st.container(border=True):
         st.warning(f"Another tab saved a different config at {when}. This tab's edits are kept as a draft until "
-                   "you choose.", icon="🔀")
+                   "you choose.", icon=":material/merge:")
         left, right = st.columns(2)
         if left.button("Load theirs", key="sb_conflict_theirs", help="Yours stays in Undo",
                        disabled=conflict.theirs is None, width="stretch"):
@@ -81,11 +81,11 @@ def _badge() -> None:
     issues = state.issues()
     c = count(issues)
     if c["error"]:
-        label = f"❌ {c['error']} error(s) · ⚠️ {c['warning']} warning(s)"
+        label = f":material/error: {c['error']} error(s) · :material/warning: {c['warning']} warning(s)"
     elif c["warning"]:
-        label = f"⚠️ {c['warning']} warning(s)"
+        label = f":material/warning: {c['warning']} warning(s)"
     else:
-        label = "✅ Valid"
+        label = ":material/check_circle: Valid"
     with st.popover(label, width="stretch"):
         issues_panel.full_list(issues, PAGE_TITLES)
 
@@ -106,17 +106,17 @@ def _history() -> None:
 def _presets() -> None:
     presets, problems = list_presets()
     for p in problems:
-        st.caption(f"⚠️ unreadable preset {p}")
+        st.caption(f":material/warning: unreadable preset {p}")
     if not presets:
         st.caption("No presets found.")
         return
     titles = {p.slug: p for p in presets}
-    slug = st.selectbox("Preset", list(titles), format_func=lambda s: ("⭐ " if titles[s].user else "") + titles[s].title,
+    slug = st.selectbox("Preset", list(titles), format_func=lambda s: ("★ " if titles[s].user else "") + titles[s].title,
                         key="sb_preset")
     chosen = titles[slug]
     st.caption(chosen.description)
     if chosen.has_python:
-        st.caption("🐍 Contains Python grader code: it runs on your machine when you grade.")
+        st.caption(":material/code: Contains Python grader code: it runs on your machine when you grade.")
     if st.button("Load preset", key="sb_load_preset", width="stretch", type="primary"):
         try:
             cfg = from_json(chosen.config)
@@ -185,7 +185,7 @@ def _after_import(grader) -> None:
 def _show_problem(exc: ImportProblem) -> None:
     st.error(f"Not imported: {exc.message}.")
     for issue in exc.issues[:12]:
-        st.caption(f"❌ `{issue.path or '$'}` {issue.message}")
+        st.caption(f":material/error: `{issue.path or '$'}` {issue.message}")
 
 
 def _counts(issues) -> str:

@@ -11,6 +11,8 @@
   re-read their values from the new config instead of keeping stale ones.
 - `set_method()` switches the training method and sets the grader aside (and brings it back).
 - The dataset, grading runs and the connection live beside it; the API key only in memory.
+- What a refresh or a restart must not lose (the dataset, the last runs, the baseline, Undo/Redo)
+  is written through ftstudio.store.workspace after each change and restored by `ensure()`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import streamlit as st
 
 from ftstudio.config import JobConfig, new_config, to_json
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
-from ftstudio.store import autosave
+from ftstudio.store import autosave, workspace
 
 PREFIX = "ftstudio."
 MAX_HISTORY = 50
@@ -102,8 +104,12 @@ class AppState:
     dataset_derived: _Slot[dict] = _Slot(dict)  # reports and token counts per dataset
     seen_upload: _Slot[Any] = _Slot(_none)  # the uploader's last file id: only a new upload replaces the dataset
     grade_check: _Slot[tuple | None] = _Slot(_none)
+    preflight_cache: _Slot[tuple | None] = _Slot(_none)
     job: _Slot[Any] = _Slot(_none)  # the running GradingJob
     run: _Slot[Any] = _Slot(_none)  # the GradingRun on screen
+    runs: _Slot[dict[int, Any]] = _Slot(dict)  # the kept runs by id (the workspace keeps the same ones)
+    dataset_not_kept: _Slot[str | None] = _Slot(_none)  # why the dataset on screen won't survive a refresh
+    workspace_error: _Slot[str | None] = _Slot(_none)
     baseline: _Slot[Any] = _Slot(_none)
     run_counter: _Slot[int] = _Slot(int)
     notice: _Slot[Any] = _Slot(_none)
@@ -178,6 +184,61 @@ def ensure() -> None:
     a.revision = rev if isinstance(rev, int) else 0
     a.writer = uuid.uuid4().hex[:12]
     a.restore_note = note or None
+    _restore(a)
+
+
+def _restore(a: AppState) -> None:
+    """Bring back the dataset, runs, baseline and Undo/Redo of the last session (refresh or restart)."""
+    from ftstudio.datasets import DatasetError, read_dataset
+
+    try:
+        saved = workspace.load_session()
+        read: dict[str, Any] = {}
+
+        def dataset_of(digest: str | None) -> Any:
+            if digest and digest not in read:
+                got = workspace.load_dataset(digest)
+                try:
+                    read[digest] = read_dataset(got[0], name=got[1]) if got else None
+                except DatasetError:
+                    read[digest] = None
+            return read.get(digest) if digest else None
+
+        a.dataset = dataset_of(saved.dataset)
+        a.dataset_not_kept = saved.not_kept
+        if saved.sample_field:
+            a.sample_field = saved.sample_field
+        runs = {}
+        for run_id in saved.runs:
+            doc = workspace.load_run(run_id)
+            ds = dataset_of(doc.get("data_hash")) if doc else None
+            if doc is not None and ds is not None:
+                runs[run_id] = workspace.run_from_data(doc, ds)
+        a.runs = runs
+        a.run = runs.get(saved.current) if saved.current is not None else None
+        a.baseline = runs.get(saved.baseline) if saved.baseline is not None else None
+        a.run_counter = max([saved.counter, *runs])
+        a.undo, a.redo = saved.undo, saved.redo
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged workspace must not stop the app
+        a.workspace_error = f"The last session's data could not be restored ({exc})."
+
+
+def persist() -> None:
+    """Write what a refresh must not lose; a disk problem is said in the sidebar, never raised."""
+    a = AppState()
+    ds = a.dataset
+    runs = a.runs
+    session = workspace.Session(
+        dataset=getattr(ds, "content_hash", None) if ds is not None and a.dataset_not_kept is None else None,
+        dataset_name=getattr(ds, "name", None), sample_field=a.sample_field, runs=sorted(runs),
+        run_data={i: r.data_hash for i, r in runs.items()}, current=a.run.id if a.run is not None else None,
+        baseline=a.baseline.id if a.baseline is not None else None, counter=a.run_counter,
+        undo=a.undo, redo=a.redo, not_kept=a.dataset_not_kept)
+    try:
+        workspace.save_session(session)
+        a.workspace_error = None
+    except OSError as exc:
+        a.workspace_error = f"Could not keep the session on disk ({exc}); it stays in this tab."
 
 
 def config() -> JobConfig:
@@ -190,6 +251,13 @@ def wkey(name: str, scope: str = "") -> str:
     counters = app().rekeys
     tail = f".{scope}{counters.get(scope, 0)}" if scope else ""
     return f"{name}@{counters.get('', 0)}{tail}"
+
+
+def scoped_key(name: str, scope: str) -> str:
+    """A widget key that changes only when `scope` is re-keyed (`name` itself until then). For widgets
+    that can't be set from code, e.g. clearing a file uploader means giving it a new key."""
+    n = app().rekeys.get(scope, 0)
+    return f"{name}#{n}" if n else name
 
 
 def rekey(scope: str = "") -> None:
@@ -333,7 +401,7 @@ def redo() -> None:
 
 
 def _history_changed() -> None:
-    """Hook for keeping the Undo/Redo history beyond this session (see persist())."""
+    persist()
 
 
 def update_grader(new_grader: Any, label: str) -> None:
@@ -367,8 +435,16 @@ def dataset():
     return app().dataset
 
 
-def set_dataset(ds) -> None:
-    app().dataset = ds
+def set_dataset(ds, data: bytes | None = None) -> None:
+    """Make `ds` the current dataset; its bytes are kept on disk when within the bound."""
+    a = app()
+    a.dataset, a.dataset_not_kept = ds, None
+    if ds is not None and data is not None:
+        try:
+            _digest, a.dataset_not_kept = workspace.save_dataset(data, ds.name)
+        except OSError as exc:
+            a.dataset_not_kept = f"it could not be written to disk ({exc})"
+    persist()
 
 
 def sample_field() -> str:
@@ -377,6 +453,31 @@ def sample_field() -> str:
 
 def set_sample_field(name: str) -> None:
     app().sample_field = name
+    persist()
+
+
+def add_run(run) -> None:
+    """A finished run goes on screen and on disk; only the newest runs (and the baseline) are kept."""
+    a = app()
+    a.run = run
+    runs = {**a.runs, run.id: run}
+    keep = sorted(runs)[-workspace.MAX_RUNS:]
+    a.runs = {i: r for i, r in runs.items() if i in keep or (a.baseline is not None and i == a.baseline.id)}
+    try:
+        if not workspace.save_run(run):
+            a.workspace_error = (f"Run {run.id} has more than {workspace.MAX_RUN_ROWS:,} rows: it is shown but not "
+                                 "kept across a refresh.")
+    except OSError as exc:
+        a.workspace_error = f"Could not keep run {run.id} on disk ({exc}); it stays in this tab."
+    persist()
+
+
+def set_baseline(run) -> None:
+    a = app()
+    a.baseline = run
+    if run is not None and run.id not in a.runs:
+        a.runs = {**a.runs, run.id: run}
+    persist()
 
 
 def dataset_fields() -> list[str] | None:

@@ -14,8 +14,8 @@ from ftstudio.api import ApiError, jobs
 def render(cfg, has_errors: bool) -> None:
     ep = state.endpoint()
     if not ep.configured:
-        st.info("Connect an endpoint to submit: sidebar → 🔌 Connection, or OPENAI_API_KEY in the environment.",
-                icon="🔌")
+        st.info("Connect an endpoint to submit: sidebar → :material/power: Connection, or OPENAI_API_KEY in the environment.",
+                icon=":material/power:")
         return
     st.caption(f"Endpoint: `{ep.label}` · the key stays in this session's memory.")
     kept = state.app().uploaded
@@ -24,7 +24,7 @@ def render(cfg, has_errors: bool) -> None:
     valid = _source(right, "Validation data (optional)", "validation_file", cfg.validation_file, kept)
     if has_errors:
         st.warning("The config has errors; the API will probably refuse it.")
-    if st.button("🚀 Submit job", type="primary", key="submit_go", disabled=train is None):
+    if st.button(":material/rocket_launch: Submit job", type="primary", key="submit_go", disabled=train is None):
         bar = st.progress(0.0, text="Uploading…")
         retries = st.empty()
         try:
@@ -32,7 +32,7 @@ def render(cfg, has_errors: bool) -> None:
                               progress=lambda role, s, t: bar.progress(min(1.0, s / max(t, 1)),
                                                                        text=f"Uploading {role.split('_')[0]}: "
                                                                             f"{s / 1e6:,.1f} / {t / 1e6:,.1f} MB"),
-                              on_retry=lambda a, why, d: retries.caption(f"⏳ {why}: retry {a} in {d:.1f} s"))
+                              on_retry=lambda a, why, d: retries.caption(f":material/hourglass_top: {why}: retry {a} in {d:.1f} s"))
         except jobs.SubmitError as exc:
             kept.update(exc.uploaded)
             bar.empty()
@@ -104,5 +104,5 @@ def _monitor() -> None:
                 cols[3].caption(f"next check in {max(0, entry['next_poll'] - time.time()):.0f} s")
             for ev in reversed(entry["events"][-12:]):
                 when = dt.datetime.fromtimestamp(ev.get("created_at", 0)).strftime("%H:%M:%S")
-                icon = {"error": "❌", "warn": "⚠️"}.get(ev.get("level"), "•")
+                icon = {"error": ":material/error:", "warn": ":material/warning:"}.get(ev.get("level"), "•")
                 st.caption(f"{icon} {when} {ev.get('message', '')}")

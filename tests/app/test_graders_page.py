@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.grader_tree import ICONS
 from components.state import AppState
 from ftstudio.config import JobConfig, new_config, read_document
 from ftstudio.datasets import example_path, read_dataset
@@ -114,7 +115,7 @@ def test_every_preset_renders(graders_app, name):
     at = graders_app(from_json(doc.data))
     cfg = AppState(at.session_state).config
     if cfg.grader is not None:
-        assert at.button(key="graders_tree|").label.startswith(("🔤", "📏", "🎯", "🏷️", "🐍", "🧩"))
+        assert at.button(key="graders_tree|").label.startswith(tuple(ICONS.values()))
 
 
 def test_new_config_and_every_editor_render(graders_app):
@@ -123,8 +124,9 @@ def test_new_config_and_every_editor_render(graders_app):
     for key in ("s", "t", "m", "l", "p", ""):
         select(at, key)
     # every node's validation state is in the tree: cosine + pass_threshold errors on t, passing label on l
-    assert "❌" in at.button(key="graders_tree|t").label and "❌" in at.button(key="graders_tree|l").label
-    assert "✅" in at.button(key="graders_tree|s").label
+    assert ":material/error:" in at.button(key="graders_tree|t").label
+    assert ":material/error:" in at.button(key="graders_tree|l").label
+    assert ":material/check_circle:" in at.button(key="graders_tree|s").label
 
 
 # --- tree actions -------------------------------------------------------------------------
@@ -163,7 +165,7 @@ def test_selection_falls_back_to_the_root_when_the_node_is_gone(graders_app):
     ok(at.segmented_control(key="graders_json_scope").set_value("Whole tree").run())
     ok(by_label(at.text_area, "Grader JSON").input(json.dumps(TREE)).run())  # replaces the tree: no "python"
     assert "python" not in grader(at).graders
-    assert any("#### 🧩 multi" in m.value for m in at.markdown)  # the root's editor, no exception
+    assert any("#### :material/account_tree: multi" in m.value for m in at.markdown)  # the root's editor, no exception
 
 
 def test_rename_key_updates_the_formula(graders_app):

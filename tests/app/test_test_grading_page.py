@@ -165,7 +165,7 @@ def test_grade_a_multi_grader_threshold_charts_detail_and_downloads():
     # the detail view of that row: its error and the rendered templates
     assert "sample_parse_error" in texts(at) and "How the grader saw this row" in texts(at)
     row = table["row"].iloc[0]
-    assert AppState(at.session_state).dataset.rows[row]["reference"] in texts(at)  # rendered reference
+    assert AppState(at.session_state).dataset.rows[row - 1]["reference"] in texts(at)  # rows are 1-based on screen
     # downloads: the CLI's record shape, one per row
     assert {b.label for b in at.download_button} == {"Results as JSONL", "Results as CSV"}
     records = [json.loads(line) for line in to_jsonl(run).decode().splitlines()]
@@ -196,7 +196,7 @@ def test_stale_results_and_baseline_comparison():
     assert {"tg-chart-overlay", "tg-chart-delta"} <= {c.key for c in at.get("plotly_chart")}
     at.segmented_control(key="tg-cmp-show").set_value("flipped").run()
     flips = next(d.value for d in at.dataframe if "flip" in d.value.columns)
-    assert sorted(flips["row"]) == sorted(cmp.pass_to_fail + cmp.fail_to_pass)
+    assert sorted(flips["row"]) == sorted(r + 1 for r in cmp.pass_to_fail + cmp.fail_to_pass)  # 1-based on screen
     at.selectbox(key=f"tg-sample-field-{base.data_hash[:16]}").set_value("answer").run()
     assert "earlier grader/data" in texts(at)  # a different output field also makes results stale
 
