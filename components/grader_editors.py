@@ -7,6 +7,7 @@ it; what no field claims is shown at the top of the node.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import streamlit as st
@@ -100,6 +101,33 @@ def _identity(path: tuple, node: Any, bag: E.IssueBag) -> None:
         st.text_input("Name", value=node.name, key=k("name"), on_change=_set_text, args=(path, "name", k("name")),
                       help="Shown in the API's metrics and results.")
         issues_panel.inline(bag.take(E.json_path(path, "name")))
+    if path:
+        _in_step(path, node)
+
+
+def key_for(name: str) -> str:
+    """The key a name suggests: `exact answer` -> `exact_answer` (letters, digits, _)."""
+    slug = re.sub(r"\W+", "_", name.strip().lower()).strip("_")
+    return ("g_" + slug if slug[:1].isdigit() else slug)[:40]
+
+
+def _in_step(path: tuple, node: Any) -> None:
+    """Key and name side by side, and an offer to bring them in step when they differ."""
+    key, suggested = path[-1], key_for(node.name)
+    st.caption(f"key `{key}` (in the formula) · name `{node.name or '(none)'}` (in the API's results)")
+    if suggested and suggested != key and suggested not in tree.node_at(E.root(), path[:-1]).graders:
+        st.button(f"Use `{suggested}` as the key (from the name)", key=E.key(path, "in-step"),
+                  icon=":material/sync:", on_click=_rename_to, args=(path, suggested))
+
+
+def _rename_to(path: tuple, new: str) -> None:
+    try:
+        new_root = tree.rename_key(E.root(), path[:-1], path[-1], new)
+    except tree.TreeError as exc:
+        state.app().graders_key_error = (E.key(path, "key"), f"Not renamed: {exc}")
+        return
+    E.commit(new_root, f"rename {path[-1]} to {new}", redraw=True)
+    E.select(path[:-1] + (new,))
 
 
 def _rename(path: tuple, key: str) -> None:

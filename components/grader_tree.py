@@ -65,9 +65,10 @@ def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
         for path, node in walk(root):
             depth = len(path)
             name = node.name if len(node.name) <= 40 else node.name[:39] + "…"
-            key = f"**{_escape(E.node_label(path))}**"
-            shown = "" if name == E.node_label(path) else f" · {_escape(name) or '_(no name)_'}"
-            label = f"{ICONS.get(node.type, '•')} {key} · {node.type}{shown} &nbsp; {status(issues, path)}"
+            # The formula uses keys, the API shows names: both, said as what they are.
+            who = (f"key `{E.node_label(path)}` · name `{_escape(name)}`" if path else f"name `{_escape(name)}`") \
+                if name else f"key `{E.node_label(path)}` · _(no name)_"
+            label = f"{ICONS.get(node.type, '•')} {who} · {node.type} &nbsp; {status(issues, path)}"
             with st.container(horizontal=True, vertical_alignment="center", gap="xxsmall"):
                 if depth:
                     st.space(26 * depth)

@@ -204,8 +204,9 @@ def _restore(a: AppState) -> None:
                     read[digest] = None
             return read.get(digest) if digest else None
 
-        a.dataset = dataset_of(saved.dataset)
-        a.dataset_not_kept = saved.not_kept
+        if not a.has("dataset"):  # a dataset given before the first run (tests) wins
+            a.dataset = dataset_of(saved.dataset)
+            a.dataset_not_kept = saved.not_kept
         if saved.sample_field:
             a.sample_field = saved.sample_field
         runs = {}
