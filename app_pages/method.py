@@ -26,7 +26,7 @@ cols = st.columns(3)
 for col, (method, (title, when, fmt)) in zip(cols, METHOD_CARDS.items()):
     with col.container(border=True):
         chosen = cfg.method_type == method
-        st.markdown(f"#### {title}" + ("  ✓" if chosen else ""))
+        st.markdown(f"#### {title}" + ("  :material/check:" if chosen else ""))
         st.write(when)
         st.caption(f"Dataset: {fmt}")
         if st.button("Selected" if chosen else "Use this method", key=state.wkey(f"pick-{method}"),
