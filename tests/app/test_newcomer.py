@@ -241,4 +241,6 @@ def test_14_no_emoji_icons_in_navigation_headings_or_widgets():
              if EMOJI.search(line.replace("\u26a0 ", "").replace("\u2605", ""))]  # ⚠ and ★ are in DejaVu Sans
     assert not found, found
     app_source = (ROOT / "app.py").read_text(encoding="utf-8")
-    assert app_source.count('icon=":material/') == 5 and 'page_icon=":material/' in app_source
+    pages = [line for line in app_source.splitlines() if "st.Page(" in line]
+    assert len(pages) == 5 and all('icon=":material/' in line for line in pages)
+    assert 'page_icon=":material/' in app_source
