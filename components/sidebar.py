@@ -26,7 +26,7 @@ def render(pages=None) -> None:
             _presets()
         with st.expander(":material/download: Import JSON", expanded=False):
             _import()
-        with st.expander("🆕 New config", expanded=False):
+        with st.expander(":material/note_add: New config", expanded=False):
             _new()
         ep = state.endpoint()
         with st.expander(":material/power: Connection" + (" · connected" if ep.configured else ""), expanded=False):
