@@ -3,7 +3,6 @@ finished rows, Clear empties the uploader. Full-height screenshots of each state
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
