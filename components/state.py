@@ -20,133 +20,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any
 
-import streamlit as st
-
+from components.app_state import MAX_HISTORY, AppState
+from components.workspace_sync import add_run as add_run  # re-exported: the run and baseline API
+from components.workspace_sync import persist, restore
+from components.workspace_sync import set_baseline as set_baseline
 from ftstudio.config import JobConfig, new_config, to_json
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
+from ftstudio.core import Issue
 from ftstudio.store import autosave, workspace
-
-PREFIX = "ftstudio."
-MAX_HISTORY = 50
-T = TypeVar("T")
-
-
-class _Slot(Generic[T]):
-    """One typed value of AppState, kept in st.session_state under `ftstudio.<name>`."""
-
-    def __init__(self, default: Callable[[], T]) -> None:
-        self.default = default
-        self.key = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.key = PREFIX + name
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> _Slot[T]: ...
-    @overload
-    def __get__(self, obj: AppState, owner: type) -> T: ...
-    def __get__(self, obj: AppState | None, owner: type) -> T | _Slot[T]:
-        if obj is None:
-            return self
-        ss = obj.session
-        if self.key not in ss:
-            ss[self.key] = self.default()
-        return ss[self.key]
-
-    def __set__(self, obj: AppState, value: T) -> None:
-        obj.session[self.key] = value
-
-
-def _none() -> Any:
-    return None
-
-
-class AppState:
-    """Typed access to one session's state. `AppState()` in the app; `AppState(at.session_state)`
-    in AppTest tests (any mapping with `in`, `[]` and `del`)."""
-
-    # the config, its history and the autosave bookkeeping
-    config: _Slot[JobConfig] = _Slot(lambda: new_config("supervised"))
-    undo: _Slot[list[tuple[str, JobConfig]]] = _Slot(list)
-    redo: _Slot[list[tuple[str, JobConfig]]] = _Slot(list)
-    rekeys: _Slot[dict[str, int]] = _Slot(dict)  # scope -> counter, part of every versioned widget key
-    revision: _Slot[int] = _Slot(int)
-    writer: _Slot[str] = _Slot(lambda: uuid.uuid4().hex[:12])
-    conflict: _Slot[autosave.Conflict | None] = _Slot(_none)
-    restore_note: _Slot[str | None] = _Slot(_none)
-    save_error: _Slot[str | None] = _Slot(_none)
-    untrusted_python: _Slot[str | None] = _Slot(_none)  # where python code came from, for the trust gate
-    issues_cache: _Slot[tuple | None] = _Slot(_none)
-    # 1 Method: the grader set aside when leaving reinforcement; the note about dropped settings
-    stashed_grader: _Slot[Any] = _Slot(_none)
-    method_dropped: _Slot[tuple[str, list[str]] | None] = _Slot(_none)
-    # 3 Graders
-    graders_selected: _Slot[tuple[str, ...]] = _Slot(tuple)
-    graders_flash: _Slot[tuple[str, str] | None] = _Slot(_none)
-    graders_deleted: _Slot[str | None] = _Slot(_none)
-    graders_key_error: _Slot[tuple[str, str] | None] = _Slot(_none)
-    graders_json_error: _Slot[tuple | None] = _Slot(_none)
-    graders_tree_last: _Slot[Any] = _Slot(_none)
-    template_context: _Slot[tuple | None] = _Slot(_none)
-    playground_seeded: _Slot[Any] = _Slot(_none)
-    playground_result: _Slot[tuple | None] = _Slot(_none)
-    playground_output: _Slot[str | None] = _Slot(_none)
-    playground_item: _Slot[str | None] = _Slot(_none)
-    # 4 Test grading: the dataset, runs, the baseline
-    dataset: _Slot[Any] = _Slot(_none)
-    sample_field: _Slot[str] = _Slot(lambda: DEFAULT_SAMPLE_FIELD)
-    datasets: _Slot[dict] = _Slot(dict)  # recently read datasets by source
-    dataset_source: _Slot[Any] = _Slot(_none)
-    dataset_error: _Slot[str | None] = _Slot(_none)
-    dataset_derived: _Slot[dict] = _Slot(dict)  # reports and token counts per dataset
-    seen_upload: _Slot[Any] = _Slot(_none)  # the uploader's last file id: only a new upload replaces the dataset
-    grade_check: _Slot[tuple | None] = _Slot(_none)
-    preflight_cache: _Slot[tuple | None] = _Slot(_none)
-    job: _Slot[Any] = _Slot(_none)  # the running GradingJob
-    run: _Slot[Any] = _Slot(_none)  # the GradingRun on screen
-    runs: _Slot[dict[int, Any]] = _Slot(dict)  # the kept runs by id (the workspace keeps the same ones)
-    dataset_not_kept: _Slot[str | None] = _Slot(_none)  # why the dataset on screen won't survive a refresh
-    workspace_error: _Slot[str | None] = _Slot(_none)
-    baseline: _Slot[Any] = _Slot(_none)
-    run_counter: _Slot[int] = _Slot(int)
-    notice: _Slot[Any] = _Slot(_none)
-    table_view: _Slot[list] = _Slot(list)
-    reports: _Slot[dict[str, tuple]] = _Slot(dict)  # API check reports by widget prefix
-    # connection and 5 Export
-    endpoint: _Slot[Any] = _Slot(_none)
-    connection_tests: _Slot[dict[str, Any]] = _Slot(dict)
-    jobs: _Slot[dict[str, dict]] = _Slot(dict)  # job id -> {"job", "events", "next_poll", "interval"}
-    uploaded: _Slot[dict] = _Slot(dict)
-
-    def __init__(self, session: Any = None) -> None:
-        self.session = st.session_state if session is None else session
-
-    def take(self, name: str) -> Any:
-        """Read a slot and reset it to its default (one-shot messages)."""
-        slot: _Slot = getattr(type(self), name)
-        value = getattr(self, name)
-        setattr(self, name, slot.default())
-        return value
-
-    def has(self, name: str) -> bool:
-        return getattr(type(self), name).key in self.session
-
-    # widget values: widgets own their keys; only AppState reads or sets them
-    def widget(self, key: str, default: Any = None) -> Any:
-        return self.session[key] if key in self.session else default
-
-    def set_widget(self, key: str, value: Any) -> None:
-        self.session[key] = value
-
-    def forget_widget(self, key: str) -> None:
-        if key in self.session:
-            del self.session[key]
-
-    def has_widget(self, key: str) -> bool:
-        return key in self.session
 
 
 def app() -> AppState:
@@ -184,62 +66,7 @@ def ensure() -> None:
     a.revision = rev if isinstance(rev, int) else 0
     a.writer = uuid.uuid4().hex[:12]
     a.restore_note = note or None
-    _restore(a)
-
-
-def _restore(a: AppState) -> None:
-    """Bring back the dataset, runs, baseline and Undo/Redo of the last session (refresh or restart)."""
-    from ftstudio.datasets import DatasetError, read_dataset
-
-    try:
-        saved = workspace.load_session()
-        read: dict[str, Any] = {}
-
-        def dataset_of(digest: str | None) -> Any:
-            if digest and digest not in read:
-                got = workspace.load_dataset(digest)
-                try:
-                    read[digest] = read_dataset(got[0], name=got[1]) if got else None
-                except DatasetError:
-                    read[digest] = None
-            return read.get(digest) if digest else None
-
-        if not a.has("dataset"):  # a dataset given before the first run (tests) wins
-            a.dataset = dataset_of(saved.dataset)
-            a.dataset_not_kept = saved.not_kept
-        if saved.sample_field:
-            a.sample_field = saved.sample_field
-        runs = {}
-        for run_id in saved.runs:
-            doc = workspace.load_run(run_id)
-            ds = dataset_of(doc.get("data_hash")) if doc else None
-            if doc is not None and ds is not None:
-                runs[run_id] = workspace.run_from_data(doc, ds)
-        a.runs = runs
-        a.run = runs.get(saved.current) if saved.current is not None else None
-        a.baseline = runs.get(saved.baseline) if saved.baseline is not None else None
-        a.run_counter = max([saved.counter, *runs])
-        a.undo, a.redo = saved.undo, saved.redo
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged workspace must not stop the app
-        a.workspace_error = f"The last session's data could not be restored ({exc})."
-
-
-def persist() -> None:
-    """Write what a refresh must not lose; a disk problem is said in the sidebar, never raised."""
-    a = AppState()
-    ds = a.dataset
-    runs = a.runs
-    session = workspace.Session(
-        dataset=getattr(ds, "content_hash", None) if ds is not None and a.dataset_not_kept is None else None,
-        dataset_name=getattr(ds, "name", None), sample_field=a.sample_field, runs=sorted(runs),
-        run_data={i: r.data_hash for i, r in runs.items()}, current=a.run.id if a.run is not None else None,
-        baseline=a.baseline.id if a.baseline is not None else None, counter=a.run_counter,
-        undo=a.undo, redo=a.redo, not_kept=a.dataset_not_kept)
-    try:
-        workspace.save_session(session)
-        a.workspace_error = None
-    except OSError as exc:
-        a.workspace_error = f"Could not keep the session on disk ({exc}); it stays in this tab."
+    restore(a)
 
 
 def config() -> JobConfig:
@@ -455,31 +282,6 @@ def sample_field() -> str:
 def set_sample_field(name: str) -> None:
     app().sample_field = name
     persist()
-
-
-def add_run(run) -> None:
-    """A finished run goes on screen and on disk; only the newest runs (and the baseline) are kept."""
-    a = app()
-    a.run = run
-    runs = {**a.runs, run.id: run}
-    keep = sorted(runs)[-workspace.MAX_RUNS:]
-    a.runs = {i: r for i, r in runs.items() if i in keep or (a.baseline is not None and i == a.baseline.id)}
-    try:
-        if not workspace.save_run(run):
-            a.workspace_error = (f"Run {run.id} has more than {workspace.MAX_RUN_ROWS:,} rows: it is shown but not "
-                                 "kept across a refresh.")
-    except OSError as exc:
-        a.workspace_error = f"Could not keep run {run.id} on disk ({exc}); it stays in this tab."
-    persist()
-
-
-def set_baseline(run) -> None:
-    a = app()
-    a.baseline = run
-    if run is not None and run.id not in a.runs:
-        a.runs = {**a.runs, run.id: run}
-    persist()
-
 
 def dataset_fields() -> list[str] | None:
     ds = dataset()
