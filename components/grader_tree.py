@@ -66,7 +66,8 @@ def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
             depth = len(path)
             name = node.name if len(node.name) <= 40 else node.name[:39] + "…"
             # The formula uses keys, the API shows names: both, said as what they are.
-            who = (f"key `{E.node_label(path)}` · name `{_escape(name)}`" if path else f"name `{_escape(name)}`") \
+            shown = name.replace("`", "'")  # inside code spans nothing else needs escaping
+            who = (f"key `{E.node_label(path)}` · name `{shown}`" if path else f"name `{shown}`") \
                 if name else f"key `{E.node_label(path)}` · _(no name)_"
             label = f"{ICONS.get(node.type, '•')} {who} · {node.type} &nbsp; {status(issues, path)}"
             with st.container(horizontal=True, vertical_alignment="center", gap="xxsmall"):
