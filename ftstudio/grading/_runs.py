@@ -89,8 +89,10 @@ def chunk_of(pairs: list[tuple[Any, Any]], indices: list[int]) -> SimpleNamespac
 
 
 def chunk_size(n: int) -> int:
-    # ~50 progress steps; chunks stay big enough to keep the model-call pool busy.
-    return max(25, min(5000, math.ceil(n / 50)))
+    # Progress counts rows within a chunk, so chunks only bound the work between cancel checks.
+    # They stay big: rows of a later chunk wait for a hung row of the current one (up to the
+    # python limit), so a dataset of up to 1,000 rows is one chunk and no healthy row waits.
+    return max(1000, min(5000, math.ceil(n / 20)))
 
 
 def entry_pairs(dataset: Any) -> list[tuple[Any, Any]]:
