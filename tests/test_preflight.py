@@ -76,3 +76,12 @@ def test_cli_grade_prints_the_preflight_before_the_summary_and_in_json(tmp_path,
     doc = json.loads(capsys.readouterr().out)
     assert doc["preflight"] == ["the grader reads `sample.output_json`; 0 of 50 outputs are JSON objects",
                                 "the grader reads `item.answer`; 3 of 50 rows lack it"]
+
+
+def test_the_hint_tells_not_json_from_json_that_is_not_an_object():
+    data = rows(4, json_out=2)
+    data[2]["model_sample"] = "391"  # JSON, a number
+    issue = preflight(MULTI, data)[0]
+    assert issue.message == "the grader reads `sample.output_json`; 2 of 4 outputs are JSON objects"
+    assert issue.hint == ("1 will be graded as sample_parse_error (not JSON); "
+                          "1 as invalid_variable_error (JSON, not an object)")

@@ -108,16 +108,21 @@ def preflight(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) 
 def _output_json_issue(ref, where: str, parsed: list[Any], more: str) -> Issue | None:
     rest = ref.path[1:]
     wants_object = bool(rest) and isinstance(rest[0], str)
+    not_json = sum(1 for v in parsed if v is _MISSING)
     if wants_object:
         good = sum(1 for v in parsed if isinstance(v, dict))
         kind = "JSON objects"
     else:
-        good = sum(1 for v in parsed if v is not _MISSING)
+        good = len(parsed) - not_json
         kind = "JSON"
     if good < len(parsed):
+        other = len(parsed) - good - not_json  # JSON, but not an object: the path can't be read
+        hint = (f"{not_json:,} will be graded as sample_parse_error (not JSON)" if not_json else "") + \
+            ("; " if not_json and other else "") + \
+            (f"{other:,} as invalid_variable_error (JSON, not an object)" if other else "")
         return Issue(path=where, severity="warning", code="preflight_output_json",
                      message=f"the grader reads `sample.output_json`; {good:,} of {len(parsed):,} outputs are {kind}{more}",
-                     hint="the others will be graded as sample_parse_error")
+                     hint=hint)
     if rest:
         lacking = sum(1 for v in parsed if _lookup(v, rest) is _MISSING)
         if lacking:
