@@ -6,6 +6,6 @@ from . import _jobs as jobs
 from ._calls import ApiError, call
 from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader
 from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, submit, upload
-from ._model_client import Endpoint, ModelCache, ModelRunner, TokenUsage, cache_key
+from ._model_client import Endpoint, ModelCache, ModelRunner, TokenUsage, cache_key, default_target
 
-__all__ = ['ApiError', 'DIFF_TOLERANCE', 'Endpoint', 'KEEP', 'ModelCache', 'ModelRunner', 'SubmitError', 'TokenUsage', 'cache_key', 'call', 'control', 'events', 'follow', 'is_file_id', 'jobs', 'official_errors', 'run_grader', 'submit', 'upload', 'validate_grader']
+__all__ = ['ApiError', 'DIFF_TOLERANCE', 'Endpoint', 'KEEP', 'ModelCache', 'ModelRunner', 'SubmitError', 'TokenUsage', 'cache_key', 'default_target', 'call', 'control', 'events', 'follow', 'is_file_id', 'jobs', 'official_errors', 'run_grader', 'submit', 'upload', 'validate_grader']

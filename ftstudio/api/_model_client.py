@@ -79,6 +79,20 @@ class Endpoint:
         return bool(self.api_key or self.base_url)
 
     @property
+    def target(self) -> str:
+        """The provider target this connection implies: azure, bedrock (a bedrock-mantle URL) or openai."""
+        if self.kind == "azure":
+            return "azure"
+        if self.base_url and "bedrock" in self.base_url.lower():
+            return "bedrock"
+        return "openai"
+
+
+def default_target() -> str:
+    """The target of the connection the environment configures (openai when none is)."""
+    return Endpoint.from_env().target
+
+    @property
     def label(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 

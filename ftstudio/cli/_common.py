@@ -40,9 +40,28 @@ def load_json_file(path: str) -> Any:
         raise CliError(f"ftstudio: {path}: {exc.message}") from None
 
 
-def issues_for(data: Any):
+def issues_for(data: Any, target: str | None = None):
     from ftstudio.config import read_document
     from ftstudio.validation import check, check_grader
 
     doc = read_document(data)
-    return doc, (check_grader(doc.data) if doc.kind == "grader" else check(doc.data))
+    return doc, (check_grader(doc.data, target=target) if doc.kind == "grader" else check(doc.data, target=target))
+
+
+TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible")
+
+
+def add_target(parser) -> None:
+    parser.add_argument("--target", choices=TARGET_CHOICES, default=None,
+                        help="the provider whose rules apply (default: openai, or the configured connection's "
+                             "kind: Azure env or a Bedrock base URL)")
+
+
+def resolve_target(args) -> str:
+    """--target, else the kind of the connection the environment configures, else openai."""
+    target = getattr(args, "target", None)
+    if target:
+        return target
+    from ftstudio.api import default_target
+
+    return default_target()

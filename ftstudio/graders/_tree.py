@@ -162,7 +162,7 @@ def duplicate(root: Any, path: Path) -> tuple[Any, str]:
     for k, v in multi.graders.items():
         graders[k] = v
         if k == path[-1]:
-            graders[key] = v.model_copy(deep=True, update={"name": v.name + " (copy)"})
+            graders[key] = v.model_copy(deep=True, update={"name": (v.name or key) + " (copy)"})
     return replace_at(root, path[:-1], multi.model_copy(update={"graders": graders})), key
 
 
@@ -209,4 +209,4 @@ def change_type(node: Any, kind: str) -> Any:
 def wrap_in_multi(root: Any, path: Path = ()) -> Any:
     node = node_at(root, path)
     key = unique_key((), node.type if node.type != "multi" else "group")
-    return replace_at(root, path, MultiGrader(name=node.name + " (multi)", graders={key: node}, calculate_output=key))
+    return replace_at(root, path, MultiGrader(name=(node.name or node.type) + " (multi)", graders={key: node}, calculate_output=key))

@@ -128,7 +128,7 @@ class GradingSession:
         for r in errs:
             rewards[r] = 0.0
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
-        return GradeResults(self.grader.name, self.grader.type, rewards, errs, subs, batch.lines, run.usage,
+        return GradeResults(self.grader.name or self.grader.type, self.grader.type, rewards, errs, subs, batch.lines, run.usage,
                             time.perf_counter() - start, run.cancelled, row_offset)
 
 

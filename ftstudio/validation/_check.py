@@ -1,7 +1,8 @@
-"""check(config, dataset_fields=None) -> list[Issue]; never raises.
+"""check(config, dataset_fields=None, target="openai") -> list[Issue]; never raises.
 
 Runs on every UI rerun and in `ftstudio validate`. Works on the JSON form, so a config that
-fails the schema still gets its formula, template and model checks.
+fails the schema still gets its formula, template and model checks. Each issue's severity comes
+from the rules registry for the provider target (`_rules.resolve`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ftstudio.core import Issue, find_secrets, join_path, json_issue, sort_issue
 from ftstudio.graders import GraderRoot
 
 from ._grader_rules import GraderChecker, model_notes
+from ._job_rules import job_target_issues
+from ._rules import check_target, resolve
 from ._schema_issues import schema_issues
 
 GRADER_PATH = ("method", "reinforcement", "grader")
@@ -30,14 +33,19 @@ def as_data(obj: Any) -> Any:
     return obj
 
 
-def check(config: Any, dataset_fields: Iterable[str] | None = None) -> list[Issue]:
-    """Validate a whole job config (JobConfig or its JSON dict)."""
+def check(config: Any, dataset_fields: Iterable[str] | None = None, *, target: str | None = None,
+          today=None) -> list[Issue]:
+    """Validate a whole job config (JobConfig or its JSON dict) for a provider target (default openai).
+
+    `today` (a date) is for tests: OpenAI's wind-down and model retirements depend on it.
+    """
+    tgt = check_target(target)
     try:
         data = as_data(config)
         # Data export can't write (NaN, lone surrogates, deep nesting) gets that one issue: the other
         # checks walk recursively and would say less.
         bad = json_issue(data)
-        return [bad] if bad else sort_issues(_check_config(data, dataset_fields))
+        return [bad] if bad else sort_issues(resolve(_check_config(data, dataset_fields, tgt, today), tgt))
     except RecursionError:
         return [_TOO_DEEP]
     except Exception as exc:  # never raise: a bug here must not take a page down
@@ -46,17 +54,18 @@ def check(config: Any, dataset_fields: Iterable[str] | None = None) -> list[Issu
 
 
 def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, reinforcement: bool = True,
-                 has_response_format: bool = False) -> list[Issue]:
+                 has_response_format: bool = False, target: str | None = None) -> list[Issue]:
     """Validate a bare grader, as the top-level reinforcement grader by default. Paths are relative."""
+    tgt = check_target(target)
     try:
         data = as_data(grader)
         bad = json_issue(data)
         if bad:
             return [bad]
         issues = _schema(data, grader_only=True)
-        issues += GraderChecker(dataset_fields, reinforcement, has_response_format).check(data, ())
+        issues += GraderChecker(dataset_fields, reinforcement, has_response_format, tgt).check(data, ())
         issues += _secrets(data)
-        return sort_issues(_dedupe(issues))
+        return sort_issues(resolve(_dedupe(issues), tgt))
     except RecursionError:
         return [_TOO_DEEP]
     except Exception as exc:
@@ -99,22 +108,24 @@ def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:
             for p in find_secrets(data)]
 
 
-def _check_config(data: Any, dataset_fields) -> list[Issue]:
+def _check_config(data: Any, dataset_fields, target: str = "openai", today=None) -> list[Issue]:
     issues = _schema(data)
     if not isinstance(data, dict):
         return issues
     issues += _secrets(data)
     issues += _job_fields(data)
+    issues += job_target_issues(data, target, today)
     method = data.get("method")
     mtype = method.get("type") if isinstance(method, dict) else None
     model = data.get("model")
     if isinstance(model, str) and model.strip():
-        issues += model_notes(model, ("model",), method=mtype if mtype in METHODS else "supervised")
+        issues += model_notes(model, ("model",), method=mtype if mtype in METHODS else "supervised",
+                              target=target, today=today)
         if model.startswith("ft:"):
             issues.append(Issue("model", "info", "model_fine_tuned",
                                 "continues training from a fine-tuned model; it must come from the same method"))
     if isinstance(method, dict):
-        issues += _method(method, data, dataset_fields)
+        issues += _method(method, data, dataset_fields, target)
     elif method is None:
         issues.append(Issue("method", "info", "method_missing",
                             "no method: the API runs supervised fine-tuning with the deprecated top-level "
@@ -149,7 +160,7 @@ def _job_fields(data: dict) -> list[Issue]:
     return out
 
 
-def _method(method: dict, data: dict, dataset_fields) -> list[Issue]:
+def _method(method: dict, data: dict, dataset_fields, target: str = "openai") -> list[Issue]:
     out = []
     mtype = method.get("type")
     if mtype not in METHODS:
@@ -177,7 +188,8 @@ def _method(method: dict, data: dict, dataset_fields) -> list[Issue]:
                              "the SDK sends it unchanged; a type checker will flag it"))
         grader = block.get("grader")
         if grader is not None:
-            out += GraderChecker(dataset_fields, True, block.get("response_format") is not None).check(grader, GRADER_PATH)
+            out += GraderChecker(dataset_fields, True, block.get("response_format") is not None,
+                                 target).check(grader, GRADER_PATH)
     return out
 
 

@@ -51,7 +51,8 @@ def schema_issues(exc: ValidationError, data: Any, root_cls: type[BaseModel], st
         errs = sorted((e for e, _ in found[path]), key=lambda e: _PREFERRED.get(e["type"], 9))
         blocks = grader_prefix is not None and path[: len(grader_prefix)] == grader_prefix
         issue = _issue(path, errs, data, root_cls, blocks, strip)
-        issues.append(issue)
+        if issue is not None:
+            issues.append(issue)
     return issues
 
 
@@ -72,7 +73,7 @@ def _data_path(data: Any, loc: tuple, etype: str) -> tuple:
     return tuple(path)
 
 
-def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, strip: int) -> Issue:
+def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, strip: int) -> Issue | None:
     err = errs[0]
     etype, msg, ctx = err["type"], err["msg"], err.get("ctx") or {}
     path = rel[strip:]
@@ -119,22 +120,56 @@ def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, stri
                  "", blocks)
 
 
-def _extra(where, rel, field, data, root_cls, blocks) -> Issue:
+# Fields some provider documents, checked by their own rule (job_rules) instead of "unknown field".
+_TARGET_FIELDS = {("method", "reinforcement", "tools"), ("method", "reinforcement", "max_episode_steps")}
+# Misspellings seen in published bodies (a find/replace of "val" -> "test"), and old names.
+_ALIASES = {"test_file": "validation_file", "etest_samples": "eval_samples", "epochs": "n_epochs",
+            "test_interval": "eval_interval"}
+
+
+def _extra(where, rel, field, data, root_cls, blocks) -> Issue | None:
     path = rel
     parent = path[-2] if len(path) >= 2 else ""
+    if tuple(path) in _TARGET_FIELDS:
+        return None
+    if tuple(path) == ("prompt_loss_weight",) or (parent == "hyperparameters" and field == "prompt_loss_weight"):
+        return Issue(where, "error", "prompt_loss_weight",
+                     "prompt_loss_weight is a legacy /v1/fine-tunes parameter; Azure's docs show it, no spec lists it",
+                     "remove it (OpenAI rejects unknown parameters)", False)
+    if tuple(path) == ("trainingType",):
+        return Issue(where, "error", "azure_training_type",
+                     "trainingType is Azure-specific (standard | globalStandard | developerTier)",
+                     "remove it for other targets", False)
+    if field == "l2_multiplier" and "dpo" in path:
+        return Issue(where, "error", "dpo_l2_multiplier",
+                     "l2_multiplier appears only in an Azure docs example, not in Azure's REST spec; it may be "
+                     "ignored or rejected", "remove it unless you have confirmed Azure takes it", False)
+    if len(path) == 3 and path[:2] == ("method", "dpo") and spec_by_name(field):
+        return Issue(where, "error", "dpo_flat_hyperparameter",
+                     f"{field} belongs in method.dpo.hyperparameters",
+                     f"did you mean method.dpo.hyperparameters.{field}? Azure's DPO REST example puts it under method.dpo", False)
     if parent == "hyperparameters" and spec_by_name(field):
         owners = methods_taking(field)
         method = next((p for p in path if p in ("supervised", "dpo", "reinforcement")), "this method")
         return Issue(where, "error", "hyperparameter_foreign",
                      f"{field} is a hyperparameter of {' and '.join(owners)}, not of {method}",
                      f"remove it, or switch method.type to {owners[0]}", False)
-    if field == "pass_threshold":
-        return Issue(where, "error", "pass_threshold_not_allowed",
-                     "pass_threshold exists only on evals testing criteria, not on this grader type",
-                     "remove it", blocks)
     allowed = _allowed_fields(root_cls, data, rel[:-1])
     hint = f"allowed fields here: {', '.join(allowed)}" if allowed else "remove it"
-    return Issue(where, "error", "schema_unknown_field", f"unknown field '{field}'", hint, blocks)
+    guess = did_you_mean(field, allowed)
+    message = f"unknown field '{field}'" + (f"; did you mean '{guess}'?" if guess else "")
+    return Issue(where, "error", "schema_unknown_field", message, hint, blocks)
+
+
+def did_you_mean(field: str, allowed: list[str]) -> str | None:
+    """The known field a user most likely meant (an alias, else the closest name)."""
+    import difflib
+
+    alias = _ALIASES.get(field)
+    if alias and (alias in allowed or not allowed):
+        return alias
+    close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _missing_hint(field: str) -> str:
