@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
+from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, add_target, err, load_json_file, resolve_target
 
 
 def grader_of(data: Any, path: str) -> Any:
@@ -83,16 +83,27 @@ class _Progress:
             sys.stderr.write("\r" + " " * 100 + "\r")
 
 
+def _lambda_handlers(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or ():
+        arn, sep, path = pair.rpartition("=")
+        if not sep or not arn or not path:
+            raise CliError(f"ftstudio: --lambda-handler {pair!r}: use ARN=handler.py", EXIT_INVALID)
+        out[arn] = path
+    return out
+
+
 def cmd_grade(args) -> int:
     from ftstudio.datasets import DatasetError, iter_rows
     from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, summary_text
     from ftstudio.validation import check_grader, errors
 
     grader = grader_of(load_json_file(args.config), args.config)
-    for issue in errors(check_grader(grader)):
+    target = resolve_target(args)
+    for issue in errors(check_grader(grader, target=target)):
         if not issue.blocks_grading:
-            err(f"note: graded locally, but the API would reject it: {issue.line()}")
-    options = GradeOptions(concurrency=args.concurrency)
+            err(f"note: graded locally, but {target} would reject it: {issue.line()}")
+    options = GradeOptions(concurrency=args.concurrency, lambda_handlers=_lambda_handlers(args.lambda_handler))
     progress = _Progress()
     writer = _OutFile(args.out)
     parts = []
@@ -146,4 +157,8 @@ def register(sub) -> None:
     g.add_argument("--concurrency", type=int, default=8, metavar="N", help="parallel model-grader requests")
     g.add_argument("--chunk-size", type=int, default=50_000, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
+    g.add_argument("--lambda-handler", action="append", metavar="ARN=handler.py",
+                   help="grade a lambda grader (Bedrock) by running this local handler file for that function "
+                        "ARN (lambda_handler(event, context)); repeatable")
+    add_target(g)
     g.set_defaults(func=cmd_grade)

@@ -190,9 +190,13 @@ class Sample:
                           f"is not a JSON object with a '{name}' key")
 
     def as_dict(self) -> dict[str, Any]:
-        """The sample dict the python grader receives."""
+        """The sample dict the python grader receives.
+
+        output_tools and choices are [] when the output holds none (code written for the official
+        service does len(sample["output_tools"])); output_json is None when the output isn't JSON.
+        """
         out: dict[str, Any] = {"output_text": self.output_text, "output_json": None,
-                               "output_tools": None, "choices": None, "output_audio": None}
+                               "output_tools": [], "choices": [], "output_audio": None}
         try:
             data = self.output_json()
         except RenderError:
