@@ -14,11 +14,11 @@ import math
 import random
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-import httpx
 
 from ftstudio.core import ErrorCode, redact
 
@@ -54,7 +54,28 @@ def _scrub(text: str, headers: dict[str, str]) -> str:
     return redact(text)
 
 
-def post_score(client: httpx.Client, url: str, headers: dict[str, str], body: dict, retries: int,
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect would resend the headers (keys) elsewhere: treat it as the answer instead."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(url: str, headers: dict[str, str], body: dict, timeout: float) -> tuple[int, str]:
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    req = urllib.request.Request(url, data=data, method="POST",
+                                 headers={"Content-Type": "application/json", **headers})
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            return resp.status, resp.read(1 << 20).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(4096).decode("utf-8", "replace")
+
+
+def post_score(url: str, headers: dict[str, str], body: dict, retries: int, timeout: float,
                spacer: _Spacer, cancel=None) -> tuple[float | None, tuple[str, str] | None]:
     """One row: (score, None) or (None, (error code, details))."""
     from ._context import is_cancelled
@@ -67,21 +88,22 @@ def post_score(client: httpx.Client, url: str, headers: dict[str, str], body: di
             time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random()))
         spacer.wait()
         try:
-            resp = client.post(url, json=body, headers=headers)
-        except httpx.TimeoutException:
-            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint did not answer within {client.timeout.read}s")
+            status, text = _post(url, headers, body, timeout)
+        except TimeoutError:
+            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint did not answer within {timeout:g}s")
             continue
-        except httpx.HTTPError as exc:
-            last = (ErrorCode.UNRESPONSIVE_REWARD, f"could not reach the endpoint: {type(exc).__name__}")
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            kind = "timed out" if isinstance(reason, TimeoutError) else type(reason).__name__
+            last = (ErrorCode.UNRESPONSIVE_REWARD, f"could not reach the endpoint ({kind})")
             continue
-        if resp.status_code in _RETRY_STATUS:
-            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint answered HTTP {resp.status_code}"
-                    + (f": {_scrub(resp.text[:200], headers)}" if resp.text else ""))
+        detail = f": {_scrub(text[:200], headers)}" if text else ""
+        if status in _RETRY_STATUS:
+            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint answered HTTP {status}{detail}")
             continue
-        if resp.status_code >= 400:
-            return None, (ErrorCode.OTHER, f"the endpoint answered HTTP {resp.status_code}"
-                          + (f": {_scrub(resp.text[:200], headers)}" if resp.text else ""))
-        return _read_score(resp.text, headers)
+        if status >= 300:
+            return None, (ErrorCode.OTHER, f"the endpoint answered HTTP {status}{detail}")
+        return _read_score(text, headers)
     return None, (last[0], last[1] + f" (after {retries + 1} attempts)")
 
 
@@ -106,18 +128,17 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     out, errs = [0.0] * len(rows), {}
     done = [0]
 
-    def one(j: int, client: httpx.Client):
+    def one(j: int):
         r = rows[j]
         body: dict[str, Any] = {"sample": b.samples[r].as_dict(), "item": b.items[r],
                                 "trace_id": f"trace_{uuid.uuid4().hex}"}
-        result = post_score(client, node.url, headers, body, o.max_retries, spacer, ctx.cancel)
+        result = post_score(node.url, headers, body, o.max_retries, o.endpoint_timeout, spacer, ctx.cancel)
         done[0] += 1
         ctx.report(done[0], len(rows), f"endpoint {node.name or node.url[:30]}")
         return result
 
-    with httpx.Client(timeout=o.endpoint_timeout, follow_redirects=False) as client, \
-            ThreadPoolExecutor(max_workers=max(1, min(o.concurrency, len(rows) or 1))) as pool:
-        results = list(pool.map(lambda j: one(j, client), range(len(rows))))
+    with ThreadPoolExecutor(max_workers=max(1, min(o.concurrency, len(rows) or 1))) as pool:
+        results = list(pool.map(one, range(len(rows))))
     for j, (value, error) in enumerate(results):
         if error is not None:
             if error[1] == "cancelled":

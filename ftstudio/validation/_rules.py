@@ -303,3 +303,13 @@ def resolve(issues: list[Issue], target: str = DEFAULT_TARGET) -> list[Issue]:
             continue
         out.append(issue if sev == issue.severity else dataclasses.replace(issue, severity=sev))
     return out
+
+
+def rules_markdown() -> str:
+    """The registry as the README's table (tests/test_rules.py keeps the README in step)."""
+    lines = ["| rule | openai | azure | bedrock | compatible | evidence |", "|---|---|---|---|---|---|"]
+    for r in RULES:
+        sev = " | ".join(r.severity_for(t) or "—" for t in TARGETS)
+        ev = "; ".join(f"{e.kind} ({e.source})" for e in r.evidence)
+        lines.append(f"| `{r.id}{'*' if r.family else ''}` | {sev} | {ev} |")
+    return "\n".join(lines)
