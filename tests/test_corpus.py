@@ -235,29 +235,29 @@ def test_manifest_lists_every_file():
     assert not missing, f"corpus files without a MANIFEST row: {missing}"
 
 
-@pytest.mark.parametrize("name", FILES)
-def test_corpus_file(name, offline, capsys):
-    path = CONFIGS / name
-    exp = _expect(name)
-    problems: list[str] = []
-    rc, out, err = _run(capsys, "validate", "--json", path)
+def _validate_problems(name: str, rc: int, out: str, err: str) -> tuple[list[str], list[dict]]:
+    exp, problems = _expect(name), []
     issues = json.loads(out) if rc != 2 and out.strip() else []
     errs = [i for i in issues if i["severity"] == "error"]
-    allowed = ALLOWED.get(name, set())
-    if exp in ("ok", "unproven", "evals", "mock"):
-        bad = sorted({f"{i['code']}@{i['path'] or '$'}" for i in errs if i["code"] not in allowed})
+    if exp != "refuse":
+        bad = sorted({f"{i['code']}@{i['path'] or '$'}" for i in errs if i["code"] not in ALLOWED.get(name, set())})
         if rc == 2:
             problems.append(f"validate says unreadable: {err.strip()[-300:]}")
         if bad:
             problems.append("validate ERROR where the source shows it accepted: " + ", ".join(bad))
-    else:
-        text = " ".join(i["path"] + " " + i["message"] + " " + i.get("hint", "") for i in errs)
-        text += " <json>" if rc == 2 else ""
-        if not errs and rc != 2:
-            problems.append("not refused although the source is broken")
-        missing = [w for w in REFUSE_PLACE[name] if w not in text]
-        if missing:
-            problems.append("refused without naming: " + ", ".join(missing))
+        return problems, issues
+    text = " ".join(i["path"] + " " + i["message"] + " " + i.get("hint", "") for i in errs)
+    text += " <json>" if rc == 2 else ""
+    if not errs and rc != 2:
+        problems.append("not refused although the source is broken")
+    missing = [w for w in REFUSE_PLACE[name] if w not in text]
+    if missing:
+        problems.append("refused without naming: " + ", ".join(missing))
+    return problems, issues
+
+
+def _pinned_problems(name: str, issues: list[dict]) -> list[str]:
+    problems = []
     for suffix, want, code, why in PINNED.get(name, []):
         pool = [i for i in issues if (want == "absent" and i["severity"] != "error") or i["severity"] == want]
         hit = [i for i in pool if i["path"].endswith(suffix) and (code is None or i["code"] == code)]
@@ -265,26 +265,34 @@ def test_corpus_file(name, offline, capsys):
             problems.append(f"{code} fires at {suffix} but should not ({why})")
         elif want != "absent" and not hit:
             problems.append(f"no {want} at {suffix} ({why})")
+    return problems
 
-    out_file = offline / "export.json"
+
+def _export_problems(path: Path, unreadable: bool, tmp: Path, capsys) -> list[str]:
+    out_file = tmp / "export.json"
     erc, _, eerr = _run(capsys, "export", path, "--format", "json", "--force", "-o", out_file)
-    if rc == 2:
-        if erc != 2:
-            problems.append(f"export of unreadable JSON exits {erc}, not 2")
-    elif erc != 0:
-        problems.append(f"export --force failed ({erc}): {eerr.strip()[-300:]}")
-    else:
-        written = json.loads(out_file.read_text(encoding="utf-8"))
-        original = json.loads(path.read_text(encoding="utf-8"))
-        if written != original or json.dumps(written) != json.dumps(original):
-            problems.append("export --force changed what the user wrote (keys, order, values or nulls)")
+    if unreadable:
+        return [] if erc == 2 else [f"export of unreadable JSON exits {erc}, not 2"]
+    if erc != 0:
+        return [f"export --force failed ({erc}): {eerr.strip()[-300:]}"]
+    written = json.loads(out_file.read_text(encoding="utf-8"))
+    original = json.loads(path.read_text(encoding="utf-8"))
+    if written != original or json.dumps(written) != json.dumps(original):
+        return ["export --force changed what the user wrote (keys, order, values or nulls)"]
+    return []
 
+
+@pytest.mark.parametrize("name", FILES)
+def test_corpus_file(name, offline, capsys):
+    path = CONFIGS / name
+    rc, out, err = _run(capsys, "validate", "--json", path)
+    problems, issues = _validate_problems(name, rc, out, err)
+    problems += _pinned_problems(name, issues)
+    problems += _export_problems(path, rc == 2, offline, capsys)
     for data in GRADE_FOR.get(name, []):
         grc, gout, gerr = _run(capsys, "grade", path, DATA / data, "--json")
         if grc != 0:
             problems.append(f"grade on {data} refused ({grc}): {gerr.strip()[-300:]}")
-        else:
-            summary = json.loads(gout)["summary"]
-            if summary["count"] < 1:
-                problems.append(f"grade on {data} scored no rows")
+        elif json.loads(gout)["summary"]["count"] < 1:
+            problems.append(f"grade on {data} scored no rows")
     assert not problems, f"{_where(name)}:\n  " + "\n  ".join(problems)

@@ -9,9 +9,9 @@ from ._columns import render_column, render_one
 from ._models import (
     GRADER_CLASSES,
     GRADER_TYPES,
-    REMOTE_GRADER_TYPES,
     MESSAGE_ROLES,
     PYTHON_IMAGE_TAGS,
+    REMOTE_GRADER_TYPES,
     SCORE_MODEL_EFFORTS,
     AudioData,
     EndpointGrader,

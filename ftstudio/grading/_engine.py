@@ -19,7 +19,6 @@ from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD, join_path
 from ftstudio.graders import (
     LabelModelGrader,
     MultiGrader,
-    PythonGrader,
     ScoreModelGrader,
     StringCheckGrader,
     TextSimilarityGrader,
