@@ -88,10 +88,6 @@ class Endpoint:
         return "openai"
 
 
-def default_target() -> str:
-    """The target of the connection the environment configures (openai when none is)."""
-    return Endpoint.from_env().target
-
     @property
     def label(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
@@ -337,3 +333,8 @@ def _embed_result(resp, request) -> CallResult:
 def _from_cache(entry: dict) -> CallResult:
     usage = TokenUsage(cache_hits=1)
     return CallResult(value=entry["value"], usage=usage, model=entry.get("model", ""), cached=True)
+
+
+def default_target() -> str:
+    """The target of the connection the environment configures (openai when none is)."""
+    return Endpoint.from_env().target

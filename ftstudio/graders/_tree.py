@@ -20,6 +20,7 @@ from ._models import (
     ScoreModelGrader,
     StringCheckGrader,
     TextSimilarityGrader,
+    walk,
 )
 
 Path = tuple[str, ...]
@@ -210,3 +211,21 @@ def wrap_in_multi(root: Any, path: Path = ()) -> Any:
     node = node_at(root, path)
     key = unique_key((), node.type if node.type != "multi" else "group")
     return replace_at(root, path, MultiGrader(name=(node.name or node.type) + " (multi)", graders={key: node}, calculate_output=key))
+
+
+def nameless(root: Any) -> list[Path]:
+    """Paths of the nodes without a name (the API validates them; the SDK types want one)."""
+    return [path for path, node in walk(root) if not node.name]
+
+
+def add_names_from_keys(root: Any) -> Any:
+    """Each nameless node named after its multi key (the root after its type); named nodes unchanged."""
+    def named(node, key: str | None):
+        update: dict[str, Any] = {}
+        if not node.name:
+            update["name"] = key or node.type
+        if isinstance(node, MultiGrader):
+            update["graders"] = {k: named(v, k) for k, v in node.graders.items()}
+        return node.model_copy(update=update) if update else node
+
+    return named(root, None)
