@@ -37,7 +37,9 @@ def load_json_file(path: str) -> Any:
     try:
         return parse_json(raw)
     except ImportProblem as exc:
-        raise CliError(f"ftstudio: {path}: {exc.message}") from None
+        # Readable JSON nested past the depth limit is an invalid document (1), not an unreadable file (2).
+        code = EXIT_INVALID if "nest" in exc.message else EXIT_UNREADABLE
+        raise CliError(f"ftstudio: {path}: {exc.message}", code) from None
 
 
 def issues_for(data: Any, target: str | None = None):

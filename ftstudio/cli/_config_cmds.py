@@ -30,7 +30,7 @@ def cmd_validate(args) -> int:
             data = load_json_file(path)
         except CliError as exc:
             err(exc.message)
-            worst = EXIT_UNREADABLE
+            worst = max(worst, exc.code)
             continue
         _, issues = issues_for(data, target)
         c = count(issues)
