@@ -9,7 +9,6 @@ from pathlib import Path
 from ._common import (
     EXIT_INVALID,
     EXIT_OK,
-    EXIT_UNREADABLE,
     CliError,
     add_target,
     err,

@@ -74,8 +74,8 @@ class InputMessage(_Strict):
 
 class SamplingParams(_Strict):
     seed: int | None = None
-    top_p: float | None = None
-    temperature: float | None = None
+    top_p: int | float | None = None
+    temperature: int | float | None = None
     max_completions_tokens: Annotated[int, Field(ge=1)] | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
 
@@ -90,7 +90,7 @@ class StringCheckGrader(_Strict):
     reference: str
     operation: Literal["eq", "ne", "like", "ilike"]
     # Accepted and ignored by fine-tuning (rule pass_threshold_ignored); kept so export is lossless.
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 class TextSimilarityGrader(_Strict):
@@ -103,7 +103,7 @@ class TextSimilarityGrader(_Strict):
         "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
         "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
     ]
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 class ScoreModelGrader(_Strict):
@@ -112,9 +112,10 @@ class ScoreModelGrader(_Strict):
     name: str | None = None
     model: str
     input: list[InputMessage]
-    range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    # int | float: numbers stay as written (an imported [0, 5] exports as [0, 5], not [0.0, 5.0]).
+    range: Annotated[list[int | float], Field(min_length=2, max_length=2)] | None = None
     sampling_params: SamplingParams | None = None
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 class LabelModelGrader(_Strict):
@@ -127,7 +128,7 @@ class LabelModelGrader(_Strict):
     passing_labels: list[str]
     # In the 2025 guide's example, not in the SDK types (facts §7.4); validation warns.
     sampling_params: SamplingParams | None = None
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 class PythonGrader(_Strict):
@@ -136,7 +137,7 @@ class PythonGrader(_Strict):
     name: str | None = None
     source: str
     image_tag: str | None = None
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 FormulaVariable = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
@@ -148,7 +149,7 @@ class MultiGrader(_Strict):
     name: str | None = None
     graders: dict[FormulaVariable, Grader]
     calculate_output: str
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 class EndpointGrader(_Strict):
@@ -159,7 +160,7 @@ class EndpointGrader(_Strict):
     url: str
     headers: dict[str, str] | None = None
     rate_limit: Annotated[int, Field(ge=1)] | None = None
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 class LambdaFunction(_Strict):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from ftstudio.config import methods_taking, spec_by_name
 from ftstudio.core import Issue, join_path
-from ftstudio.graders import GRADER_TYPES
+from ftstudio.graders import GRADER_TYPES, REMOTE_GRADER_TYPES
 
 # When several union branches fail at one place, these say the most about what the user meant.
 _PREFERRED = {"union_tag_invalid": 0, "union_tag_not_found": 1, "string_pattern_mismatch": 1, "missing": 2,
@@ -90,7 +90,7 @@ def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, stri
         if in_content:
             return Issue(where, "error", "schema_type_missing", "content block without \"type\"",
                          "use input_text, output_text, input_image or input_audio", blocks)
-        return Issue(where, "error", "schema_grader_type", f"grader without \"type\"; use one of {', '.join(GRADER_TYPES)}",
+        return Issue(where, "error", "schema_grader_type", f"grader without \"type\"; use one of {', '.join(GRADER_TYPES + REMOTE_GRADER_TYPES)}",
                      "every grader names its type", blocks)
     if etype == "union_tag_invalid":
         expected = ctx.get("expected_tags", "")
