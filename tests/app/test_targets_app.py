@@ -70,3 +70,9 @@ def test_add_names_from_keys(monkeypatch, tmp_path):
     grader = current_config(at).grader
     assert grader.name == "multi" and grader.graders["exact"].name == "exact"
     assert "without a name" not in texts(at) and not at.exception
+
+
+def test_provider_graders_show_in_the_graders_page(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path, endpoint_job(), page="app_pages/graders.py")
+    assert not at.exception
+    assert "https://grader.example/score" in texts(at)
