@@ -188,6 +188,13 @@ class OpenAIStub:
     def auto_advance_jobs(self, value: bool) -> None:
         self.store.auto_advance = bool(value)
 
+    def add_jobs(self, jobs: list[dict[str, Any]], *, list_ids: bool = False) -> None:
+        """Seed job objects as the API returns them (see _account.account_jobs). `list_ids=False` lists
+        them as the real API does: {object, data, has_more}, no first_id/last_id."""
+        for job in jobs:
+            self.store.add_job(job)
+        self.store.list_ids = list_ids
+
     def set_job_status(self, job_id: str, status: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
         """Force a status (e.g. "failed" with error={"code", "message"}); events are added as for a poll."""
         return self.store.set_status(job_id, status, error)
