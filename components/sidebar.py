@@ -25,7 +25,13 @@ def render(pages=None) -> None:
         with st.expander("📚 Presets", expanded=False):
             _presets()
         with st.expander("📥 Import JSON", expanded=False):
-            _import()
+            json_tab, account_tab = st.tabs(["JSON", "From my account"])
+            with json_tab:
+                _import()
+            with account_tab:
+                from components import account_import
+
+                account_import.render("sb-acct")
         with st.expander("🆕 New config", expanded=False):
             _new()
         ep = state.endpoint()
