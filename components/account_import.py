@@ -70,7 +70,7 @@ def _created(job) -> str:
     created = job.entry.get("created_at")
     if not isinstance(created, int):
         return "—"
-    return dt.datetime.fromtimestamp(created, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return dt.datetime.fromtimestamp(created, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _row(job) -> dict:

@@ -188,7 +188,7 @@ def test_rerun_rewrites_only_changed_jobs(env, tmp_path, capsys):
 def test_since_and_status_filters(env, tmp_path, capsys):
     env.add_jobs(account_jobs(extra=30))
     out = tmp_path / "p"
-    since = dt.datetime.fromtimestamp(T0 + 30 * DAY, dt.timezone.utc).date().isoformat()
+    since = dt.datetime.fromtimestamp(T0 + 30 * DAY, dt.UTC).date().isoformat()
     code, stdout, _ = run_cli(capsys, "pull", "--out", str(out), "--since", since, "--json")
     index = json.loads(stdout)
     assert code == 0 and len(index) == 5 and all(e["created_at"] >= T0 + 30 * DAY for e in index)

@@ -135,9 +135,10 @@ def _legacy_hyperparameters(job: dict[str, Any], method: dict[str, Any] | None) 
     hp = _clean(job.get("hyperparameters"))
     if not hp or not isinstance(job.get("method"), dict):
         return None  # absent, or already turned into method.supervised by _method
-    block = (method or {}).get((method or {}).get("type")) or {}
+    kind = (method or {}).get("type")
+    block = (method or {}).get(kind) if isinstance(kind, str) else None
     inner = block.get("hyperparameters") if isinstance(block, dict) else None
-    if isinstance(inner, dict) and all(inner.get(k) == v for k, v in hp.items()):
+    if isinstance(hp, dict) and isinstance(inner, dict) and all(inner.get(k) == v for k, v in hp.items()):
         return None
     return hp
 

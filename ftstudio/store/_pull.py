@@ -106,7 +106,7 @@ def fetch(endpoint: Endpoint, *, since: dt.date | None = None, status: str = "al
     """Every job of the account (newest first), filtered by creation date and status; raises ApiError."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-    after = int(dt.datetime.combine(since, dt.time(), dt.timezone.utc).timestamp()) if since else None
+    after = int(dt.datetime.combine(since, dt.time(), dt.UTC).timestamp()) if since else None
     out = []
     for job in list_jobs(endpoint, created_after=after, **kw):
         created = job.get("created_at")
