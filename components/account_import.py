@@ -1,8 +1,10 @@
 """Import ▸ "From my account": the account's fine-tuning jobs, any one of them as the current config,
 and "Save all to a folder" (the same pull as `ftstudio pull`).
 
-Listing is a network call, so it runs on a button and the result is kept for the session; the
-endpoint is the one the Connection panel configures (its key never reaches the page or the disk).
+Listing is a network call: it runs when the tab is first opened with a connection configured (the
+sidebar renders this tab only while it is open) and again on "Refresh the list"; the result is
+kept for the session. The endpoint is the one the Connection panel configures (its key never
+reaches the page or the disk).
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ def render(prefix: str = "acct") -> None:
         st.caption("Set up a connection first (🔌 Connection, below): then your account's fine-tuning jobs "
                    "are listed here.")
         return
-    listed = st.session_state.get(f"{prefix}-jobs")
+    ss = st.session_state
+    listed = ss.get(f"{prefix}-jobs")
     if listed is not None and listed[0] != ep.label:
         listed = None  # another endpoint: the old list belongs to another account
     if st.button("List my jobs" if listed is None else "Refresh the list", key=f"{prefix}-list", icon="🔄",
                  width="stretch"):
         listed = _fetch(prefix, ep)
+    elif listed is None and ss.get(f"{prefix}-tried") != ep.label:
+        listed = _fetch(prefix, ep)  # once per endpoint; after a failure the button retries
     error = st.session_state.get(f"{prefix}-error")
     if error:
         st.error(error)
@@ -44,7 +49,10 @@ def render(prefix: str = "acct") -> None:
     if not jobs:
         st.info(f"No fine-tuning jobs at {ep.label}.")
         return
-    st.dataframe([_row(j) for j in jobs], hide_index=True, width="stretch")
+    # The sidebar is narrow: two short lines per job read better than a table that scrolls sideways.
+    with st.container(height=min(60 + 58 * len(jobs), 280), border=True, key=f"{prefix}-listing"):
+        st.markdown("\n".join(_line(j) for j in jobs))
+    st.caption(f"{len(jobs)} jobs at {ep.label}")
     _choose(prefix, jobs)
     _save_all(prefix, ep)
 
@@ -52,6 +60,7 @@ def render(prefix: str = "acct") -> None:
 def _fetch(prefix: str, ep):
     ss = st.session_state
     ss.pop(f"{prefix}-error", None)
+    ss[f"{prefix}-tried"] = ep.label
     try:
         with st.spinner(f"Reading the job list at {ep.label} …"):
             jobs = pull.fetch(ep, max_retries=_RETRIES)
@@ -70,13 +79,14 @@ def _created(job) -> str:
     created = job.entry.get("created_at")
     if not isinstance(created, int):
         return "—"
-    return dt.datetime.fromtimestamp(created, dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return dt.datetime.fromtimestamp(created, dt.UTC).strftime("%Y-%m-%d")
 
 
-def _row(job) -> dict:
-    return {"job": job.id, "status": job.entry.get("status"), "model": job.entry.get("model"),
-            "created": _created(job), "method": job.method, "grader": job.grader_type or "—",
-            "fine-tuned model": job.entry.get("fine_tuned_model") or "—"}
+def _line(job) -> str:
+    """One job as a list item: id and status, then model, created day and grader type (or method)."""
+    what = f"grader {job.grader_type}" if job.grader_type else job.method
+    return (f"- **{job.id}** · {job.entry.get('status')}  \n"
+            f"  `{job.entry.get('model')}` · {_created(job)} · {what}")
 
 
 def _choose(prefix: str, jobs) -> None:

@@ -286,3 +286,26 @@ def test_cli_subprocess_keys_nowhere_and_connection_refused(openai_stub, tmp_pat
     assert r.returncode == 3 and not (tmp_path / "q").exists()
     assert "could not connect" in r.stderr and "Nothing was written" in r.stderr
     assert openai_stub.api_key not in r.stdout + r.stderr
+
+
+def test_base_url_without_a_key_says_no_key_is_set(env, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    code, _, stderr = run_cli(capsys, "pull", "--out", str(tmp_path / "p"))
+    assert code == 3 and "No API key is set" in stderr and not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("api_version", [None, "2025-04-01-preview"])
+def test_azure_endpoints_from_the_environment(env, tmp_path, capsys, monkeypatch, api_version):
+    env.add_jobs(account_jobs(extra=3))
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", env.url)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", env.api_key)
+    if api_version:
+        monkeypatch.setenv("OPENAI_API_VERSION", api_version)
+    code, stdout, stderr = run_cli(capsys, "pull", "--out", str(tmp_path / "p"), "--json")
+    assert code == 0, stderr
+    assert len(json.loads(stdout)) == 8
+    request = env.requests_to("/fine_tuning/jobs", "GET")[0]
+    assert request.path.startswith("/openai/") and request.headers["api-key"] == env.api_key
+    assert (request.query.get("api-version") == api_version) if api_version else "api-version" not in request.query

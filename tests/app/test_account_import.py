@@ -24,19 +24,26 @@ def button(at, key):
     return at.sidebar.button(key=key)
 
 
+def open_tab(at):
+    at.session_state["sb_import_tabs"] = "From my account"
+    return at.run()
+
+
 def test_list_import_undo_and_save_all(openai_stub, monkeypatch, tmp_path):
     openai_stub.add_jobs(account_jobs(extra=120))  # more than one page
     connect(monkeypatch, openai_stub)
     at = new_app(monkeypatch, tmp_path)
+    assert not openai_stub.requests_to("/fine_tuning/jobs")  # nothing is listed before the tab is opened
     assert current_config(at).method_type == "supervised"
-    button(at, "sb-acct-list").click().run()
+    open_tab(at)  # a configured connection: opening the tab lists the jobs
     assert not at.exception
-    table = at.sidebar.dataframe[0].value
-    assert len(table) == 125
-    assert {"job", "status", "model", "created", "grader"} <= set(table.columns)
-    row = table[table["job"] == "ftjob-rft000003"].iloc[0]
-    assert (row["status"], row["model"], row["grader"]) == ("succeeded", "o4-mini-2025-04-16", "multi")
-    assert row["created"].startswith("2025-10-11")
+    assert len(openai_stub.requests_to("/fine_tuning/jobs", "GET")) == 2  # two pages of 100
+    shown = texts(at)
+    assert "125 jobs at" in shown and shown.count("- **ftjob-") == 125
+    # status, model, created, grader type
+    assert "- **ftjob-rft000003** · succeeded  \n  `o4-mini-2025-04-16` · 2025-10-11 · grader multi" in shown
+    assert "- **ftjob-dpo000002** · succeeded  \n  `gpt-4.1-mini-2025-04-14` · 2025-10-10 · dpo" in shown
+    assert "- **ftjob-rft000004** · failed" in shown
     at.sidebar.selectbox(key="sb-acct-pick").select("ftjob-rft000003").run()
     assert "ftjob-rft000003: **reinforcement** on `o4-mini-2025-04-16`, grader multi 'extraction'" in texts(at)
     assert current_config(at).method_type == "supervised"  # nothing replaced before the confirmation
@@ -62,19 +69,23 @@ def test_list_import_undo_and_save_all(openai_stub, monkeypatch, tmp_path):
 def test_bad_key_is_explained_without_the_key(openai_stub, monkeypatch, tmp_path):
     openai_stub.add_jobs(account_jobs())
     connect(monkeypatch, openai_stub, key=LEAKY_KEY)
-    at = new_app(monkeypatch, tmp_path)
-    button(at, "sb-acct-list").click().run()
+    at = open_tab(new_app(monkeypatch, tmp_path))
     assert not at.exception
     shown = texts(at)
     assert "Couldn't list the jobs" in shown and "check the API key" in shown
     assert "ABCDEFGHIJKLMNOP" not in shown
-    assert not at.sidebar.dataframe
+    assert "- **ftjob-" not in shown
+    at.run()  # no retry on every rerun; the button retries
+    assert len(openai_stub.requests_to("/fine_tuning/jobs")) == 1
+    connect(monkeypatch, openai_stub)
+    button(at, "sb-acct-list").click().run()
+    assert "5 jobs at" in texts(at) and "Couldn't list" not in texts(at)
 
 
 def test_without_a_connection_it_says_what_to_do(monkeypatch, tmp_path):
     for name in list(os.environ):
         if name.startswith(("OPENAI_", "AZURE_OPENAI")):
             monkeypatch.delenv(name)
-    at = new_app(monkeypatch, tmp_path)
+    at = open_tab(new_app(monkeypatch, tmp_path))
     assert "Set up a connection first" in texts(at)
     assert not [b for b in at.sidebar.button if b.key == "sb-acct-list"]
