@@ -133,7 +133,7 @@ def _save_all(prefix: str, ep) -> None:
 
 def _saved_text(result) -> str:
     c = result.counts()
-    text = (f"Saved {c['saved']} jobs to {result.out} ({c['new']} new, {c['updated']} updated, "
+    text = (f"Saved {c['saved']} jobs to {result.out.resolve()} ({c['new']} new, {c['updated']} updated, "
             f"{c['unchanged']} unchanged).")
     if c["invalid"]:
         text += f" {c['invalid']} couldn't become a valid config; the reasons are in index.json."

@@ -309,3 +309,20 @@ def test_azure_endpoints_from_the_environment(env, tmp_path, capsys, monkeypatch
     request = env.requests_to("/fine_tuning/jobs", "GET")[0]
     assert request.path.startswith("/openai/") and request.headers["api-key"] == env.api_key
     assert (request.query.get("api-version") == api_version) if api_version else "api-version" not in request.query
+
+
+def test_submit_accepts_a_pulled_file_and_sends_the_same_method(env, tmp_path, capsys):
+    env.add_jobs(account_jobs())
+    out = tmp_path / "p"
+    assert run_cli(capsys, "pull", "--out", str(out))[0] == 0
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"messages": [{"role": "user", "content": "Ann, 1 Main St"}], "name": "Ann", "address": "1 Main St"}\n')
+    pulled = json.loads((out / "ftjob-rft000003.json").read_text())
+    code, stdout, stderr = run_cli(capsys, "submit", str(out / "ftjob-rft000003.json"), "--train", str(data),
+                                   "--validation", str(data))
+    assert code == 0, stderr
+    sent = list(env.job_bodies.values())[-1]
+    assert sent["method"]["reinforcement"]["grader"] == MULTI_GRADER
+    assert sent["method"]["reinforcement"]["hyperparameters"] == pulled["method"]["reinforcement"]["hyperparameters"]
+    assert sent["method"]["reinforcement"]["response_format"] == pulled["method"]["reinforcement"]["response_format"]
+    assert (sent["model"], sent["suffix"], sent["seed"]) == ("o4-mini-2025-04-16", "extractor", 1234)
