@@ -34,7 +34,7 @@ class ModelInfo:
     status: str | None = None  # "GA" | "preview" (provider tables)
     training_cutoff: str | None = None
     source: str | None = None
-    retired_note: str | None = None
+    retired_source: str | None = None
     _pattern: re.Pattern = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
 
     def retired_on(self, today: _dt.date | None = None) -> bool:
@@ -57,7 +57,7 @@ def _parse(entry: dict) -> ModelInfo:
         status=entry.get("status"),
         training_cutoff=entry.get("training_cutoff"),
         source=entry.get("source"),
-        retired_note=entry.get("retired_note"),
+        retired_source=entry.get("retired_source"),
         match=entry.get("match") or "^" + re.escape(entry["id"]) + "$",
         _pattern=re.compile(entry.get("match") or "^" + re.escape(entry["id"]) + "$"),
     )

@@ -330,9 +330,9 @@ def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | 
                          "check the id; checks use the family's traits (e.g. reasoning)"))
     today = today or dt.date.today()
     if info.retired and today >= info.retired:
-        said = (f"{model}: {info.retired_note}, {info.retired.isoformat()}" if info.retired_note
-                else f"{model} was shut down by the provider on {info.retired.isoformat()}")
-        out.append(Issue(where, "warning", "model_retired", said,
+        said = f"{model} was shut down by the provider on {info.retired.isoformat()}"
+        out.append(Issue(where, "warning", "model_retired",
+                     said + (f" (source: {info.retired_source})" if info.retired_source else ""),
                          "pick a current model; local grading against your own endpoint still works"))
     elif info.retired and (info.retired - today).days <= 90:
         out.append(Issue(where, "info", "model_retiring", f"{model} shuts down on {info.retired.isoformat()}"))

@@ -30,6 +30,7 @@ class _Fault:
     body: Any = None
     retry_after: float | None = None
     seconds: float = 0.0
+    skip: int = 0                 # matching requests to let through first
 
     def matches(self, kind: str, api_path: str) -> bool:
         return self.kind == kind and self.times > 0 and (self.path is None or api_path.startswith(self.path))
@@ -133,11 +134,12 @@ class OpenAIStub:
             self._delay = float(seconds)
 
     def fail_next(self, status: int, times: int = 1, path: str | None = None, body: Any = None,
-                  retry_after: float | None = None) -> None:
-        """The next `times` matching requests get `status` with OpenAI's error JSON (or `body`)."""
+                  retry_after: float | None = None, skip: int = 0) -> None:
+        """The next `times` matching requests get `status` with OpenAI's error JSON (or `body`), after
+        letting `skip` matching requests through (e.g. fail the second page of a list)."""
         with self._lock:
             self._faults.append(_Fault("status", times, _norm_filter(path), status=status, body=body,
-                                       retry_after=retry_after))
+                                       retry_after=retry_after, skip=skip))
 
     def malformed_next(self, times: int = 1, path: str | None = None) -> None:
         with self._lock:
@@ -188,6 +190,13 @@ class OpenAIStub:
     def auto_advance_jobs(self, value: bool) -> None:
         self.store.auto_advance = bool(value)
 
+    def add_jobs(self, jobs: list[dict[str, Any]], *, list_ids: bool = False) -> None:
+        """Seed job objects as the API returns them (see _account.account_jobs). `list_ids=False` lists
+        them as the real API does: {object, data, has_more}, no first_id/last_id."""
+        for job in jobs:
+            self.store.add_job(job)
+        self.store.list_ids = list_ids
+
     def set_job_status(self, job_id: str, status: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
         """Force a status (e.g. "failed" with error={"code", "message"}); events are added as for a poll."""
         return self.store.set_status(job_id, status, error)
@@ -200,7 +209,9 @@ class OpenAIStub:
     def _take(self, kind: str, api_path: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(kind, api_path):
+                if fault.matches(kind, api_path) and fault.skip > 0:
+                    fault.skip -= 1
+                elif fault.matches(kind, api_path):
                     fault.times -= 1
                     return copy.copy(fault)
         return None
