@@ -12,7 +12,17 @@ import argparse
 import json
 import sys
 
-from ._common import EXIT_API, EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, add_target, err, load_json_file, resolve_target
+from ._common import (
+    EXIT_API,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    CliError,
+    add_target,
+    err,
+    load_json_file,
+    resolve_target,
+)
 from ._common import endpoint_from_env as _endpoint
 from ._common import retry_note as _retry_note
 

@@ -137,7 +137,9 @@ RULES: tuple[Rule, ...] = (
         _ev("spec", "OAI-SPEC", "additionalProperties: false on the request and grader objects")),
        "unknown field (with \"did you mean\" when a known field is close)"),
     # --- provider targets (issue 10 §4) ---------------------------------------------------
-    _r("openai_jobs_closed", _sev("error", None, None, None), (
+    # A warning, not an error: the config is not wrong, the provider is gone. It must not block exports
+    # (Azure and trainer exports reuse the same body) nor turn every saved config invalid on that day.
+    _r("openai_jobs_closed", _sev("warning", None, None, None), (
         _ev("docs-example", "OAI-DEPR", "OpenAI stops accepting new fine-tuning jobs on 2027-01-06"),),
        "OpenAI no longer creates fine-tuning jobs; use Azure OpenAI / Foundry or a trainer export"),
     _r("openai_jobs_closing", _sev("info", None, None, None), (
