@@ -92,9 +92,9 @@ def _glance() -> None:
     lines = [f"**Method** {cfg.method_type}", f"**Model** `{cfg.model or '—'}`"]
     if grader is not None:
         if grader.type == "multi":
-            lines.append(f"**Grader** multi '{grader.name}' · {len(grader.graders)} children")
+            lines.append(f"**Grader** multi '{grader.name or '(no name)'}' · {len(grader.graders)} children")
         else:
-            lines.append(f"**Grader** {grader.type} '{grader.name}'")
+            lines.append(f"**Grader** {grader.type} '{grader.name or '(no name)'}'")
     st.markdown("  \n".join(lines))
 
 
@@ -171,7 +171,7 @@ def _import() -> None:
         except ImportProblem as exc:
             _show_problem(exc)
             return
-        st.info(f"Found a bare **{grader.type}** grader '{grader.name}' ({_counts(issues)}).")
+        st.info(f"Found a bare **{grader.type}** grader '{grader.name or '(no name)'}' ({_counts(issues)}).")
         if st.button("Use it as the reinforcement grader", key="sb_import_grader", type="primary"):
             from ftstudio.config import switch_method
 

@@ -182,11 +182,18 @@ def issues() -> list[Issue]:
 
     cfg = config()
     fields = dataset_fields()
-    fkey = (tuple(fields) if fields is not None else None, target())
+    kept = kept_fields()
+    fkey = (tuple(fields) if fields is not None else None, target(), id(kept) if kept else None)
     cache = st.session_state.get("ftstudio_issues_cache")
     if cache and cache[0] is cfg and cache[1] == fkey:  # identity: configs are never mutated in place
         return cache[2]
-    result = check(cfg, dataset_fields=fields, target=target())
+    if kept:  # validate what export writes: the fields kept as written too
+        from ftstudio.validation import restore_kept
+
+        result = check(restore_kept(cfg.model_dump(mode="json", exclude_none=True), kept), dataset_fields=fields,
+                       target=target())
+    else:
+        result = check(cfg, dataset_fields=fields, target=target())
     st.session_state["ftstudio_issues_cache"] = (cfg, fkey, result)
     return result
 
@@ -264,7 +271,7 @@ def set_target(name: str | None) -> None:
 def kept_fields() -> list:
     """Fields of the imported document the config model doesn't know: [(path, position, value)].
 
-    Shown in the "kept as written" panel and put back into every export."""
+    Shown in the "kept as written" panel, validated, and put back into every export."""
     return st.session_state.get(KEPT_KEY) or []
 
 

@@ -44,6 +44,7 @@ def test_import_keeps_unknown_fields_and_exports_them(monkeypatch, tmp_path):
     assert current_config(at).model == "gpt-4.1-mini-2025-04-14"
     shown = texts(at)
     assert "Kept as written" in shown and "trainingType" in shown and "method.supervised.hyperparameters.warmup" in shown
+    assert {"azure_training_type", "schema_unknown_field"} <= _errors(at)  # validated as exported, for openai
     at.sidebar.selectbox(key="sb_target").select("azure").run()
     at.switch_page("app_pages/export.py").run()
     assert not at.exception
