@@ -130,7 +130,8 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
 
     def one(j: int):
         r = rows[j]
-        body: dict[str, Any] = {"sample": b.samples[r].as_dict(), "item": b.items[r],
+        sample = b.samples[r]  # never None here: rows with a base error are not scored
+        body: dict[str, Any] = {"sample": sample.as_dict() if sample is not None else {}, "item": b.items[r],
                                 "trace_id": f"trace_{uuid.uuid4().hex}"}
         result = post_score(node.url, headers, body, o.max_retries, o.endpoint_timeout, spacer, ctx.cancel)
         done[0] += 1

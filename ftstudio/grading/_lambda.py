@@ -58,7 +58,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
         msg = f"cannot read the lambda handler {path}: {exc.strerror or exc}"
         return [0.0] * len(rows), {r: RowErrors({ErrorCode.OTHER: msg}) for r in rows}
     b = ctx.batch
-    calls = [(b.samples[r].as_dict(), b.items[r]) for r in rows]
+    calls = [(s.as_dict() if (s := b.samples[r]) is not None else {}, b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node, source)
     results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, f"lambda {Path(path).name}"), cancel=ctx.cancel)
     out, errs = [0.0] * len(rows), {}

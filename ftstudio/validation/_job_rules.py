@@ -40,7 +40,7 @@ def job_target_issues(data: dict, target: str, today: dt.date | None = None) -> 
             out += _tools(block.get("tools"), target)
         if "max_episode_steps" in block:
             out += _max_steps(block.get("max_episode_steps"), "tools" in block)
-        if method.get("type") == "reinforcement" and not data.get("validation_file"):
+        if isinstance(method, dict) and method.get("type") == "reinforcement" and not data.get("validation_file"):
             out.append(Issue("validation_file", "error", "azure_rft_validation_file",
                              "Azure RFT needs a validation file (\"Both a training and a validation dataset must "
                              "be provided\")", "upload one and set validation_file"))
@@ -87,10 +87,9 @@ def response_format_issues(rf: Any, base: tuple) -> list[Issue]:
 
 
 def _schema_errors(schema: Any, base: tuple) -> list[Issue]:
-    import jsonschema  # lazily: only RFT configs with a response_format pay for it
+    from jsonschema import Draft202012Validator, validators  # lazily: only configs with a response_format
 
-    cls = jsonschema.validators.validator_for(schema if isinstance(schema, dict) else {},
-                                              default=jsonschema.Draft202012Validator)
+    cls = validators.validator_for(schema if isinstance(schema, dict) else {}, default=Draft202012Validator)
     out = []
     for e in sorted(cls(cls.META_SCHEMA).iter_errors(schema), key=lambda e: list(e.absolute_path))[:10]:
         path = base + tuple(e.absolute_path)
