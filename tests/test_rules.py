@@ -169,3 +169,13 @@ def test_rules_cli(capsys):
     assert entry["severity"] == "info" and entry["evidence"][0]["url"].startswith("https://")
     assert main(["rules"]) == 0
     assert "pass_threshold_ignored: openai=warning  azure=warning" in capsys.readouterr().out
+
+
+def test_checks_never_write_a_severity():
+    """The registry is the single source of severities: no check module spells one out."""
+    pattern = re.compile(r'"(error|warning|info)",')
+    for path in (ROOT / "ftstudio" / "validation").glob("*.py"):
+        if path.name == "_rules.py":
+            continue
+        hits = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+        assert not hits, f"{path.name} lines {hits} hard-code a severity; name the rule and let the registry decide"

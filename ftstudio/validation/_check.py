@@ -19,7 +19,7 @@ from ftstudio.graders import GraderRoot
 
 from ._grader_rules import GraderChecker, model_notes
 from ._job_rules import job_target_issues
-from ._rules import check_target, resolve
+from ._rules import check_target, issue, resolve
 from ._schema_issues import schema_issues
 
 GRADER_PATH = ("method", "reinforcement", "grader")
@@ -49,7 +49,7 @@ def check(config: Any, dataset_fields: Iterable[str] | None = None, *, target: s
     except RecursionError:
         return [_TOO_DEEP]
     except Exception as exc:  # never raise: a bug here must not take a page down
-        return [Issue("", "error", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}",
+        return [issue("", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}",
                       "please report this with the config", False)]
 
 
@@ -69,11 +69,11 @@ def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, re
     except RecursionError:
         return [_TOO_DEEP]
     except Exception as exc:
-        return [Issue("", "error", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}")]
+        return [issue("", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}")]
 
 
 # Only reachable when the caller's own stack is nearly exhausted; json_issue catches deep data first.
-_TOO_DEEP = Issue("", "error", "json_value_invalid", "the document nests too deeply to check",
+_TOO_DEEP = issue("", "json_value_invalid", "the document nests too deeply to check",
                   "a job config nests objects and arrays a few levels deep, not hundreds", True)
 
 
@@ -88,7 +88,7 @@ def errors(issues: Iterable[Issue]) -> list[Issue]:
 def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
     if not isinstance(data, dict):
         what = "a grader" if grader_only else "a job config"
-        return [Issue("", "error", "schema_not_object", f"expected {what} as a JSON object, got {type(data).__name__}",
+        return [issue("", "schema_not_object", f"expected {what} as a JSON object, got {type(data).__name__}",
                       "", True)]
     try:
         if grader_only:
@@ -103,7 +103,7 @@ def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
 
 
 def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:
-    return [Issue(join_path(prefix + p), "error", "secret_in_config", "this value looks like an API key",
+    return [issue(join_path(prefix + p), "secret_in_config", "this value looks like an API key",
                   "remove it; keys never belong in a config, and exports replace it with [REDACTED]")
             for p in find_secrets(data)]
 
@@ -122,12 +122,12 @@ def _check_config(data: Any, dataset_fields, target: str = "openai", today=None)
         issues += model_notes(model, ("model",), method=mtype if mtype in METHODS else "supervised",
                               target=target, today=today)
         if model.startswith("ft:"):
-            issues.append(Issue("model", "info", "model_fine_tuned",
+            issues.append(issue("model", "model_fine_tuned",
                                 "continues training from a fine-tuned model; it must come from the same method"))
     if isinstance(method, dict):
         issues += _method(method, data, dataset_fields, target)
     elif method is None:
-        issues.append(Issue("method", "info", "method_missing",
+        issues.append(issue("method", "method_missing",
                             "no method: the API runs supervised fine-tuning with the deprecated top-level "
                             "hyperparameters", "set method.type explicitly"))
     return _dedupe(issues)
@@ -138,23 +138,23 @@ def _job_fields(data: dict) -> list[Issue]:
     for key, hint in (("model", "e.g. gpt-4.1-mini-2025-04-14"),
                       ("training_file", "upload a JSONL file (purpose fine-tune) and use its id, file-...")):
         if isinstance(data.get(key), str) and not data[key].strip():
-            out.append(Issue(key, "error", f"{key}_empty", f"{key} is empty", hint))
+            out.append(issue(key, f"{key}_empty", f"{key} is empty", hint))
     train, valid = data.get("training_file"), data.get("validation_file")
     for key in ("training_file", "validation_file"):
         val = data.get(key)
         if isinstance(val, str) and val.strip() and not val.startswith("file-"):
-            out.append(Issue(key, "warning", "file_id_format", f"{val!r} does not look like a file id (file-...)",
+            out.append(issue(key, "file_id_format", f"{val!r} does not look like a file id (file-...)",
                              "upload the JSONL with purpose fine-tune and paste the returned id"))
     if isinstance(train, str) and train and train == valid:
-        out.append(Issue("validation_file", "warning", "validation_same_as_training",
+        out.append(issue("validation_file", "validation_same_as_training",
                          "validation_file is the training file", "the validation data must not overlap training"))
     suffix = data.get("suffix")
     if isinstance(suffix, str) and suffix and len(suffix) <= 64 and not _SUFFIX_CHARS.match(suffix):
-        out.append(Issue("suffix", "warning", "suffix_characters",
+        out.append(issue("suffix", "suffix_characters",
                          "suffix has characters other than letters, digits, '.', '_' and '-'",
                          "the allowed set is undocumented; ':' in particular would break the model name"))
     if data.get("hyperparameters") is not None:
-        out.append(Issue("hyperparameters", "warning", "hyperparameters_deprecated",
+        out.append(issue("hyperparameters", "hyperparameters_deprecated",
                          "top-level hyperparameters are deprecated",
                          "move them to method.<type>.hyperparameters (Azure ignores them when method is set)"))
     return out
@@ -167,23 +167,23 @@ def _method(method: dict, data: dict, dataset_fields, target: str = "openai") ->
         return out
     for other in METHODS:
         if other != mtype and method.get(other) is not None:
-            out.append(Issue(f"method.{other}", "error", "method_block_mismatch",
+            out.append(issue(f"method.{other}", "method_block_mismatch",
                              f"method.type is {mtype!r} but a {other!r} block is present",
                              f"remove method.{other}, or set method.type to {other!r}"))
     if mtype == "reinforcement":
         block = method.get("reinforcement")
         if not isinstance(block, dict):
             if block is None:
-                out.append(Issue("method.reinforcement", "error", "reinforcement_missing",
+                out.append(issue("method.reinforcement", "reinforcement_missing",
                                  "reinforcement needs a method.reinforcement block with a grader", "add a grader",
                                  True))
             return out
         if not data.get("validation_file"):
-            out.append(Issue("validation_file", "warning", "reinforcement_validation_file",
+            out.append(issue("validation_file", "reinforcement_validation_file",
                              "reinforcement fine-tuning needs a validation file in practice",
                              "the RFT guide passes both a training and a validation file"))
         if block.get("response_format") is not None:
-            out.append(Issue("method.reinforcement.response_format", "info", "response_format_untyped",
+            out.append(issue("method.reinforcement.response_format", "response_format_untyped",
                              "response_format is in the RFT guide but not in the SDK or spec types",
                              "the SDK sends it unchanged; a type checker will flag it"))
         grader = block.get("grader")

@@ -274,6 +274,18 @@ def rule(code: str) -> Rule | None:
     return next((r for r in _FAMILIES if code.startswith(r.id)), None)
 
 
+def issue(path: str, code: str, message: str, hint: str = "", blocks_grading: bool = False) -> Issue:
+    """An Issue of rule `code` with the rule's severity; `resolve` then applies the target's.
+
+    Checks never write a severity themselves: the registry is the only place one is decided.
+    """
+    found = rule(code)
+    if found is None:
+        raise KeyError(f"no rule {code!r} in the registry")
+    sev = found.severity_for(DEFAULT_TARGET) or next((s for s in found.severity.values() if s), "info")
+    return Issue(path, sev, code, message, hint, blocks_grading)
+
+
 def severity(code: str, target: str = DEFAULT_TARGET) -> str | None:
     found = rule(code)
     if found is None:
