@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -74,14 +75,16 @@ def serve(config: ServeConfig) -> int:
         if config.workers == 1:
             print(banner(config, port, grader), flush=True)
             server = uvicorn.Server(uvicorn.Config(app, **common))
+            # uvicorn drains, then re-raises the signal it caught with the previous handler in place; a no-op
+            # handler makes that a clean exit 0 instead of death by SIGTERM.
+            signal.signal(signal.SIGTERM, lambda *_: None)
             server.run(sockets=[sock])
             return 0 if server.started else 1
         from uvicorn.supervisors import Multiprocess
 
         uconfig = uvicorn.Config("ftstudio.serve._app:app_from_env", factory=True, workers=config.workers, **common)
-        server = uvicorn.Server(uconfig)
         print(banner(config, port, grader), flush=True)
-        Multiprocess(uconfig, target=server.run, sockets=[sock]).run()
+        Multiprocess(uconfig, sockets=[sock]).run()
         return 0
     finally:
         sock.close()
