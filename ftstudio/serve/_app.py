@@ -117,20 +117,49 @@ def create_app(config: ServeConfig, grader: dict[str, Any] | None = None) -> Any
     if grader is None and config.grader_path:
         grader = load_grader(config.grader_path)
     srv = _Server(config, grader)
-    sessions = srv.sessions
+    h = _Handlers(srv)
+    routes = []
+    for prefix in ("", "/openai"):
+        routes += [Route(prefix + RUN_PATH, h.run, methods=["POST"]),
+                   Route(prefix + VALIDATE_PATH, h.validate, methods=["POST"])]
+    routes += [Route("/score", h.score, methods=["POST"]), Route("/openrlhf", h.openrlhf, methods=["POST"]),
+               Route("/v1/grade", h.grade, methods=["POST"]), Route("/healthz", h.healthz, methods=["GET"]),
+               Route("/readyz", h.readyz, methods=["GET"]), Route("/metrics", h.metrics, methods=["GET"])]
+    known = {r.path for r in routes}
 
-    async def run(request: Request) -> Response:
-        body = _shapes.need_object(await srv.read_json(request))
-        row, field = _shapes.run_row(body)
-        entry = sessions.acquire(body["grader"])
+    @asynccontextmanager
+    async def lifespan(app):
+        warm = threading.Thread(target=srv.sessions.warm, name="ftstudio-serve-warm", daemon=True)
+        warm.start()
         try:
-            results = await srv.grade(request, entry, [row], field)
+            yield
+        finally:
+            srv.pool.shutdown(wait=False, cancel_futures=True)
+            srv.sessions.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={ApiProblem: h.problem, HTTPException: h.problem})
+    return Guard(app, token=config.token(), max_concurrency=config.max_concurrency,
+                 request_timeout=config.request_timeout, metrics=srv.metrics, access_log=config.access_log,
+                 route_of=lambda path: path if path in known else "other")
+
+
+class _Handlers:
+    def __init__(self, srv: _Server):
+        self.srv, self.sessions, self.config = srv, srv.sessions, srv.config
+
+    async def run(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
+        row, field = _shapes.run_row(body)
+        entry = self.sessions.acquire(body["grader"])
+        try:
+            results = await self.srv.grade(request, entry, [row], field)
         finally:
             entry.release()
         return _json(_shapes.run_response(results))
 
-    async def validate(request: Request) -> Response:
-        body = _shapes.need_object(await srv.read_json(request))
+    async def validate(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
         if body.get("grader") is None:
             raise missing("grader")
         found = errors(check_grader(body["grader"]))
@@ -138,95 +167,71 @@ def create_app(config: ServeConfig, grader: dict[str, Any] | None = None) -> Any
             raise issue_problem(found[0], "grader")
         return _json({"grader": body["grader"]})
 
-    async def score(request: Request) -> Response:
-        body = _shapes.need_object(await srv.read_json(request))
+    async def score(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
         row, field = _shapes.score_row(body)
-        entry = sessions.acquire_server()
+        entry = self.sessions.acquire_server()
         try:
-            results = await srv.grade(request, entry, [row], field)
+            results = await self.srv.grade(request, entry, [row], field)
         finally:
             entry.release()
         flags = results.record(0)["errors"]
         return _json({"score": results.rewards[0]}, headers={"x-ftstudio-errors": ",".join(flags)} if flags else None)
 
-    async def openrlhf(request: Request) -> Response:
-        body = _shapes.need_object(await srv.read_json(request))
-        rows, field = _shapes.openrlhf_rows(body, config.max_rows)
-        entry = sessions.acquire_server()
+    async def openrlhf(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
+        rows, field = _shapes.openrlhf_rows(body, self.config.max_rows)
+        entry = self.sessions.acquire_server()
         try:
-            results = await srv.grade(request, entry, rows, field)
+            results = await self.srv.grade(request, entry, rows, field)
         finally:
             entry.release()
         return _json(_shapes.openrlhf_response(results))
 
-    async def grade(request: Request) -> Response:
-        body = _shapes.need_object(await srv.read_json(request))
-        rows, field = _shapes.grade_rows(body, config.max_rows)
-        entry = sessions.acquire(body["grader"]) if body.get("grader") is not None else sessions.acquire_server()
+    async def grade(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
+        rows, field = _shapes.grade_rows(body, self.config.max_rows)
+        entry = self.sessions.acquire(body["grader"]) if body.get("grader") is not None else \
+            self.sessions.acquire_server()
         if "application/x-ndjson" in request.headers.get("accept", ""):
-            return StreamingResponse(_stream(request, entry, rows, field), media_type="application/x-ndjson")
+            return StreamingResponse(self._stream(request, entry, rows, field), media_type="application/x-ndjson")
         try:
-            results = await srv.grade(request, entry, rows, field)
+            results = await self.srv.grade(request, entry, rows, field)
         finally:
             entry.release()
         return Response(b'{"records":[' + b",".join(dumps(r) for r in results.records()) + b'],"summary":'
                         + dumps(results.summary()) + b"}", media_type="application/json")
 
-    async def _stream(request: Request, entry: Entry, rows: list[Any], field: str):
+    async def _stream(self, request: Request, entry: Entry, rows: list[Any], field: str):
         try:
             for start in range(0, len(rows), STREAM_CHUNK):
                 try:
-                    results = await srv.grade(request, entry, rows[start:start + STREAM_CHUNK], field, start)
+                    results = await self.srv.grade(request, entry, rows[start:start + STREAM_CHUNK], field, start)
                 except ApiProblem:  # past the wall limit: the stream ends; the client sees fewer records
                     return
                 yield records_bytes(results.records(), "jsonl")
         finally:
             entry.release()
 
-    async def healthz(request: Request) -> Response:
+    async def healthz(self, request: Request) -> Response:
         return _json({"status": "ok"})
 
-    async def readyz(request: Request) -> Response:
-        g = sessions.server.session.grader if sessions.server else None
-        body = {"status": "ready" if sessions.ready.is_set() else "warming",
-                "grader": {"name": g.name, "type": g.type} if g else None}
-        return _json(body, 200 if sessions.ready.is_set() else 503)
+    async def readyz(self, request: Request) -> Response:
+        ready = self.sessions.ready.is_set()
+        g = self.sessions.server.session.grader if self.sessions.server else None
+        body = {"status": "ready" if ready else "warming", "grader": {"name": g.name, "type": g.type} if g else None}
+        return _json(body, 200 if ready else 503)
 
-    async def metrics(request: Request) -> Response:
-        return Response(srv.metrics.exposition(), media_type=CONTENT_TYPE)
+    async def metrics(self, request: Request) -> Response:
+        return Response(self.srv.metrics.exposition(), media_type=CONTENT_TYPE)
 
-    async def problem(request: Request, exc: Exception) -> Response:
+    async def problem(self, request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
             exc = ApiProblem(exc.status_code, _http_message(request, exc.status_code),
                              code="not_found" if exc.status_code == 404 else "method_not_allowed")
         assert isinstance(exc, ApiProblem)
         request.scope["ftstudio"]["code"] = exc.code or str(exc.status)
         return Response(error_bytes(exc), exc.status, headers=exc.headers, media_type="application/json")
-
-    routes = []
-    for prefix in ("", "/openai"):
-        routes += [Route(prefix + RUN_PATH, run, methods=["POST"]),
-                   Route(prefix + VALIDATE_PATH, validate, methods=["POST"])]
-    routes += [Route("/score", score, methods=["POST"]), Route("/openrlhf", openrlhf, methods=["POST"]),
-               Route("/v1/grade", grade, methods=["POST"]), Route("/healthz", healthz, methods=["GET"]),
-               Route("/readyz", readyz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
-    known = {r.path for r in routes}
-
-    @asynccontextmanager
-    async def lifespan(app):
-        warm = threading.Thread(target=sessions.warm, name="ftstudio-serve-warm", daemon=True)
-        warm.start()
-        try:
-            yield
-        finally:
-            srv.pool.shutdown(wait=False, cancel_futures=True)
-            sessions.close()
-
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={ApiProblem: problem, HTTPException: problem})
-    return Guard(app, token=config.token(), max_concurrency=config.max_concurrency,
-                 request_timeout=config.request_timeout, metrics=srv.metrics, access_log=config.access_log,
-                 route_of=lambda path: path if path in known else "other")
 
 
 def _http_message(request: Request, status: int) -> str:
