@@ -199,8 +199,8 @@ class _Handlers:
             results = await self.srv.grade(request, entry, rows, field)
         finally:
             entry.release()
-        return Response(b'{"records":[' + b",".join(dumps(r) for r in results.records()) + b'],"summary":'
-                        + dumps(results.summary()) + b"}", media_type="application/json")
+        return Response(dumps({"records": list(results.records()), "summary": results.summary()}),
+                        media_type="application/json")
 
     async def _stream(self, request: Request, entry: Entry, rows: list[Any], field: str):
         try:

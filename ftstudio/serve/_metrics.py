@@ -20,6 +20,7 @@ _BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple, tuple] = {}
         r = self.registry
         self.requests = Counter("ftstudio_serve_requests", "HTTP requests", ["method", "path", "status"], registry=r)
         self.rows = Counter("ftstudio_serve_rows", "rows graded", ["path"], registry=r)
@@ -31,10 +32,15 @@ class Metrics:
                                   ["code"], registry=r)
 
     def observe(self, method: str, path: str, status: int, rows: int, seconds: float, code: str | None) -> None:
-        self.requests.labels(method, path, str(status)).inc()
-        self.latency.labels(path).observe(seconds)
+        key = (method, path, status)
+        children = self._children.get(key)
+        if children is None:  # label lookups cost more than the increments; the label sets are few
+            children = self._children[key] = (self.requests.labels(method, path, str(status)),
+                                               self.latency.labels(path), self.rows.labels(path))
+        children[0].inc()
+        children[1].observe(seconds)
         if rows:
-            self.rows.labels(path).inc(rows)
+            children[2].inc(rows)
         if code:
             self.request_errors.labels(code).inc()
 

@@ -72,12 +72,15 @@ class Sessions:
 
     def acquire(self, grader: Any, param: str = "grader") -> Entry:
         """The warm session for a grader sent in a request; ApiProblem if it is invalid or not allowed."""
-        bad = json_issue(grader)
-        if bad is not None:
-            raise issue_problem(bad, param)
         if not isinstance(grader, dict):
             raise ApiProblem(400, f"Invalid type for '{param}': expected an object.", param=param, code="invalid_type")
-        key = json.dumps(grader, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        try:
+            key = json.dumps(grader, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (ValueError, TypeError, RecursionError):
+            key = None
+        bad = json_issue(grader) if key is None else None
+        if bad is not None:
+            raise issue_problem(bad, param)
         with self._lock:
             entry = self._lru.get(key)
             if entry is not None:
@@ -85,6 +88,9 @@ class Sessions:
                 with entry.lock:
                     entry.users += 1
                 return entry
+        bad = json_issue(grader)  # lone surrogates and the like, checked once per new grader
+        if bad is not None:
+            raise issue_problem(bad, param)
         if not self.config.request_code_allowed:
             where = python_path(grader, param)
             if where is not None:
