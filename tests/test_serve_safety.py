@@ -90,7 +90,8 @@ def test_non_loopback_refuses_request_python_code(tmp_path):
 
 @pytest.mark.slow
 def test_python_grader_that_loops_hogs_or_dies_harms_only_its_rows(tmp_path):
-    with ServeProcess(write(tmp_path, PY_STEER), "--port", "0", "--python-timeout", "3") as s:
+    with ServeProcess(write(tmp_path, PY_STEER), "--port", "0", "--python-timeout", "3",
+                      "--python-memory-mb", "400") as s:
         rows = [{"model_sample": "a", "reference_answer": "a"}, {"model_sample": "a", "do": "loop"},
                 {"model_sample": "a", "do": "hog"}, {"model_sample": "a", "do": "die"},
                 {"model_sample": "b", "reference_answer": "b"}]
@@ -180,3 +181,19 @@ def test_workers_share_the_port_and_a_killed_worker_is_replaced(tmp_path):
         text = s.get("/metrics")[1].decode()
         assert "ftstudio_serve_requests_total" in text
     assert s.proc.returncode == 0
+
+
+def test_server_without_a_grader(tmp_path):
+    with ServeProcess("--port", "0") as s:
+        assert json.loads(s.get("/readyz")[1]) == {"status": "ready", "grader": None}
+        status, body = s.post("/score", {"sample": {"output_text": "a"}, "item": {}})
+        assert status == 400 and body["error"]["code"] == "no_server_grader"
+        status, body = s.post("/v1/grade", {"grader": EXACT, "rows": [{"model_sample": "a", "reference_answer": "a"}]})
+        assert status == 200 and body["records"][0]["reward"] == 1.0
+
+
+def test_invalid_server_grader_refuses_to_start(tmp_path):
+    bad = dict(EXACT, operation="eqq")
+    done = subprocess.run([sys.executable, "-m", "ftstudio", "serve", write(tmp_path, bad), "--port", "0"], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "operation" in done.stderr and "Traceback" not in done.stderr

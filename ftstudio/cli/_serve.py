@@ -14,6 +14,7 @@ def cmd_serve(args) -> int:
                          token_env=args.token_env, allow_request_code=args.allow_request_code,
                          max_body_mb=args.max_body_mb, max_rows=args.max_rows, max_concurrency=args.max_concurrency,
                          request_timeout=args.request_timeout, python_timeout=args.python_timeout,
+                         python_memory_mb=args.python_memory_mb,
                          access_log=not args.no_access_log)
     try:
         return serve(config)
@@ -45,5 +46,7 @@ def register(sub) -> None:
                    help="wall limit of one request in seconds (default 300)")
     s.add_argument("--python-timeout", type=float, default=60.0, metavar="S",
                    help="wall limit of one python-grader call in seconds (default 60)")
+    s.add_argument("--python-memory-mb", type=int, default=2048, metavar="MB",
+                   help="memory limit of each python-grader worker process (default 2048)")
     s.add_argument("--no-access-log", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_serve)

@@ -32,6 +32,7 @@ class ServeConfig:
     max_concurrency: int = 128  # grading requests in flight per process; past it: 429 + Retry-After
     request_timeout: float = 300.0  # wall limit of one request, seconds (Azure waits 10 min, OpenRLHF 3)
     python_timeout: float = 60.0  # wall limit of one python-grader call (one row)
+    python_memory_mb: int = 2048  # address-space limit of each python-grader worker
     access_log: bool = True
 
     @property
@@ -82,8 +83,8 @@ class ServeConfig:
             raise ServeError(f"--port {self.port}: use a port between 0 and 65535")
         if self.max_body_mb <= 0 or self.max_rows < 1 or self.max_concurrency < 1:
             raise ServeError("--max-body-mb, --max-rows and --max-concurrency must be positive")
-        if self.request_timeout <= 0 or self.python_timeout <= 0:
-            raise ServeError("--request-timeout and --python-timeout must be positive")
+        if self.request_timeout <= 0 or self.python_timeout <= 0 or self.python_memory_mb < 64:
+            raise ServeError("--request-timeout and --python-timeout must be positive, --python-memory-mb ≥ 64")
 
 
 def is_loopback(host: str) -> bool:

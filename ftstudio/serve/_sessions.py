@@ -44,7 +44,8 @@ class Entry:
 class Sessions:
     def __init__(self, config: ServeConfig, server_grader: dict[str, Any] | None):
         self.config = config
-        self.options = GradeOptions(python_timeout=config.python_timeout)
+        self.options = GradeOptions(python_timeout=config.python_timeout,
+                                    python_memory=config.python_memory_mb * 1024 * 1024)
         self.server_grader = server_grader
         self.server: Entry | None = _entry(server_grader, self.options, "grader") if server_grader else None
         self._lru: OrderedDict[str, Entry] = OrderedDict()
