@@ -36,6 +36,7 @@ from ._sessions import Entry, Sessions
 RUN_PATH = "/v1/fine_tuning/alpha/graders/run"
 VALIDATE_PATH = "/v1/fine_tuning/alpha/graders/validate"
 STREAM_CHUNK = 256  # rows per NDJSON flush
+_DRAIN_BYTES = 64 * 1024 * 1024  # how much of an oversized body is read (and dropped) before the 413
 
 
 class _Server:
@@ -53,14 +54,20 @@ class _Server:
     async def read_json(self, request: Request) -> Any:
         limit = self.config.max_body_bytes
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise _too_large(int(declared), limit)
-        chunks, size = [], 0
+        size = int(declared) if declared and declared.isdigit() else 0
+        chunks, seen = [], 0
         async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(size, limit)
+            seen += len(chunk)
+            if max(seen, size) > limit:
+                # Read on (up to a bound) before answering: a client still sending its body would otherwise
+                # see a broken pipe instead of the 413.
+                if seen > limit + _DRAIN_BYTES:
+                    break
+                chunks = []
+                continue
             chunks.append(chunk)
+        if max(seen, size) > limit:
+            raise _too_large(max(seen, size), limit)
         raw = b"".join(chunks)
         if not raw.strip():
             raise ApiProblem(400, "The body is empty: send a JSON object.", code="invalid_json")
