@@ -79,9 +79,11 @@ class Sessions:
             key = json.dumps(grader, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (ValueError, TypeError, RecursionError):
             key = None
-        bad = json_issue(grader) if key is None else None
-        if bad is not None:
-            raise issue_problem(bad, param)
+        if key is None:
+            bad = json_issue(grader)
+            if bad is not None:
+                raise issue_problem(bad, param)
+            raise ApiProblem(400, "The grader is not plain JSON data.", param=param, code="invalid_type")
         with self._lock:
             entry = self._lru.get(key)
             if entry is not None:
