@@ -43,6 +43,7 @@ def write(tmp_path: Path, grader: dict) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_token_required_and_compared(tmp_path):
     with ServeProcess(write(tmp_path, EXACT), "--port", "0", "--token-env", "SERVE_TEST_TOKEN",
                       env={"SERVE_TEST_TOKEN": TOKEN}) as s:
@@ -63,6 +64,7 @@ def test_token_required_and_compared(tmp_path):
     assert not any(TOKEN in line for line in s.lines + s.errors)
 
 
+@pytest.mark.slow
 def test_non_loopback_needs_a_token(tmp_path):
     grader = write(tmp_path, EXACT)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -183,6 +185,7 @@ def test_workers_share_the_port_and_a_killed_worker_is_replaced(tmp_path):
     assert s.proc.returncode == 0
 
 
+@pytest.mark.slow
 def test_server_without_a_grader(tmp_path):
     with ServeProcess("--port", "0") as s:
         assert json.loads(s.get("/readyz")[1]) == {"status": "ready", "grader": None}
@@ -192,6 +195,7 @@ def test_server_without_a_grader(tmp_path):
         assert status == 200 and body["records"][0]["reward"] == 1.0
 
 
+@pytest.mark.slow
 def test_invalid_server_grader_refuses_to_start(tmp_path):
     bad = dict(EXACT, operation="eqq")
     done = subprocess.run([sys.executable, "-m", "ftstudio", "serve", write(tmp_path, bad), "--port", "0"], cwd=ROOT,
