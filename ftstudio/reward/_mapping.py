@@ -97,7 +97,7 @@ def settings(config: JobConfig) -> list[Setting]:
     hp = _hp(config)
     out: list[Setting] = []
     epochs = hp.get("n_epochs", AUTO)
-    out.append(Setting("num_train_epochs", TRL_EPOCHS, f'n_epochs "auto": TRL\'s default (OpenAI picks it from the '
+    out.append(Setting("num_train_epochs", TRL_EPOCHS, 'n_epochs "auto": TRL\'s default (OpenAI picks it from the '
                                                        "dataset size)") if epochs == AUTO else
                Setting("num_train_epochs", epochs, "n_epochs"))
     mult = hp.get("learning_rate_multiplier", AUTO)
@@ -110,7 +110,7 @@ def settings(config: JobConfig) -> list[Setting]:
     if method == "reinforcement":
         cm = hp.get("compute_multiplier", AUTO)
         gens = TRL_NUM_GENERATIONS if cm == AUTO else max(2, round(TRL_NUM_GENERATIONS * float(cm)))
-        out.append(Setting("num_generations", gens, f'compute_multiplier "auto": TRL\'s default' if cm == AUTO else
+        out.append(Setting("num_generations", gens, 'compute_multiplier "auto": TRL\'s default' if cm == AUTO else
                            f"≈ compute_multiplier {cm}: samples per prompt = max(2, round({TRL_NUM_GENERATIONS} × {cm}))"))
         out.append(Setting("per_device_train_batch_size", gens, "one prompt's generations per device step"))
         prompts = 1 if batch == AUTO else int(batch)

@@ -19,6 +19,8 @@ from ftstudio.config import ImportProblem, parse_json, read_document
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
 from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, completion_text
 
+from ._trl import trl_components, trl_function
+
 
 def _grader_data(grader: Any, where: str) -> Any:
     """The grader inside a grader / job config / preset document."""
@@ -103,16 +105,12 @@ class Reward:
 
     def for_trl(self, *, on_error: float | None = 0.0):
         """A reward function with GRPOTrainer's signature; see ftstudio.reward for the contract."""
-        from ._trl import trl_function
-
         return trl_function(self, on_error=on_error)
 
     def trl_components(self):
         """(funcs, weights) for GRPOConfig(reward_weights=weights) when calculate_output is a weighted
         sum of the children; ValueError saying why otherwise."""
-        from ._trl import trl_components
-
-        return trl_components(self)
+        return trl_components(self, type(self).load)
 
     # --- lifetime ------------------------------------------------------------------------------
 

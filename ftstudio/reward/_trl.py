@@ -9,13 +9,11 @@ as "this function doesn't score this row" (NaN, excluded from means and sums).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from ftstudio.graders import MultiGrader
 from ftstudio.graders.formula import Binary, FormulaError, Node, Num, Unary, Var, parse
-
-if TYPE_CHECKING:
-    from ._reward import Reward
 
 # What TRL adds to the dataset columns; never part of the grader's item.
 TRL_ARGUMENTS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
@@ -28,7 +26,7 @@ def items_from_columns(columns: dict[str, Any], n: int) -> list[dict]:
     return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
 
 
-def trl_function(reward: Reward, *, on_error: float | None = 0.0):
+def trl_function(reward: Any, *, on_error: float | None = 0.0):
     sub_keys = list(reward.grader.graders) if isinstance(reward.grader, MultiGrader) else []
 
     def reward_function(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
@@ -105,14 +103,14 @@ def weights_of(grader: Any) -> dict[str, float]:
     return {k: w for k, w in terms.items() if w != 0.0}
 
 
-def trl_components(reward: Reward):
-    from ._reward import Reward as _Reward
-
-    weights = weights_of(reward.grader)
+def trl_components(reward: Any, load: Callable[..., Any]):
+    """`reward` is a Reward; `load` is Reward.load (passed in: this module doesn't import the class)."""
+    grader = reward.grader
+    weights = weights_of(grader)
     funcs = []
     for key in weights:
         # TRL logs rewards/<__name__>/mean and needs unique names: the child keys are.
-        child = reward.grader.graders[key].model_copy(update={"name": key})
-        part = _Reward.load(child, sample_field=reward.sample_field, options=reward.session.options)
+        child = grader.graders[key].model_copy(update={"name": key})
+        part = load(child, sample_field=reward.sample_field, options=reward.session.options)
         funcs.append(part.for_trl())
     return funcs, list(weights.values())
