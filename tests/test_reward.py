@@ -206,3 +206,28 @@ def test_python_graders_keep_a_warm_pool_across_calls():
         assert f(prompts=["p", "p"], completions=["a", "abcdefghijkl"]) == [0.1, 1.0]
         assert reward.session._pools == pools and len(pools) == 1  # the same workers served both calls
     assert not reward.session._pools  # closed with the context manager
+
+
+def test_model_graders_through_for_trl_equal_grade(openai_stub, tmp_path, monkeypatch):
+    """A score_model grader against the OpenAI stub over real HTTP (endpoint from the environment, as
+    in a training job): for_trl's rewards equal `ftstudio grade`'s, one request per completion."""
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_stub.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", openai_stub.api_key)
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    judge = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
+             "input": [{"role": "user", "content": "Grade {{ sample.output_text }} {{ item.d }}"}]}
+    directives = ["[[score:0.25]]", "[[score:1]]", "[[refuse]]", "[[score:0.5]]"] * 2
+    grader = tmp_path / "judge.json"
+    grader.write_text(json.dumps(judge))
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps({"d": d, "model_sample": f"answer {i}"}) + "\n"
+                            for i, d in enumerate(directives)))
+    out = tmp_path / "records.jsonl"
+    assert ftstudio(["grade", str(grader), str(data), "--out", str(out)]) == 0
+    expected = [json.loads(line)["reward"] for line in out.read_text().splitlines()]
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache2"))  # no answers from the cache
+    openai_stub.reset()
+    with Reward.load(grader) as reward:
+        got = reward.for_trl()(prompts=["p"] * 8, completions=[f"answer {i}" for i in range(8)], d=directives)
+    assert got == expected and expected[:4] == [0.25, 1.0, 0.0, 0.5]
+    assert len(openai_stub.requests_to("/chat/completions")) == 8
