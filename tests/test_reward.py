@@ -153,6 +153,7 @@ def test_verl_compute_score_equals_grade(graded, monkeypatch):
         assert score["score"] == record["reward"]
 
 
+@pytest.mark.slow  # imports torch (~10 s) for the tensors OpenRLHF expects
 def test_openrlhf_reward_func_equals_grade(graded, monkeypatch):
     grader, records = graded
     monkeypatch.setenv("FTSTUDIO_GRADER", str(grader))
