@@ -124,6 +124,7 @@ def test_sft_and_dpo_recipes_train_and_save(tiny_model, tmp_path, method, rows, 
     losses = [h["loss"] for h in logs if "loss" in h]
     assert len(losses) == 2 and all(math.isfinite(v) for v in losses)
     assert [h["step"] for h in logs if "loss" in h] == [1, 2]
+    assert any(math.isfinite(h.get("eval_loss", math.nan)) for h in logs)  # the validation file was evaluated
     _assert_saved_model_loads(out)
 
 
@@ -157,19 +158,28 @@ train.main(sys.argv[3:])
 def test_grpo_recipe_rewards_equal_reward_score(tiny_model, tmp_path):
     from ftstudio.reward import Reward
 
-    hp = {"batch_size": 1, "compute_multiplier": 0.5, "learning_rate_multiplier": 1000, "n_epochs": 1}
+    hp = {"batch_size": 1, "compute_multiplier": 0.5, "learning_rate_multiplier": 1000, "n_epochs": 1,
+          "eval_interval": 2, "eval_samples": 2}
     recipe = _export(tmp_path, _config("reinforcement", hp))
     assert json.loads((recipe / "grader.json").read_text()) == GRADER
     train = _write_jsonl(tmp_path / "train.jsonl", RFT_ROWS)
+    val = _write_jsonl(tmp_path / "val.jsonl", RFT_ROWS[:1])
     (tmp_path / "wrapper.py").write_text(WRAPPER)
     calls_file, out = tmp_path / "calls.jsonl", tmp_path / "out"
     _run(["wrapper.py", str(recipe / "train.py"), str(calls_file), "--model", str(tiny_model), "--train-file",
-          str(train), "--output-dir", str(out), "--max-steps", "2", "--logging-steps", "1",
-          "--max-completion-length", "6"], tmp_path)
+          str(train), "--validation-file", str(val), "--output-dir", str(out), "--max-steps", "2",
+          "--logging-steps", "1", "--max-completion-length", "6"], tmp_path)
 
     calls = [json.loads(line) for line in calls_file.read_text().splitlines()]
+    history = _log_history(out)
+    # eval_interval 2 -> one evaluation at step 2, eval_samples 2 -> 2 generations of the validation prompt
+    evals = [h for h in history if "eval_reward" in h]
+    assert len(evals) == 1 and evals[0]["step"] == 2
+    eval_calls = [c for c in calls if len(c["completions"]) == 2]
+    assert len(eval_calls) == 1
+    calls = [c for c in calls if c not in eval_calls]
     assert len(calls) == 2 and all(c["name"] == "quiz" for c in calls)  # one generation batch per step
-    logs = [h for h in _log_history(out) if "reward" in h]
+    logs = [h for h in history if "reward" in h]
     assert len(logs) == 2
     with Reward.load(GRADER) as reward:
         for call, log in zip(calls, logs, strict=True):
@@ -188,4 +198,7 @@ def test_grpo_recipe_rewards_equal_reward_score(tiny_model, tmp_path):
             records = reward.score_detailed(call["completions"], items)
             for key in GRADER["graders"]:
                 assert log[key] == pytest.approx(sum(r["sub_rewards"][key] for r in records) / n, abs=1e-5)
+        ev = eval_calls[0]
+        items = [{k: v[i] for k, v in ev["columns"].items()} for i in range(2)]
+        assert evals[0]["eval_reward"] == pytest.approx(sum(reward.score(ev["completions"], items)) / 2, abs=1e-5)
     _assert_saved_model_loads(out)
