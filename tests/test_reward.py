@@ -154,6 +154,30 @@ def test_verl_compute_score_equals_grade(graded, monkeypatch):
 
 
 @pytest.mark.slow  # imports torch (~10 s) for the tensors OpenRLHF expects
+def test_verl_batch_manager_call_equals_grade(graded, monkeypatch):
+    """verl's batch reward manager: plural names, numpy object arrays from the parquet columns."""
+    import numpy as np
+
+    grader, records = graded
+    monkeypatch.setenv("FTSTUDIO_GRADER", str(grader))
+    verl = _load_by_path("verl", "custom_module_batch")
+    extras = np.empty(len(ROWS), dtype=object)
+    for i, (item, _) in enumerate(ROWS):
+        extras[i] = {**{k: np.str_(v) for k, v in item.items()}, "rollout_reward_scores": {}}
+    scores = verl.compute_score_batch(data_sources=np.array(["quiz"] * len(ROWS), dtype=object),
+                                      solution_strs=[c for _, c in ROWS], ground_truths=[None] * len(ROWS),
+                                      extra_infos=extras)
+    assert scores == [{"score": r["reward"], **r["sub_rewards"]} for r in records]
+
+
+def test_adapters_are_importable_by_their_dotted_names():
+    import importlib
+
+    assert callable(importlib.import_module("ftstudio.reward.verl").compute_score)
+    assert callable(importlib.import_module("ftstudio.reward.openrlhf").reward_func)
+
+
+@pytest.mark.slow  # imports torch (~10 s) for the tensors OpenRLHF expects
 def test_openrlhf_reward_func_equals_grade(graded, monkeypatch):
     grader, records = graded
     monkeypatch.setenv("FTSTUDIO_GRADER", str(grader))

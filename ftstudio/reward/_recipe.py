@@ -234,6 +234,7 @@ python3 -m verl.trainer.main_ppo \\
     custom_reward_function.path=pkg://ftstudio.reward.verl \\
     custom_reward_function.name=compute_score \\
     ...  # your data / model / rollout settings
+# (reward_model.reward_manager=batch with custom_reward_function.name=compute_score_batch: one call per batch)
 """
 
 
