@@ -62,12 +62,15 @@ def test_numbers_map_explicitly():
 def test_reinforcement_maps_compute_eval_and_says_what_has_no_equivalent():
     hp = {"batch_size": 4, "compute_multiplier": 0.5, "eval_interval": 5, "eval_samples": 3,
           "reasoning_effort": "high"}
-    files = recipe_files(_config("reinforcement", hp))
+    cfg = _config("reinforcement", hp)
+    cfg.method.reinforcement.response_format = {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}
+    files = recipe_files(cfg)
     s = _settings(files["train.py"])
     assert s["num_generations"] == "4" and s["per_device_train_batch_size"] == "4"
     assert s["gradient_accumulation_steps"] == "4" and s["num_generations_eval"] == "3"
     assert s["eval_steps"] == "5" and s["eval_strategy"] == "'steps' if args.validation_file else 'no'"
     assert "# reasoning_effort = 'high'  # no equivalent in TRL" in files["train.py"]
+    assert "# response_format = 'json_schema'  # no equivalent in TRL" in files["train.py"]
     assert json.loads(files["grader.json"]) == GRADER
     assert "Reward.load(os.path.join(HERE, \"grader.json\")).for_trl()" in files["train.py"]
     assert set(files) == {"train.py", "grader.json", "requirements.txt", "README.md"}

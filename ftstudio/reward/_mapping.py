@@ -127,6 +127,10 @@ def settings(config: JobConfig) -> list[Setting]:
         if effort not in (AUTO, "default"):
             out.append(Setting("# reasoning_effort", repr(effort), "no equivalent in TRL: use the model's own "
                                "reasoning switch if it has one"))
+        rft = config.method.reinforcement if config.method else None
+        if rft is not None and rft.response_format:
+            out.append(Setting("# response_format", repr(rft.response_format.get("type", "set")),
+                               "no equivalent in TRL: sampling is not constrained to a schema"))
     elif batch == AUTO:
         out.append(Setting("per_device_train_batch_size", TRL_PER_DEVICE_BATCH, 'batch_size "auto": TRL\'s default'))
     else:
