@@ -12,11 +12,9 @@ import os
 from pathlib import Path
 
 import pytest
+from trainer_util import OFFLINE
 
 TRAINER_PACKAGES = ("trl", "torch", "transformers", "datasets", "tokenizers")
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false", "WANDB_DISABLED": "true",
-           "WANDB_MODE": "disabled"}
 
 # Sentences the tokenizer learns its vocabulary from; the test data is made of them.
 SENTENCES = [
@@ -75,11 +73,3 @@ def tiny_model(tmp_path_factory) -> Path:
         setattr(model.generation_config, key, getattr(fast, key))
     model.save_pretrained(path)
     return path
-
-
-def subprocess_env() -> dict[str, str]:
-    """The environment a recipe runs in: offline, this checkout first on the path, one thread per op."""
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, **OFFLINE, "OMP_NUM_THREADS": "1"}
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env

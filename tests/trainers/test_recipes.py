@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
+from trainer_util import subprocess_env
 
 from ftstudio.cli import main as ftstudio
 
