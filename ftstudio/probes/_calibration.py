@@ -1,0 +1,137 @@
+"""Calibration: is there a learning signal in these rewards?
+
+The spread (std, share at the minimum and at the maximum), a warning when more than 90 % of rows
+score the same, the pass thresholds that fail 30 % and 50 % of rows, and, when several samples share
+an item (a grouping field, or identical items), the share of groups whose rewards don't vary:
+GRPO-style training learns nothing from a zero-variance group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json
+
+SAME_SCORE_WARN = 0.9
+FAIL_SHARES = (0.3, 0.5)
+MAX_GROUPS_LISTED = 1000
+
+
+def group_keys(rows: Iterable[Any], group_field: str | None = None,
+               sample_field: str = DEFAULT_SAMPLE_FIELD) -> list[str | None]:
+    """One key per row: the grouping field's value, or a digest of the item (the row without the sample)."""
+    keys: list[str | None] = []
+    for row in rows:
+        if not isinstance(row, dict):
+            keys.append(None)
+        elif group_field:
+            value = row.get(group_field)
+            keys.append(None if value is None else value if isinstance(value, str) else compact_json(value))
+        else:
+            item = {k: v for k, v in row.items() if k != sample_field}
+            keys.append(hashlib.blake2b(compact_json(item).encode(), digest_size=12).hexdigest())
+    return keys
+
+
+def _std(values: Sequence[float]) -> float:
+    n = len(values)
+    mean = math.fsum(values) / n
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
+
+
+def _fail_threshold(sorted_values: list[float], share: float) -> dict[str, float]:
+    """The smallest observed reward t for which `reward < t` fails at least `share` of rows, with the share it
+    actually fails (ties can make it larger)."""
+    n = len(sorted_values)
+    k = min(n - 1, max(0, math.ceil(share * n)))
+    t = sorted_values[k]
+    failing = sum(1 for v in sorted_values if v < t)
+    if failing < share * n and k + 1 < n:  # ties at t: the next distinct value fails more
+        nxt = next((v for v in sorted_values[k:] if v > t), None)
+        if nxt is not None:
+            t = nxt
+            failing = sum(1 for v in sorted_values if v < t)
+    return {"threshold": t, "share_failing": failing / n}
+
+
+def calibration(results: Any, items: Iterable[Any] | None = None, group_field: str | None = None,
+                sample_field: str = DEFAULT_SAMPLE_FIELD, keys: Sequence[str | None] | None = None) -> dict[str, Any]:
+    """Calibration figures for a grading result (GradeResults or a sequence of rewards).
+
+    Groups come from `keys` (one per row), or from `items` (rows) grouped by `group_field` or by identical
+    items. Without either there is no group analysis.
+    """
+    rewards = list(getattr(results, "rewards", results))
+    n = len(rewards)
+    out: dict[str, Any] = {"count": n, "std": None, "min": None, "max": None, "share_at_min": None,
+                           "share_at_max": None, "most_common_share": None, "no_learning_signal": False,
+                           "warning": None, "fail_thresholds": {}, "groups": None}
+    if not n:
+        return out
+    values = sorted(rewards)
+    lo, hi = values[0], values[-1]
+    common_value, common = Counter(round(v, 9) for v in values).most_common(1)[0]
+    out.update(std=_std(values), min=lo, max=hi,
+               share_at_min=sum(1 for v in values if v <= lo + REWARD_TOLERANCE) / n,
+               share_at_max=sum(1 for v in values if v >= hi - REWARD_TOLERANCE) / n,
+               most_common_share=common / n)
+    if common / n > SAME_SCORE_WARN:
+        out["no_learning_signal"] = True
+        out["warning"] = (f"no learning signal: {100 * common / n:.0f}% of rows score {common_value:g}; training "
+                          "can only learn from rewards that differ")
+    out["fail_thresholds"] = {f"{int(s * 100)}%": _fail_threshold(values, s) for s in FAIL_SHARES}
+    if keys is None and items is not None:
+        keys = group_keys(items, group_field, sample_field)
+    if keys is not None:
+        out["groups"] = _groups(rewards, keys, group_field)
+    return out
+
+
+def _groups(rewards: list[float], keys: Sequence[str | None], group_field: str | None) -> dict[str, Any] | None:
+    members: dict[str, list[float]] = {}
+    without = 0
+    for r, k in zip(rewards, keys):
+        if k is None:
+            without += 1
+        else:
+            members.setdefault(k, []).append(r)
+    shared = {k: v for k, v in members.items() if len(v) >= 2}
+    by = group_field or "identical items"
+    if not shared:
+        return {"by": by, "groups": 0, "rows_without_group": without, "zero_variance_share": None,
+                "std_mean": None, "std_median": None, "per_group_std": {}, "per_group_std_truncated": False,
+                "note": "no two rows share an item: generate several samples per prompt (ftstudio sample --n K)"}
+    stds = {k: _std(v) for k, v in shared.items()}
+    ordered = sorted(stds.values())
+    zero = sum(1 for s in ordered if s <= REWARD_TOLERANCE)
+    listed = dict(list(stds.items())[:MAX_GROUPS_LISTED])
+    return {"by": by, "groups": len(shared), "rows_without_group": without,
+            "zero_variance_share": zero / len(shared), "std_mean": math.fsum(ordered) / len(ordered),
+            "std_median": ordered[len(ordered) // 2], "per_group_std": listed,
+            "per_group_std_truncated": len(stds) > MAX_GROUPS_LISTED, "note": None}
+
+
+def calibration_text(c: dict[str, Any]) -> str:
+    """The lines `ftstudio grade` prints (and the app shows) under the summary."""
+    if not c["count"]:
+        return ""
+    lines = [f"reward spread: std {c['std']:.4f}   {100 * c['share_at_min']:.1f}% at the minimum ({c['min']:.4g})   "
+             f"{100 * c['share_at_max']:.1f}% at the maximum ({c['max']:.4g})"]
+    if c["warning"]:
+        lines.append("WARNING: " + c["warning"])
+    for label, t in c["fail_thresholds"].items():
+        lines.append(f"a pass threshold of {t['threshold']:.4g} fails {100 * t['share_failing']:.1f}% of rows "
+                     f"(target {label})")
+    g = c.get("groups")
+    if g:
+        if not g["groups"]:
+            lines.append(f"groups ({g['by']}): {g['note']}")
+        else:
+            lines.append(f"groups ({g['by']}): {g['groups']:,} with 2+ samples; {100 * g['zero_variance_share']:.1f}% "
+                         f"have zero reward variance (nothing to learn from them); per-group std mean "
+                         f"{g['std_mean']:.4f}, median {g['std_median']:.4f}")
+    return "\n".join(lines)
