@@ -10,7 +10,6 @@ from ftstudio.probes import (
     DEGENERATE,
     INJECTION,
     PROBES,
-    calibration,
     check_probes,
     plan,
     probe,
@@ -177,20 +176,3 @@ def test_score_model_whose_judge_obeys_the_injection_is_flagged(capsys, files, o
     code, _, err = run_cli(capsys, "probe", files["judge"], files["data"], "--json")
     assert code == 3 and len(openai_stub.requests_to("/chat/completions")) == sent
     assert "already answered in the cache" in err
-
-
-def test_calibration_spread_warning_thresholds_and_groups():
-    c = calibration([1.0] * 19 + [0.0])
-    assert c["no_learning_signal"] and "no learning signal" in c["warning"]
-    assert c["share_at_max"] == 0.95 and c["share_at_min"] == 0.05
-    c = calibration([0.1 * i for i in range(10)])
-    assert not c["no_learning_signal"] and c["warning"] is None
-    assert c["fail_thresholds"]["30%"]["share_failing"] == pytest.approx(0.3)
-    assert c["fail_thresholds"]["50%"]["share_failing"] == pytest.approx(0.5)
-    items = [{"q": "a"}, {"q": "a"}, {"q": "b"}, {"q": "b"}, {"q": "c"}]
-    c = calibration([1.0, 1.0, 0.0, 1.0, 0.5], items)
-    g = c["groups"]
-    assert g["by"] == "identical items" and g["groups"] == 2 and g["zero_variance_share"] == 0.5
-    c = calibration([1.0, 0.0, 1.0, 1.0], [{"group": 1}, {"group": 1}, {"group": 2}, {"group": 2}],
-                    group_field="group")
-    assert c["groups"]["by"] == "group" and c["groups"]["per_group_std"] == {"1": 0.5, "2": 0.0}

@@ -83,9 +83,24 @@ class _Progress:
             sys.stderr.write("\r" + " " * 100 + "\r")
 
 
+def _keyed(chunks, args, keys: list):
+    """Prepare each chunk once and note each row's group key (for calibration) on the way to the engine."""
+    from ftstudio.grading import prepare
+    from ftstudio.probes import group_keys
+
+    for chunk in chunks:
+        batch = prepare(chunk, args.sample_field)
+        found = group_keys(batch.rows, args.group_field, args.sample_field)
+        for i in batch.base_errors:
+            found[i] = None
+        keys.extend(found)
+        yield batch
+
+
 def cmd_grade(args) -> int:
     from ftstudio.datasets import DatasetError, iter_rows
     from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, summary_text
+    from ftstudio.probes import calibration, calibration_text
     from ftstudio.validation import check_grader, errors
 
     grader = grader_of(load_json_file(args.config), args.config)
@@ -96,8 +111,9 @@ def cmd_grade(args) -> int:
     progress = _Progress()
     writer = _OutFile(args.out)
     parts = []
+    keys: list[str | None] = []
     try:
-        chunks = iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None)
+        chunks = _keyed(iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None), args, keys)
         for result in grade_chunks(grader, chunks, sample_field=args.sample_field, progress=progress,
                                    options=options):
             writer.write(result)
@@ -125,11 +141,13 @@ def cmd_grade(args) -> int:
         return EXIT_UNREADABLE
     whole = merge(parts)
     summary = whole.summary()
+    summary["calibration"] = calibration(whole, keys=keys, group_field=args.group_field)
     if args.json:
         print(json.dumps({"grader": {"name": whole.grader_name, "type": whole.grader_type}, "data": args.data,
                           "out": args.out, "summary": summary}, indent=2, ensure_ascii=False))
     else:
         print(summary_text(whole.grader_name, whole.grader_type, summary))
+        print(calibration_text(summary["calibration"]))
         if args.out:
             print(f"wrote {writer.count:,} records to {args.out}")
     return EXIT_OK
@@ -146,4 +164,6 @@ def register(sub) -> None:
     g.add_argument("--concurrency", type=int, default=8, metavar="N", help="parallel model-grader requests")
     g.add_argument("--chunk-size", type=int, default=50_000, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
+    g.add_argument("--group-field", metavar="NAME",
+                   help="rows sharing this field's value are samples of one item (default: identical items)")
     g.set_defaults(func=cmd_grade)

@@ -45,7 +45,7 @@ def _std(values: Sequence[float]) -> float:
 
 def _fail_threshold(sorted_values: list[float], share: float) -> dict[str, float]:
     """The smallest observed reward t for which `reward < t` fails at least `share` of rows, with the share it
-    actually fails (ties can make it larger)."""
+    actually fails (ties can make it larger); None when every reward is the same."""
     n = len(sorted_values)
     k = min(n - 1, max(0, math.ceil(share * n)))
     t = sorted_values[k]
@@ -55,6 +55,8 @@ def _fail_threshold(sorted_values: list[float], share: float) -> dict[str, float
         if nxt is not None:
             t = nxt
             failing = sum(1 for v in sorted_values if v < t)
+    if not failing:  # every reward is the same: no pass threshold separates the rows
+        return {"threshold": None, "share_failing": 0.0}
     return {"threshold": t, "share_failing": failing / n}
 
 
@@ -124,10 +126,13 @@ def calibration_text(c: dict[str, Any]) -> str:
     if c["warning"]:
         lines.append("WARNING: " + c["warning"])
     for label, t in c["fail_thresholds"].items():
-        lines.append(f"a pass threshold of {t['threshold']:.4g} fails {100 * t['share_failing']:.1f}% of rows "
-                     f"(target {label})")
+        if t["threshold"] is None:
+            lines.append(f"no pass threshold fails {label} of rows: every row scores the same")
+        else:
+            lines.append(f"a pass threshold of {t['threshold']:.4g} fails {100 * t['share_failing']:.1f}% of rows "
+                         f"(target {label})")
     g = c.get("groups")
-    if g:
+    if g and (g["groups"] or g["by"] != "identical items"):
         if not g["groups"]:
             lines.append(f"groups ({g['by']}): {g['note']}")
         else:
