@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from . import _jobs as jobs
+from . import _batches as batches
+from ._batches import (
+    TERMINAL as BATCH_TERMINAL,
+    batch_lines,
+    batch_url,
+    cancel_batch,
+    counts as batch_counts,
+    create_batch,
+    result_lines,
+    retrieve_batch,
+    wait_batch,
+)
 from ._calls import ApiError, call
 from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader
 from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, submit, upload
-from ._model_client import Endpoint, ModelCache, ModelRunner, TokenUsage, cache_key
+from ._model_client import Endpoint, ModelCache, ModelRunner, TokenUsage, cache_key, chat_cache_entry
 
-__all__ = ['ApiError', 'DIFF_TOLERANCE', 'Endpoint', 'KEEP', 'ModelCache', 'ModelRunner', 'SubmitError', 'TokenUsage', 'cache_key', 'call', 'control', 'events', 'follow', 'is_file_id', 'jobs', 'official_errors', 'run_grader', 'submit', 'upload', 'validate_grader']
+__all__ = ['BATCH_TERMINAL', 'batch_lines', 'batch_url', 'batches', 'batch_counts', 'cancel_batch', 'create_batch', 'result_lines',
+           'retrieve_batch', 'wait_batch', 'ApiError', 'DIFF_TOLERANCE', 'Endpoint', 'KEEP', 'ModelCache', 'ModelRunner', 'SubmitError', 'TokenUsage', 'cache_key', 'call', 'chat_cache_entry', 'control', 'events', 'follow', 'is_file_id', 'jobs', 'official_errors', 'run_grader', 'submit', 'upload', 'validate_grader']

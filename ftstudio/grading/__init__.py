@@ -10,6 +10,7 @@ from . import metrics
 from ._compare import CompareReport, CompareRow, compare
 from ._context import Batch, GradingContext, Scored, Scorer, prepare
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain, grade, grade_chunks, to_grader
+from ._batched import BatchOutcome, pending_requests, run_batch
 from ._model_plan import RequestEstimate, estimate_requests, model_requests
 from ._items import completion_text, item_from_label, strip_prompt
 from ._results import GradeResults, RowErrors, merge

@@ -1,0 +1,122 @@
+"""`ftstudio grade --batch` / `--batch-id` against the stub's Batch API: same records as live calls."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openai
+
+from ftstudio.api import Endpoint, batch_lines, batch_url, result_lines, wait_batch
+from ftstudio.grading import pending_requests, run_batch
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "gpt-4.1-mini-2025-04-14"
+JUDGE = {"type": "score_model", "name": "judge", "model": MODEL, "range": [0, 10],
+         "input": [{"role": "system", "content": "Score the answer against {{item.reference}}."},
+                   {"role": "user", "content": "{{sample.output_text}}"}]}
+MULTI = {"type": "multi", "name": "both", "calculate_output": "0.5 * exact + 0.05 * judge",
+         "graders": {"exact": {"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",
+                               "reference": "{{item.reference}}", "operation": "eq"},
+                     "judge": JUDGE,
+                     "label": {"type": "label_model", "name": "label", "model": MODEL, "labels": ["good", "bad"],
+                               "passing_labels": ["good"],
+                               "input": [{"role": "user", "content": "Label {{sample.output_text}}"}]}}}
+
+
+def rows(n=12):
+    out = [{"reference": str(i), "model_sample": str(i if i % 3 else i + 1)} for i in range(n)]
+    if n > 4:
+        out[4]["model_sample"] = "[[refuse]]"  # a refusal is an answer too: same record either way
+    return out
+
+
+def env_for(stub, tmp_path, cache="cache"):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI"))}
+    env.update(OPENAI_API_KEY=stub.api_key, OPENAI_BASE_URL=stub.base_url, FTSTUDIO_CACHE_DIR=str(tmp_path / cache),
+               PYTHONPATH=str(ROOT))
+    return env
+
+
+def run(args, env):
+    return subprocess.run([sys.executable, "-m", "ftstudio", *args], capture_output=True, text=True, env=env,
+                          timeout=120, cwd=ROOT)
+
+
+def files(tmp_path, grader=MULTI):
+    data, g = tmp_path / "d.jsonl", tmp_path / "g.json"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows()))
+    g.write_text(json.dumps(grader))
+    return str(g), str(data)
+
+
+def records(path):
+    return [json.loads(line) for line in Path(path).read_text().splitlines()]
+
+
+def test_batch_grade_equals_live_grade(openai_stub, tmp_path):
+    g, data = files(tmp_path)
+    live = run(["grade", g, data, "--out", str(tmp_path / "live.jsonl")], env_for(openai_stub, tmp_path, "live"))
+    assert live.returncode == 0, live.stderr
+    live_chats = len(openai_stub.requests_to("/chat/completions"))
+    assert live_chats == 21  # 12 rows x 2 model graders, identical label requests sent once
+    env = env_for(openai_stub, tmp_path, "batch")
+    res = run(["grade", g, data, "--batch", "--poll-interval", "0", "--out", str(tmp_path / "batch.jsonl")], env)
+    assert res.returncode == 0, res.stderr
+    assert "21 model-grader requests" in res.stderr and "created batch batch_" in res.stderr
+    assert "completed: 21 answers stored" in res.stderr
+    assert len(openai_stub.requests_to("/chat/completions")) == live_chats  # nothing went live
+    assert records(tmp_path / "batch.jsonl") == records(tmp_path / "live.jsonl")
+    (batch,) = openai_stub.batches.values()
+    assert batch["endpoint"] == "/v1/chat/completions" and batch["status"] == "completed"
+    upload = openai_stub.files[batch["input_file_id"]]
+    assert upload["purpose"] == "batch"
+    lines = [json.loads(x) for x in upload["_content"].decode().splitlines()]
+    assert {x["url"] for x in lines} == {"/v1/chat/completions"} and len({x["custom_id"] for x in lines}) == 21
+    assert all(x["body"]["model"] == MODEL and x["body"]["response_format"]["type"] == "json_schema" for x in lines)
+    # Everything is cached now: a second --batch needs no batch at all.
+    again = run(["grade", g, data, "--batch", "--poll-interval", "0"], env)
+    assert again.returncode == 0 and "no batch needed" in again.stderr and len(openai_stub.batches) == 1
+
+
+def test_batch_id_resumes_an_existing_batch(openai_stub, tmp_path):
+    g, data = files(tmp_path, JUDGE)
+    endpoint = Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key)
+    from ftstudio.datasets import iter_rows
+
+    pending, cached = pending_requests(JUDGE, iter_rows(data), "model_sample", endpoint)
+    assert len(pending) == 12 and cached == 0
+    client = openai.OpenAI(base_url=openai_stub.base_url, api_key=openai_stub.api_key)
+    f = client.files.create(file=("in.jsonl", batch_lines(pending, batch_url(endpoint))), purpose="batch")
+    batch = client.batches.create(input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h")
+    env = env_for(openai_stub, tmp_path)
+    res = run(["grade", g, data, "--batch-id", batch.id, "--poll-interval", "0", "--json"], env)
+    assert res.returncode == 0, res.stderr
+    assert len(openai_stub.requests_to("/chat/completions")) == 0
+    assert json.loads(res.stdout)["summary"]["count"] == 12
+    assert run(["grade", g, data, "--batch-id", "batch_nope", "--poll-interval", "0"], env).returncode == 3
+
+
+def test_azure_style_batch_and_failed_lines(openai_stub, tmp_path, monkeypatch):
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    openai_stub.azure_batches = True
+    endpoint = Endpoint(base_url=openai_stub.url, api_key=openai_stub.api_key, kind="azure",
+                        api_version="2025-04-01-preview")
+    assert batch_url(endpoint) == "/chat/completions"
+    data = rows(4)
+    data[1]["model_sample"] = "[[status:400]]"
+    outcome = run_batch(JUDGE, [data], "model_sample", endpoint, poll=0)
+    assert outcome.batch["status"] == "completed" and outcome.stored == 3
+    assert len(outcome.failed) == 1 and "HTTP 400" in outcome.failed[0][1]
+    # Azure sends "" for a missing file and the error file exists even when empty.
+    done = wait_batch(endpoint, outcome.batch["id"], poll=0)
+    assert len(result_lines(endpoint, done)) == 4
+
+
+def test_failed_batch_is_reported(openai_stub, tmp_path):
+    g, data = files(tmp_path, JUDGE)
+    env = env_for(openai_stub, tmp_path)
+    openai_stub.fail_next(500, times=10, path="/v1/batches")
+    res = run(["grade", g, data, "--batch", "--poll-interval", "0"], env)
+    assert res.returncode == 3 and "create the batch" in res.stderr
