@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from . import _jobs as jobs
 from . import _batches as batches
+from . import _jobs as jobs
 from ._batches import (
     TERMINAL as BATCH_TERMINAL,
+)
+from ._batches import (
     batch_lines,
     batch_url,
     cancel_batch,
-    counts as batch_counts,
     create_batch,
     result_lines,
     retrieve_batch,
     wait_batch,
+)
+from ._batches import (
+    counts as batch_counts,
 )
 from ._calls import ApiError, call
 from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader

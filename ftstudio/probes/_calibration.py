@@ -43,7 +43,7 @@ def _std(values: Sequence[float]) -> float:
     return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
 
 
-def _fail_threshold(sorted_values: list[float], share: float) -> dict[str, float]:
+def _fail_threshold(sorted_values: list[float], share: float) -> dict[str, float | None]:
     """The smallest observed reward t for which `reward < t` fails at least `share` of rows, with the share it
     actually fails (ties can make it larger); None when every reward is the same."""
     n = len(sorted_values)
