@@ -20,10 +20,12 @@ from ._run import (
     probe,
     run,
 )
+from ._sampling import GROUP_FIELD, SampleEstimate, SampleRun, generate, prompt_messages
+from ._sampling import estimate as estimate_samples
 from ._variants import CONTENT_PRESERVING, DEGENERATE, INCOMPLETE, INJECTION, PROBES, kind_of, variant
 
 __all__ = [
     "CONTENT_PRESERVING", "DEFAULT_THRESHOLD", "DEGENERATE", "FLAG_SHARE", "INCOMPLETE", "INJECTION", "PROBES",
-    "SAME_SCORE_WARN", "ProbePlan", "ProbeReport", "ProbeResult", "calibration", "calibration_text",
+    "SAME_SCORE_WARN", "GROUP_FIELD", "SampleEstimate", "SampleRun", "estimate_samples", "generate", "prompt_messages", "ProbePlan", "ProbeReport", "ProbeResult", "calibration", "calibration_text",
     "check_probes", "fix_for", "group_keys", "kind_of", "plan", "probe", "run", "variant",
 ]

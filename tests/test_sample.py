@@ -1,0 +1,88 @@
+"""`ftstudio sample` against the stub: K rows per input row with a group id, an estimate first, the model
+runner's cache, and a clean Ctrl-C."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ftstudio.probes import estimate_samples, prompt_messages
+from tests.test_batch_grade import env_for, run
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "gpt-4.1-mini-2025-04-14"
+
+
+def write_rows(tmp_path, n=3):
+    rows = [{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"Question {i}?"},
+                          {"role": "assistant", "content": "an old answer"}], "reference": str(i)} for i in range(n)]
+    rows.append({"reference": "no messages"})
+    p = tmp_path / "d.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return p
+
+
+def test_prompt_is_up_to_the_last_user_message():
+    row = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    assert prompt_messages(row) == [{"role": "user", "content": "q"}]
+    assert prompt_messages({"messages": [{"role": "system", "content": "s"}]}) is None
+    est = estimate_samples([row, {"x": 1}], 4, max_tokens=10, input_price=1.0, output_price=2.0)
+    assert est.requests == 1 and est.skipped == 1 and est.completion_tokens == 40
+    assert est.cost == (est.prompt_tokens * 1.0 + 40 * 2.0) / 1e6
+
+
+def test_sample_writes_k_rows_per_input_row(openai_stub, tmp_path):
+    openai_stub.distinct_choices = True
+    data, out = write_rows(tmp_path), tmp_path / "out.jsonl"
+    env = env_for(openai_stub, tmp_path)
+    res = run(["sample", str(data), "--model", MODEL, "--n", "3", "--out", str(out)], env)
+    assert res.returncode == 0, res.stderr
+    assert "3 requests for 3 rows" in res.stderr and "prompt tokens" in res.stderr and "cost" in res.stderr
+    assert "1 rows have no user message" in res.stderr
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(rows) == 9 and [r["group"] for r in rows] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert len({r["model_sample"] for r in rows[:3]}) == 3  # three distinct samples of one prompt
+    assert rows[0]["reference"] == "0" and rows[0]["messages"][-1]["content"] == "an old answer"
+    sent = openai_stub.requests_to("/chat/completions")
+    assert len(sent) == 3 and all(r.json["n"] == 3 and r.json["messages"][-1]["role"] == "user" for r in sent)
+    # The disk cache of the model graders: a rerun sends nothing.
+    again = run(["sample", str(data), "--model", MODEL, "--n", "3", "--out", str(out)], env)
+    assert again.returncode == 0 and len(openai_stub.requests_to("/chat/completions")) == 3
+    assert "answers from the cache" in again.stderr
+    # The samples feed calibration's group analysis directly.
+    grader = tmp_path / "g.json"
+    grader.write_text(json.dumps({"type": "string_check", "name": "g", "input": "{{sample.output_text}}",
+                                  "reference": "{{item.reference}}", "operation": "like"}))
+    graded = run(["grade", str(grader), str(out), "--json", "--group-field", "group"], env)
+    groups = json.loads(graded.stdout)["summary"]["calibration"]["groups"]
+    assert groups["groups"] == 3 and groups["by"] == "group"
+
+
+def test_sample_api_failure_and_bad_data(openai_stub, tmp_path):
+    env = env_for(openai_stub, tmp_path)
+    openai_stub.unknown_models.add("nope")
+    res = run(["sample", str(write_rows(tmp_path)), "--model", "nope"], env)
+    assert res.returncode == 3 and "nope" in res.stderr
+    assert run(["sample", str(tmp_path / "missing.jsonl"), "--model", MODEL], env).returncode == 2
+
+
+def test_ctrl_c_cancels_cleanly(openai_stub, tmp_path):
+    openai_stub.delay = 0.3
+    data, out = write_rows(tmp_path, 40), tmp_path / "out.jsonl"
+    env = env_for(openai_stub, tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "ftstudio", "sample", str(data), "--model", MODEL, "--out",
+                             str(out), "--concurrency", "1"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(openai_stub.requests_to("/chat/completions")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "cancelling" in stderr and "Traceback" not in stderr
+    sent = len(openai_stub.requests_to("/chat/completions"))
+    assert sent < 40
+    written = out.read_text().splitlines()
+    assert 0 < len(written) <= sent
