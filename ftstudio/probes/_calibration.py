@@ -8,10 +8,9 @@ GRPO-style training learns nothing from a zero-variance group.
 
 from __future__ import annotations
 
-import hashlib
+import json
 import math
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json
@@ -21,19 +20,26 @@ FAIL_SHARES = (0.3, 0.5)
 MAX_GROUPS_LISTED = 1000
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False, default=repr).encode
+
+
 def group_keys(rows: Iterable[Any], group_field: str | None = None,
-               sample_field: str = DEFAULT_SAMPLE_FIELD) -> list[str | None]:
-    """One key per row: the grouping field's value, or a digest of the item (the row without the sample)."""
-    keys: list[str | None] = []
+               sample_field: str = DEFAULT_SAMPLE_FIELD) -> list[Hashable | None]:
+    """One key per row: the grouping field's value, or (identical items) the hash of the row without its
+    sample. Keys are compared within one process only, so Python's string hash is enough and cheap."""
+    keys: list[Hashable | None] = []
+    add = keys.append
     for row in rows:
         if not isinstance(row, dict):
-            keys.append(None)
+            add(None)
         elif group_field:
             value = row.get(group_field)
-            keys.append(None if value is None else value if isinstance(value, str) else compact_json(value))
+            add(None if value is None else value if isinstance(value, str) else compact_json(value))
         else:
-            item = {k: v for k, v in row.items() if k != sample_field}
-            keys.append(hashlib.blake2b(compact_json(item).encode(), digest_size=12).hexdigest())
+            if sample_field in row:  # a C-level copy minus the sample: much cheaper than a comprehension
+                row = dict(row)
+                del row[sample_field]
+            add(hash(_ENCODE(row)))
     return keys
 
 
@@ -43,43 +49,48 @@ def _std(values: Sequence[float]) -> float:
     return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
 
 
-def _fail_threshold(sorted_values: list[float], share: float) -> dict[str, float | None]:
+def _fail_threshold(values, share: float) -> dict[str, float | None]:
     """The smallest observed reward t for which `reward < t` fails at least `share` of rows, with the share it
-    actually fails (ties can make it larger); None when every reward is the same."""
-    n = len(sorted_values)
+    actually fails (ties can make it larger); None when every reward is the same. `values` sorted (numpy)."""
+    import numpy as np
+
+    n = len(values)
     k = min(n - 1, max(0, math.ceil(share * n)))
-    t = sorted_values[k]
-    failing = sum(1 for v in sorted_values if v < t)
-    if failing < share * n and k + 1 < n:  # ties at t: the next distinct value fails more
-        nxt = next((v for v in sorted_values[k:] if v > t), None)
-        if nxt is not None:
-            t = nxt
-            failing = sum(1 for v in sorted_values if v < t)
+    t = float(values[k])
+    failing = int(np.searchsorted(values, t, side="left"))
+    if failing < share * n:  # ties at t: the next distinct value fails more
+        above = int(np.searchsorted(values, t, side="right"))
+        if above < n:
+            t, failing = float(values[above]), above
     if not failing:  # every reward is the same: no pass threshold separates the rows
         return {"threshold": None, "share_failing": 0.0}
     return {"threshold": t, "share_failing": failing / n}
 
 
 def calibration(results: Any, items: Iterable[Any] | None = None, group_field: str | None = None,
-                sample_field: str = DEFAULT_SAMPLE_FIELD, keys: Sequence[str | None] | None = None) -> dict[str, Any]:
+                sample_field: str = DEFAULT_SAMPLE_FIELD, keys: Sequence[Hashable | None] | None = None) -> dict[str, Any]:
     """Calibration figures for a grading result (GradeResults or a sequence of rewards).
 
     Groups come from `keys` (one per row), or from `items` (rows) grouped by `group_field` or by identical
     items. Without either there is no group analysis.
     """
-    rewards = list(getattr(results, "rewards", results))
+    import numpy as np  # lazily, like the engine: `import ftstudio.probes` stays light
+
+    rewards = getattr(results, "rewards", results)
     n = len(rewards)
     out: dict[str, Any] = {"count": n, "std": None, "min": None, "max": None, "share_at_min": None,
                            "share_at_max": None, "most_common_share": None, "no_learning_signal": False,
                            "warning": None, "fail_thresholds": {}, "groups": None}
     if not n:
         return out
-    values = sorted(rewards)
-    lo, hi = values[0], values[-1]
-    common_value, common = Counter(round(v, 9) for v in values).most_common(1)[0]
-    out.update(std=_std(values), min=lo, max=hi,
-               share_at_min=sum(1 for v in values if v <= lo + REWARD_TOLERANCE) / n,
-               share_at_max=sum(1 for v in values if v >= hi - REWARD_TOLERANCE) / n,
+    values = np.sort(np.asarray(rewards, dtype=float))
+    lo, hi = float(values[0]), float(values[-1])
+    uniq, counts = np.unique(np.round(values, 9), return_counts=True)
+    top = int(np.argmax(counts))
+    common_value, common = float(uniq[top]), int(counts[top])
+    out.update(std=float(values.std()), min=lo, max=hi,
+               share_at_min=int(np.count_nonzero(values <= lo + REWARD_TOLERANCE)) / n,
+               share_at_max=int(np.count_nonzero(values >= hi - REWARD_TOLERANCE)) / n,
                most_common_share=common / n)
     if common / n > SAME_SCORE_WARN:
         out["no_learning_signal"] = True
@@ -89,25 +100,28 @@ def calibration(results: Any, items: Iterable[Any] | None = None, group_field: s
     if keys is None and items is not None:
         keys = group_keys(items, group_field, sample_field)
     if keys is not None:
-        out["groups"] = _groups(rewards, keys, group_field)
+        out["groups"] = _groups(list(rewards), keys, group_field)
     return out
 
 
-def _groups(rewards: list[float], keys: Sequence[str | None], group_field: str | None) -> dict[str, Any] | None:
-    members: dict[str, list[float]] = {}
+def _groups(rewards: list[float], keys: Sequence[Hashable | None], group_field: str | None) -> dict[str, Any] | None:
+    members: dict[Hashable, list[float]] = {}
+    first: dict[Hashable, int] = {}
     without = 0
-    for r, k in zip(rewards, keys):
+    for i, (r, k) in enumerate(zip(rewards, keys)):
         if k is None:
             without += 1
         else:
             members.setdefault(k, []).append(r)
+            first.setdefault(k, i)
     shared = {k: v for k, v in members.items() if len(v) >= 2}
     by = group_field or "identical items"
     if not shared:
         return {"by": by, "groups": 0, "rows_without_group": without, "zero_variance_share": None,
                 "std_mean": None, "std_median": None, "per_group_std": {}, "per_group_std_truncated": False,
                 "note": "no two rows share an item: generate several samples per prompt (ftstudio sample --n K)"}
-    stds = {k: _std(v) for k, v in shared.items()}
+    # Named by the field's value, or (identical items) by the group's first row number.
+    stds = {(str(k) if group_field else f"row {first[k]}"): _std(v) for k, v in shared.items()}
     ordered = sorted(stds.values())
     zero = sum(1 for s in ordered if s <= REWARD_TOLERANCE)
     listed = dict(list(stds.items())[:MAX_GROUPS_LISTED])
