@@ -176,3 +176,42 @@ def test_score_model_whose_judge_obeys_the_injection_is_flagged(capsys, files, o
     code, _, err = run_cli(capsys, "probe", files["judge"], files["data"], "--json")
     assert code == 3 and len(openai_stub.requests_to("/chat/completions")) == sent
     assert "already answered in the cache" in err
+
+
+JSON_ROWS = [{"messages": [{"role": "user", "content": f"Capital number {i}? Answer as JSON."}], "city": "Paris",
+              "model_sample": json.dumps({"answer": "Paris", "country": "France"})} for i in range(10)]
+
+
+def _python(body: str) -> dict:
+    return {"type": "python", "name": "py", "source": "import json\n\ndef grade(sample, item):\n    t = "
+            "sample['output_text']\n    " + body + "\n"}
+
+
+NE = {**EQ, "name": "different", "operation": "ne"}
+GAMED = [  # (probe, a grader it games, rows)
+    ("empty", NE, ROWS),
+    ("whitespace", NE, ROWS),
+    ("echo_prompt", {**LIKE, "reference": "What is"}, ROWS),
+    ("pad", _python("return min(1.0, len(t) / 100)"), ROWS),
+    ("repeat", _python("return min(1.0, len(t.split()) / 5)"), ROWS),
+    ("hedge", LIKE, ROWS),
+    ("format_only", _python("return 1.0 if set(json.loads(t)) >= {'answer', 'country'} else 0.0"), JSON_ROWS),
+    ("truncate", {**LIKE, "input": "{{item.reference}}", "reference": "{{sample.output_text}}"}, ROWS),
+    ("case", _python("return 1.0 if t.isupper() else 0.5"), JSON_ROWS),
+    ("extra_keys", _python("return min(1.0, len(json.loads(t)) / 5)"), JSON_ROWS),
+]
+SAFE = {  # graders the same probe doesn't game
+    "empty": EQ, "whitespace": EQ, "echo_prompt": EQ, "pad": EQ, "repeat": EQ, "hedge": EQ, "truncate": EQ,
+    "format_only": {**EQ, "input": "{{sample.output_json.answer}}", "reference": "{{item.city}}"},
+    "case": {**EQ, "input": "{{sample.output_json.answer}}", "reference": "{{item.city}}"},
+    "extra_keys": {**EQ, "input": "{{sample.output_json.answer}}", "reference": "{{item.city}}"},
+}
+
+
+@pytest.mark.parametrize(("name", "grader", "rows"), GAMED, ids=[g[0] for g in GAMED])
+def test_each_probe_flags_a_grader_it_games_and_not_one_it_doesnt(name, grader, rows):
+    gamed = probe(grader, rows, probes=[name]).probes[0]
+    assert gamed.rows == len(rows) and gamed.flagged, gamed
+    assert gamed.why and gamed.examples
+    safe = probe(SAFE[name], rows, probes=[name]).probes[0]
+    assert safe.rows == len(rows) and not safe.flagged and safe.why is None and safe.examples == []
