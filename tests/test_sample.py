@@ -86,3 +86,17 @@ def test_ctrl_c_cancels_cleanly(openai_stub, tmp_path):
     assert sent < 40
     written = out.read_text().splitlines()
     assert 0 < len(written) <= sent
+
+
+def test_servers_that_ignore_n_get_seeded_follow_ups(openai_stub, tmp_path, monkeypatch):
+    from ftstudio.api import Endpoint
+    from ftstudio.probes import generate
+
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    openai_stub.distinct_choices = openai_stub.ignore_n = True
+    rows = [{"messages": [{"role": "user", "content": f"Q{i}"}]} for i in range(2)]
+    run_ = generate(rows, MODEL, 3, endpoint=Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key))
+    assert [r["group"] for r in run_.rows] == [0, 0, 0, 1, 1, 1] and not run_.failed
+    assert len({r["model_sample"] for r in run_.rows[:3]}) == 3
+    seeds = sorted(r.json.get("seed", -1) for r in openai_stub.requests_to("/chat/completions"))
+    assert seeds == [-1, -1, 1, 1, 2, 2]

@@ -275,7 +275,7 @@ def chat_completion(body: dict[str, Any], answer: Answer) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body["model"],
-        "choices": [{"index": i, "message": _choice_message(message, i, answer.distinct), "logprobs": None,
+        "choices": [{"index": i, "message": _choice_message(message, i, answer.distinct, body.get("seed")), "logprobs": None,
                      "finish_reason": "stop"} for i in range(n)],
         "usage": usage_body(answer.prompt_tokens, answer.completion_tokens * n),
         "service_tier": "default",
@@ -283,10 +283,13 @@ def chat_completion(body: dict[str, Any], answer: Answer) -> dict[str, Any]:
     }
 
 
-def _choice_message(message: dict[str, Any], i: int, distinct: bool) -> dict[str, Any]:
+def _choice_message(message: dict[str, Any], i: int, distinct: bool, seed: Any = None) -> dict[str, Any]:
     out = dict(message)
-    if distinct and i and isinstance(out.get("content"), str):
-        out["content"] = f"{out['content']} (choice {i})"
+    if distinct and isinstance(out.get("content"), str):
+        if i:
+            out["content"] = f"{out['content']} (choice {i})"
+        if seed is not None:
+            out["content"] = f"{out['content']} (seed {seed})"
     return out
 
 

@@ -220,6 +220,8 @@ def _run_chat(owner: OpenAIStub, body: Any) -> Any:
         time.sleep(answer.delay)
     if answer.status is not None and answer.status != 200:
         raise _Raw(answer.status, canned_error(answer.status), {})
+    if owner.ignore_n:  # like Ollama: one choice whatever n asks
+        body = {**body, "n": 1}
     return _chat.chat_completion(body, answer)
 
 

@@ -68,7 +68,8 @@ class OpenAIStub:
         self.token_usage_style = "int"
         self.allow_top_level_label_model = False
         self.judge_obeys_injection = False  # the judge gives the maximum score when a message tells it to
-        self.distinct_choices = False       # n > 1: each choice gets its own text
+        self.distinct_choices = False       # n > 1: each choice (and each seed) gets its own text
+        self.ignore_n = False               # answer one choice whatever n asks (as Ollama does)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> OpenAIStub:
