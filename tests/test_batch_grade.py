@@ -9,7 +9,7 @@ from pathlib import Path
 import openai
 
 from ftstudio.api import Endpoint, batch_lines, batch_url, result_lines, wait_batch
-from ftstudio.grading import pending_requests, run_batch
+from ftstudio.grading import pending_requests, plan_batch, run_batch, submit_all
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "gpt-4.1-mini-2025-04-14"
@@ -107,10 +107,11 @@ def test_azure_style_batch_and_failed_lines(openai_stub, tmp_path, monkeypatch):
     data = rows(4)
     data[1]["model_sample"] = "[[status:400]]"
     outcome = run_batch(JUDGE, [data], "model_sample", endpoint, poll=0)
-    assert outcome.batch["status"] == "completed" and outcome.stored == 3
+    (batch,) = outcome.batches
+    assert batch["status"] == "completed" and outcome.stored == 3 and not outcome.unfinished
     assert len(outcome.failed) == 1 and "HTTP 400" in outcome.failed[0][1]
     # Azure sends "" for a missing file and the error file exists even when empty.
-    done = wait_batch(endpoint, outcome.batch["id"], poll=0)
+    done = wait_batch(endpoint, batch["id"], poll=0)
     assert len(result_lines(endpoint, done)) == 4
 
 
@@ -120,3 +121,19 @@ def test_failed_batch_is_reported(openai_stub, tmp_path):
     openai_stub.fail_next(500, times=10, path="/v1/batches")
     res = run(["grade", g, data, "--batch", "--poll-interval", "0"], env)
     assert res.returncode == 3 and "create the batch" in res.stderr
+
+
+def test_big_gradings_split_into_several_batches(openai_stub, tmp_path, monkeypatch):
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    endpoint = Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key)
+    data = rows(12)
+    est = plan_batch(JUDGE, [data[:6], data[6:]], "model_sample", endpoint)
+    assert est.requests == 12 and est.cached == 0 and est.prompt_tokens > 12 and est.models == [MODEL]
+    created = submit_all(JUDGE, [data[:6], data[6:]], "model_sample", endpoint, max_requests=5)
+    assert len(created) == 3 and [json.loads(openai_stub.files[b["input_file_id"]]["_content"].decode()
+                                             .splitlines()[0])["method"] for b in created] == ["POST"] * 3
+    sizes = [len(openai_stub.files[b["input_file_id"]]["_content"].decode().splitlines()) for b in created]
+    assert sizes == [5, 5, 2]
+    outcome = run_batch(JUDGE, [], "model_sample", endpoint, batch_ids=[b["id"] for b in created], poll=0)
+    assert outcome.stored == 12 and len(outcome.batches) == 3
+    assert plan_batch(JUDGE, [data], "model_sample", endpoint).cached == 12

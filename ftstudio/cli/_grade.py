@@ -90,7 +90,7 @@ def _batch(grader, args) -> int | None:
     None to go on grading; an exit code when the batch can't be used."""
     from ftstudio.api import ApiError, Endpoint, batch_counts
     from ftstudio.datasets import DatasetError, iter_rows
-    from ftstudio.grading import InvalidGrader, estimate_requests, run_batch, to_grader, uses_models
+    from ftstudio.grading import InvalidGrader, plan_batch, run_batch, to_grader, uses_models
 
     try:
         model_grader = uses_models(to_grader(grader))
@@ -104,39 +104,39 @@ def _batch(grader, args) -> int | None:
         err("ftstudio: --batch needs an endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers)")
         return EXIT_API
 
+    made: list[str] = []
+
     def created(batch) -> None:
-        err(f"ftstudio: created batch {batch['id']} ({batch_counts(batch)[0]:,} requests); if interrupted, resume with "
-            f"--batch-id {batch['id']}")
+        made.append(batch["id"])
+        err(f"ftstudio: created batch {batch['id']}; if interrupted, resume with --batch-id {','.join(made)}")
 
     def status(batch) -> None:
         total, done, failed = batch_counts(batch)
         err(f"ftstudio: batch {batch.get('id')}: {batch.get('status')} · {done:,}/{total:,} done"
             + (f" · {failed:,} failed" if failed else ""))
 
-    try:
-        if not args.batch_id:
-            from ftstudio.grading import pending_requests
+    def rows():
+        return iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None)
 
-            pending, cached = pending_requests(grader, iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None),
-                                               args.sample_field, endpoint)
-            err("ftstudio: --batch: " + estimate_requests(list(pending.values())).text()
-                + (f" ({cached:,} more already in the cache)" if cached else ""))
-        outcome = run_batch(grader, iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None),
-                            args.sample_field, endpoint, batch_id=args.batch_id, poll=args.poll_interval,
-                            on_status=status, on_created=created)
+    ids = [b.strip() for b in (args.batch_id or "").split(",") if b.strip()]
+    try:
+        if not ids:
+            est = plan_batch(grader, rows(), args.sample_field, endpoint)
+            err("ftstudio: --batch: " + est.text())
+        outcome = run_batch(grader, rows(), args.sample_field, endpoint, batch_ids=ids or None,
+                            poll=args.poll_interval, on_status=status, on_created=created)
     except (DatasetError, OSError):
         return None  # the ordinary path reports unreadable data
     except ApiError as exc:
         err(f"ftstudio: --batch: {exc.message}")
         return EXIT_API
     err("ftstudio: " + outcome.text())
-    batch = outcome.batch
-    if batch is not None and batch.get("status") != "completed":
-        errors = ((batch.get("errors") or {}).get("data") or [])[:5]
-        for e in errors:
+    for batch in outcome.unfinished:
+        for e in ((batch.get("errors") or {}).get("data") or [])[:5]:
             err(f"  line {e.get('line')}: {e.get('code')}: {e.get('message')}")
         err(f"ftstudio: batch {batch.get('id')} ended {batch.get('status')}; the answers it has are cached. Run "
             "again with --batch to send the rest as a new batch, or without it to send them live.")
+    if outcome.unfinished:
         return EXIT_API
     return None
 
@@ -228,7 +228,7 @@ def register(sub) -> None:
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("--batch", action="store_true",
                    help="send the model-grader requests through the Batch API (half the price), then grade")
-    g.add_argument("--batch-id", metavar="ID", help="pick up an existing batch (implies --batch)")
+    g.add_argument("--batch-id", metavar="ID[,ID...]", help="pick up existing batches (implies --batch)")
     g.add_argument("--poll-interval", type=float, default=30.0, help=argparse.SUPPRESS)
     g.add_argument("--group-field", metavar="NAME",
                    help="rows sharing this field's value are samples of one item (default: identical items)")
