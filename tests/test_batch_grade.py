@@ -1,17 +1,15 @@
 """`ftstudio grade --batch` / `--batch-id` against the stub's Batch API: same records as live calls."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openai
+import pytest
 
 from ftstudio.api import Endpoint, batch_lines, batch_url, result_lines, wait_batch
 from ftstudio.grading import pending_requests, plan_batch, run_batch, submit_all
+from tests.cli_helper import stub_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 MODEL = "gpt-4.1-mini-2025-04-14"
 JUDGE = {"type": "score_model", "name": "judge", "model": MODEL, "range": [0, 10],
          "input": [{"role": "system", "content": "Score the answer against {{item.reference}}."},
@@ -32,16 +30,9 @@ def rows(n=12):
     return out
 
 
-def env_for(stub, tmp_path, cache="cache"):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI"))}
-    env.update(OPENAI_API_KEY=stub.api_key, OPENAI_BASE_URL=stub.base_url, FTSTUDIO_CACHE_DIR=str(tmp_path / cache),
-               PYTHONPATH=str(ROOT))
-    return env
-
-
-def run(args, env):
-    return subprocess.run([sys.executable, "-m", "ftstudio", *args], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=ROOT)
+@pytest.fixture
+def cli(openai_stub, tmp_path, monkeypatch, capsys):
+    return stub_cli(openai_stub, tmp_path, monkeypatch, capsys)
 
 
 def files(tmp_path, grader=MULTI):
@@ -55,14 +46,14 @@ def records(path):
     return [json.loads(line) for line in Path(path).read_text().splitlines()]
 
 
-def test_batch_grade_equals_live_grade(openai_stub, tmp_path):
+def test_batch_grade_equals_live_grade(openai_stub, tmp_path, cli):
     g, data = files(tmp_path)
-    live = run(["grade", g, data, "--out", str(tmp_path / "live.jsonl")], env_for(openai_stub, tmp_path, "live"))
+    live = cli("grade", g, data, "--out", str(tmp_path / "live.jsonl"), cache="live")
     assert live.returncode == 0, live.stderr
     live_chats = len(openai_stub.requests_to("/chat/completions"))
     assert live_chats == 21  # 12 rows x 2 model graders, identical label requests sent once
-    env = env_for(openai_stub, tmp_path, "batch")
-    res = run(["grade", g, data, "--batch", "--poll-interval", "0", "--out", str(tmp_path / "batch.jsonl")], env)
+    res = cli("grade", g, data, "--batch", "--poll-interval", "0", "--out", str(tmp_path / "batch.jsonl"),
+              cache="batch")
     assert res.returncode == 0, res.stderr
     assert "21 model-grader requests" in res.stderr and "created batch batch_" in res.stderr
     assert "completed: 21 answers stored" in res.stderr
@@ -76,11 +67,11 @@ def test_batch_grade_equals_live_grade(openai_stub, tmp_path):
     assert {x["url"] for x in lines} == {"/v1/chat/completions"} and len({x["custom_id"] for x in lines}) == 21
     assert all(x["body"]["model"] == MODEL and x["body"]["response_format"]["type"] == "json_schema" for x in lines)
     # Everything is cached now: a second --batch needs no batch at all.
-    again = run(["grade", g, data, "--batch", "--poll-interval", "0"], env)
+    again = cli("grade", g, data, "--batch", "--poll-interval", "0", cache="batch")
     assert again.returncode == 0 and "no batch needed" in again.stderr and len(openai_stub.batches) == 1
 
 
-def test_batch_id_resumes_an_existing_batch(openai_stub, tmp_path):
+def test_batch_id_resumes_an_existing_batch(openai_stub, tmp_path, cli):
     g, data = files(tmp_path, JUDGE)
     endpoint = Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key)
     from ftstudio.datasets import iter_rows
@@ -90,12 +81,11 @@ def test_batch_id_resumes_an_existing_batch(openai_stub, tmp_path):
     client = openai.OpenAI(base_url=openai_stub.base_url, api_key=openai_stub.api_key)
     f = client.files.create(file=("in.jsonl", batch_lines(pending, batch_url(endpoint))), purpose="batch")
     batch = client.batches.create(input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h")
-    env = env_for(openai_stub, tmp_path)
-    res = run(["grade", g, data, "--batch-id", batch.id, "--poll-interval", "0", "--json"], env)
+    res = cli("grade", g, data, "--batch-id", batch.id, "--poll-interval", "0", "--json")
     assert res.returncode == 0, res.stderr
     assert len(openai_stub.requests_to("/chat/completions")) == 0
     assert json.loads(res.stdout)["summary"]["count"] == 12
-    assert run(["grade", g, data, "--batch-id", "batch_nope", "--poll-interval", "0"], env).returncode == 3
+    assert cli("grade", g, data, "--batch-id", "batch_nope", "--poll-interval", "0").returncode == 3
 
 
 def test_azure_style_batch_and_failed_lines(openai_stub, tmp_path, monkeypatch):
@@ -115,12 +105,13 @@ def test_azure_style_batch_and_failed_lines(openai_stub, tmp_path, monkeypatch):
     assert len(result_lines(endpoint, done)) == 4
 
 
-def test_failed_batch_is_reported(openai_stub, tmp_path):
+def test_failed_batch_is_reported(openai_stub, tmp_path, cli):
     g, data = files(tmp_path, JUDGE)
-    env = env_for(openai_stub, tmp_path)
-    openai_stub.fail_next(500, times=10, path="/v1/batches")
-    res = run(["grade", g, data, "--batch", "--poll-interval", "0"], env)
+    openai_stub.fail_next(400, times=1, path="/v1/batches")
+    res = cli("grade", g, data, "--batch", "--poll-interval", "0")
     assert res.returncode == 3 and "create the batch" in res.stderr
+    assert openai_stub.requests_to("/chat/completions") == []  # nothing went live instead
+
 
 
 def test_big_gradings_split_into_several_batches(openai_stub, tmp_path, monkeypatch):

@@ -2,16 +2,24 @@
 runner's cache, and a clean Ctrl-C."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ftstudio.probes import estimate_samples, prompt_messages
-from tests.test_batch_grade import env_for, run
+from tests.cli_helper import stub_cli
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli(openai_stub, tmp_path, monkeypatch, capsys):
+    return stub_cli(openai_stub, tmp_path, monkeypatch, capsys)
 MODEL = "gpt-4.1-mini-2025-04-14"
 
 
@@ -33,11 +41,10 @@ def test_prompt_is_up_to_the_last_user_message():
     assert est.cost == (est.prompt_tokens * 1.0 + 40 * 2.0) / 1e6
 
 
-def test_sample_writes_k_rows_per_input_row(openai_stub, tmp_path):
+def test_sample_writes_k_rows_per_input_row(openai_stub, tmp_path, cli):
     openai_stub.distinct_choices = True
     data, out = write_rows(tmp_path), tmp_path / "out.jsonl"
-    env = env_for(openai_stub, tmp_path)
-    res = run(["sample", str(data), "--model", MODEL, "--n", "3", "--out", str(out)], env)
+    res = cli("sample", str(data), "--model", MODEL, "--n", "3", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert "3 requests for 3 rows" in res.stderr and "prompt tokens" in res.stderr and "cost" in res.stderr
     assert "1 rows have no user message" in res.stderr
@@ -48,30 +55,32 @@ def test_sample_writes_k_rows_per_input_row(openai_stub, tmp_path):
     sent = openai_stub.requests_to("/chat/completions")
     assert len(sent) == 3 and all(r.json["n"] == 3 and r.json["messages"][-1]["role"] == "user" for r in sent)
     # The disk cache of the model graders: a rerun sends nothing.
-    again = run(["sample", str(data), "--model", MODEL, "--n", "3", "--out", str(out)], env)
+    again = cli("sample", str(data), "--model", MODEL, "--n", "3", "--out", str(out))
     assert again.returncode == 0 and len(openai_stub.requests_to("/chat/completions")) == 3
     assert "answers from the cache" in again.stderr
     # The samples feed calibration's group analysis directly.
     grader = tmp_path / "g.json"
     grader.write_text(json.dumps({"type": "string_check", "name": "g", "input": "{{sample.output_text}}",
                                   "reference": "{{item.reference}}", "operation": "like"}))
-    graded = run(["grade", str(grader), str(out), "--json", "--group-field", "group"], env)
+    graded = cli("grade", str(grader), str(out), "--json", "--group-field", "group")
     groups = json.loads(graded.stdout)["summary"]["calibration"]["groups"]
     assert groups["groups"] == 3 and groups["by"] == "group"
 
 
-def test_sample_api_failure_and_bad_data(openai_stub, tmp_path):
-    env = env_for(openai_stub, tmp_path)
+def test_sample_api_failure_and_bad_data(openai_stub, tmp_path, cli):
     openai_stub.unknown_models.add("nope")
-    res = run(["sample", str(write_rows(tmp_path)), "--model", "nope"], env)
+    res = cli("sample", str(write_rows(tmp_path)), "--model", "nope")
     assert res.returncode == 3 and "nope" in res.stderr
-    assert run(["sample", str(tmp_path / "missing.jsonl"), "--model", MODEL], env).returncode == 2
+    assert cli("sample", str(tmp_path / "missing.jsonl"), "--model", MODEL).returncode == 2
 
 
+@pytest.mark.slow
 def test_ctrl_c_cancels_cleanly(openai_stub, tmp_path):
     openai_stub.delay = 0.3
     data, out = write_rows(tmp_path, 40), tmp_path / "out.jsonl"
-    env = env_for(openai_stub, tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI"))}
+    env.update(OPENAI_API_KEY=openai_stub.api_key, OPENAI_BASE_URL=openai_stub.base_url,
+               FTSTUDIO_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "ftstudio", "sample", str(data), "--model", MODEL, "--out",
                              str(out), "--concurrency", "1"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
