@@ -25,7 +25,15 @@ def render(pages=None) -> None:
         with st.expander("📚 Presets", expanded=False):
             _presets()
         with st.expander("📥 Import JSON", expanded=False):
-            _import()
+            # on_change="rerun": the account tab calls the API, so it runs only while it is the open tab.
+            json_tab, account_tab = st.tabs(["JSON", "From my account"], key="sb_import_tabs", on_change="rerun")
+            with json_tab:
+                _import()
+            if account_tab.open:
+                from components import account_import
+
+                with account_tab:
+                    account_import.render("sb-acct")
         with st.expander("🆕 New config", expanded=False):
             _new()
         ep = state.endpoint()

@@ -1,7 +1,7 @@
 """What every command shares: exit codes, CliError, stderr output with secrets redacted, reading JSON files.
 
 Exit codes everywhere: 0 success (warnings allowed), 1 the config/grader is invalid,
-2 a file can't be read or isn't JSON. Heavy modules are imported inside each command so that
+2 a file can't be read or isn't JSON, 3 the API could not be used. Heavy modules are imported inside each command so that
 `ftstudio --help` and `ftstudio validate` start fast.
 """
 
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_API = 0, 1, 2, 3
 
 
 class CliError(Exception):
@@ -46,3 +46,18 @@ def issues_for(data: Any):
 
     doc = read_document(data)
     return doc, (check_grader(doc.data) if doc.kind == "grader" else check(doc.data))
+
+
+def endpoint_from_env():
+    """The endpoint the connected commands use (OPENAI_* or AZURE_OPENAI_* variables); exit 3 when none is set."""
+    from ftstudio.api import Endpoint
+
+    ep = Endpoint.from_env()
+    if not ep.configured:
+        raise CliError("ftstudio: no API endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers), "
+                       "or AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY", EXIT_API)
+    return ep
+
+
+def retry_note(attempt: int, why: str, delay: float) -> None:
+    err(f"  {why}: retry {attempt} in {delay:.1f} s")

@@ -12,23 +12,9 @@ import argparse
 import json
 import sys
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
-
-EXIT_API = 3
-
-
-def _endpoint():
-    from ftstudio.api import Endpoint
-
-    ep = Endpoint.from_env()
-    if not ep.configured:
-        raise CliError("ftstudio: no API endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers), "
-                       "or AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY", EXIT_API)
-    return ep
-
-
-def _retry_note(attempt: int, why: str, delay: float) -> None:
-    err(f"  {why}: retry {attempt} in {delay:.1f} s")
+from ._common import EXIT_API, EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
+from ._common import endpoint_from_env as _endpoint
+from ._common import retry_note as _retry_note
 
 
 def cmd_compare(args) -> int:

@@ -133,7 +133,7 @@ def openrlhf_rows(body: dict[str, Any], max_rows: int) -> tuple[list[dict[str, A
     if len(queries) > max_rows:
         raise too_many_rows("query", len(queries), max_rows)
     prompts = _aligned(body, "prompts", len(queries), "")
-    labels = _aligned(body, "labels", len(queries), None)
+    labels = _aligned(body, "labels", len(queries), "")  # as OpenRLHF sends without --data.label_key
     for name, values in (("query", queries), ("prompts", prompts)):
         for i, v in enumerate(values):
             if not isinstance(v, str):
