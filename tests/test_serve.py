@@ -233,3 +233,19 @@ def test_health_ready_metrics_and_access_log(server):
     assert all(re.match(r"^(GET|POST) \S+ \d{3} rows=\d+ \d+\.\d+ms$", line) for line in log)
     assert any(line.startswith("POST /v1/grade 200 rows=6 ") for line in log)
     assert not any("Paris" in line or "reference_answer" in line for line in server.lines + server.errors)
+
+
+def test_openrlhf_equals_the_openrlhf_adapter(server, files, monkeypatch):
+    """The HTTP remote reward and ftstudio.reward.openrlhf.reward_func give the same numbers."""
+    from ftstudio.reward.openrlhf import reward_func
+
+    monkeypatch.setenv("FTSTUDIO_GRADER", str(files / "grader.json"))
+    prompts = [f"Q{i}: " for i in range(len(ROWS))]
+    queries = [p + r["model_sample"] for p, r in zip(prompts, ROWS)]
+    labels = [json.dumps(item_of(r)) for r in ROWS]
+    local = reward_func(queries, prompts, labels)
+    status, body = server.post("/openrlhf", {"query": queries, "prompts": prompts, "labels": labels})
+    assert status == 200
+    assert all(close(a, float(b)) for a, b in zip(body["rewards"], local["rewards"]))
+    for key, values in local["extra_logs"].items():
+        assert all(close(a, float(b)) for a, b in zip(body["extra_logs"][key], values))
