@@ -92,6 +92,8 @@ def cmd_export(args) -> int:
         return EXIT_INVALID
     for issue in problems:
         err("exported anyway: " + issue.line())
+    if args.format == "trl":
+        return _export_trl(kind, model, args)
     if args.format == "json":
         text = export.to_json(model)
     elif args.format == "python":
@@ -101,6 +103,28 @@ def cmd_export(args) -> int:
             raise CliError("ftstudio: curl export needs a whole job config, not a bare grader", EXIT_INVALID)
         text = export.to_curl(model)
     _write(text, args.output)
+    return EXIT_OK
+
+
+def _export_trl(kind: str, model, args) -> int:
+    """`--format trl -o DIR`: a runnable TRL project (a bare grader gives a reinforcement recipe)."""
+    from ftstudio.config import method_block, new_config
+    from ftstudio.reward import write_recipe
+
+    if not args.output:
+        raise CliError("ftstudio: --format trl writes a folder: give it with -o DIR", EXIT_INVALID)
+    if kind == "grader":
+        model = new_config("reinforcement").model_copy(update={"method": method_block("reinforcement", model)})
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise CliError(f"ftstudio: -o {args.output} is a file; give a folder", EXIT_UNREADABLE)
+    try:
+        written = write_recipe(model, args.output)
+    except OSError as exc:
+        raise CliError(f"ftstudio: cannot write {args.output}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    for path in written:
+        err(f"wrote {path}")
+    err(f"run: pip install -r {Path(args.output) / 'requirements.txt'} && python {Path(args.output) / 'train.py'} "
+        "--model MODEL --train-file TRAIN.jsonl --output-dir OUT")
     return EXIT_OK
 
 
@@ -134,9 +158,10 @@ def register(sub) -> None:
     add_target(v)
     v.set_defaults(func=cmd_validate)
 
-    e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl")
+    e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
+                       "or write a TRL training project (--format trl -o DIR)")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--format", choices=("json", "python", "curl"), default="json")
+    e.add_argument("--format", choices=("json", "python", "curl", "trl"), default="json")
     e.add_argument("-o", "--output", metavar="OUT")
     e.add_argument("--force", action="store_true",
                    help="export any JSON object even when validation finds errors (listed on stderr)")

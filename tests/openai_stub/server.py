@@ -13,6 +13,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from . import _graders
+from ._batches import Batches
 from ._files_jobs import Store
 from ._handler import RecordedRequest, _api_path, _Handler
 
@@ -55,6 +56,7 @@ class OpenAIStub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.store = Store()
+        self.batches_store = Batches(self.store)
         self._init_controls()
 
     def _init_controls(self) -> None:
@@ -66,6 +68,9 @@ class OpenAIStub:
         self.grader_reward_overrides: dict[str, float] = {}
         self.token_usage_style = "int"
         self.allow_top_level_label_model = False
+        self.judge_obeys_injection = False  # the judge gives the maximum score when a message tells it to
+        self.distinct_choices = False       # n > 1: each choice (and each seed) gets its own text
+        self.ignore_n = False               # answer one choice whatever n asks (as Ollama does)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> OpenAIStub:
@@ -163,6 +168,7 @@ class OpenAIStub:
         with self._lock:
             self._init_controls()
         self.store = Store()
+        self.batches_store = Batches(self.store)
 
     # files and jobs
     @property
@@ -196,6 +202,28 @@ class OpenAIStub:
         for job in jobs:
             self.store.add_job(job)
         self.store.list_ids = list_ids
+
+    @property
+    def batches(self) -> dict[str, dict[str, Any]]:
+        with self.batches_store.lock:
+            return {k: self.batches_store._public(v) for k, v in self.batches_store.batches.items()}
+
+    @property
+    def auto_advance_batches(self) -> bool:
+        return self.batches_store.auto_advance
+
+    @auto_advance_batches.setter
+    def auto_advance_batches(self, value: bool) -> None:
+        self.batches_store.auto_advance = bool(value)
+
+    @property
+    def azure_batches(self) -> bool:
+        """Azure global batch quirks: "" for missing file ids, null request counts while validating."""
+        return self.batches_store.azure_style
+
+    @azure_batches.setter
+    def azure_batches(self, value: bool) -> None:
+        self.batches_store.azure_style = bool(value)
 
     def set_job_status(self, job_id: str, status: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
         """Force a status (e.g. "failed" with error={"code", "message"}); events are added as for a poll."""
