@@ -37,7 +37,10 @@ else:
     anyway = True
 
 if anyway:
-    body = export.to_json(cfg)
+    from components import kept_fields
+
+    data = kept_fields.export_data(cfg)  # fields kept as written at import go back in place
+    body = export.to_json(data)
     slug = (cfg.suffix or cfg.method_type or "job").replace(" ", "-")
     tab_json, tab_py, tab_curl, tab_trl = st.tabs(["JSON body", "Python (openai SDK)", "curl",
                                                    "Train with open-source tools"])
@@ -46,12 +49,12 @@ if anyway:
                            key="dl_json", type="primary")
         st.code(body, language="json")
     with tab_py:
-        py = export.to_python(cfg)
+        py = export.to_python(data)
         st.download_button("⬇️ Download create_job.py", py, file_name=f"{slug}-create_job.py", mime="text/x-python",
                            key="dl_py")
         st.code(py, language="python")
     with tab_curl:
-        sh = export.to_curl(cfg)
+        sh = export.to_curl(data)
         st.download_button("⬇️ Download create_job.sh", sh, file_name=f"{slug}-create_job.sh", mime="text/x-sh",
                            key="dl_curl")
         st.code(sh, language="bash")

@@ -17,7 +17,7 @@ from ftstudio.graders import GRADER_TYPES, MultiGrader, tree, walk
 from ftstudio.graders.formula import FormulaError
 
 ICONS = {"string_check": "🔤", "text_similarity": "📏", "score_model": "🎯", "label_model": "🏷️",
-         "python": "🐍", "multi": "🧩"}
+         "python": "🐍", "multi": "🧩", "endpoint": "🌐", "lambda": "λ"}
 TYPE_HELP = {
     "string_check": "compare two strings: equal, not equal, contains",
     "text_similarity": "a similarity score in [0, 1] (fuzzy, BLEU, ROUGE, METEOR...)",
@@ -60,7 +60,8 @@ def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
     with st.container(border=True, gap=None, key="graders_tree"):
         for path, node in walk(root):
             depth = len(path)
-            name = node.name if len(node.name) <= 40 else node.name[:39] + "…"
+            raw = node.name or ""
+            name = raw if len(raw) <= 40 else raw[:39] + "…"
             key = f"**{_escape(E.node_label(path))}**"
             shown = "" if name == E.node_label(path) else f" · {_escape(name) or '_(no name)_'}"
             label = f"{ICONS.get(node.type, '•')} {key} · {node.type}{shown} &nbsp; {status(issues, path)}"
@@ -186,6 +187,23 @@ def render_deleted_banner() -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f"🗑️ Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")
         st.button("Undo", key="graders_undo_delete", icon=":material/undo:", on_click=undo_delete)
+
+
+def render_add_names(root: Any) -> None:
+    """Graders without a name are accepted by the API, but the SDK types want one: offer names from keys."""
+    missing = tree.nameless(root)
+    if not missing:
+        return
+    with st.container(border=True, horizontal=True, vertical_alignment="center"):
+        st.markdown(f"🏷️ {len(missing)} grader(s) without a name (fine for the API; the SDK types want one).",
+                    width="stretch")
+        st.button("Add names from keys", key="graders_add_names", icon=":material/label:", on_click=_add_names,
+                  help="Each nameless grader gets its multi key as its name (the top grader its type)")
+
+
+def _add_names() -> None:
+    if E.tree_edit(lambda r: (tree.add_names_from_keys(r), E.selected(r)), "add names from keys"):
+        E.flash("success", "Named every grader after its key.")
 
 
 def render_flatten(root: Any) -> None:

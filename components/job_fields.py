@@ -31,8 +31,8 @@ def _apply(cfg: JobConfig, label: str, **update) -> None:
     state.replace(cfg.model_copy(update=update), label)
 
 
-def model_label(model_id: str) -> str:
-    info = catalog.lookup(model_id)
+def model_label(model_id: str, target: str = "openai") -> str:
+    info = catalog.lookup(model_id, target)
     if info is None:
         return f"{model_id} · not in the model table"
     bits = []
@@ -45,20 +45,21 @@ def model_label(model_id: str) -> str:
 
 
 def model_picker(cfg: JobConfig) -> None:
-    method = cfg.method_type
-    listed = [m.id for m in catalog.fine_tunable()]
-    listed.sort(key=lambda mid: (method not in (catalog.lookup(mid).methods or ()), mid))
+    method, target = cfg.method_type, state.target()
+    listed = [m.id for m in catalog.fine_tunable(target=target)]  # the sidebar's target picks the table
+    listed.sort(key=lambda mid: (method not in (catalog.lookup(mid, target).methods or ()), mid))
     options = listed if cfg.model in listed or not cfg.model else [cfg.model] + listed
     choice = st.selectbox("Base model", options, index=options.index(cfg.model) if cfg.model in options else None,
-                          format_func=model_label, accept_new_options=True, key=state.wkey("model"),
+                          format_func=lambda mid: model_label(mid, target), accept_new_options=True,
+                          key=state.wkey(f"model-{target}"),
                           placeholder="Pick a model or type any id (fine-tuned ids like ft:... too)",
                           help="Models the docs list for the chosen method come first. Type any other id — "
                                "your provider may serve models the table doesn't know.")
     if choice is not None and choice.strip() != cfg.model:
         _apply(cfg, "model", model=choice.strip())
         st.rerun()
-    listed_here = [m.id for m in catalog.fine_tunable(method)]
-    st.caption(f"Listed for {method}: " + (", ".join(f"`{m}`" for m in listed_here) or "none"))
+    listed_here = [m.id for m in catalog.fine_tunable(method, target)]
+    st.caption(f"Listed for {method} on {target}: " + (", ".join(f"`{m}`" for m in listed_here) or "none"))
 
 
 def files(cfg: JobConfig) -> None:

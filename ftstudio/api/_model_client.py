@@ -79,6 +79,16 @@ class Endpoint:
         return bool(self.api_key or self.base_url)
 
     @property
+    def target(self) -> str:
+        """The provider target this connection implies: azure, bedrock (a bedrock-mantle URL) or openai."""
+        if self.kind == "azure":
+            return "azure"
+        if self.base_url and "bedrock" in self.base_url.lower():
+            return "bedrock"
+        return "openai"
+
+
+    @property
     def label(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
@@ -345,3 +355,8 @@ def _embed_result(resp, request) -> CallResult:
 def _from_cache(entry: dict) -> CallResult:
     usage = TokenUsage(cache_hits=1)
     return CallResult(value=entry["value"], usage=usage, model=entry.get("model", ""), cached=True)
+
+
+def default_target() -> str:
+    """The target of the connection the environment configures (openai when none is)."""
+    return Endpoint.from_env().target

@@ -37,15 +37,36 @@ def load_json_file(path: str) -> Any:
     try:
         return parse_json(raw)
     except ImportProblem as exc:
-        raise CliError(f"ftstudio: {path}: {exc.message}") from None
+        # Readable JSON nested past the depth limit is an invalid document (1), not an unreadable file (2).
+        code = EXIT_INVALID if "nest" in exc.message else EXIT_UNREADABLE
+        raise CliError(f"ftstudio: {path}: {exc.message}", code) from None
 
 
-def issues_for(data: Any):
+def issues_for(data: Any, target: str | None = None):
     from ftstudio.config import read_document
     from ftstudio.validation import check, check_grader
 
     doc = read_document(data)
-    return doc, (check_grader(doc.data) if doc.kind == "grader" else check(doc.data))
+    return doc, (check_grader(doc.data, target=target) if doc.kind == "grader" else check(doc.data, target=target))
+
+
+TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible")
+
+
+def add_target(parser) -> None:
+    parser.add_argument("--target", choices=TARGET_CHOICES, default=None,
+                        help="the provider whose rules apply (default: openai, or the configured connection's "
+                             "kind: Azure env or a Bedrock base URL)")
+
+
+def resolve_target(args) -> str:
+    """--target, else the kind of the connection the environment configures, else openai."""
+    target = getattr(args, "target", None)
+    if target:
+        return target
+    from ftstudio.api import default_target
+
+    return default_target()
 
 
 def endpoint_from_env():

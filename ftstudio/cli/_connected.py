@@ -12,7 +12,17 @@ import argparse
 import json
 import sys
 
-from ._common import EXIT_API, EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
+from ._common import (
+    EXIT_API,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    CliError,
+    add_target,
+    err,
+    load_json_file,
+    resolve_target,
+)
 from ._common import endpoint_from_env as _endpoint
 from ._common import retry_note as _retry_note
 
@@ -70,16 +80,17 @@ def cmd_compare(args) -> int:
 
 def cmd_submit(args) -> int:
     from ftstudio.api import KEEP, ApiError, SubmitError, follow, is_file_id, submit
-    from ftstudio.config import ImportProblem, read_document
-    from ftstudio.validation import check, errors, from_json
+    from ftstudio.config import read_document
+    from ftstudio.validation import check, errors
 
     doc = read_document(load_json_file(args.config))
-    try:
-        config = from_json(doc.data)
-    except ImportProblem as exc:
-        lines = "\n".join("  " + i.line() for i in exc.issues)
-        raise CliError(f"ftstudio: {args.config}: {exc.message}\n{lines}", EXIT_INVALID) from None
-    problems = [i for i in errors(check(config)) if i.path not in ("training_file", "validation_file")]
+    if doc.kind != "config" or not isinstance(doc.data, dict):
+        raise CliError(f"ftstudio: {args.config}: submit needs a job config (a JSON object with model, "
+                       "training_file and method)", EXIT_INVALID)
+    # The body goes out as written (provider extensions included); validation for the target decides.
+    config = doc.data
+    problems = [i for i in errors(check(config, target=resolve_target(args)))
+                if i.path not in ("training_file", "validation_file")]
     if problems and not args.force:
         err(f"ftstudio: {args.config} has {len(problems)} error(s); fix them or pass --force:")
         for issue in problems:
@@ -144,5 +155,6 @@ def register(sub) -> None:
     s.add_argument("--validation", metavar="FILE", help="a .jsonl path, or an uploaded file id (default: the config's validation_file)")
     s.add_argument("--wait", action="store_true", help="follow the job until it ends, printing its events")
     s.add_argument("--force", action="store_true", help="submit even when validation finds errors")
+    add_target(s)
     s.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_submit)

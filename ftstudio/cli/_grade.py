@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
+from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, add_target, err, load_json_file, resolve_target
 
 EXIT_API = 3  # the API could not be used (as for the connected commands)
 
@@ -83,6 +83,16 @@ class _Progress:
     def finish(self) -> None:
         if self.on:
             sys.stderr.write("\r" + " " * 100 + "\r")
+
+
+def _lambda_handlers(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or ():
+        arn, sep, path = pair.rpartition("=")
+        if not sep or not arn or not path:
+            raise CliError(f"ftstudio: --lambda-handler {pair!r}: use ARN=handler.py", EXIT_INVALID)
+        out[arn] = path
+    return out
 
 
 def _batch(grader, args) -> int | None:
@@ -162,10 +172,11 @@ def cmd_grade(args) -> int:
     from ftstudio.validation import check_grader, errors
 
     grader = grader_of(load_json_file(args.config), args.config)
-    for issue in errors(check_grader(grader)):
+    target = resolve_target(args)
+    for issue in errors(check_grader(grader, target=target)):
         if not issue.blocks_grading:
-            err(f"note: graded locally, but the API would reject it: {issue.line()}")
-    options = GradeOptions(concurrency=args.concurrency)
+            err(f"note: graded locally, but {target} would reject it: {issue.line()}")
+    options = GradeOptions(concurrency=args.concurrency, lambda_handlers=_lambda_handlers(args.lambda_handler))
     if args.batch or args.batch_id:
         code = _batch(grader, args)
         if code is not None:
@@ -232,4 +243,8 @@ def register(sub) -> None:
     g.add_argument("--poll-interval", type=float, default=30.0, help=argparse.SUPPRESS)
     g.add_argument("--group-field", metavar="NAME",
                    help="rows sharing this field's value are samples of one item (default: identical items)")
+    g.add_argument("--lambda-handler", action="append", metavar="ARN=handler.py",
+                   help="grade a lambda grader (Bedrock) by running this local handler file for that function "
+                        "ARN (lambda_handler(event, context)); repeatable")
+    add_target(g)
     g.set_defaults(func=cmd_grade)

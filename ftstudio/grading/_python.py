@@ -10,7 +10,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     b = ctx.batch
     calls = [(b.samples[r].as_dict(), b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node)
-    results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, f"python grader {node.name}"), cancel=ctx.cancel)
+    results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, f"python grader {node.name or ''}"), cancel=ctx.cancel)
     out, errs = [0.0] * len(rows), {}
     for j, (r, res) in enumerate(zip(rows, results)):
         if res.error:
