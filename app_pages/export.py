@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import issues_panel, state, submit_panel
+from components import issues_panel, serve_panel, state, submit_panel, trainer_export
 from ftstudio import config as export
 from ftstudio.config import flatten_config, is_nested
 from ftstudio.core import count
@@ -37,27 +37,36 @@ else:
     anyway = True
 
 if anyway:
-    body = export.to_json(cfg)
+    from components import kept_fields
+
+    data = kept_fields.export_data(cfg)  # fields kept as written at import go back in place
+    body = export.to_json(data)
     slug = (cfg.suffix or cfg.method_type or "job").replace(" ", "-")
-    tab_json, tab_py, tab_curl = st.tabs(["JSON body", "Python (openai SDK)", "curl"])
+    tab_json, tab_py, tab_curl, tab_trl = st.tabs(["JSON body", "Python (openai SDK)", "curl",
+                                                   "Train with open-source tools"])
     with tab_json:
         st.download_button(":material/download: Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
                            key="dl_json", type="primary")
         st.code(body, language="json")
     with tab_py:
-        py = export.to_python(cfg)
+        py = export.to_python(data)
         st.download_button(":material/download: Download create_job.py", py, file_name=f"{slug}-create_job.py", mime="text/x-python",
                            key="dl_py")
         if "extra_body=" in py:  # the SDK's types and the API disagree on multi graders: say why
             st.info(export.SDK_MULTI_NOTE, icon=":material/info:")
         st.code(py, language="python")
     with tab_curl:
-        sh = export.to_curl(cfg)
+        sh = export.to_curl(data)
         st.download_button(":material/download: Download create_job.sh", sh, file_name=f"{slug}-create_job.sh", mime="text/x-sh",
                            key="dl_curl")
         st.code(sh, language="bash")
+    with tab_trl:
+        trainer_export.render(cfg, slug)
     st.caption("The copy icon on each block copies it. Set OPENAI_API_KEY (and OPENAI_BASE_URL for other providers) "
                "in your shell before running the snippets.")
+
+with st.expander("Serve the grader over HTTP (`ftstudio serve`)"):
+    serve_panel.render(cfg)
 
 st.subheader("Submit to the API")
 with st.expander("Upload the files and create the job", expanded=bool(state.app().jobs)):

@@ -42,6 +42,7 @@ def _page() -> None:
     E.show_flash()
     grader_tree.render_deleted_banner()
     grader_tree.render_flatten(root)
+    grader_tree.render_add_names(root)
     top = st.columns([4, 1])
     with top[1]:
         api_checks.validate_button(root, key="graders_api_validate")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from components import api_checks, connection, dataset_panel, preflight_panel, state, trust_gate
+from components import api_checks, before_training, connection, dataset_panel, preflight_panel, state, trust_gate
 from components import results_view as R
 from ftstudio.grading import (
     GradeOptions,
@@ -171,3 +171,5 @@ if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is 
             connection.render("tg-cmp-conn")
         if trust_gate.allowed(cfg.grader, "tg-cmp-trust"):
             api_checks.compare_panel(cfg.grader, dataset, state.sample_field())
+
+before_training.render(cfg, dataset)

@@ -107,6 +107,9 @@ class AppState:
     connection_tests: _Slot[dict[str, Any]] = _Slot(dict)
     jobs: _Slot[dict[str, dict]] = _Slot(dict)  # job id -> {"job", "events", "next_poll", "interval"}
     uploaded: _Slot[dict] = _Slot(dict)
+    # provider target chosen in the sidebar (None: the connection's kind), and imported fields kept as written
+    target: _Slot[str | None] = _Slot(_none)
+    kept_fields: _Slot[list] = _Slot(list)
 
     def __init__(self, session: Any = None) -> None:
         self.session = st.session_state if session is None else session

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import json
 from typing import Any
 
 import streamlit as st
@@ -17,7 +18,7 @@ from components import grader_edit as E
 from components.grader_tree import ICONS
 from components.template_field import template_field
 from ftstudio.config import ImportProblem, to_json
-from ftstudio.core import Issue
+from ftstudio.core import Issue, redact
 from ftstudio.graders import (
     PYTHON_IMAGE_TAGS,
     LabelModelGrader,
@@ -82,6 +83,10 @@ def render_editor(root: Any, path: tuple, issues: list[Issue]) -> None:
         _python(path, node, bag)
     elif isinstance(node, MultiGrader):
         _multi(path, node, bag)
+    else:  # provider graders (Azure endpoint, Bedrock lambda): shown as JSON, edited in the JSON view
+        st.caption("Scored by your service (endpoint) or on Bedrock (lambda); edit it in the JSON view below.")
+        st.code(redact(json.dumps(node.model_dump(mode="json", by_alias=True, exclude_none=True), indent=2)),
+                language="json")
     _pass_threshold(path, node, bag)
     with top:
         issues_panel.inline(bag.left)
@@ -256,7 +261,8 @@ def _pass_threshold(path: tuple, node: Any, bag: E.IssueBag) -> None:
     if value is None:
         return
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.markdown(f"`pass_threshold` = {value:g} (evals only; fine-tuning graders don't take it)", width="content")
+        st.markdown(f"`pass_threshold` = {value:g} (fine-tuning accepts and ignores it; it matters to evals)",
+                    width="content")
         st.button("Remove", key=E.key(path, "rm-threshold"), icon=":material/delete:", on_click=lambda: E.set_fields(
             path, "remove pass_threshold", redraw=True, pass_threshold=None))
     issues_panel.inline(bag.take(E.json_path(path, "pass_threshold")))

@@ -20,7 +20,7 @@ from ftstudio.graders.formula import FormulaError
 # Material icons, not emoji: Debian's chromium (CI) has no emoji font and drew empty boxes.
 ICONS = {"string_check": ":material/match_case:", "text_similarity": ":material/straighten:",
          "score_model": ":material/target:", "label_model": ":material/label:", "python": ":material/code:",
-         "multi": ":material/account_tree:"}
+         "multi": ":material/account_tree:", "endpoint": ":material/public:", "lambda": ":material/function:"}
 TYPE_HELP = {
     "string_check": "compare two strings: equal, not equal, contains",
     "text_similarity": "a similarity score in [0, 1] (fuzzy, BLEU, ROUGE, METEOR...)",
@@ -64,7 +64,8 @@ def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
     with st.container(border=True, gap=None, key="graders_tree"):
         for path, node in walk(root):
             depth = len(path)
-            name = node.name if len(node.name) <= 40 else node.name[:39] + "…"
+            raw = node.name or ""
+            name = raw if len(raw) <= 40 else raw[:39] + "…"
             # The formula uses keys, the API shows names: both, said as what they are.
             shown = name.replace("`", "'")  # inside code spans nothing else needs escaping
             who = (f"key `{E.node_label(path)}` · name `{shown}`" if path else f"name `{shown}`") \
@@ -188,6 +189,23 @@ def render_deleted_banner() -> None:
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f":material/delete: Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")
         st.button("Undo", key="graders_undo_delete", icon=":material/undo:", on_click=undo_delete)
+
+
+def render_add_names(root: Any) -> None:
+    """Graders without a name are accepted by the API, but the SDK types want one: offer names from keys."""
+    missing = tree.nameless(root)
+    if not missing:
+        return
+    with st.container(border=True, horizontal=True, vertical_alignment="center"):
+        st.markdown(f":material/label: {len(missing)} grader(s) without a name (fine for the API; the SDK types want one).",
+                    width="stretch")
+        st.button("Add names from keys", key="graders_add_names", icon=":material/label:", on_click=_add_names,
+                  help="Each nameless grader gets its multi key as its name (the top grader its type)")
+
+
+def _add_names() -> None:
+    if E.tree_edit(lambda r: (tree.add_names_from_keys(r), E.selected(r)), "add names from keys"):
+        E.flash("success", "Named every grader after its key.")
 
 
 def render_flatten(root: Any) -> None:

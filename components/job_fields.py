@@ -31,8 +31,8 @@ def _apply(cfg: JobConfig, label: str, **update) -> None:
     state.replace(cfg.model_copy(update=update), label)
 
 
-def model_label(model_id: str) -> str:
-    info = catalog.lookup(model_id)
+def model_label(model_id: str, target: str = "openai") -> str:
+    info = catalog.lookup(model_id, target)
     if info is None:
         return f"{model_id} · not in the model table"
     bits = []
@@ -44,16 +44,17 @@ def model_label(model_id: str) -> str:
     return model_id + (f" · {' · '.join(bits)}" if bits else "")
 
 
-def model_picker(cfg: JobConfig, target: str = "openai") -> None:
-    method = cfg.method_type
+def model_picker(cfg: JobConfig, target: str | None = None) -> None:
+    method, target = cfg.method_type, target or state.target()
     day = catalog.today()
     now = {m.id for m in catalog.current(method, target, day)}
-    listed = [m.id for m in catalog.fine_tunable()]
+    listed = [m.id for m in catalog.fine_tunable(target=target)]  # the sidebar's target picks the table
     # Current models for the method first, then the others listed for it, then the rest.
-    listed.sort(key=lambda mid: (mid not in now, method not in (catalog.lookup(mid).methods or ()), mid))
+    listed.sort(key=lambda mid: (mid not in now, method not in (catalog.lookup(mid, target).methods or ()), mid))
     options = listed if cfg.model in listed or not cfg.model else [cfg.model] + listed
     choice = st.selectbox("Base model", options, index=options.index(cfg.model) if cfg.model in options else None,
-                          format_func=model_label, accept_new_options=True, key=state.wkey("model"),
+                          format_func=lambda mid: model_label(mid, target), accept_new_options=True,
+                          key=state.wkey(f"model-{target}"),
                           placeholder="Pick a model or type any id (fine-tuned ids like ft:... too)",
                           help="Models the docs list for the chosen method come first. Type any other id — "
                                "your provider may serve models the table doesn't know.")
@@ -77,7 +78,7 @@ def current_models(method: str, target: str, day: dt.date) -> None:
     if now:
         st.caption(f"Current for {method} on {label}: " + ", ".join(f"`{m.id}`" for m in now) + "." + until)
         return
-    gone = [m for m in catalog.fine_tunable(method) if m.retired_on(day)]
+    gone = [m for m in catalog.fine_tunable(method, target) if m.retired_on(day)]
     was = "; ".join(f"`{m.id}` retired {m.retired:%Y-%m-%d}" for m in gone if m.retired) or "none is listed"
     st.warning(f"No current {label} model for {method} ({was}).{until} {prov.instead if prov else ''}",
                icon=":material/event_busy:")

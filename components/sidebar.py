@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import issues_panel, state
+from components import issues_panel, kept_fields, state
 from ftstudio.config import METHODS, ImportProblem, new_config, parse_json, read_document
 from ftstudio.core import count
 from ftstudio.store import list_presets, trust
-from ftstudio.validation import check, check_grader, from_json, grader_from_json
+from ftstudio.validation import TARGETS, check, check_grader, from_json, from_json_keeping, grader_from_json
 
 PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
                "app_pages/graders.py": "3 Graders", "app_pages/test_grading.py": "4 Test grading", "app_pages/export.py": "5 Export"}
@@ -21,11 +21,20 @@ def render(pages=None) -> None:
         _conflict()
         _glance()
         _badge()
+        kept_fields.render("sb-kept")
         _history()
         with st.expander(":material/library_books: Presets", expanded=False):
             _presets()
         with st.expander(":material/download: Import JSON", expanded=False):
-            _import()
+            # on_change="rerun": the account tab calls the API, so it runs only while it is the open tab.
+            json_tab, account_tab = st.tabs(["JSON", "From my account"], key="sb_import_tabs", on_change="rerun")
+            with json_tab:
+                _import()
+            if account_tab.open:
+                from components import account_import
+
+                with account_tab:
+                    account_import.render("sb-acct")
         with st.expander(":material/note_add: New config", expanded=False):
             _new()
         ep = state.endpoint()
@@ -33,6 +42,7 @@ def render(pages=None) -> None:
             from components import connection
 
             connection.render("sb-conn")
+        _target()
         origin = state.app().take("untrusted_python")
         if origin:
             st.warning(f"{origin[0].upper() + origin[1:]} contains Python grader code. Nothing runs it until you "
@@ -42,6 +52,17 @@ def render(pages=None) -> None:
             st.info(f"Autosave: {note}")
         if state.app().save_error:
             st.warning(state.app().save_error)
+
+
+def _target() -> None:
+    """The provider whose rules apply (validation, model picker, export); default: the connection's kind."""
+    current = state.target()
+    choice = st.selectbox("Target", TARGETS, index=TARGETS.index(current), key="sb_target",
+                          help="openai, Azure OpenAI / Foundry, Amazon Bedrock, or any OpenAI-compatible "
+                               "server: validation follows what that service accepts")
+    if choice != current:
+        state.set_target(choice)
+        st.rerun()
 
 
 def _conflict() -> None:
@@ -71,9 +92,9 @@ def _glance() -> None:
     lines = [f"**Method** {cfg.method_type}", f"**Model** `{cfg.model or '—'}`"]
     if grader is not None:
         if grader.type == "multi":
-            lines.append(f"**Grader** multi '{grader.name}' · {len(grader.graders)} children")
+            lines.append(f"**Grader** multi '{grader.name or '(no name)'}' · {len(grader.graders)} children")
         else:
-            lines.append(f"**Grader** {grader.type} '{grader.name}'")
+            lines.append(f"**Grader** {grader.type} '{grader.name or '(no name)'}'")
     st.markdown("  \n".join(lines))
 
 
@@ -124,6 +145,7 @@ def _presets() -> None:
             st.error(f"{chosen.path.name} is not a valid config: {exc.message}")
             return
         state.load(cfg, f"load preset {chosen.title}")
+        state.set_kept_fields([])
         if trust.mark_untrusted(cfg.grader):
             state.app().untrusted_python = f"the preset “{chosen.title}”"
         st.rerun()
@@ -143,13 +165,13 @@ def _import() -> None:
         return
     doc = read_document(data)
     if doc.kind == "grader":
-        issues = check_grader(doc.data)
+        issues = check_grader(doc.data, target=state.target())
         try:
             grader = grader_from_json(doc.data)
         except ImportProblem as exc:
             _show_problem(exc)
             return
-        st.info(f"Found a bare **{grader.type}** grader '{grader.name}' ({_counts(issues)}).")
+        st.info(f"Found a bare **{grader.type}** grader '{grader.name or '(no name)'}' ({_counts(issues)}).")
         if st.button("Use it as the reinforcement grader", key="sb_import_grader", type="primary"):
             from ftstudio.config import switch_method
 
@@ -162,16 +184,21 @@ def _import() -> None:
             _after_import(grader)
         return
     try:
-        cfg = from_json(doc.data)
+        cfg, kept = from_json_keeping(doc.data)
     except ImportProblem as exc:
         _show_problem(exc)
         return
     title = f" “{doc.title}”" if doc.title else ""
+    if kept:
+        st.caption(f":material/push_pin: {len(kept)} field(s) the editor doesn't know are kept as written: "
+                   + ", ".join(f"`{'.'.join(map(str, p))}`" for p, _, _ in kept))
     st.info(f"Found a job config{title}: **{cfg.method_type}** on `{cfg.model}`"
-            + (f", grader {cfg.grader.type} '{cfg.grader.name}'" if cfg.grader else "") + f" ({_counts(check(cfg))}).")
+            + (f", grader {cfg.grader.type} '{cfg.grader.name or cfg.grader.type}'" if cfg.grader else "")
+            + f" ({_counts(check(doc.data, target=state.target()))}).")
     if st.button("Replace the current config", key="sb_import_apply", type="primary",
                  help="The current config stays in Undo"):
         state.load(cfg, "import config")
+        state.set_kept_fields(kept)
         _after_import(cfg.grader)
 
 
@@ -197,4 +224,5 @@ def _new() -> None:
     method = st.selectbox("Method", METHODS, key="sb_new_method")
     if st.button("Start a new config", key="sb_new", help="The current config stays in Undo"):
         state.load(new_config(method), f"new {method} config")
+        state.set_kept_fields([])
         st.rerun()

@@ -248,11 +248,18 @@ def issues() -> list[Issue]:
     a = app()
     cfg = a.config
     fields = dataset_fields()
-    fkey = tuple(fields) if fields is not None else None
+    kept = kept_fields()
+    fkey = (tuple(fields) if fields is not None else None, target(), id(kept) if kept else None)
     cache = a.issues_cache
     if cache and cache[0] is cfg and cache[1] == fkey:  # identity: configs are never mutated in place
         return cache[2]
-    result = check(cfg, dataset_fields=fields)
+    if kept:  # validate what export writes: the fields kept as written too
+        from ftstudio.validation import restore_kept
+
+        result = check(restore_kept(cfg.model_dump(mode="json", exclude_none=True), kept), dataset_fields=fields,
+                       target=target())
+    else:
+        result = check(cfg, dataset_fields=fields, target=target())
     a.issues_cache = (cfg, fkey, result)
     return result
 
@@ -318,3 +325,26 @@ def set_endpoint(ep) -> None:
 
     register_secret(getattr(ep, "api_key", None))
     app().endpoint = ep
+
+
+# --- provider target and fields kept as written (issue 10) -------------------------------------
+
+def target() -> str:
+    """The provider whose rules apply: chosen in the sidebar, else the connection's kind, else openai."""
+    chosen = app().target
+    return chosen if chosen else endpoint().target
+
+
+def set_target(name: str | None) -> None:
+    app().target = name
+
+
+def kept_fields() -> list:
+    """Fields of the imported document the config model doesn't know: [(path, position, value)].
+
+    Shown in the "kept as written" panel, validated, and put back into every export."""
+    return app().kept_fields or []
+
+
+def set_kept_fields(kept: list) -> None:
+    app().kept_fields = list(kept)

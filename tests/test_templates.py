@@ -38,8 +38,9 @@ def test_output_tools_and_choices_from_json_object():
     assert render("{{ sample.output_tools[0].function.arguments }}", {}, s) == "{}"
     assert render("{{ sample.choices }}", {}, s) == "[1]"
     assert s.as_dict()["output_tools"] == [{"function": {"arguments": "{}"}}]
-    assert Sample("plain").as_dict() == {"output_text": "plain", "output_json": None, "output_tools": None,
-                                         "choices": None, "output_audio": None}
+    # [] when the output holds none: code written for the official service does len(sample["output_tools"])
+    assert Sample("plain").as_dict() == {"output_text": "plain", "output_json": None, "output_tools": [],
+                                         "choices": [], "output_audio": None}
 
 
 @pytest.mark.parametrize("src,code", [

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+from . import _batches as batches
 from . import _jobs as jobs
+from ._batches import (
+    TERMINAL as BATCH_TERMINAL,
+)
+from ._batches import (
+    batch_lines,
+    batch_url,
+    cancel_batch,
+    create_batch,
+    result_lines,
+    retrieve_batch,
+    wait_batch,
+)
+from ._batches import (
+    counts as batch_counts,
+)
 from ._calls import ApiError, call
 from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader
 from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, submit, upload
-from ._model_client import Endpoint, ModelCache, ModelRunner, TokenUsage, cache_key
+from ._model_client import Endpoint, ModelCache, ModelRunner, TokenUsage, cache_key, chat_cache_entry, default_target
+from ._pull import INDEX_FIELDS, RESULT_FIELDS, grader_type, job_body, job_record, list_jobs
 
-__all__ = ['ApiError', 'DIFF_TOLERANCE', 'Endpoint', 'KEEP', 'ModelCache', 'ModelRunner', 'SubmitError', 'TokenUsage', 'cache_key', 'call', 'control', 'events', 'follow', 'is_file_id', 'jobs', 'official_errors', 'run_grader', 'submit', 'upload', 'validate_grader']
+__all__ = [
+    "BATCH_TERMINAL", "DIFF_TOLERANCE", "INDEX_FIELDS", "KEEP", "RESULT_FIELDS", "ApiError", "Endpoint", "ModelCache",
+    "ModelRunner", "SubmitError", "TokenUsage", "batch_counts", "batch_lines", "batch_url", "batches", "cache_key",
+    "call", "cancel_batch", "chat_cache_entry", "default_target", "control", "create_batch", "events", "follow", "grader_type",
+    "is_file_id", "job_body", "job_record", "jobs", "list_jobs", "official_errors", "result_lines", "retrieve_batch",
+    "run_grader", "submit", "upload", "validate_grader", "wait_batch",
+]

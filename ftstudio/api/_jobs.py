@@ -90,8 +90,18 @@ class _Borrowed:
         return False
 
 
+# The SDK's create() parameters; any other top-level field (a provider extension such as Azure's
+# trainingType) goes in extra_body, so the body is sent as the user wrote it.
+_CREATE_PARAMS = {"model", "training_file", "validation_file", "suffix", "seed", "metadata", "integrations",
+                  "method", "hyperparameters"}
+
+
 def create_job(endpoint: Endpoint, body: dict, **kw) -> dict:
-    return raw_json(call(endpoint, lambda c: c.fine_tuning.jobs.with_raw_response.create(**body),
+    args = {k: v for k, v in body.items() if k in _CREATE_PARAMS}
+    extra = {k: v for k, v in body.items() if k not in _CREATE_PARAMS}
+    if extra:
+        args["extra_body"] = extra
+    return raw_json(call(endpoint, lambda c: c.fine_tuning.jobs.with_raw_response.create(**args),
                          what="create the fine-tuning job", model=body.get("model"), **kw))
 
 
@@ -104,7 +114,7 @@ class Submission:
 KEEP = "keep the config's validation_file"
 
 
-def submit(endpoint: Endpoint, config: JobConfig, train, validation=KEEP, *,
+def submit(endpoint: Endpoint, config: JobConfig | dict, train, validation=KEEP, *,
            progress: Callable[[str, int, int], None] | None = None, **kw) -> Submission:
     """Upload (or reuse file ids), then create the job with the exported body.
 

@@ -79,6 +79,16 @@ class Endpoint:
         return bool(self.api_key or self.base_url)
 
     @property
+    def target(self) -> str:
+        """The provider target this connection implies: azure, bedrock (a bedrock-mantle URL) or openai."""
+        if self.kind == "azure":
+            return "azure"
+        if self.base_url and "bedrock" in self.base_url.lower():
+            return "bedrock"
+        return "openai"
+
+
+    @property
     def label(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
@@ -311,7 +321,29 @@ def _chat_result(resp, request) -> CallResult:
         return CallResult(error=("model_grader_server_error", "the response has no choices"), usage=_usage(resp))
     msg = resp.choices[0].message
     value = {"content": msg.content, "refusal": getattr(msg, "refusal", None)}
+    if len(resp.choices) > 1:  # n > 1 (sample generation): every choice, in index order
+        ordered = sorted(resp.choices, key=lambda c: c.index)
+        value["choices"] = [{"content": c.message.content, "refusal": getattr(c.message, "refusal", None)}
+                            for c in ordered]
     return CallResult(value=value, usage=_usage(resp), model=getattr(resp, "model", None) or request.get("model", ""))
+
+
+def chat_cache_entry(body: dict[str, Any], request_model: str = "") -> dict[str, Any] | None:
+    """The cache entry a live call would have stored, from a chat.completion JSON body (a Batch API output
+    line); None when the body has no choices."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    if not choices:
+        return None
+    ordered = sorted((c for c in choices if isinstance(c, dict)), key=lambda c: c.get("index") or 0)
+    msgs = [c.get("message") or {} for c in ordered]
+    value: dict[str, Any] = {"content": msgs[0].get("content"), "refusal": msgs[0].get("refusal")}
+    if len(msgs) > 1:
+        value["choices"] = [{"content": m.get("content"), "refusal": m.get("refusal")} for m in msgs]
+    u = body.get("usage") or {}
+    usage = TokenUsage(prompt_tokens=u.get("prompt_tokens") or 0, completion_tokens=u.get("completion_tokens") or 0,
+                       total_tokens=u.get("total_tokens") or 0,
+                       cached_tokens=(u.get("prompt_tokens_details") or {}).get("cached_tokens") or 0, requests=1)
+    return {"value": value, "usage": usage.to_dict(), "model": body.get("model") or request_model}
 
 
 def _embed_result(resp, request) -> CallResult:
@@ -323,3 +355,8 @@ def _embed_result(resp, request) -> CallResult:
 def _from_cache(entry: dict) -> CallResult:
     usage = TokenUsage(cache_hits=1)
     return CallResult(value=entry["value"], usage=usage, model=entry.get("model", ""), cached=True)
+
+
+def default_target() -> str:
+    """The target of the connection the environment configures (openai when none is)."""
+    return Endpoint.from_env().target

@@ -1,7 +1,7 @@
 """What every command shares: exit codes, CliError, stderr output with secrets redacted, reading JSON files.
 
 Exit codes everywhere: 0 success (warnings allowed), 1 the config/grader is invalid,
-2 a file can't be read or isn't JSON. Heavy modules are imported inside each command so that
+2 a file can't be read or isn't JSON, 3 the API could not be used. Heavy modules are imported inside each command so that
 `ftstudio --help` and `ftstudio validate` start fast.
 """
 
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_API = 0, 1, 2, 3
 
 
 class CliError(Exception):
@@ -37,12 +37,48 @@ def load_json_file(path: str) -> Any:
     try:
         return parse_json(raw)
     except ImportProblem as exc:
-        raise CliError(f"ftstudio: {path}: {exc.message}") from None
+        # Readable JSON nested past the depth limit is an invalid document (1), not an unreadable file (2).
+        code = EXIT_INVALID if "nest" in exc.message else EXIT_UNREADABLE
+        raise CliError(f"ftstudio: {path}: {exc.message}", code) from None
 
 
-def issues_for(data: Any):
+def issues_for(data: Any, target: str | None = None):
     from ftstudio.config import read_document
     from ftstudio.validation import check, check_grader
 
     doc = read_document(data)
-    return doc, (check_grader(doc.data) if doc.kind == "grader" else check(doc.data))
+    return doc, (check_grader(doc.data, target=target) if doc.kind == "grader" else check(doc.data, target=target))
+
+
+TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible")
+
+
+def add_target(parser) -> None:
+    parser.add_argument("--target", choices=TARGET_CHOICES, default=None,
+                        help="the provider whose rules apply (default: openai, or the configured connection's "
+                             "kind: Azure env or a Bedrock base URL)")
+
+
+def resolve_target(args) -> str:
+    """--target, else the kind of the connection the environment configures, else openai."""
+    target = getattr(args, "target", None)
+    if target:
+        return target
+    from ftstudio.api import default_target
+
+    return default_target()
+
+
+def endpoint_from_env():
+    """The endpoint the connected commands use (OPENAI_* or AZURE_OPENAI_* variables); exit 3 when none is set."""
+    from ftstudio.api import Endpoint
+
+    ep = Endpoint.from_env()
+    if not ep.configured:
+        raise CliError("ftstudio: no API endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers), "
+                       "or AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY", EXIT_API)
+    return ep
+
+
+def retry_note(attempt: int, why: str, delay: float) -> None:
+    err(f"  {why}: retry {attempt} in {delay:.1f} s")

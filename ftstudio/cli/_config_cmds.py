@@ -6,22 +6,32 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, issues_for, load_json_file
+from ._common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    CliError,
+    add_target,
+    err,
+    issues_for,
+    load_json_file,
+    resolve_target,
+)
 
 # --- validate ----------------------------------------------------------------------------
 
 def cmd_validate(args) -> int:
     from ftstudio.core import count
 
+    target = resolve_target(args)
     worst, records = EXIT_OK, []
     for path in args.files:
         try:
             data = load_json_file(path)
         except CliError as exc:
             err(exc.message)
-            worst = EXIT_UNREADABLE
+            worst = max(worst, exc.code)
             continue
-        _, issues = issues_for(data)
+        _, issues = issues_for(data, target)
         c = count(issues)
         if c["error"] and worst == EXIT_OK:
             worst = EXIT_INVALID
@@ -62,11 +72,19 @@ def _write(text: str, out: str | None) -> None:
 
 
 def cmd_export(args) -> int:
-    from ftstudio import config as export
-    from ftstudio.validation import check, check_grader, errors
+    """Export the document as written: key order, numbers, explicit nulls and unknown fields stay.
 
-    kind, model = _config_or_grader(args.file)
-    problems = errors(check_grader(model) if kind == "grader" else check(model))
+    Validation only decides whether to export; `--force` exports any JSON object, errors on stderr.
+    """
+    from ftstudio import config as export
+    from ftstudio.validation import errors
+
+    doc, issues = issues_for(load_json_file(args.file), resolve_target(args))
+    kind, model = doc.kind, doc.data
+    if not isinstance(model, dict):
+        raise CliError(f"ftstudio: {args.file}: expected a JSON object (a job config or a grader), "
+                       f"got {type(model).__name__}", EXIT_INVALID)
+    problems = errors(issues)
     if problems and not args.force:
         err(f"ftstudio: {args.file} has {len(problems)} error(s); fix them or pass --force to export anyway:")
         for issue in problems:
@@ -74,6 +92,8 @@ def cmd_export(args) -> int:
         return EXIT_INVALID
     for issue in problems:
         err("exported anyway: " + issue.line())
+    if args.format == "trl":
+        return _export_trl(kind, model, args)
     if args.format == "json":
         text = export.to_json(model)
     elif args.format == "python":
@@ -83,6 +103,28 @@ def cmd_export(args) -> int:
             raise CliError("ftstudio: curl export needs a whole job config, not a bare grader", EXIT_INVALID)
         text = export.to_curl(model)
     _write(text, args.output)
+    return EXIT_OK
+
+
+def _export_trl(kind: str, model, args) -> int:
+    """`--format trl -o DIR`: a runnable TRL project (a bare grader gives a reinforcement recipe)."""
+    from ftstudio.config import method_block, new_config
+    from ftstudio.reward import write_recipe
+
+    if not args.output:
+        raise CliError("ftstudio: --format trl writes a folder: give it with -o DIR", EXIT_INVALID)
+    if kind == "grader":
+        model = new_config("reinforcement").model_copy(update={"method": method_block("reinforcement", model)})
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise CliError(f"ftstudio: -o {args.output} is a file; give a folder", EXIT_UNREADABLE)
+    try:
+        written = write_recipe(model, args.output)
+    except OSError as exc:
+        raise CliError(f"ftstudio: cannot write {args.output}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    for path in written:
+        err(f"wrote {path}")
+    err(f"run: pip install -r {Path(args.output) / 'requirements.txt'} && python {Path(args.output) / 'train.py'} "
+        "--model MODEL --train-file TRAIN.jsonl --output-dir OUT")
     return EXIT_OK
 
 
@@ -113,13 +155,17 @@ def register(sub) -> None:
     v = sub.add_parser("validate", help="check job configs or bare graders; exit 0 ok, 1 errors, 2 unreadable")
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--json", action="store_true", help="print a JSON array of issue objects")
+    add_target(v)
     v.set_defaults(func=cmd_validate)
 
-    e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl")
+    e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
+                       "or write a TRL training project (--format trl -o DIR)")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--format", choices=("json", "python", "curl"), default="json")
+    e.add_argument("--format", choices=("json", "python", "curl", "trl"), default="json")
     e.add_argument("-o", "--output", metavar="OUT")
-    e.add_argument("--force", action="store_true", help="export even when validation finds errors")
+    e.add_argument("--force", action="store_true",
+                   help="export any JSON object even when validation finds errors (listed on stderr)")
+    add_target(e)
     e.set_defaults(func=cmd_export)
 
     f = sub.add_parser("flatten", help="inline nested multi graders so the API accepts the tree")

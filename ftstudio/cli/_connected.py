@@ -12,23 +12,19 @@ import argparse
 import json
 import sys
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
-
-EXIT_API = 3
-
-
-def _endpoint():
-    from ftstudio.api import Endpoint
-
-    ep = Endpoint.from_env()
-    if not ep.configured:
-        raise CliError("ftstudio: no API endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers), "
-                       "or AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY", EXIT_API)
-    return ep
-
-
-def _retry_note(attempt: int, why: str, delay: float) -> None:
-    err(f"  {why}: retry {attempt} in {delay:.1f} s")
+from ._common import (
+    EXIT_API,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    CliError,
+    add_target,
+    err,
+    load_json_file,
+    resolve_target,
+)
+from ._common import endpoint_from_env as _endpoint
+from ._common import retry_note as _retry_note
 
 
 def cmd_compare(args) -> int:
@@ -84,16 +80,17 @@ def cmd_compare(args) -> int:
 
 def cmd_submit(args) -> int:
     from ftstudio.api import KEEP, ApiError, SubmitError, follow, is_file_id, submit
-    from ftstudio.config import ImportProblem, read_document
-    from ftstudio.validation import check, errors, from_json
+    from ftstudio.config import read_document
+    from ftstudio.validation import check, errors
 
     doc = read_document(load_json_file(args.config))
-    try:
-        config = from_json(doc.data)
-    except ImportProblem as exc:
-        lines = "\n".join("  " + i.line() for i in exc.issues)
-        raise CliError(f"ftstudio: {args.config}: {exc.message}\n{lines}", EXIT_INVALID) from None
-    problems = [i for i in errors(check(config)) if i.path not in ("training_file", "validation_file")]
+    if doc.kind != "config" or not isinstance(doc.data, dict):
+        raise CliError(f"ftstudio: {args.config}: submit needs a job config (a JSON object with model, "
+                       "training_file and method)", EXIT_INVALID)
+    # The body goes out as written (provider extensions included); validation for the target decides.
+    config = doc.data
+    problems = [i for i in errors(check(config, target=resolve_target(args)))
+                if i.path not in ("training_file", "validation_file")]
     if problems and not args.force:
         err(f"ftstudio: {args.config} has {len(problems)} error(s); fix them or pass --force:")
         for issue in problems:
@@ -158,5 +155,6 @@ def register(sub) -> None:
     s.add_argument("--validation", metavar="FILE", help="a .jsonl path, or an uploaded file id (default: the config's validation_file)")
     s.add_argument("--wait", action="store_true", help="follow the job until it ends, printing its events")
     s.add_argument("--force", action="store_true", help="submit even when validation finds errors")
+    add_target(s)
     s.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_submit)

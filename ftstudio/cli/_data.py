@@ -12,6 +12,8 @@ from typing import Any, TextIO
 
 from ftstudio.datasets import METHODS, ROLES, DatasetError, ReportBuilder, iter_rows
 
+from ._common import add_target
+
 
 def check_data_main(
     path: str,
@@ -23,6 +25,7 @@ def check_data_main(
     sample_field: str | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    target: str = "openai",
 ) -> int:
     """`ftstudio check-data`: 0 = loads with no errors, 1 = the report has errors, 2 = unreadable.
 
@@ -34,7 +37,8 @@ def check_data_main(
         problem = f"unknown method {method!r}; use one of {', '.join(METHODS)}"
     elif role not in ROLES:
         problem = f"unknown role {role!r}; use one of {', '.join(ROLES)}"
-    builder = ReportBuilder(method, role=role, sample_field=sample_field, name=_display_name(path)) if not problem else None
+    builder = ReportBuilder(method, role=role, sample_field=sample_field, name=_display_name(path),
+                            target=target) if not problem else None
     blank = 0
     try:
         for chunk in iter_rows(path, max_bytes=None) if builder else ():
@@ -62,7 +66,9 @@ def _display_name(path: Any) -> str:
 
 
 def cmd_check_data(args) -> int:
-    return check_data_main(args.data, args.method, args.json)
+    from ._common import resolve_target
+
+    return check_data_main(args.data, args.method, args.json, target=resolve_target(args))
 
 
 def register(sub) -> None:
@@ -70,4 +76,5 @@ def register(sub) -> None:
     c.add_argument("data", metavar="DATA")
     c.add_argument("--method", choices=("supervised", "dpo", "reinforcement"), required=True)
     c.add_argument("--json", action="store_true")
+    add_target(c)
     c.set_defaults(func=cmd_check_data)

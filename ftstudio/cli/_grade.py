@@ -13,7 +13,9 @@ import sys
 import time
 from typing import Any
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
+from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, add_target, err, load_json_file, resolve_target
+
+EXIT_API = 3  # the API could not be used (as for the connected commands)
 
 
 def grader_of(data: Any, path: str) -> Any:
@@ -83,20 +85,107 @@ class _Progress:
             sys.stderr.write("\r" + " " * 100 + "\r")
 
 
+def _lambda_handlers(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or ():
+        arn, sep, path = pair.rpartition("=")
+        if not sep or not arn or not path:
+            raise CliError(f"ftstudio: --lambda-handler {pair!r}: use ARN=handler.py", EXIT_INVALID)
+        out[arn] = path
+    return out
+
+
+def _batch(grader, args) -> int | None:
+    """`--batch` / `--batch-id`: answer the model graders through the Batch API first (into the cache).
+    None to go on grading; an exit code when the batch can't be used."""
+    from ftstudio.api import ApiError, Endpoint, batch_counts
+    from ftstudio.datasets import DatasetError, iter_rows
+    from ftstudio.grading import InvalidGrader, plan_batch, run_batch, to_grader, uses_models
+
+    try:
+        model_grader = uses_models(to_grader(grader))
+    except InvalidGrader:
+        return None  # the ordinary path reports it
+    if not model_grader:
+        err("ftstudio: --batch: this grader has no model graders; grading directly")
+        return None
+    endpoint = Endpoint.from_env()
+    if not endpoint.configured:
+        err("ftstudio: --batch needs an endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers)")
+        return EXIT_API
+
+    made: list[str] = []
+
+    def created(batch) -> None:
+        made.append(batch["id"])
+        err(f"ftstudio: created batch {batch['id']}; if interrupted, resume with --batch-id {','.join(made)}")
+
+    def status(batch) -> None:
+        total, done, failed = batch_counts(batch)
+        err(f"ftstudio: batch {batch.get('id')}: {batch.get('status')} · {done:,}/{total:,} done"
+            + (f" · {failed:,} failed" if failed else ""))
+
+    def rows():
+        return iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None)
+
+    ids = [b.strip() for b in (args.batch_id or "").split(",") if b.strip()]
+    try:
+        if not ids:
+            est = plan_batch(grader, rows(), args.sample_field, endpoint)
+            err("ftstudio: --batch: " + est.text())
+        outcome = run_batch(grader, rows(), args.sample_field, endpoint, batch_ids=ids or None,
+                            poll=args.poll_interval, on_status=status, on_created=created)
+    except (DatasetError, OSError):
+        return None  # the ordinary path reports unreadable data
+    except ApiError as exc:
+        err(f"ftstudio: --batch: {exc.message}")
+        return EXIT_API
+    err("ftstudio: " + outcome.text())
+    for batch in outcome.unfinished:
+        for e in ((batch.get("errors") or {}).get("data") or [])[:5]:
+            err(f"  line {e.get('line')}: {e.get('code')}: {e.get('message')}")
+        err(f"ftstudio: batch {batch.get('id')} ended {batch.get('status')}; the answers it has are cached. Run "
+            "again with --batch to send the rest as a new batch, or without it to send them live.")
+    if outcome.unfinished:
+        return EXIT_API
+    return None
+
+
+def _keyed(chunks, args, keys: list):
+    """Prepare each chunk once and note each row's group key (for calibration) on the way to the engine."""
+    from ftstudio.grading import prepare
+    from ftstudio.probes import group_keys
+
+    for chunk in chunks:
+        batch = prepare(chunk, args.sample_field)
+        found = group_keys(batch.rows, args.group_field, args.sample_field)
+        for i in batch.base_errors:
+            found[i] = None
+        keys.extend(found)
+        yield batch
+
+
 def cmd_grade(args) -> int:
     from ftstudio.datasets import DatasetError, iter_rows
     from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, preflight, summary_text
+    from ftstudio.probes import calibration, calibration_text
     from ftstudio.validation import check_grader, errors
 
     grader = grader_of(load_json_file(args.config), args.config)
-    for issue in errors(check_grader(grader)):
+    target = resolve_target(args)
+    for issue in errors(check_grader(grader, target=target)):
         if not issue.blocks_grading:
-            err(f"note: graded locally, but the API would reject it: {issue.line()}")
-    options = GradeOptions(concurrency=args.concurrency)
+            err(f"note: graded locally, but {target} would reject it: {issue.line()}")
+    options = GradeOptions(concurrency=args.concurrency, lambda_handlers=_lambda_handlers(args.lambda_handler))
+    if args.batch or args.batch_id:
+        code = _batch(grader, args)
+        if code is not None:
+            return code
     progress = _Progress()
     writer = _OutFile(args.out)
     parts = []
     checks: list = []
+    keys: list[str | None] = []
 
     def first_checked(chunks):
         # The preflight looks at the first chunk (it samples at most 5,000 rows anyway).
@@ -106,7 +195,7 @@ def cmd_grade(args) -> int:
             yield chunk
 
     try:
-        chunks = first_checked(iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None))
+        chunks = first_checked(_keyed(iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None), args, keys))
         for result in grade_chunks(grader, chunks, sample_field=args.sample_field, progress=progress,
                                    options=options):
             writer.write(result)
@@ -134,6 +223,7 @@ def cmd_grade(args) -> int:
         return EXIT_UNREADABLE
     whole = merge(parts)
     summary = whole.summary()
+    summary["calibration"] = calibration(whole, keys=keys, group_field=args.group_field)
     if args.json:
         print(json.dumps({"grader": {"name": whole.grader_name, "type": whole.grader_type}, "data": args.data,
                           "out": args.out, "preflight": [i.message for i in checks], "summary": summary},
@@ -142,6 +232,7 @@ def cmd_grade(args) -> int:
         for issue in checks:
             print(f"preflight: {issue.message}")
         print(summary_text(whole.grader_name, whole.grader_type, summary))
+        print(calibration_text(summary["calibration"]))
         if args.out:
             print(f"wrote {writer.count:,} records to {args.out}")
     return EXIT_OK
@@ -158,4 +249,14 @@ def register(sub) -> None:
     g.add_argument("--concurrency", type=int, default=8, metavar="N", help="parallel model-grader requests")
     g.add_argument("--chunk-size", type=int, default=50_000, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
+    g.add_argument("--batch", action="store_true",
+                   help="send the model-grader requests through the Batch API (half the price), then grade")
+    g.add_argument("--batch-id", metavar="ID[,ID...]", help="pick up existing batches (implies --batch)")
+    g.add_argument("--poll-interval", type=float, default=30.0, help=argparse.SUPPRESS)
+    g.add_argument("--group-field", metavar="NAME",
+                   help="rows sharing this field's value are samples of one item (default: identical items)")
+    g.add_argument("--lambda-handler", action="append", metavar="ARN=handler.py",
+                   help="grade a lambda grader (Bedrock) by running this local handler file for that function "
+                        "ARN (lambda_handler(event, context)); repeatable")
+    add_target(g)
     g.set_defaults(func=cmd_grade)

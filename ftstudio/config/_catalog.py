@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -31,6 +31,10 @@ class ModelInfo:
     default_effort: str | None = None
     note: str | None = None
     match: str = ""
+    status: str | None = None  # "GA" | "preview" (provider tables)
+    training_cutoff: str | None = None
+    source: str | None = None
+    retired_source: str | None = None
     _pattern: re.Pattern = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
 
     def retired_on(self, today: _dt.date | None = None) -> bool:
@@ -50,24 +54,41 @@ def _parse(entry: dict) -> ModelInfo:
         maybe_efforts=tuple(entry.get("maybe_efforts", ())),
         default_effort=entry.get("default_effort"),
         note=entry.get("note"),
+        status=entry.get("status"),
+        training_cutoff=entry.get("training_cutoff"),
+        source=entry.get("source"),
+        retired_source=entry.get("retired_source"),
         match=entry.get("match") or "^" + re.escape(entry["id"]) + "$",
         _pattern=re.compile(entry.get("match") or "^" + re.escape(entry["id"]) + "$"),
     )
 
 
+# Provider targets with a table of their own; `compatible` uses OpenAI's table for traits only.
+PROVIDER_TABLES = ("azure", "bedrock")
+
+
 @lru_cache(maxsize=4)
-def _table(override_path: str | None) -> tuple[ModelInfo, ...]:
+def _data(override_path: str | None) -> dict:
     text = resources.files("ftstudio").joinpath("data/models.json").read_text(encoding="utf-8")
-    entries = json.loads(text)["models"]
+    data = json.loads(text)
     if override_path:
         # User entries come first so they win the first-match lookup.
         with open(override_path, encoding="utf-8") as fh:
-            entries = json.load(fh)["models"] + entries
-    return tuple(_parse(e) for e in entries)
+            extra = json.load(fh)
+        for key in ("models",) + PROVIDER_TABLES:
+            data[key] = extra.get(key, []) + data.get(key, [])
+    return data
 
 
-def table() -> tuple[ModelInfo, ...]:
-    return _table(os.environ.get("FTSTUDIO_MODELS_FILE") or None)
+@lru_cache(maxsize=16)
+def _table(override_path: str | None, name: str) -> tuple[ModelInfo, ...]:
+    return tuple(_parse(e) for e in _data(override_path).get(name, []))
+
+
+def table(target: str = "openai") -> tuple[ModelInfo, ...]:
+    """The model table of a target (OpenAI's for openai and compatible)."""
+    name = target if target in PROVIDER_TABLES else "models"
+    return _table(os.environ.get("FTSTUDIO_MODELS_FILE") or None, name)
 
 
 def base_of(model_id: str) -> str:
@@ -78,18 +99,43 @@ def base_of(model_id: str) -> str:
     return model_id
 
 
-def lookup(model_id: str) -> ModelInfo | None:
-    """The first table entry matching the id (fine-tuned ids are looked up by their base)."""
+def _first(entries: tuple[ModelInfo, ...], mid: str) -> ModelInfo | None:
+    return next((info for info in entries if info._pattern.search(mid)), None)
+
+
+def lookup(model_id: str, target: str = "openai") -> ModelInfo | None:
+    """The first table entry matching the id (fine-tuned ids are looked up by their base).
+
+    On azure/bedrock an id missing from that provider's table takes its traits (reasoning,
+    efforts) from OpenAI's table, without method support or retirement date: those are per provider.
+    """
     mid = base_of(model_id.strip())
-    for info in table():
-        if info._pattern.search(mid):
-            return info
-    return None
+    if target in PROVIDER_TABLES:
+        own = _first(table(target), mid)
+        base = _first(table(), mid)
+        if own is not None:
+            if base is None:
+                return own
+            return replace(own, family=base.family, reasoning=base.reasoning, efforts=base.efforts,
+                           maybe_efforts=base.maybe_efforts, default_effort=base.default_effort)
+        return replace(base, methods=(), retired=None, grader=False) if base is not None else None
+    return _first(table(), mid)
 
 
-def fine_tunable(method: str | None = None) -> list[ModelInfo]:
+def is_known(model_id: str, target: str = "openai") -> bool:
+    """True when the id names a listed model or alias, not just a family catch-all (`^o[1-9]`)."""
+    mid = base_of(model_id.strip())
+    tables = (table(target), table()) if target in PROVIDER_TABLES else (table(),)
+    for entries in tables:
+        info = _first(entries, mid)
+        if info is not None and (info.id == mid or info.match.endswith("$")):
+            return True
+    return False
+
+
+def fine_tunable(method: str | None = None, target: str = "openai") -> list[ModelInfo]:
     """Dated snapshots the docs list as base models, optionally for one method."""
-    return [m for m in table() if m.methods and (method is None or method in m.methods)]
+    return [m for m in table(target) if m.methods and (method is None or method in m.methods)]
 
 
 @dataclass(frozen=True)
@@ -136,16 +182,16 @@ def current(method: str | None = None, target: str = "openai", on: _dt.date | No
     prov = provider(target)
     if prov is not None and prov.closed_on(day):
         return []
-    return [m for m in fine_tunable(method) if not m.retired_on(day)]
+    return [m for m in fine_tunable(method, target) if not m.retired_on(day)]
 
 
-def grader_models() -> list[ModelInfo]:
-    return [m for m in table() if m.grader and "+" not in m.id]
+def grader_models(target: str = "openai") -> list[ModelInfo]:
+    return [m for m in table(target) if m.grader and "+" not in m.id]
 
 
-def effort_support(model_id: str, effort: str) -> str:
+def effort_support(model_id: str, effort: str, target: str = "openai") -> str:
     """'yes', 'no', 'unknown' (model not in the table) or 'maybe' (table can't tell)."""
-    info = lookup(model_id)
+    info = lookup(model_id, target)
     if info is None:
         return "unknown"
     if not info.reasoning:

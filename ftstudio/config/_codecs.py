@@ -28,12 +28,14 @@ class ImportProblem(Exception):
         self.issues = issues or []
 
 
-def to_data(config: BaseModel) -> dict[str, Any]:
-    data = config.model_dump(mode="json", exclude_none=True)
+def to_data(config: BaseModel | dict) -> dict[str, Any]:
+    """The body to send: a model's dump, or a JSON dict exactly as the user wrote it (key order,
+    numbers as written, explicit nulls, unknown fields), with secrets redacted either way."""
+    data = config if isinstance(config, dict) else config.model_dump(mode="json", exclude_none=True)
     return redact_data(data)
 
 
-def to_json(config: BaseModel, indent: int | None = 2) -> str:
+def to_json(config: BaseModel | dict, indent: int | None = 2) -> str:
     return json.dumps(to_data(config), indent=indent, ensure_ascii=False)
 
 
@@ -77,7 +79,7 @@ def _has_multi(data: Any) -> bool:
     return isinstance(data, list) and any(_has_multi(v) for v in data)
 
 
-def to_python(config: BaseModel) -> str:
+def to_python(config: BaseModel | dict) -> str:
     """The SDK call that sends exactly to_json(config). With a multi grader the method is passed in
     `extra_body`: typed arguments would fail the SDK's own types (SDK_MULTI_NOTE)."""
     data = to_data(config)
@@ -103,7 +105,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width)
 
 
-def grader_to_python(grader: BaseModel) -> str:
+def grader_to_python(grader: BaseModel | dict) -> str:
     return (
         "from openai import OpenAI\n\n"
         "client = OpenAI()\n\n"
@@ -133,7 +135,7 @@ def _py(value: Any, level: int) -> str:
 
 # --- curl --------------------------------------------------------------------------------
 
-def to_curl(config: BaseModel, base_url: str | None = None) -> str:
+def to_curl(config: BaseModel | dict, base_url: str | None = None) -> str:
     url = (base_url or "${OPENAI_BASE_URL:-" + DEFAULT_BASE_URL + "}").rstrip("/") + "/fine_tuning/jobs"
     body = to_json(config)
     # A quoted heredoc passes the body byte for byte: no shell quoting of prompts to get wrong.

@@ -25,6 +25,7 @@ from ._read import (
     split_sample,
 )
 from ._report import METHODS, ROLES, FormatReport, ReportBuilder, format_report
+from ._trl import RESERVED_COLUMNS, TRL_METHODS, TrlRowError, iter_trl, read_trl, to_trl_row, to_trl_rows
 from ._tokens import EXAMPLE_TOKEN_LIMIT, TokenCounter, TokenStats, count_rows, estimate_auto_epochs, get_encoding
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "ROLES", "Dataset", "DatasetError", "FormatReport", "LineError", "PreviewRow", "Problem", "ProblemLog",
     "ReportBuilder", "RowChunk", "TokenCounter", "TokenStats", "count_rows", "estimate_auto_epochs", "example_path",
     "format_report", "get_encoding", "iter_rows", "preview_rows", "read_dataset", "split_sample", "tokens",
+    "RESERVED_COLUMNS", "TRL_METHODS", "TrlRowError", "iter_trl", "read_trl", "to_trl_row", "to_trl_rows",
 ]

@@ -96,7 +96,7 @@ class Input:
                 f"{self.name} is saved as UTF-16. Save it as UTF-8 (in Excel: 'CSV UTF-8'; in an editor: "
                 "'Save with encoding: UTF-8') and load it again."
             )
-        elif b"\x00" in self.head[:8192]:
+        elif _mostly_binary(self.head[:8192]):
             self.close()
             hint = " (it looks like an Excel workbook)" if self.head.startswith(b"PK\x03\x04") else ""
             raise DatasetError(
@@ -145,6 +145,23 @@ class Input:
     @property
     def content_hash(self) -> str:
         return self.hasher.hexdigest() if self.hasher is not None else ""
+
+
+_BINARY_SIGNATURES = (b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\x1f\x8b", b"\xff\xd8\xff", b"SQLite format")
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\b")
+
+
+def _mostly_binary(head: bytes) -> bool:
+    """A file is binary only when its first chunk mostly isn't text (a known binary signature, or over
+    30% NUL/control characters or invalid UTF-8): a few NUL bytes in some lines make those lines error
+    rows instead, and the rest of the file grades."""
+    if not head:
+        return False
+    if head.startswith(_BINARY_SIGNATURES):
+        return True
+    text = head.decode("utf-8", errors="replace")
+    odd = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ord(ch) not in _TEXT_CONTROLS))
+    return odd > 0.3 * len(text)
 
 
 def _open(source: Any, name: str | None) -> tuple[BinaryIO, str, int | None, bool]:
@@ -250,6 +267,11 @@ def read_jsonl(inp: Input) -> Iterator[tuple]:
             continue
         if not line.strip():
             yield "blank", lineno
+            continue
+        nul = line.find(b"\x00")
+        if nul >= 0:
+            yield "error", LineError(lineno, f"the line holds a NUL byte (at column {nul + 1}): binary data, "
+                                             "not JSON text")
             continue
         try:
             text = line.decode("utf-8")

@@ -92,6 +92,9 @@ class FormatReport:
         return "\n".join(lines)
 
 
+BEDROCK_RFT_ROWS = (100, 20_000)
+
+
 class ReportBuilder:
     """Builds a FormatReport chunk by chunk, so the CLI can check files it never holds whole."""
 
@@ -104,12 +107,14 @@ class ReportBuilder:
         sample_field: str | None = None,
         name: str | None = None,
         cap: int = DEFAULT_CAP,
+        target: str = "openai",
     ):
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         self.method, self.role, self.name, self.cap = method, role, name, cap
+        self.target = target
         self.sample_field = sample_field
         self._ignore = (sample_field,) if sample_field else ()
         self.log = ProblemLog(cap)
@@ -184,6 +189,14 @@ class ReportBuilder:
             self.log.add(Problem("error", "too_few_rows", f"{n} rows; the API needs at least {MIN_ROWS}: add more"))
         elif self.method == "supervised" and n < RECOMMENDED_ROWS:
             self.log.add(Problem("warning", "few_rows", f"{n} rows; about {RECOMMENDED_ROWS} or more are recommended for clear gains"))
+        if self.target == "bedrock" and self.method == "reinforcement" and self.role == "training" and n:
+            # BR-DATA: "Training data must follow the OpenAI chat completions format with 100-20K examples"
+            if n < BEDROCK_RFT_ROWS[0]:
+                self.log.add(Problem("error", "too_few_rows", f"{n} rows; Bedrock RFT needs at least "
+                                     f"{BEDROCK_RFT_ROWS[0]} records: add more"))
+            elif n > BEDROCK_RFT_ROWS[1]:
+                self.log.add(Problem("warning", "too_many_rows", f"{n:,} rows; Bedrock documents at most "
+                                     f"{BEDROCK_RFT_ROWS[1]:,} RFT examples"))
         if self.method == "reinforcement" and n > RFT_MAX_ROWS[self.role]:
             self.log.add(Problem("error", "too_many_rows", (
                 f"{n:,} rows; a reinforcement {self.role} file holds at most {RFT_MAX_ROWS[self.role]:,}: split or sample it"

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 GRADER_TYPES = ("string_check", "text_similarity", "score_model", "label_model", "python", "multi")
+# Provider graders that score remotely: Azure Foundry's endpoint grader, Bedrock's lambda grader.
+REMOTE_GRADER_TYPES = ("endpoint", "lambda")
 STRING_CHECK_OPERATIONS = ("eq", "ne", "like", "ilike")
 EVALUATION_METRICS = (
     "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
@@ -44,7 +46,9 @@ class OutputText(_Strict):
 
 class InputImage(_Strict):
     type: Literal["input_image"] = "input_image"
-    image_url: str
+    # The spec's own examples send "file_id": null beside image_url (both nullable in Azure's spec).
+    image_url: str | None = None
+    file_id: str | None = None
     detail: Literal["high", "low", "auto"] | None = None
 
 
@@ -70,8 +74,8 @@ class InputMessage(_Strict):
 
 class SamplingParams(_Strict):
     seed: int | None = None
-    top_p: float | None = None
-    temperature: float | None = None
+    top_p: int | float | None = None
+    temperature: int | float | None = None
     max_completions_tokens: Annotated[int, Field(ge=1)] | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
 
@@ -80,52 +84,60 @@ class SamplingParams(_Strict):
 
 class StringCheckGrader(_Strict):
     type: Literal["string_check"] = "string_check"
-    name: str
+    # The SDK types require name; the API validates and trains nameless graders (validation warns).
+    name: str | None = None
     input: str
     reference: str
     operation: Literal["eq", "ne", "like", "ilike"]
+    # Accepted and ignored by fine-tuning (rule pass_threshold_ignored); kept so export is lossless.
+    pass_threshold: int | float | None = None
 
 
 class TextSimilarityGrader(_Strict):
     type: Literal["text_similarity"] = "text_similarity"
-    name: str
+    # The SDK types require name; the API validates and trains nameless graders (validation warns).
+    name: str | None = None
     input: str
     reference: str
     evaluation_metric: Literal[
         "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
         "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
     ]
-    # Only the evals testing-criteria variant has it; validation flags it in reinforcement.
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 class ScoreModelGrader(_Strict):
     type: Literal["score_model"] = "score_model"
-    name: str
+    # The SDK types require name; the API validates and trains nameless graders (validation warns).
+    name: str | None = None
     model: str
     input: list[InputMessage]
-    range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    # int | float: numbers stay as written (an imported [0, 5] exports as [0, 5], not [0.0, 5.0]).
+    range: Annotated[list[int | float], Field(min_length=2, max_length=2)] | None = None
     sampling_params: SamplingParams | None = None
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 class LabelModelGrader(_Strict):
     type: Literal["label_model"] = "label_model"
-    name: str
+    # The SDK types require name; the API validates and trains nameless graders (validation warns).
+    name: str | None = None
     model: str
     input: list[InputMessage]
     labels: list[str]
     passing_labels: list[str]
     # In the 2025 guide's example, not in the SDK types (facts §7.4); validation warns.
     sampling_params: SamplingParams | None = None
+    pass_threshold: int | float | None = None
 
 
 class PythonGrader(_Strict):
     type: Literal["python"] = "python"
-    name: str
+    # The SDK types require name; the API validates and trains nameless graders (validation warns).
+    name: str | None = None
     source: str
     image_tag: str | None = None
-    pass_threshold: float | None = None
+    pass_threshold: int | float | None = None
 
 
 FormulaVariable = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
@@ -133,13 +145,40 @@ FormulaVariable = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 
 class MultiGrader(_Strict):
     type: Literal["multi"] = "multi"
-    name: str
+    # The SDK types require name; the API validates and trains nameless graders (validation warns).
+    name: str | None = None
     graders: dict[FormulaVariable, Grader]
     calculate_output: str
+    pass_threshold: int | float | None = None
+
+
+class EndpointGrader(_Strict):
+    """Azure Foundry's endpoint grader: Azure POSTs {sample, item, trace_id} to url, expects {"score": n}."""
+
+    type: Literal["endpoint"] = "endpoint"
+    name: str | None = None
+    url: str
+    headers: dict[str, str] | None = None
+    rate_limit: Annotated[int, Field(ge=1)] | None = None
+    pass_threshold: int | float | None = None
+
+
+class LambdaFunction(_Strict):
+    function: str = Field(description="The Lambda function ARN")
+
+
+class LambdaGrader(_Strict):
+    """Bedrock's reward function: {"type": "lambda", "lambda": {"function": ARN}}."""
+
+    type: Literal["lambda"] = "lambda"
+    name: str | None = None
+    lambda_: LambdaFunction = Field(alias="lambda")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
 Grader = Annotated[
-    StringCheckGrader | TextSimilarityGrader | ScoreModelGrader | LabelModelGrader | PythonGrader | MultiGrader,
+    StringCheckGrader | TextSimilarityGrader | ScoreModelGrader | LabelModelGrader | PythonGrader | MultiGrader
+    | EndpointGrader | LambdaGrader,
     Field(discriminator="type"),
 ]
 MultiGrader.model_rebuild()
@@ -152,7 +191,14 @@ GRADER_CLASSES: dict[str, type[BaseModel]] = {
     "label_model": LabelModelGrader,
     "python": PythonGrader,
     "multi": MultiGrader,
+    "endpoint": EndpointGrader,
+    "lambda": LambdaGrader,
 }
+
+
+def label(grader, key: str | None = None) -> str:
+    """A name to show for a grader: its name, else its multi key, else its type (names are optional)."""
+    return grader.name or key or grader.type
 
 
 def walk(grader, path: tuple = ()):
@@ -192,7 +238,7 @@ def _content_templates(base: tuple, content) -> list[tuple[tuple, str]]:
     if isinstance(content, (InputText, OutputText)):
         return [(base + ("text",), content.text)]
     if isinstance(content, InputImage):
-        return [(base + ("image_url",), content.image_url)]
+        return [(base + ("image_url",), content.image_url)] if content.image_url is not None else []
     if isinstance(content, InputAudio):
         return [(base + ("input_audio", "data"), content.input_audio.data)]
     return []

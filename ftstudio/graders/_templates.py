@@ -190,9 +190,13 @@ class Sample:
                           f"is not a JSON object with a '{name}' key")
 
     def as_dict(self) -> dict[str, Any]:
-        """The sample dict the python grader receives."""
+        """The sample dict the python grader receives.
+
+        output_tools and choices are [] when the output holds none (code written for the official
+        service does len(sample["output_tools"])); output_json is None when the output isn't JSON.
+        """
         out: dict[str, Any] = {"output_text": self.output_text, "output_json": None,
-                               "output_tools": None, "choices": None, "output_audio": None}
+                               "output_tools": [], "choices": [], "output_audio": None}
         try:
             data = self.output_json()
         except RenderError:
@@ -214,10 +218,40 @@ def resolve(ref: Ref, item: Any, sample: Sample) -> Any:
     else:
         value, path = sample.field(ref.path[0]), ref.path[1:]
     for seg in path:
-        value = _step(value, seg)
+        parent, value = value, _step(value, seg)
         if value is _MISSING:
-            raise RenderError("invalid_variable_error", f"{{{{ {ref.text} }}}}: '{seg}' does not exist in this row")
+            raise RenderError("invalid_variable_error", f"{{{{ {ref.text} }}}}: {_found(ref, parent, seg)}")
     return value
+
+
+def _describe(value: Any) -> str:
+    """The value a template actually met, in words: 'the number 65', 'a list of 3 items'."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {json.dumps(shown, ensure_ascii=False)}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        keys = ", ".join(f"'{k}'" for k in list(value)[:6]) + (", ..." if len(value) > 6 else "")
+        return f"an object with keys {keys}" if value else "an empty object"
+    return type(value).__name__
+
+
+def _found(ref: Ref, parent: Any, seg: str | int) -> str:
+    """Why a path step failed, naming the value found there (the output parsed to the number 65, ...)."""
+    where = "the output parsed to" if ref.namespace == "sample" and ref.path[:1] == ("output_json",) and \
+        parent is not None else "the value there is"
+    if isinstance(seg, int):
+        want = f"a list with an item [{seg}]"
+    else:
+        want = f"an object with '{seg}'"
+    if isinstance(parent, dict) and not isinstance(seg, int):
+        return f"'{seg}' does not exist in this row ({where} {_describe(parent)})"
+    return f"{where} {_describe(parent)}, not {want}"
 
 
 def _step(value: Any, seg: str | int) -> Any:

@@ -20,6 +20,7 @@ from ._models import (
     ScoreModelGrader,
     StringCheckGrader,
     TextSimilarityGrader,
+    walk,
 )
 
 Path = tuple[str, ...]
@@ -162,7 +163,7 @@ def duplicate(root: Any, path: Path) -> tuple[Any, str]:
     for k, v in multi.graders.items():
         graders[k] = v
         if k == path[-1]:
-            graders[key] = v.model_copy(deep=True, update={"name": v.name + " (copy)"})
+            graders[key] = v.model_copy(deep=True, update={"name": (v.name or key) + " (copy)"})
     return replace_at(root, path[:-1], multi.model_copy(update={"graders": graders})), key
 
 
@@ -209,4 +210,22 @@ def change_type(node: Any, kind: str) -> Any:
 def wrap_in_multi(root: Any, path: Path = ()) -> Any:
     node = node_at(root, path)
     key = unique_key((), node.type if node.type != "multi" else "group")
-    return replace_at(root, path, MultiGrader(name=node.name + " (multi)", graders={key: node}, calculate_output=key))
+    return replace_at(root, path, MultiGrader(name=(node.name or node.type) + " (multi)", graders={key: node}, calculate_output=key))
+
+
+def nameless(root: Any) -> list[Path]:
+    """Paths of the nodes without a name (the API validates them; the SDK types want one)."""
+    return [path for path, node in walk(root) if not node.name]
+
+
+def add_names_from_keys(root: Any) -> Any:
+    """Each nameless node named after its multi key (the root after its type); named nodes unchanged."""
+    def named(node, key: str | None):
+        update: dict[str, Any] = {}
+        if not node.name:
+            update["name"] = key or node.type
+        if isinstance(node, MultiGrader):
+            update["graders"] = {k: named(v, k) for k, v in node.graders.items()}
+        return node.model_copy(update=update) if update else node
+
+    return named(root, None)

@@ -7,11 +7,13 @@ A row that fails anywhere is a row with an error code (ErrorCode) and reward 0, 
 from __future__ import annotations
 
 from . import metrics
+from ._batched import MAX_BATCH_REQUESTS, BatchOutcome, pending_requests, plan_batch, run_batch, submit_all
 from ._compare import CompareReport, CompareRow, compare
 from ._context import Batch, GradingContext, Scored, Scorer, prepare
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain, grade, grade_chunks, to_grader
 from ._items import completion_text, item_from_label, strip_prompt
 from ._preflight import preflight
+from ._model_plan import RequestEstimate, estimate_requests, model_requests
 from ._results import GradeResults, RowErrors, merge
 from ._runs import (
     Comparison,
@@ -36,4 +38,5 @@ __all__ = [
     "Scope", "Scored", "Scorer", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
     "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "preflight", "prepare", "records_bytes", "select_rows",
     "summary_text", "to_csv", "to_grader", "to_jsonl", "uses_models",
+    "MAX_BATCH_REQUESTS", "BatchOutcome", "plan_batch", "submit_all", "RequestEstimate", "estimate_requests", "model_requests", "pending_requests", "run_batch",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.api import Endpoint, ModelRunner
@@ -19,7 +19,6 @@ from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD, join_path
 from ftstudio.graders import (
     LabelModelGrader,
     MultiGrader,
-    PythonGrader,
     ScoreModelGrader,
     StringCheckGrader,
     TextSimilarityGrader,
@@ -55,6 +54,10 @@ class GradeOptions:
     max_retries: int = 4
     embedding_model: str = "text-embedding-3-large"
     on_retry: Callable[[int, str], None] | None = None
+    # Endpoint graders (Azure): seconds per POST before the row is an unresponsive_reward_error.
+    endpoint_timeout: float = 60.0
+    # Lambda graders (Bedrock): function ARN -> a local handler file to run in the sandbox instead.
+    lambda_handlers: dict[str, str] = field(default_factory=dict)
 
 
 def to_grader(grader: Any):
@@ -102,12 +105,13 @@ class GradingSession:
                                        use_cache=o.use_cache, on_retry=o.on_retry)
         return self._runner
 
-    def python_pool(self, node: PythonGrader):
+    def python_pool(self, node: Any, source: str | None = None):
+        """The warm sandbox pool of a python node (or of `source` run on behalf of another node)."""
         pool = self._pools.get(id(node))
         if pool is None:
             o = self.options
-            pool = PythonGraderPool(node.source, workers=o.python_workers, timeout=o.python_timeout,
-                                    memory_limit=o.python_memory)
+            pool = PythonGraderPool(source if source is not None else node.source, workers=o.python_workers,
+                                    timeout=o.python_timeout, memory_limit=o.python_memory)
             self._pools[id(node)] = pool
         return pool
 
@@ -128,7 +132,7 @@ class GradingSession:
         for r in errs:
             rewards[r] = 0.0
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
-        return GradeResults(self.grader.name, self.grader.type, rewards, errs, subs, batch.lines, run.usage,
+        return GradeResults(self.grader.name or self.grader.type, self.grader.type, rewards, errs, subs, batch.lines, run.usage,
                             time.perf_counter() - start, run.cancelled, row_offset)
 
 

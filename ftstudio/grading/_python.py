@@ -15,7 +15,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
 
     def progress(done: int, total: int) -> None:
         waiting = pool.waiting()
-        stage = f"python grader {node.name}"
+        stage = f"python grader {node.name or ''}"
         if waiting:  # the count stands still: say why, and for how long at most
             stage += f" · {WAITING.format(n=waiting, s='' if waiting == 1 else 's', limit=pool.timeout)}"
         ctx.report(done, total, stage)

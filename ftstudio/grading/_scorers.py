@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _model, _multi, _python, _string_check, _text_similarity
+from . import _endpoint, _lambda, _model, _multi, _python, _string_check, _text_similarity
 from ._context import Scorer
 
 SCORERS: dict[str, Scorer] = {
@@ -12,4 +12,6 @@ SCORERS: dict[str, Scorer] = {
     "score_model": _model.score,
     "label_model": _model.score,
     "multi": _multi.score,
+    "endpoint": _endpoint.score,
+    "lambda": _lambda.score,
 }

@@ -5,6 +5,21 @@ from __future__ import annotations
 from ftstudio.core import Issue
 
 from ._check import GRADER_PATH, as_data, blocks_grading, check, check_grader, errors
-from ._loading import from_json, grader_from_json
+from ._job_rules import OPENAI_JOBS_CLOSE
+from ._loading import Kept, from_json, from_json_keeping, grader_from_json, restore_kept
+from ._rules import (
+    DEFAULT_TARGET,
+    EVIDENCE_KINDS,
+    RULES,
+    SOURCES,
+    TARGETS,
+    Evidence,
+    Rule,
+    check_target,
+    resolve,
+    rule,
+    rules_markdown,
+)
+from ._schema_issues import did_you_mean
 
-__all__ = ['Issue', 'GRADER_PATH', 'as_data', 'blocks_grading', 'check', 'check_grader', 'errors', 'from_json', 'grader_from_json']
+__all__ = ['DEFAULT_TARGET', 'EVIDENCE_KINDS', 'Evidence', 'OPENAI_JOBS_CLOSE', 'RULES', 'Rule', 'SOURCES', 'TARGETS', 'check_target', 'did_you_mean', 'resolve', 'rule', 'rules_markdown', 'Issue', 'GRADER_PATH', 'as_data', 'blocks_grading', 'check', 'check_grader', 'errors', 'from_json', 'grader_from_json', 'Kept', 'from_json_keeping', 'restore_kept']

@@ -1,7 +1,8 @@
-"""check(config, dataset_fields=None) -> list[Issue]; never raises.
+"""check(config, dataset_fields=None, target="openai") -> list[Issue]; never raises.
 
 Runs on every UI rerun and in `ftstudio validate`. Works on the JSON form, so a config that
-fails the schema still gets its formula, template and model checks.
+fails the schema still gets its formula, template and model checks. Each issue's severity comes
+from the rules registry for the provider target (`_rules.resolve`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ftstudio.core import Issue, find_secrets, join_path, json_issue, sort_issue
 from ftstudio.graders import GraderRoot
 
 from ._grader_rules import GraderChecker, model_notes
+from ._job_rules import job_target_issues
+from ._rules import check_target, issue, resolve
 from ._schema_issues import schema_issues
 
 GRADER_PATH = ("method", "reinforcement", "grader")
@@ -30,41 +33,47 @@ def as_data(obj: Any) -> Any:
     return obj
 
 
-def check(config: Any, dataset_fields: Iterable[str] | None = None) -> list[Issue]:
-    """Validate a whole job config (JobConfig or its JSON dict)."""
+def check(config: Any, dataset_fields: Iterable[str] | None = None, *, target: str | None = None,
+          today=None) -> list[Issue]:
+    """Validate a whole job config (JobConfig or its JSON dict) for a provider target (default openai).
+
+    `today` (a date) is for tests: OpenAI's wind-down and model retirements depend on it.
+    """
+    tgt = check_target(target)
     try:
         data = as_data(config)
         # Data export can't write (NaN, lone surrogates, deep nesting) gets that one issue: the other
         # checks walk recursively and would say less.
         bad = json_issue(data)
-        return [bad] if bad else sort_issues(_check_config(data, dataset_fields))
+        return [bad] if bad else sort_issues(resolve(_check_config(data, dataset_fields, tgt, today), tgt))
     except RecursionError:
         return [_TOO_DEEP]
     except Exception as exc:  # never raise: a bug here must not take a page down
-        return [Issue("", "error", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}",
+        return [issue("", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}",
                       "please report this with the config", False)]
 
 
 def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, reinforcement: bool = True,
-                 has_response_format: bool = False) -> list[Issue]:
+                 has_response_format: bool = False, target: str | None = None) -> list[Issue]:
     """Validate a bare grader, as the top-level reinforcement grader by default. Paths are relative."""
+    tgt = check_target(target)
     try:
         data = as_data(grader)
         bad = json_issue(data)
         if bad:
             return [bad]
         issues = _schema(data, grader_only=True)
-        issues += GraderChecker(dataset_fields, reinforcement, has_response_format).check(data, ())
+        issues += GraderChecker(dataset_fields, reinforcement, has_response_format, tgt).check(data, ())
         issues += _secrets(data)
-        return sort_issues(_dedupe(issues))
+        return sort_issues(resolve(_dedupe(issues), tgt))
     except RecursionError:
         return [_TOO_DEEP]
     except Exception as exc:
-        return [Issue("", "error", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}")]
+        return [issue("", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}")]
 
 
 # Only reachable when the caller's own stack is nearly exhausted; json_issue catches deep data first.
-_TOO_DEEP = Issue("", "error", "json_value_invalid", "the document nests too deeply to check",
+_TOO_DEEP = issue("", "json_value_invalid", "the document nests too deeply to check",
                   "a job config nests objects and arrays a few levels deep, not hundreds", True)
 
 
@@ -79,7 +88,7 @@ def errors(issues: Iterable[Issue]) -> list[Issue]:
 def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
     if not isinstance(data, dict):
         what = "a grader" if grader_only else "a job config"
-        return [Issue("", "error", "schema_not_object", f"expected {what} as a JSON object, got {type(data).__name__}",
+        return [issue("", "schema_not_object", f"expected {what} as a JSON object, got {type(data).__name__}",
                       "", True)]
     try:
         if grader_only:
@@ -94,29 +103,31 @@ def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
 
 
 def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:
-    return [Issue(join_path(prefix + p), "error", "secret_in_config", "this value looks like an API key",
+    return [issue(join_path(prefix + p), "secret_in_config", "this value looks like an API key",
                   "remove it; keys never belong in a config, and exports replace it with [REDACTED]")
             for p in find_secrets(data)]
 
 
-def _check_config(data: Any, dataset_fields) -> list[Issue]:
+def _check_config(data: Any, dataset_fields, target: str = "openai", today=None) -> list[Issue]:
     issues = _schema(data)
     if not isinstance(data, dict):
         return issues
     issues += _secrets(data)
     issues += _job_fields(data)
+    issues += job_target_issues(data, target, today)
     method = data.get("method")
     mtype = method.get("type") if isinstance(method, dict) else None
     model = data.get("model")
     if isinstance(model, str) and model.strip():
-        issues += model_notes(model, ("model",), method=mtype if mtype in METHODS else "supervised")
+        issues += model_notes(model, ("model",), method=mtype if mtype in METHODS else "supervised",
+                              target=target, today=today)
         if model.startswith("ft:"):
-            issues.append(Issue("model", "info", "model_fine_tuned",
+            issues.append(issue("model", "model_fine_tuned",
                                 "continues training from a fine-tuned model; it must come from the same method"))
     if isinstance(method, dict):
-        issues += _method(method, data, dataset_fields)
+        issues += _method(method, data, dataset_fields, target)
     elif method is None:
-        issues.append(Issue("method", "info", "method_missing",
+        issues.append(issue("method", "method_missing",
                             "no method: the API runs supervised fine-tuning with the deprecated top-level "
                             "hyperparameters", "set method.type explicitly"))
     return _dedupe(issues)
@@ -127,57 +138,58 @@ def _job_fields(data: dict) -> list[Issue]:
     for key, hint in (("model", "e.g. gpt-4.1-mini-2025-04-14"),
                       ("training_file", "upload a JSONL file (purpose fine-tune) and use its id, file-...")):
         if isinstance(data.get(key), str) and not data[key].strip():
-            out.append(Issue(key, "error", f"{key}_empty", f"{key} is empty", hint))
+            out.append(issue(key, f"{key}_empty", f"{key} is empty", hint))
     train, valid = data.get("training_file"), data.get("validation_file")
     for key in ("training_file", "validation_file"):
         val = data.get(key)
         if isinstance(val, str) and val.strip() and not val.startswith("file-"):
-            out.append(Issue(key, "warning", "file_id_format", f"{val!r} does not look like a file id (file-...)",
+            out.append(issue(key, "file_id_format", f"{val!r} does not look like a file id (file-...)",
                              "upload the JSONL with purpose fine-tune and paste the returned id"))
     if isinstance(train, str) and train and train == valid:
-        out.append(Issue("validation_file", "warning", "validation_same_as_training",
+        out.append(issue("validation_file", "validation_same_as_training",
                          "validation_file is the training file", "the validation data must not overlap training"))
     suffix = data.get("suffix")
     if isinstance(suffix, str) and suffix and len(suffix) <= 64 and not _SUFFIX_CHARS.match(suffix):
-        out.append(Issue("suffix", "warning", "suffix_characters",
+        out.append(issue("suffix", "suffix_characters",
                          "suffix has characters other than letters, digits, '.', '_' and '-'",
                          "the allowed set is undocumented; ':' in particular would break the model name"))
     if data.get("hyperparameters") is not None:
-        out.append(Issue("hyperparameters", "warning", "hyperparameters_deprecated",
+        out.append(issue("hyperparameters", "hyperparameters_deprecated",
                          "top-level hyperparameters are deprecated",
                          "move them to method.<type>.hyperparameters (Azure ignores them when method is set)"))
     return out
 
 
-def _method(method: dict, data: dict, dataset_fields) -> list[Issue]:
+def _method(method: dict, data: dict, dataset_fields, target: str = "openai") -> list[Issue]:
     out = []
     mtype = method.get("type")
     if mtype not in METHODS:
         return out
     for other in METHODS:
         if other != mtype and method.get(other) is not None:
-            out.append(Issue(f"method.{other}", "error", "method_block_mismatch",
+            out.append(issue(f"method.{other}", "method_block_mismatch",
                              f"method.type is {mtype!r} but a {other!r} block is present",
                              f"remove method.{other}, or set method.type to {other!r}"))
     if mtype == "reinforcement":
         block = method.get("reinforcement")
         if not isinstance(block, dict):
             if block is None:
-                out.append(Issue("method.reinforcement", "error", "reinforcement_missing",
+                out.append(issue("method.reinforcement", "reinforcement_missing",
                                  "reinforcement needs a method.reinforcement block with a grader", "add a grader",
                                  True))
             return out
         if not data.get("validation_file"):
-            out.append(Issue("validation_file", "warning", "reinforcement_validation_file",
+            out.append(issue("validation_file", "reinforcement_validation_file",
                              "reinforcement fine-tuning needs a validation file in practice",
                              "the RFT guide passes both a training and a validation file"))
         if block.get("response_format") is not None:
-            out.append(Issue("method.reinforcement.response_format", "info", "response_format_untyped",
+            out.append(issue("method.reinforcement.response_format", "response_format_untyped",
                              "response_format is in the RFT guide but not in the SDK or spec types",
                              "the SDK sends it unchanged; a type checker will flag it"))
         grader = block.get("grader")
         if grader is not None:
-            out += GraderChecker(dataset_fields, True, block.get("response_format") is not None).check(grader, GRADER_PATH)
+            out += GraderChecker(dataset_fields, True, block.get("response_format") is not None,
+                                 target).check(grader, GRADER_PATH)
     return out
 
 

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ValidationError
 
 from ftstudio.config import methods_taking, spec_by_name
 from ftstudio.core import Issue, join_path
-from ftstudio.graders import GRADER_TYPES
+from ftstudio.graders import GRADER_TYPES, REMOTE_GRADER_TYPES
+
+from ._rules import issue
 
 # When several union branches fail at one place, these say the most about what the user meant.
 _PREFERRED = {"union_tag_invalid": 0, "union_tag_not_found": 1, "string_pattern_mismatch": 1, "missing": 2,
@@ -51,7 +53,8 @@ def schema_issues(exc: ValidationError, data: Any, root_cls: type[BaseModel], st
         errs = sorted((e for e, _ in found[path]), key=lambda e: _PREFERRED.get(e["type"], 9))
         blocks = grader_prefix is not None and path[: len(grader_prefix)] == grader_prefix
         issue = _issue(path, errs, data, root_cls, blocks, strip)
-        issues.append(issue)
+        if issue is not None:
+            issues.append(issue)
     return issues
 
 
@@ -72,7 +75,7 @@ def _data_path(data: Any, loc: tuple, etype: str) -> tuple:
     return tuple(path)
 
 
-def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, strip: int) -> Issue:
+def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, strip: int) -> Issue | None:
     err = errs[0]
     etype, msg, ctx = err["type"], err["msg"], err.get("ctx") or {}
     path = rel[strip:]
@@ -81,60 +84,94 @@ def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, stri
     field = next((p for p in reversed(path) if isinstance(p, str)), "")
     value = _get(data, rel)
     if etype == "missing":
-        return Issue(where, "error", "schema_missing", f"missing required field '{field}'",
+        return issue(where, "schema_missing", f"missing required field '{field}'",
                      _missing_hint(field), blocks)
     if etype == "extra_forbidden":
         return _extra(where, rel, field, data, root_cls, blocks)
     if etype == "union_tag_not_found":
         if in_content:
-            return Issue(where, "error", "schema_type_missing", "content block without \"type\"",
+            return issue(where, "schema_type_missing", "content block without \"type\"",
                          "use input_text, output_text, input_image or input_audio", blocks)
-        return Issue(where, "error", "schema_grader_type", f"grader without \"type\"; use one of {', '.join(GRADER_TYPES)}",
+        return issue(where, "schema_grader_type", f"grader without \"type\"; use one of {', '.join(GRADER_TYPES + REMOTE_GRADER_TYPES)}",
                      "every grader names its type", blocks)
     if etype == "union_tag_invalid":
         expected = ctx.get("expected_tags", "")
-        return Issue(where, "error", "schema_type_invalid", f"unknown type {ctx.get('tag')!r}; use one of {expected}",
+        return issue(where, "schema_type_invalid", f"unknown type {ctx.get('tag')!r}; use one of {expected}",
                      "", blocks)
     if etype == "value_error" and spec_by_name(field):
-        return Issue(where, "error", "hyperparameter_range", msg.removeprefix("Value error, "), "", False)
+        return issue(where, "hyperparameter_range", msg.removeprefix("Value error, "), "", False)
     if etype == "string_pattern_mismatch" and len(path) >= 2 and path[-2] == "graders":
-        return Issue(where, "error", "multi_key_invalid",
+        return issue(where, "multi_key_invalid",
                      f"grader key {path[-1]!r} is not a formula variable name",
                      "use letters, digits and _ (not starting with a digit): calculate_output refers to it", True)
     if etype == "literal_error":
         got = f" (got {value!r})" if value is not None else ""
         hint = "the graders guide spells it 'neq', but the API's enum is 'ne'" if value == "neq" else ""
-        return Issue(where, "error", "schema_value", f"{field}: {msg[0].lower() + msg[1:]}{got}", hint, blocks)
+        return issue(where, "schema_value", f"{field}: {msg[0].lower() + msg[1:]}{got}", hint, blocks)
     if len(errs) > 1 and field in _FRIENDLY_UNION and etype not in _PREFERRED:
-        return Issue(where, "error", "schema_type", _FRIENDLY_UNION[field], "", blocks)
+        return issue(where, "schema_type", _FRIENDLY_UNION[field], "", blocks)
     if len(errs) > 1:
         msgs = sorted({e["msg"] for e in errs})
-        return Issue(where, "error", "schema_type", f"{field or 'value'} has the wrong shape: " + "; or ".join(msgs),
+        return issue(where, "schema_type", f"{field or 'value'} has the wrong shape: " + "; or ".join(msgs),
                      "", blocks)
     if etype == "value_error":
-        return Issue(where, "error", "schema_value", msg.removeprefix("Value error, "), "", blocks)
+        return issue(where, "schema_value", msg.removeprefix("Value error, "), "", blocks)
     text = msg
     got = f" (got {_short(value)})" if value is not None else ""
-    return Issue(where, "error", "schema_" + etype.split("_")[0], f"{field or 'value'}: {text[0].lower() + text[1:]}{got}",
+    return issue(where, "schema_" + etype.split("_")[0], f"{field or 'value'}: {text[0].lower() + text[1:]}{got}",
                  "", blocks)
 
 
-def _extra(where, rel, field, data, root_cls, blocks) -> Issue:
+# Fields some provider documents, checked by their own rule (job_rules) instead of "unknown field".
+_TARGET_FIELDS = {("method", "reinforcement", "tools"), ("method", "reinforcement", "max_episode_steps")}
+# Misspellings seen in published bodies (a find/replace of "val" -> "test"), and old names.
+_ALIASES = {"test_file": "validation_file", "etest_samples": "eval_samples", "epochs": "n_epochs",
+            "test_interval": "eval_interval"}
+
+
+def _extra(where, rel, field, data, root_cls, blocks) -> Issue | None:
     path = rel
     parent = path[-2] if len(path) >= 2 else ""
+    if tuple(path) in _TARGET_FIELDS:
+        return None
+    if tuple(path) == ("prompt_loss_weight",) or (parent == "hyperparameters" and field == "prompt_loss_weight"):
+        return issue(where, "prompt_loss_weight",
+                     "prompt_loss_weight is a legacy /v1/fine-tunes parameter; Azure's docs show it, no spec lists it",
+                     "remove it (OpenAI rejects unknown parameters)", False)
+    if tuple(path) == ("trainingType",):
+        return issue(where, "azure_training_type",
+                     "trainingType is Azure-specific (standard | globalStandard | developerTier)",
+                     "remove it for other targets", False)
+    if field == "l2_multiplier" and "dpo" in path:
+        return issue(where, "dpo_l2_multiplier",
+                     "l2_multiplier appears only in an Azure docs example, not in Azure's REST spec; it may be "
+                     "ignored or rejected", "remove it unless you have confirmed Azure takes it", False)
+    if len(path) == 3 and path[:2] == ("method", "dpo") and spec_by_name(field):
+        return issue(where, "dpo_flat_hyperparameter",
+                     f"{field} belongs in method.dpo.hyperparameters",
+                     f"did you mean method.dpo.hyperparameters.{field}? Azure's DPO REST example puts it under method.dpo", False)
     if parent == "hyperparameters" and spec_by_name(field):
         owners = methods_taking(field)
         method = next((p for p in path if p in ("supervised", "dpo", "reinforcement")), "this method")
-        return Issue(where, "error", "hyperparameter_foreign",
+        return issue(where, "hyperparameter_foreign",
                      f"{field} is a hyperparameter of {' and '.join(owners)}, not of {method}",
                      f"remove it, or switch method.type to {owners[0]}", False)
-    if field == "pass_threshold":
-        return Issue(where, "error", "pass_threshold_not_allowed",
-                     "pass_threshold exists only on evals testing criteria, not on this grader type",
-                     "remove it", blocks)
     allowed = _allowed_fields(root_cls, data, rel[:-1])
     hint = f"allowed fields here: {', '.join(allowed)}" if allowed else "remove it"
-    return Issue(where, "error", "schema_unknown_field", f"unknown field '{field}'", hint, blocks)
+    guess = did_you_mean(field, allowed)
+    message = f"unknown field '{field}'" + (f"; did you mean '{guess}'?" if guess else "")
+    return issue(where, "schema_unknown_field", message, hint, blocks)
+
+
+def did_you_mean(field: str, allowed: list[str]) -> str | None:
+    """The known field a user most likely meant (an alias, else the closest name)."""
+    import difflib
+
+    alias = _ALIASES.get(field)
+    if alias and (alias in allowed or not allowed):
+        return alias
+    close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _missing_hint(field: str) -> str:

@@ -33,3 +33,30 @@ def test_save_as_preset(monkeypatch, tmp_path):
     [b for b in at.button if b.label == "Save preset"][0].click().run()
     assert (tmp_path / "home" / "presets" / "my-dpo.json").exists()
     assert not at.exception
+
+
+def test_train_with_open_source_tools_tab(monkeypatch, tmp_path):
+    from ftstudio.reward import openrlhf_snippet, recipe_files, verl_snippet
+
+    cfg = preset_config("rft-math-python")
+    at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
+    assert not at.exception
+    assert "Train with open-source tools" in [t.label for t in at.tabs]
+    codes = [c.value.rstrip("\n") for c in at.code]  # st.code drops the final newline
+    for name, text in recipe_files(cfg).items():
+        text = text.rstrip("\n")
+        assert text in codes, name
+    assert verl_snippet().rstrip("\n") in codes and openrlhf_snippet().rstrip("\n") in codes
+    assert "⬇️ Download the recipe (zip)" in [b.label for b in at.get("download_button")]
+
+
+def test_open_source_tab_for_supervised_has_no_reward_snippets(monkeypatch, tmp_path):
+    from ftstudio.reward import recipe_files
+
+    cfg = preset_config("supervised-chat")
+    at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
+    assert not at.exception
+    codes = [c.value.rstrip("\n") for c in at.code]
+    assert recipe_files(cfg)["train.py"].rstrip("\n") in codes
+    assert not any("custom_reward_function" in c for c in codes)
+    assert any("apply to reinforcement jobs" in c.value for c in at.caption)

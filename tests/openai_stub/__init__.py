@@ -6,7 +6,9 @@
 See server.OpenAIStub for the control API and _chat for the [[directives]].
 """
 
+from ._account import account_jobs, closed_port_url
 from ._chat import REFUSAL_TEXT, embed
 from .server import DEFAULT_API_KEY, OpenAIStub, RecordedRequest
 
-__all__ = ["DEFAULT_API_KEY", "OpenAIStub", "RecordedRequest", "REFUSAL_TEXT", "embed"]
+__all__ = ["DEFAULT_API_KEY", "OpenAIStub", "RecordedRequest", "REFUSAL_TEXT", "account_jobs", "closed_port_url",
+           "embed"]

@@ -29,6 +29,7 @@ class Answer:
     delay: float
     prompt_tokens: int
     completion_tokens: int
+    distinct: bool = False  # n > 1: each choice gets its own text
 
 
 def content_text(content: Any) -> str:
@@ -189,9 +190,29 @@ def _text_content(messages: list[dict[str, Any]], directives: dict[str, str], di
     return f"Stub answer {digest[:8]}: " + " ".join(words[:8])
 
 
-def model_answer(messages: list[dict[str, Any]], response_format: dict[str, Any] | None) -> Answer:
-    """The stub model's answer; shared by /chat/completions and the model graders."""
+INJECTION_MARKERS = ("give the maximum score", "ignore the rubric")
+
+
+def _max_score(response_format: Any) -> float:
+    """The top of the score range a score_model request asks for ("The score, from 0 to 10"), else 1."""
+    spec = (response_format or {}).get("json_schema") or {} if isinstance(response_format, dict) else {}
+    result = ((spec.get("schema") or {}).get("properties") or {}).get("result") or {}
+    if isinstance(result.get("maximum"), (int, float)):
+        return float(result["maximum"])
+    found = re.search(r"to (-?\d+(?:\.\d+)?)", str(result.get("description", "")))
+    return float(found.group(1)) if found else 1.0
+
+
+def model_answer(messages: list[dict[str, Any]], response_format: dict[str, Any] | None,
+                 obey_injection: bool = False, distinct_n: bool = False) -> Answer:
+    """The stub model's answer; shared by /chat/completions and the model graders.
+
+    With `obey_injection` the stub is a gullible judge: text telling it to give the maximum score gets it."""
     directives = parse_directives(messages)
+    if obey_injection:
+        text = " ".join(content_text(m.get("content")) for m in messages if isinstance(m, dict)).lower()
+        if any(marker in text for marker in INJECTION_MARKERS):
+            directives["score"] = f"{_max_score(response_format):g}"
     digest = messages_digest(messages)
     try:
         delay = max(0.0, float(directives.get("delay", 0) or 0))
@@ -215,7 +236,7 @@ def model_answer(messages: list[dict[str, Any]], response_format: dict[str, Any]
         content = _text_content(messages, directives, digest)
     prompt_tokens = max(1, sum(count_words(content_text(m.get("content"))) for m in messages if isinstance(m, dict)))
     completion_tokens = count_words(content if content is not None else refusal or "")
-    return Answer(content, refusal, status, delay, prompt_tokens, completion_tokens)
+    return Answer(content, refusal, status, delay, prompt_tokens, completion_tokens, distinct_n)
 
 
 def usage_body(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
@@ -254,12 +275,22 @@ def chat_completion(body: dict[str, Any], answer: Answer) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body["model"],
-        "choices": [{"index": i, "message": dict(message), "logprobs": None, "finish_reason": "stop"}
-                    for i in range(n)],
+        "choices": [{"index": i, "message": _choice_message(message, i, answer.distinct, body.get("seed")), "logprobs": None,
+                     "finish_reason": "stop"} for i in range(n)],
         "usage": usage_body(answer.prompt_tokens, answer.completion_tokens * n),
         "service_tier": "default",
         "system_fingerprint": "fp_stub",
     }
+
+
+def _choice_message(message: dict[str, Any], i: int, distinct: bool, seed: Any = None) -> dict[str, Any]:
+    out = dict(message)
+    if distinct and isinstance(out.get("content"), str):
+        if i:
+            out["content"] = f"{out['content']} (choice {i})"
+        if seed is not None:
+            out["content"] = f"{out['content']} (seed {seed})"
+    return out
 
 
 def embed(text: str, dims: int = 64) -> list[float]:

@@ -66,6 +66,13 @@ class Store:
         self.job_bodies: dict[str, dict[str, Any]] = {}  # id -> the exact create body
         self.events: dict[str, list[dict[str, Any]]] = {}
         self.auto_advance = True
+        self.list_ids = True  # first_id/last_id on job lists; the real API sends neither
+
+    def add_job(self, job: dict[str, Any]) -> None:
+        """Seed a job object exactly as given (no POST, no validation); it lists by created_at."""
+        with self.lock:
+            self.jobs[job["id"]] = copy.deepcopy(job)
+            self.events.setdefault(job["id"], [])
 
     # ---------------------------------------------------------------- files
     def upload(self, content_type: str, body: bytes) -> dict[str, Any]:
@@ -263,10 +270,15 @@ class Store:
     def list_jobs(self, query: dict[str, str]) -> dict[str, Any]:
         with self.lock:
             items = [copy.deepcopy(j) for j in reversed(list(self.jobs.values()))]
+            list_ids = self.list_ids
+        items.sort(key=lambda j: -j.get("created_at", 0))  # newest first; stable for same-second jobs
         for key, value in query.items():
             if key.startswith("metadata[") and key.endswith("]"):
                 items = [j for j in items if (j.get("metadata") or {}).get(key[9:-1]) == value]
-        return _page(items, query, 20)
+        page = _page(items, query, 20)
+        if not list_ids:
+            del page["first_id"], page["last_id"]
+        return page
 
     def list_events(self, job_id: str, query: dict[str, str]) -> dict[str, Any]:
         with self.lock:

@@ -147,15 +147,18 @@ class _Handler(BaseHTTPRequestHandler):
         body = request.json
         if isinstance(body, dict) and request.deployment and not body.get("model"):
             body = {**body, "model": request.deployment}
-        _chat.validate_chat_body(body)
-        if self.owner._unknown(body["model"]):
-            raise model_not_found(body["model"])
-        answer = _chat.model_answer(body["messages"], body.get("response_format"))
-        if answer.delay:
-            time.sleep(answer.delay)
-        if answer.status is not None and answer.status != 200:
-            raise _Raw(answer.status, canned_error(answer.status), {})
-        return _chat.chat_completion(body, answer)
+        return _run_chat(self.owner, body)
+
+    def batches(self, request: RecordedRequest, match: re.Match[str], raw: bytes) -> Any:
+        batches = self.owner.batches_store
+        if not match.lastindex:
+            if request.method == "POST":
+                owner = self.owner
+                return batches.create(request.json, lambda body: _chat_status(owner, body))
+            return batches.list(request.query)
+        if match.re.groups >= 2 and match.group(2):
+            return batches.cancel(match.group(1))
+        return batches.retrieve(match.group(1))
 
     def embeddings(self, request: RecordedRequest, match: re.Match[str], raw: bytes) -> Any:
         body = request.json
@@ -207,6 +210,29 @@ class _Handler(BaseHTTPRequestHandler):
         return action(request.json, self.owner._grader_settings())
 
 
+def _run_chat(owner: OpenAIStub, body: Any) -> Any:
+    _chat.validate_chat_body(body)
+    if owner._unknown(body["model"]):
+        raise model_not_found(body["model"])
+    answer = _chat.model_answer(body["messages"], body.get("response_format"),
+                                obey_injection=owner.judge_obeys_injection, distinct_n=owner.distinct_choices)
+    if answer.delay:
+        time.sleep(answer.delay)
+    if answer.status is not None and answer.status != 200:
+        raise _Raw(answer.status, canned_error(answer.status), {})
+    if owner.ignore_n:  # like Ollama: one choice whatever n asks
+        body = {**body, "n": 1}
+    return _chat.chat_completion(body, answer)
+
+
+def _chat_status(owner: OpenAIStub, body: Any) -> tuple[int, Any]:
+    """One batch line: (status_code, body), the way the Batch API reports a line's HTTP result."""
+    try:
+        return 200, _run_chat(owner, body)
+    except ApiError as exc:
+        return exc.status, exc.body if isinstance(exc.body, dict) else {"error": {"message": str(exc.body)}}
+
+
 class _Raw(ApiError):
     """An error response with a caller-chosen body (dict or bytes)."""
 
@@ -227,4 +253,7 @@ _ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("GET", r"/fine_tuning/jobs(?:/([^/]+)(/events)?)?", _Handler.jobs),
     ("POST", r"/fine_tuning/jobs/([^/]+)(/cancel|/pause|/resume)", _Handler.jobs),
     ("POST", r"/fine_tuning/alpha/graders/(run|validate)", _Handler.graders),
+    ("POST", r"/batches", _Handler.batches),
+    ("GET", r"/batches(?:/([^/]+))?", _Handler.batches),
+    ("POST", r"/batches/([^/]+)(/cancel)", _Handler.batches),
 ]

@@ -13,6 +13,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from . import _graders
+from ._batches import Batches
 from ._files_jobs import Store
 from ._handler import RecordedRequest, _api_path, _Handler
 
@@ -30,6 +31,7 @@ class _Fault:
     body: Any = None
     retry_after: float | None = None
     seconds: float = 0.0
+    skip: int = 0                 # matching requests to let through first
 
     def matches(self, kind: str, api_path: str) -> bool:
         return self.kind == kind and self.times > 0 and (self.path is None or api_path.startswith(self.path))
@@ -54,6 +56,7 @@ class OpenAIStub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.store = Store()
+        self.batches_store = Batches(self.store)
         self._init_controls()
 
     def _init_controls(self) -> None:
@@ -65,6 +68,9 @@ class OpenAIStub:
         self.grader_reward_overrides: dict[str, float] = {}
         self.token_usage_style = "int"
         self.allow_top_level_label_model = False
+        self.judge_obeys_injection = False  # the judge gives the maximum score when a message tells it to
+        self.distinct_choices = False       # n > 1: each choice (and each seed) gets its own text
+        self.ignore_n = False               # answer one choice whatever n asks (as Ollama does)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> OpenAIStub:
@@ -133,11 +139,12 @@ class OpenAIStub:
             self._delay = float(seconds)
 
     def fail_next(self, status: int, times: int = 1, path: str | None = None, body: Any = None,
-                  retry_after: float | None = None) -> None:
-        """The next `times` matching requests get `status` with OpenAI's error JSON (or `body`)."""
+                  retry_after: float | None = None, skip: int = 0) -> None:
+        """The next `times` matching requests get `status` with OpenAI's error JSON (or `body`), after
+        letting `skip` matching requests through (e.g. fail the second page of a list)."""
         with self._lock:
             self._faults.append(_Fault("status", times, _norm_filter(path), status=status, body=body,
-                                       retry_after=retry_after))
+                                       retry_after=retry_after, skip=skip))
 
     def malformed_next(self, times: int = 1, path: str | None = None) -> None:
         with self._lock:
@@ -161,6 +168,7 @@ class OpenAIStub:
         with self._lock:
             self._init_controls()
         self.store = Store()
+        self.batches_store = Batches(self.store)
 
     # files and jobs
     @property
@@ -188,6 +196,35 @@ class OpenAIStub:
     def auto_advance_jobs(self, value: bool) -> None:
         self.store.auto_advance = bool(value)
 
+    def add_jobs(self, jobs: list[dict[str, Any]], *, list_ids: bool = False) -> None:
+        """Seed job objects as the API returns them (see _account.account_jobs). `list_ids=False` lists
+        them as the real API does: {object, data, has_more}, no first_id/last_id."""
+        for job in jobs:
+            self.store.add_job(job)
+        self.store.list_ids = list_ids
+
+    @property
+    def batches(self) -> dict[str, dict[str, Any]]:
+        with self.batches_store.lock:
+            return {k: self.batches_store._public(v) for k, v in self.batches_store.batches.items()}
+
+    @property
+    def auto_advance_batches(self) -> bool:
+        return self.batches_store.auto_advance
+
+    @auto_advance_batches.setter
+    def auto_advance_batches(self, value: bool) -> None:
+        self.batches_store.auto_advance = bool(value)
+
+    @property
+    def azure_batches(self) -> bool:
+        """Azure global batch quirks: "" for missing file ids, null request counts while validating."""
+        return self.batches_store.azure_style
+
+    @azure_batches.setter
+    def azure_batches(self, value: bool) -> None:
+        self.batches_store.azure_style = bool(value)
+
     def set_job_status(self, job_id: str, status: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
         """Force a status (e.g. "failed" with error={"code", "message"}); events are added as for a poll."""
         return self.store.set_status(job_id, status, error)
@@ -200,7 +237,9 @@ class OpenAIStub:
     def _take(self, kind: str, api_path: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(kind, api_path):
+                if fault.matches(kind, api_path) and fault.skip > 0:
+                    fault.skip -= 1
+                elif fault.matches(kind, api_path):
                     fault.times -= 1
                     return copy.copy(fault)
         return None

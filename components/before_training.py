@@ -1,0 +1,185 @@
+"""Before you train, on the Test grading page: calibration of the last run, "Can this grader be gamed?"
+(the probes) and "Generate samples". The domain lives in ftstudio.probes; this module only draws it.
+
+Nothing that calls a model runs without a click: the probes and the sampler show their request count and
+token estimate first, and answers come from the model runner's disk cache when they can.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from components import connection, dataset_panel, state, trust_gate
+from components import results_view as R
+from ftstudio.grading import GradeOptions, InvalidGrader, estimate_requests, model_requests, to_grader, uses_models
+from ftstudio.probes import (
+    DEFAULT_THRESHOLD,
+    PROBES,
+    calibration,
+    estimate_samples,
+    generate,
+    kind_of,
+    plan,
+    run,
+)
+
+_PROBE_REPORT = "ftstudio_probe_report"
+_SAMPLES = "ftstudio_generated_samples"
+_IDENTICAL = "(identical items)"
+
+
+def render(cfg, dataset) -> None:
+    """The whole section; the page calls only this."""
+    current = R.current_run()
+    grader = cfg.grader if cfg.method_type == "reinforcement" else None
+    if current is None and grader is None and dataset is None:
+        return
+    st.subheader("Before you train", divider="gray")
+    if current is not None:
+        _calibration(current)
+    if grader is not None and dataset is not None:
+        with st.expander(":material/policy: Can this grader be gamed?", expanded=bool(state.widget(_PROBE_REPORT))):
+            _probes(grader, dataset)
+    if dataset is not None:
+        with st.expander(":material/casino: Generate samples", expanded=bool(state.widget(_SAMPLES))):
+            _samples(cfg, dataset)
+
+
+# --- calibration ---------------------------------------------------------------------------------
+
+def _calibration(current) -> None:
+    st.markdown("**:material/straighten: Calibration** — is there a learning signal in these rewards?")
+    fields = [_IDENTICAL] + (state.dataset_fields() or [])
+    choice = st.selectbox("Samples of one item share", fields, key="tg-cal-group",
+                          help="Rows with the same value (or identical items) are samples of one prompt: "
+                               "GRPO-style training learns nothing from a group whose rewards don't vary.")
+    field = None if choice == _IDENTICAL else choice
+    key = ("calibration", field)
+    if key not in current.cache:
+        items = [current.entry(i) for i in range(len(current))]
+        current.cache[key] = calibration(current.results, items, group_field=field,
+                                         sample_field=current.sample_field)
+    c = current.cache[key]
+    if not c["count"]:
+        return
+    m = st.columns(5)
+    m[0].metric("Reward std", f"{c['std']:.3f}")
+    m[1].metric("At the minimum", f"{100 * c['share_at_min']:.0f}%", help=f"reward {c['min']:.4g}")
+    m[2].metric("At the maximum", f"{100 * c['share_at_max']:.0f}%", help=f"reward {c['max']:.4g}")
+    for col, (label, t) in zip(m[3:], c["fail_thresholds"].items()):
+        value = "—" if t["threshold"] is None else f"{t['threshold']:.3g}"
+        col.metric(f"Threshold failing {label}", value,
+                   help="A row fails when its reward is below this. " +
+                        ("Every row scores the same." if t["threshold"] is None
+                         else f"It fails {100 * t['share_failing']:.1f}% of rows."))
+    if c["warning"]:
+        st.warning(c["warning"], icon=":material/trending_down:")
+    g = c["groups"]
+    if g and g["groups"]:
+        st.markdown(f"**Groups ({g['by']})**: {g['groups']:,} with 2+ samples · "
+                    f"**{100 * g['zero_variance_share']:.0f}%** have zero reward variance · per-group std mean "
+                    f"{g['std_mean']:.3f}, median {g['std_median']:.3f}")
+        stds = pd.DataFrame({"group": list(g["per_group_std"]), "std": list(g["per_group_std"].values())})
+        st.bar_chart(stds, x="group", y="std", height=180)
+    elif g:
+        st.caption(f"Groups ({g['by']}): {g['note']}")
+
+
+# --- probes --------------------------------------------------------------------------------------
+
+def _probes(grader, dataset) -> None:
+    st.caption("Each genuine sample is changed into what a lazy or adversarial policy might output (empty, padded, "
+               "hedged, an injection, …) and graded. A probe that scores well means training can learn to game "
+               "the grader.")
+    try:
+        grader = to_grader(grader)
+    except InvalidGrader:
+        st.info("Fix the grader first (see Grade above).")
+        return
+    c1, c2, c3 = st.columns([3, 1, 1])
+    names = c1.multiselect("Probes", PROBES, default=list(PROBES), key="tg-probe-names")
+    total = len(dataset.rows)
+    rows = int(c2.number_input("Rows", 1, max(total, 1), min(50, max(total, 1)), key="tg-probe-rows"))
+    threshold = float(c3.number_input("Threshold", value=DEFAULT_THRESHOLD, step=0.1, key="tg-probe-threshold",
+                                      help="A degenerate probe is flagged when it scores at least this on 5% of rows."))
+    if not names:
+        return
+    p = plan(grader, dataset.rows[:rows], names, rows, state.sample_field())
+    if not p.genuine:
+        st.info(f"No row has a `{state.sample_field()}` to probe.")
+        return
+    models = uses_models(grader)
+    if models:
+        requests = model_requests(grader, p.rows, state.sample_field())
+        st.caption(":material/payments: " + estimate_requests(requests, state.endpoint()).text() + ". They run only when you click.")
+        if not state.endpoint().configured:
+            connection.render("tg-probe-conn")
+            return
+    if not trust_gate.allowed(grader, "tg-probe-trust"):
+        return
+    if st.button(f"Run {len(names)} probes on {len(p.genuine):,} samples", key="tg-probe-run", icon=":material/policy:"):
+        with st.spinner("Grading the probe variants …"):
+            report = run(p, threshold, GradeOptions(endpoint=state.endpoint()))
+        state.set_widget(_PROBE_REPORT, (state.grader_fingerprint(), report))
+    saved = state.widget(_PROBE_REPORT)
+    if saved and saved[0] == state.grader_fingerprint():
+        _report(saved[1])
+
+
+def _report(report) -> None:
+    if report.flagged:
+        st.error(f"**{len(report.flagged)} probe(s) game this grader** (genuine mean "
+                 f"{report.genuine_mean:.3f}, threshold {report.threshold:g}).", icon=":material/flag:")
+        for p in report.flagged:
+            st.markdown(f"- **{p.probe}** — {p.why} *(e.g. rows {', '.join(map(str, p.examples))})*")
+    else:
+        st.success(f"No probe games this grader (genuine mean {report.genuine_mean:.3f}).", icon=":material/check_circle:")
+    table = pd.DataFrame([{"probe": p.probe, "kind": kind_of(p.probe), "rows": p.rows, "mean reward": p.mean_reward,
+                           "≥ genuine": p.share_at_or_above_genuine, "≥ threshold": p.share_at_or_above_threshold,
+                           "flagged": p.flagged} for p in report.probes])
+    st.dataframe(table, hide_index=True, width="stretch", key="tg-probe-table")
+    st.download_button("Download the report (JSON)", json.dumps(report.to_dict(), indent=2), "probes.json",
+                       "application/json", key="tg-probe-download")
+
+
+# --- sample generation -----------------------------------------------------------------------------
+
+def _samples(cfg, dataset) -> None:
+    st.caption("Ask a chat model (the configured endpoint: OpenAI, Azure, Ollama, vLLM, …) for several answers to "
+               "each row's `messages`. Each row becomes K rows with `model_sample` filled and a `group` id, ready "
+               "to grade, probe and calibrate.")
+    c1, c2, c3 = st.columns([3, 1, 1])
+    model = c1.text_input("Model", value=cfg.model or "", key="tg-sample-model")
+    n = int(c2.number_input("Samples per row (K)", 1, 64, 4, key="tg-sample-n"))
+    total = len(dataset.rows)
+    limit = int(c3.number_input("Rows", 1, max(total, 1), min(20, max(total, 1)), key="tg-sample-rows"))
+    rows = [r for r in dataset.rows[:limit] if isinstance(r, dict)]
+    est = estimate_samples(rows, n, sample_field=state.sample_field())
+    st.caption(":material/payments: " + est.text().split("; cost:")[0] + ".")
+    ep = state.endpoint()
+    if not ep.configured:
+        connection.render("tg-sample-conn")
+        return
+    if st.button(f"Generate {n} samples for {est.requests:,} rows", key="tg-sample-run", icon=":material/casino:",
+                 disabled=not model or not est.requests):
+        # The runner reports progress from its own thread, which can't draw: a spinner instead.
+        with st.spinner(f"Sampling {est.requests:,} prompts …"):
+            result = generate(rows, model, n, endpoint=ep, sample_field=state.sample_field())
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result.rows).encode()
+        state.set_widget(_SAMPLES, (data, len(result.rows), result.failed[:5]))
+    saved = state.widget(_SAMPLES)
+    if not saved:
+        return
+    data, count, failed = saved
+    st.success(f"{count:,} samples generated.", icon=":material/casino:")
+    for i, why in failed:
+        st.caption(f"row {i}: {why}")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download samples.jsonl", data, "samples.jsonl", "application/jsonl", key="tg-sample-download")
+    if c2.button("Use them as the dataset", key="tg-sample-use", disabled=not count):
+        dataset_panel.load_bytes(data, "samples.jsonl", "generated samples")
+        state.forget_widget(_SAMPLES)
+        st.rerun()

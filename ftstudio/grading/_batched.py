@@ -1,0 +1,193 @@
+"""Model graders at Batch scale: the engine's own model requests go through the Batch API, and the
+answers land in the model runner's disk cache under exactly those requests. The grade that follows is
+the ordinary one: it finds every answer in the cache, so it scores exactly as a live run would.
+
+custom_id is the request's cache key, so a batch can be picked up again (`--batch-id`) from nothing but
+its id: each output line says which request it answers. Requests stream into as many batches as the
+per-batch limits need, so millions of rows never sit in memory at once. Lines the batch failed are not cached; the
+grade sends those live, with the usual retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftstudio.api import (
+    Endpoint,
+    ModelCache,
+    batch_counts,
+    batch_lines,
+    batch_url,
+    cache_key,
+    chat_cache_entry,
+    create_batch,
+    result_lines,
+    retrieve_batch,
+    wait_batch,
+)
+
+from ._model_plan import RequestEstimate, estimate_requests, model_requests
+
+# Per batch: OpenAI takes at most 50,000 requests and a 200 MB input file (Azure 100,000 lines); bigger
+# gradings go out as several batches.
+MAX_BATCH_REQUESTS = 50_000
+MAX_BATCH_BYTES = 190 * 1024 * 1024
+
+
+@dataclass
+class BatchOutcome:
+    batches: list[dict[str, Any]]  # the final batch objects; empty when nothing needed sending
+    requests: int = 0              # model requests the grade needs
+    already_cached: int = 0
+    stored: int = 0                # answers put into the cache
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (custom_id, why)
+
+    @property
+    def unfinished(self) -> list[dict[str, Any]]:
+        return [b for b in self.batches if b.get("status") != "completed"]
+
+    def text(self) -> str:
+        if not self.batches:
+            return "every model request is already answered in the cache: no batch needed"
+        states = ", ".join(f"{b.get('id')} {b.get('status')}" for b in self.batches)
+        out = f"batch {states}: {self.stored:,} answers stored"
+        if self.failed:
+            out += f"; {len(self.failed):,} failed in the batch and are sent live (e.g. {self.failed[0][1]})"
+        return out
+
+
+def _requests(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: Endpoint, cache: ModelCache,
+              stats: dict[str, int] | None = None):
+    """Yield (custom_id, request) for every request not yet in the cache, once each; streams chunk by chunk.
+    `stats["unique"]` counts every distinct request seen, cached or not."""
+    seen: set[str] = set()
+    for chunk in chunks:
+        keyed = {}
+        for req in model_requests(grader, chunk, sample_field):
+            key = cache_key(endpoint, "chat", req)
+            if key not in seen:
+                seen.add(key)
+                keyed[key] = req
+        if stats is not None:
+            stats["unique"] = len(seen)
+        hits = cache.get_many(list(keyed))
+        for key, req in keyed.items():
+            if key not in hits:
+                yield key, req
+
+
+def plan_batch(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: Endpoint,
+               cache: ModelCache | None = None) -> RequestEstimate:
+    """What --batch will send, known before anything is sent: the uncached requests (count, prompt tokens,
+    models) and, in `cached`, how many are answered already. Holds one block of requests at a time."""
+    cache = cache or ModelCache()
+    stats: dict[str, int] = {"unique": 0}
+    total = tokens = 0
+    models: set[str] = set()
+    block: list[dict] = []
+    for _key, req in _requests(grader, chunks, sample_field, endpoint, cache, stats):
+        total += 1
+        block.append(req)
+        if len(block) >= 2000:
+            est = estimate_requests(block)
+            tokens, block = tokens + est.prompt_tokens, []
+            models.update(est.models)
+    if block:
+        est = estimate_requests(block)
+        tokens += est.prompt_tokens
+        models.update(est.models)
+    return RequestEstimate(total, tokens, sorted(models), stats["unique"] - total)
+
+
+def pending_requests(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: Endpoint,
+                     cache: ModelCache | None = None) -> tuple[dict[str, dict], int]:
+    """(custom_id -> chat body for the requests not yet answered in the cache, how many were cached)."""
+    cache = cache or ModelCache()
+    wanted: dict[str, dict] = {}
+    for chunk in chunks:
+        for req in model_requests(grader, chunk, sample_field):
+            wanted.setdefault(cache_key(endpoint, "chat", req), req)
+    hits = cache.get_many(list(wanted))
+    return {k: v for k, v in wanted.items() if k not in hits}, len(hits)
+
+
+def submit(endpoint: Endpoint, requests: dict[str, dict], metadata: dict[str, str] | None = None,
+           **kw: Any) -> dict[str, Any]:
+    """Upload the requests as a Batch API JSONL and create the batch."""
+    url = batch_url(endpoint)
+    return create_batch(endpoint, batch_lines(requests, url), url, metadata=metadata, **kw)
+
+
+def submit_all(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: Endpoint, *,
+               cache: ModelCache | None = None, on_created: Callable[[dict[str, Any]], None] | None = None,
+               max_requests: int = MAX_BATCH_REQUESTS, max_bytes: int = MAX_BATCH_BYTES,
+               **kw: Any) -> list[dict[str, Any]]:
+    """Stream the uncached requests into as many batches as the per-batch limits need; the created batches."""
+    cache = cache or ModelCache()
+    url = batch_url(endpoint)
+    created: list[dict[str, Any]] = []
+    buf: list[bytes] = []
+    size = 0
+
+    def send() -> None:
+        nonlocal size
+        if buf:
+            batch = create_batch(endpoint, b"".join(buf), url, name=f"ftstudio-batch-{len(created) + 1}.jsonl",
+                                 metadata={"created_by": "ftstudio grade --batch"}, **kw)
+            created.append(batch)
+            if on_created:
+                on_created(batch)
+            buf.clear()
+            size = 0
+
+    for key, req in _requests(grader, chunks, sample_field, endpoint, cache):
+        line = batch_lines({key: req}, url)
+        if buf and (len(buf) >= max_requests or size + len(line) > max_bytes):
+            send()
+        buf.append(line)
+        size += len(line)
+    send()
+    return created
+
+
+def collect(endpoint: Endpoint, batch: dict[str, Any], cache: ModelCache | None = None,
+            **kw: Any) -> tuple[int, list[tuple[str, str]]]:
+    """Store a finished batch's answers in the cache; (stored, failed lines)."""
+    cache = cache or ModelCache()
+    entries: dict[str, dict] = {}
+    failed: list[tuple[str, str]] = []
+    for line in result_lines(endpoint, batch, **kw):
+        cid = str(line.get("custom_id"))
+        response = line.get("response") or {}
+        entry = chat_cache_entry(response.get("body") or {}) if response.get("status_code") == 200 else None
+        if entry is None:
+            err = line.get("error") or (response.get("body") or {}).get("error") or {}
+            status = response.get("status_code")
+            failed.append((cid, f"{'HTTP ' + str(status) + ': ' if status else ''}{err.get('message') or err}"[:300]))
+            continue
+        entries[cid] = entry
+    cache.put_many(entries)
+    return len(entries), failed
+
+
+def run_batch(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: Endpoint, *,
+              batch_ids: list[str] | None = None, poll: float = 30.0,
+              on_status: Callable[[dict[str, Any]], None] | None = None,
+              on_created: Callable[[dict[str, Any]], None] | None = None, **kw: Any) -> BatchOutcome:
+    """Send the model requests a grade needs as batches (or pick up `batch_ids`), wait, cache the answers."""
+    cache = ModelCache()
+    if batch_ids:
+        batches = [retrieve_batch(endpoint, b, **kw) for b in batch_ids]
+    else:
+        batches = submit_all(grader, chunks, sample_field, endpoint, cache=cache, on_created=on_created, **kw)
+    outcome = BatchOutcome([])
+    for batch in batches:
+        done = wait_batch(endpoint, batch["id"], poll=poll, on_status=on_status, **kw)
+        outcome.batches.append(done)
+        stored, failed = collect(endpoint, done, cache, **kw)
+        outcome.stored += stored
+        outcome.failed.extend(failed)
+        outcome.requests += batch_counts(done)[0]
+    return outcome

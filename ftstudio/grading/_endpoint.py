@@ -1,0 +1,150 @@
+"""endpoint (Azure Foundry): POST {sample, item, trace_id} to the grader's url, read {"score": number}.
+
+The same body Azure sends during training, so a grading service can be tried before a job runs.
+Rows go out concurrently (bounded by the session's concurrency, spaced by the grader's
+rate_limit), failures are retried with backoff (connection errors, timeouts, 408/429/5xx), and
+every failure is a row error, never an exception. Header values can be keys: they are sent and
+nowhere else: not in messages, not in logs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ftstudio.core import ErrorCode, redact
+
+from ._context import GradingContext, Scored
+from ._results import RowErrors
+
+_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class _Spacer:
+    """At most `rate` requests per second across threads (the grader's rate_limit)."""
+
+    def __init__(self, rate: int | None):
+        self.gap = 1.0 / rate if rate else 0.0
+        self.next = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.gap:
+            return
+        with self.lock:
+            now = time.monotonic()
+            at = max(now, self.next)
+            self.next = at + self.gap
+        if at > now:
+            time.sleep(at - now)
+
+
+def _scrub(text: str, headers: dict[str, str]) -> str:
+    for value in headers.values():
+        if value and len(value) >= 4:
+            text = text.replace(value, "[REDACTED]")
+    return redact(text)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect would resend the headers (keys) elsewhere: treat it as the answer instead."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(url: str, headers: dict[str, str], body: dict, timeout: float) -> tuple[int, str]:
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    req = urllib.request.Request(url, data=data, method="POST",
+                                 headers={"Content-Type": "application/json", **headers})
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            return resp.status, resp.read(1 << 20).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(4096).decode("utf-8", "replace")
+
+
+def post_score(url: str, headers: dict[str, str], body: dict, retries: int, timeout: float,
+               spacer: _Spacer, cancel=None) -> tuple[float | None, tuple[str, str] | None]:
+    """One row: (score, None) or (None, (error code, details))."""
+    from ._context import is_cancelled
+
+    last: tuple[str, str] = (ErrorCode.OTHER, "not sent")
+    for attempt in range(retries + 1):
+        if is_cancelled(cancel):
+            return None, (ErrorCode.OTHER, "cancelled")
+        if attempt:
+            time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random()))
+        spacer.wait()
+        try:
+            status, text = _post(url, headers, body, timeout)
+        except TimeoutError:
+            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint did not answer within {timeout:g}s")
+            continue
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            kind = "timed out" if isinstance(reason, TimeoutError) else type(reason).__name__
+            last = (ErrorCode.UNRESPONSIVE_REWARD, f"could not reach the endpoint ({kind})")
+            continue
+        detail = f": {_scrub(text[:200], headers)}" if text else ""
+        if status in _RETRY_STATUS:
+            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint answered HTTP {status}{detail}")
+            continue
+        if status >= 300:
+            return None, (ErrorCode.OTHER, f"the endpoint answered HTTP {status}{detail}")
+        return _read_score(text, headers)
+    return None, (last[0], last[1] + f" (after {retries + 1} attempts)")
+
+
+def _read_score(text: str, headers: dict[str, str]) -> tuple[float | None, tuple[str, str] | None]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, (ErrorCode.OTHER, f"the endpoint's answer is not JSON: {_scrub(text[:120], headers)!r}")
+    score = data.get("score") if isinstance(data, dict) else None
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        shown = _scrub(json.dumps(data)[:120], headers)
+        return None, (ErrorCode.OTHER, f"the endpoint answered {shown}, not {{\"score\": <number>}}")
+    if not math.isfinite(score):
+        return None, (ErrorCode.OTHER, f"the endpoint's score is {score}, not a finite number")
+    return float(score), None
+
+
+def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+    b, o = ctx.batch, ctx.session.options
+    headers = dict(node.headers or {})
+    spacer = _Spacer(node.rate_limit)
+    out, errs = [0.0] * len(rows), {}
+    done = [0]
+
+    def one(j: int):
+        r = rows[j]
+        sample = b.samples[r]  # never None here: rows with a base error are not scored
+        body: dict[str, Any] = {"sample": sample.as_dict() if sample is not None else {}, "item": b.items[r],
+                                "trace_id": f"trace_{uuid.uuid4().hex}"}
+        result = post_score(node.url, headers, body, o.max_retries, o.endpoint_timeout, spacer, ctx.cancel)
+        done[0] += 1
+        ctx.report(done[0], len(rows), f"endpoint {node.name or node.url[:30]}")
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, min(o.concurrency, len(rows) or 1))) as pool:
+        results = list(pool.map(one, range(len(rows))))
+    for j, (value, error) in enumerate(results):
+        if error is not None:
+            if error[1] == "cancelled":
+                ctx.cancelled = True
+            errs[rows[j]] = RowErrors({error[0]: error[1]})
+        else:
+            out[j] = value if value is not None else 0.0
+    return out, errs

@@ -1,0 +1,31 @@
+"""Before you pay for training: reward-hacking probes and calibration of a grader on real samples.
+
+`probe(grader, rows)` grades each genuine `model_sample` and its probe variants (empty, padded, hedged,
+injected, …) with the engine and flags the probes that game the grader, naming the node responsible and
+a fix. `calibration(results, items)` says whether the rewards carry a learning signal.
+"""
+
+from __future__ import annotations
+
+from ._calibration import SAME_SCORE_WARN, calibration, calibration_text, group_keys
+from ._fixes import fix_for
+from ._run import (
+    DEFAULT_THRESHOLD,
+    FLAG_SHARE,
+    ProbePlan,
+    ProbeReport,
+    ProbeResult,
+    check_probes,
+    plan,
+    probe,
+    run,
+)
+from ._sampling import GROUP_FIELD, SampleEstimate, SampleRun, generate, prompt_messages
+from ._sampling import estimate as estimate_samples
+from ._variants import CONTENT_PRESERVING, DEGENERATE, INCOMPLETE, INJECTION, PROBES, kind_of, variant
+
+__all__ = [
+    "CONTENT_PRESERVING", "DEFAULT_THRESHOLD", "DEGENERATE", "FLAG_SHARE", "INCOMPLETE", "INJECTION", "PROBES",
+    "SAME_SCORE_WARN", "GROUP_FIELD", "SampleEstimate", "SampleRun", "estimate_samples", "generate", "prompt_messages", "ProbePlan", "ProbeReport", "ProbeResult", "calibration", "calibration_text",
+    "check_probes", "fix_for", "group_keys", "kind_of", "plan", "probe", "run", "variant",
+]

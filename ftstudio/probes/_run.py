@@ -1,0 +1,176 @@
+"""Run the probes: grade every genuine sample and its variants with the engine, then flag what games it.
+
+All variants go through one GradingSession pass (python pools and the model runner are reused, model
+answers are cached like every model call). A degenerate probe is flagged when it scores at or above
+the threshold on at least FLAG_SHARE of its rows; a content-preserving one when it scores above the
+genuine answer on at least FLAG_SHARE of its rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
+from ftstudio.grading import GradeOptions, GradingSession, prepare
+
+from ._fixes import fix_for, node_label, why_text
+from ._variants import PROBES, kind_of, variant
+
+DEFAULT_THRESHOLD = 0.5
+FLAG_SHARE = 0.05
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class ProbeResult:
+    probe: str
+    rows: int
+    mean_reward: float | None
+    share_at_or_above_genuine: float
+    share_at_or_above_threshold: float
+    flagged: bool
+    why: str | None
+    examples: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ProbeReport:
+    genuine_mean: float | None
+    threshold: float
+    probes: list[ProbeResult]
+    genuine_rows: int = 0
+    cancelled: bool = False
+
+    @property
+    def flagged(self) -> list[ProbeResult]:
+        return [p for p in self.probes if p.flagged]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"genuine_mean": self.genuine_mean, "threshold": self.threshold,
+                "probes": [p.to_dict() for p in self.probes]}
+
+
+@dataclass
+class ProbePlan:
+    """The rows to grade: genuine samples first, then each probe's variants (`owner` maps back)."""
+
+    grader: Any
+    sample_field: str
+    probes: tuple[str, ...]
+    genuine: list[int]               # data row index of each genuine sample
+    rows: list[dict]                 # genuine rows, then variant rows
+    owner: list[tuple[str, int]]     # per variant row: (probe, position in `genuine`)
+
+    @property
+    def variant_count(self) -> int:
+        return len(self.owner)
+
+
+def check_probes(names: Sequence[str] | None) -> tuple[str, ...]:
+    if not names:
+        return PROBES
+    unknown = [n for n in names if n not in PROBES]
+    if unknown:
+        raise ValueError(f"unknown probe {', '.join(map(repr, unknown))}; choose from {', '.join(PROBES)}")
+    return tuple(dict.fromkeys(names))
+
+
+def plan(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int | None = None,
+         sample_field: str = DEFAULT_SAMPLE_FIELD) -> ProbePlan:
+    """Pick the rows with a genuine sample (the first `limit`) and make every probe's variants."""
+    from ftstudio.grading import to_grader
+
+    grader = to_grader(grader)
+    names = check_probes(probes)
+    batch = prepare(rows, sample_field)
+    genuine = [i for i in range(len(batch)) if i not in batch.base_errors and batch.outputs[i] is not None]
+    if limit is not None:
+        genuine = genuine[: max(0, limit)]
+    samples = [batch.outputs[i] or "" for i in genuine]
+    base = [batch.rows[i] for i in genuine]
+    out_rows: list[dict] = list(base)
+    owner: list[tuple[str, int]] = []
+    for name in names:
+        for j, (row, sample) in enumerate(zip(base, samples)):
+            others = samples[j + 1:j + 8] + samples[max(0, j - 7):j]
+            text = variant(name, sample, row, others)
+            if text is None:
+                continue
+            out_rows.append({**row, sample_field: text})
+            owner.append((name, j))
+    return ProbePlan(grader, sample_field, names, genuine, out_rows, owner)
+
+
+def run(p: ProbePlan, threshold: float = DEFAULT_THRESHOLD, options: GradeOptions | None = None,
+        progress: Callable | None = None, cancel: Any = None) -> ProbeReport:
+    with GradingSession(p.grader, p.sample_field, options) as session:
+        results = session.grade(p.rows, progress, cancel)
+    n = len(p.genuine)
+    rewards = list(results.rewards)
+    subs = {k: list(v) for k, v in results.sub_rewards.items()}
+    genuine_mean = math.fsum(rewards[:n]) / n if n else None
+    by_probe: dict[str, list[int]] = {name: [] for name in p.probes}
+    for k, (name, _j) in enumerate(p.owner):
+        by_probe[name].append(n + k)
+    out = [_judge(p, name, idx, rewards, subs, threshold) for name, idx in by_probe.items()]
+    return ProbeReport(genuine_mean, threshold, out, n, results.cancelled)
+
+
+def probe(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int | None = None,
+          threshold: float = DEFAULT_THRESHOLD, sample_field: str = DEFAULT_SAMPLE_FIELD,
+          options: GradeOptions | None = None, progress: Callable | None = None, cancel: Any = None) -> ProbeReport:
+    """Plan and run in one call."""
+    return run(plan(grader, rows, probes, limit, sample_field), threshold, options, progress, cancel)
+
+
+def _hit(kind: str, value: float, genuine: float, threshold: float) -> bool:
+    if kind == "content":
+        return value > genuine + REWARD_TOLERANCE
+    return value >= threshold - REWARD_TOLERANCE
+
+
+def _judge(p: ProbePlan, name: str, idx: list[int], rewards: list[float], subs: dict[str, list[float]],
+           threshold: float) -> ProbeResult:
+    kind = kind_of(name)
+    if not idx:
+        return ProbeResult(name, 0, None, 0.0, 0.0, False, None, [])
+    n = len(idx)
+    pairs = [(k, p.owner[k - len(p.genuine)][1]) for k in idx]  # (variant row, genuine position)
+    at_genuine = sum(1 for k, j in pairs if rewards[k] >= rewards[j] - REWARD_TOLERANCE)
+    at_threshold = sum(1 for k, _j in pairs if rewards[k] >= threshold - REWARD_TOLERANCE)
+    hits = [(k, j) for k, j in pairs if _hit(kind, rewards[k], rewards[j], threshold)]
+    share = len(hits) / n
+    flagged = share >= FLAG_SHARE - 1e-12 and bool(hits)
+    why = _why(p, name, kind, hits, subs, share) if flagged else None
+    examples = [p.genuine[j] for _k, j in hits[:MAX_EXAMPLES]]
+    return ProbeResult(name, n, math.fsum(rewards[k] for k in idx) / n, at_genuine / n, at_threshold / n,
+                       flagged, why, examples)
+
+
+def _why(p: ProbePlan, name: str, kind: str, hits: list[tuple[int, int]], subs: dict[str, list[float]],
+         share: float) -> str:
+    grader = p.grader
+    if grader.type != "multi" or not subs:
+        return why_text(name, kind, node_label(None, grader), fix_for(grader, name), share)
+    fooled: list[str] = []
+    for key, values in subs.items():
+        if kind == "content":
+            count = sum(1 for k, j in hits if values[k] > values[j] + REWARD_TOLERANCE)
+        else:
+            count = sum(1 for k, j in hits if values[k] > REWARD_TOLERANCE and values[k] >= values[j] - REWARD_TOLERANCE)
+        if count * 2 >= len(hits):
+            fooled.append(key)
+    if len(fooled) == 1:
+        key = fooled[0]
+        child = grader.graders[key]
+        return why_text(name, kind, node_label(f"graders.{key}", child), fix_for(child, name), share)
+    if not fooled:
+        return why_text(name, kind, node_label(None, grader), fix_for(grader, name), share)
+    parts = "; ".join(f"graders.{k} ({grader.graders[k].type}): {fix_for(grader.graders[k], name)}" for k in fooled)
+    return f"{name} is credited by several children of {node_label(None, grader)}: {parts}"

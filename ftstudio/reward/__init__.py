@@ -1,0 +1,25 @@
+"""Grader trees as reward functions for open-source trainers, and TRL training recipes.
+
+- `Reward.load(grader)`: `score` / `score_detailed` give exactly `ftstudio grade`'s rewards and records;
+  `for_trl()` is a GRPOTrainer reward function; `trl_components()` splits a weighted-sum multi grader
+  into (funcs, reward_weights).
+- `ftstudio.reward.verl.compute_score` and `ftstudio.reward.openrlhf.reward_func`: the verl and
+  OpenRLHF contracts, with the grader from $FTSTUDIO_GRADER. These two are public modules (not
+  imported here, so importing ftstudio.reward never needs torch).
+- `recipe_files(config)` / `write_recipe(config, dir)`: `ftstudio export --format trl`.
+"""
+
+from __future__ import annotations
+
+from ftstudio.grading import InvalidGrader
+
+from ._env import ENV_VAR
+from ._mapping import MAPPING, Mapping, mapping_table
+from ._recipe import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, train_py, verl_snippet, write_recipe
+from ._reward import Reward
+from ._trl import weights_of
+
+__all__ = [
+    "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
+    "recipe_files", "recipe_zip", "train_py", "verl_snippet", "weights_of", "write_recipe",
+]

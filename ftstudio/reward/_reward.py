@@ -1,0 +1,127 @@
+"""Reward: a grader tree as a reward function, scored by the same engine as `ftstudio grade`.
+
+One Reward holds one GradingSession, so python graders keep their warm sandbox workers across
+calls (a trainer calls once per generation batch) and model graders share one bounded runner
+whose requests run concurrently. Calls are serialised by a lock: trainers such as verl may call
+from several threads, and a session's pools are not meant to be shared mid-call.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ftstudio.config import ImportProblem, parse_json, read_document
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
+from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, completion_text
+
+from ._trl import trl_components, trl_function
+
+
+def _grader_data(grader: Any, where: str) -> Any:
+    """The grader inside a grader / job config / preset document."""
+    doc = read_document(grader)
+    if doc.kind == "grader":
+        return doc.data
+    method = doc.data.get("method") if isinstance(doc.data, dict) else None
+    rft = method.get("reinforcement") if isinstance(method, dict) else None
+    if isinstance(rft, dict) and "grader" in rft:
+        return rft["grader"]
+    raise InvalidGrader([Issue("method.reinforcement.grader", "error", "missing_grader",
+                               f"{where} is a job config without method.reinforcement.grader: "
+                               "give a grader, or a reinforcement job config", blocks_grading=True)])
+
+
+def _load_document(grader: Any) -> tuple[Any, str]:
+    if isinstance(grader, dict):
+        return grader, "the grader"
+    if hasattr(grader, "model_dump"):  # a grader model
+        return grader, "the grader"
+    path = Path(grader)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FileNotFoundError(f"cannot read grader file {path}: {exc.strerror or exc}") from None
+    try:
+        return parse_json(raw), str(path)
+    except ImportProblem as exc:
+        raise InvalidGrader([Issue("", "error", "unreadable_json", f"{path}: {exc.message}",
+                                   blocks_grading=True)]) from None
+
+
+class Reward:
+    """Use `Reward.load(...)`. Close it (or use `with`) to stop python-grader workers; it also closes at exit."""
+
+    def __init__(self, session: GradingSession):
+        self.session = session
+        self.grader = session.grader
+        self.sample_field = session.sample_field
+        self._lock = threading.Lock()
+        self._finalizer = weakref.finalize(self, session.close)
+        atexit.register(self._finalizer)
+
+    @classmethod
+    def load(cls, grader: Any, *, sample_field: str = DEFAULT_SAMPLE_FIELD,
+             options: GradeOptions | None = None) -> Reward:
+        """`grader`: a path to a grader / job config / preset JSON file, a dict, or a grader model.
+        Raises InvalidGrader (with `.issues`) when the engine can't evaluate the tree."""
+        data, where = _load_document(grader)
+        if isinstance(data, dict):
+            data = _grader_data(data, where)
+        return cls(GradingSession(data, sample_field, options))
+
+    @property
+    def name(self) -> str:
+        return self.grader.name
+
+    # --- scoring ------------------------------------------------------------------------------
+
+    def _rows(self, completions: Sequence[Any], items: Sequence[dict]) -> list[dict]:
+        if len(completions) != len(items):
+            raise ValueError(f"{len(completions)} completions but {len(items)} items: give one item per completion")
+        sf = self.sample_field
+        return [{**item, sf: completion_text(c)} for c, item in zip(completions, items)]
+
+    def grade(self, completions: Sequence[Any], items: Sequence[dict]) -> GradeResults:
+        """The full GradeResults of these rows (what `ftstudio grade` computes for them)."""
+        rows = self._rows(completions, items)
+        with self._lock:
+            return self.session.grade(rows)
+
+    def score(self, completions: Sequence[Any], items: Sequence[dict]) -> list[float]:
+        """One reward per completion, exactly `ftstudio grade`'s; rows with errors score 0.0.
+        A completion is a string or a conversation (its last assistant message is scored)."""
+        return list(self.grade(completions, items).rewards)
+
+    def score_detailed(self, completions: Sequence[Any], items: Sequence[dict]) -> list[dict[str, Any]]:
+        """The records `ftstudio grade --out` writes: row, reward, sub_rewards, errors, error_details."""
+        return list(self.grade(completions, items).records())
+
+    # --- trainer faces (see _trl.py) ------------------------------------------------------------
+
+    def for_trl(self, *, on_error: float | None = 0.0):
+        """A reward function with GRPOTrainer's signature; see ftstudio.reward for the contract."""
+        return trl_function(self, on_error=on_error)
+
+    def trl_components(self):
+        """(funcs, weights) for GRPOConfig(reward_weights=weights) when calculate_output is a weighted
+        sum of the children; ValueError saying why otherwise."""
+        return trl_components(self, type(self).load)
+
+    # --- lifetime ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def __enter__(self) -> Reward:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Reward({self.grader.type} {self.grader.name!r})"

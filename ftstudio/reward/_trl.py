@@ -1,0 +1,116 @@
+"""The TRL face: GRPOTrainer's reward-function contract (trl 1.16, trainer/grpo_trainer.py `_calculate_rewards`).
+
+TRL calls `f(prompts=..., completions=..., completion_ids=..., <every other dataset column>=[...],
+trainer_state=..., log_extra=..., log_metric=...)` with one list entry per completion (columns already
+repeated per generation), logs the returned list under `rewards/<f.__name__>/mean`, and treats None
+as "this function doesn't score this row" (NaN, excluded from means and sums).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ftstudio.graders import MultiGrader
+from ftstudio.graders.formula import Binary, FormulaError, Node, Num, Unary, Var, parse
+
+# What TRL adds to the dataset columns; never part of the grader's item.
+TRL_ARGUMENTS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
+
+
+def items_from_columns(columns: dict[str, Any], n: int) -> list[dict]:
+    """Row i's item: each dataset column's i-th value. A None is dropped: Arrow fills a field missing
+    from some rows with None, and the grader should see it missing, as `ftstudio grade` does."""
+    names = [k for k, v in columns.items() if k not in TRL_ARGUMENTS and isinstance(v, (list, tuple)) and len(v) == n]
+    return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
+
+
+def trl_function(reward: Any, *, on_error: float | None = 0.0):
+    sub_keys = list(reward.grader.graders) if isinstance(reward.grader, MultiGrader) else []
+
+    def reward_function(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+        items = items_from_columns(kwargs, len(completions))
+        result = reward.grade(completions, items)
+        out: list[float | None] = [on_error if i in result.errors else v for i, v in enumerate(result.rewards)]
+        log_metric = kwargs.get("log_metric")
+        if callable(log_metric) and len(result):
+            # Means over all rows, as `ftstudio grade`'s summary computes sub_reward_means.
+            for key in sub_keys:
+                values = result.sub_rewards.get(key)
+                if values is not None:
+                    log_metric(key, math.fsum(values) / len(values))
+        return out
+
+    reward_function.__name__ = reward.name
+    reward_function.__qualname__ = reward.name
+    reward_function.__doc__ = f"ftstudio reward: {reward.grader.type} grader {reward.name!r}"
+    return reward_function
+
+
+# --- reward_weights from a multi grader's calculate_output -------------------------------------------
+
+
+class _NotLinear(Exception):
+    pass
+
+
+def _linear(node: Node) -> tuple[dict[str, float], float]:
+    """node as ({variable: coefficient}, constant); _NotLinear when it isn't a linear expression."""
+    if isinstance(node, Num):
+        return {}, node.value
+    if isinstance(node, Var):
+        return {node.name: 1.0}, 0.0
+    if isinstance(node, Unary):
+        terms, const = _linear(node.operand)
+        sign = -1.0 if node.op == "-" else 1.0
+        return {k: sign * v for k, v in terms.items()}, sign * const
+    if isinstance(node, Binary):
+        (lt, lc), (rt, rc) = _linear(node.left), _linear(node.right)
+        if node.op in ("+", "-"):
+            s = 1.0 if node.op == "+" else -1.0
+            terms = dict(lt)
+            for k, v in rt.items():
+                terms[k] = terms.get(k, 0.0) + s * v
+            return terms, lc + s * rc
+        if node.op == "*" and (not lt or not rt):
+            factor, (terms, const) = (lc, (rt, rc)) if not lt else (rc, (lt, lc))
+            return {k: factor * v for k, v in terms.items()}, factor * const
+        if node.op == "/" and not rt and rc != 0:
+            return {k: v / rc for k, v in lt.items()}, lc / rc
+        raise _NotLinear(f"'{node.op}' between graders is not a weighted sum")
+    raise _NotLinear(f"{getattr(node, 'func', 'a function')}(...) is not a weighted sum")
+
+
+def weights_of(grader: Any) -> dict[str, float]:
+    """{child key: weight} when the multi grader's calculate_output is a weighted sum of its children."""
+    if not isinstance(grader, MultiGrader):
+        raise ValueError(f"trl_components needs a multi grader; {grader.name!r} is a {grader.type} grader: "
+                         "use for_trl() as the single reward function")
+    try:
+        terms, const = _linear(parse(grader.calculate_output))
+    except FormulaError as exc:
+        raise ValueError(f"calculate_output does not parse: {exc.message}") from None
+    except _NotLinear as exc:
+        raise ValueError(f"calculate_output {grader.calculate_output!r} is not a weighted sum of the child graders "
+                         f"({exc}); TRL sums weighted functions, so use for_trl() as one reward function") from None
+    if const:
+        raise ValueError(f"calculate_output {grader.calculate_output!r} adds a constant ({const:g}); TRL's "
+                         "reward_weights can't express it, so use for_trl() as one reward function")
+    unknown = sorted(set(terms) - set(grader.graders))
+    if unknown:
+        raise ValueError(f"calculate_output uses {unknown[0]!r}, which is not a child grader")
+    return {k: w for k, w in terms.items() if w != 0.0}
+
+
+def trl_components(reward: Any, load: Callable[..., Any]):
+    """`reward` is a Reward; `load` is Reward.load (passed in: this module doesn't import the class)."""
+    grader = reward.grader
+    weights = weights_of(grader)
+    funcs = []
+    for key in weights:
+        # TRL logs rewards/<__name__>/mean and needs unique names: the child keys are.
+        child = grader.graders[key].model_copy(update={"name": key})
+        part = load(child, sample_field=reward.sample_field, options=reward.session.options)
+        funcs.append(part.for_trl())
+    return funcs, list(weights.values())

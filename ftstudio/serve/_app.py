@@ -1,0 +1,255 @@
+"""The ASGI app behind `ftstudio serve`: one engine (ftstudio.grading) behind four request shapes.
+
+- POST /v1/fine_tuning/alpha/graders/run | /validate (also under /openai/v1): the official shapes;
+- POST /score: Azure's endpoint grader, for the server's own grader;
+- POST /openrlhf: OpenRLHF's remote reward;
+- POST /v1/grade: a batch, answered with the records `ftstudio grade --out` writes (NDJSON on request);
+- GET /healthz, /readyz, /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from ftstudio.grading import GradeResults, prepare, records_bytes
+from ftstudio.validation import check_grader, errors
+
+from . import _shapes
+from ._config import ServeConfig, ServeError, load_grader
+from ._errors import ApiProblem, error_bytes, issue_problem, missing
+from ._guard import Guard, dumps
+from ._metrics import CONTENT_TYPE, Metrics
+from ._sessions import Entry, Sessions
+
+RUN_PATH = "/v1/fine_tuning/alpha/graders/run"
+VALIDATE_PATH = "/v1/fine_tuning/alpha/graders/validate"
+STREAM_CHUNK = 256  # rows per NDJSON flush
+_DRAIN_BYTES = 64 * 1024 * 1024  # how much of an oversized body is read (and dropped) before the 413
+
+
+class _Server:
+    """Per-process state: the warm sessions, a thread pool for graders that block, metrics."""
+
+    def __init__(self, config: ServeConfig, grader: dict[str, Any] | None):
+        self.config = config
+        self.metrics = Metrics()
+        try:
+            self.sessions = Sessions(config, grader)
+        except ApiProblem as exc:
+            raise ServeError(f"{config.grader_path or 'the grader'}: {exc.param}: {exc.message}") from None
+        self.pool = ThreadPoolExecutor(max_workers=config.max_concurrency, thread_name_prefix="ftstudio-serve")
+
+    async def read_json(self, request: Request) -> Any:
+        limit = self.config.max_body_bytes
+        declared = request.headers.get("content-length")
+        size = int(declared) if declared and declared.isdigit() else 0
+        chunks, seen = [], 0
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if max(seen, size) > limit:
+                # Read on (up to a bound) before answering: a client still sending its body would otherwise
+                # see a broken pipe instead of the 413.
+                if seen > limit + _DRAIN_BYTES:
+                    break
+                chunks = []
+                continue
+            chunks.append(chunk)
+        if max(seen, size) > limit:
+            raise _too_large(max(seen, size), limit)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            raise ApiProblem(400, "The body is empty: send a JSON object.", code="invalid_json")
+        try:
+            return orjson.loads(raw)
+        except (ValueError, RecursionError) as exc:  # orjson: also NaN, lone surrogates, nesting past 1024
+            why = str(exc) if isinstance(exc, ValueError) else "it nests too deeply"
+            raise ApiProblem(400, f"The body is not valid JSON: {why}.", code="invalid_json") from None
+
+    async def grade(self, request: Request, entry: Entry, rows: list[Any], field: str,
+                    offset: int = 0) -> GradeResults:
+        """Grade on the event loop when cheap, else in a thread under the request's wall limit."""
+        state = request.scope["ftstudio"]
+        batch = prepare(rows, field)
+        if entry.inline:
+            results = entry.session.grade(batch, row_offset=offset)
+        else:
+            cancel = threading.Event()
+            loop = asyncio.get_running_loop()
+            with entry.lock:
+                entry.users += 1  # held by the thread until it ends, even after a timeout answered
+            future = loop.run_in_executor(self.pool, _grade_then_release, entry, batch, cancel, offset)
+            try:
+                results = await asyncio.wait_for(asyncio.shield(future), max(0.0, state["deadline"] - time.perf_counter()))
+            except TimeoutError:
+                cancel.set()
+                raise ApiProblem(504, f"The request took longer than the server's wall limit of "
+                                 f"{self.config.request_timeout:g} s (--request-timeout); its unfinished rows were "
+                                 "cancelled. Send fewer rows per request.", type="timeout_error",
+                                 code="request_timeout") from None
+        state["rows"] += len(results)
+        self.metrics.graded(results)
+        return results
+
+
+def _grade_then_release(entry: Entry, batch, cancel: threading.Event, offset: int) -> GradeResults:
+    try:
+        return entry.session.grade(batch, cancel=cancel, row_offset=offset)
+    finally:
+        entry.release()
+
+
+def _too_large(size: int, limit: int) -> ApiProblem:
+    return ApiProblem(413, f"The body is at least {size:,} bytes; the limit is {limit:,} bytes (--max-body-mb). "
+                      "Send fewer rows per request.", code="request_too_large")
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(data), status, headers=headers, media_type="application/json")
+
+
+def create_app(config: ServeConfig, grader: dict[str, Any] | None = None) -> Any:
+    """The ASGI app. `grader` defaults to the one at config.grader_path (if any)."""
+    if grader is None and config.grader_path:
+        grader = load_grader(config.grader_path)
+    srv = _Server(config, grader)
+    h = _Handlers(srv)
+    routes = []
+    for prefix in ("", "/openai"):
+        routes += [Route(prefix + RUN_PATH, h.run, methods=["POST"]),
+                   Route(prefix + VALIDATE_PATH, h.validate, methods=["POST"])]
+    routes += [Route("/score", h.score, methods=["POST"]), Route("/openrlhf", h.openrlhf, methods=["POST"]),
+               Route("/v1/grade", h.grade, methods=["POST"]), Route("/healthz", h.healthz, methods=["GET"]),
+               Route("/readyz", h.readyz, methods=["GET"]), Route("/metrics", h.metrics, methods=["GET"])]
+    known = {r.path for r in routes}
+
+    @asynccontextmanager
+    async def lifespan(app):
+        warm = threading.Thread(target=srv.sessions.warm, name="ftstudio-serve-warm", daemon=True)
+        warm.start()
+        try:
+            yield
+        finally:
+            srv.pool.shutdown(wait=False, cancel_futures=True)
+            srv.sessions.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={ApiProblem: h.problem, HTTPException: h.problem})
+    return Guard(app, token=config.token(), max_concurrency=config.max_concurrency,
+                 request_timeout=config.request_timeout, metrics=srv.metrics, access_log=config.access_log,
+                 route_of=lambda path: path if path in known else "other")
+
+
+class _Handlers:
+    def __init__(self, srv: _Server):
+        self.srv, self.sessions, self.config = srv, srv.sessions, srv.config
+
+    async def run(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
+        row, field = _shapes.run_row(body)
+        entry = self.sessions.acquire(body["grader"])
+        try:
+            results = await self.srv.grade(request, entry, [row], field)
+        finally:
+            entry.release()
+        return _json(_shapes.run_response(results))
+
+    async def validate(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
+        if body.get("grader") is None:
+            raise missing("grader")
+        found = errors(check_grader(body["grader"]))
+        if found:
+            raise issue_problem(found[0], "grader")
+        return _json({"grader": body["grader"]})
+
+    async def score(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
+        row, field = _shapes.score_row(body)
+        entry = self.sessions.acquire_server()
+        try:
+            results = await self.srv.grade(request, entry, [row], field)
+        finally:
+            entry.release()
+        flags = results.record(0)["errors"]
+        return _json({"score": results.rewards[0]}, headers={"x-ftstudio-errors": ",".join(flags)} if flags else None)
+
+    async def openrlhf(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
+        rows, field = _shapes.openrlhf_rows(body, self.config.max_rows)
+        entry = self.sessions.acquire_server()
+        try:
+            results = await self.srv.grade(request, entry, rows, field)
+        finally:
+            entry.release()
+        return _json(_shapes.openrlhf_response(results))
+
+    async def grade(self, request: Request) -> Response:
+        body = _shapes.need_object(await self.srv.read_json(request))
+        rows, field = _shapes.grade_rows(body, self.config.max_rows)
+        entry = self.sessions.acquire(body["grader"]) if body.get("grader") is not None else \
+            self.sessions.acquire_server()
+        if "application/x-ndjson" in request.headers.get("accept", ""):
+            return StreamingResponse(self._stream(request, entry, rows, field), media_type="application/x-ndjson")
+        try:
+            results = await self.srv.grade(request, entry, rows, field)
+        finally:
+            entry.release()
+        return Response(dumps({"records": list(results.records()), "summary": results.summary()}),
+                        media_type="application/json")
+
+    async def _stream(self, request: Request, entry: Entry, rows: list[Any], field: str):
+        try:
+            for start in range(0, len(rows), STREAM_CHUNK):
+                try:
+                    results = await self.srv.grade(request, entry, rows[start:start + STREAM_CHUNK], field, start)
+                except ApiProblem:  # past the wall limit: the stream ends; the client sees fewer records
+                    return
+                yield records_bytes(results.records(), "jsonl")
+        finally:
+            entry.release()
+
+    async def healthz(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        ready = self.sessions.ready.is_set()
+        g = self.sessions.server.session.grader if self.sessions.server else None
+        body = {"status": "ready" if ready else "warming", "grader": {"name": g.name, "type": g.type} if g else None}
+        return _json(body, 200 if ready else 503)
+
+    async def metrics(self, request: Request) -> Response:
+        return Response(self.srv.metrics.exposition(), media_type=CONTENT_TYPE)
+
+    async def problem(self, request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            exc = ApiProblem(exc.status_code, _http_message(request, exc.status_code),
+                             code="not_found" if exc.status_code == 404 else "method_not_allowed")
+        assert isinstance(exc, ApiProblem)
+        request.scope["ftstudio"]["code"] = exc.code or str(exc.status)
+        return Response(error_bytes(exc), exc.status, headers=exc.headers, media_type="application/json")
+
+
+def _http_message(request: Request, status: int) -> str:
+    if status == 404:
+        return (f"Invalid URL ({request.method} {request.url.path}): this server serves {RUN_PATH}, {VALIDATE_PATH}, "
+                "/score, /openrlhf, /v1/grade, /healthz, /readyz and /metrics.")
+    if status == 405:
+        return f"{request.method} is not allowed on {request.url.path}."
+    return f"HTTP {status}"
+
+
+def app_from_env() -> Any:
+    """The app factory each uvicorn worker process calls (the config comes through the environment)."""
+    return create_app(ServeConfig.from_env())

@@ -1,0 +1,117 @@
+"""ServeConfig: what `ftstudio serve` was started with, passed to every worker process through the
+environment (as JSON; the bearer token itself never: only the name of the variable that holds it)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ftstudio.config import ImportProblem, parse_json, read_document
+
+ENV_CONFIG = "FTSTUDIO_SERVE_CONFIG"
+
+
+class ServeError(Exception):
+    """The server can't start as configured; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    grader_path: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    token_env: str | None = None
+    allow_request_code: bool = False
+    max_body_mb: float = 10.0
+    max_rows: int = 10_000
+    max_concurrency: int = 128  # grading requests in flight per process; past it: 429 + Retry-After
+    request_timeout: float = 300.0  # wall limit of one request, seconds (Azure waits 10 min, OpenRLHF 3)
+    python_timeout: float = 60.0  # wall limit of one python-grader call (one row)
+    python_memory_mb: int = 2048  # address-space limit of each python-grader worker
+    access_log: bool = True
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def request_code_allowed(self) -> bool:
+        """Python code sent in a request runs only on loopback, or when the operator allowed it."""
+        return self.loopback or self.allow_request_code
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeConfig:
+        raw = os.environ.get(ENV_CONFIG)
+        if not raw:
+            raise ServeError(f"{ENV_CONFIG} is not set: start the server with `ftstudio serve`")
+        data = json.loads(raw)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def token(self) -> str | None:
+        """The bearer token every request must carry (None: no token required)."""
+        if not self.token_env:
+            return None
+        value = os.environ.get(self.token_env, "")
+        if not value.strip():
+            raise ServeError(f"--token-env {self.token_env}: that environment variable is not set or empty; "
+                             f"export {self.token_env}=<a long random token> first")
+        return value.strip()
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe or can't work, before anything binds."""
+        if not self.loopback and not self.token_env:
+            raise ServeError(f"refusing to bind {self.host}: it is not a loopback address, so every request must "
+                             "carry a bearer token. Put a long random token in an environment variable and pass "
+                             "its name with --token-env VAR (or bind 127.0.0.1)")
+        self.token()
+        if self.workers < 1:
+            raise ServeError("--workers must be at least 1")
+        if not 0 <= self.port <= 65535:
+            raise ServeError(f"--port {self.port}: use a port between 0 and 65535")
+        if self.max_body_mb <= 0 or self.max_rows < 1 or self.max_concurrency < 1:
+            raise ServeError("--max-body-mb, --max-rows and --max-concurrency must be positive")
+        if self.request_timeout <= 0 or self.python_timeout <= 0 or self.python_memory_mb < 64:
+            raise ServeError("--request-timeout and --python-timeout must be positive, --python-memory-mb ≥ 64")
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_grader(path: str) -> dict[str, Any]:
+    """The grader in GRADER.json: a bare grader, a job config's method.reinforcement.grader, or a preset's."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ServeError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = parse_json(raw)
+    except ImportProblem as exc:
+        raise ServeError(f"{path}: {exc.message}") from None
+    doc = read_document(data)
+    if doc.kind == "grader":
+        return doc.data
+    method = doc.data.get("method") if isinstance(doc.data, dict) else None
+    rl = method.get("reinforcement") if isinstance(method, dict) else None
+    grader = rl.get("grader") if isinstance(rl, dict) else None
+    if not isinstance(grader, dict):
+        raise ServeError(f"{path} has no method.reinforcement.grader to serve (give a grader or an RFT job config)")
+    return grader

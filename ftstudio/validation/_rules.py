@@ -1,0 +1,329 @@
+"""The rules registry: every validation rule, its severity per provider target, and its evidence.
+
+This is the single source of severities. Checks emit an Issue with the rule's id as its code;
+`resolve(issues, target)` sets each issue's severity from here (or drops it where the rule does
+not apply to the target). ERROR only where the target is documented or observed to reject the
+thing, or where our engine can't evaluate it; where sources disagree the rule is a WARNING and
+cites both. The README's "Choices" section is checked against this table by a test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ftstudio.core import Issue
+
+TARGETS = ("openai", "azure", "bedrock", "compatible")
+DEFAULT_TARGET = "openai"
+EVIDENCE_KINDS = ("spec", "sdk", "docs-example", "observed", "none-our-reading")
+
+# Short source names, spelled out once (targets.md research, 2026-12).
+SOURCES = {
+    "OAI-SPEC": "https://github.com/openai/openai-openapi (openapi.yaml @f85dbe2)",
+    "OAI-SDK": "https://github.com/openai/openai-python (src/openai/types/graders, fine_tuning)",
+    "OAI-GUIDE": "https://platform.openai.com/docs/guides/graders",
+    "OAI-RFT": "https://platform.openai.com/docs/guides/reinforcement-fine-tuning",
+    "OAI-DEPR": "https://platform.openai.com/docs/deprecations (fine-tuning wind-down)",
+    "COOKBOOK-RFT": "https://github.com/openai/openai-cookbook/blob/main/examples/Reinforcement_Fine_Tuning.ipynb",
+    "AZ-SPEC": "https://github.com/Azure/azure-rest-api-specs (specification/ai/data-plane/OpenAI.v1/"
+               "azure-v1-preview-generated.yaml @0723d852)",
+    "AZ-RFT": "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/reinforcement-fine-tuning",
+    "AZ-DPO": "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/fine-tuning-direct-preference-optimization",
+    "AZ-MODELS": "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models (fine-tune-models include)",
+    "AZ-AGENTIC": "https://github.com/microsoft-foundry/fine-tuning/tree/main/Demos/Agentic_RFT_PrivatePreview",
+    "AZ-COUNTDOWN": "https://github.com/microsoft-foundry/fine-tuning/tree/main/Demos/RFT_Countdown",
+    "BR-CREATE": "https://docs.aws.amazon.com/bedrock/latest/userguide/fine-tuning-openai-job-create.html",
+    "BR-REWARD": "https://docs.aws.amazon.com/bedrock/latest/userguide/reward-functions-open-weight.html",
+    "BR-BLOG": "https://aws.amazon.com/blogs/machine-learning/ (RFT on Amazon Bedrock with OpenAI-compatible APIs)",
+    "OURS": "Fine-Tune Studio's reading; no public source either way",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str
+    source: str  # a key of SOURCES
+    quote: str = ""
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "source": self.source, "url": SOURCES.get(self.source, self.source),
+                "quote": self.quote}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: dict  # target -> "error" | "warning" | "info" | None (the rule doesn't apply there)
+    evidence: tuple[Evidence, ...]
+    message: str
+    family: bool = False  # the id is a prefix: schema_*, formula_*, python_*, template_*
+
+    def severity_for(self, target: str) -> str | None:
+        return self.severity.get(target)
+
+    def to_dict(self, target: str | None = None) -> dict:
+        out: dict = {"id": self.id + ("*" if self.family else ""), "message": self.message}
+        out["severity"] = self.severity_for(target) if target else dict(self.severity)
+        out["evidence"] = [e.to_dict() for e in self.evidence]
+        return out
+
+
+def _all(sev: str | None) -> dict:
+    return dict.fromkeys(TARGETS, sev)
+
+
+def _sev(openai=None, azure=None, bedrock=None, compatible=None) -> dict:
+    return {"openai": openai, "azure": azure, "bedrock": bedrock, "compatible": compatible}
+
+
+def _ev(kind: str, source: str, quote: str = "") -> Evidence:
+    return Evidence(kind, source, quote)
+
+
+_OURS = (_ev("none-our-reading", "OURS"),)
+_ENGINE = (_ev("none-our-reading", "OURS", "the local engine cannot evaluate it"),)
+_SPEC = (_ev("spec", "OAI-SPEC"), _ev("spec", "AZ-SPEC"))
+
+
+def _r(id: str, severity: dict, evidence: tuple, message: str, family: bool = False) -> Rule:
+    return Rule(id, severity, evidence, message, family)
+
+
+RULES: tuple[Rule, ...] = (
+    # --- pinned (issue 10 §2) -----------------------------------------------------------
+    _r("pass_threshold_ignored", _all("warning"), (
+        _ev("observed", "COOKBOOK-RFT", "score_model with pass_threshold 0.75: \"Grader validated\", then trained"),
+        _ev("observed", "AZ-COUNTDOWN", "job with pass_threshold 5 submitted: ftjob-861fd63f..."),
+        _ev("docs-example", "AZ-RFT", "score_model and text_similarity specs print pass_threshold"),
+        _ev("docs-example", "AZ-AGENTIC", "demo deletes it from multi children: \"currently cannot be used with "
+            "multi-grader\"")),
+       "the fine-tuning service accepts and ignores pass_threshold (it matters only to evals)"),
+    _r("grader_name_missing", _all("warning"), (
+        _ev("spec", "OAI-SPEC", "name is required on every grader"),
+        _ev("observed", "OAI-GUIDE", "python grader without name: \"Here's a working example\", validated and run"),
+        _ev("observed", "COOKBOOK-RFT", "the trained multi grader has no name")),
+       "a grader without name: the SDK types require it, the API has validated and trained such graders"),
+    _r("sampling_reasoning_model", _sev("warning", "warning", None, "info"), (
+        _ev("observed", "OAI-SPEC", "/graders/run example: gpt-5-mini with temperature 1, top_p 1 -> reward 1.0"),),
+       "temperature or top_p other than the default 1 on a reasoning grader model"),
+    _r("response_format_flat", _all("warning"), (
+        _ev("docs-example", "AZ-RFT", "prints {\"type\":\"json_schema\",\"name\",\"schema\",\"strict\"} flat"),
+        _ev("spec", "AZ-SPEC", "response_format is ResponseFormatJSONSchemaRequest {type, json_schema} (nested)")),
+       "response_format in the flat form; Chat Completions and Azure's REST spec nest it under json_schema"),
+    _r("response_format_type", _sev("error", "error", "warning", "warning"), (
+        _ev("spec", "AZ-SPEC", "response_format.type enum: [json_schema]"),
+        _ev("docs-example", "OAI-RFT", "response_format {type: json_schema, json_schema: {...}}")),
+       "response_format.type must be json_schema"),
+    _r("response_format_shape", _sev("error", "error", "warning", "warning"), (
+        _ev("spec", "AZ-SPEC", "json_schema object with name and schema required; strict boolean"),),
+       "response_format.json_schema needs name and schema (strict optional, a boolean)"),
+    _r("response_format_schema_invalid", _sev("error", "error", "warning", "warning"), (
+        _ev("spec", "AZ-SPEC", "json_schema.schema is a JSON Schema"),
+        _ev("none-our-reading", "OURS", "checked against the JSON Schema meta-schema with the jsonschema library")),
+       "response_format's schema is not a valid JSON Schema"),
+    _r("response_format_untyped", _sev("info", None, None, None), (
+        _ev("sdk", "OAI-SDK", "ReinforcementMethod has no response_format"),
+        _ev("docs-example", "OAI-RFT", "the RFT guide passes response_format")),
+       "response_format is in the RFT guide but not in OpenAI's SDK types"),
+    _r("model_unknown", _all("info"), _OURS,
+       "unknown model: not in the target's model table; model-dependent checks are skipped or use its family"),
+    _r("model_placeholder", _all("warning"), (
+        _ev("docs-example", "AZ-RFT", "\"model\": \"<SUPPORTED_GRADER_MODEL_ID>\""),
+        _ev("docs-example", "OURS", "Azure SDK sample \"{{aoai_deployment_and_model}}\"")),
+       "a placeholder such as <MODEL_ID> or {{...}} that must be replaced"),
+    _r("schema_unknown_field", _sev("error", "error", "warning", "warning"), (
+        _ev("observed", "OURS", "OpenAI/Azure answer 400 \"Unrecognized request argument supplied\""),
+        _ev("spec", "OAI-SPEC", "additionalProperties: false on the request and grader objects")),
+       "unknown field (with \"did you mean\" when a known field is close)"),
+    # --- provider targets (issue 10 §4) ---------------------------------------------------
+    # A warning, not an error: the config is not wrong, the provider is gone. It must not block exports
+    # (Azure and trainer exports reuse the same body) nor turn every saved config invalid on that day.
+    _r("openai_jobs_closed", _sev("warning", None, None, None), (
+        _ev("docs-example", "OAI-DEPR", "OpenAI stops accepting new fine-tuning jobs on 2027-01-06"),),
+       "OpenAI no longer creates fine-tuning jobs; use Azure OpenAI / Foundry or a trainer export"),
+    _r("openai_jobs_closing", _sev("info", None, None, None), (
+        _ev("docs-example", "OAI-DEPR", "OpenAI stops accepting new fine-tuning jobs on 2027-01-06"),),
+       "OpenAI accepts new fine-tuning jobs only until 2027-01-06"),
+    _r("endpoint_grader", _sev("error", "info", "error", "warning"), (
+        _ev("docs-example", "AZ-AGENTIC", "\"type\": \"endpoint\" # enforced literal; \"name\" # optional"),
+        _ev("observed", "AZ-AGENTIC", "endpoint demo created ftjob-QRLPhli5Hi1Yzoe1ODNRrnhH"),
+        _ev("spec", "OAI-SPEC", "the grader union has no endpoint type")),
+       "endpoint graders are an Azure Foundry preview; OpenAI and Bedrock don't take them"),
+    _r("lambda_grader", _sev("error", "error", None, "warning"), (
+        _ev("docs-example", "BR-CREATE", "\"grader\": {\"type\": \"lambda\", \"lambda\": {\"function\": "
+            "\"arn:aws:lambda:...\"}}"),
+        _ev("spec", "OAI-SPEC", "the grader union has no lambda type")),
+       "lambda graders run only on Amazon Bedrock"),
+    _r("lambda_arn", _all("error"), (
+        _ev("spec", "BR-CREATE", "LambdaGraderConfig.lambdaArn: arn:aws:lambda:<region>:<account>:function:<name>"),),
+       "the lambda function must be a Lambda function ARN"),
+    _r("bedrock_grader_type", _sev(None, None, "warning", None), (
+        _ev("docs-example", "BR-CREATE", "only lambda graders are documented for Bedrock"),),
+       "Bedrock documents only lambda graders; whether it takes this one is unknown"),
+    _r("suffix_unsupported", _sev(None, None, "error", None), (
+        _ev("docs-example", "BR-CREATE", "\"# Suffix field is not supported so commenting for now.\""),),
+       "Bedrock's OpenAI-compatible fine-tuning API does not support suffix"),
+    _r("rft_tools", _sev("error", "info", "error", "warning"), (
+        _ev("docs-example", "AZ-AGENTIC", "\"Add an extra `tools` parameter\" [{name, server_url, headers?}]"),),
+       "method.reinforcement.tools (agentic RFT) is an Azure Foundry private preview"),
+    _r("rft_tools_shape", _all("error"), (
+        _ev("docs-example", "AZ-AGENTIC", "tools: [{\"name\", \"server_url\", \"headers\"?}]"),),
+       "each tool needs a unique name and a server_url (https)"),
+    _r("rft_max_episode_steps", _sev("error", "info", "error", "warning"), (
+        _ev("docs-example", "AZ-AGENTIC", "max_episode_steps: 10, beside grader and tools"),),
+       "method.reinforcement.max_episode_steps (agentic RFT) is an Azure Foundry private preview"),
+    _r("dpo_l2_multiplier", _sev("error", "warning", "warning", "warning"), (
+        _ev("docs-example", "AZ-DPO", "\"dpo\": {\"beta\": 0.1, \"l2_multiplier\": 0.1}"),
+        _ev("spec", "AZ-SPEC", "FineTuneDPOHyperparameters: beta, batch_size, learning_rate_multiplier, n_epochs")),
+       "l2_multiplier appears only in an Azure docs example, not in Azure's REST spec (unconfirmed)"),
+    _r("prompt_loss_weight", _sev("error", "warning", "warning", "warning"), (
+        _ev("docs-example", "AZ-DPO", "top-level \"prompt_loss_weight\": 0.1"),
+        _ev("spec", "OAI-SPEC", "not in CreateFineTuningJobRequest (a legacy /v1/fine-tunes parameter)")),
+       "prompt_loss_weight is a legacy parameter; Azure docs show it but no spec lists it"),
+    _r("azure_training_type", _sev("error", None, "warning", "warning"), (
+        _ev("docs-example", "AZ-MODELS", "\"trainingType\": \"globalstandard\" in the REST example"),),
+       "trainingType is Azure-specific"),
+    _r("dpo_flat_hyperparameter", _all("error"), (
+        _ev("spec", "OAI-SPEC", "FineTuneDPOMethod has one property, hyperparameters"),
+        _ev("spec", "AZ-SPEC", "OpenAI.FineTuneDPOMethod has one property, hyperparameters")),
+       "DPO hyperparameters belong in method.dpo.hyperparameters"),
+    _r("azure_rft_validation_file", _sev(None, "error", None, None), (
+        _ev("docs-example", "AZ-RFT", "\"Both a training and a validation dataset must be provided.\""),),
+       "Azure RFT needs a validation file"),
+    _r("reinforcement_validation_file", _sev("warning", None, "info", "warning"), (
+        _ev("docs-example", "OAI-RFT", "the RFT guide passes both a training and a validation file"),),
+       "reinforcement fine-tuning needs a validation file in practice"),
+    _r("template_stray_braces", _all("warning"), _OURS,
+       "a template followed by stray braces: the service most likely keeps them as literal text"),
+    _r("multi_graders_list", _all("error"), (
+        _ev("spec", "OAI-SPEC", "GraderMulti.graders is an object keyed by the names calculate_output uses"),),
+       "multi graders must be an object keyed by the names used in calculate_output"),
+    # --- schema and engine ---------------------------------------------------------------
+    _r("schema_", _all("error"), _SPEC, "the value does not fit the API's schema", family=True),
+    _r("hyperparameter_range", _all("error"), _SPEC, "a hyperparameter outside its documented range"),
+    _r("hyperparameter_foreign", _sev("error", "error", "warning", "warning"), _SPEC,
+       "a hyperparameter of another method"),
+    _r("multi_key_invalid", _all("error"), _ENGINE, "a multi key that is not a formula variable name"),
+    _r("formula_", _all("error"), _ENGINE, "calculate_output does not parse", family=True),
+    _r("formula_unknown_variable", _all("error"), _ENGINE, "calculate_output names a key that is not a grader"),
+    _r("formula_unused_key", _all("warning"), _OURS, "a child grader the formula never uses"),
+    _r("template_", _all("error"), _ENGINE, "a template that does not parse", family=True),
+    _r("template_item_field_missing", _all("warning"), _OURS, "a template reads an item field the data lacks"),
+    _r("python_", _all("error"), _ENGINE, "the python grader's source can't run", family=True),
+    _r("python_image_tag", _all("warning"), (_ev("docs-example", "OAI-GUIDE", "image_tag 2025-05-08"),),
+       "an undocumented python image_tag"),
+    _r("json_value_invalid", _all("error"), _ENGINE, "a value JSON export can't write back"),
+    _r("internal_error", _all("error"), _OURS, "validation failed unexpectedly"),
+    _r("secret_in_config", _all("error"), _OURS, "a value that looks like an API key"),
+    _r("model_empty", _all("error"), _SPEC, "the model is empty"),
+    _r("training_file_empty", _all("error"), _SPEC, "training_file is empty"),
+    _r("file_id_format", _sev("warning", "warning", "warning", "info"), _OURS, "a file id that is not file-..."),
+    _r("validation_same_as_training", _all("warning"), _OURS, "validation_file is the training file"),
+    _r("suffix_characters", _all("warning"), _OURS, "suffix characters outside letters, digits, . _ -"),
+    _r("hyperparameters_deprecated", _all("warning"), (_ev("spec", "OAI-SPEC", "hyperparameters: deprecated"),),
+       "top-level hyperparameters are deprecated"),
+    _r("method_missing", _all("info"), _SPEC, "no method: supervised with the deprecated hyperparameters"),
+    _r("method_block_mismatch", _all("error"), _OURS, "a method block that doesn't match method.type"),
+    _r("reinforcement_missing", _all("error"), _SPEC, "reinforcement without a method.reinforcement block"),
+    _r("model_fine_tuned", _all("info"), _OURS, "continues training from a fine-tuned model"),
+    _r("model_retired", _sev("warning", "warning", "info", "info"), (_ev("docs-example", "OAI-DEPR"),),
+       "the provider has shut the model down"),
+    _r("model_retiring", _all("info"), (_ev("docs-example", "OAI-DEPR"),), "the model shuts down soon"),
+    _r("method_model_unlisted", _sev("warning", "warning", "warning", "info"), (
+        _ev("docs-example", "AZ-MODELS"), _ev("docs-example", "BR-BLOG")),
+       "the target's docs don't list the model for this method"),
+    _r("label_model_top_level", _sev("error", "error", "warning", "warning"), (
+        _ev("spec", "OAI-SPEC", "the RFT grader union has no label_model"),),
+       "label_model can't be the top-level reinforcement grader"),
+    _r("label_model_in_multi", _all("info"), _SPEC, "label_model inside multi: undocumented for RFT"),
+    _r("label_model_labels", _all("error"), _ENGINE, "labels is empty"),
+    _r("label_model_labels_duplicate", _all("warning"), _OURS, "labels has duplicates"),
+    _r("label_model_passing_not_subset", _all("error"), _SPEC, "passing_labels not in labels"),
+    _r("label_model_no_passing", _all("warning"), _OURS, "passing_labels is empty"),
+    _r("label_model_sampling_params", _all("warning"), (_ev("docs-example", "OAI-GUIDE"), _ev("sdk", "OAI-SDK")),
+       "label_model sampling_params: in the guide, not in the SDK types"),
+    _r("multi_nested", _sev("error", "error", "warning", "warning"), _SPEC, "a multi grader inside a multi grader"),
+    _r("multi_empty", _all("error"), _ENGINE, "a multi grader without graders"),
+    _r("multi_key_reserved", _all("error"), _ENGINE, "a multi key that is a formula function name"),
+    _r("cosine_in_reinforcement", _sev("error", "error", None, "warning"), (
+        _ev("docs-example", "OAI-GUIDE", "cosine is for evals"),
+        _ev("docs-example", "AZ-RFT", "\"Use `cosine` for evaluations, not RFT.\"")),
+       "cosine is documented for evals only"),
+    _r("score_model_range", _all("error"), _ENGINE, "range needs low < high"),
+    _r("model_grader_no_input", _all("error"), _ENGINE, "a model grader without messages"),
+    _r("grader_ignores_sample", _all("warning"), _OURS, "the grader never reads the model's output"),
+    _r("grader_name_empty", _all("warning"), _OURS, "an empty grader name"),
+    _r("reasoning_effort_non_reasoning", _all("warning"), _OURS, "reasoning_effort on a non-reasoning model"),
+    _r("reasoning_effort_unsupported", _sev("error", "error", "warning", "warning"), (_ev("docs-example", "OAI-GUIDE"),),
+       "the model doesn't take that reasoning_effort"),
+    _r("reasoning_effort_uncertain", _all("warning"), _OURS, "the table can't tell whether the effort is taken"),
+    _r("output_json_without_response_format", _all("info"), (_ev("docs-example", "OAI-RFT"),),
+       "output_json is filled only with a response_format"),
+)
+
+_BY_ID = {r.id: r for r in RULES if not r.family}
+_FAMILIES = sorted((r for r in RULES if r.family), key=lambda r: -len(r.id))
+
+
+def rule(code: str) -> Rule | None:
+    """The rule of an issue code (exact id first, then the longest family prefix)."""
+    found = _BY_ID.get(code)
+    if found is not None:
+        return found
+    return next((r for r in _FAMILIES if code.startswith(r.id)), None)
+
+
+def issue(path: str, code: str, message: str, hint: str = "", blocks_grading: bool = False) -> Issue:
+    """An Issue of rule `code` with the rule's severity; `resolve` then applies the target's.
+
+    Checks never write a severity themselves: the registry is the only place one is decided.
+    """
+    found = rule(code)
+    if found is None:
+        raise KeyError(f"no rule {code!r} in the registry")
+    sev = found.severity_for(DEFAULT_TARGET) or next((s for s in found.severity.values() if s), "info")
+    return Issue(path, sev, code, message, hint, blocks_grading)
+
+
+def severity(code: str, target: str = DEFAULT_TARGET) -> str | None:
+    found = rule(code)
+    if found is None:
+        raise KeyError(f"no rule {code!r} in the registry")
+    return found.severity_for(target)
+
+
+def check_target(target: str | None) -> str:
+    t = (target or DEFAULT_TARGET).strip().lower()
+    if t not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
+    return t
+
+
+def resolve(issues: list[Issue], target: str = DEFAULT_TARGET) -> list[Issue]:
+    """Each issue with its rule's severity for `target`; issues of rules that don't apply are dropped.
+
+    An issue whose code has no rule keeps the severity it was raised with (a test asserts every
+    code the checks emit is registered, so this only guards against a crash in the UI).
+    """
+    out = []
+    for issue in issues:
+        found = rule(issue.code)
+        if found is None:
+            out.append(issue)
+            continue
+        sev = found.severity_for(target)
+        if sev is None:
+            continue
+        out.append(issue if sev == issue.severity else dataclasses.replace(issue, severity=sev))
+    return out
+
+
+def rules_markdown() -> str:
+    """The registry as the README's table (tests/test_rules.py keeps the README in step)."""
+    lines = ["| rule | openai | azure | bedrock | compatible | evidence |", "|---|---|---|---|---|---|"]
+    for r in RULES:
+        sev = " | ".join(r.severity_for(t) or "—" for t in TARGETS)
+        ev = "; ".join(f"{e.kind} ({e.source})" for e in r.evidence)
+        lines.append(f"| `{r.id}{'*' if r.family else ''}` | {sev} | {ev} |")
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""Test grading's "Before you train" section through AppTest: calibration of a run, the probes (flagged and
+not), model graders only on click, and sample generation against the stub."""
+
+from __future__ import annotations
+
+import json
+
+from tests.app.app_util import texts
+from tests.app.test_test_grading_page import load_example, open_page, rft
+
+LIKE = {"type": "string_check", "name": "contains", "input": "{{ sample.output_json.label }}",
+        "reference": "{{ item.label }}", "operation": "like"}
+EQ = {**LIKE, "name": "exact", "operation": "eq"}
+JUDGE = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
+         "input": [{"role": "system", "content": "Grade it. [[score:0.2]]"},
+                   {"role": "user", "content": "{{ item.reference }} vs {{ sample.output_text }}"}]}
+
+
+def test_probes_flag_a_like_grader_and_pass_an_eq_grader():
+    at = open_page(rft(LIKE))
+    load_example(at)
+    assert "🕵️ Can this grader be gamed?" in [e.label for e in at.expander]
+    at.button(key="tg-probe-run").click().run()
+    assert not at.exception
+    assert "probe(s) game this grader" in texts(at) and "a hedged list passes" in texts(at)
+    at = open_page(rft(EQ))
+    load_example(at)
+    at.multiselect(key="tg-probe-names").set_value(["hedge", "pad", "empty"]).run()
+    at.button(key="tg-probe-run").click().run()
+    assert not at.exception and "No probe games this grader" in texts(at)
+
+
+def test_calibration_appears_after_grading():
+    at = open_page(rft(EQ))
+    load_example(at)
+    at.button(key="tg-run").click().run()
+    deadline = 0
+    while not any(m.label == "Reward std" for m in at.metric) and deadline < 40:
+        at.run()
+        deadline += 1
+    labels = [m.label for m in at.metric]
+    assert "Reward std" in labels and "Threshold failing 30%" in labels and "At the maximum" in labels
+    at.selectbox(key="tg-cal-group").set_value("label").run()
+    assert not at.exception and "Groups (label)" in texts(at)
+
+
+def test_model_probes_run_only_on_click(openai_stub, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", openai_stub.api_key)
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_stub.base_url)
+    openai_stub.judge_obeys_injection = True
+    at = open_page(rft(JUDGE))
+    load_example(at)
+    at.number_input(key="tg-probe-rows").set_value(3).run()
+    at.multiselect(key="tg-probe-names").set_value(["inject", "empty"]).run()
+    assert "model-grader requests" in texts(at)
+    assert openai_stub.requests_to("/chat/completions") == []  # nothing sent before the click
+    at.button(key="tg-probe-run").click().run()
+    assert not at.exception
+    assert "inject" in texts(at) and "the judge obeys instructions inside the answer" in texts(at)
+    assert len(openai_stub.requests_to("/chat/completions")) == 9
+
+
+def test_generate_samples_and_use_them(openai_stub, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", openai_stub.api_key)
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_stub.base_url)
+    openai_stub.distinct_choices = True
+    at = open_page(rft(EQ))
+    load_example(at)
+    at.text_input(key="tg-sample-model").set_value("gpt-4.1-mini-2025-04-14").run()
+    at.number_input(key="tg-sample-n").set_value(2).run()
+    at.number_input(key="tg-sample-rows").set_value(3).run()
+    assert openai_stub.requests_to("/chat/completions") == []
+    at.button(key="tg-sample-run").click().run()
+    assert not at.exception and "6 samples generated" in texts(at)
+    at.button(key="tg-sample-use").click().run()
+    assert not at.exception
+    ds = at.session_state["ftstudio_dataset"]
+    assert len(ds.rows) == 6 and [r["group"] for r in ds.rows] == [0, 0, 1, 1, 2, 2]
+    assert json.dumps(ds.rows[1]).count("(choice 1)") == 1

@@ -1,0 +1,51 @@
+"""Calibration: spread, the no-learning-signal warning, fail thresholds, groups; in `ftstudio grade`'s summary."""
+
+import json
+
+import pytest
+
+from ftstudio.cli._main import main
+from ftstudio.probes import calibration, calibration_text
+
+
+def test_calibration_spread_warning_thresholds_and_groups():
+    c = calibration([1.0] * 19 + [0.0])
+    assert c["no_learning_signal"] and "no learning signal" in c["warning"]
+    assert c["share_at_max"] == 0.95 and c["share_at_min"] == 0.05
+    c = calibration([0.1 * i for i in range(10)])
+    assert not c["no_learning_signal"] and c["warning"] is None
+    assert c["fail_thresholds"]["30%"]["share_failing"] == pytest.approx(0.3)
+    assert c["fail_thresholds"]["50%"]["share_failing"] == pytest.approx(0.5)
+    items = [{"q": "a"}, {"q": "a"}, {"q": "b"}, {"q": "b"}, {"q": "c"}]
+    c = calibration([1.0, 1.0, 0.0, 1.0, 0.5], items)
+    g = c["groups"]
+    assert g["by"] == "identical items" and g["groups"] == 2 and g["zero_variance_share"] == 0.5
+    c = calibration([1.0, 0.0, 1.0, 1.0], [{"group": 1}, {"group": 1}, {"group": 2}, {"group": 2}],
+                    group_field="group")
+    assert c["groups"]["by"] == "group" and c["groups"]["per_group_std"] == {"1": 0.5, "2": 0.0}
+
+
+def test_all_equal_rewards_have_no_fail_threshold():
+    c = calibration([1.0] * 5)
+    assert c["fail_thresholds"]["30%"] == {"threshold": None, "share_failing": 0.0}
+    assert "every row scores the same" in calibration_text(c)
+
+
+def test_grade_summary_shows_calibration_text_and_json(tmp_path, capsys):
+    rows = [{"q": f"q{i // 2}", "group": i // 2, "reference": "yes", "model_sample": "yes" if i % 4 else "no"}
+            for i in range(8)]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    grader = tmp_path / "g.json"
+    grader.write_text(json.dumps({"type": "string_check", "name": "g", "input": "{{sample.output_text}}",
+                                  "reference": "{{item.reference}}", "operation": "eq"}))
+    assert main(["grade", str(grader), str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "reward spread: std" in out and "a pass threshold of 1 fails 25.0% of rows (target 30%)" in out
+    # identical items: every row differs in model_sample only within a pair
+    assert "groups (identical items): 4 with 2+ samples; 50.0% have zero reward variance" in out
+    assert main(["grade", str(grader), str(data), "--json", "--group-field", "group"]) == 0
+    cal = json.loads(capsys.readouterr().out)["summary"]["calibration"]
+    assert cal["groups"]["by"] == "group" and cal["groups"]["groups"] == 4
+    assert cal["groups"]["zero_variance_share"] == 0.5 and cal["groups"]["per_group_std"]["0"] == 0.5
+    assert cal["share_at_max"] == 0.75 and cal["share_at_min"] == 0.25 and not cal["no_learning_signal"]
