@@ -10,15 +10,15 @@ import streamlit as st
 
 from components import sidebar, state
 
-st.set_page_config(page_title="Fine-Tune Studio", page_icon="🎛️", layout="wide")
+st.set_page_config(page_title="Fine-Tune Studio", page_icon=":material/tune:", layout="wide")
 state.ensure()
 
 PAGES = [
-    st.Page("app_pages/method.py", title="1 Method", icon="🧭", url_path="method", default=True),
-    st.Page("app_pages/hyperparameters.py", title="2 Hyperparameters", icon="🎚️", url_path="hyperparameters"),
-    st.Page("app_pages/graders.py", title="3 Graders", icon="🧮", url_path="graders"),
-    st.Page("app_pages/test_grading.py", title="4 Test grading", icon="🧪", url_path="test-grading"),
-    st.Page("app_pages/export.py", title="5 Export", icon="📦", url_path="export"),
+    st.Page("app_pages/method.py", title="1 Method", icon=":material/route:", url_path="method", default=True),
+    st.Page("app_pages/hyperparameters.py", title="2 Hyperparameters", icon=":material/tune:", url_path="hyperparameters"),
+    st.Page("app_pages/graders.py", title="3 Graders", icon=":material/rule:", url_path="graders"),
+    st.Page("app_pages/test_grading.py", title="4 Test grading", icon=":material/science:", url_path="test-grading"),
+    st.Page("app_pages/export.py", title="5 Export", icon=":material/ios_share:", url_path="export"),
 ]
 
 nav = st.navigation(PAGES, position="sidebar")

@@ -45,17 +45,19 @@ if anyway:
     tab_json, tab_py, tab_curl, tab_trl = st.tabs(["JSON body", "Python (openai SDK)", "curl",
                                                    "Train with open-source tools"])
     with tab_json:
-        st.download_button("⬇️ Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
+        st.download_button(":material/download: Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
                            key="dl_json", type="primary")
         st.code(body, language="json")
     with tab_py:
         py = export.to_python(data)
-        st.download_button("⬇️ Download create_job.py", py, file_name=f"{slug}-create_job.py", mime="text/x-python",
+        st.download_button(":material/download: Download create_job.py", py, file_name=f"{slug}-create_job.py", mime="text/x-python",
                            key="dl_py")
+        if "extra_body=" in py:  # the SDK's types and the API disagree on multi graders: say why
+            st.info(export.SDK_MULTI_NOTE, icon=":material/info:")
         st.code(py, language="python")
     with tab_curl:
         sh = export.to_curl(data)
-        st.download_button("⬇️ Download create_job.sh", sh, file_name=f"{slug}-create_job.sh", mime="text/x-sh",
+        st.download_button(":material/download: Download create_job.sh", sh, file_name=f"{slug}-create_job.sh", mime="text/x-sh",
                            key="dl_curl")
         st.code(sh, language="bash")
     with tab_trl:
@@ -67,7 +69,7 @@ with st.expander("Serve the grader over HTTP (`ftstudio serve`)"):
     serve_panel.render(cfg)
 
 st.subheader("Submit to the API")
-with st.expander("Upload the files and create the job", expanded=bool(st.session_state.get("ftstudio_jobs"))):
+with st.expander("Upload the files and create the job", expanded=bool(state.app().jobs)):
     submit_panel.render(cfg, bool(errors))
 
 st.subheader("Save as a preset")
@@ -81,4 +83,4 @@ with st.form("save_preset", border=True):
         except (ValueError, FileExistsError, OSError) as exc:
             st.error(f"Not saved: {exc}")
         else:
-            st.success(f"Saved to {path}. It appears in the sidebar's preset picker (marked ⭐).")
+            st.success(f"Saved to {path}. It appears in the sidebar's preset picker (marked :material/star:).")

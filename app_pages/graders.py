@@ -7,16 +7,11 @@ import streamlit as st
 from components import api_checks, grader_editors, grader_tree, playground, state
 from components import grader_edit as E
 from components.template_field import context
-from ftstudio.config import switch_method
-
-STASH = "ftstudio_stashed_grader"  # where 1 Method sets a grader aside when leaving reinforcement
 
 
 def _switch_to_reinforcement(label: str = "switch to reinforcement") -> None:
     """Same switch as on 1 Method: model, files and shared hyperparameters stay; a set-aside grader returns."""
-    new, _dropped, _aside = switch_method(state.config(), "reinforcement",
-                                          stash_grader=st.session_state.pop(STASH, None))
-    state.load(new, label)
+    state.set_method("reinforcement", label, note=False)
     E.select(())
 
 
@@ -62,7 +57,7 @@ def _page() -> None:
         with st.container(border=True):
             playground.render(root)
     with right:
-        edit_tab, json_tab = st.tabs(["✏️ Edit", "{ } JSON"])
+        edit_tab, json_tab = st.tabs([":material/edit: Edit", "{ } JSON"])
         with edit_tab:
             grader_tree.render_actions(root, selected)
             grader_editors.render_editor(root, selected, issues)

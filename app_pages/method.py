@@ -5,15 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from components import issues_panel, job_fields, state
-from ftstudio.config import switch_method
 from ftstudio.core import under
 
 METHOD_CARDS = {
-    "supervised": ("📝 Supervised (SFT)", "Teach tone, format and answers from example conversations.",
+    "supervised": (":material/edit_note: Supervised (SFT)", "Teach tone, format and answers from example conversations.",
                    "JSONL of `{\"messages\": [...]}` chats ending in the assistant answer to learn."),
-    "dpo": ("⚖️ DPO", "Steer style or preference when you can say which of two answers is better.",
+    "dpo": (":material/compare_arrows: DPO", "Steer style or preference when you can say which of two answers is better.",
             "JSONL of `{\"input\": {\"messages\": [...]}, \"preferred_output\": [...], \"non_preferred_output\": [...]}`."),
-    "reinforcement": ("🎯 Reinforcement (RFT)", "Improve reasoning on tasks a grader can score, with no answers to copy.",
+    "reinforcement": (":material/target: Reinforcement (RFT)", "Improve reasoning on tasks a grader can score, with no answers to copy.",
                       "JSONL of `{\"messages\": [...], ...your fields}`; the fields feed `{{ item.* }}` in graders."),
 }
 
@@ -27,22 +26,15 @@ cols = st.columns(3)
 for col, (method, (title, when, fmt)) in zip(cols, METHOD_CARDS.items()):
     with col.container(border=True):
         chosen = cfg.method_type == method
-        st.markdown(f"#### {title}" + ("  ✓" if chosen else ""))
+        st.markdown(f"#### {title}" + ("  :material/check:" if chosen else ""))
         st.write(when)
         st.caption(f"Dataset: {fmt}")
         if st.button("Selected" if chosen else "Use this method", key=state.wkey(f"pick-{method}"),
                      disabled=chosen, type="primary" if not chosen else "secondary", width="stretch"):
-            stash = st.session_state.pop("ftstudio_stashed_grader", None)
-            new, dropped, aside = switch_method(cfg, method, stash_grader=stash)
-            if aside is not None:
-                st.session_state["ftstudio_stashed_grader"] = aside
-            elif stash is not None and method != "reinforcement":
-                st.session_state["ftstudio_stashed_grader"] = stash
-            state.load(new, f"switch to {method}")
-            st.session_state["method_dropped"] = (method, dropped)
+            state.set_method(method)
             st.rerun()
 
-dropped = st.session_state.pop("method_dropped", None)
+dropped = state.method_note()
 if dropped:
     method, items = dropped
     if items:

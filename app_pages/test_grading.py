@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from components import api_checks, before_training, connection, dataset_panel, state, trust_gate
+from components import api_checks, before_training, connection, dataset_panel, preflight_panel, state, trust_gate
 from components import results_view as R
 from ftstudio.grading import (
     GradeOptions,
@@ -29,7 +29,7 @@ SCOPES = {"all": "All rows", "random": "Random sample", "first": "First N"}
 
 def _blocking_issues(grader) -> list:
     """What stops the engine from evaluating the grader; cached per grader object (never mutated)."""
-    cache = st.session_state.get("ftstudio_tg_check")
+    cache = state.app().grade_check
     if cache and cache[0] is grader:
         return cache[1]
     try:
@@ -37,12 +37,12 @@ def _blocking_issues(grader) -> list:
         issues = []
     except InvalidGrader as exc:
         issues = exc.issues
-    st.session_state["ftstudio_tg_check"] = (grader, issues)
+    state.app().grade_check = (grader, issues)
     return issues
 
 
 def _options() -> GradeOptions:
-    return GradeOptions(endpoint=state.endpoint(), concurrency=int(st.session_state.get("tg-concurrency", 8)))
+    return GradeOptions(endpoint=state.endpoint(), concurrency=int(state.widget("tg-concurrency", 8)))
 
 
 def _fmt_seconds(s: float | None) -> str:
@@ -60,10 +60,11 @@ def _progress() -> None:
     stage = "cancelling …" if p["cancelling"] else p["stage"]
     st.progress(p["fraction"], text=f"Grading {p['total']:,} rows · {stage}")
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
-    retries = f" · ⏳ {p['retries']} retries ({p['last_retry']})" if p.get("retries") else ""
+    retries = f" · :material/hourglass_top: {p['retries']} retries ({p['last_retry']})" if p.get("retries") else ""
+    left = p["waiting"] or f"about {_fmt_seconds(p['eta'])} left"  # no ETA is honest while a row hangs
     c1.caption(f"{p['rows_done']:,} of {p['total']:,} rows done · {_fmt_seconds(p['elapsed'])} elapsed · "
-               f"about {_fmt_seconds(p['eta'])} left{retries}")
-    c2.button("Cancel", key="tg-cancel", icon="⏹️", on_click=job.cancel, disabled=p["cancelling"], width="stretch")
+               f"{left}{retries}")
+    c2.button("Cancel", key="tg-cancel", icon=":material/stop:", on_click=job.cancel, disabled=p["cancelling"], width="stretch")
 
 
 def _start(grader, ds, scope: Scope) -> None:
@@ -84,10 +85,10 @@ def _link(where, name: str, label: str, icon: str) -> None:
 
 def _needs_reinforcement() -> None:
     st.info("Test grading needs a **reinforcement** grader. Choose Reinforcement in **1 Method**, then build the "
-            "grader in **3 Graders**. The dataset checks above work for every method.", icon="🧭")
+            "grader in **3 Graders**. The dataset checks above work for every method.", icon=":material/route:")
     c1, c2, _ = st.columns([1, 1, 4])
-    _link(c1, "method", "1 Method", "🧭")
-    _link(c2, "graders", "3 Graders", "🧮")
+    _link(c1, "method", "1 Method", ":material/route:")
+    _link(c2, "graders", "3 Graders", ":material/rule:")
 
 
 def _run_panel(grader, ds) -> None:
@@ -103,13 +104,13 @@ def _run_panel(grader, ds) -> None:
         return
     issues = _blocking_issues(grader)
     if issues:
-        st.error("**The grader can't be evaluated yet.** Fix these in 3 Graders:", icon="🚫")
+        st.error("**The grader can't be evaluated yet.** Fix these in 3 Graders:", icon=":material/block:")
         for i in issues:
             st.markdown(f"- `{i.path or '$'}` — {i.message}" + (f" *({i.hint})*" if i.hint else ""))
-        _link(st, "graders", "Open 3 Graders", "🧮")
+        _link(st, "graders", "Open 3 Graders", ":material/rule:")
         return
     if ds is None:
-        st.info("Load a dataset above, then grade it here.", icon="⬆️")
+        st.info("Load a dataset above, then grade it here.", icon=":material/upload:")
         return
     models = uses_models(grader)
     if models:
@@ -117,7 +118,7 @@ def _run_panel(grader, ds) -> None:
         last = R.current_run()
         usage = R.summary(last)["token_usage"] if last is not None else None
         with st.container(border=True):
-            st.markdown("**🔌 Model endpoint** — this grader calls a model" +
+            st.markdown("**:material/power: Model endpoint** — this grader calls a model" +
                         ("" if ep.configured else ": set a key or a server to grade"))
             connection.render("tg-conn", usage=usage)
     total = len(ds.rows) + len(ds.errors)
@@ -136,11 +137,12 @@ def _run_panel(grader, ds) -> None:
     scope = Scope(mode, None if mode == "all" else int(n), int(seed))
     count = len(select_rows(total, scope))
     if models:
-        st.caption(f"💸 This grader calls a model: up to {count * max(model_nodes(grader), 1):,} requests for "
+        st.caption(f":material/payments: This grader calls a model: up to {count * max(model_nodes(grader), 1):,} requests for "
                    f"{count:,} rows. Answers already in the local cache (identical requests) are free.")
+    preflight_panel.render(grader, ds, state.sample_field())
     if not trust_gate.allowed(grader, "tg-trust"):
         return
-    if st.button(f"Grade {scope.describe(total)}", type="primary", icon="▶️", key="tg-run"):
+    if st.button(f"Grade {scope.describe(total)}", type="primary", icon=":material/play_arrow:", key="tg-run"):
         _start(grader, ds, scope)
 
 
@@ -164,7 +166,7 @@ if run is not None:
 
 if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is not None:
     st.subheader("Compare with the API", divider="gray")
-    with st.expander("⚖️ Local scores against the official grader service", expanded=False):
+    with st.expander(":material/compare_arrows: Local scores against the official grader service", expanded=False):
         if not state.endpoint().configured:
             connection.render("tg-cmp-conn")
         if trust_gate.allowed(cfg.grader, "tg-cmp-trust"):

@@ -27,19 +27,18 @@ _RETRIES = 1
 def render(prefix: str = "acct") -> None:
     ep = state.endpoint()
     if not ep.configured:
-        st.caption("Set up a connection first (🔌 Connection, below): then your account's fine-tuning jobs "
+        st.caption("Set up a connection first (Connection, below): then your account's fine-tuning jobs "
                    "are listed here.")
         return
-    ss = st.session_state
-    listed = ss.get(f"{prefix}-jobs")
+    listed = state.widget(f"{prefix}-jobs")
     if listed is not None and listed[0] != ep.label:
         listed = None  # another endpoint: the old list belongs to another account
-    if st.button("List my jobs" if listed is None else "Refresh the list", key=f"{prefix}-list", icon="🔄",
+    if st.button("List my jobs" if listed is None else "Refresh the list", key=f"{prefix}-list", icon=":material/refresh:",
                  width="stretch"):
         listed = _fetch(prefix, ep)
-    elif listed is None and ss.get(f"{prefix}-tried") != ep.label:
+    elif listed is None and state.widget(f"{prefix}-tried") != ep.label:
         listed = _fetch(prefix, ep)  # once per endpoint; after a failure the button retries
-    error = st.session_state.get(f"{prefix}-error")
+    error = state.widget(f"{prefix}-error")
     if error:
         st.error(error)
     if listed is None:
@@ -58,21 +57,20 @@ def render(prefix: str = "acct") -> None:
 
 
 def _fetch(prefix: str, ep):
-    ss = st.session_state
-    ss.pop(f"{prefix}-error", None)
-    ss[f"{prefix}-tried"] = ep.label
+    state.forget_widget(f"{prefix}-error")
+    state.set_widget(f"{prefix}-tried", ep.label)
     try:
         with st.spinner(f"Reading the job list at {ep.label} …"):
             jobs = pull.fetch(ep, max_retries=_RETRIES)
     except ApiError as exc:
-        ss[f"{prefix}-error"] = redact(f"Couldn't list the jobs: {exc.message}")
-        ss.pop(f"{prefix}-jobs", None)
+        state.set_widget(f"{prefix}-error", redact(f"Couldn't list the jobs: {exc.message}"))
+        state.forget_widget(f"{prefix}-jobs")
         return None
     except ValueError as exc:
-        ss[f"{prefix}-error"] = redact(f"{ep.label} answered, but not with a job list: {exc}")
+        state.set_widget(f"{prefix}-error", redact(f"{ep.label} answered, but not with a job list: {exc}"))
         return None
-    ss[f"{prefix}-jobs"] = (ep.label, jobs)
-    return ss[f"{prefix}-jobs"]
+    state.set_widget(f"{prefix}-jobs", (ep.label, jobs))
+    return state.widget(f"{prefix}-jobs")
 
 
 def _created(job) -> str:
@@ -98,7 +96,7 @@ def _choose(prefix: str, jobs) -> None:
     except ImportProblem as exc:
         st.error(f"{chosen.id} can't become a config here: {exc.message}.")
         for issue in exc.issues[:12]:
-            st.caption(f"❌ `{issue.path or '$'}` {issue.message}")
+            st.caption(f":material/error: `{issue.path or '$'}` {issue.message}")
         return
     c = count(check(cfg))
     grader = f", grader {cfg.grader.type} '{cfg.grader.name}'" if cfg.grader is not None else ""
@@ -108,7 +106,7 @@ def _choose(prefix: str, jobs) -> None:
                  help="The current config stays in Undo"):
         state.load(cfg, f"import job {chosen.id}")
         if trust.mark_untrusted(cfg.grader):
-            st.session_state["ftstudio_untrusted_python"] = f"the job {chosen.id}"
+            state.app().untrusted_python = f"the job {chosen.id}"
         st.rerun()
 
 
@@ -116,17 +114,17 @@ def _save_all(prefix: str, ep) -> None:
     folder = st.text_input("Folder", value=pull.DEFAULT_OUT, key=f"{prefix}-folder",
                            help="Each job is written as <job id>.json (a config that validate, export and submit "
                                 "accept) plus index.json; files are rewritten only when the job changed.")
-    if st.button("Save all to a folder", key=f"{prefix}-save", icon="💾", width="stretch"):
+    if st.button("Save all to a folder", key=f"{prefix}-save", icon=":material/save:", width="stretch"):
         try:
             with st.spinner("Saving every job …"):
                 result = pull.pull(ep, folder.strip() or pull.DEFAULT_OUT, max_retries=_RETRIES)
         except ApiError as exc:
-            st.session_state[f"{prefix}-saved"] = ("error", redact(f"Nothing was saved: {exc.message}"))
+            state.set_widget(f"{prefix}-saved", ("error", redact(f"Nothing was saved: {exc.message}")))
         except (OSError, ValueError) as exc:
-            st.session_state[f"{prefix}-saved"] = ("error", redact(f"Nothing was saved: {exc}"))
+            state.set_widget(f"{prefix}-saved", ("error", redact(f"Nothing was saved: {exc}")))
         else:
-            st.session_state[f"{prefix}-saved"] = ("ok", _saved_text(result))
-    saved = st.session_state.get(f"{prefix}-saved")
+            state.set_widget(f"{prefix}-saved", ("ok", _saved_text(result)))
+    saved = state.widget(f"{prefix}-saved")
     if saved:
         (st.success if saved[0] == "ok" else st.error)(saved[1])
 

@@ -14,15 +14,15 @@ from ftstudio.grading import GradeOptions, InvalidGrader, compare
 def _endpoint_or_note():
     ep = state.endpoint()
     if not ep.configured:
-        st.info("Connect an endpoint first: sidebar → 🔌 Connection (API key and base URL), or OPENAI_API_KEY "
-                "in the environment.", icon="🔌")
+        st.info("Connect an endpoint first: sidebar → :material/power: Connection (API key and base URL), or OPENAI_API_KEY "
+                "in the environment.", icon=":material/power:")
         return None
     return ep
 
 
 def validate_button(grader, key: str = "api_validate") -> None:
     """Ask the API whether it accepts the grader; show its answer (or why it can't be asked)."""
-    if st.button("✔️ Validate with the API", key=key, help="POST /v1/fine_tuning/alpha/graders/validate"):
+    if st.button(":material/check: Validate with the API", key=key, help="POST /v1/fine_tuning/alpha/graders/validate"):
         ep = _endpoint_or_note()
         if ep is None:
             return
@@ -33,7 +33,7 @@ def validate_button(grader, key: str = "api_validate") -> None:
             st.error(exc.message)
             return
         if result.ok:
-            st.success(result.message, icon="✅")
+            st.success(result.message, icon=":material/check_circle:")
         else:
             where = f" (at `{result.param}`)" if result.param else ""
             st.error(f"The API rejects this grader{where}: {result.message}")
@@ -47,9 +47,9 @@ def compare_panel(grader, dataset, sample_field: str, key: str = "api_compare") 
     left, right = st.columns([1, 3])
     n = left.number_input("Rows", min_value=1, max_value=max(1, min(500, n_rows)), value=min(20, max(1, n_rows)),
                           key=f"{key}_n")
-    start = right.number_input("Starting at row", min_value=0, max_value=max(0, n_rows - 1), value=0,
-                               key=f"{key}_start")
-    if st.button("⚖️ Compare with the API", key=f"{key}_go", disabled=dataset is None):
+    start = right.number_input("Starting at row", min_value=1, max_value=max(1, n_rows), value=1,
+                               key=f"{key}_start", help="Row numbers start at 1, like the results table's.") - 1
+    if st.button(":material/compare_arrows: Compare with the API", key=f"{key}_go", disabled=dataset is None):
         ep = _endpoint_or_note()
         if ep is None:
             return
@@ -63,8 +63,8 @@ def compare_panel(grader, dataset, sample_field: str, key: str = "api_compare") 
             st.error("The grader can't be evaluated: " + "; ".join(i.message for i in exc.issues[:3]))
             return
         bar.empty()
-        st.session_state[f"{key}_report"] = (state.grader_fingerprint(), report)
-    stored = st.session_state.get(f"{key}_report")
+        state.app().reports[key] = (state.grader_fingerprint(), report)
+    stored = state.app().reports.get(key)
     if stored:
         fingerprint, report = stored
         if fingerprint != state.grader_fingerprint():
@@ -83,8 +83,8 @@ def show_report(report) -> None:
         st.caption(f"Official grader tokens — {model}: {tokens:,}")
     rows = []
     for r in report.rows:
-        rec = {"row": r.row, "local": r.local_reward, "official": r.official_reward, "Δ": r.delta,
-               "differs": "⚠️" if r.differs else "", "official errors": ", ".join(r.official_errors),
+        rec = {"row": r.row + 1, "local": r.local_reward, "official": r.official_reward, "Δ": r.delta,
+               "differs": "yes" if r.differs else "", "official errors": ", ".join(r.official_errors),
                "local errors": ", ".join(r.local_errors), "request": r.failure or ("cached" if r.cached else "")}
         for k, d in r.sub_deltas.items():
             rec[f"Δ {k}"] = d
@@ -102,4 +102,4 @@ def show_report(report) -> None:
     if details:
         with st.expander("Official error details"):
             for r in details:
-                st.markdown(f"**row {r.row}**: " + "; ".join(f"`{k}` {v}" for k, v in r.official_errors.items()))
+                st.markdown(f"**row {r.row + 1}**: " + "; ".join(f"`{k}` {v}" for k, v in r.official_errors.items()))

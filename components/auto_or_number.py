@@ -22,7 +22,8 @@ def render(spec: HyperParam, value: Any, key: str) -> tuple[Any, str | None]:
     with st.container(border=True):
         top = st.columns([3, 1])
         top[0].markdown(f"**{label}**", help=f"{spec.help}\n\nAllowed: {spec.describe()}.")
-        auto = top[1].toggle("auto", value=value == AUTO, key=key + ":auto",
+        # Each toggle is named after its hyperparameter: a screen reader hears "n_epochs: auto", not "auto".
+        auto = top[1].toggle(f"{spec.name}: auto", value=value == AUTO, key=key + ":auto",
                              help='"auto" lets the platform choose from your dataset')
         if auto:
             allowed = spec.describe().removeprefix('"auto" or ')

@@ -41,17 +41,17 @@ def render(cfg, dataset) -> None:
     if current is not None:
         _calibration(current)
     if grader is not None and dataset is not None:
-        with st.expander("🕵️ Can this grader be gamed?", expanded=bool(st.session_state.get(_PROBE_REPORT))):
+        with st.expander(":material/policy: Can this grader be gamed?", expanded=bool(state.widget(_PROBE_REPORT))):
             _probes(grader, dataset)
     if dataset is not None:
-        with st.expander("🎲 Generate samples", expanded=bool(st.session_state.get(_SAMPLES))):
+        with st.expander(":material/casino: Generate samples", expanded=bool(state.widget(_SAMPLES))):
             _samples(cfg, dataset)
 
 
 # --- calibration ---------------------------------------------------------------------------------
 
 def _calibration(current) -> None:
-    st.markdown("**📏 Calibration** — is there a learning signal in these rewards?")
+    st.markdown("**:material/straighten: Calibration** — is there a learning signal in these rewards?")
     fields = [_IDENTICAL] + (state.dataset_fields() or [])
     choice = st.selectbox("Samples of one item share", fields, key="tg-cal-group",
                           help="Rows with the same value (or identical items) are samples of one prompt: "
@@ -76,7 +76,7 @@ def _calibration(current) -> None:
                         ("Every row scores the same." if t["threshold"] is None
                          else f"It fails {100 * t['share_failing']:.1f}% of rows."))
     if c["warning"]:
-        st.warning(c["warning"], icon="📉")
+        st.warning(c["warning"], icon=":material/trending_down:")
     g = c["groups"]
     if g and g["groups"]:
         st.markdown(f"**Groups ({g['by']})**: {g['groups']:,} with 2+ samples · "
@@ -114,17 +114,17 @@ def _probes(grader, dataset) -> None:
     models = uses_models(grader)
     if models:
         requests = model_requests(grader, p.rows, state.sample_field())
-        st.caption("💸 " + estimate_requests(requests, state.endpoint()).text() + ". They run only when you click.")
+        st.caption(":material/payments: " + estimate_requests(requests, state.endpoint()).text() + ". They run only when you click.")
         if not state.endpoint().configured:
             connection.render("tg-probe-conn")
             return
     if not trust_gate.allowed(grader, "tg-probe-trust"):
         return
-    if st.button(f"Run {len(names)} probes on {len(p.genuine):,} samples", key="tg-probe-run", icon="🕵️"):
+    if st.button(f"Run {len(names)} probes on {len(p.genuine):,} samples", key="tg-probe-run", icon=":material/policy:"):
         with st.spinner("Grading the probe variants …"):
             report = run(p, threshold, GradeOptions(endpoint=state.endpoint()))
-        st.session_state[_PROBE_REPORT] = (state.grader_fingerprint(), report)
-    saved = st.session_state.get(_PROBE_REPORT)
+        state.set_widget(_PROBE_REPORT, (state.grader_fingerprint(), report))
+    saved = state.widget(_PROBE_REPORT)
     if saved and saved[0] == state.grader_fingerprint():
         _report(saved[1])
 
@@ -132,11 +132,11 @@ def _probes(grader, dataset) -> None:
 def _report(report) -> None:
     if report.flagged:
         st.error(f"**{len(report.flagged)} probe(s) game this grader** (genuine mean "
-                 f"{report.genuine_mean:.3f}, threshold {report.threshold:g}).", icon="🚩")
+                 f"{report.genuine_mean:.3f}, threshold {report.threshold:g}).", icon=":material/flag:")
         for p in report.flagged:
             st.markdown(f"- **{p.probe}** — {p.why} *(e.g. rows {', '.join(map(str, p.examples))})*")
     else:
-        st.success(f"No probe games this grader (genuine mean {report.genuine_mean:.3f}).", icon="✅")
+        st.success(f"No probe games this grader (genuine mean {report.genuine_mean:.3f}).", icon=":material/check_circle:")
     table = pd.DataFrame([{"probe": p.probe, "kind": kind_of(p.probe), "rows": p.rows, "mean reward": p.mean_reward,
                            "≥ genuine": p.share_at_or_above_genuine, "≥ threshold": p.share_at_or_above_threshold,
                            "flagged": p.flagged} for p in report.probes])
@@ -158,28 +158,28 @@ def _samples(cfg, dataset) -> None:
     limit = int(c3.number_input("Rows", 1, max(total, 1), min(20, max(total, 1)), key="tg-sample-rows"))
     rows = [r for r in dataset.rows[:limit] if isinstance(r, dict)]
     est = estimate_samples(rows, n, sample_field=state.sample_field())
-    st.caption("💸 " + est.text().split("; cost:")[0] + ".")
+    st.caption(":material/payments: " + est.text().split("; cost:")[0] + ".")
     ep = state.endpoint()
     if not ep.configured:
         connection.render("tg-sample-conn")
         return
-    if st.button(f"Generate {n} samples for {est.requests:,} rows", key="tg-sample-run", icon="🎲",
+    if st.button(f"Generate {n} samples for {est.requests:,} rows", key="tg-sample-run", icon=":material/casino:",
                  disabled=not model or not est.requests):
         # The runner reports progress from its own thread, which can't draw: a spinner instead.
         with st.spinner(f"Sampling {est.requests:,} prompts …"):
             result = generate(rows, model, n, endpoint=ep, sample_field=state.sample_field())
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result.rows).encode()
-        st.session_state[_SAMPLES] = (data, len(result.rows), result.failed[:5])
-    saved = st.session_state.get(_SAMPLES)
+        state.set_widget(_SAMPLES, (data, len(result.rows), result.failed[:5]))
+    saved = state.widget(_SAMPLES)
     if not saved:
         return
     data, count, failed = saved
-    st.success(f"{count:,} samples generated.", icon="🎲")
+    st.success(f"{count:,} samples generated.", icon=":material/casino:")
     for i, why in failed:
         st.caption(f"row {i}: {why}")
     c1, c2 = st.columns(2)
     c1.download_button("Download samples.jsonl", data, "samples.jsonl", "application/jsonl", key="tg-sample-download")
     if c2.button("Use them as the dataset", key="tg-sample-use", disabled=not count):
         dataset_panel.load_bytes(data, "samples.jsonl", "generated samples")
-        st.session_state.pop(_SAMPLES, None)
+        state.forget_widget(_SAMPLES)
         st.rerun()

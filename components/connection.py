@@ -30,27 +30,26 @@ def _typed_key(ep: Endpoint) -> bool:
 
 def _apply(prefix: str) -> None:
     """Rebuild the endpoint from the panel's widgets (on_change: runs before the rerun)."""
-    ss = st.session_state
     old = state.endpoint()
-    typed = ss.get(f"{prefix}-key") or ""
+    typed = state.widget(f"{prefix}-key") or ""
     if typed:
         key = typed.strip()
     elif _typed_key(old):
         key = old.api_key  # an empty box keeps the typed key; "Forget" clears it
     else:
         key = _env_key()
-    kind = ss.get(f"{prefix}-kind", old.kind)
-    version = (ss.get(f"{prefix}-api-version") or "").strip() or None if kind == "azure" else None
-    base = (ss.get(f"{prefix}-url") or "").strip() or None
+    kind = state.widget(f"{prefix}-kind", old.kind)
+    version = (state.widget(f"{prefix}-api-version") or "").strip() or None if kind == "azure" else None
+    base = (state.widget(f"{prefix}-url") or "").strip() or None
     state.set_endpoint(Endpoint(base_url=base, api_key=key, kind=kind, api_version=version, timeout=old.timeout))
-    ss[f"{prefix}-key"] = ""  # the box never holds the key after it is applied
-    ss.pop(f"{prefix}-test", None)
+    state.set_widget(f"{prefix}-key", "")  # the box never holds the key after it is applied
+    state.app().connection_tests.pop(prefix, None)
 
 
 def _forget(prefix: str) -> None:
     old = state.endpoint()
     state.set_endpoint(dataclasses.replace(old, api_key=_env_key()))
-    st.session_state.pop(f"{prefix}-test", None)
+    state.app().connection_tests.pop(prefix, None)
 
 
 def test_connection(ep: Endpoint) -> tuple[str, str]:
@@ -101,15 +100,15 @@ def render(prefix: str = "conn", usage: dict | None = None) -> None:
                   help="OpenAI-compatible servers: e.g. http://localhost:11434/v1. Azure: "
                        "https://NAME.openai.azure.com/openai/v1/" + (f" · default from OPENAI_BASE_URL ({env_url})"
                                                                       if env_url else ""))
-    if st.session_state.get(f"{prefix}-kind", ep.kind) == "azure":
+    if state.widget(f"{prefix}-kind", ep.kind) == "azure":
         st.text_input("API version (only for the older deployment-style Azure endpoints)",
                       value=ep.api_version or "", key=f"{prefix}-api-version", on_change=_apply, args=(prefix,),
                       placeholder="empty = the v1 API")
     typed = _typed_key(ep)
     if typed:
-        note = "🔑 Using the key typed in this session (kept in memory only; never saved or exported)."
+        note = ":material/key: Using the key typed in this session (kept in memory only; never saved or exported)."
     elif env_key:
-        note = f"🔑 Using {ENV_KEY} from the environment (value not shown). Type a key below to override it."
+        note = f":material/key: Using {ENV_KEY} from the environment (value not shown). Type a key below to override it."
     else:
         note = f"No API key: set {ENV_KEY} before starting the app, or type one below (local servers may need none)."
     k1, k2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -120,10 +119,10 @@ def render(prefix: str = "conn", usage: dict | None = None) -> None:
               width="stretch")
     st.caption(note)
     b1, b2 = st.columns([1, 3], vertical_alignment="center")
-    if b1.button("Test connection", key=f"{prefix}-test-btn", icon="🔌"):
+    if b1.button("Test connection", key=f"{prefix}-test-btn", icon=":material/power:"):
         with st.spinner(f"Calling {ep.label} …"):
-            st.session_state[f"{prefix}-test"] = test_connection(ep)
-    result = st.session_state.get(f"{prefix}-test")
+            state.app().connection_tests[prefix] = test_connection(ep)
+    result = state.app().connection_tests.get(prefix)
     if result:
         level, message = result
         {"ok": b2.success, "warning": b2.warning}.get(level, b2.error)(message)

@@ -20,8 +20,6 @@ from ftstudio import datasets as D
 EXAMPLES_DIR = Path(D.example_path("supervised")).parent
 MAX_UPLOAD_MB = 200
 PREVIEW_ROWS = 20
-_CACHE, _SOURCE, _ERROR, _DERIVED = "ftstudio_tg_datasets", "ftstudio_tg_source", "ftstudio_tg_error", "ftstudio_tg_derived"
-_SEEN = "ftstudio_tg_seen_upload"  # the uploader's last file: only a new upload replaces the dataset
 _KEEP = 2  # datasets kept in memory (the current one and the one before)
 
 
@@ -34,24 +32,24 @@ def load_bytes(data: bytes, name: str, source: str | None = None) -> D.Dataset |
 
     A DatasetError is kept for display and the previous dataset stays loaded. Used by the
     uploader and the example picker alike."""
-    ss = st.session_state
+    a = state.app()
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     key = f"{hashlib.sha256(data).hexdigest()}.{ext}"  # the extension picks the format
-    cache: dict = ss.setdefault(_CACHE, {})
+    cache: dict = a.datasets
     ds = cache.get(key)
-    ss[_SOURCE] = source
+    a.dataset_source = source
     if ds is None:
         try:
             ds = D.read_dataset(data, name=name)
         except D.DatasetError as exc:
-            ss[_ERROR] = str(exc)
+            a.dataset_error = str(exc)
             return None
         cache[key] = ds
         while len(cache) > _KEEP:
             cache.pop(next(iter(cache)))
-    ss.pop(_ERROR, None)
+    a.dataset_error = None
     if state.dataset() is not ds:
-        state.set_dataset(ds)
+        state.set_dataset(ds, data)
         if state.sample_field() not in ds.fields and D.DEFAULT_SAMPLE_FIELD in ds.fields:
             state.set_sample_field(D.DEFAULT_SAMPLE_FIELD)
     return ds
@@ -59,13 +57,14 @@ def load_bytes(data: bytes, name: str, source: str | None = None) -> D.Dataset |
 
 def _clear() -> None:
     state.set_dataset(None)
-    st.session_state.pop(_ERROR, None)
-    st.session_state.pop(_SOURCE, None)
+    a = state.app()
+    a.dataset_error = a.dataset_source = a.seen_upload = None
+    state.rekey("upload")  # a new, empty uploader: the old file's chip goes with the dataset
 
 
 def _derived(key: tuple, build):
     """Per-dataset cache of reports/token counts; entries of other datasets are dropped."""
-    store: dict = st.session_state.setdefault(_DERIVED, {})
+    store: dict = state.app().dataset_derived
     if key not in store:
         for k in [k for k in store if k[1] != key[1]]:
             del store[k]
@@ -84,14 +83,14 @@ def n_epochs_of(cfg) -> int | str:
 
 def render(cfg) -> D.Dataset | None:
     """Source picker, status, output field, format report, tokens and preview. Returns the dataset."""
-    up_tab, ex_tab = st.tabs(["⬆️ Upload a file", "📚 Bundled example"])
+    up_tab, ex_tab = st.tabs([":material/upload: Upload a file", ":material/library_books: Bundled example"])
     with up_tab:
         up = st.file_uploader("Dataset (.jsonl, .json or .csv, up to 200 MB)", type=["jsonl", "json", "csv"],
-                              max_upload_size=MAX_UPLOAD_MB, key="tg-upload",
+                              max_upload_size=MAX_UPLOAD_MB, key=state.scoped_key("tg-upload", "upload"),
                               help="One JSON object per row. The field holding the model's output (default "
                                    "model_sample) is graded; the other fields are the item ({{ item.* }}).")
-        if up is not None and st.session_state.get(_SEEN) != up.file_id:
-            st.session_state[_SEEN] = up.file_id
+        if up is not None and state.app().seen_upload != up.file_id:
+            state.app().seen_upload = up.file_id
             with st.spinner(f"Reading {up.name} …"):
                 load_bytes(up.getvalue(), up.name, f"upload:{up.file_id}")
     with ex_tab:
@@ -100,16 +99,17 @@ def render(cfg) -> D.Dataset | None:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         name = c1.selectbox("Example dataset", files, index=files.index(wanted) if wanted in files else 0,
                             key="tg-example", help="Small datasets bundled with the app, one per method.")
-        if c2.button("Load example", key="tg-load-example", width="stretch", icon="📥"):
+        if c2.button("Load example", key="tg-load-example", width="stretch", icon=":material/download:"):
             load_bytes((EXAMPLES_DIR / name).read_bytes(), name, f"example:{name}")
     ds = state.dataset()
-    error = st.session_state.get(_ERROR)
+    _kept_note(ds)
+    error = state.app().dataset_error
     if error:
-        st.error(f"**Could not read the file.** {error}", icon="🚫")
+        st.error(f"**Could not read the file.** {error}", icon=":material/block:")
         if ds is not None:
             st.caption(f"Still using the previous dataset, {ds.name}.")
     if ds is None:
-        st.info("No dataset yet: upload one, or load a bundled example.", icon="📄")
+        st.info("No dataset yet: upload one, or load a bundled example.", icon=":material/description:")
         return None
     _status(ds)
     _sample_field(ds)
@@ -118,20 +118,38 @@ def render(cfg) -> D.Dataset | None:
     return ds
 
 
+def _kept_note(ds) -> None:
+    """What a refresh would lose, said before it happens (and after, when it did)."""
+    a = state.app()
+    if a.dataset_not_kept:
+        what = "This dataset" if ds is not None else "The last dataset"
+        st.warning(f"{what} is not kept across a refresh: {a.dataset_not_kept}.", icon=":material/cloud_off:")
+    if a.workspace_error:
+        st.warning(a.workspace_error, icon=":material/cloud_off:")
+
+
+def row_count(ds: D.Dataset) -> str:
+    """One count everywhere: every line that holds a row, the unreadable ones included (they are
+    graded as error rows, so "Grade all N rows" and this say the same N)."""
+    total = len(ds.rows) + len(ds.errors)
+    bad = f" ({len(ds.errors):,} unreadable)" if ds.errors else ""
+    return f"{total:,} rows{bad}"
+
+
 def _status(ds: D.Dataset) -> None:
     with st.container(border=True):
         c1, c2 = st.columns([5, 1], vertical_alignment="center")
         size = f"{ds.size_bytes / 1024 / 1024:.1f} MB" if ds.size_bytes >= 1024 * 1024 else f"{ds.size_bytes / 1024:.1f} KB"
-        c1.markdown(f"📄 **{ds.name}** · {len(ds.rows):,} rows · {size} · {ds.format.upper()}")
+        c1.markdown(f":material/description: **{ds.name}** · {row_count(ds)} · {size} · {ds.format.upper()}")
         c2.button("Clear", key="tg-clear-dataset", on_click=_clear, width="stretch")
         for note in ds.notes:
-            st.caption(f"ℹ️ {note}")
+            st.caption(f":material/info: {note}")
         if ds.blank_lines:
             st.caption(f"{ds.blank_lines:,} blank lines ignored.")
         if ds.errors:
-            st.warning(f"{len(ds.errors):,} lines could not be read and were skipped; the other rows loaded. "
-                       "They are graded as error rows (other_error).", icon="⚠️")
-            with st.expander(f"Skipped lines ({len(ds.errors):,})"):
+            st.warning(f"{len(ds.errors):,} lines could not be read. They stay in the dataset as unreadable rows "
+                       "and are graded as error rows (other_error).", icon=":material/warning:")
+            with st.expander(f"Unreadable rows ({len(ds.errors):,})"):
                 st.dataframe([{"line": e.line, "reason": e.message} for e in ds.errors[:1000]],
                              hide_index=True, width="stretch")
                 if len(ds.errors) > 1000:
@@ -151,7 +169,7 @@ def _sample_field(ds: D.Dataset) -> None:
     if choice is not None and choice != current:
         state.set_sample_field(choice)
     if choice is None:
-        st.warning(f"This dataset has no '{current}' field: choose the field that holds the model output.", icon="👉")
+        st.warning(f"This dataset has no '{current}' field: choose the field that holds the model output.", icon=":material/arrow_forward:")
     else:
         c2.caption("Item fields for `{{ item.* }}`: " + (", ".join(f"`{f}`" for f in fields if f != choice) or "none"))
 
@@ -163,14 +181,14 @@ def _report(ds: D.Dataset, cfg) -> None:
                                               count_tokens=False))
     counter = _derived(("tokens", ds.content_hash, method), lambda: _count_tokens(ds, method))
     stats = counter.finish(n_epochs_of(cfg)) if counter is not None else None
-    verdict = (f"✅ Format OK for {method} training data" if report.ok
-               else f"❌ {report.n_errors:,} format errors for {method} training data")
+    verdict = (f":material/check_circle: Format OK for {method} training data" if report.ok
+               else f":material/error: {report.n_errors:,} format errors for {method} training data")
     with st.expander(f"{verdict} · {report.n_warnings:,} warnings · {report.count('info'):,} notes",
                      expanded=not report.ok):
         if report.problems:
             st.dataframe([{"severity": p.severity, "where": p.where() or "file", "code": p.code,
                            "message": p.message} for p in report.problems], hide_index=True, width="stretch")
-            for (sev, code), n in report.counts.items():
+            for (_sev, code), n in report.counts.items():
                 if n > report.cap:
                     st.caption(f"… and {n - report.cap:,} more {code} ({n:,} in all).")
         else:

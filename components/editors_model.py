@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from components import grader_edit as E
-from components import issues_panel
+from components import issues_panel, state
 from components.message_editor import message_editor
 from ftstudio.config import catalog
 from ftstudio.graders import SCORE_MODEL_EFFORTS, LabelModelGrader, SamplingParams, ScoreModelGrader, tree
@@ -52,7 +52,7 @@ def render(path: tuple, node: Any, bag: E.IssueBag) -> None:
 
 
 def _set_model(path: tuple, key: str) -> None:
-    value = (st.session_state.get(key) or "").strip()
+    value = (state.widget(key) or "").strip()
     E.set_fields(path, "grader model", model=value)
 
 
@@ -71,7 +71,7 @@ def _range(path: tuple, node: ScoreModelGrader, bag: E.IssueBag) -> None:
 
 
 def _set_range(path: tuple, low_key: str, high_key: str) -> None:
-    low, high = st.session_state.get(low_key), st.session_state.get(high_key)
+    low, high = state.widget(low_key), state.widget(high_key)
     if low is None or high is None:
         return
     E.set_fields(path, "score range", range=[float(low), float(high)])
@@ -92,7 +92,7 @@ def _labels(path: tuple, node: LabelModelGrader, bag: E.IssueBag) -> None:
 
 
 def _set_labels(path: tuple, key: str) -> None:
-    labels = [str(x).strip() for x in st.session_state.get(key) or [] if str(x).strip()]
+    labels = [str(x).strip() for x in state.widget(key) or [] if str(x).strip()]
     node = tree.node_at(E.root(), path)
     passing = [p for p in node.passing_labels if p in labels]
     # The passing-labels widget must show the pruned list: redraw the node's widgets.
@@ -100,7 +100,7 @@ def _set_labels(path: tuple, key: str) -> None:
 
 
 def _set_passing(path: tuple, key: str) -> None:
-    E.set_fields(path, "passing labels", passing_labels=list(st.session_state.get(key) or []))
+    E.set_fields(path, "passing labels", passing_labels=list(state.widget(key) or []))
 
 
 # --- sampling_params ----------------------------------------------------------------------
@@ -162,7 +162,7 @@ def _sampling(path: tuple, node: Any, bag: E.IssueBag) -> None:
 def _set_sampling(path: tuple, name: str, key: str) -> None:
     node = tree.node_at(E.root(), path)
     sp = node.sampling_params or SamplingParams()
-    value = st.session_state.get(key)
+    value = state.widget(key)
     new = sp.model_copy(update={name: value})
     empty = not new.model_dump(exclude_none=True)
     E.set_fields(path, f"sampling_params.{name}", sampling_params=None if empty else new)

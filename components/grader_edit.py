@@ -1,9 +1,9 @@
 """Plumbing shared by the Graders page's widgets: the selected node, edits of the tree, messages.
 
 Every edit goes through `commit` (state.update_grader: Undo + autosave). Widget keys come from
-`key()`, which holds the config version (undo/import) and this page's own revision counter:
-edits that change a node other than by typing into its own widget (JSON, type change, insert a
-variable, reorder messages) bump the revision so the widgets re-read their values.
+`key()`, i.e. state.wkey in the "graders" scope: edits that change a node other than by typing
+into its own widget (JSON, type change, insert a variable, reorder messages) re-key that scope
+so the widgets re-read their values.
 """
 
 from __future__ import annotations
@@ -18,11 +18,6 @@ from ftstudio.core import Issue, join_path
 from ftstudio.graders import tree
 from ftstudio.validation import GRADER_PATH
 
-SELECTED = "graders_selected"
-REV = "graders_rev"
-FLASH = "graders_flash"
-DELETED = "graders_deleted"
-
 Path = tuple[str, ...]
 
 
@@ -32,7 +27,7 @@ def root() -> Any:
 
 def selected(grader: Any) -> Path:
     """The selected node's path; the root when the remembered one is gone (undo, delete, import)."""
-    path = tuple(st.session_state.get(SELECTED, ()))
+    path = tuple(state.app().graders_selected)
     try:
         tree.node_at(grader, path)
     except tree.TreeError:
@@ -41,15 +36,24 @@ def selected(grader: Any) -> Path:
 
 
 def select(path: Path) -> None:
-    st.session_state[SELECTED] = tuple(path)
+    state.app().graders_selected = tuple(path)
 
 
 def refresh() -> None:
-    st.session_state[REV] = st.session_state.get(REV, 0) + 1
+    state.rekey("graders")
 
 
 def key(path: Path, name: str) -> str:
-    return state.wkey(f"g{st.session_state.get(REV, 0)}|{'/'.join(path)}|{name}")
+    return state.wkey(f"g|{'/'.join(path)}|{name}", "graders")
+
+
+def deleted() -> str | None:
+    """The label of the delete just made (for its Undo banner)."""
+    return state.app().graders_deleted
+
+
+def set_deleted(label: str | None) -> None:
+    state.app().graders_deleted = label
 
 
 def json_path(path: Path, *rel: Any) -> str:
@@ -82,16 +86,16 @@ def tree_edit(fn: Callable[[Any], tuple[Any, Path]], label: str) -> bool:
         return False
     commit(new_root, label, redraw=True)
     select(new_path)
-    st.session_state.pop(DELETED, None)
+    set_deleted(None)
     return True
 
 
 def flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = (kind, text)
+    state.app().graders_flash = (kind, text)
 
 
 def show_flash() -> None:
-    item = st.session_state.pop(FLASH, None)
+    item = state.app().take("graders_flash")
     if item:
         kind, text = item
         (st.error if kind == "error" else st.success if kind == "success" else st.info)(text)

@@ -7,12 +7,13 @@ it; what no field claims is shown at the top of the node.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 from typing import Any
 
 import streamlit as st
 
-from components import editors_model, issues_panel
+from components import editors_model, issues_panel, state
 from components import grader_edit as E
 from components.grader_tree import ICONS
 from components.template_field import template_field
@@ -98,29 +99,56 @@ def _identity(path: tuple, node: Any, bag: E.IssueBag) -> None:
         with cols[0]:
             st.text_input("Key", value=path[-1], key=k("key"), on_change=_rename, args=(path, k("key")),
                           help="The variable the parent's calculate_output uses; renaming updates the formula.")
-            err = st.session_state.get("graders_key_error")
+            err = state.app().graders_key_error
             if err and err[0] == k("key"):
                 st.error(err[1])
     with cols[-1]:
         st.text_input("Name", value=node.name, key=k("name"), on_change=_set_text, args=(path, "name", k("name")),
                       help="Shown in the API's metrics and results.")
         issues_panel.inline(bag.take(E.json_path(path, "name")))
+    if path:
+        _in_step(path, node)
 
 
-def _rename(path: tuple, key: str) -> None:
-    new = (st.session_state.get(key) or "").strip()
-    st.session_state.pop("graders_key_error", None)
+def key_for(name: str) -> str:
+    """The key a name suggests: `exact answer` -> `exact_answer` (letters, digits, _)."""
+    slug = re.sub(r"\W+", "_", name.strip().lower()).strip("_")
+    return ("g_" + slug if slug[:1].isdigit() else slug)[:40]
+
+
+def _in_step(path: tuple, node: Any) -> None:
+    """Key and name side by side, and an offer to bring them in step when they differ."""
+    key, suggested = path[-1], key_for(node.name)
+    st.caption(f"key `{key}` (in the formula) · name `{node.name or '(none)'}` (in the API's results)")
+    if suggested and suggested != key and suggested not in tree.node_at(E.root(), path[:-1]).graders:
+        st.button(f"Use `{suggested}` as the key (from the name)", key=E.key(path, "in-step"),
+                  icon=":material/sync:", on_click=_rename_to, args=(path, suggested))
+
+
+def _rename_to(path: tuple, new: str) -> None:
     try:
         new_root = tree.rename_key(E.root(), path[:-1], path[-1], new)
     except tree.TreeError as exc:
-        st.session_state["graders_key_error"] = (key, f"Not renamed: {exc}")
+        state.app().graders_key_error = (E.key(path, "key"), f"Not renamed: {exc}")
+        return
+    E.commit(new_root, f"rename {path[-1]} to {new}", redraw=True)
+    E.select(path[:-1] + (new,))
+
+
+def _rename(path: tuple, key: str) -> None:
+    new = (state.widget(key) or "").strip()
+    state.app().graders_key_error = None
+    try:
+        new_root = tree.rename_key(E.root(), path[:-1], path[-1], new)
+    except tree.TreeError as exc:
+        state.app().graders_key_error = (key, f"Not renamed: {exc}")
         return
     E.commit(new_root, f"rename {path[-1]} to {new}", redraw=True)
     E.select(path[:-1] + (new,))
 
 
 def _set_text(path: tuple, field: str, key: str) -> None:
-    E.set_fields(path, f"{field} of {E.node_label(path)}", **{field: st.session_state.get(key) or ""})
+    E.set_fields(path, f"{field} of {E.node_label(path)}", **{field: state.widget(key) or ""})
 
 
 def _template(path: tuple, node: Any, field: str, label: str, bag: E.IssueBag, help: str) -> None:
@@ -140,7 +168,7 @@ def _string_check(path: tuple, node: StringCheckGrader, bag: E.IssueBag) -> None
 
 
 def _set_choice(path: tuple, field: str, key: str) -> None:
-    E.set_fields(path, f"{field} of {E.node_label(path)}", **{field: st.session_state[key]})
+    E.set_fields(path, f"{field} of {E.node_label(path)}", **{field: state.widget(key)})
 
 
 def _text_similarity(path: tuple, node: TextSimilarityGrader, bag: E.IssueBag) -> None:
@@ -179,7 +207,7 @@ def _stub(path: tuple) -> None:
 
 
 def _set_tag(path: tuple, key: str) -> None:
-    E.set_fields(path, "image_tag", image_tag=(st.session_state.get(key) or "").strip() or None)
+    E.set_fields(path, "image_tag", image_tag=(state.widget(key) or "").strip() or None)
 
 
 MAX_CHIPS = 24
@@ -187,7 +215,7 @@ MAX_CHIPS = 24
 
 def _multi(path: tuple, node: MultiGrader, bag: E.IssueBag) -> None:
     k = lambda name: E.key(path, name)  # noqa: E731
-    initial = {} if k("formula") in st.session_state else {"value": node.calculate_output}  # a chip sets it
+    initial = {} if state.has_widget(k("formula")) else {"value": node.calculate_output}  # a chip sets it
     st.text_input("calculate_output", key=k("formula"), **initial, on_change=_set_text,
                   args=(path, "calculate_output", k("formula")), placeholder="e.g. 0.7 * exact + 0.3 * fuzzy",
                   help="A formula over the child keys (not their names). Click a chip to insert it.")
@@ -214,16 +242,16 @@ def _multi(path: tuple, node: MultiGrader, bag: E.IssueBag) -> None:
 
 def _insert(path: tuple, key: str, token: str) -> None:
     node = tree.node_at(E.root(), path)
-    current = st.session_state.get(key, node.calculate_output) or ""
+    current = state.widget(key, node.calculate_output) or ""
     sep = "" if not current or current[-1] in " (" or token == ")" else " "
     new = current + sep + token
-    st.session_state[key] = new
+    state.set_widget(key, new)
     E.set_fields(path, "calculate_output", calculate_output=new)
 
 
 def _insert_fn(path: tuple, key: str, menu_key: str, call: bool = True) -> None:
     """Insert the menu's choice: a function (with its opening parenthesis) or a grader key."""
-    chosen = st.session_state.get(menu_key)
+    chosen = state.widget(menu_key)
     if chosen:
         _insert(path, key, chosen + "(" if call else chosen)
 
@@ -243,7 +271,6 @@ def _pass_threshold(path: tuple, node: Any, bag: E.IssueBag) -> None:
 # --- raw JSON of the selected node or the whole tree -------------------------------------
 
 JSON_SCOPE = "graders_json_scope"
-JSON_ERROR = "graders_json_error"
 
 
 def json_editor(root: Any, path: tuple) -> None:
@@ -257,7 +284,7 @@ def json_editor(root: Any, path: tuple) -> None:
     with st.container(key="graders_json"):
         st.text_area("Grader JSON", value=text, key=key, height=420, on_change=_apply_json, args=(target, key),
                      help="Edit and click outside (or Ctrl+Enter) to apply. Invalid JSON is not applied.")
-    err = st.session_state.get(JSON_ERROR)
+    err = state.app().graders_json_error
     if err and err[0] == key:
         st.error(err[1])
         issues_panel.inline(err[2], show_path=True)
@@ -265,14 +292,14 @@ def json_editor(root: Any, path: tuple) -> None:
 
 
 def _apply_json(path: tuple, key: str) -> None:
-    st.session_state.pop(JSON_ERROR, None)
+    state.app().graders_json_error = None
     try:
-        node = grader_from_json(st.session_state.get(key) or "")
+        node = grader_from_json(state.widget(key) or "")
         new_root = tree.replace_at(E.root(), path, node)
     except ImportProblem as exc:
-        st.session_state[JSON_ERROR] = (key, f"Not applied: {exc.message}", exc.issues)
+        state.app().graders_json_error = (key, f"Not applied: {exc.message}", exc.issues)
         return
     except tree.TreeError as exc:
-        st.session_state[JSON_ERROR] = (key, f"Not applied: {exc}", [])
+        state.app().graders_json_error = (key, f"Not applied: {exc}", [])
         return
     E.commit(new_root, f"JSON edit of {E.node_label(path)}", redraw=True)

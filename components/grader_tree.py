@@ -1,7 +1,7 @@
 """The grader tree drawn as a tree (select a node), and the actions on the selected node.
 
 Each row shows the node's key, type (icon + name), its name and the validation state of
-everything under it: ✅, or the count of errors (❌) and warnings (⚠️).
+everything under it: :material/check_circle:, or the count of errors (:material/error:) and warnings (:material/warning:).
 """
 
 from __future__ import annotations
@@ -11,13 +11,16 @@ from typing import Any
 import streamlit as st
 
 from components import grader_edit as E
+from components import state
 from ftstudio.config import flatten, is_nested
 from ftstudio.core import Issue, count, under
 from ftstudio.graders import GRADER_TYPES, MultiGrader, tree, walk
 from ftstudio.graders.formula import FormulaError
 
-ICONS = {"string_check": "🔤", "text_similarity": "📏", "score_model": "🎯", "label_model": "🏷️",
-         "python": "🐍", "multi": "🧩", "endpoint": "🌐", "lambda": "λ"}
+# Material icons, not emoji: Debian's chromium (CI) has no emoji font and drew empty boxes.
+ICONS = {"string_check": ":material/match_case:", "text_similarity": ":material/straighten:",
+         "score_model": ":material/target:", "label_model": ":material/label:", "python": ":material/code:",
+         "multi": ":material/account_tree:", "endpoint": ":material/public:", "lambda": ":material/function:"}
 TYPE_HELP = {
     "string_check": "compare two strings: equal, not equal, contains",
     "text_similarity": "a similarity score in [0, 1] (fuzzy, BLEU, ROUGE, METEOR...)",
@@ -29,17 +32,18 @@ TYPE_HELP = {
 
 
 def type_label(kind: str) -> str:
-    return f"{ICONS.get(kind, '•')} {kind}"
+    return kind  # menu options are plain text: no icon markup there
 
 
-def status(issues: list[Issue], path: tuple) -> str:
+def status(issues: list[Issue], path: tuple, plain: bool = False) -> str:
+    """Markdown with Material icons for a button; `plain` words for a table cell (no markup there)."""
     c = count(under(issues, E.json_path(path)))
     parts = []
     if c["error"]:
-        parts.append(f"❌ {c['error']}")
+        parts.append(f"{c['error']} error(s)" if plain else f":material/error: {c['error']}")
     if c["warning"]:
-        parts.append(f"⚠️ {c['warning']}")
-    return " ".join(parts) or "✅"
+        parts.append(f"{c['warning']} warning(s)" if plain else f":material/warning: {c['warning']}")
+    return " ".join(parts) or ("ok" if plain else ":material/check_circle:")
 
 
 def _escape(text: str) -> str:
@@ -62,9 +66,11 @@ def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
             depth = len(path)
             raw = node.name or ""
             name = raw if len(raw) <= 40 else raw[:39] + "…"
-            key = f"**{_escape(E.node_label(path))}**"
-            shown = "" if name == E.node_label(path) else f" · {_escape(name) or '_(no name)_'}"
-            label = f"{ICONS.get(node.type, '•')} {key} · {node.type}{shown} &nbsp; {status(issues, path)}"
+            # The formula uses keys, the API shows names: both, said as what they are.
+            shown = name.replace("`", "'")  # inside code spans nothing else needs escaping
+            who = (f"key `{E.node_label(path)}` · name `{shown}`" if path else f"name `{shown}`") \
+                if name else f"key `{E.node_label(path)}` · _(no name)_"
+            label = f"{ICONS.get(node.type, '•')} {who} · {node.type} &nbsp; {status(issues, path)}"
             with st.container(horizontal=True, vertical_alignment="center", gap="xxsmall"):
                 if depth:
                     st.space(26 * depth)
@@ -81,16 +87,16 @@ def _render_table(nodes: list, selected: tuple, issues: list[Issue]) -> None:
     """A big tree as one table (a widget per node would make every rerun slow); click a row to edit it."""
     import pandas as pd
 
-    rows = [{"node": "\u2003" * len(path) + f"{ICONS.get(node.type, '•')} {E.node_label(path)}", "type": node.type,
-             "name": node.name, "status": status(issues, path)} for path, node in nodes]
+    rows = [{"node": "\u2003" * len(path) + E.node_label(path), "type": node.type,
+             "name": node.name, "status": status(issues, path, plain=True)} for path, node in nodes]
     st.caption(f"{len(nodes)} graders — click a row to edit it.")
     chosen = st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=420,
                           on_select="rerun", selection_mode="single-row", key="graders_tree_table")
     picked = chosen.selection.rows if chosen is not None and hasattr(chosen, "selection") else []
     if picked:
         path = nodes[picked[0]][0]
-        if path != selected and st.session_state.get("graders_tree_table_last") != picked[0]:
-            st.session_state["graders_tree_table_last"] = picked[0]
+        if path != selected and state.app().graders_tree_last != picked[0]:
+            state.app().graders_tree_last = picked[0]
             E.select(path)
             st.rerun()
     current = next((i for i, (path, _) in enumerate(nodes) if path == selected), 0)
@@ -129,7 +135,7 @@ def render_actions(root: Any, path: tuple) -> None:
 
 
 def _add(path: tuple, menu_key: str) -> None:
-    kind = st.session_state.get(menu_key)
+    kind = state.widget(menu_key)
     if kind:
         E.tree_edit(lambda r: _added(tree.add_child(r, path, kind), path), f"add {kind} grader")
 
@@ -144,14 +150,14 @@ def _wrap(path: tuple) -> None:
 
 
 def _change_type(path: tuple, menu_key: str) -> None:
-    kind = st.session_state.get(menu_key)
+    kind = state.widget(menu_key)
     if kind:
         E.tree_edit(lambda r: (tree.replace_at(r, path, tree.change_type(tree.node_at(r, path), kind)), path),
                     f"change type to {kind}")
 
 
 def _move(path: tuple, menu_key: str) -> None:
-    target = st.session_state.get(menu_key)
+    target = state.widget(menu_key)
     if target is not None and target != "(no other multi)":
         dest = tuple(target.split("/")) if target else ()
         E.tree_edit(lambda r: tree.move(r, path, dest), f"move {path[-1]}")
@@ -164,28 +170,24 @@ def _duplicate(path: tuple) -> None:
 def _delete(path: tuple) -> None:
     label = f"delete {path[-1]}"
     if E.tree_edit(lambda r: (tree.delete(r, path), path[:-1]), label):
-        st.session_state[E.DELETED] = label
+        E.set_deleted(label)
 
 
 def undo_delete() -> None:
-    from components import state
-
-    st.session_state.pop(E.DELETED, None)
+    E.set_deleted(None)
     state.undo()
 
 
 def render_deleted_banner() -> None:
     """Right after a delete: a message with its own Undo (the sidebar's Undo works too)."""
-    from components import state
-
-    label = st.session_state.get(E.DELETED)
+    label = E.deleted()
     if not label:
         return
     if state.can_undo() != label:
-        st.session_state.pop(E.DELETED, None)
+        E.set_deleted(None)
         return
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.markdown(f"🗑️ Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")
+        st.markdown(f":material/delete: Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")
         st.button("Undo", key="graders_undo_delete", icon=":material/undo:", on_click=undo_delete)
 
 
@@ -195,7 +197,7 @@ def render_add_names(root: Any) -> None:
     if not missing:
         return
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
-        st.markdown(f"🏷️ {len(missing)} grader(s) without a name (fine for the API; the SDK types want one).",
+        st.markdown(f":material/label: {len(missing)} grader(s) without a name (fine for the API; the SDK types want one).",
                     width="stretch")
         st.button("Add names from keys", key="graders_add_names", icon=":material/label:", on_click=_add_names,
                   help="Each nameless grader gets its multi key as its name (the top grader its type)")
@@ -211,7 +213,7 @@ def render_flatten(root: Any) -> None:
     if not is_nested(root):
         return
     with st.container(border=True):
-        st.markdown("⚠️ **A multi grader is nested inside a multi.** The API accepts one level only (grading here "
+        st.markdown(":material/warning: **A multi grader is nested inside a multi.** The API accepts one level only (grading here "
                     "works as is). Flattening inlines each nested multi into its parent.")
         try:
             flat = flatten(root)

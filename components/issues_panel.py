@@ -8,7 +8,7 @@ import streamlit as st
 
 from ftstudio.core import Issue, sort_issues
 
-ICON = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
+ICON = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 
 
 def owning_page(path: str) -> str:
@@ -26,11 +26,11 @@ def inline(issues: Iterable[Issue], *, show_path: bool = False) -> None:
         where = f"`{issue.path or '$'}` " if show_path else ""
         text = f"{where}{issue.message}" + (f" — {issue.hint}" if issue.hint else "")
         if issue.severity == "error":
-            st.error(text, icon="❌")
+            st.error(text, icon=":material/error:")
         elif issue.severity == "warning":
-            st.warning(text, icon="⚠️")
+            st.warning(text, icon=":material/warning:")
         else:
-            st.caption(f"ℹ️ {text}")
+            st.caption(f":material/info: {text}")
 
 
 def full_list(issues: list[Issue], page_titles: dict[str, str]) -> None:
@@ -42,7 +42,7 @@ def full_list(issues: list[Issue], page_titles: dict[str, str]) -> None:
     for issue in sort_issues(issues):
         groups.setdefault(owning_page(issue.path), []).append(issue)
     for page, items in groups.items():
-        st.page_link(page, label=f"{page_titles.get(page, page)} — {len(items)} issue(s)", icon="➡️")
+        st.page_link(page, label=f"{page_titles.get(page, page)} — {len(items)} issue(s)", icon=":material/arrow_forward:")
         for issue in items:
             hint = f"  \n  _{issue.hint}_" if issue.hint else ""
             st.markdown(f"{ICON[issue.severity]} `{issue.path or '$'}` {issue.message}{hint}")

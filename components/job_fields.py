@@ -39,15 +39,18 @@ def model_label(model_id: str, target: str = "openai") -> str:
     if info.methods and info.id == model_id:
         bits.append(", ".join(info.methods))
     if info.retired:
-        gone = info.retired <= dt.date.today()
+        gone = info.retired <= catalog.today()
         bits.append(("retired " if gone else "retires ") + info.retired.isoformat())
     return model_id + (f" · {' · '.join(bits)}" if bits else "")
 
 
-def model_picker(cfg: JobConfig) -> None:
-    method, target = cfg.method_type, state.target()
+def model_picker(cfg: JobConfig, target: str | None = None) -> None:
+    method, target = cfg.method_type, target or state.target()
+    day = catalog.today()
+    now = {m.id for m in catalog.current(method, target, day)}
     listed = [m.id for m in catalog.fine_tunable(target=target)]  # the sidebar's target picks the table
-    listed.sort(key=lambda mid: (method not in (catalog.lookup(mid, target).methods or ()), mid))
+    # Current models for the method first, then the others listed for it, then the rest.
+    listed.sort(key=lambda mid: (mid not in now, method not in (catalog.lookup(mid, target).methods or ()), mid))
     options = listed if cfg.model in listed or not cfg.model else [cfg.model] + listed
     choice = st.selectbox("Base model", options, index=options.index(cfg.model) if cfg.model in options else None,
                           format_func=lambda mid: model_label(mid, target), accept_new_options=True,
@@ -58,8 +61,27 @@ def model_picker(cfg: JobConfig) -> None:
     if choice is not None and choice.strip() != cfg.model:
         _apply(cfg, "model", model=choice.strip())
         st.rerun()
-    listed_here = [m.id for m in catalog.fine_tunable(method, target)]
-    st.caption(f"Listed for {method} on {target}: " + (", ".join(f"`{m}`" for m in listed_here) or "none"))
+    current_models(method, target, day)
+
+
+def current_models(method: str, target: str, day: dt.date) -> None:
+    """Which models a new job can use on `target` today, from the catalog's data (models and the
+    provider's cut-off); when none can, where to go instead."""
+    prov = catalog.provider(target)
+    label = prov.label if prov else target
+    if prov is not None and prov.closed_on(day):
+        st.warning(f"{label} stopped creating fine-tuning jobs on {prov.new_jobs_until:%Y-%m-%d}: no model can be "
+                   f"picked there any more. {prov.instead}", icon=":material/event_busy:")
+        return
+    now = catalog.current(method, target, day)
+    until = f" New {label} jobs until {prov.new_jobs_until:%Y-%m-%d}." if prov and prov.new_jobs_until else ""
+    if now:
+        st.caption(f"Current for {method} on {label}: " + ", ".join(f"`{m.id}`" for m in now) + "." + until)
+        return
+    gone = [m for m in catalog.fine_tunable(method, target) if m.retired_on(day)]
+    was = "; ".join(f"`{m.id}` retired {m.retired:%Y-%m-%d}" for m in gone if m.retired) or "none is listed"
+    st.warning(f"No current {label} model for {method} ({was}).{until} {prov.instead if prov else ''}",
+               icon=":material/event_busy:")
 
 
 def files(cfg: JobConfig) -> None:

@@ -18,7 +18,7 @@ def render(key: str = "kept") -> None:
     if not kept:
         return
     with st.container(border=True):
-        st.markdown(f"**📌 Kept as written** · {len(kept)} field(s) the editor doesn't know")
+        st.markdown(f"**:material/push_pin: Kept as written** · {len(kept)} field(s) the editor doesn't know")
         st.caption("They come from the imported JSON and go back into every export, in their place. "
                    "Validation says whether the target accepts them.")
         for path, _, value in kept:

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from components import grader_edit as E
-from components import issues_panel
+from components import issues_panel, state
 from components.template_field import template_field
 from ftstudio.graders import MESSAGE_ROLES, AudioData, InputAudio, InputImage, InputMessage, InputText, OutputText, tree
 
@@ -148,7 +148,7 @@ def _replace_message(path: tuple, i: int, label: str, redraw: bool = False, **up
 
 
 def _set_role(path: tuple, i: int, key: str) -> None:
-    _replace_message(path, i, f"message {i + 1} role", role=st.session_state[key])
+    _replace_message(path, i, f"message {i + 1} role", role=state.widget(key))
 
 
 def _set_content(path: tuple, i: int, value: str) -> None:
@@ -159,7 +159,7 @@ def _set_mode(path: tuple, i: int, key: str) -> None:
     msgs = _messages(path)
     if i >= len(msgs):
         return
-    mode, content = st.session_state.get(key), msgs[i].content
+    mode, content = state.widget(key), msgs[i].content
     if mode == "Blocks" and isinstance(content, str):
         _replace_message(path, i, f"message {i + 1} as blocks", redraw=True, content=[InputText(text=content)])
     elif mode == "Text" and not isinstance(content, str):
@@ -217,13 +217,13 @@ def _current_block(path: tuple, i: int, j: int) -> Any:
 def _set_detail(path: tuple, i: int, j: int, key: str) -> None:
     block = _current_block(path, i, j)
     if isinstance(block, InputImage):
-        _set_block(path, i, j, block.model_copy(update={"detail": st.session_state[key]}))
+        _set_block(path, i, j, block.model_copy(update={"detail": state.widget(key)}))
 
 
 def _set_audio_format(path: tuple, i: int, j: int, key: str) -> None:
     block = _current_block(path, i, j)
     if isinstance(block, InputAudio):
-        audio = block.input_audio.model_copy(update={"format": st.session_state[key]})
+        audio = block.input_audio.model_copy(update={"format": state.widget(key)})
         _set_block(path, i, j, block.model_copy(update={"input_audio": audio}))
 
 
@@ -259,7 +259,7 @@ def new_block(kind: str) -> Any:
 
 
 def _add_block(path: tuple, i: int, key: str) -> None:
-    kind = st.session_state.get(key)
+    kind = state.widget(key)
     msgs = _messages(path)
     if not kind or i >= len(msgs):
         return

@@ -18,8 +18,9 @@ from ftstudio.config import to_json
 from ftstudio.graders import LabelModelGrader, PythonGrader, ScoreModelGrader, TextSimilarityGrader, walk
 from ftstudio.grading import GradeOptions, InvalidGrader, explain
 
-OUTPUT, ITEM, ROW, RESULT, SEEDED = ("graders_pg_output", "graders_pg_item", "graders_pg_row", "graders_pg_result",
-                                     "graders_pg_seeded")
+OUTPUT, ITEM, ROW = "graders_pg_output", "graders_pg_item", "graders_pg_row"
+# Streamlit drops a widget's value when its page is left: the inputs are kept in AppState too.
+_KEPT = {OUTPUT: "playground_output", ITEM: "playground_item"}
 EXAMPLE_ITEM = {"answer": "42", "label": "math", "reference": "The answer is 42."}
 EXAMPLE_OUTPUT = "42"
 NO_ENDPOINT = ("Model graders call a model: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers) before "
@@ -38,21 +39,34 @@ def _row_texts(row: dict) -> tuple[str, str]:
 def _seed() -> None:
     ds = state.dataset()
     marker = id(ds)
-    if st.session_state.get(SEEDED) == marker:
+    a = state.app()
+    if a.playground_seeded == marker:
+        for widget_key, slot in _KEPT.items():
+            if not state.has_widget(widget_key) and getattr(a, slot) is not None:
+                state.set_widget(widget_key, getattr(a, slot))
         return
-    st.session_state[SEEDED] = marker
+    a.playground_seeded = marker
     if ds is not None and ds.rows:
-        st.session_state[OUTPUT], st.session_state[ITEM] = _row_texts(ds.rows[0])
-    elif OUTPUT not in st.session_state:
-        st.session_state[OUTPUT] = EXAMPLE_OUTPUT
-        st.session_state[ITEM] = json.dumps(EXAMPLE_ITEM, indent=2)
+        _set_inputs(*_row_texts(ds.rows[0]))
+    elif not state.has_widget(OUTPUT):
+        _set_inputs(EXAMPLE_OUTPUT, json.dumps(EXAMPLE_ITEM, indent=2))
+
+
+def _set_inputs(output: str, item: str) -> None:
+    state.set_widget(OUTPUT, output)
+    state.set_widget(ITEM, item)
+
+
+def _keep_inputs() -> None:
+    a = state.app()
+    a.playground_output, a.playground_item = state.widget(OUTPUT), state.widget(ITEM)
 
 
 def _load_row() -> None:
     ds = state.dataset()
-    n = st.session_state.get(ROW) or 1
+    n = state.widget(ROW) or 1
     if ds is not None and 1 <= n <= len(ds.rows):
-        st.session_state[OUTPUT], st.session_state[ITEM] = _row_texts(ds.rows[n - 1])
+        _set_inputs(*_row_texts(ds.rows[n - 1]))
 
 
 def needs_button(grader: Any) -> bool:
@@ -92,14 +106,14 @@ def _run(grader: Any, output: str, item: dict, fp: str) -> None:
         result = {"invalid": exc.issues}
     except Exception as exc:  # noqa: BLE001 - the playground reports, never crashes the page
         result = {"failed": f"{type(exc).__name__}: {exc}"}
-    st.session_state[RESULT] = (fp, result)
+    state.app().playground_result = (fp, result)
 
 
 def _run_now() -> None:
     """The Run button: read the grader and inputs as they are now (a typed edit arrives with the click)."""
     grader = state.config().grader
-    output = st.session_state.get(OUTPUT) or ""
-    item_text = st.session_state.get(ITEM) or ""
+    output = state.widget(OUTPUT) or ""
+    item_text = state.widget(ITEM) or ""
     item, err = _parse_item(item_text)
     if grader is not None and item is not None:
         _run(grader, output, item, _fingerprint(grader, output, item_text))
@@ -108,7 +122,7 @@ def _run_now() -> None:
 def render(grader: Any) -> None:
     _seed()
     ds = state.dataset()
-    st.markdown("#### ▶️ Try one sample")
+    st.markdown("#### :material/play_arrow: Try one sample")
     if ds is not None and ds.rows:
         with st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall"):
             st.number_input(f"Dataset row (1–{len(ds.rows)})", min_value=1, max_value=len(ds.rows), value=1, step=1,
@@ -118,14 +132,15 @@ def render(grader: Any) -> None:
                  help="What the model answered: sample.output_text (and sample.output_json when it is JSON).")
     st.text_area("Item (the dataset row as JSON)", key=ITEM, height=140,
                  help="The fields {{ item.<field> }} reads; the model-output field is not part of it.")
-    output = st.session_state.get(OUTPUT) or ""
-    item_text = st.session_state.get(ITEM) or ""
+    _keep_inputs()
+    output = state.widget(OUTPUT) or ""
+    item_text = state.widget(ITEM) or ""
     item, err = _parse_item(item_text)
     if err:
         st.error(err)
         return
     fp = _fingerprint(grader, output, item_text)
-    cached = st.session_state.get(RESULT)
+    cached = state.app().playground_result
     if needs_button(grader):
         if not trust_gate.allowed(grader, "graders_pg_trust"):
             return
@@ -138,7 +153,7 @@ def render(grader: Any) -> None:
             st.caption("The grader or the inputs changed since this result: run again.")
     elif cached is None or cached[0] != fp:
         _run(grader, output, item, fp)
-        cached = st.session_state[RESULT]
+        cached = state.app().playground_result
     show_result(cached[1])
 
 
@@ -169,7 +184,7 @@ def show_result(result: dict) -> None:
 def _node(node: dict) -> None:
     where = node["path"] or "(root)"
     errors = node.get("errors") or {}
-    mark = "❌" if errors else "✅"
+    mark = ":material/error:" if errors else ":material/check_circle:"
     st.markdown(f"{mark} **{node['key'] or 'root'}** · {node['type']} · score **{_num(node['score'])}**  \n"
                 f"<small>`{where}`</small>", unsafe_allow_html=True)
     for code, details in errors.items():

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from components import score_charts as C
+from components import state
 from ftstudio.grading import (
     Comparison,
     GradingJob,
@@ -26,8 +27,6 @@ from ftstudio.grading import (
     uses_models,
 )
 
-_JOB, _RUN, _BASE = "ftstudio_tg_job", "ftstudio_tg_run", "ftstudio_tg_baseline"
-_COUNTER, _NOTICE, _VIEW = "ftstudio_tg_counter", "ftstudio_tg_notice", "ftstudio_tg_view"
 TABLE_CAP = 10_000
 _RESERVED = {"row", "line", "reward", "pass", "errors", "error details", "output"}
 
@@ -35,52 +34,56 @@ _RESERVED = {"row", "line", "reward", "pass", "errors", "error details", "output
 # --- the runs kept in the session ----------------------------------------------------------
 
 def job() -> GradingJob | None:
-    return st.session_state.get(_JOB)
+    return state.app().job
 
 
 def set_job(j: GradingJob | None) -> None:
-    st.session_state[_JOB] = j
+    a = state.app()
+    a.job = j
+    if j is not None:
+        a.notice = None  # a new run: the last run's notice (a cancel) no longer applies
 
 
 def current_run() -> GradingRun | None:
-    return st.session_state.get(_RUN)
+    return state.app().run
 
 
 def baseline() -> GradingRun | None:
-    return st.session_state.get(_BASE)
+    return state.app().baseline
 
 
 def set_baseline(run: GradingRun | None) -> None:
-    st.session_state[_BASE] = run
+    state.set_baseline(run)
 
 
 def next_run_id() -> int:
-    st.session_state[_COUNTER] = st.session_state.get(_COUNTER, 0) + 1
-    return st.session_state[_COUNTER]
+    a = state.app()
+    a.run_counter += 1
+    return a.run_counter
 
 
 def notice() -> tuple[str, str] | None:
-    return st.session_state.get(_NOTICE)
+    return state.app().notice
 
 
 def collect(j: GradingJob) -> None:
     """Move a finished job's outcome into the session (results, or a notice saying what happened)."""
-    ss = st.session_state
-    ss.pop(_NOTICE, None)
+    a = state.app()
+    a.notice = None
     if j.invalid is not None:
-        ss[_NOTICE] = ("error", "The grader can't be evaluated: " + "; ".join(i.line() for i in j.invalid.issues[:5]))
+        a.notice = ("error", "The grader can't be evaluated: " + "; ".join(i.line() for i in j.invalid.issues[:5]))
     elif j.error is not None:
-        ss[_NOTICE] = ("error", f"Grading stopped unexpectedly: {j.error}")
+        a.notice = ("error", f"Grading stopped unexpectedly: {j.error}")
     elif j.run is None:
-        kept = "; the previous results are still shown" if ss.get(_RUN) is not None else ""
-        ss[_NOTICE] = ("warning", f"Cancelled before the first batch of rows was finished: no results were "
-                                  f"kept{kept}.")
+        kept = "; the previous results are still shown" if a.run is not None else ""
+        a.notice = ("warning", f"Cancelled before any row was graded: no results were kept{kept}.")
     else:
-        ss[_RUN] = j.run
+        state.add_run(j.run)
         if j.cancelled:
-            ss[_NOTICE] = ("warning", f"Cancelled: the results cover the {len(j.run):,} of {j.total:,} rows graded "
-                                      "before the cancel.")
-    ss[_JOB] = None
+            rest = j.total - j.finished_rows
+            a.notice = ("warning", f"Cancelled after {j.finished_rows:,} of {j.total:,} rows: the other {rest:,} "
+                                   "are marked other_error (cancelled) in this partial run.")
+    a.job = None
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -119,7 +122,8 @@ def table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
     if "table" in run.cache:
         return run.cache["table"], run.cache["haystack"]
     res, sf, n = run.results, run.sample_field, len(run.results)
-    data: dict = {"row": run.row_index, "line": pd.array([ln for ln in res.lines[:n]], dtype="Int64"),
+    # Humans count from 1: the table's row (like its line) is 1-based; records keep the 0-based `row`.
+    data: dict = {"row": [r + 1 for r in run.row_index], "line": pd.array([ln for ln in res.lines[:n]], dtype="Int64"),
                   "reward": C.as_array(res.rewards)}
     for k, v in res.sub_rewards.items():
         data[f"{k} (sub)" if k in _RESERVED else k] = C.as_array(v)
@@ -156,23 +160,25 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
     base = baseline()
     b1, b2 = buttons.columns(2)
     is_base = base is not None and base.id == run.id
-    b1.button("📌 Keep as baseline", key="tg-keep-baseline", on_click=set_baseline, args=(run,), disabled=is_base,
+    b1.button(":material/push_pin: Keep as baseline", key="tg-keep-baseline", on_click=set_baseline, args=(run,), disabled=is_base,
               width="stretch", help="Keep this run to compare the next runs against it.")
     b2.button("Clear baseline", key="tg-clear-baseline", on_click=set_baseline, args=(None,), disabled=base is None,
               width="stretch")
     if run.fingerprint != fingerprint:
         st.warning("**These results are from an earlier grader/data — re-run to refresh.** They stay viewable "
-                   "below; nothing is re-run automatically (model graders cost money).", icon="🕰️")
+                   "below; nothing is re-run automatically (model graders cost money).", icon=":material/history:")
     if res.cancelled:
-        st.info(f"This run was cancelled: {len(res):,} of {run.total_rows:,} rows were graded.", icon="⏹️")
+        done = run.finished_rows if run.finished_rows is not None else len(res)
+        st.info(f"Partial run: cancelled after {done:,} of {run.total_rows:,} rows; the rows not graded carry "
+                "other_error (cancelled).", icon=":material/stop:")
 
     rewards = _rewards(run)
     lo, hi = C.value_range(rewards)
     t = st.slider("Pass threshold", lo, hi, lo + (hi - lo) / 2, step=(hi - lo) / 100, key=f"tg-threshold-{lo:g}-{hi:g}",
                   help="A row passes when its reward is at least this value.")
     _kpis(run, s, rewards, t, base)
-    tabs = st.tabs(["📊 Charts", "🔎 Rows", "⚖️ Compare" + (f" with Run {base.id}" if base and not is_base else ""),
-                    "⬇️ Download"])
+    tabs = st.tabs([":material/bar_chart: Charts", ":material/search: Rows", ":material/compare_arrows: Compare" + (f" with Run {base.id}" if base and not is_base else ""),
+                    ":material/download: Download"])
     with tabs[0]:
         _charts(run, t)
     with tabs[1]:
@@ -185,11 +191,16 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
 
 def _kpis(run: GradingRun, s: dict, rewards: np.ndarray, t: float, base: GradingRun | None) -> None:
     cols = st.columns(5)
-    delta = None
+    delta, other_data = None, False
     if base is not None and base.id != run.id and summary(base)["mean"] is not None and s["mean"] is not None:
-        delta = f"{s['mean'] - summary(base)['mean']:+.3f} vs Run {base.id}"
+        # Like the Compare tab: means of different datasets are not comparable, so no delta is shown.
+        other_data = not base.data_hash or base.data_hash != run.data_hash
+        if not other_data:
+            delta = f"{s['mean'] - summary(base)['mean']:+.3f} vs Run {base.id}"
     cols[0].metric("Mean reward", f"{s['mean']:.3f}" if s["mean"] is not None else "—", delta, border=True,
                    help=f"std {s['std']:.3f}" if s["std"] is not None else None)
+    if other_data:
+        cols[0].caption(f"No delta: baseline Run {base.id} graded a different dataset.")
     share = pass_share(rewards, t)
     cols[1].metric(f"Rows ≥ {t:g}", f"{100 * share:.1f}%", border=True,
                    help=f"{int(round(share * len(rewards))):,} of {len(rewards):,} rows reach the threshold")
@@ -209,7 +220,7 @@ def _charts(run: GradingRun, t: float) -> None:
     if err is not None:
         c2.plotly_chart(err, key="tg-chart-errors", width="stretch")
     else:
-        c2.success("No row has an error flag.", icon="✅")
+        c2.success("No row has an error flag.", icon=":material/check_circle:")
     subs = _cached(run, "fig-subs", C.sub_reward_histograms)
     corr = _cached(run, "fig-corr", C.correlation_heatmap)
     if subs is not None:
@@ -222,11 +233,11 @@ def _charts(run: GradingRun, t: float) -> None:
 
 
 def _select_row(run_id: int) -> None:
-    sel = st.session_state.get(f"tg-table-{run_id}")
+    sel = state.widget(f"tg-table-{run_id}")
     rows = sel["selection"]["rows"] if sel else []
-    view = st.session_state.get(_VIEW) or []
+    view = state.app().table_view
     if rows and rows[0] < len(view):
-        st.session_state[f"tg-detail-{run_id}"] = view[rows[0]]
+        state.set_widget(f"tg-detail-{run_id}", view[rows[0]])
 
 
 def _rows(run: GradingRun, t: float, options_factory) -> None:
@@ -243,7 +254,7 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
         mask &= hay.str.contains(q.strip().casefold(), regex=False)
     view = df[mask]
     shown = view.head(TABLE_CAP)
-    st.session_state[_VIEW] = shown.index.tolist()
+    state.app().table_view = shown.index.tolist()
     st.caption(f"{len(view):,} of {len(df):,} rows match" + (f"; the first {TABLE_CAP:,} are listed" if
                                                             len(view) > TABLE_CAP else "")
                + ". Click a column header to sort, a row to see its details.")
@@ -263,13 +274,13 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
 
 def _detail(run: GradingRun, options: list[int], options_factory) -> None:
     key = f"tg-detail-{run.id}"
-    if st.session_state.get(key) not in options:
-        st.session_state.pop(key, None)
+    if state.widget(key) not in options:
+        state.forget_widget(key)
     res = run.results
 
     def label(i: int) -> str:
         line = f" · line {res.lines[i]}" if res.lines and res.lines[i] is not None else ""
-        return f"row {run.row_index[i]}{line} · reward {res.rewards[i]:.3f}" + (" · ⚠ error" if i in res.errors else "")
+        return f"row {run.row_index[i] + 1}{line} · reward {res.rewards[i]:.3f}" + (" · ⚠ error" if i in res.errors else "")
 
     with st.container(border=True):
         i = st.selectbox("Row details", options, format_func=label, key=key)
@@ -299,7 +310,7 @@ def _explanation(run: GradingRun, i: int, options_factory) -> None:
     cached = run.cache.get(("explain", i))
     if cached is None:
         if uses_models(run.grader) and not st.button(
-                "Show rendered templates", key=f"tg-explain-{run.id}-{i}", icon="🔍",
+                "Show rendered templates", key=f"tg-explain-{run.id}-{i}", icon=":material/search:",
                 help="Renders this row's templates; the model grader is called again for this row — an unchanged "
                      "request is answered from the local cache and costs nothing."):
             return
@@ -337,17 +348,17 @@ def _rendered(name: str, value) -> None:
 
 def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
     if base is None or base.id == run.id:
-        st.info("Keep a run as the baseline (📌 above), change the grader or the data, grade again: the new run is "
-                "compared here row by row.", icon="⚖️")
+        st.info("Keep a run as the baseline (:material/push_pin: above), change the grader or the data, grade again: the new run is "
+                "compared here row by row.", icon=":material/compare_arrows:")
         return
     cmp: Comparison = compare_runs(base, run, t)
     st.caption(f"Baseline: {base.label} · {base.results.grader_type} '{base.results.grader_name}' on "
                f"{base.scope_text}. New: {run.label}.")
     if not cmp.same_data:
         st.warning("The baseline graded different data, so rows can't be matched: only the distributions are "
-                   "compared.", icon="⚠️")
+                   "compared.", icon=":material/warning:")
     elif not cmp.rows:
-        st.warning("The two runs have no rows in common (different samples).", icon="⚠️")
+        st.warning("The two runs have no rows in common (different samples).", icon=":material/warning:")
     c1, c2 = st.columns(2)
     c1.plotly_chart(C.overlay_histograms(_rewards(base), _rewards(run), (f"Run {base.id}", f"Run {run.id}"), t),
                     key="tg-chart-overlay", width="stretch")
@@ -361,7 +372,7 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
     k[1].metric("Changed", f"{int((np.abs(deltas) > 1e-12).sum()):,}")
     k[2].metric("Pass → fail", f"{int((was & ~now).sum()):,}", help=f"reward fell below {t:g}")
     k[3].metric("Fail → pass", f"{int((now & ~was).sum()):,}", help=f"reward reached {t:g}")
-    frame = pd.DataFrame({"row": cmp.rows, "baseline": cmp.base_rewards, "new": cmp.new_rewards, "delta": deltas,
+    frame = pd.DataFrame({"row": [r + 1 for r in cmp.rows], "baseline": cmp.base_rewards, "new": cmp.new_rewards, "delta": deltas,
                           "flip": np.where(was & ~now, "pass → fail", np.where(now & ~was, "fail → pass", ""))})
     show = st.segmented_control("Rows", ["changed", "flipped", "all"], default="changed", required=True,
                                 key="tg-cmp-show", format_func={"changed": "Changed", "flipped": "Flipped across "
@@ -382,7 +393,7 @@ def _downloads(run: GradingRun, s: dict) -> None:
                "error_details, line.")
     c1, c2, _ = st.columns([1, 1, 2])
     c1.download_button("Results as JSONL", data=lambda: to_jsonl(run), file_name=f"grading-run-{run.id}.jsonl",
-                       mime="application/jsonl", key="tg-dl-jsonl", icon="⬇️", on_click="ignore", width="stretch")
+                       mime="application/jsonl", key="tg-dl-jsonl", icon=":material/download:", on_click="ignore", width="stretch")
     c2.download_button("Results as CSV", data=lambda: to_csv(run), file_name=f"grading-run-{run.id}.csv",
-                       mime="text/csv", key="tg-dl-csv", icon="⬇️", on_click="ignore", width="stretch")
+                       mime="text/csv", key="tg-dl-csv", icon=":material/download:", on_click="ignore", width="stretch")
     st.code(summary_text(run.results.grader_name, run.results.grader_type, s), language=None)

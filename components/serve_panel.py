@@ -17,7 +17,7 @@ def render(cfg) -> None:
         return
     grader = as_data(cfg.grader)
     file_name = f"{(grader.get('name') or 'grader').replace(' ', '-')}.json"
-    st.download_button(f"⬇️ Download {file_name}", json.dumps(grader, indent=2, ensure_ascii=False),
+    st.download_button(f":material/download: Download {file_name}", json.dumps(grader, indent=2, ensure_ascii=False),
                        file_name=file_name, mime="application/json", key="serve_dl_grader")
     c1, c2, c3 = st.columns([2, 1, 2])
     host = c1.text_input("Host to bind", "127.0.0.1", key="serve_host",

@@ -17,15 +17,15 @@ PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py"
 
 def render(pages=None) -> None:
     with st.sidebar:
-        st.markdown("### 🎛️ Fine-Tune Studio")
+        st.markdown("### :material/tune: Fine-Tune Studio")
         _conflict()
         _glance()
         _badge()
         kept_fields.render("sb-kept")
         _history()
-        with st.expander("📚 Presets", expanded=False):
+        with st.expander(":material/library_books: Presets", expanded=False):
             _presets()
-        with st.expander("📥 Import JSON", expanded=False):
+        with st.expander(":material/download: Import JSON", expanded=False):
             # on_change="rerun": the account tab calls the API, so it runs only while it is the open tab.
             json_tab, account_tab = st.tabs(["JSON", "From my account"], key="sb_import_tabs", on_change="rerun")
             with json_tab:
@@ -35,23 +35,23 @@ def render(pages=None) -> None:
 
                 with account_tab:
                     account_import.render("sb-acct")
-        with st.expander("🆕 New config", expanded=False):
+        with st.expander(":material/note_add: New config", expanded=False):
             _new()
         ep = state.endpoint()
-        with st.expander("🔌 Connection" + (" · connected" if ep.configured else ""), expanded=False):
+        with st.expander(":material/power: Connection" + (" · connected" if ep.configured else ""), expanded=False):
             from components import connection
 
             connection.render("sb-conn")
         _target()
-        origin = st.session_state.pop("ftstudio_untrusted_python", None)
+        origin = state.app().take("untrusted_python")
         if origin:
             st.warning(f"{origin[0].upper() + origin[1:]} contains Python grader code. Nothing runs it until you "
-                       "review it and confirm on the Test grading page or in the playground.", icon="🐍")
-        note = st.session_state.pop("ftstudio_restore_note", None)
+                       "review it and confirm on the Test grading page or in the playground.", icon=":material/code:")
+        note = state.app().take("restore_note")
         if note:
             st.info(f"Autosave: {note}")
-        if st.session_state.get("ftstudio_save_error"):
-            st.warning(st.session_state["ftstudio_save_error"])
+        if state.app().save_error:
+            st.warning(state.app().save_error)
 
 
 def _target() -> None:
@@ -74,7 +74,7 @@ def _conflict() -> None:
     when = dt.datetime.fromtimestamp(conflict.saved_at).strftime("%H:%M:%S") if conflict.saved_at else "recently"
     with st.container(border=True):
         st.warning(f"Another tab saved a different config at {when}. This tab's edits are kept as a draft until "
-                   "you choose.", icon="🔀")
+                   "you choose.", icon=":material/merge:")
         left, right = st.columns(2)
         if left.button("Load theirs", key="sb_conflict_theirs", help="Yours stays in Undo",
                        disabled=conflict.theirs is None, width="stretch"):
@@ -102,11 +102,11 @@ def _badge() -> None:
     issues = state.issues()
     c = count(issues)
     if c["error"]:
-        label = f"❌ {c['error']} error(s) · ⚠️ {c['warning']} warning(s)"
+        label = f":material/error: {c['error']} error(s) · :material/warning: {c['warning']} warning(s)"
     elif c["warning"]:
-        label = f"⚠️ {c['warning']} warning(s)"
+        label = f":material/warning: {c['warning']} warning(s)"
     else:
-        label = "✅ Valid"
+        label = ":material/check_circle: Valid"
     with st.popover(label, width="stretch"):
         issues_panel.full_list(issues, PAGE_TITLES)
 
@@ -127,17 +127,17 @@ def _history() -> None:
 def _presets() -> None:
     presets, problems = list_presets()
     for p in problems:
-        st.caption(f"⚠️ unreadable preset {p}")
+        st.caption(f":material/warning: unreadable preset {p}")
     if not presets:
         st.caption("No presets found.")
         return
     titles = {p.slug: p for p in presets}
-    slug = st.selectbox("Preset", list(titles), format_func=lambda s: ("⭐ " if titles[s].user else "") + titles[s].title,
+    slug = st.selectbox("Preset", list(titles), format_func=lambda s: ("★ " if titles[s].user else "") + titles[s].title,
                         key="sb_preset")
     chosen = titles[slug]
     st.caption(chosen.description)
     if chosen.has_python:
-        st.caption("🐍 Contains Python grader code: it runs on your machine when you grade.")
+        st.caption(":material/code: Contains Python grader code: it runs on your machine when you grade.")
     if st.button("Load preset", key="sb_load_preset", width="stretch", type="primary"):
         try:
             cfg = from_json(chosen.config)
@@ -147,7 +147,7 @@ def _presets() -> None:
         state.load(cfg, f"load preset {chosen.title}")
         state.set_kept_fields([])
         if trust.mark_untrusted(cfg.grader):
-            st.session_state["ftstudio_untrusted_python"] = f"the preset “{chosen.title}”"
+            state.app().untrusted_python = f"the preset “{chosen.title}”"
         st.rerun()
 
 
@@ -190,7 +190,7 @@ def _import() -> None:
         return
     title = f" “{doc.title}”" if doc.title else ""
     if kept:
-        st.caption(f"📌 {len(kept)} field(s) the editor doesn't know are kept as written: "
+        st.caption(f":material/push_pin: {len(kept)} field(s) the editor doesn't know are kept as written: "
                    + ", ".join(f"`{'.'.join(map(str, p))}`" for p, _, _ in kept))
     st.info(f"Found a job config{title}: **{cfg.method_type}** on `{cfg.model}`"
             + (f", grader {cfg.grader.type} '{cfg.grader.name or cfg.grader.type}'" if cfg.grader else "")
@@ -204,15 +204,15 @@ def _import() -> None:
 
 def _after_import(grader) -> None:
     if trust.mark_untrusted(grader):
-        st.session_state["ftstudio_untrusted_python"] = "the imported JSON"
-    st.session_state.pop("sb_import_text", None)
+        state.app().untrusted_python = "the imported JSON"
+    state.forget_widget("sb_import_text")
     st.rerun()
 
 
 def _show_problem(exc: ImportProblem) -> None:
     st.error(f"Not imported: {exc.message}.")
     for issue in exc.issues[:12]:
-        st.caption(f"❌ `{issue.path or '$'}` {issue.message}")
+        st.caption(f":material/error: `{issue.path or '$'}` {issue.message}")
 
 
 def _counts(issues) -> str:

@@ -1,10 +1,18 @@
-"""The app's session state, behind one small API (pages never touch st.session_state keys directly).
+"""The app's session state: one typed `AppState` owns every st.session_state key.
 
+- Every value the app keeps lives in an `AppState` slot, stored under one prefix
+  (`ftstudio.<slot>`); widgets keep their own keys, which only this module reads or writes
+  (`widget`, `set_widget`, `forget_widget`). Pages and components never touch st.session_state.
 - The JobConfig is the single source of truth (`config()`); `replace()` records an edit (Undo
   keeps the old one) and autosaves; `load()` is for wholesale replacements (undo, import,
-  preset, new) and also bumps `version()`, which is part of every widget key (`wkey`) so the
-  widgets re-read their values from the new config instead of keeping stale ones.
-- The dataset, grading results and the connection live beside it; the API key only in memory.
+  preset, new) and also re-keys the widgets.
+- One re-key mechanism: `wkey(name, scope)` holds a counter per scope ("" for the whole app,
+  "graders" for the Graders page's own redraws); `rekey(scope)` bumps it, so the widgets
+  re-read their values from the new config instead of keeping stale ones.
+- `set_method()` switches the training method and sets the grader aside (and brings it back).
+- The dataset, grading runs and the connection live beside it; the API key only in memory.
+- What a refresh or a restart must not lose (the dataset, the last runs, the baseline, Undo/Redo)
+  is written through ftstudio.store.workspace after each change and restored by `ensure()`.
 """
 
 from __future__ import annotations
@@ -14,157 +22,214 @@ import json
 import uuid
 from typing import Any
 
-import streamlit as st
-
+from components.app_state import MAX_HISTORY, AppState
+from components.workspace_sync import add_run as add_run  # re-exported: the run and baseline API
+from components.workspace_sync import persist, restore
+from components.workspace_sync import set_baseline as set_baseline
 from ftstudio.config import JobConfig, new_config, to_json
 from ftstudio.core import Issue
-from ftstudio.store import autosave
-
-KEY = "ftstudio_config"
-UNDO, REDO, VERSION = "ftstudio_undo", "ftstudio_redo", "ftstudio_version"
-MAX_HISTORY = 50
+from ftstudio.store import autosave, workspace
 
 
-REV, WRITER, CONFLICT = "ftstudio_rev", "ftstudio_writer", "ftstudio_conflict"
+def app() -> AppState:
+    ensure()
+    return AppState()
+
+
+def widget(key: str, default: Any = None) -> Any:
+    return AppState().widget(key, default)
+
+
+def set_widget(key: str, value: Any) -> None:
+    AppState().set_widget(key, value)
+
+
+def forget_widget(key: str) -> None:
+    AppState().forget_widget(key)
+
+
+def has_widget(key: str) -> bool:
+    return AppState().has_widget(key)
 
 
 def ensure() -> None:
-    ss = st.session_state
-    if KEY in ss:
+    a = AppState()
+    if a.has("config"):
         return
     try:
         config, meta, note = autosave.load()
     except OSError as exc:  # an unreadable home folder must not stop the app
         config, meta, note = None, {}, f"autosave unavailable: {exc}"
-    ss[KEY] = config or new_config("supervised")
-    ss[UNDO], ss[REDO], ss[VERSION] = [], [], 0
-    ss[REV] = meta.get("revision", 0) if isinstance(meta.get("revision", 0), int) else 0
-    ss[WRITER] = uuid.uuid4().hex[:12]
-    if note:
-        ss["ftstudio_restore_note"] = note
+    a.config = config or new_config("supervised")
+    a.undo, a.redo, a.rekeys = [], [], {}
+    rev = meta.get("revision", 0)
+    a.revision = rev if isinstance(rev, int) else 0
+    a.writer = uuid.uuid4().hex[:12]
+    a.restore_note = note or None
+    restore(a)
 
 
 def config() -> JobConfig:
-    ensure()
-    return st.session_state[KEY]
+    return app().config
 
 
-def version() -> int:
-    ensure()
-    return st.session_state[VERSION]
+def wkey(name: str, scope: str = "") -> str:
+    """A widget key tied to the re-key counters: widgets re-initialise after undo/import/preset
+    (the app-wide counter) or after a redraw of their own scope (`rekey(scope)`)."""
+    counters = app().rekeys
+    tail = f".{scope}{counters.get(scope, 0)}" if scope else ""
+    return f"{name}@{counters.get('', 0)}{tail}"
 
 
-def wkey(name: str) -> str:
-    """A widget key tied to the config version: widgets re-initialise after undo/import/preset."""
-    return f"{name}@{version()}"
+def scoped_key(name: str, scope: str) -> str:
+    """A widget key that changes only when `scope` is re-keyed (`name` itself until then). For widgets
+    that can't be set from code, e.g. clearing a file uploader means giving it a new key."""
+    n = app().rekeys.get(scope, 0)
+    return f"{name}#{n}" if n else name
+
+
+def rekey(scope: str = "") -> None:
+    """Make the widgets of `scope` ("" = every widget) re-read their values on the next run."""
+    a = app()
+    a.rekeys = {**a.rekeys, scope: a.rekeys.get(scope, 0) + 1}
 
 
 def _save(cfg: JobConfig) -> None:
     """Save unless another tab saved since we last did; then keep ours as a draft and flag it."""
-    ss = st.session_state
+    a = app()
     try:
-        if ss.get(CONFLICT) is not None:
-            autosave.save_draft(cfg, ss[WRITER])
+        if a.conflict is not None:
+            autosave.save_draft(cfg, a.writer)
             return
-        ss[REV] = autosave.save(cfg, expected=ss.get(REV, 0), writer=ss[WRITER])
-        ss.pop("ftstudio_save_error", None)
+        a.revision = autosave.save(cfg, expected=a.revision, writer=a.writer)
+        a.save_error = None
     except autosave.Conflict as conflict:
-        ss[CONFLICT] = conflict
+        a.conflict = conflict
         try:
-            autosave.save_draft(cfg, ss[WRITER])
+            autosave.save_draft(cfg, a.writer)
         except OSError:
             pass
     except OSError as exc:
-        ss["ftstudio_save_error"] = f"Autosave failed ({exc}); your edits are kept in this tab."
+        a.save_error = f"Autosave failed ({exc}); your edits are kept in this tab."
 
 
 def external_change() -> autosave.Conflict | None:
     """A conflict with another tab: either met while saving, or a newer save seen on disk."""
-    ss = st.session_state
-    ensure()
-    if ss.get(CONFLICT) is not None:
-        return ss[CONFLICT]
+    a = app()
+    if a.conflict is not None:
+        return a.conflict
     try:
         on_disk = autosave.revision()
     except OSError:
         return None
-    if on_disk > ss.get(REV, 0):
+    if on_disk > a.revision:
         config, meta, _ = autosave.load()
-        if config is not None and config == ss[KEY]:
-            ss[REV] = on_disk  # same content: nothing to decide
+        if config is not None and config == a.config:
+            a.revision = on_disk  # same content: nothing to decide
             return None
-        ss[CONFLICT] = autosave.Conflict(on_disk, config, meta.get("writer"), meta.get("saved_at"))
-        return ss[CONFLICT]
+        a.conflict = autosave.Conflict(on_disk, config, meta.get("writer"), meta.get("saved_at"))
+        return a.conflict
     return None
 
 
 def take_theirs() -> None:
     """Load the other tab's config (ours stays in Undo)."""
-    ss = st.session_state
-    conflict = ss.pop(CONFLICT, None)
+    a = app()
+    conflict = a.take("conflict")
     if conflict is None or conflict.theirs is None:
         return
-    ss[REV] = conflict.revision
-    ss[UNDO] = (ss[UNDO] + [("before loading the other tab's config", ss[KEY])])[-MAX_HISTORY:]
-    ss[KEY] = conflict.theirs
-    ss[VERSION] += 1
+    a.revision = conflict.revision
+    a.undo = (a.undo + [("before loading the other tab's config", a.config)])[-MAX_HISTORY:]
+    a.config = conflict.theirs
+    rekey()
+    _history_changed()
 
 
 def keep_mine() -> None:
     """Overwrite the other tab's save with ours (theirs stays in the autosave's version history)."""
-    ss = st.session_state
-    conflict = ss.pop(CONFLICT, None)
+    a = app()
+    conflict = a.take("conflict")
     if conflict is None:
         return
-    ss[REV] = conflict.revision
-    _save(ss[KEY])
+    a.revision = conflict.revision
+    _save(a.config)
 
 
 def replace(new: JobConfig, label: str = "edit") -> None:
     """Record a user edit: the old config goes on the Undo stack; the new one is saved."""
-    old = config()
+    a = app()
+    old = a.config
     if new == old:
         return
-    ss = st.session_state
-    ss[UNDO] = (ss[UNDO] + [(label, old)])[-MAX_HISTORY:]
-    ss[REDO] = []
-    ss[KEY] = new
+    a.undo = (a.undo + [(label, old)])[-MAX_HISTORY:]
+    a.redo = []
+    a.config = new
     _save(new)
+    _history_changed()
 
 
 def load(new: JobConfig, label: str) -> None:
     """Replace the config wholesale (import, preset, new) — undoable — and refresh every widget."""
     replace(new, label)
-    st.session_state[VERSION] += 1
+    rekey()
+
+
+def set_method(method: str, label: str | None = None, *, note: bool = True) -> None:
+    """Switch the training method: model, files and shared hyperparameters stay; the grader is
+    set aside when leaving reinforcement and comes back on return. Undoable. With `note`, 1 Method
+    says once what was not carried over (`method_note()`)."""
+    from ftstudio.config import switch_method
+
+    a = app()
+    stash = a.take("stashed_grader")
+    new, dropped, aside = switch_method(a.config, method, stash_grader=stash)
+    if aside is not None:
+        a.stashed_grader = aside
+    elif stash is not None and method != "reinforcement":
+        a.stashed_grader = stash
+    load(new, label or f"switch to {method}")
+    if note:
+        a.method_dropped = (method, dropped)
+
+
+def method_note() -> tuple[str, list[str]] | None:
+    """(method, what was not carried over) after a switch, once."""
+    return app().take("method_dropped")
 
 
 def can_undo() -> str | None:
-    ensure()
-    return st.session_state[UNDO][-1][0] if st.session_state[UNDO] else None
+    a = app()
+    return a.undo[-1][0] if a.undo else None
 
 
 def can_redo() -> str | None:
-    ensure()
-    return st.session_state[REDO][-1][0] if st.session_state[REDO] else None
+    a = app()
+    return a.redo[-1][0] if a.redo else None
 
 
 def _step(source: str, target: str) -> None:
     """Move one config from the `source` history stack to the screen; the current one to `target`."""
-    ss = st.session_state
-    if ss[source]:
-        label, config = ss[source].pop()
-        ss[target].append((label, ss[KEY]))
-        ss[KEY] = config
-        ss[VERSION] += 1
+    a = app()
+    stack: list = getattr(a, source)
+    if stack:
+        label, config = stack.pop()
+        getattr(a, target).append((label, a.config))
+        a.config = config
+        rekey()
         _save(config)
+        _history_changed()
 
 
 def undo() -> None:
-    _step(UNDO, REDO)
+    _step("undo", "redo")
 
 
 def redo() -> None:
-    _step(REDO, UNDO)
+    _step("redo", "undo")
+
+
+def _history_changed() -> None:
+    persist()
 
 
 def update_grader(new_grader: Any, label: str) -> None:
@@ -180,11 +245,12 @@ def update_grader(new_grader: Any, label: str) -> None:
 def issues() -> list[Issue]:
     from ftstudio.validation import check
 
-    cfg = config()
+    a = app()
+    cfg = a.config
     fields = dataset_fields()
     kept = kept_fields()
     fkey = (tuple(fields) if fields is not None else None, target(), id(kept) if kept else None)
-    cache = st.session_state.get("ftstudio_issues_cache")
+    cache = a.issues_cache
     if cache and cache[0] is cfg and cache[1] == fkey:  # identity: configs are never mutated in place
         return cache[2]
     if kept:  # validate what export writes: the fields kept as written too
@@ -194,27 +260,35 @@ def issues() -> list[Issue]:
                        target=target())
     else:
         result = check(cfg, dataset_fields=fields, target=target())
-    st.session_state["ftstudio_issues_cache"] = (cfg, fkey, result)
+    a.issues_cache = (cfg, fkey, result)
     return result
 
 
 # --- dataset, results, connection ----------------------------------------------------------
 
 def dataset():
-    return st.session_state.get("ftstudio_dataset")
+    return app().dataset
 
 
-def set_dataset(ds) -> None:
-    st.session_state["ftstudio_dataset"] = ds
+def set_dataset(ds, data: bytes | None = None) -> None:
+    """Make `ds` the current dataset; its bytes are kept on disk when within the bound."""
+    a = app()
+    a.dataset, a.dataset_not_kept = ds, None
+    if ds is not None and data is not None:
+        try:
+            _digest, a.dataset_not_kept = workspace.save_dataset(data, ds.name)
+        except OSError as exc:
+            a.dataset_not_kept = f"it could not be written to disk ({exc})"
+    persist()
 
 
 def sample_field() -> str:
-    return st.session_state.get("ftstudio_sample_field", "model_sample")
+    return app().sample_field
 
 
 def set_sample_field(name: str) -> None:
-    st.session_state["ftstudio_sample_field"] = name
-
+    app().sample_field = name
+    persist()
 
 def dataset_fields() -> list[str] | None:
     ds = dataset()
@@ -242,7 +316,7 @@ def grader_fingerprint() -> str:
 def endpoint():
     from ftstudio.api import Endpoint
 
-    ep = st.session_state.get("ftstudio_endpoint")
+    ep = app().endpoint
     return ep if ep is not None else Endpoint.from_env()
 
 
@@ -250,30 +324,27 @@ def set_endpoint(ep) -> None:
     from ftstudio.core import register_secret
 
     register_secret(getattr(ep, "api_key", None))
-    st.session_state["ftstudio_endpoint"] = ep
+    app().endpoint = ep
 
 
 # --- provider target and fields kept as written (issue 10) -------------------------------------
 
-TARGET_KEY, KEPT_KEY = "ftstudio_target", "ftstudio_kept_fields"
-
-
 def target() -> str:
     """The provider whose rules apply: chosen in the sidebar, else the connection's kind, else openai."""
-    chosen = st.session_state.get(TARGET_KEY)
+    chosen = app().target
     return chosen if chosen else endpoint().target
 
 
 def set_target(name: str | None) -> None:
-    st.session_state[TARGET_KEY] = name
+    app().target = name
 
 
 def kept_fields() -> list:
     """Fields of the imported document the config model doesn't know: [(path, position, value)].
 
     Shown in the "kept as written" panel, validated, and put back into every export."""
-    return st.session_state.get(KEPT_KEY) or []
+    return app().kept_fields or []
 
 
 def set_kept_fields(kept: list) -> None:
-    st.session_state[KEPT_KEY] = list(kept)
+    app().kept_fields = list(kept)

@@ -10,23 +10,21 @@ import streamlit as st
 from components import state
 from ftstudio.api import ApiError, jobs
 
-JOBS = "ftstudio_jobs"  # job id -> {"job": dict, "events": list, "next_poll": float, "interval": float}
-
 
 def render(cfg, has_errors: bool) -> None:
     ep = state.endpoint()
     if not ep.configured:
-        st.info("Connect an endpoint to submit: sidebar → 🔌 Connection, or OPENAI_API_KEY in the environment.",
-                icon="🔌")
+        st.info("Connect an endpoint to submit: sidebar → :material/power: Connection, or OPENAI_API_KEY in the environment.",
+                icon=":material/power:")
         return
     st.caption(f"Endpoint: `{ep.label}` · the key stays in this session's memory.")
-    kept = st.session_state.setdefault("ftstudio_uploaded", {})
+    kept = state.app().uploaded
     left, right = st.columns(2)
     train = _source(left, "Training data", "training_file", cfg.training_file, kept)
     valid = _source(right, "Validation data (optional)", "validation_file", cfg.validation_file, kept)
     if has_errors:
         st.warning("The config has errors; the API will probably refuse it.")
-    if st.button("🚀 Submit job", type="primary", key="submit_go", disabled=train is None):
+    if st.button(":material/rocket_launch: Submit job", type="primary", key="submit_go", disabled=train is None):
         bar = st.progress(0.0, text="Uploading…")
         retries = st.empty()
         try:
@@ -34,7 +32,7 @@ def render(cfg, has_errors: bool) -> None:
                               progress=lambda role, s, t: bar.progress(min(1.0, s / max(t, 1)),
                                                                        text=f"Uploading {role.split('_')[0]}: "
                                                                             f"{s / 1e6:,.1f} / {t / 1e6:,.1f} MB"),
-                              on_retry=lambda a, why, d: retries.caption(f"⏳ {why}: retry {a} in {d:.1f} s"))
+                              on_retry=lambda a, why, d: retries.caption(f":material/hourglass_top: {why}: retry {a} in {d:.1f} s"))
         except jobs.SubmitError as exc:
             kept.update(exc.uploaded)
             bar.empty()
@@ -42,10 +40,9 @@ def render(cfg, has_errors: bool) -> None:
             return
         bar.empty()
         kept.update(sub.uploaded)
-        st.session_state.setdefault(JOBS, {})[sub.job["id"]] = {"job": sub.job, "events": [],
-                                                                 "next_poll": 0.0, "interval": 1.0}
+        state.app().jobs[sub.job["id"]] = {"job": sub.job, "events": [], "next_poll": 0.0, "interval": 1.0}
         st.success(f"Created job `{sub.job['id']}` ({sub.job.get('status')}).")
-    if st.session_state.get(JOBS):
+    if state.app().jobs:
         _monitor()
 
 
@@ -70,7 +67,7 @@ def _source(col, label: str, role: str, config_id: str | None, kept: dict):
 @st.fragment(run_every=2)
 def _monitor() -> None:
     ep = state.endpoint()
-    for job_id, entry in list(st.session_state[JOBS].items()):
+    for job_id, entry in list(state.app().jobs.items()):
         job = entry["job"]
         status = job.get("status")
         done = status in jobs.TERMINAL
@@ -107,5 +104,5 @@ def _monitor() -> None:
                 cols[3].caption(f"next check in {max(0, entry['next_poll'] - time.time()):.0f} s")
             for ev in reversed(entry["events"][-12:]):
                 when = dt.datetime.fromtimestamp(ev.get("created_at", 0)).strftime("%H:%M:%S")
-                icon = {"error": "❌", "warn": "⚠️"}.get(ev.get("level"), "•")
+                icon = {"error": ":material/error:", "warn": ":material/warning:"}.get(ev.get("level"), "•")
                 st.caption(f"{icon} {when} {ev.get('message', '')}")

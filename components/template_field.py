@@ -18,7 +18,6 @@ from components import issues_panel, state
 from ftstudio.core import Issue
 from ftstudio.graders import SAMPLE_FIELDS, Sample, parse, render_one
 
-_CACHE = "graders_template_context"
 PREVIEW_CHARS = 240
 
 
@@ -34,7 +33,7 @@ def context() -> Context:
     """Variables and the preview row, computed once per dataset (fields scan every row)."""
     ds, field = state.dataset(), state.sample_field()
     marker = (id(ds), getattr(ds, "content_hash", None), field, len(ds.rows) if ds is not None else 0)
-    cached = st.session_state.get(_CACHE)
+    cached = state.app().template_context
     if cached and cached[0] == marker:
         return cached[1]
     variables = [f"sample.{f}" for f in SAMPLE_FIELDS]
@@ -62,7 +61,7 @@ def context() -> Context:
                     variables[2:2] = [f"sample.output_json.{k}" for k in list(data)[:20] if _plain(k)]
         variables += [f"item.{f}" if _plain(f) else f'item["{f}"]' for f in fields]
     ctx = Context(tuple(variables), item, sample, note)
-    st.session_state[_CACHE] = (marker, ctx)
+    state.app().template_context = (marker, ctx)
     return ctx
 
 
@@ -76,7 +75,7 @@ def template_field(label: str, value: str, *, key: str, on_change: Callable[[str
     """Draw the field; `on_change(new_text)` applies an edit (typed, or a variable inserted)."""
     ctx = context()
     # Pass `value` only on first draw: afterwards the widget's state is the truth (an insert sets it).
-    initial = {} if key in st.session_state else {"value": value}
+    initial = {} if state.has_widget(key) else {"value": value}
     with st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall"):
         if area:
             st.text_area(label, key=key, on_change=_typed, args=(key, on_change), help=help, height=height,
@@ -87,23 +86,23 @@ def template_field(label: str, value: str, *, key: str, on_change: Callable[[str
         st.menu_button("", ctx.variables, key=key + "|insert", icon=":material/data_object:",
                        help="Insert a variable", on_click=_insert, args=(key, value, on_change),
                        format_func=lambda v: "{{ " + v + " }}")
-    current = st.session_state.get(key, value)
+    current = state.widget(key, value)
     preview(current if isinstance(current, str) else value, ctx)
     issues_panel.inline(issues)
 
 
 def _typed(key: str, on_change: Callable[[str], None]) -> None:
-    on_change(st.session_state.get(key) or "")
+    on_change(state.widget(key) or "")
 
 
 def _insert(key: str, value: str, on_change: Callable[[str], None]) -> None:
-    var = st.session_state.get(key + "|insert")
+    var = state.widget(key + "|insert")
     if not var:
         return
-    current = st.session_state.get(key, value) or ""
+    current = state.widget(key, value) or ""
     sep = "" if not current or current[-1] in " \n([{\"'" else " "
     new = f"{current}{sep}{{{{ {var} }}}}"
-    st.session_state[key] = new
+    state.set_widget(key, new)
     on_change(new)
 
 

@@ -17,7 +17,7 @@ def render(cfg, slug: str) -> None:
     st.markdown(f"A small runnable project that trains this **{method}** job with Hugging Face TRL's "
                 f"`{trainer}` on any open model, from the same OpenAI-format JSONL files. "
                 "`ftstudio export CONFIG --format trl -o DIR` writes the same files.")
-    st.download_button("⬇️ Download the recipe (zip)", recipe_zip(files, f"{slug}-trl"), file_name=f"{slug}-trl.zip",
+    st.download_button(":material/download: Download the recipe (zip)", recipe_zip(files, f"{slug}-trl"), file_name=f"{slug}-trl.zip",
                        mime="application/zip", key="dl_trl_zip", type="primary")
     st.code("pip install -r requirements.txt\n"
             "python train.py --model Qwen/Qwen2.5-0.5B-Instruct --train-file train.jsonl --output-dir out "

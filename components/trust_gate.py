@@ -15,7 +15,7 @@ def allowed(grader, key: str) -> bool:
     with st.container(border=True):
         st.warning(f"This grader contains {len(waiting)} Python grader(s) that came from an import or a preset. "
                    "Grading runs that code on this machine (in a sandbox: separate processes, no network, no "
-                   "secrets, limited memory and time). Review it on the Graders page first.", icon="🐍")
+                   "secrets, limited memory and time). Review it on the Graders page first.", icon=":material/code:")
         with st.expander("Show the code"):
             for source in waiting:
                 st.code(source, language="python")

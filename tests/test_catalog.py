@@ -34,3 +34,18 @@ def test_override_file(tmp_path, monkeypatch):
 def test_lists_for_the_ui():
     assert [m.id for m in catalog.fine_tunable("reinforcement")] == ["o4-mini-2025-04-16"]
     assert "gpt-4.1-mini-2025-04-14" in [m.id for m in catalog.grader_models()]
+
+
+def test_current_models_and_the_provider_cut_off():
+    import datetime as dt
+
+    from ftstudio.config import catalog
+
+    openai = catalog.provider("openai")
+    assert openai is not None and openai.new_jobs_until == dt.date(2027, 1, 6) and "Azure" in openai.instead
+    day = dt.date(2026, 12, 3)
+    assert catalog.current("reinforcement", "openai", day) == []  # o4-mini retired 2026-10-23
+    supervised = [m.id for m in catalog.current("supervised", "openai", day)]
+    assert "gpt-4.1-2025-04-14" in supervised and "gpt-3.5-turbo-0125" not in supervised
+    assert catalog.current("supervised", "openai", dt.date(2027, 1, 6)) == []  # no new jobs from that day
+    assert catalog.current("supervised", "some-target", day)  # a target without a cut-off in the data

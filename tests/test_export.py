@@ -82,3 +82,31 @@ def test_curl_snippet_sends_the_exact_body(openai_stub, tmp_path):
     body = script.read_text().split("<<'FTSTUDIO_JSON'\n", 1)[1].rsplit("\nFTSTUDIO_JSON", 1)[0]
     assert json.loads(body) == json.loads(to_json(cfg))
     assert to_curl(cfg, base_url="http://x/v1/").startswith('curl "http://x/v1/fine_tuning/jobs"')
+
+
+def _create_kwargs(script: str) -> dict:
+    """The keyword arguments of the snippet's jobs.create call, as Python values."""
+    import ast
+
+    call = next(n for n in ast.walk(ast.parse(script)) if isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute) and n.func.attr == "create")
+    return {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)
+def test_python_snippet_passes_the_installed_sdks_types(path):
+    from openai.types.fine_tuning.job_create_params import JobCreateParams
+    from pydantic import TypeAdapter
+
+    from ftstudio.config import SDK_MULTI_NOTE
+
+    cfg = JobConfig.model_validate(json.loads(path.read_text())["config"])
+    script = to_python(cfg)
+    kwargs = _create_kwargs(script)
+    extra = kwargs.pop("extra_body", None)
+    TypeAdapter(JobCreateParams).validate_python(kwargs)  # what the SDK types; the rest is extra_body
+    body = json.loads(to_json(cfg))
+    assert {**kwargs, **(extra or {})} == body
+    has_multi = '"type": "multi"' in to_json(cfg)
+    assert (extra is not None) == has_multi and (SDK_MULTI_NOTE.split(";")[0][:40] in " ".join(
+        line.strip("# ") for line in script.splitlines())) == has_multi

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -58,10 +59,10 @@ def test_select_rows_all_first_and_seeded_random():
 
 
 def test_job_grades_every_entry_in_file_order_like_the_engine():
-    ds = dataset()
+    ds = dataset(2500)
     job = run_job(EXACT, ds)
     run = job.run
-    assert job.error is None and not job.cancelled and chunk_size(61) < 61  # several chunks were used
+    assert job.error is None and not job.cancelled and chunk_size(2501) < 2501  # several chunks were used
     direct = grade(EXACT, ds, "model_sample")
     assert list(run.results.rewards) == list(direct.rewards)
     assert run.results.lines == direct.lines
@@ -131,9 +132,10 @@ def test_uses_models():
     assert not uses_models(to_grader(EXACT)) and not uses_models(None)
 
 
-@pytest.mark.parametrize("n", [1, 25, 1000, 10**6])
+@pytest.mark.parametrize("n", [1, 25, 1000, 1001, 10**6])
 def test_chunk_size_bounds(n):
-    assert 25 <= chunk_size(n) <= 5000 and chunk_size(n) * 50 >= min(n, 250_000)
+    # up to 1,000 rows is one chunk (no healthy row waits for a hung one in an earlier chunk)
+    assert chunk_size(n) <= 5000 and (n > 1000 or chunk_size(n) >= n) and chunk_size(n) * 20 >= min(n, 100_000)
 
 
 def test_retries_are_counted_for_the_progress_line(openai_stub, tmp_path, monkeypatch):
@@ -152,3 +154,63 @@ def test_retries_are_counted_for_the_progress_line(openai_stub, tmp_path, monkey
     assert job.wait(60)
     assert job.progress()["retries"] == 2 and "429" in job.progress()["last_retry"]
     assert list(job.run.results.rewards) == [0.5, 0.5, 0.5]
+
+
+SLOW_TAIL = {"type": "python", "name": "partial", "source": (
+    "import time\n\ndef grade(sample, item):\n"
+    "    if item.get('slow'):\n        time.sleep(300)\n    return 0.5\n")}
+
+
+def _wait_for(job, check, limit=120.0):
+    """Poll the job's progress until `check(progress)` holds (the limit only stops a broken run)."""
+    import time
+
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        p = job.progress()
+        if check(p):
+            return p
+        time.sleep(0.05)
+    raise AssertionError(f"progress never got there: {job.progress()}")
+
+
+@pytest.mark.slow
+def test_cancel_keeps_finished_rows_as_a_partial_run_and_says_what_it_waits_on():
+    rows = [{"answer": "1", "model_sample": "1", **({"slow": True} if i >= 24 else {})} for i in range(30)]
+    ds = read_dataset("\n".join(json.dumps(r) for r in rows).encode(), name="d.jsonl")
+    options = GradeOptions(python_workers=2, python_timeout=120)
+    job = GradingJob(1, SLOW_TAIL, ds, "model_sample", Scope(), options, "fp").start()
+    p = _wait_for(job, lambda p: p["rows_done"] == 24 and p["waiting"])
+    assert re.fullmatch(r"waiting on [1-4] rows? \(limit 120 s\)", p["waiting"]) and p["eta"] is None  # no guess
+    assert p["total"] == 30
+    job.cancel()
+    assert job.wait(60) and job.cancelled and job.error is None
+    run = job.run
+    assert run is not None and len(run) == 30 and run.total_rows == 30 and run.finished_rows == 24
+    records = list(run.records())
+    assert [r["reward"] for r in records[:24]] == [0.5] * 24 and not any(r["errors"] for r in records[:24])
+    assert all(r["errors"] == ["other_error"] and "cancelled" in r["error_details"]["other_error"]
+               for r in records[24:])
+
+
+@pytest.mark.slow
+def test_a_hung_python_row_does_not_hold_back_the_rows_batched_behind_it():
+    from ftstudio.sandbox import PythonGraderPool
+
+    calls = [({"output_text": "x"}, {"slow": i == 0}) for i in range(12)]
+    seen: list[int] = []
+    import threading
+
+    stop = threading.Event()
+    with PythonGraderPool(SLOW_TAIL["source"], workers=1, timeout=120) as pool:
+        worker = threading.Thread(target=lambda: seen.append(len(pool.run(
+            calls, progress=lambda d, t: seen.append(d) if d == 11 and pool.waiting() == 1 else None, cancel=stop))))
+        worker.start()
+        import time
+
+        end = time.monotonic() + 120
+        while 11 not in seen and time.monotonic() < end and worker.is_alive():
+            time.sleep(0.05)
+        stop.set()
+        worker.join(60)
+    assert 11 in seen  # eleven healthy rows graded while the first one still hung, with one worker

@@ -167,7 +167,7 @@ def _keyed(chunks, args, keys: list):
 
 def cmd_grade(args) -> int:
     from ftstudio.datasets import DatasetError, iter_rows
-    from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, summary_text
+    from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, preflight, summary_text
     from ftstudio.probes import calibration, calibration_text
     from ftstudio.validation import check_grader, errors
 
@@ -184,9 +184,18 @@ def cmd_grade(args) -> int:
     progress = _Progress()
     writer = _OutFile(args.out)
     parts = []
+    checks: list = []
     keys: list[str | None] = []
+
+    def first_checked(chunks):
+        # The preflight looks at the first chunk (it samples at most 5,000 rows anyway).
+        for i, chunk in enumerate(chunks):
+            if i == 0:
+                checks.extend(preflight(grader, chunk, args.sample_field))
+            yield chunk
+
     try:
-        chunks = _keyed(iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None), args, keys)
+        chunks = first_checked(_keyed(iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None), args, keys))
         for result in grade_chunks(grader, chunks, sample_field=args.sample_field, progress=progress,
                                    options=options):
             writer.write(result)
@@ -217,8 +226,11 @@ def cmd_grade(args) -> int:
     summary["calibration"] = calibration(whole, keys=keys, group_field=args.group_field)
     if args.json:
         print(json.dumps({"grader": {"name": whole.grader_name, "type": whole.grader_type}, "data": args.data,
-                          "out": args.out, "summary": summary}, indent=2, ensure_ascii=False))
+                          "out": args.out, "preflight": [i.message for i in checks], "summary": summary},
+                         indent=2, ensure_ascii=False))
     else:
+        for issue in checks:
+            print(f"preflight: {issue.message}")
         print(summary_text(whole.grader_name, whole.grader_type, summary))
         print(calibration_text(summary["calibration"]))
         if args.out:

@@ -138,6 +138,53 @@ def fine_tunable(method: str | None = None, target: str = "openai") -> list[Mode
     return [m for m in table(target) if m.methods and (method is None or method in m.methods)]
 
 
+@dataclass(frozen=True)
+class Provider:
+    """Where jobs run (a target) and until when it takes new ones (data/models.json "providers")."""
+
+    id: str
+    label: str
+    new_jobs_until: _dt.date | None = None  # the first day the provider no longer creates jobs
+    instead: str = ""  # where to go once it stopped
+
+    def closed_on(self, day: _dt.date) -> bool:
+        return self.new_jobs_until is not None and day >= self.new_jobs_until
+
+
+@lru_cache(maxsize=1)
+def _providers() -> dict[str, Provider]:
+    doc = json.loads(resources.files("ftstudio").joinpath("data/models.json").read_text(encoding="utf-8"))
+    out = {}
+    for pid, entry in (doc.get("providers") or {}).items():
+        until = entry.get("new_jobs_until")
+        out[pid] = Provider(pid, entry.get("label", pid), _dt.date.fromisoformat(until) if until else None,
+                            entry.get("instead", ""))
+    return out
+
+
+def provider(target: str = "openai") -> Provider | None:
+    return _providers().get(target)
+
+
+def today() -> _dt.date:
+    """Today, or FTSTUDIO_TODAY (YYYY-MM-DD) to see what the tool says on another day."""
+    fixed = os.environ.get("FTSTUDIO_TODAY")
+    try:
+        return _dt.date.fromisoformat(fixed) if fixed else _dt.date.today()
+    except ValueError:
+        return _dt.date.today()
+
+
+def current(method: str | None = None, target: str = "openai", on: _dt.date | None = None) -> list[ModelInfo]:
+    """Base models a new job on `target` can use on day `on`: listed for the method, not retired,
+    and none once the provider stopped creating jobs."""
+    day = on or today()
+    prov = provider(target)
+    if prov is not None and prov.closed_on(day):
+        return []
+    return [m for m in fine_tunable(method, target) if not m.retired_on(day)]
+
+
 def grader_models(target: str = "openai") -> list[ModelInfo]:
     return [m for m in table(target) if m.grader and "+" not in m.id]
 

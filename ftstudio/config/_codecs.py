@@ -68,9 +68,26 @@ def exportable(data: Any) -> Any:
 
 # --- Python SDK snippet ------------------------------------------------------------------
 
+SDK_MULTI_NOTE = ("openai SDK 3.x types a multi grader's `graders` as one grader, but the API takes a map "
+                  "{key: grader}; so the `method` goes in `extra_body`, which the SDK sends as is.")
+
+
+def _has_multi(data: Any) -> bool:
+    if isinstance(data, dict):
+        return data.get("type") == "multi" and isinstance(data.get("graders"), dict) or \
+            any(_has_multi(v) for v in data.values())
+    return isinstance(data, list) and any(_has_multi(v) for v in data)
+
+
 def to_python(config: BaseModel | dict) -> str:
+    """The SDK call that sends exactly to_json(config). With a multi grader the method is passed in
+    `extra_body`: typed arguments would fail the SDK's own types (SDK_MULTI_NOTE)."""
     data = to_data(config)
+    extra = {"method": data.pop("method")} if _has_multi(data.get("method")) else None
     args = "\n".join(f"    {key}={_py(value, 1)}," for key, value in data.items())
+    if extra is not None:
+        note = "\n".join("    # " + line for line in _wrap(SDK_MULTI_NOTE, 92))
+        args += f"\n{note}\n    extra_body={_py(extra, 1)},"
     return (
         "from openai import OpenAI\n\n"
         "# Reads OPENAI_API_KEY (and OPENAI_BASE_URL, if set) from the environment.\n"
@@ -80,6 +97,12 @@ def to_python(config: BaseModel | dict) -> str:
         ")\n"
         "print(job.id, job.status)\n"
     )
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width)
 
 
 def grader_to_python(grader: BaseModel | dict) -> str:

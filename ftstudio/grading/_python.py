@@ -5,12 +5,22 @@ from __future__ import annotations
 from ._context import GradingContext, Scored
 from ._results import RowErrors
 
+WAITING = "waiting on {n} row{s} (limit {limit:g} s)"
+
 
 def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     b = ctx.batch
     calls = [(b.samples[r].as_dict(), b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node)
-    results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, f"python grader {node.name or ''}"), cancel=ctx.cancel)
+
+    def progress(done: int, total: int) -> None:
+        waiting = pool.waiting()
+        stage = f"python grader {node.name or ''}"
+        if waiting:  # the count stands still: say why, and for how long at most
+            stage += f" · {WAITING.format(n=waiting, s='' if waiting == 1 else 's', limit=pool.timeout)}"
+        ctx.report(done, total, stage)
+
+    results = pool.run(calls, progress=progress, cancel=ctx.cancel)
     out, errs = [0.0] * len(rows), {}
     for j, (r, res) in enumerate(zip(rows, results)):
         if res.error:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from ftstudio.core import ErrorCode
 from ftstudio.graders import walk
 
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
@@ -87,8 +89,10 @@ def chunk_of(pairs: list[tuple[Any, Any]], indices: list[int]) -> SimpleNamespac
 
 
 def chunk_size(n: int) -> int:
-    # ~50 progress steps; chunks stay big enough to keep the model-call pool busy.
-    return max(25, min(5000, math.ceil(n / 50)))
+    # Progress counts rows within a chunk, so chunks only bound the work between cancel checks.
+    # They stay big: rows of a later chunk wait for a hung row of the current one (up to the
+    # python limit), so a dataset of up to 1,000 rows is one chunk and no healthy row waits.
+    return max(1000, min(5000, math.ceil(n / 20)))
 
 
 def entry_pairs(dataset: Any) -> list[tuple[Any, Any]]:
@@ -113,7 +117,8 @@ class GradingRun:
     scope_text: str
     wall_seconds: float
     started_at: float = field(default_factory=time.time)
-    total_rows: int = 0  # rows the run was asked to grade (more than len(results) when cancelled)
+    total_rows: int = 0  # rows the run was asked to grade
+    finished_rows: int | None = None  # rows graded before a cancel; None when the run was not cancelled
     cache: dict = field(default_factory=dict, repr=False)  # derived tables and explanations
 
     @property
@@ -224,6 +229,18 @@ def compare_runs(base: GradingRun, new: GradingRun, threshold: float) -> Compari
     return Comparison(same, rows, b, n, threshold)
 
 
+_CANCELLED = re.compile(r"(?:^|: )cancelled(?: before grading)?(?:$|;)")
+
+
+def result_cancelled(parts: list[GradeResults]) -> list[int]:
+    """How many rows of each part a cancel stopped (their other_error says "cancelled")."""
+    out = []
+    for part in parts:
+        out.append(sum(1 for e in part.errors.values()
+                       if _CANCELLED.search(e.codes.get(ErrorCode.OTHER, "") or "")))
+    return out
+
+
 # --- the background job --------------------------------------------------------------------
 
 class GradingJob:
@@ -242,11 +259,13 @@ class GradingJob:
         self.invalid: InvalidGrader | None = None
         self.total = 0
         self.cancelled = False
+        self.finished_rows = 0  # rows graded before a cancel (the run covers every chosen row)
         self._lock = threading.Lock()
         self._rows_done = 0
         self._chunk_len = 0
         self._chunk_frac = 0.0
         self._stage = "preparing rows"
+        self._waiting = ""
         self._started = time.monotonic()
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._work, name=f"ftstudio-grading-{run_id}", daemon=True)
@@ -267,14 +286,18 @@ class GradingJob:
         self.cancel_event.set()
 
     def progress(self) -> dict[str, Any]:
-        """{fraction, rows_done, total, stage, elapsed, eta} — eta in seconds or None."""
+        """{fraction, rows_done, total, stage, waiting, elapsed, eta} — eta in seconds or None.
+
+        `rows_done` counts rows, not batches: finished chunks plus the rows the current stage has
+        done. `waiting` ("waiting on 1 row (limit 120 s)") is set while rows wait on a slow call;
+        no ETA is guessed then."""
         with self._lock:
-            done = self._rows_done + self._chunk_len * self._chunk_frac
-            stage, total = self._stage, self.total
+            done = self._rows_done + round(self._chunk_len * self._chunk_frac)
+            stage, total, waiting = self._stage, self.total, self._waiting
         elapsed = time.monotonic() - self._started
         frac = min(1.0, done / total) if total else 0.0
-        eta = elapsed * (1 - frac) / frac if frac >= 0.01 and elapsed > 0.5 else None
-        return {"fraction": frac, "rows_done": int(done), "total": total, "stage": stage,
+        eta = elapsed * (1 - frac) / frac if frac >= 0.01 and elapsed > 0.5 and not waiting else None
+        return {"fraction": frac, "rows_done": int(done), "total": total, "stage": stage, "waiting": waiting,
                 "elapsed": elapsed, "eta": eta, "cancelling": self.cancel_event.is_set(),
                 "retries": self.retries, "last_retry": self.last_retry}
 
@@ -283,9 +306,11 @@ class GradingJob:
             self.retries, self.last_retry = count, why
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:
+        base, _, waiting = stage.partition(" · waiting on ")
         with self._lock:
-            if stage != self._stage:
-                self._stage = stage
+            if base != self._stage:  # a new stage (the next sub-grader) counts its rows from zero
+                self._stage, self._chunk_frac = base, 0.0
+            self._waiting = f"waiting on {waiting}" if waiting else ""
             frac = done / total if total else 1.0
             self._chunk_frac = max(self._chunk_frac, min(1.0, frac))
 
@@ -316,14 +341,19 @@ class GradingJob:
                 with self._lock:
                     self._chunk_len, self._chunk_frac = len(idx), 0.0
                 result = session.grade(chunk_of(pairs, idx), self._on_progress, self.cancel_event)
-                if result.cancelled or self.cancel_event.is_set():
-                    break  # this chunk was interrupted: its unfinished rows are not results
                 parts.append(result)
                 graded.extend(idx)
                 with self._lock:
                     self._rows_done += len(idx)
-                    self._chunk_len, self._chunk_frac = 0, 0.0
-        self.cancelled = len(graded) < len(chosen)
+                    self._chunk_len, self._chunk_frac, self._waiting = 0, 0.0, ""
+                if result.cancelled or self.cancel_event.is_set():
+                    break
+            self.cancelled = any(result_cancelled(parts)) or len(graded) < len(chosen)
+            self.finished_rows = len(graded) - sum(result_cancelled(parts))
+            rest = chosen[len(graded):]
+            if rest and parts:  # rows never started: error rows saying so (the cancel is set: nothing runs)
+                parts.append(session.grade(chunk_of(pairs, rest), None, self.cancel_event))
+                graded.extend(rest)
         if not parts:
             return
         results = merge(parts)
@@ -331,4 +361,4 @@ class GradingJob:
         results.elapsed = time.monotonic() - self._started
         self.run = GradingRun(self.run_id, results, graded, self.fingerprint, session.grader, self.sample_field,
                               self.dataset, self.scope.describe(len(pairs)), results.elapsed,
-                              total_rows=len(chosen))
+                              total_rows=len(chosen), finished_rows=self.finished_rows if self.cancelled else None)

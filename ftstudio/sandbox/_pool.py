@@ -17,11 +17,12 @@ from __future__ import annotations
 import ast
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ._scheduler import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, execute, size_text
+from ._scheduler import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, SLOW_CALL, execute, size_text
 
 __all__ = [
     "MAX_SOURCE_BYTES", "PythonCallResult", "SourceProblem", "static_check",
@@ -234,6 +235,18 @@ class PythonGraderPool:
             if self._closed:
                 return [PythonCallResult(0.0, SERVER_ERROR, "the python grader pool is closed")] * len(calls)
             return execute(self, calls, progress, cancel, PythonCallResult)
+
+    def waiting(self) -> int:
+        """How many calls have been running longer than SLOW_CALL seconds right now (the rest of
+        their batches already went to other workers); progress lines say so."""
+        now = time.monotonic()
+        return sum(1 for w in list(self._workers) if w.state == "busy" and w.deadline is not None
+                   and now - (w.deadline - self._timeout) >= SLOW_CALL)
+
+    @property
+    def timeout(self) -> float:
+        """Each call's wall-clock limit in seconds."""
+        return self._timeout
 
     def protections(self) -> SandboxProtections | None:
         """What isolates this pool's workers (None until one has started)."""

@@ -115,6 +115,7 @@ class WorkerProcess:
         self.batch: list[int] = []
         self.pos = 0
         self.deadline: float | None = None
+        self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
         self.killed_by_us = False
         self._inbuf = bytearray()
         self.outbuf = bytearray()

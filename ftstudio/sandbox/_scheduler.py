@@ -3,6 +3,10 @@
 Rows go to workers in batches (cheap per row), but every result comes back as its own message, so
 the parent always knows which row a worker is on and gives each call its own wall deadline: a
 call's clock starts when the previous result of its batch arrives (or the batch is sent).
+
+A call running longer than SLOW_CALL gives the rows queued behind it in its batch back to the
+queue, so other workers grade them (a hung row holds nobody else back); that worker is retired
+when its call ends, because it would otherwise go on to rows now graded elsewhere.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ MAX_BATCH_BYTES = 1024 * 1024
 START_GRACE = 10.0          # seconds for the interpreter to start, on top of the call timeout
 POLL_INTERVAL = 0.05        # how often cancel and close are looked at while waiting
 PROGRESS_INTERVAL = 0.1     # progress callbacks are throttled (a Streamlit update is not free)
+SLOW_CALL = 2.0             # seconds after which a call counts as slow (progress says so; its batch is split)
 
 
 def size_text(n: int) -> str:
@@ -74,6 +79,7 @@ class _Run:
                         for w in list(pool._workers):
                             self._discard(w)
                     break
+                self._release_slow()
                 self._top_up()
                 self._assign()
                 self._wait()
@@ -102,10 +108,20 @@ class _Run:
         self.done = self.n
         self.queue.clear()
 
+    def _release_slow(self):
+        now = time.monotonic()
+        for w in self.pool._workers:
+            if (w.state == "busy" and not w.retiring and w.pos + 1 < len(w.batch) and w.deadline is not None
+                    and now - (w.deadline - self.timeout) >= SLOW_CALL):
+                self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
+                w.batch, w.retiring = w.batch[:w.pos + 1], True
+
     def _top_up(self):
         pool = self.pool
         busy = sum(1 for w in pool._workers if w.state == "busy")
-        wanted = min(pool._size, len(self.queue) + busy)
+        # A stand-in for each worker stuck on a slow call, at most doubling the pool.
+        retiring = min(pool._size, sum(1 for w in pool._workers if w.retiring))
+        wanted = min(pool._size + retiring, len(self.queue) + busy)
         while len(pool._workers) < wanted:
             try:
                 w = WorkerProcess(pool._init)
@@ -216,7 +232,9 @@ class _Run:
         self.results[index] = self.Result(float(reward), error, details, stdout)
         self.done += 1
         w.pos += 1
-        if w.pos == len(w.batch):
+        if w.pos == len(w.batch) and w.retiring:
+            self._discard(w)  # it would go on to the rows given back to the queue
+        elif w.pos == len(w.batch):
             w.batch, w.pos, w.state, w.deadline = [], 0, "idle", None
         else:
             w.deadline = time.monotonic() + self.timeout

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from components.state import AppState
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,7 +36,7 @@ def new_app(monkeypatch, tmp_path, config=None, page: str | None = None) -> AppT
 
 
 def current_config(at):
-    return at.session_state["ftstudio_config"]
+    return AppState(at.session_state).config
 
 
 def texts(at) -> str:

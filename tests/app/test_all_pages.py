@@ -5,6 +5,8 @@ import json
 import pytest
 from app_util import ROOT, new_app, preset_config
 
+from components.state import AppState
+
 PAGES = ["app_pages/method.py", "app_pages/hyperparameters.py", "app_pages/graders.py",
          "app_pages/test_grading.py", "app_pages/export.py"]
 PRESETS = sorted(p.stem for p in (ROOT / "presets").glob("*.json"))
@@ -32,7 +34,7 @@ def test_every_page_after_import(monkeypatch, tmp_path):
                           "reference": "{{ item.policy }}", "evaluation_metric": "cosine", "pass_threshold": 0.5}}}
     at.sidebar.text_area(key="sb_import_text").input(json.dumps(body)).run()
     at.sidebar.button(key="sb_import_apply").click().run()
-    assert at.session_state["ftstudio_config"].grader.graders["nested"].type == "multi"
+    assert AppState(at.session_state).config.grader.graders["nested"].type == "multi"
     visit_all(at)
 
 

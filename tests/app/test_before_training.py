@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from components.app_state import AppState
+
 from tests.app.app_util import texts
 from tests.app.test_test_grading_page import load_example, open_page, rft
 
@@ -19,7 +21,7 @@ JUDGE = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini-2025-04-
 def test_probes_flag_a_like_grader_and_pass_an_eq_grader():
     at = open_page(rft(LIKE))
     load_example(at)
-    assert "🕵️ Can this grader be gamed?" in [e.label for e in at.expander]
+    assert ":material/policy: Can this grader be gamed?" in [e.label for e in at.expander]
     at.button(key="tg-probe-run").click().run()
     assert not at.exception
     assert "probe(s) game this grader" in texts(at) and "a hedged list passes" in texts(at)
@@ -74,6 +76,6 @@ def test_generate_samples_and_use_them(openai_stub, monkeypatch):
     assert not at.exception and "6 samples generated" in texts(at)
     at.button(key="tg-sample-use").click().run()
     assert not at.exception
-    ds = at.session_state["ftstudio_dataset"]
+    ds = AppState(at.session_state).dataset
     assert len(ds.rows) == 6 and [r["group"] for r in ds.rows] == [0, 0, 1, 1, 2, 2]
     assert json.dumps(ds.rows[1]).count("(choice 1)") == 1

@@ -47,7 +47,7 @@ def test_train_with_open_source_tools_tab(monkeypatch, tmp_path):
         text = text.rstrip("\n")
         assert text in codes, name
     assert verl_snippet().rstrip("\n") in codes and openrlhf_snippet().rstrip("\n") in codes
-    assert "⬇️ Download the recipe (zip)" in [b.label for b in at.get("download_button")]
+    assert ":material/download: Download the recipe (zip)" in [b.label for b in at.get("download_button")]
 
 
 def test_open_source_tab_for_supervised_has_no_reward_snippets(monkeypatch, tmp_path):

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.grader_tree import ICONS
+from components.state import AppState
 from ftstudio.config import JobConfig, new_config, read_document
 from ftstudio.datasets import example_path, read_dataset
 from ftstudio.store import autosave
@@ -55,7 +57,7 @@ def graders_app(tmp_path, monkeypatch):
             autosave.save(config)
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
         if dataset:
-            at.session_state["ftstudio_dataset"] = read_dataset(example_path("reinforcement"))
+            AppState(at.session_state).dataset = read_dataset(example_path("reinforcement"))
         at.run()
         at.switch_page(PAGE).run()
         assert not at.exception
@@ -70,7 +72,7 @@ def rft(grader: dict) -> JobConfig:
 
 
 def grader(at: AppTest):
-    return at.session_state["ftstudio_config"].grader
+    return AppState(at.session_state).config.grader
 
 
 def ok(at: AppTest) -> AppTest:
@@ -101,7 +103,7 @@ def test_other_methods_offer_the_switch(graders_app):
     at = graders_app(new_config("supervised").model_copy(update={"training_file": "file-abc"}))
     assert "reinforcement" in text(at)
     ok(at.button(key="graders_switch").click().run())
-    cfg = at.session_state["ftstudio_config"]
+    cfg = AppState(at.session_state).config
     assert cfg.method_type == "reinforcement" and cfg.training_file == "file-abc"
     assert cfg.model == new_config("supervised").model
     assert at.button(key="graders_tree|")  # the tree is drawn now
@@ -111,9 +113,9 @@ def test_other_methods_offer_the_switch(graders_app):
 def test_every_preset_renders(graders_app, name):
     doc = read_document(json.loads((ROOT / "presets" / name).read_text()))
     at = graders_app(from_json(doc.data))
-    cfg = at.session_state["ftstudio_config"]
+    cfg = AppState(at.session_state).config
     if cfg.grader is not None:
-        assert at.button(key="graders_tree|").label.startswith(("🔤", "📏", "🎯", "🏷️", "🐍", "🧩"))
+        assert at.button(key="graders_tree|").label.startswith(tuple(ICONS.values()))
 
 
 def test_new_config_and_every_editor_render(graders_app):
@@ -122,8 +124,9 @@ def test_new_config_and_every_editor_render(graders_app):
     for key in ("s", "t", "m", "l", "p", ""):
         select(at, key)
     # every node's validation state is in the tree: cosine + pass_threshold errors on t, passing label on l
-    assert "❌" in at.button(key="graders_tree|t").label and "❌" in at.button(key="graders_tree|l").label
-    assert "✅" in at.button(key="graders_tree|s").label
+    assert ":material/error:" in at.button(key="graders_tree|t").label
+    assert ":material/error:" in at.button(key="graders_tree|l").label
+    assert ":material/check_circle:" in at.button(key="graders_tree|s").label
 
 
 # --- tree actions -------------------------------------------------------------------------
@@ -137,7 +140,7 @@ def test_add_a_child_of_each_type(graders_app):
         added = [k for k in node.graders if k not in TREE["graders"] and node.graders[k].type == kind]
         assert added, kind
     assert len(grader(at).graders) == 9
-    assert at.session_state["graders_selected"] == ("group_2",)  # the new child is selected
+    assert AppState(at.session_state).graders_selected == ("group_2",)  # the new child is selected
 
 
 def test_nested_multi_and_flatten(graders_app):
@@ -158,11 +161,11 @@ def test_nested_multi_and_flatten(graders_app):
 def test_selection_falls_back_to_the_root_when_the_node_is_gone(graders_app):
     at = graders_app(TREE)
     ok(by_label(at.get("menu_button"), "Add grader").click("python").run())
-    assert at.session_state["graders_selected"] == ("python",)
+    assert AppState(at.session_state).graders_selected == ("python",)
     ok(at.segmented_control(key="graders_json_scope").set_value("Whole tree").run())
     ok(by_label(at.text_area, "Grader JSON").input(json.dumps(TREE)).run())  # replaces the tree: no "python"
     assert "python" not in grader(at).graders
-    assert any("#### 🧩 multi" in m.value for m in at.markdown)  # the root's editor, no exception
+    assert any("#### :material/account_tree: multi" in m.value for m in at.markdown)  # the root's editor, no exception
 
 
 def test_rename_key_updates_the_formula(graders_app):
@@ -171,7 +174,7 @@ def test_rename_key_updates_the_formula(graders_app):
     ok(by_label(at.text_input, "Key").input("exact").run())
     g = grader(at)
     assert list(g.graders) == ["exact", "b", "group"] and g.calculate_output == "exact + b"
-    assert at.session_state["graders_selected"] == ("exact",)
+    assert AppState(at.session_state).graders_selected == ("exact",)
     ok(by_label(at.text_input, "Key").input("b").run())  # taken: a message, nothing renamed
     assert "taken" in text(at) and "exact" in grader(at).graders
 
@@ -194,7 +197,7 @@ def test_duplicate_move_and_change_type(graders_app):
     ok(by_label(at.get("menu_button"), "Move to").click("group").run())
     g = grader(at)
     assert "a" not in g.graders and "a" in g.graders["group"].graders
-    assert at.session_state["graders_selected"] == ("group", "a")
+    assert AppState(at.session_state).graders_selected == ("group", "a")
     ok(by_label(at.get("menu_button"), "Change type").click("text_similarity").run())
     moved = grader(at).graders["group"].graders["a"]
     assert moved.type == "text_similarity" and moved.name == "a" and moved.input == SC["input"]

@@ -4,11 +4,12 @@ import json
 
 from app_util import current_config, new_app, texts
 
+from components.app_state import AppState
 from ftstudio.config import JobConfig
 
 
 def _errors(at) -> set[str]:
-    issues = at.session_state["ftstudio_issues_cache"][2]
+    issues = AppState(at.session_state).issues_cache[2]
     return {i.code for i in issues if i.severity == "error"}
 
 

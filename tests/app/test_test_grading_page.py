@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.state import KEY as CONFIG_KEY
+from components.state import AppState
 from ftstudio.config import JobConfig
 from ftstudio.datasets import example_path
 from ftstudio.grading import compare_runs, to_csv, to_jsonl
@@ -61,7 +61,7 @@ def load_example(at: AppTest) -> None:
 def grade(at: AppTest, timeout: float = 20) -> None:
     at.button(key="tg-run").click().run()
     deadline = time.monotonic() + timeout
-    while at.session_state["ftstudio_tg_job"] is not None:
+    while AppState(at.session_state).job is not None:
         assert time.monotonic() < deadline, "grading did not finish"
         time.sleep(0.05)
         at.run()
@@ -83,7 +83,7 @@ def test_renders_without_a_dataset_and_for_a_non_reinforcement_method():
     assert "No dataset yet" in texts(at)
     assert "needs a **reinforcement** grader" in texts(at)
     load_example(at)
-    assert at.session_state["ftstudio_dataset"].name == "supervised-chat.jsonl"
+    assert AppState(at.session_state).dataset.name == "supervised-chat.jsonl"
     assert any("format" in e.label.lower() and "supervised" in e.label for e in at.expander)
     assert "needs a **reinforcement** grader" in texts(at)
     assert "tg-run" not in [b.key for b in at.button]
@@ -97,7 +97,7 @@ def test_every_preset_renders_with_its_example(name):
     load_example(at)
     if cfg.method_type == "reinforcement":
         grade(at)
-        run = at.session_state["ftstudio_tg_run"]
+        run = AppState(at.session_state).run
         assert len(run) == 32 and metric(at, "Rows graded") == "32"
     else:
         assert "needs a **reinforcement** grader" in texts(at)
@@ -107,21 +107,21 @@ def test_upload_reads_once_and_shows_problems():
     at = open_page(preset("rft-exact-match.json"))
     bad = QUIZ.replace(b"\n", b"\n{broken\n", 1)
     at.file_uploader(key="tg-upload").set_value(("quiz.jsonl", bad, "application/octet-stream")).run()
-    ds = at.session_state["ftstudio_dataset"]
+    ds = AppState(at.session_state).dataset
     assert ds.name == "quiz.jsonl" and len(ds.rows) == 32 and [e.line for e in ds.errors] == [2]
     assert "1 lines could not be read" in texts(at)
     skipped = next(d.value for d in at.dataframe if "reason" in d.value.columns)
     assert skipped["line"].tolist() == [2]
-    derived = dict(at.session_state["ftstudio_tg_derived"])
+    derived = dict(AppState(at.session_state).dataset_derived)
     at.run()
-    assert at.session_state["ftstudio_dataset"] is ds  # a rerun reads nothing again
-    assert all(at.session_state["ftstudio_tg_derived"][k] is v for k, v in derived.items())  # nor reports/tokens
+    assert AppState(at.session_state).dataset is ds  # a rerun reads nothing again
+    assert all(AppState(at.session_state).dataset_derived[k] is v for k, v in derived.items())  # nor reports/tokens
     load_example(at)  # an example replaces the upload, and stays after reruns
     at.run()
-    assert at.session_state["ftstudio_dataset"].name == "reinforcement-quiz.jsonl"
+    assert AppState(at.session_state).dataset.name == "reinforcement-quiz.jsonl"
     at.file_uploader(key="tg-upload").set_value(("empty.jsonl", b"", "application/octet-stream")).run()
     assert "Could not read the file" in texts(at) and "is empty" in texts(at)
-    assert at.session_state["ftstudio_dataset"].name == "reinforcement-quiz.jsonl"  # the previous one stays
+    assert AppState(at.session_state).dataset.name == "reinforcement-quiz.jsonl"  # the previous one stays
     assert not at.exception
 
 
@@ -132,12 +132,12 @@ def test_choose_the_output_field():
     at = open_page(preset("rft-classification-structured.json"))
     at.file_uploader(key="tg-upload").set_value(("renamed.jsonl", renamed, "application/octet-stream")).run()
     assert "no 'model_sample' field" in texts(at)
-    ds = at.session_state["ftstudio_dataset"]
+    ds = AppState(at.session_state).dataset
     at.selectbox(key=f"tg-sample-field-{ds.content_hash[:16]}").set_value("completion").run()
-    assert at.session_state["ftstudio_sample_field"] == "completion"
+    assert AppState(at.session_state).sample_field == "completion"
     assert "no 'model_sample' field" not in texts(at)
     grade(at)
-    assert at.session_state["ftstudio_tg_run"].sample_field == "completion"
+    assert AppState(at.session_state).run.sample_field == "completion"
     assert metric(at, "Mean reward") == "0.625"
 
 
@@ -145,7 +145,7 @@ def test_grade_a_multi_grader_threshold_charts_detail_and_downloads():
     at = open_page(rft(MULTI))
     load_example(at)
     grade(at)
-    run = at.session_state["ftstudio_tg_run"]
+    run = AppState(at.session_state).run
     rewards = np.asarray(run.results.rewards)
     assert metric(at, "Mean reward") == f"{rewards.mean():.3f}"
     assert metric(at, "Rows ≥ 0.5") == f"{100 * (rewards >= 0.5).mean():.1f}%"
@@ -165,7 +165,7 @@ def test_grade_a_multi_grader_threshold_charts_detail_and_downloads():
     # the detail view of that row: its error and the rendered templates
     assert "sample_parse_error" in texts(at) and "How the grader saw this row" in texts(at)
     row = table["row"].iloc[0]
-    assert at.session_state["ftstudio_dataset"].rows[row]["reference"] in texts(at)  # rendered reference
+    assert AppState(at.session_state).dataset.rows[row - 1]["reference"] in texts(at)  # rows are 1-based on screen
     # downloads: the CLI's record shape, one per row
     assert {b.label for b in at.download_button} == {"Results as JSONL", "Results as CSV"}
     records = [json.loads(line) for line in to_jsonl(run).decode().splitlines()]
@@ -178,15 +178,15 @@ def test_stale_results_and_baseline_comparison():
     at = open_page(preset("rft-classification-structured.json"))
     load_example(at)
     grade(at)
-    base = at.session_state["ftstudio_tg_run"]
+    base = AppState(at.session_state).run
     at.button(key="tg-keep-baseline").click().run()
-    assert at.session_state["ftstudio_tg_baseline"] is base
-    at.session_state[CONFIG_KEY] = preset("rft-exact-match.json")  # the user changes the grader
+    assert AppState(at.session_state).baseline is base
+    AppState(at.session_state).config = preset("rft-exact-match.json")  # the user changes the grader
     at.run()
     assert "earlier grader/data" in texts(at)
-    assert at.session_state["ftstudio_tg_run"] is base  # still viewable, never re-run silently
+    assert AppState(at.session_state).run is base  # still viewable, never re-run silently
     grade(at)
-    new = at.session_state["ftstudio_tg_run"]
+    new = AppState(at.session_state).run
     assert new is not base and "earlier grader/data" not in texts(at)
     cmp = compare_runs(base, new, 0.5)
     assert metric(at, "Rows compared") == "32"
@@ -196,7 +196,7 @@ def test_stale_results_and_baseline_comparison():
     assert {"tg-chart-overlay", "tg-chart-delta"} <= {c.key for c in at.get("plotly_chart")}
     at.segmented_control(key="tg-cmp-show").set_value("flipped").run()
     flips = next(d.value for d in at.dataframe if "flip" in d.value.columns)
-    assert sorted(flips["row"]) == sorted(cmp.pass_to_fail + cmp.fail_to_pass)
+    assert sorted(flips["row"]) == sorted(r + 1 for r in cmp.pass_to_fail + cmp.fail_to_pass)  # 1-based on screen
     at.selectbox(key=f"tg-sample-field-{base.data_hash[:16]}").set_value("answer").run()
     assert "earlier grader/data" in texts(at)  # a different output field also makes results stale
 
@@ -207,14 +207,14 @@ def test_cancel_a_slow_run():
     at = open_page(rft(slow))
     load_example(at)
     at.button(key="tg-run").click().run()
-    job = at.session_state["ftstudio_tg_job"]
+    job = AppState(at.session_state).job
     assert job is not None and not job.done
     assert at.button(key="tg-cancel").label == "Cancel" and at.get("progress")
     at.button(key="tg-cancel").click().run()
     assert job.wait(20) and job.cancelled
     at.run()
     assert "Cancelled" in texts(at) and not at.exception
-    assert at.session_state["ftstudio_tg_job"] is None
+    assert AppState(at.session_state).job is None
 
 
 def test_connection_panel_test_button_and_token_readout(openai_stub):
@@ -231,7 +231,7 @@ def test_connection_panel_test_button_and_token_readout(openai_stub):
     assert at.text_input(key="tg-conn-key").value == ""  # the box never holds the key once applied
     assert openai_stub.api_key not in texts(at)
     grade(at, timeout=60)
-    run = at.session_state["ftstudio_tg_run"]
+    run = AppState(at.session_state).run
     usage = run.results.summary()["token_usage"]
     assert usage and sum(u["requests"] for u in usage.values()) == 32
     readout = next(d.value for d in at.dataframe if "prompt tokens" in d.value.columns)

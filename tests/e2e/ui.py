@@ -35,10 +35,31 @@ def go(page, step: str) -> None:
     no_exception(page)
 
 
+# Streamlit scrolls an inner container, so the document is only as tall as the window and a
+# full_page screenshot stops at the first 1,000 px: measure the tallest scrolling element instead.
+_CONTENT_HEIGHT = """() => {
+    let h = document.documentElement.scrollHeight;
+    for (const el of document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"],'
+                                               + ' [data-testid="stSidebarContent"], section')) {
+        h = Math.max(h, el.scrollHeight);
+    }
+    return h;
+}"""
+MAX_SHOT_HEIGHT = 12_000
+
+
 def shot(page, name: str) -> Path:
+    """A screenshot of the whole page: the viewport grows to the content's height for the shot."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size or {"width": 1440, "height": 1000}
+    height = min(MAX_SHOT_HEIGHT, max(size["height"], int(page.evaluate(_CONTENT_HEIGHT))))
+    try:
+        page.set_viewport_size({"width": size["width"], "height": height})
+        page.wait_for_timeout(400)  # let the layout settle at the new height
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
     return path
 
 
