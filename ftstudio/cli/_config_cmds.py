@@ -108,13 +108,22 @@ def cmd_export(args) -> int:
 
 def _export_trl(kind: str, model, args) -> int:
     """`--format trl -o DIR`: a runnable TRL project (a bare grader gives a reinforcement recipe)."""
-    from ftstudio.config import method_block, new_config
+    from ftstudio.config import ImportProblem, method_block, new_config
     from ftstudio.reward import write_recipe
+    from ftstudio.validation import from_json, grader_from_json
 
     if not args.output:
         raise CliError("ftstudio: --format trl writes a folder: give it with -o DIR", EXIT_INVALID)
-    if kind == "grader":
-        model = new_config("reinforcement").model_copy(update={"method": method_block("reinforcement", model)})
+    try:  # the recipe reads typed fields: the document must be a valid config (or grader) here
+        if kind == "grader":
+            model = new_config("reinforcement").model_copy(
+                update={"method": method_block("reinforcement", grader_from_json(model))})
+        else:
+            model = from_json(model)
+    except ImportProblem as exc:
+        lines = "\n".join("  " + i.line() for i in exc.issues)
+        raise CliError(f"ftstudio: {args.file}: a TRL recipe needs a valid {kind}: {exc.message}\n{lines}",
+                       EXIT_INVALID) from None
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise CliError(f"ftstudio: -o {args.output} is a file; give a folder", EXIT_UNREADABLE)
     try:

@@ -15,7 +15,7 @@ from typing import Any
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
 from ftstudio.graders import parse_grader, template_fields, templates, walk
 
-from ._context import prepare
+from ._context import Batch, prepare
 
 # Reading every row of a million-row file to warn is not worth the wait: a sample says as much.
 MAX_ROWS = 5_000
@@ -67,7 +67,7 @@ def preflight(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) 
         refs = _refs(model)
     except (ValueError, TypeError, AttributeError):  # an invalid grader is validation's to report
         return []
-    batch = prepare(rows, sample_field)
+    batch = rows if isinstance(rows, Batch) else prepare(rows, sample_field)
     n_all = len(batch)
     n = min(n_all, MAX_ROWS)
     if n == 0:
