@@ -170,7 +170,7 @@ def _report(ds: D.Dataset, cfg) -> None:
         if report.problems:
             st.dataframe([{"severity": p.severity, "where": p.where() or "file", "code": p.code,
                            "message": p.message} for p in report.problems], hide_index=True, width="stretch")
-            for (sev, code), n in report.counts.items():
+            for (_sev, code), n in report.counts.items():
                 if n > report.cap:
                     st.caption(f"… and {n - report.cap:,} more {code} ({n:,} in all).")
         else:

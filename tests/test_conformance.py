@@ -74,7 +74,7 @@ def strict_keys(value, tp, path=()) -> None:
     elif isinstance(value, list):
         item_types = [a for t in options for a in typing.get_args(t)] or [typing.Any]
         for i, sub in enumerate(value):
-            strict_keys(sub, typing.Union[tuple(item_types)] if len(item_types) > 1 else item_types[0], path + (i,))
+            strict_keys(sub, typing.Union[tuple(item_types)] if len(item_types) > 1 else item_types[0], path + (i,))  # noqa: UP007 - run-time Union; `|` gives types.UnionType
 
 
 def _is_mapping(t) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -96,7 +96,7 @@ def _field(spec: HyperParam):
     else:
         base = int if spec.kind == "int" else float
         number = Annotated[base, Field(ge=spec.ge, gt=spec.gt, le=spec.le)]
-    inner = Union[Literal["auto"], number] if spec.allows_auto else number
+    inner = Literal["auto"] | number if spec.allows_auto else number
     return Annotated[
         inner,
         BeforeValidator(spec.coerce),

@@ -8,7 +8,7 @@ validation flags it for the API and `flatten()` fixes it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -59,7 +59,7 @@ class InputAudio(_Strict):
 
 
 ContentBlock = Annotated[InputText | OutputText | InputImage | InputAudio, Field(discriminator="type")]
-Content = Union[str, ContentBlock, list[str | ContentBlock]]
+Content = str | ContentBlock | list[str | ContentBlock]
 
 
 class InputMessage(_Strict):
@@ -144,7 +144,7 @@ Grader = Annotated[
 ]
 MultiGrader.model_rebuild()
 
-ModelGrader = Union[ScoreModelGrader, LabelModelGrader]
+ModelGrader = ScoreModelGrader | LabelModelGrader
 GRADER_CLASSES: dict[str, type[BaseModel]] = {
     "string_check": StringCheckGrader,
     "text_similarity": TextSimilarityGrader,

@@ -66,7 +66,7 @@ def build_requests(grader, batch, rows: Sequence[int]):
         if r in errs:
             requests.append(None)
             continue
-        messages = [_message(msg, i, lambda k: rendered[k][j]) for i, msg in enumerate(grader.input)]
+        messages = [_message(msg, i, lambda k, j=j: rendered[k][j]) for i, msg in enumerate(grader.input)]
         requests.append({"model": grader.model, "messages": messages, "response_format": fmt, **extra})
     return requests, errs
 

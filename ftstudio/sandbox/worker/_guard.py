@@ -58,8 +58,8 @@ def install(protections, timeout, workdir):
             raise PermissionError("writing relative to a directory descriptor is not allowed in a python grader")
         target = realpath(path)
         if not (target.startswith(inside) or target == workdir or target == "/dev/null"):
-            raise PermissionError("writing outside the working directory (%s) is not allowed in a python "
-                                  "grader: %s" % (workdir, target))
+            raise PermissionError(f"writing outside the working directory ({workdir}) is not allowed in a python "
+                                  f"grader: {target}")
     # As pid 1 of its own pid namespace, kill(-1) reaches only processes of this worker.
     kill_all_ok = protections["pid_namespace"]
 
@@ -68,7 +68,7 @@ def install(protections, timeout, workdir):
             what = "network access" if event.startswith("socket.") else "creating processes"
             if event == "resource.prlimit":
                 what = "changing resource limits"
-            raise PermissionError("%s is not allowed in a python grader (%s)" % (what, event))
+            raise PermissionError(f"{what} is not allowed in a python grader ({event})")
         if event == "open":
             path = args[0]
             if isinstance(path, (str, bytes)):
@@ -88,7 +88,7 @@ def install(protections, timeout, workdir):
             # "ctypes.dlsym": (library, name); "ctypes.dlsym/handle": (handle, name)
             for name in args:
                 if isinstance(name, str) and name in _BLOCKED_SYMBOLS:
-                    raise PermissionError("ctypes access to %s() is not allowed in a python grader" % name)
+                    raise PermissionError(f"ctypes access to {name}() is not allowed in a python grader")
         elif event == "import" and args[0] == "_posixsubprocess":
             raise PermissionError("creating processes is not allowed in a python grader")
         elif event in ("os.kill", "os.killpg"):
