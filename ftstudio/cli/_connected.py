@@ -82,8 +82,9 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
-def cmd_submit(args) -> int:
-    from ftstudio.api import KEEP, ApiError, SubmitError, follow, is_file_id, submit
+def _submit_config(args):
+    """The config to submit, or a CliError naming what stops it (an unreadable file, errors without --force)."""
+    from ftstudio.api import is_file_id
     from ftstudio.config import ImportProblem, read_document
     from ftstudio.validation import check, errors, from_json
 
@@ -95,27 +96,33 @@ def cmd_submit(args) -> int:
         raise CliError(f"ftstudio: {args.config}: {exc.message}\n{lines}", EXIT_INVALID) from None
     problems = [i for i in errors(check(config)) if i.path not in ("training_file", "validation_file")]
     if problems and not args.force:
-        err(f"ftstudio: {args.config} has {len(problems)} error(s); fix them or pass --force:")
-        for issue in problems:
-            err("  " + issue.line())
-        return EXIT_INVALID
+        lines = "\n".join("  " + issue.line() for issue in problems)
+        raise CliError(f"ftstudio: {args.config} has {len(problems)} error(s); fix them or pass --force:\n{lines}",
+                       EXIT_INVALID)
     for source in (args.train, args.validation):
         if source and not is_file_id(source):
             try:
                 open(source, "rb").close()
             except OSError as exc:
                 raise CliError(f"ftstudio: cannot read {source}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    return config
+
+
+def _upload_progress(role: str, sent: int, total: int) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\ruploading {role.split('_')[0]}: {sent / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+        if sent >= total:
+            sys.stderr.write("\n")
+
+
+def cmd_submit(args) -> int:
+    from ftstudio.api import KEEP, SubmitError, submit
+
+    config = _submit_config(args)
     endpoint = _endpoint()
-
-    def progress(role: str, sent: int, total: int) -> None:
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\ruploading {role.split('_')[0]}: {sent / 1e6:,.1f} / {total / 1e6:,.1f} MB")
-            if sent >= total:
-                sys.stderr.write("\n")
-
     try:
         validation = args.validation if args.validation else KEEP
-        sub = submit(endpoint, config, args.train, validation, progress=progress, on_retry=_retry_note)
+        sub = submit(endpoint, config, args.train, validation, progress=_upload_progress, on_retry=_retry_note)
     except SubmitError as exc:
         err(f"ftstudio: {exc.message}")
         for role, file_id in exc.uploaded.items():
@@ -125,8 +132,11 @@ def cmd_submit(args) -> int:
         print(f"uploaded {role}: {file_id}")
     job = sub.job
     print(f"job {job['id']}: {job.get('status')}")
-    if not args.wait:
-        return EXIT_OK
+    return _follow_job(endpoint, job, args.poll) if args.wait else EXIT_OK
+
+
+def _follow_job(endpoint, job: dict, poll: float) -> int:
+    from ftstudio.api import ApiError, follow
 
     def on_event(ev: dict) -> None:
         print(f"  [{ev.get('level', 'info')}] {ev.get('message', '')}")
@@ -136,7 +146,7 @@ def cmd_submit(args) -> int:
 
     try:
         final = follow(endpoint, job["id"], on_event=on_event, on_status=on_status,
-                       first_interval=args.poll, on_retry=_retry_note)
+                       first_interval=poll, on_retry=_retry_note)
     except ApiError as exc:
         err(f"ftstudio: {exc.message} (the job keeps running; check it later with its id {job['id']})")
         return EXIT_API
