@@ -257,6 +257,36 @@ def test_grader_importer_on_mutated_graders(doc_edits, how, as_text):
         assert_exports_unchanged(loading.grader_from_json(doc), loading.grader_from_json)
 
 
+# Names a dispatcher on user data could trip over: method names of the checker, dunders, near misses.
+TYPE_NAMES = st.one_of(
+    st.sampled_from(["template", "node", "check", "add", "formula", "templates", "model_grader", "sampling",
+                     "__init__", "__class__", "_multi", "Multi", "string_check ", "multi\x00", ""]),
+    st.text(ANY_CHAR, max_size=30),
+)
+
+
+@fuzz()
+@seed(FUZZ_SEED)
+@given(TYPE_NAMES, st.booleans())
+def test_arbitrary_grader_types_are_one_schema_error_at_their_path(kind, nested):
+    from ftstudio.graders import GRADER_TYPES
+
+    assume(kind not in GRADER_TYPES)
+    node = {"type": kind, "name": "n"}
+    doc = {"type": "multi", "name": "m", "calculate_output": "n + missing", "graders": {"n": node}} if nested else node
+    issues = validation.check_grader(doc)
+    assert "internal_error" not in {i.code for i in issues}
+    at = "graders.n" if nested else ""
+    unknown = [i for i in issues if i.message.startswith("unknown grader type")]
+    assert [(i.path, i.code, i.severity) for i in unknown] == [(at, "schema_type_invalid", "error")]
+    assert unknown[0].message == f"unknown grader type {kind!r}; one of " + ", ".join(GRADER_TYPES)
+    if nested:  # every other issue stays
+        assert "formula_unknown_variable" in {i.code for i in issues}
+    with pytest.raises(InvalidGrader) as exc:
+        grade(doc, [{"model_sample": "x"}])
+    assert unknown[0] in exc.value.issues
+
+
 @fuzz()
 @seed(FUZZ_SEED)
 @given(st.one_of(st.binary(max_size=200), st.text(ANY_CHAR, max_size=200),

@@ -48,9 +48,10 @@ class GraderChecker:
             self.add(path + ("pass_threshold",), "error", "pass_threshold_in_reinforcement",
                      "pass_threshold belongs to evals testing criteria; fine-tuning graders don't take it",
                      "remove it before export (local grading ignores it)")
-        handler = getattr(self, "_" + str(kind), None)
+        # An explicit map: the type comes from user data (an unknown one is the schema's error).
+        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is not None:
-            handler(g, path, depth)
+            handler(self, g, path, depth)
 
     def _multi(self, g: dict, path: tuple, depth: int) -> None:
         graders = g.get("graders")
@@ -225,6 +226,13 @@ class GraderChecker:
                          f"{{{{ {ref.text} }}}} reads output_json, which the API fills only when the job sets "
                          "method.reinforcement.response_format", "add a response_format, or parse in a python grader")
 
+
+
+_HANDLERS = {
+    "string_check": GraderChecker._string_check, "text_similarity": GraderChecker._text_similarity,
+    "score_model": GraderChecker._score_model, "label_model": GraderChecker._label_model,
+    "python": GraderChecker._python, "multi": GraderChecker._multi,
+}
 
 def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
     if isinstance(content, str):

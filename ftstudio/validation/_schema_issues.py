@@ -93,6 +93,10 @@ def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, stri
                      "every grader names its type", blocks)
     if etype == "union_tag_invalid":
         expected = ctx.get("expected_tags", "")
+        tags = [t.strip().strip("'") for t in str(expected).split(",")]
+        if set(tags) <= set(GRADER_TYPES):
+            return Issue(where, "error", "schema_type_invalid",
+                         f"unknown grader type {ctx.get('tag')!r}; one of {', '.join(tags)}", "", blocks)
         return Issue(where, "error", "schema_type_invalid", f"unknown type {ctx.get('tag')!r}; use one of {expected}",
                      "", blocks)
     if etype == "value_error" and spec_by_name(field):
