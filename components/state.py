@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from ftstudio.config import JobConfig, new_config, to_json
-from ftstudio.core import Issue
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
 from ftstudio.store import autosave
 
 KEY = "ftstudio_config"
@@ -202,7 +202,7 @@ def set_dataset(ds) -> None:
 
 
 def sample_field() -> str:
-    return st.session_state.get("ftstudio_sample_field", "model_sample")
+    return st.session_state.get("ftstudio_sample_field", DEFAULT_SAMPLE_FIELD)
 
 
 def set_sample_field(name: str) -> None:

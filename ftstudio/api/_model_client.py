@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ftstudio.core import redact, register_secret
+from ftstudio.core import DEFAULT_CONCURRENCY, redact, register_secret
 
 from ._http_errors import describe, retry_after
 
@@ -161,7 +161,7 @@ class RunStats:
 class ModelRunner:
     """Runs many chat / embedding requests with bounded concurrency from synchronous code."""
 
-    def __init__(self, endpoint: Endpoint, *, concurrency: int = 8, max_retries: int = 4, use_cache: bool = True,
+    def __init__(self, endpoint: Endpoint, *, concurrency: int = DEFAULT_CONCURRENCY, max_retries: int = 4, use_cache: bool = True,
                  cache: ModelCache | None = None, on_retry: Callable[[int, str], None] | None = None):
         self.endpoint = endpoint
         self.concurrency = max(1, int(concurrency))

@@ -12,6 +12,8 @@ import argparse
 import json
 import sys
 
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
+
 from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err, load_json_file
 
 EXIT_API = 3
@@ -69,7 +71,7 @@ def cmd_compare(args) -> int:
                 notes.append("official: " + ", ".join(r.official_errors))
             if r.local_errors:
                 notes.append("local: " + ", ".join(r.local_errors))
-            subs = [f"{k} {d:+.3g}" for k, d in r.sub_deltas.items() if abs(d) > 1e-6]
+            subs = [f"{k} {d:+.3g}" for k, d in r.sub_deltas.items() if abs(d) > REWARD_TOLERANCE]
             if subs:
                 notes.append("sub " + " ".join(subs))
             print(f"{r.row:>5} {r.local_reward:>10.6g} {official:>10} {delta:>10}  {'; '.join(notes)}")
@@ -158,7 +160,7 @@ def register(sub) -> None:
     cmp.add_argument("config", metavar="CONFIG_OR_GRADER.json")
     cmp.add_argument("data", metavar="DATA")
     cmp.add_argument("--rows", type=int, default=20, metavar="N", help="how many rows (default 20, the first ones)")
-    cmp.add_argument("--sample-field", default="model_sample", metavar="NAME")
+    cmp.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME")
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(func=cmd_compare)
 

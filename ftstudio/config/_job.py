@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ftstudio.core import DEFAULT_MODEL, DEFAULT_RFT_MODEL
 from ftstudio.graders import Grader, StringCheckGrader
 
 from ._hyperparameters import (
@@ -129,8 +130,7 @@ def default_grader() -> StringCheckGrader:
 
 def new_config(method: str = "supervised", model: str | None = None) -> JobConfig:
     """A fresh config for the UI's 'New config' and the CLI's templates."""
-    defaults = {"supervised": "gpt-4.1-mini-2025-04-14", "dpo": "gpt-4.1-mini-2025-04-14",
-                "reinforcement": "o4-mini-2025-04-16"}
+    defaults = {"supervised": DEFAULT_MODEL, "dpo": DEFAULT_MODEL, "reinforcement": DEFAULT_RFT_MODEL}
     return JobConfig(model=model or defaults[method], training_file="", method=method_block(method))
 
 

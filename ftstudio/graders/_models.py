@@ -14,11 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 GRADER_TYPES = ("string_check", "text_similarity", "score_model", "label_model", "python", "multi")
-STRING_CHECK_OPERATIONS = ("eq", "ne", "like", "ilike")
-EVALUATION_METRICS = (
-    "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
-    "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
-)
 MESSAGE_ROLES = ("user", "assistant", "system", "developer")
 SCORE_MODEL_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 PYTHON_IMAGE_TAGS = ("2025-05-08", "alpha")

@@ -115,7 +115,6 @@ class WorkerProcess:
         self.batch: list[int] = []
         self.pos = 0
         self.deadline: float | None = None
-        self.killed_by_us = False
         self._inbuf = bytearray()
         self.outbuf = bytearray()
         capture = os.path.join(self.tmpdir, ".output")

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ftstudio.config import METHODS, JobConfig
-from ftstudio.core import Issue, find_secrets, join_path, json_issue, sort_issues
+from ftstudio.core import DEFAULT_MODEL, Issue, find_secrets, join_path, json_issue, sort_issues
 from ftstudio.graders import GraderRoot
 
 from ._grader_rules import GraderChecker, model_notes
@@ -124,7 +124,7 @@ def _check_config(data: Any, dataset_fields) -> list[Issue]:
 
 def _job_fields(data: dict) -> list[Issue]:
     out = []
-    for key, hint in (("model", "e.g. gpt-4.1-mini-2025-04-14"),
+    for key, hint in (("model", f"e.g. {DEFAULT_MODEL}"),
                       ("training_file", "upload a JSONL file (purpose fine-tune) and use its id, file-...")):
         if isinstance(data.get(key), str) and not data[key].strip():
             out.append(Issue(key, "error", f"{key}_empty", f"{key} is empty", hint))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ftstudio.config import catalog
-from ftstudio.core import Issue, join_path
+from ftstudio.core import DEFAULT_MODEL, Issue, join_path
 from ftstudio.graders import formula as F
 from ftstudio.graders import templates as T
 
@@ -155,7 +155,7 @@ class GraderChecker:
         if isinstance(model, str):
             if not model.strip():
                 self.add(path + ("model",), "error", "model_empty", "the grader model is empty",
-                         "e.g. gpt-4.1-mini-2025-04-14", True)
+                         f"e.g. {DEFAULT_MODEL}", True)
             else:
                 self.out += model_notes(model, path + ("model",), grader=True)
         messages = g.get("input")

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ftstudio.config import methods_taking, spec_by_name
-from ftstudio.core import Issue, join_path
+from ftstudio.core import DEFAULT_MODEL, Issue, join_path
 from ftstudio.graders import GRADER_TYPES
 
 # When several union branches fail at one place, these say the most about what the user meant.
@@ -143,7 +143,7 @@ def _extra(where, rel, field, data, root_cls, blocks) -> Issue:
 
 def _missing_hint(field: str) -> str:
     return {
-        "model": "name the base model, e.g. gpt-4.1-mini-2025-04-14",
+        "model": f"name the base model, e.g. {DEFAULT_MODEL}",
         "training_file": "upload a JSONL file with purpose fine-tune and use its id (file-...)",
         "calculate_output": "combine the grader keys, e.g. (a + b) / 2",
         "grader": "reinforcement needs a grader",
