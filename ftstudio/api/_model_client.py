@@ -17,7 +17,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import openai
 
 from ftstudio.core import DEFAULT_CONCURRENCY, redact, register_secret
 
@@ -82,22 +85,23 @@ class Endpoint:
     def label(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
-    def async_client(self):
-        return self._client(asynchronous=True)
-
-    def sync_client(self):
-        return self._client(asynchronous=False)
-
-    def _client(self, asynchronous: bool):
+    def async_client(self) -> openai.AsyncOpenAI:
         import openai
 
+        return self._client(openai.AsyncAzureOpenAI, openai.AsyncOpenAI)
+
+    def sync_client(self) -> openai.OpenAI:
+        import openai
+
+        return self._client(openai.AzureOpenAI, openai.OpenAI)
+
+    def _client(self, azure_cls: Any, cls: Any) -> Any:
         register_secret(self.api_key)
         key = self.api_key or "not-needed"  # local servers (Ollama, vLLM) accept any key
         common = {"api_key": key, "max_retries": 0, "timeout": self.timeout}
         if self.kind == "azure" and self.api_version:
-            cls = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
-            return cls(azure_endpoint=self.base_url, api_version=self.api_version, **common)
-        cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+            # azure_endpoint None lets the SDK read AZURE_OPENAI_ENDPOINT.
+            return azure_cls(azure_endpoint=self.base_url, api_version=self.api_version, **common)
         return cls(base_url=self.base_url, default_headers={"api-key": key} if self.kind == "azure" else None,
                    **common)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
+from typing import NoReturn
 
 from ._readers import DECODER, MAX_LINE_BYTES, DatasetError, Input, LineError, fmt_bytes, kind_of, parse_json
 
@@ -64,7 +65,7 @@ def _bracket_run(text: str, start: int, stop: int, depth: int) -> tuple[int, int
     return -1, depth + int(depths[-1])
 
 
-def _raise_utf8(inp: Input, e: UnicodeDecodeError, object_offset: int, newlines: int) -> None:
+def _raise_utf8(inp: Input, e: UnicodeDecodeError, object_offset: int, newlines: int) -> NoReturn:
     line = newlines + 1 + e.object[: e.start].count(b"\n")
     raise DatasetError(
         f"{inp.name}: the bytes at line {line} (byte offset {object_offset + e.start}) are not valid UTF-8. "

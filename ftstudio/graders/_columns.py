@@ -25,10 +25,11 @@ def render_column(source: str, batch, rows: Sequence[int]) -> tuple[list[str | N
     parts = tpl.parts
     if not parts:
         return [""] * len(rows), {}
-    if len(parts) == 1 and isinstance(parts[0], str):
-        return [parts[0]] * len(rows), {}
-    if len(parts) == 1:
-        fast = _single_ref(parts[0], batch, rows)
+    first = parts[0]
+    if len(parts) == 1 and isinstance(first, str):
+        return [first] * len(rows), {}
+    if len(parts) == 1 and isinstance(first, Ref):
+        fast = _single_ref(first, batch, rows)
         if fast is not None:
             return fast
     out: list[str | None] = []
@@ -44,13 +45,14 @@ def render_column(source: str, batch, rows: Sequence[int]) -> tuple[list[str | N
     return out, errs
 
 
-def _single_ref(ref: Ref, batch, rows):
+def _single_ref(ref: Ref, batch, rows) -> tuple[list[Any], dict[int, tuple[str, str]]] | None:
     if ref.namespace == "sample" and ref.path == ("output_text",):
         outputs = batch.outputs
         return [outputs[r] for r in rows], {}
     if ref.namespace == "item" and len(ref.path) == 1 and isinstance(ref.path[0], str):
         key = ref.path[0]
         raw = batch.rows
+        values: list[Any]
         if key == batch.sample_field:  # the output field is not part of the item
             values = [_MISSING] * len(rows)
         else:

@@ -110,7 +110,7 @@ def parse(source: str) -> Template:
         if problem:
             problems.append(problem)
             parts.append(source[start:close + 2])
-        else:
+        elif ref is not None:
             parts.append(ref)
         pos = close + 2
     if len(problems) > MAX_PROBLEMS:  # one message per '{{' would drown the page on hostile input
@@ -212,7 +212,7 @@ def resolve(ref: Ref, item: Any, sample: Sample) -> Any:
     if ref.namespace == "item":
         value, path = item, ref.path
     else:
-        value, path = sample.field(ref.path[0]), ref.path[1:]
+        value, path = sample.field(str(ref.path[0])), ref.path[1:]
     for seg in path:
         value = _step(value, seg)
         if value is _MISSING:

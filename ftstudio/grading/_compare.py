@@ -40,9 +40,10 @@ class CompareRow:
 
     @property
     def differs(self) -> bool:
-        if self.official_reward is None:
+        delta = self.delta
+        if delta is None:
             return False
-        if abs(self.delta) > REWARD_TOLERANCE:
+        if abs(delta) > REWARD_TOLERANCE:
             return True
         return any(abs(d) > REWARD_TOLERANCE for d in self.sub_deltas.values()) or \
             set(self.local_errors) != set(self.official_errors)
@@ -62,7 +63,7 @@ class CompareReport:
 
     def summary(self) -> dict[str, Any]:
         answered = [r for r in self.rows if r.official_reward is not None]
-        deltas = [abs(r.delta) for r in answered]
+        deltas = [abs(r.delta or 0.0) for r in answered]
         tokens: dict[str, int] = {}
         for r in self.rows:
             for model, usage in (r.token_usage or {}).items():

@@ -51,7 +51,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
     the output field is an error row, not a guess. A non-string output is used as compact JSON.
     """
     if hasattr(rows, "rows") and hasattr(rows, "errors"):
-        lines = list(getattr(rows, "lines", None) or [None] * len(rows.rows))
+        lines: list[int | None] = list(getattr(rows, "lines", None) or [None] * len(rows.rows))
         raw = list(rows.rows)
         if rows.errors:
             entries = list(zip(lines, raw)) + [(e.line, e) for e in rows.errors]
@@ -59,7 +59,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
             lines, raw = [e[0] for e in entries], [e[1] for e in entries]
     else:
         raw = list(rows)
-        lines = [None] * len(raw)
+        lines = [None for _ in raw]
     outputs = [r.get(sample_field) if r.__class__ is dict or isinstance(r, dict) else None for r in raw]
     base_errors: dict[int, tuple[str, str]] = {}
     for i, out in enumerate(outputs):

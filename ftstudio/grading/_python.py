@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from ftstudio.graders import Sample
+
 from ._context import GradingContext, Scored
 from ._results import RowErrors
 
 
 def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     b = ctx.batch
-    calls = [(b.samples[r].as_dict(), b.items[r]) for r in rows]
+    # Rows without an output carry a base error and never reach a scorer.
+    calls = [(cast(Sample, b.samples[r]).as_dict(), b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node)
     results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, f"python grader {node.name}"), cancel=ctx.cancel)
     out, errs = [0.0] * len(rows), {}

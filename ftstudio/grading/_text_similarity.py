@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from ftstudio.core import ErrorCode
+
 from . import metrics
 from ._context import GradingContext, Scored
 from ._results import RowErrors
@@ -15,15 +19,17 @@ MAX_SIMILARITY_CHARS = 200_000
 def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     a, b, errs = two_columns(node, ctx.batch, rows)
     for j, r in enumerate(rows):
-        if a[j] is not None and b[j] is not None and len(a[j]) + len(b[j]) > MAX_SIMILARITY_CHARS:
+        x, y = a[j], b[j]
+        if x is not None and y is not None and len(x) + len(y) > MAX_SIMILARITY_CHARS:
             errs.setdefault(r, RowErrors()).add(
-                "other_error", f"input and reference are {len(a[j]) + len(b[j]):,} characters together; "
+                ErrorCode.OTHER, f"input and reference are {len(x) + len(y):,} characters together; "
                 f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
     ok = [j for j, r in enumerate(rows) if r not in errs]
     out = [0.0] * len(rows)
     if not ok:
         return out, errs
-    ins, refs = [a[j] for j in ok], [b[j] for j in ok]
+    # Rows whose input or reference did not render carry an error, so these texts are all strings.
+    ins, refs = cast(list[str], [a[j] for j in ok]), cast(list[str], [b[j] for j in ok])
     if node.evaluation_metric == "cosine":
         scores, failures = _cosine(ctx, ins, refs)
         for k, j in enumerate(ok):
@@ -35,7 +41,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
             scores = metrics.score_many(node.evaluation_metric, ins, refs)
         except metrics.WordNetUnavailableError as exc:  # meteor without its WordNet files
             for j in ok:
-                errs.setdefault(rows[j], RowErrors()).add("other_error", str(exc))
+                errs.setdefault(rows[j], RowErrors()).add(ErrorCode.OTHER, str(exc))
             return out, errs
         ctx.report(len(ok), len(ok), f"{node.evaluation_metric}")
     for k, j in enumerate(ok):

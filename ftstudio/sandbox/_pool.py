@@ -20,6 +20,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ._scheduler import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, execute, size_text
 
@@ -67,7 +68,7 @@ class SandboxProtections:
     @classmethod
     def from_report(cls, report) -> SandboxProtections | None:
         try:
-            fields = dict(report, notes=tuple(str(n) for n in report["notes"]))
+            fields: dict[str, Any] = dict(report, notes=tuple(str(n) for n in report["notes"]))
             made = cls(**fields)
         except (TypeError, KeyError, ValueError):
             return None
@@ -159,15 +160,15 @@ def _two_positional(args: ast.arguments) -> bool:
             and not args.kwonlyargs and args.kwarg is None)
 
 
-def _last_grade_binding(body) -> ast.AST | None:
+def _last_grade_binding(body: list[ast.stmt]) -> ast.stmt | ast.Lambda | None:
     """The statement that binds `grade` last at module level (inside if/try/with too), or None.
 
     For `grade = lambda ...` the Lambda node is returned so its parameters can be checked; other
     bindings (imports, classes, calls) are accepted here and judged when the source runs.
     """
-    found = None
+    found: ast.stmt | ast.Lambda | None = None
     for node in body:
-        hit = None
+        hit: ast.stmt | ast.Lambda | None = None
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "grade":
             hit = node
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
@@ -177,12 +178,12 @@ def _last_grade_binding(body) -> ast.AST | None:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             if any((a.asname or a.name.split(".")[0]) == "grade" for a in node.names):
                 hit = node
-        nested = []
+        nested: list[list[ast.stmt]] = []
         if isinstance(node, (ast.If, ast.For, ast.While)):
             nested = [node.body, node.orelse]
         elif isinstance(node, ast.With):
             nested = [node.body]
-        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        elif isinstance(node, (ast.Try, ast.TryStar)):
             nested = [node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody]
         for block in nested:
             hit = _last_grade_binding(block) or hit

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ftstudio.config import catalog
-from ftstudio.core import DEFAULT_MODEL, Issue, join_path
+from ftstudio.core import DEFAULT_MODEL, Issue, Severity, join_path
 from ftstudio.graders import formula as F
 from ftstudio.graders import templates as T
 
@@ -24,7 +24,7 @@ class GraderChecker:
         self.has_response_format = has_response_format
         self.out: list[Issue] = []
 
-    def add(self, path: tuple, severity: str, code: str, message: str, hint: str = "", blocks: bool = False):
+    def add(self, path: tuple, severity: Severity, code: str, message: str, hint: str = "", blocks: bool = False):
         self.out.append(Issue(join_path(path), severity, code, message, hint, blocks))
 
     # --- tree ----------------------------------------------------------------------------

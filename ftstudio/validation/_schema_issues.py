@@ -35,7 +35,7 @@ def schema_issues(exc: ValidationError, data: Any, root_cls: type[BaseModel], st
     `strip` drops leading path parts (a bare grader is validated wrapped as {"grader": ...});
     errors under `grader_prefix` block grading.
     """
-    found: dict[tuple, list[tuple[dict, tuple]]] = {}
+    found: dict[tuple, list[tuple[Any, tuple]]] = {}
     key_errors: set[tuple] = set()
     for err in exc.errors(include_url=False):
         path = _data_path(data, err["loc"], err["type"])

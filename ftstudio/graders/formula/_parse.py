@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 FUNCTIONS: dict[str, tuple[int, int | None]] = {  # name -> (min args, max args or None)
     "min": (1, None), "max": (1, None), "abs": (1, 1), "floor": (1, 1),
@@ -285,7 +286,7 @@ def _exp(x: float) -> float:
 _BINARY: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _div, "^": _pow,
 }
-_CALLS: dict[str, Callable[..., float]] = {
+_CALLS: dict[str, Callable[..., Any]] = {
     "min": lambda *a: min(a), "max": lambda *a: max(a), "abs": abs,
     # math.floor(nan) raises ValueError; keep NaN/inf as they are, as numpy does, for the finite check.
     "floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
@@ -316,7 +317,7 @@ class Program:
     """
 
     def __init__(self, node: Node):
-        self.code: list[tuple[str, object]] = []
+        self.code: list[tuple[str, Any]] = []  # (op, its argument: a key, a number, an operator, (function, arity))
         self._emit(node)
         self.variables = sorted({v.name for v in variables(node)})
 

@@ -47,9 +47,9 @@ _batches: dict[str, _Batch] = {}
 
 
 def _batch(metric: str) -> _Batch:
-    batch = _batches.get(metric)
-    if batch is not None:
-        return batch
+    cached = _batches.get(metric)
+    if cached is not None:
+        return cached
     if metric == "fuzzy_match":
         from ._fuzzy import fuzzy_match_many as batch
     elif metric == "bleu":

@@ -26,7 +26,7 @@ from itertools import compress, count, repeat
 from operator import and_, lshift, ne, rshift
 
 try:  # the C helper behind Counter(); fall back to Counter where it is absent
-    from collections import _count_elements
+    from collections import _count_elements  # pyright: ignore[reportAttributeAccessIssue] - CPython-only, not in the stubs
 except ImportError:  # pragma: no cover - CPython always has it
     def _count_elements(mapping, iterable):
         mapping.update(Counter(iterable))

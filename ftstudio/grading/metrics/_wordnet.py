@@ -187,7 +187,8 @@ class WordNet:
                 f"the copy in {self._dir} is damaged: delete it to have it rebuilt")
         columns = line.split("|", 1)[0].split()
         count = int(columns[3], 16)
-        names = tuple(_SYNTACTIC_MARKER.match(word).group(1)
+        # The pattern matches every string (both groups may be empty).
+        names = tuple(_SYNTACTIC_MARKER.match(word).group(1)  # pyright: ignore[reportOptionalMemberAccess]
                       for word in columns[4:4 + 2 * count:2])
         self._names[key] = names
         return names
