@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import openai
 
-from ftstudio.core import DEFAULT_CONCURRENCY, redact, register_secret
+from ftstudio.core import DEFAULT_CONCURRENCY, ErrorCode, log_failure, redact, register_secret
 
 from ._http_errors import describe, retry_after
 
@@ -264,8 +264,9 @@ class ModelRunner:
                     await self._backoff(attempt, "unreadable response", None)
                     continue
                 return CallResult(error=("model_grader_server_error", redact(f"unreadable response: {exc}")[:300]))
-            except Exception as exc:  # never let one row take the batch down
-                return CallResult(error=("other_error", redact(f"{type(exc).__name__}: {exc}")[:300]))
+            except Exception as exc:  # never let one row take the batch down; keep the traceback in the log
+                log_failure("model request", exc)
+                return CallResult(error=(ErrorCode.OTHER, redact(f"{type(exc).__name__}: {exc}")[:300]))
 
     async def _backoff(self, attempt: int, why: str, retry_after: float | None) -> None:
         self.stats.retries += 1

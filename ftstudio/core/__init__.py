@@ -7,10 +7,12 @@ from ._codes import ErrorCode
 from ._constants import DEFAULT_CONCURRENCY, DEFAULT_MODEL, DEFAULT_RFT_MODEL, DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
 from ._issues import Issue, Severity, count, join_path, sort_issues, under
 from ._json_limits import compact_json, json_issue
+from ._log import home, internal_issue, log_failure, log_path
 from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
 
 __all__ = [
     "DEFAULT_CONCURRENCY", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",
     "REWARD_TOLERANCE", "ErrorCode", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue",
-    "redact", "redact_data", "register_secret", "sort_issues", "under",
+    "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
+    "log_path",
 ]

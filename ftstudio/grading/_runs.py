@@ -295,8 +295,9 @@ class GradingJob:
         except InvalidGrader as exc:
             self.invalid = exc
         except Exception as exc:  # the page shows it; the thread must never die silently
-            from ftstudio.core import redact
+            from ftstudio.core import log_failure, redact
 
+            log_failure("background grading run", exc)
             self.error = redact(f"{type(exc).__name__}: {exc}")[:1000]
         finally:
             self._finished.set()

@@ -15,6 +15,7 @@ Results are data: every row gets a PythonCallResult, with the API's error names
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import threading
 import weakref
@@ -111,7 +112,8 @@ def static_check(source: str) -> list[SourceProblem]:
     """
     try:
         return _static_check(source)
-    except Exception as exc:  # noqa: BLE001 - a checker must not crash on odd input
+    except Exception as exc:  # noqa: BLE001 - a checker must not crash on odd input; the log keeps the traceback
+        logging.getLogger("ftstudio.sandbox").exception("the static check of a python grader failed")
         return [SourceProblem("python_syntax_error", f"The source could not be checked: {exc}")]
 
 
