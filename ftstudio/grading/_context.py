@@ -123,7 +123,7 @@ class GradingContext:
     def _score(self, node, rows: list[int]) -> Scored:
         if is_cancelled(self.cancel):
             self.cancelled = True
-            errs = {r: RowErrors({"other_error": "cancelled before grading"}) for r in rows}
+            errs = {r: RowErrors({ErrorCode.OTHER: "cancelled before grading"}) for r in rows}
             return [0.0] * len(rows), errs
         scorer = self.scorers.get(node.type)
         if scorer is None:

@@ -55,7 +55,7 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
     if not endpoint.configured:
         msg = ("cosine needs embeddings from an OpenAI-compatible endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL) "
                "or configure one in the app")
-        return [0.0] * len(ins), [("other_error", msg)] * len(ins)
+        return [0.0] * len(ins), [(ErrorCode.OTHER, msg)] * len(ins)
     texts = sorted(set(ins) | set(refs))
     model = ctx.session.options.embedding_model
     batches = [texts[i:i + 128] for i in range(0, len(texts), 128)]
@@ -66,7 +66,7 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
     for texts_i, res in zip(batches, results):
         ctx.add_usage(res.model or model, res.usage)
         if res.error:
-            failed.update({t: ("model_grader_server_error", f"embeddings: {res.error[1]}") for t in texts_i})
+            failed.update({t: (ErrorCode.MODEL_SERVER, f"embeddings: {res.error[1]}") for t in texts_i})
         else:
             vectors.update(zip(texts_i, res.value["embeddings"]))
     scores, failures = [], []
