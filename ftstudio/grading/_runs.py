@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ftstudio.graders import walk
 
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
-from ._results import GradeResults, merge
+from ._results import GradeResults, RowRecord, merge
 from ._writer import records_bytes
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class GradingRun:
     def __len__(self) -> int:
         return len(self.results)
 
-    def record(self, i: int) -> dict[str, Any]:
+    def record(self, i: int) -> RowRecord:
         """The CLI's --out record for result row i; `row` is the row's index in the file's order."""
         rec = self.results.record(i)
         rec["row"] = self.row_index[i]

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from ._results import RowRecord, Summary
+
 FORMATS = ("jsonl", "csv")
 
 
@@ -40,7 +42,7 @@ class RecordWriter:
                             "error_details"])
         return self._csv
 
-    def write(self, records: Iterable[dict[str, Any]]) -> None:
+    def write(self, records: Iterable[RowRecord]) -> None:
         for rec in records:
             if self.fmt == "jsonl":
                 self.fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
@@ -53,13 +55,13 @@ class RecordWriter:
             self.count += 1
 
 
-def records_bytes(records: Iterable[dict[str, Any]], fmt: str, sub_keys: list[str] | None = None) -> bytes:
+def records_bytes(records: Iterable[RowRecord], fmt: str, sub_keys: list[str] | None = None) -> bytes:
     buf = io.StringIO(newline="")
     RecordWriter(buf, fmt, sub_keys if fmt == "csv" else None).write(records)
     return buf.getvalue().encode("utf-8")
 
 
-def summary_text(name: str, kind: str, s: dict) -> str:
+def summary_text(name: str, kind: str, s: Summary) -> str:
     """The human summary `ftstudio grade` prints and the Results tab shows."""
     lines = [f"graded {s['count']:,} rows with {kind} '{name}' in {s['elapsed_seconds']:.2f} s"
              + (f" ({s['rows_per_second']:,.0f} rows/s)" if s.get("rows_per_second") else "")
