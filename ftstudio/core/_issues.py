@@ -13,7 +13,7 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Issue:
     path: str
     severity: Severity

@@ -70,8 +70,8 @@ def json_issue(data: Any, prefix: tuple = ()) -> Issue | None:
     if found is None:
         return None
     path, what = found
-    return Issue(join_path(prefix + path), "error", "json_value_invalid", f"this value {what}",
-                 "a job config holds only JSON text, finite numbers, true/false/null, objects and arrays", True)
+    return Issue(path=join_path(prefix + path), severity="error", code="json_value_invalid", message=f"this value {what}",
+                 hint="a job config holds only JSON text, finite numbers, true/false/null, objects and arrays", blocks_grading=True)
 
 
 def compact_json(value: Any) -> str:

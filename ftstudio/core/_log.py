@@ -72,6 +72,6 @@ def log_failure(where: str, exc: BaseException) -> None:
 def internal_issue(where: str, exc: BaseException, path: str = "") -> Issue:
     """Log `exc` and return the Issue that reports it beside the other findings."""
     log_failure(where, exc)
-    return Issue(path, "error", "internal_error",
-                 redact(f"{where} failed unexpectedly: {type(exc).__name__}: {exc}")[:500],
-                 f"the traceback is in {log_path()}; please report it with the config")
+    return Issue(path=path, severity="error", code="internal_error",
+                 message=redact(f"{where} failed unexpectedly: {type(exc).__name__}: {exc}")[:500],
+                 hint=f"the traceback is in {log_path()}; please report it with the config")

@@ -68,8 +68,8 @@ def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, re
 
 
 # Only reachable when the caller's own stack is nearly exhausted; json_issue catches deep data first.
-_TOO_DEEP = Issue("", "error", "json_value_invalid", "the document nests too deeply to check",
-                  "a job config nests objects and arrays a few levels deep, not hundreds", True)
+_TOO_DEEP = Issue(path="", severity="error", code="json_value_invalid", message="the document nests too deeply to check",
+                  hint="a job config nests objects and arrays a few levels deep, not hundreds", blocks_grading=True)
 
 
 def blocks_grading(issues: Iterable[Issue]) -> list[Issue]:
@@ -83,8 +83,8 @@ def errors(issues: Iterable[Issue]) -> list[Issue]:
 def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
     if not isinstance(data, dict):
         what = "a grader" if grader_only else "a job config"
-        return [Issue("", "error", "schema_not_object", f"expected {what} as a JSON object, got {type(data).__name__}",
-                      "", True)]
+        return [Issue(path="", severity="error", code="schema_not_object", message=f"expected {what} as a JSON object, got {type(data).__name__}",
+                      hint="", blocks_grading=True)]
     try:
         if grader_only:
             GraderRoot.model_validate({"grader": data})
@@ -98,8 +98,8 @@ def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
 
 
 def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:
-    return [Issue(join_path(prefix + p), "error", "secret_in_config", "this value looks like an API key",
-                  "remove it; keys never belong in a config, and exports replace it with [REDACTED]")
+    return [Issue(path=join_path(prefix + p), severity="error", code="secret_in_config", message="this value looks like an API key",
+                  hint="remove it; keys never belong in a config, and exports replace it with [REDACTED]")
             for p in find_secrets(data)]
 
 
@@ -115,14 +115,14 @@ def _check_config(data: Any, dataset_fields, issues: list[Issue]) -> list[Issue]
     if isinstance(model, str) and model.strip():
         issues += model_notes(model, ("model",), method=mtype if mtype in METHODS else "supervised")
         if model.startswith("ft:"):
-            issues.append(Issue("model", "info", "model_fine_tuned",
-                                "continues training from a fine-tuned model; it must come from the same method"))
+            issues.append(Issue(path="model", severity="info", code="model_fine_tuned",
+                                message="continues training from a fine-tuned model; it must come from the same method"))
     if isinstance(method, dict):
         issues += _method(method, data, dataset_fields)
     elif method is None:
-        issues.append(Issue("method", "info", "method_missing",
-                            "no method: the API runs supervised fine-tuning with the deprecated top-level "
-                            "hyperparameters", "set method.type explicitly"))
+        issues.append(Issue(path="method", severity="info", code="method_missing",
+                            message="no method: the API runs supervised fine-tuning with the deprecated top-level "
+                            "hyperparameters", hint="set method.type explicitly"))
     return _dedupe(issues)
 
 
@@ -131,25 +131,25 @@ def _job_fields(data: dict) -> list[Issue]:
     for key, hint in (("model", f"e.g. {DEFAULT_MODEL}"),
                       ("training_file", "upload a JSONL file (purpose fine-tune) and use its id, file-...")):
         if isinstance(data.get(key), str) and not data[key].strip():
-            out.append(Issue(key, "error", f"{key}_empty", f"{key} is empty", hint))
+            out.append(Issue(path=key, severity="error", code=f"{key}_empty", message=f"{key} is empty", hint=hint))
     train, valid = data.get("training_file"), data.get("validation_file")
     for key in ("training_file", "validation_file"):
         val = data.get(key)
         if isinstance(val, str) and val.strip() and not val.startswith("file-"):
-            out.append(Issue(key, "warning", "file_id_format", f"{val!r} does not look like a file id (file-...)",
-                             "upload the JSONL with purpose fine-tune and paste the returned id"))
+            out.append(Issue(path=key, severity="warning", code="file_id_format", message=f"{val!r} does not look like a file id (file-...)",
+                             hint="upload the JSONL with purpose fine-tune and paste the returned id"))
     if isinstance(train, str) and train and train == valid:
-        out.append(Issue("validation_file", "warning", "validation_same_as_training",
-                         "validation_file is the training file", "the validation data must not overlap training"))
+        out.append(Issue(path="validation_file", severity="warning", code="validation_same_as_training",
+                         message="validation_file is the training file", hint="the validation data must not overlap training"))
     suffix = data.get("suffix")
     if isinstance(suffix, str) and suffix and len(suffix) <= 64 and not _SUFFIX_CHARS.match(suffix):
-        out.append(Issue("suffix", "warning", "suffix_characters",
-                         "suffix has characters other than letters, digits, '.', '_' and '-'",
-                         "the allowed set is undocumented; ':' in particular would break the model name"))
+        out.append(Issue(path="suffix", severity="warning", code="suffix_characters",
+                         message="suffix has characters other than letters, digits, '.', '_' and '-'",
+                         hint="the allowed set is undocumented; ':' in particular would break the model name"))
     if data.get("hyperparameters") is not None:
-        out.append(Issue("hyperparameters", "warning", "hyperparameters_deprecated",
-                         "top-level hyperparameters are deprecated",
-                         "move them to method.<type>.hyperparameters (Azure ignores them when method is set)"))
+        out.append(Issue(path="hyperparameters", severity="warning", code="hyperparameters_deprecated",
+                         message="top-level hyperparameters are deprecated",
+                         hint="move them to method.<type>.hyperparameters (Azure ignores them when method is set)"))
     return out
 
 
@@ -160,25 +160,25 @@ def _method(method: dict, data: dict, dataset_fields) -> list[Issue]:
         return out
     for other in METHODS:
         if other != mtype and method.get(other) is not None:
-            out.append(Issue(f"method.{other}", "error", "method_block_mismatch",
-                             f"method.type is {mtype!r} but a {other!r} block is present",
-                             f"remove method.{other}, or set method.type to {other!r}"))
+            out.append(Issue(path=f"method.{other}", severity="error", code="method_block_mismatch",
+                             message=f"method.type is {mtype!r} but a {other!r} block is present",
+                             hint=f"remove method.{other}, or set method.type to {other!r}"))
     if mtype == "reinforcement":
         block = method.get("reinforcement")
         if not isinstance(block, dict):
             if block is None:
-                out.append(Issue("method.reinforcement", "error", "reinforcement_missing",
-                                 "reinforcement needs a method.reinforcement block with a grader", "add a grader",
-                                 True))
+                out.append(Issue(path="method.reinforcement", severity="error", code="reinforcement_missing",
+                                 message="reinforcement needs a method.reinforcement block with a grader", hint="add a grader",
+                                 blocks_grading=True))
             return out
         if not data.get("validation_file"):
-            out.append(Issue("validation_file", "warning", "reinforcement_validation_file",
-                             "reinforcement fine-tuning needs a validation file in practice",
-                             "the RFT guide passes both a training and a validation file"))
+            out.append(Issue(path="validation_file", severity="warning", code="reinforcement_validation_file",
+                             message="reinforcement fine-tuning needs a validation file in practice",
+                             hint="the RFT guide passes both a training and a validation file"))
         if block.get("response_format") is not None:
-            out.append(Issue("method.reinforcement.response_format", "info", "response_format_untyped",
-                             "response_format is in the RFT guide but not in the SDK or spec types",
-                             "the SDK sends it unchanged; a type checker will flag it"))
+            out.append(Issue(path="method.reinforcement.response_format", severity="info", code="response_format_untyped",
+                             message="response_format is in the RFT guide but not in the SDK or spec types",
+                             hint="the SDK sends it unchanged; a type checker will flag it"))
         grader = block.get("grader")
         if grader is not None:
             out += GraderChecker(dataset_fields, True, block.get("response_format") is not None).check(grader, GRADER_PATH)

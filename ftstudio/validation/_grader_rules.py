@@ -25,7 +25,7 @@ class GraderChecker:
         self.out: list[Issue] = []
 
     def add(self, path: tuple, severity: Severity, code: str, message: str, hint: str = "", blocks: bool = False):
-        self.out.append(Issue(join_path(path), severity, code, message, hint, blocks))
+        self.out.append(Issue(path=join_path(path), severity=severity, code=code, message=message, hint=hint, blocks_grading=blocks))
 
     # --- tree ----------------------------------------------------------------------------
     def check(self, g: Any, path: tuple) -> list[Issue]:
@@ -259,21 +259,21 @@ def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | 
     where = join_path(path)
     info = catalog.lookup(model)
     if info is None:
-        return [Issue(where, "info", "model_unknown", f"'{model}' is not in Fine-Tune Studio's model table",
-                      "fine if your provider serves it; checks that depend on the model are skipped")]
+        return [Issue(path=where, severity="info", code="model_unknown", message=f"'{model}' is not in Fine-Tune Studio's model table",
+                      hint="fine if your provider serves it; checks that depend on the model are skipped")]
     out = []
     today = dt.date.today()
     if info.retired and today >= info.retired:
-        out.append(Issue(where, "warning", "model_retired",
-                         f"{model} was shut down by the provider on {info.retired.isoformat()}",
-                         "pick a current model; local grading against your own endpoint still works"))
+        out.append(Issue(path=where, severity="warning", code="model_retired",
+                         message=f"{model} was shut down by the provider on {info.retired.isoformat()}",
+                         hint="pick a current model; local grading against your own endpoint still works"))
     elif info.retired and (info.retired - today).days <= 90:
-        out.append(Issue(where, "info", "model_retiring", f"{model} shuts down on {info.retired.isoformat()}"))
+        out.append(Issue(path=where, severity="info", code="model_retiring", message=f"{model} shuts down on {info.retired.isoformat()}"))
     if method and not model.startswith(catalog.FINE_TUNED_PREFIX) and method not in info.methods:
         listed = ", ".join(m.id for m in catalog.fine_tunable(method)) or "none"
-        out.append(Issue(where, "warning", "method_model_unlisted",
-                         f"the docs don't list {model} for {method} fine-tuning",
-                         f"listed for {method}: {listed}"))
+        out.append(Issue(path=where, severity="warning", code="method_model_unlisted",
+                         message=f"the docs don't list {model} for {method} fine-tuning",
+                         hint=f"listed for {method}: {listed}"))
     return out
 
 

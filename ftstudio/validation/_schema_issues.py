@@ -81,46 +81,46 @@ def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, stri
     field = next((p for p in reversed(path) if isinstance(p, str)), "")
     value = _get(data, rel)
     if etype == "missing":
-        return Issue(where, "error", "schema_missing", f"missing required field '{field}'",
-                     _missing_hint(field), blocks)
+        return Issue(path=where, severity="error", code="schema_missing", message=f"missing required field '{field}'",
+                     hint=_missing_hint(field), blocks_grading=blocks)
     if etype == "extra_forbidden":
         return _extra(where, rel, field, data, root_cls, blocks)
     if etype == "union_tag_not_found":
         if in_content:
-            return Issue(where, "error", "schema_type_missing", "content block without \"type\"",
-                         "use input_text, output_text, input_image or input_audio", blocks)
-        return Issue(where, "error", "schema_grader_type", f"grader without \"type\"; use one of {', '.join(GRADER_TYPES)}",
-                     "every grader names its type", blocks)
+            return Issue(path=where, severity="error", code="schema_type_missing", message="content block without \"type\"",
+                         hint="use input_text, output_text, input_image or input_audio", blocks_grading=blocks)
+        return Issue(path=where, severity="error", code="schema_grader_type", message=f"grader without \"type\"; use one of {', '.join(GRADER_TYPES)}",
+                     hint="every grader names its type", blocks_grading=blocks)
     if etype == "union_tag_invalid":
         expected = ctx.get("expected_tags", "")
         tags = [t.strip().strip("'") for t in str(expected).split(",")]
         if set(tags) <= set(GRADER_TYPES):
-            return Issue(where, "error", "schema_type_invalid",
-                         f"unknown grader type {ctx.get('tag')!r}; one of {', '.join(tags)}", "", blocks)
-        return Issue(where, "error", "schema_type_invalid", f"unknown type {ctx.get('tag')!r}; use one of {expected}",
-                     "", blocks)
+            return Issue(path=where, severity="error", code="schema_type_invalid",
+                         message=f"unknown grader type {ctx.get('tag')!r}; one of {', '.join(tags)}", hint="", blocks_grading=blocks)
+        return Issue(path=where, severity="error", code="schema_type_invalid", message=f"unknown type {ctx.get('tag')!r}; use one of {expected}",
+                     hint="", blocks_grading=blocks)
     if etype == "value_error" and spec_by_name(field):
-        return Issue(where, "error", "hyperparameter_range", msg.removeprefix("Value error, "), "", False)
+        return Issue(path=where, severity="error", code="hyperparameter_range", message=msg.removeprefix("Value error, "), hint="", blocks_grading=False)
     if etype == "string_pattern_mismatch" and len(path) >= 2 and path[-2] == "graders":
-        return Issue(where, "error", "multi_key_invalid",
-                     f"grader key {path[-1]!r} is not a formula variable name",
-                     "use letters, digits and _ (not starting with a digit): calculate_output refers to it", True)
+        return Issue(path=where, severity="error", code="multi_key_invalid",
+                     message=f"grader key {path[-1]!r} is not a formula variable name",
+                     hint="use letters, digits and _ (not starting with a digit): calculate_output refers to it", blocks_grading=True)
     if etype == "literal_error":
         got = f" (got {value!r})" if value is not None else ""
         hint = "the graders guide spells it 'neq', but the API's enum is 'ne'" if value == "neq" else ""
-        return Issue(where, "error", "schema_value", f"{field}: {msg[0].lower() + msg[1:]}{got}", hint, blocks)
+        return Issue(path=where, severity="error", code="schema_value", message=f"{field}: {msg[0].lower() + msg[1:]}{got}", hint=hint, blocks_grading=blocks)
     if len(errs) > 1 and field in _FRIENDLY_UNION and etype not in _PREFERRED:
-        return Issue(where, "error", "schema_type", _FRIENDLY_UNION[field], "", blocks)
+        return Issue(path=where, severity="error", code="schema_type", message=_FRIENDLY_UNION[field], hint="", blocks_grading=blocks)
     if len(errs) > 1:
         msgs = sorted({e["msg"] for e in errs})
-        return Issue(where, "error", "schema_type", f"{field or 'value'} has the wrong shape: " + "; or ".join(msgs),
-                     "", blocks)
+        return Issue(path=where, severity="error", code="schema_type", message=f"{field or 'value'} has the wrong shape: " + "; or ".join(msgs),
+                     hint="", blocks_grading=blocks)
     if etype == "value_error":
-        return Issue(where, "error", "schema_value", msg.removeprefix("Value error, "), "", blocks)
+        return Issue(path=where, severity="error", code="schema_value", message=msg.removeprefix("Value error, "), hint="", blocks_grading=blocks)
     text = msg
     got = f" (got {_short(value)})" if value is not None else ""
-    return Issue(where, "error", "schema_" + etype.split("_")[0], f"{field or 'value'}: {text[0].lower() + text[1:]}{got}",
-                 "", blocks)
+    return Issue(path=where, severity="error", code="schema_" + etype.split("_")[0], message=f"{field or 'value'}: {text[0].lower() + text[1:]}{got}",
+                 hint="", blocks_grading=blocks)
 
 
 def _extra(where, rel, field, data, root_cls, blocks) -> Issue:
@@ -129,16 +129,16 @@ def _extra(where, rel, field, data, root_cls, blocks) -> Issue:
     if parent == "hyperparameters" and spec_by_name(field):
         owners = methods_taking(field)
         method = next((p for p in path if p in ("supervised", "dpo", "reinforcement")), "this method")
-        return Issue(where, "error", "hyperparameter_foreign",
-                     f"{field} is a hyperparameter of {' and '.join(owners)}, not of {method}",
-                     f"remove it, or switch method.type to {owners[0]}", False)
+        return Issue(path=where, severity="error", code="hyperparameter_foreign",
+                     message=f"{field} is a hyperparameter of {' and '.join(owners)}, not of {method}",
+                     hint=f"remove it, or switch method.type to {owners[0]}", blocks_grading=False)
     if field == "pass_threshold":
-        return Issue(where, "error", "pass_threshold_not_allowed",
-                     "pass_threshold exists only on evals testing criteria, not on this grader type",
-                     "remove it", blocks)
+        return Issue(path=where, severity="error", code="pass_threshold_not_allowed",
+                     message="pass_threshold exists only on evals testing criteria, not on this grader type",
+                     hint="remove it", blocks_grading=blocks)
     allowed = _allowed_fields(root_cls, data, rel[:-1])
     hint = f"allowed fields here: {', '.join(allowed)}" if allowed else "remove it"
-    return Issue(where, "error", "schema_unknown_field", f"unknown field '{field}'", hint, blocks)
+    return Issue(path=where, severity="error", code="schema_unknown_field", message=f"unknown field '{field}'", hint=hint, blocks_grading=blocks)
 
 
 def _missing_hint(field: str) -> str:
