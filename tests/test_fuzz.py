@@ -50,11 +50,16 @@ FUZZ_SEED = int(os.environ.get("FTSTUDIO_FUZZ_SEED", "20261125"))
 FUZZ_EXAMPLES = int(os.environ.get("FTSTUDIO_FUZZ_EXAMPLES", "150"))
 
 
+SLOW_EXAMPLES = 200  # properties drawing more examples than this belong to the slow run
+
+
 def fuzz(scale: float = 1.0):
-    return settings(
-        max_examples=max(1, int(FUZZ_EXAMPLES * scale)), deadline=None, database=None, print_blob=True,
+    examples = max(1, int(FUZZ_EXAMPLES * scale))
+    apply = settings(
+        max_examples=examples, deadline=None, database=None, print_blob=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
+    return (lambda test: pytest.mark.slow(apply(test))) if examples > SLOW_EXAMPLES else apply
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -518,6 +523,7 @@ def _write_single_line(path, head: bytes, fill: bytes, tail: bytes) -> None:
         fh.write(tail)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext,head,fill,tail,rows", [
     (".jsonl", b'{"a":"', b"x", b'"}\n{"b":1}\n', [{"b": 1}]),
     (".txt", b'{"a":[', b"1,", b'1]}\n{"b":1}\n', [{"b": 1}]),

@@ -258,9 +258,15 @@ def test_metrics_are_the_documented_tuple():
 
 
 def test_prepare_is_repeatable():
+    text = "the quick brown fox jumps over the lazy dog"
     for metric in metrics.METRICS:
         metrics.prepare(metric)
+        first = metrics.score_many(metric, [text, "x"], [text, text])
         metrics.prepare(metric)
+        assert metrics.score_many(metric, [text, "x"], [text, text]) == first, metric
+        assert first[0] == pytest.approx(1.0, abs=1e-3) and first[1] < 0.5, metric
+    with pytest.raises(ValueError, match="unknown metric 'cosine'"):
+        metrics.prepare("cosine")  # cosine needs embeddings: not a local text metric
 
 
 def test_import_does_not_load_the_heavy_libraries():

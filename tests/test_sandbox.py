@@ -181,6 +181,7 @@ def test_long_repr_is_truncated(pool):
 
 # --- a bad row harms only itself ----------------------------------------------------------
 
+@pytest.mark.slow
 def test_infinite_loop_times_out_and_later_rows_continue():
     with PythonGraderPool(SOURCE, workers=1, timeout=1.5) as p:
         first = p.worker_pids()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from app_util import texts as text
 from streamlit.testing.v1 import AppTest
 
 from ftstudio.config import JobConfig, new_config, read_document
@@ -88,11 +89,6 @@ def by_label(elements, label: str):
     return found[0]
 
 
-def text(at: AppTest) -> str:
-    parts = []
-    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -112,8 +108,12 @@ def test_every_preset_renders(graders_app, name):
     doc = read_document(json.loads((ROOT / "presets" / name).read_text()))
     at = graders_app(from_json(doc.data))
     cfg = at.session_state["ftstudio_config"]
+    assert not at.exception
     if cfg.grader is not None:
         assert at.button(key="graders_tree|").label.startswith(("🔤", "📏", "🎯", "🏷️", "🐍", "🧩"))
+    else:  # supervised and DPO presets: no tree, the switch to reinforcement instead
+        assert cfg.method_type in ("supervised", "dpo")
+        assert at.button(key="graders_switch") and "reinforcement" in text(at)
 
 
 def test_new_config_and_every_editor_render(graders_app):

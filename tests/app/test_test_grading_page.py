@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_util import preset_config, texts
 from streamlit.testing.v1 import AppTest
 
 from components.state import KEY as CONFIG_KEY
@@ -40,7 +41,7 @@ def rft(grader: dict) -> JobConfig:
 
 
 def preset(name: str) -> JobConfig:
-    return JobConfig.model_validate(json.loads((ROOT / "presets" / name).read_text())["config"])
+    return preset_config(name.removesuffix(".json"))
 
 
 def open_page(config: JobConfig | None = None) -> AppTest:
@@ -72,10 +73,6 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "code", "text")
-             for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
 
 
 def test_renders_without_a_dataset_and_for_a_non_reinforcement_method():
