@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from ._codes import ErrorCode
 from ._constants import DEFAULT_CONCURRENCY, DEFAULT_MODEL, DEFAULT_RFT_MODEL, DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
-from ._issues import Issue, Severity, count, join_path, sort_issues, under
+from ._issues import Finding, Issue, Severity, count, join_path, sort_issues, under
 from ._json_limits import compact_json, json_issue
 from ._log import home, internal_issue, log_failure, log_path
 from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
 
 __all__ = [
     "DEFAULT_CONCURRENCY", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",
-    "REWARD_TOLERANCE", "ErrorCode", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue",
+    "REWARD_TOLERANCE", "ErrorCode", "Finding", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue",
     "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
     "log_path",
 ]

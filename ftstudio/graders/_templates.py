@@ -59,6 +59,10 @@ class TemplateProblem:
     code: str  # "template_malformed" | "template_namespace" | "template_sample_field"
     message: str
     position: int
+    severity: str = "error"  # a Finding (ftstudio.core): the engine cannot render a malformed template
+
+    def where(self) -> str:
+        return f"position {self.position}"
 
 
 @dataclass(frozen=True)

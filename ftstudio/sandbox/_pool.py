@@ -97,6 +97,10 @@ class SourceProblem:
     code: str
     message: str
     line: int | None = None
+    severity: str = "error"  # the Finding shape of ftstudio.core (the sandbox does not import core)
+
+    def where(self) -> str:
+        return f"line {self.line}" if self.line is not None else ""
 
 
 # --- static check (AST only, nothing runs) ------------------------------------------------
