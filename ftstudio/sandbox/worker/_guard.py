@@ -12,6 +12,7 @@ barrier in "audit_hook" mode and defence in depth in the namespace modes.
 import os
 import resource
 import sys
+import types
 
 # Process creation and network, as audit events (PEP 578). The hook cannot be removed once added.
 _BLOCKED_EVENTS = frozenset({
@@ -57,13 +58,14 @@ class _Guard:
         self.timeout, self.workdir, self.inside = timeout, workdir, workdir + "/"
         # As pid 1 of its own pid namespace, kill(-1) reaches only processes of this worker.
         self.kill_all_ok = protections["pid_namespace"]
-        self.checks = {event: self._on_write_event for event in _WRITE_EVENTS}
-        self.checks.update({
+        checks = {event: self._on_write_event for event in _WRITE_EVENTS}
+        checks.update({
             "open": self._on_open, "ctypes.dlsym": self._on_dlsym, "ctypes.dlsym/handle": self._on_dlsym,
             "import": self._on_import, "os.kill": self._on_kill, "os.killpg": self._on_kill,
             "resource.setrlimit": self._on_setrlimit,
         })
-        self.checks.update({event: self._on_blocked for event in _BLOCKED_EVENTS})
+        checks.update({event: self._on_blocked for event in _BLOCKED_EVENTS})
+        self.checks = types.MappingProxyType(checks)  # read-only to code that finds this object
 
     def hook(self, event, args):
         check = self.checks.get(event)
