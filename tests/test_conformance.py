@@ -105,6 +105,7 @@ def test_presets_conform(path):
     sdk_check(json.loads(to_json(cfg)))
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(job_config())
 def test_generated_configs_conform(data):

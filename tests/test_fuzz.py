@@ -619,6 +619,7 @@ def test_hostile_model_outputs_render_or_raise_render_error():
                 pass
 
 
+@pytest.mark.slow
 def test_huge_templates_parse():
     """Regression: each unclosed '{{' searched to the end of the text for a '}}' (400 kB of '{{'
     took 44 s), and a long quoted key cost the regex ~75 bytes per character."""
@@ -759,6 +760,7 @@ def test_grade_never_raises_and_returns_one_record_per_row(grader_name, rows):
     assert [r["row"] for r in records] == list(range(len(rows)))
 
 
+@pytest.mark.slow
 @fuzz(0.3)  # a hostile 100 kB string in a fuzzy_match costs ~0.2 s (rapidfuzz is quadratic in length)
 @seed(FUZZ_SEED)
 @given(mutated(st.sampled_from(list(GRADERS.values())).map(lambda g: json.loads(json.dumps(g)))),

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from app_util import new_app, preset_config, texts
 
 from ftstudio.config import to_json
@@ -7,6 +8,7 @@ from ftstudio.config import to_json
 PAGE = "app_pages/export.py"
 
 
+@pytest.mark.slow
 def test_valid_config_shows_exact_body(monkeypatch, tmp_path):
     cfg = preset_config("rft-json-extraction")
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)

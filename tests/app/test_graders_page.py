@@ -116,6 +116,7 @@ def test_every_preset_renders(graders_app, name):
         assert at.button(key="graders_switch") and "reinforcement" in text(at)
 
 
+@pytest.mark.slow
 def test_new_config_and_every_editor_render(graders_app):
     ok(graders_app(new_config("reinforcement")))
     at = graders_app(EVERYTHING)
@@ -185,6 +186,7 @@ def test_delete_then_undo(graders_app):
     assert "b" in grader(at).graders
 
 
+@pytest.mark.slow
 def test_duplicate_move_and_change_type(graders_app):
     at = graders_app(TREE)
     select(at, "a")
@@ -266,6 +268,7 @@ def test_model_grader_messages(graders_app):
 
 # --- raw JSON -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_json_edit_applies_when_valid_and_keeps_text_when_not(graders_app):
     at = graders_app(SC)
     box = by_label(at.text_area, "Grader JSON")
@@ -292,6 +295,7 @@ def reward(at: AppTest) -> str:
     return by_label(at.metric, "Reward").value
 
 
+@pytest.mark.slow
 def test_playground_grades_a_typed_output(graders_app):
     at = graders_app(SC)
     at.text_area(key="graders_pg_item").input('{"answer": "Paris"}')
@@ -303,6 +307,7 @@ def test_playground_grades_a_typed_output(graders_app):
     assert "not valid JSON" in text(at)
 
 
+@pytest.mark.slow
 def test_playground_explains_missing_endpoint(graders_app):
     at = graders_app({"type": "multi", "name": "m", "calculate_output": "s + j", "graders": {
         "s": SC, "j": {"type": "score_model", "name": "j", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
@@ -310,6 +315,7 @@ def test_playground_explains_missing_endpoint(graders_app):
     assert "model_grader_server_error" in text(at) and "OPENAI_API_KEY" in text(at)
 
 
+@pytest.mark.slow
 def test_playground_runs_python_on_click(graders_app):
     pytest.importorskip("ftstudio.sandbox")
     source = "def grade(sample, item):\n    return 0.25 if sample['output_text'] == item['answer'] else 0.0\n"
