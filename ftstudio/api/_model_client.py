@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import openai
 
-from ftstudio.core import DEFAULT_CONCURRENCY, ErrorCode, log_failure, redact, register_secret
+from ftstudio.core import DEFAULT_CONCURRENCY, ROW_ERROR, log_failure, redact, register_secret
 
 from ._http_errors import describe, retry_after
 
@@ -202,7 +202,7 @@ class ModelRunner:
             fresh = _run_async(self._gather(kind, todo, requests, results, progress, cancel, done, len(requests)))
             if self.cache:
                 self.cache.put_many(fresh)
-        return [r or CallResult(error=(ErrorCode.OTHER, "cancelled before the request was sent")) for r in results]
+        return [r or CallResult(error=(ROW_ERROR.OTHER, "cancelled before the request was sent")) for r in results]
 
     async def _gather(self, kind, todo, requests, results, progress, cancel, done, total) -> dict[str, dict]:
         client = self.endpoint.async_client()
@@ -248,7 +248,7 @@ class ModelRunner:
                     attempt += 1
                     await self._backoff(attempt, f"HTTP {status}", retry_after(exc))
                     continue
-                return CallResult(error=(ErrorCode.MODEL_SERVER,
+                return CallResult(error=(ROW_ERROR.MODEL_SERVER,
                                          describe(exc, self.endpoint.label, model=request.get("model"))))
             except (openai.APIConnectionError, openai.APITimeoutError) as exc:
                 if attempt < self.max_retries:
@@ -256,17 +256,17 @@ class ModelRunner:
                     await self._backoff(attempt, type(exc).__name__, None)
                     continue
                 what = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect"
-                return CallResult(error=(ErrorCode.MODEL_SERVER,
+                return CallResult(error=(ROW_ERROR.MODEL_SERVER,
                                          redact(f"{what} to {self.endpoint.label} after {attempt + 1} attempts")))
             except (ValueError, json.JSONDecodeError) as exc:  # a 200 whose body isn't JSON: a server glitch
                 if attempt < self.max_retries:
                     attempt += 1
                     await self._backoff(attempt, "unreadable response", None)
                     continue
-                return CallResult(error=(ErrorCode.MODEL_SERVER, redact(f"unreadable response: {exc}")[:300]))
+                return CallResult(error=(ROW_ERROR.MODEL_SERVER, redact(f"unreadable response: {exc}")[:300]))
             except Exception as exc:  # never let one row take the batch down; keep the traceback in the log
                 log_failure("model request", exc)
-                return CallResult(error=(ErrorCode.OTHER, redact(f"{type(exc).__name__}: {exc}")[:300]))
+                return CallResult(error=(ROW_ERROR.OTHER, redact(f"{type(exc).__name__}: {exc}")[:300]))
 
     async def _backoff(self, attempt: int, why: str, retry_after: float | None) -> None:
         self.stats.retries += 1
@@ -313,7 +313,7 @@ def _usage(resp) -> TokenUsage:
 
 def _chat_result(resp, request) -> CallResult:
     if not getattr(resp, "choices", None):
-        return CallResult(error=(ErrorCode.MODEL_SERVER, "the response has no choices"), usage=_usage(resp))
+        return CallResult(error=(ROW_ERROR.MODEL_SERVER, "the response has no choices"), usage=_usage(resp))
     msg = resp.choices[0].message
     value = {"content": msg.content, "refusal": getattr(msg, "refusal", None)}
     return CallResult(value=value, usage=_usage(resp), model=getattr(resp, "model", None) or request.get("model", ""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ftstudio.core import ErrorCode
+from ftstudio.core import ROW_ERROR
 
 from ._templates import Ref, RenderError, Sample, parse, to_text
 
@@ -23,7 +23,7 @@ def render_column(source: str, batch, rows: Sequence[int]) -> tuple[list[str | N
     tpl = parse(source)
     if tpl.problems:  # validation stops grading before this; keep the engine total anyway
         msg = tpl.problems[0].message
-        return [None] * len(rows), {r: (ErrorCode.OTHER, f"malformed template: {msg}") for r in rows}
+        return [None] * len(rows), {r: (ROW_ERROR.OTHER, f"malformed template: {msg}") for r in rows}
     parts = tpl.parts
     if not parts:
         return [""] * len(rows), {}
@@ -64,7 +64,7 @@ def _single_ref(ref: Ref, batch, rows) -> tuple[list[Any], dict[int, tuple[str, 
             if v.__class__ is not str:
                 if v is _MISSING:
                     values[i] = None
-                    errs[rows[i]] = (ErrorCode.INVALID_VARIABLE, f"{{{{ {ref.text} }}}}: '{key}' does not exist in this row")
+                    errs[rows[i]] = (ROW_ERROR.INVALID_VARIABLE, f"{{{{ {ref.text} }}}}: '{key}' does not exist in this row")
                 else:
                     try:
                         values[i] = to_text(v)
@@ -79,7 +79,7 @@ def render_one(source: str, item: Any, sample: Sample) -> tuple[str | None, tupl
     """One template for one (item, sample): (text, None) or (None, (code, message))."""
     tpl = parse(source)
     if tpl.problems:
-        return None, (ErrorCode.OTHER, f"malformed template: {tpl.problems[0].message}")
+        return None, (ROW_ERROR.OTHER, f"malformed template: {tpl.problems[0].message}")
     try:
         return tpl.render(item, sample), None
     except RenderError as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ftstudio.core import ErrorCode, compact_json
+from ftstudio.core import ROW_ERROR, compact_json
 
 NAMESPACES = ("item", "sample")
 MAX_PROBLEMS = 20
@@ -174,7 +174,7 @@ class Sample:
             except (ValueError, TypeError, RecursionError):
                 self._json_state = False
         if not self._json_state:
-            raise RenderError(ErrorCode.SAMPLE_PARSE,
+            raise RenderError(ROW_ERROR.SAMPLE_PARSE,
                               "sample.output_json was read but the model output is not valid JSON")
         return self._json
 
@@ -190,7 +190,7 @@ class Sample:
             data = None
         if isinstance(data, dict) and name in data:
             return data[name]
-        raise RenderError(ErrorCode.INVALID_VARIABLE, f"sample.{name} is not available: the model output "
+        raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"sample.{name} is not available: the model output "
                           f"is not a JSON object with a '{name}' key")
 
     def as_dict(self) -> dict[str, Any]:
@@ -220,7 +220,7 @@ def resolve(ref: Ref, item: Any, sample: Sample) -> Any:
     for seg in path:
         value = _step(value, seg)
         if value is _MISSING:
-            raise RenderError(ErrorCode.INVALID_VARIABLE, f"{{{{ {ref.text} }}}}: '{seg}' does not exist in this row")
+            raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"{{{{ {ref.text} }}}}: '{seg}' does not exist in this row")
     return value
 
 
@@ -244,7 +244,7 @@ def to_text(value: Any) -> str:
         why = "it nests too deeply"
     except (TypeError, ValueError) as exc:  # a set, bytes or object from Python; an int too long to print
         why = str(exc).split(";")[0]
-    raise RenderError(ErrorCode.INVALID_VARIABLE, f"the value can't be written as JSON text: {why}")
+    raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"the value can't be written as JSON text: {why}")
 
 
 def render(source: str, item: Any, sample: Sample) -> str:

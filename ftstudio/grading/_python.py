@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from ftstudio.core import ErrorCode
+from ftstudio.core import ROW_ERROR
 from ftstudio.graders import Sample
 
 from ._context import GradingContext, Scored
@@ -28,5 +28,5 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     if len(results) < len(rows):  # a cancelled run may return fewer results
         ctx.cancelled = True
         for r in rows[len(results):]:
-            errs[r] = RowErrors({ErrorCode.OTHER: "cancelled"})
+            errs[r] = RowErrors({ROW_ERROR.OTHER: "cancelled"})
     return out, errs

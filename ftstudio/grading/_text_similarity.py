@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from ftstudio.core import ErrorCode
+from ftstudio.core import ROW_ERROR
 
 from . import metrics
 from ._context import GradingContext, Scored
@@ -22,7 +22,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
         x, y = a[j], b[j]
         if x is not None and y is not None and len(x) + len(y) > MAX_SIMILARITY_CHARS:
             errs.setdefault(r, RowErrors()).add(
-                ErrorCode.OTHER, f"input and reference are {len(x) + len(y):,} characters together; "
+                ROW_ERROR.OTHER, f"input and reference are {len(x) + len(y):,} characters together; "
                 f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
     ok = [j for j, r in enumerate(rows) if r not in errs]
     out = [0.0] * len(rows)
@@ -41,7 +41,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
             scores = metrics.score_many(node.evaluation_metric, ins, refs)
         except metrics.WordNetUnavailableError as exc:  # meteor without its WordNet files
             for j in ok:
-                errs.setdefault(rows[j], RowErrors()).add(ErrorCode.OTHER, str(exc))
+                errs.setdefault(rows[j], RowErrors()).add(ROW_ERROR.OTHER, str(exc))
             return out, errs
         ctx.report(len(ok), len(ok), f"{node.evaluation_metric}")
     for k, j in enumerate(ok):
@@ -55,7 +55,7 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
     if not endpoint.configured:
         msg = ("cosine needs embeddings from an OpenAI-compatible endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL) "
                "or configure one in the app")
-        return [0.0] * len(ins), [(ErrorCode.OTHER, msg)] * len(ins)
+        return [0.0] * len(ins), [(ROW_ERROR.OTHER, msg)] * len(ins)
     texts = sorted(set(ins) | set(refs))
     model = ctx.session.options.embedding_model
     batches = [texts[i:i + 128] for i in range(0, len(texts), 128)]
@@ -66,7 +66,7 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
     for texts_i, res in zip(batches, results):
         ctx.add_usage(res.model or model, res.usage)
         if res.error:
-            failed.update({t: (ErrorCode.MODEL_SERVER, f"embeddings: {res.error[1]}") for t in texts_i})
+            failed.update({t: (ROW_ERROR.MODEL_SERVER, f"embeddings: {res.error[1]}") for t in texts_i})
         else:
             vectors.update(zip(texts_i, res.value["embeddings"]))
     scores, failures = [], []

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ftstudio.core import ErrorCode
+from ftstudio.core import ROW_ERROR
 
 FUNCTIONS: dict[str, tuple[int, int | None]] = {  # name -> (min args, max args or None)
     "min": (1, None), "max": (1, None), "abs": (1, 1), "floor": (1, 1),
@@ -36,7 +36,7 @@ _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|
 class FormulaError(Exception):
     """A formula that cannot be parsed. `position` is a 0-based offset into the formula."""
 
-    def __init__(self, message: str, position: int, code: str = ErrorCode.FORMULA_PARSE):
+    def __init__(self, message: str, position: int, code: str = ROW_ERROR.FORMULA_PARSE):
         super().__init__(message)
         self.message, self.position, self.code = message, position, code
 
@@ -113,7 +113,7 @@ class _Parser:
         self.i += 1
         return tok
 
-    def fail(self, message: str, pos: int, code: str = ErrorCode.FORMULA_PARSE):
+    def fail(self, message: str, pos: int, code: str = ROW_ERROR.FORMULA_PARSE):
         raise FormulaError(message, pos, code)
 
     def parse(self) -> Node:
@@ -127,7 +127,7 @@ class _Parser:
         return node
 
     def _code_for(self, kind, val) -> str:
-        return "formula_operator" if kind == "sym" and val not in "()," else ErrorCode.FORMULA_PARSE
+        return "formula_operator" if kind == "sym" and val not in "()," else ROW_ERROR.FORMULA_PARSE
 
     def _unexpected(self, kind, val, pos, wanted) -> str:
         if kind == "end":
