@@ -26,4 +26,4 @@ try:
     nav.run()
 finally:
     # After the page, so Undo, the badge and the glance reflect the edit this rerun just made.
-    sidebar.render(PAGES)
+    sidebar.render()

@@ -181,8 +181,8 @@ def compare(metric: str, inputs: list[str], references: list[str], reference_fn,
     for rep in range(repeats):
         for k, lo in enumerate(range(0, len(inputs), chunk)):
             ins, refs = inputs[lo:lo + chunk], references[lo:lo + chunk]
-            runs = [("ours", lambda: metrics.score_many(metric, ins, refs)),
-                    ("ref", lambda: [reference_fn(i, r) for i, r in zip(ins, refs)])]
+            runs = [("ours", lambda ins=ins, refs=refs: metrics.score_many(metric, ins, refs)),
+                    ("ref", lambda ins=ins, refs=refs: [reference_fn(i, r) for i, r in zip(ins, refs)])]
             for side, fn in runs if (rep + k) % 2 == 0 else runs[::-1]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

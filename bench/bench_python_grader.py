@@ -46,7 +46,7 @@ def make_rows(n: int, text_words: int) -> list[tuple[dict, dict]]:
         sample = {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
                   "output_text": text, "output_json": None, "output_tools": [], "output_audio": None}
         item = {"id": i, "reference": " ".join(_WORDS[:text_words]),
-                "messages": [{"role": "user", "content": "Question %d?" % i}]}
+                "messages": [{"role": "user", "content": f"Question {i}?"}]}
         rows.append((sample, item))
     return rows
 

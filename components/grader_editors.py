@@ -7,8 +7,8 @@ it; what no field claims is shown at the top of the node.
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 from typing import Any
 
 import streamlit as st

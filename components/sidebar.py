@@ -15,7 +15,7 @@ PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py"
                "app_pages/graders.py": "3 Graders", "app_pages/test_grading.py": "4 Test grading", "app_pages/export.py": "5 Export"}
 
 
-def render(pages=None) -> None:
+def render() -> None:
     with st.sidebar:
         st.markdown("### :material/tune: Fine-Tune Studio")
         _conflict()

@@ -16,7 +16,7 @@ import streamlit as st
 
 from components import issues_panel, state
 from ftstudio.core import Issue
-from ftstudio.graders import SAMPLE_FIELDS, Sample, parse, render_one
+from ftstudio.graders import SAMPLE_FIELDS, RenderError, Sample, parse, render_one
 
 PREVIEW_CHARS = 240
 
@@ -55,7 +55,7 @@ def context() -> Context:
                     output, separators=(",", ":"), ensure_ascii=False))
                 try:
                     data = sample.output_json()
-                except Exception:  # noqa: BLE001 - not JSON: no output_json keys to offer
+                except RenderError:  # not JSON: no output_json keys to offer
                     data = None
                 if isinstance(data, dict):
                     variables[2:2] = [f"sample.output_json.{k}" for k in list(data)[:20] if _plain(k)]

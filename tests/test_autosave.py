@@ -67,6 +67,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # SIGKILLs a writer process many times
 def test_survives_kill_mid_write(home):
     root = str(Path(__file__).resolve().parent.parent)
     for attempt in range(12):

@@ -44,12 +44,23 @@ def test_validate_bare_grader_and_json(tmp_path, capsys):
     assert code == 1
     records = json.loads(out)
     assert records[0] == {"path": "calculate_output", "severity": "error", "code": "formula_unknown_variable",
-                          "message": records[0]["message"], "hint": records[0]["hint"], "blocks_grading": True,
+                          "message": "'b' at position 4 is not a grader key",
+                          "hint": "grader keys: a; the formula uses keys, not grader names", "blocks_grading": True,
                           "file": str(tmp_path / "g.json")}
     warn = dict(grader, calculate_output="a")
     del warn["graders"]["a"]["reference"]
     code, out, _ = run(capsys, "validate", write(tmp_path, "w.json", warn))
     assert code == 1 and "graders.a.reference: missing required field 'reference'" in out
+
+
+@pytest.mark.parametrize("kind", ["template", "node"])
+def test_grade_with_an_unknown_grader_type_exits_one_naming_it(tmp_path, capsys, kind):
+    grader = {"type": "multi", "name": "m", "calculate_output": "a", "graders": {"a": {"type": kind, "name": "a"}}}
+    data = write(tmp_path, "d.jsonl", '{"item": {}, "model_sample": "x"}\n')
+    code, out, err = run(capsys, "grade", write(tmp_path, "g.json", grader), data)
+    assert code == 1 and out == ""
+    assert f"graders.a: unknown grader type '{kind}'; one of string_check, text_similarity," in err
+    assert "Traceback" not in err and "pydantic" not in err
 
 
 def test_warnings_only_exit_zero(tmp_path, capsys):

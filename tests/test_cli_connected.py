@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,6 +30,7 @@ def data(tmp_path):
     return str(p)
 
 
+@pytest.mark.slow
 def test_compare_cli(openai_stub, tmp_path):
     env = env_for(openai_stub, tmp_path)
     r = run(["compare", "presets/rft-json-extraction.json", data(tmp_path), "--rows", "5"], env)
@@ -42,6 +45,7 @@ def test_compare_cli(openai_stub, tmp_path):
     assert out["rows"][0]["differs"] and out["summary"]["differ"] >= 1
 
 
+@pytest.mark.slow
 def test_submit_cli_and_no_key_anywhere(openai_stub, tmp_path):
     train = tmp_path / "t.jsonl"
     train.write_text('{"messages": [{"role": "user", "content": "hi"}], "answer": "x"}\n')

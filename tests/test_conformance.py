@@ -74,7 +74,7 @@ def strict_keys(value, tp, path=()) -> None:
     elif isinstance(value, list):
         item_types = [a for t in options for a in typing.get_args(t)] or [typing.Any]
         for i, sub in enumerate(value):
-            strict_keys(sub, typing.Union[tuple(item_types)] if len(item_types) > 1 else item_types[0], path + (i,))
+            strict_keys(sub, typing.Union[tuple(item_types)] if len(item_types) > 1 else item_types[0], path + (i,))  # noqa: UP007 - run-time Union; `|` gives types.UnionType
 
 
 def _is_mapping(t) -> bool:
@@ -105,6 +105,7 @@ def test_presets_conform(path):
     sdk_check(json.loads(to_json(cfg)))
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(job_config())
 def test_generated_configs_conform(data):

@@ -262,13 +262,13 @@ def test_check_data_exit_codes_and_output(tmp_path):
 
 
 def test_check_data_streams_in_chunks_like_the_whole_file_report(tmp_path, monkeypatch):
-    from ftstudio.datasets import _report as dr
+    from ftstudio.datasets import iter_rows
 
     path = tmp_path / "mixed.jsonl"
     rows = [json.dumps(GOOD_RFT if i % 5 else {"answer": "x"}) for i in range(40)]
     path.write_text("\n".join(rows[:20] + [""] + rows[20:]) + "\n")
-    real_iter = dr.iter_rows
-    monkeypatch.setattr(dr, "iter_rows", lambda p, **kw: real_iter(p, **{**kw, "chunk_size": 7}))
+    # Small chunks where check-data reads them, so the 40 rows arrive in six pieces.
+    monkeypatch.setattr("ftstudio.cli._data.iter_rows", lambda p, **kw: iter_rows(p, **{**kw, "chunk_size": 7}))
     code, out, _ = run(path, "reinforcement", True)
     whole = format_report(read_dataset(path), "reinforcement", sample_field=None).to_dict()
     streamed = json.loads(out)

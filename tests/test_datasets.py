@@ -268,6 +268,7 @@ _VALUES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     rows=st.lists(st.dictionaries(_TEXT, _VALUES, max_size=4), min_size=1, max_size=6),

@@ -20,6 +20,7 @@ def load(name):
     return JobConfig.model_validate(json.loads((ROOT / "presets" / f"{name}.json").read_text())["config"])
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(job_config(nested=True))
 def test_round_trip_is_lossless(data):
@@ -58,6 +59,7 @@ def test_from_json_errors_are_clear():
     assert from_json(b'\xef\xbb\xbf{"model": "m", "training_file": "f"}').model == "m"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)
 def test_python_snippet_runs_as_printed(path, openai_stub, tmp_path):
     cfg = JobConfig.model_validate(json.loads(path.read_text())["config"])

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -50,6 +51,7 @@ def test_key_collision():
     assert set(flat.graders) == {"m__x", "m__x_2"} and flat.calculate_output == "m__x + m__x_2"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(multi_grader(nested=True), st.randoms(use_true_random=False))
 def test_scores_identical(data, rnd):

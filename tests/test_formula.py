@@ -71,6 +71,7 @@ EXPR = st.recursive(
     ), max_leaves=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(EXPR, st.floats(0, 2), st.floats(0, 2), st.floats(0, 2))
 def test_to_source_round_trip(text, a, b, c):
@@ -86,6 +87,7 @@ def test_to_source_round_trip(text, a, b, c):
     assert F.evaluate(again, env) == pytest.approx(want, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=40))
 def test_parse_raises_only_formula_error(text):

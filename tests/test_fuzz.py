@@ -50,11 +50,16 @@ FUZZ_SEED = int(os.environ.get("FTSTUDIO_FUZZ_SEED", "20261125"))
 FUZZ_EXAMPLES = int(os.environ.get("FTSTUDIO_FUZZ_EXAMPLES", "150"))
 
 
+SLOW_EXAMPLES = 200  # properties drawing more examples than this belong to the slow run
+
+
 def fuzz(scale: float = 1.0):
-    return settings(
-        max_examples=max(1, int(FUZZ_EXAMPLES * scale)), deadline=None, database=None, print_blob=True,
+    examples = max(1, int(FUZZ_EXAMPLES * scale))
+    apply = settings(
+        max_examples=examples, deadline=None, database=None, print_blob=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
+    return (lambda test: pytest.mark.slow(apply(test))) if examples > SLOW_EXAMPLES else apply
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -255,6 +260,36 @@ def test_grader_importer_on_mutated_graders(doc_edits, how, as_text):
         assert_exports_unchanged(grader, loading.grader_from_json)
     if not validation.errors(validation.check_grader(doc)):
         assert_exports_unchanged(loading.grader_from_json(doc), loading.grader_from_json)
+
+
+# Names a dispatcher on user data could trip over: method names of the checker, dunders, near misses.
+TYPE_NAMES = st.one_of(
+    st.sampled_from(["template", "node", "check", "add", "formula", "templates", "model_grader", "sampling",
+                     "__init__", "__class__", "_multi", "Multi", "string_check ", "multi\x00", ""]),
+    st.text(ANY_CHAR, max_size=30),
+)
+
+
+@fuzz()
+@seed(FUZZ_SEED)
+@given(TYPE_NAMES, st.booleans())
+def test_arbitrary_grader_types_are_one_schema_error_at_their_path(kind, nested):
+    from ftstudio.graders import GRADER_TYPES
+
+    assume(kind not in GRADER_TYPES)
+    node = {"type": kind, "name": "n"}
+    doc = {"type": "multi", "name": "m", "calculate_output": "n + missing", "graders": {"n": node}} if nested else node
+    issues = validation.check_grader(doc)
+    assert "internal_error" not in {i.code for i in issues}
+    at = "graders.n" if nested else ""
+    unknown = [i for i in issues if i.message.startswith("unknown grader type")]
+    assert [(i.path, i.code, i.severity) for i in unknown] == [(at, "schema_type_invalid", "error")]
+    assert unknown[0].message == f"unknown grader type {kind!r}; one of " + ", ".join(GRADER_TYPES)
+    if nested:  # every other issue stays
+        assert "formula_unknown_variable" in {i.code for i in issues}
+    with pytest.raises(InvalidGrader) as exc:
+        grade(doc, [{"model_sample": "x"}])
+    assert unknown[0] in exc.value.issues
 
 
 @fuzz()
@@ -488,6 +523,7 @@ def _write_single_line(path, head: bytes, fill: bytes, tail: bytes) -> None:
         fh.write(tail)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext,head,fill,tail,rows", [
     (".jsonl", b'{"a":"', b"x", b'"}\n{"b":1}\n', [{"b": 1}]),
     (".txt", b'{"a":[', b"1,", b'1]}\n{"b":1}\n', [{"b": 1}]),
@@ -583,6 +619,7 @@ def test_hostile_model_outputs_render_or_raise_render_error():
                 pass
 
 
+@pytest.mark.slow
 def test_huge_templates_parse():
     """Regression: each unclosed '{{' searched to the end of the text for a '}}' (400 kB of '{{'
     took 44 s), and a long quoted key cost the regex ~75 bytes per character."""
@@ -723,6 +760,7 @@ def test_grade_never_raises_and_returns_one_record_per_row(grader_name, rows):
     assert [r["row"] for r in records] == list(range(len(rows)))
 
 
+@pytest.mark.slow
 @fuzz(0.3)  # a hostile 100 kB string in a fuzzy_match costs ~0.2 s (rapidfuzz is quadratic in length)
 @seed(FUZZ_SEED)
 @given(mutated(st.sampled_from(list(GRADERS.values())).map(lambda g: json.loads(json.dumps(g)))),

@@ -26,6 +26,7 @@ def files(tmp_path):
     return str(train), str(valid)
 
 
+@pytest.mark.slow
 def test_submit_uploads_creates_and_follows(ep, openai_stub, files):
     seen = []
     sub = submit(ep, cfg(), *files, progress=lambda role, s, t: seen.append((role, s, t)))

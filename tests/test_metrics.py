@@ -171,6 +171,7 @@ def assert_equal_to_reference(metric, pairs, reference):
     assert not mismatches, f"{len(mismatches)} mismatches, first: {mismatches[0]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", metrics.METRICS)
 def test_equal_to_reference_on_random_pairs(metric, reference):
     assert_equal_to_reference(metric, random_pairs(2500, seed=1234), reference)
@@ -223,6 +224,7 @@ def _naive_clipped(a, b, n):
     return sum((grams_a & grams_b).values())
 
 
+@pytest.mark.slow
 def test_clipped_counts_match_naive_counting():
     # A three-letter alphabet makes repeated n-grams on both sides the rule, not the
     # exception; lengths straddle the bit-mask limit; shared prefixes/suffixes get trimmed.
@@ -258,11 +260,18 @@ def test_metrics_are_the_documented_tuple():
 
 
 def test_prepare_is_repeatable():
+    text = "the quick brown fox jumps over the lazy dog"
     for metric in metrics.METRICS:
         metrics.prepare(metric)
+        first = metrics.score_many(metric, [text, "x"], [text, text])
         metrics.prepare(metric)
+        assert metrics.score_many(metric, [text, "x"], [text, text]) == first, metric
+        assert first[0] == pytest.approx(1.0, abs=1e-3) and first[1] < 0.5, metric
+    with pytest.raises(ValueError, match="unknown metric 'cosine'"):
+        metrics.prepare("cosine")  # cosine needs embeddings: not a local text metric
 
 
+@pytest.mark.slow
 def test_import_does_not_load_the_heavy_libraries():
     code = ("import sys, ftstudio.grading.metrics; "
             "print(sorted(m for m in ('nltk', 'rouge_score', 'rapidfuzz', 'numpy') "
@@ -272,6 +281,7 @@ def test_import_does_not_load_the_heavy_libraries():
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_meteor_works_offline_from_a_fresh_cache(tmp_path, monkeypatch, reference):
     import nltk
 
@@ -294,6 +304,7 @@ def test_meteor_works_offline_from_a_fresh_cache(tmp_path, monkeypatch, referenc
     assert line.startswith(f"{offset:08d}".encode())
 
 
+@pytest.mark.slow
 def test_concurrent_first_runs_leave_one_complete_copy(tmp_path, monkeypatch):
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path))
     corpora = tmp_path / "nltk_data" / "corpora"
@@ -337,6 +348,7 @@ def test_missing_wordnet_files_are_named(tmp_path, monkeypatch):
         _wordnet.source_dir()
 
 
+@pytest.mark.slow
 def test_wordnet_reader_agrees_with_nltk_on_many_words(reference):
     from nltk.corpus import wordnet
 

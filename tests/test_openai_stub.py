@@ -208,6 +208,7 @@ def test_run_string_check(client: openai.OpenAI, operation: str, sample: str, re
     assert result.reward == reward and not flags(result) and result.metadata.type == "string_check"
 
 
+@pytest.mark.slow
 def test_run_text_similarity_metrics(client: openai.OpenAI) -> None:
     hyp, ref = "the cat is sitting on a mat", "the cat sat on the mat"
     base = {"type": "text_similarity", "name": "sim", "input": "{{sample.output_text}}", "reference": "{{item.r}}"}

@@ -181,6 +181,7 @@ def test_long_repr_is_truncated(pool):
 
 # --- a bad row harms only itself ----------------------------------------------------------
 
+@pytest.mark.slow
 def test_infinite_loop_times_out_and_later_rows_continue():
     with PythonGraderPool(SOURCE, workers=1, timeout=1.5) as p:
         first = p.worker_pids()
@@ -214,6 +215,7 @@ def test_segfault_output_is_kept(pool):
     assert "Segmentation fault" in r.stdout and "string_at" in r.stdout
 
 
+@pytest.mark.slow
 def test_output_is_captured_and_never_corrupts_the_protocol(pool):
     results = pool.run([row("print_flood"), row("fd_flood"), row("close_stdio"), row("print"), row("value", v=0.9)])
     assert [(r.reward, r.error) for r in results] == [(0.25, None), (0.5, None), (0.75, None), (1.0, None), (0.9, None)]

@@ -469,6 +469,7 @@ def test_default_memory_limit_is_2_gib():
     assert (r.reward, r.error) == (2.0, None)
 
 
+@pytest.mark.slow
 def test_hanging_rows_are_stopped(pool):
     results = pool.run([row("spin"), row("ok"), row("sleep"), row("ok")])
     for i in (0, 2):
@@ -476,6 +477,7 @@ def test_hanging_rows_are_stopped(pool):
     assert_rest_ok(results, bad=[0, 2])
 
 
+@pytest.mark.slow
 def test_hung_worker_that_undid_its_death_signal_is_still_killed():
     require("pid_namespace")
     with PythonGraderPool(SOURCE, workers=1, timeout=2) as p:

@@ -13,8 +13,9 @@ from ftstudio.grading import GradeResults, RowErrors
 
 def make_results(rewards, subs=None, errors=None) -> GradeResults:
     n = len(rewards)
-    return GradeResults("g", "multi" if subs else "string_check", array("d", rewards), errors or {},
-                        {k: array("d", v) for k, v in (subs or {}).items()}, list(range(1, n + 1)))
+    return GradeResults(grader_name="g", grader_type="multi" if subs else "string_check", rewards=array("d", rewards),
+                        errors=errors or {}, sub_rewards={k: array("d", v) for k, v in (subs or {}).items()},
+                        lines=list(range(1, n + 1)))
 
 
 @pytest.fixture

@@ -62,6 +62,7 @@ def test_refs_and_positions():
     assert tpl.refs[1].dotted == "sample.output_json.k[0]"
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60))
 def test_parse_never_raises(text):

@@ -24,6 +24,7 @@ def _no_network(*args, **kwargs):
     raise AssertionError(f"tiktoken tried to download {args!r}")
 
 
+@pytest.mark.slow
 def test_encoding_loads_offline_into_a_fresh_cache(tmp_path, monkeypatch, enc):
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # empty = unset for us; restored after the test
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path))

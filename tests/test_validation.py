@@ -178,3 +178,30 @@ def test_models_and_dicts_agree():
     assert check(cfg) == check(cfg.model_dump(mode="json", exclude_none=True))
     data = copy.deepcopy(preset("rft-summarization"))
     assert [i for i in check(data) if i.severity == "error"] == []
+
+
+class _Exploding:
+    """Dataset fields whose iteration fails: stands for a bug inside a check."""
+
+    def __iter__(self):
+        raise KeyError("boom sk-proj-abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def test_an_internal_failure_is_added_to_the_other_issues_and_logged_with_its_traceback(tmp_path, monkeypatch):
+    from ftstudio.core import log_path
+
+    monkeypatch.setenv("FTSTUDIO_HOME", str(tmp_path))
+    config = new_config("reinforcement").model_dump(mode="json", exclude_none=True)
+    config["method"]["reinforcement"]["hyperparameters"]["n_epochs"] = 99
+    grader = {"type": "string_check", "name": "", "input": "{{ item.a }}", "reference": "x", "operation": "nope"}
+    for issues in (check(config, dataset_fields=_Exploding()), check_grader(grader, dataset_fields=_Exploding())):
+        codes = [i.code for i in issues]
+        assert codes.count("internal_error") == 1
+        assert len(codes) > 1  # what the checks before the failure found is kept
+        internal = next(i for i in issues if i.code == "internal_error")
+        assert internal.severity == "error" and "KeyError" in internal.message and str(log_path()) in internal.hint
+        assert "sk-proj-abcdefghij" not in internal.message
+    assert log_path() == tmp_path / "logs" / "ftstudio.log"
+    text = log_path().read_text()
+    assert text.count("Traceback (most recent call last)") == 2 and "KeyError" in text
+    assert "sk-proj-abcdefghij" not in text

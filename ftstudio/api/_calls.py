@@ -60,7 +60,7 @@ def call(endpoint: Endpoint, fn: Callable[[Any], Any], *, what: str, model: str 
                     continue
                 kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect to"
                 raise ApiError(redact(f"{what}: network failure — {kind} {endpoint.label} after {attempt + 1} "
-                                      "attempts. Check the URL and your connection; nothing was lost, try again."))
+                                      "attempts. Check the URL and your connection; nothing was lost, try again.")) from exc
             except ValueError as exc:  # a 200 whose body isn't JSON
                 raise ApiError(redact(f"{what}: the server sent an unreadable response ({exc})")[:400]) from None
     finally:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ftstudio.core import REWARD_TOLERANCE
 from ftstudio.validation import as_data
 
 from ._calls import ApiError, call, raw_json
 from ._model_client import Endpoint, ModelCache, cache_key
 
-DIFF_TOLERANCE = 1e-6
+DIFF_TOLERANCE = REWARD_TOLERANCE  # a local and an official reward closer than this agree
 
 
 @dataclass

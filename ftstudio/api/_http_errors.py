@@ -18,7 +18,8 @@ def body_message(exc) -> tuple[str | None, str | None]:
     """(message, param) from an OpenAI-style error body, when there is one."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
-        err = body.get("error") if isinstance(body.get("error"), dict) else body
+        inner = body.get("error")
+        err = inner if isinstance(inner, dict) else body
         return err.get("message"), err.get("param")
     return None, None
 

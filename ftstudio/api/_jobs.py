@@ -175,7 +175,7 @@ def follow(endpoint: Endpoint, job_id: str, *, on_event: Callable[[dict], None] 
            first_interval: float = 1.0, max_interval: float = 30.0, sleep: Callable[[float], None] = time.sleep,
            **kw) -> dict:
     """Poll until the job ends (or `stop()`), with backoff that resets whenever something changes."""
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     interval, last_status = first_interval, None
     while True:
         job = retrieve(endpoint, job_id, **kw)

@@ -17,9 +17,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ftstudio.core import redact, register_secret
+if TYPE_CHECKING:
+    import openai
+
+from ftstudio.core import DEFAULT_CONCURRENCY, ROW_ERROR, log_failure, redact, register_secret
 
 from ._http_errors import describe, retry_after
 
@@ -92,22 +95,23 @@ class Endpoint:
     def label(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
-    def async_client(self):
-        return self._client(asynchronous=True)
-
-    def sync_client(self):
-        return self._client(asynchronous=False)
-
-    def _client(self, asynchronous: bool):
+    def async_client(self) -> openai.AsyncOpenAI:
         import openai
 
+        return self._client(openai.AsyncAzureOpenAI, openai.AsyncOpenAI)
+
+    def sync_client(self) -> openai.OpenAI:
+        import openai
+
+        return self._client(openai.AzureOpenAI, openai.OpenAI)
+
+    def _client(self, azure_cls: Any, cls: Any) -> Any:
         register_secret(self.api_key)
         key = self.api_key or "not-needed"  # local servers (Ollama, vLLM) accept any key
         common = {"api_key": key, "max_retries": 0, "timeout": self.timeout}
         if self.kind == "azure" and self.api_version:
-            cls = openai.AsyncAzureOpenAI if asynchronous else openai.AzureOpenAI
-            return cls(azure_endpoint=self.base_url, api_version=self.api_version, **common)
-        cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+            # azure_endpoint None lets the SDK read AZURE_OPENAI_ENDPOINT.
+            return azure_cls(azure_endpoint=self.base_url, api_version=self.api_version, **common)
         return cls(base_url=self.base_url, default_headers={"api-key": key} if self.kind == "azure" else None,
                    **common)
 
@@ -171,7 +175,7 @@ class RunStats:
 class ModelRunner:
     """Runs many chat / embedding requests with bounded concurrency from synchronous code."""
 
-    def __init__(self, endpoint: Endpoint, *, concurrency: int = 8, max_retries: int = 4, use_cache: bool = True,
+    def __init__(self, endpoint: Endpoint, *, concurrency: int = DEFAULT_CONCURRENCY, max_retries: int = 4, use_cache: bool = True,
                  cache: ModelCache | None = None, on_retry: Callable[[int, str], None] | None = None):
         self.endpoint = endpoint
         self.concurrency = max(1, int(concurrency))
@@ -208,7 +212,7 @@ class ModelRunner:
             fresh = _run_async(self._gather(kind, todo, requests, results, progress, cancel, done, len(requests)))
             if self.cache:
                 self.cache.put_many(fresh)
-        return [r or CallResult(error=("other_error", "cancelled before the request was sent")) for r in results]
+        return [r or CallResult(error=(ROW_ERROR.OTHER, "cancelled before the request was sent")) for r in results]
 
     async def _gather(self, kind, todo, requests, results, progress, cancel, done, total) -> dict[str, dict]:
         client = self.endpoint.async_client()
@@ -254,7 +258,7 @@ class ModelRunner:
                     attempt += 1
                     await self._backoff(attempt, f"HTTP {status}", retry_after(exc))
                     continue
-                return CallResult(error=("model_grader_server_error",
+                return CallResult(error=(ROW_ERROR.MODEL_SERVER,
                                          describe(exc, self.endpoint.label, model=request.get("model"))))
             except (openai.APIConnectionError, openai.APITimeoutError) as exc:
                 if attempt < self.max_retries:
@@ -262,16 +266,17 @@ class ModelRunner:
                     await self._backoff(attempt, type(exc).__name__, None)
                     continue
                 what = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect"
-                return CallResult(error=("model_grader_server_error",
+                return CallResult(error=(ROW_ERROR.MODEL_SERVER,
                                          redact(f"{what} to {self.endpoint.label} after {attempt + 1} attempts")))
             except (ValueError, json.JSONDecodeError) as exc:  # a 200 whose body isn't JSON: a server glitch
                 if attempt < self.max_retries:
                     attempt += 1
                     await self._backoff(attempt, "unreadable response", None)
                     continue
-                return CallResult(error=("model_grader_server_error", redact(f"unreadable response: {exc}")[:300]))
-            except Exception as exc:  # never let one row take the batch down
-                return CallResult(error=("other_error", redact(f"{type(exc).__name__}: {exc}")[:300]))
+                return CallResult(error=(ROW_ERROR.MODEL_SERVER, redact(f"unreadable response: {exc}")[:300]))
+            except Exception as exc:  # never let one row take the batch down; keep the traceback in the log
+                log_failure("model request", exc)
+                return CallResult(error=(ROW_ERROR.OTHER, redact(f"{type(exc).__name__}: {exc}")[:300]))
 
     async def _backoff(self, attempt: int, why: str, retry_after: float | None) -> None:
         self.stats.retries += 1
@@ -318,7 +323,7 @@ def _usage(resp) -> TokenUsage:
 
 def _chat_result(resp, request) -> CallResult:
     if not getattr(resp, "choices", None):
-        return CallResult(error=("model_grader_server_error", "the response has no choices"), usage=_usage(resp))
+        return CallResult(error=(ROW_ERROR.MODEL_SERVER, "the response has no choices"), usage=_usage(resp))
     msg = resp.choices[0].message
     value = {"content": msg.content, "refusal": getattr(msg, "refusal", None)}
     if len(resp.choices) > 1:  # n > 1 (sample generation): every choice, in index order

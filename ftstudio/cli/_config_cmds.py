@@ -9,6 +9,7 @@ from pathlib import Path
 from ._common import (
     EXIT_INVALID,
     EXIT_OK,
+    EXIT_UNREADABLE,
     CliError,
     add_target,
     err,
@@ -139,12 +140,12 @@ def _export_trl(kind: str, model, args) -> int:
 
 def cmd_flatten(args) -> int:
     from ftstudio import config as export
-    from ftstudio.config import flatten, flatten_config
+    from ftstudio.config import JobConfig, flatten, flatten_config
     from ftstudio.graders.formula import FormulaError
 
     kind, model = _config_or_grader(args.file)
     try:
-        flat = flatten(model) if kind == "grader" else flatten_config(model)
+        flat = flatten_config(model) if isinstance(model, JobConfig) else flatten(model)
     except FormulaError as exc:
         err(f"ftstudio: {args.file}: cannot flatten: a formula does not parse: {exc.message}")
         return EXIT_INVALID

@@ -12,6 +12,8 @@ import argparse
 import json
 import sys
 
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
+
 from ._common import (
     EXIT_API,
     EXIT_INVALID,
@@ -65,7 +67,7 @@ def cmd_compare(args) -> int:
                 notes.append("official: " + ", ".join(r.official_errors))
             if r.local_errors:
                 notes.append("local: " + ", ".join(r.local_errors))
-            subs = [f"{k} {d:+.3g}" for k, d in r.sub_deltas.items() if abs(d) > 1e-6]
+            subs = [f"{k} {d:+.3g}" for k, d in r.sub_deltas.items() if abs(d) > REWARD_TOLERANCE]
             if subs:
                 notes.append("sub " + " ".join(subs))
             print(f"{r.row:>5} {r.local_reward:>10.6g} {official:>10} {delta:>10}  {'; '.join(notes)}")
@@ -78,8 +80,10 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
-def cmd_submit(args) -> int:
-    from ftstudio.api import KEEP, ApiError, SubmitError, follow, is_file_id, submit
+def _submit_body(args) -> dict:
+    """The body to submit, as written (provider extensions included), or a CliError naming what stops it
+    (not a job config, an unreadable data file, errors for the target without --force)."""
+    from ftstudio.api import is_file_id
     from ftstudio.config import read_document
     from ftstudio.validation import check, errors
 
@@ -87,32 +91,37 @@ def cmd_submit(args) -> int:
     if doc.kind != "config" or not isinstance(doc.data, dict):
         raise CliError(f"ftstudio: {args.config}: submit needs a job config (a JSON object with model, "
                        "training_file and method)", EXIT_INVALID)
-    # The body goes out as written (provider extensions included); validation for the target decides.
     config = doc.data
     problems = [i for i in errors(check(config, target=resolve_target(args)))
                 if i.path not in ("training_file", "validation_file")]
     if problems and not args.force:
-        err(f"ftstudio: {args.config} has {len(problems)} error(s); fix them or pass --force:")
-        for issue in problems:
-            err("  " + issue.line())
-        return EXIT_INVALID
+        lines = "\n".join("  " + issue.line() for issue in problems)
+        raise CliError(f"ftstudio: {args.config} has {len(problems)} error(s); fix them or pass --force:\n{lines}",
+                       EXIT_INVALID)
     for source in (args.train, args.validation):
         if source and not is_file_id(source):
             try:
                 open(source, "rb").close()
             except OSError as exc:
                 raise CliError(f"ftstudio: cannot read {source}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    return config
+
+
+def _upload_progress(role: str, sent: int, total: int) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\ruploading {role.split('_')[0]}: {sent / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+        if sent >= total:
+            sys.stderr.write("\n")
+
+
+def cmd_submit(args) -> int:
+    from ftstudio.api import KEEP, SubmitError, submit
+
+    config = _submit_body(args)
     endpoint = _endpoint()
-
-    def progress(role: str, sent: int, total: int) -> None:
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\ruploading {role.split('_')[0]}: {sent / 1e6:,.1f} / {total / 1e6:,.1f} MB")
-            if sent >= total:
-                sys.stderr.write("\n")
-
     try:
         validation = args.validation if args.validation else KEEP
-        sub = submit(endpoint, config, args.train, validation, progress=progress, on_retry=_retry_note)
+        sub = submit(endpoint, config, args.train, validation, progress=_upload_progress, on_retry=_retry_note)
     except SubmitError as exc:
         err(f"ftstudio: {exc.message}")
         for role, file_id in exc.uploaded.items():
@@ -122,8 +131,11 @@ def cmd_submit(args) -> int:
         print(f"uploaded {role}: {file_id}")
     job = sub.job
     print(f"job {job['id']}: {job.get('status')}")
-    if not args.wait:
-        return EXIT_OK
+    return _follow_job(endpoint, job, args.poll) if args.wait else EXIT_OK
+
+
+def _follow_job(endpoint, job: dict, poll: float) -> int:
+    from ftstudio.api import ApiError, follow
 
     def on_event(ev: dict) -> None:
         print(f"  [{ev.get('level', 'info')}] {ev.get('message', '')}")
@@ -133,7 +145,7 @@ def cmd_submit(args) -> int:
 
     try:
         final = follow(endpoint, job["id"], on_event=on_event, on_status=on_status,
-                       first_interval=args.poll, on_retry=_retry_note)
+                       first_interval=poll, on_retry=_retry_note)
     except ApiError as exc:
         err(f"ftstudio: {exc.message} (the job keeps running; check it later with its id {job['id']})")
         return EXIT_API
@@ -145,7 +157,7 @@ def register(sub) -> None:
     cmp.add_argument("config", metavar="CONFIG_OR_GRADER.json")
     cmp.add_argument("data", metavar="DATA")
     cmp.add_argument("--rows", type=int, default=20, metavar="N", help="how many rows (default 20, the first ones)")
-    cmp.add_argument("--sample-field", default="model_sample", metavar="NAME")
+    cmp.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME")
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(func=cmd_compare)
 

@@ -10,9 +10,30 @@ import os
 import sys
 from typing import Any, TextIO
 
-from ftstudio.datasets import METHODS, ROLES, DatasetError, ReportBuilder, iter_rows
+from ftstudio.datasets import METHODS, ROLES, DatasetError, FormatReport, ReportBuilder, iter_rows
 
-from ._common import add_target
+from ._common import add_target, resolve_target
+
+
+def _report(path: str, method: str, role: str, sample_field: str | None, n_epochs: int | str,
+            target: str = "openai") -> FormatReport | str:
+    """The dataset's report, or what stops it (an unknown method or role, an unreadable file)."""
+    if method not in METHODS:
+        return f"unknown method {method!r}; use one of {', '.join(METHODS)}"
+    if role not in ROLES:
+        return f"unknown role {role!r}; use one of {', '.join(ROLES)}"
+    builder = ReportBuilder(method, role=role, sample_field=sample_field, name=_display_name(path), target=target)
+    blank = 0
+    try:
+        for chunk in iter_rows(path, max_bytes=None):
+            builder.add_file_notes(notes=chunk.notes, fmt=chunk.format if chunk.start == 0 else None)
+            builder.add_line_errors(chunk.errors)
+            blank += chunk.blank_lines
+            builder.add_rows(chunk.rows, chunk.lines, chunk.start)
+    except DatasetError as e:
+        return str(e)
+    builder.add_file_notes(blank_lines=blank)
+    return builder.finish(n_epochs)
 
 
 def check_data_main(
@@ -30,33 +51,16 @@ def check_data_main(
     """`ftstudio check-data`: 0 = loads with no errors, 1 = the report has errors, 2 = unreadable.
 
     Streams the file (no size limit); prints the report, or JSON with --json, to stdout."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    problem = None
-    if method not in METHODS:
-        problem = f"unknown method {method!r}; use one of {', '.join(METHODS)}"
-    elif role not in ROLES:
-        problem = f"unknown role {role!r}; use one of {', '.join(ROLES)}"
-    builder = ReportBuilder(method, role=role, sample_field=sample_field, name=_display_name(path),
-                            target=target) if not problem else None
-    blank = 0
-    try:
-        for chunk in iter_rows(path, max_bytes=None) if builder else ():
-            builder.add_file_notes(notes=chunk.notes, fmt=chunk.format if chunk.start == 0 else None)
-            builder.add_line_errors(chunk.errors)
-            blank += chunk.blank_lines
-            builder.add_rows(chunk.rows, chunk.lines, chunk.start)
-    except DatasetError as e:
-        problem = str(e)
-    if problem is not None:
+    stdout: TextIO = out or sys.stdout
+    stderr: TextIO = err or sys.stderr
+    report = _report(path, method, role, sample_field, n_epochs, target)
+    if isinstance(report, str):
         if as_json:
-            out.write(json.dumps({"ok": False, "error": problem}, ensure_ascii=False) + "\n")
+            stdout.write(json.dumps({"ok": False, "error": report}, ensure_ascii=False) + "\n")
         else:
-            err.write(f"error: {problem}\n")
+            stderr.write(f"error: {report}\n")
         return 2
-    builder.add_file_notes(blank_lines=blank)
-    report = builder.finish(n_epochs)
-    out.write((json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.to_text()) + "\n")
+    stdout.write((json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if as_json else report.to_text()) + "\n")
     return 0 if report.ok else 1
 
 
@@ -66,8 +70,6 @@ def _display_name(path: Any) -> str:
 
 
 def cmd_check_data(args) -> int:
-    from ._common import resolve_target
-
     return check_data_main(args.data, args.method, args.json, target=resolve_target(args))
 
 

@@ -13,6 +13,8 @@ import sys
 import time
 from typing import Any
 
+from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
+
 from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, add_target, err, load_json_file, resolve_target
 
 EXIT_API = 3  # the API could not be used (as for the connected commands)
@@ -167,8 +169,7 @@ def _keyed(chunks, args, keys: list):
 
 def cmd_grade(args) -> int:
     from ftstudio.datasets import DatasetError, iter_rows
-    from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, preflight, summary_text
-    from ftstudio.probes import calibration, calibration_text
+    from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, preflight
     from ftstudio.validation import check_grader, errors
 
     grader = grader_of(load_json_file(args.config), args.config)
@@ -221,32 +222,38 @@ def cmd_grade(args) -> int:
     if not parts:
         err(f"ftstudio: {args.data}: no rows")
         return EXIT_UNREADABLE
-    whole = merge(parts)
+    _report(args, merge(parts), keys, checks, writer.count)
+    return EXIT_OK
+
+
+def _report(args, whole, keys: list, checks: list, written: int) -> None:
+    """The summary `grade` prints: preflight lines, the reward summary with calibration, what was written."""
+    from ftstudio.grading import summary_text
+    from ftstudio.probes import calibration, calibration_text
+
     summary = whole.summary()
     summary["calibration"] = calibration(whole, keys=keys, group_field=args.group_field)
     if args.json:
         print(json.dumps({"grader": {"name": whole.grader_name, "type": whole.grader_type}, "data": args.data,
                           "out": args.out, "preflight": [i.message for i in checks], "summary": summary},
                          indent=2, ensure_ascii=False))
-    else:
-        for issue in checks:
-            print(f"preflight: {issue.message}")
-        print(summary_text(whole.grader_name, whole.grader_type, summary))
-        print(calibration_text(summary["calibration"]))
-        if args.out:
-            print(f"wrote {writer.count:,} records to {args.out}")
-    return EXIT_OK
-
+        return
+    for issue in checks:
+        print(f"preflight: {issue.message}")
+    print(summary_text(whole.grader_name, whole.grader_type, summary))
+    print(calibration_text(summary["calibration"]))
+    if args.out:
+        print(f"wrote {written:,} records to {args.out}")
 
 
 def register(sub) -> None:
     g = sub.add_parser("grade", help="score a dataset with a grader (a job config's or a bare one)")
     g.add_argument("config", metavar="CONFIG_OR_GRADER.json")
     g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")
-    g.add_argument("--sample-field", default="model_sample", metavar="NAME",
+    g.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
                    help="the field holding the model output (default: model_sample)")
     g.add_argument("--out", metavar="FILE.jsonl|FILE.csv", help="write one record per input row")
-    g.add_argument("--concurrency", type=int, default=8, metavar="N", help="parallel model-grader requests")
+    g.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
     g.add_argument("--chunk-size", type=int, default=50_000, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("--batch", action="store_true",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from . import _catalog as catalog
 from ._codecs import (
     REDACTED,
+    SDK_MULTI_NOTE,
     Document,
     ImportProblem,
     exportable,
-    SDK_MULTI_NOTE,
     grader_to_python,
     is_grader_data,
     parse_json,

@@ -65,8 +65,8 @@ def _unique(candidate: str, taken: set[str]) -> str:
 def flatten_config(config: JobConfig) -> JobConfig:
     """The config with its reinforcement grader flattened (other configs unchanged)."""
     grader = config.grader
-    if grader is None:
-        return config.model_copy(deep=True)
     out = config.model_copy(deep=True)
-    out.method.reinforcement.grader = flatten(grader)
+    rl = out.method.reinforcement if out.method else None
+    if grader is not None and rl is not None:
+        rl.grader = flatten(grader)
     return out

@@ -5,11 +5,15 @@ bounds (facts §3). The UI generates its widgets from `HyperParam` metadata and 
 builds its messages from it, so neither repeats a bound.
 """
 
+# The models' field types are built from the HyperParam specs (`_field(SPEC)`), so each bound lives once;
+# pydantic evaluates those calls, a static checker cannot.
+# pyright: reportInvalidTypeForm=false
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -96,11 +100,11 @@ def _field(spec: HyperParam):
     else:
         base = int if spec.kind == "int" else float
         number = Annotated[base, Field(ge=spec.ge, gt=spec.gt, le=spec.le)]
-    inner = Union[Literal["auto"], number] if spec.allows_auto else number
+    inner = Literal["auto"] | number if spec.allows_auto else number
     return Annotated[
         inner,
         BeforeValidator(spec.coerce),
-        Field(default=spec.default, description=spec.help, json_schema_extra={"x-ftstudio": _meta(spec)}),
+        Field(description=spec.help, json_schema_extra={"x-ftstudio": _meta(spec)}),
         spec,
     ]
 
@@ -157,37 +161,37 @@ _Base = ConfigDict(extra="forbid")
 
 class SupervisedHyperparameters(BaseModel):
     model_config = _Base
-    batch_size: _field(BATCH_SIZE)
-    learning_rate_multiplier: _field(LEARNING_RATE_MULTIPLIER)
-    n_epochs: _field(N_EPOCHS)
+    batch_size: _field(BATCH_SIZE) = BATCH_SIZE.default
+    learning_rate_multiplier: _field(LEARNING_RATE_MULTIPLIER) = LEARNING_RATE_MULTIPLIER.default
+    n_epochs: _field(N_EPOCHS) = N_EPOCHS.default
 
 
 class DpoHyperparameters(BaseModel):
     model_config = _Base
-    batch_size: _field(BATCH_SIZE)
-    beta: _field(BETA)
-    learning_rate_multiplier: _field(LEARNING_RATE_MULTIPLIER)
-    n_epochs: _field(N_EPOCHS)
+    batch_size: _field(BATCH_SIZE) = BATCH_SIZE.default
+    beta: _field(BETA) = BETA.default
+    learning_rate_multiplier: _field(LEARNING_RATE_MULTIPLIER) = LEARNING_RATE_MULTIPLIER.default
+    n_epochs: _field(N_EPOCHS) = N_EPOCHS.default
 
 
 class ReinforcementHyperparameters(BaseModel):
     model_config = _Base
-    batch_size: _field(BATCH_SIZE)
-    compute_multiplier: _field(COMPUTE_MULTIPLIER)
-    eval_interval: _field(EVAL_INTERVAL)
-    eval_samples: _field(EVAL_SAMPLES)
-    learning_rate_multiplier: _field(LEARNING_RATE_MULTIPLIER)
-    n_epochs: _field(N_EPOCHS)
-    reasoning_effort: _field(REASONING_EFFORT)
+    batch_size: _field(BATCH_SIZE) = BATCH_SIZE.default
+    compute_multiplier: _field(COMPUTE_MULTIPLIER) = COMPUTE_MULTIPLIER.default
+    eval_interval: _field(EVAL_INTERVAL) = EVAL_INTERVAL.default
+    eval_samples: _field(EVAL_SAMPLES) = EVAL_SAMPLES.default
+    learning_rate_multiplier: _field(LEARNING_RATE_MULTIPLIER) = LEARNING_RATE_MULTIPLIER.default
+    n_epochs: _field(N_EPOCHS) = N_EPOCHS.default
+    reasoning_effort: _field(REASONING_EFFORT) = REASONING_EFFORT.default
 
 
 class LegacyHyperparameters(BaseModel):
     """The deprecated top-level `hyperparameters` block (supervised only)."""
 
     model_config = _Base
-    batch_size: _field(BATCH_SIZE)
-    learning_rate_multiplier: _field(LEARNING_RATE_MULTIPLIER)
-    n_epochs: _field(N_EPOCHS)
+    batch_size: _field(BATCH_SIZE) = BATCH_SIZE.default
+    learning_rate_multiplier: _field(LEARNING_RATE_MULTIPLIER) = LEARNING_RATE_MULTIPLIER.default
+    n_epochs: _field(N_EPOCHS) = N_EPOCHS.default
 
 
 HYPERPARAMETER_MODELS: dict[str, type[BaseModel]] = {

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ftstudio.core import DEFAULT_MODEL, DEFAULT_RFT_MODEL
 from ftstudio.graders import Grader, StringCheckGrader
 
 from ._hyperparameters import (
@@ -33,9 +34,9 @@ _forbid = ConfigDict(extra="forbid")
 class WandbIntegrationSettings(BaseModel):
     model_config = _forbid
     project: str = Field(min_length=1, description="The W&B project the run is created under.")
-    name: str | None = Field(None, description="Display name of the run (default: the job id).")
-    entity: str | None = Field(None, description="Team or user name (default: the key's entity).")
-    tags: list[str] | None = Field(None, description="Tags added to the run.")
+    name: str | None = Field(default=None, description="Display name of the run (default: the job id).")
+    entity: str | None = Field(default=None, description="Team or user name (default: the key's entity).")
+    tags: list[str] | None = Field(default=None, description="Tags added to the run.")
 
 
 class Integration(BaseModel):
@@ -76,15 +77,15 @@ class JobConfig(BaseModel):
     model_config = _forbid
     model: str = Field(description="Base model id, or a fine-tuned model id to continue training.")
     training_file: str = Field(description="Id of an uploaded JSONL file (purpose fine-tune).")
-    validation_file: str | None = Field(None, description="Id of the validation JSONL file.")
+    validation_file: str | None = Field(default=None, description="Id of the validation JSONL file.")
     suffix: Annotated[str, Field(min_length=1, max_length=MAX_SUFFIX)] | None = Field(
-        None, description="Up to 64 characters added to the fine-tuned model's name."
+        default=None, description="Up to 64 characters added to the fine-tuned model's name."
     )
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] | None = Field(
-        None, description="Reproducibility seed; generated when omitted."
+        default=None, description="Reproducibility seed; generated when omitted."
     )
     metadata: dict[str, str] | None = Field(
-        None, description="Up to 16 key/value pairs; keys at most 64 and values at most 512 characters."
+        default=None, description="Up to 16 key/value pairs; keys at most 64 and values at most 512 characters."
     )
     integrations: list[Integration] | None = None
     method: Method | None = None
@@ -129,8 +130,7 @@ def default_grader() -> StringCheckGrader:
 
 def new_config(method: str = "supervised", model: str | None = None) -> JobConfig:
     """A fresh config for the UI's 'New config' and the CLI's templates."""
-    defaults = {"supervised": "gpt-4.1-mini-2025-04-14", "dpo": "gpt-4.1-mini-2025-04-14",
-                "reinforcement": "o4-mini-2025-04-16"}
+    defaults = {"supervised": DEFAULT_MODEL, "dpo": DEFAULT_MODEL, "reinforcement": DEFAULT_RFT_MODEL}
     return JobConfig(model=model or defaults[method], training_file="", method=method_block(method))
 
 
@@ -176,7 +176,7 @@ def switch_method(config: JobConfig, method: str, stash_grader=None) -> tuple[Jo
     if old_type == "reinforcement" and method != "reinforcement" and config.grader is not None:
         aside = config.grader
         dropped.append(f"the grader tree '{aside.name}' (set aside: switching back to reinforcement restores it)")
-        if config.method.reinforcement.response_format is not None:
+        if isinstance(old_block, ReinforcementMethod) and old_block.response_format is not None:
             dropped.append("response_format")
     new_method = Method(type=method, **{method: new_block})
     return config.model_copy(update={"method": new_method}), dropped, aside

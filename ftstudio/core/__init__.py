@@ -3,14 +3,16 @@ secret redaction, JSON limits and compact JSON. Imports nothing else of ftstudio
 
 from __future__ import annotations
 
-from ._codes import ErrorCode
+from ._codes import ROW_ERROR, ErrorCode
 from ._constants import DEFAULT_CONCURRENCY, DEFAULT_MODEL, DEFAULT_RFT_MODEL, DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
-from ._issues import Issue, count, join_path, sort_issues, under
+from ._issues import Finding, Issue, Severity, count, join_path, sort_issues, under
 from ._json_limits import compact_json, json_issue
+from ._log import home, internal_issue, log_failure, log_path
 from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
 
 __all__ = [
-    "DEFAULT_CONCURRENCY", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",
-    "REWARD_TOLERANCE", "ErrorCode", "Issue", "compact_json", "count", "find_secrets", "join_path", "json_issue",
-    "redact", "redact_data", "register_secret", "sort_issues", "under",
+    "DEFAULT_CONCURRENCY", "ROW_ERROR", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",
+    "REWARD_TOLERANCE", "ErrorCode", "Finding", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue",
+    "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
+    "log_path",
 ]

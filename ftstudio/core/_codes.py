@@ -17,3 +17,19 @@ class ErrorCode(StrEnum):
     TRUNCATED_OBSERVATION = "truncated_observation_error"
     UNRESPONSIVE_REWARD = "unresponsive_reward_error"
     OTHER = "other_error"
+
+
+class _PlainCodes:
+    """ErrorCode values as plain str, for per-row hot paths. A StrEnum member hashes through a Python-level
+    __hash__, so dicts keyed by members made grading with many row errors ~35% slower (bench_engine). The
+    values are the same strings, so records and comparisons do not change."""
+
+    def __init__(self) -> None:
+        for member in ErrorCode:
+            setattr(self, member.name, member.value)
+
+    def __getattr__(self, name: str) -> str:  # only reached for a name ErrorCode lacks: fail like ErrorCode
+        raise AttributeError(f"ErrorCode has no member {name!r}")
+
+
+ROW_ERROR = _PlainCodes()

@@ -6,14 +6,35 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
+@runtime_checkable
+class Finding(Protocol):
+    """What every finding of the tool has, wherever it comes from: a code, a severity, a message that
+    says what to do, and a place (`where()`: a JSON path, a dataset row and line, a template position,
+    a source line; "" for the whole document or file).
+
+    The concrete types keep the place their layer knows: Issue (a config or grader, by JSON path),
+    datasets.Problem (a dataset row and line, or the whole file), graders TemplateProblem (a position in
+    a template), sandbox SourceProblem (a line of python source; the sandbox sits beside core and shares
+    this shape without importing it). Pages and the CLI show any of them through this protocol.
+    """
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    def where(self) -> str: ...
+
+
+@dataclass(frozen=True, kw_only=True)
 class Issue:
     path: str
     severity: Severity
@@ -27,6 +48,9 @@ class Issue:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def where(self) -> str:
+        return self.path
 
     def line(self) -> str:
         text = f"{self.severity.upper()} {self.path or '$'}: {self.message}"

@@ -25,6 +25,17 @@ def _text_ok(s: str) -> bool:
     return s.isascii() or _SURROGATE.search(s) is None
 
 
+def _dict_problem(value: dict, depth: int) -> str | None:
+    if depth >= MAX_NESTING:
+        return f"nests objects and arrays more than {MAX_NESTING} levels deep"
+    for key in value:
+        if not isinstance(key, str):
+            return f"has a key of type {type(key).__name__}; JSON keys are strings"
+        if not _text_ok(key):
+            return "has a key with a lone UTF-16 surrogate (such as \\ud800), which is not text"
+    return None
+
+
 def json_problem(data: Any) -> tuple[tuple, str] | None:
     """(path, what is wrong) for the first value JSON export can't write as it is, else None."""
     stack: list[tuple[Any, tuple, int]] = [(data, (), 0)]
@@ -34,14 +45,10 @@ def json_problem(data: Any) -> tuple[tuple, str] | None:
             if not _text_ok(value):
                 return path, "holds a lone UTF-16 surrogate (such as \\ud800), which is not text"
         elif isinstance(value, dict):
-            if depth >= MAX_NESTING:
-                return path, f"nests objects and arrays more than {MAX_NESTING} levels deep"
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    return path, f"has a key of type {type(key).__name__}; JSON keys are strings"
-                if not _text_ok(key):
-                    return path, "has a key with a lone UTF-16 surrogate (such as \\ud800), which is not text"
-                stack.append((item, path + (key,), depth + 1))
+            what = _dict_problem(value, depth)
+            if what:
+                return path, what
+            stack.extend((item, path + (key,), depth + 1) for key, item in value.items())
         elif isinstance(value, list):
             if depth >= MAX_NESTING:
                 return path, f"nests objects and arrays more than {MAX_NESTING} levels deep"
@@ -63,8 +70,8 @@ def json_issue(data: Any, prefix: tuple = ()) -> Issue | None:
     if found is None:
         return None
     path, what = found
-    return Issue(join_path(prefix + path), "error", "json_value_invalid", f"this value {what}",
-                 "a job config holds only JSON text, finite numbers, true/false/null, objects and arrays", True)
+    return Issue(path=join_path(prefix + path), severity="error", code="json_value_invalid", message=f"this value {what}",
+                 hint="a job config holds only JSON text, finite numbers, true/false/null, objects and arrays", blocks_grading=True)
 
 
 def compact_json(value: Any) -> str:

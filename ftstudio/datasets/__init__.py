@@ -25,8 +25,8 @@ from ._read import (
     split_sample,
 )
 from ._report import METHODS, ROLES, FormatReport, ReportBuilder, format_report
-from ._trl import RESERVED_COLUMNS, TRL_METHODS, TrlRowError, iter_trl, read_trl, to_trl_row, to_trl_rows
 from ._tokens import EXAMPLE_TOKEN_LIMIT, TokenCounter, TokenStats, count_rows, estimate_auto_epochs, get_encoding
+from ._trl import RESERVED_COLUMNS, TRL_METHODS, TrlRowError, iter_trl, read_trl, to_trl_row, to_trl_rows
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "DEFAULT_SAMPLE_FIELD", "EXAMPLES", "EXAMPLE_TOKEN_LIMIT", "MAX_LINE_BYTES", "METHODS",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
+from typing import NoReturn
 
 from ._readers import DECODER, MAX_LINE_BYTES, DatasetError, Input, LineError, fmt_bytes, kind_of, parse_json
 
@@ -64,7 +65,7 @@ def _bracket_run(text: str, start: int, stop: int, depth: int) -> tuple[int, int
     return -1, depth + int(depths[-1])
 
 
-def _raise_utf8(inp: Input, e: UnicodeDecodeError, object_offset: int, newlines: int) -> None:
+def _raise_utf8(inp: Input, e: UnicodeDecodeError, object_offset: int, newlines: int) -> NoReturn:
     line = newlines + 1 + e.object[: e.start].count(b"\n")
     raise DatasetError(
         f"{inp.name}: the bytes at line {line} (byte offset {object_offset + e.start}) are not valid UTF-8. "
@@ -109,22 +110,16 @@ class _Scanner:
         """1-based column of index i of the current text; call right after _line_at(text, i)."""
         return self._base + i - self._last_nl
 
-    def feed(self, text: str) -> Iterator[tuple]:
+    # One pass over a chunk; its locals (pos, row_start, gap_start) are the scanner's state, and the
+    # per-token branches stay inline because this loop is the reader's hot path (bench_datasets).
+    def feed(self, text: str) -> Iterator[tuple]:  # noqa: C901
         if not text:  # the decoder can hold back a whole chunk (a split UTF-8 sequence)
             return
         self._lpos = 0
         row_start = 0 if self.depth >= 2 else None
         gap_start = 0 if self.depth == 1 else None
         trail_start = 0 if self.closed else None
-        pos = 0
-        if self.in_str:  # a string left open by the previous chunk
-            begin = 1 if self.escape_carry else 0  # text[0] is an escaped character
-            m = _STRING_REST.match(text, begin)
-            if m is None:
-                pos = len(text)
-                self.escape_carry = _ends_in_escape(text, begin)
-            else:
-                pos, self.in_str, self.escape_carry = m.end(), False, False
+        pos = self._finish_string(text) if self.in_str else 0
         while True:
             if self.depth >= 2:
                 quote = text.find('"', pos)
@@ -150,25 +145,18 @@ class _Scanner:
                     break
                 continue  # a whole string: nothing structural inside
             if self.depth >= 2:
-                if c in "[{":
-                    self.depth += 1
-                elif c in "]}":
-                    self.depth -= 1
-                    if self.depth == 1:
-                        yield from self._end_row(text[row_start : i + 1])
-                        row_start, gap_start = None, i + 1
+                self.depth += 1 if c in "[{" else -1  # _INNER_TOKEN finds only quotes and brackets
+                if self.depth == 1:
+                    yield from self._end_row(text[row_start : i + 1])
+                    row_start, gap_start = None, i + 1
             elif self.depth == 1:
                 if c in "[{":
                     yield from self._end_gap(text, gap_start, i)
                     self.row_line = self._line_at(text, i)
                     self.row_col = self._column(i)
-                    # Fast path: a row that is whole and valid in this chunk parses in C in one go.
-                    try:
-                        value, end = DECODER.raw_decode(text, i)
-                    except (ValueError, RecursionError):
-                        end = -1
-                    if end > 0:
-                        yield self._row_event(value) if end - i <= MAX_LINE_BYTES else self._too_long(end - i)
+                    event, end = self._whole_row(text, i)
+                    if event is not None:
+                        yield event
                         pos = gap_start = end
                         continue
                     self.depth, row_start, gap_start = 2, i, None
@@ -180,6 +168,28 @@ class _Scanner:
                         self.depth, self.closed, gap_start, trail_start = 0, True, None, i + 1
             elif not self.opened and c == "[":
                 self.opened, self.depth, gap_start = True, 1, i + 1
+        self._keep_tail(text, row_start, gap_start, trail_start)
+
+    def _whole_row(self, text: str, i: int) -> tuple[tuple | None, int]:
+        """Fast path: a row that is whole and valid in this chunk parses in C in one go: (its event, its end)."""
+        try:
+            value, end = DECODER.raw_decode(text, i)
+        except (ValueError, RecursionError):
+            return None, -1
+        return (self._row_event(value) if end - i <= MAX_LINE_BYTES else self._too_long(end - i)), end
+
+    def _finish_string(self, text: str) -> int:
+        """Where scanning resumes in a chunk that starts inside a string left open by the previous one."""
+        begin = 1 if self.escape_carry else 0  # text[0] is an escaped character
+        m = _STRING_REST.match(text, begin)
+        if m is None:
+            self.escape_carry = _ends_in_escape(text, begin)
+            return len(text)
+        self.in_str, self.escape_carry = False, False
+        return m.end()
+
+    def _keep_tail(self, text: str, row_start: int | None, gap_start: int | None, trail_start: int | None) -> None:
+        """Keep the unfinished row or gap for the next chunk; note the first text after the closing bracket."""
         if row_start is not None:
             self._keep_row_text(text[row_start:])
         if gap_start is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-SEVERITIES = ("error", "warning", "info")
 DEFAULT_CAP = 20
 
 
@@ -64,7 +63,3 @@ class ProblemLog:
 
     def count(self, severity: str) -> int:
         return sum(n for (sev, _), n in self.counts.items() if sev == severity)
-
-    def omitted(self) -> dict[tuple[str, str], int]:
-        """(severity, code) -> number of problems not kept in `shown`."""
-        return {k: n - self.cap for k, n in self.counts.items() if n > self.cap}

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Union
 
-from ftstudio.core import compact_json
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
 
 from ._json_array import read_json_array
 from ._problems import Problem, ProblemLog
@@ -58,7 +58,6 @@ EXAMPLES = {
     "dpo": "dpo-preferences.jsonl",
     "reinforcement": "reinforcement-quiz.jsonl",
 }
-DEFAULT_SAMPLE_FIELD = "model_sample"
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 

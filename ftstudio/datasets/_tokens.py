@@ -157,7 +157,8 @@ def row_texts(row: dict, method: str) -> tuple[list[str], int]:
     texts: list[str] = []
     fixed = REPLY_PRIMING
     if method == "dpo":
-        source = row.get("input") if isinstance(row.get("input"), dict) else {}
+        given = row.get("input")
+        source = given if isinstance(given, dict) else {}
         messages = _messages(source.get("messages"))
         messages = messages + _messages(row.get("preferred_output")) + _messages(row.get("non_preferred_output"))
         extras = [source.get("tools")]

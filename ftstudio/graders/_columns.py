@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ftstudio.core import ROW_ERROR
+
 from ._templates import Ref, RenderError, Sample, parse, to_text
 
 _MISSING = object()
@@ -21,14 +23,15 @@ def render_column(source: str, batch, rows: Sequence[int]) -> tuple[list[str | N
     tpl = parse(source)
     if tpl.problems:  # validation stops grading before this; keep the engine total anyway
         msg = tpl.problems[0].message
-        return [None] * len(rows), {r: ("other_error", f"malformed template: {msg}") for r in rows}
+        return [None] * len(rows), {r: (ROW_ERROR.OTHER, f"malformed template: {msg}") for r in rows}
     parts = tpl.parts
     if not parts:
         return [""] * len(rows), {}
-    if len(parts) == 1 and isinstance(parts[0], str):
-        return [parts[0]] * len(rows), {}
-    if len(parts) == 1:
-        fast = _single_ref(parts[0], batch, rows)
+    first = parts[0]
+    if len(parts) == 1 and isinstance(first, str):
+        return [first] * len(rows), {}
+    if len(parts) == 1 and isinstance(first, Ref):
+        fast = _single_ref(first, batch, rows)
         if fast is not None:
             return fast
     out: list[str | None] = []
@@ -44,13 +47,14 @@ def render_column(source: str, batch, rows: Sequence[int]) -> tuple[list[str | N
     return out, errs
 
 
-def _single_ref(ref: Ref, batch, rows):
+def _single_ref(ref: Ref, batch, rows) -> tuple[list[Any], dict[int, tuple[str, str]]] | None:
     if ref.namespace == "sample" and ref.path == ("output_text",):
         outputs = batch.outputs
         return [outputs[r] for r in rows], {}
     if ref.namespace == "item" and len(ref.path) == 1 and isinstance(ref.path[0], str):
         key = ref.path[0]
         raw = batch.rows
+        values: list[Any]
         if key == batch.sample_field:  # the output field is not part of the item
             values = [_MISSING] * len(rows)
         else:
@@ -60,7 +64,7 @@ def _single_ref(ref: Ref, batch, rows):
             if v.__class__ is not str:
                 if v is _MISSING:
                     values[i] = None
-                    errs[rows[i]] = ("invalid_variable_error", f"{{{{ {ref.text} }}}}: '{key}' does not exist in this row")
+                    errs[rows[i]] = (ROW_ERROR.INVALID_VARIABLE, f"{{{{ {ref.text} }}}}: '{key}' does not exist in this row")
                 else:
                     try:
                         values[i] = to_text(v)
@@ -75,7 +79,7 @@ def render_one(source: str, item: Any, sample: Sample) -> tuple[str | None, tupl
     """One template for one (item, sample): (text, None) or (None, (code, message))."""
     tpl = parse(source)
     if tpl.problems:
-        return None, ("other_error", f"malformed template: {tpl.problems[0].message}")
+        return None, (ROW_ERROR.OTHER, f"malformed template: {tpl.problems[0].message}")
     try:
         return tpl.render(item, sample), None
     except RenderError as exc:

@@ -8,7 +8,7 @@ validation flags it for the API and `flatten()` fixes it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -16,11 +16,6 @@ IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 GRADER_TYPES = ("string_check", "text_similarity", "score_model", "label_model", "python", "multi")
 # Provider graders that score remotely: Azure Foundry's endpoint grader, Bedrock's lambda grader.
 REMOTE_GRADER_TYPES = ("endpoint", "lambda")
-STRING_CHECK_OPERATIONS = ("eq", "ne", "like", "ilike")
-EVALUATION_METRICS = (
-    "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
-    "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
-)
 MESSAGE_ROLES = ("user", "assistant", "system", "developer")
 SCORE_MODEL_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 PYTHON_IMAGE_TAGS = ("2025-05-08", "alpha")
@@ -63,7 +58,7 @@ class InputAudio(_Strict):
 
 
 ContentBlock = Annotated[InputText | OutputText | InputImage | InputAudio, Field(discriminator="type")]
-Content = Union[str, ContentBlock, list[str | ContentBlock]]
+Content = str | ContentBlock | list[str | ContentBlock]
 
 
 class InputMessage(_Strict):
@@ -183,7 +178,7 @@ Grader = Annotated[
 ]
 MultiGrader.model_rebuild()
 
-ModelGrader = Union[ScoreModelGrader, LabelModelGrader]
+ModelGrader = ScoreModelGrader | LabelModelGrader
 GRADER_CLASSES: dict[str, type[BaseModel]] = {
     "string_check": StringCheckGrader,
     "text_similarity": TextSimilarityGrader,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ftstudio.core import compact_json
+from ftstudio.core import ROW_ERROR, compact_json
 
 NAMESPACES = ("item", "sample")
 MAX_PROBLEMS = 20
@@ -59,6 +59,10 @@ class TemplateProblem:
     code: str  # "template_malformed" | "template_namespace" | "template_sample_field"
     message: str
     position: int
+    severity: str = "error"  # a Finding (ftstudio.core): the engine cannot render a malformed template
+
+    def where(self) -> str:
+        return f"position {self.position}"
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def parse(source: str) -> Template:
         if problem:
             problems.append(problem)
             parts.append(source[start:close + 2])
-        else:
+        elif ref is not None:
             parts.append(ref)
         pos = close + 2
     if len(problems) > MAX_PROBLEMS:  # one message per '{{' would drown the page on hostile input
@@ -170,7 +174,7 @@ class Sample:
             except (ValueError, TypeError, RecursionError):
                 self._json_state = False
         if not self._json_state:
-            raise RenderError("sample_parse_error",
+            raise RenderError(ROW_ERROR.SAMPLE_PARSE,
                               "sample.output_json was read but the model output is not valid JSON")
         return self._json
 
@@ -186,7 +190,7 @@ class Sample:
             data = None
         if isinstance(data, dict) and name in data:
             return data[name]
-        raise RenderError("invalid_variable_error", f"sample.{name} is not available: the model output "
+        raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"sample.{name} is not available: the model output "
                           f"is not a JSON object with a '{name}' key")
 
     def as_dict(self) -> dict[str, Any]:
@@ -216,11 +220,11 @@ def resolve(ref: Ref, item: Any, sample: Sample) -> Any:
     if ref.namespace == "item":
         value, path = item, ref.path
     else:
-        value, path = sample.field(ref.path[0]), ref.path[1:]
+        value, path = sample.field(str(ref.path[0])), ref.path[1:]
     for seg in path:
         parent, value = value, _step(value, seg)
         if value is _MISSING:
-            raise RenderError("invalid_variable_error", f"{{{{ {ref.text} }}}}: {_found(ref, parent, seg)}")
+            raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"{{{{ {ref.text} }}}}: {_found(ref, parent, seg)}")
     return value
 
 
@@ -274,7 +278,7 @@ def to_text(value: Any) -> str:
         why = "it nests too deeply"
     except (TypeError, ValueError) as exc:  # a set, bytes or object from Python; an int too long to print
         why = str(exc).split(";")[0]
-    raise RenderError("invalid_variable_error", f"the value can't be written as JSON text: {why}")
+    raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"the value can't be written as JSON text: {why}")
 
 
 def render(source: str, item: Any, sample: Sample) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ftstudio.core import DEFAULT_MODEL
+
 from . import formula as F
 from ._models import (
     GRADER_CLASSES,
@@ -51,8 +53,8 @@ def default_node(kind: str, name: str | None = None):
         msgs = [InputMessage(role="system", content="You are a strict grader."),
                 InputMessage(role="user", content="Reference: {{ item.reference }}\n\nAnswer: {{ sample.output_text }}")]
         if kind == "score_model":
-            return ScoreModelGrader(name=name, model="gpt-4.1-mini-2025-04-14", input=msgs, range=[0, 1])
-        return LabelModelGrader(name=name, model="gpt-4.1-mini-2025-04-14", input=msgs, labels=["pass", "fail"],
+            return ScoreModelGrader(name=name, model=DEFAULT_MODEL, input=msgs, range=[0, 1])
+        return LabelModelGrader(name=name, model=DEFAULT_MODEL, input=msgs, labels=["pass", "fail"],
                                 passing_labels=["pass"])
     if kind == "python":
         return PythonGrader(name=name, source=PYTHON_STUB, image_tag="2025-05-08")

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ftstudio.api import DIFF_TOLERANCE, Endpoint, ModelCache, official_errors, run_grader
+from ftstudio.api import Endpoint, ModelCache, official_errors, run_grader
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
 from ftstudio.validation import as_data
 
 from ._engine import GradeOptions, grade, prepare, to_grader
@@ -39,11 +40,12 @@ class CompareRow:
 
     @property
     def differs(self) -> bool:
-        if self.official_reward is None:
+        delta = self.delta
+        if delta is None:
             return False
-        if abs(self.delta) > DIFF_TOLERANCE:
+        if abs(delta) > REWARD_TOLERANCE:
             return True
-        return any(abs(d) > DIFF_TOLERANCE for d in self.sub_deltas.values()) or \
+        return any(abs(d) > REWARD_TOLERANCE for d in self.sub_deltas.values()) or \
             set(self.local_errors) != set(self.official_errors)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,7 +63,7 @@ class CompareReport:
 
     def summary(self) -> dict[str, Any]:
         answered = [r for r in self.rows if r.official_reward is not None]
-        deltas = [abs(r.delta) for r in answered]
+        deltas = [abs(r.delta or 0.0) for r in answered]
         tokens: dict[str, int] = {}
         for r in self.rows:
             for model, usage in (r.token_usage or {}).items():
@@ -73,7 +75,7 @@ class CompareReport:
                 "official_tokens": tokens, "cached": sum(r.cached for r in self.rows)}
 
 
-def compare(grader: Any, rows: Any, endpoint: Endpoint, *, sample_field: str = "model_sample", n: int = 20,
+def compare(grader: Any, rows: Any, endpoint: Endpoint, *, sample_field: str = DEFAULT_SAMPLE_FIELD, n: int = 20,
             indices: list[int] | None = None, options: GradeOptions | None = None, use_cache: bool = True,
             progress: Callable[[int, int], None] | None = None, workers: int = 4, **call_kw) -> CompareReport:
     """Grade the chosen rows locally and with the official run endpoint, row by row."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ftstudio.api import TokenUsage
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, ErrorCode, compact_json
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json
 from ftstudio.graders import Sample
 
 from ._results import RowErrors
@@ -51,7 +51,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
     the output field is an error row, not a guess. A non-string output is used as compact JSON.
     """
     if hasattr(rows, "rows") and hasattr(rows, "errors"):
-        lines = list(getattr(rows, "lines", None) or [None] * len(rows.rows))
+        lines: list[int | None] = list(getattr(rows, "lines", None) or [None] * len(rows.rows))
         raw = list(rows.rows)
         if rows.errors:
             entries = list(zip(lines, raw)) + [(e.line, e) for e in rows.errors]
@@ -59,7 +59,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
             lines, raw = [e[0] for e in entries], [e[1] for e in entries]
     else:
         raw = list(rows)
-        lines = [None] * len(raw)
+        lines = [None for _ in raw]
     outputs = [r.get(sample_field) if r.__class__ is dict or isinstance(r, dict) else None for r in raw]
     base_errors: dict[int, tuple[str, str]] = {}
     for i, out in enumerate(outputs):
@@ -69,10 +69,10 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
         if not isinstance(row, dict):
             message = getattr(row, "message", None) or f"row is a {type(row).__name__}, not a JSON object"
             where = f"line {lines[i]}" if lines[i] is not None else f"row {i}"
-            base_errors[i] = (ErrorCode.OTHER, f"unreadable {where}: {message}")
+            base_errors[i] = (ROW_ERROR.OTHER, f"unreadable {where}: {message}")
             raw[i] = {}
         elif out is None:
-            base_errors[i] = (ErrorCode.OTHER, f"no '{sample_field}' field in this row: choose the field that "
+            base_errors[i] = (ROW_ERROR.OTHER, f"no '{sample_field}' field in this row: choose the field that "
                                              "holds the model output")
         else:
             try:
@@ -80,7 +80,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
             except (TypeError, ValueError, RecursionError) as exc:  # a set or bytes from Python; deep nesting
                 outputs[i] = None
                 why = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-                base_errors[i] = (ErrorCode.OTHER, f"the '{sample_field}' value can't be written as JSON text: {why}")
+                base_errors[i] = (ROW_ERROR.OTHER, f"the '{sample_field}' value can't be written as JSON text: {why}")
     return Batch(raw, outputs, lines, base_errors, sample_field)
 
 
@@ -123,7 +123,7 @@ class GradingContext:
     def _score(self, node, rows: list[int]) -> Scored:
         if is_cancelled(self.cancel):
             self.cancelled = True
-            errs = {r: RowErrors({"other_error": "cancelled before grading"}) for r in rows}
+            errs = {r: RowErrors({ROW_ERROR.OTHER: "cancelled before grading"}) for r in rows}
             return [0.0] * len(rows), errs
         scorer = self.scorers.get(node.type)
         if scorer is None:

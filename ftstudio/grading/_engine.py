@@ -132,8 +132,9 @@ class GradingSession:
         for r in errs:
             rewards[r] = 0.0
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
-        return GradeResults(self.grader.name or self.grader.type, self.grader.type, rewards, errs, subs, batch.lines, run.usage,
-                            time.perf_counter() - start, run.cancelled, row_offset)
+        return GradeResults(grader_name=self.grader.name or self.grader.type, grader_type=self.grader.type,
+                            rewards=rewards, errors=errs, sub_rewards=subs, lines=batch.lines, token_usage=run.usage,
+                            elapsed=time.perf_counter() - start, cancelled=run.cancelled, row_offset=row_offset)
 
 
 def grade(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD, progress: Callable | None = None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from ftstudio.core import ROW_ERROR
+
 from ._context import GradingContext, Scored
 from ._model_requests import build_requests, interpret
 from ._results import RowErrors
@@ -19,7 +21,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
         msg = ("no model endpoint configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for other servers), "
                "or configure one in the app")
         for j in todo:
-            errs[rows[j]] = RowErrors({"model_grader_server_error": msg})
+            errs[rows[j]] = RowErrors({ROW_ERROR.MODEL_SERVER: msg})
         return out, errs
     results = ctx.session.runner().chat([requests[j] for j in todo],
                                   progress=lambda d, t: ctx.report(d, t, f"{node.type} {node.name}"),

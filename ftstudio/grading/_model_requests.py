@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ftstudio.core import ROW_ERROR
 from ftstudio.graders import (
     InputAudio,
     InputImage,
@@ -66,7 +67,7 @@ def build_requests(grader, batch, rows: Sequence[int]):
         if r in errs:
             requests.append(None)
             continue
-        messages = [_message(msg, i, lambda k: rendered[k][j]) for i, msg in enumerate(grader.input)]
+        messages = [_message(msg, i, lambda k, j=j: rendered[k][j]) for i, msg in enumerate(grader.input)]
         requests.append({"model": grader.model, "messages": messages, "response_format": fmt, **extra})
     return requests, errs
 
@@ -83,9 +84,9 @@ def _template_sources(grader) -> dict[str, str]:
             elif isinstance(part, (InputText, OutputText)):
                 out[key] = part.text
             elif isinstance(part, InputImage):
-                out[key] = part.image_url
+                out[key] = part.image_url or ""
             elif isinstance(part, InputAudio):
-                out[key] = part.input_audio.data
+                out[key] = part.input_audio.data or ""
     return out
 
 
@@ -114,21 +115,21 @@ def _message(msg, i: int, get) -> dict[str, Any]:
 def interpret(grader, value: dict[str, Any]) -> tuple[float, tuple[str, str] | None]:
     """Reward and error for one answer {content, refusal}."""
     if value.get("refusal"):
-        return 0.0, ("model_grader_refusal_error", f"the grader model refused: {str(value['refusal'])[:200]}")
+        return 0.0, (ROW_ERROR.MODEL_REFUSAL, f"the grader model refused: {str(value['refusal'])[:200]}")
     content = value.get("content")
     if not content:
-        return 0.0, ("model_grader_parse_error", "the grader model returned no content")
+        return 0.0, (ROW_ERROR.MODEL_PARSE, "the grader model returned no content")
     try:
         data = json.loads(content)
     except (ValueError, RecursionError):
-        return 0.0, ("model_grader_parse_error", f"the answer is not JSON: {content[:200]!r}")
+        return 0.0, (ROW_ERROR.MODEL_PARSE, f"the answer is not JSON: {content[:200]!r}")
     result = data.get("result") if isinstance(data, dict) else None
     if isinstance(grader, LabelModelGrader):
         if not isinstance(result, str) or result not in grader.labels:
-            return 0.0, ("model_grader_parse_error", f"the answer's result {result!r} is not one of the labels "
+            return 0.0, (ROW_ERROR.MODEL_PARSE, f"the answer's result {result!r} is not one of the labels "
                                                      f"{grader.labels}")
         return (1.0 if result in grader.passing_labels else 0.0), None
     if isinstance(result, bool) or not isinstance(result, (int, float)) or not math.isfinite(result):
-        return 0.0, ("model_grader_parse_error", f"the answer's result {result!r} is not a number")
+        return 0.0, (ROW_ERROR.MODEL_PARSE, f"the answer's result {result!r} is not a number")
     lo, hi = grader.range or [0.0, 1.0]
     return float(min(max(result, lo), hi)), None

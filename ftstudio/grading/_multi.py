@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ftstudio.core import ROW_ERROR
 from ftstudio.graders import MultiGrader
 from ftstudio.graders import formula as F
 
@@ -27,7 +28,7 @@ def score(node: MultiGrader, ctx: GradingContext, rows: list[int]) -> Scored:
         program = F.compile_formula(node.calculate_output)
     except F.FormulaError as exc:
         for r in rows:
-            errs.setdefault(r, RowErrors()).add("formula_parse_error", exc.message)
+            errs.setdefault(r, RowErrors()).add(ROW_ERROR.FORMULA_PARSE, exc.message)
         return [0.0] * len(rows), errs
     if not rows:
         return [], errs
@@ -41,7 +42,7 @@ def score(node: MultiGrader, ctx: GradingContext, rows: list[int]) -> Scored:
             out[j] = program({k: v[j] for k, v in columns.items()})
         except F.FormulaRuntimeError as exc:
             out[j] = 0.0
-            errs.setdefault(r, RowErrors()).add("formula_parse_error", f"calculate_output failed: {exc}")
+            errs.setdefault(r, RowErrors()).add(ROW_ERROR.FORMULA_PARSE, f"calculate_output failed: {exc}")
     for j, r in enumerate(rows):
         if r in errs:
             out[j] = 0.0

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from ftstudio.core import ROW_ERROR
+from ftstudio.graders import Sample
+
 from ._context import GradingContext, Scored
 from ._results import RowErrors
 
@@ -10,7 +15,8 @@ WAITING = "waiting on {n} row{s} (limit {limit:g} s)"
 
 def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     b = ctx.batch
-    calls = [(b.samples[r].as_dict(), b.items[r]) for r in rows]
+    # Rows without an output carry a base error and never reach a scorer.
+    calls = [(cast(Sample, b.samples[r]).as_dict(), b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node)
 
     def progress(done: int, total: int) -> None:
@@ -32,5 +38,5 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     if len(results) < len(rows):  # a cancelled run may return fewer results
         ctx.cancelled = True
         for r in rows[len(results):]:
-            errs[r] = RowErrors({"other_error": "cancelled"})
+            errs[r] = RowErrors({ROW_ERROR.OTHER: "cancelled"})
     return out, errs

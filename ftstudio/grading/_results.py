@@ -10,11 +10,39 @@ import math
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from ftstudio.api import TokenUsage
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+
+
+class RowRecord(TypedDict):
+    """One row's result, as `grade --out` writes it (key order is the output's)."""
+
+    row: int
+    reward: float
+    sub_rewards: dict[str, float]
+    errors: list[str]  # ErrorCode values, sorted
+    error_details: dict[str, str] | None
+    line: NotRequired[int]  # the source line, when the rows came from a file
+
+
+class Summary(TypedDict):
+    """What `grade` prints at the end and the app's charts read."""
+
+    count: int
+    mean: float | None
+    std: float | None
+    quantiles: dict[str, float]  # p0, p10, p25, p50, p75, p90, p100
+    rows_with_errors: int
+    error_rate: float
+    errors_by_code: dict[str, int]
+    sub_reward_means: dict[str, float]
+    token_usage: dict[str, dict[str, int]]
+    elapsed_seconds: float
+    rows_per_second: float | None
+    cancelled: bool
 
 
 @dataclass
@@ -31,7 +59,7 @@ class RowErrors:
             self.codes[code] = details
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GradeResults:
     grader_name: str
     grader_type: str
@@ -48,33 +76,34 @@ class GradeResults:
     def __len__(self) -> int:
         return len(self.rewards)
 
-    def record(self, i: int) -> dict[str, Any]:
+    def record(self, i: int) -> RowRecord:
         err = self.errors.get(i)
-        out: dict[str, Any] = {"row": self.row_offset + i, "reward": self.rewards[i],
+        out: RowRecord = {"row": self.row_offset + i, "reward": self.rewards[i],
                                "sub_rewards": {k: v[i] for k, v in self.sub_rewards.items()},
                                "errors": sorted(err.codes) if err else [],
                                "error_details": dict(sorted(err.codes.items())) if err else None}
-        if self.lines and self.lines[i] is not None:
-            out["line"] = self.lines[i]
+        line = self.lines[i] if self.lines else None
+        if line is not None:
+            out["line"] = line
         return out
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def records(self) -> Iterator[RowRecord]:
         for i in range(len(self)):
             yield self.record(i)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         return summarize(self.rewards, self.errors, self.sub_rewards, self.token_usage, self.elapsed,
                          self.cancelled)
 
 
 def summarize(rewards, errors: dict[int, RowErrors], sub_rewards: dict[str, Any],
-              token_usage: dict[str, TokenUsage], elapsed: float, cancelled: bool = False) -> dict[str, Any]:
+              token_usage: dict[str, TokenUsage], elapsed: float, cancelled: bool = False) -> Summary:
     n = len(rewards)
     by_code: dict[str, int] = {}
     for e in errors.values():
         for code in e.codes:
             by_code[code] = by_code.get(code, 0) + 1
-    out: dict[str, Any] = {
+    out: Summary = {
         "count": n, "mean": None, "std": None, "quantiles": {}, "rows_with_errors": len(errors),
         "error_rate": (len(errors) / n) if n else 0.0, "errors_by_code": dict(sorted(by_code.items())),
         "sub_reward_means": {}, "token_usage": {m: u.to_dict() for m, u in sorted(token_usage.items())},
@@ -116,5 +145,6 @@ def merge(parts: list[GradeResults]) -> GradeResults:
         lines.extend(part.lines or [None] * len(part))
         for m, u in part.token_usage.items():
             usage.setdefault(m, TokenUsage()).add(u)
-    return GradeResults(first.grader_name, first.grader_type, rewards, errors, subs, lines, usage,
-                        sum(p.elapsed for p in parts), any(p.cancelled for p in parts), first.row_offset)
+    return GradeResults(grader_name=first.grader_name, grader_type=first.grader_type, rewards=rewards, errors=errors,
+                        sub_rewards=subs, lines=lines, token_usage=usage, elapsed=sum(p.elapsed for p in parts),
+                        cancelled=any(p.cancelled for p in parts), row_offset=first.row_offset)

@@ -25,7 +25,7 @@ from ftstudio.core import ErrorCode
 from ftstudio.graders import walk
 
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
-from ._results import GradeResults, merge
+from ._results import GradeResults, RowRecord, merge
 from ._writer import records_bytes
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class GradingRun:
     def __len__(self) -> int:
         return len(self.results)
 
-    def record(self, i: int) -> dict[str, Any]:
+    def record(self, i: int) -> RowRecord:
         """The CLI's --out record for result row i; `row` is the row's index in the file's order."""
         rec = self.results.record(i)
         rec["row"] = self.row_index[i]
@@ -320,8 +320,9 @@ class GradingJob:
         except InvalidGrader as exc:
             self.invalid = exc
         except Exception as exc:  # the page shows it; the thread must never die silently
-            from ftstudio.core import redact
+            from ftstudio.core import log_failure, redact
 
+            log_failure("background grading run", exc)
             self.error = redact(f"{type(exc).__name__}: {exc}")[:1000]
         finally:
             self._finished.set()

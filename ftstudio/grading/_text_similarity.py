@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from ftstudio.core import ROW_ERROR
+
 from . import metrics
 from ._context import GradingContext, Scored
 from ._results import RowErrors
@@ -15,15 +19,17 @@ MAX_SIMILARITY_CHARS = 200_000
 def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     a, b, errs = two_columns(node, ctx.batch, rows)
     for j, r in enumerate(rows):
-        if a[j] is not None and b[j] is not None and len(a[j]) + len(b[j]) > MAX_SIMILARITY_CHARS:
+        x, y = a[j], b[j]
+        if x is not None and y is not None and len(x) + len(y) > MAX_SIMILARITY_CHARS:
             errs.setdefault(r, RowErrors()).add(
-                "other_error", f"input and reference are {len(a[j]) + len(b[j]):,} characters together; "
+                ROW_ERROR.OTHER, f"input and reference are {len(x) + len(y):,} characters together; "
                 f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
     ok = [j for j, r in enumerate(rows) if r not in errs]
     out = [0.0] * len(rows)
     if not ok:
         return out, errs
-    ins, refs = [a[j] for j in ok], [b[j] for j in ok]
+    # Rows whose input or reference did not render carry an error, so these texts are all strings.
+    ins, refs = cast(list[str], [a[j] for j in ok]), cast(list[str], [b[j] for j in ok])
     if node.evaluation_metric == "cosine":
         scores, failures = _cosine(ctx, ins, refs)
         for k, j in enumerate(ok):
@@ -35,7 +41,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
             scores = metrics.score_many(node.evaluation_metric, ins, refs)
         except metrics.WordNetUnavailableError as exc:  # meteor without its WordNet files
             for j in ok:
-                errs.setdefault(rows[j], RowErrors()).add("other_error", str(exc))
+                errs.setdefault(rows[j], RowErrors()).add(ROW_ERROR.OTHER, str(exc))
             return out, errs
         ctx.report(len(ok), len(ok), f"{node.evaluation_metric}")
     for k, j in enumerate(ok):
@@ -49,7 +55,7 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
     if not endpoint.configured:
         msg = ("cosine needs embeddings from an OpenAI-compatible endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL) "
                "or configure one in the app")
-        return [0.0] * len(ins), [("other_error", msg)] * len(ins)
+        return [0.0] * len(ins), [(ROW_ERROR.OTHER, msg)] * len(ins)
     texts = sorted(set(ins) | set(refs))
     model = ctx.session.options.embedding_model
     batches = [texts[i:i + 128] for i in range(0, len(texts), 128)]
@@ -60,7 +66,7 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
     for texts_i, res in zip(batches, results):
         ctx.add_usage(res.model or model, res.usage)
         if res.error:
-            failed.update({t: ("model_grader_server_error", f"embeddings: {res.error[1]}") for t in texts_i})
+            failed.update({t: (ROW_ERROR.MODEL_SERVER, f"embeddings: {res.error[1]}") for t in texts_i})
         else:
             vectors.update(zip(texts_i, res.value["embeddings"]))
     scores, failures = [], []

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from ._results import RowRecord, Summary
+
 FORMATS = ("jsonl", "csv")
 
 
@@ -33,33 +35,33 @@ class RecordWriter:
         if fmt == "csv" and sub_keys is not None:
             self._header(sub_keys)
 
-    def _header(self, sub_keys: list[str]) -> None:
+    def _header(self, sub_keys: list[str]) -> Any:
         self._sub_keys = sub_keys
         self._csv = csv.writer(self.fh)
         self._csv.writerow(["row", "line", "reward", *[f"sub_reward.{k}" for k in sub_keys], "errors",
                             "error_details"])
+        return self._csv
 
-    def write(self, records: Iterable[dict[str, Any]]) -> None:
+    def write(self, records: Iterable[RowRecord]) -> None:
         for rec in records:
             if self.fmt == "jsonl":
                 self.fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
             else:
-                if self._csv is None:
-                    self._header(list(rec["sub_rewards"]))
+                writer = self._csv if self._csv is not None else self._header(list(rec["sub_rewards"]))
                 keys = self._sub_keys or []
                 details = json.dumps(rec["error_details"], ensure_ascii=False) if rec["error_details"] else ""
-                self._csv.writerow([rec["row"], rec.get("line", ""), rec["reward"],
+                writer.writerow([rec["row"], rec.get("line", ""), rec["reward"],
                                     *[rec["sub_rewards"].get(k, "") for k in keys], ";".join(rec["errors"]), details])
             self.count += 1
 
 
-def records_bytes(records: Iterable[dict[str, Any]], fmt: str, sub_keys: list[str] | None = None) -> bytes:
+def records_bytes(records: Iterable[RowRecord], fmt: str, sub_keys: list[str] | None = None) -> bytes:
     buf = io.StringIO(newline="")
     RecordWriter(buf, fmt, sub_keys if fmt == "csv" else None).write(records)
     return buf.getvalue().encode("utf-8")
 
 
-def summary_text(name: str, kind: str, s: dict) -> str:
+def summary_text(name: str, kind: str, s: Summary) -> str:
     """The human summary `ftstudio grade` prints and the Results tab shows."""
     lines = [f"graded {s['count']:,} rows with {kind} '{name}' in {s['elapsed_seconds']:.2f} s"
              + (f" ({s['rows_per_second']:,.0f} rows/s)" if s.get("rows_per_second") else "")

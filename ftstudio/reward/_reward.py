@@ -17,7 +17,7 @@ from typing import Any
 
 from ftstudio.config import ImportProblem, parse_json, read_document
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
-from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, completion_text
+from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, RowRecord, completion_text
 
 from ._trl import trl_components, trl_function
 
@@ -31,8 +31,8 @@ def _grader_data(grader: Any, where: str) -> Any:
     rft = method.get("reinforcement") if isinstance(method, dict) else None
     if isinstance(rft, dict) and "grader" in rft:
         return rft["grader"]
-    raise InvalidGrader([Issue("method.reinforcement.grader", "error", "missing_grader",
-                               f"{where} is a job config without method.reinforcement.grader: "
+    raise InvalidGrader([Issue(path="method.reinforcement.grader", severity="error", code="missing_grader",
+                               message=f"{where} is a job config without method.reinforcement.grader: "
                                "give a grader, or a reinforcement job config", blocks_grading=True)])
 
 
@@ -49,7 +49,7 @@ def _load_document(grader: Any) -> tuple[Any, str]:
     try:
         return parse_json(raw), str(path)
     except ImportProblem as exc:
-        raise InvalidGrader([Issue("", "error", "unreadable_json", f"{path}: {exc.message}",
+        raise InvalidGrader([Issue(path="", severity="error", code="unreadable_json", message=f"{path}: {exc.message}",
                                    blocks_grading=True)]) from None
 
 
@@ -76,7 +76,7 @@ class Reward:
 
     @property
     def name(self) -> str:
-        return self.grader.name
+        return self.grader.name or self.grader.type
 
     # --- scoring ------------------------------------------------------------------------------
 
@@ -97,7 +97,7 @@ class Reward:
         A completion is a string or a conversation (its last assistant message is scored)."""
         return list(self.grade(completions, items).rewards)
 
-    def score_detailed(self, completions: Sequence[Any], items: Sequence[dict]) -> list[dict[str, Any]]:
+    def score_detailed(self, completions: Sequence[Any], items: Sequence[dict]) -> list[RowRecord]:
         """The records `ftstudio grade --out` writes: row, reward, sub_rewards, errors, error_details."""
         return list(self.grade(completions, items).records())
 

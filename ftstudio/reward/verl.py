@@ -28,6 +28,7 @@ turned into plain lists and numbers before grading, as `ftstudio grade` would re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ftstudio.reward._env import reward_from_env  # absolute: trainers load this file by path
@@ -50,7 +51,7 @@ def _item(ground_truth: Any, extra_info: Any) -> dict:
     return _plain(extra_info) if isinstance(extra_info, dict) else {"reference_answer": _plain(ground_truth)}
 
 
-def _result(record: dict) -> dict[str, float]:
+def _result(record: Mapping[str, Any]) -> dict[str, float]:
     return {"score": record["reward"], **record["sub_rewards"]}
 
 

@@ -15,12 +15,14 @@ Results are data: every row gets a PythonCallResult, with the API's error names
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ._scheduler import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, SLOW_CALL, execute, size_text
 
@@ -68,7 +70,7 @@ class SandboxProtections:
     @classmethod
     def from_report(cls, report) -> SandboxProtections | None:
         try:
-            fields = dict(report, notes=tuple(str(n) for n in report["notes"]))
+            fields: dict[str, Any] = dict(report, notes=tuple(str(n) for n in report["notes"]))
             made = cls(**fields)
         except (TypeError, KeyError, ValueError):
             return None
@@ -96,6 +98,10 @@ class SourceProblem:
     code: str
     message: str
     line: int | None = None
+    severity: str = "error"  # the Finding shape of ftstudio.core (the sandbox does not import core)
+
+    def where(self) -> str:
+        return f"line {self.line}" if self.line is not None else ""
 
 
 # --- static check (AST only, nothing runs) ------------------------------------------------
@@ -111,7 +117,8 @@ def static_check(source: str) -> list[SourceProblem]:
     """
     try:
         return _static_check(source)
-    except Exception as exc:  # noqa: BLE001 - a checker must not crash on odd input
+    except Exception as exc:  # noqa: BLE001 - a checker must not crash on odd input; the log keeps the traceback
+        logging.getLogger("ftstudio.sandbox").exception("the static check of a python grader failed")
         return [SourceProblem("python_syntax_error", f"The source could not be checked: {exc}")]
 
 
@@ -160,15 +167,15 @@ def _two_positional(args: ast.arguments) -> bool:
             and not args.kwonlyargs and args.kwarg is None)
 
 
-def _last_grade_binding(body) -> ast.AST | None:
+def _last_grade_binding(body: list[ast.stmt]) -> ast.stmt | ast.Lambda | None:
     """The statement that binds `grade` last at module level (inside if/try/with too), or None.
 
     For `grade = lambda ...` the Lambda node is returned so its parameters can be checked; other
     bindings (imports, classes, calls) are accepted here and judged when the source runs.
     """
-    found = None
+    found: ast.stmt | ast.Lambda | None = None
     for node in body:
-        hit = None
+        hit: ast.stmt | ast.Lambda | None = None
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "grade":
             hit = node
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
@@ -178,12 +185,12 @@ def _last_grade_binding(body) -> ast.AST | None:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             if any((a.asname or a.name.split(".")[0]) == "grade" for a in node.names):
                 hit = node
-        nested = []
+        nested: list[list[ast.stmt]] = []
         if isinstance(node, (ast.If, ast.For, ast.While)):
             nested = [node.body, node.orelse]
         elif isinstance(node, ast.With):
             nested = [node.body]
-        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        elif isinstance(node, (ast.Try, ast.TryStar)):
             nested = [node.body, *(h.body for h in node.handlers), node.orelse, node.finalbody]
         for block in nested:
             hit = _last_grade_binding(block) or hit

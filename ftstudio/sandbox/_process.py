@@ -116,7 +116,6 @@ class WorkerProcess:
         self.pos = 0
         self.deadline: float | None = None
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
-        self.killed_by_us = False
         self._inbuf = bytearray()
         self.outbuf = bytearray()
         capture = os.path.join(self.tmpdir, ".output")
@@ -145,9 +144,14 @@ class WorkerProcess:
         os.set_blocking(self.res_r, False)
         self.outbuf += frame(encode(["init", dict(init, isolation=ISOLATION)]))
 
+    def _started(self) -> subprocess.Popen:
+        if self.proc is None:
+            raise RuntimeError("the worker process has not been started")
+        return self.proc
+
     @property
     def pid(self) -> int:
-        return self.proc.pid
+        return self._started().pid
 
     def send_batch(self, parts: list[bytes]) -> None:
         self.outbuf += frame(b'["batch",[' + b",".join(parts) + b"]]")
@@ -197,7 +201,7 @@ class WorkerProcess:
     def wait_exit(self, timeout: float = 1.0) -> int | None:
         """The exit status once the process has ended by itself, or None if it is still alive."""
         try:
-            return self.proc.wait(timeout)
+            return self._started().wait(timeout)
         except subprocess.TimeoutExpired:
             return None
 

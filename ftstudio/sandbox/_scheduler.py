@@ -50,7 +50,7 @@ class _Run:
         self.timeout = pool._timeout
         self.n = len(calls)
         self.results = [None] * self.n
-        self.parts: list[bytes | None] = [None] * self.n
+        self.parts: dict[int, bytes] = {}  # the encoded call of each queued row
         self.queue: deque[int] = deque()
         self.fatal = None  # a failure of this run that every remaining row shares
         for i, call in enumerate(calls):

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ftstudio.config import JobConfig, to_data
+from ftstudio.core import home
 
 KEEP_VERSIONS = 5
 FILENAME = "config.json"
@@ -32,10 +33,6 @@ class Conflict(Exception):
     def __init__(self, revision: int, theirs: JobConfig | None, writer: str | None, saved_at: float | None):
         super().__init__(f"the autosave is at revision {revision}, written by another tab")
         self.revision, self.theirs, self.writer, self.saved_at = revision, theirs, writer, saved_at
-
-
-def home() -> Path:
-    return Path(os.environ.get("FTSTUDIO_HOME") or Path.home() / ".ftstudio")
 
 
 def path() -> Path:

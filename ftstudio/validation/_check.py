@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ftstudio.config import METHODS, JobConfig
-from ftstudio.core import Issue, find_secrets, join_path, json_issue, sort_issues
+from ftstudio.core import Issue, find_secrets, internal_issue, join_path, json_issue, sort_issues
 from ftstudio.graders import GraderRoot
 
 from ._grader_rules import GraderChecker, model_notes
@@ -40,36 +40,40 @@ def check(config: Any, dataset_fields: Iterable[str] | None = None, *, target: s
     `today` (a date) is for tests: OpenAI's wind-down and model retirements depend on it.
     """
     tgt = check_target(target)
+    found: list[Issue] = []  # filled as the checks go, so a failing check keeps what the others found
     try:
         data = as_data(config)
         # Data export can't write (NaN, lone surrogates, deep nesting) gets that one issue: the other
         # checks walk recursively and would say less.
         bad = json_issue(data)
-        return [bad] if bad else sort_issues(resolve(_check_config(data, dataset_fields, tgt, today), tgt))
+        return [bad] if bad else sort_issues(resolve(_check_config(data, dataset_fields, tgt, today, found), tgt))
     except RecursionError:
         return [_TOO_DEEP]
-    except Exception as exc:  # never raise: a bug here must not take a page down
-        return [issue("", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}",
-                      "please report this with the config", False)]
+    except Exception as exc:  # never raise: a bug here must not take a page down; logged with its traceback
+        return sort_issues(resolve(_dedupe(found), tgt) + [internal_issue("validation", exc)])
 
 
 def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, reinforcement: bool = True,
                  has_response_format: bool = False, target: str | None = None) -> list[Issue]:
     """Validate a bare grader, as the top-level reinforcement grader by default. Paths are relative."""
     tgt = check_target(target)
+    issues: list[Issue] = []
+    rules: list[Issue] = []  # the grader rules' findings so far (the checker appends as it walks)
     try:
         data = as_data(grader)
         bad = json_issue(data)
         if bad:
             return [bad]
-        issues = _schema(data, grader_only=True)
-        issues += GraderChecker(dataset_fields, reinforcement, has_response_format, tgt).check(data, ())
+        issues += _schema(data, grader_only=True)
         issues += _secrets(data)
-        return sort_issues(resolve(_dedupe(issues), tgt))
+        checker = GraderChecker(dataset_fields, reinforcement, has_response_format, tgt)
+        rules = checker.out
+        checker.check(data, ())
+        return sort_issues(resolve(_dedupe(issues + rules), tgt))
     except RecursionError:
         return [_TOO_DEEP]
-    except Exception as exc:
-        return [issue("", "internal_error", f"validation failed unexpectedly: {type(exc).__name__}: {exc}")]
+    except Exception as exc:  # as in check(): keep every other finding, log the traceback
+        return sort_issues(resolve(_dedupe(issues + rules), tgt) + [internal_issue("validation", exc)])
 
 
 # Only reachable when the caller's own stack is nearly exhausted; json_issue catches deep data first.
@@ -108,8 +112,10 @@ def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:
             for p in find_secrets(data)]
 
 
-def _check_config(data: Any, dataset_fields, target: str = "openai", today=None) -> list[Issue]:
-    issues = _schema(data)
+def _check_config(data: Any, dataset_fields, target: str = "openai", today=None,
+                  issues: list[Issue] | None = None) -> list[Issue]:
+    issues = [] if issues is None else issues
+    issues += _schema(data)
     if not isinstance(data, dict):
         return issues
     issues += _secrets(data)

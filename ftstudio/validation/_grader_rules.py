@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ftstudio.config import catalog
-from ftstudio.core import Issue, join_path
+from ftstudio.core import DEFAULT_MODEL, Issue, join_path
 from ftstudio.graders import formula as F
 from ftstudio.graders import templates as T
 
@@ -72,9 +72,10 @@ class GraderChecker:
                 msg = "the fine-tuning service accepts and ignores pass_threshold (it matters only to evals)"
             self.add(path + ("pass_threshold",), "pass_threshold_ignored", msg,
                      "keep it if the grader doubles as an evals criterion; grading and export ignore it")
-        handler = getattr(self, "_" + str(kind), None)
+        # An explicit map: the type comes from user data (an unknown one is the schema's error).
+        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is not None:
-            handler(g, path, depth)
+            handler(self, g, path, depth)
 
     def _multi(self, g: dict, path: tuple, depth: int) -> None:
         graders = g.get("graders")
@@ -210,7 +211,7 @@ class GraderChecker:
         if isinstance(model, str):
             if not model.strip():
                 self.add(path + ("model",), "model_empty", "the grader model is empty",
-                         "e.g. gpt-4.1-mini-2025-04-14", True)
+                         f"e.g. {DEFAULT_MODEL}", True)
             elif is_placeholder(model):
                 self.add(path + ("model",), "model_placeholder",
                          f"model {model!r} is a placeholder that must be replaced", "name the grader model, "
@@ -293,6 +294,14 @@ class GraderChecker:
                          f"{{{{ {ref.text} }}}} reads output_json, which the API fills only when the job sets "
                          "method.reinforcement.response_format", "add a response_format, or parse in a python grader")
 
+
+
+_HANDLERS = {
+    "string_check": GraderChecker._string_check, "text_similarity": GraderChecker._text_similarity,
+    "score_model": GraderChecker._score_model, "label_model": GraderChecker._label_model,
+    "python": GraderChecker._python, "multi": GraderChecker._multi,
+    "endpoint": GraderChecker._endpoint, "lambda": GraderChecker._lambda,
+}
 
 def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
     if isinstance(content, str):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import cast
 
-from ftstudio.core import Issue
+from ftstudio.core import Issue, Severity
 
 TARGETS = ("openai", "azure", "bedrock", "compatible")
 DEFAULT_TARGET = "openai"
@@ -282,8 +283,8 @@ def issue(path: str, code: str, message: str, hint: str = "", blocks_grading: bo
     found = rule(code)
     if found is None:
         raise KeyError(f"no rule {code!r} in the registry")
-    sev = found.severity_for(DEFAULT_TARGET) or next((s for s in found.severity.values() if s), "info")
-    return Issue(path, sev, code, message, hint, blocks_grading)
+    sev = cast(Severity, found.severity_for(DEFAULT_TARGET) or next((s for s in found.severity.values() if s), "info"))
+    return Issue(path=path, severity=sev, code=code, message=message, hint=hint, blocks_grading=blocks_grading)
 
 
 def severity(code: str, target: str = DEFAULT_TARGET) -> str | None:

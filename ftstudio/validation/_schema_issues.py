@@ -37,7 +37,7 @@ def schema_issues(exc: ValidationError, data: Any, root_cls: type[BaseModel], st
     `strip` drops leading path parts (a bare grader is validated wrapped as {"grader": ...});
     errors under `grader_prefix` block grading.
     """
-    found: dict[tuple, list[tuple[dict, tuple]]] = {}
+    found: dict[tuple, list[tuple[Any, tuple]]] = {}
     key_errors: set[tuple] = set()
     for err in exc.errors(include_url=False):
         path = _data_path(data, err["loc"], err["type"])
@@ -96,6 +96,10 @@ def _issue(rel: tuple, errs: list[dict], data: Any, root_cls, blocks: bool, stri
                      "every grader names its type", blocks)
     if etype == "union_tag_invalid":
         expected = ctx.get("expected_tags", "")
+        tags = [t.strip().strip("'") for t in str(expected).split(",")]
+        if set(tags) <= set(GRADER_TYPES) | set(REMOTE_GRADER_TYPES):  # a grader's type: say so, and list the grader types
+            return issue(where, "schema_type_invalid",
+                         f"unknown grader type {ctx.get('tag')!r}; one of {', '.join(tags)}", "", blocks)
         return issue(where, "schema_type_invalid", f"unknown type {ctx.get('tag')!r}; use one of {expected}",
                      "", blocks)
     if etype == "value_error" and spec_by_name(field):

@@ -42,6 +42,7 @@ def current_config(at):
 def texts(at) -> str:
     """Everything the page shows as text, for loose assertions."""
     parts = []
-    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader", "header", "code"):
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader", "header", "code",
+                 "text"):
         parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
     return "\n".join(parts)

@@ -7,6 +7,8 @@ from app_util import ROOT, new_app, preset_config
 
 from components.state import AppState
 
+pytestmark = pytest.mark.slow  # whole-app runs: every page, every preset
+
 PAGES = ["app_pages/method.py", "app_pages/hyperparameters.py", "app_pages/graders.py",
          "app_pages/test_grading.py", "app_pages/export.py"]
 PRESETS = sorted(p.stem for p in (ROOT / "presets").glob("*.json"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from components.app_state import AppState
-
 from tests.app.app_util import texts
 from tests.app.test_test_grading_page import load_example, open_page, rft
 

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from app_util import new_app, preset_config, texts
 
 from ftstudio.config import to_json
@@ -7,6 +8,7 @@ from ftstudio.config import to_json
 PAGE = "app_pages/export.py"
 
 
+@pytest.mark.slow
 def test_valid_config_shows_exact_body(monkeypatch, tmp_path):
     cfg = preset_config("rft-json-extraction")
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
@@ -20,7 +22,8 @@ def test_valid_config_shows_exact_body(monkeypatch, tmp_path):
 def test_errors_need_export_anyway(monkeypatch, tmp_path):
     cfg = preset_config("supervised-chat").model_copy(update={"training_file": ""})
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
-    assert "error" in texts(at) and not at.code
+    shown = texts(at)
+    assert "training_file is empty" in shown and "error" in shown and not at.code
     at.checkbox(key="export_anyway").check().run()
     assert json.loads(at.code[0].value)["training_file"] == ""
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from app_util import texts as text
 from streamlit.testing.v1 import AppTest
 
 from components.grader_tree import ICONS
@@ -90,11 +91,6 @@ def by_label(elements, label: str):
     return found[0]
 
 
-def text(at: AppTest) -> str:
-    parts = []
-    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -114,10 +110,15 @@ def test_every_preset_renders(graders_app, name):
     doc = read_document(json.loads((ROOT / "presets" / name).read_text()))
     at = graders_app(from_json(doc.data))
     cfg = AppState(at.session_state).config
+    assert not at.exception
     if cfg.grader is not None:
         assert at.button(key="graders_tree|").label.startswith(tuple(ICONS.values()))
+    else:  # supervised and DPO presets: no tree, the switch to reinforcement instead
+        assert cfg.method_type in ("supervised", "dpo")
+        assert at.button(key="graders_switch") and "reinforcement" in text(at)
 
 
+@pytest.mark.slow
 def test_new_config_and_every_editor_render(graders_app):
     ok(graders_app(new_config("reinforcement")))
     at = graders_app(EVERYTHING)
@@ -188,6 +189,7 @@ def test_delete_then_undo(graders_app):
     assert "b" in grader(at).graders
 
 
+@pytest.mark.slow
 def test_duplicate_move_and_change_type(graders_app):
     at = graders_app(TREE)
     select(at, "a")
@@ -269,6 +271,7 @@ def test_model_grader_messages(graders_app):
 
 # --- raw JSON -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_json_edit_applies_when_valid_and_keeps_text_when_not(graders_app):
     at = graders_app(SC)
     box = by_label(at.text_area, "Grader JSON")
@@ -295,6 +298,7 @@ def reward(at: AppTest) -> str:
     return by_label(at.metric, "Reward").value
 
 
+@pytest.mark.slow
 def test_playground_grades_a_typed_output(graders_app):
     at = graders_app(SC)
     at.text_area(key="graders_pg_item").input('{"answer": "Paris"}')
@@ -306,6 +310,7 @@ def test_playground_grades_a_typed_output(graders_app):
     assert "not valid JSON" in text(at)
 
 
+@pytest.mark.slow
 def test_playground_explains_missing_endpoint(graders_app):
     at = graders_app({"type": "multi", "name": "m", "calculate_output": "s + j", "graders": {
         "s": SC, "j": {"type": "score_model", "name": "j", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
@@ -313,6 +318,7 @@ def test_playground_explains_missing_endpoint(graders_app):
     assert "model_grader_server_error" in text(at) and "OPENAI_API_KEY" in text(at)
 
 
+@pytest.mark.slow
 def test_playground_runs_python_on_click(graders_app):
     pytest.importorskip("ftstudio.sandbox")
     source = "def grade(sample, item):\n    return 0.25 if sample['output_text'] == item['answer'] else 0.0\n"

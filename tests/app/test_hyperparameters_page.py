@@ -1,8 +1,10 @@
+import pytest
 from app_util import current_config, new_app, preset_config, texts
 
 PAGE = "app_pages/hyperparameters.py"
 
 
+@pytest.mark.slow
 def test_generated_widgets_per_method(monkeypatch, tmp_path):
     for name, expected in (("supervised-chat", 3), ("dpo-preferences", 4), ("rft-exact-match", 6)):
         at = new_app(monkeypatch, tmp_path / name, preset_config(name), page=PAGE)
@@ -11,6 +13,7 @@ def test_generated_widgets_per_method(monkeypatch, tmp_path):
     assert [s.label for s in at.selectbox if s.label == "Reasoning effort"]
 
 
+@pytest.mark.slow
 def test_toggle_auto_and_set_number(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, preset_config("dpo-preferences"), page=PAGE)
     epochs = [t for t in at.toggle if t.key and t.key.startswith("hp-n_epochs")][0]

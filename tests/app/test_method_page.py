@@ -1,8 +1,10 @@
+import pytest
 from app_util import current_config, new_app, preset_config, texts
 
 PAGE = "app_pages/method.py"
 
 
+@pytest.mark.slow
 def test_renders_on_empty_and_each_preset(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, page=PAGE)
     assert not at.exception
@@ -28,6 +30,7 @@ def test_switch_method_keeps_what_it_can(monkeypatch, tmp_path):
     assert current_config(at).grader.name == "summary_quality"  # the stashed grader comes back
 
 
+@pytest.mark.slow
 def test_fields_apply_and_bad_values_are_kept_out(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, preset_config("supervised-chat"), page=PAGE)
     by_label = {t.label: t for t in at.text_input}
@@ -45,6 +48,7 @@ def test_fields_apply_and_bad_values_are_kept_out(monkeypatch, tmp_path):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_model_picker(monkeypatch, tmp_path):
     # AppTest can't type a new option into an accept_new_options select; the browser test does.
     cfg = preset_config("supervised-chat").model_copy(update={"model": "ft:gpt-4.1-mini-2025-04-14:acme:bot:1"})

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from app_util import ROOT, current_config, new_app, preset_config, texts
 
 
@@ -16,6 +17,7 @@ def test_badge_counts_and_preset_load(monkeypatch, tmp_path):
     assert current_config(at).grader.name == "summary_quality"
 
 
+@pytest.mark.slow
 def test_import_needs_confirmation(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path)
     body = json.loads((ROOT / "presets" / "rft-exact-match.json").read_text())["config"]
@@ -27,6 +29,7 @@ def test_import_needs_confirmation(monkeypatch, tmp_path):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_import_errors_are_explained(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path)
     at.sidebar.text_area(key="sb_import_text").input('{"model": "x", "training_file": ').run()
@@ -42,6 +45,7 @@ def test_import_errors_are_explained(monkeypatch, tmp_path):
     assert not at.exception
 
 
+@pytest.mark.slow
 def test_restart_restores_autosave(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, preset_config("dpo-preferences"))
     assert current_config(at).method_type == "dpo"
@@ -49,6 +53,7 @@ def test_restart_restores_autosave(monkeypatch, tmp_path):
     assert current_config(again).method_type == "dpo"
 
 
+@pytest.mark.slow
 def test_imported_python_code_needs_confirmation(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path)
     at.sidebar.selectbox(key="sb_preset").select("rft-math-python").run()

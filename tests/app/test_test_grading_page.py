@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_util import preset_config, texts
 from streamlit.testing.v1 import AppTest
 
 from components.state import AppState
@@ -40,7 +41,7 @@ def rft(grader: dict) -> JobConfig:
 
 
 def preset(name: str) -> JobConfig:
-    return JobConfig.model_validate(json.loads((ROOT / "presets" / name).read_text())["config"])
+    return preset_config(name.removesuffix(".json"))
 
 
 def open_page(config: JobConfig | None = None) -> AppTest:
@@ -72,12 +73,9 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "code", "text")
-             for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
 
 
+@pytest.mark.slow
 def test_renders_without_a_dataset_and_for_a_non_reinforcement_method():
     at = open_page()  # a fresh config is supervised
     assert "No dataset yet" in texts(at)
@@ -90,6 +88,7 @@ def test_renders_without_a_dataset_and_for_a_non_reinforcement_method():
     assert {"1 Method", "3 Graders"} <= {link.proto.label for link in at.get("page_link")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "presets").glob("*.json")))
 def test_every_preset_renders_with_its_example(name):
     cfg = preset(name)
@@ -141,6 +140,7 @@ def test_choose_the_output_field():
     assert metric(at, "Mean reward") == "0.625"
 
 
+@pytest.mark.slow
 def test_grade_a_multi_grader_threshold_charts_detail_and_downloads():
     at = open_page(rft(MULTI))
     load_example(at)
@@ -174,6 +174,7 @@ def test_grade_a_multi_grader_threshold_charts_detail_and_downloads():
     assert to_csv(run).decode().splitlines()[0] == "row,line,reward,sub_reward.label,sub_reward.fuzzy,errors,error_details"
 
 
+@pytest.mark.slow
 def test_stale_results_and_baseline_comparison():
     at = open_page(preset("rft-classification-structured.json"))
     load_example(at)
@@ -217,6 +218,7 @@ def test_cancel_a_slow_run():
     assert AppState(at.session_state).job is None
 
 
+@pytest.mark.slow
 def test_connection_panel_test_button_and_token_readout(openai_stub):
     at = open_page(preset("rft-summarization.json"))
     load_example(at)

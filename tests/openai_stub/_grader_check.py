@@ -99,16 +99,7 @@ def check_grader(grader: Any, path: str = "grader", *, nested: bool = False, ful
         raise _bad_value(f"{path}.type", kind, allowed, why)
     _require_str(grader, "name", path)
     if kind in ("string_check", "text_similarity"):
-        for field in ("input", "reference"):
-            _require_str(grader, field, path)
-        field, options = ("operation", OPERATIONS) if kind == "string_check" else ("evaluation_metric", METRICS)
-        if field not in grader:
-            raise _missing(f"{path}.{field}")
-        if grader[field] not in options:
-            raise _bad_value(f"{path}.{field}", grader[field], options)
-        if full:
-            _check_templates(grader["input"], f"{path}.input")
-            _check_templates(grader["reference"], f"{path}.reference")
+        _check_text_grader(grader, kind, path, full)
     elif kind == "python":
         source = _require_str(grader, "source", path)
         if len(source.encode()) > 256 * 1024:
@@ -116,41 +107,66 @@ def check_grader(grader: Any, path: str = "grader", *, nested: bool = False, ful
         if full:
             _check_python(source, path)
     elif kind in ("score_model", "label_model"):
-        _require_str(grader, "model", path)
-        _check_messages(grader, path)
-        if full:
-            _check_templates(grader["input"], f"{path}.input")
-        if kind == "score_model" and "range" in grader:
-            rng = grader["range"]
-            if (not isinstance(rng, list) or len(rng) != 2 or not all(isinstance(x, (int, float)) for x in rng)
-                    or rng[0] >= rng[1]):
-                raise _bad_value(f"{path}.range", rng, why="Expected two increasing numbers.")
-        if "sampling_params" in grader and not isinstance(grader["sampling_params"], (dict, type(None))):
-            raise _bad_type(f"{path}.sampling_params", "an object")
-        if kind == "label_model":
-            for field in ("labels", "passing_labels"):
-                if field not in grader:
-                    raise _missing(f"{path}.{field}")
-                if not isinstance(grader[field], list) or not all(isinstance(x, str) for x in grader[field]):
-                    raise _bad_type(f"{path}.{field}", "an array of strings")
-            if not grader["labels"]:
-                raise _bad_value(f"{path}.labels", [], why="At least one label is required.")
-            extra = [x for x in grader["passing_labels"] if x not in grader["labels"]]
-            if extra:
-                raise _bad_value(f"{path}.passing_labels", extra, why="passing_labels must be a subset of labels.")
+        _check_model_grader(grader, kind, path, full)
     elif kind == "multi":
-        if "graders" not in grader:
-            raise _missing(f"{path}.graders")
-        graders = grader["graders"]
-        if not isinstance(graders, dict) or not graders:
-            raise _bad_type(f"{path}.graders", "an object mapping names to graders")
-        for key, sub in graders.items():
-            if not key.isidentifier():
-                raise _bad_value(f"{path}.graders", key, why="Grader keys must be identifiers.")
-            check_grader(sub, f"{path}.graders.{key}", nested=True, full=full)
-        formula = _require_str(grader, "calculate_output", path)
-        if full:
-            try:
-                check_formula(formula, set(graders))
-            except FormulaError as exc:
-                raise _bad_value(f"{path}.calculate_output", formula, why=f"Could not parse formula: {exc}.") from None
+        _check_multi(grader, path, full)
+
+
+def _check_text_grader(grader: dict, kind: str, path: str, full: bool) -> None:
+    for field in ("input", "reference"):
+        _require_str(grader, field, path)
+    field, options = ("operation", OPERATIONS) if kind == "string_check" else ("evaluation_metric", METRICS)
+    if field not in grader:
+        raise _missing(f"{path}.{field}")
+    if grader[field] not in options:
+        raise _bad_value(f"{path}.{field}", grader[field], options)
+    if full:
+        _check_templates(grader["input"], f"{path}.input")
+        _check_templates(grader["reference"], f"{path}.reference")
+
+
+def _check_model_grader(grader: dict, kind: str, path: str, full: bool) -> None:
+    _require_str(grader, "model", path)
+    _check_messages(grader, path)
+    if full:
+        _check_templates(grader["input"], f"{path}.input")
+    if kind == "score_model" and "range" in grader:
+        rng = grader["range"]
+        if (not isinstance(rng, list) or len(rng) != 2 or not all(isinstance(x, (int, float)) for x in rng)
+                or rng[0] >= rng[1]):
+            raise _bad_value(f"{path}.range", rng, why="Expected two increasing numbers.")
+    if "sampling_params" in grader and not isinstance(grader["sampling_params"], (dict, type(None))):
+        raise _bad_type(f"{path}.sampling_params", "an object")
+    if kind == "label_model":
+        _check_labels(grader, path)
+
+
+def _check_labels(grader: dict, path: str) -> None:
+    for field in ("labels", "passing_labels"):
+        if field not in grader:
+            raise _missing(f"{path}.{field}")
+        if not isinstance(grader[field], list) or not all(isinstance(x, str) for x in grader[field]):
+            raise _bad_type(f"{path}.{field}", "an array of strings")
+    if not grader["labels"]:
+        raise _bad_value(f"{path}.labels", [], why="At least one label is required.")
+    extra = [x for x in grader["passing_labels"] if x not in grader["labels"]]
+    if extra:
+        raise _bad_value(f"{path}.passing_labels", extra, why="passing_labels must be a subset of labels.")
+
+
+def _check_multi(grader: dict, path: str, full: bool) -> None:
+    if "graders" not in grader:
+        raise _missing(f"{path}.graders")
+    graders = grader["graders"]
+    if not isinstance(graders, dict) or not graders:
+        raise _bad_type(f"{path}.graders", "an object mapping names to graders")
+    for key, sub in graders.items():
+        if not key.isidentifier():
+            raise _bad_value(f"{path}.graders", key, why="Grader keys must be identifiers.")
+        check_grader(sub, f"{path}.graders.{key}", nested=True, full=full)
+    formula = _require_str(grader, "calculate_output", path)
+    if full:
+        try:
+            check_formula(formula, set(graders))
+        except FormulaError as exc:
+            raise _bad_value(f"{path}.calculate_output", formula, why=f"Could not parse formula: {exc}.") from None

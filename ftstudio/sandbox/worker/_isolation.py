@@ -48,18 +48,18 @@ class _MountAttr(ctypes.Structure):
 def _check(result, what):
     if result < 0:
         err = ctypes.get_errno()
-        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+        raise OSError(err, f"{what}: {os.strerror(err)}")
     return result
 
 
 def _mount(source, target, fstype, flags, data=None):
     enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-           "mount %s" % target)
+           f"mount {target}")
 
 
 def _prctl(option, arg):
-    return _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl %d" % option)
+    return _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl {option:d}")
 
 
 def isolate(config, workdir, channel_fds):
@@ -101,7 +101,7 @@ def _isolate(config, workdir, channel_fds):
         try:
             uid = _enter_namespaces(mode, report)
         except OSError as exc:
-            notes.append("%s mode is not available: %s" % (mode.replace("_", " "), exc))
+            notes.append("{} mode is not available: {}".format(mode.replace("_", " "), exc))
             continue
         report["mode"] = mode
         break
@@ -111,7 +111,7 @@ def _isolate(config, workdir, channel_fds):
     try:
         _prepare_files(report, workdir, config["disk_limit"], uid)
     except OSError as exc:
-        notes.append("the file system could not be restricted: %s" % exc)
+        notes.append(f"the file system could not be restricted: {exc}")
     child = os.fork()
     if child:
         _supervise(child, channel_fds)
@@ -126,8 +126,8 @@ def _enter_namespaces(mode, report):
     else:
         uid, gid = os.getuid(), os.getgid()
         _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
-        for name, text in (("setgroups", "deny"), ("uid_map", "%d %d 1" % (uid, uid)),
-                           ("gid_map", "%d %d 1" % (gid, gid))):
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid:d} {uid:d} 1"),
+                           ("gid_map", f"{gid:d} {gid:d} 1")):
             with open("/proc/self/" + name, "w") as f:
                 f.write(text)
     report["network_namespace"] = report["pid_namespace"] = True
@@ -142,18 +142,18 @@ def _prepare_files(report, workdir, disk_limit, uid):
             report["separate_uid"] = True
         except OSError as exc:
             report["notes"].append("user code keeps uid 0 (without capabilities): the interpreter "
-                                   "could not be made reachable for another uid: %s" % exc)
+                                   f"could not be made reachable for another uid: {exc}")
     attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
     try:
         _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr),
                              ctypes.sizeof(attr)), "mount_setattr")
         report["read_only_filesystem"] = True
     except OSError as exc:
-        report["notes"].append("the file system stays writable where permissions allow: %s" % exc)
-    owner = ",uid=%d,gid=%d" % (uid, uid) if report["separate_uid"] else ""
+        report["notes"].append(f"the file system stays writable where permissions allow: {exc}")
+    owner = f",uid={uid:d},gid={uid:d}" if report["separate_uid"] else ""
     size = max(4096, int(disk_limit))
     _mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-           "size=%d,nr_inodes=%d,mode=0700%s" % (size, MAX_FILES, owner))
+           f"size={size:d},nr_inodes={MAX_FILES:d},mode=0700{owner}")
     report["disk_quota"] = size
 
 
@@ -189,14 +189,14 @@ def _expose_interpreter(uid, workdir):
             binds = [b for b in sorted(binds) if not any(b.startswith(o + "/") for o in binds)]
             trees = [(b, _check(_libc.syscall(SYS_OPEN_TREE, AT_FDCWD, os.fsencode(b),
                                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
-                                "open_tree %s" % b)) for b in binds]
+                                f"open_tree {b}")) for b in binds]
             _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "size=65536,mode=0711")
             old = os.umask(0o066)
             try:
                 for sub, fd in trees:
                     os.makedirs(sub, exist_ok=True)
                     _check(_libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, os.fsencode(sub),
-                                         MOVE_MOUNT_F_EMPTY_PATH), "move_mount %s" % sub)
+                                         MOVE_MOUNT_F_EMPTY_PATH), f"move_mount {sub}")
                     os.close(fd)
                 for path in empty:
                     if not any(path.startswith(b + "/") for b in binds):
@@ -206,7 +206,7 @@ def _expose_interpreter(uid, workdir):
     for path in needed:
         st = os.stat(path)
         if not (st.st_mode & 0o005 == 0o005 or st.st_uid == uid):
-            raise OSError(13, "%s may not be read by other users" % path)
+            raise OSError(13, f"{path} may not be read by other users")
 
 
 def _supervise(child, channel_fds):
@@ -248,7 +248,7 @@ def _inside(report, workdir, uid, tasks):
     try:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError as exc:
-        report["notes"].append("/proc still shows the host's processes: %s" % exc)
+        report["notes"].append(f"/proc still shows the host's processes: {exc}")
     os.chdir(workdir)
     for cap in range(64):
         if _libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) < 0:
@@ -304,7 +304,7 @@ def _user_task_count():
         if name.isdigit():
             try:
                 if os.stat("/proc/" + name).st_uid == uid:
-                    count += len(os.listdir("/proc/%s/task" % name))
+                    count += len(os.listdir(f"/proc/{name}/task"))
             except OSError:
                 pass
     return count

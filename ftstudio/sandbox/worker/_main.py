@@ -99,8 +99,8 @@ def _short_repr(value):
     try:
         text = repr(value)
     except BaseException as exc:  # noqa: BLE001 - a user __repr__ can raise anything
-        return "<%s object; repr() failed: %s>" % (type(value).__name__, type(exc).__name__)
-    return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + "... (%d chars)" % len(text)
+        return f"<{type(value).__name__} object; repr() failed: {type(exc).__name__}>"
+    return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + f"... ({len(text):d} chars)"
 
 
 def _clip(text):
@@ -160,7 +160,7 @@ class _Output:
         data = os.pread(self.rfd, min(end - start, MAX_OUTPUT_BYTES), start)
         text = data.decode("utf-8", "replace")
         if end - start > MAX_OUTPUT_BYTES:
-            text += "\n... (%d more bytes of output not shown)" % (end - start - MAX_OUTPUT_BYTES)
+            text += f"\n... ({end - start - MAX_OUTPUT_BYTES:d} more bytes of output not shown)"
         # Empty the capture after each call that wrote, so what the parent finds there after a crash
         # is the crashed call's output only. O_APPEND: later writes land at the new end.
         os.ftruncate(self.saved, 0)
@@ -179,9 +179,9 @@ def _load_source(source):
     try:
         code = compile(source, FILENAME, "exec")
     except SyntaxError as exc:
-        return None, "the source does not compile: %s (line %s, column %s)" % (exc.msg, exc.lineno, exc.offset)
+        return None, f"the source does not compile: {exc.msg} (line {exc.lineno}, column {exc.offset})"
     except (ValueError, MemoryError, RecursionError) as exc:
-        return None, "the source does not compile: %s" % exc
+        return None, f"the source does not compile: {exc}"
     module = types.ModuleType("grader")
     module.__file__ = FILENAME
     sys.modules["grader"] = module
@@ -193,7 +193,7 @@ def _load_source(source):
     if grade is None:
         return None, "the source defines no function named grade; define grade(sample, item) -> float"
     if not callable(grade):
-        return None, "grade is an object of type %s, not a function; define grade(sample, item) -> float" % type(grade).__name__
+        return None, f"grade is an object of type {type(grade).__name__}, not a function; define grade(sample, item) -> float"
     problem = _arity_problem(grade)
     return (None, problem) if problem else (grade, None)
 
@@ -212,8 +212,8 @@ def _arity_problem(grade):
     if code.co_flags & (0x04 | 0x08) or code.co_kwonlyargcount or code.co_argcount != 2:
         names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
         return ("grade must take exactly two positional parameters (sample, item) and no others; "
-                "it takes (%s)" % ", ".join(names + (("*args",) if code.co_flags & 0x04 else ())
-                                            + (("**kwargs",) if code.co_flags & 0x08 else ())))
+                "it takes ({})".format(", ".join(names + (("*args",) if code.co_flags & 0x04 else ())
+                                            + (("**kwargs",) if code.co_flags & 0x08 else ()))))
     return None
 
 
@@ -221,21 +221,19 @@ def _call(grade, sample, item, limits):
     try:
         value = grade(sample, item)
     except MemoryError as exc:
-        return 0.0, RUNTIME_ERROR, ("grade() ran out of memory (limit %s)\n" % _size(limits["memory_limit"])
+        return 0.0, RUNTIME_ERROR, ("grade() ran out of memory (limit {})\n".format(_size(limits["memory_limit"]))
                                     + _format_exception(exc))
     except SystemExit as exc:
-        return 0.0, RUNTIME_ERROR, ("grade() called sys.exit(%s); return a float instead\n" % _short_repr(exc.code)
+        return 0.0, RUNTIME_ERROR, (f"grade() called sys.exit({_short_repr(exc.code)}); return a float instead\n"
                                     + _format_exception(exc))
     except BaseException as exc:  # noqa: BLE001 - anything user code raises is a result
         return 0.0, RUNTIME_ERROR, _os_error_hint(exc, limits) + _format_exception(exc)
     try:
         reward = float(value)
     except BaseException as exc:  # noqa: BLE001 - float() may run user __float__
-        return 0.0, RUNTIME_ERROR, ("grade() returned %s (type %s), which is not a valid float: float() raised %s: %s"
-                                    % (_short_repr(value), type(value).__name__, type(exc).__name__, _clip(str(exc))))
+        return 0.0, RUNTIME_ERROR, (f"grade() returned {_short_repr(value)} (type {type(value).__name__}), which is not a valid float: float() raised {type(exc).__name__}: {_clip(str(exc))}")
     if not math.isfinite(reward):
-        return 0.0, RUNTIME_ERROR, ("grade() returned %s, which is not a finite number (nan and inf are rejected)"
-                                    % _short_repr(value))
+        return 0.0, RUNTIME_ERROR, (f"grade() returned {_short_repr(value)}, which is not a finite number (nan and inf are rejected)")
     return reward, None, None
 
 
@@ -243,8 +241,8 @@ def _os_error_hint(exc, limits):
     """A first line that names the sandbox rule an OSError ran into (the traceback follows)."""
     code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
     if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return ("grade() ran out of disk space (a python grader may write at most %s, in its working "
-                "directory)\n" % _size(limits["disk_limit"]))
+        return ("grade() ran out of disk space (a python grader may write at most {}, in its working "
+                "directory)\n".format(_size(limits["disk_limit"])))
     if code == errno.EROFS:
         return "grade() tried to write outside its working directory, which is the only writable place\n"
     if code in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL):
@@ -257,8 +255,8 @@ def _os_error_hint(exc, limits):
 def _size(n):
     for unit, factor in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
         if n >= factor:
-            return "%g %s" % (round(n / factor, 2), unit)
-    return "%d bytes" % n
+            return f"{round(n / factor, 2):g} {unit}"
+    return f"{n:d} bytes"
 
 
 def _load(name):
