@@ -114,6 +114,7 @@ def test_failed_batch_is_reported(openai_stub, tmp_path, cli):
 
 
 
+@pytest.mark.slow
 def test_big_gradings_split_into_several_batches(openai_stub, tmp_path, monkeypatch):
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     endpoint = Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key)

@@ -118,6 +118,7 @@ def test_schema(capsys):
     assert code == 0 and "discriminator" in out
 
 
+@pytest.mark.slow
 def test_console_script_and_module():
     out = subprocess.run(["ftstudio", "validate", str(PRESETS[0])], capture_output=True, text=True)
     assert out.returncode == 0

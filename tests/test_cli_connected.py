@@ -61,6 +61,7 @@ def test_submit_cli_and_no_key_anywhere(openai_stub, tmp_path):
     assert "ABCDEFGHIJKLMNOP" not in r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_no_endpoint_exit_3(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI"))}
     r = run(["compare", "presets/rft-exact-match.json", data(tmp_path)], env)

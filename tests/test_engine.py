@@ -201,6 +201,7 @@ def test_label_model_and_sampling_params(openai_stub, opts):
     assert sent["response_format"]["json_schema"]["schema"]["properties"]["result"]["enum"] == ["good", "bad"]
 
 
+@pytest.mark.slow
 def test_server_errors_retries_and_cache(openai_stub, opts):
     rows = [{"d": f"[[score:0.{i}]]", "model_sample": "x"} for i in range(1, 6)]
     openai_stub.fail_next(429, times=2, path="/chat/completions", retry_after=0.01)
@@ -283,6 +284,7 @@ def test_huge_texts_are_row_errors_not_hangs():
     assert recs[1]["reward"] == 1.0
 
 
+@pytest.mark.slow
 def test_malformed_and_slow_answers_are_row_errors(openai_stub, tmp_path, monkeypatch):
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     fast_fail = GradeOptions(endpoint=Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key,

@@ -177,7 +177,9 @@ def test_equal_to_reference_on_random_pairs(metric, reference):
     assert_equal_to_reference(metric, random_pairs(2500, seed=1234), reference)
 
 
-@pytest.mark.parametrize("metric", metrics.METRICS)
+# meteor loads WordNet from its files (seconds): the full run checks it.
+@pytest.mark.parametrize("metric", [pytest.param(m, marks=pytest.mark.slow) if m == "meteor" else m
+                                    for m in metrics.METRICS])
 def test_equal_to_reference_on_edge_cases(metric, reference):
     pairs = EDGE_CASES + [(r, i) for i, r in EDGE_CASES] + long_pairs(seed=99)
     assert_equal_to_reference(metric, pairs, reference)
@@ -201,6 +203,7 @@ _texts = st.one_of(
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
 @given(st.data())
 def test_equal_to_reference_on_generated_text(reference, data):
     hypothesis_text = data.draw(_texts, label="input")

@@ -235,6 +235,7 @@ def test_health_ready_metrics_and_access_log(server):
     assert not any("Paris" in line or "reference_answer" in line for line in server.lines + server.errors)
 
 
+@pytest.mark.slow  # imports torch for the adapter's tensors
 def test_openrlhf_equals_the_openrlhf_adapter(server, files, monkeypatch):
     """The HTTP remote reward and ftstudio.reward.openrlhf.reward_func give the same numbers."""
     from ftstudio.reward.openrlhf import reward_func
