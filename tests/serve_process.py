@@ -36,8 +36,11 @@ class ServeProcess:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError("ftstudio serve did not start:\n" + "\n".join(self.lines + self.errors))
+        # With --token-env every request carries the token, the readiness probe too.
+        token_var = args[args.index("--token-env") + 1] if "--token-env" in args else None
+        ready_token = full_env.get(token_var) if token_var else None
         if wait_ready:
-            while self.get("/readyz", token=None, check=False)[0] != 200:
+            while self.get("/readyz", token=ready_token, check=False)[0] != 200:
                 if time.monotonic() > deadline:
                     raise RuntimeError("ftstudio serve never became ready")
                 time.sleep(0.05)

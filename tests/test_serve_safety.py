@@ -55,7 +55,7 @@ def test_token_required_and_compared(tmp_path):
         assert s.post("/score", body, token=TOKEN) == (200, {"score": 1.0})
         assert s.post("/score", body, headers={"api-key": TOKEN})[0] == 200
         assert s.get("/metrics")[0] == 401 and s.get("/metrics", token=TOKEN)[0] == 200
-        assert s.get("/healthz")[0] == 200  # load-balancer probes carry no token
+        assert s.get("/healthz")[0] == 401 and s.get("/healthz", token=TOKEN)[0] == 200  # every request
         c = openai.OpenAI(base_url=s.url + "/v1", api_key=TOKEN, max_retries=0)
         assert c.fine_tuning.alpha.graders.run(grader=EXACT, model_sample="a", item={"reference_answer": "a"}).reward == 1
         with pytest.raises(openai.AuthenticationError):

@@ -18,7 +18,8 @@ from ._errors import ApiProblem, error_bytes
 from ._metrics import Metrics
 
 # Load-balancer probes can't always send headers; they reveal nothing, so they need no token.
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# The contract: with a token, every request carries it (probes too: send the header from the probe).
+OPEN_PATHS: frozenset[str] = frozenset()
 _GRADING_METHODS = frozenset({"POST"})
 
 
