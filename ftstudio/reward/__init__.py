@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ftstudio.grading import InvalidGrader
 
-from ._env import ENV_VAR
+from ._env import ENV_VAR, reward_from_env
 from ._mapping import MAPPING, Mapping, mapping_table
 from ._recipe import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, train_py, verl_snippet, write_recipe
 from ._reward import Reward
@@ -21,5 +21,6 @@ from ._trl import weights_of
 
 __all__ = [
     "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
+    "reward_from_env",
     "recipe_files", "recipe_zip", "train_py", "verl_snippet", "weights_of", "write_recipe",
 ]

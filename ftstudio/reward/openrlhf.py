@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ftstudio.grading import item_from_label, strip_prompt
-from ftstudio.reward._env import reward_from_env  # absolute: trainers load this file by path
+from ftstudio.reward import reward_from_env  # absolute: trainers load this file by path
 
 __all__ = ["reward_func"]
 

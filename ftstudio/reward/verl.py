@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ftstudio.reward._env import reward_from_env  # absolute: trainers load this file by path
+from ftstudio.reward import reward_from_env  # absolute: trainers load this file by path
 
 __all__ = ["compute_score", "compute_score_batch"]
 
