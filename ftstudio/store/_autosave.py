@@ -13,7 +13,6 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,11 @@ from pydantic import ValidationError
 from ftstudio.config import JobConfig, to_data
 from ftstudio.core import home
 
+from ._files import atomic_write
+
 KEEP_VERSIONS = 5
 FILENAME = "config.json"
+
 
 
 class Conflict(Exception):
@@ -95,17 +97,7 @@ def save(config: JobConfig, target: Path | None = None, *, expected: int | None 
 
 
 def _atomic_write(target: Path, payload: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(target, payload, ".config-")
 
 
 def _rotate(target: Path) -> None:

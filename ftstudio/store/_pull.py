@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,13 @@ from ftstudio.config import catalog
 from ftstudio.core import Issue, redact_data
 from ftstudio.validation import check, errors
 
+from ._files import atomic_write
+
 STATUSES = ("succeeded", "failed", "cancelled", "all")
 DEFAULT_OUT = "pulled"
 INDEX = "index.json"
 RETIRING_DAYS = 60
+
 
 
 @dataclass
@@ -173,12 +175,5 @@ def _write_if_changed(path: Path, text: str) -> str:
         change = "new"
     except (OSError, UnicodeDecodeError):
         change = "updated"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text, f".{path.name}.")
     return change

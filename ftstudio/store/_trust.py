@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from typing import Any
 
 from ftstudio.graders import PythonGrader, walk
 
 from ._autosave import home
+from ._files import atomic_write
 
 
 def sources(grader: Any) -> list[str]:
@@ -44,10 +43,7 @@ def _read() -> dict[str, list[str]]:
 def _write(data: dict[str, list[str]]) -> None:
     target = _file()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".trust-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({k: sorted(set(v))[-2000:] for k, v in data.items()}, fh)
-    os.replace(tmp, target)
+    atomic_write(target, json.dumps({k: sorted(set(v))[-2000:] for k, v in data.items()}), ".trust-")
 
 
 def mark_untrusted(grader: Any) -> int:

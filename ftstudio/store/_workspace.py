@@ -19,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +33,7 @@ from ftstudio.graders import parse_grader
 from ftstudio.grading import GradeResults, GradingRun, RowErrors
 
 from ._autosave import home
+from ._files import atomic_write
 
 MAX_DATASET_BYTES = 50 * 1024 * 1024
 MAX_RUNS = 5
@@ -66,17 +65,7 @@ class Session:
 
 def _write(target: Path, payload: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(target, payload, f".{target.name}-")
 
 
 def _read_json(target: Path) -> Any:
