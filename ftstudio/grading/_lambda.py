@@ -15,6 +15,7 @@ from pathlib import Path
 from ftstudio.core import ErrorCode
 
 from ._context import GradingContext, Scored
+from ._python import pool_results
 from ._results import RowErrors
 
 NOT_LOCAL = ("lambda graders run on Bedrock; to grade locally, point the function at a handler file "
@@ -61,15 +62,4 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     calls = [(s.as_dict() if (s := b.samples[r]) is not None else {}, b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node, source)
     results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, f"lambda {Path(path).name}"), cancel=ctx.cancel)
-    out, errs = [0.0] * len(rows), {}
-    for j, (r, res) in enumerate(zip(rows, results)):
-        if res.error:
-            if res.details == "cancelled":
-                ctx.cancelled = True
-            errs[r] = RowErrors({res.error: res.details or ""})
-        else:
-            out[j] = res.reward
-    for r in rows[len(results):]:
-        ctx.cancelled = True
-        errs[r] = RowErrors({ErrorCode.OTHER: "cancelled"})
-    return out, errs
+    return pool_results(ctx, rows, results)

@@ -27,6 +27,11 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
         ctx.report(done, total, stage)
 
     results = pool.run(calls, progress=progress, cancel=ctx.cancel)
+    return pool_results(ctx, rows, results)
+
+
+def pool_results(ctx: GradingContext, rows: list[int], results: list) -> Scored:
+    """Sandbox pool results as a scorer's answer; rows a cancelled run never reached are cancelled errors."""
     out, errs = [0.0] * len(rows), {}
     for j, (r, res) in enumerate(zip(rows, results)):
         if res.error:
