@@ -37,9 +37,7 @@ else:
     anyway = True
 
 if anyway:
-    from components import kept_fields
-
-    data = kept_fields.export_data(cfg)  # fields kept as written at import go back in place
+    data = state.export_data(cfg)  # kept fields back in place, spelled as the user wrote them
     body = export.to_json(data)
     slug = (cfg.suffix or cfg.method_type or "job").replace(" ", "-")
     tab_json, tab_py, tab_curl, tab_trl = st.tabs(["JSON body", "Python (openai SDK)", "curl",
@@ -79,7 +77,7 @@ with st.form("save_preset", border=True):
     overwrite = st.checkbox("Overwrite a preset with the same title")
     if st.form_submit_button("Save preset"):
         try:
-            path = save_preset(cfg, title, description, overwrite=overwrite)
+            path = save_preset(state.export_data(cfg), title, description, overwrite=overwrite)
         except (ValueError, FileExistsError, OSError) as exc:
             st.error(f"Not saved: {exc}")
         else:

@@ -18,7 +18,7 @@ from ftstudio.api import ApiError
 from ftstudio.config import ImportProblem
 from ftstudio.core import count, redact
 from ftstudio.store import pull, trust
-from ftstudio.validation import check, from_json
+from ftstudio.validation import check, from_json_keeping
 
 # The app waits for fewer retries than the CLI: a person is looking at a spinner.
 _RETRIES = 1
@@ -92,19 +92,20 @@ def _choose(prefix: str, jobs) -> None:
     chosen = by_id[st.selectbox("Job", list(by_id), key=f"{prefix}-pick",
                                 format_func=lambda i: f"{i} · {by_id[i].entry.get('status')} · {by_id[i].method}")]
     try:
-        cfg = from_json(chosen.body)
+        cfg, kept = from_json_keeping(chosen.body)
     except ImportProblem as exc:
         st.error(f"{chosen.id} can't become a config here: {exc.message}.")
         for issue in exc.issues[:12]:
             st.caption(f":material/error: `{issue.path or '$'}` {issue.message}")
         return
-    c = count(check(cfg))
+    c = count(check(chosen.body, target=state.target()))
     grader = f", grader {cfg.grader.type} '{cfg.grader.name}'" if cfg.grader is not None else ""
     st.info(f"{chosen.id}: **{cfg.method_type}** on `{cfg.model}`{grader} "
             f"({c['error']} errors, {c['warning']} warnings).")
     if st.button("Replace the current config", key=f"{prefix}-apply", type="primary",
                  help="The current config stays in Undo"):
         state.load(cfg, f"import job {chosen.id}")
+        state.set_written(chosen.body, kept)
         if trust.mark_untrusted(cfg.grader):
             state.app().untrusted_python = f"the job {chosen.id}"
         st.rerun()

@@ -110,6 +110,7 @@ class AppState:
     # provider target chosen in the sidebar (None: the connection's kind), and imported fields kept as written
     target: _Slot[str | None] = _Slot(_none)
     kept_fields: _Slot[list] = _Slot(list)
+    written: _Slot[dict | None] = _Slot(_none)  # the imported document, for exports in the user's spelling
 
     def __init__(self, session: Any = None) -> None:
         self.session = st.session_state if session is None else session

@@ -31,7 +31,7 @@ def model_caption(model_id: str) -> str:
 
 def render(path: tuple, node: Any, bag: E.IssueBag) -> None:
     k = lambda name: E.key(path, name)  # noqa: E731
-    ids = [m.id for m in catalog.grader_models()]
+    ids = [m.id for m in catalog.grader_models(state.target())]
     options = ids if node.model in ids else [node.model] + ids
     st.selectbox("Model", options, index=options.index(node.model), key=k("model"), accept_new_options=True,
                  on_change=_set_model, args=(path, k("model")),

@@ -28,10 +28,3 @@ def render(key: str = "kept") -> None:
             state.set_kept_fields([])
             st.rerun()
 
-
-def export_data(cfg) -> dict:
-    """The config as the export pages write it: the model's body with the kept fields restored."""
-    from ftstudio.config import to_data
-    from ftstudio.validation import restore_kept
-
-    return restore_kept(to_data(cfg), state.kept_fields())

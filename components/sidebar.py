@@ -9,7 +9,7 @@ from components import issues_panel, kept_fields, state
 from ftstudio.config import METHODS, ImportProblem, new_config, parse_json, read_document
 from ftstudio.core import count
 from ftstudio.store import list_presets, trust
-from ftstudio.validation import TARGETS, check, check_grader, from_json, from_json_keeping, grader_from_json
+from ftstudio.validation import TARGETS, check, check_grader, from_json_keeping, grader_from_json
 
 PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
                "app_pages/graders.py": "3 Graders", "app_pages/test_grading.py": "4 Test grading", "app_pages/export.py": "5 Export"}
@@ -140,12 +140,12 @@ def _presets() -> None:
         st.caption(":material/code: Contains Python grader code: it runs on your machine when you grade.")
     if st.button("Load preset", key="sb_load_preset", width="stretch", type="primary"):
         try:
-            cfg = from_json(chosen.config)
+            cfg, kept = from_json_keeping(chosen.config)
         except ImportProblem as exc:
             st.error(f"{chosen.path.name} is not a valid config: {exc.message}")
             return
         state.load(cfg, f"load preset {chosen.title}")
-        state.set_kept_fields([])
+        state.set_written(chosen.config, kept)
         if trust.mark_untrusted(cfg.grader):
             state.app().untrusted_python = f"the preset “{chosen.title}”"
         st.rerun()
@@ -181,6 +181,7 @@ def _import() -> None:
             rf = cfg.method.reinforcement.model_copy(update={"grader": grader})
             state.load(cfg.model_copy(update={"method": cfg.method.model_copy(update={"reinforcement": rf})}),
                        "import grader")
+            state.set_written(_with_grader(state.app().written, doc.data), state.kept_fields())
             _after_import(grader)
         return
     try:
@@ -198,8 +199,19 @@ def _import() -> None:
     if st.button("Replace the current config", key="sb_import_apply", type="primary",
                  help="The current config stays in Undo"):
         state.load(cfg, "import config")
-        state.set_kept_fields(kept)
+        state.set_written(doc.data, kept)
         _after_import(cfg.grader)
+
+
+def _with_grader(written: dict | None, grader: dict) -> dict:
+    """The imported document with a bare grader imported into it: both spellings are kept."""
+    import copy
+
+    doc = copy.deepcopy(written) if isinstance(written, dict) else {}
+    method = doc.get("method") if isinstance(doc.get("method"), dict) else {}
+    block = method.get("reinforcement") if isinstance(method.get("reinforcement"), dict) else {}
+    doc["method"] = {**method, "type": "reinforcement", "reinforcement": {**block, "grader": grader}}
+    return doc
 
 
 def _after_import(grader) -> None:
@@ -224,5 +236,5 @@ def _new() -> None:
     method = st.selectbox("Method", METHODS, key="sb_new_method")
     if st.button("Start a new config", key="sb_new", help="The current config stays in Undo"):
         state.load(new_config(method), f"new {method} config")
-        state.set_kept_fields([])
+        state.set_written(None)
         st.rerun()

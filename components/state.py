@@ -66,7 +66,28 @@ def ensure() -> None:
     a.revision = rev if isinstance(rev, int) else 0
     a.writer = uuid.uuid4().hex[:12]
     a.restore_note = note or None
+    _restore_as_written(a, meta.get("as_written"))
     restore(a)
+
+
+def _restore_as_written(a: AppState, saved: Any) -> None:
+    """The imported document and its kept fields from the autosave (a refresh must not lose them)."""
+    if not isinstance(saved, dict):
+        return
+    doc = saved.get("document")
+    a.written = doc if isinstance(doc, dict) else None
+    kept = []
+    for entry in saved.get("kept") or []:
+        if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], list) and isinstance(entry[1], int):
+            kept.append((tuple(entry[0]), entry[1], entry[2]))
+    a.kept_fields = kept
+
+
+def _as_written_payload(a: AppState) -> dict | None:
+    kept = [[list(path), index, value] for path, index, value in (a.kept_fields or [])]
+    if a.written is None and not kept:
+        return None
+    return {"document": a.written, "kept": kept}
 
 
 def config() -> JobConfig:
@@ -101,7 +122,7 @@ def _save(cfg: JobConfig) -> None:
         if a.conflict is not None:
             autosave.save_draft(cfg, a.writer)
             return
-        a.revision = autosave.save(cfg, expected=a.revision, writer=a.writer)
+        a.revision = autosave.save(cfg, expected=a.revision, writer=a.writer, as_written=_as_written_payload(a))
         a.save_error = None
     except autosave.Conflict as conflict:
         a.conflict = conflict
@@ -248,16 +269,13 @@ def issues() -> list[Issue]:
     a = app()
     cfg = a.config
     fields = dataset_fields()
-    kept = kept_fields()
-    fkey = (tuple(fields) if fields is not None else None, target(), id(kept) if kept else None)
+    kept, written = kept_fields(), a.written
+    fkey = (tuple(fields) if fields is not None else None, target(), id(kept) if kept else None, id(written))
     cache = a.issues_cache
     if cache and cache[0] is cfg and cache[1] == fkey:  # identity: configs are never mutated in place
         return cache[2]
-    if kept:  # validate what export writes: the fields kept as written too
-        from ftstudio.validation import restore_kept
-
-        result = check(restore_kept(cfg.model_dump(mode="json", exclude_none=True), kept), dataset_fields=fields,
-                       target=target())
+    if kept or written is not None:  # validate what export writes: as written, kept fields too
+        result = check(export_data(cfg), dataset_fields=fields, target=target())
     else:
         result = check(cfg, dataset_fields=fields, target=target())
     a.issues_cache = (cfg, fkey, result)
@@ -347,4 +365,26 @@ def kept_fields() -> list:
 
 
 def set_kept_fields(kept: list) -> None:
-    app().kept_fields = list(kept)
+    a = app()
+    a.kept_fields = list(kept)
+    _save(a.config)
+
+
+def set_written(document: dict | None, kept: list | None = None) -> None:
+    """The document the current config was imported from (None: not imported), and the fields the
+    editor doesn't know. Exports spell what still means the same as the user did; both are saved."""
+    a = app()
+    a.written = document
+    a.kept_fields = list(kept or [])
+    _save(a.config)
+
+
+def export_data(cfg: JobConfig | None = None) -> dict:
+    """The body every export writes (JSON, Python, curl, submit, presets): the config, with the
+    fields kept at import back in place, in the spelling of the imported document."""
+    from ftstudio.config import as_written, to_data
+    from ftstudio.validation import restore_kept
+
+    a = app()
+    data = restore_kept(to_data(cfg if cfg is not None else a.config), kept_fields())
+    return as_written(data, a.written) if a.written is not None else data

@@ -28,7 +28,7 @@ def render(cfg, has_errors: bool) -> None:
         bar = st.progress(0.0, text="Uploading…")
         retries = st.empty()
         try:
-            sub = jobs.submit(ep, cfg, train, valid,
+            sub = jobs.submit(ep, state.export_data(cfg), train, valid,
                               progress=lambda role, s, t: bar.progress(min(1.0, s / max(t, 1)),
                                                                        text=f"Uploading {role.split('_')[0]}: "
                                                                             f"{s / 1e6:,.1f} / {t / 1e6:,.1f} MB"),

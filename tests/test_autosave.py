@@ -81,3 +81,18 @@ def test_survives_kill_mid_write(home):
         assert loaded is not None and loaded.training_file.startswith("file-")
     autosave.save(cfg(99))
     assert not list(home.glob(".config-*.tmp"))  # leftovers of killed writers are cleaned up
+
+
+def test_the_imported_document_is_saved_with_the_config_without_secrets(home):
+    secret = "sk-proj-" + "a1B2" * 12
+    doc = {"model": "m", "method": {"type": "reinforcement", "reinforcement": {"grader": {
+        "type": "endpoint", "url": "https://x.example/score", "headers": {"api-key": secret}}}}}
+    written = {"document": doc, "kept": [[["trainingType"], 2, "globalStandard"]]}
+    rev = autosave.save(cfg(1), as_written=written)
+    assert secret not in autosave.path().read_text()
+    _, meta, _ = autosave.load()
+    assert meta["as_written"]["kept"] == [[["trainingType"], 2, "globalStandard"]]
+    assert meta["as_written"]["document"]["model"] == "m"
+    # the same config with a new document is a new revision; the same pair is not
+    assert autosave.save(cfg(1), as_written=written) == rev
+    assert autosave.save(cfg(1)) == rev + 1

@@ -185,3 +185,42 @@ def test_export_keeps_what_was_written(tmp_path, capsys):
     arr = tmp_path / "arr.json"
     arr.write_text("[1, 2]")
     assert main(["export", str(arr), "--force"]) == 1
+
+
+def _score_model(model):
+    return {"type": "score_model", "name": "judge", "model": model,
+            "input": [{"role": "user", "content": "Rate {{ sample.output_text }}"}]}
+
+
+def _notes(model, target):
+    return {i.code: i for i in check_grader(_score_model(model), target=target) if i.path == "model"}
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-2024-08-06", "o3-mini", "o3-mini-2025-01-31"])
+def test_azure_documented_grader_models_pass_quietly(model):
+    notes = _notes(model, "azure")
+    assert "grader_model_unlisted" not in notes and "model_unknown" not in notes
+    # Azure's table dates are training retirements; a grader deployment isn't retired by them.
+    assert "model_retired" not in notes
+
+
+def test_azure_warns_on_a_known_model_outside_its_grader_list():
+    notes = _notes("gpt-4.1-2025-04-14", "azure")
+    rule = notes["grader_model_unlisted"]
+    assert rule.severity == "warning"
+    assert "gpt-4o-2024-08-06" in rule.hint and "o3-mini-2025-01-31" in rule.hint
+    # OpenAI has graded with models beyond its guide's list: there it is at most a note.
+    assert "grader_model_unlisted" not in _notes("gpt-4.1-2025-04-14", "openai")
+    assert _notes("o4-mini", "azure")["grader_model_unlisted"].severity == "warning"
+
+
+def test_azure_grader_deployment_names_are_a_note_not_a_warning():
+    notes = _notes("ft-model-grader-gpt-4o-2024-08-06", "azure")
+    assert notes["model_unknown"].severity == "info"
+    assert "deployment" in notes["model_unknown"].hint
+    assert "grader_model_unlisted" not in notes
+
+
+def test_grader_model_list_is_not_a_rule_on_bedrock_or_compatible():
+    for target in ("bedrock", "compatible"):
+        assert "grader_model_unlisted" not in _notes("gpt-4.1-2025-04-14", target)

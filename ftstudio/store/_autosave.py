@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ftstudio.config import JobConfig, to_data
-from ftstudio.core import home
+from ftstudio.core import home, redact_data
 
 from ._files import atomic_write
 
@@ -67,10 +67,12 @@ def revision(target: Path | None = None) -> int:
 
 
 def save(config: JobConfig, target: Path | None = None, *, expected: int | None = None,
-         writer: str | None = None) -> int:
+         writer: str | None = None, as_written: dict | None = None) -> int:
     """Atomically replace the autosave; returns the new revision.
 
     With `expected`, refuse (raise Conflict) unless the file is still at that revision.
+    `as_written`: how the user wrote the config they imported, {"document", "kept"}, so exports
+    after a refresh keep their spelling and unknown fields. Secrets in it are redacted first.
     """
     target = target or path()
     with _locked(target):
@@ -86,10 +88,13 @@ def save(config: JobConfig, target: Path | None = None, *, expected: int | None 
                 theirs = JobConfig.model_validate(meta["config"])
             raise Conflict(current, theirs, meta.get("writer"), meta.get("saved_at"))
         data = to_data(config)
-        if meta.get("config") == data and target.exists():
+        written = redact_data(as_written) if as_written else None
+        if meta.get("config") == data and meta.get("as_written") == written and target.exists():
             return current  # unchanged: don't churn the version history
-        payload = json.dumps({"revision": current + 1, "writer": writer, "saved_at": time.time(), "config": data},
-                             indent=2, ensure_ascii=False)
+        doc = {"revision": current + 1, "writer": writer, "saved_at": time.time(), "config": data}
+        if written:
+            doc["as_written"] = written
+        payload = json.dumps(doc, indent=2, ensure_ascii=False)
         if target.exists():
             _rotate(target)
         _atomic_write(target, payload)

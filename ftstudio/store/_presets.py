@@ -61,7 +61,7 @@ def slugify(title: str) -> str:
     return slug[:60] or "preset"
 
 
-def save_preset(config: JobConfig, title: str, description: str, overwrite: bool = False) -> Path:
+def save_preset(config: JobConfig | dict, title: str, description: str, overwrite: bool = False) -> Path:
     title, description = title.strip(), " ".join(description.split())
     if not title:
         raise ValueError("give the preset a title")

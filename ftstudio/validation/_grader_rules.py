@@ -332,14 +332,26 @@ def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | 
                       "name the model (on Azure: the deployment or model name)")]
     info = catalog.lookup(model, target)
     if info is None:
-        return [issue(where, "model_unknown", f"unknown model: '{model}' is not in the {target} model table",
-                      "fine if your provider serves it; checks that depend on the model are skipped")]
+        hint = "fine if your provider serves it; checks that depend on the model are skipped"
+        if grader and target == "azure":
+            hint = "fine if it names your grader deployment; checks that depend on the model are skipped"
+        return [issue(where, "model_unknown", f"unknown model: '{model}' is not in the {target} model table", hint)]
     out = []
-    if not catalog.is_known(model, target) and not model.startswith(catalog.FINE_TUNED_PREFIX):
+    known = catalog.is_known(model, target)
+    if not known and not model.startswith(catalog.FINE_TUNED_PREFIX):
         out.append(issue(where, "model_unknown",
                          f"unknown model: '{model}' is not a known {info.family or info.id} snapshot",
                          "check the id; checks use the family's traits (e.g. reasoning)"))
+    if grader and known and not info.grader:
+        listed = ", ".join(m.id for m in catalog.grader_models(target)) or "none"
+        out.append(issue(where, "grader_model_unlisted",
+                         f"the {target} docs don't list {model} as a grader model",
+                         f"documented grader models: {listed}"))
     today = today or dt.date.today()
+    if grader and target in catalog.PROVIDER_TABLES:
+        # A provider table's dates are training retirements (Azure lists gpt-4o-2024-08-06 as a grader
+        # model past its training date); when a grader deployment stops serving is not published.
+        return out
     if info.retired and today >= info.retired:
         said = f"{model} was shut down by the provider on {info.retired.isoformat()}"
         out.append(issue(where, "model_retired",

@@ -129,6 +129,14 @@ RULES: tuple[Rule, ...] = (
        "response_format is in the RFT guide but not in OpenAI's SDK types"),
     _r("model_unknown", _all("info"), _OURS,
        "unknown model: not in the target's model table; model-dependent checks are skipped or use its family"),
+    _r("grader_model_unlisted", _sev("info", "warning", None, None), (
+        _ev("docs-example", "AZ-RFT", "\"The following models can be used as model graders\": gpt-4o-2024-08-06, "
+            "o3-mini-2025-01-31"),
+        _ev("observed", "AZ-COUNTDOWN", "the submitted job's score_model grader used \"o3-mini\""),
+        _ev("docs-example", "OAI-GUIDE", "lists gpt-4o, gpt-4.1, o1, o3, o3-mini and o4-mini snapshots as grader models"),
+        _ev("observed", "OAI-SPEC", "/graders/run example grades with gpt-5-mini, which the guide doesn't list")),
+       "a known model the target's docs don't list as a grader model (Azure: a warning; OpenAI has run "
+       "graders on models beyond its list, so only a note)"),
     _r("model_placeholder", _all("warning"), (
         _ev("docs-example", "AZ-RFT", "\"model\": \"<SUPPORTED_GRADER_MODEL_ID>\""),
         _ev("docs-example", "OURS", "Azure SDK sample \"{{aoai_deployment_and_model}}\"")),

@@ -2,7 +2,8 @@
 
 import json
 
-from app_util import current_config, new_app, texts
+from app_util import ROOT, current_config, new_app, texts
+from streamlit.testing.v1 import AppTest
 
 from components.app_state import AppState
 from ftstudio.config import JobConfig
@@ -78,3 +79,72 @@ def test_provider_graders_show_in_the_graders_page(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, endpoint_job(), page="app_pages/graders.py")
     assert not at.exception
     assert "https://grader.example/score" in texts(at)
+
+
+AS_WRITTEN = {"suffix": None, "model": "gpt-4.1-mini-2025-04-14", "training_file": "file-a",
+              "validation_file": None, "trainingType": "globalStandard",
+              "method": {"type": "supervised", "supervised": {"hyperparameters": {
+                  "n_epochs": 5, "learning_rate_multiplier": 2}}}}
+
+
+def _exported(at) -> str:
+    at.switch_page("app_pages/export.py").run()
+    assert not at.exception
+    anyway = [c for c in at.checkbox if c.key == "export_anyway"]
+    if anyway and not anyway[0].value:
+        anyway[0].check().run()
+    return next(c.value for c in at.code if c.language == "json")
+
+
+def test_import_then_export_is_the_document_as_written_and_survives_a_refresh(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path)
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps(AS_WRITTEN)).run()
+    at.sidebar.button(key="sb_import_apply").click().run()
+    assert not at.exception
+    assert _exported(at) == json.dumps(AS_WRITTEN, indent=2)  # 5 stays 5, 2 stays 2, nulls and order stay
+
+    # A refresh is a new session on the same home folder: the spelling and the kept field come back.
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    again.run()
+    assert "trainingType" in texts(again)
+    assert _exported(again) == json.dumps(AS_WRITTEN, indent=2)
+
+
+def test_an_edit_after_import_changes_only_what_was_edited(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path)
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps(AS_WRITTEN)).run()
+    at.sidebar.button(key="sb_import_apply").click().run()
+    at.switch_page("app_pages/method.py").run()
+    next(t for t in at.text_input if t.label.startswith("Suffix")).input("v2").run()
+    assert not at.exception and current_config(at).suffix == "v2"
+    exported = json.loads(_exported(at))
+    assert list(exported) == list(AS_WRITTEN) and exported["suffix"] == "v2"
+    assert exported["method"]["supervised"]["hyperparameters"] == {"n_epochs": 5, "learning_rate_multiplier": 2}
+    assert exported["validation_file"] is None
+
+
+def test_a_new_config_forgets_the_imported_spelling(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path)
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps(AS_WRITTEN)).run()
+    at.sidebar.button(key="sb_import_apply").click().run()
+    at.sidebar.button(key="sb_new").click().run()
+    assert not at.exception
+    exported = json.loads(_exported(at))
+    assert "trainingType" not in exported and "suffix" not in exported
+
+
+def test_a_preset_saved_after_import_keeps_the_document_and_loads_back(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path)
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps(AS_WRITTEN)).run()
+    at.sidebar.button(key="sb_import_apply").click().run()
+    _exported(at)
+    inputs = {t.label: t for t in at.text_input}
+    inputs["Title"].input("Imported SFT")
+    [b for b in at.button if b.label == "Save preset"][0].click().run()
+    saved = json.loads((tmp_path / "home" / "presets" / "imported-sft.json").read_text())
+    assert json.dumps(saved["config"]) == json.dumps(AS_WRITTEN)
+    at.sidebar.button(key="sb_new").click().run()
+    at.sidebar.selectbox(key="sb_preset").select("imported-sft").run()
+    at.sidebar.button(key="sb_load_preset").click().run()
+    assert not at.exception and "trainingType" in texts(at)
+    assert _exported(at) == json.dumps(AS_WRITTEN, indent=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import ROOT
-from ui import button, expander, go, load_preset, no_exception, open_app, settle, shot, upload, wait_for
+from ui import button, click_until, expander, go, load_preset, no_exception, open_app, settle, shot, upload, wait_for
 
 pytestmark = pytest.mark.e2e
 DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
@@ -24,8 +24,7 @@ def test_validate_compare_submit(app_server, page, openai_stub, tmp_path):
     upload(page, "Dataset", DATA)
     settle(page)
     panel = expander(page, "Local scores against the official grader service")
-    button(panel, "Compare with the API").click()
-    wait_for(page, "text=Rows compared", shot_name="compare")
+    click_until(page, button(panel, "Compare with the API"), "text=Rows compared", shot_name="compare")
     settle(page)
     no_exception(page)
     assert len(openai_stub.requests_to("/fine_tuning/alpha/graders/run")) == 20

@@ -12,14 +12,17 @@ def settle(page, timeout: float = 60.0) -> None:
     """Wait until Streamlit has finished the rerun the last action started.
 
     The app marks its state on the root element (data-test-script-state); a rerun may start a
-    moment after the click, so the state must read "notRunning" several times in a row.
+    moment after the click, so the state must read "notRunning" several times in a row, with no
+    element left over from the previous run (data-stale). On a loaded machine a click that lands
+    while elements are still being replaced can hit a moving target and be lost.
     """
     page.wait_for_timeout(250)
     app = page.locator('[data-testid="stApp"]').first
+    stale = page.locator('[data-stale="true"]')
     deadline, calm = time.time() + timeout, 0
     while time.time() < deadline and calm < 3:
         state = app.get_attribute("data-test-script-state")
-        calm = calm + 1 if state == "notRunning" else 0
+        calm = calm + 1 if state == "notRunning" and stale.count() == 0 else 0
         page.wait_for_timeout(150)
 
 
@@ -111,8 +114,11 @@ def load_preset(page, title: str) -> None:
 
 def upload(scope, label: str, path) -> None:
     """Give the file uploader whose label contains `label` a file."""
-    scope.locator('[data-testid="stFileUploader"]', has_text=label).locator('input[type="file"]').first \
-        .set_input_files(str(path))
+    box = scope.locator('[data-testid="stFileUploader"]', has_text=label).first
+    box.locator('input[type="file"]').first.set_input_files(str(path))
+    # The rerun starts only once the upload has finished: wait for the file's chip first.
+    # Long names are shortened in the middle ("reinfo…-quiz.jsonl"): match the tail.
+    box.get_by_text(Path(str(path)).name[-10:]).first.wait_for(timeout=60_000)
 
 
 def wait_for(page, selector: str, timeout: float = 60_000, shot_name: str = "failure") -> None:
@@ -122,3 +128,31 @@ def wait_for(page, selector: str, timeout: float = 60_000, shot_name: str = "fai
     except Exception:
         shot(page, f"debug-{shot_name}")
         raise
+
+
+def click_until(page, target, selector: str, timeout: float = 90_000, shot_name: str = "failure") -> None:
+    """Click `target` until `selector` shows, for idempotent actions only (never Submit).
+
+    On a loaded machine a click can land while Streamlit is still replacing the elements under it;
+    the page then stays idle and nothing happens. A person would click again, so the test does too
+    (at most three times), but only once the app is idle: a slow run is waited for, never re-clicked.
+    """
+    deadline = time.time() + timeout / 1000
+    target.click()
+    for attempt in range(3):
+        while time.time() < deadline:
+            try:
+                page.wait_for_selector(selector, timeout=10_000)
+                return
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError: is the app still working?
+                state = page.locator('[data-testid="stApp"]').first.get_attribute("data-test-script-state")
+                if state == "notRunning":
+                    break
+        if time.time() >= deadline or attempt == 2:
+            break
+        settle(page)
+        if page.locator(selector).first.is_visible():
+            return
+        target.click()
+    shot(page, f"debug-{shot_name}")
+    raise AssertionError(f"{selector} did not show within {timeout / 1000:.0f} s of clicking")
