@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import ROOT
-from ui import button, expander, go, load_preset, no_exception, open_app, settle, shot, upload
+from ui import button, click_until, expander, go, load_preset, no_exception, open_app, settle, shot, upload
 
 pytestmark = pytest.mark.e2e
 DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
@@ -17,22 +17,18 @@ def test_before_you_train(app_server, page):
     upload(page, "Dataset", DATA)
     settle(page)
     page.wait_for_selector("text=Grade all", timeout=30_000)
-    button(page, "Grade all").click()
-    page.wait_for_selector("text=Reward std", timeout=60_000)
+    click_until(page, button(page, "Grade all"), "text=Reward std", shot_name="bt-grade")
     settle(page)
     no_exception(page)
     probes = expander(page, "Can this grader be gamed?")
     settle(page)
-    button(probes, "Run 11 probes").click()
-    settle(page)
-    page.wait_for_selector("text=No probe games this grader", timeout=60_000)
+    click_until(page, button(probes, "Run 11 probes"), "text=No probe games this grader", shot_name="bt-probes")
     no_exception(page)
     page.get_by_text("No probe games this grader").first.scroll_into_view_if_needed()
     shot(page, "4-probes")
     samples = expander(page, "Generate samples")
     settle(page)
-    button(samples, "Generate 4 samples").click()
-    page.wait_for_selector("text=samples generated", timeout=60_000)
+    click_until(page, button(samples, "Generate 4 samples"), "text=samples generated", shot_name="bt-samples")
     settle(page)
     no_exception(page)
     page.get_by_text("Before you train").first.scroll_into_view_if_needed()

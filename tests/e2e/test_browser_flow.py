@@ -7,7 +7,7 @@ import json
 
 import pytest
 from conftest import ROOT
-from ui import button, go, load_preset, no_exception, open_app, settle, shot, upload
+from ui import button, click_until, go, load_preset, no_exception, open_app, settle, shot, upload
 
 pytestmark = pytest.mark.e2e
 DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
@@ -39,8 +39,7 @@ def test_full_flow(app_server, page):
     settle(page)
     page.wait_for_selector("text=Grade all", timeout=30_000)
     no_exception(page)
-    button(page, "Grade all").click()
-    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+    click_until(page, button(page, "Grade all"), '[data-testid="stPlotlyChart"]', shot_name="browser-grade")
     settle(page)
     no_exception(page)
     assert page.locator('[data-testid="stMetric"]').count() >= 3

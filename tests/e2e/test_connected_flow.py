@@ -15,8 +15,7 @@ def test_validate_compare_submit(app_server, page, openai_stub, tmp_path):
     load_preset(page, "RFT: exact-match answer")
 
     go(page, "3 Graders")
-    button(page, "Validate with the API").click()
-    page.wait_for_selector("text=The API accepts this grader.", timeout=30_000)
+    click_until(page, button(page, "Validate with the API"), "text=The API accepts this grader.", shot_name="validate")
     assert openai_stub.requests_to("/fine_tuning/alpha/graders/validate")
     no_exception(page)
 

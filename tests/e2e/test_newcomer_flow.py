@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 from conftest import ROOT
-from ui import button, go, no_exception, open_app, settle, shot, upload, wait_for
+from ui import button, click_until, go, no_exception, open_app, settle, shot, upload, wait_for
 
 pytestmark = pytest.mark.e2e
 DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
@@ -39,8 +39,7 @@ def results_heading(page) -> str:
 
 def grade_all(page) -> None:
     wait_for(page, "text=Grade all", shot_name="grade-button")
-    button(page, "Grade all").click()
-    wait_for(page, '[data-testid="stPlotlyChart"]', shot_name="graded")
+    click_until(page, button(page, "Grade all"), '[data-testid="stPlotlyChart"]', shot_name="graded")
     settle(page)
     no_exception(page)
 
