@@ -137,22 +137,24 @@ def bench_model(n, delay=0.1):
     server = subprocess.Popen([sys.executable, "-m", "tests.openai_stub", "--port", "0", "--delay", str(delay)],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
     base_url = server.stdout.readline().strip()
+    opts = GradeOptions(endpoint=Endpoint(base_url=base_url, api_key=DEFAULT_API_KEY), concurrency=8)
+    cold, warm, errors = float("inf"), 0.0, 0
     try:
-        with tempfile.TemporaryDirectory() as cache:
-            os.environ["FTSTUDIO_CACHE_DIR"] = cache
-            opts = GradeOptions(endpoint=Endpoint(base_url=base_url, api_key=DEFAULT_API_KEY), concurrency=8)
-            t = time.perf_counter()
-            first = grade(judge, data, options=opts)
-            cold = time.perf_counter() - t
-            t = time.perf_counter()
-            grade(judge, data, options=opts)
-            warm = time.perf_counter() - t
+        for _ in range(2):  # best of two cold runs, each with an empty cache, like best_rate's best of three
+            with tempfile.TemporaryDirectory() as cache:
+                os.environ["FTSTUDIO_CACHE_DIR"] = cache
+                t = time.perf_counter()
+                first = grade(judge, data, options=opts)
+                cold = min(cold, time.perf_counter() - t)
+                errors = max(errors, first.summary()["rows_with_errors"])
+                t = time.perf_counter()
+                grade(judge, data, options=opts)
+                warm = time.perf_counter() - t
     finally:
         server.terminate()
         server.wait(10)
     ideal = n * delay / 8
-    errors = first.summary()["rows_with_errors"]
-    return [(f"score_model, server answers after {delay * 1000:.0f} ms, concurrency 8", f"{n:,} rows",
+    return [(f"score_model, server answers after {delay * 1000:.0f} ms, concurrency 8 (best of 2)", f"{n:,} rows",
              f"{cold:.2f} s ({cold / ideal:.3f}x ideal {ideal:.1f} s; {errors} errors)", "<= 1.15x ideal",
              "pass" if cold <= 1.15 * ideal and errors == 0 else "MISS"),
             ("same, fully cached rerun", f"{n:,} rows", f"{warm:.2f} s", "<= 1 s", "pass" if warm <= 1 else "MISS")]

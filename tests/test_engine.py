@@ -297,3 +297,21 @@ def test_malformed_and_slow_answers_are_row_errors(openai_stub, tmp_path, monkey
     assert rec["errors"] == ["model_grader_server_error"] and "timed out" in rec["error_details"]["model_grader_server_error"]
     ok = grade(judge(), [{"d": "[[score:0.3]]", "model_sample": "z"}], options=fast_fail).record(0)
     assert ok["reward"] == 0.3, ok["error_details"]  # the endpoint works again: nothing stuck
+
+
+def test_text_similarity_rows_over_the_length_limit_are_errors_and_the_rest_grade():
+    limit = 200_000  # MAX_SIMILARITY_CHARS: input and reference together
+    g = {"type": "text_similarity", "name": "fz", "input": "{{ sample.output_text }}",
+         "reference": "{{ item.ref }}", "evaluation_metric": "fuzzy_match"}
+    long = "x" * (limit // 2 + 1)
+    rows = [{"model_sample": "abc", "ref": "abc"}, {"model_sample": long, "ref": long},
+            {"model_sample": "abc"}, {"model_sample": "abd", "ref": "abc"}] * 50  # over the batch threshold
+    res = grade(g, rows)
+    assert list(res.rewards[:4]) == [1.0, 0.0, 0.0, pytest.approx(2 / 3)]
+    assert "characters together" in res.record(1)["error_details"]["other_error"]
+    assert res.record(2)["errors"] and not res.record(0)["errors"] and not res.record(3)["errors"]
+    fits = "x" * (limit // 2 - 1)
+    assert not grade(g, [{"model_sample": fits, "ref": fits}]).errors
+    # the fast path (every row renders and fits) gives the same numbers
+    clean = grade(g, [r for i, r in enumerate(rows) if i % 4 in (0, 3)])
+    assert list(clean.rewards[:2]) == [1.0, pytest.approx(2 / 3)] and not clean.errors

@@ -18,18 +18,20 @@ MAX_SIMILARITY_CHARS = 200_000
 
 def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     a, b, errs = two_columns(node, ctx.batch, rows)
-    for j, r in enumerate(rows):
-        x, y = a[j], b[j]
-        if x is not None and y is not None and len(x) + len(y) > MAX_SIMILARITY_CHARS:
-            errs.setdefault(r, RowErrors()).add(
-                ROW_ERROR.OTHER, f"input and reference are {len(x) + len(y):,} characters together; "
-                f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
-    ok = [j for j, r in enumerate(rows) if r not in errs]
+    clean = not errs and None not in a and None not in b
+    # The longest input plus the longest reference within the limit: no row can be over it.
+    if not (clean and a and max(map(len, cast(list[str], a))) + max(map(len, cast(list[str], b)))
+            <= MAX_SIMILARITY_CHARS):
+        _too_long(a, b, rows, errs)
+    if not errs:  # every row renders and fits (the common case): whole columns, no copies
+        ok, ins, refs = range(len(rows)), cast(list[str], a), cast(list[str], b)
+    else:
+        ok = [j for j, r in enumerate(rows) if r not in errs]
+        # Rows whose input or reference did not render carry an error, so these texts are all strings.
+        ins, refs = cast(list[str], [a[j] for j in ok]), cast(list[str], [b[j] for j in ok])
     out = [0.0] * len(rows)
     if not ok:
         return out, errs
-    # Rows whose input or reference did not render carry an error, so these texts are all strings.
-    ins, refs = cast(list[str], [a[j] for j in ok]), cast(list[str], [b[j] for j in ok])
     if node.evaluation_metric == "cosine":
         scores, failures = _cosine(ctx, ins, refs)
         for k, j in enumerate(ok):
@@ -44,9 +46,20 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
                 errs.setdefault(rows[j], RowErrors()).add(ROW_ERROR.OTHER, str(exc))
             return out, errs
         ctx.report(len(ok), len(ok), f"{node.evaluation_metric}")
+    if not errs and len(ok) == len(rows):
+        return list(map(float, scores)), errs
     for k, j in enumerate(ok):
         out[j] = 0.0 if rows[j] in errs else float(scores[k])
     return out, errs
+
+
+def _too_long(a: list, b: list, rows: list[int], errs: dict) -> None:
+    for j, r in enumerate(rows):
+        x, y = a[j], b[j]
+        if x is not None and y is not None and len(x) + len(y) > MAX_SIMILARITY_CHARS:
+            errs.setdefault(r, RowErrors()).add(
+                ROW_ERROR.OTHER, f"input and reference are {len(x) + len(y):,} characters together; "
+                f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
 
 
 def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
