@@ -49,3 +49,15 @@ def test_grade_summary_shows_calibration_text_and_json(tmp_path, capsys):
     assert cal["groups"]["by"] == "group" and cal["groups"]["groups"] == 4
     assert cal["groups"]["zero_variance_share"] == 0.5 and cal["groups"]["per_group_std"]["0"] == 0.5
     assert cal["share_at_max"] == 0.75 and cal["share_at_min"] == 0.25 and not cal["no_learning_signal"]
+
+
+def test_identical_items_share_a_key_whatever_json_they_hold():
+    from ftstudio.probes import group_keys
+
+    big = {"id": 2**70, "messages": [{"role": "user", "content": "q"}]}  # past orjson's 64-bit integers
+    rows = [dict(big, model_sample="a"), dict(big, model_sample="b"), {"id": 1, "model_sample": "a"},
+            {1: "non-str key", "model_sample": "x"}, {1: "non-str key", "model_sample": "y"}]
+    keys = group_keys(rows)
+    assert keys[0] == keys[1] != keys[2]
+    assert keys[3] == keys[4] != keys[0]
+    assert group_keys([{"q": "é", "model_sample": "1"}]) == group_keys([{"q": "é", "model_sample": "2"}])

@@ -13,6 +13,8 @@ import math
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
+import orjson
+
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json
 
 SAME_SCORE_WARN = 0.9
@@ -39,8 +41,17 @@ def group_keys(rows: Iterable[Any], group_field: str | None = None,
             if sample_field in row:  # a C-level copy minus the sample: much cheaper than a comprehension
                 row = dict(row)
                 del row[sample_field]
-            add(hash(_ENCODE(row)))
+            add(hash(_encode(row)))
     return keys
+
+
+def _encode(row: dict) -> bytes | str:
+    """The row's compact JSON, as a key: orjson (several times faster), json for what orjson refuses
+    (integers past 64 bits, non-str keys). Both keep insertion order, so equal rows get equal keys."""
+    try:
+        return orjson.dumps(row)
+    except TypeError:
+        return _ENCODE(row)
 
 
 def _std(values: Sequence[float]) -> float:
