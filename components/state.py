@@ -275,7 +275,8 @@ def issues() -> list[Issue]:
     if cache and cache[0] is cfg and cache[1] == fkey:  # identity: configs are never mutated in place
         return cache[2]
     if kept or written is not None:  # validate what export writes: as written, kept fields too
-        result = check(export_data(cfg), dataset_fields=fields, target=target())
+        result = check(_written_data(cfg.model_dump(mode="json", exclude_none=True)), dataset_fields=fields,
+                       target=target())
     else:
         result = check(cfg, dataset_fields=fields, target=target())
     a.issues_cache = (cfg, fkey, result)
@@ -382,9 +383,17 @@ def set_written(document: dict | None, kept: list | None = None) -> None:
 def export_data(cfg: JobConfig | None = None) -> dict:
     """The body every export writes (JSON, Python, curl, submit, presets): the config, with the
     fields kept at import back in place, in the spelling of the imported document."""
-    from ftstudio.config import as_written, to_data
+    from ftstudio.config import to_data
+
+    return _written_data(to_data(cfg if cfg is not None else app().config))
+
+
+def _written_data(data: dict) -> dict:
+    """`data` with the kept fields back in place, in the imported document's spelling. Validation gets
+    it unredacted (so a key pasted into the config is flagged); exports get it redacted."""
+    from ftstudio.config import as_written
     from ftstudio.validation import restore_kept
 
     a = app()
-    data = restore_kept(to_data(cfg if cfg is not None else a.config), kept_fields())
+    data = restore_kept(data, kept_fields())
     return as_written(data, a.written) if a.written is not None else data

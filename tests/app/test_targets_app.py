@@ -148,3 +148,16 @@ def test_a_preset_saved_after_import_keeps_the_document_and_loads_back(monkeypat
     at.sidebar.button(key="sb_load_preset").click().run()
     assert not at.exception and "trainingType" in texts(at)
     assert _exported(at) == json.dumps(AS_WRITTEN, indent=2)
+
+
+def test_a_key_in_an_imported_document_is_flagged_and_never_exported_or_saved(monkeypatch, tmp_path):
+    secret = "sk-proj-" + "Zx9Q" * 12
+    body = dict(AS_WRITTEN, integrationsToken=secret)
+    at = new_app(monkeypatch, tmp_path)
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps(body)).run()
+    at.sidebar.button(key="sb_import_apply").click().run()
+    issues = AppState(at.session_state).issues_cache[2]
+    assert any(i.code == "secret_in_config" and i.path == "integrationsToken" for i in issues)
+    exported = _exported(at)
+    assert secret not in exported and "integrationsToken" in exported
+    assert secret not in (tmp_path / "home" / "config.json").read_text()
