@@ -57,14 +57,14 @@ def _progress() -> None:
     if job is None or job.done:
         st.rerun()  # the whole page: it collects the results
     p = job.progress()
-    stage = "cancelling …" if p["cancelling"] else p["stage"]
-    st.progress(p["fraction"], text=f"Grading {p['total']:,} rows · {stage}")
+    stage = "cancelling …" if p.cancelling else p.label
+    st.progress(p.fraction, text=f"Grading {p.total:,} rows · {stage}")
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
-    retries = f" · :material/hourglass_top: {p['retries']} retries ({p['last_retry']})" if p.get("retries") else ""
-    left = p["waiting"] or f"about {_fmt_seconds(p['eta'])} left"  # no ETA is honest while a row hangs
-    c1.caption(f"{p['rows_done']:,} of {p['total']:,} rows done · {_fmt_seconds(p['elapsed'])} elapsed · "
+    retries = f" · :material/hourglass_top: {p.retries} retries ({p.last_retry})" if p.retries else ""
+    left = p.waiting_text or f"about {_fmt_seconds(p.eta)} left"  # no ETA is honest while a row hangs
+    c1.caption(f"{p.rows_done:,} of {p.total:,} rows done · {_fmt_seconds(p.elapsed)} elapsed · "
                f"{left}{retries}")
-    c2.button("Cancel", key="tg-cancel", icon=":material/stop:", on_click=job.cancel, disabled=p["cancelling"], width="stretch")
+    c2.button("Cancel", key="tg-cancel", icon=":material/stop:", on_click=job.cancel, disabled=p.cancelling, width="stretch")
 
 
 def _start(grader, ds, scope: Scope) -> None:

@@ -152,7 +152,7 @@ def test_retries_are_counted_for_the_progress_line(openai_stub, tmp_path, monkey
     opts = GradeOptions(endpoint=Endpoint(base_url=openai_stub.base_url, api_key=openai_stub.api_key))
     job = GradingJob(1, judge, rows, "model_sample", Scope("all", None, 0), opts, "fp").start()
     assert job.wait(60)
-    assert job.progress()["retries"] == 2 and "429" in job.progress()["last_retry"]
+    assert job.progress().retries == 2 and "429" in job.progress().last_retry
     assert list(job.run.results.rewards) == [0.5, 0.5, 0.5]
 
 
@@ -180,9 +180,9 @@ def test_cancel_keeps_finished_rows_as_a_partial_run_and_says_what_it_waits_on()
     ds = read_dataset("\n".join(json.dumps(r) for r in rows).encode(), name="d.jsonl")
     options = GradeOptions(python_workers=2, python_timeout=120)
     job = GradingJob(1, SLOW_TAIL, ds, "model_sample", Scope(), options, "fp").start()
-    p = _wait_for(job, lambda p: p["rows_done"] == 24 and p["waiting"])
-    assert re.fullmatch(r"waiting on [1-4] rows? \(limit 120 s\)", p["waiting"]) and p["eta"] is None  # no guess
-    assert p["total"] == 30
+    p = _wait_for(job, lambda p: p.rows_done == 24 and p.waiting)
+    assert re.fullmatch(r"waiting on [1-4] rows? \(limit 120 s\)", p.waiting_text) and p.eta is None  # no guess
+    assert p.total == 30 and 1 <= p.waiting <= 4 and p.limit == 120  # as data, not only as words
     job.cancel()
     assert job.wait(60) and job.cancelled and job.error is None
     run = job.run

@@ -187,6 +187,7 @@ def test_infinite_loop_times_out_and_later_rows_continue():
         first = p.worker_pids()
         results = p.run([row("value", v=0.1), row("loop"), row("value", v=0.2), row("value", v=0.3)])
         assert results[1].error == RUNTIME and "did not finish within 1.5 s" in results[1].details
+        assert results[1].timed_out and not any(r.timed_out for r in results[::2])  # a state, not the words
         assert [r.reward for r in results] == [0.1, 0.0, 0.2, 0.3]
         assert results[0].error is results[2].error is results[3].error is None
         assert first == [] and len(p.worker_pids()) == 1
@@ -337,7 +338,7 @@ def test_cancel_marks_unfinished_rows():
         results = p.run(calls, progress=progress, cancel=cancel)
         assert p.worker_pids() == []  # the busy worker was stopped, not left sleeping
     assert len(results) == 5 and [r.reward for r in results[:2]] == [1.0, 1.0]
-    assert results[-1] == PythonCallResult(0.0, "other_error", "cancelled")
+    assert results[-1] == PythonCallResult(0.0, "other_error", "cancelled", cancelled=True)
 
 
 def test_cancel_callable_and_run_from_another_thread():
@@ -348,7 +349,7 @@ def test_cancel_callable_and_run_from_another_thread():
     thread.join(30)
     assert [r.reward for r in out["r"]] == [0.5] * 3
     assert run_python_grader(SOURCE, [row()] * 3, cancel=lambda: True) == [
-        PythonCallResult(0.0, "other_error", "cancelled")] * 3
+        PythonCallResult(0.0, "other_error", "cancelled", cancelled=True)] * 3
 
 
 def test_close_from_another_thread_stops_a_run():

@@ -8,6 +8,7 @@ the key), so an unchanged rerun costs nothing. Keys never reach the cache, logs 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,6 +28,8 @@ from ftstudio.core import DEFAULT_CONCURRENCY, ROW_ERROR, log_failure, redact, r
 from ._http_errors import describe, retry_after
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+# The details of a request a cancel kept from being sent; CallResult.cancelled is what code reads.
+NOT_SENT = "cancelled before the request was sent"
 
 
 @dataclass
@@ -123,6 +126,8 @@ class CallResult:
     usage: TokenUsage = field(default_factory=TokenUsage)
     model: str = ""
     cached: bool = False
+    cancelled: bool = False  # a cancel came before the request was sent (the error says so to people)
+    timed_out: bool = False  # the last attempt ran past the client's timeout
 
 
 class ModelCache:
@@ -212,7 +217,7 @@ class ModelRunner:
             fresh = _run_async(self._gather(kind, todo, requests, results, progress, cancel, done, len(requests)))
             if self.cache:
                 self.cache.put_many(fresh)
-        return [r or CallResult(error=(ROW_ERROR.OTHER, "cancelled before the request was sent")) for r in results]
+        return [r or CallResult(error=(ROW_ERROR.OTHER, NOT_SENT), cancelled=True) for r in results]
 
     async def _gather(self, kind, todo, requests, results, progress, cancel, done, total) -> dict[str, dict]:
         client = self.endpoint.async_client()
@@ -229,7 +234,7 @@ class ModelRunner:
                 fresh[key] = {"value": res.value, "usage": res.usage.to_dict(), "model": res.model}
             for j, i in enumerate(idx):
                 # Identical requests share one answer; only the first pays for it.
-                results[i] = res if j == 0 else CallResult(res.value, res.error, TokenUsage(), res.model, res.cached)
+                results[i] = res if j == 0 else dataclasses.replace(res, usage=TokenUsage())
             counter["done"] += len(idx)
             if progress:
                 progress(counter["done"], total)
@@ -265,9 +270,11 @@ class ModelRunner:
                     attempt += 1
                     await self._backoff(attempt, type(exc).__name__, None)
                     continue
-                what = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect"
+                timed_out = isinstance(exc, openai.APITimeoutError)
+                what = "timed out" if timed_out else "could not connect"
                 return CallResult(error=(ROW_ERROR.MODEL_SERVER,
-                                         redact(f"{what} to {self.endpoint.label} after {attempt + 1} attempts")))
+                                         redact(f"{what} to {self.endpoint.label} after {attempt + 1} attempts")),
+                                  timed_out=timed_out)
             except (ValueError, json.JSONDecodeError) as exc:  # a 200 whose body isn't JSON: a server glitch
                 if attempt < self.max_retries:
                     attempt += 1

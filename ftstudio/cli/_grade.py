@@ -11,11 +11,14 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
 
 from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, add_target, err, load_json_file, resolve_target
+
+if TYPE_CHECKING:
+    from ftstudio.grading import Progress
 
 EXIT_API = 3  # the API could not be used (as for the connected commands)
 
@@ -71,7 +74,8 @@ class _Progress:
         self.on = sys.stderr.isatty()
         self.rows_done, self.last = 0, 0.0
 
-    def __call__(self, done: int, total: int, stage: str) -> None:
+    def __call__(self, p: Progress) -> None:
+        done, total, stage = p.done, p.total, p.label
         now = time.monotonic()
         if not self.on or (now - self.last < 0.1 and done < total):
             return

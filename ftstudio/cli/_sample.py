@@ -68,6 +68,7 @@ def _cancellable(work):
 
 def cmd_sample(args) -> int:
     from ftstudio.api import Endpoint, ModelRunner
+    from ftstudio.grading import Progress, Stage
     from ftstudio.probes import estimate_samples, generate
 
     from ._grade import _Progress
@@ -99,7 +100,7 @@ def cmd_sample(args) -> int:
     try:
         run, interrupted = _cancellable(lambda cancel: generate(
             rows, args.model, args.n, runner=runner, max_tokens=args.max_tokens, temperature=args.temperature,
-            progress=lambda d, t: progress(d, t, "sampling"), cancel=cancel))
+            progress=lambda d, t: progress(Progress(d, t, Stage.REQUESTS, "sampling")), cancel=cancel))
         progress.finish()
         for row in run.rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -110,7 +111,7 @@ def cmd_sample(args) -> int:
     err(f"ftstudio: wrote {len(run.rows):,} samples ({written:,} rows × up to {args.n})"
         + (f" to {args.out}" if args.out else "")
         + (f"; {runner.stats.cache_hits:,} answers from the cache" if runner.stats.cache_hits else ""))
-    for i, why in [f for f in run.failed if "cancelled" not in f[1]][:5]:
+    for i, why in [f for f in run.failed if f[0] not in run.not_sent][:5]:
         err(f"  row {i}: {why}")
     if run.cancelled or interrupted:
         err("ftstudio: cancelled; run again to finish (answers so far are cached)")

@@ -14,7 +14,8 @@ from ._engine import GradeOptions, GradingSession, InvalidGrader, explain, grade
 from ._items import completion_text, item_from_label, strip_prompt
 from ._model_plan import RequestEstimate, estimate_requests, model_requests
 from ._preflight import preflight
-from ._results import GradeResults, RowErrors, RowRecord, Summary, merge
+from ._progress import JobProgress, Progress, ProgressFn, Stage
+from ._results import GradeResults, RowErrors, RowRecord, RowStatus, Summary, merge
 from ._runs import (
     Comparison,
     GradingJob,
@@ -34,7 +35,7 @@ from ._writer import FORMATS, RecordWriter, format_of, records_bytes, summary_te
 
 __all__ = [
     "FORMATS", "SCORERS", "Batch", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
-    "GradingContext", "GradingJob", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors", "RowRecord", "Summary",
+    "GradingContext", "GradingJob", "JobProgress", "Progress", "ProgressFn", "Stage", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors", "RowRecord", "RowStatus", "Summary",
     "Scope", "Scored", "Scorer", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
     "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "preflight", "prepare", "records_bytes", "select_rows",
     "summary_text", "to_csv", "to_grader", "to_jsonl", "uses_models",

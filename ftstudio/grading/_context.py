@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ftstudio.api import TokenUsage
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json
 from ftstudio.graders import Sample
 
-from ._results import RowErrors
+from ._progress import Progress, ProgressFn, Stage
+from ._results import RowErrors, RowStatus
+
+# What a row a cancel stopped says to people. Code reads RowErrors.status, never these words.
+CANCELLED = "cancelled"
+NOT_GRADED = "cancelled before grading"
 
 # A scorer's answer for `rows`: one value per row, and the errors of the rows that have any.
 Scored = tuple[list[float], dict[int, RowErrors]]
@@ -86,10 +91,21 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
 
 
 
-def is_cancelled(cancel: Any) -> bool:
+@runtime_checkable
+class CancelFlag(Protocol):
+    """A threading.Event, or anything set the same way."""
+
+    def is_set(self) -> bool: ...
+
+
+# A cancel: an event to set, or a function that says whether to stop.
+Cancel = CancelFlag | Callable[[], bool]
+
+
+def is_cancelled(cancel: Cancel | None) -> bool:
     if cancel is None:
         return False
-    return cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel())
+    return cancel.is_set() if isinstance(cancel, CancelFlag) else bool(cancel())
 
 
 class GradingContext:
@@ -99,7 +115,7 @@ class GradingContext:
     (multi graders call it); `report` feeds progress; `cancelled` is set by a scorer that saw the cancel.
     """
 
-    def __init__(self, session: Any, batch: Batch, progress: Callable | None, cancel: Any,
+    def __init__(self, session: Any, batch: Batch, progress: ProgressFn | None, cancel: Cancel | None,
                  scorers: dict[str, Scorer]):
         self.session, self.batch, self.progress, self.cancel = session, batch, progress, cancel
         self.scorers = scorers
@@ -109,9 +125,10 @@ class GradingContext:
         self.top = session.grader
         self.memo: dict[int, Scored] | None = None
 
-    def report(self, done: int, total: int, stage: str) -> None:
+    def report(self, done: int, total: int, stage: Stage, node: str, waiting: int = 0,
+               limit: float | None = None) -> None:
         if self.progress:
-            self.progress(done, total, stage)
+            self.progress(Progress(done, total, stage, node, waiting, limit))
 
     def score(self, node, rows: list[int]) -> Scored:
         if self.memo is not None:
@@ -123,7 +140,7 @@ class GradingContext:
     def _score(self, node, rows: list[int]) -> Scored:
         if is_cancelled(self.cancel):
             self.cancelled = True
-            errs = {r: RowErrors({ROW_ERROR.OTHER: "cancelled before grading"}) for r in rows}
+            errs = {r: RowErrors({ROW_ERROR.OTHER: NOT_GRADED}, RowStatus.NOT_RUN) for r in rows}
             return [0.0] * len(rows), errs
         scorer = self.scorers.get(node.type)
         if scorer is None:

@@ -18,12 +18,13 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from ftstudio.core import ErrorCode, redact
 
-from ._context import GradingContext, Scored
-from ._results import RowErrors
+from ._context import CANCELLED, Cancel, GradingContext, Scored, is_cancelled
+from ._progress import Stage
+from ._results import RowErrors, RowStatus
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -75,36 +76,46 @@ def _post(url: str, headers: dict[str, str], body: dict, timeout: float) -> tupl
         return exc.code, exc.read(4096).decode("utf-8", "replace")
 
 
-def post_score(url: str, headers: dict[str, str], body: dict, retries: int, timeout: float,
-               spacer: _Spacer, cancel=None) -> tuple[float | None, tuple[str, str] | None]:
-    """One row: (score, None) or (None, (error code, details))."""
-    from ._context import is_cancelled
+class Posted(NamedTuple):
+    """One row's answer: a score, or an error (code, details) with the row's status."""
 
-    last: tuple[str, str] = (ErrorCode.OTHER, "not sent")
+    score: float | None
+    error: tuple[str, str] | None = None
+    status: RowStatus = RowStatus.FAILED
+
+
+def post_score(url: str, headers: dict[str, str], body: dict, retries: int, timeout: float,
+               spacer: _Spacer, cancel: Cancel | None = None) -> Posted:
+    """One row, retried on timeouts, unreachable endpoints, 408/429/5xx."""
+    last = Posted(None, (ErrorCode.OTHER, "not sent"))
     for attempt in range(retries + 1):
         if is_cancelled(cancel):
-            return None, (ErrorCode.OTHER, "cancelled")
+            return Posted(None, (ErrorCode.OTHER, CANCELLED), RowStatus.NOT_RUN if attempt == 0 else RowStatus.CANCELLED)
         if attempt:
             time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random()))
         spacer.wait()
         try:
             status, text = _post(url, headers, body, timeout)
         except TimeoutError:
-            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint did not answer within {timeout:g}s")
+            last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint did not answer within {timeout:g}s"),
+                          RowStatus.TIMED_OUT)
             continue
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            kind = "timed out" if isinstance(reason, TimeoutError) else type(reason).__name__
-            last = (ErrorCode.UNRESPONSIVE_REWARD, f"could not reach the endpoint ({kind})")
+            timed_out = isinstance(reason, TimeoutError)
+            kind = "timed out" if timed_out else type(reason).__name__
+            last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD, f"could not reach the endpoint ({kind})"),
+                          RowStatus.TIMED_OUT if timed_out else RowStatus.FAILED)
             continue
         detail = f": {_scrub(text[:200], headers)}" if text else ""
         if status in _RETRY_STATUS:
-            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint answered HTTP {status}{detail}")
+            last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint answered HTTP {status}{detail}"))
             continue
         if status >= 300:
-            return None, (ErrorCode.OTHER, f"the endpoint answered HTTP {status}{detail}")
-        return _read_score(text, headers)
-    return None, (last[0], last[1] + f" (after {retries + 1} attempts)")
+            return Posted(None, (ErrorCode.OTHER, f"the endpoint answered HTTP {status}{detail}"))
+        return Posted(*_read_score(text, headers))
+    code, details = last.error or (ErrorCode.OTHER, "not sent")
+    return last._replace(error=(code, details + f" (after {retries + 1} attempts)"))
 
 
 def _read_score(text: str, headers: dict[str, str]) -> tuple[float | None, tuple[str, str] | None]:
@@ -135,16 +146,16 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
                                 "trace_id": f"trace_{uuid.uuid4().hex}"}
         result = post_score(node.url, headers, body, o.max_retries, o.endpoint_timeout, spacer, ctx.cancel)
         done[0] += 1
-        ctx.report(done[0], len(rows), f"endpoint {node.name or node.url[:30]}")
+        ctx.report(done[0], len(rows), Stage.REQUESTS, f"endpoint {node.name or node.url[:30]}")
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, min(o.concurrency, len(rows) or 1))) as pool:
         results = list(pool.map(one, range(len(rows))))
-    for j, (value, error) in enumerate(results):
+    for j, (value, error, status) in enumerate(results):
         if error is not None:
-            if error[1] == "cancelled":
+            if status.stopped:
                 ctx.cancelled = True
-            errs[rows[j]] = RowErrors({error[0]: error[1]})
+            errs[rows[j]] = RowErrors({error[0]: error[1]}, status)
         else:
             out[j] = value if value is not None else 0.0
     return out, errs

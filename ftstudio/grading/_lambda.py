@@ -15,6 +15,7 @@ from pathlib import Path
 from ftstudio.core import ErrorCode
 
 from ._context import GradingContext, Scored
+from ._progress import Stage
 from ._python import pool_results
 from ._results import RowErrors
 
@@ -61,5 +62,5 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     b = ctx.batch
     calls = [(s.as_dict() if (s := b.samples[r]) is not None else {}, b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node, source)
-    results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, f"lambda {Path(path).name}"), cancel=ctx.cancel)
+    results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, Stage.SANDBOX, f"lambda {Path(path).name}"), cancel=ctx.cancel)
     return pool_results(ctx, rows, results)

@@ -8,7 +8,8 @@ from ftstudio.core import ROW_ERROR
 
 from ._context import GradingContext, Scored
 from ._model_requests import build_requests, interpret
-from ._results import RowErrors
+from ._progress import Stage
+from ._results import RowErrors, call_status
 
 
 def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
@@ -24,15 +25,15 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
             errs[rows[j]] = RowErrors({ROW_ERROR.MODEL_SERVER: msg})
         return out, errs
     results = ctx.session.runner().chat([requests[j] for j in todo],
-                                  progress=lambda d, t: ctx.report(d, t, f"{node.type} {node.name}"),
+                                  progress=lambda d, t: ctx.report(d, t, Stage.REQUESTS, f"{node.type} {node.name}"),
                                   cancel=ctx.cancel)
     for j, res in zip(todo, results):
         r = rows[j]
         ctx.add_usage(res.model or node.model, res.usage)
         if res.error:
-            if "cancelled" in res.error[1]:
+            if res.cancelled:
                 ctx.cancelled = True
-            errs[r] = RowErrors({res.error[0]: res.error[1]})
+            errs[r] = RowErrors({res.error[0]: res.error[1]}, call_status(res))
             continue
         reward, err = interpret(node, res.value)
         if err:

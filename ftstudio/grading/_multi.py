@@ -22,6 +22,7 @@ def score(node: MultiGrader, ctx: GradingContext, rows: list[int]) -> Scored:
             target = errs.setdefault(r, RowErrors())
             for code, details in e.codes.items():
                 target.add(code, f"{key}: {details}")
+            target.mark(e.status)
     if node is ctx.top:
         ctx.top_sub_rewards = columns
     try:

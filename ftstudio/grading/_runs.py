@@ -14,17 +14,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-import re
 import threading
 import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from ftstudio.core import ErrorCode
 from ftstudio.graders import walk
 
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
+from ._progress import JobProgress, Progress, Stage
 from ._results import GradeResults, RowRecord, merge
 from ._writer import records_bytes
 
@@ -229,16 +228,9 @@ def compare_runs(base: GradingRun, new: GradingRun, threshold: float) -> Compari
     return Comparison(same, rows, b, n, threshold)
 
 
-_CANCELLED = re.compile(r"(?:^|: )cancelled(?: before grading)?(?:$|;)")
-
-
 def result_cancelled(parts: list[GradeResults]) -> list[int]:
-    """How many rows of each part a cancel stopped (their other_error says "cancelled")."""
-    out = []
-    for part in parts:
-        out.append(sum(1 for e in part.errors.values()
-                       if _CANCELLED.search(e.codes.get(ErrorCode.OTHER, "") or "")))
-    return out
+    """How many rows of each part a cancel stopped (RowErrors.status, not their message)."""
+    return [sum(1 for e in part.errors.values() if e.stopped) for part in parts]
 
 
 # --- the background job --------------------------------------------------------------------
@@ -264,8 +256,8 @@ class GradingJob:
         self._rows_done = 0
         self._chunk_len = 0
         self._chunk_frac = 0.0
-        self._stage = "preparing rows"
-        self._waiting = ""
+        self._stage, self._node = Stage.PREPARING, "preparing rows"
+        self._waiting, self._limit = 0, None
         self._started = time.monotonic()
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._work, name=f"ftstudio-grading-{run_id}", daemon=True)
@@ -285,33 +277,28 @@ class GradingJob:
     def cancel(self) -> None:
         self.cancel_event.set()
 
-    def progress(self) -> dict[str, Any]:
-        """{fraction, rows_done, total, stage, waiting, elapsed, eta} — eta in seconds or None.
-
-        `rows_done` counts rows, not batches: finished chunks plus the rows the current stage has
-        done. `waiting` ("waiting on 1 row (limit 120 s)") is set while rows wait on a slow call;
-        no ETA is guessed then."""
+    def progress(self) -> JobProgress:
+        """Rows done (finished chunks plus the rows the current stage has done), the stage, and the rows
+        waiting on a slow call (no ETA is guessed then)."""
         with self._lock:
             done = self._rows_done + round(self._chunk_len * self._chunk_frac)
-            stage, total, waiting = self._stage, self.total, self._waiting
+            stage, node, total, waiting, limit = self._stage, self._node, self.total, self._waiting, self._limit
         elapsed = time.monotonic() - self._started
         frac = min(1.0, done / total) if total else 0.0
         eta = elapsed * (1 - frac) / frac if frac >= 0.01 and elapsed > 0.5 and not waiting else None
-        return {"fraction": frac, "rows_done": int(done), "total": total, "stage": stage, "waiting": waiting,
-                "elapsed": elapsed, "eta": eta, "cancelling": self.cancel_event.is_set(),
-                "retries": self.retries, "last_retry": self.last_retry}
+        return JobProgress(int(done), total, stage, node, waiting, limit, elapsed, eta, self.cancel_event.is_set(),
+                           self.retries, self.last_retry)
 
     def _on_retry(self, count: int, why: str) -> None:
         with self._lock:
             self.retries, self.last_retry = count, why
 
-    def _on_progress(self, done: int, total: int, stage: str) -> None:
-        base, _, waiting = stage.partition(" · waiting on ")
+    def _on_progress(self, p: Progress) -> None:
         with self._lock:
-            if base != self._stage:  # a new stage (the next sub-grader) counts its rows from zero
-                self._stage, self._chunk_frac = base, 0.0
-            self._waiting = f"waiting on {waiting}" if waiting else ""
-            frac = done / total if total else 1.0
+            if (p.stage, p.node) != (self._stage, self._node):  # the next sub-grader counts its rows from zero
+                self._stage, self._node, self._chunk_frac = p.stage, p.node, 0.0
+            self._waiting, self._limit = p.waiting, p.limit
+            frac = p.done / p.total if p.total else 1.0
             self._chunk_frac = max(self._chunk_frac, min(1.0, frac))
 
     def _work(self) -> None:
@@ -346,7 +333,7 @@ class GradingJob:
                 graded.extend(idx)
                 with self._lock:
                     self._rows_done += len(idx)
-                    self._chunk_len, self._chunk_frac, self._waiting = 0, 0.0, ""
+                    self._chunk_len, self._chunk_frac, self._waiting, self._limit = 0, 0.0, 0, None
                 if result.cancelled or self.cancel_event.is_set():
                     break
             self.cancelled = any(result_cancelled(parts)) or len(graded) < len(chosen)

@@ -8,7 +8,8 @@ from ftstudio.core import ROW_ERROR
 
 from . import metrics
 from ._context import GradingContext, Scored
-from ._results import RowErrors
+from ._progress import Stage
+from ._results import RowErrors, RowStatus, call_status
 from ._string_check import two_columns
 
 # fuzzy_match and rouge_l are quadratic in text length; past this a single row could take
@@ -38,14 +39,14 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
             if failures[k]:
                 errs.setdefault(rows[j], RowErrors()).add(*failures[k])
     else:
-        ctx.report(0, len(ok), f"{node.evaluation_metric}")
+        ctx.report(0, len(ok), Stage.SCORING, node.evaluation_metric)
         try:
             scores = metrics.score_many(node.evaluation_metric, ins, refs)
         except metrics.WordNetUnavailableError as exc:  # meteor without its WordNet files
             for j in ok:
                 errs.setdefault(rows[j], RowErrors()).add(ROW_ERROR.OTHER, str(exc))
             return out, errs
-        ctx.report(len(ok), len(ok), f"{node.evaluation_metric}")
+        ctx.report(len(ok), len(ok), Stage.SCORING, node.evaluation_metric)
     if not errs and len(ok) == len(rows):
         return list(map(float, scores)), errs
     for k, j in enumerate(ok):
@@ -73,13 +74,16 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
     model = ctx.session.options.embedding_model
     batches = [texts[i:i + 128] for i in range(0, len(texts), 128)]
     results = ctx.session.runner().embed([{"model": model, "input": t} for t in batches],
-                                   progress=lambda d, t: ctx.report(d, t, "embeddings"), cancel=ctx.cancel)
+                                   progress=lambda d, t: ctx.report(d, t, Stage.REQUESTS, "embeddings"), cancel=ctx.cancel)
     vectors: dict[str, list[float]] = {}
-    failed: dict[str, tuple[str, str]] = {}
+    failed: dict[str, tuple[str, str, RowStatus]] = {}
     for texts_i, res in zip(batches, results):
         ctx.add_usage(res.model or model, res.usage)
         if res.error:
-            failed.update({t: (ROW_ERROR.MODEL_SERVER, f"embeddings: {res.error[1]}") for t in texts_i})
+            if res.cancelled:
+                ctx.cancelled = True
+            why = (ROW_ERROR.MODEL_SERVER, f"embeddings: {res.error[1]}", call_status(res))
+            failed.update(dict.fromkeys(texts_i, why))
         else:
             vectors.update(zip(texts_i, res.value["embeddings"]))
     scores, failures = [], []

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ftstudio.api import Endpoint, ModelRunner
+from ftstudio.api import CallResult, Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_SAMPLE_FIELD
 
 GROUP_FIELD = "group"
@@ -90,6 +90,14 @@ class SampleRun:
     failed: list[tuple[int, str]] = field(default_factory=list)  # (input row, why)
     skipped: list[int] = field(default_factory=list)
     cancelled: bool = False
+    not_sent: set[int] = field(default_factory=set)  # the failed rows a cancel kept from being sampled
+
+
+def _failed(out: SampleRun, row: int, res: CallResult) -> None:
+    out.failed.append((row, res.error[1] if res.error else ""))
+    if res.cancelled:
+        out.cancelled = True
+        out.not_sent.add(row)
 
 
 def generate(rows: list[Any], model: str, n: int = 1, *, endpoint: Endpoint | None = None,
@@ -113,8 +121,7 @@ def generate(rows: list[Any], model: str, n: int = 1, *, endpoint: Endpoint | No
     missing: list[tuple[int, int]] = []  # (input row, seed) for servers that ignore n
     for i, res in zip(index, results):
         if res.error:
-            out.cancelled = out.cancelled or "cancelled" in res.error[1]
-            out.failed.append((i, res.error[1]))
+            _failed(out, i, res)
             continue
         got = _choices(res.value)
         texts[i] = got
@@ -124,9 +131,8 @@ def generate(rows: list[Any], model: str, n: int = 1, *, endpoint: Endpoint | No
                  for i, s in missing]
         for (i, _s), res in zip(missing, runner.chat(extra, cancel=cancel)):
             if res.error:
-                out.cancelled = out.cancelled or "cancelled" in res.error[1]
                 texts.pop(i, None)
-                out.failed.append((i, res.error[1]))
+                _failed(out, i, res)
             elif i in texts:
                 texts[i].extend(_choices(res.value)[:1])
     for i in index:

@@ -44,6 +44,9 @@ class PythonCallResult:
     error: str | None = None      # "python_grader_runtime_error" | "python_grader_server_error" | "other_error"
     details: str | None = None
     stdout: str | None = None     # what the call wrote to stdout and stderr, truncated
+    # Why the row has no reward when it is not the row's doing, as data (callers never read `details` for it).
+    cancelled: bool = False       # a cancel or close stopped the run before this row finished
+    timed_out: bool = False       # grade() ran past the time limit on this row
 
 
 @dataclass(frozen=True)

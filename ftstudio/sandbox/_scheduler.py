@@ -22,6 +22,7 @@ from ._process import ProtocolError, WorkerProcess, describe_exit, encode
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
 OTHER_ERROR = "other_error"
+CANCELLED = "cancelled"  # the details of a row a cancel stopped (PythonCallResult.cancelled says so to code)
 MAX_BATCH_ROWS = 256
 MAX_BATCH_BYTES = 1024 * 1024
 START_GRACE = 10.0          # seconds for the interpreter to start, on top of the call timeout
@@ -93,7 +94,7 @@ class _Run:
             for w in list(pool._workers):
                 if w.state == "busy" or w.state == "dead":
                     self._discard(w)
-        self._fill(self.Result(0.0, OTHER_ERROR, "cancelled"))
+        self._fill(self.Result(0.0, OTHER_ERROR, CANCELLED, cancelled=True))
         self._report(force=True)
         return self.results
 
@@ -177,7 +178,8 @@ class _Run:
             if w.state == "dead" or w.deadline is None or now < w.deadline:
                 continue
             if w.state == "busy":
-                self._fail(w, f"grade() did not finish within {self.timeout:g} s; its worker was stopped and replaced")
+                self._fail(w, f"grade() did not finish within {self.timeout:g} s; its worker was stopped and replaced",
+                           timed_out=True)
             elif w.state == "booted":
                 self._fail(w, f"the module-level code of the source did not finish within {START_GRACE + self.timeout:g} s")
             else:
@@ -240,14 +242,14 @@ class _Run:
             w.deadline = time.monotonic() + self.timeout
         return True
 
-    def _fail(self, w, reason):
+    def _fail(self, w, reason, timed_out=False):
         """The worker is beyond use: the row it was on (if any) carries the reason."""
         state, tail = w.state, w.output_tail()
         self._discard(w)
         if state == "busy":
             current = w.batch[w.pos]
             hint = "; its last output is in stdout" if tail else ""
-            self.results[current] = self.Result(0.0, RUNTIME_ERROR, reason + hint, tail)
+            self.results[current] = self.Result(0.0, RUNTIME_ERROR, reason + hint, tail, timed_out=timed_out)
             self.done += 1
             self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
         elif state == "starting":

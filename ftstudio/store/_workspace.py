@@ -30,7 +30,7 @@ from ftstudio.api import TokenUsage
 from ftstudio.config import JobConfig, to_data
 from ftstudio.core import redact_data
 from ftstudio.graders import parse_grader
-from ftstudio.grading import GradeResults, GradingRun, RowErrors
+from ftstudio.grading import GradeResults, GradingRun, RowErrors, RowStatus
 
 from ._autosave import home
 from ._files import atomic_write
@@ -122,6 +122,9 @@ def run_to_data(run: GradingRun) -> dict[str, Any]:
         "row_index": list(run.row_index), "grader": redact_data(to_data(run.grader)),
         "results": {"grader_name": res.grader_name, "grader_type": res.grader_type, "rewards": list(res.rewards),
                     "errors": {str(i): e.codes for i, e in res.errors.items()},
+                    # a row's status when it is not a plain failure (a cancel, a timeout)
+                    "statuses": {str(i): e.status.value for i, e in res.errors.items()
+                                 if e.status is not RowStatus.FAILED},
                     "sub_rewards": {k: list(v) for k, v in res.sub_rewards.items()}, "lines": list(res.lines or []),
                     "token_usage": {m: u.to_dict() for m, u in res.token_usage.items()}, "elapsed": res.elapsed,
                     "cancelled": res.cancelled},
@@ -132,9 +135,11 @@ def run_from_data(doc: dict[str, Any], dataset: Any) -> GradingRun:
     """A GradingRun from run_to_data; `dataset` is the Dataset it graded (for row details)."""
     r = doc["results"]
     usage = {m: TokenUsage(**{k: int(v) for k, v in u.items()}) for m, u in r.get("token_usage", {}).items()}
+    statuses = r.get("statuses") or {}  # absent in runs saved before statuses were kept
     results = GradeResults(
         grader_name=r["grader_name"], grader_type=r["grader_type"], rewards=array("d", r["rewards"]),
-        errors={int(i): RowErrors(dict(c)) for i, c in r["errors"].items()},
+        errors={int(i): RowErrors(dict(c), RowStatus(statuses.get(i, RowStatus.FAILED)))
+                for i, c in r["errors"].items()},
         sub_rewards={k: array("d", v) for k, v in r["sub_rewards"].items()}, lines=list(r["lines"]),
         token_usage=usage, elapsed=float(r["elapsed"]), cancelled=bool(r["cancelled"]))
     return GradingRun(int(doc["id"]), results, [int(i) for i in doc["row_index"]], str(doc["fingerprint"]),
