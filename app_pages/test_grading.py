@@ -1,6 +1,6 @@
 """4 Test grading: score a dataset of model outputs with the current grader, locally, and study the scores.
 
-Grading runs in a background thread (components.grading_job) so Cancel stays clickable; a fragment
+Grading runs in a background thread (ftstudio.grading.GradingJob) so Cancel stays clickable; a fragment
 polls its progress twice a second. A cheap grader usually finishes within QUICK_WAIT and its
 results show at once. Nothing is ever graded without a click: model graders cost money.
 """

@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from components import connection, dataset_panel, state, trust_gate
+from components import connection, dataset_panel, run_cache, state, trust_gate
 from components import results_view as R
 from ftstudio.grading import GradeOptions, InvalidGrader, estimate_requests, model_requests, to_grader, uses_models
 from ftstudio.probes import (
@@ -57,12 +57,9 @@ def _calibration(current) -> None:
                           help="Rows with the same value (or identical items) are samples of one prompt: "
                                "GRPO-style training learns nothing from a group whose rewards don't vary.")
     field = None if choice == _IDENTICAL else choice
-    key = ("calibration", field)
-    if key not in current.cache:
-        items = [current.entry(i) for i in range(len(current))]
-        current.cache[key] = calibration(current.results, items, group_field=field,
-                                         sample_field=current.sample_field)
-    c = current.cache[key]
+    c = run_cache.derived(current, ("calibration", field), lambda: calibration(
+        current.results, [current.entry(i) for i in range(len(current))], group_field=field,
+        sample_field=current.sample_field))
     if not c["count"]:
         return
     m = st.columns(5)

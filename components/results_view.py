@@ -1,7 +1,7 @@
 """Test-grading results: the runs kept in the session, KPIs, charts, the row table with a detail
 view, downloads, and the comparison with a baseline run.
 
-Everything here reads stored runs (components.grading_job.GradingRun); nothing grades again,
+Everything here reads stored runs (ftstudio.grading.GradingRun); nothing grades again,
 except the row detail view's explanation of a model-graded row, which asks first (and costs
 nothing when the model client's cache already holds the identical request).
 """
@@ -9,23 +9,29 @@ nothing when the model client's cache already holds the identical request).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components import run_cache, state
 from components import score_charts as C
-from components import state
 from ftstudio.grading import (
     Comparison,
+    GradeResults,
     GradingJob,
     GradingRun,
+    Summary,
     compare_runs,
     summary_text,
     to_csv,
     to_jsonl,
     uses_models,
 )
+
+T = TypeVar("T")
 
 TABLE_CAP = 10_000
 _RESERVED = {"row", "line", "reward", "pass", "errors", "error details", "output"}
@@ -88,23 +94,17 @@ def collect(j: GradingJob) -> None:
 
 # --- helpers -------------------------------------------------------------------------------
 
-def summary(run: GradingRun) -> dict:
-    if "summary" not in run.cache:
-        run.cache["summary"] = run.results.summary()
-    return run.cache["summary"]
+def summary(run: GradingRun) -> Summary:
+    return run_cache.derived(run, "summary", run.results.summary)
 
 
-def _cached(run: GradingRun, key: str, build):
+def _cached(run: GradingRun, key: str, build: Callable[[GradeResults], T]) -> T:
     """A figure or table derived from the run's results, built on first use."""
-    if key not in run.cache:
-        run.cache[key] = build(run.results)
-    return run.cache[key]
+    return run_cache.derived(run, key, lambda: build(run.results))
 
 
 def _rewards(run: GradingRun) -> np.ndarray:
-    if "rewards" not in run.cache:
-        run.cache["rewards"] = C.as_array(run.results.rewards)
-    return run.cache["rewards"]
+    return run_cache.derived(run, "rewards", lambda: C.as_array(run.results.rewards))
 
 
 def pass_share(rewards: np.ndarray, threshold: float) -> float:
@@ -119,8 +119,10 @@ def _text(value) -> str:
 
 def table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
     """(one row per result row, lower-cased search text per row); built once per run."""
-    if "table" in run.cache:
-        return run.cache["table"], run.cache["haystack"]
+    return run_cache.derived(run, "table", lambda: _table(run))
+
+
+def _table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
     res, sf, n = run.results, run.sample_field, len(run.results)
     # Humans count from 1: the table's row (like its line) is 1-based; records keep the 0-based `row`.
     data: dict = {"row": [r + 1 for r in run.row_index], "line": pd.array([ln for ln in res.lines[:n]], dtype="Int64"),
@@ -142,8 +144,7 @@ def table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
         hay.append(f"{out}\n{details[i]}\n{item}".casefold())
     df = pd.DataFrame(data)
     df["errors"], df["error details"], df["output"] = errors, [d[:300] for d in details], outputs
-    run.cache["table"], run.cache["haystack"] = df, pd.Series(hay)
-    return df, run.cache["haystack"]
+    return df, pd.Series(hay)
 
 
 # --- the view ------------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def _detail(run: GradingRun, options: list[int], options_factory) -> None:
 
 
 def _explanation(run: GradingRun, i: int, options_factory) -> None:
-    cached = run.cache.get(("explain", i))
+    cached = run_cache.peek(run, ("explain", i))
     if cached is None:
         if uses_models(run.grader) and not st.button(
                 "Show rendered templates", key=f"tg-explain-{run.id}-{i}", icon=":material/search:",
@@ -320,7 +321,7 @@ def _explanation(run: GradingRun, i: int, options_factory) -> None:
         except Exception as exc:  # an explanation must never take the page down
             st.error(f"Could not explain this row: {type(exc).__name__}: {exc}")
             return
-        run.cache[("explain", i)] = cached
+        run_cache.keep(run, ("explain", i), cached)
     st.markdown("**How the grader saw this row** (with the grader of this run)")
     for node in cached["nodes"]:
         where = node["path"].replace("graders.", "") if node["path"] else "grader"
@@ -351,7 +352,8 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
         st.info("Keep a run as the baseline (:material/push_pin: above), change the grader or the data, grade again: the new run is "
                 "compared here row by row.", icon=":material/compare_arrows:")
         return
-    cmp: Comparison = compare_runs(base, run, t)
+    # The rows are matched once per pair of runs; the threshold only filters.
+    cmp: Comparison = run_cache.derived(run, ("compare", id(base)), lambda: compare_runs(base, run, t)).at(t)
     st.caption(f"Baseline: {base.label} · {base.results.grader_type} '{base.results.grader_name}' on "
                f"{base.scope_text}. New: {run.label}.")
     if not cmp.same_data:

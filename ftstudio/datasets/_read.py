@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import BinaryIO, Union
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
@@ -40,6 +41,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "Dataset",
     "DatasetError",
+    "Entry",
     "LineError",
     "PreviewRow",
     "Problem",
@@ -60,6 +62,24 @@ EXAMPLES = {
 }
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+# One entry of a file, in file order: a row, or a line that could not be read, with its line number.
+Entry = tuple[int | None, dict | LineError]
+
+
+def file_order(rows: list[dict], lines: list[int], errors: list[LineError], error_at: list[int]) -> list[Entry]:
+    """Rows and unreadable lines merged in the order they were read (`error_at[k]`: how many entries
+    came before errors[k]); one pass, no sorting."""
+    if not errors:
+        return list(zip(lines, rows))
+    out: list[Entry] = []
+    r = 0
+    for at, error in zip(error_at, errors):
+        while len(out) < at and r < len(rows):
+            out.append((lines[r], rows[r]))
+            r += 1
+        out.append((error.line, error))
+    out.extend(zip(lines[r:], rows[r:]))
+    return out
 
 
 @dataclass
@@ -74,6 +94,25 @@ class Dataset:
     content_hash: str = ""  # sha256 of the file's bytes, for caching
     size_bytes: int = 0
     columns: list[str] | None = None  # CSV header, in file order
+    error_at: list[int] = field(default_factory=list, repr=False)  # see file_order
+
+    @cached_property
+    def entries(self) -> list[Entry]:
+        """Every row and unreadable line, in file order (a grading run's row numbers count these)."""
+        return file_order(self.rows, self.lines, self.errors, self.error_at)
+
+    def chunk(self, picked: list[int] | None = None) -> RowChunk:
+        """The dataset (or the entries `picked`, in file order) as the one chunk type the engine takes."""
+        entries = self.entries if picked is None else [self.entries[i] for i in picked]
+        chunk = RowChunk(0, self.format, [], [], [], 0, [])
+        for line, entry in entries:
+            if isinstance(entry, LineError):
+                chunk.error_at.append(len(chunk.rows) + len(chunk.errors))
+                chunk.errors.append(entry)
+            else:
+                chunk.rows.append(entry)
+                chunk.lines.append(line if line is not None else 0)
+        return chunk
 
     @property
     def fields(self) -> list[str]:
@@ -109,6 +148,10 @@ class RowChunk:
     errors: list[LineError]
     blank_lines: int
     notes: list[str]
+    error_at: list[int] = field(default_factory=list, repr=False)  # see file_order
+
+    def entries(self) -> list[Entry]:
+        return file_order(self.rows, self.lines, self.errors, self.error_at)
 
 
 def _events(inp: Input, fmt: str) -> Iterator[tuple]:
@@ -178,6 +221,7 @@ def iter_rows(
                 yield chunk
                 chunk = RowChunk(n_rows, fmt, [], [], [], 0, [])
         elif kind == "error":
+            chunk.error_at.append(len(chunk.rows) + len(chunk.errors))
             chunk.errors.append(event[1])
             n_errors += 1
         elif kind == "blank":
@@ -209,6 +253,7 @@ def read_dataset(
             ds.lines.append(event[1])
             ds.rows.append(event[2])
         elif kind == "error":
+            ds.error_at.append(len(ds.rows) + len(ds.errors))
             ds.errors.append(event[1])
         elif kind == "blank":
             ds.blank_lines += 1

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from pydantic import BaseModel
 
 from ftstudio.api import TokenUsage
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json
-from ftstudio.graders import Sample
+from ftstudio.datasets import Dataset, LineError, RowChunk
+from ftstudio.graders import Grader, Sample
 
 from ._progress import Progress, ProgressFn, Stage
 from ._results import RowErrors, RowStatus
+
+if TYPE_CHECKING:
+    from ._engine import GradingSession
 
 # What a row a cancel stopped says to people. Code reads RowErrors.status, never these words.
 CANCELLED = "cancelled"
@@ -18,25 +25,40 @@ NOT_GRADED = "cancelled before grading"
 
 # A scorer's answer for `rows`: one value per row, and the errors of the rows that have any.
 Scored = tuple[list[float], dict[int, RowErrors]]
-Scorer = Callable[[Any, "GradingContext", list[int]], Scored]
+# A scorer grades one node of its grader type (the typed model: StringCheckGrader, ...) over `rows`.
+Node = TypeVar("Node", bound=BaseModel)
+Scorer = Callable[[Node, "GradingContext", list[int]], Scored]
+
+
+class RowProblem(NamedTuple):
+    """Why a row is an error before any scorer sees it."""
+
+    code: str
+    message: str
+    unreadable: bool = False  # a line of the file that could not be read (else: a row without a usable output)
+
+
+# What the engine grades: a chunk or a dataset from datasets (rows and unreadable lines in file order),
+# or rows built in memory (dicts; anything else is an error row).
+Rows = RowChunk | Dataset | Sequence[Any]
 
 
 class Batch:
     """Rows split into model outputs and items, built lazily: the fast paths read the raw rows
     (skipping the output field) and never pay for per-row copies or Sample objects."""
 
-    def __init__(self, rows: list[Any], outputs: list[str | None], lines: list[int | None],
-                 base_errors: dict[int, tuple[str, str]], sample_field: str):
+    def __init__(self, rows: list[dict[str, Any]], outputs: list[str | None], lines: list[int | None],
+                 base_errors: dict[int, RowProblem], sample_field: str):
         self.rows, self.outputs, self.lines = rows, outputs, lines
         self.base_errors, self.sample_field = base_errors, sample_field
-        self._items: list[Any] | None = None
+        self._items: list[dict[str, Any]] | None = None
         self._samples: list[Sample | None] | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
 
     @property
-    def items(self) -> list[Any]:
+    def items(self) -> list[dict[str, Any]]:
         if self._items is None:
             sf = self.sample_field
             self._items = [{k: v for k, v in r.items() if k != sf} if sf in r else r for r in self.rows]
@@ -49,63 +71,57 @@ class Batch:
         return self._samples
 
 
-def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
-    """Split rows into items and model outputs. Accepts dicts, or a datasets.Dataset / RowChunk.
+def _entries(rows: Rows) -> tuple[list[Any], list[int | None]]:
+    """The entries to grade and their file lines, in file order."""
+    if isinstance(rows, (RowChunk, Dataset)):
+        if not rows.errors:
+            return list(rows.rows), list(rows.lines)
+        entries = rows.entries() if isinstance(rows, RowChunk) else rows.entries
+        return [e for _line, e in entries], [line for line, _e in entries]
+    raw = list(rows)
+    return raw, [None] * len(raw)
+
+
+def prepare(rows: Rows, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
+    """Split rows into items and model outputs.
 
     A dataset's unreadable lines become rows with an error (nothing is dropped); a row without
     the output field is an error row, not a guess. A non-string output is used as compact JSON.
     """
-    if hasattr(rows, "rows") and hasattr(rows, "errors"):
-        lines: list[int | None] = list(getattr(rows, "lines", None) or [None] * len(rows.rows))
-        raw = list(rows.rows)
-        if rows.errors:
-            entries = list(zip(lines, raw)) + [(e.line, e) for e in rows.errors]
-            entries.sort(key=lambda e: e[0] if e[0] is not None else 0)
-            lines, raw = [e[0] for e in entries], [e[1] for e in entries]
-    else:
-        raw = list(rows)
-        lines = [None for _ in raw]
+    raw, lines = _entries(rows)
     outputs = [r.get(sample_field) if r.__class__ is dict or isinstance(r, dict) else None for r in raw]
-    base_errors: dict[int, tuple[str, str]] = {}
+    base_errors: dict[int, RowProblem] = {}
     for i, out in enumerate(outputs):
         if out.__class__ is str:
             continue
         row = raw[i]
         if not isinstance(row, dict):
-            message = getattr(row, "message", None) or f"row is a {type(row).__name__}, not a JSON object"
+            message = row.message if isinstance(row, LineError) else f"row is a {type(row).__name__}, not a JSON object"
             where = f"line {lines[i]}" if lines[i] is not None else f"row {i}"
-            base_errors[i] = (ROW_ERROR.OTHER, f"unreadable {where}: {message}")
+            base_errors[i] = RowProblem(ROW_ERROR.OTHER, f"unreadable {where}: {message}", unreadable=True)
             raw[i] = {}
         elif out is None:
-            base_errors[i] = (ROW_ERROR.OTHER, f"no '{sample_field}' field in this row: choose the field that "
-                                             "holds the model output")
+            base_errors[i] = RowProblem(ROW_ERROR.OTHER, f"no '{sample_field}' field in this row: choose the field "
+                                                         "that holds the model output")
         else:
             try:
                 outputs[i] = compact_json(out)
             except (TypeError, ValueError, RecursionError) as exc:  # a set or bytes from Python; deep nesting
                 outputs[i] = None
                 why = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-                base_errors[i] = (ROW_ERROR.OTHER, f"the '{sample_field}' value can't be written as JSON text: {why}")
+                base_errors[i] = RowProblem(ROW_ERROR.OTHER, f"the '{sample_field}' value can't be written as JSON "
+                                                             f"text: {why}")
     return Batch(raw, outputs, lines, base_errors, sample_field)
 
 
-
-
-@runtime_checkable
-class CancelFlag(Protocol):
-    """A threading.Event, or anything set the same way."""
-
-    def is_set(self) -> bool: ...
-
-
 # A cancel: an event to set, or a function that says whether to stop.
-Cancel = CancelFlag | Callable[[], bool]
+Cancel = threading.Event | Callable[[], bool]
 
 
 def is_cancelled(cancel: Cancel | None) -> bool:
     if cancel is None:
         return False
-    return cancel.is_set() if isinstance(cancel, CancelFlag) else bool(cancel())
+    return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
 
 
 class GradingContext:
@@ -115,14 +131,14 @@ class GradingContext:
     (multi graders call it); `report` feeds progress; `cancelled` is set by a scorer that saw the cancel.
     """
 
-    def __init__(self, session: Any, batch: Batch, progress: ProgressFn | None, cancel: Cancel | None,
-                 scorers: dict[str, Scorer]):
+    def __init__(self, session: GradingSession, batch: Batch, progress: ProgressFn | None, cancel: Cancel | None,
+                 scorers: Mapping[str, Scorer[Any]]):
         self.session, self.batch, self.progress, self.cancel = session, batch, progress, cancel
         self.scorers = scorers
         self.usage: dict[str, TokenUsage] = {}
         self.top_sub_rewards: dict[str, list[float]] = {}
         self.cancelled = False
-        self.top = session.grader
+        self.top: Grader = session.grader
         self.memo: dict[int, Scored] | None = None
 
     def report(self, done: int, total: int, stage: Stage, node: str, waiting: int = 0,
@@ -130,14 +146,14 @@ class GradingContext:
         if self.progress:
             self.progress(Progress(done, total, stage, node, waiting, limit))
 
-    def score(self, node, rows: list[int]) -> Scored:
+    def score(self, node: Grader, rows: list[int]) -> Scored:
         if self.memo is not None:
             if id(node) not in self.memo:
                 self.memo[id(node)] = self._score(node, rows)
             return self.memo[id(node)]
         return self._score(node, rows)
 
-    def _score(self, node, rows: list[int]) -> Scored:
+    def _score(self, node: Grader, rows: list[int]) -> Scored:
         if is_cancelled(self.cancel):
             self.cancelled = True
             errs = {r: RowErrors({ROW_ERROR.OTHER: NOT_GRADED}, RowStatus.NOT_RUN) for r in rows}

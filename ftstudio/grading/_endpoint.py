@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from ftstudio.core import ErrorCode, redact
+from ftstudio.graders import EndpointGrader
 
 from ._context import CANCELLED, Cancel, GradingContext, Scored, is_cancelled
 from ._progress import Stage
@@ -132,7 +133,7 @@ def _read_score(text: str, headers: dict[str, str]) -> tuple[float | None, tuple
     return float(score), None
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: EndpointGrader, ctx: GradingContext, rows: list[int]) -> Scored:
     b, o = ctx.batch, ctx.session.options
     headers = dict(node.headers or {})
     spacer = _Spacer(node.rate_limit)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.api import Endpoint, ModelRunner
-from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD, join_path
+from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD, Issue, join_path
 from ftstudio.graders import (
+    Grader,
     LabelModelGrader,
+    LambdaGrader,
     MultiGrader,
+    PythonGrader,
     ScoreModelGrader,
     StringCheckGrader,
     TextSimilarityGrader,
@@ -29,8 +32,9 @@ from ftstudio.graders import (
 from ftstudio.sandbox import PythonGraderPool
 from ftstudio.validation import blocks_grading, check_grader
 
-from ._context import Batch, GradingContext, is_cancelled, prepare
+from ._context import Batch, Cancel, GradingContext, Rows, is_cancelled, prepare
 from ._model_requests import build_requests
+from ._progress import ProgressFn
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
 
@@ -38,7 +42,7 @@ from ._scorers import SCORERS
 class InvalidGrader(Exception):
     """The engine itself cannot evaluate this grader; `issues` say why (validation Issues)."""
 
-    def __init__(self, issues: list):
+    def __init__(self, issues: list[Issue]):
         super().__init__("; ".join(i.line() for i in issues[:5]))
         self.issues = issues
 
@@ -60,7 +64,11 @@ class GradeOptions:
     lambda_handlers: dict[str, str] = field(default_factory=dict)
 
 
-def to_grader(grader: Any):
+# A grader as the engine takes it: its model, or its JSON form (validated and parsed on the way in).
+GraderInput = Grader | dict[str, Any]
+
+
+def to_grader(grader: GraderInput) -> Grader:
     """A grader model from a model or its JSON form; InvalidGrader if the engine can't evaluate it."""
     if isinstance(grader, dict):
         issues = blocks_grading(check_grader(grader))
@@ -76,17 +84,18 @@ def to_grader(grader: Any):
 class GradingSession:
     """Holds worker pools and the model runner across calls (chunked grading reuses them)."""
 
-    def __init__(self, grader: Any, sample_field: str = DEFAULT_SAMPLE_FIELD, options: GradeOptions | None = None):
-        self.grader = to_grader(grader)
+    def __init__(self, grader: GraderInput, sample_field: str = DEFAULT_SAMPLE_FIELD,
+                 options: GradeOptions | None = None):
+        self.grader: Grader = to_grader(grader)
         self.sample_field = sample_field
         self.options = options or GradeOptions()
-        self._pools: dict[int, Any] = {}
+        self._pools: dict[int, PythonGraderPool] = {}
         self._runner: ModelRunner | None = None
 
     def __enter__(self) -> GradingSession:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -105,17 +114,18 @@ class GradingSession:
                                        use_cache=o.use_cache, on_retry=o.on_retry)
         return self._runner
 
-    def python_pool(self, node: Any, source: str | None = None):
-        """The warm sandbox pool of a python node (or of `source` run on behalf of another node)."""
+    def python_pool(self, node: PythonGrader | LambdaGrader, source: str | None = None) -> PythonGraderPool:
+        """The warm sandbox pool of a python node (or of `source` run on behalf of a lambda node)."""
         pool = self._pools.get(id(node))
         if pool is None:
             o = self.options
-            pool = PythonGraderPool(source if source is not None else node.source, workers=o.python_workers,
+            code = source if source is not None else node.source if isinstance(node, PythonGrader) else ""
+            pool = PythonGraderPool(code, workers=o.python_workers,
                                     timeout=o.python_timeout, memory_limit=o.python_memory)
             self._pools[id(node)] = pool
         return pool
 
-    def grade(self, rows: Any, progress: Callable | None = None, cancel: Any = None,
+    def grade(self, rows: Rows | Batch, progress: ProgressFn | None = None, cancel: Cancel | None = None,
               row_offset: int = 0) -> GradeResults:
         start = time.perf_counter()
         batch = rows if isinstance(rows, Batch) else prepare(rows, self.sample_field)
@@ -127,8 +137,8 @@ class GradingSession:
         rewards = array("d", bytes(8 * n))
         for r, v in zip(active, values):
             rewards[r] = v
-        for r, (code, msg) in batch.base_errors.items():
-            errs.setdefault(r, RowErrors()).add(code, msg)
+        for r, problem in batch.base_errors.items():
+            errs.setdefault(r, RowErrors()).add(problem.code, problem.message)
         for r in errs:
             rewards[r] = 0.0
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
@@ -137,16 +147,17 @@ class GradingSession:
                             elapsed=time.perf_counter() - start, cancelled=run.cancelled, row_offset=row_offset)
 
 
-def grade(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD, progress: Callable | None = None,
-          cancel: Any = None, options: GradeOptions | None = None) -> GradeResults:
+def grade(grader: GraderInput, rows: Rows | Batch, sample_field: str = DEFAULT_SAMPLE_FIELD,
+          progress: ProgressFn | None = None, cancel: Cancel | None = None,
+          options: GradeOptions | None = None) -> GradeResults:
     """Score every row; never raises because of a row. InvalidGrader if the grader can't be evaluated."""
     with GradingSession(grader, sample_field, options) as session:
         return session.grade(rows, progress, cancel)
 
 
-def grade_chunks(grader: Any, chunks: Iterable[Any], sample_field: str = DEFAULT_SAMPLE_FIELD,
-                 progress: Callable | None = None, cancel: Any = None,
-                 options: GradeOptions | None = None) -> Iterable[GradeResults]:
+def grade_chunks(grader: GraderInput, chunks: Iterable[Rows | Batch], sample_field: str = DEFAULT_SAMPLE_FIELD,
+                 progress: ProgressFn | None = None, cancel: Cancel | None = None,
+                 options: GradeOptions | None = None) -> Iterator[GradeResults]:
     """Grade a stream of row chunks with one set of worker pools; yields one result per chunk."""
     offset = 0
     with GradingSession(grader, sample_field, options) as session:
@@ -158,14 +169,14 @@ def grade_chunks(grader: Any, chunks: Iterable[Any], sample_field: str = DEFAULT
                 return
 
 
-def _full(values: Sequence[float], active: Sequence[int], n: int) -> array:
+def _full(values: Sequence[float], active: Sequence[int], n: int) -> array[float]:
     out = array("d", bytes(8 * n))
     for r, v in zip(active, values):
         out[r] = v
     return out
 
 
-def explain(grader: Any, row: dict, sample_field: str = DEFAULT_SAMPLE_FIELD,
+def explain(grader: GraderInput, row: dict[str, Any], sample_field: str = DEFAULT_SAMPLE_FIELD,
             options: GradeOptions | None = None) -> dict[str, Any]:
     """Everything about one row: reward, sub_rewards, errors and, per node, what its templates render to.
 
@@ -187,7 +198,7 @@ def explain(grader: Any, row: dict, sample_field: str = DEFAULT_SAMPLE_FIELD,
                 entry["errors"] = dict(errs[0].codes) if 0 in errs else {}
                 entry["rendered"] = _rendered(node, batch)
             else:
-                entry["score"], entry["errors"] = 0.0, {base[0]: base[1]}
+                entry["score"], entry["errors"] = 0.0, {base.code: base.message}
             nodes.append(entry)
         top = nodes[0]
         subs = {n["key"]: n["score"] for n in nodes[1:] if n["path"].count("graders") == 1}
@@ -196,7 +207,7 @@ def explain(grader: Any, row: dict, sample_field: str = DEFAULT_SAMPLE_FIELD,
                 "sample": batch.samples[0].as_dict() if batch.samples[0] else None, "item": batch.items[0]}
 
 
-def _rendered(node, batch: Batch) -> dict[str, Any]:
+def _rendered(node: Grader, batch: Batch) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(node, (StringCheckGrader, TextSimilarityGrader)):
         for name in ("input", "reference"):
@@ -210,4 +221,4 @@ def _rendered(node, batch: Batch) -> dict[str, Any]:
     return out
 
 
-__all__ = ["Batch", "GradeOptions", "GradingSession", "InvalidGrader", "explain", "grade", "grade_chunks", "prepare"]
+__all__ = ["Batch", "GradeOptions", "GraderInput", "GradingSession", "InvalidGrader", "explain", "grade", "grade_chunks", "prepare"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ftstudio.core import ErrorCode
+from ftstudio.graders import LambdaGrader
 
 from ._context import GradingContext, Scored
 from ._progress import Stage
@@ -49,7 +50,7 @@ def handler_source(path: str) -> str:
     return Path(path).read_text(encoding="utf-8") + ADAPTER
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: LambdaGrader, ctx: GradingContext, rows: list[int]) -> Scored:
     arn = node.lambda_.function
     path = ctx.session.options.lambda_handlers.get(arn)
     if path is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ftstudio.core import ROW_ERROR
+from ftstudio.graders import LabelModelGrader, ScoreModelGrader
 
 from ._context import GradingContext, Scored
 from ._model_requests import build_requests, interpret
@@ -12,7 +13,7 @@ from ._progress import Stage
 from ._results import RowErrors, call_status
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: ScoreModelGrader | LabelModelGrader, ctx: GradingContext, rows: list[int]) -> Scored:
     requests, render_errs = build_requests(node, ctx.batch, rows)
     errs: dict[int, RowErrors] = {r: RowErrors({code: msg}) for r, (code, msg) in render_errs.items()}
     out = [0.0] * len(rows)
@@ -24,7 +25,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
         for j in todo:
             errs[rows[j]] = RowErrors({ROW_ERROR.MODEL_SERVER: msg})
         return out, errs
-    results = ctx.session.runner().chat([requests[j] for j in todo],
+    results = ctx.session.runner().chat([req for req in requests if req is not None],
                                   progress=lambda d, t: ctx.report(d, t, Stage.REQUESTS, f"{node.type} {node.name}"),
                                   cancel=ctx.cancel)
     for j, res in zip(todo, results):
@@ -35,7 +36,7 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
                 ctx.cancelled = True
             errs[r] = RowErrors({res.error[0]: res.error[1]}, call_status(res))
             continue
-        reward, err = interpret(node, res.value)
+        reward, err = interpret(node, res.value or {})
         if err:
             errs[r] = RowErrors({err[0]: err[1]})
         else:

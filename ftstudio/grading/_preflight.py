@@ -75,7 +75,7 @@ def preflight(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) 
     more = "" if n == n_all else f" (the first {n:,} rows looked at)"
     # Rows that are already errors (unreadable lines, no output field) aren't rendered: not counted below.
     ok = [i for i in range(n) if i not in batch.base_errors]
-    unreadable = sum(1 for i, (_, msg) in batch.base_errors.items() if i < n and msg.startswith("unreadable"))
+    unreadable = sum(1 for i, problem in batch.base_errors.items() if i < n and problem.unreadable)
     missing_field = n - len(ok) - unreadable
     issues: list[Issue] = []
     if missing_field:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from ftstudio.core import ROW_ERROR
-from ftstudio.graders import Sample
+from ftstudio.graders import PythonGrader, Sample
 from ftstudio.sandbox import PythonCallResult
 
 from ._context import CANCELLED, GradingContext, Scored
@@ -13,7 +13,7 @@ from ._progress import Stage
 from ._results import RowErrors, RowStatus
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: PythonGrader, ctx: GradingContext, rows: list[int]) -> Scored:
     b = ctx.batch
     # Rows without an output carry a base error and never reach a scorer.
     calls = [(cast(Sample, b.samples[r]).as_dict(), b.items[r]) for r in rows]

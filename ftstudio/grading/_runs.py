@@ -17,12 +17,12 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from ftstudio.graders import walk
+from ftstudio.datasets import Dataset, Entry, LineError
+from ftstudio.graders import Grader, TextSimilarityGrader, walk
 
-from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
+from ._engine import GradeOptions, GraderInput, GradingSession, InvalidGrader, explain
 from ._progress import JobProgress, Progress, Stage
 from ._results import GradeResults, RowRecord, merge
 from ._writer import records_bytes
@@ -33,17 +33,17 @@ if TYPE_CHECKING:
 MODEL_TYPES = ("score_model", "label_model")
 
 
-def uses_models(grader: Any) -> bool:
+def uses_models(grader: Grader | None) -> bool:
     """True when grading calls an endpoint (model graders, or cosine similarity's embeddings)."""
     if grader is None:
         return False
     for _path, node in walk(grader):
-        if node.type in MODEL_TYPES or getattr(node, "evaluation_metric", None) == "cosine":
+        if node.type in MODEL_TYPES or isinstance(node, TextSimilarityGrader) and node.evaluation_metric == "cosine":
             return True
     return False
 
 
-def model_nodes(grader: Any) -> int:
+def model_nodes(grader: Grader | None) -> int:
     return sum(1 for _p, n in walk(grader) if n.type in MODEL_TYPES) if grader is not None else 0
 
 
@@ -73,20 +73,6 @@ def select_rows(total: int, scope: Scope) -> list[int]:
     return sorted(random.Random(scope.seed).sample(range(total), n))
 
 
-def chunk_of(pairs: list[tuple[Any, Any]], indices: list[int]) -> SimpleNamespace:
-    """The chosen entries shaped like a datasets.RowChunk, which engine.prepare accepts: rows,
-    their lines, and the unreadable lines (LineError) that become error rows."""
-    rows, lines, errors = [], [], []
-    for r in indices:
-        line, entry = pairs[r]
-        if isinstance(entry, dict):
-            rows.append(entry)
-            lines.append(line)
-        else:
-            errors.append(entry)
-    return SimpleNamespace(rows=rows, lines=lines, errors=errors)
-
-
 def chunk_size(n: int) -> int:
     # Progress counts rows within a chunk, so chunks only bound the work between cancel checks.
     # They stay big: rows of a later chunk wait for a hung row of the current one (up to the
@@ -94,12 +80,9 @@ def chunk_size(n: int) -> int:
     return max(1000, min(5000, math.ceil(n / 20)))
 
 
-def entry_pairs(dataset: Any) -> list[tuple[Any, Any]]:
-    """(line, row dict or LineError) in file order, as engine.prepare orders a dataset's entries."""
-    lines = getattr(dataset, "lines", None) or [None] * len(dataset.rows)
-    entries = list(zip(lines, dataset.rows)) + [(e.line, e) for e in dataset.errors]
-    entries.sort(key=lambda e: e[0] if e[0] is not None else 0)
-    return entries
+def entry_pairs(dataset: Dataset) -> list[Entry]:
+    """(line, row dict or LineError) of every entry of the dataset, in file order."""
+    return dataset.entries
 
 
 # --- a finished run ------------------------------------------------------------------------
@@ -110,15 +93,14 @@ class GradingRun:
     results: GradeResults = field(repr=False)
     row_index: list[int] = field(repr=False)  # dataset entry (file order, unreadable lines included) of each result row
     fingerprint: str  # components.state.grader_fingerprint() when the run started
-    grader: Any = field(repr=False)
+    grader: Grader = field(repr=False)
     sample_field: str
-    dataset: Any = field(repr=False)
+    dataset: Dataset = field(repr=False)
     scope_text: str
     wall_seconds: float
     started_at: float = field(default_factory=time.time)
     total_rows: int = 0  # rows the run was asked to grade
     finished_rows: int | None = None  # rows graded before a cancel; None when the run was not cancelled
-    cache: dict = field(default_factory=dict, repr=False)  # derived tables and explanations
 
     @property
     def label(self) -> str:
@@ -126,7 +108,7 @@ class GradingRun:
 
     @property
     def data_hash(self) -> str:
-        return getattr(self.dataset, "content_hash", "")
+        return self.dataset.content_hash
 
     def __len__(self) -> int:
         return len(self.results)
@@ -141,12 +123,9 @@ class GradingRun:
         for i in range(len(self.results)):
             yield self.record(i)
 
-    def entry(self, i: int) -> Any:
+    def entry(self, i: int) -> dict[str, Any] | LineError:
         """The dataset row (dict) of result row i, or the LineError of an unreadable line."""
-        entries = self.cache.get("entries")
-        if entries is None:
-            entries = self.cache["entries"] = [e for _line, e in entry_pairs(self.dataset)]
-        return entries[self.row_index[i]]
+        return self.dataset.entries[self.row_index[i]][1]
 
     def explain(self, i: int, options: GradeOptions | None = None) -> dict[str, Any] | None:
         """engine.explain for result row i with this run's grader (None for an unreadable line)."""
@@ -167,13 +146,17 @@ def to_csv(run: GradingRun) -> bytes:
 
 # --- comparing two runs --------------------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class Comparison:
     same_data: bool
     rows: list[int]  # file-order row indices both runs graded
     base_rewards: np.ndarray
     new_rewards: np.ndarray
     threshold: float
+
+    def at(self, threshold: float) -> Comparison:
+        """The same matched rows seen at another threshold (matching is the costly part)."""
+        return dataclasses.replace(self, threshold=threshold)
 
     @property
     def base(self) -> list[float]:
@@ -205,26 +188,21 @@ class Comparison:
 
 def compare_runs(base: GradingRun, new: GradingRun, threshold: float) -> Comparison:
     """Row-by-row comparison over the rows both runs graded (none when the data differ).
-    The row alignment is computed once per pair of runs; the threshold only filters."""
+    `Comparison.at(t)` looks at the same rows at another threshold without matching them again."""
     import numpy as np  # lazily: importing the grading package stays light
 
-    key = ("compare", base.id, id(base))
-    aligned = new.cache.get(key)
-    if aligned is None:
-        same = bool(base.data_hash) and base.data_hash == new.data_hash
-        rows, bi, ni = [], [], []
-        if same:
-            where = {r: i for i, r in enumerate(base.row_index)}
-            for j, r in enumerate(new.row_index):
-                i = where.get(r)
-                if i is not None:
-                    rows.append(r)
-                    bi.append(i)
-                    ni.append(j)
-        b = np.asarray(base.results.rewards, dtype=float)[bi] if bi else np.zeros(0)
-        n = np.asarray(new.results.rewards, dtype=float)[ni] if ni else np.zeros(0)
-        aligned = new.cache[key] = (same, rows, b, n)
-    same, rows, b, n = aligned
+    same = bool(base.data_hash) and base.data_hash == new.data_hash
+    rows, bi, ni = [], [], []
+    if same:
+        where = {r: i for i, r in enumerate(base.row_index)}
+        for j, r in enumerate(new.row_index):
+            i = where.get(r)
+            if i is not None:
+                rows.append(r)
+                bi.append(i)
+                ni.append(j)
+    b = np.asarray(base.results.rewards, dtype=float)[bi] if bi else np.zeros(0)
+    n = np.asarray(new.results.rewards, dtype=float)[ni] if ni else np.zeros(0)
     return Comparison(same, rows, b, n, threshold)
 
 
@@ -238,7 +216,7 @@ def result_cancelled(parts: list[GradeResults]) -> list[int]:
 class GradingJob:
     """Grades `dataset` with `grader` in a daemon thread; everything the page needs is on self."""
 
-    def __init__(self, run_id: int, grader: Any, dataset: Any, sample_field: str, scope: Scope,
+    def __init__(self, run_id: int, grader: GraderInput, dataset: Dataset, sample_field: str, scope: Scope,
                  options: GradeOptions, fingerprint: str):
         self.run_id, self.grader, self.dataset = run_id, grader, dataset
         self.sample_field, self.scope, self.fingerprint = sample_field, scope, fingerprint
@@ -315,8 +293,8 @@ class GradingJob:
             self._finished.set()
 
     def _grade(self) -> None:
-        pairs = entry_pairs(self.dataset)
-        chosen = select_rows(len(pairs), self.scope)
+        n_entries = len(self.dataset.entries)
+        chosen = select_rows(n_entries, self.scope)
         self.total = len(chosen)
         parts: list[GradeResults] = []
         graded: list[int] = []
@@ -328,7 +306,7 @@ class GradingJob:
                 idx = chosen[start:start + size]
                 with self._lock:
                     self._chunk_len, self._chunk_frac = len(idx), 0.0
-                result = session.grade(chunk_of(pairs, idx), self._on_progress, self.cancel_event)
+                result = session.grade(self.dataset.chunk(idx), self._on_progress, self.cancel_event)
                 parts.append(result)
                 graded.extend(idx)
                 with self._lock:
@@ -340,7 +318,7 @@ class GradingJob:
             self.finished_rows = len(graded) - sum(result_cancelled(parts))
             rest = chosen[len(graded):]
             if rest and parts:  # rows never started: error rows saying so (the cancel is set: nothing runs)
-                parts.append(session.grade(chunk_of(pairs, rest), None, self.cancel_event))
+                parts.append(session.grade(self.dataset.chunk(rest), None, self.cancel_event))
                 graded.extend(rest)
         if not parts:
             return
@@ -348,5 +326,5 @@ class GradingJob:
         results.cancelled = self.cancelled
         results.elapsed = time.monotonic() - self._started
         self.run = GradingRun(self.run_id, results, graded, self.fingerprint, session.grader, self.sample_field,
-                              self.dataset, self.scope.describe(len(pairs)), results.elapsed,
+                              self.dataset, self.scope.describe(n_entries), results.elapsed,
                               total_rows=len(chosen), finished_rows=self.finished_rows if self.cancelled else None)

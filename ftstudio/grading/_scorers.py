@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import _endpoint, _lambda, _model, _multi, _python, _string_check, _text_similarity
 from ._context import Scorer
 
-SCORERS: dict[str, Scorer] = {
+SCORERS: dict[str, Scorer[Any]] = {
     "string_check": _string_check.score,
     "text_similarity": _text_similarity.score,
     "python": _python.score,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ftstudio.graders import render_column
+from ftstudio.graders import StringCheckGrader, TextSimilarityGrader, render_column
 
 from ._context import Batch, GradingContext, Scored
 from ._results import RowErrors
 
 
-def two_columns(node, batch: Batch, rows: list[int]):
+def two_columns(node: StringCheckGrader | TextSimilarityGrader, batch: Batch,
+                rows: list[int]) -> tuple[list[str | None], list[str | None], dict[int, RowErrors]]:
     inputs, e1 = render_column(node.input, batch, rows)
     refs, e2 = render_column(node.reference, batch, rows)
     errs: dict[int, RowErrors] = {}
@@ -18,7 +19,7 @@ def two_columns(node, batch: Batch, rows: list[int]):
     return inputs, refs, errs
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: StringCheckGrader, ctx: GradingContext, rows: list[int]) -> Scored:
     batch = ctx.batch
     a, b, errs = two_columns(node, batch, rows)
     op = node.operation

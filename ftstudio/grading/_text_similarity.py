@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from ftstudio.core import ROW_ERROR
+from ftstudio.graders import TextSimilarityGrader
 
 from . import metrics
 from ._context import GradingContext, Scored
@@ -17,7 +18,7 @@ from ._string_check import two_columns
 MAX_SIMILARITY_CHARS = 200_000
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: TextSimilarityGrader, ctx: GradingContext, rows: list[int]) -> Scored:
     a, b, errs = two_columns(node, ctx.batch, rows)
     clean = not errs and None not in a and None not in b
     # The longest input plus the longest reference within the limit: no row can be over it.
@@ -85,7 +86,7 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
             why = (ROW_ERROR.MODEL_SERVER, f"embeddings: {res.error[1]}", call_status(res))
             failed.update(dict.fromkeys(texts_i, why))
         else:
-            vectors.update(zip(texts_i, res.value["embeddings"]))
+            vectors.update(zip(texts_i, (res.value or {})["embeddings"]))
     scores, failures = [], []
     for x, y in zip(ins, refs):
         err = failed.get(x) or failed.get(y)
