@@ -205,5 +205,4 @@ def response_format(cfg: JobConfig) -> None:
             st.error("Not applied: response_format must be a JSON object.")
             return
     if value != rf.response_format:
-        new_rf = rf.model_copy(update={"response_format": value})
-        _apply(cfg, "response_format", method=cfg.method.model_copy(update={"reinforcement": new_rf}))
+        state.update_reinforcement("response_format", response_format=value)

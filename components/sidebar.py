@@ -3,10 +3,12 @@ Undo / Redo and New config."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from components import issues_panel, kept_fields, state
-from ftstudio.config import METHODS, ImportProblem, new_config, parse_json, read_document
+from ftstudio.config import METHODS, Document, ImportProblem, NoGrader, grader_of, new_config, parse_json, read_document
 from ftstudio.core import count
 from ftstudio.store import list_presets, trust
 from ftstudio.validation import TARGETS, check, check_grader, from_json_keeping, grader_from_json
@@ -164,24 +166,17 @@ def _import() -> None:
         st.error(f"Can't read it: {exc.message}")
         return
     doc = read_document(data)
-    if doc.kind == "grader":
-        issues = check_grader(doc.data, target=state.target())
+    bare = _bare_grader(data, doc)
+    if bare is not None:
+        issues = check_grader(bare, target=state.target())
         try:
-            grader = grader_from_json(doc.data)
+            grader = grader_from_json(bare)
         except ImportProblem as exc:
             _show_problem(exc)
             return
         st.info(f"Found a bare **{grader.type}** grader '{grader.name or '(no name)'}' ({_counts(issues)}).")
         if st.button("Use it as the reinforcement grader", key="sb_import_grader", type="primary"):
-            from ftstudio.config import switch_method
-
-            cfg = state.config()
-            if cfg.method_type != "reinforcement":
-                cfg, _, _ = switch_method(cfg, "reinforcement")
-            rf = cfg.method.reinforcement.model_copy(update={"grader": grader})
-            state.load(cfg.model_copy(update={"method": cfg.method.model_copy(update={"reinforcement": rf})}),
-                       "import grader")
-            state.set_written(_with_grader(state.app().written, doc.data), state.kept_fields())
+            state.import_grader(grader, bare)
             _after_import(grader)
         return
     try:
@@ -203,15 +198,15 @@ def _import() -> None:
         _after_import(cfg.grader)
 
 
-def _with_grader(written: dict | None, grader: dict) -> dict:
-    """The imported document with a bare grader imported into it: both spellings are kept."""
-    import copy
-
-    doc = copy.deepcopy(written) if isinstance(written, dict) else {}
-    method = doc.get("method") if isinstance(doc.get("method"), dict) else {}
-    block = method.get("reinforcement") if isinstance(method.get("reinforcement"), dict) else {}
-    doc["method"] = {**method, "type": "reinforcement", "reinforcement": {**block, "grader": grader}}
-    return doc
+def _bare_grader(data: Any, doc: Document) -> dict[str, Any] | None:
+    """The grader, when the document is a grader rather than a job to import whole: a bare grader,
+    {"grader": ...} as the graders API takes it, or a reinforcement method block (config.grader_of)."""
+    if doc.kind == "config" and isinstance(doc.data, dict) and "method" in doc.data:
+        return None  # a job config: imported whole, grader and all
+    try:
+        return grader_of(data)
+    except NoGrader:
+        return None
 
 
 def _after_import(grader) -> None:

@@ -253,12 +253,34 @@ def _history_changed() -> None:
     persist()
 
 
+def update_reinforcement(label: str, *, refresh: bool = False, **fields: Any) -> None:
+    """Put `fields` (grader=..., response_format=...) on the config's reinforcement block: the one way
+    the pages change it. A config under another method switches to reinforcement first (an imported
+    grader); `refresh` re-keys every widget, for an import that replaces what the editors show."""
+    from ftstudio.config import with_reinforcement
+
+    (load if refresh else replace)(with_reinforcement(config(), **fields), label)
+
+
+def import_grader(grader: Any, as_written: dict[str, Any]) -> None:
+    """An imported grader becomes the reinforcement grader; the document as written gets it too, so an
+    export keeps the grader's own spelling."""
+    import copy
+
+    update_reinforcement("import grader", refresh=True, grader=grader)
+    doc = copy.deepcopy(app().written) if isinstance(app().written, dict) else {}
+    method = doc.get("method") if isinstance(doc.get("method"), dict) else {}
+    block = method.get("reinforcement") if isinstance(method.get("reinforcement"), dict) else {}
+    doc["method"] = {**method, "type": "reinforcement", "reinforcement": {**block, "grader": as_written}}
+    set_written(doc, kept_fields())
+
+
 def update_grader(new_grader: Any, label: str) -> None:
+    """An edit of the grader tree (only while the config is a reinforcement one)."""
     cfg = config()
     if cfg.method is None or cfg.method.reinforcement is None:
         return
-    rf = cfg.method.reinforcement.model_copy(update={"grader": new_grader})
-    replace(cfg.model_copy(update={"method": cfg.method.model_copy(update={"reinforcement": rf})}), label)
+    update_reinforcement(label, grader=new_grader)
 
 
 # --- validation, computed once per rerun per (config, dataset fields) -------------------------

@@ -38,7 +38,7 @@ def load_json_file(path: str) -> Any:
         return parse_json(raw)
     except ImportProblem as exc:
         # Readable JSON nested past the depth limit is an invalid document (1), not an unreadable file (2).
-        code = EXIT_INVALID if "nest" in exc.message else EXIT_UNREADABLE
+        code = EXIT_INVALID if exc.readable else EXIT_UNREADABLE
         raise CliError(f"ftstudio: {path}: {exc.message}", code) from None
 
 

@@ -23,18 +23,15 @@ if TYPE_CHECKING:
 EXIT_API = 3  # the API could not be used (as for the connected commands)
 
 
-def grader_of(data: Any, path: str) -> Any:
-    from ftstudio.config import read_document
+def grader_of(data: Any, path: str) -> dict[str, Any]:
+    """The grader in the file at `path` (config.grader_of), or CliError (exit 1) saying there is none."""
+    from ftstudio.config import NoGrader
+    from ftstudio.config import grader_of as resolve
 
-    doc = read_document(data)
-    if doc.kind == "grader":
-        return doc.data
-    method = doc.data.get("method") if isinstance(doc.data, dict) else None
-    grader = method.get("reinforcement", {}).get("grader") if isinstance(method, dict) and \
-        isinstance(method.get("reinforcement"), dict) else None
-    if grader is None:
-        raise CliError(f"ftstudio: {path} has no method.reinforcement.grader to grade with", EXIT_INVALID)
-    return grader
+    try:
+        return resolve(data, path)
+    except NoGrader as exc:
+        raise CliError(f"ftstudio: {exc.message}", EXIT_INVALID) from None
 
 
 class _OutFile:

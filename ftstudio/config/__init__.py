@@ -9,7 +9,9 @@ from ._codecs import (
     SDK_MULTI_NOTE,
     Document,
     ImportProblem,
+    NoGrader,
     exportable,
+    grader_of,
     grader_to_python,
     is_grader_data,
     parse_json,
@@ -44,7 +46,8 @@ from ._job import (
     method_block,
     new_config,
     switch_method,
+    with_reinforcement,
 )
 from ._schema import grader_schema, job_config_schema
 
-__all__ = ['AUTO', 'as_written', 'Document', 'DpoHyperparameters', 'HYPERPARAMETER_MODELS', 'HyperParam', 'ImportProblem', 'Integration', 'JobConfig', 'MAX_METADATA_KEY', 'MAX_METADATA_PAIRS', 'MAX_METADATA_VALUE', 'MAX_SEED', 'MAX_SUFFIX', 'METHODS', 'REDACTED', 'ReinforcementHyperparameters', 'SDK_MULTI_NOTE', 'SupervisedHyperparameters', 'WandbIntegrationSettings', 'catalog', 'exportable', 'flatten', 'flatten_config', 'grader_schema', 'grader_to_python', 'is_grader_data', 'is_nested', 'job_config_schema', 'method_block', 'methods_taking', 'new_config', 'parse_json', 'read_document', 'spec_by_name', 'specs', 'switch_method', 'to_curl', 'to_data', 'to_json', 'to_python']
+__all__ = ['AUTO', 'as_written', 'Document', 'DpoHyperparameters', 'HYPERPARAMETER_MODELS', 'HyperParam', 'ImportProblem', 'Integration', 'NoGrader', 'JobConfig', 'MAX_METADATA_KEY', 'MAX_METADATA_PAIRS', 'MAX_METADATA_VALUE', 'MAX_SEED', 'MAX_SUFFIX', 'METHODS', 'REDACTED', 'ReinforcementHyperparameters', 'SDK_MULTI_NOTE', 'SupervisedHyperparameters', 'WandbIntegrationSettings', 'catalog', 'exportable', 'flatten', 'flatten_config', 'grader_of', 'grader_schema', 'grader_to_python', 'is_grader_data', 'is_nested', 'job_config_schema', 'method_block', 'methods_taking', 'new_config', 'parse_json', 'read_document', 'spec_by_name', 'specs', 'switch_method', 'to_curl', 'to_data', 'to_json', 'to_python', 'with_reinforcement']

@@ -14,18 +14,20 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ftstudio.core import REDACTED, json_issue, redact_data
+from ftstudio.core import REDACTED, Issue, JsonTextKind, decode_json, json_problem, redact_data
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 class ImportProblem(Exception):
-    """A document that can't become a config; `issues` say where and why."""
+    """A document that can't become a config; `issues` say where and why. `readable`: the file is
+    JSON text (the problem is in what it holds: nesting past the limits, values export can't write)."""
 
-    def __init__(self, message: str, issues: list | None = None):
+    def __init__(self, message: str, issues: list[Issue] | None = None, *, readable: bool = False):
         super().__init__(message)
         self.message = message
         self.issues = issues or []
+        self.readable = readable
 
 
 def to_data(config: BaseModel | dict) -> dict[str, Any]:
@@ -46,23 +48,25 @@ def parse_json(source: str | bytes) -> Any:
         except UnicodeDecodeError as exc:
             raise ImportProblem(f"the file is not UTF-8 text (byte {exc.start})") from None
     source = source.lstrip("\ufeff")
-    try:
-        data = json.loads(source)
-    except RecursionError:
-        raise ImportProblem("the JSON nests too deeply to read") from None
-    except json.JSONDecodeError as exc:
-        raise ImportProblem(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except ValueError:  # Python refuses integers over 4,300 digits
-        raise ImportProblem("not valid JSON here: a number has more than 4,300 digits") from None
-    return exportable(data)
+    # NaN and Infinity are read, then refused by exportable() with the path where they are.
+    data, problem = decode_json(source, constants=True)
+    if problem is None:
+        return exportable(data)
+    if problem.kind is JsonTextKind.DEPTH:
+        raise ImportProblem("the JSON nests too deeply to read", readable=True)
+    if problem.kind is JsonTextKind.DIGITS:
+        raise ImportProblem("not valid JSON here: a number has more than 4,300 digits")
+    raise ImportProblem(f"not valid JSON: {problem.reason} at line {problem.line}, column {problem.column}")
 
 
 def exportable(data: Any) -> Any:
     """`data`, unless it holds what export can't write back unchanged (NaN, lone surrogates, deep nesting)."""
-    issue = json_issue(data)
-    if issue is not None:
+    found = json_problem(data)
+    if found is not None:
+        issue = found.issue()
         where = issue.path if len(issue.path) <= 120 else issue.path[:117] + "..."
-        raise ImportProblem(f"the JSON can't be used as it is: {where or '$'}: {issue.message}", [issue])
+        raise ImportProblem(f"the JSON can't be used as it is: {where or '$'}: {issue.message}", [issue],
+                            readable=found.too_deep)
     return data
 
 
@@ -173,7 +177,47 @@ def read_document(data: Any) -> Document:
     return Document("config", data)
 
 
+class NoGrader(ImportProblem):
+    """A document that holds no grader to use (its `issues` say where one was expected)."""
+
+
+# Where a grader sits in the documents that carry one (a bare grader is the document itself).
+_GRADER_PLACES: tuple[tuple[str, ...], ...] = (
+    ("method", "reinforcement", "grader"),  # a job body
+    ("reinforcement", "grader"),  # a method block alone: {"type": "reinforcement", "reinforcement": {...}}
+    ("grader",),  # the body of a graders validate/run request: {"grader": {...}}
+)
+
+
+def grader_of(data: Any, where: str = "the document") -> dict[str, Any]:
+    """The grader a document holds: a bare grader, a job body's method.reinforcement.grader, a
+    reinforcement method block, {"grader": ...} as the graders API takes it, or any of these in a preset.
+
+    The one resolver the CLI, Reward, serve and the app use; NoGrader (an ImportProblem) otherwise."""
+    doc = read_document(data)
+    body = doc.data
+    if isinstance(body, dict):
+        for place in _GRADER_PLACES:
+            found: Any = body
+            for key in place:
+                found = found.get(key) if isinstance(found, dict) else None
+            if found is None:
+                continue
+            if isinstance(found, dict):
+                return found
+            path = ".".join(place)
+            raise NoGrader(f"{where}: {path} is not a grader object", [_no_grader(path, "this is not a grader object")])
+        if is_grader_data(body):  # a bare grader, or a preset holding one
+            return body
+    why = "no grader: give a bare grader, or a reinforcement job config with method.reinforcement.grader"
+    raise NoGrader(f"{where} holds {why}", [_no_grader("method.reinforcement.grader", why)])
+
+
+def _no_grader(path: str, why: str) -> Issue:
+    return Issue(path=path, severity="error", code="missing_grader", message=why, blocks_grading=True)
+
+
 __all__ = [
-    "REDACTED", "Document", "ImportProblem", "grader_to_python", "is_grader_data",
+    "REDACTED", "Document", "ImportProblem", "NoGrader", "grader_of", "grader_to_python", "is_grader_data",
     "parse_json", "read_document", "to_curl", "to_data", "to_json", "to_python",
 ]

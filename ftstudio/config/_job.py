@@ -149,6 +149,17 @@ def method_block(method: str, grader=None) -> Method:
     raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
 
 
+def with_reinforcement(config: JobConfig, **fields: Any) -> JobConfig:
+    """The config with `fields` of its reinforcement block replaced (grader=..., response_format=...);
+    a config under another method is switched to reinforcement first."""
+    if config.method_type != "reinforcement":
+        config = switch_method(config, "reinforcement")[0]
+    method = config.method
+    assert method is not None and method.reinforcement is not None  # switch_method made it reinforcement
+    block = method.reinforcement.model_copy(update=fields)
+    return config.model_copy(update={"method": method.model_copy(update={"reinforcement": block})})
+
+
 def switch_method(config: JobConfig, method: str, stash_grader=None) -> tuple[JobConfig, list[str], object]:
     """The config under another method, keeping what carries over.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._issues import Issue, join_path
 
@@ -25,9 +25,7 @@ def _text_ok(s: str) -> bool:
     return s.isascii() or _SURROGATE.search(s) is None
 
 
-def _dict_problem(value: dict, depth: int) -> str | None:
-    if depth >= MAX_NESTING:
-        return f"nests objects and arrays more than {MAX_NESTING} levels deep"
+def _dict_problem(value: dict[Any, Any]) -> str | None:
     for key in value:
         if not isinstance(key, str):
             return f"has a key of type {type(key).__name__}; JSON keys are strings"
@@ -36,42 +34,54 @@ def _dict_problem(value: dict, depth: int) -> str | None:
     return None
 
 
-def json_problem(data: Any) -> tuple[tuple, str] | None:
-    """(path, what is wrong) for the first value JSON export can't write as it is, else None."""
+class JsonProblem(NamedTuple):
+    path: tuple[str | int, ...]
+    what: str
+    too_deep: bool = False  # nests past MAX_NESTING (the rest is readable: it can be shown, not exported)
+
+    def issue(self, prefix: tuple[str | int, ...] = ()) -> Issue:
+        return Issue(path=join_path(prefix + self.path), severity="error", code="json_value_invalid",
+                     message=f"this value {self.what}", blocks_grading=True,
+                     hint="a job config holds only JSON text, finite numbers, true/false/null, objects and arrays")
+
+
+_TOO_DEEP = f"nests objects and arrays more than {MAX_NESTING} levels deep"
+
+
+def json_problem(data: Any) -> JsonProblem | None:
+    """The first value JSON export can't write as it is (where, what is wrong), else None."""
     stack: list[tuple[Any, tuple, int]] = [(data, (), 0)]
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, str):
             if not _text_ok(value):
-                return path, "holds a lone UTF-16 surrogate (such as \\ud800), which is not text"
+                return JsonProblem(path, "holds a lone UTF-16 surrogate (such as \\ud800), which is not text")
         elif isinstance(value, dict):
-            what = _dict_problem(value, depth)
+            if depth >= MAX_NESTING:
+                return JsonProblem(path, _TOO_DEEP, True)
+            what = _dict_problem(value)
             if what:
-                return path, what
+                return JsonProblem(path, what)
             stack.extend((item, path + (key,), depth + 1) for key, item in value.items())
         elif isinstance(value, list):
             if depth >= MAX_NESTING:
-                return path, f"nests objects and arrays more than {MAX_NESTING} levels deep"
+                return JsonProblem(path, _TOO_DEEP, True)
             stack.extend((item, path + (i,), depth + 1) for i, item in enumerate(value))
         elif isinstance(value, float):
             if not math.isfinite(value):
-                return path, f"is {value!r}, which JSON can't carry; write null or a finite number"
+                return JsonProblem(path, f"is {value!r}, which JSON can't carry; write null or a finite number")
         elif isinstance(value, int):  # bool included
             if value.bit_length() > MAX_INT_BITS:
-                return path, "is a number with thousands of digits"
+                return JsonProblem(path, "is a number with thousands of digits")
         elif value is not None:
-            return path, f"is a Python {type(value).__name__}, not a JSON value"
+            return JsonProblem(path, f"is a Python {type(value).__name__}, not a JSON value")
     return None
 
 
-def json_issue(data: Any, prefix: tuple = ()) -> Issue | None:
+def json_issue(data: Any, prefix: tuple[str | int, ...] = ()) -> Issue | None:
     """The validation Issue for `json_problem`, or None."""
     found = json_problem(data)
-    if found is None:
-        return None
-    path, what = found
-    return Issue(path=join_path(prefix + path), severity="error", code="json_value_invalid", message=f"this value {what}",
-                 hint="a job config holds only JSON text, finite numbers, true/false/null, objects and arrays", blocks_grading=True)
+    return None if found is None else found.issue(prefix)
 
 
 def compact_json(value: Any) -> str:

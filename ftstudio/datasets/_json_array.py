@@ -13,7 +13,18 @@ import re
 from collections.abc import Iterator
 from typing import NoReturn
 
-from ._readers import DECODER, MAX_LINE_BYTES, DatasetError, Input, LineError, fmt_bytes, kind_of, parse_json
+from ._readers import (
+    DECODER,
+    MAX_LINE_BYTES,
+    DatasetError,
+    Event,
+    Input,
+    LineError,
+    RowRead,
+    decode_in_file,
+    fmt_bytes,
+    kind_of,
+)
 
 # A whole string in one match (so brackets inside strings cost nothing), a structural character,
 # or a lone quote when the string's end is in a later chunk. The quantifiers are possessive: with
@@ -28,7 +39,7 @@ _RUN_MIN = 4096  # quote-free text inside a row at least this long is scanned by
 _OPEN, _CLOSE = (ord("["), ord("{")), (ord("]"), ord("}"))
 
 
-def read_json_array(inp: Input) -> Iterator[tuple]:
+def read_json_array(inp: Input) -> Iterator[Event]:
     decoder = codecs.getincrementaldecoder("utf-8")()
     scanner = _Scanner()
     offset, newlines = inp.bom, 0
@@ -112,7 +123,7 @@ class _Scanner:
 
     # One pass over a chunk; its locals (pos, row_start, gap_start) are the scanner's state, and the
     # per-token branches stay inline because this loop is the reader's hot path (bench_datasets).
-    def feed(self, text: str) -> Iterator[tuple]:  # noqa: C901
+    def feed(self, text: str) -> Iterator[Event]:  # noqa: C901
         if not text:  # the decoder can hold back a whole chunk (a split UTF-8 sequence)
             return
         self._lpos = 0
@@ -170,7 +181,7 @@ class _Scanner:
                 self.opened, self.depth, gap_start = True, 1, i + 1
         self._keep_tail(text, row_start, gap_start, trail_start)
 
-    def _whole_row(self, text: str, i: int) -> tuple[tuple | None, int]:
+    def _whole_row(self, text: str, i: int) -> tuple[Event | None, int]:
         """Fast path: a row that is whole and valid in this chunk parses in C in one go: (its event, its end)."""
         try:
             value, end = DECODER.raw_decode(text, i)
@@ -216,32 +227,32 @@ class _Scanner:
             self.gap_parts.append(piece)
             self.gap_size += len(piece)
 
-    def _end_row(self, last_piece: str) -> Iterator[tuple]:
+    def _end_row(self, last_piece: str) -> Iterator[Event]:
         self._keep_row_text(last_piece)
         if self.too_long:
             yield self._too_long(self.row_size)
         else:
             text = self.row_parts[0] if len(self.row_parts) == 1 else "".join(self.row_parts)
-            value, reason, at = parse_json(text, self.row_col)
+            value, reason, at = decode_in_file(text, self.row_col)
             if reason is not None:
-                yield "error", LineError(self.row_line + at, reason)
+                yield LineError(self.row_line + at, reason)
             else:
                 yield self._row_event(value)
         self.row_parts, self.row_size = [], 0
 
-    def _too_long(self, size: int) -> tuple:
-        return "error", LineError(
+    def _too_long(self, size: int) -> LineError:
+        return LineError(
             self.row_line,
             f"the row starting here is {fmt_bytes(size)}, over the {fmt_bytes(MAX_LINE_BYTES)} "
             "limit for one row; it was skipped. Shorten or split it.",
         )
 
-    def _row_event(self, value: object) -> tuple:
+    def _row_event(self, value: object) -> RowRead | LineError:
         if isinstance(value, dict):
-            return "row", self.row_line, value
-        return "error", LineError(self.row_line, f"a row must be a JSON object, got {kind_of(value)}")
+            return RowRead(self.row_line, value)
+        return LineError(self.row_line, f"a row must be a JSON object, got {kind_of(value)}")
 
-    def _end_gap(self, text: str, gap_start: int | None, end: int) -> Iterator[tuple]:
+    def _end_gap(self, text: str, gap_start: int | None, end: int) -> Iterator[Event]:
         """Text between rows must be blank; anything else is a non-object element or garbage."""
         piece = text[gap_start:end] if gap_start is not None else ""
         gap = "".join(self.gap_parts) + piece if self.gap_parts else piece
@@ -250,22 +261,22 @@ class _Scanner:
         if not stripped:
             return
         line = self._line_at(text, end) - gap[gap.index(stripped[0]) :].count("\n")
-        value, reason, at = parse_json(stripped)
+        value, reason, at = decode_in_file(stripped)
         if reason is not None:
-            yield "error", LineError(line + at, f"{reason} (between rows of the array)")
+            yield LineError(line + at, f"{reason} (between rows of the array)")
         else:
-            yield "error", LineError(line, f"a row must be a JSON object, got {kind_of(value)}")
+            yield LineError(line, f"a row must be a JSON object, got {kind_of(value)}")
 
-    def finish(self) -> Iterator[tuple]:
+    def finish(self) -> Iterator[Event]:
         if self.depth >= 2:
-            yield "error", LineError(
+            yield LineError(
                 self.row_line,
                 "the row starting here is not closed before the end of the file (a '}' or ']' is missing); it was skipped",
             )
         elif self.depth == 1:
             yield from self._end_gap("", None, 0)
-            yield "error", LineError(self.line, "the file ends before the array's closing ']'; the rows above it were read")
+            yield LineError(self.line, "the file ends before the array's closing ']'; the rows above it were read")
         if self.trailing_line is not None:
-            yield "error", LineError(
+            yield LineError(
                 self.trailing_line, "text after the array's closing ']' was ignored; a .json file holds one array of rows"
             )

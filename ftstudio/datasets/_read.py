@@ -32,7 +32,22 @@ from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
 
 from ._json_array import read_json_array
 from ._problems import Problem, ProblemLog
-from ._readers import MAX_LINE_BYTES, DatasetError, Input, LineError, detect_format, kind_of, read_csv, read_jsonl
+from ._readers import (
+    MAX_LINE_BYTES,
+    Blank,
+    DatasetError,
+    Event,
+    Header,
+    Input,
+    LineError,
+    Note,
+    RowRead,
+    RowsRead,
+    detect_format,
+    kind_of,
+    read_csv,
+    read_jsonl,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -154,11 +169,11 @@ class RowChunk:
         return file_order(self.rows, self.lines, self.errors, self.error_at)
 
 
-def _events(inp: Input, fmt: str) -> Iterator[tuple]:
+def _events(inp: Input, fmt: str) -> Iterator[Event]:
     if fmt == "json":
         first = inp.head[inp.bom :].lstrip()[:1]
         if first == b"{":
-            yield "note", f"{inp.name} holds JSON objects, not an array; read it as JSON Lines (one object per line)."
+            yield Note(f"{inp.name} holds JSON objects, not an array; read it as JSON Lines (one object per line).")
             yield from read_jsonl(inp)
             return
         if first != b"[" and first:
@@ -212,23 +227,27 @@ def iter_rows(
     header = False
     chunk = RowChunk(0, fmt, [], [], [], 0, notes)
     for event in _events(inp, fmt):
-        kind = event[0]
-        if kind == "row":
-            chunk.rows.append(event[2])
-            chunk.lines.append(event[1])
-            n_rows += 1
-            if len(chunk.rows) >= chunk_size:
-                yield chunk
-                chunk = RowChunk(n_rows, fmt, [], [], [], 0, [])
-        elif kind == "error":
+        if isinstance(event, (RowsRead, RowRead)):  # the common case first
+            lines, rows = (event.lines, event.rows) if isinstance(event, RowsRead) else ([event.line], [event.row])
+            i = 0
+            while i < len(rows):
+                take = rows[i:i + chunk_size - len(chunk.rows)]
+                chunk.rows.extend(take)
+                chunk.lines.extend(lines[i:i + len(take)])
+                i += len(take)
+                n_rows += len(take)
+                if len(chunk.rows) >= chunk_size:
+                    yield chunk
+                    chunk = RowChunk(n_rows, fmt, [], [], [], 0, [])
+        elif isinstance(event, LineError):
             chunk.error_at.append(len(chunk.rows) + len(chunk.errors))
-            chunk.errors.append(event[1])
+            chunk.errors.append(event)
             n_errors += 1
-        elif kind == "blank":
+        elif isinstance(event, Blank):
             chunk.blank_lines += 1
-        elif kind == "note":
-            chunk.notes.append(event[1])
-        elif kind == "header":
+        elif isinstance(event, Note):
+            chunk.notes.append(event.text)
+        elif isinstance(event, Header):
             header = True
     if n_rows == 0:
         error = _no_rows_error(inp.name, fmt, chunk.blank_lines, n_errors, header)
@@ -248,19 +267,21 @@ def read_dataset(
     inp, fmt, notes = _open(source, name, max_bytes, want_hash=True)
     ds = Dataset(name=inp.name, format=fmt, notes=notes)
     for event in _events(inp, fmt):
-        kind = event[0]
-        if kind == "row":
-            ds.lines.append(event[1])
-            ds.rows.append(event[2])
-        elif kind == "error":
+        if isinstance(event, RowsRead):
+            ds.lines.extend(event.lines)
+            ds.rows.extend(event.rows)
+        elif isinstance(event, RowRead):
+            ds.lines.append(event.line)
+            ds.rows.append(event.row)
+        elif isinstance(event, LineError):
             ds.error_at.append(len(ds.rows) + len(ds.errors))
-            ds.errors.append(event[1])
-        elif kind == "blank":
+            ds.errors.append(event)
+        elif isinstance(event, Blank):
             ds.blank_lines += 1
-        elif kind == "note":
-            ds.notes.append(event[1])
-        elif kind == "header":
-            ds.columns = event[1]
+        elif isinstance(event, Note):
+            ds.notes.append(event.text)
+        elif isinstance(event, Header):
+            ds.columns = event.columns
     ds.content_hash = inp.content_hash
     ds.size_bytes = inp.n_read
     if not ds.rows:

@@ -4,7 +4,8 @@ Nothing here holds a whole file: bytes arrive in 1 MiB chunks, JSONL and CSV are
 and a JSON array is cut into rows by a small bracket scanner (see `_json_array.py`) before each row
 is parsed on its own, so one broken row never hides the rest.
 
-Events: ("row", line, dict) | ("error", LineError) | ("blank", line) | ("note", str).
+Events (`Event`), in file order: RowRead(line, row) | RowsRead(lines, rows) | LineError(line, message) |
+Blank(line) | Note(text) | Header(columns).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
+
+from ftstudio.core import STRICT_DECODER, JsonTextKind, decode_json
 
 MAX_LINE_BYTES = 10 * 1024 * 1024
 CHUNK_BYTES = 1 << 20
@@ -38,6 +41,45 @@ class LineError:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
+
+
+class RowRead(NamedTuple):
+    """A row read from the file (a JSON object; a CSV record keyed by the header)."""
+
+    line: int
+    row: dict[str, Any]
+
+
+class RowsRead(NamedTuple):
+    """Consecutive rows read from the file, with their lines (JSONL sends its rows this way)."""
+
+    lines: list[int]
+    rows: list[dict[str, Any]]
+
+
+ROWS_PER_EVENT = 1024
+
+
+class Blank(NamedTuple):
+    """A blank line, skipped and counted."""
+
+    line: int
+
+
+class Note(NamedTuple):
+    """How the file was read (a guessed format or delimiter), for the person reading it."""
+
+    text: str
+
+
+class Header(NamedTuple):
+    """A CSV file's header row: the field names, in file order."""
+
+    columns: list[str]
+
+
+# What a reader yields, in file order.
+Event = RowRead | RowsRead | LineError | Blank | Note | Header
 
 
 def fmt_bytes(n: int) -> str:
@@ -235,56 +277,69 @@ def utf8_message(line: bytes, offset: int, err: UnicodeDecodeError) -> str:
     )
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON; write null or a number instead")
+# The C decoder the JSON-array fast path calls directly (NaN and Infinity refused, as everywhere).
+DECODER = STRICT_DECODER
 
 
-# One decoder for all rows: json.loads(..., parse_constant=...) would build a new one per call.
-DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-def parse_json(text: str, first_column: int = 1) -> tuple[Any, str | None, int]:
-    """(value, None, 0) or (None, reason, lines into `text` where the error is).
+def decode_in_file(text: str, first_column: int = 1) -> tuple[Any, str | None, int]:
+    """(value, None, 0) or (None, reason, lines into `text` where the error is), worded for a dataset line.
 
     `first_column` is the file column where `text` starts, so columns in messages are the file's."""
+    value, problem = decode_json(text)
+    if problem is None:
+        return value, None, 0
+    if problem.kind is JsonTextKind.SYNTAX:
+        column = problem.column + first_column - 1 if problem.line == 1 else problem.column
+        return None, f"{problem.reason} at column {column}", problem.line - 1
+    return None, problem.reason, 0
+
+
+def _jsonl_line(lineno: int, offset: int, line: bytes | None, length: int) -> dict[str, Any] | LineError | Blank:
+    """One line of a JSONL file: its row, or why it is not one."""
+    if line is None:
+        return LineError(lineno, too_long_message(length))
+    if not line.strip():
+        return Blank(lineno)
+    nul = line.find(b"\x00")
+    if nul >= 0:
+        return LineError(lineno, f"the line holds a NUL byte (at column {nul + 1}): binary data, not JSON text")
     try:
-        return DECODER.decode(text), None, 0
-    except json.JSONDecodeError as e:
-        column = e.colno + first_column - 1 if e.lineno == 1 else e.colno
-        return None, f"{e.msg} at column {column}", e.lineno - 1
-    except ValueError as e:
-        if "integer string conversion" in str(e):  # Python's advice (sys.set_int_max_str_digits) is no help here
-            return None, "a number has more than 4,300 digits", 0
-        return None, str(e), 0
-    except RecursionError:
-        return None, "the JSON is nested too deeply", 0
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return LineError(lineno, utf8_message(line, offset, e))
+    value, reason, _ = decode_in_file(text)
+    if reason is not None:
+        return LineError(lineno, reason)
+    if not isinstance(value, dict):
+        return LineError(lineno, f"a row must be a JSON object, got {kind_of(value)}")
+    return value
 
 
-def read_jsonl(inp: Input) -> Iterator[tuple]:
-    for lineno, offset, line, length in raw_lines(inp):
-        if line is None:
-            yield "error", LineError(lineno, too_long_message(length))
-            continue
-        if not line.strip():
-            yield "blank", lineno
-            continue
-        nul = line.find(b"\x00")
-        if nul >= 0:
-            yield "error", LineError(lineno, f"the line holds a NUL byte (at column {nul + 1}): binary data, "
-                                             "not JSON text")
-            continue
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as e:
-            yield "error", LineError(lineno, utf8_message(line, offset, e))
-            continue
-        value, reason, _ = parse_json(text)
-        if reason is not None:
-            yield "error", LineError(lineno, reason)
-        elif not isinstance(value, dict):
-            yield "error", LineError(lineno, f"a row must be a JSON object, got {kind_of(value)}")
-        else:
-            yield "row", lineno, value
+def read_jsonl(inp: Input) -> Iterator[Event]:
+    # Rows go out in runs (RowsRead) rather than one event each: most lines are rows, and a typed event
+    # per row cost ~10% of reading. Any other event first sends the rows before it, so order is kept.
+    lines: list[int] = []
+    rows: list[dict[str, Any]] = []
+    try:
+        for lineno, offset, line, length in raw_lines(inp):
+            got = _jsonl_line(lineno, offset, line, length)
+            if isinstance(got, dict):
+                lines.append(lineno)
+                rows.append(got)
+                if len(rows) >= ROWS_PER_EVENT:
+                    yield RowsRead(lines, rows)
+                    lines, rows = [], []
+                continue
+            if rows:
+                yield RowsRead(lines, rows)
+                lines, rows = [], []
+            yield got
+    except DatasetError:
+        if rows:  # the rows read before a file-level problem are still delivered first
+            yield RowsRead(lines, rows)
+        raise
+    if rows:
+        yield RowsRead(lines, rows)
 
 
 def csv_cell(text: str) -> Any:
@@ -328,7 +383,7 @@ class _CsvLines:
             return line.decode("utf-8", errors="replace") + "\n"
 
 
-def read_csv(inp: Input) -> Iterator[tuple]:
+def read_csv(inp: Input) -> Iterator[Event]:
     # csv's default cell limit (128 KB) is far below what one chat transcript can hold.
     csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
     lines = _CsvLines(inp)
@@ -338,7 +393,7 @@ def read_csv(inp: Input) -> Iterator[tuple]:
         for alt, label in ((";", "semicolons"), ("\t", "tabs")):
             if alt in first:
                 delimiter = alt
-                yield "note", f"{inp.name}: the header has no commas; columns are separated by {label}."
+                yield Note(f"{inp.name}: the header has no commas; columns are separated by {label}.")
                 break
     reader = csv.reader(lines, delimiter=delimiter)
     header: list[str] | None = None
@@ -349,7 +404,7 @@ def read_csv(inp: Input) -> Iterator[tuple]:
         except StopIteration:
             break
         except csv.Error as e:
-            yield "error", LineError(lines.record_start or lines.line, f"CSV error: {e}; the record was skipped")
+            yield LineError(lines.record_start or lines.line, f"CSV error: {e}; the record was skipped")
             continue
         start = lines.record_start or lines.line
         if lines.bad and header is None:
@@ -357,25 +412,24 @@ def read_csv(inp: Input) -> Iterator[tuple]:
                 f"{inp.name}: the header row can't be read ({lines.bad[0]}). Fix it and load the file again."
             )
         if lines.bad:
-            for err in lines.bad:
-                yield "error", err
+            yield from lines.bad
             lines.bad = []
             continue
         if not any(c.strip() for c in cells):
-            yield "blank", start
+            yield Blank(start)
             continue
         if header is None:
             header = _header(cells, inp.name)
-            yield "header", header
+            yield Header(header)
             continue
         if len(cells) > len(header) and not any(c.strip() for c in cells[len(header) :]):
             cells = cells[: len(header)]  # trailing empty cells, as spreadsheets write them
         if len(cells) != len(header):
-            yield "error", LineError(
+            yield LineError(
                 start, f"{len(cells)} cells but the header has {len(header)} columns; quote cells that contain the delimiter"
             )
             continue
-        yield "row", start, {k: csv_cell(v) for k, v in zip(header, cells)}
+        yield RowRead(start, {k: csv_cell(v) for k, v in zip(header, cells)})
 
 
 def _header(cells: list[str], name: str) -> list[str]:

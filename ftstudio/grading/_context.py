@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from ftstudio.api import TokenUsage
+from ftstudio.api import Endpoint, ModelRunner, TokenUsage
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json
 from ftstudio.datasets import Dataset, LineError, RowChunk
-from ftstudio.graders import Grader, Sample
+from ftstudio.graders import Grader, LambdaGrader, PythonGrader, Sample
+from ftstudio.sandbox import PythonGraderPool
 
+from ._options import GradeOptions
 from ._progress import Progress, ProgressFn, Stage
 from ._results import RowErrors, RowStatus
-
-if TYPE_CHECKING:
-    from ._engine import GradingSession
 
 # What a row a cancel stopped says to people. Code reads RowErrors.status, never these words.
 CANCELLED = "cancelled"
@@ -124,6 +123,20 @@ def is_cancelled(cancel: Cancel | None) -> bool:
     return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
 
 
+class Session(Protocol):
+    """What a scorer may use of the GradingSession it runs in (its pools and its model runner)."""
+
+    grader: Grader
+    options: GradeOptions
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+    def runner(self) -> ModelRunner: ...
+
+    def python_pool(self, node: PythonGrader | LambdaGrader, source: str | None = None) -> PythonGraderPool: ...
+
+
 class GradingContext:
     """One grading pass over one batch: what every scorer gets.
 
@@ -131,7 +144,7 @@ class GradingContext:
     (multi graders call it); `report` feeds progress; `cancelled` is set by a scorer that saw the cancel.
     """
 
-    def __init__(self, session: GradingSession, batch: Batch, progress: ProgressFn | None, cancel: Cancel | None,
+    def __init__(self, session: Session, batch: Batch, progress: ProgressFn | None, cancel: Cancel | None,
                  scorers: Mapping[str, Scorer[Any]]):
         self.session, self.batch, self.progress, self.cancel = session, batch, progress, cancel
         self.scorers = scorers

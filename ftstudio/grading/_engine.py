@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ftstudio.api import Endpoint, ModelRunner
-from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD, Issue, join_path
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
 from ftstudio.graders import (
     Grader,
     LabelModelGrader,
@@ -34,6 +33,7 @@ from ftstudio.validation import blocks_grading, check_grader
 
 from ._context import Batch, Cancel, GradingContext, Rows, is_cancelled, prepare
 from ._model_requests import build_requests
+from ._options import GradeOptions
 from ._progress import ProgressFn
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
@@ -45,23 +45,6 @@ class InvalidGrader(Exception):
     def __init__(self, issues: list[Issue]):
         super().__init__("; ".join(i.line() for i in issues[:5]))
         self.issues = issues
-
-
-@dataclass
-class GradeOptions:
-    concurrency: int = DEFAULT_CONCURRENCY
-    python_timeout: float = 120.0
-    python_workers: int | None = None
-    python_memory: int = 2 * 1024**3
-    endpoint: Endpoint | None = None  # None: OPENAI_BASE_URL / OPENAI_API_KEY from the environment
-    use_cache: bool = True
-    max_retries: int = 4
-    embedding_model: str = "text-embedding-3-large"
-    on_retry: Callable[[int, str], None] | None = None
-    # Endpoint graders (Azure): seconds per POST before the row is an unresponsive_reward_error.
-    endpoint_timeout: float = 60.0
-    # Lambda graders (Bedrock): function ARN -> a local handler file to run in the sandbox instead.
-    lambda_handlers: dict[str, str] = field(default_factory=dict)
 
 
 # A grader as the engine takes it: its model, or its JSON form (validated and parsed on the way in).

@@ -15,25 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ftstudio.config import ImportProblem, parse_json, read_document
+from ftstudio.config import ImportProblem, NoGrader, grader_of, parse_json
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
 from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, RowRecord, completion_text
 
 from ._trl import trl_components, trl_function
-
-
-def _grader_data(grader: Any, where: str) -> Any:
-    """The grader inside a grader / job config / preset document."""
-    doc = read_document(grader)
-    if doc.kind == "grader":
-        return doc.data
-    method = doc.data.get("method") if isinstance(doc.data, dict) else None
-    rft = method.get("reinforcement") if isinstance(method, dict) else None
-    if isinstance(rft, dict) and "grader" in rft:
-        return rft["grader"]
-    raise InvalidGrader([Issue(path="method.reinforcement.grader", severity="error", code="missing_grader",
-                               message=f"{where} is a job config without method.reinforcement.grader: "
-                               "give a grader, or a reinforcement job config", blocks_grading=True)])
 
 
 def _load_document(grader: Any) -> tuple[Any, str]:
@@ -71,7 +57,10 @@ class Reward:
         Raises InvalidGrader (with `.issues`) when the engine can't evaluate the tree."""
         data, where = _load_document(grader)
         if isinstance(data, dict):
-            data = _grader_data(data, where)
+            try:
+                data = grader_of(data, where)
+            except NoGrader as exc:
+                raise InvalidGrader(exc.issues) from None
         return cls(GradingSession(data, sample_field, options))
 
     @property

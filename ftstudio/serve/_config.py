@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ftstudio.config import ImportProblem, parse_json, read_document
+from ftstudio.config import ImportProblem, NoGrader, grader_of, parse_json
 
 ENV_CONFIG = "FTSTUDIO_SERVE_CONFIG"
 
@@ -103,15 +103,8 @@ def load_grader(path: str) -> dict[str, Any]:
     except OSError as exc:
         raise ServeError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        data = parse_json(raw)
+        return grader_of(parse_json(raw), path)
+    except NoGrader as exc:
+        raise ServeError(exc.message) from None
     except ImportProblem as exc:
         raise ServeError(f"{path}: {exc.message}") from None
-    doc = read_document(data)
-    if doc.kind == "grader":
-        return doc.data
-    method = doc.data.get("method") if isinstance(doc.data, dict) else None
-    rl = method.get("reinforcement") if isinstance(method, dict) else None
-    grader = rl.get("grader") if isinstance(rl, dict) else None
-    if not isinstance(grader, dict):
-        raise ServeError(f"{path} has no method.reinforcement.grader to serve (give a grader or an RFT job config)")
-    return grader

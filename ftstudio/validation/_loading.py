@@ -8,6 +8,7 @@ from ftstudio.config import ImportProblem, JobConfig, exportable, parse_json
 from ftstudio.graders import Grader, parse_grader
 
 from ._check import check, check_grader
+from ._schema_issues import data_path
 
 
 def from_json(source: str | bytes | dict) -> JobConfig:
@@ -54,24 +55,12 @@ def from_json_keeping(source: str | bytes | dict) -> tuple[JobConfig, Kept]:
             extras = [e["loc"] for e in exc.errors(include_url=False) if e["type"] == "extra_forbidden"]
             removed = False
             for loc in extras:
-                path = _data_path(work, loc)
-                if path is not None and _pop(work, path, kept, data):
+                path = data_path(work, loc)
+                if path and isinstance(path[-1], str) and _pop(work, path, kept, data):
                     removed = True
             if not removed:
                 break
     return from_json(data), []  # raises ImportProblem naming the real problems
-
-
-def _data_path(data, loc: tuple) -> tuple | None:
-    path, cur = [], data
-    for el in loc:
-        if isinstance(cur, dict) and isinstance(el, str) and el in cur:
-            path.append(el)
-            cur = cur[el]
-        elif isinstance(cur, list) and isinstance(el, int) and 0 <= el < len(cur):
-            path.append(el)
-            cur = cur[el]
-    return tuple(path) if path and isinstance(path[-1], str) else None
 
 
 def _pop(work: dict, path: tuple, kept: Kept, original: dict) -> bool:

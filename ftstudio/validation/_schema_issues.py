@@ -40,7 +40,7 @@ def schema_issues(exc: ValidationError, data: Any, root_cls: type[BaseModel], st
     found: dict[tuple, list[tuple[Any, tuple]]] = {}
     key_errors: set[tuple] = set()
     for err in exc.errors(include_url=False):
-        path = _data_path(data, err["loc"], err["type"])
+        path = data_path(data, err["loc"], err["type"])
         found.setdefault(path, []).append((err, err["loc"]))
         if err["loc"] and err["loc"][-1] == "[key]":
             key_errors.add(path)
@@ -58,8 +58,10 @@ def schema_issues(exc: ValidationError, data: Any, root_cls: type[BaseModel], st
     return issues
 
 
-def _data_path(data: Any, loc: tuple, etype: str) -> tuple:
-    path: list = []
+def data_path(data: Any, loc: tuple[str | int, ...], etype: str = "") -> tuple[str | int, ...]:
+    """The JSON path in `data` of a pydantic error location: union branch labels and '[key]' are
+    not part of it; a missing field's name is (etype "missing")."""
+    path: list[str | int] = []
     cur = data
     for i, el in enumerate(loc):
         last = i == len(loc) - 1

@@ -46,6 +46,19 @@ def test_import_errors_are_explained(monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_grader_wrapped_as_the_graders_api_takes_it_imports_as_a_grader(monkeypatch, tmp_path):
+    """config.grader_of: {"grader": ...} (a graders validate/run body) is a grader, not a broken job config."""
+    at = new_app(monkeypatch, tmp_path)
+    grader = {"type": "string_check", "name": "wrapped", "input": "{{ sample.output_text }}",
+              "reference": "{{ item.a }}", "operation": "eq"}
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps({"grader": grader})).run()
+    at.sidebar.button(key="sb_import_grader").click().run()
+    cfg = current_config(at)
+    assert cfg.method_type == "reinforcement" and cfg.grader.name == "wrapped"
+    assert not at.exception
+
+
+@pytest.mark.slow
 def test_restart_restores_autosave(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, preset_config("dpo-preferences"))
     assert current_config(at).method_type == "dpo"
