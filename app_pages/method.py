@@ -64,7 +64,7 @@ with right:
     job_fields.wandb(cfg)
     issues_panel.inline(under(issues, "integrations"))
 
-if cfg.method_type == "reinforcement" and cfg.method.reinforcement is not None:
+if cfg.method is not None and cfg.method.reinforcement is not None:
     st.subheader("Structured output (optional)")
     job_fields.response_format(cfg)
     issues_panel.inline(under(issues, "method.reinforcement.response_format"))

@@ -123,7 +123,7 @@ def _run_panel(grader, ds) -> None:
             connection.render("tg-conn", usage=usage)
     total = len(ds.rows) + len(ds.errors)
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
-    mode = c1.segmented_control("Rows to grade", list(SCOPES), format_func=SCOPES.get, default="all",
+    mode = c1.segmented_control("Rows to grade", list(SCOPES), format_func=SCOPES.__getitem__, default="all",
                                 key="tg-scope", required=True) or "all"
     n = seed = 0
     if mode != "all":

@@ -54,11 +54,15 @@ def compare_panel(grader, dataset, sample_field: str, key: str = "api_compare") 
         if ep is None:
             return
         bar = st.progress(0.0, text="Asking the official grader…")
+
+        def shown(d: int, t: int) -> None:
+            bar.progress(d / max(t, 1), text=f"{d}/{t} rows")
+
         try:
             report = compare(grader, dataset, ep, sample_field=sample_field,
                              indices=list(range(int(start), int(start) + int(n))),
                              options=GradeOptions(endpoint=ep, python_timeout=30),
-                             progress=lambda d, t: bar.progress(d / max(t, 1), text=f"{d}/{t} rows"))
+                             progress=shown)
         except InvalidGrader as exc:
             st.error("The grader can't be evaluated: " + "; ".join(i.message for i in exc.issues[:3]))
             return

@@ -30,6 +30,7 @@ def render(spec: HyperParam, value: Any, key: str) -> tuple[Any, str | None]:
             st.caption(f"auto — the platform picks. Switch off to set {allowed}.")
             return AUTO, None
         start = value if value != AUTO else spec.suggested
+        start = start if isinstance(start, (int, float)) else 0  # a spec with a number kind suggests a number
         is_int = spec.kind == "int"
         number = st.number_input(
             label, value=int(start) if is_int else float(start), step=int(spec.step) if is_int else float(spec.step),

@@ -81,9 +81,11 @@ def test_connection(ep: Endpoint) -> tuple[str, str]:
 def _detail(exc) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
-        err = body.get("error") if isinstance(body.get("error"), dict) else body
-        if isinstance(err.get("message"), str):
-            return err["message"][:300]
+        inner = body.get("error")
+        err = inner if isinstance(inner, dict) else body
+        message = err.get("message")
+        if isinstance(message, str):
+            return message[:300]
     return str(getattr(exc, "message", "") or exc)[:300]
 
 
@@ -94,7 +96,7 @@ def render(prefix: str = "conn", usage: dict | None = None) -> None:
     c1, c2 = st.columns([1, 2])
     kinds = list(KINDS)
     c1.selectbox("Provider", kinds, index=kinds.index(ep.kind) if ep.kind in kinds else 0,
-                 format_func=KINDS.get, key=f"{prefix}-kind", on_change=_apply, args=(prefix,))
+                 format_func=KINDS.__getitem__, key=f"{prefix}-kind", on_change=_apply, args=(prefix,))
     c2.text_input("Base URL", value=ep.base_url or "", key=f"{prefix}-url", on_change=_apply, args=(prefix,),
                   placeholder="empty = https://api.openai.com/v1",
                   help="OpenAI-compatible servers: e.g. http://localhost:11434/v1. Azure: "

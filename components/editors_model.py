@@ -126,7 +126,7 @@ def effort_options(model_id: str, current: str | None) -> tuple[list[str | None]
                 f"The table can't tell whether it takes {', '.join(info.maybe_efforts)}.")
         if info.default_effort:
             note = (note + f" Default: {info.default_effort}.").strip()
-    out: list[str | None] = [None] + opts
+    out: list[str | None] = [None, *opts]
     if current is not None and current not in out:
         out.append(current)  # keep showing an unsupported value; validation says why
     return out, note

@@ -148,12 +148,12 @@ def _rename(path: tuple, key: str) -> None:
 
 
 def _set_text(path: tuple, field: str, key: str) -> None:
-    E.set_fields(path, f"{field} of {E.node_label(path)}", **{field: state.widget(key) or ""})
+    _set_text_value(path, field, state.widget(key) or "")
 
 
 def _template(path: tuple, node: Any, field: str, label: str, bag: E.IssueBag, help: str) -> None:
     template_field(label, getattr(node, field), key=E.key(path, field), help=help,
-                   on_change=lambda v: E.set_fields(path, f"{field} of {E.node_label(path)}", **{field: v}),
+                   on_change=lambda v: _set_text_value(path, field, v),
                    issues=bag.take(E.json_path(path, field)))
 
 
@@ -210,12 +210,17 @@ def _set_tag(path: tuple, key: str) -> None:
     E.set_fields(path, "image_tag", image_tag=(state.widget(key) or "").strip() or None)
 
 
+def _set_text_value(path: tuple, field: str, value: str) -> None:
+    update: dict[str, Any] = {field: value}
+    E.set_fields(path, f"{field} of {E.node_label(path)}", **update)
+
+
 MAX_CHIPS = 24
 
 
 def _multi(path: tuple, node: MultiGrader, bag: E.IssueBag) -> None:
     k = lambda name: E.key(path, name)  # noqa: E731
-    initial = {} if state.has_widget(k("formula")) else {"value": node.calculate_output}  # a chip sets it
+    initial: dict[str, Any] = {} if state.has_widget(k("formula")) else {"value": node.calculate_output}  # a chip sets it
     st.text_input("calculate_output", key=k("formula"), **initial, on_change=_set_text,
                   args=(path, "calculate_output", k("formula")), placeholder="e.g. 0.7 * exact + 0.3 * fuzzy",
                   help="A formula over the child keys (not their names). Click a chip to insert it.")

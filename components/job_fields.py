@@ -31,6 +31,18 @@ def _apply(cfg: JobConfig, label: str, **update) -> None:
     state.replace(cfg.model_copy(update=update), label)
 
 
+def _methods(model_id: str, target: str) -> tuple[str, ...]:
+    info = catalog.lookup(model_id, target)
+    return tuple(info.methods or ()) if info is not None else ()
+
+
+def _missing(cell: object) -> bool:
+    """An empty cell of the metadata editor (None or NaN)."""
+    import pandas as pd
+
+    return cell is None or bool(pd.isna(cell))
+
+
 def model_label(model_id: str, target: str = "openai") -> str:
     info = catalog.lookup(model_id, target)
     if info is None:
@@ -50,7 +62,7 @@ def model_picker(cfg: JobConfig, target: str | None = None) -> None:
     now = {m.id for m in catalog.current(method, target, day)}
     listed = [m.id for m in catalog.fine_tunable(target=target)]  # the sidebar's target picks the table
     # Current models for the method first, then the others listed for it, then the rest.
-    listed.sort(key=lambda mid: (mid not in now, method not in (catalog.lookup(mid, target).methods or ()), mid))
+    listed.sort(key=lambda mid: (mid not in now, method not in _methods(mid, target), mid))
     options = listed if cfg.model in listed or not cfg.model else [cfg.model] + listed
     choice = st.selectbox("Base model", options, index=options.index(cfg.model) if cfg.model in options else None,
                           format_func=lambda mid: model_label(mid, target), accept_new_options=True,
@@ -136,8 +148,8 @@ def metadata(cfg: JobConfig) -> None:
                        "value": st.column_config.TextColumn("Value", max_chars=MAX_METADATA_VALUE)})
     pairs, problems = {}, []
     for _, row in edited.iterrows():
-        key = "" if pd.isna(row["key"]) else str(row["key"]).strip()
-        value = "" if pd.isna(row["value"]) else str(row["value"])
+        key = "" if _missing(row["key"]) else str(row["key"]).strip()
+        value = "" if _missing(row["value"]) else str(row["value"])
         if not key:
             continue
         if key in pairs:
@@ -186,7 +198,9 @@ def wandb(cfg: JobConfig) -> None:
 
 
 def response_format(cfg: JobConfig) -> None:
-    rf = cfg.method.reinforcement
+    rf = cfg.method.reinforcement if cfg.method is not None else None
+    if rf is None:
+        return
     st.caption("The RFT guide puts a `response_format` next to the grader so the model answers in JSON; graders "
                "then read `{{ sample.output_json.* }}`. Leave empty for plain text answers.")
     text = st.text_area("response_format (JSON)", value=json.dumps(rf.response_format, indent=2)

@@ -69,7 +69,7 @@ def _message(path: tuple, i: int, msg: InputMessage, n: int, bag: E.IssueBag) ->
             _move_buttons(k, i, n, lambda d: (_move_message, (path, i, d)), "message")
             st.button("", key=k("del"), icon=":material/delete:", type="tertiary", help="Remove this message",
                       on_click=_remove_message, args=(path, i))
-        if text_mode:
+        if isinstance(msg.content, str):
             template_field("Content", msg.content, key=k("text"), area=True, height=110,
                            on_change=lambda v, p=path, j=i: _set_content(p, j, v),
                            issues=bag.take(base + ".content"))
@@ -115,7 +115,7 @@ def _block(path: tuple, i: int, j: int, block: Any, kind: str, k, base: str, n: 
     elif isinstance(block, InputImage):
         cols = st.columns([3, 1])
         with cols[0]:
-            template_field("Image URL", block.image_url, key=k("url"), placeholder="https://... or {{ item.image }}",
+            template_field("Image URL", block.image_url or "", key=k("url"), placeholder="https://... or {{ item.image }}",
                            on_change=lambda v, b=block: _set_block(
                                path, i, j, b.model_copy(update={"image_url": v})),
                            issues=bag.take(base))

@@ -151,10 +151,11 @@ def render(grader: Any) -> None:
             return
         if cached[0] != fp:
             st.caption("The grader or the inputs changed since this result: run again.")
-    elif cached is None or cached[0] != fp:
+    elif (cached is None or cached[0] != fp) and item is not None:
         _run(grader, output, item, fp)
         cached = state.app().playground_result
-    show_result(cached[1])
+    if cached is not None:
+        show_result(cached[1])
 
 
 def show_result(result: dict) -> None:

@@ -190,17 +190,18 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
         _downloads(run, s)
 
 
-def _kpis(run: GradingRun, s: dict, rewards: np.ndarray, t: float, base: GradingRun | None) -> None:
+def _kpis(run: GradingRun, s: Summary, rewards: np.ndarray, t: float, base: GradingRun | None) -> None:
     cols = st.columns(5)
     delta, other_data = None, False
-    if base is not None and base.id != run.id and summary(base)["mean"] is not None and s["mean"] is not None:
+    base_mean = summary(base)["mean"] if base is not None and base.id != run.id else None
+    if base is not None and base_mean is not None and s["mean"] is not None:
         # Like the Compare tab: means of different datasets are not comparable, so no delta is shown.
         other_data = not base.data_hash or base.data_hash != run.data_hash
         if not other_data:
-            delta = f"{s['mean'] - summary(base)['mean']:+.3f} vs Run {base.id}"
+            delta = f"{s['mean'] - base_mean:+.3f} vs Run {base.id}"
     cols[0].metric("Mean reward", f"{s['mean']:.3f}" if s["mean"] is not None else "—", delta, border=True,
                    help=f"std {s['std']:.3f}" if s["std"] is not None else None)
-    if other_data:
+    if other_data and base is not None:
         cols[0].caption(f"No delta: baseline Run {base.id} graded a different dataset.")
     share = pass_share(rewards, t)
     cols[1].metric(f"Rows ≥ {t:g}", f"{100 * share:.1f}%", border=True,
@@ -322,6 +323,8 @@ def _explanation(run: GradingRun, i: int, options_factory) -> None:
             st.error(f"Could not explain this row: {type(exc).__name__}: {exc}")
             return
         run_cache.keep(run, ("explain", i), cached)
+    if cached is None:  # an unreadable line: nothing to explain
+        return
     st.markdown("**How the grader saw this row** (with the grader of this run)")
     for node in cached["nodes"]:
         where = node["path"].replace("graders.", "") if node["path"] else "grader"
@@ -378,19 +381,19 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
                           "flip": np.where(was & ~now, "pass → fail", np.where(now & ~was, "fail → pass", ""))})
     show = st.segmented_control("Rows", ["changed", "flipped", "all"], default="changed", required=True,
                                 key="tg-cmp-show", format_func={"changed": "Changed", "flipped": "Flipped across "
-                                                                f"{t:g}", "all": "All"}.get)
+                                                                f"{t:g}", "all": "All"}.__getitem__)
     if show == "changed":
         frame = frame[frame["delta"].abs() > 1e-12]
     elif show == "flipped":
         frame = frame[frame["flip"] != ""]
-    frame = frame.reindex(frame["delta"].abs().sort_values(ascending=False).index)
+    frame = frame.reindex(pd.Series(frame["delta"]).abs().sort_values(ascending=False).index)
     st.dataframe(frame.head(TABLE_CAP), hide_index=True, width="stretch",
                  column_config={"baseline": st.column_config.NumberColumn(f"Run {base.id}", format="%.3f"),
                                 "new": st.column_config.NumberColumn(f"Run {run.id}", format="%.3f"),
                                 "delta": st.column_config.NumberColumn("delta", format="%+.3f")})
 
 
-def _downloads(run: GradingRun, s: dict) -> None:
+def _downloads(run: GradingRun, s: Summary) -> None:
     st.caption("One record per graded row, as `ftstudio grade --out` writes them: row, reward, sub_rewards, errors, "
                "error_details, line.")
     c1, c2, _ = st.columns([1, 1, 2])

@@ -90,8 +90,7 @@ def sub_reward_histograms(results, bins: int = 10, per_row: int = 4) -> go.Figur
     for i, k in enumerate(keys):
         counts, edges = histogram_counts(results.sub_rewards[k], bins, lo, hi)
         fig.add_trace(_bars(counts, edges, k, BLUE), row=i // cols + 1, col=i % cols + 1)
-    for ann in fig.layout.annotations:
-        ann.font.size = 13
+    fig.update_annotations(font_size=13)
     return _style(fig, "Sub-grader scores", height=260 * nrows + 40, showlegend=False)
 
 
@@ -149,7 +148,7 @@ def errors_bar(results) -> go.Figure | None:
 
 # --- comparing runs ------------------------------------------------------------------------
 
-def overlay_histograms(base: Sequence[float], new: Sequence[float], labels: tuple[str, str] = ("baseline", "new"),
+def overlay_histograms(base: Sequence[float] | np.ndarray, new: Sequence[float] | np.ndarray, labels: tuple[str, str] = ("baseline", "new"),
                        threshold: float | None = None, bins: int = HIST_BINS) -> go.Figure:
     lo, hi = value_range(base, new)
     cb, edges = histogram_counts(base, bins, lo, hi)
@@ -162,7 +161,7 @@ def overlay_histograms(base: Sequence[float], new: Sequence[float], labels: tupl
                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
 
 
-def delta_counts(deltas: Sequence[float], bins: int = 21) -> tuple[list[int], list[float]]:
+def delta_counts(deltas: Sequence[float] | np.ndarray, bins: int = 21) -> tuple[list[int], list[float]]:
     """Bins symmetric around 0, with 0 in the middle bin."""
     a = as_array(deltas)
     lim = float(np.abs(a).max()) if a.size else 0.0
@@ -171,13 +170,13 @@ def delta_counts(deltas: Sequence[float], bins: int = 21) -> tuple[list[int], li
     return histogram_counts(a, bins, -half, half)
 
 
-def delta_histogram(deltas: Sequence[float], bins: int = 21) -> go.Figure:
+def delta_histogram(deltas: Sequence[float] | np.ndarray, bins: int = 21) -> go.Figure:
     counts, edges = delta_counts(deltas, bins)
     centers = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
     eps = (edges[1] - edges[0]) / 2
     colors = [GREEN if c > eps else RED if c < -eps else GREY for c in centers]
     bar = _bars(counts, edges, "rows", BLUE)
-    bar.marker.color = colors
+    bar.update(marker_color=colors)
     fig = go.Figure(bar)
     fig.update_xaxes(title_text="new − baseline reward")
     fig.update_yaxes(title_text="rows")

@@ -268,9 +268,12 @@ def import_grader(grader: Any, as_written: dict[str, Any]) -> None:
     import copy
 
     update_reinforcement("import grader", refresh=True, grader=grader)
-    doc = copy.deepcopy(app().written) if isinstance(app().written, dict) else {}
-    method = doc.get("method") if isinstance(doc.get("method"), dict) else {}
-    block = method.get("reinforcement") if isinstance(method.get("reinforcement"), dict) else {}
+    written = app().written
+    doc: dict[str, Any] = copy.deepcopy(written) if isinstance(written, dict) else {}
+    method = doc.get("method")
+    method = method if isinstance(method, dict) else {}
+    block = method.get("reinforcement")
+    block = block if isinstance(block, dict) else {}
     doc["method"] = {**method, "type": "reinforcement", "reinforcement": {**block, "grader": as_written}}
     set_written(doc, kept_fields())
 

@@ -27,11 +27,13 @@ def render(cfg, has_errors: bool) -> None:
     if st.button(":material/rocket_launch: Submit job", type="primary", key="submit_go", disabled=train is None):
         bar = st.progress(0.0, text="Uploading…")
         retries = st.empty()
+
+        def uploading(role: str, s: int, t: int) -> None:
+            bar.progress(min(1.0, s / max(t, 1)), text=f"Uploading {role.split('_')[0]}: "
+                                                        f"{s / 1e6:,.1f} / {t / 1e6:,.1f} MB")
+
         try:
-            sub = jobs.submit(ep, state.export_data(cfg), train, valid,
-                              progress=lambda role, s, t: bar.progress(min(1.0, s / max(t, 1)),
-                                                                       text=f"Uploading {role.split('_')[0]}: "
-                                                                            f"{s / 1e6:,.1f} / {t / 1e6:,.1f} MB"),
+            sub = jobs.submit(ep, state.export_data(cfg), train, valid, progress=uploading,
                               on_retry=lambda a, why, d: retries.caption(f":material/hourglass_top: {why}: retry {a} in {d:.1f} s"))
         except jobs.SubmitError as exc:
             kept.update(exc.uploaded)

@@ -75,7 +75,7 @@ def template_field(label: str, value: str, *, key: str, on_change: Callable[[str
     """Draw the field; `on_change(new_text)` applies an edit (typed, or a variable inserted)."""
     ctx = context()
     # Pass `value` only on first draw: afterwards the widget's state is the truth (an insert sets it).
-    initial = {} if state.has_widget(key) else {"value": value}
+    initial: dict[str, Any] = {} if state.has_widget(key) else {"value": value}
     with st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall"):
         if area:
             st.text_area(label, key=key, on_change=_typed, args=(key, on_change), help=help, height=height,

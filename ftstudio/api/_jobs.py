@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ftstudio.config import JobConfig, to_data
 
@@ -114,7 +115,12 @@ class Submission:
 KEEP = "keep the config's validation_file"
 
 
-def submit(endpoint: Endpoint, config: JobConfig | dict, train, validation=KEEP, *,
+# What a file to upload can be: a path, (name, binary file object) as an uploader gives it, or a file id.
+FileSource = str | os.PathLike[str] | tuple[str, Any]
+
+
+def submit(endpoint: Endpoint, config: JobConfig | dict, train: FileSource | None,
+           validation: FileSource | None = KEEP, *,
            progress: Callable[[str, int, int], None] | None = None, **kw) -> Submission:
     """Upload (or reuse file ids), then create the job with the exported body.
 
