@@ -190,10 +190,12 @@ class ModelRunner:
         self.on_retry = on_retry
 
     # -- public -----------------------------------------------------------------------------
-    def chat(self, requests: list[dict], progress=None, cancel=None) -> list[CallResult]:
+    def chat(self, requests: list[dict[str, Any]], progress: Callable[[int, int], object] | None = None,
+             cancel: Any = None) -> list[CallResult]:
         return self._run("chat", requests, progress, cancel)
 
-    def embed(self, requests: list[dict], progress=None, cancel=None) -> list[CallResult]:
+    def embed(self, requests: list[dict[str, Any]], progress: Callable[[int, int], object] | None = None,
+              cancel: Any = None) -> list[CallResult]:
         return self._run("embed", requests, progress, cancel)
 
     # -- machinery --------------------------------------------------------------------------

@@ -33,7 +33,7 @@ _COPIED = ("model", "training_file", "validation_file", "seed", "metadata", "int
 
 
 def list_jobs(endpoint: Endpoint, *, created_after: int | None = None, page_size: int = PAGE_SIZE,
-              on_page: Callable[[int, int], None] | None = None, **kw) -> list[dict[str, Any]]:
+              on_page: Callable[[int, int], None] | None = None, **kw: Any) -> list[dict[str, Any]]:
     """Every job of the account as raw JSON, newest first, following `has_more` / `after`.
 
     `created_after` (epoch seconds) stops paging at the first page that reaches older jobs (the API

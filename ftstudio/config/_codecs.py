@@ -30,14 +30,14 @@ class ImportProblem(Exception):
         self.readable = readable
 
 
-def to_data(config: BaseModel | dict) -> dict[str, Any]:
+def to_data(config: BaseModel | dict[str, Any]) -> dict[str, Any]:
     """The body to send: a model's dump, or a JSON dict exactly as the user wrote it (key order,
     numbers as written, explicit nulls, unknown fields), with secrets redacted either way."""
     data = config if isinstance(config, dict) else config.model_dump(mode="json", exclude_none=True)
     return redact_data(data)
 
 
-def to_json(config: BaseModel | dict, indent: int | None = 2) -> str:
+def to_json(config: BaseModel | dict[str, Any], indent: int | None = 2) -> str:
     return json.dumps(to_data(config), indent=indent, ensure_ascii=False)
 
 

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -46,7 +46,7 @@ class Issue:
     # malformed template, missing required field), so grading refuses.
     blocks_grading: bool = False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def where(self) -> str:
@@ -57,7 +57,7 @@ class Issue:
         return text + (f" ({self.hint})" if self.hint else "")
 
 
-def join_path(parts: Iterable) -> str:
+def join_path(parts: Iterable[object]) -> str:
     """('method', 'reinforcement', 'grader', 'input', 0, 'content') -> method.reinforcement.grader.input[0].content"""
     out = ""
     for p in parts:
@@ -72,7 +72,7 @@ def join_path(parts: Iterable) -> str:
 
 def under(issues: Iterable[Issue], prefix: str) -> list[Issue]:
     """The issues at or below a path (a page or a grader node shows only its own)."""
-    out = []
+    out: list[Issue] = []
     for i in issues:
         if not prefix or i.path == prefix or i.path.startswith(prefix + ".") or i.path.startswith(prefix + "["):
             out.append(i)

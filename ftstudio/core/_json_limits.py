@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ._issues import Issue, join_path
 
@@ -50,7 +50,7 @@ _TOO_DEEP = f"nests objects and arrays more than {MAX_NESTING} levels deep"
 
 def json_problem(data: Any) -> JsonProblem | None:
     """The first value JSON export can't write as it is (where, what is wrong), else None."""
-    stack: list[tuple[Any, tuple, int]] = [(data, (), 0)]
+    stack: list[tuple[Any, tuple[str | int, ...], int]] = [(data, (), 0)]
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, str):
@@ -59,14 +59,15 @@ def json_problem(data: Any) -> JsonProblem | None:
         elif isinstance(value, dict):
             if depth >= MAX_NESTING:
                 return JsonProblem(path, _TOO_DEEP, True)
-            what = _dict_problem(value)
+            obj = cast(dict[Any, Any], value)
+            what = _dict_problem(obj)
             if what:
                 return JsonProblem(path, what)
-            stack.extend((item, path + (key,), depth + 1) for key, item in value.items())
+            stack.extend((item, (*path, key), depth + 1) for key, item in obj.items())
         elif isinstance(value, list):
             if depth >= MAX_NESTING:
                 return JsonProblem(path, _TOO_DEEP, True)
-            stack.extend((item, path + (i,), depth + 1) for i, item in enumerate(value))
+            stack.extend((item, (*path, i), depth + 1) for i, item in enumerate(cast(list[Any], value)))
         elif isinstance(value, float):
             if not math.isfinite(value):
                 return JsonProblem(path, f"is {value!r}, which JSON can't carry; write null or a finite number")

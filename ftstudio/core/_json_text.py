@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 
 class JsonTextKind(StrEnum):
@@ -50,3 +50,13 @@ def decode_json(text: str, *, constants: bool = False) -> tuple[Any, JsonTextPro
         return None, JsonTextProblem(JsonTextKind.DIGITS, "a number has more than 4,300 digits")
     except RecursionError:
         return None, JsonTextProblem(JsonTextKind.DEPTH, "the JSON is nested too deeply")
+
+
+def json_object(value: object) -> dict[str, Any] | None:
+    """`value` as a JSON object (string keys), or None when it is something else: typed access to read JSON."""
+    return cast(dict[str, Any], value) if isinstance(value, dict) else None
+
+
+def json_list(value: object) -> list[Any]:
+    """`value` as a JSON array, or [] when it is something else."""
+    return cast(list[Any], value) if isinstance(value, list) else []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from typing import Any
+from typing import Any, cast
 
 REDACTED = "[REDACTED]"
 # OpenAI keys: sk-..., sk-proj-..., sk-svcacct-...; long enough not to hit ordinary words.
@@ -32,7 +32,7 @@ def _env_secrets() -> list[str]:
 
 
 def redact(text: str) -> str:
-    if not isinstance(text, str) or not text:
+    if type(text) is not str or not text:  # untyped callers may hand over None
         return text
     with _lock:
         known = sorted(_known | set(_env_secrets()), key=len, reverse=True)
@@ -43,7 +43,7 @@ def redact(text: str) -> str:
 
 
 def contains_secret(text: str) -> bool:
-    return isinstance(text, str) and redact(text) != text
+    return type(text) is str and redact(text) != text
 
 
 def redact_data(data: Any) -> Any:
@@ -51,21 +51,21 @@ def redact_data(data: Any) -> Any:
     if isinstance(data, str):
         return redact(data)
     if isinstance(data, dict):
-        return {k: redact_data(v) for k, v in data.items()}
+        return {k: redact_data(v) for k, v in cast(dict[Any, Any], data).items()}
     if isinstance(data, list):
-        return [redact_data(v) for v in data]
+        return [redact_data(v) for v in cast(list[Any], data)]
     return data
 
 
-def find_secrets(data: Any, path: tuple = ()) -> list[tuple]:
+def find_secrets(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Paths of string values that look like or equal a known key."""
     if isinstance(data, str):
         return [path] if contains_secret(data) else []
-    out: list[tuple] = []
+    out: list[tuple[Any, ...]] = []
     if isinstance(data, dict):
-        for k, v in data.items():
-            out += find_secrets(v, path + (k,))
+        for k, v in cast(dict[Any, Any], data).items():
+            out += find_secrets(v, (*path, k))
     elif isinstance(data, list):
-        for i, v in enumerate(data):
-            out += find_secrets(v, path + (i,))
+        for i, v in enumerate(cast(list[Any], data)):
+            out += find_secrets(v, (*path, i))
     return out

@@ -172,7 +172,7 @@ def row_texts(row: dict, method: str) -> tuple[list[str], int]:
     return texts, fixed
 
 
-def count_rows(rows: list[dict], method: str, encoding=None) -> list[int]:
+def count_rows(rows: list[dict[str, Any]], method: str, encoding: Any = None) -> list[int]:
     """Tokens per row (see the module docstring for what counts)."""
     enc = encoding or get_encoding()
     counts: list[int] = []

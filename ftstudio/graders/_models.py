@@ -8,6 +8,7 @@ validation flags it for the API and `flatten()` fixes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -196,7 +197,7 @@ def label(grader, key: str | None = None) -> str:
     return grader.name or key or grader.type
 
 
-def walk(grader, path: tuple = ()):
+def walk(grader: Grader, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Grader]]:
     """Yield (path, grader) for the grader and every descendant, parents first.
 
     `path` is the tuple of multi keys leading to the node, so callers can build JSON paths.
@@ -204,7 +205,7 @@ def walk(grader, path: tuple = ()):
     yield path, grader
     if isinstance(grader, MultiGrader):
         for key, child in grader.graders.items():
-            yield from walk(child, path + (key,))
+            yield from walk(child, (*path, key))
 
 
 def template_fields(grader) -> list[tuple[tuple, str]]:

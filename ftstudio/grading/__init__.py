@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import metrics
 from ._batched import MAX_BATCH_REQUESTS, BatchOutcome, pending_requests, plan_batch, run_batch, submit_all
 from ._compare import CompareReport, CompareRow, compare
-from ._context import Batch, GradingContext, Scored, Scorer, prepare
+from ._context import Batch, Cancel, GradingContext, Rows, Scored, Scorer, prepare
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain, grade, grade_chunks, to_grader
 from ._items import completion_text, item_from_label, strip_prompt
 from ._model_plan import RequestEstimate, estimate_requests, model_requests
@@ -34,7 +34,7 @@ from ._scorers import SCORERS
 from ._writer import FORMATS, RecordWriter, format_of, records_bytes, summary_text
 
 __all__ = [
-    "FORMATS", "SCORERS", "Batch", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
+    "FORMATS", "SCORERS", "Batch", "Cancel", "Rows", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
     "GradingContext", "GradingJob", "JobProgress", "Progress", "ProgressFn", "Stage", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors", "RowRecord", "RowStatus", "Summary",
     "Scope", "Scored", "Scorer", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
     "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "preflight", "prepare", "records_bytes", "select_rows",

@@ -100,9 +100,9 @@ class RowErrors:
 class GradeResults:
     grader_name: str
     grader_type: str
-    rewards: array  # float per row, 0.0 where the row has errors
+    rewards: array[float]  # float per row, 0.0 where the row has errors
     errors: dict[int, RowErrors]  # only rows with errors
-    sub_rewards: dict[str, array]  # multi: child key -> score per row
+    sub_rewards: dict[str, array[float]]  # multi: child key -> score per row
     lines: list[int | None]  # source line of each row, when known
     token_usage: dict[str, TokenUsage] = field(default_factory=dict)
     elapsed: float = 0.0

@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Hashable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SAME_SCORE_WARN = 0.9
 FAIL_SHARES = (0.3, 0.5)
@@ -31,10 +34,12 @@ def group_keys(rows: Iterable[Any], group_field: str | None = None,
     sample. Keys are compared within one process only, so Python's string hash is enough and cheap."""
     keys: list[Hashable | None] = []
     add = keys.append
-    for row in rows:
-        if not isinstance(row, dict):
+    for entry in rows:
+        if not isinstance(entry, dict):
             add(None)
-        elif group_field:
+            continue
+        row = cast(dict[str, Any], entry)
+        if group_field:
             value = row.get(group_field)
             add(None if value is None else value if isinstance(value, str) else compact_json(value))
         else:
@@ -45,7 +50,7 @@ def group_keys(rows: Iterable[Any], group_field: str | None = None,
     return keys
 
 
-def _encode(row: dict) -> bytes | str:
+def _encode(row: dict[str, Any]) -> bytes | str:
     """The row's compact JSON, as a key: orjson (several times faster), json for what orjson refuses
     (integers past 64 bits, non-str keys). Both keep insertion order, so equal rows get equal keys."""
     try:
@@ -60,7 +65,7 @@ def _std(values: Sequence[float]) -> float:
     return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
 
 
-def _fail_threshold(values, share: float) -> dict[str, float | None]:
+def _fail_threshold(values: np.ndarray, share: float) -> dict[str, float | None]:
     """The smallest observed reward t for which `reward < t` fails at least `share` of rows, with the share it
     actually fails (ties can make it larger); None when every reward is the same. `values` sorted (numpy)."""
     import numpy as np

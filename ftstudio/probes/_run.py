@@ -9,12 +9,12 @@ genuine answer on at least FLAG_SHARE of its rows.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
-from ftstudio.grading import GradeOptions, GradingSession, prepare
+from ftstudio.grading import Cancel, GradeOptions, GradingSession, ProgressFn, prepare
 
 from ._fixes import fix_for, node_label, why_text
 from ._variants import PROBES, kind_of, variant
@@ -33,7 +33,7 @@ class ProbeResult:
     share_at_or_above_threshold: float
     flagged: bool
     why: str | None
-    examples: list[int] = field(default_factory=list)
+    examples: list[int] = field(default_factory=list[int])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +64,7 @@ class ProbePlan:
     sample_field: str
     probes: tuple[str, ...]
     genuine: list[int]               # data row index of each genuine sample
-    rows: list[dict]                 # genuine rows, then variant rows
+    rows: list[dict[str, Any]]       # genuine rows, then variant rows
     owner: list[tuple[str, int]]     # per variant row: (probe, position in `genuine`)
 
     @property
@@ -94,7 +94,7 @@ def plan(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int
         genuine = genuine[: max(0, limit)]
     samples = [batch.outputs[i] or "" for i in genuine]
     base = [batch.rows[i] for i in genuine]
-    out_rows: list[dict] = list(base)
+    out_rows: list[dict[str, Any]] = list(base)
     owner: list[tuple[str, int]] = []
     for name in names:
         for j, (row, sample) in enumerate(zip(base, samples)):
@@ -108,7 +108,7 @@ def plan(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int
 
 
 def run(p: ProbePlan, threshold: float = DEFAULT_THRESHOLD, options: GradeOptions | None = None,
-        progress: Callable | None = None, cancel: Any = None) -> ProbeReport:
+        progress: ProgressFn | None = None, cancel: Cancel | None = None) -> ProbeReport:
     with GradingSession(p.grader, p.sample_field, options) as session:
         results = session.grade(p.rows, progress, cancel)
     n = len(p.genuine)
@@ -124,7 +124,8 @@ def run(p: ProbePlan, threshold: float = DEFAULT_THRESHOLD, options: GradeOption
 
 def probe(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int | None = None,
           threshold: float = DEFAULT_THRESHOLD, sample_field: str = DEFAULT_SAMPLE_FIELD,
-          options: GradeOptions | None = None, progress: Callable | None = None, cancel: Any = None) -> ProbeReport:
+          options: GradeOptions | None = None, progress: ProgressFn | None = None,
+          cancel: Cancel | None = None) -> ProbeReport:
     """Plan and run in one call."""
     return run(plan(grader, rows, probes, limit, sample_field), threshold, options, progress, cancel)
 

@@ -10,28 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ftstudio.api import CallResult, Endpoint, ModelRunner
-from ftstudio.core import DEFAULT_SAMPLE_FIELD
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, json_list, json_object
 
 GROUP_FIELD = "group"
 ASSUMED_COMPLETION_TOKENS = 256  # per sample, when neither --max-tokens nor an existing answer says more
 
 
-def prompt_messages(row: Any) -> list[dict] | None:
+def prompt_messages(row: Any) -> list[dict[str, Any]] | None:
     """The row's `messages` up to the last user message (a trailing assistant answer is what we generate)."""
-    messages = row.get("messages") if isinstance(row, dict) else None
-    if not isinstance(messages, list) or not messages:
-        return None
-    last_user = max((i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"),
-                    default=None)
+    found = json_object(row)
+    messages = [json_object(m) for m in json_list(found.get("messages") if found is not None else None)]
+    last_user = max((i for i, m in enumerate(messages) if m is not None and m.get("role") == "user"), default=None)
     if last_user is None:
         return None
-    return [m for m in messages[:last_user + 1] if isinstance(m, dict)]
+    return [m for m in messages[:last_user + 1] if m is not None]
 
 
-def sample_request(messages: list[dict], model: str, n: int, max_tokens: int | None = None,
+def sample_request(messages: list[dict[str, Any]], model: str, n: int, max_tokens: int | None = None,
                    temperature: float | None = None, seed: int | None = None) -> dict[str, Any]:
     req: dict[str, Any] = {"model": model, "messages": messages}
     if n > 1:
@@ -69,12 +67,12 @@ def estimate(rows: list[Any], n: int, max_tokens: int | None = None, input_price
     from ftstudio.datasets import count_rows, get_encoding
 
     prompts = [prompt_messages(r) for r in rows]
-    usable = [(r, m) for r, m in zip(rows, prompts) if m is not None]
+    usable = [(cast(dict[str, Any], r), m) for r, m in zip(rows, prompts) if m is not None]
     prompt = sum(count_rows([{"messages": m} for _r, m in usable], "reinforcement")) if usable else 0
     enc = get_encoding()
     completion = 0
     for r, _m in usable:
-        existing = r.get(sample_field) if isinstance(r, dict) else None
+        existing = r.get(sample_field)  # a row with messages is an object
         per = max_tokens or (len(enc.encode_ordinary(existing)) if isinstance(existing, str) and existing
                              else ASSUMED_COMPLETION_TOKENS)
         completion += per * n
@@ -86,11 +84,11 @@ def estimate(rows: list[Any], n: int, max_tokens: int | None = None, input_price
 
 @dataclass
 class SampleRun:
-    rows: list[dict] = field(default_factory=list)         # the output rows, K per input row that succeeded
-    failed: list[tuple[int, str]] = field(default_factory=list)  # (input row, why)
-    skipped: list[int] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])  # K per input row that succeeded
+    failed: list[tuple[int, str]] = field(default_factory=list[tuple[int, str]])  # (input row, why)
+    skipped: list[int] = field(default_factory=list[int])
     cancelled: bool = False
-    not_sent: set[int] = field(default_factory=set)  # the failed rows a cancel kept from being sampled
+    not_sent: set[int] = field(default_factory=set[int])  # the failed rows a cancel kept from being sampled
 
 
 def _failed(out: SampleRun, row: int, res: CallResult) -> None:
@@ -108,7 +106,7 @@ def generate(rows: list[Any], model: str, n: int = 1, *, endpoint: Endpoint | No
     runner = runner or ModelRunner(endpoint or Endpoint.from_env(), concurrency=concurrency)
     out = SampleRun()
     index: list[int] = []
-    requests: list[dict] = []
+    requests: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
         messages = prompt_messages(row)
         if messages is None:
@@ -144,11 +142,12 @@ def generate(rows: list[Any], model: str, n: int = 1, *, endpoint: Endpoint | No
     return out
 
 
-def _choices(value: dict | None) -> list[str]:
+def _choices(value: dict[str, Any] | None) -> list[str]:
     if not value:
         return []
-    choices = value.get("choices") or [value]
-    return [c["content"] for c in choices if isinstance(c.get("content"), str)]  # a refusal is no sample
+    choices = [json_object(c) for c in json_list(value.get("choices"))] or [value]
+    texts = [c.get("content") for c in choices if c is not None]
+    return [t for t in texts if isinstance(t, str)]  # a refusal is no sample
 
 
 def _is_set(cancel: Any) -> bool:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from ftstudio.core import compact_json
+from ftstudio.core import compact_json, json_list, json_object
 
 DEGENERATE = ("empty", "whitespace", "echo_prompt", "inject", "format_only", "hedge")
 CONTENT_PRESERVING = ("pad", "repeat", "case", "extra_keys")
@@ -49,20 +49,21 @@ def as_json(text: str) -> Any:
         value = json.loads(s)
     except (ValueError, RecursionError):
         return None
-    return value if isinstance(value, (dict, list)) else None
+    return cast(dict[str, Any] | list[Any], value) if isinstance(value, (dict, list)) else None
 
 
 def last_user_text(row: Any) -> str | None:
-    messages = row.get("messages") if isinstance(row, dict) else None
-    if not isinstance(messages, list):
-        return None
-    for m in reversed(messages):
-        if isinstance(m, dict) and m.get("role") == "user":
-            c = m.get("content")
+    found = json_object(row)
+    for m in reversed(json_list(found.get("messages") if found is not None else None)):
+        message = json_object(m)
+        if message is not None and message.get("role") == "user":
+            c = message.get("content")
             if isinstance(c, str):
                 return c
+            parts = [json_object(p) for p in json_list(c)]
+            texts = [p.get("text") for p in parts if p is not None]
             if isinstance(c, list):
-                return "\n".join(p.get("text", "") for p in c if isinstance(p, dict) and isinstance(p.get("text"), str))
+                return "\n".join(t for t in texts if isinstance(t, str))
     return None
 
 
@@ -93,9 +94,9 @@ def _hedge_text(answer: str, others: Sequence[str]) -> str:
 
 def _hedge_json(value: Any, others: Sequence[str]) -> Any:
     if isinstance(value, dict):
-        return {k: _hedge_json(v, others) for k, v in value.items()}
+        return {k: _hedge_json(v, others) for k, v in cast(dict[str, Any], value).items()}
     if isinstance(value, list):
-        return [_hedge_json(v, others) for v in value]
+        return [_hedge_json(v, others) for v in cast(list[Any], value)]
     if isinstance(value, bool) or value is None:
         return value
     return _hedge_text(str(value), others)
@@ -103,7 +104,7 @@ def _hedge_json(value: Any, others: Sequence[str]) -> Any:
 
 def _empty_like(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _empty_like(v) for k, v in value.items()}
+        return {k: _empty_like(v) for k, v in cast(dict[str, Any], value).items()}
     if isinstance(value, list):
         return []
     if isinstance(value, bool):

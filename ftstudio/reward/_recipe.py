@@ -11,10 +11,11 @@ import io
 import zipfile
 from pathlib import Path
 from string import Template
+from typing import TypedDict
 
 from ftstudio.config import JobConfig, to_json
 
-from ._mapping import TRAINERS, eval_interval, mapping_table, settings, wandb_settings
+from ._mapping import TRAINERS, Setting, eval_interval, mapping_table, settings, wandb_settings
 
 GRADER_FILE = "grader.json"
 REQUIREMENTS = ("trl>=1.16", "torch", "datasets", "transformers", "accelerate", "ftstudio")
@@ -106,7 +107,13 @@ def reward_funcs():
 
 '''
 
-_METHOD_PARTS = {
+class _Parts(TypedDict):
+    extra_constants: str
+    extra_args: str
+    extra_settings: list[str]
+
+
+_METHOD_PARTS: dict[str, _Parts] = {
     "supervised": {
         "extra_constants": "# OpenAI trains on assistant messages only. True does the same when the model's chat template\n"
                            "# marks assistant turns ({% generation %}); many templates don't, so it is off.\n"
@@ -129,7 +136,7 @@ _METHOD_PARTS = {
 }
 
 
-def _setting_line(s) -> str:
+def _setting_line(s: Setting) -> str:
     comment = f"  # {s.comment}" if s.comment else ""
     if s.name.startswith("#"):
         return f"        {s.name} = {s.value}{comment}"
@@ -210,7 +217,7 @@ def recipe_files(config: JobConfig) -> dict[str, str]:
 def write_recipe(config: JobConfig, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
     for name, text in recipe_files(config).items():
         path = out / name
         path.write_text(text, encoding="utf-8")

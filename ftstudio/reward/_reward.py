@@ -13,18 +13,19 @@ import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ftstudio.config import ImportProblem, NoGrader, grader_of, parse_json
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
 from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, RowRecord, completion_text
 
-from ._trl import trl_components, trl_function
+from ._trl import RewardFunction, trl_components, trl_function
 
 
 def _load_document(grader: Any) -> tuple[Any, str]:
+    """(the grader, a config or a model; where it came from)."""
     if isinstance(grader, dict):
-        return grader, "the grader"
+        return cast(dict[str, Any], grader), "the grader"
     if hasattr(grader, "model_dump"):  # a grader model
         return grader, "the grader"
     path = Path(grader)
@@ -69,34 +70,34 @@ class Reward:
 
     # --- scoring ------------------------------------------------------------------------------
 
-    def _rows(self, completions: Sequence[Any], items: Sequence[dict]) -> list[dict]:
+    def _rows(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(completions) != len(items):
             raise ValueError(f"{len(completions)} completions but {len(items)} items: give one item per completion")
         sf = self.sample_field
         return [{**item, sf: completion_text(c)} for c, item in zip(completions, items)]
 
-    def grade(self, completions: Sequence[Any], items: Sequence[dict]) -> GradeResults:
+    def grade(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> GradeResults:
         """The full GradeResults of these rows (what `ftstudio grade` computes for them)."""
         rows = self._rows(completions, items)
         with self._lock:
             return self.session.grade(rows)
 
-    def score(self, completions: Sequence[Any], items: Sequence[dict]) -> list[float]:
+    def score(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> list[float]:
         """One reward per completion, exactly `ftstudio grade`'s; rows with errors score 0.0.
         A completion is a string or a conversation (its last assistant message is scored)."""
         return list(self.grade(completions, items).rewards)
 
-    def score_detailed(self, completions: Sequence[Any], items: Sequence[dict]) -> list[RowRecord]:
+    def score_detailed(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> list[RowRecord]:
         """The records `ftstudio grade --out` writes: row, reward, sub_rewards, errors, error_details."""
         return list(self.grade(completions, items).records())
 
     # --- trainer faces (see _trl.py) ------------------------------------------------------------
 
-    def for_trl(self, *, on_error: float | None = 0.0):
+    def for_trl(self, *, on_error: float | None = 0.0) -> RewardFunction:
         """A reward function with GRPOTrainer's signature; see ftstudio.reward for the contract."""
         return trl_function(self, on_error=on_error)
 
-    def trl_components(self):
+    def trl_components(self) -> tuple[list[RewardFunction], list[float]]:
         """(funcs, weights) for GRPOConfig(reward_weights=weights) when calculate_output is a weighted
         sum of the children; ValueError saying why otherwise."""
         return trl_components(self, type(self).load)
@@ -109,7 +110,7 @@ class Reward:
     def __enter__(self) -> Reward:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:

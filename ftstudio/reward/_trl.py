@@ -9,27 +9,57 @@ as "this function doesn't score this row" (NaN, excluded from means and sums).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, cast
 
-from ftstudio.graders import MultiGrader
+from ftstudio.graders import Grader, MultiGrader
 from ftstudio.graders.formula import Binary, FormulaError, Node, Num, Unary, Var, parse
+from ftstudio.grading import GradeOptions, GradeResults
+
+# A reward function as TRL calls it: keyword lists in, one reward (or None) per completion out.
+RewardFunction = Callable[..., list[float | None]]
+
+
+class _Session(Protocol):
+    @property
+    def options(self) -> GradeOptions: ...
+
+
+class _Reward(Protocol):
+    """What the TRL face uses of a Reward (this module doesn't import the class)."""
+
+    @property
+    def grader(self) -> Grader: ...
+
+    @property
+    def sample_field(self) -> str: ...
+
+    @property
+    def session(self) -> _Session: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def grade(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> GradeResults: ...
+
 
 # What TRL adds to the dataset columns; never part of the grader's item.
 TRL_ARGUMENTS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
 
 
-def items_from_columns(columns: dict[str, Any], n: int) -> list[dict]:
+def items_from_columns(columns: dict[str, Any], n: int) -> list[dict[str, Any]]:
     """Row i's item: each dataset column's i-th value. A None is dropped: Arrow fills a field missing
     from some rows with None, and the grader should see it missing, as `ftstudio grade` does."""
-    names = [k for k, v in columns.items() if k not in TRL_ARGUMENTS and isinstance(v, (list, tuple)) and len(v) == n]
+    names = [k for k, v in columns.items()
+             if k not in TRL_ARGUMENTS and isinstance(v, (list, tuple)) and len(cast(Sequence[Any], v)) == n]
     return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
 
 
-def trl_function(reward: Any, *, on_error: float | None = 0.0):
+def trl_function(reward: _Reward, *, on_error: float | None = 0.0) -> RewardFunction:
     sub_keys = list(reward.grader.graders) if isinstance(reward.grader, MultiGrader) else []
 
-    def reward_function(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+    def reward_function(prompts: Sequence[Any], completions: Sequence[Any], completion_ids: Sequence[Any] | None = None,
+                        **kwargs: Any) -> list[float | None]:
         items = items_from_columns(kwargs, len(completions))
         result = reward.grade(completions, items)
         out: list[float | None] = [on_error if i in result.errors else v for i, v in enumerate(result.rewards)]
@@ -82,7 +112,7 @@ def _linear(node: Node) -> tuple[dict[str, float], float]:
     raise _NotLinear(f"{getattr(node, 'func', 'a function')}(...) is not a weighted sum")
 
 
-def weights_of(grader: Any) -> dict[str, float]:
+def weights_of(grader: Grader) -> dict[str, float]:
     """{child key: weight} when the multi grader's calculate_output is a weighted sum of its children."""
     if not isinstance(grader, MultiGrader):
         raise ValueError(f"trl_components needs a multi grader; {grader.name!r} is a {grader.type} grader: "
@@ -103,11 +133,13 @@ def weights_of(grader: Any) -> dict[str, float]:
     return {k: w for k, w in terms.items() if w != 0.0}
 
 
-def trl_components(reward: Any, load: Callable[..., Any]):
+def trl_components(reward: _Reward, load: Callable[..., Any]) -> tuple[list[RewardFunction], list[float]]:
     """`reward` is a Reward; `load` is Reward.load (passed in: this module doesn't import the class)."""
     grader = reward.grader
     weights = weights_of(grader)
-    funcs = []
+    if not isinstance(grader, MultiGrader):  # weights_of said so already
+        raise ValueError("trl_components needs a multi grader")
+    funcs: list[RewardFunction] = []
     for key in weights:
         # TRL logs rewards/<__name__>/mean and needs unique names: the child keys are.
         child = grader.graders[key].model_copy(update={"name": key})

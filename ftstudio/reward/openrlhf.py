@@ -28,14 +28,17 @@ __all__ = ["reward_func"]
 
 
 def _as_tensor(values: list[float]) -> Any:
+    # torch comes with the trainer (the [trainers] extra), not with ftstudio: loaded by name so that type
+    # checking does not need it installed, and plain lists go back when it is missing.
     try:
-        import torch
+        torch: Any = __import__("torch")
     except ImportError:
         return values
     return torch.tensor(values, dtype=torch.float32)
 
 
-def reward_func(queries: list[str], prompts: list[str], labels: list[Any] | None = None, **kwargs: Any) -> dict:
+def reward_func(queries: list[str], prompts: list[str], labels: list[Any] | None = None,
+                **kwargs: Any) -> dict[str, Any]:
     if labels is None:
         labels = [""] * len(queries)
     completions = [strip_prompt(q, p) for q, p in zip(queries, prompts)]

@@ -28,8 +28,8 @@ turned into plain lists and numbers before grading, as `ftstudio grade` would re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from ftstudio.reward import reward_from_env  # absolute: trainers load this file by path
 
@@ -39,16 +39,18 @@ __all__ = ["compute_score", "compute_score_batch"]
 def _plain(value: Any) -> Any:
     """numpy arrays / scalars (from parquet) as lists / numbers, recursively."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in cast(dict[Any, Any], value).items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v) for v in cast(Sequence[Any], value)]
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         return _plain(value.tolist())
     return value
 
 
-def _item(ground_truth: Any, extra_info: Any) -> dict:
-    return _plain(extra_info) if isinstance(extra_info, dict) else {"reference_answer": _plain(ground_truth)}
+def _item(ground_truth: Any, extra_info: Any) -> dict[str, Any]:
+    if isinstance(extra_info, dict):
+        return _plain(extra_info)
+    return {"reference_answer": _plain(ground_truth)}
 
 
 def _result(record: Mapping[str, Any]) -> dict[str, float]:

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ftstudio.config import JobConfig, to_data
-from ftstudio.core import home, redact_data
+from ftstudio.core import home, json_object, redact_data
 
 from ._files import atomic_write
 
@@ -54,8 +54,7 @@ def _locked(target: Path):
 
 def _read_meta(target: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(target.read_text(encoding="utf-8"))
-        return doc if isinstance(doc, dict) else {}
+        return json_object(json.loads(target.read_text(encoding="utf-8"))) or {}
     except (OSError, ValueError):
         return {}
 
@@ -67,7 +66,7 @@ def revision(target: Path | None = None) -> int:
 
 
 def save(config: JobConfig, target: Path | None = None, *, expected: int | None = None,
-         writer: str | None = None, as_written: dict | None = None) -> int:
+         writer: str | None = None, as_written: dict[str, Any] | None = None) -> int:
     """Atomically replace the autosave; returns the new revision.
 
     With `expected`, refuse (raise Conflict) unless the file is still at that revision.
@@ -124,12 +123,12 @@ def load(target: Path | None = None) -> tuple[JobConfig | None, dict[str, Any], 
     """(config, meta, note): the newest readable version; note says what was recovered or why not."""
     target = target or path()
     candidates = [target] + [target.with_name(f"{target.name}.{n}") for n in range(1, KEEP_VERSIONS + 1)]
-    problems = []
+    problems: list[str] = []
     for i, candidate in enumerate(candidates):
         if not candidate.exists():
             continue
         try:
-            doc = json.loads(candidate.read_text(encoding="utf-8"))
+            doc: dict[str, Any] = json.loads(candidate.read_text(encoding="utf-8"))
             config = JobConfig.model_validate(doc["config"])
         except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
             problems.append(f"{candidate.name}: {type(exc).__name__}")

@@ -42,7 +42,8 @@ def user_dir() -> Path:
 
 def list_presets() -> tuple[list[Preset], list[str]]:
     """(presets, problems): unreadable files are reported, never fatal."""
-    out, problems = [], []
+    out: list[Preset] = []
+    problems: list[str] = []
     for folder, user in ((bundled_dir(), False), (user_dir(), True)):
         if not folder.is_dir():
             continue
@@ -61,7 +62,7 @@ def slugify(title: str) -> str:
     return slug[:60] or "preset"
 
 
-def save_preset(config: JobConfig | dict, title: str, description: str, overwrite: bool = False) -> Path:
+def save_preset(config: JobConfig | dict[str, Any], title: str, description: str, overwrite: bool = False) -> Path:
     title, description = title.strip(), " ".join(description.split())
     if not title:
         raise ValueError("give the preset a title")

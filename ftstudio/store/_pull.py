@@ -17,7 +17,7 @@ from typing import Any
 
 from ftstudio.api import INDEX_FIELDS, Endpoint, grader_type, job_body, job_record, list_jobs
 from ftstudio.config import catalog
-from ftstudio.core import Issue, redact_data
+from ftstudio.core import Issue, json_list, json_object, redact_data
 from ftstudio.validation import check, errors
 
 from ._files import atomic_write
@@ -35,7 +35,7 @@ class PulledJob:
 
     entry: dict[str, Any]
     body: dict[str, Any]
-    problems: list[Issue] = field(default_factory=list)
+    problems: list[Issue] = field(default_factory=list[Issue])
     change: str = ""  # after save: "new" | "updated" | "unchanged"
 
     @property
@@ -48,8 +48,8 @@ class PulledJob:
 
     @property
     def method(self) -> str:
-        method = self.body.get("method")
-        return method.get("type", "?") if isinstance(method, dict) else "supervised"
+        method = json_object(self.body.get("method"))
+        return str(method.get("type", "?")) if method is not None else "supervised"
 
     @property
     def grader_type(self) -> str | None:
@@ -84,7 +84,7 @@ def retiring(jobs: list[PulledJob], days: int = RETIRING_DAYS,
              today: dt.date | None = None) -> list[tuple[PulledJob, dt.date]]:
     """Jobs whose fine-tuned model stops serving within `days` (already stopped ones excluded), soonest first."""
     today = today or dt.date.today()
-    out = []
+    out: list[tuple[PulledJob, dt.date]] = []
     for job in jobs:
         when = job.stops_serving()
         if job.entry.get("fine_tuned_model") and when is not None and 0 <= (when - today).days <= days:
@@ -104,12 +104,12 @@ def convert(job: dict[str, Any]) -> PulledJob:
     return PulledJob(entry, redact_data(raw_body), problems)
 
 
-def fetch(endpoint: Endpoint, *, since: dt.date | None = None, status: str = "all", **kw) -> list[PulledJob]:
+def fetch(endpoint: Endpoint, *, since: dt.date | None = None, status: str = "all", **kw: Any) -> list[PulledJob]:
     """Every job of the account (newest first), filtered by creation date and status; raises ApiError."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     after = int(dt.datetime.combine(since, dt.time(), dt.UTC).timestamp()) if since else None
-    out = []
+    out: list[PulledJob] = []
     for job in list_jobs(endpoint, created_after=after, **kw):
         created = job.get("created_at")
         if after is not None and not (isinstance(created, int) and created >= after):
@@ -120,7 +120,7 @@ def fetch(endpoint: Endpoint, *, since: dt.date | None = None, status: str = "al
     return out
 
 
-def save(jobs: list[PulledJob], out: str | os.PathLike = DEFAULT_OUT) -> PullResult:
+def save(jobs: list[PulledJob], out: str | os.PathLike[str] = DEFAULT_OUT) -> PullResult:
     """Write each body and the index; unchanged files are left alone. Raises OSError."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -131,8 +131,8 @@ def save(jobs: list[PulledJob], out: str | os.PathLike = DEFAULT_OUT) -> PullRes
     return PullResult(folder, jobs, index)
 
 
-def pull(endpoint: Endpoint, out: str | os.PathLike = DEFAULT_OUT, *, since: dt.date | None = None,
-         status: str = "all", **kw) -> PullResult:
+def pull(endpoint: Endpoint, out: str | os.PathLike[str] = DEFAULT_OUT, *, since: dt.date | None = None,
+         status: str = "all", **kw: Any) -> PullResult:
     """fetch, then save: an API failure raises before anything is written."""
     return save(fetch(endpoint, since=since, status=status, **kw), out)
 
@@ -143,13 +143,14 @@ def file_name(job_id: str) -> str:
     return ("job-" + safe if safe == "index" else safe) + ".json"
 
 
-def read_index(out: str | os.PathLike = DEFAULT_OUT) -> list[dict[str, Any]]:
+def read_index(out: str | os.PathLike[str] = DEFAULT_OUT) -> list[dict[str, Any]]:
     """The index of an earlier pull ([] when there is none or it can't be read)."""
     try:
         data = json.loads((Path(out) / INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)] if isinstance(data, list) else []
+    entries = [json_object(e) for e in json_list(data)]
+    return [e for e in entries if e is not None and isinstance(e.get("id"), str)]
 
 
 def _merged_index(folder: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

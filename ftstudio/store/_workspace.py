@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from ftstudio.api import TokenUsage
 from ftstudio.config import JobConfig, to_data
-from ftstudio.core import redact_data
+from ftstudio.core import json_list, json_object, redact_data
 from ftstudio.graders import parse_grader
 from ftstudio.grading import GradeResults, GradingRun, RowErrors, RowStatus
 
@@ -53,13 +53,13 @@ class Session:
     dataset: str | None = None  # sha256 of the current dataset's bytes
     dataset_name: str | None = None
     sample_field: str | None = None
-    runs: list[int] = field(default_factory=list)  # kept runs, oldest first
-    run_data: dict[int, str] = field(default_factory=dict)  # run id -> sha256 of the dataset it graded
+    runs: list[int] = field(default_factory=list[int])  # kept runs, oldest first
+    run_data: dict[int, str] = field(default_factory=dict[int, str])  # run id -> sha256 of the dataset it graded
     current: int | None = None
     baseline: int | None = None
     counter: int = 0  # the last run id given out
-    undo: list[tuple[str, JobConfig]] = field(default_factory=list)
-    redo: list[tuple[str, JobConfig]] = field(default_factory=list)
+    undo: list[tuple[str, JobConfig]] = field(default_factory=list[tuple[str, JobConfig]])
+    redo: list[tuple[str, JobConfig]] = field(default_factory=list[tuple[str, JobConfig]])
     not_kept: str | None = None  # why the dataset on screen isn't on disk (too big)
 
 
@@ -68,9 +68,10 @@ def _write(target: Path, payload: bytes) -> None:
     atomic_write(target, payload, f".{target.name}-")
 
 
-def _read_json(target: Path) -> Any:
+def _read_json(target: Path) -> dict[str, Any] | None:
+    """The JSON object in the file, or None when it is unreadable or not an object."""
     try:
-        return json.loads(target.read_text(encoding="utf-8"))
+        return json_object(json.loads(target.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
 
@@ -102,7 +103,7 @@ def load_dataset(digest: str) -> tuple[bytes, str] | None:
         data = target.read_bytes()
     except OSError:
         return None
-    if hashlib.sha256(data).hexdigest() != digest or not isinstance(meta, dict):
+    if hashlib.sha256(data).hexdigest() != digest or meta is None:
         return None
     return data, str(meta.get("name") or "dataset.jsonl")
 
@@ -135,7 +136,7 @@ def run_from_data(doc: dict[str, Any], dataset: Any) -> GradingRun:
     """A GradingRun from run_to_data; `dataset` is the Dataset it graded (for row details)."""
     r = doc["results"]
     usage = {m: TokenUsage(**{k: int(v) for k, v in u.items()}) for m, u in r.get("token_usage", {}).items()}
-    statuses = r.get("statuses") or {}  # absent in runs saved before statuses were kept
+    statuses = json_object(r.get("statuses")) or {}  # absent in runs saved before statuses were kept
     results = GradeResults(
         grader_name=r["grader_name"], grader_type=r["grader_type"], rewards=array("d", r["rewards"]),
         errors={int(i): RowErrors(dict(c), RowStatus(statuses.get(i, RowStatus.FAILED)))
@@ -158,14 +159,14 @@ def save_run(run: GradingRun) -> bool:
 
 def load_run(run_id: int) -> dict[str, Any] | None:
     doc = _read_json(_run_path(run_id))
-    return doc if isinstance(doc, dict) and doc.get("version") == _VERSION else None
+    return doc if doc is not None and doc.get("version") == _VERSION else None
 
 
 # --- the session ---------------------------------------------------------------------------
 
 def _history(items: Any) -> list[tuple[str, JobConfig]]:
-    out = []
-    for item in items if isinstance(items, list) else []:
+    out: list[tuple[str, JobConfig]] = []
+    for item in json_list(items):
         with contextlib.suppress(TypeError, ValueError, ValidationError, IndexError):
             out.append((str(item[0]), JobConfig.model_validate(item[1])))
     return out[-MAX_HISTORY:]
@@ -174,7 +175,7 @@ def _history(items: Any) -> list[tuple[str, JobConfig]]:
 def load_session() -> Session:
     """The last saved session (an empty one when there is none or it is unreadable)."""
     doc = _read_json(folder() / "session.json")
-    if not isinstance(doc, dict) or doc.get("version") != _VERSION:
+    if doc is None or doc.get("version") != _VERSION:
         return Session()
 
     def opt_int(v: Any) -> int | None:
@@ -182,8 +183,9 @@ def load_session() -> Session:
 
     return Session(dataset=doc.get("dataset") if isinstance(doc.get("dataset"), str) else None,
                    dataset_name=doc.get("dataset_name"), sample_field=doc.get("sample_field"),
-                   runs=[r for r in doc.get("runs", []) if isinstance(r, int)], current=opt_int(doc.get("current")),
-                   run_data={int(k): v for k, v in (doc.get("run_data") or {}).items()
+                   runs=[r for r in json_list(doc.get("runs")) if isinstance(r, int)],
+                   current=opt_int(doc.get("current")),
+                   run_data={int(k): v for k, v in (json_object(doc.get("run_data")) or {}).items()
                              if str(k).isdigit() and isinstance(v, str)},
                    baseline=opt_int(doc.get("baseline")), counter=opt_int(doc.get("counter")) or 0,
                    undo=_history(doc.get("undo")), redo=_history(doc.get("redo")), not_kept=doc.get("not_kept"))
@@ -205,7 +207,7 @@ def save_session(s: Session) -> None:
     _prune(keep, {s.dataset, *(s.run_data.get(r) for r in keep)} - {None})
 
 
-def _prune(runs: list[int], used: set) -> None:
+def _prune(runs: list[int], used: set[str | None]) -> None:
     for p in (folder() / "runs").glob("*.json"):
         if p.stem.isdigit() and int(p.stem) in runs:
             continue

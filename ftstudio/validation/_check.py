@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -34,7 +35,7 @@ def as_data(obj: Any) -> Any:
 
 
 def check(config: Any, dataset_fields: Iterable[str] | None = None, *, target: str | None = None,
-          today=None) -> list[Issue]:
+          today: date | None = None) -> list[Issue]:
     """Validate a whole job config (JobConfig or its JSON dict) for a provider target (default openai).
 
     `today` (a date) is for tests: OpenAI's wind-down and model retirements depend on it.
