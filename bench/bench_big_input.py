@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _readme import write_section  # noqa: E402
+from _readme import write_section
 
 _WORDS = (
     "the a of to in and is was that it for on with as by at from this be or not but have we you they "
@@ -66,7 +66,7 @@ _BASELINE = "import ftstudio.datasets"
 def write_rows(path: Path, target_bytes: int, seed: int = 7) -> int:
     """RFT-style rows (a prompt, an answer, a model sample) until the file reaches target_bytes."""
     rnd = random.Random(seed)
-    text = lambda lo, hi: " ".join(rnd.choice(_WORDS) for _ in range(rnd.randint(lo, hi)))  # noqa: E731
+    text = lambda lo, hi: " ".join(rnd.choice(_WORDS) for _ in range(rnd.randint(lo, hi)))
     n = size = 0
     with open(path, "w", encoding="utf-8") as fh:
         while True:

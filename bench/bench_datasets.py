@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _readme import write_section  # noqa: E402
+from _readme import write_section
 
 from ftstudio.datasets import count_rows, format_report, get_encoding, read_dataset
 
@@ -41,7 +41,7 @@ _WORDS = (
 
 def make_rows(n: int, seed: int = 7) -> list[dict]:
     rnd = random.Random(seed)
-    text = lambda lo, hi: " ".join(rnd.choice(_WORDS) for _ in range(rnd.randint(lo, hi)))  # noqa: E731
+    text = lambda lo, hi: " ".join(rnd.choice(_WORDS) for _ in range(rnd.randint(lo, hi)))
     return [{"messages": [
         {"role": "system", "content": text(8, 20)},
         {"role": "user", "content": text(20, 120) + "?"},

@@ -23,7 +23,7 @@ import tempfile
 import time
 import warnings
 
-from _readme import write_section  # noqa: E402
+from _readme import write_section
 
 _FUNCTION = ("the the the the a a a an of of of to to to in in and and and is is was are "
              "that that it it for on with as by at from this be or not but have has had "

@@ -21,7 +21,7 @@ import platform
 import sys
 import time
 
-from _readme import write_section  # noqa: E402
+from _readme import write_section
 
 from ftstudio.sandbox import PythonGraderPool, protections
 

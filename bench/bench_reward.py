@@ -20,7 +20,7 @@ import platform
 import statistics
 import time
 
-from _readme import write_section  # noqa: E402
+from _readme import write_section
 
 from ftstudio.reward import Reward
 

@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _readme import write_section  # noqa: E402
+from _readme import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADER = {"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",

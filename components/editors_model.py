@@ -30,7 +30,7 @@ def model_caption(model_id: str) -> str:
 
 
 def render(path: tuple, node: Any, bag: E.IssueBag) -> None:
-    k = lambda name: E.key(path, name)  # noqa: E731
+    k = lambda name: E.key(path, name)
     ids = [m.id for m in catalog.grader_models(state.target())]
     options = ids if node.model in ids else [node.model] + ids
     st.selectbox("Model", options, index=options.index(node.model), key=k("model"), accept_new_options=True,
@@ -57,7 +57,7 @@ def _set_model(path: tuple, key: str) -> None:
 
 
 def _range(path: tuple, node: ScoreModelGrader, bag: E.IssueBag) -> None:
-    k = lambda name: E.key(path, name)  # noqa: E731
+    k = lambda name: E.key(path, name)
     low, high = node.range if node.range else (0.0, 1.0)
     st.markdown("**Range** — the scores the model may give; the reward is the model's score.")
     c1, c2, _ = st.columns([1, 1, 2])
@@ -78,7 +78,7 @@ def _set_range(path: tuple, low_key: str, high_key: str) -> None:
 
 
 def _labels(path: tuple, node: LabelModelGrader, bag: E.IssueBag) -> None:
-    k = lambda name: E.key(path, name)  # noqa: E731
+    k = lambda name: E.key(path, name)
     labels = list(dict.fromkeys(node.labels))
     st.multiselect("Labels", labels, default=labels, key=k("labels"), accept_new_options=True,
                    on_change=_set_labels, args=(path, k("labels")),
@@ -133,7 +133,7 @@ def effort_options(model_id: str, current: str | None) -> tuple[list[str | None]
 
 
 def _sampling(path: tuple, node: Any, bag: E.IssueBag) -> None:
-    k = lambda name: E.key(path, name)  # noqa: E731
+    k = lambda name: E.key(path, name)
     sp = node.sampling_params or SamplingParams()
     base = E.json_path(path, "sampling_params")
     found = bag.take(base)

@@ -93,7 +93,7 @@ def render_editor(root: Any, path: tuple, issues: list[Issue]) -> None:
 
 
 def _identity(path: tuple, node: Any, bag: E.IssueBag) -> None:
-    k = lambda name: E.key(path, name)  # noqa: E731
+    k = lambda name: E.key(path, name)
     cols = st.columns(2) if path else [st.container()]
     if path:
         with cols[0]:
@@ -183,7 +183,7 @@ def _text_similarity(path: tuple, node: TextSimilarityGrader, bag: E.IssueBag) -
 
 
 def _python(path: tuple, node: PythonGrader, bag: E.IssueBag) -> None:
-    k = lambda name: E.key(path, name)  # noqa: E731
+    k = lambda name: E.key(path, name)
     st.caption("`grade(sample, item) -> float`: sample has output_text, output_json, output_tools, choices and "
                "output_audio; item is the dataset row. Runs here in a sandboxed process without network.")
     with st.container(key="graders_code"):
@@ -219,7 +219,7 @@ MAX_CHIPS = 24
 
 
 def _multi(path: tuple, node: MultiGrader, bag: E.IssueBag) -> None:
-    k = lambda name: E.key(path, name)  # noqa: E731
+    k = lambda name: E.key(path, name)
     initial: dict[str, Any] = {} if state.has_widget(k("formula")) else {"value": node.calculate_output}  # a chip sets it
     st.text_input("calculate_output", key=k("formula"), **initial, on_change=_set_text,
                   args=(path, "calculate_output", k("formula")), placeholder="e.g. 0.7 * exact + 0.3 * fuzzy",

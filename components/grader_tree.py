@@ -111,7 +111,7 @@ def multi_paths(root: Any) -> list[tuple]:
 
 def render_actions(root: Any, path: tuple) -> None:
     node = tree.node_at(root, path)
-    k = lambda name: E.key(path, name)  # noqa: E731 - short local key maker
+    k = lambda name: E.key(path, name)  # short local key maker
     with st.container(horizontal=True, gap="xsmall"):
         if isinstance(node, MultiGrader):
             st.menu_button("Add grader", list(GRADER_TYPES), key=k("add"), icon=":material/add:",

@@ -54,7 +54,7 @@ def message_editor(path: tuple, messages: list[InputMessage], bag: E.IssueBag) -
 
 
 def _message(path: tuple, i: int, msg: InputMessage, n: int, bag: E.IssueBag) -> None:
-    k = lambda name: E.key(path, f"m{i}-{name}")  # noqa: E731
+    k = lambda name: E.key(path, f"m{i}-{name}")
     base = E.json_path(path, "input", i)
     text_mode = isinstance(msg.content, str)
     with st.container(border=True):
@@ -91,7 +91,7 @@ def _blocks_editor(path: tuple, i: int, content: Any, bag: E.IssueBag) -> None:
     blocks = _blocks(content)
     listed = isinstance(content, list)
     for j, block in enumerate(blocks):
-        k = lambda name, j=j: E.key(path, f"m{i}-b{j}-{name}")  # noqa: E731
+        k = lambda name, j=j: E.key(path, f"m{i}-b{j}-{name}")
         base = E.json_path(path, "input", i, "content", *((j,) if listed else ()))
         kind = "text" if isinstance(block, str) else block.type
         with st.container(border=True):

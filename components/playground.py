@@ -104,7 +104,7 @@ def _run(grader: Any, output: str, item: dict, fp: str) -> None:
         result: dict[str, Any] = {"ok": explain(grader, row, field, options=options)}
     except InvalidGrader as exc:
         result = {"invalid": exc.issues}
-    except Exception as exc:  # noqa: BLE001 - the playground reports, never crashes the page
+    except Exception as exc:  # the playground reports, never crashes the page
         result = {"failed": f"{type(exc).__name__}: {exc}"}
     state.app().playground_result = (fp, result)
 

@@ -22,7 +22,7 @@ class _Grader(BaseHTTPRequestHandler):
     seen: list[dict] = []
     flaked: set[str] = set()
 
-    def do_POST(self):  # noqa: N802 (http.server's name)
+    def do_POST(self):  # http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).seen.append({"body": body, "key": self.headers.get("api-key")})
         item, text = body["item"], body["sample"]["output_text"]

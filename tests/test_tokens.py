@@ -54,7 +54,7 @@ def test_message_counts_follow_the_cookbook(enc):
         {"role": "user", "content": "2+2?", "name": "bob"},
         {"role": "assistant", "content": "4", "weight": 1},
     ]}
-    n = lambda s: len(enc.encode(s))  # noqa: E731
+    n = lambda s: len(enc.encode(s))
     expected = (
         3 * 3  # per message
         + n("system") + n("You are terse.")
@@ -66,7 +66,7 @@ def test_message_counts_follow_the_cookbook(enc):
 
 
 def test_parts_tools_dpo_and_reinforcement(enc):
-    n = lambda s: len(enc.encode(s))  # noqa: E731
+    n = lambda s: len(enc.encode(s))
     parts = {"messages": [{"role": "user", "content": [
         {"type": "text", "text": "What is this?"},
         {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},

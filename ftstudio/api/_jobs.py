@@ -56,7 +56,7 @@ def upload(endpoint: Endpoint, source, *, progress=None, **kw) -> dict:
         fh.seek(0, os.SEEK_END)
         size = fh.tell()
         fh.seek(0)
-        opener = lambda: _Borrowed(fh)  # noqa: E731 - the caller owns the file object
+        opener = lambda: _Borrowed(fh)  # the caller owns the file object
     else:
         p = Path(source)
         name = p.name
@@ -64,7 +64,7 @@ def upload(endpoint: Endpoint, source, *, progress=None, **kw) -> dict:
             size = p.stat().st_size
         except OSError as exc:
             raise SubmitError(f"cannot read {p}: {exc.strerror or exc}") from None
-        opener = lambda: p.open("rb")  # noqa: E731
+        opener = lambda: p.open("rb")
     if not name.lower().endswith(".jsonl"):
         raise SubmitError(f"{name}: fine-tuning accepts .jsonl files only; convert it first "
                           "(the Test grading page and `ftstudio check-data` read .json and .csv)")

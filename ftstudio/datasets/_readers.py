@@ -215,7 +215,7 @@ def _open(source: Any, name: str | None) -> tuple[BinaryIO, str, int | None, boo
         if os.path.isdir(path):
             raise DatasetError(f"{path} is a folder. Give the path of a .jsonl, .json or .csv file.")
         try:
-            stream = open(path, "rb")  # noqa: SIM115 - closed by Input.close
+            stream = open(path, "rb")  # closed by Input.close
         except OSError as e:
             raise DatasetError(f"{path}: cannot be opened ({e.strerror}). Check its permissions.") from e
         return stream, shown, os.fstat(stream.fileno()).st_size, True

@@ -138,7 +138,7 @@ def test_cancel_keeps_the_finished_rows(app_server, page):
         try:
             page.wait_for_selector("text=Cancelled after", timeout=15_000)
             break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: click again
+        except Exception:  # playwright's TimeoutError: click again
             continue
     wait_for(page, "text=Cancelled after", shot_name="cancelled")
     settle(page)

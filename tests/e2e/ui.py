@@ -77,7 +77,7 @@ def choose(page, scope, label: str, option: str) -> None:
         try:
             page.locator('[role="option"]', has_text=option).first.click(timeout=5_000)
             break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+        except Exception:  # playwright's TimeoutError; try again
             page.keyboard.press("Escape")
     settle(page)
     assert field.input_value() == option, f"{label}: chose {field.input_value()!r}, wanted {option!r}"
@@ -144,7 +144,7 @@ def click_until(page, target, selector: str, timeout: float = 90_000, shot_name:
             try:
                 page.wait_for_selector(selector, timeout=10_000)
                 return
-            except Exception:  # noqa: BLE001 - playwright's TimeoutError: is the app still working?
+            except Exception:  # playwright's TimeoutError: is the app still working?
                 state = page.locator('[data-testid="stApp"]').first.get_attribute("data-test-script-state")
                 if state == "notRunning":
                     break

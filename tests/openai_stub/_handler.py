@@ -110,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._dispatch(stub, method, request, raw, api_path)
         except ApiError as exc:
             self._send(exc.status, exc.body, exc.headers)
-        except Exception as exc:  # noqa: BLE001 (a stub bug should read as one, not as a dropped connection)
+        except Exception as exc:  # a stub bug should read as one, not as a dropped connection
             self._send(500, error_body(f"openai_stub internal error: {exc!r}", type="stub_error"),
                        {"x-should-retry": "false"})
 

@@ -130,7 +130,7 @@ def check_formula(formula: str, names: set[str]) -> str:
 def evaluate_formula(formula: str, values: dict[str, float]) -> float:
     """FormulaError for a bad formula; ArithmeticError/ValueError/TypeError for a bad evaluation."""
     expression = check_formula(formula, set(values))
-    result = eval(expression, {"__builtins__": {}}, {**FORMULA_FUNCTIONS, **values})  # noqa: S307 (checked tokens)
+    result = eval(expression, {"__builtins__": {}}, {**FORMULA_FUNCTIONS, **values})  # checked tokens
     if isinstance(result, bool) or not isinstance(result, (int, float)) or not math.isfinite(result):
         raise ValueError(f"formula produced {result!r}")
     return float(result)

@@ -53,7 +53,7 @@ def _check(result, what):
 
 
 def _mount(source, target, fstype, flags, data=None):
-    enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731
+    enc = lambda s: None if s is None else os.fsencode(s)
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
            f"mount {target}")
 

@@ -98,7 +98,7 @@ def _cpu_backstop(timeout):
 def _short_repr(value):
     try:
         text = repr(value)
-    except BaseException as exc:  # noqa: BLE001 - a user __repr__ can raise anything
+    except BaseException as exc:  # a user __repr__ can raise anything
         return f"<{type(value).__name__} object; repr() failed: {type(exc).__name__}>"
     return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + f"... ({len(text):d} chars)"
 
@@ -142,7 +142,7 @@ class _Output:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except BaseException:  # noqa: BLE001 - user code may have closed or replaced them
+            except BaseException:  # user code may have closed or replaced them
                 pass
         for fd in (1, 2):
             os.dup2(self.saved, fd)
@@ -187,7 +187,7 @@ def _load_source(source):
     sys.modules["grader"] = module
     try:
         exec(code, module.__dict__)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return None, "the module-level code of the source raised an exception:\n" + _format_exception(exc)
     grade = module.__dict__.get("grade")
     if grade is None:
@@ -226,11 +226,11 @@ def _call(grade, sample, item, limits):
     except SystemExit as exc:
         return 0.0, RUNTIME_ERROR, (f"grade() called sys.exit({_short_repr(exc.code)}); return a float instead\n"
                                     + _format_exception(exc))
-    except BaseException as exc:  # noqa: BLE001 - anything user code raises is a result
+    except BaseException as exc:  # anything user code raises is a result
         return 0.0, RUNTIME_ERROR, _os_error_hint(exc, limits) + _format_exception(exc)
     try:
         reward = float(value)
-    except BaseException as exc:  # noqa: BLE001 - float() may run user __float__
+    except BaseException as exc:  # float() may run user __float__
         return 0.0, RUNTIME_ERROR, (f"grade() returned {_short_repr(value)} (type {type(value).__name__}), which is not a valid float: float() raised {type(exc).__name__}: {_clip(str(exc))}")
     if not math.isfinite(reward):
         return 0.0, RUNTIME_ERROR, (f"grade() returned {_short_repr(value)}, which is not a finite number (nan and inf are rejected)")
