@@ -136,7 +136,7 @@ def _body(response, budget: Budget) -> bytes:
             budget.check()
             parts.append(_decode(decoder, raw, budget))
         parts.append(_decode(decoder, None, budget))
-    except (Stopped, ValueError):
+    except (Stopped, ValueError, MemoryError):
         raise
     except Exception as exc:  # the HTTP library's read errors surface as its own types while streaming
         budget.check()  # a read that timed out at the deadline is the deadline
