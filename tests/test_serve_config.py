@@ -18,6 +18,7 @@ from ftstudio.serve import (
     is_loopback,
     load_grader,
     serve_command,
+    tunnel_host,
 )
 from tests.serve_process import ServeProcess
 
@@ -133,3 +134,11 @@ def test_counts_below_one_are_usage_errors(argv, n, capsys):
     flag = argv[-2]
     assert f"argument {flag}: " in err
     assert ("must be at least 1" in err) if n != "two" else ("expected a whole number" in err)
+
+
+def test_serve_command_allows_a_tunnel_host():
+    assert serve_command("g.json", allow_hosts=("abc.tunnel.example",)) == \
+        "ftstudio serve g.json --allow-host abc.tunnel.example"
+    assert tunnel_host("https://abc.tunnel.example/score", "127.0.0.1") == "abc.tunnel.example"
+    assert tunnel_host("https://abc.tunnel.example", "0.0.0.0") is None  # off loopback the token protects
+    assert tunnel_host("http://localhost:8000", "127.0.0.1") is None

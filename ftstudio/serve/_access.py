@@ -21,6 +21,24 @@ PREFLIGHT_HEADERS = ((b"access-control-allow-methods", b"GET, POST"),
                      (b"access-control-max-age", b"600"))
 
 
+class Seen:
+    """The headers these checks read, found in one pass over the request's headers (raw bytes)."""
+
+    __slots__ = ("content_type", "host", "origin", "preflight")
+
+    def __init__(self, scope):
+        self.host = self.origin = self.content_type = self.preflight = None
+        for key, value in scope["headers"]:
+            if key == b"host":
+                self.host = value
+            elif key == b"origin":
+                self.origin = value
+            elif key == b"content-type":
+                self.content_type = value
+            elif key == b"access-control-request-method":
+                self.preflight = value
+
+
 class Access:
     def __init__(self, config: ServeConfig):
         self.loopback = config.loopback
@@ -33,14 +51,20 @@ class Access:
         self._origins = frozenset(origin(o) for o in config.allow_origins)
         # On a loopback bind the loopback names are always accepted; elsewhere only what --allow-host names.
         self._check_host = self.loopback or bool(self._named)
+        self._exact: dict[int | None, frozenset[bytes]] = {}  # port -> Host values accepted as they come
 
     # -- checks, in the order the guard applies them --------------------------------------------------
 
-    def refuse_host(self, scope) -> ApiProblem | None:
-        if not self._check_host:
+    def refuse_host(self, scope, seen: Seen) -> ApiProblem | None:
+        if not self._check_host or seen.host is None:
             return None
-        value = _header(scope, b"host")
-        if value is None or self.host_allowed(value, _server_port(scope)):
+        port = _server_port(scope)
+        exact = self._exact.get(port)
+        if exact is None:
+            exact = self._exact[port] = frozenset(
+                f"{f'[{n}]' if ':' in n else n}:{port}".encode() for n in self._loopback_names) if self.loopback \
+                else frozenset()
+        if seen.host.lower() in exact or self.host_allowed(seen.host.decode("latin-1"), port):
             return None
         where = "a loopback address, which answers only to localhost, 127.0.0.1 and [::1]" if self.loopback \
             else "an address that answers only to the hosts named with --allow-host"
@@ -57,25 +81,24 @@ class Access:
             return True
         return any(host == name and (want is None or want == given) for name, want in self._named)
 
-    def refuse_origin(self, scope) -> ApiProblem | None:
-        value = _header(scope, b"origin")
-        if value is None or self.origin_allowed(value):
+    def refuse_origin(self, seen: Seen) -> ApiProblem | None:
+        if seen.origin is None or self.origin_allowed(seen.origin):
             return None
         return ApiProblem(403, "This request comes from a web page (it carries an Origin header), and this server "
                           "answers pages only from the origins named with --allow-origin ORIGIN.",
                           code="origin_not_allowed", type="permission_error")
 
-    def origin_allowed(self, value: str) -> bool:
+    def origin_allowed(self, value: bytes) -> bool:
         try:
-            return origin(value) in self._origins
+            return origin(value.decode("latin-1")) in self._origins
         except ValueError:
             return False
 
     @staticmethod
-    def refuse_content_type(scope) -> ApiProblem | None:
+    def refuse_content_type(scope, seen: Seen) -> ApiProblem | None:
         if scope["method"] != "POST":
             return None
-        value = _header(scope, b"content-type") or ""
+        value = (seen.content_type or b"").decode("latin-1")
         if value.split(";", 1)[0].strip().lower() in JSON_TYPES:
             return None
         shown = f"'{value[:60]}'" if value else "none"
@@ -84,22 +107,15 @@ class Access:
 
     # -- CORS, for the named origins only ------------------------------------------------------------
 
-    def is_preflight(self, scope) -> bool:
-        return scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None
+    @staticmethod
+    def is_preflight(scope, seen: Seen) -> bool:
+        return scope["method"] == "OPTIONS" and seen.preflight is not None
 
-    def cors_headers(self, scope) -> list[tuple[bytes, bytes]]:
+    def cors_headers(self, seen: Seen) -> list[tuple[bytes, bytes]]:
         """Headers that let a page from a named origin read the answer (none for any other request)."""
-        value = _header(scope, b"origin")
-        if value is None or not self.origin_allowed(value):
+        if seen.origin is None or not self.origin_allowed(seen.origin):
             return []
-        return [(b"access-control-allow-origin", value.encode("latin-1")), (b"vary", b"origin")]
-
-
-def _header(scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
+        return [(b"access-control-allow-origin", seen.origin), (b"vary", b"origin")]
 
 
 def _server_port(scope) -> int | None:

@@ -18,7 +18,7 @@ import orjson
 
 from ftstudio.core import log_failure, log_path
 
-from ._access import PREFLIGHT_HEADERS, Access
+from ._access import PREFLIGHT_HEADERS, Access, Seen
 from ._errors import ApiProblem, error_bytes
 from ._metrics import Metrics
 
@@ -79,7 +79,8 @@ class Guard:
         start = time.perf_counter()
         state: dict[str, Any] = {"rows": 0, "status": 0, "code": None, "deadline": start + self.request_timeout}
         scope["ftstudio"] = state
-        cors = self.access.cors_headers(scope)
+        seen = Seen(scope)
+        cors = self.access.cors_headers(seen)
 
         async def tracked_send(message) -> None:
             if message["type"] == "http.response.start":
@@ -89,10 +90,10 @@ class Guard:
             await send(message)
 
         try:
-            if self.access.is_preflight(scope):
-                await self._preflight(scope, tracked_send, state)
+            if self.access.is_preflight(scope, seen):
+                await self._preflight(scope, seen, tracked_send, state)
                 return
-            problem = self._refuse(scope)
+            problem = self._refuse(scope, seen)
             if problem is not None:
                 await send_problem(tracked_send, problem, state)
                 return
@@ -111,20 +112,20 @@ class Guard:
                 sys.stdout.write(f"{scope['method']} {scope['path']} {status} rows={state['rows']} {ms:.1f}ms\n")
                 sys.stdout.flush()
 
-    def _refuse(self, scope) -> ApiProblem | None:
-        problem = self.access.refuse_host(scope) or self.access.refuse_origin(scope)
+    def _refuse(self, scope, seen: Seen) -> ApiProblem | None:
+        problem = self.access.refuse_host(scope, seen) or self.access.refuse_origin(seen)
         if problem is not None:
             return problem
         if self.token is not None and scope["path"] not in OPEN_PATHS and not self._authorized(scope):
             return ApiProblem(401, "Missing or incorrect bearer token: send the server's token as "
                               "'Authorization: Bearer <token>'.", code="invalid_api_key",
                               headers={"www-authenticate": "Bearer"})
-        return self.access.refuse_content_type(scope)
+        return self.access.refuse_content_type(scope, seen)
 
-    async def _preflight(self, scope, send, state: dict[str, Any]) -> None:
+    async def _preflight(self, scope, seen: Seen, send, state: dict[str, Any]) -> None:
         """A browser asking whether a page may send a JSON POST: yes for the named origins only (no token:
         browsers never send one on a preflight)."""
-        problem = self.access.refuse_host(scope) or self.access.refuse_origin(scope)
+        problem = self.access.refuse_host(scope, seen) or self.access.refuse_origin(seen)
         if problem is not None:
             await send_problem(send, problem, state)
             return
