@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from ftstudio.grading import GradeResults
+from ftstudio.grading import GradeResults, grade
 from ftstudio.serve import ServeConfig, create_app
 from tests.serve_process import ServeProcess
 
@@ -53,6 +53,17 @@ def test_a_long_sample_field_is_not_echoed_per_row(tmp_path):
             assert len(records) == 10_000
             details = records[-1]["error_details"]["other_error"]
             assert "(1,000,000 characters)" in details and len(details) < 300
+
+
+def test_names_from_the_grader_are_shortened_in_row_errors():
+    """A template path and a multi key, long names repeated in each failing row's details, are shortened."""
+    key = "k" + "z" * 5_000  # a formula holds at most 10,000 characters
+    inner = dict(EXACT, reference="{{item." + "z" * 100_000 + "}}")
+    grader = {"type": "multi", "name": "m", "calculate_output": key, "graders": {key: inner}}
+    results = grade(grader, [{"model_sample": "a"}] * 50)
+    for rec in results.records():
+        details = rec["error_details"]["invalid_variable_error"]
+        assert "(5,001 characters)" in details and "characters)" in details.split(":", 1)[1] and len(details) < 600
 
 
 @pytest.mark.slow
