@@ -161,6 +161,7 @@ def test_request_graders_that_act_with_the_servers_powers_are_403_by_default(ser
         (200, {"score": 1.0})
 
 
+@pytest.mark.slow
 def test_the_servers_own_grader_is_trusted(tmp_path, secret_file):
     with ServeProcess(write(tmp_path, multi(a=EXACT, r=READER)), "--port", "0") as s:
         status, body = s.post("/v1/grade", {"rows": [{"model_sample": "a", "reference_answer": "a",
@@ -199,6 +200,7 @@ def endpoint_url():
     service.server_close()
 
 
+@pytest.mark.slow
 def test_allow_request_endpoint_names_hosts_and_error_bodies_never_come_back(tmp_path, endpoint_url):
     with ServeProcess(write(tmp_path, EXACT), "--port", "0", "--allow-request-endpoint", "127.0.0.1") as s:
         grader = {"type": "endpoint", "name": "e", "url": endpoint_url}
@@ -219,6 +221,7 @@ def test_allow_request_endpoint_names_hosts_and_error_bodies_never_come_back(tmp
         assert status == 403 and body["error"]["code"] == "models_not_allowed"
 
 
+@pytest.mark.slow
 def test_allow_request_models_spends_the_key_only_with_the_flag(tmp_path, openai_stub):
     env = {"OPENAI_BASE_URL": openai_stub.base_url, "OPENAI_API_KEY": openai_stub.api_key}
     request = {"grader": multi(a=EXACT, j=JUDGE), "rows": [{"model_sample": "a", "reference_answer": "a"}]}
@@ -232,6 +235,7 @@ def test_allow_request_models_spends_the_key_only_with_the_flag(tmp_path, openai
     assert len(openai_stub.requests_to("/chat/completions")) == 1
 
 
+@pytest.mark.slow
 def test_allow_request_code_runs_request_python(tmp_path):
     with ServeProcess(write(tmp_path, EXACT), "--port", "0", "--allow-request-code") as s:
         grader = {"type": "python", "name": "p", "source": "def grade(sample, item):\n    return 0.25\n"}
@@ -239,6 +243,7 @@ def test_allow_request_code_runs_request_python(tmp_path):
         assert status == 200 and body["records"][0]["sub_rewards"]["p"] == 0.25
 
 
+@pytest.mark.slow
 def test_allow_host_and_allow_origin(tmp_path):
     with ServeProcess(write(tmp_path, EXACT), "--port", "0", "--allow-host", "grader.tunnel.example",
                       "--allow-host", "proxy.example:8443", "--allow-origin", "http://localhost:3000") as s:

@@ -97,6 +97,7 @@ def test_base_url_brackets_ipv6_once(host, url):
     assert base_url(host, 8000) == url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", ["::1", "[::1]"])
 def test_serve_on_ipv6_loopback_prints_its_url(tmp_path, host):
     (tmp_path / "g.json").write_text(json.dumps(EXACT))
