@@ -81,3 +81,17 @@ def test_histograms_of_huge_rewards():
 
 def _no_constants(name):
     raise AssertionError(f"{name} in JSON output")
+
+
+@pytest.mark.slow
+def test_serve_v1_grade_answers_huge_rewards_as_json(tmp_path):
+    from tests.serve_process import ServeProcess
+
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(FORMULA_HUGE))
+    with ServeProcess(str(path), "--port", "0") as server:
+        status, body = server.post("/v1/grade", {"rows": ROWS})
+    assert status == 200, body
+    summary = body["summary"]
+    assert summary["mean"] == pytest.approx(0.75e308) and summary["std"] == pytest.approx(math.sqrt(3) / 4 * 1e308)
+    assert [r["reward"] for r in body["records"]] == [1e308, 1e308, 1e308, 0.0]
