@@ -45,9 +45,10 @@ def _num(x: float | None) -> str:
     return "—" if x is None else f"{x:.3f}"
 
 
-def cost_gate(requests: list[dict], args, ask: bool) -> int | None:
+def cost_gate(requests: list[dict], args, ask: bool, repeats: int = 0) -> int | None:
     """Show the model-grader requests and their estimated cost before anything is sent; an exit code when
-    the cost is over `--max-cost` or (when `ask`) the user doesn't confirm, else None (go ahead)."""
+    the cost is over `--max-cost` or (when `ask`) the user doesn't confirm, else None (go ahead).
+    `repeats` more passes bypass the cache: each sends every request again."""
     if not requests:
         return None
     from ftstudio.api import Endpoint
@@ -57,6 +58,11 @@ def cost_gate(requests: list[dict], args, ask: bool) -> int | None:
     prices = (args.input_price, args.output_price)
     err("ftstudio: model graders: " + est.text(*prices))
     cost = est.cost(*prices)
+    if repeats:
+        again = estimate_requests(requests)
+        cost += repeats * again.cost(*prices)
+        err(f"ftstudio: --repeat {repeats}: {repeats * again.requests:,} more requests (cache bypassed); "
+            f"estimated cost in all ${cost:,.4f}")
     if args.max_cost is not None and cost > args.max_cost:
         err(f"ftstudio: the estimated cost ${cost:,.4f} is over --max-cost ${args.max_cost:,.4f}: nothing sent "
             "(use --rows N to probe fewer rows, or raise --max-cost)")

@@ -25,6 +25,7 @@ from ._agreement import (
 from ._calibration import SAME_SCORE_WARN, calibration, calibration_text, group_keys
 from ._fixes import fix_for
 from ._judge import JUDGE_FAMILY, JUDGE_PROBES, MASTER_KEYS, JudgeResult, judge_nodes
+from ._judging import DEFAULT_PASS, grader_agreement, label_agreement, pass_threshold_of, self_consistency
 from ._run import (
     DEFAULT_THRESHOLD,
     FLAG_SHARE,
@@ -43,7 +44,8 @@ from ._variants import CONTENT_PRESERVING, DEGENERATE, INCOMPLETE, INJECTION, PR
 __all__ = [
     "AGREE_MIN", "JUDGE_FAMILY", "JUDGE_PROBES", "MASTER_KEYS", "MIN_LABELS", "RESAMPLES", "JudgeResult", "bootstrap",
     "disagreements", "judge_nodes", "kappa", "kappa_interval", "label_passes", "label_score", "mean_interval",
-    "spearman", "spearman_interval", "threshold_max_kappa",
+    "spearman", "spearman_interval", "threshold_max_kappa", "DEFAULT_PASS", "grader_agreement", "label_agreement",
+    "pass_threshold_of", "self_consistency",
     "CONTENT_PRESERVING", "DEFAULT_THRESHOLD", "DEGENERATE", "FLAG_SHARE", "INCOMPLETE", "INJECTION", "PROBES",
     "SAME_SCORE_WARN", "GROUP_FIELD", "SampleEstimate", "SampleRun", "estimate_samples", "generate", "prompt_messages", "ProbePlan", "ProbeReport", "ProbeResult", "calibration", "calibration_text",
     "check_probes", "fix_for", "group_keys", "kind_of", "plan", "probe", "run", "variant",
