@@ -1,0 +1,21 @@
+"""Targets a grader tree is exported to beyond OpenAI's job body: Gemini's reward config, Bedrock's RFT job.
+
+Each target translates one grader type at a time (`TRANSLATIONS` of the target's module), or answers
+`Unavailable(reason, rule)`, whose rule is in the validation registry with its evidence. `Change` is
+one line of what an export loses or changes.
+"""
+
+from __future__ import annotations
+
+from . import _gemini_runtime as gemini_runtime
+from ._gemini import CLOUD_RUN_PLACEHOLDER, GeminiExport, Part, export_gemini
+from ._gemini_data import GeminiRow, GeminiRowError, gemini_row
+from ._gemini_types import TRANSLATIONS as GEMINI_TRANSLATIONS
+from ._gemini_types import evaluate_snippet, re2_escape
+from ._translation import Affine, Change, RewardRange, Unavailable, onto, reward_range
+
+__all__ = [
+    "CLOUD_RUN_PLACEHOLDER", "GEMINI_TRANSLATIONS", "Affine", "Change", "GeminiExport", "GeminiRow", "GeminiRowError",
+    "Part", "RewardRange", "Unavailable", "evaluate_snippet", "export_gemini", "gemini_row", "gemini_runtime", "onto",
+    "re2_escape", "reward_range",
+]
