@@ -17,10 +17,10 @@ from ._common import (
     load_json_file,
     resolve_target,
 )
-from ._targets import export_gemini_cmd
+from ._targets import add_flags, export_bedrock_rft_cmd, export_gemini_cmd
 
 # Formats that translate the grader tree for another platform (ftstudio.targets), not OpenAI's job body.
-TARGET_FORMATS = {"gemini": export_gemini_cmd}
+TARGET_FORMATS = {"gemini": export_gemini_cmd, "bedrock-rft": export_bedrock_rft_cmd}
 
 # --- validate ----------------------------------------------------------------------------
 
@@ -179,9 +179,7 @@ def register(sub) -> None:
     e.add_argument("file", metavar="FILE")
     e.add_argument("--format", choices=("json", "python", "curl", "trl", *TARGET_FORMATS), default="json")
     e.add_argument("-o", "--output", metavar="OUT")
-    e.add_argument("--cloud-run-uri", metavar="URL",
-                   help="gemini: the URL where `ftstudio serve GRADER.json` answers Gemini's Cloud Run scorer "
-                        "(POST /gemini); default a placeholder to replace")
+    add_flags(e)
     e.add_argument("--force", action="store_true",
                    help="export any JSON object even when validation finds errors (listed on stderr)")
     add_target(e)

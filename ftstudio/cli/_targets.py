@@ -61,3 +61,70 @@ def export_gemini_cmd(args) -> int:
     write_text(json.dumps(export.document, indent=2, ensure_ascii=False), args.output)
     err(export.summary())
     return EXIT_OK
+
+
+BEDROCK_FLAGS = (("role_arn", "--role-arn"), ("lambda_arn", "--lambda-arn"), ("training_s3", "--training-s3"),
+                 ("output_s3", "--output-s3"))
+
+
+def bedrock_rft_document(path: str, args) -> Any:
+    """The export of a config for Bedrock's RFT job (CliError when a flag or the base model is missing)."""
+    from ftstudio.targets import BedrockRftError, export_bedrock_rft
+
+    missing = [flag for attr, flag in BEDROCK_FLAGS if not getattr(args, attr, None)]
+    if missing:
+        raise CliError(f"ftstudio: --format bedrock-rft needs {', '.join(missing)} (the job's IAM role, the reward "
+                       "Lambda's ARN and the S3 locations of the data and the output)", EXIT_INVALID)
+    doc, _ = checked_grader(path, "bedrock-rft", args.force)
+    config = doc.data if doc.kind != "grader" else {}
+    try:
+        return export_bedrock_rft(config, grader_of(doc.data, path), role_arn=args.role_arn,
+                                  lambda_arn=args.lambda_arn, training_s3=args.training_s3, output_s3=args.output_s3,
+                                  validation_s3=args.validation_s3, job=args.job_name, model=args.base_model)
+    except BedrockRftError as exc:
+        raise CliError(f"ftstudio: {path}: {exc}", EXIT_INVALID) from None
+
+
+def write_files(folder: str, files: dict[str, str]) -> list[Path]:
+    root = Path(folder)
+    if root.exists() and not root.is_dir():
+        raise CliError(f"ftstudio: -o {folder} is a file; give a folder", EXIT_UNREADABLE)
+    written = []
+    try:
+        for rel, text in files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            written.append(target)
+    except OSError as exc:
+        raise CliError(f"ftstudio: cannot write {folder}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
+    return written
+
+
+def export_bedrock_rft_cmd(args) -> int:
+    if not args.output:
+        raise CliError("ftstudio: --format bedrock-rft writes a folder: give it with -o DIR", EXIT_INVALID)
+    export = bedrock_rft_document(args.file, args)
+    for path in write_files(args.output, export.files):
+        err(f"wrote {path}")
+    for warning in export.warnings:
+        err("warning: " + warning)
+    for change in export.changes:
+        err(f"[{change.rule}] {change.line()}")
+    return EXIT_OK
+
+
+def add_flags(parser) -> None:
+    """The target flags of `export` (and `migrate`): Gemini's Cloud Run URL, Bedrock RFT's job fields."""
+    parser.add_argument("--cloud-run-uri", metavar="URL",
+                        help="gemini: the URL where `ftstudio serve GRADER.json` answers Gemini's Cloud Run scorer "
+                             "(POST /gemini); default a placeholder to replace")
+    for flag, help_text in (("--role-arn", "the IAM role Bedrock assumes"),
+                            ("--lambda-arn", "the reward Lambda's ARN (deploy DIR/lambda there)"),
+                            ("--training-s3", "s3:// URI of the training data"),
+                            ("--output-s3", "s3:// URI for the job's output"),
+                            ("--validation-s3", "s3:// URI of the validation data (optional)"),
+                            ("--job-name", "default: the config's suffix and a short hash"),
+                            ("--base-model", "default: the config's model when Bedrock offers it for RFT")):
+        parser.add_argument(flag, metavar=flag.split("-")[-1].upper() if flag != "--base-model" else "ID",
+                            help="bedrock-rft: " + help_text)

@@ -64,7 +64,7 @@ def _parse(entry: dict) -> ModelInfo:
 
 
 # Provider targets with a table of their own; `compatible` uses OpenAI's table for traits only.
-PROVIDER_TABLES = ("azure", "bedrock")
+PROVIDER_TABLES = ("azure", "bedrock", "bedrock-rft")
 
 
 @lru_cache(maxsize=4)

@@ -21,7 +21,7 @@ from ._grader_rules import GraderChecker, model_notes
 from ._job_rules import job_target_issues
 from ._rules import check_target, issue, resolve
 from ._schema_issues import schema_issues
-from ._target_rules import tree_issues
+from ._target_rules import config_issues, tree_issues
 
 GRADER_PATH = ("method", "reinforcement", "grader")
 _SUFFIX_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -124,6 +124,7 @@ def _check_config(data: Any, dataset_fields, target: str = "openai", today=None,
     issues += _secrets(data)
     issues += _job_fields(data)
     issues += job_target_issues(data, target, today)
+    issues += config_issues(data, target)
     method = data.get("method")
     mtype = method.get("type") if isinstance(method, dict) else None
     model = data.get("model")

@@ -44,6 +44,8 @@ SOURCES = {
              "and their docstrings)",
     "BR-BOTOCORE": "https://pypi.org/project/botocore/1.44.18/ (botocore/data/bedrock/2023-04-20/service-2.json: "
                    "CreateModelCustomizationJob, RFTConfig, RFTHyperParameters)",
+    "BR-RFT-NOVA": "https://docs.aws.amazon.com/bedrock/latest/userguide/rft-nova-models.html",
+    "BR-RFT-LAMBDA": "https://docs.aws.amazon.com/sagemaker/latest/dg/nova-implementing-reward-functions.html",
     "OURS": "Fine-Tune Studio's reading; no public source either way",
 }
 
@@ -272,6 +274,36 @@ RULES: tuple[Rule, ...] = (
         _ev("sdk", "GENAI", "autorater_model format projects/{project}/locations/{location}/publishers/{publisher}/"
             "models/{model}"),),
        "the autorater model needs your Vertex project and region"),
+    # --- bedrock-rft: Bedrock's native RFT job (issue 21 §2) ----------------------------------
+    _r("bedrock_rft_lambda", _sev(bedrock_rft="info"), (
+        _ev("docs-example", "BR-REWARD", "\"your function must accept and return data in the following format\": "
+            "input [{\"id\": \"123\", \"messages\": [..., {\"role\": \"assistant\", ...}], \"reference_answer\": "
+            "{...}}]"),
+        _ev("docs-example", "BR-RFT-LAMBDA", "Output structure [{\"id\": \"123\", \"aggregate_reward_score\": 0.85, "
+            "\"metrics_list\": [{\"name\": \"accuracy\", \"value\": 0.9, \"type\": \"Reward\"}, {\"name\": "
+            "\"policy_compliance\", \"value\": 0.8, \"type\": \"Metric\"}]}]; lambda_grader(samples: list[dict]) -> "
+            "list[dict]"),
+        _ev("spec", "BR-BOTOCORE", "RFTConfig.graderConfig is a union with one member, lambdaGrader {lambdaArn}")),
+       "the tree runs in the reward Lambda; its event and response follow AWS's documentation"),
+    _r("bedrock_rft_model_unlisted", _sev(bedrock_rft="warning"), (
+        _ev("docs-example", "BR-RFT-NOVA", "reinforcement fine-tuning for Amazon Nova models (amazon.nova-2-lite-v1:0:256k)"),
+        _ev("docs-example", "BR-REWARD", "reward functions for open-weight models")),
+       "the config's model is not one Bedrock offers for reinforcement fine-tuning"),
+    _r("bedrock_rft_hyperparameter", _sev(bedrock_rft="warning"), (
+        _ev("spec", "BR-BOTOCORE", "RFTHyperParameters: epochCount 1..50, batchSize 16..512, learningRate 1e-7..1e-3, "
+            "maxPromptLength, trainingSamplePerPrompt 2..16, inferenceMaxTokens, reasoningEffort low|medium|high, "
+            "evalInterval 1..100"),),
+       "a hyperparameter Bedrock's RFT job has no equivalent for (or outside its bounds): dropped"),
+    _r("bedrock_rft_renamed", _sev(bedrock_rft="info"), (
+        _ev("spec", "BR-BOTOCORE", "RFTHyperParameters member names"),),
+       "a hyperparameter under Bedrock's name"),
+    _r("bedrock_rft_job_field", _sev(bedrock_rft="info"), (
+        _ev("spec", "BR-BOTOCORE", "CreateModelCustomizationJob request members"),),
+       "a job field Bedrock's request names differently or has no place for"),
+    _r("bedrock_rft_data", _sev(bedrock_rft="info"), (
+        _ev("docs-example", "BR-REWARD", "rows {\"messages\", \"reference_answer\"}; the Lambda gets the row with the "
+            "assistant turn appended"),),
+       "Bedrock's training rows carry the grader's item as reference_answer"),
     # --- schema and engine ---------------------------------------------------------------
     _r("schema_", _all("error"), _SPEC, "the value does not fit the API's schema", family=True),
     _r("hyperparameter_range", _all("error"), _SPEC, "a hyperparameter outside its documented range"),

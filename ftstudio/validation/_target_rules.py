@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ftstudio.core import Issue, join_path
 from ftstudio.graders import parse_grader
-from ftstudio.targets import export_gemini
+from ftstudio.targets import bedrock_rft_changes, export_gemini
 
 from ._rules import issue
 
@@ -28,3 +28,10 @@ def tree_issues(grader: Any, prefix: tuple, target: str) -> list[Issue]:
     base = join_path(prefix)
     return [issue(".".join(p for p in (base, c.path) if p), c.rule, c.message, c.hint)
             for c in export_gemini(model).changes]
+
+
+def config_issues(config: dict, target: str) -> list[Issue]:
+    """Job-level changes of the target's export (bedrock-rft: base model, hyperparameters, job fields)."""
+    if target != "bedrock-rft":
+        return []
+    return [issue(c.path, c.rule, c.message, c.hint) for c in bedrock_rft_changes(config)]

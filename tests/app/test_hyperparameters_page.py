@@ -37,3 +37,15 @@ def test_reasoning_effort_select(monkeypatch, tmp_path):
     [s for s in at.selectbox if s.label == "Reasoning effort"][0].select("high").run()
     assert current_config(at).method.reinforcement.hyperparameters.reasoning_effort == "high"
     assert not at.exception
+
+
+def test_bedrock_rft_hyperparameters_shown_for_that_target(monkeypatch, tmp_path):
+    from ftstudio.targets import RFT_HYPERPARAMETERS
+
+    at = new_app(monkeypatch, tmp_path, preset_config("rft-exact-match"), page=PAGE)
+    assert "Bedrock RFT hyperparameters" not in texts(at)
+    at.sidebar.selectbox(key="sb_target").select("bedrock-rft").run()
+    assert not at.exception and "Bedrock RFT hyperparameters" in texts(at)
+    table = at.table[0].value
+    assert list(table["Bedrock name"]) == [h.name for h in RFT_HYPERPARAMETERS]
+    assert "an integer from 16 to 512" in list(table["allowed"])
