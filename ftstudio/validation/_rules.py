@@ -98,6 +98,10 @@ def _ev(kind: str, source: str, quote: str = "") -> Evidence:
 
 
 _OURS = (_ev("none-our-reading", "OURS"),)
+# The OpenAI-compatible Bedrock jobs API (target bedrock) is in no botocore service model: its rules rest on
+# AWS's docs page and blog only, and say so.
+_NOT_IN_BOTOCORE = _ev("none-our-reading", "BR-BOTOCORE", "no bedrock* service model of botocore 1.44.18 has a "
+                       "fine_tuning request URI: the OpenAI-compatible jobs API is documented, not modelled")
 _ENGINE = (_ev("none-our-reading", "OURS", "the local engine cannot evaluate it"),)
 _SPEC = (_ev("spec", "OAI-SPEC"), _ev("spec", "AZ-SPEC"))
 
@@ -183,10 +187,10 @@ RULES: tuple[Rule, ...] = (
         _ev("spec", "BR-CREATE", "LambdaGraderConfig.lambdaArn: arn:aws:lambda:<region>:<account>:function:<name>"),),
        "the lambda function must be a Lambda function ARN"),
     _r("bedrock_grader_type", _sev(None, None, "warning", None), (
-        _ev("docs-example", "BR-CREATE", "only lambda graders are documented for Bedrock"),),
+        _ev("docs-example", "BR-CREATE", "only lambda graders are documented for Bedrock"), _NOT_IN_BOTOCORE),
        "Bedrock documents only lambda graders; whether it takes this one is unknown"),
     _r("suffix_unsupported", _sev(None, None, "error", None), (
-        _ev("docs-example", "BR-CREATE", "\"# Suffix field is not supported so commenting for now.\""),),
+        _ev("docs-example", "BR-CREATE", "\"# Suffix field is not supported so commenting for now.\""), _NOT_IN_BOTOCORE),
        "Bedrock's OpenAI-compatible fine-tuning API does not support suffix"),
     _r("rft_tools", _sev("error", "info", "error", "warning"), (
         _ev("docs-example", "AZ-AGENTIC", "\"Add an extra `tools` parameter\" [{name, server_url, headers?}]"),),
