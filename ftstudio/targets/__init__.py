@@ -25,6 +25,7 @@ from ._bedrock_rft import (
 )
 from ._gemini import CLOUD_RUN_PLACEHOLDER, GeminiExport, Part, export_gemini
 from ._gemini_data import GeminiRow, GeminiRowError, gemini_row
+from ._gemini_job import job_changes as gemini_job_changes
 from ._gemini_types import TRANSLATIONS as GEMINI_TRANSLATIONS
 from ._gemini_types import evaluate_snippet, re2_escape
 from ._translation import Affine, Change, RewardRange, Unavailable, onto, reward_range
@@ -33,6 +34,6 @@ __all__ = [
     "LAMBDA_FILE", "REQUEST_FILE", "RFT_HYPERPARAMETERS", "BedrockRftError", "BedrockRftExport", "bedrock_rft_changes", "bedrock_rft_hyperparameters",
     "export_bedrock_rft",
     "rft_models", "CLOUD_RUN_PLACEHOLDER", "GEMINI_TRANSLATIONS", "Affine", "Change", "GeminiExport", "GeminiRow", "GeminiRowError",
-    "Part", "RewardRange", "Unavailable", "evaluate_snippet", "export_gemini", "gemini_row", "gemini_runtime", "onto",
+    "Part", "RewardRange", "gemini_job_changes", "Unavailable", "evaluate_snippet", "export_gemini", "gemini_row", "gemini_runtime", "onto",
     "re2_escape", "reward_range",
 ]

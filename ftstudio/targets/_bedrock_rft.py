@@ -172,7 +172,7 @@ def job_changes(config: dict) -> list[Change]:
                          ("seed", "RFTHyperParameters has no seed"), ("metadata", "use jobTags for bookkeeping"),
                          ("integrations", "Bedrock has no W&B integration")):
         if config.get(key) not in (None, "", {}, []):
-            out.append(Change(key, "bedrock_rft_job_field", f"{key}: {message}", lost=key in ("seed", "integrations",
+            out.append(Change(key, "bedrock_rft_job_field", message, lost=key in ("seed", "integrations",
                                                                                                "metadata")))
     block = _rft_block(config)
     for key in ("response_format", "tools", "max_episode_steps"):

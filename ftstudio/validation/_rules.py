@@ -278,6 +278,10 @@ RULES: tuple[Rule, ...] = (
         _ev("sdk", "GENAI", "autorater_model format projects/{project}/locations/{location}/publishers/{publisher}/"
             "models/{model}"),),
        "the autorater model needs your Vertex project and region"),
+    _r("gemini_job_field", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "CreateTuningJobConfig(method=\"REINFORCEMENT_TUNING\", epoch_count, learning_rate_multiplier, "
+            "batch_size, samples_per_prompt, evaluate_interval, thinking_level, ...)"),),
+       "a job setting that goes elsewhere on Gemini (or nowhere)"),
     # --- bedrock-rft: Bedrock's native RFT job (issue 21 §2) ----------------------------------
     _r("bedrock_rft_lambda", _sev(bedrock_rft="info"), (
         _ev("docs-example", "BR-REWARD", "\"your function must accept and return data in the following format\": "
@@ -308,6 +312,10 @@ RULES: tuple[Rule, ...] = (
         _ev("docs-example", "BR-REWARD", "rows {\"messages\", \"reference_answer\"}; the Lambda gets the row with the "
             "assistant turn appended"),),
        "Bedrock's training rows carry the grader's item as reference_answer"),
+    _r("trl_mapping", _sev(), (
+        _ev("none-our-reading", "OURS", "ftstudio.reward.MAPPING: OpenAI job settings -> trl 1.16 SFTConfig / DPOConfig / "
+            "GRPOConfig, defaults read from the installed package"),),
+       "`migrate --to trl`: how a job setting becomes a TRL setting (maps, approximately, no equivalent)"),
     # --- schema and engine ---------------------------------------------------------------
     _r("schema_", _all("error"), _SPEC, "the value does not fit the API's schema", family=True),
     _r("hyperparameter_range", _all("error"), _SPEC, "a hyperparameter outside its documented range"),
