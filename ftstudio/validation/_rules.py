@@ -169,7 +169,7 @@ RULES: tuple[Rule, ...] = (
     # (Azure and trainer exports reuse the same body) nor turn every saved config invalid on that day.
     _r("openai_jobs_closed", _sev("warning", None, None, None), (
         _ev("docs-example", "OAI-DEPR", "OpenAI stops accepting new fine-tuning jobs on 2027-01-06"),),
-       "OpenAI no longer creates fine-tuning jobs; use Azure OpenAI / Foundry or a trainer export"),
+       "OpenAI no longer accepts new fine-tuning jobs: Azure OpenAI, Bedrock RFT and Gemini do (ftstudio migrate)"),
     _r("openai_jobs_closing", _sev("info", None, None, None), (
         _ev("docs-example", "OAI-DEPR", "OpenAI stops accepting new fine-tuning jobs on 2027-01-06"),),
        "OpenAI accepts new fine-tuning jobs only until 2027-01-06"),
