@@ -244,3 +244,28 @@ def test_serve_gemini_equals_grade(tmp_path):
         assert status == 404 and body["error"]["code"] == "not_found"
         status, body = server.post("/gemini", {"example": {"references": {"a": 1}}, "response": {}})
         assert status == 400 and "example.references" in body["error"]["message"]
+
+
+def test_model_graders_on_gemini_models_become_autoraters():
+    judge = {"type": "score_model", "name": "judge", "model": "gemini-2.5-flash", "range": [0, 1],
+             "sampling_params": {"temperature": 0.2},
+             "input": [{"role": "system", "content": "Grade the answer."},
+                       {"role": "user", "content": "Answer: {{sample.output_text}}\nReference: {{item.answer}}"}]}
+    export = export_gemini(parse_grader(judge))
+    scorer = export.document["singleRewardConfig"]["autoraterScorer"]
+    assert "{{response}}" in scorer["autoraterPrompt"] and "{{references.answer}}" in scorer["autoraterPrompt"]
+    assert scorer["autoraterConfig"]["autoraterModel"].endswith("/publishers/google/models/gemini-2.5-flash")
+    assert scorer["autoraterConfig"]["generationConfig"] == {"temperature": 0.2}
+    assert "parsedResponseConversionScorer" in scorer and not export.exact
+    _validated(export.document)
+    label = {"type": "label_model", "name": "safe", "model": "gemini-2.5-pro", "labels": ["safe", "unsafe"],
+             "passing_labels": ["safe"], "input": [{"role": "user", "content": "Is {{sample.output_text}} safe?"}]}
+    exact = export_gemini(parse_grader(label)).document["singleRewardConfig"]["autoraterScorer"]["exactMatchScorer"]
+    assert exact == {"correctAnswerReward": 1.0, "wrongAnswerReward": 0.0, "expression": "safe"}
+    _validated(export_gemini(parse_grader(label)).document)
+    # an OpenAI judge, or a score the autorater can't rescale: Cloud Run
+    openai_judge = dict(judge, model="gpt-4.1-mini-2025-04-14")
+    assert "cloudRunRewardScorer" in export_gemini(parse_grader(openai_judge)).document["singleRewardConfig"]
+    wide = dict(judge, range=[0, 10])
+    assert "cloudRunRewardScorer" in export_gemini(parse_grader(wide)).document["singleRewardConfig"]
+    assert "gemini_autorater_unavailable" in {i.code for i in check_grader(wide, target="gemini")}
