@@ -216,8 +216,11 @@ def test_segfault_output_is_kept(pool):
 
 
 @pytest.mark.slow
-def test_output_is_captured_and_never_corrupts_the_protocol(pool):
-    results = pool.run([row("print_flood"), row("fd_flood"), row("close_stdio"), row("print"), row("value", v=0.9)])
+def test_output_is_captured_and_never_corrupts_the_protocol():
+    # A generous call limit: 100,000 prints take about a second on a quiet machine, several on a busy one.
+    with PythonGraderPool(SOURCE, workers=2, timeout=60) as pool:
+        results = pool.run([row("print_flood"), row("fd_flood"), row("close_stdio"), row("print"),
+                            row("value", v=0.9)])
     assert [(r.reward, r.error) for r in results] == [(0.25, None), (0.5, None), (0.75, None), (1.0, None), (0.9, None)]
     flood = results[0].stdout
     assert flood.startswith("line 0\nline 1\n") and "more bytes of output not shown" in flood

@@ -51,8 +51,9 @@ class SandboxProtections:
     """What isolates a worker on this machine, as the worker itself reported it.
 
     mode: "root" (namespaces, and user code runs as a uid of its own), "user_namespace" (the
-    same namespaces, under the user's uid) or "audit_hook" (no kernel isolation: only the
-    Python-level guard and rlimits). notes say why a stronger protection is missing.
+    same namespaces, under the user's uid) or "audit_hook" (no namespaces: the Python-level guard,
+    rlimits and, where the kernel offers them, Landlock and a seccomp filter). notes say why a
+    stronger protection is missing.
     """
 
     mode: str
@@ -65,6 +66,8 @@ class SandboxProtections:
     no_new_privileges: bool
     max_processes: int | None     # RLIMIT_NPROC, where the kernel enforces it
     audit_hook: bool = True
+    landlock: int | None = None   # audit_hook mode: the Landlock ABI confining files, TCP, signals, ptrace
+    seccomp: bool = False         # audit_hook mode: a seccomp filter refuses sockets, new processes, signals
     notes: tuple[str, ...] = ()
 
     @classmethod
@@ -80,16 +83,23 @@ class SandboxProtections:
         """One line per protection, for people (the app, the CLI)."""
         lines = [f"isolation mode: {self.mode}"]
         lines.append("network: " + ("none (empty network namespace)" if self.network_namespace
+                                    else "no sockets (seccomp filter)" if self.seccomp
                                     else "blocked by the audit hook only"))
         lines.append("processes: " + ("own pid namespace; leftovers are killed after each row"
-                                      if self.pid_namespace else "blocked by the audit hook only")
+                                      if self.pid_namespace else "no new ones, signals only to itself (seccomp filter)"
+                                      if self.seccomp else "blocked by the audit hook only")
                      + (f"; at most {self.max_processes} tasks" if self.max_processes else ""))
         lines.append("files: " + ("read-only except the working dir" if self.read_only_filesystem
-                                  else "writable wherever the user may write")
+                                  else f"writable only in the working dir (Landlock ABI {self.landlock})"
+                                  if self.landlock else "writable wherever the user may write")
                      + (f"; working dir is a {size_text(self.disk_quota)} tmpfs" if self.disk_quota
                         else "; working dir on the real disk"))
+        lines.append("other processes: " + ("not visible (own pid namespace)" if self.pid_namespace
+                                            else "their memory and environment are out of reach (Landlock)"
+                                            if self.landlock else "guarded by the audit hook only"))
         lines.append("user: " + (f"separate uid {self.uid}, no capabilities" if self.separate_uid
-                                 else f"uid {self.uid}" + (", no capabilities" if self.pid_namespace else "")))
+                                 else f"uid {self.uid}" + (", no capabilities" if self.pid_namespace or
+                                                           self.no_new_privileges else "")))
         return lines + [f"note: {n}" for n in self.notes]
 
 

@@ -82,7 +82,8 @@ def isolate(config, workdir, channel_fds):
 def _empty_report():
     return {"mode": "audit_hook", "network_namespace": False, "pid_namespace": False,
             "read_only_filesystem": False, "disk_quota": None, "separate_uid": False,
-            "uid": os.getuid(), "no_new_privileges": False, "max_processes": None, "notes": []}
+            "uid": os.getuid(), "no_new_privileges": False, "max_processes": None, "landlock": None,
+            "seccomp": False, "notes": []}
 
 
 def _isolate(config, workdir, channel_fds):

@@ -107,8 +107,11 @@ def _clip(text):
     return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + "..."
 
 
+_HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
 def _format_exception(exc):
-    """The traceback of user code: frames of this file (the call site, the audit hook) are dropped."""
+    """The traceback of user code: frames of the worker's own files (the call site, the audit hook) are dropped."""
     import traceback
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
     seen, pending = set(), [te]
@@ -117,7 +120,7 @@ def _format_exception(exc):
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        current.stack[:] = [f for f in current.stack if f.filename != __file__]
+        current.stack[:] = [f for f in current.stack if not f.filename.startswith(_HERE)]
         pending += [current.__cause__, current.__context__]
     text = "".join(te.format())
     if len(text) > MAX_DETAILS_CHARS:
@@ -279,16 +282,18 @@ def main():
     output = _Output(capture_path)  # opened by path before the working dir is covered by a tmpfs
     workdir = os.getcwd()
     # Loaded before the isolation: this folder need not be readable by the uid user code runs as.
-    isolation, guard = _load("_isolation"), _load("_guard")
+    isolation, confine, guard = _load("_isolation"), _load("_confine"), _load("_guard")
     protections = isolation.isolate(config, workdir, (request_fd, result_fd))
     _set_limits(config["memory_limit"], config["disk_limit"])
+    if protections["mode"] == "audit_hook":
+        confine.confine(protections, workdir)  # after the rlimits: its seccomp filter refuses setting them
     faulthandler.enable()  # a segfault in user code leaves a Python traceback in the capture
     import traceback  # noqa: F401 - loaded now: under memory pressure an import could fail
     timeout = config["timeout"]
     guard.install(protections, timeout, workdir)
     channel.send(["booted", protections])
     cleaner = isolation.RowCleaner(protections, workdir)
-    del isolation, guard
+    del isolation, confine, guard
     grade, problem = _load_source(config["source"])
     if problem:
         channel.send(["init_error", problem])
