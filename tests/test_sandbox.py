@@ -231,6 +231,54 @@ def test_output_is_captured_and_never_corrupts_the_protocol():
     assert results[4].stdout is None
 
 
+# A grader that raises the worker's own output limits from inside, then floods.
+UNLIMITED = """
+import __main__, gc, sys
+
+def unlimit():
+    for name in ("MAX_OUTPUT_BYTES", "MAX_DETAILS_CHARS", "MAX_REPR_CHARS"):
+        setattr(__main__, name, 10 ** 10)
+    for o in gc.get_objects():
+        if isinstance(o, dict) and "output_limit" in o:
+            o.update(output_limit=10 ** 10, details_limit=10 ** 10)
+
+def grade(sample, item):
+    unlimit()
+    if item["k"] == "print":
+        sys.stdout.write("x" * item["n"])
+    elif item["k"] == "raise":
+        raise ValueError("y" * item["n"])
+    return 1.0
+"""
+
+
+@pytest.mark.parametrize("kind", ["print", "raise"])
+def test_output_caps_hold_in_the_parent(kind):
+    """The worker's limits are the grader's to change; the parent never holds more than its own."""
+    import tracemalloc
+    with PythonGraderPool(UNLIMITED, workers=1, timeout=60) as p:
+        p.run([({}, {"k": "ok"})])  # workers started: their pipes and buffers are not the run's
+        tracemalloc.start()
+        try:
+            results = p.run([({}, {"k": kind, "n": 50 * MB}), ({}, {"k": kind, "n": 100 * 1024}),
+                             ({}, {"k": "ok"})])
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    big, small, ok = results
+    assert (big.reward, big.error) == (0.0, RUNTIME)
+    assert "the worker process sent a message of" in big.details and "the limit is 256 KiB" in big.details
+    # Under the message limit but over the output limits: cut by the parent.
+    if kind == "print":
+        assert small.error is None and 8 * 1024 <= len(small.stdout) < 10 * 1024
+        assert small.stdout.endswith("more characters cut by the sandbox)")
+    else:
+        assert small.error == RUNTIME and 8000 <= len(small.details) < 10_000
+        assert small.details.startswith("... (details cut by the sandbox)")
+    assert (ok.reward, ok.error) == (1.0, None)
+    assert peak < 8 * MB, f"the parent held {peak / MB:.1f} MB"
+
+
 # --- hardening ----------------------------------------------------------------------------
 
 def test_fork_bomb_blocked_and_no_stray_processes(pool):

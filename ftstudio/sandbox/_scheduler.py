@@ -17,7 +17,7 @@ import signal
 import time
 from collections import deque
 
-from ._process import ProtocolError, WorkerProcess, describe_exit, encode
+from ._process import MAX_DETAILS_CHARS, MAX_OUTPUT_BYTES, ProtocolError, WorkerProcess, describe_exit, encode
 
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
@@ -215,7 +215,7 @@ class _Run:
         elif w.state == "booted" and message == ["ready"]:
             w.state, w.deadline = "idle", None
         elif w.state == "booted" and kind == "init_error" and len(message) == 2 and isinstance(message[1], str):
-            self.pool._fatal = self.Result(0.0, RUNTIME_ERROR, message[1])
+            self.pool._fatal = self.Result(0.0, RUNTIME_ERROR, _clip_details(message[1]))
             self._discard(w)
         elif w.state == "busy" and kind == "r" and len(message) == 6:
             return self._record(w, *message[1:])
@@ -229,7 +229,7 @@ class _Run:
                 or error not in (None, RUNTIME_ERROR)
                 or not isinstance(details, (str, type(None))) or not isinstance(stdout, (str, type(None)))):
             return False
-        self.results[index] = self.Result(float(reward), error, details, stdout)
+        self.results[index] = self.Result(float(reward), error, _clip_details(details), _clip_output(stdout))
         self.done += 1
         w.pos += 1
         if w.pos == len(w.batch) and w.retiring:
@@ -262,6 +262,23 @@ class _Run:
         w.close()
         if w in self.pool._workers:
             self.pool._workers.remove(w)
+
+
+# Room for what the worker adds around the output and the traceback it cut (its notes, the hint of an
+# OSError), so a result that kept to the limits is never cut again.
+_SLACK = 1000
+
+
+def _clip_output(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_OUTPUT_BYTES + _SLACK:
+        return text
+    return text[:MAX_OUTPUT_BYTES] + f"\n... ({len(text) - MAX_OUTPUT_BYTES:,} more characters cut by the sandbox)"
+
+
+def _clip_details(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_DETAILS_CHARS + _SLACK:
+        return text
+    return "... (details cut by the sandbox)\n" + text[-MAX_DETAILS_CHARS:]
 
 
 def execute(pool, calls, progress, cancel, result_type) -> list:

@@ -19,7 +19,8 @@ After each row, processes it left (pid namespace only) are killed and files it a
 working dir are removed; the parent's per-call wall limit and kill stay the last line.
 
 Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus UTF-8 JSON.
-  parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation}], then ["batch", [[i, sample, item], ...]]
+  parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation, output_limit, details_limit}],
+                    then ["batch", [[i, sample, item], ...]]
   worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details], then per call
                     ["r", i, reward, error, details, stdout] in the order of the batch.
 """
@@ -35,8 +36,9 @@ import sys
 import types
 
 RUNTIME_ERROR = "python_grader_runtime_error"
-MAX_OUTPUT_BYTES = 8 * 1024      # captured stdout/stderr returned per call
-MAX_DETAILS_CHARS = 8000         # tracebacks keep their tail: the error line is at the end
+# Set from the init message (the parent's limits, which it enforces again on what arrives).
+MAX_OUTPUT_BYTES = 0             # captured stdout/stderr returned per call
+MAX_DETAILS_CHARS = 0            # tracebacks keep their tail: the error line is at the end
 MAX_REPR_CHARS = 200
 FILENAME = "grader.py"
 
@@ -279,6 +281,8 @@ def main():
     if not message or message[0] != "init":
         return 2
     config = message[1]
+    global MAX_OUTPUT_BYTES, MAX_DETAILS_CHARS
+    MAX_OUTPUT_BYTES, MAX_DETAILS_CHARS = config["output_limit"], config["details_limit"]
     output = _Output(capture_path)  # opened by path before the working dir is covered by a tmpfs
     workdir = os.getcwd()
     # Loaded before the isolation: this folder need not be readable by the uid user code runs as.
