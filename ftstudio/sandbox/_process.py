@@ -126,6 +126,8 @@ class WorkerProcess:
         self.pos = 0
         self.deadline: float | None = None
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
+        self.owner: object | None = None  # the run grading with it; None: free, any run of its pool may adopt it
+        self.freed_at = time.monotonic()
         self._inbuf = bytearray()
         self.outbuf = bytearray()
         capture = os.path.join(self.tmpdir, ".output")
