@@ -33,7 +33,8 @@ DEFAULT_RESIDENT_MEMORY = 2 * 1024 ** 3
 DEFAULT_IDLE_TIMEOUT = 300.0
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
-LOCK = threading.Lock()
+# Re-entrant: a pool's finalizer (which takes it) can run during a garbage collection in any thread.
+LOCK = threading.RLock()
 CHANGED = threading.Condition(LOCK)
 _pools: weakref.WeakSet = weakref.WeakSet()
 _log = logging.getLogger("ftstudio.sandbox")
