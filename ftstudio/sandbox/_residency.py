@@ -4,7 +4,8 @@ Pools keep their workers between runs (a warm worker grades its next row at once
 up to 16 graders' pools. Two limits keep that from holding the machine's memory:
 
 - memory: the resident memory of all live workers of this process together (RSS, measured in /proc;
-  a worker's outer process counts too). When a run ends, free workers (those no run is using) are
+  a worker's outer process counts too; where there is no /proc, as on macOS, only the idle timeout
+  applies). When a run ends, free workers (those no run is using) are
   stopped, least recently used first, until the total is under the limit, and a run starts a new worker
   only while it is under. Busy workers are never stopped: a row in progress finishes. The bound is
   checked at those moments, so workers that grow while they grade can pass it until their run ends.
