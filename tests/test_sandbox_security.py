@@ -467,6 +467,18 @@ def test_audit_hook_keeps_no_state_python_can_change():
         assert immutable(constant), constant
 
 
+def test_seccomp_filter_is_built_for_both_architectures():
+    """Only x86_64 runs here; the aarch64 program must assemble too (its numbers differ, no fork)."""
+    confine = _load_worker_module("_confine")
+    for machine, arch in (("x86_64", 0xC000003E), ("aarch64", 0xC00000B7)):
+        program = confine._assemble(confine.seccomp_program(machine, 4321))
+        assert program[0] == (confine.LD_ABS, 0, 0, confine.ARCH) and program[1][3] == arch
+        assert all(0 <= jt <= 255 and 0 <= jf <= 255 for _, jt, jf, _ in program) and len(program) < 100
+        refused = {k for op, _, _, k in program if op == confine.JEQ}
+        column = confine.ARCHES[machine][0]
+        assert confine.SYSCALLS["socket"][column] in refused and confine.SYSCALLS["execve"][column] in refused
+
+
 def _load_worker_module(name):
     import importlib.util
 

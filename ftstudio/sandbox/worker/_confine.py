@@ -21,7 +21,6 @@ Each layer is used where the kernel offers it; what is missing is said in the re
 import ctypes
 import errno
 import os
-import platform
 import resource
 import sys
 
@@ -161,7 +160,7 @@ def _landlock(libc, workdir):
 
 
 def _seccomp(libc, own_pid):
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()
     if machine in ("amd64", "arm64"):
         machine = {"amd64": "x86_64", "arm64": "aarch64"}[machine]
     if machine not in ARCHES or sys.byteorder != "little":
