@@ -319,6 +319,21 @@ def test_scrubbed_environment_and_temp_dir(pool, monkeypatch):
     assert not os.path.exists(cwd)  # removed at close
 
 
+def test_what_a_row_writes_is_gone_for_the_next_row():
+    source = ("import os\n"
+              "def grade(sample, item):\n"
+              "    if item['make']:\n"
+              "        os.makedirs('d/e', exist_ok=True)\n"
+              "        open('d/e/f', 'w').write('x')\n"
+              "        open('g', 'w').write('x')\n"
+              "        os.chmod('d/e', 0o500)\n"
+              "    print(sorted(n for n in os.listdir('.') if n != '.output'))\n"
+              "    return 1.0\n")
+    with PythonGraderPool(source, workers=1) as p:
+        made, after = p.run([({}, {"make": True}), ({}, {"make": False})])
+    assert (made.stdout, after.stdout) == ("['d', 'g']\n", "[]\n")
+
+
 def test_worker_imports_nothing_heavy(pool):
     [r] = pool.run([row("light")])
     assert (r.reward, r.stdout) == (1.0, "[]\n")
