@@ -128,6 +128,7 @@ class WorkerProcess:
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
         self.owner: object | None = None  # the run grading with it; None: free, any run of its pool may adopt it
         self.freed_at = time.monotonic()
+        self.rss, self.measured_at = 0, 0.0  # resident bytes when last given back (see _residency)
         self._inbuf = bytearray()
         self.outbuf = bytearray()
         capture = os.path.join(self.tmpdir, ".output")

@@ -3,12 +3,13 @@
 Pools keep their workers between runs (a warm worker grades its next row at once), and serve keeps
 up to 16 graders' pools. Two limits keep that from holding the machine's memory:
 
-- memory: the resident memory of all live workers of this process together (RSS, measured in /proc;
-  a worker's outer process counts too; where there is no /proc, as on macOS, only the idle timeout
-  applies). When a run ends, free workers (those no run is using) are
-  stopped, least recently used first, until the total is under the limit, and a run starts a new worker
-  only while it is under. Busy workers are never stopped: a row in progress finishes. The bound is
-  checked at those moments, so workers that grow while they grade can pass it until their run ends.
+- memory: the resident memory of all live workers of this process together (RSS, measured in /proc
+  when a run gives a worker back, at most every MEASURE_INTERVAL per worker; a worker's outer process
+  counts too; where there is no /proc, as on macOS, only the idle timeout applies). When a run ends,
+  free workers (those no run is using) are stopped, least recently used first, until the total is
+  under the limit, and a run starts a new worker only while it is under. Busy workers are never
+  stopped: a row in progress finishes. The bound is checked at those moments, so workers that grow
+  while they grade can pass it until their run ends.
 - idle_timeout: a free worker unused for this long is stopped by a background thread.
 
 Defaults: 2 GiB and 300 s; `FTSTUDIO_SANDBOX_MEMORY_MB` and `FTSTUDIO_SANDBOX_IDLE_SECONDS` set
@@ -33,6 +34,7 @@ ENV_IDLE = "FTSTUDIO_SANDBOX_IDLE_SECONDS"
 DEFAULT_RESIDENT_MEMORY = 2 * 1024 ** 3
 DEFAULT_IDLE_TIMEOUT = 300.0
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+MEASURE_INTERVAL = 0.5  # seconds: a worker given back more often than this keeps its last measure
 
 # Re-entrant: a pool's finalizer (which takes it) can run during a garbage collection in any thread.
 LOCK = threading.RLock()
@@ -120,8 +122,12 @@ def resident(pid: int) -> int:
     return total
 
 
-def _measure(pool_workers) -> int:
-    return sum(resident(w.pid) if w.proc is not None else 0 for w in pool_workers)
+def measure(workers) -> None:
+    """Update the resident size of workers a run is about to give back (outside LOCK: it reads /proc)."""
+    now = time.monotonic()
+    for w in workers:
+        if w.proc is not None and now - w.measured_at >= MEASURE_INTERVAL:
+            w.rss, w.measured_at = resident(w.pid), now
 
 
 def _live_workers() -> list:
@@ -150,7 +156,7 @@ def trim() -> int:
     """Stop free workers, least recently used first, while all workers together hold more than the
     memory limit. Returns the resident bytes left."""
     limit = _limits[0].memory
-    total = _measure(_live_workers())
+    total = sum(w.rss for w in _live_workers())
     while total > limit:
         with LOCK:
             taken = _take_free(lambda pool, w: True, 1)
@@ -159,9 +165,8 @@ def trim() -> int:
         if not taken:
             break
         _, victim = taken[0]
-        size = resident(victim.pid)
         _stop([victim])
-        total -= size
+        total -= victim.rss
     return total
 
 

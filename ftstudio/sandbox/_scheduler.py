@@ -112,6 +112,7 @@ class _Run:
             # loads, no worker is of use.
             if w.state in ("busy", "dead") or pool._fatal is not None:
                 self._discard(w)
+        _residency.measure(self.own)
         with _residency.CHANGED:
             self._set_hungry(False)
             for w in self.own:
@@ -203,6 +204,7 @@ class _Run:
         if not idle or (self.queue and not self.pool._hungry) or (self.queue and len(self.own) == 1):
             return
         keep = 1 if self.queue else 0
+        _residency.measure(idle[:len(self.own) - keep])
         with _residency.CHANGED:
             for w in idle[:len(self.own) - keep]:
                 self._free(w)
