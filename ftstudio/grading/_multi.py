@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ftstudio.core import ROW_ERROR
+from ftstudio.core import ROW_ERROR, shorten
 from ftstudio.graders import MultiGrader
 from ftstudio.graders import formula as F
 
@@ -18,10 +18,11 @@ def score(node: MultiGrader, ctx: GradingContext, rows: list[int]) -> Scored:
     for key, child in node.graders.items():
         values, child_errs = ctx.score(child, rows)
         columns[key] = values
+        shown = shorten(key)  # prefixed to every failing row's details
         for r, e in child_errs.items():
             target = errs.setdefault(r, RowErrors())
             for code, details in e.codes.items():
-                target.add(code, f"{key}: {details}")
+                target.add(code, f"{shown}: {details}")
     if node is ctx.top:
         ctx.top_sub_rewards = columns
     try:
