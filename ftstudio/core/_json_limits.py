@@ -79,6 +79,23 @@ def json_problem(data: Any) -> JsonProblem | None:
     return None
 
 
+def nests_deeper(data: Any, levels: int) -> bool:
+    """Whether objects and arrays nest more than `levels` deep (a scalar is 0, `{}` is 1); iterative."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: list[Any] = list(cast(dict[Any, Any], value).values())
+        elif isinstance(value, list):
+            children = cast(list[Any], value)
+        else:
+            continue
+        if depth > levels:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def json_issue(data: Any, prefix: tuple[str | int, ...] = ()) -> Issue | None:
     """The validation Issue for `json_problem`, or None."""
     found = json_problem(data)

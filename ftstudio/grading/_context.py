@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from pydantic import BaseModel
 
 from ftstudio.api import Endpoint, ModelRunner, TokenUsage
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json, shorten
 from ftstudio.datasets import Dataset, LineError, RowChunk
 from ftstudio.graders import Grader, LambdaGrader, PythonGrader, Sample
 from ftstudio.sandbox import PythonGraderPool
@@ -90,6 +90,7 @@ def prepare(rows: Rows, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
     raw, lines = _entries(rows)
     outputs = [r.get(sample_field) if r.__class__ is dict or isinstance(r, dict) else None for r in raw]
     base_errors: dict[int, RowProblem] = {}
+    shown = shorten(sample_field)  # echoed per row: a long name must not multiply
     for i, out in enumerate(outputs):
         if out.__class__ is str:
             continue
@@ -100,16 +101,15 @@ def prepare(rows: Rows, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
             base_errors[i] = RowProblem(ROW_ERROR.OTHER, f"unreadable {where}: {message}", unreadable=True)
             raw[i] = {}
         elif out is None:
-            base_errors[i] = RowProblem(ROW_ERROR.OTHER, f"no '{sample_field}' field in this row: choose the field "
-                                                         "that holds the model output")
+            base_errors[i] = RowProblem(ROW_ERROR.OTHER, f"no '{shown}' field in this row: choose the field that "
+                                                         "holds the model output")
         else:
             try:
                 outputs[i] = compact_json(out)
             except (TypeError, ValueError, RecursionError) as exc:  # a set or bytes from Python; deep nesting
                 outputs[i] = None
                 why = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-                base_errors[i] = RowProblem(ROW_ERROR.OTHER, f"the '{sample_field}' value can't be written as JSON "
-                                                             f"text: {why}")
+                base_errors[i] = RowProblem(ROW_ERROR.OTHER, f"the '{shown}' value can't be written as JSON text: {why}")
     return Batch(raw, outputs, lines, base_errors, sample_field)
 
 
