@@ -24,10 +24,10 @@ if errors:
     issues_panel.full_list(errors, {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
                                     "app_pages/graders.py": "3 Graders"})
     if cfg.grader is not None and is_nested(cfg.grader):
-        if st.button("Flatten nested multi graders for the API", key="export_flatten"):
+        if st.button("Flatten nested multi graders for the API", key=state.key("export", "flatten")):
             state.load(flatten_config(cfg), "flatten for the API")
             st.rerun()
-    anyway = st.checkbox("Export anyway", key="export_anyway",
+    anyway = st.checkbox("Export anyway", key=state.key("export", "anyway"),
                          help="For example to share a work in progress, or if you know your provider accepts it.")
 elif c["warning"]:
     st.warning(f"{c['warning']} warning(s) — exporting is fine; see the sidebar badge for details.")
@@ -44,19 +44,19 @@ if anyway:
                                                    "Train with open-source tools"])
     with tab_json:
         st.download_button(":material/download: Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
-                           key="dl_json", type="primary")
+                           key=state.key("export", "dl_json"), type="primary")
         st.code(body, language="json")
     with tab_py:
         py = export.to_python(data)
         st.download_button(":material/download: Download create_job.py", py, file_name=f"{slug}-create_job.py", mime="text/x-python",
-                           key="dl_py")
+                           key=state.key("export", "dl_py"))
         if "extra_body=" in py:  # the SDK's types and the API disagree on multi graders: say why
             st.info(export.SDK_MULTI_NOTE, icon=":material/info:")
         st.code(py, language="python")
     with tab_curl:
         sh = export.to_curl(data)
         st.download_button(":material/download: Download create_job.sh", sh, file_name=f"{slug}-create_job.sh", mime="text/x-sh",
-                           key="dl_curl")
+                           key=state.key("export", "dl_curl"))
         st.code(sh, language="bash")
     with tab_trl:
         trainer_export.render(cfg, slug)

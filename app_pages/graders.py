@@ -22,7 +22,7 @@ def _page() -> None:
         st.info(f"Graders score the model's answers in **reinforcement** fine-tuning. This job uses "
                 f"**{cfg.method_type}**, which learns from examples and needs no grader.")
         st.button("Switch this job to reinforcement", icon=":material/swap_horiz:", type="primary",
-                  key="graders_switch", on_click=_switch_to_reinforcement,
+                  key=state.key("graders", "switch"), on_click=_switch_to_reinforcement,
                   help="Keeps the model, the files and the shared hyperparameters; brings back a grader set aside "
                        "on 1 Method, else starts with one string_check grader. Undo reverts it.")
         return
@@ -30,7 +30,7 @@ def _page() -> None:
     root = cfg.grader
     if root is None:
         st.warning("The reinforcement method has no grader block yet.")
-        st.button("Add a grader", icon=":material/add:", type="primary", key="graders_add_block",
+        st.button("Add a grader", icon=":material/add:", type="primary", key=state.key("graders", "add_block"),
                   on_click=_switch_to_reinforcement, args=("add a grader",))
         return
 
@@ -45,7 +45,7 @@ def _page() -> None:
     grader_tree.render_add_names(root)
     top = st.columns([4, 1])
     with top[1]:
-        api_checks.validate_button(root, key="graders_api_validate")
+        api_checks.validate_button(root, key=state.key("graders", "api_validate"))
 
     left, right = st.columns([0.42, 0.58], gap="large")
     with left:

@@ -19,7 +19,7 @@ def _render(cfg, method: str) -> None:
     cols = st.columns(2)
     for i, spec in enumerate(specs(model_cls)):
         with cols[i % 2]:
-            value, error = auto_or_number.render(spec, getattr(current, spec.name), state.wkey(f"hp-{spec.name}"))
+            value, error = auto_or_number.render(spec, getattr(current, spec.name), state.key("hp", spec.name, follows=(state.EVERY,)))
             if error:
                 st.error(error)
                 errors[spec.name] = error

@@ -29,7 +29,7 @@ for col, (method, (title, when, fmt)) in zip(cols, METHOD_CARDS.items()):
         st.markdown(f"#### {title}" + ("  :material/check:" if chosen else ""))
         st.write(when)
         st.caption(f"Dataset: {fmt}")
-        if st.button("Selected" if chosen else "Use this method", key=state.wkey(f"pick-{method}"),
+        if st.button("Selected" if chosen else "Use this method", key=state.key("method", "pick", method, follows=(state.EVERY,)),
                      disabled=chosen, type="primary" if not chosen else "secondary", width="stretch"):
             state.set_method(method)
             st.rerun()

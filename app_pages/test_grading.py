@@ -42,7 +42,7 @@ def _blocking_issues(grader) -> list:
 
 
 def _options() -> GradeOptions:
-    return GradeOptions(endpoint=state.endpoint(), concurrency=int(state.widget("tg-concurrency", 8)))
+    return GradeOptions(endpoint=state.endpoint(), concurrency=int(state.widget(state.key("tg", "concurrency"), 8)))
 
 
 def _fmt_seconds(s: float | None) -> str:
@@ -64,7 +64,7 @@ def _progress() -> None:
     left = p.waiting_text or f"about {_fmt_seconds(p.eta)} left"  # no ETA is honest while a row hangs
     c1.caption(f"{p.rows_done:,} of {p.total:,} rows done · {_fmt_seconds(p.elapsed)} elapsed · "
                f"{left}{retries}")
-    c2.button("Cancel", key="tg-cancel", icon=":material/stop:", on_click=job.cancel, disabled=p.cancelling, width="stretch")
+    c2.button("Cancel", key=state.key("tg", "cancel"), icon=":material/stop:", on_click=job.cancel, disabled=p.cancelling, width="stretch")
 
 
 def _start(grader, ds, scope: Scope) -> None:
@@ -120,19 +120,19 @@ def _run_panel(grader, ds) -> None:
         with st.container(border=True):
             st.markdown("**:material/power: Model endpoint** — this grader calls a model" +
                         ("" if ep.configured else ": set a key or a server to grade"))
-            connection.render("tg-conn", usage=usage)
+            connection.render("tg.conn", usage=usage)
     total = len(ds.rows) + len(ds.errors)
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     mode = c1.segmented_control("Rows to grade", list(SCOPES), format_func=SCOPES.__getitem__, default="all",
-                                key="tg-scope", required=True) or "all"
+                                key=state.key("tg", "scope"), required=True) or "all"
     n = seed = 0
     if mode != "all":
-        n = c2.number_input("N rows", 1, max(total, 1), min(100, total), key=f"tg-n-{total}")
+        n = c2.number_input("N rows", 1, max(total, 1), min(100, total), key=state.key("tg", "n", total))
     if mode == "random":
-        seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="tg-seed",
+        seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key=state.key("tg", "seed"),
                                help="The same seed picks the same rows, so runs stay comparable.")
     if models:
-        c4.number_input("Concurrent requests", 1, 64, 8, key="tg-concurrency",
+        c4.number_input("Concurrent requests", 1, 64, 8, key=state.key("tg", "concurrency"),
                         help="Model calls in flight at once; lower it if the endpoint rate-limits (429).")
     scope = Scope(mode, None if mode == "all" else int(n), int(seed))
     count = len(select_rows(total, scope))
@@ -140,9 +140,9 @@ def _run_panel(grader, ds) -> None:
         st.caption(f":material/payments: This grader calls a model: up to {count * max(model_nodes(grader), 1):,} requests for "
                    f"{count:,} rows. Answers already in the local cache (identical requests) are free.")
     preflight_panel.render(grader, ds, state.sample_field())
-    if not trust_gate.allowed(grader, "tg-trust"):
+    if not trust_gate.allowed(grader, state.key("tg", "trust")):
         return
-    if st.button(f"Grade {scope.describe(total)}", type="primary", icon=":material/play_arrow:", key="tg-run"):
+    if st.button(f"Grade {scope.describe(total)}", type="primary", icon=":material/play_arrow:", key=state.key("tg", "run")):
         _start(grader, ds, scope)
 
 
@@ -168,8 +168,8 @@ if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is 
     st.subheader("Compare with the API", divider="gray")
     with st.expander(":material/compare_arrows: Local scores against the official grader service", expanded=False):
         if not state.endpoint().configured:
-            connection.render("tg-cmp-conn")
-        if trust_gate.allowed(cfg.grader, "tg-cmp-trust"):
+            connection.render("tg.cmp-conn")
+        if trust_gate.allowed(cfg.grader, state.key("tg", "cmp-trust")):
             api_checks.compare_panel(cfg.grader, dataset, state.sample_field())
 
 before_training.render(cfg, dataset)

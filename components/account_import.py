@@ -30,15 +30,15 @@ def render(prefix: str = "acct") -> None:
         st.caption("Set up a connection first (Connection, below): then your account's fine-tuning jobs "
                    "are listed here.")
         return
-    listed = state.widget(f"{prefix}-jobs")
+    listed = state.widget(state.key(prefix, "jobs"))
     if listed is not None and listed[0] != ep.label:
         listed = None  # another endpoint: the old list belongs to another account
-    if st.button("List my jobs" if listed is None else "Refresh the list", key=f"{prefix}-list", icon=":material/refresh:",
+    if st.button("List my jobs" if listed is None else "Refresh the list", key=state.key(prefix, "list"), icon=":material/refresh:",
                  width="stretch"):
         listed = _fetch(prefix, ep)
-    elif listed is None and state.widget(f"{prefix}-tried") != ep.label:
+    elif listed is None and state.widget(state.key(prefix, "tried")) != ep.label:
         listed = _fetch(prefix, ep)  # once per endpoint; after a failure the button retries
-    error = state.widget(f"{prefix}-error")
+    error = state.widget(state.key(prefix, "error"))
     if error:
         st.error(error)
     if listed is None:
@@ -49,7 +49,7 @@ def render(prefix: str = "acct") -> None:
         st.info(f"No fine-tuning jobs at {ep.label}.")
         return
     # The sidebar is narrow: two short lines per job read better than a table that scrolls sideways.
-    with st.container(height=min(60 + 58 * len(jobs), 280), border=True, key=f"{prefix}-listing"):
+    with st.container(height=min(60 + 58 * len(jobs), 280), border=True, key=state.key(prefix, "listing")):
         st.markdown("\n".join(_line(j) for j in jobs))
     st.caption(f"{len(jobs)} jobs at {ep.label}")
     _choose(prefix, jobs)
@@ -57,23 +57,23 @@ def render(prefix: str = "acct") -> None:
 
 
 def _fetch(prefix: str, ep):
-    state.forget_widget(f"{prefix}-error")
-    state.set_widget(f"{prefix}-tried", ep.label)
+    state.forget_widget(state.key(prefix, "error"))
+    state.set_widget(state.key(prefix, "tried"), ep.label)
     try:
         with st.spinner(f"Reading the job list at {ep.label} …"):
             jobs = pull.fetch(ep, max_retries=_RETRIES)
     except pull.PullIncomplete as exc:  # a bound stopped the listing: show what was read, and why
         jobs = exc.jobs
-        state.set_widget(f"{prefix}-error", redact(f"Only part of the list was read: {exc.message}."))
+        state.set_widget(state.key(prefix, "error"), redact(f"Only part of the list was read: {exc.message}."))
     except ApiError as exc:
-        state.set_widget(f"{prefix}-error", redact(f"Couldn't list the jobs: {exc.message}"))
-        state.forget_widget(f"{prefix}-jobs")
+        state.set_widget(state.key(prefix, "error"), redact(f"Couldn't list the jobs: {exc.message}"))
+        state.forget_widget(state.key(prefix, "jobs"))
         return None
     except ValueError as exc:
-        state.set_widget(f"{prefix}-error", redact(f"{ep.label} answered, but not with a job list: {exc}"))
+        state.set_widget(state.key(prefix, "error"), redact(f"{ep.label} answered, but not with a job list: {exc}"))
         return None
-    state.set_widget(f"{prefix}-jobs", (ep.label, jobs))
-    return state.widget(f"{prefix}-jobs")
+    state.set_widget(state.key(prefix, "jobs"), (ep.label, jobs))
+    return state.widget(state.key(prefix, "jobs"))
 
 
 def _created(job) -> str:
@@ -92,7 +92,7 @@ def _line(job) -> str:
 
 def _choose(prefix: str, jobs) -> None:
     by_id = {j.id: j for j in jobs}
-    chosen = by_id[st.selectbox("Job", list(by_id), key=f"{prefix}-pick",
+    chosen = by_id[st.selectbox("Job", list(by_id), key=state.key(prefix, "pick"),
                                 format_func=lambda i: f"{i} · {by_id[i].entry.get('status')} · {by_id[i].method}")]
     try:
         cfg, kept = from_json_keeping(chosen.body)
@@ -105,7 +105,7 @@ def _choose(prefix: str, jobs) -> None:
     grader = f", grader {cfg.grader.type} '{cfg.grader.name}'" if cfg.grader is not None else ""
     st.info(f"{chosen.id}: **{cfg.method_type}** on `{cfg.model}`{grader} "
             f"({c['error']} errors, {c['warning']} warnings).")
-    if st.button("Replace the current config", key=f"{prefix}-apply", type="primary",
+    if st.button("Replace the current config", key=state.key(prefix, "apply"), type="primary",
                  help="The current config stays in Undo"):
         state.load(cfg, f"import job {chosen.id}")
         state.set_written(chosen.body, kept)
@@ -115,23 +115,23 @@ def _choose(prefix: str, jobs) -> None:
 
 
 def _save_all(prefix: str, ep) -> None:
-    folder = st.text_input("Folder", value=pull.DEFAULT_OUT, key=f"{prefix}-folder",
+    folder = st.text_input("Folder", value=pull.DEFAULT_OUT, key=state.key(prefix, "folder"),
                            help="Each job is written as <job id>.json (a config that validate, export and submit "
                                 "accept) plus index.json; files are rewritten only when the job changed.")
-    if st.button("Save all to a folder", key=f"{prefix}-save", icon=":material/save:", width="stretch"):
+    if st.button("Save all to a folder", key=state.key(prefix, "save"), icon=":material/save:", width="stretch"):
         try:
             with st.spinner("Saving every job …"):
                 result = pull.pull(ep, folder.strip() or pull.DEFAULT_OUT, max_retries=_RETRIES)
         except pull.PullIncomplete as exc:
             saved = _saved_text(exc.result) if exc.result is not None else ""
-            state.set_widget(f"{prefix}-saved", ("error", redact(f"The pull is incomplete: {exc.message}. {saved}")))
+            state.set_widget(state.key(prefix, "saved"), ("error", redact(f"The pull is incomplete: {exc.message}. {saved}")))
         except ApiError as exc:
-            state.set_widget(f"{prefix}-saved", ("error", redact(f"Nothing was saved: {exc.message}")))
+            state.set_widget(state.key(prefix, "saved"), ("error", redact(f"Nothing was saved: {exc.message}")))
         except (OSError, ValueError) as exc:
-            state.set_widget(f"{prefix}-saved", ("error", redact(f"Nothing was saved: {exc}")))
+            state.set_widget(state.key(prefix, "saved"), ("error", redact(f"Nothing was saved: {exc}")))
         else:
-            state.set_widget(f"{prefix}-saved", ("ok", _saved_text(result)))
-    saved = state.widget(f"{prefix}-saved")
+            state.set_widget(state.key(prefix, "saved"), ("ok", _saved_text(result)))
+    saved = state.widget(state.key(prefix, "saved"))
     if saved:
         (st.success if saved[0] == "ok" else st.error)(saved[1])
 

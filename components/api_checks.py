@@ -20,7 +20,7 @@ def _endpoint_or_note():
     return ep
 
 
-def validate_button(grader, key: str = "api_validate") -> None:
+def validate_button(grader, key: str = state.key("api", "validate")) -> None:
     """Ask the API whether it accepts the grader; show its answer (or why it can't be asked)."""
     if st.button(":material/check: Validate with the API", key=key, help="POST /v1/fine_tuning/alpha/graders/validate"):
         ep = _endpoint_or_note()
@@ -39,17 +39,17 @@ def validate_button(grader, key: str = "api_validate") -> None:
             st.error(f"The API rejects this grader{where}: {result.message}")
 
 
-def compare_panel(grader, dataset, sample_field: str, key: str = "api_compare") -> None:
+def compare_panel(grader, dataset, sample_field: str, key: str = state.key("api", "compare")) -> None:
     """Send N rows through the official run endpoint and show local against official."""
     st.caption("Sends the chosen rows to `POST /v1/fine_tuning/alpha/graders/run` and grades them locally too. "
                "Official answers are cached, so asking again for the same rows costs nothing.")
     n_rows = len(dataset.rows) if dataset is not None else 0
     left, right = st.columns([1, 3])
     n = left.number_input("Rows", min_value=1, max_value=max(1, min(500, n_rows)), value=min(20, max(1, n_rows)),
-                          key=f"{key}_n")
+                          key=state.key(key, "n"))
     start = right.number_input("Starting at row", min_value=1, max_value=max(1, n_rows), value=1,
-                               key=f"{key}_start", help="Row numbers start at 1, like the results table's.") - 1
-    if st.button(":material/compare_arrows: Compare with the API", key=f"{key}_go", disabled=dataset is None):
+                               key=state.key(key, "start"), help="Row numbers start at 1, like the results table's.") - 1
+    if st.button(":material/compare_arrows: Compare with the API", key=state.key(key, "go"), disabled=dataset is None):
         ep = _endpoint_or_note()
         if ep is None:
             return

@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from components import state
 from ftstudio.config import AUTO, HyperParam
 
 
@@ -23,7 +24,7 @@ def render(spec: HyperParam, value: Any, key: str) -> tuple[Any, str | None]:
         top = st.columns([3, 1])
         top[0].markdown(f"**{label}**", help=f"{spec.help}\n\nAllowed: {spec.describe()}.")
         # Each toggle is named after its hyperparameter: a screen reader hears "n_epochs: auto", not "auto".
-        auto = top[1].toggle(f"{spec.name}: auto", value=value == AUTO, key=key + ":auto",
+        auto = top[1].toggle(f"{spec.name}: auto", value=value == AUTO, key=state.key(key, "auto"),
                              help='"auto" lets the platform choose from your dataset')
         if auto:
             allowed = spec.describe().removeprefix('"auto" or ')
@@ -34,7 +35,7 @@ def render(spec: HyperParam, value: Any, key: str) -> tuple[Any, str | None]:
         is_int = spec.kind == "int"
         number = st.number_input(
             label, value=int(start) if is_int else float(start), step=int(spec.step) if is_int else float(spec.step),
-            min_value=_bound(spec.ge, is_int), max_value=_bound(spec.le, is_int), key=key + ":n",
+            min_value=_bound(spec.ge, is_int), max_value=_bound(spec.le, is_int), key=state.key(key, "n"),
             label_visibility="collapsed", format=None if is_int else "%.6g",
         )
         try:

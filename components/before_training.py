@@ -26,8 +26,8 @@ from ftstudio.probes import (
     run,
 )
 
-_PROBE_REPORT = "ftstudio_probe_report"
-_SAMPLES = "ftstudio_generated_samples"
+_PROBE_REPORT = state.key("tg", "probe_report")
+_SAMPLES = state.key("tg", "samples")
 _IDENTICAL = "(identical items)"
 
 
@@ -54,7 +54,7 @@ def render(cfg, dataset) -> None:
 def _calibration(current) -> None:
     st.markdown("**:material/straighten: Calibration** — is there a learning signal in these rewards?")
     fields = [_IDENTICAL] + (state.dataset_fields() or [])
-    choice = st.selectbox("Samples of one item share", fields, key="tg-cal-group",
+    choice = st.selectbox("Samples of one item share", fields, key=state.key("tg", "cal-group"),
                           help="Rows with the same value (or identical items) are samples of one prompt: "
                                "GRPO-style training learns nothing from a group whose rewards don't vary.")
     field = None if choice == _IDENTICAL else choice
@@ -98,10 +98,10 @@ def _probes(grader, dataset) -> None:
         st.info("Fix the grader first (see Grade above).")
         return
     c1, c2, c3 = st.columns([3, 1, 1])
-    names = c1.multiselect("Probes", PROBES, default=list(PROBES), key="tg-probe-names")
+    names = c1.multiselect("Probes", PROBES, default=list(PROBES), key=state.key("tg", "probe-names"))
     total = len(dataset.rows)
-    rows = int(c2.number_input("Rows", 1, max(total, 1), min(50, max(total, 1)), key="tg-probe-rows"))
-    threshold = float(c3.number_input("Threshold", value=DEFAULT_THRESHOLD, step=0.1, key="tg-probe-threshold",
+    rows = int(c2.number_input("Rows", 1, max(total, 1), min(50, max(total, 1)), key=state.key("tg", "probe-rows")))
+    threshold = float(c3.number_input("Threshold", value=DEFAULT_THRESHOLD, step=0.1, key=state.key("tg", "probe-threshold"),
                                       help="A degenerate probe is flagged when it scores at least this on 5% of rows."))
     if not names:
         return
@@ -114,11 +114,11 @@ def _probes(grader, dataset) -> None:
         requests = model_requests(grader, p.rows, state.sample_field())
         st.caption(":material/payments: " + estimate_requests(requests, state.endpoint()).text() + ". They run only when you click.")
         if not state.endpoint().configured:
-            connection.render("tg-probe-conn")
+            connection.render("tg.probe-conn")
             return
-    if not trust_gate.allowed(grader, "tg-probe-trust"):
+    if not trust_gate.allowed(grader, state.key("tg", "probe-trust")):
         return
-    if st.button(f"Run {len(names)} probes on {len(p.genuine):,} samples", key="tg-probe-run", icon=":material/policy:"):
+    if st.button(f"Run {len(names)} probes on {len(p.genuine):,} samples", key=state.key("tg", "probe-run"), icon=":material/policy:"):
         with st.spinner("Grading the probe variants …"):
             report = run(p, threshold, GradeOptions(endpoint=state.endpoint()))
         state.set_widget(_PROBE_REPORT, (state.grader_fingerprint(), report))
@@ -138,9 +138,9 @@ def _report(report) -> None:
     table = pd.DataFrame([{"probe": p.probe, "kind": kind_of(p.probe), "rows": p.rows, "mean reward": p.mean_reward,
                            "≥ genuine": p.share_at_or_above_genuine, "≥ threshold": p.share_at_or_above_threshold,
                            "flagged": p.flagged} for p in report.probes])
-    st.dataframe(table, hide_index=True, width="stretch", key="tg-probe-table")
+    st.dataframe(table, hide_index=True, width="stretch", key=state.key("tg", "probe-table"))
     st.download_button("Download the report (JSON)", json.dumps(report.to_dict(), indent=2), "probes.json",
-                       "application/json", key="tg-probe-download")
+                       "application/json", key=state.key("tg", "probe-download"))
 
 
 # --- sample generation -----------------------------------------------------------------------------
@@ -150,18 +150,18 @@ def _samples(cfg, dataset) -> None:
                "each row's `messages`. Each row becomes K rows with `model_sample` filled and a `group` id, ready "
                "to grade, probe and calibrate.")
     c1, c2, c3 = st.columns([3, 1, 1])
-    model = c1.text_input("Model", value=cfg.model or "", key="tg-sample-model")
-    n = int(c2.number_input("Samples per row (K)", 1, 64, 4, key="tg-sample-n"))
+    model = c1.text_input("Model", value=cfg.model or "", key=state.key("tg", "sample-model"))
+    n = int(c2.number_input("Samples per row (K)", 1, 64, 4, key=state.key("tg", "sample-n")))
     total = len(dataset.rows)
-    limit = int(c3.number_input("Rows", 1, max(total, 1), min(20, max(total, 1)), key="tg-sample-rows"))
+    limit = int(c3.number_input("Rows", 1, max(total, 1), min(20, max(total, 1)), key=state.key("tg", "sample-rows")))
     rows = [r for r in dataset.rows[:limit] if isinstance(r, dict)]
     est = estimate_samples(rows, n, sample_field=state.sample_field())
     st.caption(":material/payments: " + est.text().split("; cost:")[0] + ".")
     ep = state.endpoint()
     if not ep.configured:
-        connection.render("tg-sample-conn")
+        connection.render("tg.sample-conn")
         return
-    if st.button(f"Generate {n} samples for {est.requests:,} rows", key="tg-sample-run", icon=":material/casino:",
+    if st.button(f"Generate {n} samples for {est.requests:,} rows", key=state.key("tg", "sample-run"), icon=":material/casino:",
                  disabled=not model or not est.requests):
         # The runner reports progress from its own thread, which can't draw: a spinner instead.
         with st.spinner(f"Sampling {est.requests:,} prompts …"):
@@ -176,8 +176,8 @@ def _samples(cfg, dataset) -> None:
     for i, why in failed:
         st.caption(f"row {i}: {why}")
     c1, c2 = st.columns(2)
-    c1.download_button("Download samples.jsonl", data, "samples.jsonl", "application/jsonl", key="tg-sample-download")
-    if c2.button("Use them as the dataset", key="tg-sample-use", disabled=not count):
+    c1.download_button("Download samples.jsonl", data, "samples.jsonl", "application/jsonl", key=state.key("tg", "sample-download"))
+    if c2.button("Use them as the dataset", key=state.key("tg", "sample-use"), disabled=not count):
         dataset_panel.load_bytes(data, "samples.jsonl", "generated samples")
         state.forget_widget(_SAMPLES)
         st.rerun()

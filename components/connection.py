@@ -31,18 +31,18 @@ def _typed_key(ep: Endpoint) -> bool:
 def _apply(prefix: str) -> None:
     """Rebuild the endpoint from the panel's widgets (on_change: runs before the rerun)."""
     old = state.endpoint()
-    typed = state.widget(f"{prefix}-key") or ""
+    typed = state.widget(state.key(prefix, "key")) or ""
     if typed:
         key = typed.strip()
     elif _typed_key(old):
         key = old.api_key  # an empty box keeps the typed key; "Forget" clears it
     else:
         key = _env_key()
-    kind = state.widget(f"{prefix}-kind", old.kind)
-    version = (state.widget(f"{prefix}-api-version") or "").strip() or None if kind == "azure" else None
-    base = (state.widget(f"{prefix}-url") or "").strip() or None
+    kind = state.widget(state.key(prefix, "kind"), old.kind)
+    version = (state.widget(state.key(prefix, "api-version")) or "").strip() or None if kind == "azure" else None
+    base = (state.widget(state.key(prefix, "url")) or "").strip() or None
     state.set_endpoint(Endpoint(base_url=base, api_key=key, kind=kind, api_version=version, timeout=old.timeout))
-    state.set_widget(f"{prefix}-key", "")  # the box never holds the key after it is applied
+    state.set_widget(state.key(prefix, "key"), "")  # the box never holds the key after it is applied
     state.app().connection_tests.pop(prefix, None)
 
 
@@ -96,15 +96,15 @@ def render(prefix: str = "conn", usage: dict | None = None) -> None:
     c1, c2 = st.columns([1, 2])
     kinds = list(KINDS)
     c1.selectbox("Provider", kinds, index=kinds.index(ep.kind) if ep.kind in kinds else 0,
-                 format_func=KINDS.__getitem__, key=f"{prefix}-kind", on_change=_apply, args=(prefix,))
-    c2.text_input("Base URL", value=ep.base_url or "", key=f"{prefix}-url", on_change=_apply, args=(prefix,),
+                 format_func=KINDS.__getitem__, key=state.key(prefix, "kind"), on_change=_apply, args=(prefix,))
+    c2.text_input("Base URL", value=ep.base_url or "", key=state.key(prefix, "url"), on_change=_apply, args=(prefix,),
                   placeholder="empty = https://api.openai.com/v1",
                   help="OpenAI-compatible servers: e.g. http://localhost:11434/v1. Azure: "
                        "https://NAME.openai.azure.com/openai/v1/" + (f" · default from OPENAI_BASE_URL ({env_url})"
                                                                       if env_url else ""))
-    if state.widget(f"{prefix}-kind", ep.kind) == "azure":
+    if state.widget(state.key(prefix, "kind"), ep.kind) == "azure":
         st.text_input("API version (only for the older deployment-style Azure endpoints)",
-                      value=ep.api_version or "", key=f"{prefix}-api-version", on_change=_apply, args=(prefix,),
+                      value=ep.api_version or "", key=state.key(prefix, "api-version"), on_change=_apply, args=(prefix,),
                       placeholder="empty = the v1 API")
     typed = _typed_key(ep)
     if typed:
@@ -114,14 +114,14 @@ def render(prefix: str = "conn", usage: dict | None = None) -> None:
     else:
         note = f"No API key: set {ENV_KEY} before starting the app, or type one below (local servers may need none)."
     k1, k2 = st.columns([3, 1], vertical_alignment="bottom")
-    k1.text_input("API key", type="password", key=f"{prefix}-key", on_change=_apply, args=(prefix,),
+    k1.text_input("API key", type="password", key=state.key(prefix, "key"), on_change=_apply, args=(prefix,),
                   placeholder="•••••• (a key is set)" if (typed or env_key) else "sk-...",
                   help="Kept only in this browser session's memory: never written to disk, exports or logs.")
-    k2.button("Forget typed key", key=f"{prefix}-forget", on_click=_forget, args=(prefix,), disabled=not typed,
+    k2.button("Forget typed key", key=state.key(prefix, "forget"), on_click=_forget, args=(prefix,), disabled=not typed,
               width="stretch")
     st.caption(note)
     b1, b2 = st.columns([1, 3], vertical_alignment="center")
-    if b1.button("Test connection", key=f"{prefix}-test-btn", icon=":material/power:"):
+    if b1.button("Test connection", key=state.key(prefix, "test-btn"), icon=":material/power:"):
         with st.spinner(f"Calling {ep.label} …"):
             state.app().connection_tests[prefix] = test_connection(ep)
     result = state.app().connection_tests.get(prefix)

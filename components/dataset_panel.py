@@ -86,7 +86,7 @@ def render(cfg) -> D.Dataset | None:
     up_tab, ex_tab = st.tabs([":material/upload: Upload a file", ":material/library_books: Bundled example"])
     with up_tab:
         up = st.file_uploader("Dataset (.jsonl, .json or .csv, up to 200 MB)", type=["jsonl", "json", "csv"],
-                              max_upload_size=MAX_UPLOAD_MB, key=state.scoped_key("tg-upload", "upload"),
+                              max_upload_size=MAX_UPLOAD_MB, key=state.key("tg", "upload", follows=("upload",)),
                               help="One JSON object per row. The field holding the model's output (default "
                                    "model_sample) is graded; the other fields are the item ({{ item.* }}).")
         if up is not None and state.app().seen_upload != up.file_id:
@@ -98,8 +98,8 @@ def render(cfg) -> D.Dataset | None:
         wanted = D.EXAMPLES.get(cfg.method_type)
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         name = c1.selectbox("Example dataset", files, index=files.index(wanted) if wanted in files else 0,
-                            key="tg-example", help="Small datasets bundled with the app, one per method.")
-        if c2.button("Load example", key="tg-load-example", width="stretch", icon=":material/download:"):
+                            key=state.key("tg", "example"), help="Small datasets bundled with the app, one per method.")
+        if c2.button("Load example", key=state.key("tg", "load-example"), width="stretch", icon=":material/download:"):
             load_bytes((EXAMPLES_DIR / name).read_bytes(), name, f"example:{name}")
     ds = state.dataset()
     _kept_note(ds)
@@ -141,7 +141,7 @@ def _status(ds: D.Dataset) -> None:
         c1, c2 = st.columns([5, 1], vertical_alignment="center")
         size = f"{ds.size_bytes / 1024 / 1024:.1f} MB" if ds.size_bytes >= 1024 * 1024 else f"{ds.size_bytes / 1024:.1f} KB"
         c1.markdown(f":material/description: **{ds.name}** · {row_count(ds)} · {size} · {ds.format.upper()}")
-        c2.button("Clear", key="tg-clear-dataset", on_click=_clear, width="stretch")
+        c2.button("Clear", key=state.key("tg", "clear-dataset"), on_click=_clear, width="stretch")
         for note in ds.notes:
             st.caption(f":material/info: {note}")
         if ds.blank_lines:
@@ -162,7 +162,7 @@ def _sample_field(ds: D.Dataset) -> None:
     c1, c2 = st.columns(2, vertical_alignment="bottom")
     choice = c1.selectbox("Field holding the model output", fields,
                           index=fields.index(current) if current in fields else None,
-                          key=f"tg-sample-field-{ds.content_hash[:16]}",
+                          key=state.key("tg", "sample-field", ds.content_hash[:16]),
                           placeholder="choose the field that holds the model output",
                           help="Its text is {{ sample.output_text }} (and, when it is JSON, {{ sample.output_json }}); "
                                "the other fields are the item.")

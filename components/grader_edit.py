@@ -1,7 +1,7 @@
 """Plumbing shared by the Graders page's widgets: the selected node, edits of the tree, messages.
 
 Every edit goes through `commit` (state.update_grader: Undo + autosave). Widget keys come from
-`key()`, i.e. state.wkey in the "graders" scope: edits that change a node other than by typing
+`key()`, i.e. state.key following every re-key and the "graders" scope: edits that change a node other than by typing
 into its own widget (JSON, type change, insert a variable, reorder messages) re-key that scope
 so the widgets re-read their values.
 """
@@ -44,7 +44,7 @@ def refresh() -> None:
 
 
 def key(path: Path, name: str) -> str:
-    return state.wkey(f"g|{'/'.join(path)}|{name}", "graders")
+    return state.key("graders", "node", "/".join(path), name, follows=(state.EVERY, "graders"))
 
 
 def deleted() -> str | None:

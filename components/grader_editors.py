@@ -186,7 +186,7 @@ def _python(path: tuple, node: PythonGrader, bag: E.IssueBag) -> None:
     k = lambda name: E.key(path, name)
     st.caption("`grade(sample, item) -> float`: sample has output_text, output_json, output_tools, choices and "
                "output_audio; item is the dataset row. Runs here in a sandboxed process without network.")
-    with st.container(key="graders_code"):
+    with st.container(key=state.key("graders", "code")):
         st.text_area("Source", value=node.source, key=k("source"), height=360, on_change=_set_text,
                      args=(path, "source", k("source")), placeholder=tree.PYTHON_STUB)
     size = len(node.source.encode("utf-8", "surrogatepass"))
@@ -275,7 +275,7 @@ def _pass_threshold(path: tuple, node: Any, bag: E.IssueBag) -> None:
 
 # --- raw JSON of the selected node or the whole tree -------------------------------------
 
-JSON_SCOPE = "graders_json_scope"
+JSON_SCOPE = state.key("graders", "json_scope")
 
 
 def json_editor(root: Any, path: tuple) -> None:
@@ -286,7 +286,7 @@ def json_editor(root: Any, path: tuple) -> None:
     # The key follows the JSON: an edit elsewhere shows up here; a rejected edit keeps the typed text.
     digest = hashlib.sha1(text.encode()).hexdigest()[:10]
     key = E.key(target, f"json-{digest}")
-    with st.container(key="graders_json"):
+    with st.container(key=state.key("graders", "json")):
         st.text_area("Grader JSON", value=text, key=key, height=420, on_change=_apply_json, args=(target, key),
                      help="Edit and click outside (or Ctrl+Enter) to apply. Invalid JSON is not applied.")
     err = state.app().graders_json_error

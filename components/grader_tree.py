@@ -61,7 +61,7 @@ def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
     if len(nodes) > BIG_TREE:
         _render_table(nodes, selected, issues)
         return
-    with st.container(border=True, gap=None, key="graders_tree"):
+    with st.container(border=True, gap=None, key=state.key("graders", "tree")):
         for path, node in walk(root):
             depth = len(path)
             raw = node.name or ""
@@ -74,7 +74,7 @@ def render_tree(root: Any, selected: tuple, issues: list[Issue]) -> None:
             with st.container(horizontal=True, vertical_alignment="center", gap="xxsmall"):
                 if depth:
                     st.space(26 * depth)
-                st.button(label, key=f"graders_tree|{'/'.join(path)}", on_click=E.select, args=(path,),
+                st.button(label, key=state.key("graders", "tree", "/".join(path)), on_click=E.select, args=(path,),
                           type="primary" if path == selected else "tertiary", help=E.json_path(path))
             if isinstance(node, MultiGrader):
                 with st.container(horizontal=True, gap="xxsmall"):
@@ -91,7 +91,7 @@ def _render_table(nodes: list, selected: tuple, issues: list[Issue]) -> None:
              "name": node.name, "status": status(issues, path, plain=True)} for path, node in nodes]
     st.caption(f"{len(nodes)} graders — click a row to edit it.")
     chosen = st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=420,
-                          on_select="rerun", selection_mode="single-row", key="graders_tree_table")
+                          on_select="rerun", selection_mode="single-row", key=state.key("graders", "tree_table"))
     picked = chosen.selection.rows if chosen is not None and hasattr(chosen, "selection") else []
     if picked:
         path = nodes[picked[0]][0]
@@ -188,7 +188,7 @@ def render_deleted_banner() -> None:
         return
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f":material/delete: Deleted **{_escape(label.removeprefix('delete '))}**.", width="content")
-        st.button("Undo", key="graders_undo_delete", icon=":material/undo:", on_click=undo_delete)
+        st.button("Undo", key=state.key("graders", "undo_delete"), icon=":material/undo:", on_click=undo_delete)
 
 
 def render_add_names(root: Any) -> None:
@@ -199,7 +199,7 @@ def render_add_names(root: Any) -> None:
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
         st.markdown(f":material/label: {len(missing)} grader(s) without a name (fine for the API; the SDK types want one).",
                     width="stretch")
-        st.button("Add names from keys", key="graders_add_names", icon=":material/label:", on_click=_add_names,
+        st.button("Add names from keys", key=state.key("graders", "add_names"), icon=":material/label:", on_click=_add_names,
                   help="Each nameless grader gets its multi key as its name (the top grader its type)")
 
 
@@ -221,7 +221,7 @@ def render_flatten(root: Any) -> None:
             st.caption(f"Can't flatten yet: a formula doesn't parse ({exc.message}). Fix it first.")
             return
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            st.button("Flatten for the API", key="graders_flatten", icon=":material/layers_clear:", type="primary",
+            st.button("Flatten for the API", key=state.key("graders", "flatten"), icon=":material/layers_clear:", type="primary",
                       on_click=_flatten)
             with st.popover("What it will do", icon=":material/visibility:"):
                 st.markdown("Keys after flattening: " + ", ".join(f"`{k}`" for k in flat.graders))

@@ -66,7 +66,7 @@ def model_picker(cfg: JobConfig, target: str | None = None) -> None:
     options = listed if cfg.model in listed or not cfg.model else [cfg.model] + listed
     choice = st.selectbox("Base model", options, index=options.index(cfg.model) if cfg.model in options else None,
                           format_func=lambda mid: model_label(mid, target), accept_new_options=True,
-                          key=state.wkey(f"model-{target}"),
+                          key=state.key("job", "model", target, follows=(state.EVERY,)),
                           placeholder="Pick a model or type any id (fine-tuned ids like ft:... too)",
                           help="Models the docs list for the chosen method come first. Type any other id — "
                                "your provider may serve models the table doesn't know.")
@@ -98,10 +98,10 @@ def current_models(method: str, target: str, day: dt.date) -> None:
 
 def files(cfg: JobConfig) -> None:
     left, right = st.columns(2)
-    train = left.text_input("Training file id", value=cfg.training_file, key=state.wkey("training_file"),
+    train = left.text_input("Training file id", value=cfg.training_file, key=state.key("job", "training_file", follows=(state.EVERY,)),
                             placeholder="file-abc123", help="Upload a JSONL with purpose fine-tune; paste its id.")
     valid = right.text_input("Validation file id (optional)", value=cfg.validation_file or "",
-                             key=state.wkey("validation_file"), placeholder="file-def456")
+                             key=state.key("job", "validation_file", follows=(state.EVERY,)), placeholder="file-def456")
     if train.strip() != cfg.training_file or (valid.strip() or None) != cfg.validation_file:
         _apply(cfg, "files", training_file=train.strip(), validation_file=valid.strip() or None)
         st.rerun()
@@ -110,7 +110,7 @@ def files(cfg: JobConfig) -> None:
 def suffix_and_seed(cfg: JobConfig) -> None:
     left, right = st.columns(2)
     with left:
-        suffix = st.text_input("Suffix (optional)", value=cfg.suffix or "", key=state.wkey("suffix"), live=True,
+        suffix = st.text_input("Suffix (optional)", value=cfg.suffix or "", key=state.key("job", "suffix", follows=(state.EVERY,)), live=True,
                                placeholder="my-model", help="Added to the fine-tuned model's name: "
                                "ft:<base>:<org>:<suffix>:<id>. 1 to 64 characters.")
         n = len(suffix)
@@ -122,7 +122,7 @@ def suffix_and_seed(cfg: JobConfig) -> None:
                 _apply(cfg, "suffix", suffix=suffix or None)
     with right:
         text = st.text_input("Seed (optional)", value="" if cfg.seed is None else str(cfg.seed),
-                             key=state.wkey("seed"), placeholder="generated when empty",
+                             key=state.key("job", "seed", follows=(state.EVERY,)), placeholder="generated when empty",
                              help=f"An integer from 0 to {MAX_SEED} for reproducibility.")
         seed = None
         if text.strip():
@@ -143,7 +143,7 @@ def metadata(cfg: JobConfig) -> None:
     rows = [{"key": k, "value": v} for k, v in (cfg.metadata or {}).items()]
     frame = pd.DataFrame(rows or [], columns=["key", "value"]).astype(str)
     edited = st.data_editor(
-        frame, num_rows="dynamic", key=state.wkey("metadata"), width="stretch", hide_index=True,
+        frame, num_rows="dynamic", key=state.key("job", "metadata", follows=(state.EVERY,)), width="stretch", hide_index=True,
         column_config={"key": st.column_config.TextColumn("Key", max_chars=MAX_METADATA_KEY, required=True),
                        "value": st.column_config.TextColumn("Value", max_chars=MAX_METADATA_VALUE)})
     pairs, problems = {}, []
@@ -172,21 +172,21 @@ def metadata(cfg: JobConfig) -> None:
 
 def wandb(cfg: JobConfig) -> None:
     current = cfg.integrations[0].wandb if cfg.integrations else None
-    on = st.toggle("Send metrics to Weights & Biases", value=current is not None, key=state.wkey("wandb_on"))
+    on = st.toggle("Send metrics to Weights & Biases", value=current is not None, key=state.key("job", "wandb_on", follows=(state.EVERY,)))
     if not on:
         if cfg.integrations:
             _apply(cfg, "W&B off", integrations=None)
         st.caption("Your W&B key is registered with the provider, never here.")
         return
-    project = st.text_input("Project (required)", value=current.project if current else "", key=state.wkey("wb_p"))
+    project = st.text_input("Project (required)", value=current.project if current else "", key=state.key("job", "wb_p", follows=(state.EVERY,)))
     left, right = st.columns(2)
-    name = left.text_input("Run name", value=(current.name or "") if current else "", key=state.wkey("wb_n"),
+    name = left.text_input("Run name", value=(current.name or "") if current else "", key=state.key("job", "wb_n", follows=(state.EVERY,)),
                            placeholder="the job id")
-    entity = right.text_input("Entity", value=(current.entity or "") if current else "", key=state.wkey("wb_e"),
+    entity = right.text_input("Entity", value=(current.entity or "") if current else "", key=state.key("job", "wb_e", follows=(state.EVERY,)),
                               placeholder="your default entity")
     tags = st.multiselect("Tags", options=(current.tags or []) if current else [],
                           default=(current.tags or []) if current else [], accept_new_options=True,
-                          key=state.wkey("wb_t"), placeholder="type a tag and press Enter")
+                          key=state.key("job", "wb_t", follows=(state.EVERY,)), placeholder="type a tag and press Enter")
     if not project.strip():
         st.error("W&B needs a project name. Not applied yet.")
         return
@@ -204,7 +204,7 @@ def response_format(cfg: JobConfig) -> None:
     st.caption("The RFT guide puts a `response_format` next to the grader so the model answers in JSON; graders "
                "then read `{{ sample.output_json.* }}`. Leave empty for plain text answers.")
     text = st.text_area("response_format (JSON)", value=json.dumps(rf.response_format, indent=2)
-                        if rf.response_format else "", key=state.wkey("response_format"), height=160,
+                        if rf.response_format else "", key=state.key("job", "response_format", follows=(state.EVERY,)), height=160,
                         placeholder='{"type": "json_schema", "json_schema": {"name": "answer", "strict": true, '
                                     '"schema": {...}}}')
     if not text.strip():

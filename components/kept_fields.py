@@ -13,7 +13,7 @@ from components import state
 from ftstudio.core import join_path, redact
 
 
-def render(key: str = "kept") -> None:
+def render(key: str = state.key("kept")) -> None:
     kept = state.kept_fields()
     if not kept:
         return
@@ -24,7 +24,7 @@ def render(key: str = "kept") -> None:
         for path, _, value in kept:
             shown = redact(json.dumps(value, ensure_ascii=False))
             st.markdown(f"`{join_path(path)}` = `{shown[:120] + ('…' if len(shown) > 120 else '')}`")
-        if st.button("Drop them from exports", key=f"{key}-drop", help="Only these extra fields; the config stays"):
+        if st.button("Drop them from exports", key=state.key(key, "drop"), help="Only these extra fields; the config stays"):
             state.set_kept_fields([])
             st.rerun()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import state
 from ftstudio.probes import label_agreement, label_passes, pass_threshold_of
 
 _NONE = "(no label column)"
@@ -20,10 +21,10 @@ def _iv(interval) -> str:
 def render(current, grader, fields: list[str]) -> None:
     st.markdown("**:material/groups: Agreement with people** — does the grader agree with human labels?")
     c1, c2 = st.columns([3, 1])
-    choice = c1.selectbox("Label column", [_NONE, *fields], key="tg-labels",
+    choice = c1.selectbox("Label column", [_NONE, *fields], key=state.key("tg", "labels"),
                           help="A human label per row: a number, true/false or pass/fail.")
     threshold = float(c2.number_input("Pass at", value=pass_threshold_of(grader, None), step=0.1,
-                                      key="tg-labels-threshold",
+                                      key=state.key("tg", "labels-threshold"),
                                       help="A reward (or a numeric label) at or above this passes."))
     if choice == _NONE:
         return
@@ -52,9 +53,9 @@ def render(current, grader, fields: list[str]) -> None:
     matrix = pd.DataFrame(
         [[sum(1 for g, h in pairs if h == hv and g == gv) for gv in (True, False)] for hv in (True, False)],
         index=["label pass", "label fail"], columns=["grader pass", "grader fail"])
-    st.dataframe(matrix, key="tg-labels-matrix")
+    st.dataframe(matrix, key=state.key("tg", "labels-matrix"))
     rows = [{"row": i, "reward": rewards[i], "label": labels[i]} for i, (g, h) in enumerate(zip(graded, human))
             if h is not None and g != h]
     if rows:
         st.markdown(f"**{len(rows):,} rows where grader and label disagree**")
-        st.dataframe(pd.DataFrame(rows[:MAX_ROWS_SHOWN]), hide_index=True, key="tg-labels-disagree")
+        st.dataframe(pd.DataFrame(rows[:MAX_ROWS_SHOWN]), hide_index=True, key=state.key("tg", "labels-disagree"))

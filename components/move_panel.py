@@ -7,6 +7,7 @@ import zipfile
 
 import streamlit as st
 
+from components import state
 from ftstudio.migrate import MOVE_TARGETS, MoveError, plan_move
 
 _BEDROCK = (("role_arn", "IAM role ARN"), ("lambda_arn", "Reward Lambda ARN"), ("training_s3", "Training data (s3://)"),
@@ -23,13 +24,13 @@ def _zip(files: dict[str, str], folder: str) -> bytes:
 
 
 def render(data: dict, slug: str) -> None:
-    target = st.selectbox("Move this job to", MOVE_TARGETS, key="move_target",
+    target = st.selectbox("Move this job to", MOVE_TARGETS, key=state.key("move", "target"),
                           help="What `ftstudio migrate CONFIG --to TARGET -o DIR` writes, and every change it makes")
     flags: dict[str, str] = {}
     if target == "bedrock-rft":
         cols = st.columns(2)
         for i, (name, label) in enumerate(_BEDROCK):
-            value = cols[i % 2].text_input(label, key=f"move_{name}")
+            value = cols[i % 2].text_input(label, key=state.key("move", name))
             if value.strip():
                 flags[name] = value.strip()
     try:
@@ -44,7 +45,7 @@ def render(data: dict, slug: str) -> None:
     st.markdown(move.markdown())
     files = {**move.files, "CHANGES.md": move.markdown()}
     st.download_button(f":material/download: Download {target} files (zip)", _zip(files, f"{slug}-{target}"),
-                       file_name=f"{slug}-{target}.zip", mime="application/zip", key="move_zip")
+                       file_name=f"{slug}-{target}.zip", mime="application/zip", key=state.key("move", "zip"))
     for name, text in move.files.items():
         with st.expander(name):
             st.code(text, language="json" if name.endswith(".json") else "python" if name.endswith(".py") else None)

@@ -18,7 +18,7 @@ from ftstudio.config import to_json
 from ftstudio.graders import LabelModelGrader, PythonGrader, ScoreModelGrader, TextSimilarityGrader, walk
 from ftstudio.grading import GradeOptions, InvalidGrader, explain
 
-OUTPUT, ITEM, ROW = "graders_pg_output", "graders_pg_item", "graders_pg_row"
+OUTPUT, ITEM, ROW = state.key("graders", "pg_output"), state.key("graders", "pg_item"), state.key("graders", "pg_row")
 # Streamlit drops a widget's value when its page is left: the inputs are kept in AppState too.
 _KEPT = {OUTPUT: "playground_output", ITEM: "playground_item"}
 EXAMPLE_ITEM = {"answer": "42", "label": "math", "reference": "The answer is 42."}
@@ -127,7 +127,7 @@ def render(grader: Any) -> None:
         with st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall"):
             st.number_input(f"Dataset row (1–{len(ds.rows)})", min_value=1, max_value=len(ds.rows), value=1, step=1,
                             key=ROW)
-            st.button("Use row", key="graders_pg_use", icon=":material/download:", on_click=_load_row)
+            st.button("Use row", key=state.key("graders", "pg_use"), icon=":material/download:", on_click=_load_row)
     st.text_area("Model output", key=OUTPUT, height=90,
                  help="What the model answered: sample.output_text (and sample.output_json when it is JSON).")
     st.text_area("Item (the dataset row as JSON)", key=ITEM, height=140,
@@ -142,9 +142,9 @@ def render(grader: Any) -> None:
     fp = _fingerprint(grader, output, item_text)
     cached = state.app().playground_result
     if needs_button(grader):
-        if not trust_gate.allowed(grader, "graders_pg_trust"):
+        if not trust_gate.allowed(grader, state.key("graders", "pg_trust")):
             return
-        st.button("Run", key="graders_pg_run", icon=":material/play_arrow:", type="primary",
+        st.button("Run", key=state.key("graders", "pg_run"), icon=":material/play_arrow:", type="primary",
                   on_click=_run_now,
                   help="Python and model graders run on demand (they start processes or call your endpoint).")
         if cached is None:

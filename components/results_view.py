@@ -161,9 +161,9 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
     base = baseline()
     b1, b2 = buttons.columns(2)
     is_base = base is not None and base.id == run.id
-    b1.button(":material/push_pin: Keep as baseline", key="tg-keep-baseline", on_click=set_baseline, args=(run,), disabled=is_base,
+    b1.button(":material/push_pin: Keep as baseline", key=state.key("tg", "keep-baseline"), on_click=set_baseline, args=(run,), disabled=is_base,
               width="stretch", help="Keep this run to compare the next runs against it.")
-    b2.button("Clear baseline", key="tg-clear-baseline", on_click=set_baseline, args=(None,), disabled=base is None,
+    b2.button("Clear baseline", key=state.key("tg", "clear-baseline"), on_click=set_baseline, args=(None,), disabled=base is None,
               width="stretch")
     if run.fingerprint != fingerprint:
         st.warning("**These results are from an earlier grader/data — re-run to refresh.** They stay viewable "
@@ -175,7 +175,7 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
 
     rewards = _rewards(run)
     lo, hi = C.value_range(rewards)
-    t = st.slider("Pass threshold", lo, hi, lo + (hi - lo) / 2, step=(hi - lo) / 100, key=f"tg-threshold-{lo:g}-{hi:g}",
+    t = st.slider("Pass threshold", lo, hi, lo + (hi - lo) / 2, step=(hi - lo) / 100, key=state.key("tg", "threshold", f"{lo:g}", f"{hi:g}"),
                   help="A row passes when its reward is at least this value.")
     _kpis(run, s, rewards, t, base)
     tabs = st.tabs([":material/bar_chart: Charts", ":material/search: Rows", ":material/compare_arrows: Compare" + (f" with Run {base.id}" if base and not is_base else ""),
@@ -217,19 +217,19 @@ def _kpis(run: GradingRun, s: Summary, rewards: np.ndarray, t: float, base: Grad
 
 def _charts(run: GradingRun, t: float) -> None:
     c1, c2 = st.columns(2)
-    c1.plotly_chart(C.reward_histogram(run.results, t), key="tg-chart-hist", width="stretch")
+    c1.plotly_chart(C.reward_histogram(run.results, t), key=state.key("tg", "chart-hist"), width="stretch")
     err = _cached(run, "fig-errors", C.errors_bar)
     if err is not None:
-        c2.plotly_chart(err, key="tg-chart-errors", width="stretch")
+        c2.plotly_chart(err, key=state.key("tg", "chart-errors"), width="stretch")
     else:
         c2.success("No row has an error flag.", icon=":material/check_circle:")
     subs = _cached(run, "fig-subs", C.sub_reward_histograms)
     corr = _cached(run, "fig-corr", C.correlation_heatmap)
     if subs is not None:
         left, right = st.columns([2, 1]) if corr is not None else (st.container(), None)
-        left.plotly_chart(subs, key="tg-chart-subs", width="stretch")
+        left.plotly_chart(subs, key=state.key("tg", "chart-subs"), width="stretch")
         if right is not None:
-            right.plotly_chart(corr, key="tg-chart-corr", width="stretch")
+            right.plotly_chart(corr, key=state.key("tg", "chart-corr"), width="stretch")
     else:
         st.caption("Per-sub-grader charts appear when the grader is a multi grader.")
 
@@ -245,10 +245,10 @@ def _select_row(run_id: int) -> None:
 def _rows(run: GradingRun, t: float, options_factory) -> None:
     df, hay = table(run)
     c1, c2, c3 = st.columns([1, 2, 2], vertical_alignment="bottom")
-    errors_only = c1.toggle("Errors only", key="tg-f-errors")
+    errors_only = c1.toggle("Errors only", key=state.key("tg", "f-errors"))
     lo, hi = C.value_range(df["reward"])
-    r = c2.slider("Reward range", lo, hi, (lo, hi), step=(hi - lo) / 100, key=f"tg-f-range-{lo:g}-{hi:g}")
-    q = c3.text_input("Search", key="tg-f-search", placeholder="text in the output, the item or the errors")
+    r = c2.slider("Reward range", lo, hi, (lo, hi), step=(hi - lo) / 100, key=state.key("tg", "f-range", f"{lo:g}", f"{hi:g}"))
+    q = c3.text_input("Search", key=state.key("tg", "f-search"), placeholder="text in the output, the item or the errors")
     mask = (df["reward"] >= r[0]) & (df["reward"] <= r[1])
     if errors_only:
         mask &= df["errors"] != ""
@@ -267,7 +267,7 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
            "output": st.column_config.TextColumn(f"output ({run.sample_field})", width="large"),
            **{c: st.column_config.NumberColumn(c, format="%.3f") for c in subs}}
     shown = shown.assign(**{"pass": shown["reward"] >= t})
-    st.dataframe(shown, key=f"tg-table-{run.id}", on_select=lambda: _select_row(run.id), selection_mode="single-row",
+    st.dataframe(shown, key=state.key("tg", "table", run.id), on_select=lambda: _select_row(run.id), selection_mode="single-row",
                  hide_index=True, column_config=cfg, width="stretch", height=min(420, 38 + 35 * max(len(shown), 1)),
                  column_order=["row", "line", "reward", "pass", *subs, "errors", "output", "error details"])
     if len(shown):
@@ -312,7 +312,7 @@ def _explanation(run: GradingRun, i: int, options_factory) -> None:
     cached = run_cache.peek(run, ("explain", i))
     if cached is None:
         if uses_models(run.grader) and not st.button(
-                "Show rendered templates", key=f"tg-explain-{run.id}-{i}", icon=":material/search:",
+                "Show rendered templates", key=state.key("tg", "explain", run.id, i), icon=":material/search:",
                 help="Renders this row's templates; the model grader is called again for this row — an unchanged "
                      "request is answered from the local cache and costs nothing."):
             return
@@ -366,10 +366,10 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
         st.warning("The two runs have no rows in common (different samples).", icon=":material/warning:")
     c1, c2 = st.columns(2)
     c1.plotly_chart(C.overlay_histograms(_rewards(base), _rewards(run), (f"Run {base.id}", f"Run {run.id}"), t),
-                    key="tg-chart-overlay", width="stretch")
+                    key=state.key("tg", "chart-overlay"), width="stretch")
     if not cmp.rows:
         return
-    c2.plotly_chart(C.delta_histogram(cmp.new_rewards - cmp.base_rewards), key="tg-chart-delta", width="stretch")
+    c2.plotly_chart(C.delta_histogram(cmp.new_rewards - cmp.base_rewards), key=state.key("tg", "chart-delta"), width="stretch")
     deltas = cmp.new_rewards - cmp.base_rewards
     was, now = cmp.base_rewards >= t, cmp.new_rewards >= t
     k = st.columns(4)
@@ -380,7 +380,7 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
     frame = pd.DataFrame({"row": [r + 1 for r in cmp.rows], "baseline": cmp.base_rewards, "new": cmp.new_rewards, "delta": deltas,
                           "flip": np.where(was & ~now, "pass → fail", np.where(now & ~was, "fail → pass", ""))})
     show = st.segmented_control("Rows", ["changed", "flipped", "all"], default="changed", required=True,
-                                key="tg-cmp-show", format_func={"changed": "Changed", "flipped": "Flipped across "
+                                key=state.key("tg", "cmp-show"), format_func={"changed": "Changed", "flipped": "Flipped across "
                                                                 f"{t:g}", "all": "All"}.__getitem__)
     if show == "changed":
         frame = frame[frame["delta"].abs() > 1e-12]
@@ -398,7 +398,7 @@ def _downloads(run: GradingRun, s: Summary) -> None:
                "error_details, line.")
     c1, c2, _ = st.columns([1, 1, 2])
     c1.download_button("Results as JSONL", data=lambda: to_jsonl(run), file_name=f"grading-run-{run.id}.jsonl",
-                       mime="application/jsonl", key="tg-dl-jsonl", icon=":material/download:", on_click="ignore", width="stretch")
+                       mime="application/jsonl", key=state.key("tg", "dl-jsonl"), icon=":material/download:", on_click="ignore", width="stretch")
     c2.download_button("Results as CSV", data=lambda: to_csv(run), file_name=f"grading-run-{run.id}.csv",
-                       mime="text/csv", key="tg-dl-csv", icon=":material/download:", on_click="ignore", width="stretch")
+                       mime="text/csv", key=state.key("tg", "dl-csv"), icon=":material/download:", on_click="ignore", width="stretch")
     st.code(summary_text(run.results.grader_name, run.results.grader_type, s), language=None)

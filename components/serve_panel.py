@@ -7,6 +7,7 @@ import json
 
 import streamlit as st
 
+from components import state
 from ftstudio.serve import (
     DEFAULT_TOKEN_ENV,
     azure_endpoint_grader,
@@ -25,13 +26,13 @@ def render(cfg) -> None:
     grader = as_data(cfg.grader)
     file_name = f"{(grader.get('name') or 'grader').replace(' ', '-')}.json"
     st.download_button(f":material/download: Download {file_name}", json.dumps(grader, indent=2, ensure_ascii=False),
-                       file_name=file_name, mime="application/json", key="serve_dl_grader")
+                       file_name=file_name, mime="application/json", key=state.key("serve", "dl_grader"))
     c1, c2, c3 = st.columns([2, 1, 2])
-    host = c1.text_input("Host to bind", "127.0.0.1", key="serve_host",
+    host = c1.text_input("Host to bind", "127.0.0.1", key=state.key("serve", "host"),
                          help="127.0.0.1 serves this machine only; 0.0.0.0 serves the network and needs a token.")
-    port = int(c2.number_input("Port", 1, 65535, 8000, key="serve_port"))
+    port = int(c2.number_input("Port", 1, 65535, 8000, key=state.key("serve", "port")))
     local = is_loopback(host)
-    typed = c3.text_input("Token variable", "", key="serve_token_env",
+    typed = c3.text_input("Token variable", "", key=state.key("serve", "token_env"),
                           placeholder="none (loopback)" if local else DEFAULT_TOKEN_ENV,
                           help="The environment variable holding the bearer token every request must carry "
                                "(required off loopback). The token itself is never shown or exported.")
@@ -40,7 +41,7 @@ def render(cfg) -> None:
     shown = base_url("127.0.0.1" if host in ("0.0.0.0", "::") else host, port)
     st.caption(f"openai SDK: `OpenAI(base_url=\"{shown}/v1\", api_key=...)` · OpenRLHF: "
                f"`--reward.remote_url {shown}/openrlhf` · health: `{shown}/readyz`")
-    public = st.text_input("Public URL of the server (Azure calls it from the cloud)", "", key="serve_public_url",
+    public = st.text_input("Public URL of the server (Azure calls it from the cloud)", "", key=state.key("serve", "public_url"),
                            placeholder=shown, help="A tunnel or proxy in front of a server on 127.0.0.1 forwards "
                            "this URL's host name, which the command then allows with --allow-host.").strip() or shown
     tunnel = tunnel_host(public, host)

@@ -31,27 +31,27 @@ def render() -> None:
         _conflict()
         _glance()
         _badge()
-        kept_fields.render("sb-kept")
+        kept_fields.render("sb.kept")
         _history()
         with st.expander(":material/library_books: Presets", expanded=False):
             _presets()
         with st.expander(":material/download: Import JSON", expanded=False):
             # on_change="rerun": the account tab calls the API, so it runs only while it is the open tab.
-            json_tab, account_tab = st.tabs(["JSON", "From my account"], key="sb_import_tabs", on_change="rerun")
+            json_tab, account_tab = st.tabs(["JSON", "From my account"], key=state.key("sb", "import_tabs"), on_change="rerun")
             with json_tab:
                 _import()
             if account_tab.open:
                 from components import account_import
 
                 with account_tab:
-                    account_import.render("sb-acct")
+                    account_import.render("sb.acct")
         with st.expander(":material/note_add: New config", expanded=False):
             _new()
         ep = state.endpoint()
         with st.expander(":material/power: Connection" + (" · connected" if ep.configured else ""), expanded=False):
             from components import connection
 
-            connection.render("sb-conn")
+            connection.render("sb.conn")
         _target()
         origin = state.app().take("untrusted_python")
         if origin:
@@ -70,13 +70,13 @@ def _target() -> None:
     current = state.target()
     if state.app().target is None and current == "openai" and openai_closed():
         st.warning(f"{OPENAI_CLOSED}. Which target is this job for?", icon=":material/event_busy:")
-        choice = st.selectbox("Target", TARGETS, index=None, placeholder="Choose a target", key="sb_target",
+        choice = st.selectbox("Target", TARGETS, index=None, placeholder="Choose a target", key=state.key("sb", "target"),
                               help="Until you choose, validation still shows OpenAI's rules")
         if choice is not None:
             state.set_target(choice)
             st.rerun()
         return
-    choice = st.selectbox("Target", TARGETS, index=TARGETS.index(current), key="sb_target",
+    choice = st.selectbox("Target", TARGETS, index=TARGETS.index(current), key=state.key("sb", "target"),
                           help="openai, Azure OpenAI / Foundry, Amazon Bedrock, or any OpenAI-compatible "
                                "server: validation follows what that service accepts")
     if choice != current:
@@ -95,11 +95,11 @@ def _conflict() -> None:
         st.warning(f"Another tab saved a different config at {when}. This tab's edits are kept as a draft until "
                    "you choose.", icon=":material/merge:")
         left, right = st.columns(2)
-        if left.button("Load theirs", key="sb_conflict_theirs", help="Yours stays in Undo",
+        if left.button("Load theirs", key=state.key("sb", "conflict_theirs"), help="Yours stays in Undo",
                        disabled=conflict.theirs is None, width="stretch"):
             state.take_theirs()
             st.rerun()
-        if right.button("Keep mine", key="sb_conflict_mine", help="Theirs stays in the autosave history",
+        if right.button("Keep mine", key=state.key("sb", "conflict_mine"), help="Theirs stays in the autosave history",
                         width="stretch"):
             state.keep_mine()
             st.rerun()
@@ -134,11 +134,11 @@ def _history() -> None:
     left, right = st.columns(2)
     u, r = state.can_undo(), state.can_redo()
     if left.button("↶ Undo", disabled=u is None, help=f"Undo: {u}" if u else "Nothing to undo",
-                   width="stretch", key="sb_undo"):
+                   width="stretch", key=state.key("sb", "undo")):
         state.undo()
         st.rerun()
     if right.button("↷ Redo", disabled=r is None, help=f"Redo: {r}" if r else "Nothing to redo",
-                    width="stretch", key="sb_redo"):
+                    width="stretch", key=state.key("sb", "redo")):
         state.redo()
         st.rerun()
 
@@ -152,12 +152,12 @@ def _presets() -> None:
         return
     titles = {p.slug: p for p in presets}
     slug = st.selectbox("Preset", list(titles), format_func=lambda s: ("★ " if titles[s].user else "") + titles[s].title,
-                        key="sb_preset")
+                        key=state.key("sb", "preset"))
     chosen = titles[slug]
     st.caption(chosen.description)
     if chosen.has_python:
         st.caption(":material/code: Contains Python grader code: it runs on your machine when you grade.")
-    if st.button("Load preset", key="sb_load_preset", width="stretch", type="primary"):
+    if st.button("Load preset", key=state.key("sb", "load_preset"), width="stretch", type="primary"):
         try:
             cfg, kept = from_json_keeping(chosen.config)
         except ImportProblem as exc:
@@ -171,8 +171,8 @@ def _presets() -> None:
 
 
 def _import() -> None:
-    up = st.file_uploader("A JSON file", type=["json"], key="sb_import_file")
-    pasted = st.text_area("…or paste JSON", key="sb_import_text", height=120,
+    up = st.file_uploader("A JSON file", type=["json"], key=state.key("sb", "import_file"))
+    pasted = st.text_area("…or paste JSON", key=state.key("sb", "import_text"), height=120,
                           placeholder='{"model": "...", "training_file": "file-...", "method": {...}}')
     raw = up.getvalue() if up is not None else (pasted.encode() if pasted.strip() else None)
     if raw is None:
@@ -192,7 +192,7 @@ def _import() -> None:
             _show_problem(exc)
             return
         st.info(f"Found a bare **{grader.type}** grader '{grader.name or '(no name)'}' ({_counts(issues)}).")
-        if st.button("Use it as the reinforcement grader", key="sb_import_grader", type="primary"):
+        if st.button("Use it as the reinforcement grader", key=state.key("sb", "import_grader"), type="primary"):
             state.import_grader(grader, bare)
             _after_import(grader)
         return
@@ -208,7 +208,7 @@ def _import() -> None:
     st.info(f"Found a job config{title}: **{cfg.method_type}** on `{cfg.model}`"
             + (f", grader {cfg.grader.type} '{cfg.grader.name or cfg.grader.type}'" if cfg.grader else "")
             + f" ({_counts(check(doc.data, target=state.target()))}).")
-    if st.button("Replace the current config", key="sb_import_apply", type="primary",
+    if st.button("Replace the current config", key=state.key("sb", "import_apply"), type="primary",
                  help="The current config stays in Undo"):
         state.load(cfg, "import config")
         state.set_written(doc.data, kept)
@@ -229,7 +229,7 @@ def _bare_grader(data: Any, doc: Document) -> dict[str, Any] | None:
 def _after_import(grader) -> None:
     if trust.mark_untrusted(grader):
         state.app().untrusted_python = "the imported JSON"
-    state.forget_widget("sb_import_text")
+    state.forget_widget(state.key("sb", "import_text"))
     st.rerun()
 
 
@@ -245,8 +245,8 @@ def _counts(issues) -> str:
 
 
 def _new() -> None:
-    method = st.selectbox("Method", METHODS, key="sb_new_method")
-    if st.button("Start a new config", key="sb_new", help="The current config stays in Undo"):
+    method = st.selectbox("Method", METHODS, key=state.key("sb", "new_method"))
+    if st.button("Start a new config", key=state.key("sb", "new"), help="The current config stays in Undo"):
         state.load(new_config(method), f"new {method} config")
         state.set_written(None)
         st.rerun()

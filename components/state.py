@@ -6,9 +6,10 @@
 - The JobConfig is the single source of truth (`config()`); `replace()` records an edit (Undo
   keeps the old one) and autosaves; `load()` is for wholesale replacements (undo, import,
   preset, new) and also re-keys the widgets.
-- One re-key mechanism: `wkey(name, scope)` holds a counter per scope ("" for the whole app,
-  "graders" for the Graders page's own redraws); `rekey(scope)` bumps it, so the widgets
-  re-read their values from the new config instead of keeping stale ones.
+- One key scheme for widgets, built by one function: `key(area, *parts, follows=...)` gives
+  "area.part.part" (tests find widgets by these keys). `rekey(scope)` bumps a counter per scope
+  (EVERY for the whole app, "graders" for the Graders page's own redraws); a widget that follows
+  a scope gets a new key then, so it re-reads its value from the new config instead of a stale one.
 - `set_method()` switches the training method and sets the grader aside (and brings it back).
 - The dataset, grading runs and the connection live beside it; the API key only in memory.
 - What a refresh or a restart must not lose (the dataset, the last runs, the baseline, Undo/Redo)
@@ -94,19 +95,25 @@ def config() -> JobConfig:
     return app().config
 
 
-def wkey(name: str, scope: str = "") -> str:
-    """A widget key tied to the re-key counters: widgets re-initialise after undo/import/preset
-    (the app-wide counter) or after a redraw of their own scope (`rekey(scope)`)."""
+# Re-key scopes a widget can follow: every re-key (undo, import, preset, new config) is EVERY.
+EVERY = ""
+
+
+def key(area: str, *parts: object, follows: tuple[str, ...] = ()) -> str:
+    """The key of a widget, the one scheme of the app: "area.part.part", where `area` is the page or
+    panel ("sb", "tg", "graders", "export", "job", ...; a component drawn in several places takes its
+    area from the caller, e.g. "tg.conn").
+
+    `follows`: the re-key scopes that give the widget a fresh key, so it re-reads its value from the
+    config (EVERY: undo, import, preset; a named scope: its own redraws, e.g. "graders", or "upload" to
+    clear a file uploader, which can't be set from code). The key carries their counters once any moved.
+    """
+    name = ".".join((area, *map(str, parts)))
+    if not follows:
+        return name
     counters = app().rekeys
-    tail = f".{scope}{counters.get(scope, 0)}" if scope else ""
-    return f"{name}@{counters.get('', 0)}{tail}"
-
-
-def scoped_key(name: str, scope: str) -> str:
-    """A widget key that changes only when `scope` is re-keyed (`name` itself until then). For widgets
-    that can't be set from code, e.g. clearing a file uploader means giving it a new key."""
-    n = app().rekeys.get(scope, 0)
-    return f"{name}#{n}" if n else name
+    moved = [counters.get(scope, 0) for scope in follows]
+    return f"{name}@{'.'.join(map(str, moved))}" if any(moved) else name
 
 
 def rekey(scope: str = "") -> None:

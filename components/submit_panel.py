@@ -24,7 +24,7 @@ def render(cfg, has_errors: bool) -> None:
     valid = _source(right, "Validation data (optional)", "validation_file", cfg.validation_file, kept)
     if has_errors:
         st.warning("The config has errors; the API will probably refuse it.")
-    if st.button(":material/rocket_launch: Submit job", type="primary", key="submit_go", disabled=train is None):
+    if st.button(":material/rocket_launch: Submit job", type="primary", key=state.key("submit", "go"), disabled=train is None):
         bar = st.progress(0.0, text="Uploading…")
         retries = st.empty()
 
@@ -57,12 +57,12 @@ def _source(col, label: str, role: str, config_id: str | None, kept: dict):
             options.append(f"The config's file id: {config_id}")
         if role == "validation_file":
             options.append("None")
-        choice = st.radio(label, options, key=f"submit_src_{role}")
+        choice = st.radio(label, options, key=state.key("submit", "src", role))
         if choice.startswith("Already uploaded") or choice.startswith("The config"):
             return choice.split(": ", 1)[1]
         if choice == "None":
             return None
-        up = st.file_uploader(f"{label} (.jsonl)", type=["jsonl"], key=f"submit_up_{role}")
+        up = st.file_uploader(f"{label} (.jsonl)", type=["jsonl"], key=state.key("submit", "up", role))
         return (up.name, up) if up is not None else None
 
 
@@ -95,7 +95,7 @@ def _monitor() -> None:
             for col, action, allowed in ((cols[0], "cancel", status not in jobs.TERMINAL),
                                          (cols[1], "pause", status == "running"),
                                          (cols[2], "resume", status == "paused")):
-                if col.button(action.capitalize(), key=f"job_{action}_{job_id}", disabled=not allowed):
+                if col.button(action.capitalize(), key=state.key("submit", "job", action, job_id), disabled=not allowed):
                     try:
                         entry["job"] = jobs.control(ep, job_id, action)
                         entry["next_poll"], entry["interval"] = 0.0, 1.0

@@ -83,7 +83,7 @@ def template_field(label: str, value: str, *, key: str, on_change: Callable[[str
         else:
             st.text_input(label, key=key, on_change=_typed, args=(key, on_change), help=help,
                           placeholder=placeholder, **initial)
-        st.menu_button("", ctx.variables, key=key + "|insert", icon=":material/data_object:",
+        st.menu_button("", ctx.variables, key=state.key(key, "insert"), icon=":material/data_object:",
                        help="Insert a variable", on_click=_insert, args=(key, value, on_change),
                        format_func=lambda v: "{{ " + v + " }}")
     current = state.widget(key, value)
@@ -96,7 +96,7 @@ def _typed(key: str, on_change: Callable[[str], None]) -> None:
 
 
 def _insert(key: str, value: str, on_change: Callable[[str], None]) -> None:
-    var = state.widget(key + "|insert")
+    var = state.widget(state.key(key, "insert"))
     if not var:
         return
     current = state.widget(key, value) or ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import state
 from ftstudio.reward import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, verl_snippet
 
 _LANGUAGES = {".py": "python", ".json": "json", ".md": "markdown", ".txt": "text"}
@@ -18,7 +19,7 @@ def render(cfg, slug: str) -> None:
                 f"`{trainer}` on any open model, from the same OpenAI-format JSONL files. "
                 "`ftstudio export CONFIG --format trl -o DIR` writes the same files.")
     st.download_button(":material/download: Download the recipe (zip)", recipe_zip(files, f"{slug}-trl"), file_name=f"{slug}-trl.zip",
-                       mime="application/zip", key="dl_trl_zip", type="primary")
+                       mime="application/zip", key=state.key("export", "dl_trl_zip"), type="primary")
     st.code("pip install -r requirements.txt\n"
             "python train.py --model Qwen/Qwen2.5-0.5B-Instruct --train-file train.jsonl --output-dir out "
             "--max-steps 2", language="bash")

@@ -25,7 +25,7 @@ def button(at, key):
 
 
 def open_tab(at):
-    at.session_state["sb_import_tabs"] = "From my account"
+    at.session_state["sb.import_tabs"] = "From my account"
     return at.run()
 
 
@@ -44,21 +44,21 @@ def test_list_import_undo_and_save_all(openai_stub, monkeypatch, tmp_path):
     assert "- **ftjob-rft000003** · succeeded  \n  `o4-mini-2025-04-16` · 2025-10-11 · grader multi" in shown
     assert "- **ftjob-dpo000002** · succeeded  \n  `gpt-4.1-mini-2025-04-14` · 2025-10-10 · dpo" in shown
     assert "- **ftjob-rft000004** · failed" in shown
-    at.sidebar.selectbox(key="sb-acct-pick").select("ftjob-rft000003").run()
+    at.sidebar.selectbox(key="sb.acct.pick").select("ftjob-rft000003").run()
     assert "ftjob-rft000003: **reinforcement** on `o4-mini-2025-04-16`, grader multi 'extraction'" in texts(at)
     assert current_config(at).method_type == "supervised"  # nothing replaced before the confirmation
-    button(at, "sb-acct-apply").click().run()
+    button(at, "sb.acct.apply").click().run()
     cfg = current_config(at)
     assert cfg.method_type == "reinforcement" and cfg.suffix == "extractor"
     assert json.loads(cfg.model_dump_json(exclude_none=True))["method"]["reinforcement"]["grader"] == MULTI_GRADER
-    button(at, "sb_undo").click().run()
+    button(at, "sb.undo").click().run()
     assert current_config(at).method_type == "supervised"
-    button(at, "sb_redo").click().run()
+    button(at, "sb.redo").click().run()
     assert current_config(at).grader.name == "extraction"
 
     folder = tmp_path / "saved"
-    at.sidebar.text_input(key="sb-acct-folder").input(str(folder)).run()
-    button(at, "sb-acct-save").click().run()
+    at.sidebar.text_input(key="sb.acct.folder").input(str(folder)).run()
+    button(at, "sb.acct.save").click().run()
     assert not at.exception
     assert "Saved 125 jobs" in texts(at)
     index = json.loads((folder / "index.json").read_text())
@@ -78,7 +78,7 @@ def test_bad_key_is_explained_without_the_key(openai_stub, monkeypatch, tmp_path
     at.run()  # no retry on every rerun; the button retries
     assert len(openai_stub.requests_to("/fine_tuning/jobs")) == 1
     connect(monkeypatch, openai_stub)
-    button(at, "sb-acct-list").click().run()
+    button(at, "sb.acct.list").click().run()
     assert "5 jobs at" in texts(at) and "Couldn't list" not in texts(at)
 
 
@@ -88,4 +88,4 @@ def test_without_a_connection_it_says_what_to_do(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     at = open_tab(new_app(monkeypatch, tmp_path))
     assert "Set up a connection first" in texts(at)
-    assert not [b for b in at.sidebar.button if b.key == "sb-acct-list"]
+    assert not [b for b in at.sidebar.button if b.key == "sb.acct.list"]

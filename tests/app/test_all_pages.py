@@ -34,8 +34,8 @@ def test_every_page_after_import(monkeypatch, tmp_path):
         "type": "multi", "name": "inner", "calculate_output": "x",
         "graders": {"x": {"type": "text_similarity", "name": "cos", "input": "{{ sample.output_text }}",
                           "reference": "{{ item.policy }}", "evaluation_metric": "cosine", "pass_threshold": 0.5}}}
-    at.sidebar.text_area(key="sb_import_text").input(json.dumps(body)).run()
-    at.sidebar.button(key="sb_import_apply").click().run()
+    at.sidebar.text_area(key="sb.import_text").input(json.dumps(body)).run()
+    at.sidebar.button(key="sb.import_apply").click().run()
     assert AppState(at.session_state).config.grader.graders["nested"].type == "multi"
     visit_all(at)
 
@@ -50,4 +50,4 @@ def test_big_tree_renders_as_one_table(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, cfg, page="app_pages/graders.py")
     assert not at.exception
     assert len(at.dataframe) >= 1 and len(at.dataframe[0].value) == 201  # the root and its 200 children, one element
-    assert not [b for b in at.button if (b.key or "").startswith("graders_tree|")]
+    assert not [b for b in at.button if (b.key or "").startswith("graders.tree.")]

@@ -21,27 +21,27 @@ def test_probes_flag_a_like_grader_and_pass_an_eq_grader():
     at = open_page(rft(LIKE))
     load_example(at)
     assert ":material/policy: Can this grader be gamed?" in [e.label for e in at.expander]
-    at.button(key="tg-probe-run").click().run()
+    at.button(key="tg.probe-run").click().run()
     assert not at.exception
     assert "probe(s) game this grader" in texts(at) and "a hedged list passes" in texts(at)
     at = open_page(rft(EQ))
     load_example(at)
-    at.multiselect(key="tg-probe-names").set_value(["hedge", "pad", "empty"]).run()
-    at.button(key="tg-probe-run").click().run()
+    at.multiselect(key="tg.probe-names").set_value(["hedge", "pad", "empty"]).run()
+    at.button(key="tg.probe-run").click().run()
     assert not at.exception and "No probe games this grader" in texts(at)
 
 
 def test_calibration_appears_after_grading():
     at = open_page(rft(EQ))
     load_example(at)
-    at.button(key="tg-run").click().run()
+    at.button(key="tg.run").click().run()
     deadline = 0
     while not any(m.label == "Reward std" for m in at.metric) and deadline < 40:
         at.run()
         deadline += 1
     labels = [m.label for m in at.metric]
     assert "Reward std" in labels and "Threshold failing 30%" in labels and "At the maximum" in labels
-    at.selectbox(key="tg-cal-group").set_value("label").run()
+    at.selectbox(key="tg.cal-group").set_value("label").run()
     assert not at.exception and "Groups (label)" in texts(at)
 
 
@@ -51,11 +51,11 @@ def test_model_probes_run_only_on_click(openai_stub, monkeypatch):
     openai_stub.judge_obeys_injection = True
     at = open_page(rft(JUDGE))
     load_example(at)
-    at.number_input(key="tg-probe-rows").set_value(3).run()
-    at.multiselect(key="tg-probe-names").set_value(["inject", "empty"]).run()
+    at.number_input(key="tg.probe-rows").set_value(3).run()
+    at.multiselect(key="tg.probe-names").set_value(["inject", "empty"]).run()
     assert "model-grader requests" in texts(at)
     assert openai_stub.requests_to("/chat/completions") == []  # nothing sent before the click
-    at.button(key="tg-probe-run").click().run()
+    at.button(key="tg.probe-run").click().run()
     assert not at.exception
     assert "inject" in texts(at) and "the judge obeys instructions inside the answer" in texts(at)
     assert len(openai_stub.requests_to("/chat/completions")) == 9
@@ -67,13 +67,13 @@ def test_generate_samples_and_use_them(openai_stub, monkeypatch):
     openai_stub.distinct_choices = True
     at = open_page(rft(EQ))
     load_example(at)
-    at.text_input(key="tg-sample-model").set_value("gpt-4.1-mini-2025-04-14").run()
-    at.number_input(key="tg-sample-n").set_value(2).run()
-    at.number_input(key="tg-sample-rows").set_value(3).run()
+    at.text_input(key="tg.sample-model").set_value("gpt-4.1-mini-2025-04-14").run()
+    at.number_input(key="tg.sample-n").set_value(2).run()
+    at.number_input(key="tg.sample-rows").set_value(3).run()
     assert openai_stub.requests_to("/chat/completions") == []
-    at.button(key="tg-sample-run").click().run()
+    at.button(key="tg.sample-run").click().run()
     assert not at.exception and "6 samples generated" in texts(at)
-    at.button(key="tg-sample-use").click().run()
+    at.button(key="tg.sample-use").click().run()
     assert not at.exception
     ds = AppState(at.session_state).dataset
     assert len(ds.rows) == 6 and [r["group"] for r in ds.rows] == [0, 0, 1, 1, 2, 2]
@@ -88,7 +88,7 @@ def test_label_column_shows_kappa_rho_with_intervals_and_a_confusion_matrix():
     grade(at)
     at.run()
     assert [m.label for m in at.metric if m.label == "Cohen's κ"] == []  # nothing before a column is chosen
-    at.selectbox(key="tg-labels").set_value("answer").run()
+    at.selectbox(key="tg.labels").set_value("answer").run()
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert "Cohen's κ" in labels and "Spearman ρ" in labels and "Threshold maximising κ" in labels

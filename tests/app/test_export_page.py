@@ -24,7 +24,7 @@ def test_errors_need_export_anyway(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
     shown = texts(at)
     assert "training_file is empty" in shown and "error" in shown and not at.code
-    at.checkbox(key="export_anyway").check().run()
+    at.checkbox(key="export.anyway").check().run()
     assert json.loads(at.code[0].value)["training_file"] == ""
 
 
@@ -70,12 +70,12 @@ def test_move_this_job_shows_the_migrate_list_and_files(monkeypatch, tmp_path):
 
     cfg = preset_config("rft-safety-label")
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
-    at.selectbox(key="move_target").select("gemini").run()
+    at.selectbox(key="move.target").select("gemini").run()
     assert not at.exception
     move = plan_move(json.loads(to_json(cfg)), "gemini")
     shown = texts(at)
     assert "# Moving this job to gemini" in shown and "1 lose something" in shown
     assert all(c.message.split(":")[0] in shown for c in move.changes)
     assert move.files["gemini_reward_config.json"].strip() in [c.value.strip() for c in at.code]
-    at.selectbox(key="move_target").select("bedrock-rft").run()
+    at.selectbox(key="move.target").select("bedrock-rft").run()
     assert "needs --role-arn" in texts(at)

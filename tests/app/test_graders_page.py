@@ -82,7 +82,7 @@ def ok(at: AppTest) -> AppTest:
 
 
 def select(at: AppTest, path: str) -> None:
-    ok(at.button(key=f"graders_tree|{path}").click().run())
+    ok(at.button(key=f"graders.tree.{path}").click().run())
 
 
 def by_label(elements, label: str):
@@ -98,11 +98,11 @@ def by_label(elements, label: str):
 def test_other_methods_offer_the_switch(graders_app):
     at = graders_app(new_config("supervised").model_copy(update={"training_file": "file-abc"}))
     assert "reinforcement" in text(at)
-    ok(at.button(key="graders_switch").click().run())
+    ok(at.button(key="graders.switch").click().run())
     cfg = AppState(at.session_state).config
     assert cfg.method_type == "reinforcement" and cfg.training_file == "file-abc"
     assert cfg.model == new_config("supervised").model
-    assert at.button(key="graders_tree|")  # the tree is drawn now
+    assert at.button(key="graders.tree.")  # the tree is drawn now
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "presets").glob("*.json")))
@@ -112,10 +112,10 @@ def test_every_preset_renders(graders_app, name):
     cfg = AppState(at.session_state).config
     assert not at.exception
     if cfg.grader is not None:
-        assert at.button(key="graders_tree|").label.startswith(tuple(ICONS.values()))
+        assert at.button(key="graders.tree.").label.startswith(tuple(ICONS.values()))
     else:  # supervised and DPO presets: no tree, the switch to reinforcement instead
         assert cfg.method_type in ("supervised", "dpo")
-        assert at.button(key="graders_switch") and "reinforcement" in text(at)
+        assert at.button(key="graders.switch") and "reinforcement" in text(at)
 
 
 @pytest.mark.slow
@@ -125,9 +125,9 @@ def test_new_config_and_every_editor_render(graders_app):
     for key in ("s", "t", "m", "l", "p", ""):
         select(at, key)
     # every node's validation state is in the tree: cosine + pass_threshold errors on t, passing label on l
-    assert ":material/error:" in at.button(key="graders_tree|t").label
-    assert ":material/error:" in at.button(key="graders_tree|l").label
-    assert ":material/check_circle:" in at.button(key="graders_tree|s").label
+    assert ":material/error:" in at.button(key="graders.tree.t").label
+    assert ":material/error:" in at.button(key="graders.tree.l").label
+    assert ":material/check_circle:" in at.button(key="graders.tree.s").label
 
 
 # --- tree actions -------------------------------------------------------------------------
@@ -147,23 +147,23 @@ def test_add_a_child_of_each_type(graders_app):
 def test_nested_multi_and_flatten(graders_app):
     flat = {k: v for k, v in TREE["graders"].items() if k != "group"}
     at = graders_app(dict(TREE, graders=flat))
-    assert not [b for b in at.button if b.key == "graders_flatten"]
+    assert not [b for b in at.button if b.key == "graders.flatten"]
     ok(by_label(at.get("menu_button"), "Add grader").click("multi").run())
     assert grader(at).graders["group"].type == "multi"
     select(at, "")
     ok(by_label(at.text_input, "calculate_output").input("a + b + 2 * group").run())
     assert "nested" in text(at)
-    ok(at.button(key="graders_flatten").click().run())
+    ok(at.button(key="graders.flatten").click().run())
     g = grader(at)
     assert list(g.graders) == ["a", "b", "group__a"] and g.calculate_output == "a + b + 2 * group__a"
-    assert not [b for b in at.button if b.key == "graders_flatten"]
+    assert not [b for b in at.button if b.key == "graders.flatten"]
 
 
 def test_selection_falls_back_to_the_root_when_the_node_is_gone(graders_app):
     at = graders_app(TREE)
     ok(by_label(at.get("menu_button"), "Add grader").click("python").run())
     assert AppState(at.session_state).graders_selected == ("python",)
-    ok(at.segmented_control(key="graders_json_scope").set_value("Whole tree").run())
+    ok(at.segmented_control(key="graders.json_scope").set_value("Whole tree").run())
     ok(by_label(at.text_area, "Grader JSON").input(json.dumps(TREE)).run())  # replaces the tree: no "python"
     assert "python" not in grader(at).graders
     assert any("#### :material/account_tree: multi" in m.value for m in at.markdown)  # the root's editor, no exception
@@ -185,7 +185,7 @@ def test_delete_then_undo(graders_app):
     select(at, "b")
     ok(by_label(at.button, "Delete").click().run())
     assert "b" not in grader(at).graders
-    ok(at.button(key="graders_undo_delete").click().run())
+    ok(at.button(key="graders.undo_delete").click().run())
     assert "b" in grader(at).graders
 
 
@@ -232,10 +232,10 @@ def test_template_variables_and_preview(graders_app):
     ok(menu.click("item.label").run())
     assert grader(at).input.endswith("{{ item.label }}")
     # the playground starts on row 1 and picks any row by number
-    assert '"label": "math"' in at.text_area(key="graders_pg_item").value
-    at.number_input(key="graders_pg_row").set_value(2)
-    ok(at.button(key="graders_pg_use").click().run())
-    assert at.text_area(key="graders_pg_output").value == "391"
+    assert '"label": "math"' in at.text_area(key="graders.pg_item").value
+    at.number_input(key="graders.pg_row").set_value(2)
+    ok(at.button(key="graders.pg_use").click().run())
+    assert at.text_area(key="graders.pg_output").value == "391"
 
 
 def test_multi_formula_chips(graders_app):
@@ -301,12 +301,12 @@ def reward(at: AppTest) -> str:
 @pytest.mark.slow
 def test_playground_grades_a_typed_output(graders_app):
     at = graders_app(SC)
-    at.text_area(key="graders_pg_item").input('{"answer": "Paris"}')
-    ok(at.text_area(key="graders_pg_output").input("Paris").run())
+    at.text_area(key="graders.pg_item").input('{"answer": "Paris"}')
+    ok(at.text_area(key="graders.pg_output").input("Paris").run())
     assert reward(at) == "1"
-    ok(at.text_area(key="graders_pg_output").input("Lyon").run())
+    ok(at.text_area(key="graders.pg_output").input("Lyon").run())
     assert reward(at) == "0"
-    ok(at.text_area(key="graders_pg_item").input("{oops").run())
+    ok(at.text_area(key="graders.pg_item").input("{oops").run())
     assert "not valid JSON" in text(at)
 
 
@@ -323,8 +323,8 @@ def test_playground_runs_python_on_click(graders_app):
     pytest.importorskip("ftstudio.sandbox")
     source = "def grade(sample, item):\n    return 0.25 if sample['output_text'] == item['answer'] else 0.0\n"
     at = graders_app({"type": "python", "name": "p", "source": source})
-    at.text_area(key="graders_pg_item").input('{"answer": "x"}')
-    ok(at.text_area(key="graders_pg_output").input("x").run())
+    at.text_area(key="graders.pg_item").input('{"answer": "x"}')
+    ok(at.text_area(key="graders.pg_output").input("x").run())
     assert not [m for m in at.metric if m.label == "Reward"]  # waits for the click
-    ok(at.button(key="graders_pg_run").click().run())
+    ok(at.button(key="graders.pg_run").click().run())
     assert reward(at) == "0.25"

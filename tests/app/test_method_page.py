@@ -19,13 +19,13 @@ def test_switch_method_keeps_what_it_can(monkeypatch, tmp_path):
     cfg = cfg.model_copy(update={"method": cfg.method.model_copy(update={
         "reinforcement": cfg.method.reinforcement.model_copy(update={"hyperparameters": hp})})})
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
-    dpo = [b for b in at.button if b.key and b.key.startswith("pick-dpo")][0]
+    dpo = [b for b in at.button if b.key and b.key.startswith("method.pick.dpo")][0]
     dpo.click().run()
     new = current_config(at)
     assert new.method_type == "dpo" and new.method.dpo.hyperparameters.n_epochs == 4
     shown = texts(at)
     assert "compute_multiplier = 2.0" in shown and "grader tree" in shown
-    rft = [b for b in at.button if b.key and b.key.startswith("pick-reinforcement")][0]
+    rft = [b for b in at.button if b.key and b.key.startswith("method.pick.reinforcement")][0]
     rft.click().run()
     assert current_config(at).grader.name == "summary_quality"  # the stashed grader comes back
 
@@ -67,6 +67,6 @@ def test_wandb_and_undo(monkeypatch, tmp_path):
     by_label["Project (required)"].input("ft-runs").run()
     cfg = current_config(at)
     assert cfg.integrations[0].wandb.project == "ft-runs"
-    at.sidebar.button(key="sb_undo").click().run()
+    at.sidebar.button(key="sb.undo").click().run()
     assert current_config(at).integrations is None
     assert not at.exception

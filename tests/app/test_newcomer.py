@@ -54,13 +54,13 @@ def texts(at: AppTest) -> str:
 
 
 def upload(at: AppTest, name: str, data: bytes) -> None:
-    uploader = next(u for u in at.get("file_uploader") if u.key.startswith("tg-upload"))
+    uploader = next(u for u in at.get("file_uploader") if u.key.startswith("tg.upload"))
     uploader.set_value((name, data, "application/octet-stream")).run()
     assert not at.exception
 
 
 def grade(at: AppTest) -> None:
-    at.button(key="tg-run").click().run()
+    at.button(key="tg.run").click().run()
     deadline = time.monotonic() + 60
     while AppState(at.session_state).job is not None:
         assert time.monotonic() < deadline, "grading did not finish"
@@ -73,11 +73,11 @@ def test_1_dataset_runs_baseline_and_undo_survive_a_restart():
     at = open_app(rft(EXACT))
     upload(at, "quiz.jsonl", QUIZ)
     grade(at)
-    at.button(key="tg-keep-baseline").click().run()
+    at.button(key="tg.keep-baseline").click().run()
     first = AppState(at.session_state).run
     # an edit, so Undo has something; then a second run against the baseline
     at.switch_page("app_pages/graders.py").run()
-    at.text_input(key=next(t.key for t in at.text_input if "|name@" in t.key)).set_value("renamed").run()
+    at.text_input(key=next(t.key for t in at.text_input if t.key.startswith("graders.node.") and ".name" in t.key)).set_value("renamed").run()
     at.switch_page(PAGE).run()
     grade(at)
     s = AppState(at.session_state)
@@ -91,7 +91,7 @@ def test_1_dataset_runs_baseline_and_undo_survive_a_restart():
     assert [label for label, _ in s2.undo] == [label for label, _ in s.undo]
     assert "No dataset yet" not in texts(again) and "quiz.jsonl" in texts(again)
     assert f"Run {s.run.id}" in texts(again)
-    assert not again.button(key="sb_undo").disabled
+    assert not again.button(key="sb.undo").disabled
     grade(again)  # run ids go on from the restored ones
     assert AppState(again.session_state).run.id == s.run.id + 1
 
@@ -108,7 +108,7 @@ def test_1_an_upload_over_the_bound_is_used_but_said_not_to_be_kept(monkeypatch)
 
 def test_1_no_secret_reaches_the_workspace(tmp_path):
     at = open_app(rft(EXACT))
-    at.text_input(key="sb-conn-key").set_value("sk-test-NOTONDISK0123456789").run()  # a typed API key
+    at.text_input(key="sb.conn.key").set_value("sk-test-NOTONDISK0123456789").run()  # a typed API key
     upload(at, "quiz.jsonl", QUIZ)
     grade(at)
     for path in (tmp_path / "home").rglob("*"):
@@ -120,36 +120,36 @@ def test_2_cancel_notice_goes_when_a_new_run_starts():
     slow = {"type": "python", "name": "slow", "source": "import time\n\ndef grade(sample, item):\n"
                                                          "    time.sleep(0.3)\n    return 1.0\n"}
     at = open_app(rft(slow))
-    at.button(key="tg-load-example").click().run()
-    at.button(key="tg-run").click().run()
+    at.button(key="tg.load-example").click().run()
+    at.button(key="tg.run").click().run()
     job = AppState(at.session_state).job
-    at.button(key="tg-cancel").click().run()
+    at.button(key="tg.cancel").click().run()
     assert job.wait(60) and job.cancelled
     at.run()
     assert f"Cancelled after {job.finished_rows} of 32 rows" in texts(at)
     run = AppState(at.session_state).run
     assert len(run) == 32 and run.finished_rows == job.finished_rows  # a partial run over every row
-    at.button(key="tg-run").click().run()
+    at.button(key="tg.run").click().run()
     assert "Cancelled after" not in texts(at)  # the old notice went with the new run
     AppState(at.session_state).job.cancel()
 
 
 def test_4_playground_inputs_survive_another_page():
     at = open_app(rft(EXACT), page="app_pages/graders.py")
-    at.text_area(key="graders_pg_output").set_value('{"answer": "7"}').run()
-    at.text_area(key="graders_pg_item").set_value('{"answer": "7"}').run()
+    at.text_area(key="graders.pg_output").set_value('{"answer": "7"}').run()
+    at.text_area(key="graders.pg_item").set_value('{"answer": "7"}').run()
     assert "score **1**" in texts(at) or "1.0" in texts(at)
     at.switch_page("app_pages/method.py").run()
     at.switch_page("app_pages/graders.py").run()
-    assert at.text_area(key="graders_pg_output").value == '{"answer": "7"}'
-    assert at.text_area(key="graders_pg_item").value == '{"answer": "7"}'
+    assert at.text_area(key="graders.pg_output").value == '{"answer": "7"}'
+    assert at.text_area(key="graders.pg_item").value == '{"answer": "7"}'
 
 
 def test_5_clear_gives_a_fresh_uploader():
     at = open_app(rft(EXACT))
     upload(at, "quiz.jsonl", QUIZ)
     before = {u.key for u in at.get("file_uploader")}
-    at.button(key="tg-clear-dataset").click().run()
+    at.button(key="tg.clear-dataset").click().run()
     after = {u.key for u in at.get("file_uploader")}
     assert "No dataset yet" in texts(at) and before != after  # a new widget: no file chip left behind
     assert next(u for u in at.get("file_uploader")).value in (None, [])
@@ -169,9 +169,9 @@ def test_6_preflight_above_the_grade_button():
 
 def test_7_no_headline_delta_against_a_baseline_of_other_data():
     at = open_app(rft(EXACT))
-    at.button(key="tg-load-example").click().run()
+    at.button(key="tg.load-example").click().run()
     grade(at)
-    at.button(key="tg-keep-baseline").click().run()
+    at.button(key="tg.keep-baseline").click().run()
     upload(at, "other.jsonl", b'{"answer": "1", "model_sample": "{\\"answer\\": \\"1\\"}"}\n')
     grade(at)
     mean = next(m for m in at.metric if m.label == "Mean reward")
@@ -181,8 +181,8 @@ def test_7_no_headline_delta_against_a_baseline_of_other_data():
 def test_8_export_page_says_why_the_python_snippet_uses_extra_body():
     multi = {"type": "multi", "name": "m", "calculate_output": "a", "graders": {"a": EXACT}}
     at = open_app(rft(multi), page="app_pages/export.py")
-    if any(c.key == "export_anyway" for c in at.checkbox):  # the retired model and empty file are errors
-        at.checkbox(key="export_anyway").check().run()
+    if any(c.key == "export.anyway" for c in at.checkbox):  # the retired model and empty file are errors
+        at.checkbox(key="export.anyway").check().run()
     assert "extra_body" in texts(at) and any("extra_body=" in c.value for c in at.code)
 
 
@@ -191,7 +191,7 @@ def test_9_model_picker_says_which_models_are_current_and_after_the_cut_off(monk
     shown = texts(at)
     assert "No current OpenAI model for reinforcement" in shown and "o4-mini-2025-04-16` retired 2026-10-23" in shown
     assert "Azure" in shown and "trainer" in shown
-    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("pick-supervised"))).click().run()
+    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("method.pick.supervised"))).click().run()
     assert "Current for supervised on OpenAI: `gpt-4.1-2025-04-14`" in texts(at)
     monkeypatch.setenv("FTSTUDIO_TODAY", "2027-01-07")  # OpenAI took new jobs through 2027-01-06
     at.run()
@@ -204,7 +204,7 @@ def test_10_and_11_one_row_count_and_one_based_rows():
     upload(at, "quiz.jsonl", bad)
     shown = texts(at)
     assert "33 rows (1 unreadable)" in shown and "skipped" not in shown.lower()
-    assert at.button(key="tg-run").label == "Grade all 33 rows"
+    assert at.button(key="tg.run").label == "Grade all 33 rows"
     grade(at)
     table = next(d.value for d in at.dataframe if "reward" in d.value.columns and "output" in d.value.columns)
     assert table["row"].min() == 1 and table["row"].max() == 33  # 1-based, like the lines
@@ -223,10 +223,10 @@ def test_13_key_and_name_shown_together_and_brought_in_step():
     multi = {"type": "multi", "name": "m", "calculate_output": "0.7 * a", "graders": {
         "a": {**EXACT, "name": "exact answer"}}}
     at = open_app(rft(multi), page="app_pages/graders.py")
-    assert "key `a` · name `exact answer`" in at.button(key="graders_tree|a").label
-    at.button(key="graders_tree|a").click().run()
+    assert "key `a` · name `exact answer`" in at.button(key="graders.tree.a").label
+    at.button(key="graders.tree.a").click().run()
     assert "key `a` (in the formula) · name `exact answer` (in the API's results)" in texts(at)
-    at.button(key=next(b.key for b in at.button if b.key and "|in-step@" in b.key)).click().run()
+    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("graders.node.") and ".in-step" in b.key)).click().run()
     cfg = AppState(at.session_state).config
     assert list(cfg.grader.graders) == ["exact_answer"] and cfg.grader.calculate_output == "0.7 * exact_answer"
 

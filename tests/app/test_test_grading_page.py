@@ -55,12 +55,12 @@ def open_page(config: JobConfig | None = None) -> AppTest:
 
 
 def load_example(at: AppTest) -> None:
-    at.button(key="tg-load-example").click().run()
+    at.button(key="tg.load-example").click().run()
     assert not at.exception
 
 
 def grade(at: AppTest, timeout: float = 20) -> None:
-    at.button(key="tg-run").click().run()
+    at.button(key="tg.run").click().run()
     deadline = time.monotonic() + timeout
     while AppState(at.session_state).job is not None:
         assert time.monotonic() < deadline, "grading did not finish"
@@ -84,7 +84,7 @@ def test_renders_without_a_dataset_and_for_a_non_reinforcement_method():
     assert AppState(at.session_state).dataset.name == "supervised-chat.jsonl"
     assert any("format" in e.label.lower() and "supervised" in e.label for e in at.expander)
     assert "needs a **reinforcement** grader" in texts(at)
-    assert "tg-run" not in [b.key for b in at.button]
+    assert "tg.run" not in [b.key for b in at.button]
     assert {"1 Method", "3 Graders"} <= {link.proto.label for link in at.get("page_link")}
 
 
@@ -105,7 +105,7 @@ def test_every_preset_renders_with_its_example(name):
 def test_upload_reads_once_and_shows_problems():
     at = open_page(preset("rft-exact-match.json"))
     bad = QUIZ.replace(b"\n", b"\n{broken\n", 1)
-    at.file_uploader(key="tg-upload").set_value(("quiz.jsonl", bad, "application/octet-stream")).run()
+    at.file_uploader(key="tg.upload").set_value(("quiz.jsonl", bad, "application/octet-stream")).run()
     ds = AppState(at.session_state).dataset
     assert ds.name == "quiz.jsonl" and len(ds.rows) == 32 and [e.line for e in ds.errors] == [2]
     assert "1 lines could not be read" in texts(at)
@@ -118,7 +118,7 @@ def test_upload_reads_once_and_shows_problems():
     load_example(at)  # an example replaces the upload, and stays after reruns
     at.run()
     assert AppState(at.session_state).dataset.name == "reinforcement-quiz.jsonl"
-    at.file_uploader(key="tg-upload").set_value(("empty.jsonl", b"", "application/octet-stream")).run()
+    at.file_uploader(key="tg.upload").set_value(("empty.jsonl", b"", "application/octet-stream")).run()
     assert "Could not read the file" in texts(at) and "is empty" in texts(at)
     assert AppState(at.session_state).dataset.name == "reinforcement-quiz.jsonl"  # the previous one stays
     assert not at.exception
@@ -129,10 +129,10 @@ def test_choose_the_output_field():
     renamed = "\n".join(json.dumps({**{k: v for k, v in r.items() if k != "model_sample"},
                                     "completion": r["model_sample"]}) for r in rows).encode()
     at = open_page(preset("rft-classification-structured.json"))
-    at.file_uploader(key="tg-upload").set_value(("renamed.jsonl", renamed, "application/octet-stream")).run()
+    at.file_uploader(key="tg.upload").set_value(("renamed.jsonl", renamed, "application/octet-stream")).run()
     assert "no 'model_sample' field" in texts(at)
     ds = AppState(at.session_state).dataset
-    at.selectbox(key=f"tg-sample-field-{ds.content_hash[:16]}").set_value("completion").run()
+    at.selectbox(key=f"tg.sample-field.{ds.content_hash[:16]}").set_value("completion").run()
     assert AppState(at.session_state).sample_field == "completion"
     assert "no 'model_sample' field" not in texts(at)
     grade(at)
@@ -149,17 +149,17 @@ def test_grade_a_multi_grader_threshold_charts_detail_and_downloads():
     rewards = np.asarray(run.results.rewards)
     assert metric(at, "Mean reward") == f"{rewards.mean():.3f}"
     assert metric(at, "Rows ≥ 0.5") == f"{100 * (rewards >= 0.5).mean():.1f}%"
-    at.slider(key="tg-threshold-0-1").set_value(0.9).run()
+    at.slider(key="tg.threshold.0.1").set_value(0.9).run()
     assert metric(at, "Rows ≥ 0.9") == f"{100 * (rewards >= 0.9).mean():.1f}%"
     n_errors = len(run.results.errors)
     assert metric(at, "Error rate") == f"{100 * n_errors / 32:.1f}%"
     charts = {c.key for c in at.get("plotly_chart")}
-    assert charts == {"tg-chart-hist", "tg-chart-errors", "tg-chart-subs", "tg-chart-corr"}
+    assert charts == {"tg.chart-hist", "tg.chart-errors", "tg.chart-subs", "tg.chart-corr"}
     # the table filters: errors only
-    at.toggle(key="tg-f-errors").set_value(True).run()
+    at.toggle(key="tg.f-errors").set_value(True).run()
     table = next(d.value for d in at.dataframe if "reward" in d.value.columns and "output" in d.value.columns)
     assert len(table) == n_errors and (table["errors"] != "").all()
-    at.text_input(key="tg-f-search").set_value("not valid json").run()
+    at.text_input(key="tg.f-search").set_value("not valid json").run()
     table = next(d.value for d in at.dataframe if "reward" in d.value.columns and "output" in d.value.columns)
     assert 0 < len(table) < n_errors and table["errors"].str.contains("sample_parse_error").all()
     # the detail view of that row: its error and the rendered templates
@@ -180,7 +180,7 @@ def test_stale_results_and_baseline_comparison():
     load_example(at)
     grade(at)
     base = AppState(at.session_state).run
-    at.button(key="tg-keep-baseline").click().run()
+    at.button(key="tg.keep-baseline").click().run()
     assert AppState(at.session_state).baseline is base
     AppState(at.session_state).config = preset("rft-exact-match.json")  # the user changes the grader
     at.run()
@@ -194,11 +194,11 @@ def test_stale_results_and_baseline_comparison():
     assert metric(at, "Pass → fail") == str(len(cmp.pass_to_fail))
     assert metric(at, "Fail → pass") == str(len(cmp.fail_to_pass))
     assert cmp.pass_to_fail and cmp.fail_to_pass  # JSON answers stop passing; bare answers start to
-    assert {"tg-chart-overlay", "tg-chart-delta"} <= {c.key for c in at.get("plotly_chart")}
-    at.segmented_control(key="tg-cmp-show").set_value("flipped").run()
+    assert {"tg.chart-overlay", "tg.chart-delta"} <= {c.key for c in at.get("plotly_chart")}
+    at.segmented_control(key="tg.cmp-show").set_value("flipped").run()
     flips = next(d.value for d in at.dataframe if "flip" in d.value.columns)
     assert sorted(flips["row"]) == sorted(r + 1 for r in cmp.pass_to_fail + cmp.fail_to_pass)  # 1-based on screen
-    at.selectbox(key=f"tg-sample-field-{base.data_hash[:16]}").set_value("answer").run()
+    at.selectbox(key=f"tg.sample-field.{base.data_hash[:16]}").set_value("answer").run()
     assert "earlier grader/data" in texts(at)  # a different output field also makes results stale
 
 
@@ -207,11 +207,11 @@ def test_cancel_a_slow_run():
                                                          "    time.sleep(0.2)\n    return 1.0\n"}
     at = open_page(rft(slow))
     load_example(at)
-    at.button(key="tg-run").click().run()
+    at.button(key="tg.run").click().run()
     job = AppState(at.session_state).job
     assert job is not None and not job.done
-    assert at.button(key="tg-cancel").label == "Cancel" and at.get("progress")
-    at.button(key="tg-cancel").click().run()
+    assert at.button(key="tg.cancel").label == "Cancel" and at.get("progress")
+    at.button(key="tg.cancel").click().run()
     assert job.wait(20) and job.cancelled
     at.run()
     assert "Cancelled" in texts(at) and not at.exception
@@ -223,14 +223,14 @@ def test_connection_panel_test_button_and_token_readout(openai_stub):
     at = open_page(preset("rft-summarization.json"))
     load_example(at)
     assert "Model endpoint" in texts(at)
-    at.text_input(key="tg-conn-url").set_value(openai_stub.base_url).run()
-    at.text_input(key="tg-conn-key").set_value("sk-wrong-key-0123456789abcdef").run()
-    at.button(key="tg-conn-test-btn").click().run()
+    at.text_input(key="tg.conn.url").set_value(openai_stub.base_url).run()
+    at.text_input(key="tg.conn.key").set_value("sk-wrong-key-0123456789abcdef").run()
+    at.button(key="tg.conn.test-btn").click().run()
     assert "401" in texts(at) and "check the API key" in texts(at)
-    at.text_input(key="tg-conn-key").set_value(openai_stub.api_key).run()
-    at.button(key="tg-conn-test-btn").click().run()
+    at.text_input(key="tg.conn.key").set_value(openai_stub.api_key).run()
+    at.button(key="tg.conn.test-btn").click().run()
     assert "Connected to" in texts(at)
-    assert at.text_input(key="tg-conn-key").value == ""  # the box never holds the key once applied
+    assert at.text_input(key="tg.conn.key").value == ""  # the box never holds the key once applied
     assert openai_stub.api_key not in texts(at)
     grade(at, timeout=60)
     run = AppState(at.session_state).run
