@@ -73,7 +73,7 @@ with st.expander("Upload the files and create the job", expanded=bool(state.app(
     submit_panel.render(cfg, bool(errors))
 
 st.subheader("Save as a preset")
-with st.form("save_preset", border=True):
+with st.form(state.key("export", "save_preset"), border=True):
     title = st.text_input("Title", placeholder="My summarizer RFT")
     description = st.text_input("One-line description", placeholder="What this config is for")
     overwrite = st.checkbox("Overwrite a preset with the same title")
