@@ -2,7 +2,8 @@
 chat endpoint, ready for `ftstudio grade` / `ftstudio probe` and the calibration's group analysis.
 
 A token and cost estimate comes first; on a terminal it asks before sending (`--yes` skips the question).
-Ctrl-C cancels cleanly: requests in flight finish, nothing more is sent, and the rows done are written.
+Ctrl-C (SIGINT, also in a process started with SIGINT ignored) cancels cleanly: requests in flight finish,
+nothing more is sent, and the rows done are written.
 Exit 0 when samples were written, 2 when the data can't be read, 3 when the API could not be used, 130 when
 cancelled.
 """
@@ -10,6 +11,7 @@ cancelled.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 
@@ -39,34 +41,66 @@ def _read_rows(path: str) -> list[dict]:
     return [r for r in data.rows if isinstance(r, dict)]
 
 
-def _cancellable(work):
+class _CtrlC:
+    """SIGINT for the whole command, installed before anything else happens.
+
+    Until the requests start it raises KeyboardInterrupt (nothing was sent: exit 130, also at the
+    confirmation prompt); from then on it only sets `cancel`, so no exception can land between two
+    lines of the waiting loop. Installing it ourselves also covers a process started with SIGINT
+    ignored (a background job of a script inherits SIG_IGN, and Python then installs no handler:
+    Ctrl-C or `kill -INT` would be ignored and every request sent)."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.sending = False
+        self._previous = None
+
+    def __call__(self, signum, frame) -> None:
+        self.cancel.set()
+        if not self.sending:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():  # signal.signal works there only
+            self._previous = signal.signal(signal.SIGINT, self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _cancellable(work, ctrl_c: _CtrlC):
     """Run work(cancel) in a thread; Ctrl-C sets `cancel` (requests in flight finish, nothing more is sent)."""
-    cancel = threading.Event()
     finished = threading.Event()  # not Thread.join: an interrupted join can leave is_alive() wrong
     box: dict = {}
 
     def target() -> None:
         try:
-            box["value"] = work(cancel)
+            box["value"] = work(ctrl_c.cancel)
         except BaseException as exc:  # re-raised in the main thread
             box["error"] = exc
         finally:
             finished.set()
 
+    ctrl_c.sending = True
     threading.Thread(target=target, name="ftstudio-sample", daemon=True).start()
-    while not finished.is_set():
-        try:
-            finished.wait(0.2)
-        except KeyboardInterrupt:
-            if not cancel.is_set():
-                err("\nftstudio: cancelling: requests in flight finish, nothing more is sent")
-            cancel.set()
+    announced = False
+    while not finished.wait(0.2):
+        if ctrl_c.cancel.is_set() and not announced:
+            err("\nftstudio: cancelling: requests in flight finish, nothing more is sent")
+            announced = True
     if "error" in box:
         raise box["error"]
-    return box["value"], cancel.is_set()
+    return box["value"], ctrl_c.cancel.is_set()
 
 
 def cmd_sample(args) -> int:
+    with _CtrlC() as ctrl_c:
+        return _sample(args, ctrl_c)
+
+
+def _sample(args, ctrl_c: _CtrlC) -> int:
     from ftstudio.api import Endpoint, ModelRunner
     from ftstudio.probes import estimate_samples, generate
 
@@ -99,7 +133,7 @@ def cmd_sample(args) -> int:
     try:
         run, interrupted = _cancellable(lambda cancel: generate(
             rows, args.model, args.n, runner=runner, max_tokens=args.max_tokens, temperature=args.temperature,
-            progress=lambda d, t: progress(d, t, "sampling"), cancel=cancel))
+            progress=lambda d, t: progress(d, t, "sampling"), cancel=cancel), ctrl_c)
         progress.finish()
         for row in run.rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
