@@ -15,7 +15,9 @@ import signal
 import sys
 import threading
 
-from ._common import EXIT_OK, EXIT_UNREADABLE, CliError, err
+from ftstudio.core import DEFAULT_CONCURRENCY
+
+from ._common import EXIT_OK, EXIT_UNREADABLE, CliError, err, positive_int
 
 EXIT_API = 3
 
@@ -106,9 +108,6 @@ def _sample(args, ctrl_c: _CtrlC) -> int:
 
     from ._grade import _Progress
 
-    if args.n < 1:
-        err("ftstudio: --n must be at least 1")
-        return EXIT_UNREADABLE
     rows = _read_rows(args.data)
     endpoint = Endpoint.from_env()
     if not endpoint.configured:
@@ -156,12 +155,12 @@ def register(sub) -> None:
     g = sub.add_parser("sample", help="generate K answers per prompt with a chat model (for grading and probes)")
     g.add_argument("data", metavar="DATA", help=".jsonl, .json or .csv whose rows have `messages`")
     g.add_argument("--model", required=True, metavar="M", help="the model (or Azure deployment) to sample from")
-    g.add_argument("--n", type=int, default=1, metavar="K", help="samples per row (default 1)")
+    g.add_argument("--n", type=positive_int, default=1, metavar="K", help="samples per row (default 1)")
     g.add_argument("--out", metavar="OUT.jsonl", help="write here (default: stdout)")
     g.add_argument("--yes", action="store_true", help="don't ask before sending")
-    g.add_argument("--max-tokens", type=int, metavar="N", help="max_completion_tokens per sample")
+    g.add_argument("--max-tokens", type=positive_int, metavar="N", help="max_completion_tokens per sample")
     g.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default: the server's)")
     g.add_argument("--input-price", type=float, metavar="USD", help="USD per 1M prompt tokens, for the estimate")
     g.add_argument("--output-price", type=float, metavar="USD", help="USD per 1M completion tokens, for the estimate")
-    g.add_argument("--concurrency", type=int, default=8, metavar="N", help="parallel requests")
+    g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel requests")
     g.set_defaults(func=cmd_sample)

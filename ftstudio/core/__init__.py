@@ -4,7 +4,14 @@ secret redaction, JSON limits and compact JSON. Imports nothing else of ftstudio
 from __future__ import annotations
 
 from ._codes import ROW_ERROR, ErrorCode
-from ._constants import DEFAULT_CONCURRENCY, DEFAULT_MODEL, DEFAULT_RFT_MODEL, DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
+from ._constants import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MODEL,
+    DEFAULT_RFT_MODEL,
+    DEFAULT_SAMPLE_FIELD,
+    REWARD_TOLERANCE,
+    sample_field_problem,
+)
 from ._issues import Finding, Issue, Severity, count, join_path, sort_issues, under
 from ._json_limits import compact_json, json_issue
 from ._log import cache_dir, home, internal_issue, log_failure, log_path
@@ -14,5 +21,5 @@ __all__ = [
     "DEFAULT_CONCURRENCY", "ROW_ERROR", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",
     "REWARD_TOLERANCE", "ErrorCode", "Finding", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue",
     "redact", "redact_data", "register_secret", "sort_issues", "under", "cache_dir", "home", "internal_issue", "log_failure",
-    "log_path",
+    "log_path", "sample_field_problem",
 ]

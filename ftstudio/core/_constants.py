@@ -7,3 +7,13 @@ REWARD_TOLERANCE = 1e-6  # two rewards closer than this are the same reward (loc
 DEFAULT_CONCURRENCY = 8  # parallel model-grader requests
 DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"  # the model new SFT/DPO configs and new model graders start with
 DEFAULT_RFT_MODEL = "o4-mini-2025-04-16"
+
+
+def sample_field_problem(name: object) -> str | None:
+    """Why `name` can't name the row field holding the model's answer (said the same way by every face), or None."""
+    if not isinstance(name, str):
+        return f"the sample field must be a field name (text), not {type(name).__name__}"
+    if not name.strip():
+        return (f"the sample field is empty: name the row field that holds the model's answer "
+                f"(default \"{DEFAULT_SAMPLE_FIELD}\")")
+    return None
