@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ftstudio.config import catalog
 from ftstudio.core import Issue, join_path
 
 from ._rules import issue
@@ -20,7 +21,7 @@ _RF = ("method", "reinforcement", "response_format")
 
 def job_target_issues(data: dict, target: str, today: dt.date | None = None) -> list[Issue]:
     out: list[Issue] = []
-    today = today or dt.date.today()
+    today = today or catalog.today()
     if target == "openai":
         if today >= OPENAI_JOBS_CLOSE:
             out.append(issue("", "openai_jobs_closed",
