@@ -21,14 +21,13 @@ class CliError(Exception):
 
 
 def positive_int(text: str) -> int:
-    """argparse type of counts (--concurrency, --rows, --n, ...): a whole number, at least 1. argparse names
-    the flag in its error and exits 2."""
+    """argparse type of counts that must be at least 1 (--concurrency 0 would hang, -5 means nothing)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
@@ -70,7 +69,7 @@ def issues_for(data: Any, target: str | None = None):
     return doc, (check_grader(doc.data, target=target) if doc.kind == "grader" else check(doc.data, target=target))
 
 
-TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible")
+TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible", "gemini", "bedrock-rft")
 
 
 def add_target(parser) -> None:

@@ -72,6 +72,7 @@ class OpenAIStub:
         self.judge_obeys_injection = False  # the judge gives the maximum score when a message tells it to
         self.distinct_choices = False       # n > 1: each choice (and each seed) gets its own text
         self.ignore_n = False               # answer one choice whatever n asks (as Ollama does)
+        self.model_fields: dict[str, dict[str, Any]] = {}  # GET /models: extra fields per id (a listed id is added)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> OpenAIStub:
