@@ -7,7 +7,6 @@ comparison is `==` on floats, which is stricter than the 1e-9 the issue allows.
 from __future__ import annotations
 
 import math
-import os
 import random
 import subprocess
 import sys
@@ -26,18 +25,20 @@ from ftstudio.grading.metrics import _ngram, _wordnet
 ROUGE_KEYS = {f"rouge_{n}": f"rouge{n}" for n in range(1, 6)} | {"rouge_l": "rougeL"}
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory):
-    """One converted WordNet copy for the whole session, outside the user's cache."""
+    """One converted WordNet copy for the whole module, outside the user's cache."""
     path = tmp_path_factory.mktemp("ftstudio-cache")
-    old = os.environ.get("FTSTUDIO_CACHE_DIR")
-    os.environ["FTSTUDIO_CACHE_DIR"] = str(path)
-    metrics.prepare("meteor")  # also puts <path>/nltk_data on nltk.data.path
-    yield path
-    if old is None:
-        os.environ.pop("FTSTUDIO_CACHE_DIR", None)
-    else:
-        os.environ["FTSTUDIO_CACHE_DIR"] = old
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FTSTUDIO_CACHE_DIR", str(path))
+        metrics.prepare("meteor")  # also puts <path>/nltk_data on nltk.data.path
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache(cache_dir, monkeypatch):
+    """Instead of the conftest's per-test cache: converting WordNet for every test would be slow."""
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(cache_dir))
 
 
 @pytest.fixture(scope="session")

@@ -46,3 +46,28 @@ def test_ci_runs_the_checks_after_installing_and_before_the_tests():
     extra = (ROOT / "pyproject.toml").read_text().split("test = [", 1)[1].split("]", 1)[0]
     for package in ("ruff", "pyright", "import-linter"):
         assert f'"{package}' in extra, package
+
+
+RANDOM_RUN = 'python -m pytest -m "not slow and not e2e" -p randomly --randomly-seed="$seed"'
+
+
+def test_ci_runs_the_tests_with_an_empty_home_and_fails_on_anything_written_there():
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    empty, tests = lines.index("export HOME=$EMPTY_HOME"), lines.index(commands()[1])
+    back = lines.index("export HOME=$REAL_HOME")
+    assert "EMPTY_HOME=$(mktemp -d)" in lines[:empty] and empty < tests < lines.index(RANDOM_RUN) < back
+    check = "\n".join(lines[back:])
+    assert '"$EMPTY_HOME/.ftstudio" "$EMPTY_HOME/.cache/ftstudio"' in check and "exit 1" in check
+    # pip still finds the user's configuration and cache with HOME elsewhere
+    assert any(line.startswith("export PIP_CACHE_DIR=") for line in lines[:empty])
+
+
+def test_ci_runs_the_fast_tests_again_in_random_order_and_prints_the_seed():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert RANDOM_RUN in ci.splitlines() and 'echo "random order: ' in ci and "--randomly-seed=$seed" in ci
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"pytest-randomly' in pyproject.split("test = [", 1)[1].split("]", 1)[0]
+    # the README's own run keeps file order: pytest-randomly is off unless `-p randomly` turns it back on
+    assert "-p no:randomly" in pyproject.split("addopts = ", 1)[1].splitlines()[0]
+    development = (ROOT / "README.md").read_text().split("## Development", 1)[1]
+    assert '`python -m pytest -m "not slow and not e2e" -p randomly --randomly-seed=N`' in development

@@ -81,6 +81,19 @@ def test_load_accepts_a_job_config_a_preset_and_a_dict(tmp_path):
             assert reward.score(["paris"], [{"reference_answer": "paris"}]) == [1.0]
 
 
+def test_an_oversized_grader_file_and_an_empty_sample_field_are_clear_errors(tmp_path):
+    from ftstudio.config import MAX_DOCUMENT_BYTES
+
+    big = tmp_path / "big.json"
+    with big.open("wb") as fh:
+        fh.truncate(MAX_DOCUMENT_BYTES + 1)  # sparse; a device such as /dev/zero is cut at the same point
+    with pytest.raises(InvalidGrader) as exc:
+        Reward.load(big)
+    assert f"{big}: more than 16 MB" in exc.value.issues[0].message
+    with pytest.raises(ValueError, match="the sample field is empty: name the row field that holds the model's"):
+        Reward.load(GRADER, sample_field="")
+
+
 def test_invalid_trees_raise_invalid_grader_with_issues(tmp_path):
     with pytest.raises(InvalidGrader) as exc:
         Reward.load({**GRADER, "calculate_output": "exact +"})

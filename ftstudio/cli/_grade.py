@@ -25,6 +25,7 @@ from ._common import (
     load_json_file,
     positive_int,
     resolve_target,
+    sample_field,
 )
 
 EXIT_API = 3  # the API could not be used (as for the connected commands)
@@ -260,11 +261,11 @@ def register(sub) -> None:
     g = sub.add_parser("grade", help="score a dataset with a grader (a job config's or a bare one)")
     g.add_argument("config", metavar="CONFIG_OR_GRADER.json")
     g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")
-    g.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
+    g.add_argument("--sample-field", type=sample_field, default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
                    help="the field holding the model output (default: model_sample)")
     g.add_argument("--out", metavar="FILE.jsonl|FILE.csv", help="write one record per input row")
     g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
-    g.add_argument("--chunk-size", type=int, default=50_000, help=argparse.SUPPRESS)
+    g.add_argument("--chunk-size", type=positive_int, default=50_000, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("--batch", action="store_true",
                    help="send the model-grader requests through the Batch API (half the price), then grade")

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ftstudio.config import ImportProblem, parse_json, read_document
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
+from ftstudio.config import ImportProblem, read_document, read_json_file
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, sample_field_problem
 from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, RowRecord, completion_text
 
 from ._trl import trl_components, trl_function
@@ -43,11 +43,9 @@ def _load_document(grader: Any) -> tuple[Any, str]:
         return grader, "the grader"
     path = Path(grader)
     try:
-        raw = path.read_bytes()
+        return read_json_file(path), str(path)
     except OSError as exc:
         raise FileNotFoundError(f"cannot read grader file {path}: {exc.strerror or exc}") from None
-    try:
-        return parse_json(raw), str(path)
     except ImportProblem as exc:
         raise InvalidGrader([Issue(path="", severity="error", code="unreadable_json", message=f"{path}: {exc.message}",
                                    blocks_grading=True)]) from None
@@ -68,7 +66,11 @@ class Reward:
     def load(cls, grader: Any, *, sample_field: str = DEFAULT_SAMPLE_FIELD,
              options: GradeOptions | None = None) -> Reward:
         """`grader`: a path to a grader / job config / preset JSON file, a dict, or a grader model.
-        Raises InvalidGrader (with `.issues`) when the engine can't evaluate the tree."""
+        Raises InvalidGrader (with `.issues`) when the engine can't evaluate the tree, ValueError for an empty
+        `sample_field`."""
+        problem = sample_field_problem(sample_field)
+        if problem:
+            raise ValueError(problem)
         data, where = _load_document(grader)
         if isinstance(data, dict):
             data = _grader_data(data, where)

@@ -329,7 +329,6 @@ def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
 def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | None = None,
                 target: str = "openai", today=None) -> list[Issue]:
     """Catalog notes about a model id: unknown (info), retired (warning), method support (warning)."""
-
     where = join_path(path)
     if is_placeholder(model):
         return [issue(where, "model_placeholder", f"model {model!r} is a placeholder that must be replaced",

@@ -7,7 +7,10 @@ import json
 
 from components.app_state import AppState
 from tests.app.app_util import texts
-from tests.app.test_test_grading_page import load_example, open_page, rft
+
+# _isolated is the page tests' autouse fixture (no API keys from the environment); the root conftest gives every
+# test a temporary $FTSTUDIO_HOME and cache.
+from tests.app.test_test_grading_page import _isolated, load_example, open_page, rft  # noqa: F401
 
 LIKE = {"type": "string_check", "name": "contains", "input": "{{ sample.output_json.label }}",
         "reference": "{{ item.label }}", "operation": "like"}
