@@ -191,13 +191,14 @@ def test_count_flags_refuse_zero_negative_and_words_naming_the_flag(tmp_path, ca
         assert f"argument {flag}: {why}" in err
 
 
-@pytest.mark.parametrize("command", ["grade", "probe", "compare"])
+@pytest.mark.parametrize("command", ["grade", "probe", "compare", "calibrate", "compare-graders"])
 def test_an_empty_sample_field_is_refused_with_a_clear_message(tmp_path, capsys, command):
     grader = write(tmp_path, "g.json", {"type": "string_check", "name": "g", "input": "{{ sample.output_text }}",
                                         "reference": "x", "operation": "eq"})
     data = write(tmp_path, "d.jsonl", '{"model_sample": "x"}\n')
+    graders = [grader, grader] if command == "compare-graders" else [grader]
     with pytest.raises(SystemExit) as exit_:
-        main([command, grader, data, "--sample-field", ""])
+        main([command, *graders, data, "--sample-field", ""])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert 'argument --sample-field: the sample field is empty: name the row field that holds the model\'s answer' in err
