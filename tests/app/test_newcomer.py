@@ -245,4 +245,5 @@ def test_14_no_emoji_icons_in_navigation_headings_or_widgets():
     app_source = (ROOT / "app.py").read_text(encoding="utf-8")
     pages = [line for line in app_source.splitlines() if "st.Page(" in line]
     assert len(pages) == 5 and all('icon=":material/' in line for line in pages)
-    assert 'page_icon=":material/' in app_source
+    # The page icon is a local file: a :material: page_icon makes the favicon a font-CDN request (issue 18).
+    assert 'page_icon=str(ICON)' in app_source and (ROOT / "assets" / "favicon.png").is_file()
