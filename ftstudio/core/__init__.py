@@ -1,18 +1,20 @@
 """The vocabulary every layer shares: Issue (a finding with a place), ErrorCode, named constants,
-secret redaction, JSON limits and compact JSON. Imports nothing else of ftstudio."""
+secret redaction, JSON limits and compact JSON, and the shape of a
+rule with evidence (Rule, Evidence, Unavailable). Imports nothing else of ftstudio."""
 
 from __future__ import annotations
 
-from ._codes import ROW_ERROR, ErrorCode
+from ._codes import ROW_ERROR, ErrorCode, RowErrors
 from ._constants import DEFAULT_CONCURRENCY, DEFAULT_MODEL, DEFAULT_RFT_MODEL, DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
 from ._issues import Finding, Issue, Severity, count, join_path, sort_issues, under
 from ._json_limits import compact_json, json_issue
 from ._log import home, internal_issue, log_failure, log_path
 from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
+from ._rules import EVIDENCE_KINDS, SOURCES, Evidence, Rule, Unavailable
 
 __all__ = [
     "DEFAULT_CONCURRENCY", "ROW_ERROR", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",
     "REWARD_TOLERANCE", "ErrorCode", "Finding", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue",
     "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
-    "log_path",
+    "log_path", "RowErrors", "EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule", "Unavailable",
 ]

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from ftstudio.core import ErrorCode
-from ftstudio.graders import walk
+from ftstudio.graders import MODEL_TYPES, grader_type, walk
 
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
 from ._results import GradeResults, RowRecord, merge
@@ -31,17 +31,11 @@ from ._writer import records_bytes
 if TYPE_CHECKING:
     import numpy as np
 
-MODEL_TYPES = ("score_model", "label_model")
-
-
 def uses_models(grader: Any) -> bool:
     """True when grading calls an endpoint (model graders, or cosine similarity's embeddings)."""
     if grader is None:
         return False
-    for _path, node in walk(grader):
-        if node.type in MODEL_TYPES or getattr(node, "evaluation_metric", None) == "cosine":
-            return True
-    return False
+    return any(grader_type(node.type).uses_endpoint(node) for _path, node in walk(grader))
 
 
 def model_nodes(grader: Any) -> int:

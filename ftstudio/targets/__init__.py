@@ -1,0 +1,58 @@
+"""Targets: the platforms a grader tree is validated for and exported to, one module each.
+
+A target module (`openai.py`, `azure.py`, ...) declares `TARGET = Target(name=..., title=..., order=...,
+about=..., graders={...})`: for each grader type, either a translation (a function `(node, target)` ->
+the JSON the platform takes; `as_is` when it takes the OpenAI body unchanged) or
+`Unavailable(reason, rule)`, "not available here, because ...", whose rule (in `validation.RULES`,
+or in the target's own `rules`, with its evidence) decides the severity validation reports it with.
+A grader type's module may declare its own pairs instead (`GraderType.targets`), so that a new type
+is one file. Every (target, type) pair is declared exactly once: `gaps()` lists those that are not,
+and a test fails on any.
+
+Add a target: write `ftstudio/targets/<name>.py` with its TARGET (importing this package registers
+every module in it), give its rules a severity for the new target name (`validation/_rules.py`), and
+see docs/architecture.md, "Add a target".
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from ftstudio.core import Unavailable
+from ftstudio.graders import Translation, as_is
+
+from ._registry import (
+    UnknownTarget,
+    declared_rules,
+    gaps,
+    register,
+    target,
+    target_names,
+    targets,
+    translation,
+    unavailable_rules,
+)
+from ._target import NotTranslatable, Target
+
+DEFAULT_TARGET = "openai"
+
+
+def _discover() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        declared = getattr(module, "TARGET", None)
+        if not isinstance(declared, Target):
+            raise TypeError(f"{module.__name__} declares no TARGET = Target(...)")
+        register(declared)
+
+
+_discover()
+TARGETS = target_names()
+
+__all__ = [
+    "DEFAULT_TARGET", "NotTranslatable", "TARGETS", "Target", "Translation", "Unavailable", "UnknownTarget", "as_is",
+    "declared_rules", "gaps", "target", "target_names", "targets", "translation", "unavailable_rules",
+]
