@@ -4,7 +4,8 @@ The rules registry (`validation.RULES`) holds most of them; a grader type or a t
 its own (a target that can't take a grader type says so with `Unavailable(reason, rule)`, and the
 rule carries the evidence). They live here, at the bottom, so that any layer can declare one.
 A rule's severity is a mapping target name -> "error" | "warning" | "info" | None (None, or a
-target missing from the mapping: the rule doesn't apply there).
+target missing from the mapping: the rule doesn't apply there); the key "*" gives the severity on
+every target the mapping doesn't name (for a rule declared where the list of targets isn't known).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Rule:
     family: bool = False  # the id is a prefix: schema_*, formula_*, python_*, template_*
 
     def severity_for(self, target: str) -> str | None:
-        return self.severity.get(target)
+        return self.severity[target] if target in self.severity else self.severity.get("*")
 
     def to_dict(self, target: str | None = None) -> dict:
         out: dict = {"id": self.id + ("*" if self.family else ""), "message": self.message}

@@ -39,6 +39,7 @@ from ._templates import SAMPLE_FIELDS, RenderError, Sample, parse, render
 from .types import (
     Grader,
     GraderType,
+    GraderUnion,
     ModelGraderModel,
     Scored,
     ScoringContext,
@@ -66,7 +67,7 @@ from .types.text_similarity import TextSimilarityGrader
 
 __all__ = [
     "AudioData", "EndpointGrader", "GRADER_CLASSES", "GRADER_TYPES", "Grader", "GraderModel", "GraderRoot",
-    "GraderType", "InputAudio", "InputImage", "InputMessage", "InputText", "LabelModelGrader", "LambdaFunction",
+    "GraderType", "GraderUnion", "InputAudio", "InputImage", "InputMessage", "InputText", "LabelModelGrader", "LambdaFunction",
     "LambdaGrader", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PYTHON_IMAGE_TAGS", "PythonGrader",
     "REMOTE_GRADER_TYPES", "RenderError", "SAMPLE_FIELDS", "SCORE_MODEL_EFFORTS", "Sample", "SamplingParams",
     "ScoreModelGrader", "Scored", "ScoringContext", "StringCheckGrader", "TextSimilarityGrader", "Translation",

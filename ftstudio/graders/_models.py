@@ -7,7 +7,7 @@ from the registered types (`graders/types/_registry.py`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,8 +27,10 @@ class GraderModel(_Strict):
     """The base of every grader model. Each subclass declares `type: Literal["<its type>"]` first and
     `name: str | None` second (the order export writes them in)."""
 
-    if TYPE_CHECKING:  # declared by every subclass; here only for the type checker
-        type: str
+    if TYPE_CHECKING:  # fields every subclass declares; here only for the type checker
+        # A str: each subclass narrows it to its Literal, which pyright allows only from Any
+        # (a mutable attribute's type is invariant).
+        type: Any
         name: str | None
 
 

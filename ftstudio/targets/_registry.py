@@ -3,8 +3,10 @@ declares `TARGET = Target(...)`; importing the package registers them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ftstudio.core import Rule, Unavailable
-from ftstudio.graders import Translation, grader_types
+from ftstudio.graders import GraderType, Translation, grader_types
 
 from ._target import Target
 
@@ -47,18 +49,23 @@ def translation(target_name: str, grader_type: str) -> Translation | Unavailable
     return target(target_name).translation(grader_type)
 
 
-def gaps() -> list[str]:
+def gaps(among: Sequence[Target] | None = None, types: Sequence[GraderType] | None = None) -> list[str]:
     """Every (target, grader type) pair that has neither a translation nor an Unavailable, and every pair
-    declared twice (by the target and by the type): each should be declared exactly once."""
+    declared twice (by the target and by the type): each should be declared exactly once. Default: the
+    registered targets and types."""
+    among = targets() if among is None else among
+    types = grader_types() if types is None else types
     out = []
-    for t in targets():
-        for g in grader_types():
+    for t in among:
+        for g in types:
             mine, theirs = t.graders.get(g.name), g.targets.get(t.name)
-            if mine is None and theirs is None:
+            if mine is None and theirs is None and g.elsewhere is None:
                 out.append(f"{t.name} x {g.name}: neither a translation nor Unavailable")
             elif mine is not None and theirs is not None:
                 out.append(f"{t.name} x {g.name}: declared by the target and by the grader type")
-    for g in grader_types():
+        out += [f"{t.name} x {name}: declared by the target for an unknown grader type"
+                for name in t.graders if name not in {g.name for g in grader_types()}]
+    for g in types:
         out += [f"{name} x {g.name}: declared by the grader type for an unknown target"
                 for name in g.targets if name not in _TARGETS]
     return out
@@ -69,12 +76,13 @@ def declared_rules() -> tuple[Rule, ...]:
     return tuple(r for t in targets() for r in t.rules) + tuple(r for g in grader_types() for r in g.rules)
 
 
-def unavailable_rules() -> set[str]:
-    """The rule id of every Unavailable declared anywhere (a test checks each is registered)."""
+def unavailable_rules() -> set[tuple[str, str]]:
+    """(target, rule id) of every Unavailable declared anywhere (a test checks each rule is registered and
+    has a severity on that target)."""
     out = set()
     for t in targets():
         for g in grader_types():
             found = t.translation(g.name)
             if isinstance(found, Unavailable):
-                out.add(found.rule)
+                out.add((t.name, found.rule))
     return out

@@ -24,7 +24,8 @@ class NotTranslatable(ValueError):
 class Target:
     """One platform. `graders` maps a grader type to its translation (a function: node, target -> the
     JSON the platform takes) or to `Unavailable(reason, rule)`. A pair this table doesn't name may be
-    declared by the grader type's own module (`GraderType.targets`); a pair named by both is an error.
+    declared by the grader type's own module (`GraderType.targets`, else `GraderType.elsewhere`); a pair
+    named by both tables is an error (`gaps`).
     """
 
     name: str                        # the --target value
@@ -40,7 +41,9 @@ class Target:
         if own is not None:
             return own
         t: GraderType | None = find(grader_type)
-        return t.targets.get(self.name) if t is not None else None
+        if t is None:
+            return None
+        return t.targets.get(self.name) or t.elsewhere
 
     def unavailable(self, grader: Any) -> list[tuple[tuple[str, ...], Unavailable | None]]:
         """The nodes of a tree this target can't take: (path, why); why is None for an undeclared pair."""

@@ -47,7 +47,9 @@ def write(out: Path) -> None:
                     rc = main(["grade", str(c), str(d), "--out", str(records)])
                 except SystemExit as exc:
                     rc = exc.code
-            (out / f"{name}.rc").write_text(f"{rc}\n{err.getvalue()}", encoding="utf-8")
+            # The tree's own path (presets) differs between the two checkouts compared.
+            stderr = err.getvalue().replace(str(REPO), "<repo>")
+            (out / f"{name}.rc").write_text(f"{rc}\n{stderr}", encoding="utf-8")
         print(c.name, flush=True)
 
 

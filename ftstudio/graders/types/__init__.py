@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 
 from ._model_family import ModelGraderModel, build_requests, interpret, response_format, sampling_kwargs
-from ._registry import Grader, UnknownGraderType, close, find, grader_type, grader_types, register
+from ._registry import Grader, GraderUnion, UnknownGraderType, close, find, grader_type, grader_types, register
 from ._type import (
     FACETS,
     GENERIC_FIX,
@@ -47,7 +47,7 @@ def _discover() -> None:
 _discover()
 
 __all__ = [
-    "FACETS", "GENERIC_FIX", "ModelGraderModel", "build_requests", "interpret", "response_format", "sampling_kwargs", "Check", "Checker", "Explain", "Fix", "Grader", "GraderType", "Rows", "Scored", "Scorer",
+    "FACETS", "GENERIC_FIX", "ModelGraderModel", "build_requests", "interpret", "response_format", "sampling_kwargs", "Check", "Checker", "Explain", "Fix", "Grader", "GraderType", "GraderUnion", "Rows", "Scored", "Scorer",
     "ScoringContext", "Translation", "Translator", "UnknownGraderType", "as_is", "facet_gaps", "find", "grader_type",
     "grader_types", "is_cancelled",
 ]

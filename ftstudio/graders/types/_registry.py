@@ -28,14 +28,14 @@ class UnknownGraderType(KeyError):
 
 def register(t: GraderType) -> GraderType:
     """Add a grader type; refuses an incomplete one or a second type of the same name."""
-    if _closed[0]:
-        raise RuntimeError(f"grader type {t.name!r} registered after the Grader union was built: declare it as "
-                           "TYPE in a module of ftstudio/graders/types")
-    if t.name in _TYPES:
-        raise ValueError(f"grader type {t.name!r} is registered twice")
     gaps = facet_gaps(t)
     if gaps:
         raise TypeError(f"grader type {t.name!r} is incomplete: {', '.join(gaps)}")
+    if t.name in _TYPES:
+        raise ValueError(f"grader type {t.name!r} is registered twice")
+    if _closed[0]:
+        raise RuntimeError(f"grader type {t.name!r} registered after the Grader union was built: declare it as "
+                           "TYPE in a module of ftstudio/graders/types")
     _TYPES[t.name] = t
     return t
 
@@ -60,12 +60,16 @@ def grader_type(name: str) -> GraderType:
     return found
 
 
-class _RegisteredUnion:
+class GraderUnion:
     """pydantic builds the discriminated union on `type` from the registered models, in list order,
     exactly as `Annotated[A | B | ..., Field(discriminator="type")]` would (same errors, same schema)."""
 
+    @staticmethod
+    def members() -> tuple[type[GraderModel], ...]:
+        return tuple(t.model for t in grader_types())
+
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        models = tuple(t.model for t in grader_types())
+        models = self.members()
         if not models:
             raise RuntimeError("no grader types are registered (import ftstudio.graders)")
         if len(models) == 1:
@@ -74,4 +78,4 @@ class _RegisteredUnion:
 
 
 # A grader: statically any grader model; at run time pydantic's union of the registered types.
-Grader = Annotated[GraderModel, _RegisteredUnion()]
+Grader = Annotated[GraderModel, GraderUnion()]

@@ -190,8 +190,10 @@ class GraderType:
     needs_endpoint: Callable[[Any], bool] | None = None
     # The (relative path, template) pairs of one node (not its children): what the API renders.
     templates: Callable[[Any], list[tuple[Path, str]]] = field(default=lambda node: [])
-    # Its own translations or refusals per target name (a target's module may also declare them).
+    # Its own translations or refusals per target name (a target's module may also declare them), and
+    # what every other target says when neither names the pair (a type most platforms don't take).
     targets: Mapping[str, Translation | Unavailable] = field(default_factory=dict)
+    elsewhere: Unavailable | None = None
     rules: tuple[Rule, ...] = ()    # rules its checks or its Unavailable entries use that the registry lacks
 
     @property
@@ -229,6 +231,8 @@ def facet_gaps(t: GraderType, *, build: bool = False) -> list[str]:
     for flag in ("remote", "calls_model", "inline"):
         if not isinstance(getattr(t, flag, None), bool):
             gaps.append(flag)
+    if t.elsewhere is not None and not isinstance(t.elsewhere, Unavailable):
+        gaps.append("elsewhere (not an Unavailable)")
     for key, value in dict(t.targets or {}).items():
         if not (callable(value) or isinstance(value, Unavailable)):
             gaps.append(f"targets[{key!r}] (neither a translation nor Unavailable)")

@@ -38,7 +38,7 @@ class LambdaGrader(GraderModel):
 
 
 def default(name: str) -> LambdaGrader:
-    return LambdaGrader(name=name, lambda_=LambdaFunction(function="<the Lambda function ARN>"))
+    return LambdaGrader.model_validate({"name": name, "lambda": {"function": "<the Lambda function ARN>"}})
 
 NOT_LOCAL = ("lambda graders run on Bedrock; to grade locally, point the function at a handler file "
              "(ftstudio grade --lambda-handler ARN=handler.py)")
