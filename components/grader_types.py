@@ -2,7 +2,7 @@
 
 The domain's registry (`ftstudio.graders.grader_types()`) says which types exist; this says how the
 editor shows them. A type without an entry here is edited as JSON, by design (`JSON_ONLY`): it is
-still listed, added, graded and validated like the others. tests/app/test_grader_types.py fails when an
+still listed, added, graded and validated like the others. tests/test_grader_types_ui.py fails when an
 entry lacks a facet or names a type the domain doesn't know.
 """
 
