@@ -278,7 +278,7 @@ def resolve(issues: list[Issue], target: str = DEFAULT_TARGET) -> list[Issue]:
 
 def rules_markdown() -> str:
     """The registry as the README's table (tests/test_rules.py keeps the README in step)."""
-    lines = ["| rule | openai | azure | bedrock | compatible | evidence |", "|---|---|---|---|---|---|"]
+    lines = ["| rule | " + " | ".join(TARGETS) + " | evidence |", "|---" * (len(TARGETS) + 2) + "|"]
     for r in RULES:
         sev = " | ".join(r.severity_for(t) or "—" for t in TARGETS)
         ev = "; ".join(f"{e.kind} ({e.source})" for e in r.evidence)

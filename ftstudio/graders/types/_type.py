@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ftstudio.core import RowErrors, Rule, Unavailable
-from ftstudio.sandbox import PythonGraderPool
 
 from .._models import GraderModel
 from .._templates import Sample
+
+if TYPE_CHECKING:  # the sandbox is imported when a python grader first runs, not with the types
+    from ftstudio.sandbox import PythonGraderPool
 
 # A scorer's answer for `rows`: one value per row, and the errors of the rows that have any.
 Scored = tuple[list[float], dict[int, RowErrors]]
