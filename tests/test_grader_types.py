@@ -140,3 +140,16 @@ def test_a_type_may_declare_unavailable_everywhere_else_with_its_own_rule():
     assert T.gaps([fewer_openai, fewer_azure], [t]) == []
     assert fewer_azure.translation("python") is None  # the registered python type declares no pairs itself
     assert own.severity_for("gemini") == "warning"  # "*": every target, also one added later
+
+
+def test_an_unknown_field_lists_the_registered_types_fields():
+    # The Grader union is built from the registry: the schema hints still follow it into each type's model.
+    root = check_grader({"type": "score_model", "name": "s", "model": "gpt-4.1", "image_tag": "x",
+                         "input": [{"role": "user", "content": "{{ sample.output_text }}"}]})
+    assert [i.hint for i in root if i.code == "schema_unknown_field"] == [
+        "allowed fields here: type, name, model, input, range, sampling_params, pass_threshold"]
+    nested = check_grader({"type": "multi", "name": "m", "calculate_output": "a", "graders": {"a": {
+        "type": "label_model", "name": "a", "model": "gpt-4.1", "labels": ["y"], "passing_labels": ["y"],
+        "input": [{"role": "user", "content": "{{ sample.output_text }}"}], "sampling_params": {"max_tokens": 5}}}})
+    assert [i.hint for i in nested if i.code == "schema_unknown_field"] == [
+        "allowed fields here: seed, top_p, temperature, max_completions_tokens, reasoning_effort"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -212,7 +212,8 @@ def _allowed_fields(root_cls, data, rel: tuple) -> list[str]:
             info = cls.model_fields.get(p)
             if info is None:
                 return []
-            ann = info.annotation
+            # pydantic keeps an Annotated field's metadata apart: put the Grader union back.
+            ann = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         else:
             ann = _container_item(ann)
             if ann is None:
