@@ -10,18 +10,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .types import Grader, grader_type
+from .types import Grader, grader_type, grader_types
+from .types.multi import MultiGrader
 
 # Derived from the registry, in list order: the types the editor adds, the provider-side ones,
 # every model by type, and the types whose rows a chat model grades.
-from .types import grader_types as _types
-from .types.multi import MultiGrader
-
-GRADER_TYPES = tuple(t.name for t in _types() if not t.remote)
+GRADER_TYPES = tuple(t.name for t in grader_types() if not t.remote)
 # Provider graders that score remotely: Azure Foundry's endpoint grader, Bedrock's lambda grader.
-REMOTE_GRADER_TYPES = tuple(t.name for t in _types() if t.remote)
-GRADER_CLASSES: dict[str, type[BaseModel]] = {t.name: t.model for t in _types()}
-MODEL_TYPES = tuple(t.name for t in _types() if t.calls_model)
+REMOTE_GRADER_TYPES = tuple(t.name for t in grader_types() if t.remote)
+GRADER_CLASSES: dict[str, type[BaseModel]] = {t.name: t.model for t in grader_types()}
+MODEL_TYPES = tuple(t.name for t in grader_types() if t.calls_model)
 
 
 def label(grader: Any, key: str | None = None) -> str:
