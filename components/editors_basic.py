@@ -13,7 +13,15 @@ import streamlit as st
 from components import grader_edit as E
 from components import issues_panel, state
 from components.template_field import template_field
-from ftstudio.graders import PYTHON_IMAGE_TAGS, MultiGrader, PythonGrader, StringCheckGrader, TextSimilarityGrader, tree
+from ftstudio.graders import (
+    PYTHON_IMAGE_TAGS,
+    PYTHON_STUB,
+    MultiGrader,
+    PythonGrader,
+    StringCheckGrader,
+    TextSimilarityGrader,
+    tree,
+)
 from ftstudio.graders import formula as F
 
 MAX_SOURCE_BYTES = 256 * 1024  # the API's limit on a python grader's source (ftstudio.sandbox.MAX_SOURCE_BYTES)
@@ -78,7 +86,7 @@ def python(path: tuple, node: PythonGrader, bag: E.IssueBag) -> None:
                "output_audio; item is the dataset row. Runs here in a sandboxed process without network.")
     with st.container(key="graders_code"):
         st.text_area("Source", value=node.source, key=k("source"), height=360, on_change=set_text,
-                     args=(path, "source", k("source")), placeholder=tree.PYTHON_STUB)
+                     args=(path, "source", k("source")), placeholder=PYTHON_STUB)
     size = len(node.source.encode("utf-8", "surrogatepass"))
     with st.container(horizontal=True, vertical_alignment="center"):
         st.progress(min(size / MAX_SOURCE_BYTES, 1.0), text=f"{size / 1024:.1f} kB of 256 kB")
@@ -93,7 +101,7 @@ def python(path: tuple, node: PythonGrader, bag: E.IssueBag) -> None:
 
 
 def _stub(path: tuple) -> None:
-    E.set_fields(path, "python starter code", redraw=True, source=tree.PYTHON_STUB)
+    E.set_fields(path, "python starter code", redraw=True, source=PYTHON_STUB)
 
 
 def _set_tag(path: tuple, key: str) -> None:

@@ -60,7 +60,7 @@ from .types.endpoint import EndpointGrader
 from .types.label_model import LabelModelGrader
 from .types.lambda_ import LambdaFunction, LambdaGrader
 from .types.multi import MultiGrader
-from .types.python import PythonGrader
+from .types.python import PYTHON_STUB, PythonGrader
 from .types.score_model import ScoreModelGrader
 from .types.string_check import StringCheckGrader
 from .types.text_similarity import TextSimilarityGrader
@@ -68,7 +68,7 @@ from .types.text_similarity import TextSimilarityGrader
 __all__ = [
     "AudioData", "EndpointGrader", "GRADER_CLASSES", "GRADER_TYPES", "Grader", "GraderModel", "GraderRoot",
     "GraderType", "GraderUnion", "InputAudio", "InputImage", "InputMessage", "InputText", "LabelModelGrader", "LambdaFunction",
-    "LambdaGrader", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PYTHON_IMAGE_TAGS", "PythonGrader",
+    "LambdaGrader", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PYTHON_IMAGE_TAGS", "PYTHON_STUB", "PythonGrader",
     "REMOTE_GRADER_TYPES", "RenderError", "SAMPLE_FIELDS", "SCORE_MODEL_EFFORTS", "Sample", "SamplingParams",
     "ScoreModelGrader", "Scored", "ScoringContext", "StringCheckGrader", "TextSimilarityGrader", "Translation",
     "UnknownGraderType", "as_is", "build_requests", "facet_gaps", "find", "formula", "grader_type", "grader_types",
