@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err, load_json_file
+from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err, load_json_file, positive_int
 from ._grade import _Progress, grader_of
 
 EXIT_FLAGGED = 3
@@ -94,5 +94,5 @@ def register(sub) -> None:
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.add_argument("--sample-field", default="model_sample", metavar="NAME",
                    help="the field holding the model output (default: model_sample)")
-    g.add_argument("--concurrency", type=int, default=8, metavar="N", help="parallel model-grader requests")
+    g.add_argument("--concurrency", type=positive_int, default=8, metavar="N", help="parallel model-grader requests")
     g.set_defaults(func=cmd_probe)

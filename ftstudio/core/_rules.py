@@ -26,6 +26,9 @@ SOURCES = {
     "AZ-SPEC": "https://github.com/Azure/azure-rest-api-specs (specification/ai/data-plane/OpenAI.v1/"
                "azure-v1-preview-generated.yaml @0723d852)",
     "AZ-RFT": "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/reinforcement-fine-tuning",
+    "AZ-RFT-2025-05": "https://github.com/MicrosoftDocs/azure-ai-docs (articles/ai-services/openai/how-to/"
+                      "reinforcement-fine-tuning.md, ms.date 05/11/2025: the how-to's Multi Grader section)",
+    "AZ-QA-MULTI": "https://learn.microsoft.com/answers/questions/5596946/request-example-for-multigrader-with-custom-grader",
     "AZ-DPO": "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/fine-tuning-direct-preference-optimization",
     "AZ-MODELS": "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models (fine-tune-models include)",
     "AZ-AGENTIC": "https://github.com/microsoft-foundry/fine-tuning/tree/main/Demos/Agentic_RFT_PrivatePreview",

@@ -59,7 +59,7 @@ from .types import (
 from .types.endpoint import EndpointGrader
 from .types.label_model import LabelModelGrader
 from .types.lambda_ import LambdaFunction, LambdaGrader
-from .types.multi import MultiGrader
+from .types.multi import MultiGrader, error_reward
 from .types.python import PYTHON_STUB, PythonGrader
 from .types.score_model import ScoreModelGrader
 from .types.string_check import StringCheckGrader
@@ -71,7 +71,7 @@ __all__ = [
     "LambdaGrader", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PYTHON_IMAGE_TAGS", "PYTHON_STUB", "PythonGrader",
     "REMOTE_GRADER_TYPES", "RenderError", "SAMPLE_FIELDS", "SCORE_MODEL_EFFORTS", "Sample", "SamplingParams",
     "ScoreModelGrader", "Scored", "ScoringContext", "StringCheckGrader", "TextSimilarityGrader", "Translation",
-    "UnknownGraderType", "as_is", "build_requests", "facet_gaps", "find", "formula", "grader_type", "grader_types",
+    "UnknownGraderType", "as_is", "build_requests", "error_reward", "facet_gaps", "find", "formula", "grader_type", "grader_types",
     "interpret", "is_cancelled", "label", "metrics", "parse", "parse_grader", "render", "render_column", "render_one",
     "response_format", "sampling_kwargs", "template_fields", "templates", "tree", "types", "walk",
 ]

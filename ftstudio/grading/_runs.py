@@ -31,11 +31,15 @@ from ._writer import records_bytes
 if TYPE_CHECKING:
     import numpy as np
 
+def calls_model(node: Any) -> bool:
+    """True when grading this node itself (not its children) calls a model on the configured endpoint (its
+    grader type says: score_model and label_model, and text_similarity's cosine for its embeddings)."""
+    return grader_type(node.type).uses_endpoint(node)
+
+
 def uses_models(grader: Any) -> bool:
     """True when grading calls an endpoint (model graders, or cosine similarity's embeddings)."""
-    if grader is None:
-        return False
-    return any(grader_type(node.type).uses_endpoint(node) for _path, node in walk(grader))
+    return grader is not None and any(calls_model(node) for _path, node in walk(grader))
 
 
 def model_nodes(grader: Any) -> int:

@@ -151,6 +151,15 @@ RULES: tuple[Rule, ...] = (
        "reinforcement fine-tuning needs a validation file in practice"),
     _r("template_stray_braces", _all("warning"), _OURS,
        "a template followed by stray braces: the service most likely keeps them as literal text"),
+    _r("multi_invalid_grade", _sev("error", None, "warning", "warning"), (
+        _ev("docs-example", "AZ-RFT-2025-05", "Multi Grader: {\"type\": \"multi\", \"graders\": dict[str, Grader], "
+            "\"calculate_output\": string, \"invalid_grade\": float}"),
+        _ev("docs-example", "AZ-QA-MULTI", "a Microsoft answer's multi grader sets \"invalid_grade\": 0.0: \"Provide an "
+            "invalid_grade fallback for edge cases\""),
+        _ev("none-our-reading", "OURS", "graded as the reward of a row whose sub-grader errors or whose "
+            "calculate_output can't be evaluated (the docs give only its type); the row keeps its error flags"),
+        _ev("spec", "OAI-SPEC", "GraderMulti has no invalid_grade (additionalProperties: false)")),
+       "invalid_grade on a multi grader: Azure documents it; elsewhere it is an unknown field"),
     _r("multi_graders_list", _all("error"), (
         _ev("spec", "OAI-SPEC", "GraderMulti.graders is an object keyed by the names calculate_output uses"),),
        "multi graders must be an object keyed by the names used in calculate_output"),

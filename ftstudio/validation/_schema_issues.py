@@ -213,7 +213,8 @@ def _allowed_fields(root_cls, data, rel: tuple) -> list[str]:
             if info is None:
                 return []
             # pydantic keeps an Annotated field's metadata apart: put the Grader union back.
-            ann = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+            union = next((m for m in info.metadata if isinstance(m, GraderUnion)), None)
+            ann = Annotated[info.annotation, union] if union is not None else info.annotation
         else:
             ann = _container_item(ann)
             if ann is None:

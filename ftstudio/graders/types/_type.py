@@ -190,6 +190,8 @@ class GraderType:
     code: Callable[[Any], str] | None = None
     # Grading it calls the configured endpoint (a chat model, or embeddings for cosine); default: calls_model.
     needs_endpoint: Callable[[Any], bool] | None = None
+    # The URL grading it POSTs to from wherever it runs (the endpoint grader's url); None when it calls none.
+    posts_to: Callable[[Any], str] | None = None
     # The (relative path, template) pairs of one node (not its children): what the API renders.
     templates: Callable[[Any], list[tuple[Path, str]]] = field(default=lambda node: [])
     # Its own translations or refusals per target name (a target's module may also declare them), and
@@ -216,7 +218,8 @@ def facet_gaps(t: GraderType, *, build: bool = False) -> list[str]:
     holds another type's node, and building a model builds the Grader union).
     """
     gaps = [f for f in FACETS if getattr(t, f, None) is None]
-    gaps += [f for f in ("default", "score", "check", "explain", "fix", "templates", "code", "needs_endpoint")
+    gaps += [f for f in ("default", "score", "check", "explain", "fix", "templates", "code", "needs_endpoint",
+                         "posts_to")
              if getattr(t, f, None) is not None and not callable(getattr(t, f))]
     model = t.model
     if model is not None and "default" not in gaps:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 
-from ftstudio.core import ROW_ERROR, RowErrors
+from ftstudio.core import ROW_ERROR, RowErrors, shorten
 
 from .. import formula as F
 from .._models import IDENTIFIER_PATTERN, GraderModel
@@ -28,6 +28,9 @@ class MultiGrader(GraderModel):
     graders: dict[FormulaVariable, Grader]
     calculate_output: str
     pass_threshold: int | float | None = None
+    # Azure's RFT how-to: the reward of a row whose sub-grader errors or whose formula can't be evaluated
+    # (0.0 when unset). Only Azure documents it: validation's rule multi_invalid_grade says so per target.
+    invalid_grade: float | None = None
     # Built on first use: the Grader union is complete only once every type module is registered.
     model_config = {**GraderModel.model_config, "defer_build": True}
 
@@ -45,10 +48,11 @@ def score(node: MultiGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     for key, child in node.graders.items():
         values, child_errs = ctx.score(child, rows)
         columns[key] = values
+        shown = shorten(key)  # prefixed to every failing row's details
         for r, e in child_errs.items():
             target = errs.setdefault(r, RowErrors())
             for code, details in e.codes.items():
-                target.add(code, f"{key}: {details}")
+                target.add(code, f"{shown}: {details}")
     if node is ctx.top:
         ctx.top_sub_rewards = columns
     try:
@@ -56,7 +60,7 @@ def score(node: MultiGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     except F.FormulaError as exc:
         for r in rows:
             errs.setdefault(r, RowErrors()).add(ROW_ERROR.FORMULA_PARSE, exc.message)
-        return [0.0] * len(rows), errs
+        return [error_reward(node)] * len(rows), errs
     if not rows:
         return [], errs
     vec = program.vector({k: np.asarray(v, dtype=float) for k, v in columns.items()})
@@ -70,10 +74,17 @@ def score(node: MultiGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
         except F.FormulaRuntimeError as exc:
             out[j] = 0.0
             errs.setdefault(r, RowErrors()).add(ROW_ERROR.FORMULA_PARSE, f"calculate_output failed: {exc}")
+    fallback = error_reward(node)
     for j, r in enumerate(rows):
         if r in errs:
-            out[j] = 0.0
+            out[j] = fallback
     return out, errs
+
+
+def error_reward(node: Any) -> float:
+    """The reward of a row with an error: a multi's invalid_grade (Azure) when set, else 0.0."""
+    value = getattr(node, "invalid_grade", None)
+    return float(value) if value is not None else 0.0
 
 
 def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
@@ -81,6 +92,11 @@ def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
     if depth >= 1:
         c.add(path, "multi_nested", "a multi grader inside a multi grader is not accepted by the API",
               "use 'Flatten for the API' (CLI: ftstudio flatten FILE); local grading works as is")
+    if "invalid_grade" in g:
+        c.add(path + ("invalid_grade",), "multi_invalid_grade",
+              "unknown field 'invalid_grade': only Azure's RFT how-to documents it (on multi graders)",
+              "remove it, or validate for Azure (--target azure), where it is the reward of a row whose "
+              "sub-grader errors or whose calculate_output can't be evaluated")
     if not isinstance(graders, dict):
         if isinstance(graders, list):
             c.add(path + ("graders",), "multi_graders_list",
