@@ -36,6 +36,12 @@ SOURCES = {
     "BR-CREATE": "https://docs.aws.amazon.com/bedrock/latest/userguide/fine-tuning-openai-job-create.html",
     "BR-REWARD": "https://docs.aws.amazon.com/bedrock/latest/userguide/reward-functions-open-weight.html",
     "BR-BLOG": "https://aws.amazon.com/blogs/machine-learning/ (RFT on Amazon Bedrock with OpenAI-compatible APIs)",
+    "GENAI": "https://pypi.org/project/google-genai/3.6.1/ (google/genai/types.py: reinforcement tuning types "
+             "and their docstrings)",
+    "BR-BOTOCORE": "https://pypi.org/project/botocore/1.44.18/ (botocore/data/bedrock/2023-04-20/service-2.json: "
+                   "CreateModelCustomizationJob, RFTConfig, RFTHyperParameters)",
+    "BR-RFT-NOVA": "https://docs.aws.amazon.com/bedrock/latest/userguide/rft-nova-models.html",
+    "BR-RFT-LAMBDA": "https://docs.aws.amazon.com/sagemaker/latest/dg/nova-implementing-reward-functions.html",
     "OURS": "Fine-Tune Studio's reading; no public source either way",
 }
 

@@ -2,7 +2,7 @@
 
 A target module (`openai.py`, `azure.py`, ...) declares `TARGET = Target(name=..., title=..., order=...,
 about=..., graders={...})`: for each grader type, either a translation (a function `(node, target)` ->
-the JSON the platform takes; `as_is` when it takes the OpenAI body unchanged) or
+what the platform takes; `as_is` when it takes the OpenAI body unchanged) or
 `Unavailable(reason, rule)`, "not available here, because ...", whose rule (in `validation.RULES`,
 or in the target's own `rules`, with its evidence) decides the severity validation reports it with.
 A grader type's module may declare its own pairs instead (`GraderType.targets`), so that a new type
@@ -12,6 +12,10 @@ and a test fails on any.
 Add a target: write `ftstudio/targets/<name>.py` with its TARGET (importing this package registers
 every module in it), give its rules a severity for the new target name (`validation/_rules.py`), and
 see docs/architecture.md, "Add a target".
+
+Beyond OpenAI's job body: Gemini's reward config (`gemini.py`, built by `_gemini*.py`) and Bedrock's
+RFT job (`bedrock_rft.py`, built by `_bedrock_rft.py`). `Change` is one line of what an export loses
+or changes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,27 @@ import pkgutil
 from ftstudio.core import Unavailable
 from ftstudio.graders import Translation, as_is
 
+from . import _gemini_runtime as gemini_runtime
+from ._bedrock_rft import (
+    LAMBDA_FILE,
+    REQUEST_FILE,
+    RFT_HYPERPARAMETERS,
+    BedrockRftError,
+    BedrockRftExport,
+    export_bedrock_rft,
+    rft_models,
+)
+from ._bedrock_rft import (
+    config_changes as bedrock_rft_changes,
+)
+from ._bedrock_rft import (
+    hyperparameters as bedrock_rft_hyperparameters,
+)
+from ._gemini import CLOUD_RUN_PLACEHOLDER, GeminiExport, Part, export_gemini
+from ._gemini_data import GeminiRow, GeminiRowError, gemini_row
+from ._gemini_job import job_changes as gemini_job_changes
+from ._gemini_types import TRANSLATIONS as GEMINI_TRANSLATIONS
+from ._gemini_types import evaluate_snippet, re2_escape
 from ._registry import (
     UnknownTarget,
     declared_rules,
@@ -34,6 +59,7 @@ from ._registry import (
     unavailable_rules,
 )
 from ._target import NotTranslatable, Target
+from ._translation import Affine, Change, RewardRange, onto, reward_range
 
 DEFAULT_TARGET = "openai"
 
@@ -55,4 +81,8 @@ TARGETS = target_names()
 __all__ = [
     "DEFAULT_TARGET", "NotTranslatable", "TARGETS", "Target", "Translation", "Unavailable", "UnknownTarget", "as_is",
     "declared_rules", "gaps", "target", "target_names", "targets", "translation", "unavailable_rules",
+    "LAMBDA_FILE", "REQUEST_FILE", "RFT_HYPERPARAMETERS", "BedrockRftError", "BedrockRftExport", "bedrock_rft_changes",
+    "bedrock_rft_hyperparameters", "export_bedrock_rft", "rft_models", "CLOUD_RUN_PLACEHOLDER", "GEMINI_TRANSLATIONS",
+    "Affine", "Change", "GeminiExport", "GeminiRow", "GeminiRowError", "Part", "RewardRange", "gemini_job_changes",
+    "evaluate_snippet", "export_gemini", "gemini_row", "gemini_runtime", "onto", "re2_escape", "reward_range",
 ]

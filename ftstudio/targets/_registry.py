@@ -59,7 +59,7 @@ def gaps(among: Sequence[Target] | None = None, types: Sequence[GraderType] | No
     for t in among:
         for g in types:
             mine, theirs = t.graders.get(g.name), g.targets.get(t.name)
-            if mine is None and theirs is None and g.elsewhere is None:
+            if mine is None and theirs is None and t.every is None and g.elsewhere is None:
                 out.append(f"{t.name} x {g.name}: neither a translation nor Unavailable")
             elif mine is not None and theirs is not None:
                 out.append(f"{t.name} x {g.name}: declared by the target and by the grader type")

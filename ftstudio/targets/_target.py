@@ -24,15 +24,19 @@ class NotTranslatable(ValueError):
 class Target:
     """One platform. `graders` maps a grader type to its translation (a function: node, target -> the
     JSON the platform takes) or to `Unavailable(reason, rule)`. A pair this table doesn't name may be
-    declared by the grader type's own module (`GraderType.targets`, else `GraderType.elsewhere`); a pair
-    named by both tables is an error (`gaps`).
+    declared by the grader type's own module (`GraderType.targets`), else by `every` (this target takes any
+    type), else by the type's `elsewhere`; a pair named by both tables is an error (`gaps`).
     """
 
     name: str                        # the --target value
     title: str                       # how the app names it
     order: int                       # where it is listed (the app's target picker, the rules table)
     about: str                       # one line: where jobs go
+    job_body: bool = True            # takes OpenAI's job body (False: the grader tree goes in a form of its own)
     graders: Mapping[str, Translation | Unavailable] = field(default_factory=dict)
+    # The translation of every grader type nobody names for this target (one that runs ftstudio's own
+    # engine takes any type); a type's own `elsewhere` applies only where this is None.
+    every: Translation | None = None
     rules: tuple[Rule, ...] = ()     # rules its Unavailable entries use that validation.RULES lacks
 
     def translation(self, grader_type: str) -> Translation | Unavailable | None:
@@ -43,7 +47,7 @@ class Target:
         t: GraderType | None = find(grader_type)
         if t is None:
             return None
-        return t.targets.get(self.name) or t.elsewhere
+        return t.targets.get(self.name) or self.every or t.elsewhere
 
     def unavailable(self, grader: Any) -> list[tuple[tuple[str, ...], Unavailable | None]]:
         """The nodes of a tree this target can't take: (path, why); why is None for an undeclared pair."""
