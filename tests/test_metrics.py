@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftstudio.grading import metrics
-from ftstudio.grading.metrics import _ngram, _wordnet
+from ftstudio.graders import metrics
+from ftstudio.graders.metrics import _ngram, _wordnet
 
 ROUGE_KEYS = {f"rouge_{n}": f"rouge{n}" for n in range(1, 6)} | {"rouge_l": "rougeL"}
 
@@ -277,7 +277,7 @@ def test_prepare_is_repeatable():
 
 @pytest.mark.slow
 def test_import_does_not_load_the_heavy_libraries():
-    code = ("import sys, ftstudio.grading.metrics; "
+    code = ("import sys, ftstudio.graders.metrics; "
             "print(sorted(m for m in ('nltk', 'rouge_score', 'rapidfuzz', 'numpy') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -6,13 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ftstudio.api import TokenUsage
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json, shorten
-from ftstudio.graders import Sample
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, RowErrors, compact_json, shorten
+from ftstudio.graders import Sample, Scored, is_cancelled
 
-from ._results import RowErrors
-
-# A scorer's answer for `rows`: one value per row, and the errors of the rows that have any.
-Scored = tuple[list[float], dict[int, RowErrors]]
 Scorer = Callable[[Any, "GradingContext", list[int]], Scored]
 
 
@@ -85,12 +81,6 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
     return Batch(raw, outputs, lines, base_errors, sample_field)
 
 
-
-
-def is_cancelled(cancel: Any) -> bool:
-    if cancel is None:
-        return False
-    return cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel())
 
 
 class GradingContext:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 from ftstudio.api import TokenUsage
-from ftstudio.core import mean, mean_std
+from ftstudio.core import RowErrors, mean, mean_std
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -44,20 +44,6 @@ class Summary(TypedDict):
     elapsed_seconds: float
     rows_per_second: float | None
     cancelled: bool
-
-
-@dataclass
-class RowErrors:
-    """Error flags of one row: code -> details (the API reports flags plus *_details strings)."""
-
-    codes: dict[str, str] = field(default_factory=dict)
-
-    def add(self, code: str, details: str) -> None:
-        if code in self.codes:
-            if details and details not in self.codes[code] and len(self.codes[code]) < 2000:
-                self.codes[code] += "; " + details
-        else:
-            self.codes[code] = details
 
 
 @dataclass(kw_only=True)

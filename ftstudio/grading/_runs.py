@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from ftstudio.core import ErrorCode
-from ftstudio.graders import walk
+from ftstudio.graders import MODEL_TYPES, grader_type, walk
 
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
 from ._results import GradeResults, RowRecord, merge
@@ -31,13 +31,10 @@ from ._writer import records_bytes
 if TYPE_CHECKING:
     import numpy as np
 
-MODEL_TYPES = ("score_model", "label_model")
-
-
 def calls_model(node: Any) -> bool:
-    """True when grading this node itself (not its children) calls a model on the configured endpoint:
-    score_model and label_model, and text_similarity's cosine (embeddings)."""
-    return node.type in MODEL_TYPES or getattr(node, "evaluation_metric", None) == "cosine"
+    """True when grading this node itself (not its children) calls a model on the configured endpoint (its
+    grader type says: score_model and label_model, and text_similarity's cosine for its embeddings)."""
+    return grader_type(node.type).uses_endpoint(node)
 
 
 def uses_models(grader: Any) -> bool:
