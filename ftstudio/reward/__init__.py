@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from ftstudio.grading import InvalidGrader
 
-from ._env import ENV_VAR, reward_from_env
+from ._env import ENV_VAR, reward_at, reward_from_env
 from ._mapping import MAPPING, Mapping, mapping_table
 from ._recipe import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, train_py, verl_snippet, write_recipe
 from ._reward import Reward
 from ._trl import weights_of
+from ._verl_recipe import VERL_VERSION, verl_overrides
 
 __all__ = [
     "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
-    "reward_from_env",
-    "recipe_files", "recipe_zip", "train_py", "verl_snippet", "weights_of", "write_recipe",
+    "reward_at", "reward_from_env",
+    "recipe_files", "recipe_zip", "train_py", "VERL_VERSION", "verl_overrides", "verl_snippet", "weights_of", "write_recipe",
 ]

@@ -15,6 +15,7 @@ from string import Template
 from ftstudio.config import JobConfig, to_json
 
 from ._mapping import TRAINERS, eval_interval, mapping_table, settings, wandb_settings
+from ._verl_recipe import VERL_VERSION, verl_overrides
 
 GRADER_FILE = "grader.json"
 REQUIREMENTS = ("trl>=1.16", "torch", "datasets", "transformers", "accelerate", "ftstudio")
@@ -227,14 +228,13 @@ def recipe_zip(files: dict[str, str], folder: str = "trl-recipe") -> bytes:
 
 
 def verl_snippet(grader_path: str = GRADER_FILE) -> str:
-    return f"""# verl: the grader as custom_reward_function (one call per sample; item = the row's extra_info dict,
-# else {{"reference_answer": ground_truth}})
-export FTSTUDIO_GRADER=$PWD/{grader_path}
+    lines = [line.replace(str(Path(grader_path).resolve()), f"$PWD/{grader_path}") for line in verl_overrides(grader_path)]
+    body = "".join(f"    {line} \\\n" for line in lines)
+    return f"""# verl {VERL_VERSION}: the grader as reward.custom_reward_function (one call per sample; item = the row's
+# extra_info, with reference_answer = ground_truth when it has none)
 python3 -m verl.trainer.main_ppo \\
-    custom_reward_function.path=pkg://ftstudio.reward.verl \\
-    custom_reward_function.name=compute_score \\
-    ...  # your data / model / rollout settings
-# (reward_model.reward_manager=batch with custom_reward_function.name=compute_score_batch: one call per batch)
+{body}    ...  # your data / model / rollout settings
+# (name compute_score_async for trees with model graders: a batch's samples are graded together)
 """
 
 
