@@ -189,7 +189,8 @@ def test_openrlhf_reward_func_equals_grade(graded, monkeypatch):
         rewards = out["rewards"].tolist() if hasattr(out["rewards"], "tolist") else out["rewards"]
         assert rewards == pytest.approx([record["reward"]], abs=1e-6)  # float32 tensors
         logs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in out["extra_logs"].items()}
-        assert logs == {k: pytest.approx([v], abs=1e-6) for k, v in record["sub_rewards"].items()}
+        assert logs == {**{k: pytest.approx([v], abs=1e-6) for k, v in record["sub_rewards"].items()},
+                        "grader_error": [1.0 if record["errors"] else 0.0]}
 
 
 def test_openrlhf_without_torch_returns_lists(graded, monkeypatch):
