@@ -57,7 +57,10 @@ def _plain(value: Any) -> Any:
 
 
 def _item(ground_truth: Any, extra_info: Any) -> dict:
-    item = {k: v for k, v in _plain(extra_info).items() if k not in VERL_KEYS} if isinstance(extra_info, dict) else {}
+    # None is dropped: parquet fills a field missing from some rows with null, and the grader should see
+    # it missing, as `ftstudio grade` does.
+    item = ({k: v for k, v in _plain(extra_info).items() if k not in VERL_KEYS and v is not None}
+            if isinstance(extra_info, dict) else {})
     if "reference_answer" not in item and ground_truth is not None:
         item["reference_answer"] = _plain(ground_truth)
     return item
