@@ -19,6 +19,7 @@ ENDPOINTS = (
     ("POST", "/score", "Azure endpoint grader: {sample, item, trace_id} -> {score}"),
     ("POST", "/openrlhf", "OpenRLHF remote reward (--reward.remote_url)"),
     ("POST", "/v1/grade", "batch: {grader?, sample_field?, rows} -> grade --out records"),
+    ("POST", "/verify", "NeMo-Gym resources server: {responses_create_params, response, ...} -> + reward"),
     ("GET", "/healthz", "alive"),
     ("GET", "/readyz", "grader loaded, python workers warm"),
     ("GET", "/metrics", "Prometheus"),
