@@ -18,8 +18,10 @@ TESTED = [
      "tests/trainer_envs/test_verl.py"),
     ("OpenRLHF", "openrlhf", "0.11.2", "`SingleTurnAgentExecutor` loading the exported `reward_func.py`; its "
      "remote-URL client against `ftstudio serve` `/openrlhf`", "tests/trainer_envs/test_openrlhf.py"),
+    ("verifiers", "verifiers", "0.4.0", "`task_for(grader, row)` → `vf.Task.score(trace)` (weighted rewards per "
+     "child of a linear formula, else one); `taskset(grader, rows)`", "tests/trainer_envs/test_verifiers.py"),
 ]
-VENVS = {"verl": "verl", "openrlhf": "openrlhf"}
+VENVS = {"verl": "verl", "openrlhf": "openrlhf", "verifiers": "verifiers"}
 
 
 def table() -> str:
