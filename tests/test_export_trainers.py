@@ -28,6 +28,10 @@ FILES = {
              "run.sh", "smoke.py", "wheels"],
     "openrlhf": ["README.md", "example_rows.jsonl", "grader.json", "prepare_data.py", "requirements.txt",
                  "reward_func.py", "run.sh", "smoke.py", "wheels"],
+    "verifiers": ["README.md", "example_rows.jsonl", "grader.json", "requirements.txt", "smoke.py", "taskset.py",
+                  "wheels"],
+    "nemo-gym": ["README.md", "data", "example_rows.jsonl", "grader.json", "requirements.txt", "resources_servers",
+                 "smoke.py", "wheels"],
 }
 
 
@@ -47,8 +51,9 @@ def test_each_format_writes_its_folder_with_a_wheel(tmp_path, fmt, capsys):
     wheel = out / "wheels" / f"ftstudio-{version}-py3-none-any.whl"
     reqs = (out / "requirements.txt").read_text().splitlines()
     # the wheel beside the file, pinned: pip resolves --find-links relative to the requirements file
-    assert reqs[0] == "--find-links wheels" and f"ftstudio=={version}" in reqs and "ftstudio" not in reqs
-    assert FORMATS[fmt].requirement in reqs
+    pinned = f"ftstudio[serve]=={version}" if fmt == "nemo-gym" else f"ftstudio=={version}"
+    assert reqs[0] == "--find-links wheels" and pinned in reqs and "ftstudio" not in reqs
+    assert FORMATS[fmt].requirement in reqs or fmt == "nemo-gym"  # NeMo-Gym itself runs elsewhere (Python 3.13)
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         assert "ftstudio/reward/verl.py" in names and f"ftstudio-{version}.dist-info/RECORD" in names
@@ -60,9 +65,8 @@ def test_each_format_writes_its_folder_with_a_wheel(tmp_path, fmt, capsys):
     # the example rows carry the item field the python grader reads
     rows = [json.loads(line) for line in (out / "example_rows.jsonl").read_text().splitlines()]
     assert len(rows) == 4 and all("answer" in r and "model_sample" in r for r in rows)
-    for name in FILES[fmt]:
-        if name.endswith(".py"):
-            compile((out / name).read_text(), name, "exec")
+    for path in out.rglob("*.py"):
+        compile(path.read_text(), str(path), "exec")
 
 
 def test_verl_overrides_name_the_exported_grader_absolutely(tmp_path):
@@ -97,7 +101,18 @@ def test_openrlhf_reward_func_finds_the_grader_beside_itself(tmp_path, monkeypat
     assert list(result["rewards"]) == [1.0] and list(result["extra_logs"]["grader_error"]) == [0.0]
 
 
-@pytest.mark.parametrize("fmt", ["verl", "openrlhf"])
+def test_nemo_gym_folder_has_the_resources_server_and_dataset_rows(tmp_path):
+    out = _export(tmp_path, RFT, "nemo-gym")
+    server = out / "resources_servers" / "ftstudio_grader"
+    assert (server / "app.py").exists() and (server / "data" / "example.jsonl").exists()
+    config = (server / "configs" / "ftstudio_grader.yaml").read_text()
+    assert "entrypoint: app.py" in config and "ftstudio_url: http://127.0.0.1:8000" in config
+    rows = [json.loads(line) for line in (out / "data" / "example.jsonl").read_text().splitlines()]
+    # NeMo-Gym's row shape: the prompt as responses_create_params.input, item fields at the top level
+    assert rows[0]["responses_create_params"]["input"][0]["role"] == "user" and rows[0]["answer"] == "four"
+
+
+@pytest.mark.parametrize("fmt", ["verl", "openrlhf", "verifiers", "nemo-gym"])
 def test_formats_that_need_a_grader_refuse_an_sft_job(tmp_path, fmt, capsys):
     src = tmp_path / "sft.json"
     src.write_text(json.dumps(SFT))

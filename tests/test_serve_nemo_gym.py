@@ -91,3 +91,25 @@ def test_a_malformed_output_is_a_400_naming_its_path(served):
     request = {**REQUESTS[0], "response": {**REQUESTS[0]["response"], "output": "text"}}
     status, body = server.post("/verify", request)
     assert status == 400 and body["error"]["param"] == "response.output"
+
+
+def test_the_exported_nemo_gym_smoke_run_starts_serve_and_scores_the_examples(tmp_path):
+    """`python3 smoke.py` as the exported README says: it starts `ftstudio serve` and posts data/example.jsonl."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "grader.json").write_text(json.dumps(GRADER))
+    out = tmp_path / "export"
+    assert ftstudio(["export", str(tmp_path / "grader.json"), "--format", "nemo-gym", "-o", str(out)]) == 0
+    assert ftstudio(["grade", str(out / "grader.json"), str(out / "example_rows.jsonl"), "--out",
+                     str(tmp_path / "records.jsonl")]) == 0
+    records = [json.loads(line) for line in (tmp_path / "records.jsonl").read_text().splitlines()]
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root, "HOME": str(tmp_path), "FTSTUDIO_HOME": str(tmp_path / ".ftstudio")}
+    proc = subprocess.run([sys.executable, "smoke.py"], cwd=out, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert [g["reward"] for g in got] == [r["reward"] for r in records]
+    assert [{k: v for k, v in g.items() if k != "reward"} for g in got] == [r["sub_rewards"] for r in records]

@@ -107,11 +107,11 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-TRAINER_FORMATS = ("trl", "verl", "openrlhf")
+TRAINER_FORMATS = ("trl", "verl", "openrlhf", "verifiers", "nemo-gym")
 
 
 def _export_trainer(kind: str, model, args) -> int:
-    """`--format trl|verl|openrlhf -o DIR`: a folder for that trainer (a bare grader gives a reinforcement job)."""
+    """`--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR`: a folder for that trainer (a bare grader gives a reinforcement job)."""
     from ftstudio.config import ImportProblem, method_block, new_config
     from ftstudio.reward import FORMATS, WheelError, write_export
     from ftstudio.validation import from_json, grader_from_json
@@ -176,7 +176,7 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_validate)
 
     e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
-                       "or write a folder for a trainer (--format trl|verl|openrlhf -o DIR)")
+                       "or write a folder for a trainer (--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR)")
     e.add_argument("file", metavar="FILE")
     e.add_argument("--format", choices=("json", "python", "curl", *TRAINER_FORMATS), default="json")
     e.add_argument("-o", "--output", metavar="OUT")

@@ -14,7 +14,9 @@ from pathlib import Path
 from ftstudio.config import JobConfig, to_json
 from ftstudio.grading import uses_models
 
+from . import _nemo_files as ng
 from . import _openrlhf_recipe as orl
+from . import _verifiers_files as vrf
 from . import _verl_files as vf
 from ._examples import example_rows
 from ._recipe import GRADER_FILE, recipe_files
@@ -42,6 +44,10 @@ FORMATS: dict[str, TrainerFormat] = {f.format: f for f in (
     TrainerFormat("verl", "verl", VERL_VERSION, f"verl=={VERL_VERSION}", _INSTALL + "python3 smoke.py"),
     TrainerFormat("openrlhf", "OpenRLHF", orl.OPENRLHF_VERSION, f"openrlhf=={orl.OPENRLHF_VERSION}",
                   _INSTALL + "python3 smoke.py"),
+    TrainerFormat("verifiers", "verifiers", vrf.VERIFIERS_VERSION, f"verifiers=={vrf.VERIFIERS_VERSION}",
+                  _INSTALL + "python3 smoke.py"),
+    # NeMo-Gym itself needs Python >= 3.13.14: the folder runs `ftstudio serve` (the [serve] extra) for it.
+    TrainerFormat("nemo-gym", "NeMo-Gym", ng.NEMO_GYM_VERSION, "", _INSTALL + "python3 smoke.py"),
 )}
 
 
@@ -49,7 +55,8 @@ def requirements(fmt: TrainerFormat, extra: Sequence[str] = ()) -> str:
     """The trainer, then ftstudio from the wheel beside this file (pip resolves --find-links against the
     requirements file's folder), pinned to the exported version so no index can substitute another."""
     version = wheel_name().split("-")[1]
-    lines = [f"--find-links {WHEELS}", fmt.requirement, *extra, f"ftstudio=={version}"]
+    ftstudio = f"ftstudio[serve]=={version}" if fmt.format == "nemo-gym" else f"ftstudio=={version}"
+    lines = [f"--find-links {WHEELS}", *([fmt.requirement] if fmt.requirement else []), *extra, ftstudio]
     return "\n".join(lines) + "\n"
 
 
@@ -80,6 +87,14 @@ def export_files(config: JobConfig, fmt: str, grader_path: str | Path | None = N
     elif fmt == "openrlhf":
         files.update({"reward_func.py": orl.reward_func_py(), "prepare_data.py": orl.PREPARE_DATA_PY,
                       "run.sh": orl.run_sh(), "smoke.py": orl.SMOKE_PY, "README.md": orl.readme(name)})
+    elif fmt == "verifiers":
+        files.update({"taskset.py": vrf.taskset_py(), "smoke.py": vrf.SMOKE_PY, "README.md": vrf.readme(name)})
+    else:  # nemo-gym
+        data = ng.dataset_rows(example_rows("reinforcement", grader))
+        server = f"resources_servers/{ng.SERVER}"
+        files.update({"data/example.jsonl": data, f"{server}/app.py": ng.APP_PY,
+                      f"{server}/configs/{ng.SERVER}.yaml": ng.config_yaml(), f"{server}/data/example.jsonl": data,
+                      "smoke.py": ng.SMOKE_PY, "README.md": ng.readme(name)})
     return files
 
 
@@ -89,6 +104,7 @@ def write_export(config: JobConfig, fmt: str, out_dir: str | Path) -> list[Path]
     written = []
     for name, text in export_files(config, fmt, out.resolve() / GRADER_FILE).items():
         path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         if name.endswith(".sh"):
             path.chmod(0o755)

@@ -19,7 +19,11 @@ TESTED = [
     ("OpenRLHF", "openrlhf", "0.11.2", "`SingleTurnAgentExecutor` loading the exported `reward_func.py`; its "
      "remote-URL client against `ftstudio serve` `/openrlhf`", "tests/trainer_envs/test_openrlhf.py"),
     ("verifiers", "verifiers", "0.4.0", "`task_for(grader, row)` → `vf.Task.score(trace)` (weighted rewards per "
-     "child of a linear formula, else one); `taskset(grader, rows)`", "tests/trainer_envs/test_verifiers.py"),
+     "child of a linear formula, else one); `taskset(grader, rows)`; exported `smoke.py`",
+     "tests/trainer_envs/test_verifiers.py"),
+    ("NeMo-Gym", "nemo-gym", "0.7.0", "`ftstudio serve` `POST /verify` against the request/response shapes "
+     "recorded from NeMo-Gym's models (the package needs Python >= 3.13.14, so its own code is not run); "
+     "exported `smoke.py`", "tests/test_serve_nemo_gym.py"),
 ]
 VENVS = {"verl": "verl", "openrlhf": "openrlhf", "verifiers": "verifiers"}
 

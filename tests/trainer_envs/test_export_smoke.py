@@ -1,5 +1,5 @@
 """The exported folders' offline smoke runs, as their READMEs give them (`python3 smoke.py`), in the trainers'
-venvs: verl's own config + loader + naive manager, OpenRLHF's own .py loader. Each printed reward equals
+venvs: verl's own config + loader + naive manager, OpenRLHF's own .py loader, verifiers' own Task.score. Each printed reward equals
 `ftstudio grade grader.json example_rows.jsonl`."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ GRADER = {"type": "multi", "name": "quiz", "calculate_output": "0.6 * exact + 0.
               "source": "def grade(sample, item):\n    return len(set(sample['output_text']) & set(item['reference_answer'])) / 10\n"}}}
 
 
-@pytest.mark.parametrize("fmt", ["verl", "openrlhf"])
+@pytest.mark.parametrize("fmt", ["verl", "openrlhf", "verifiers"])
 def test_smoke_run_scores_the_example_rows_as_grade_does(tmp_path, fmt):
     (tmp_path / "grader.json").write_text(json.dumps(GRADER))
     out = tmp_path / fmt
@@ -34,6 +34,9 @@ def test_smoke_run_scores_the_example_rows_as_grade_does(tmp_path, fmt):
     got = [json.loads(line) for line in lines if line.startswith("{")]
     assert len(got) == len(expected) and "scored 4 rows" in lines[-1]
     for row, record in zip(got, expected, strict=True):
+        if record["errors"]:
+            assert row["reward"] == 0.0
+            continue
         assert row["reward"] == pytest.approx(record["reward"], abs=1e-6)  # float32 tensors from OpenRLHF
         for key, value in record["sub_rewards"].items():
             assert row[key] == pytest.approx(value, abs=1e-6)
