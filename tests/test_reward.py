@@ -107,6 +107,8 @@ def test_for_trl_follows_grpo_trainers_contract(graded):
         assert out == [r["reward"] for r in records]
         for key in GRADER["graders"]:
             assert metrics[key] == pytest.approx(sum(r["sub_rewards"][key] for r in records) / len(records))
+        # the error row is its own metric, not only a 0.0 among the rewards
+        assert metrics["answer_check/grader_error_rate"] == sum(1 for r in records if r["errors"]) / len(records) > 0
         none_for_errors = reward.for_trl(on_error=None)(prompts=["q"] * len(ROWS), completions=[c for _, c in ROWS],
                                                         **columns)
         assert none_for_errors == [None if r["errors"] else r["reward"] for r in records]
@@ -279,3 +281,54 @@ def test_verl_compute_score_async_grades_waiting_calls_as_one_batch(graded, monk
 
     assert asyncio.run(batch()) == [{"score": r["reward"], **r["sub_rewards"]} for r in records]
     assert calls == [len(ROWS)]
+
+
+def test_for_trl_async_equals_for_trl_and_logs_the_error_rate(graded):
+    import asyncio
+    import inspect
+
+    grader, records = graded
+    metrics: dict[str, float] = {}
+    with Reward.load(grader) as reward:
+        f = reward.for_trl_async()
+        assert inspect.iscoroutinefunction(f) and f.__name__ == "answer_check"
+        columns = {"reference_answer": [item.get("reference_answer") for item, _ in ROWS]}
+        out = asyncio.run(f(prompts=["q"] * len(ROWS), completions=[c for _, c in ROWS], **columns,
+                            log_metric=metrics.__setitem__))
+        assert out == [r["reward"] for r in records]
+        assert metrics["answer_check/grader_error_rate"] == 0.2
+        funcs, weights = reward.trl_components(asynchronous=True)
+        assert all(inspect.iscoroutinefunction(g) for g in funcs) and weights == [0.75, 0.25]
+
+
+def test_async_components_grade_concurrently_under_trl_gather(openai_stub, tmp_path, monkeypatch):
+    """Two async component functions with model graders, gathered as TRL 1.16 does: their grading overlaps
+    (each waits at a two-party barrier inside grade(), which only opens when both are grading at once), and
+    the rewards are the endpoint's."""
+    import asyncio
+    import threading
+
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_stub.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", openai_stub.api_key)
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    judge = {"type": "score_model", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
+             "input": [{"role": "user", "content": "Grade {{ sample.output_text }} {{ item.d }}"}]}
+    grader = {"type": "multi", "name": "two_judges", "calculate_output": "a + b",
+              "graders": {"a": {**judge, "name": "a"}, "b": {**judge, "name": "b"}}}
+    barrier = threading.Barrier(2, timeout=60)  # broken (an error) if the two never grade at the same time
+    real = Reward.grade
+
+    def meeting(self, completions, items):
+        barrier.wait()
+        return real(self, completions, items)
+
+    with Reward.load(grader) as reward:
+        funcs, _ = reward.trl_components(asynchronous=True)
+        monkeypatch.setattr(Reward, "grade", meeting)
+
+        async def gather():
+            kw = {"prompts": ["p"] * 2, "completions": ["x", "y"], "d": ["[[score:0.25]]", "[[score:1]]"]}
+            return await asyncio.gather(*(g(**kw) for g in funcs))
+
+        assert asyncio.run(gather()) == [[0.25, 1.0], [0.25, 1.0]]
+    assert len(openai_stub.requests_to("/chat/completions")) == 4
