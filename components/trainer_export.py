@@ -29,7 +29,8 @@ def render(cfg, slug: str) -> None:
         st.caption("verl and OpenRLHF take a reward function: they apply to reinforcement jobs, which have a grader.")
         return
     st.markdown(f"**The grader in other trainers.** Save `{GRADER_FILE}` (in the zip) next to your run; "
-                "both read it from `$FTSTUDIO_GRADER` and give the same rewards as `ftstudio grade`.")
+                "verl gets its path as a reward keyword, OpenRLHF from `$FTSTUDIO_GRADER`; both give the same rewards "
+                "as `ftstudio grade`.")
     left, right = st.columns(2)
     with left:
         st.markdown("verl (`custom_reward_function`)")

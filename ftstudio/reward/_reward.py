@@ -19,7 +19,7 @@ from ftstudio.config import ImportProblem, read_document, read_json_file
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, sample_field_problem
 from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, RowRecord, completion_text
 
-from ._trl import trl_components, trl_function
+from ._trl import trl_async_function, trl_components, trl_function
 
 
 def _grader_data(grader: Any, where: str) -> Any:
@@ -109,10 +109,15 @@ class Reward:
         """A reward function with GRPOTrainer's signature; see ftstudio.reward for the contract."""
         return trl_function(self, on_error=on_error)
 
-    def trl_components(self):
+    def for_trl_async(self, *, on_error: float | None = 0.0):
+        """The same as an `async` function: TRL gathers async reward functions concurrently and the grading
+        runs in a thread, so model graders' requests for the batch go out together."""
+        return trl_async_function(self, on_error=on_error)
+
+    def trl_components(self, *, asynchronous: bool = False):
         """(funcs, weights) for GRPOConfig(reward_weights=weights) when calculate_output is a weighted
-        sum of the children; ValueError saying why otherwise."""
-        return trl_components(self, type(self).load)
+        sum of the children; ValueError saying why otherwise. `asynchronous=True`: for_trl_async functions."""
+        return trl_components(self, type(self).load, asynchronous)
 
     # --- lifetime ------------------------------------------------------------------------------
 
