@@ -217,7 +217,8 @@ def _run_chat(owner: OpenAIStub, body: Any) -> Any:
     if owner._unknown(body["model"]):
         raise model_not_found(body["model"])
     answer = _chat.model_answer(body["messages"], body.get("response_format"),
-                                obey_injection=owner.judge_obeys_injection, distinct_n=owner.distinct_choices)
+                                obey_injection=owner.judge_obeys_injection, distinct_n=owner.distinct_choices,
+                                judge=owner.judge_mode)
     if answer.delay:
         time.sleep(answer.delay)
     if answer.status is not None and answer.status != 200:
