@@ -232,12 +232,22 @@ def _charts(run: GradingRun, t: float) -> None:
         st.caption("Per-sub-grader charts appear when the grader is a multi grader.")
 
 
+def clicked_position(selection) -> int | None:
+    """The table position the user clicked: a selected row, or the row of a clicked cell (a click on any
+    cell opens its row; the checkbox column selects it too)."""
+    sel = (selection or {}).get("selection") or {}
+    rows = list(sel.get("rows") or [])
+    if rows:
+        return int(rows[0])
+    cells = list(sel.get("cells") or [])
+    return int(cells[0][0]) if cells else None
+
+
 def _select_row(run_id: int) -> None:
-    sel = state.widget(f"tg-table-{run_id}")
-    rows = sel["selection"]["rows"] if sel else []
+    pos = clicked_position(state.widget(f"tg-table-{run_id}"))
     view = state.app().table_view
-    if rows and rows[0] < len(view):
-        state.set_widget(f"tg-detail-{run_id}", view[rows[0]])
+    if pos is not None and pos < len(view):
+        state.set_widget(f"tg-detail-{run_id}", view[pos])
 
 
 def _rows(run: GradingRun, t: float, options_factory) -> None:
@@ -257,7 +267,7 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
     state.app().table_view = shown.index.tolist()
     st.caption(f"{len(view):,} of {len(df):,} rows match" + (f"; the first {TABLE_CAP:,} are listed" if
                                                             len(view) > TABLE_CAP else "")
-               + ". Click a column header to sort, a row to see its details.")
+               + ". Click any cell of a row to open its details below; click a column header to sort.")
     subs = [c for c in df.columns if c not in _RESERVED]
     cfg = {"reward": st.column_config.ProgressColumn("reward", format="%.3f", min_value=lo, max_value=hi),
            "line": st.column_config.NumberColumn("line", format="%d"),
@@ -265,7 +275,8 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
            "output": st.column_config.TextColumn(f"output ({run.sample_field})", width="large"),
            **{c: st.column_config.NumberColumn(c, format="%.3f") for c in subs}}
     shown = shown.assign(**{"pass": shown["reward"] >= t})
-    st.dataframe(shown, key=f"tg-table-{run.id}", on_select=lambda: _select_row(run.id), selection_mode="single-row",
+    st.dataframe(shown, key=f"tg-table-{run.id}", on_select=lambda: _select_row(run.id),
+                 selection_mode=["single-row", "single-cell"],
                  hide_index=True, column_config=cfg, width="stretch", height=min(420, 38 + 35 * max(len(shown), 1)),
                  column_order=["row", "line", "reward", "pass", *subs, "errors", "output", "error details"])
     if len(shown):

@@ -167,7 +167,7 @@ def test_grade_a_multi_grader_threshold_charts_detail_and_downloads():
     row = table["row"].iloc[0]
     assert AppState(at.session_state).dataset.rows[row - 1]["reference"] in texts(at)  # rows are 1-based on screen
     # downloads: the CLI's record shape, one per row
-    assert {b.label for b in at.download_button} == {"Results as JSONL", "Results as CSV"}
+    assert {"Results as JSONL", "Results as CSV"} <= {b.label for b in at.download_button}
     records = [json.loads(line) for line in to_jsonl(run).decode().splitlines()]
     assert len(records) == 32 and set(records[0]) == {"row", "reward", "sub_rewards", "errors", "error_details", "line"}
     assert set(records[0]["sub_rewards"]) == {"label", "fuzzy"}
