@@ -125,8 +125,8 @@ def table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
     # Humans count from 1: the table's row (like its line) is 1-based; records keep the 0-based `row`.
     data: dict = {"row": [r + 1 for r in run.row_index], "line": pd.array([ln for ln in res.lines[:n]], dtype="Int64"),
                   "reward": C.as_array(res.rewards)}
-    for k, v in res.sub_rewards.items():
-        data[f"{k} (sub)" if k in _RESERVED else k] = C.as_array(v)
+    for k in res.sub_rewards:
+        data[f"{k} (sub)" if k in _RESERVED else k] = C.sub_array(res, k)  # NaN (no value) where the child failed
     errors, details, outputs, hay = [""] * n, [""] * n, [], []
     for i, e in res.errors.items():
         errors[i] = ", ".join(sorted(e.codes))
@@ -278,6 +278,7 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
     st.dataframe(shown, key=f"tg-table-{run.id}", on_select=lambda: _select_row(run.id),
                  selection_mode=["single-row", "single-cell"],
                  hide_index=True, column_config=cfg, width="stretch", height=min(420, 38 + 35 * max(len(shown), 1)),
+                 placeholder="—",  # a sub-grader that failed on the row has no score (not 0)
                  column_order=["row", "line", "reward", "pass", *subs, "errors", "output", "error details"])
     if len(shown):
         _detail(run, shown.index.tolist(), options_factory)
@@ -300,7 +301,8 @@ def _detail(run: GradingRun, options: list[int], options_factory) -> None:
         with left:
             st.metric("Reward", f"{rec['reward']:.4f}")
             if rec["sub_rewards"]:
-                st.dataframe([{"sub-grader": k, "score": v} for k, v in rec["sub_rewards"].items()],
+                scores = {k: res.sub_value(k, i) for k in rec["sub_rewards"]}
+                st.dataframe([{"sub-grader": k, "score": "—" if v is None else f"{v:.4g}"} for k, v in scores.items()],
                              hide_index=True, width="stretch")
             for code, details in (rec["error_details"] or {}).items():
                 st.error(f"**{code}** — {details}")

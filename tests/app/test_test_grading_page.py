@@ -162,6 +162,7 @@ def test_grade_a_multi_grader_threshold_charts_detail_and_downloads():
     at.text_input(key="tg-f-search").set_value("not valid json").run()
     table = next(d.value for d in at.dataframe if "reward" in d.value.columns and "output" in d.value.columns)
     assert 0 < len(table) < n_errors and table["errors"].str.contains("sample_parse_error").all()
+    assert table["label"].isna().all() and table["fuzzy"].notna().all()  # issue 25: the failed child has no value
     # the detail view of that row: its error and the rendered templates
     assert "sample_parse_error" in texts(at) and "How the grader saw this row" in texts(at)
     row = table["row"].iloc[0]
