@@ -96,6 +96,7 @@ class GradingContext:
         self.scorers = scorers
         self.usage: dict[str, TokenUsage] = {}
         self.top_sub_rewards: dict[str, list[float]] = {}
+        self.top_sub_failed: dict[str, set[int]] = {}  # rows where a top-level multi child had an error
         self.cancelled = False
         self.top = session.grader
         self.memo: dict[int, Scored] | None = None

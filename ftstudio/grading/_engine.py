@@ -123,8 +123,10 @@ class GradingSession:
         for r in errs:
             rewards[r] = 0.0 if r in batch.base_errors else scored_error
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
+        missing = {k: run.top_sub_failed.get(k, set()) | set(batch.base_errors) for k in subs}
         return GradeResults(grader_name=self.grader.name or self.grader.type, grader_type=self.grader.type,
                             rewards=rewards, errors=errs, sub_rewards=subs, lines=batch.lines, token_usage=run.usage,
+                            sub_missing={k: v for k, v in missing.items() if v},
                             elapsed=time.perf_counter() - start, cancelled=run.cancelled, row_offset=row_offset)
 
 

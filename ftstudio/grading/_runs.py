@@ -161,7 +161,15 @@ def to_jsonl(run: GradingRun) -> bytes:
 
 def to_csv(run: GradingRun) -> bytes:
     """Same columns as `ftstudio grade --out results.csv`."""
-    return records_bytes(run.records(), "csv", list(run.results.sub_rewards))
+    subs = list(run.results.sub_rewards)
+    return records_bytes((_no_missing(run, i) for i in range(len(run))), "csv", subs)
+
+
+def _no_missing(run: GradingRun, i: int) -> RowRecord:
+    """Row i's record with no value (an empty CSV cell) where a child has no score of its own."""
+    rec = run.record(i)
+    rec["sub_rewards"] = {k: run.results.sub_value(k, i) for k in rec["sub_rewards"]}  # type: ignore[typeddict-item]
+    return rec
 
 
 # --- comparing two runs --------------------------------------------------------------------

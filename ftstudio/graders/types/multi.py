@@ -44,17 +44,19 @@ def score(node: MultiGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     import numpy as np  # lazily: the CLI and `import ftstudio.grading` start without numpy
 
     columns: dict[str, list[float]] = {}
+    failed: dict[str, set[int]] = {}
     errs: dict[int, RowErrors] = {}
     for key, child in node.graders.items():
         values, child_errs = ctx.score(child, rows)
         columns[key] = values
+        failed[key] = set(child_errs)
         shown = shorten(key)  # prefixed to every failing row's details
         for r, e in child_errs.items():
             target = errs.setdefault(r, RowErrors())
             for code, details in e.codes.items():
                 target.add(code, f"{shown}: {details}")
     if node is ctx.top:
-        ctx.top_sub_rewards = columns
+        ctx.top_sub_rewards, ctx.top_sub_failed = columns, failed
     try:
         program = F.compile_formula(node.calculate_output)
     except F.FormulaError as exc:
