@@ -109,7 +109,7 @@ class _Embedded:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(create_app(ServeConfig(port=self.port), grader), log_level="warning",
-                                access_log=False, lifespan="on")
+                                access_log=False, lifespan="on", log_config=None)  # keep this process's logging: dictConfig would close handlers other tests set up
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
