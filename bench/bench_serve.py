@@ -97,7 +97,7 @@ def start(kind: str, workers: int, grader_path: str) -> tuple[subprocess.Popen, 
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
                 if s.recv(64).startswith(b"HTTP/1.1 200"):
                     break
         except OSError:
@@ -119,6 +119,9 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # -- the load generator --------------------------------------------------------------------------------------
+
+_HOST = b"\r\nHost: 127.0.0.1\r\n"  # load() adds the port
+
 
 def request_bytes(path: str, body: dict) -> bytes:
     data = json.dumps(body).encode()
@@ -176,6 +179,8 @@ def load(port: int, payload: bytes, clients: int, seconds: float, max_requests: 
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
+    # A server on loopback answers only a Host naming it with its port (a DNS-rebinding defence).
+    payload = payload.replace(_HOST, f"\r\nHost: 127.0.0.1:{port}\r\n".encode(), 1)
     warm_payloads = max(clients, 20)
     runner(_load(port, payload, min(clients, 8), 0.5, warm_payloads, None))  # warm connections and caches
     latencies, elapsed = runner(_load(port, payload, clients, seconds, max_requests, rate))

@@ -7,7 +7,14 @@ import json
 
 import streamlit as st
 
-from ftstudio.serve import DEFAULT_TOKEN_ENV, azure_endpoint_grader, base_url, is_loopback, serve_command
+from ftstudio.serve import (
+    DEFAULT_TOKEN_ENV,
+    azure_endpoint_grader,
+    base_url,
+    is_loopback,
+    serve_command,
+    tunnel_host,
+)
 from ftstudio.validation import as_data
 
 
@@ -29,12 +36,16 @@ def render(cfg) -> None:
                           help="The environment variable holding the bearer token every request must carry "
                                "(required off loopback). The token itself is never shown or exported.")
     token_env = typed.strip() or (None if local else DEFAULT_TOKEN_ENV)
-    st.code(serve_command(file_name, host=host, port=port, token_env=token_env), language="bash")
+    command = st.empty()  # filled once the public URL is known: a tunnel's name must be allowed
     shown = base_url("127.0.0.1" if host in ("0.0.0.0", "::") else host, port)
     st.caption(f"openai SDK: `OpenAI(base_url=\"{shown}/v1\", api_key=...)` · OpenRLHF: "
                f"`--reward.remote_url {shown}/openrlhf` · health: `{shown}/readyz`")
     public = st.text_input("Public URL of the server (Azure calls it from the cloud)", "", key="serve_public_url",
-                           placeholder=shown).strip() or shown
+                           placeholder=shown, help="A tunnel or proxy in front of a server on 127.0.0.1 forwards "
+                           "this URL's host name, which the command then allows with --allow-host.").strip() or shown
+    tunnel = tunnel_host(public, host)
+    command.code(serve_command(file_name, host=host, port=port, token_env=token_env,
+                               allow_hosts=(tunnel,) if tunnel else ()), language="bash")
     st.markdown("**Azure endpoint grader** (Azure OpenAI v1 API; put it in `method.reinforcement.grader` or a multi "
                 "grader's `graders`):")
     endpoint = azure_endpoint_grader(public, name=str(grader.get("name") or "ftstudio"),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -19,12 +22,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class ServeProcess:
+    """`memory_limit` (bytes) caps the server's address space, so a request that would make it allocate
+    without bound fails there instead of taking the machine's memory."""
+
     def __init__(self, *args: str, env: dict[str, str] | None = None, wait_ready: bool = True,
-                 timeout: float = 60.0):
+                 timeout: float = 60.0, memory_limit: int | None = None):
+        # The server's log (internal failures) and model cache go to a folder of this test, never the user's.
+        self.home = tempfile.mkdtemp(prefix="ftstudio-serve-test-")
         full_env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-                        PYTHONUNBUFFERED="1", **(env or {}))
+                        PYTHONUNBUFFERED="1")
+        full_env.setdefault("FTSTUDIO_HOME", self.home)
+        full_env.setdefault("FTSTUDIO_CACHE_DIR", os.path.join(self.home, "cache"))
+        full_env.update(env or {})
+
+        def limit_memory() -> None:
+            if memory_limit:
+                resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
         self.proc = subprocess.Popen([sys.executable, "-m", "ftstudio", "serve", *args], cwd=ROOT, env=full_env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=limit_memory if memory_limit else None)
         self.lines: list[str] = []
         self.errors: list[str] = []
         self._port = threading.Event()
@@ -87,12 +104,15 @@ class ServeProcess:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        return self.proc.wait(timeout)
+        code = self.proc.wait(timeout)
+        shutil.rmtree(self.home, ignore_errors=True)
+        return code
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def __enter__(self) -> ServeProcess:
         return self

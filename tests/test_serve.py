@@ -53,7 +53,9 @@ def cli_records(files):
 
 @pytest.fixture(scope="module")
 def server(files):
-    with ServeProcess(str(files / "grader.json"), "--port", "0", "--max-body-mb", "1", "--max-rows", "50") as s:
+    # The requests below send graders holding python: that needs --allow-request-code (off by default).
+    with ServeProcess(str(files / "grader.json"), "--port", "0", "--max-body-mb", "1", "--max-rows", "50",
+                      "--allow-request-code") as s:
         yield s
 
 

@@ -7,6 +7,7 @@ Exit codes everywhere: 0 success (warnings allowed), 1 the config/grader is inva
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,17 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = EXIT_UNREADABLE):
         super().__init__(message)
         self.message, self.code = message, code
+
+
+def positive_int(text: str) -> int:
+    """argparse type of counts that must be at least 1 (--concurrency 0 would hang, -5 means nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def err(text: str) -> None:
@@ -50,7 +62,7 @@ def issues_for(data: Any, target: str | None = None):
     return doc, (check_grader(doc.data, target=target) if doc.kind == "grader" else check(doc.data, target=target))
 
 
-TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible")
+TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible", "gemini", "bedrock-rft")
 
 
 def add_target(parser) -> None:

@@ -17,6 +17,10 @@ from ._common import (
     load_json_file,
     resolve_target,
 )
+from ._targets import add_flags, export_bedrock_rft_cmd, export_gemini_cmd
+
+# Formats that translate the grader tree for another platform (ftstudio.targets), not OpenAI's job body.
+TARGET_FORMATS = {"gemini": export_gemini_cmd, "bedrock-rft": export_bedrock_rft_cmd}
 
 # --- validate ----------------------------------------------------------------------------
 
@@ -80,6 +84,8 @@ def cmd_export(args) -> int:
     from ftstudio import config as export
     from ftstudio.validation import errors
 
+    if args.format in TARGET_FORMATS:
+        return TARGET_FORMATS[args.format](args)
     doc, issues = issues_for(load_json_file(args.file), resolve_target(args))
     kind, model = doc.kind, doc.data
     if not isinstance(model, dict):
@@ -178,8 +184,9 @@ def register(sub) -> None:
     e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
                        "or write a folder for a trainer (--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR)")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--format", choices=("json", "python", "curl", *TRAINER_FORMATS), default="json")
+    e.add_argument("--format", choices=("json", "python", "curl", *TRAINER_FORMATS, *TARGET_FORMATS), default="json")
     e.add_argument("-o", "--output", metavar="OUT")
+    add_flags(e)
     e.add_argument("--force", action="store_true",
                    help="export any JSON object even when validation finds errors (listed on stderr)")
     add_target(e)

@@ -15,7 +15,17 @@ from typing import Any
 
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, add_target, err, load_json_file, resolve_target
+from ._common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    CliError,
+    add_target,
+    err,
+    load_json_file,
+    positive_int,
+    resolve_target,
+)
 
 EXIT_API = 3  # the API could not be used (as for the connected commands)
 
@@ -253,7 +263,7 @@ def register(sub) -> None:
     g.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
                    help="the field holding the model output (default: model_sample)")
     g.add_argument("--out", metavar="FILE.jsonl|FILE.csv", help="write one record per input row")
-    g.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
+    g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
     g.add_argument("--chunk-size", type=int, default=50_000, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("--batch", action="store_true",

@@ -13,7 +13,7 @@ import json
 import sys
 import threading
 
-from ._common import EXIT_OK, EXIT_UNREADABLE, CliError, err
+from ._common import EXIT_OK, EXIT_UNREADABLE, CliError, err, positive_int
 
 EXIT_API = 3
 
@@ -129,5 +129,5 @@ def register(sub) -> None:
     g.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default: the server's)")
     g.add_argument("--input-price", type=float, metavar="USD", help="USD per 1M prompt tokens, for the estimate")
     g.add_argument("--output-price", type=float, metavar="USD", help="USD per 1M completion tokens, for the estimate")
-    g.add_argument("--concurrency", type=int, default=8, metavar="N", help="parallel requests")
+    g.add_argument("--concurrency", type=positive_int, default=8, metavar="N", help="parallel requests")
     g.set_defaults(func=cmd_sample)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ftstudio.core import ROW_ERROR
+from ftstudio.core import ROW_ERROR, shorten
 
 from ._templates import Ref, RenderError, Sample, parse, to_text
 
@@ -60,17 +60,19 @@ def _single_ref(ref: Ref, batch, rows) -> tuple[list[Any], dict[int, tuple[str, 
         else:
             values = [raw[r].get(key, _MISSING) for r in rows]
         errs: dict[int, tuple[str, str]] = {}
+        shown = f"{{{{ {shorten(ref.text)} }}}}"  # one string for every failing row, however long the path
+        missing = (ROW_ERROR.INVALID_VARIABLE, f"{shown}: '{shorten(str(key))}' does not exist in this row")
         for i, v in enumerate(values):
             if v.__class__ is not str:
                 if v is _MISSING:
                     values[i] = None
-                    errs[rows[i]] = (ROW_ERROR.INVALID_VARIABLE, f"{{{{ {ref.text} }}}}: '{key}' does not exist in this row")
+                    errs[rows[i]] = missing
                 else:
                     try:
                         values[i] = to_text(v)
                     except RenderError as exc:
                         values[i] = None
-                        errs[rows[i]] = (exc.code, f"{{{{ {ref.text} }}}}: {exc.message}")
+                        errs[rows[i]] = (exc.code, f"{shown}: {exc.message}")
         return values, errs
     return None
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ftstudio.core import ROW_ERROR, compact_json
+from ftstudio.core import ROW_ERROR, compact_json, shorten
 
 NAMESPACES = ("item", "sample")
 MAX_PROBLEMS = 20
@@ -224,7 +224,7 @@ def resolve(ref: Ref, item: Any, sample: Sample) -> Any:
     for seg in path:
         parent, value = value, _step(value, seg)
         if value is _MISSING:
-            raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"{{{{ {ref.text} }}}}: {_found(ref, parent, seg)}")
+            raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"{{{{ {shorten(ref.text)} }}}}: {_found(ref, parent, seg)}")
     return value
 
 
@@ -252,9 +252,9 @@ def _found(ref: Ref, parent: Any, seg: str | int) -> str:
     if isinstance(seg, int):
         want = f"a list with an item [{seg}]"
     else:
-        want = f"an object with '{seg}'"
+        want = f"an object with '{shorten(seg)}'"
     if isinstance(parent, dict) and not isinstance(seg, int):
-        return f"'{seg}' does not exist in this row ({where} {_describe(parent)})"
+        return f"'{shorten(seg)}' does not exist in this row ({where} {_describe(parent)})"
     return f"{where} {_describe(parent)}, not {want}"
 
 

@@ -20,6 +20,7 @@ from ._runs import (
     GradingJob,
     GradingRun,
     Scope,
+    calls_model,
     chunk_size,
     compare_runs,
     entry_pairs,
@@ -35,7 +36,7 @@ from ._writer import FORMATS, RecordWriter, format_of, records_bytes, summary_te
 __all__ = [
     "FORMATS", "SCORERS", "Batch", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
     "GradingContext", "GradingJob", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors", "RowRecord", "Summary",
-    "Scope", "Scored", "Scorer", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
+    "Scope", "Scored", "Scorer", "calls_model", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
     "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "preflight", "prepare", "records_bytes", "select_rows",
     "summary_text", "to_csv", "to_grader", "to_jsonl", "uses_models",
     "MAX_BATCH_REQUESTS", "BatchOutcome", "plan_batch", "submit_all", "RequestEstimate", "estimate_requests", "model_requests", "pending_requests", "run_batch",

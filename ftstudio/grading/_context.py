@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ftstudio.api import TokenUsage
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json, shorten
 from ftstudio.graders import Sample
 
 from ._results import RowErrors
@@ -62,6 +62,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
         lines = [None for _ in raw]
     outputs = [r.get(sample_field) if r.__class__ is dict or isinstance(r, dict) else None for r in raw]
     base_errors: dict[int, tuple[str, str]] = {}
+    shown = shorten(sample_field)  # echoed per row: a long name must not multiply
     for i, out in enumerate(outputs):
         if out.__class__ is str:
             continue
@@ -72,7 +73,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
             base_errors[i] = (ROW_ERROR.OTHER, f"unreadable {where}: {message}")
             raw[i] = {}
         elif out is None:
-            base_errors[i] = (ROW_ERROR.OTHER, f"no '{sample_field}' field in this row: choose the field that "
+            base_errors[i] = (ROW_ERROR.OTHER, f"no '{shown}' field in this row: choose the field that "
                                              "holds the model output")
         else:
             try:
@@ -80,7 +81,7 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
             except (TypeError, ValueError, RecursionError) as exc:  # a set or bytes from Python; deep nesting
                 outputs[i] = None
                 why = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-                base_errors[i] = (ROW_ERROR.OTHER, f"the '{sample_field}' value can't be written as JSON text: {why}")
+                base_errors[i] = (ROW_ERROR.OTHER, f"the '{shown}' value can't be written as JSON text: {why}")
     return Batch(raw, outputs, lines, base_errors, sample_field)
 
 

@@ -18,9 +18,10 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
 from typing import Any
 
-from ftstudio.core import ErrorCode, redact
+from ftstudio.core import ErrorCode
 
 from ._context import GradingContext, Scored
 from ._results import RowErrors
@@ -47,13 +48,6 @@ class _Spacer:
             time.sleep(at - now)
 
 
-def _scrub(text: str, headers: dict[str, str]) -> str:
-    for value in headers.values():
-        if value and len(value) >= 4:
-            text = text.replace(value, "[REDACTED]")
-    return redact(text)
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect would resend the headers (keys) elsewhere: treat it as the answer instead."""
 
@@ -65,6 +59,7 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def _post(url: str, headers: dict[str, str], body: dict, timeout: float) -> tuple[int, str]:
+    """(status, the answer's text); the text of an error answer is never read (it is never shown)."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     req = urllib.request.Request(url, data=data, method="POST",
                                  headers={"Content-Type": "application/json", **headers})
@@ -72,7 +67,21 @@ def _post(url: str, headers: dict[str, str], body: dict, timeout: float) -> tupl
         with _OPENER.open(req, timeout=timeout) as resp:
             return resp.status, resp.read(1 << 20).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(4096).decode("utf-8", "replace")
+        exc.close()
+        return exc.code, ""
+
+
+def _status(status: int) -> str:
+    """'HTTP 404 (Not Found)': the status and its standard reason, never the endpoint's own words.
+
+    Whatever an endpoint answers can end up in front of whoever sent the grader (ftstudio serve returns row
+    errors), so its body, and the reason phrase it chose, are not repeated: an endpoint on an internal
+    network would otherwise be readable through the grader.
+    """
+    try:
+        return f"HTTP {status} ({HTTPStatus(status).phrase})"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def post_score(url: str, headers: dict[str, str], body: dict, retries: int, timeout: float,
@@ -97,28 +106,40 @@ def post_score(url: str, headers: dict[str, str], body: dict, retries: int, time
             kind = "timed out" if isinstance(reason, TimeoutError) else type(reason).__name__
             last = (ErrorCode.UNRESPONSIVE_REWARD, f"could not reach the endpoint ({kind})")
             continue
-        detail = f": {_scrub(text[:200], headers)}" if text else ""
         if status in _RETRY_STATUS:
-            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint answered HTTP {status}{detail}")
+            last = (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint answered {_status(status)}")
             continue
         if status >= 300:
-            return None, (ErrorCode.OTHER, f"the endpoint answered HTTP {status}{detail}")
-        return _read_score(text, headers)
+            return None, (ErrorCode.OTHER, f"the endpoint answered {_status(status)}")
+        return _read_score(text)
     return None, (last[0], last[1] + f" (after {retries + 1} attempts)")
 
 
-def _read_score(text: str, headers: dict[str, str]) -> tuple[float | None, tuple[str, str] | None]:
+_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
+          int: "a number", float: "a number"}
+
+
+def _read_score(text: str) -> tuple[float | None, tuple[str, str] | None]:
+    """The score of a 2xx answer; an error describes the answer's shape, never its content."""
     try:
         data = json.loads(text)
-    except ValueError:
-        return None, (ErrorCode.OTHER, f"the endpoint's answer is not JSON: {_scrub(text[:120], headers)!r}")
-    score = data.get("score") if isinstance(data, dict) else None
+    except (ValueError, RecursionError):
+        return None, (ErrorCode.OTHER, f"the endpoint's answer ({len(text):,} characters) is not JSON; "
+                      "it must be {\"score\": <number>}")
+    if not isinstance(data, dict) or "score" not in data:
+        what = "an object without 'score'" if isinstance(data, dict) else _KINDS.get(type(data), "another value")
+        return None, (ErrorCode.OTHER, f"the endpoint answered {what}, not {{\"score\": <number>}}")
+    score = data["score"]
     if isinstance(score, bool) or not isinstance(score, (int, float)):
-        shown = _scrub(json.dumps(data)[:120], headers)
-        return None, (ErrorCode.OTHER, f"the endpoint answered {shown}, not {{\"score\": <number>}}")
-    if not math.isfinite(score):
-        return None, (ErrorCode.OTHER, f"the endpoint's score is {score}, not a finite number")
-    return float(score), None
+        return None, (ErrorCode.OTHER, f"the endpoint's 'score' is {_KINDS.get(type(score), 'another value')}, "
+                      "not a number")
+    try:
+        value = float(score)
+    except OverflowError:  # an integer of hundreds of digits
+        value = math.inf
+    if not math.isfinite(value):
+        return None, (ErrorCode.OTHER, f"the endpoint's score is {value}, not a finite number")
+    return value, None
 
 
 def score(node, ctx: GradingContext, rows: list[int]) -> Scored:

@@ -34,14 +34,15 @@ if TYPE_CHECKING:
 MODEL_TYPES = ("score_model", "label_model")
 
 
+def calls_model(node: Any) -> bool:
+    """True when grading this node itself (not its children) calls a model on the configured endpoint:
+    score_model and label_model, and text_similarity's cosine (embeddings)."""
+    return node.type in MODEL_TYPES or getattr(node, "evaluation_metric", None) == "cosine"
+
+
 def uses_models(grader: Any) -> bool:
     """True when grading calls an endpoint (model graders, or cosine similarity's embeddings)."""
-    if grader is None:
-        return False
-    for _path, node in walk(grader):
-        if node.type in MODEL_TYPES or getattr(node, "evaluation_metric", None) == "cosine":
-            return True
-    return False
+    return grader is not None and any(calls_model(node) for _path, node in walk(grader))
 
 
 def model_nodes(grader: Any) -> int:

@@ -3,6 +3,7 @@
 - POST /v1/fine_tuning/alpha/graders/run | /validate (also under /openai/v1): the official shapes;
 - POST /score: Azure's endpoint grader, for the server's own grader;
 - POST /openrlhf: OpenRLHF's remote reward;
+- POST /gemini (and /gemini/KEY): Gemini's Cloud Run reward scorer (_gemini.py);
 - POST /v1/grade: a batch, answered with the records `ftstudio grade --out` writes (NDJSON on request);
 - GET /healthz, /readyz, /metrics.
 """
@@ -14,6 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import orjson
@@ -23,20 +25,21 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ftstudio.grading import GradeResults, prepare, records_bytes
+from ftstudio.grading import GradeResults, prepare
 from ftstudio.validation import check_grader, errors
 
-from . import _nemo_gym, _shapes
+from . import _gemini, _nemo_gym, _shapes
+from ._access import Access
+from ._bodies import BodyReader, ndjson_lines, records_json
 from ._config import ServeConfig, ServeError, load_grader
 from ._errors import ApiProblem, error_bytes, issue_problem, missing
-from ._guard import Guard, dumps
+from ._guard import Guard, Slots, dumps, internal_error
 from ._metrics import CONTENT_TYPE, Metrics
 from ._sessions import Entry, Sessions
 
 RUN_PATH = "/v1/fine_tuning/alpha/graders/run"
 VALIDATE_PATH = "/v1/fine_tuning/alpha/graders/validate"
 STREAM_CHUNK = 256  # rows per NDJSON flush
-_DRAIN_BYTES = 64 * 1024 * 1024  # how much of an oversized body is read (and dropped) before the 413
 
 
 class _Server:
@@ -50,25 +53,14 @@ class _Server:
         except ApiProblem as exc:
             raise ServeError(f"{config.grader_path or 'the grader'}: {exc.param}: {exc.message}") from None
         self.pool = ThreadPoolExecutor(max_workers=config.max_concurrency, thread_name_prefix="ftstudio-serve")
+        self.reader = BodyReader(config.max_body_bytes, config.request_timeout)
+        self.slots = Slots(config.max_concurrency)
 
     async def read_json(self, request: Request) -> Any:
-        limit = self.config.max_body_bytes
-        declared = request.headers.get("content-length")
-        size = int(declared) if declared and declared.isdigit() else 0
-        chunks, seen = [], 0
-        async for chunk in request.stream():
-            seen += len(chunk)
-            if max(seen, size) > limit:
-                # Read on (up to a bound) before answering: a client still sending its body would otherwise
-                # see a broken pipe instead of the 413.
-                if seen > limit + _DRAIN_BYTES:
-                    break
-                chunks = []
-                continue
-            chunks.append(chunk)
-        if max(seen, size) > limit:
-            raise _too_large(max(seen, size), limit)
-        raw = b"".join(chunks)
+        """The body as JSON, read under the request's deadline; then the request takes a grading slot."""
+        state = request.scope["ftstudio"]
+        raw = await self.reader.read(request, state["deadline"])
+        self.slots.take(state)
         if not raw.strip():
             raise ApiProblem(400, "The body is empty: send a JSON object.", code="invalid_json")
         try:
@@ -110,11 +102,6 @@ def _grade_then_release(entry: Entry, batch, cancel: threading.Event, offset: in
         entry.release()
 
 
-def _too_large(size: int, limit: int) -> ApiProblem:
-    return ApiProblem(413, f"The body is at least {size:,} bytes; the limit is {limit:,} bytes (--max-body-mb). "
-                      "Send fewer rows per request.", code="request_too_large")
-
-
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(data), status, headers=headers, media_type="application/json")
 
@@ -133,21 +120,25 @@ def create_app(config: ServeConfig, grader: dict[str, Any] | None = None) -> Any
                Route("/v1/grade", h.grade, methods=["POST"]), Route("/verify", h.verify, methods=["POST"]),
                Route("/healthz", h.healthz, methods=["GET"]),
                Route("/readyz", h.readyz, methods=["GET"]), Route("/metrics", h.metrics, methods=["GET"])]
+    routes += _gemini.routes(srv)
     known = {r.path for r in routes}
 
     @asynccontextmanager
     async def lifespan(app):
         warm = threading.Thread(target=srv.sessions.warm, name="ftstudio-serve-warm", daemon=True)
         warm.start()
+        srv.reader.watch_signals()
         try:
             yield
         finally:
+            srv.reader.unwatch_signals()
             srv.pool.shutdown(wait=False, cancel_futures=True)
             srv.sessions.close()
 
+    # Exception: Starlette's last resort would answer a plain-text 500; this one answers in the API's shape.
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={ApiProblem: h.problem, HTTPException: h.problem})
-    return Guard(app, token=config.token(), max_concurrency=config.max_concurrency,
+                    exception_handlers={ApiProblem: h.problem, HTTPException: h.problem, Exception: h.internal})
+    return Guard(app, token=config.token(), access=Access(config), slots=srv.slots,
                  request_timeout=config.request_timeout, metrics=srv.metrics, access_log=config.access_log,
                  route_of=lambda path: path if path in known else "other")
 
@@ -213,22 +204,19 @@ class _Handlers:
         entry = self.sessions.acquire(body["grader"]) if body.get("grader") is not None else \
             self.sessions.acquire_server()
         if "application/x-ndjson" in request.headers.get("accept", ""):
-            return StreamingResponse(self._stream(request, entry, rows, field), media_type="application/x-ndjson")
+            parts = (partial(self.srv.grade, request, entry, rows[start:start + STREAM_CHUNK], field, start)
+                     for start in range(0, len(rows), STREAM_CHUNK))
+            return StreamingResponse(self._stream(request, entry, parts), media_type="application/x-ndjson")
         try:
             results = await self.srv.grade(request, entry, rows, field)
         finally:
             entry.release()
-        return Response(dumps({"records": list(results.records()), "summary": results.summary()}),
-                        media_type="application/json")
+        return Response(records_json(results), media_type="application/json")
 
-    async def _stream(self, request: Request, entry: Entry, rows: list[Any], field: str):
+    async def _stream(self, request: Request, entry: Entry, parts):
         try:
-            for start in range(0, len(rows), STREAM_CHUNK):
-                try:
-                    results = await self.srv.grade(request, entry, rows[start:start + STREAM_CHUNK], field, start)
-                except ApiProblem:  # past the wall limit: the stream ends; the client sees fewer records
-                    return
-                yield records_bytes(results.records(), "jsonl")
+            async for chunk in ndjson_lines(request.scope, parts):
+                yield chunk
         finally:
             entry.release()
 
@@ -252,11 +240,15 @@ class _Handlers:
         request.scope["ftstudio"]["code"] = exc.code or str(exc.status)
         return Response(error_bytes(exc), exc.status, headers=exc.headers, media_type="application/json")
 
+    async def internal(self, request: Request, exc: Exception) -> Response:
+        """A bug: 500 in the API's shape (Starlette then re-raises it, and the guard logs it)."""
+        return await self.problem(request, internal_error())
+
 
 def _http_message(request: Request, status: int) -> str:
     if status == 404:
         return (f"Invalid URL ({request.method} {request.url.path}): this server serves {RUN_PATH}, {VALIDATE_PATH}, "
-                "/score, /openrlhf, /v1/grade, /healthz, /readyz and /metrics.")
+                "/score, /openrlhf, /gemini, /v1/grade, /healthz, /readyz and /metrics.")
     if status == 405:
         return f"{request.method} is not allowed on {request.url.path}."
     return f"HTTP {status}"

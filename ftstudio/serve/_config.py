@@ -9,6 +9,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ftstudio.config import ImportProblem, parse_json, read_document
 
@@ -26,7 +27,12 @@ class ServeConfig:
     port: int = 8000
     workers: int = 1
     token_env: str | None = None
-    allow_request_code: bool = False
+    # What a request may bring and who may send one (SECURITY.md, "ftstudio serve"): all off by default.
+    allow_request_code: bool = False  # python graders sent in requests
+    allow_request_models: bool = False  # score_model, label_model, cosine text_similarity sent in requests
+    allow_request_endpoints: tuple[str, ...] = ()  # hosts an endpoint grader sent in a request may call
+    allow_hosts: tuple[str, ...] = ()  # Host headers accepted besides the loopback names (all of them off loopback)
+    allow_origins: tuple[str, ...] = ()  # Origin headers accepted (a request with any other Origin: 403)
     max_body_mb: float = 10.0
     max_rows: int = 10_000
     max_concurrency: int = 128  # grading requests in flight per process; past it: 429 + Retry-After
@@ -43,10 +49,9 @@ class ServeConfig:
     def loopback(self) -> bool:
         return is_loopback(self.host)
 
-    @property
-    def request_code_allowed(self) -> bool:
-        """Python code sent in a request runs only on loopback, or when the operator allowed it."""
-        return self.loopback or self.allow_request_code
+    def __post_init__(self) -> None:
+        for name in ("allow_request_endpoints", "allow_hosts", "allow_origins"):  # lists when read from JSON
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -85,6 +90,42 @@ class ServeConfig:
             raise ServeError("--max-body-mb, --max-rows and --max-concurrency must be positive")
         if self.request_timeout <= 0 or self.python_timeout <= 0 or self.python_memory_mb < 64:
             raise ServeError("--request-timeout and --python-timeout must be positive, --python-memory-mb ≥ 64")
+        for flag, values, parse in (("--allow-host", self.allow_hosts, host_port),
+                                    ("--allow-request-endpoint", self.allow_request_endpoints, host_port),
+                                    ("--allow-origin", self.allow_origins, origin)):
+            for value in values:
+                try:
+                    parse(value)
+                except ValueError as exc:
+                    raise ServeError(f"{flag} {value!r}: {exc}") from None
+
+
+def host_port(text: str) -> tuple[str, int | None]:
+    """'Example.com', 'example.com:8443', '[::1]:8000', '::1' -> (lower-case host without brackets, port or None)."""
+    text = text.strip().lower()
+    if not text or any(c in text for c in "/?#@ \t"):
+        raise ValueError("give a host name or address, optionally with :PORT (no scheme, no path)")
+    if text.count(":") > 1 and not text.startswith("["):  # a bare IPv6 address
+        return text, None
+    try:
+        parts = urlsplit("//" + text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError("not a host[:port]") from None
+    if not host:
+        raise ValueError("not a host[:port]")
+    return host, port
+
+
+def origin(text: str) -> str:
+    """An Origin as browsers send it ('http://localhost:3000'), lower-case, without a trailing slash."""
+    text = text.strip().lower().rstrip("/")
+    if text == "null":
+        return text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+        raise ValueError("give an origin as a browser sends it: scheme://host[:port], e.g. http://localhost:3000")
+    return text
 
 
 def is_loopback(host: str) -> bool:

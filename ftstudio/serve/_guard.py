@@ -1,7 +1,9 @@
-"""The outermost ASGI layer: bearer token, concurrency limit, last-resort 500, access log and metrics.
+"""The outermost ASGI layer: who may call (Host, Origin, bearer token, Content-Type), CORS for the named
+origins, the grading slots, the last-resort 500, access log and metrics.
 
-Nothing a request does gets past this layer as an exception: the server keeps serving. The access log
-line holds method, path, status, rows and milliseconds; never a header value or a body.
+Nothing a request does gets past this layer as an exception: the server keeps serving, and every refusal
+and failure is JSON in the API's error shape. The access log line holds method, path, status, rows and
+milliseconds; never a header value or a body.
 """
 
 from __future__ import annotations
@@ -14,26 +16,61 @@ from typing import Any
 
 import orjson
 
+from ftstudio.core import log_failure, log_path
+
+from ._access import PREFLIGHT_HEADERS, Access, Seen
 from ._errors import ApiProblem, error_bytes
 from ._metrics import Metrics
 
 # Load-balancer probes can't always send headers; they reveal nothing, so they need no token.
 # The issue's contract: with a token, every request carries it (probes too: send the header from the probe).
 OPEN_PATHS: frozenset[str] = frozenset()
-_GRADING_METHODS = frozenset({"POST"})
+
+
+class Slots:
+    """Grading requests in flight in this process (--max-concurrency). A request takes its slot once its body
+    is in, so clients that send slowly never hold one; the guard gives it back when the answer is sent."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+
+    def take(self, state: dict[str, Any]) -> None:
+        if self.used >= self.limit:
+            raise ApiProblem(429, f"The server is already handling {self.used} requests, its limit "
+                             "(--max-concurrency). Retry after a second, or add workers or replicas.",
+                             type="requests", code="rate_limit_exceeded", headers={"retry-after": "1"})
+        self.used += 1
+        state["slot"] = True
+
+    def give_back(self, state: dict[str, Any]) -> None:
+        if state.pop("slot", False):
+            self.used -= 1
+
+
+def internal_error() -> ApiProblem:
+    return ApiProblem(500, "The server failed while handling this request; it is still running. Please report "
+                      "this with the request shape (not its data).", type="server_error", code="internal_error")
+
+
+def report_failure(scope, exc: BaseException) -> None:
+    """One line on stderr (no traceback there), the traceback in the log file."""
+    where = f"ftstudio serve {scope['method']} {scope['path'][:200]}"
+    log_failure(where, exc)
+    print(f"{where}: internal error {type(exc).__name__}; the traceback is in {log_path()}",
+          file=sys.stderr, flush=True)
 
 
 class Guard:
-    def __init__(self, app: Any, *, token: str | None, max_concurrency: int, request_timeout: float,
+    def __init__(self, app: Any, *, token: str | None, access: Access, slots: Slots, request_timeout: float,
                  metrics: Metrics, access_log: bool, route_of: Any):
         self.app = app
         self.token = token.encode() if token else None
-        self.max_concurrency = max_concurrency
+        self.access = access
+        self.slots = slots
         self.request_timeout = request_timeout
         self.metrics = metrics
         self.access_log = access_log
         self.route_of = route_of
-        self.in_flight = 0
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -42,33 +79,31 @@ class Guard:
         start = time.perf_counter()
         state: dict[str, Any] = {"rows": 0, "status": 0, "code": None, "deadline": start + self.request_timeout}
         scope["ftstudio"] = state
+        seen = Seen(scope)
+        cors = self.access.cors_headers(seen)
 
         async def tracked_send(message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
+                if cors:
+                    message = {**message, "headers": [*message.get("headers", ()), *cors]}
             await send(message)
 
-        counted = False
         try:
-            problem = self._refuse(scope)
+            if self.access.is_preflight(scope, seen):
+                await self._preflight(scope, seen, tracked_send, state)
+                return
+            problem = self._refuse(scope, seen)
             if problem is not None:
                 await send_problem(tracked_send, problem, state)
                 return
-            if scope["method"] in _GRADING_METHODS:
-                self.in_flight += 1
-                counted = True
             await self.app(scope, receive, tracked_send)
-        except Exception as exc:  # the last resort: a bug answers 500, the server keeps running
-            print(f"ftstudio serve: internal error on {scope['method']} {scope['path']}: {type(exc).__name__}",
-                  file=sys.stderr, flush=True)
+        except Exception as exc:  # the last resort: a bug answers 500 in the API's shape, the server keeps running
+            report_failure(scope, exc)
             if not state["status"]:
-                problem = ApiProblem(500, "The server failed while handling this request; it is still running. "
-                                     "Please report this with the request shape (not its data).",
-                                     type="server_error", code="internal_error")
-                await send_problem(tracked_send, problem, state)
+                await send_problem(tracked_send, internal_error(), state)
         finally:
-            if counted:
-                self.in_flight -= 1
+            self.slots.give_back(state)
             ms = (time.perf_counter() - start) * 1000
             path = self.route_of(scope["path"])
             status = state["status"] or 500
@@ -77,16 +112,26 @@ class Guard:
                 sys.stdout.write(f"{scope['method']} {scope['path']} {status} rows={state['rows']} {ms:.1f}ms\n")
                 sys.stdout.flush()
 
-    def _refuse(self, scope) -> ApiProblem | None:
+    def _refuse(self, scope, seen: Seen) -> ApiProblem | None:
+        problem = self.access.refuse_host(scope, seen) or self.access.refuse_origin(seen)
+        if problem is not None:
+            return problem
         if self.token is not None and scope["path"] not in OPEN_PATHS and not self._authorized(scope):
             return ApiProblem(401, "Missing or incorrect bearer token: send the server's token as "
                               "'Authorization: Bearer <token>'.", code="invalid_api_key",
                               headers={"www-authenticate": "Bearer"})
-        if scope["method"] in _GRADING_METHODS and self.in_flight >= self.max_concurrency:
-            return ApiProblem(429, f"The server is already handling {self.in_flight} requests, its limit "
-                              "(--max-concurrency). Retry after a second, or add workers or replicas.",
-                              type="requests", code="rate_limit_exceeded", headers={"retry-after": "1"})
-        return None
+        return self.access.refuse_content_type(scope, seen)
+
+    async def _preflight(self, scope, seen: Seen, send, state: dict[str, Any]) -> None:
+        """A browser asking whether a page may send a JSON POST: yes for the named origins only (no token:
+        browsers never send one on a preflight)."""
+        problem = self.access.refuse_host(scope, seen) or self.access.refuse_origin(seen)
+        if problem is not None:
+            await send_problem(send, problem, state)
+            return
+        headers = [(b"content-length", b"0"), *PREFLIGHT_HEADERS]  # + allow-origin, from `send`
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     def _authorized(self, scope) -> bool:
         assert self.token is not None

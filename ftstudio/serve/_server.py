@@ -18,6 +18,7 @@ ENDPOINTS = (
     ("POST", "/v1/fine_tuning/alpha/graders/validate", "the official graders.validate shape"),
     ("POST", "/score", "Azure endpoint grader: {sample, item, trace_id} -> {score}"),
     ("POST", "/openrlhf", "OpenRLHF remote reward (--reward.remote_url)"),
+    ("POST", "/gemini", "Gemini Cloud Run reward: {example, response} -> {reward} (/gemini/KEY: a child)"),
     ("POST", "/v1/grade", "batch: {grader?, sample_field?, rows} -> grade --out records"),
     ("POST", "/verify", "NeMo-Gym resources server: {responses_create_params, response, ...} -> + reward"),
     ("GET", "/healthz", "alive"),
@@ -27,8 +28,9 @@ ENDPOINTS = (
 
 
 def base_url(host: str, port: int) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    """The URL of a server bound to host:port; an IPv6 address in brackets, once (`::1` and `[::1]` alike)."""
+    bare = host.strip().strip("[]")
+    return f"http://[{bare}]:{port}" if ":" in bare else f"http://{bare}:{port}"
 
 
 def banner(config: ServeConfig, port: int, grader: dict[str, Any] | None) -> str:
@@ -40,9 +42,22 @@ def banner(config: ServeConfig, port: int, grader: dict[str, Any] | None) -> str
     lines.append(f"  openai SDK: OpenAI(base_url=\"{base}/v1\", api_key=...)")
     if config.token_env:
         lines.append(f"  every request must send 'Authorization: Bearer ${config.token_env}'")
-    code = "runs" if config.request_code_allowed else "is refused (403)"
-    lines.append(f"  python code sent in requests {code}; SIGTERM or Ctrl+C drains requests in flight, then exits")
+    lines.append("  graders sent in requests: " + ", ".join(request_powers(config)))
+    if config.allow_hosts:
+        lines.append("  Host accepted: " + ", ".join(config.allow_hosts) + (" and the loopback names" if config.loopback
+                                                                            else " only"))
+    if config.allow_origins:
+        lines.append("  web pages accepted from: " + ", ".join(config.allow_origins))
+    lines.append("  SIGTERM or Ctrl+C drains requests in flight, then exits")
     return "\n".join(lines)
+
+
+def request_powers(config: ServeConfig) -> list[str]:
+    """What a grader sent in a request may do on this server, in words (the banner's line)."""
+    endpoints = ", ".join(config.allow_request_endpoints)
+    return [f"python {'runs' if config.allow_request_code else 'refused (--allow-request-code)'}",
+            f"model graders {'run' if config.allow_request_models else 'refused (--allow-request-models)'}",
+            f"endpoint graders {'only to ' + endpoints if endpoints else 'refused (--allow-request-endpoint)'}"]
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -18,7 +18,8 @@ from ftstudio.grading import GradeOptions, GradingSession, InvalidGrader
 from ftstudio.sandbox import PythonGraderPool
 
 from ._config import ServeConfig
-from ._errors import ApiProblem, issue_problem, under
+from ._errors import ApiProblem, issue_problem
+from ._policy import RequestPolicy
 
 LRU_SIZE = 16
 # Cheap enough to grade on the event loop (no thread hand-off): pure string comparisons.
@@ -47,6 +48,7 @@ class Sessions:
         self.options = GradeOptions(python_timeout=config.python_timeout,
                                     python_memory=config.python_memory_mb * 1024 * 1024)
         self.server_grader = server_grader
+        self.policy = RequestPolicy(config)
         self.server: Entry | None = _entry(server_grader, self.options, "grader") if server_grader else None
         self._lru: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
@@ -94,14 +96,7 @@ class Sessions:
         bad = json_issue(grader)  # lone surrogates and the like, checked once per new grader
         if bad is not None:
             raise issue_problem(bad, param)
-        if not self.config.request_code_allowed:
-            where = python_path(grader, param)
-            if where is not None:
-                raise ApiProblem(403, "This grader holds python code, and this server runs python code sent in "
-                                 "requests only when it listens on a loopback address or was started with "
-                                 "--allow-request-code. Use the server's own grader (start it with "
-                                 "`ftstudio serve GRADER.json`), or ask its operator to allow request code.",
-                                 param=where, code="python_not_allowed", type="permission_error")
+        self.policy.check(grader, param)  # 403 for what only the operator's flags allow
         entry = _entry(grader, self.options, param)
         with self._lock:
             self._lru[key] = entry
@@ -138,24 +133,3 @@ def _entry(grader: Any, options: GradeOptions, param: str) -> Entry:
 
 def _pools(session: GradingSession) -> list[PythonGraderPool]:
     return [session.python_pool(node) for _, node in walk(session.grader) if node.type == "python"]
-
-
-def python_path(grader: Any, prefix: str) -> str | None:
-    """The JSON path of the first python grader in a grader tree (JSON form), or None."""
-    if not isinstance(grader, dict):
-        return None
-    if grader.get("type") == "python":
-        return prefix
-    subs = grader.get("graders")
-    if isinstance(subs, dict):
-        for key, sub in subs.items():
-            found = python_path(sub, under(prefix, f"graders.{key}" if str(key).isidentifier()
-                                           else f"graders[{json.dumps(str(key))}]"))
-            if found:
-                return found
-    elif isinstance(subs, list):
-        for i, sub in enumerate(subs):
-            found = python_path(sub, under(prefix, f"graders[{i}]"))
-            if found:
-                return found
-    return None

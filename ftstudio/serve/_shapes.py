@@ -177,8 +177,11 @@ def grade_rows(body: dict[str, Any], max_rows: int) -> tuple[list[Any], str]:
     field = body.get("sample_field")
     if field is None:
         field = DEFAULT_SAMPLE_FIELD
-    if not isinstance(field, str) or not field:
-        raise wrong_type("sample_field", "a non-empty string", field)
+    if not isinstance(field, str):
+        raise wrong_type("sample_field", "a string", field)
+    if not field:
+        raise ApiProblem(400, "'sample_field' is empty: name the row field that holds the model output "
+                         "(or leave it out for 'model_sample').", param="sample_field", code="invalid_value")
     return rows, field
 
 

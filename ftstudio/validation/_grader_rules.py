@@ -82,6 +82,11 @@ class GraderChecker:
         if depth >= 1:
             self.add(path, "multi_nested", "a multi grader inside a multi grader is not accepted by the API",
                      "use 'Flatten for the API' (CLI: ftstudio flatten FILE); local grading works as is")
+        if "invalid_grade" in g:
+            self.add(path + ("invalid_grade",), "multi_invalid_grade",
+                     "unknown field 'invalid_grade': only Azure's RFT how-to documents it (on multi graders)",
+                     "remove it, or validate for Azure (--target azure), where it is the reward of a row whose "
+                     "sub-grader errors or whose calculate_output can't be evaluated")
         if not isinstance(graders, dict):
             if isinstance(graders, list):
                 self.add(path + ("graders",), "multi_graders_list",
@@ -324,7 +329,6 @@ def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
 def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | None = None,
                 target: str = "openai", today=None) -> list[Issue]:
     """Catalog notes about a model id: unknown (info), retired (warning), method support (warning)."""
-    import datetime as dt
 
     where = join_path(path)
     if is_placeholder(model):
@@ -347,7 +351,7 @@ def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | 
         out.append(issue(where, "grader_model_unlisted",
                          f"the {target} docs don't list {model} as a grader model",
                          f"documented grader models: {listed}"))
-    today = today or dt.date.today()
+    today = today or catalog.today()
     if grader and target in catalog.PROVIDER_TABLES:
         # A provider table's dates are training retirements (Azure lists gpt-4o-2024-08-06 as a grader
         # model past its training date); when a grader deployment stops serving is not published.

@@ -38,3 +38,13 @@ def test_no_grader_says_so(monkeypatch, tmp_path):
     assert not at.exception
     assert any("Only a reinforcement config has a grader to serve" in i.value for i in at.info)
     assert not any(c.startswith("ftstudio serve ") for c in _codes(at))
+
+
+def test_a_tunnel_to_a_loopback_server_is_allowed_as_host(monkeypatch, tmp_path):
+    at = new_app(monkeypatch, tmp_path, preset_config("rft-json-extraction"), page=PAGE)
+    at.text_input(key="serve_public_url").input("https://abc.tunnel.example").run()
+    command = [c for c in _codes(at) if c.startswith("ftstudio serve ")][0]
+    assert command.endswith("--allow-host abc.tunnel.example") and "--token-env" not in command
+    at.text_input(key="serve_public_url").input("http://127.0.0.1:8000").run()
+    assert "--allow-host" not in [c for c in _codes(at) if c.startswith("ftstudio serve ")][0]
+    assert not at.exception
