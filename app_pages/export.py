@@ -40,8 +40,7 @@ if anyway:
     data = state.export_data(cfg)  # kept fields back in place, spelled as the user wrote them
     body = export.to_json(data)
     slug = (cfg.suffix or cfg.method_type or "job").replace(" ", "-")
-    tab_json, tab_py, tab_curl, tab_trl = st.tabs(["JSON body", "Python (openai SDK)", "curl",
-                                                   "Train with open-source tools"])
+    tab_json, tab_py, tab_curl, tab_trl = st.tabs(["JSON body", "Python (openai SDK)", "curl", "Train anywhere"])
     with tab_json:
         st.download_button(":material/download: Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
                            key=state.key("export", "dl_json"), type="primary")

@@ -10,6 +10,7 @@ import streamlit as st
 from components import issues_panel, kept_fields, state
 from ftstudio.config import METHODS, Document, ImportProblem, NoGrader, grader_of, new_config, parse_json, read_document
 from ftstudio.core import count
+from ftstudio.graders import MultiGrader
 from ftstudio.store import list_presets, trust
 from ftstudio.validation import (
     OPENAI_CLOSED,
@@ -110,7 +111,7 @@ def _glance() -> None:
     grader = cfg.grader
     lines = [f"**Method** {cfg.method_type}", f"**Model** `{cfg.model or '—'}`"]
     if grader is not None:
-        if grader.type == "multi":
+        if isinstance(grader, MultiGrader):
             lines.append(f"**Grader** multi '{grader.name or '(no name)'}' · {len(grader.graders)} children")
         else:
             lines.append(f"**Grader** {grader.type} '{grader.name or '(no name)'}'")

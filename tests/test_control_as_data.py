@@ -20,13 +20,13 @@ REWORDED = "zz-stopped-zz"
 def reworded(monkeypatch):
     """Every message a cancel writes, reworded: behaviour must not notice."""
     import ftstudio.api._model_client as client
+    import ftstudio.graders.types.endpoint as endpoint
+    import ftstudio.graders.types.python as python
     import ftstudio.grading._context as context
-    import ftstudio.grading._endpoint as endpoint
-    import ftstudio.grading._python as python
     import ftstudio.sandbox._scheduler as scheduler
 
-    for module, name in ((context, "CANCELLED"), (context, "NOT_GRADED"), (python, "CANCELLED"),
-                         (endpoint, "CANCELLED"), (client, "NOT_SENT"), (scheduler, "CANCELLED")):
+    for module, name in ((context, "NOT_GRADED"), (python, "CANCELLED"), (endpoint, "CANCELLED"),
+                         (client, "NOT_SENT"), (scheduler, "CANCELLED")):
         monkeypatch.setattr(module, name, REWORDED)
 
 

@@ -99,8 +99,8 @@ def cmd_export(args) -> int:
         return EXIT_INVALID
     for issue in problems:
         err("exported anyway: " + issue.line())
-    if args.format == "trl":
-        return _export_trl(kind, model, args)
+    if args.format in TRAINER_FORMATS:
+        return _export_trainer(kind, model, args)
     if args.format == "json":
         text = export.to_json(model)
     elif args.format == "python":
@@ -113,14 +113,17 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-def _export_trl(kind: str, model, args) -> int:
-    """`--format trl -o DIR`: a runnable TRL project (a bare grader gives a reinforcement recipe)."""
+TRAINER_FORMATS = ("trl", "verl", "openrlhf", "verifiers", "nemo-gym")
+
+
+def _export_trainer(kind: str, model, args) -> int:
+    """`--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR`: a folder for that trainer (a bare grader gives a reinforcement job)."""
     from ftstudio.config import ImportProblem, method_block, new_config
-    from ftstudio.reward import write_recipe
+    from ftstudio.reward import FORMATS, WheelError, write_export
     from ftstudio.validation import from_json, grader_from_json
 
     if not args.output:
-        raise CliError("ftstudio: --format trl writes a folder: give it with -o DIR", EXIT_INVALID)
+        raise CliError(f"ftstudio: --format {args.format} writes a folder: give it with -o DIR", EXIT_INVALID)
     try:  # the recipe reads typed fields: the document must be a valid config (or grader) here
         if kind == "grader":
             model = new_config("reinforcement").model_copy(
@@ -129,18 +132,22 @@ def _export_trl(kind: str, model, args) -> int:
             model = from_json(model)
     except ImportProblem as exc:
         lines = "\n".join("  " + i.line() for i in exc.issues)
-        raise CliError(f"ftstudio: {args.file}: a TRL recipe needs a valid {kind}: {exc.message}\n{lines}",
+        raise CliError(f"ftstudio: {args.file}: --format {args.format} needs a valid {kind}: {exc.message}\n{lines}",
                        EXIT_INVALID) from None
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise CliError(f"ftstudio: -o {args.output} is a file; give a folder", EXIT_UNREADABLE)
     try:
-        written = write_recipe(model, args.output)
+        written = write_export(model, args.format, args.output)
+    except ValueError as exc:  # a format that needs a grader, for an SFT / DPO job
+        raise CliError(f"ftstudio: {args.file}: {exc}", EXIT_INVALID) from None
+    except WheelError as exc:
+        raise CliError(f"ftstudio: {exc}", EXIT_INVALID) from None
     except OSError as exc:
         raise CliError(f"ftstudio: cannot write {args.output}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
     for path in written:
         err(f"wrote {path}")
-    err(f"run: pip install -r {Path(args.output) / 'requirements.txt'} && python {Path(args.output) / 'train.py'} "
-        "--model MODEL --train-file TRAIN.jsonl --output-dir OUT")
+    err(f"run (tested with {FORMATS[args.format].trainer} {FORMATS[args.format].version}): "
+        f"cd {args.output} && {FORMATS[args.format].smoke}")
     return EXIT_OK
 
 
@@ -175,9 +182,9 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_validate)
 
     e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
-                       "or write a TRL training project (--format trl -o DIR)")
+                       "or write a folder for a trainer (--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR)")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--format", choices=("json", "python", "curl", "trl", *TARGET_FORMATS), default="json")
+    e.add_argument("--format", choices=("json", "python", "curl", *TRAINER_FORMATS, *TARGET_FORMATS), default="json")
     e.add_argument("-o", "--output", metavar="OUT")
     add_flags(e)
     e.add_argument("--force", action="store_true",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -33,3 +34,48 @@ class _PlainCodes:
 
 
 ROW_ERROR = _PlainCodes()
+
+
+class RowStatus(StrEnum):
+    """Why a row with errors has no reward of its own, as data: the details text is for people,
+    and nothing decides anything by reading it (a cancel is a status, not the word "cancelled")."""
+
+    FAILED = "failed"        # the grader ran on the row and it failed (its error codes say how)
+    TIMED_OUT = "timed_out"  # a call for the row ran past its time limit
+    NOT_RUN = "not_run"      # a cancel came before the row was graded
+    CANCELLED = "cancelled"  # a cancel stopped the row while it was being graded
+
+    @property
+    def stopped(self) -> bool:
+        """A cancel, not the row, is why it has no reward."""
+        return self is RowStatus.NOT_RUN or self is RowStatus.CANCELLED
+
+
+# When two parts of a row (a multi's children) end differently, the row keeps the later of these.
+_STATUS_RANK = {s: i for i, s in enumerate(RowStatus)}
+
+
+@dataclass
+class RowErrors:
+    """Error flags of one row: code -> details (the API reports flags plus *_details strings), and
+    the row's status. The status is kept beside the record, not written into it."""
+
+    codes: dict[str, str] = field(default_factory=dict[str, str])
+    status: RowStatus = RowStatus.FAILED
+
+    def add(self, code: str, details: str, status: RowStatus | None = None) -> None:
+        if code in self.codes:
+            if details and details not in self.codes[code] and len(self.codes[code]) < 2000:
+                self.codes[code] += "; " + details
+        else:
+            self.codes[code] = details
+        if status is not None:
+            self.mark(status)
+
+    def mark(self, status: RowStatus) -> None:
+        if _STATUS_RANK[status] > _STATUS_RANK[self.status]:
+            self.status = status
+
+    @property
+    def stopped(self) -> bool:
+        return self.status.stopped

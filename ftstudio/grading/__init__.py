@@ -6,7 +6,9 @@ A row that fails anywhere is a row with an error code (ErrorCode) and reward 0, 
 
 from __future__ import annotations
 
-from . import metrics
+from ftstudio.core import RowStatus
+from ftstudio.graders import metrics
+
 from ._batched import MAX_BATCH_REQUESTS, BatchOutcome, pending_requests, plan_batch, run_batch, submit_all
 from ._compare import CompareReport, CompareRow, compare
 from ._context import Batch, Cancel, GradingContext, Rows, Scored, Scorer, prepare
@@ -15,7 +17,7 @@ from ._items import completion_text, item_from_label, strip_prompt
 from ._model_plan import RequestEstimate, estimate_requests, model_requests
 from ._preflight import preflight
 from ._progress import JobProgress, Progress, ProgressFn, Stage
-from ._results import GradeResults, RowErrors, RowRecord, RowStatus, Summary, merge
+from ._results import GradeResults, RowErrors, RowRecord, Summary, merge
 from ._runs import (
     Comparison,
     GradingJob,

@@ -9,21 +9,17 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from pydantic import BaseModel
 
 from ftstudio.api import Endpoint, ModelRunner, TokenUsage
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json, shorten
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, RowErrors, RowStatus, compact_json, shorten
 from ftstudio.datasets import Dataset, LineError, RowChunk
-from ftstudio.graders import Grader, LambdaGrader, PythonGrader, Sample
+from ftstudio.graders import Grader, LambdaGrader, PythonGrader, Sample, Scored, is_cancelled
 from ftstudio.sandbox import PythonGraderPool
 
 from ._options import GradeOptions
 from ._progress import Progress, ProgressFn, Stage
-from ._results import RowErrors, RowStatus
 
-# What a row a cancel stopped says to people. Code reads RowErrors.status, never these words.
-CANCELLED = "cancelled"
+# What a row a cancel stopped before grading says to people. Code reads RowErrors.status, never these words.
 NOT_GRADED = "cancelled before grading"
 
-# A scorer's answer for `rows`: one value per row, and the errors of the rows that have any.
-Scored = tuple[list[float], dict[int, RowErrors]]
 # A scorer grades one node of its grader type (the typed model: StringCheckGrader, ...) over `rows`.
 Node = TypeVar("Node", bound=BaseModel)
 Scorer = Callable[[Node, "GradingContext", list[int]], Scored]
@@ -117,12 +113,6 @@ def prepare(rows: Rows, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
 Cancel = threading.Event | Callable[[], bool]
 
 
-def is_cancelled(cancel: Cancel | None) -> bool:
-    if cancel is None:
-        return False
-    return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
-
-
 class Session(Protocol):
     """What a scorer may use of the GradingSession it runs in (its pools and its model runner)."""
 
@@ -150,6 +140,7 @@ class GradingContext:
         self.scorers = scorers
         self.usage: dict[str, TokenUsage] = {}
         self.top_sub_rewards: dict[str, list[float]] = {}
+        self.top_sub_failed: dict[str, set[int]] = {}  # rows where a top-level multi child had an error
         self.cancelled = False
         self.top: Grader = session.grader
         self.memo: dict[int, Scored] | None = None

@@ -15,25 +15,11 @@ from typing import Any
 
 from ftstudio.api import Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
-from ftstudio.graders import (
-    Grader,
-    LabelModelGrader,
-    LambdaGrader,
-    MultiGrader,
-    PythonGrader,
-    ScoreModelGrader,
-    StringCheckGrader,
-    TextSimilarityGrader,
-    parse_grader,
-    render_column,
-    walk,
-)
+from ftstudio.graders import Grader, LambdaGrader, PythonGrader, error_reward, grader_type, parse_grader, walk
 from ftstudio.sandbox import PythonGraderPool
 from ftstudio.validation import blocks_grading, check_grader
 
 from ._context import Batch, Cancel, GradingContext, Rows, is_cancelled, prepare
-from ._model_requests import build_requests
-from ._multi import error_reward
 from ._options import GradeOptions
 from ._progress import ProgressFn
 from ._results import GradeResults, RowErrors
@@ -127,8 +113,10 @@ class GradingSession:
         for r in errs:
             rewards[r] = 0.0 if r in batch.base_errors else scored_error
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
+        missing = {k: run.top_sub_failed.get(k, set()) | set(batch.base_errors) for k in subs}
         return GradeResults(grader_name=self.grader.name or self.grader.type, grader_type=self.grader.type,
                             rewards=rewards, errors=errs, sub_rewards=subs, lines=batch.lines, token_usage=run.usage,
+                            sub_missing={k: v for k, v in missing.items() if v},
                             elapsed=time.perf_counter() - start, cancelled=run.cancelled, row_offset=row_offset)
 
 
@@ -181,7 +169,7 @@ def explain(grader: GraderInput, row: dict[str, Any], sample_field: str = DEFAUL
                 values, errs = run.score(node, [0])
                 entry["score"] = values[0]
                 entry["errors"] = dict(errs[0].codes) if 0 in errs else {}
-                entry["rendered"] = _rendered(node, batch)
+                entry["rendered"] = grader_type(node.type).explain(node, batch)
             else:
                 entry["score"], entry["errors"] = 0.0, {base.code: base.message}
             nodes.append(entry)
@@ -190,20 +178,6 @@ def explain(grader: GraderInput, row: dict[str, Any], sample_field: str = DEFAUL
         return {"reward": top["score"] if not top["errors"] else 0.0, "sub_rewards": subs,
                 "errors": sorted(top["errors"]), "error_details": top["errors"] or None, "nodes": nodes,
                 "sample": batch.samples[0].as_dict() if batch.samples[0] else None, "item": batch.items[0]}
-
-
-def _rendered(node: Grader, batch: Batch) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(node, (StringCheckGrader, TextSimilarityGrader)):
-        for name in ("input", "reference"):
-            values, errs = render_column(getattr(node, name), batch, [0])
-            out[name] = values[0] if 0 not in errs else f"⚠ {errs[0][1]}"
-    elif isinstance(node, (ScoreModelGrader, LabelModelGrader)):
-        requests, errs = build_requests(node, batch, [0])
-        out["messages"] = requests[0]["messages"] if requests[0] else f"⚠ {errs[0][1]}"
-    elif isinstance(node, MultiGrader):
-        out["calculate_output"] = node.calculate_output
-    return out
 
 
 __all__ = ["Batch", "GradeOptions", "GraderInput", "GradingSession", "InvalidGrader", "explain", "grade", "grade_chunks", "prepare"]

@@ -1,4 +1,4 @@
-"""Progress as data: what a grading pass reports while it runs, and what a background run shows.
+"""Progress as data: what a background run shows (`JobProgress`); a pass reports core.Progress.
 
 Scorers report `Progress` values; nothing parses a label back into numbers. The text a person reads
 (`label`, `waiting_text`) is derived from the fields, never the other way round.
@@ -6,45 +6,9 @@ Scorers report `Progress` values; nothing parses a label back into numbers. The 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Stage(StrEnum):
-    """The kind of work under way (the node's label says which grader does it)."""
-
-    PREPARING = "preparing"  # choosing and splitting rows
-    SCORING = "scoring"      # scoring in this process (string checks, similarity metrics)
-    SANDBOX = "sandbox"      # code running in the sandbox's worker processes (python, lambda)
-    REQUESTS = "requests"    # requests to a model, an embeddings endpoint or a grading service
-
-
-@dataclass(frozen=True)
-class Progress:
-    """`done` of `total` rows of the current stage; `waiting` rows wait on a slow call for at most `limit` s."""
-
-    done: int
-    total: int
-    stage: Stage
-    node: str = ""  # what does the work, as a person reads it: "python grader p", "score_model judge"
-    waiting: int = 0
-    limit: float | None = None
-
-    @property
-    def label(self) -> str:
-        return self.node or self.stage.value
-
-    @property
-    def waiting_text(self) -> str:
-        """"waiting on 2 rows (limit 120 s)" while rows wait on a slow call, else ""."""
-        if not self.waiting:
-            return ""
-        limit = f" (limit {self.limit:g} s)" if self.limit is not None else ""
-        return f"waiting on {self.waiting} row{'' if self.waiting == 1 else 's'}{limit}"
-
-
-ProgressFn = Callable[[Progress], object]
+from ftstudio.core import Progress, ProgressFn, Stage
 
 
 @dataclass(frozen=True)
@@ -74,3 +38,6 @@ class JobProgress:
     @property
     def waiting_text(self) -> str:
         return Progress(0, 0, self.stage, self.node, self.waiting, self.limit).waiting_text
+
+
+__all__ = ["JobProgress", "Progress", "ProgressFn", "Stage"]

@@ -10,11 +10,10 @@ import math
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
-from ftstudio.api import CallResult, TokenUsage
-from ftstudio.core import mean, mean_std
+from ftstudio.api import TokenUsage
+from ftstudio.core import RowErrors, mean, mean_std
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -47,56 +46,6 @@ class Summary(TypedDict):
     cancelled: bool
 
 
-class RowStatus(StrEnum):
-    """Why a row with errors has no reward of its own, as data: the details text is for people,
-    and nothing decides anything by reading it (a cancel is a status, not the word "cancelled")."""
-
-    FAILED = "failed"        # the grader ran on the row and it failed (its error codes say how)
-    TIMED_OUT = "timed_out"  # a call for the row ran past its time limit
-    NOT_RUN = "not_run"      # a cancel came before the row was graded
-    CANCELLED = "cancelled"  # a cancel stopped the row while it was being graded
-
-    @property
-    def stopped(self) -> bool:
-        """A cancel, not the row, is why it has no reward."""
-        return self is RowStatus.NOT_RUN or self is RowStatus.CANCELLED
-
-
-def call_status(res: CallResult) -> RowStatus:
-    """The status of a row whose model or embeddings request failed."""
-    return RowStatus.NOT_RUN if res.cancelled else RowStatus.TIMED_OUT if res.timed_out else RowStatus.FAILED
-
-
-# When two parts of a row (a multi's children) end differently, the row keeps the later of these.
-_STATUS_RANK = {s: i for i, s in enumerate(RowStatus)}
-
-
-@dataclass
-class RowErrors:
-    """Error flags of one row: code -> details (the API reports flags plus *_details strings), and
-    the row's status. The status is kept beside the record, not written into it."""
-
-    codes: dict[str, str] = field(default_factory=dict)
-    status: RowStatus = RowStatus.FAILED
-
-    def add(self, code: str, details: str, status: RowStatus | None = None) -> None:
-        if code in self.codes:
-            if details and details not in self.codes[code] and len(self.codes[code]) < 2000:
-                self.codes[code] += "; " + details
-        else:
-            self.codes[code] = details
-        if status is not None:
-            self.mark(status)
-
-    def mark(self, status: RowStatus) -> None:
-        if _STATUS_RANK[status] > _STATUS_RANK[self.status]:
-            self.status = status
-
-    @property
-    def stopped(self) -> bool:
-        return self.status.stopped
-
-
 @dataclass(kw_only=True)
 class GradeResults:
     grader_name: str
@@ -110,6 +59,9 @@ class GradeResults:
     cancelled: bool = False
     row_offset: int = 0  # index of the first row (for chunked grading)
     extras: dict[str, Any] = field(default_factory=dict)
+    # multi: rows where a child has no score of its own (it failed, or the row was unreadable); the
+    # records keep the documented 0 there, tables, charts and the CSV show no value
+    sub_missing: dict[str, set[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rewards)
@@ -128,6 +80,10 @@ class GradeResults:
     def records(self) -> Iterator[RowRecord]:
         for i in range(len(self)):
             yield self.record(i)
+
+    def sub_value(self, key: str, i: int) -> float | None:
+        """Child `key`'s score on row i; None where it has none (sub_missing)."""
+        return None if i in self.sub_missing.get(key, ()) else self.sub_rewards[key][i]
 
     def summary(self) -> Summary:
         return summarize(self.rewards, self.errors, self.sub_rewards, self.token_usage, self.elapsed,
@@ -175,10 +131,13 @@ def merge(parts: list[GradeResults]) -> GradeResults:
         raise ValueError("nothing to merge")
     first = parts[0]
     rewards, errors, subs, lines, usage = array("d"), {}, {}, [], {}
+    missing: dict[str, set[int]] = {}
     for part in parts:
         base = len(rewards)
         rewards.extend(part.rewards)
         errors.update({base + i: e for i, e in part.errors.items()})
+        for k, rows in part.sub_missing.items():
+            missing.setdefault(k, set()).update(base + i for i in rows)
         for k, v in part.sub_rewards.items():
             subs.setdefault(k, array("d", [0.0] * base)).extend(v)
         lines.extend(part.lines or [None] * len(part))
@@ -186,4 +145,4 @@ def merge(parts: list[GradeResults]) -> GradeResults:
             usage.setdefault(m, TokenUsage()).add(u)
     return GradeResults(grader_name=first.grader_name, grader_type=first.grader_type, rewards=rewards, errors=errors,
                         sub_rewards=subs, lines=lines, token_usage=usage, elapsed=sum(p.elapsed for p in parts),
-                        cancelled=any(p.cancelled for p in parts), row_offset=first.row_offset)
+                        cancelled=any(p.cancelled for p in parts), row_offset=first.row_offset, sub_missing=missing)

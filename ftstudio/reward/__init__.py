@@ -6,21 +6,26 @@
 - `ftstudio.reward.verl.compute_score` and `ftstudio.reward.openrlhf.reward_func`: the verl and
   OpenRLHF contracts, with the grader from $FTSTUDIO_GRADER. These two are public modules (not
   imported here, so importing ftstudio.reward never needs torch).
-- `recipe_files(config)` / `write_recipe(config, dir)`: `ftstudio export --format trl`.
+- `recipe_files(config)` / `write_recipe(config, dir)`: the TRL project's own files; `export_files` /
+  `write_export` / `export_zip`: `ftstudio export --format trl|verl|openrlhf` folders (FORMATS), wheel included.
 """
 
 from __future__ import annotations
 
 from ftstudio.grading import InvalidGrader
 
-from ._env import ENV_VAR, reward_from_env
+from ._bundle import EXAMPLES, FORMATS, TrainerFormat, export_files, export_zip, write_export
+from ._env import ENV_VAR, reward_at, reward_from_env
 from ._mapping import MAPPING, Mapping, mapping_table
 from ._recipe import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, train_py, verl_snippet, write_recipe
 from ._reward import Reward
 from ._trl import weights_of
+from ._verl_recipe import VERL_VERSION, verl_overrides
+from ._wheel import WheelError, build_wheel
 
 __all__ = [
+    "EXAMPLES", "FORMATS", "TrainerFormat", "WheelError", "build_wheel", "export_files", "export_zip", "write_export",
     "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
-    "reward_from_env",
-    "recipe_files", "recipe_zip", "train_py", "verl_snippet", "weights_of", "write_recipe",
+    "reward_at", "reward_from_env",
+    "recipe_files", "recipe_zip", "train_py", "VERL_VERSION", "verl_overrides", "verl_snippet", "weights_of", "write_recipe",
 ]

@@ -8,8 +8,9 @@ as "this function doesn't score this row" (NaN, excluded from means and sums).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, cast
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar, cast
 
 from ftstudio.core import mean
 from ftstudio.graders import Grader, MultiGrader
@@ -18,6 +19,8 @@ from ftstudio.grading import GradeOptions, GradeResults
 
 # A reward function as TRL calls it: keyword lists in, one reward (or None) per completion out.
 RewardFunction = Callable[..., list[float | None]]
+AsyncRewardFunction = Callable[..., Awaitable[list[float | None]]]
+F = TypeVar("F", RewardFunction, AsyncRewardFunction)
 
 
 class _Session(Protocol):
@@ -42,7 +45,6 @@ class _Reward(Protocol):
 
     def grade(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> GradeResults: ...
 
-
 # What TRL adds to the dataset columns; never part of the grader's item.
 TRL_ARGUMENTS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
 
@@ -55,27 +57,56 @@ def items_from_columns(columns: dict[str, Any], n: int) -> list[dict[str, Any]]:
     return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
 
 
+def _scored(reward: _Reward, sub_keys: list[str], on_error: float | None, result: GradeResults,
+            log_metric: Any) -> list[float | None]:
+    out: list[float | None] = [on_error if i in result.errors else v for i, v in enumerate(result.rewards)]
+    if callable(log_metric) and len(result):
+        # Means over all rows, as `ftstudio grade`'s summary computes sub_reward_means.
+        for key in sub_keys:
+            values = result.sub_rewards.get(key)
+            if values is not None:
+                log_metric(key, mean(values))
+        # Its own metric, so an error never hides as a low reward (on_error=0.0 scores it 0.0).
+        log_metric(f"{reward.name}/grader_error_rate", len(result.errors) / len(result))
+    return out
+
+
+def _named(function: F, reward: _Reward, kind: str) -> F:
+    function.__name__ = reward.name
+    function.__qualname__ = reward.name
+    function.__doc__ = f"ftstudio reward ({kind}): {reward.grader.type} grader {reward.name!r}"
+    return function
+
+
+def _sub_keys(reward: _Reward) -> list[str]:
+    return list(reward.grader.graders) if isinstance(reward.grader, MultiGrader) else []
+
+
 def trl_function(reward: _Reward, *, on_error: float | None = 0.0) -> RewardFunction:
-    sub_keys = list(reward.grader.graders) if isinstance(reward.grader, MultiGrader) else []
+    sub_keys = _sub_keys(reward)
 
     def reward_function(prompts: Sequence[Any], completions: Sequence[Any], completion_ids: Sequence[Any] | None = None,
                         **kwargs: Any) -> list[float | None]:
         items = items_from_columns(kwargs, len(completions))
         result = reward.grade(completions, items)
-        out: list[float | None] = [on_error if i in result.errors else v for i, v in enumerate(result.rewards)]
-        log_metric = kwargs.get("log_metric")
-        if callable(log_metric) and len(result):
-            # Means over all rows, as `ftstudio grade`'s summary computes sub_reward_means.
-            for key in sub_keys:
-                values = result.sub_rewards.get(key)
-                if values is not None:
-                    log_metric(key, mean(values))
-        return out
+        return _scored(reward, sub_keys, on_error, result, kwargs.get("log_metric"))
 
-    reward_function.__name__ = reward.name
-    reward_function.__qualname__ = reward.name
-    reward_function.__doc__ = f"ftstudio reward: {reward.grader.type} grader {reward.name!r}"
-    return reward_function
+    return _named(reward_function, reward, "sync")
+
+
+def trl_async_function(reward: _Reward, *, on_error: float | None = 0.0) -> AsyncRewardFunction:
+    """TRL 1.16 gathers async reward functions on its event loop: grading runs in a thread, so the loop stays
+    free, several functions (trl_components) grade at once, and a model grader sends the batch's requests
+    concurrently."""
+    sub_keys = _sub_keys(reward)
+
+    async def reward_function(prompts: Sequence[Any], completions: Sequence[Any],
+                              completion_ids: Sequence[Any] | None = None, **kwargs: Any) -> list[float | None]:
+        items = items_from_columns(kwargs, len(completions))
+        result = await asyncio.to_thread(reward.grade, completions, items)
+        return _scored(reward, sub_keys, on_error, result, kwargs.get("log_metric"))
+
+    return _named(reward_function, reward, "async")
 
 
 # --- reward_weights from a multi grader's calculate_output -------------------------------------------
@@ -102,16 +133,17 @@ def weights_of(grader: Grader) -> dict[str, float]:
     return {k: w for k, w in terms.items() if w != 0.0}
 
 
-def trl_components(reward: _Reward, load: Callable[..., Any]) -> tuple[list[RewardFunction], list[float]]:
+def trl_components(reward: _Reward, load: Callable[..., Any],
+                   asynchronous: bool = False) -> tuple[list[RewardFunction | AsyncRewardFunction], list[float]]:
     """`reward` is a Reward; `load` is Reward.load (passed in: this module doesn't import the class)."""
     grader = reward.grader
     weights = weights_of(grader)
     if not isinstance(grader, MultiGrader):  # weights_of said so already
         raise ValueError("trl_components needs a multi grader")
-    funcs: list[RewardFunction] = []
+    funcs: list[RewardFunction | AsyncRewardFunction] = []
     for key in weights:
         # TRL logs rewards/<__name__>/mean and needs unique names: the child keys are.
         child = grader.graders[key].model_copy(update={"name": key})
         part = load(child, sample_field=reward.sample_field, options=reward.session.options)
-        funcs.append(part.for_trl())
+        funcs.append(part.for_trl_async() if asynchronous else part.for_trl())
     return funcs, list(weights.values())

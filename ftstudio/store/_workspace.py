@@ -128,7 +128,7 @@ def run_to_data(run: GradingRun) -> dict[str, Any]:
                                  if e.status is not RowStatus.FAILED},
                     "sub_rewards": {k: list(v) for k, v in res.sub_rewards.items()}, "lines": list(res.lines or []),
                     "token_usage": {m: u.to_dict() for m, u in res.token_usage.items()}, "elapsed": res.elapsed,
-                    "cancelled": res.cancelled},
+                    "cancelled": res.cancelled, "sub_missing": {k: sorted(v) for k, v in res.sub_missing.items()}},
     }
 
 
@@ -142,7 +142,8 @@ def run_from_data(doc: dict[str, Any], dataset: Any) -> GradingRun:
         errors={int(i): RowErrors(dict(c), RowStatus(statuses.get(i, RowStatus.FAILED)))
                 for i, c in r["errors"].items()},
         sub_rewards={k: array("d", v) for k, v in r["sub_rewards"].items()}, lines=list(r["lines"]),
-        token_usage=usage, elapsed=float(r["elapsed"]), cancelled=bool(r["cancelled"]))
+        token_usage=usage, elapsed=float(r["elapsed"]), cancelled=bool(r["cancelled"]),
+        sub_missing={k: {int(i) for i in json_list(v)} for k, v in (json_object(r.get("sub_missing")) or {}).items()})
     return GradingRun(int(doc["id"]), results, [int(i) for i in doc["row_index"]], str(doc["fingerprint"]),
                       parse_grader(doc["grader"]), str(doc["sample_field"]), dataset, str(doc["scope_text"]),
                       float(doc["wall_seconds"]), started_at=float(doc["started_at"]),
