@@ -50,13 +50,13 @@ def test_train_anywhere_tab_offers_every_format(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
     assert not at.exception
     assert "Train anywhere" in [t.label for t in at.tabs]
-    radio = at.radio(key="train_anywhere_format")
+    radio = at.radio(key="export.train_anywhere_format")
     assert list(radio.options) == [f"{s.trainer} {s.version}" for s in FORMATS.values()]
     slug = (cfg.suffix or cfg.method_type).replace(" ", "-")
     for fmt, spec in FORMATS.items():
         at = radio.set_value(fmt).run()
         assert not at.exception
-        radio = at.radio(key="train_anywhere_format")
+        radio = at.radio(key="export.train_anywhere_format")
         codes = [c.value.rstrip("\n") for c in at.code]  # st.code drops the final newline
         folder = f"{slug}-{fmt}"
         assert f"ftstudio export job.json --format {fmt} -o {folder}   # or unzip the download\ncd {folder} && " \
@@ -77,7 +77,7 @@ def test_open_source_tab_for_supervised_has_no_reward_snippets(monkeypatch, tmp_
     cfg = preset_config("supervised-chat")
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
     assert not at.exception
-    assert list(at.radio(key="train_anywhere_format").options) == ["TRL 1.16.0"]  # the others need a grader
+    assert list(at.radio(key="export.train_anywhere_format").options) == ["TRL 1.16.0"]  # the others need a grader
     codes = [c.value.rstrip("\n") for c in at.code]
     assert export_files(cfg, "trl")["train.py"].rstrip("\n") in codes
     assert not any("custom_reward_function" in c for c in codes)
