@@ -135,7 +135,7 @@ class GradingContext:
     """
 
     def __init__(self, session: Session, batch: Batch, progress: ProgressFn | None, cancel: Cancel | None,
-                 scorers: Mapping[str, Scorer[Any]]):
+                 scorers: Mapping[str, Scorer[Grader]]):
         self.session, self.batch, self.progress, self.cancel = session, batch, progress, cancel
         self.scorers = scorers
         self.usage: dict[str, TokenUsage] = {}

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ftstudio.graders import grader_types
+from ftstudio.graders import Grader, grader_types
 
 from ._context import Scorer
 
-SCORERS: dict[str, Scorer[Any]] = {t.name: t.score for t in grader_types()}
+SCORERS: dict[str, Scorer[Grader]] = {t.name: t.score for t in grader_types()}
