@@ -6,6 +6,9 @@
 - `ftstudio.reward.verl.compute_score` and `ftstudio.reward.openrlhf.reward_func`: the verl and
   OpenRLHF contracts, with the grader from $FTSTUDIO_GRADER. These two are public modules (not
   imported here, so importing ftstudio.reward never needs torch).
+- `ftstudio.reward.envs`: tinker-cookbook environments (`group_builders`, `GraderDatasetBuilder`), a public
+  module too (it imports tinker-cookbook). `score_group` / `advantages_of`: GRPO's group-normalised
+  advantages for loops that pass advantages in (Azure Fine-Tuning Sessions).
 - `recipe_files(config)` / `write_recipe(config, dir)`: `ftstudio export --format trl`.
 """
 
@@ -13,7 +16,8 @@ from __future__ import annotations
 
 from ftstudio.grading import InvalidGrader
 
-from ._env import ENV_VAR, reward_from_env
+from ._advantages import GroupAdvantages, advantages_of, score_group
+from ._env import ENV_VAR, reward_at, reward_from_env
 from ._mapping import MAPPING, Mapping, mapping_table
 from ._recipe import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, train_py, verl_snippet, write_recipe
 from ._reward import Reward
@@ -21,6 +25,6 @@ from ._trl import weights_of
 
 __all__ = [
     "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
-    "reward_from_env",
+    "reward_at", "reward_from_env", "GroupAdvantages", "advantages_of", "score_group",
     "recipe_files", "recipe_zip", "train_py", "verl_snippet", "weights_of", "write_recipe",
 ]
