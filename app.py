@@ -6,11 +6,16 @@ one JobConfig in st.session_state (components/state.py); pages only read it and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from components import sidebar, state
 
-st.set_page_config(page_title="Fine-Tune Studio", page_icon=":material/tune:", layout="wide")
+# A local image: an emoji or :material: page_icon makes every page fetch its favicon from a CDN
+# (fails offline and tells a third party the app is open). Streamlit serves this file itself.
+ICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
+st.set_page_config(page_title="Fine-Tune Studio", page_icon=str(ICON), layout="wide")
 state.ensure()
 
 PAGES = [

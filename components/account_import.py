@@ -62,6 +62,9 @@ def _fetch(prefix: str, ep):
     try:
         with st.spinner(f"Reading the job list at {ep.label} …"):
             jobs = pull.fetch(ep, max_retries=_RETRIES)
+    except pull.PullIncomplete as exc:  # a bound stopped the listing: show what was read, and why
+        jobs = exc.jobs
+        state.set_widget(f"{prefix}-error", redact(f"Only part of the list was read: {exc.message}."))
     except ApiError as exc:
         state.set_widget(f"{prefix}-error", redact(f"Couldn't list the jobs: {exc.message}"))
         state.forget_widget(f"{prefix}-jobs")
@@ -119,6 +122,9 @@ def _save_all(prefix: str, ep) -> None:
         try:
             with st.spinner("Saving every job …"):
                 result = pull.pull(ep, folder.strip() or pull.DEFAULT_OUT, max_retries=_RETRIES)
+        except pull.PullIncomplete as exc:
+            saved = _saved_text(exc.result) if exc.result is not None else ""
+            state.set_widget(f"{prefix}-saved", ("error", redact(f"The pull is incomplete: {exc.message}. {saved}")))
         except ApiError as exc:
             state.set_widget(f"{prefix}-saved", ("error", redact(f"Nothing was saved: {exc.message}")))
         except (OSError, ValueError) as exc:

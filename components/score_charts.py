@@ -40,8 +40,12 @@ def histogram_counts(values, bins: int = HIST_BINS, lo: float | None = None,
     a = a[np.isfinite(a)]
     if lo is None or hi is None:
         lo, hi = value_range(a)
+    scale = 1.0
+    if not np.isfinite(hi - lo):  # rewards near ±1e308: numpy can't make bins that wide; bin them scaled down
+        scale = max(abs(lo), abs(hi))
+        a, lo, hi = a / scale, lo / scale, hi / scale
     counts, edges = np.histogram(a, bins=bins, range=(lo, hi))
-    return counts.astype(int).tolist(), edges.tolist()
+    return counts.astype(int).tolist(), (edges * scale).tolist()
 
 
 def _style(fig: go.Figure, title: str, height: int = 300, **layout) -> go.Figure:

@@ -48,6 +48,19 @@ def test_explicit_nulls_stay_until_the_field_gets_a_value():
     assert as_written({"model": "m", "suffix": "x"}, {"suffix": None, "model": "m"}) == {"suffix": "x", "model": "m"}
 
 
+def test_a_null_hyperparameter_stays_null_until_it_gets_a_value():
+    doc = {"model": "m", "training_file": "file-a", "method": {"type": "dpo", "dpo": {"hyperparameters": {
+        "beta": None, "n_epochs": None, "batch_size": 4}}}}
+    out, cfg = export_after_import(doc)
+    assert cfg.method.dpo.hyperparameters.n_epochs == "auto" and cfg.method.dpo.hyperparameters.beta == "auto"
+    assert json.dumps(out) == json.dumps(doc)
+    hp = cfg.method.dpo.hyperparameters.model_copy(update={"n_epochs": 3})
+    edited = cfg.model_copy(update={"method": cfg.method.model_copy(update={
+        "dpo": cfg.method.dpo.model_copy(update={"hyperparameters": hp})})})
+    assert as_written(to_data(edited), doc)["method"]["dpo"]["hyperparameters"] == {
+        "beta": None, "n_epochs": 3, "batch_size": 4}
+
+
 def test_values_removed_in_the_editor_stay_removed():
     assert as_written({"model": "m"}, {"model": "m", "seed": 3}) == {"model": "m"}
 

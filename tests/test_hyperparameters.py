@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from pydantic import ValidationError
 
@@ -12,7 +14,7 @@ from ftstudio.config import (
 
 BOUNDS = [
     # (model, field, accepted, rejected)
-    (SupervisedHyperparameters, "n_epochs", [1, 50, 3.0], [0, 51, 2.5, "3", True, None]),
+    (SupervisedHyperparameters, "n_epochs", [1, 50, 3.0], [0, 51, 2.5, "3", True, "null"]),
     (SupervisedHyperparameters, "batch_size", [1, 256], [0, 257, -1, "auto ", False]),
     (SupervisedHyperparameters, "learning_rate_multiplier", [0.0001, 1, 1e6], [0, -1, "1", float("nan"), float("inf")]),
     (DpoHyperparameters, "beta", [0.01, 2, 2.0], [0, 2.0001, -0.1]),
@@ -60,6 +62,44 @@ def test_specs_declared_once_with_metadata():
     schema = DpoHyperparameters.model_json_schema()["properties"]["beta"]
     assert {"const": "auto", "type": "string"} in schema["anyOf"]
     assert any(b.get("maximum") == 2 and b.get("exclusiveMinimum") == 0 for b in schema["anyOf"])
+
+
+def test_explicit_null_means_not_set():
+    """null is "not set": the platform picks, as with auto (Azure's notebooks created jobs with None)."""
+    for model in (SupervisedHyperparameters, DpoHyperparameters, ReinforcementHyperparameters):
+        for spec in specs(model):
+            assert getattr(model(**{spec.name: None}), spec.name) == spec.default == getattr(model(), spec.name)
+    assert ReinforcementHyperparameters(reasoning_effort=None).reasoning_effort == "default"
+    schema = SupervisedHyperparameters.model_json_schema()["properties"]["n_epochs"]
+    assert {"type": "null"} in schema["anyOf"]
+
+
+def test_null_hyperparameters_validate_export_as_written_and_submit(openai_stub, tmp_path, capsys, monkeypatch):
+    import json
+
+    from ftstudio.cli import main
+
+    body = {"model": "gpt-4.1-mini-2025-04-14", "training_file": "file-abc123",
+            "method": {"type": "supervised", "supervised": {"hyperparameters": {
+                "n_epochs": None, "batch_size": None, "learning_rate_multiplier": None}}}}
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(body, indent=2) + "\n")
+    for target in ("openai", "azure"):
+        assert main(["validate", "--target", target, str(path)]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert main(["export", str(path)]) == 0
+    assert capsys.readouterr().out == path.read_text()  # the nulls, as written
+    for name in [v for v in os.environ if v.startswith(("OPENAI_", "AZURE_OPENAI"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENAI_API_KEY", openai_stub.api_key)
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_stub.base_url)
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    train = tmp_path / "train.jsonl"
+    train.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n')
+    assert main(["submit", str(path), "--train", str(train)]) == 0, capsys.readouterr().err
+    sent = list(openai_stub.job_bodies.values())[-1]
+    assert sent["method"]["supervised"]["hyperparameters"] == {
+        "n_epochs": None, "batch_size": None, "learning_rate_multiplier": None}
 
 
 def test_methods_taking():

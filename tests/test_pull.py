@@ -251,12 +251,56 @@ def test_secrets_in_a_job_are_masked_and_reported(env, tmp_path, capsys):
     assert [p["code"] for p in entry["problems"]] == ["secret_in_config"]
 
 
-def test_ids_from_the_server_stay_inside_the_folder(tmp_path):
-    evil = job("../../escape", created_at=T0, model="gpt-4.1-mini-2025-04-14",
+# Ids that used to share a file (a/b and a_b; "", . and ..; index and job-index), one too long for a file
+# name, names differing only in case, and paths out of the folder.
+AWKWARD_IDS = ["a/b", "a_b", "", ".", "..", "index", "job-index", "INDEX", "x" * 300, "ABC", "abc", "../../escape",
+               "ftjob-plain01", "résumé", "a b"]
+
+
+def sft(job_id, created_at=T0):
+    return job(job_id, created_at=created_at, model="gpt-4.1-mini-2025-04-14",
                method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 2}}})
-    result = pull.save([pull.convert(evil), pull.convert({**evil, "id": "index"})], tmp_path / "p")
-    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["_.._escape.json", "index.json", "job-index.json"]
-    assert result.counts()["new"] == 2
+
+
+def test_every_id_gets_a_file_of_its_own_inside_the_folder(tmp_path):
+    out = tmp_path / "p"
+    jobs = [pull.convert(sft(i, T0 + n)) for n, i in enumerate(AWKWARD_IDS)]
+    result = pull.save(jobs, out)
+    index = json.loads((out / "index.json").read_text())
+    files = {e["id"]: e["file"] for e in index}
+    assert sorted(files) == sorted(AWKWARD_IDS) and len(set(files.values())) == len(AWKWARD_IDS)
+    assert len({f.lower() for f in files.values()}) == len(AWKWARD_IDS)  # case-insensitive file systems too
+    assert sorted(p.name for p in out.iterdir()) == sorted([*files.values(), "index.json"])
+    assert all(len(f.encode()) <= 130 and not f.startswith(".") for f in files.values())
+    assert files["ftjob-plain01"] == "ftjob-plain01.json" and files["a_b"] == "a_b.json"
+    assert files["job-index"] == "job-index.json" and "index" not in (f.lower() for f in files.values())
+    for entry in index:  # each file holds its own job
+        assert json.loads((out / entry["file"]).read_text())["training_file"] == "file-train" + entry["id"][-6:]
+    assert result.counts()["new"] == len(AWKWARD_IDS)
+    # The same ids get the same names, whatever order they come in, and nothing is rewritten.
+    again = pull.save([pull.convert(sft(i, T0 + AWKWARD_IDS.index(i))) for i in reversed(AWKWARD_IDS)], out)
+    assert {e["id"]: e["file"] for e in again.index} == files and again.counts()["unchanged"] == len(AWKWARD_IDS)
+
+
+def test_awkward_ids_through_the_cli_give_a_complete_index(env, tmp_path, capsys):
+    env.add_jobs([sft(i, T0 + n) for n, i in enumerate(AWKWARD_IDS)])
+    out = tmp_path / "p"
+    code, stdout, stderr = run_cli(capsys, "pull", "--out", str(out))
+    assert code == 0, stderr
+    index = json.loads((out / "index.json").read_text())
+    assert sorted(e["id"] for e in index) == sorted(AWKWARD_IDS)
+    assert len({e["file"] for e in index}) == len(AWKWARD_IDS) == len(list(out.iterdir())) - 1
+    code, _, stderr = run_cli(capsys, "validate", *(str(out / e["file"]) for e in index))
+    assert code == 0, stderr
+
+
+def test_a_file_a_job_pulled_earlier_keeps_is_not_taken(tmp_path):
+    out = tmp_path / "p"
+    pull.save([pull.convert(sft("A_B", T0))], out)
+    pull.save([pull.convert(sft("a_b", T0 + 1))], out)  # another --status: A_B stays listed, and its file
+    index = {e["id"]: e["file"] for e in json.loads((out / "index.json").read_text())}
+    assert index == {"A_B": "A_B.json", "a_b": "a_b~2.json"}
+    assert json.loads((out / "A_B.json").read_text())["training_file"] == "file-trainA_B"
 
 
 def test_index_keeps_jobs_pulled_earlier_with_other_filters(env, tmp_path):

@@ -192,8 +192,10 @@ def test_infinite_loop_times_out_and_later_rows_continue():
         assert first == [] and len(p.worker_pids()) == 1
 
 
-def test_memory_hog(pool):
-    results = pool.run([row("hog"), row("value", v=0.5)])
+def test_memory_hog():
+    # Filling 300 MB can take seconds on a busy machine: the wall limit is not what this tests.
+    with PythonGraderPool(SOURCE, workers=2, timeout=60, memory_limit=300 * MB) as pool:
+        results = pool.run([row("hog"), row("value", v=0.5)])
     assert results[0].error == RUNTIME and "ran out of memory (limit 300 MiB)" in results[0].details
     assert (results[1].reward, results[1].error) == (0.5, None)
 
@@ -216,8 +218,11 @@ def test_segfault_output_is_kept(pool):
 
 
 @pytest.mark.slow
-def test_output_is_captured_and_never_corrupts_the_protocol(pool):
-    results = pool.run([row("print_flood"), row("fd_flood"), row("close_stdio"), row("print"), row("value", v=0.9)])
+def test_output_is_captured_and_never_corrupts_the_protocol():
+    # A generous call limit: 100,000 prints take about a second on a quiet machine, several on a busy one.
+    with PythonGraderPool(SOURCE, workers=2, timeout=60) as pool:
+        results = pool.run([row("print_flood"), row("fd_flood"), row("close_stdio"), row("print"),
+                            row("value", v=0.9)])
     assert [(r.reward, r.error) for r in results] == [(0.25, None), (0.5, None), (0.75, None), (1.0, None), (0.9, None)]
     flood = results[0].stdout
     assert flood.startswith("line 0\nline 1\n") and "more bytes of output not shown" in flood
@@ -226,6 +231,54 @@ def test_output_is_captured_and_never_corrupts_the_protocol(pool):
     printed = [r.stdout for r in results[3:] if r.stdout]
     assert printed == ["hello from answer\n"]
     assert results[4].stdout is None
+
+
+# A grader that raises the worker's own output limits from inside, then floods.
+UNLIMITED = """
+import __main__, gc, sys
+
+def unlimit():
+    for name in ("MAX_OUTPUT_BYTES", "MAX_DETAILS_CHARS", "MAX_REPR_CHARS"):
+        setattr(__main__, name, 10 ** 10)
+    for o in gc.get_objects():
+        if isinstance(o, dict) and "output_limit" in o:
+            o.update(output_limit=10 ** 10, details_limit=10 ** 10)
+
+def grade(sample, item):
+    unlimit()
+    if item["k"] == "print":
+        sys.stdout.write("x" * item["n"])
+    elif item["k"] == "raise":
+        raise ValueError("y" * item["n"])
+    return 1.0
+"""
+
+
+@pytest.mark.parametrize("kind", ["print", "raise"])
+def test_output_caps_hold_in_the_parent(kind):
+    """The worker's limits are the grader's to change; the parent never holds more than its own."""
+    import tracemalloc
+    with PythonGraderPool(UNLIMITED, workers=1, timeout=60) as p:
+        p.run([({}, {"k": "ok"})])  # workers started: their pipes and buffers are not the run's
+        tracemalloc.start()
+        try:
+            results = p.run([({}, {"k": kind, "n": 50 * MB}), ({}, {"k": kind, "n": 100 * 1024}),
+                             ({}, {"k": "ok"})])
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    big, small, ok = results
+    assert (big.reward, big.error) == (0.0, RUNTIME)
+    assert "the worker process sent a message of" in big.details and "the limit is 256 KiB" in big.details
+    # Under the message limit but over the output limits: cut by the parent.
+    if kind == "print":
+        assert small.error is None and 8 * 1024 <= len(small.stdout) < 10 * 1024
+        assert small.stdout.endswith("more characters cut by the sandbox)")
+    else:
+        assert small.error == RUNTIME and 8000 <= len(small.details) < 10_000
+        assert small.details.startswith("... (details cut by the sandbox)")
+    assert (ok.reward, ok.error) == (1.0, None)
+    assert peak < 8 * MB, f"the parent held {peak / MB:.1f} MB"
 
 
 # --- hardening ----------------------------------------------------------------------------
@@ -266,6 +319,21 @@ def test_scrubbed_environment_and_temp_dir(pool, monkeypatch):
     names, cwd, home = r.stdout.rsplit(" ", 2)
     assert home.strip() == cwd and "ftstudio-grader-" in cwd
     assert not os.path.exists(cwd)  # removed at close
+
+
+def test_what_a_row_writes_is_gone_for_the_next_row():
+    source = ("import os\n"
+              "def grade(sample, item):\n"
+              "    if item['make']:\n"
+              "        os.makedirs('d/e', exist_ok=True)\n"
+              "        open('d/e/f', 'w').write('x')\n"
+              "        open('g', 'w').write('x')\n"
+              "        os.chmod('d/e', 0o500)\n"
+              "    print(sorted(n for n in os.listdir('.') if n != '.output'))\n"
+              "    return 1.0\n")
+    with PythonGraderPool(source, workers=1) as p:
+        made, after = p.run([({}, {"make": True}), ({}, {"make": False})])
+    assert (made.stdout, after.stdout) == ("['d', 'g']\n", "[]\n")
 
 
 def test_worker_imports_nothing_heavy(pool):

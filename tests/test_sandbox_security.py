@@ -3,8 +3,10 @@ leave a clear error, while the other rows of the same run succeed.
 
 Two kinds of attempt: plain Python (stopped by the audit hook in every mode) and "native" ones
 that call libc through a raw function address, which no audit hook sees; those prove the kernel
-isolation and are skipped, with the reason, where this machine cannot provide it. As root (here
-and in CI) the strongest mode must be active, and every test runs.
+layers and are skipped, with the reason, where this machine cannot provide them. Every attempt runs
+twice: in the strongest mode this machine gives ("auto"; as root, here and in CI, that must be the
+root mode) and in the "audit_hook" mode forced, the fallback where namespaces are refused, whose
+kernel layers are Landlock and a seccomp filter.
 """
 
 from __future__ import annotations
@@ -108,7 +110,10 @@ def grade(sample, item):
         os.posix_spawn(item["sleep"], ["sleep", item["token"]], {})
     if k == "native_daemon":
         fork = native(item, "fork")
-        if fork() == 0:  # the usual double fork: the sleeper is orphaned in its own session
+        pid = fork()
+        if pid < 0:
+            refused("fork")
+        if pid == 0:  # the usual double fork: the sleeper is orphaned in its own session
             native(item, "setsid")()
             if fork() == 0:
                 argv = (ctypes.c_char_p * 3)(b"sleep", item["token"].encode(), None)
@@ -158,13 +163,34 @@ def grade(sample, item):
     if k == "killpg":
         os.killpg(item["pgid"], signal.SIGKILL)
     if k == "native_kill":
-        if os.getpid() != 1:
-            raise RuntimeError("kill(-1) is only tried as pid 1 of a pid namespace")
         kill = native(item, "kill", ctypes.c_int, ctypes.c_int)
-        for target in (item["pid"], item["canary"], -1):
+        # kill(-1) only as pid 1 of a pid namespace: anywhere else it would reach every process of the user.
+        for target in (item["pid"], item["canary"]) + ((-1,) if os.getpid() == 1 else ()):
             if kill(target, signal.SIGKILL) == 0:
                 return 1.0
-        refused("kill(parent), kill(canary) and kill(-1)")
+        refused("kill(parent), kill(canary)" + (" and kill(-1)" if os.getpid() == 1 else ""))
+    if k == "dir_fd_environ":  # os.open's audit event does not carry dir_fd
+        proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)
+        print(os.read(os.open("%d/environ" % item["pid"], os.O_RDONLY, dir_fd=proc), 1 << 16))
+        return 1.0
+    if k == "symlink_environ":  # a path that does not say "proc"
+        os.symlink("/proc/%d" % item["pid"], "p")
+        print(open("p/environ", "rb").read())
+        return 1.0
+    if k == "pidfd_kill":  # neither pidfd_open nor pidfd_send_signal raises an audit event
+        signal.pidfd_send_signal(os.pidfd_open(item["canary"]), signal.SIGKILL)
+        return 1.0
+    if k == "fifo":  # nor does mkfifo
+        os.mkfifo(item["path"])
+        return 1.0
+    if k == "fresh_fork_exec":  # a fresh copy of _posixsubprocess would bring fork_exec back
+        import importlib.util
+        sys.modules.pop("_posixsubprocess", None)
+        fresh = importlib.util.module_from_spec(importlib.util.find_spec("_posixsubprocess"))
+        print(fresh.fork_exec)
+        return 1.0
+    if k == "unhook":
+        return unhook(item)
     if k == "fill_disk":
         n = 0
         while True:
@@ -178,6 +204,53 @@ def grade(sample, item):
     return 0.5
 
 MB = 1024 * 1024
+
+
+def unhook(item):
+    """Every way plain Python has to find the audit hook and switch it off, or to make it misjudge."""
+    import builtins, gc, posixpath, types
+    tried = []
+
+    def attempt(what, action):
+        try:
+            action()
+            tried.append(what + ": done")
+        except BaseException as exc:
+            tried.append("%s: %s" % (what, type(exc).__name__))
+
+    workdir = os.getcwd()
+    for o in gc.get_objects():
+        if isinstance(o, types.FunctionType) and o.__code__.co_filename.endswith("_guard.py"):
+            attempt("code", lambda o=o: setattr(o, "__code__", (lambda *a, **k: None).__code__))
+            attempt("defaults", lambda o=o: setattr(o, "__defaults__", None))
+            attempt("del defaults", lambda o=o: delattr(o, "__defaults__"))
+            attempt("kwdefaults", lambda o=o: setattr(o, "__kwdefaults__", {}))
+            attempt("globals", lambda o=o: o.__globals__.update(os=None, PermissionError=None))
+            attempt("cantrace", lambda o=o: setattr(o, "__cantrace__", True))
+            for cell in o.__closure__ or ():
+                attempt("cell", lambda c=cell: setattr(c, "cell_contents", None))
+        if hasattr(type(o), "hook") and hasattr(o, "checks"):
+            attempt("checks", lambda o=o: setattr(o, "checks", {}))
+        if isinstance(o, types.MappingProxyType):
+            for inner in gc.get_referents(o):
+                if isinstance(inner, dict) and "os.kill" in inner:
+                    attempt("mapping", inner.clear)
+        if isinstance(o, (dict, set, list)) and "os.kill" in o:  # event names: the hook's tables
+            attempt("container", o.clear)
+    for referrer in gc.get_referrers(os.path.realpath):
+        if isinstance(referrer, list):
+            attempt("hook list", referrer.clear)
+    attempt("realpath", lambda: setattr(posixpath, "realpath", lambda p, *a, **k: workdir + "/x"))
+    attempt("getpid", lambda: setattr(os, "getpid", lambda: item["pid"]))
+    attempt("builtins", lambda: setattr(builtins, "PermissionError", None))
+
+    def tracer(frame, event, arg):
+        frame.f_locals.clear()
+        return tracer
+    attempt("settrace", lambda: sys.settrace(tracer))
+    attempt("setprofile", lambda: sys.setprofile(tracer))
+    print("\n".join(tried))
+    return 1.0
 '''
 
 
@@ -189,13 +262,28 @@ def ok_rows(n=2):
     return [row("ok") for _ in range(n)]
 
 
-def require(*flags):
-    """Skip, saying why, when this machine cannot give the kernel isolation a test relies on."""
-    found = protections()
-    missing = [f for f in flags if not getattr(found, f)]
-    if missing:
+MODES = ["auto", "audit_hook"]
+
+
+@pytest.fixture(params=MODES)
+def mode(request, monkeypatch):
+    """The isolation mode workers of this test start in ("auto": the strongest this machine allows)."""
+    monkeypatch.setattr(_sandbox_process, "ISOLATION", request.param)
+    return request.param
+
+
+def layers(pool):
+    """What isolates this pool's workers (starts one if none has started yet)."""
+    if pool.protections() is None:
+        pool.run([row("ok")])
+    return pool.protections()
+
+
+def require_any(found, *flags):
+    """Skip, saying why, unless the workers have at least one of these kernel layers."""
+    if not any(getattr(found, f) for f in flags):
         why = "; ".join(found.notes) or ("the app does not run as root" if os.geteuid() else "")
-        pytest.skip(f"needs {', '.join(missing)}, which the sandbox does not have here "
+        pytest.skip(f"needs {' or '.join(flags)}, which the sandbox does not have here "
                     f"(mode {found.mode}{': ' + why if why else ''})")
 
 
@@ -246,8 +334,15 @@ def _in(pid: str, ns: str) -> bool:
 
 
 @pytest.fixture
-def pool():
+def pool(mode):
     with PythonGraderPool(SOURCE, workers=2, timeout=2, memory_limit=300 * MB, disk_limit=8 * MB) as p:
+        yield p
+
+
+@pytest.fixture
+def roomy_pool(mode):
+    """For rows that take long on a busy machine (filling 300 MB): the wall limit is not what they test."""
+    with PythonGraderPool(SOURCE, workers=2, timeout=60, memory_limit=300 * MB, disk_limit=8 * MB) as p:
         yield p
 
 
@@ -275,7 +370,130 @@ def test_strongest_mode_is_active_as_root():
     assert found.network_namespace and found.pid_namespace and found.read_only_filesystem
     assert found.separate_uid and found.uid >= 1_900_000_000 and found.no_new_privileges
     assert found.disk_quota == 1024 ** 3 and found.max_processes == 32 and found.audit_hook
+    assert found.landlock is None and not found.seccomp  # the namespaces are the kernel layer there
     assert any("network namespace" in line for line in found.describe())
+
+
+def test_audit_hook_mode_uses_the_kernel_layers_it_can(monkeypatch):
+    monkeypatch.setattr(_sandbox_process, "ISOLATION", "audit_hook")
+    with PythonGraderPool(SOURCE, workers=1, timeout=5) as p:
+        found = layers(p)
+    assert found.mode == "audit_hook" and not found.network_namespace and not found.pid_namespace
+    assert found.no_new_privileges and found.audit_hook
+    text = "\n".join(found.describe())
+    assert ("Landlock" in text) == bool(found.landlock) and ("seccomp" in text) == found.seccomp
+    if not (found.landlock and found.seccomp):
+        assert any("Landlock" in n or "seccomp" in n for n in found.notes), found.notes  # it says what is missing
+    if not _landlock_abi():
+        pytest.skip("this kernel offers no Landlock")
+    assert found.landlock == _landlock_abi() and found.seccomp, found.notes
+
+
+def _landlock_abi() -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return max(0, libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
+
+
+# --- the audit hook itself ----------------------------------------------------------------------
+
+@pytest.fixture
+def canary():
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_audit_hook_cannot_be_switched_off(mode, monkeypatch, listening, targets, canary):
+    """A grader walks gc, frames and modules to empty, patch or rebind the hook's state; then the
+    same worker tries the escapes: each is still refused by the hook itself (its own messages)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-1234")
+    port = listening.getsockname()[1]
+    daemon, token = sleeper("popen")
+    me = {"pid": os.getpid()}
+    with PythonGraderPool(SOURCE, workers=1, timeout=10) as p:
+        results = p.run([row("unhook", **me), row("parent_environ", **me), row("write", path=str(targets[0])),
+                         row("connect", port=port), row("kill_pid", pid=canary.pid), daemon,
+                         row("dir_fd_environ", **me), row("symlink_environ", **me), row("ok")])
+    tried = results[0].stdout
+    assert results[0].reward == 1.0 and "defaults: PermissionError" in tried and "code: PermissionError" in tried
+    assert "settrace: PermissionError" in tried and "setprofile: PermissionError" in tried
+    expected = ["reading other processes", "writing outside the working directory", "network access",
+                "signalling other processes", "creating processes", "os.open() with a relative path",
+                "creating symbolic links"]
+    for r, text in zip(results[1:], expected):
+        assert r.error == RUNTIME and f"{text}" in r.details and "is not allowed in a python grader" in r.details, r
+        assert "sk-test-secret" not in (r.stdout or "") + r.details
+    assert_rest_ok(results, bad=range(1, 8))
+    assert no_connection_arrived(listening) and not targets[0].exists() and canary.poll() is None
+    assert processes_with(token) == []
+
+
+def test_audit_hook_has_no_side_doors(mode, targets, canary):
+    """C functions that raise no audit event are disarmed, and a fresh copy of their module can't be made."""
+    with PythonGraderPool(SOURCE, workers=1, timeout=10) as p:
+        results = p.run([row("pidfd_kill", canary=canary.pid), row("fifo", path=str(targets[1])),
+                         row("fresh_fork_exec"), row("ok")])
+    assert "signalling other processes is not allowed in a python grader" in results[0].details
+    assert "creating special files (FIFOs, device nodes) is not allowed" in results[1].details
+    assert ("creating processes is not allowed in a python grader" in results[2].details
+            or "cannot be made in a python grader" in results[2].details), results[2].details
+    assert_rest_ok(results, bad=[0, 1, 2])
+    assert canary.poll() is None and not targets[1].exists()
+
+
+def test_audit_hook_keeps_no_state_python_can_change():
+    """The hook and its helpers read no global, have no closure cell and catch no exception: all they
+    use is one default, a tuple of immutable values (checked structurally, on their code)."""
+    import dis
+
+    guard = _load_worker_module("_guard")
+    templates = [guard._hook, guard._text_of, guard._resolve, guard._check_write] + [
+        f for name, f in vars(guard).items() if name.startswith("_on_")]
+    assert len(templates) == 12
+    for template in templates:
+        code = template.__code__
+        names = {i.opname for i in dis.get_instructions(code)}
+        assert not names & {"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "LOAD_DEREF", "LOAD_CLASSDEREF",
+                            "STORE_DEREF", "LOAD_CLOSURE", "MAKE_FUNCTION", "IMPORT_NAME"}, (template, names)
+        assert not code.co_freevars and not code.co_cellvars, template
+        assert not code.co_exceptiontable, f"{template.__name__} catches exceptions"
+        frozen = guard._frozen(template, ("state",))
+        assert frozen.__globals__ == {"__builtins__": {}} and frozen.__closure__ is None
+        assert frozen.__kwdefaults__ is None and frozen.__defaults__ == (("state",),)
+
+    def immutable(value, depth=0):
+        assert depth < 10
+        if isinstance(value, (tuple, frozenset)):
+            return all(immutable(v, depth + 1) for v in value)
+        return value is None or type(value) in (str, int, float, bool, type) or callable(value) and \
+            type(value).__name__ in ("builtin_function_or_method", "method_descriptor", "function")
+    for constant in (guard._REFUSED, guard._WRITE_EVENTS, guard._BLOCKED_SYMBOLS, guard._HIDDEN_MODULES,
+                     guard._PROCESS_MODULES, guard._FUNCTION_STATE):
+        assert immutable(constant), constant
+
+
+def test_seccomp_filter_is_built_for_both_architectures():
+    """Only x86_64 runs here; the aarch64 program must assemble too (its numbers differ, no fork)."""
+    confine = _load_worker_module("_confine")
+    for machine, arch in (("x86_64", 0xC000003E), ("aarch64", 0xC00000B7)):
+        program = confine._assemble(confine.seccomp_program(machine, 4321))
+        assert program[0] == (confine.LD_ABS, 0, 0, confine.ARCH) and program[1][3] == arch
+        assert all(0 <= jt <= 255 and 0 <= jf <= 255 for _, jt, jf, _ in program) and len(program) < 100
+        refused = {k for op, _, _, k in program if op == confine.JEQ}
+        column = confine.ARCHES[machine][0]
+        assert confine.SYSCALLS["socket"][column] in refused and confine.SYSCALLS["execve"][column] in refused
+
+
+def _load_worker_module(name):
+    import importlib.util
+
+    path = PROJECT / "ftstudio" / "sandbox" / "worker" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_test_worker_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -292,11 +510,14 @@ def test_environment_secrets_never_reach_user_code(pool, monkeypatch):
 
 
 def test_parent_environment_unreadable_by_native_code(pool, monkeypatch):
-    require("pid_namespace")
+    found = layers(pool)
+    require_any(found, "pid_namespace", "landlock")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-1234")
     results = pool.run([row("native_parent_environ", pid=os.getpid()), row("ok")])
-    # The parent's pid does not exist in the worker's pid namespace and /proc.
-    assert "No such file or directory" in results[0].details
+    # With a pid namespace the parent's pid does not exist in the worker's /proc; with Landlock the
+    # kernel refuses ptrace-class access to a process outside the worker's domain.
+    reason = "No such file or directory" if found.pid_namespace else "Permission denied"
+    assert reason in results[0].details, results[0].details
     assert "sk-test-secret" not in (results[0].stdout or "") + results[0].details
     assert_rest_ok(results, bad=[0])
 
@@ -332,10 +553,14 @@ def test_no_network(pool, listening):
 
 
 def test_no_network_for_native_code(pool, listening):
-    require("network_namespace")
+    found = layers(pool)
+    require_any(found, "network_namespace", "seccomp")
     port = listening.getsockname()[1]
     results = pool.run([row("native_connect", port=port), row("ok")])
-    assert "tried to use the network" in results[0].details and "Network is unreachable" in results[0].details
+    if found.network_namespace:
+        assert "tried to use the network" in results[0].details and "Network is unreachable" in results[0].details
+    else:
+        assert "socket: Operation not permitted" in results[0].details, results[0].details
     assert_rest_ok(results, bad=[0])
     assert no_connection_arrived(listening)
 
@@ -361,16 +586,21 @@ def test_no_writes_outside_the_working_directory(pool, targets):
 
 
 def test_no_writes_outside_the_working_directory_for_native_code(pool, targets):
-    require("read_only_filesystem")
+    found = layers(pool)
+    require_any(found, "read_only_filesystem", "landlock")
     results = pool.run([row("native_write", path=str(p)) for p in targets] + [row("write_here")])
     for r in results[:3]:
-        assert "tried to write outside its working directory" in r.details
-        assert "Read-only file system" in r.details
+        if found.read_only_filesystem:
+            assert "tried to write outside its working directory" in r.details
+            assert "Read-only file system" in r.details
+        else:
+            assert "Permission denied" in r.details, r.details  # Landlock
     assert_rest_ok(results, bad=[0, 1, 2])
     assert not any(p.exists() for p in targets)
-    # The working dir is a private tmpfs: what the row wrote never reached the real one.
     workdir = results[3].stdout.strip()
-    assert "ftstudio-grader-" in workdir and not os.path.exists(os.path.join(workdir, "mine.txt"))
+    assert "ftstudio-grader-" in workdir
+    if found.disk_quota:  # the working dir is a private tmpfs: what the row wrote never reached the real one
+        assert not os.path.exists(os.path.join(workdir, "mine.txt"))
 
 
 # --- processes ------------------------------------------------------------------------------------
@@ -389,16 +619,24 @@ def test_no_subprocess_outlives_the_row(pool):
     assert not any(processes_with(t) for t in tokens)
 
 
-def test_no_native_subprocess_outlives_the_row():
-    require("pid_namespace")
+def test_no_native_subprocess_outlives_the_row(mode):
     daemon, token = sleeper("native_daemon")
-    with PythonGraderPool(SOURCE, workers=1, timeout=5) as p:
-        results = p.run([row("ok"), daemon, row("ok")])
-        # Only the sandboxed process itself is left in its namespace.
-        assert namespace_sizes(p.worker_pids()) == [1]
-    assert results[1].details.startswith("grade() left processes running; they were killed")
-    assert_rest_ok(results, bad=[1])
-    assert processes_with(token) == []
+    try:
+        with PythonGraderPool(SOURCE, workers=1, timeout=5) as p:
+            found = layers(p)
+            require_any(found, "pid_namespace", "seccomp")
+            results = p.run([row("ok"), daemon, row("ok")])
+            # Only the sandboxed process itself is left in its namespace.
+            assert namespace_sizes(p.worker_pids()) == ([1] if found.pid_namespace else [])
+        if found.pid_namespace:
+            assert results[1].details.startswith("grade() left processes running; they were killed")
+        else:
+            assert "fork: Operation not permitted" in results[1].details, results[1].details
+        assert_rest_ok(results, bad=[1])
+        assert processes_with(token) == []
+    finally:
+        for pid in processes_with(token):  # only if the test failed: nothing escapes the test either
+            os.kill(pid, 9)
 
 
 def test_fork_bomb_fails_fast(pool):
@@ -409,25 +647,33 @@ def test_fork_bomb_fails_fast(pool):
 
 
 def test_native_fork_bomb_fails_fast(pool):
-    require("pid_namespace", "max_processes")
+    found = layers(pool)
+    if not (found.pid_namespace and found.max_processes or found.seccomp):
+        require_any(found, "seccomp")  # never run a fork bomb that only rlimits of root could stop
     results = pool.run([row("native_fork_bomb"), row("ok"), row("ok")])
     details = results[0].details
-    # Stopped by RLIMIT_NPROC, not by the 2 s wall limit; its processes were killed after the row.
-    assert "did not finish" not in details and "Resource temporarily unavailable" in details
-    assert "grade() left processes running; they were killed" in details
+    # Stopped by RLIMIT_NPROC (its processes killed after the row) or by seccomp at the first fork,
+    # not by the 2 s wall limit.
+    assert "did not finish" not in details
+    if found.pid_namespace:
+        assert "Resource temporarily unavailable" in details
+        assert "grade() left processes running; they were killed" in details
+    else:
+        assert "fork failed after 0 processes: Operation not permitted" in details, details
     assert_rest_ok(results, bad=[0])
     workers = pool.worker_pids()
-    sizes = namespace_sizes(workers)  # the bomb's worker is among them: it ran a row
-    assert sizes and all(size == 1 for size in sizes)
+    if found.pid_namespace:
+        sizes = namespace_sizes(workers)  # the bomb's worker is among them: it ran a row
+        assert sizes and all(size == 1 for size in sizes)
     pool.close()
     assert not any(os.path.exists(f"/proc/{w}") for w in workers)
 
 
 # --- disk -----------------------------------------------------------------------------------------
 
-def test_disk_quota(pool):
-    require("disk_quota")
+def test_disk_quota(mode):
     with PythonGraderPool(SOURCE, workers=1, timeout=5, disk_limit=8 * MB) as p:
+        require_any(layers(p), "disk_quota")
         results = p.run([row("fill_disk"), row("big_file", mb=16), row("big_file", mb=6), row("write_here")])
     for r in results[:2]:
         assert "grade() ran out of disk space (a python grader may write at most 8 MiB" in r.details
@@ -436,33 +682,34 @@ def test_disk_quota(pool):
     assert_rest_ok(results, bad=[0, 1])
 
 
-def test_oversized_file_fails_in_every_mode(monkeypatch):
-    monkeypatch.setattr(_sandbox_process, "ISOLATION", "audit_hook")
+def test_oversized_file_fails_in_every_mode(mode):
     with PythonGraderPool(SOURCE, workers=1, timeout=5, disk_limit=4 * MB) as p:
         results = p.run([row("big_file", mb=8), row("big_file", mb=2)])
-        assert p.protections().mode == "audit_hook" and p.protections().disk_quota is None
-    assert "ran out of disk space" in results[0].details and "File too large" in results[0].details
+        if mode == "audit_hook":
+            assert p.protections().mode == "audit_hook" and p.protections().disk_quota is None
+    assert "ran out of disk space" in results[0].details
+    assert "File too large" in results[0].details or "No space left on device" in results[0].details
     assert_rest_ok(results, bad=[0])
 
 
 # --- memory, time ---------------------------------------------------------------------------------
 
-def test_memory_limit(pool):
-    results = pool.run([row("hog"), row("ok"), row("raise_memory_limit"), row("ok")])
+def test_memory_limit(roomy_pool):
+    results = roomy_pool.run([row("hog"), row("ok"), row("raise_memory_limit"), row("ok")])
     assert "grade() ran out of memory (limit 300 MiB)" in results[0].details
     assert "changing resource limits is not allowed in a python grader" in results[2].details
     assert_rest_ok(results, bad=[0, 2])
 
 
-def test_memory_limit_cannot_be_raised_by_native_code(pool):
-    require("no_new_privileges")
-    results = pool.run([row("native_raise_memory_limit"), row("hog"), row("ok")])
+def test_memory_limit_cannot_be_raised_by_native_code(roomy_pool):
+    require_any(layers(roomy_pool), "no_new_privileges")
+    results = roomy_pool.run([row("native_raise_memory_limit"), row("hog"), row("ok")])
     assert "Operation not permitted" in results[0].details
     assert "grade() ran out of memory (limit 300 MiB)" in results[1].details
     assert_rest_ok(results, bad=[0, 1])
 
 
-def test_default_memory_limit_is_2_gib():
+def test_default_memory_limit_is_2_gib(mode):
     assert DEFAULT_MEMORY_LIMIT == 2 * 1024 ** 3
     with PythonGraderPool(SOURCE, workers=1) as p:
         [r] = p.run([row("memory_limit")])
@@ -479,9 +726,8 @@ def test_hanging_rows_are_stopped(pool):
 
 @pytest.mark.slow
 def test_hung_worker_that_undid_its_death_signal_is_still_killed():
-    require("pid_namespace")
     with PythonGraderPool(SOURCE, workers=1, timeout=2) as p:
-        p.run([row("ok")])
+        require_any(layers(p), "pid_namespace")
         [worker] = p.worker_pids()
         ns = os.readlink(f"/proc/{worker}/ns/pid_for_children")
         results = p.run([row("immortal"), row("ok")])
@@ -491,14 +737,6 @@ def test_hung_worker_that_undid_its_death_signal_is_still_killed():
 
 
 # --- the parent -----------------------------------------------------------------------------------
-
-@pytest.fixture
-def canary():
-    proc = subprocess.Popen(["sleep", "60"])
-    yield proc
-    proc.kill()
-    proc.wait()
-
 
 def test_parent_cannot_be_killed(pool, canary):
     me = {"pid": os.getpid(), "pgid": os.getpgid(0)}
@@ -510,10 +748,12 @@ def test_parent_cannot_be_killed(pool, canary):
 
 
 def test_parent_cannot_be_killed_by_native_code(pool, canary):
-    require("pid_namespace")
+    found = layers(pool)
+    require_any(found, "pid_namespace", "seccomp")
     results = pool.run([row("native_kill", pid=os.getpid(), canary=canary.pid), row("ok"), row("ok")])
-    # Neither the parent nor another process of the user exists in the worker's pid namespace.
-    assert "No such process" in results[0].details
+    # Neither the parent nor another process of the user exists in the worker's pid namespace; the
+    # seccomp filter lets the worker signal only itself.
+    assert ("No such process" if found.pid_namespace else "Operation not permitted") in results[0].details
     assert_rest_ok(results, bad=[0])
     assert canary.poll() is None
 
@@ -557,34 +797,41 @@ def test_audit_hook_mode_still_blocks_python_level_escapes(monkeypatch, listenin
     assert no_connection_arrived(listening) and not targets[0].exists() and processes_with(token) == []
 
 
-NON_ROOT_SCRIPT = r'''
+NON_ROOT_SCRIPT = r"""
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
 from ftstudio.sandbox import protections, run_python_grader
+from ftstudio.sandbox import _process
+_process.ISOLATION = sys.argv[2]
 found = protections()
 job = json.load(sys.stdin)
 results = run_python_grader(job["source"], job["rows"], workers=1, timeout=5)
 print(json.dumps({"mode": found and found.mode, "notes": found and found.notes, "uid": os.getuid(),
+                  "landlock": found and found.landlock, "seccomp": found and found.seccomp,
                   "results": [[r.reward, r.error, r.details] for r in results]}))
-'''
+"""
 
 
-def test_real_non_root_user_gets_user_namespaces(listening, targets):
-    """The same code run by an unprivileged user (uid 65534): the mode a developer's machine gives."""
+def run_as_nobody(rows, isolation="auto"):
+    """Run rows as an unprivileged user (uid 65534), in a process of its own: a developer's machine."""
     if os.geteuid() != 0:
         pytest.skip("needs root to start a process as another user")
     python = "/usr/bin/python3"
     if not os.path.exists(python):
         pytest.skip(f"{python} (an interpreter other users may run) is not installed")
-    port = listening.getsockname()[1]
-    job = {"source": SOURCE, "rows": [row("native_connect", port=port), row("native_write", path=str(targets[2])),
-                                      row("ok")]}
-    done = subprocess.run([python, "-I", "-c", NON_ROOT_SCRIPT, str(PROJECT)], user=65534, group=65534,
+    job = {"source": SOURCE, "rows": rows}
+    done = subprocess.run([python, "-I", "-c", NON_ROOT_SCRIPT, str(PROJECT), isolation], user=65534, group=65534,
                           extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin"}, input=json.dumps(job),
                           capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         pytest.skip(f"{python} cannot run the project as uid 65534: {(done.stderr.strip() or '?').splitlines()[-1]}")
-    out = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def test_real_non_root_user_gets_user_namespaces(listening, targets):
+    """The same code run by an unprivileged user (uid 65534): the mode a developer's machine gives."""
+    port = listening.getsockname()[1]
+    out = run_as_nobody([row("native_connect", port=port), row("native_write", path=str(targets[2])), row("ok")])
     if out["mode"] != "user_namespace":
         pytest.skip(f"unprivileged user namespaces are refused here: {out['notes']}")
     assert out["uid"] == 65534
@@ -594,3 +841,21 @@ def test_real_non_root_user_gets_user_namespaces(listening, targets):
     assert error1 == RUNTIME and "Read-only file system" in details1
     assert ok == [1.0, None, None]
     assert no_connection_arrived(listening) and not targets[2].exists()
+
+
+def test_real_non_root_user_in_audit_hook_mode(listening, targets, canary):
+    """Where a non-root user gets no namespaces (a container, a locked-down distribution), Landlock and
+    seccomp need no privilege: native code still cannot write /tmp, connect, or signal the user's
+    other processes (canary runs as root here, so only the filter's own refusal is checked for it)."""
+    port = listening.getsockname()[1]
+    out = run_as_nobody([row("native_connect", port=port), row("native_write", path=str(targets[2])),
+                         row("native_kill", pid=1, canary=canary.pid), row("ok")], isolation="audit_hook")
+    assert out["mode"] == "audit_hook" and out["uid"] == 65534
+    if not (out["landlock"] and out["seccomp"]):
+        pytest.skip(f"Landlock or seccomp is not available here: {out['notes']}")
+    (_, e0, d0), (_, e1, d1), (_, e2, d2), ok = out["results"]
+    assert e0 == RUNTIME and "socket: Operation not permitted" in d0
+    assert e1 == RUNTIME and "Permission denied" in d1
+    assert e2 == RUNTIME and "Operation not permitted" in d2
+    assert ok == [1.0, None, None]
+    assert no_connection_arrived(listening) and not targets[2].exists() and canary.poll() is None

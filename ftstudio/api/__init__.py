@@ -23,10 +23,20 @@ from ._calls import ApiError, call
 from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader
 from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, submit, upload
 from ._model_client import Endpoint, ModelCache, ModelRunner, TokenUsage, cache_key, chat_cache_entry, default_target
-from ._pull import INDEX_FIELDS, RESULT_FIELDS, grader_type, job_body, job_record, list_jobs
+from ._pull import (
+    INDEX_FIELDS,
+    RESULT_FIELDS,
+    ListingLimits,
+    ListingStopped,
+    grader_type,
+    job_body,
+    job_record,
+    list_jobs,
+)
 
 __all__ = [
-    "BATCH_TERMINAL", "DIFF_TOLERANCE", "INDEX_FIELDS", "KEEP", "RESULT_FIELDS", "ApiError", "Endpoint", "ModelCache",
+    "BATCH_TERMINAL", "DIFF_TOLERANCE", "INDEX_FIELDS", "KEEP", "RESULT_FIELDS",
+    "ApiError", "Endpoint", "ListingLimits", "ListingStopped", "ModelCache",
     "ModelRunner", "SubmitError", "TokenUsage", "batch_counts", "batch_lines", "batch_url", "batches", "cache_key",
     "call", "cancel_batch", "chat_cache_entry", "default_target", "control", "create_batch", "events", "follow", "grader_type",
     "is_file_id", "job_body", "job_record", "jobs", "list_jobs", "official_errors", "result_lines", "retrieve_batch",

@@ -3,15 +3,19 @@ checks, uploads and jobs). Messages never contain a key."""
 
 from __future__ import annotations
 
+import math
+
 from ftstudio.core import redact
 
 
 def retry_after(exc) -> float | None:
+    """Seconds the server asks to wait: a finite number, at least 0 (a negative one means now)."""
     try:
         value = exc.response.headers.get("retry-after")
-        return float(value) if value is not None else None
+        seconds = float(value) if value is not None else None
     except (AttributeError, TypeError, ValueError):
         return None
+    return max(0.0, seconds) if seconds is not None and math.isfinite(seconds) else None
 
 
 def body_message(exc) -> tuple[str | None, str | None]:

@@ -20,7 +20,8 @@ def as_written(data: Any, written: Any) -> Any:
 
     Where both mean the same, `written` wins: a number keeps its form (`5`, not `5.0`) and an object
     keeps the user's key order. An explicit null the user wrote stays, in place, while `data` has
-    nothing there. A default the model filled in (a hyperparameter left out is "auto") stays out.
+    nothing there, or has the default the model read it as (a null hyperparameter is "auto").
+    A default the model filled in (a hyperparameter left out is "auto") stays out.
     Everything else `data` changed, added or removed is `data`'s.
     """
     return _merge(data, written, _defaults(data))
@@ -32,12 +33,14 @@ def _merge(data: Any, written: Any, defaults: Any) -> Any:
         out: dict[str, Any] = {}
         for key, value in written.items():
             mine = data.get(key, _MISSING)
-            if mine is not _MISSING:
+            if value is None and _is_default(key, mine, defaults):
+                out[key] = None
+            elif mine is not _MISSING:
                 out[key] = _merge(mine, value, defaults.get(key))
             elif value is None:
                 out[key] = None
         for key, value in data.items():
-            if key not in out and not (key in defaults and not isinstance(value, dict) and defaults[key] == value):
+            if key not in out and not _is_default(key, value, defaults):
                 out[key] = value
         return out
     if isinstance(data, list) and isinstance(written, list) and len(data) == len(written):
@@ -45,6 +48,10 @@ def _merge(data: Any, written: Any, defaults: Any) -> Any:
     if _same_number(data, written):
         return written
     return data
+
+
+def _is_default(key: str, value: Any, defaults: dict) -> bool:
+    return key in defaults and not isinstance(value, dict) and defaults[key] == value
 
 
 def _defaults(data: Any) -> dict:

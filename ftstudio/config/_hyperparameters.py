@@ -1,7 +1,9 @@
 """Hyperparameter declarations: bounds, default and help live here once.
 
 Every hyperparameter of `method.*.hyperparameters` is `"auto"` or a number within documented
-bounds (facts §3). The UI generates its widgets from `HyperParam` metadata and validation
+bounds (facts §3). An explicit `null` means "not set": the platform picks, as with "auto" (OpenAI's
+types make every one nullable and Azure's notebooks created jobs with `n_epochs: None`), so the typed
+value is the default; exports keep the null as written (config.as_written). The UI generates its widgets from `HyperParam` metadata and validation
 builds its messages from it, so neither repeats a bound.
 """
 
@@ -57,6 +59,8 @@ class HyperParam:
 
     def coerce(self, value: Any) -> Any:
         """Accept exactly what the API accepts; raise ValueError with a complete message."""
+        if value is None:
+            return self.default  # null is "not set": what the platform picks (auto, or "default")
         if self.allows_auto and value == AUTO:
             return AUTO
         if self.kind == "choice":
@@ -101,6 +105,7 @@ def _field(spec: HyperParam):
         base = int if spec.kind == "int" else float
         number = Annotated[base, Field(ge=spec.ge, gt=spec.gt, le=spec.le)]
     inner = Literal["auto"] | number if spec.allows_auto else number
+    inner = inner | None  # for the JSON Schema: null is accepted (and read as the default)
     return Annotated[
         inner,
         BeforeValidator(spec.coerce),

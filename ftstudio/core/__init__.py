@@ -4,16 +4,26 @@ secret redaction, JSON limits and compact JSON. Imports nothing else of ftstudio
 from __future__ import annotations
 
 from ._codes import ROW_ERROR, ErrorCode
-from ._constants import DEFAULT_CONCURRENCY, DEFAULT_MODEL, DEFAULT_RFT_MODEL, DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
+from ._constants import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MODEL,
+    DEFAULT_RFT_MODEL,
+    DEFAULT_SAMPLE_FIELD,
+    PULL_DEADLINE_SECONDS,
+    PULL_MAX_PAGES,
+    REWARD_TOLERANCE,
+)
 from ._issues import Finding, Issue, Severity, count, join_path, sort_issues, under
-from ._json_limits import compact_json, json_issue
+from ._json_limits import MAX_NESTING, compact_json, json_issue, nests_deeper
 from ._log import home, internal_issue, log_failure, log_path
 from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
+from ._stats import mean, mean_std, reward_text
 from ._text import shorten
 
 __all__ = [
     "DEFAULT_CONCURRENCY", "ROW_ERROR", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",
     "REWARD_TOLERANCE", "ErrorCode", "Finding", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue",
     "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
-    "log_path", "shorten",
+    "log_path", "MAX_NESTING", "PULL_DEADLINE_SECONDS", "PULL_MAX_PAGES", "mean", "mean_std", "nests_deeper", "reward_text",
+    "shorten",
 ]

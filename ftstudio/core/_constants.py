@@ -7,3 +7,5 @@ REWARD_TOLERANCE = 1e-6  # two rewards closer than this are the same reward (loc
 DEFAULT_CONCURRENCY = 8  # parallel model-grader requests
 DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"  # the model new SFT/DPO configs and new model graders start with
 DEFAULT_RFT_MODEL = "o4-mini-2025-04-16"
+PULL_MAX_PAGES = 1_000  # pages of the job list one pull reads at most (100 jobs a page)
+PULL_DEADLINE_SECONDS = 600.0  # one pull's listing in all: every page, retry and slow read

@@ -64,6 +64,20 @@ def json_problem(data: Any) -> tuple[tuple, str] | None:
     return None
 
 
+def nests_deeper(data: Any, levels: int) -> bool:
+    """Whether objects and arrays nest more than `levels` deep (a scalar is 0, `{}` is 1); iterative."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > levels:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def json_issue(data: Any, prefix: tuple = ()) -> Issue | None:
     """The validation Issue for `json_problem`, or None."""
     found = json_problem(data)

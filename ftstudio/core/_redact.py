@@ -47,11 +47,11 @@ def contains_secret(text: str) -> bool:
 
 
 def redact_data(data: Any) -> Any:
-    """A copy of JSON-like data with every secret-looking string masked."""
+    """A copy of JSON-like data with every secret-looking string masked (object keys too)."""
     if isinstance(data, str):
         return redact(data)
     if isinstance(data, dict):
-        return {k: redact_data(v) for k, v in data.items()}
+        return {redact(k): redact_data(v) for k, v in data.items()}
     if isinstance(data, list):
         return [redact_data(v) for v in data]
     return data

@@ -145,6 +145,9 @@ class MultiGrader(_Strict):
     graders: dict[FormulaVariable, Grader]
     calculate_output: str
     pass_threshold: int | float | None = None
+    # Azure's RFT how-to: the reward of a row whose sub-grader errors or whose formula can't be evaluated
+    # (0.0 when unset). Only Azure documents it: validation's rule multi_invalid_grade says so per target.
+    invalid_grade: float | None = None
 
 
 class EndpointGrader(_Strict):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.api import Endpoint, ModelCache, official_errors, run_grader
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, mean
 from ftstudio.validation import as_data
 
 from ._engine import GradeOptions, grade, prepare, to_grader
@@ -71,7 +70,7 @@ class CompareReport:
                     tokens[model] = tokens.get(model, 0) + int(usage.get("total_tokens") or 0)
         return {"rows": len(self.rows), "answered": len(answered), "failed": len(self.rows) - len(answered),
                 "differ": sum(r.differs for r in self.rows), "max_abs_delta": max(deltas) if deltas else None,
-                "mean_abs_delta": math.fsum(deltas) / len(deltas) if deltas else None,
+                "mean_abs_delta": mean(deltas) if deltas else None,
                 "official_tokens": tokens, "cached": sum(r.cached for r in self.rows)}
 
 

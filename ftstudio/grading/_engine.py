@@ -31,6 +31,7 @@ from ftstudio.validation import blocks_grading, check_grader
 
 from ._context import Batch, GradingContext, is_cancelled, prepare
 from ._model_requests import build_requests
+from ._multi import error_reward
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
 
@@ -129,8 +130,9 @@ class GradingSession:
             rewards[r] = v
         for r, (code, msg) in batch.base_errors.items():
             errs.setdefault(r, RowErrors()).add(code, msg)
+        scored_error = error_reward(self.grader)  # a multi's invalid_grade; rows without a sample get 0.0
         for r in errs:
-            rewards[r] = 0.0
+            rewards[r] = 0.0 if r in batch.base_errors else scored_error
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
         return GradeResults(grader_name=self.grader.name or self.grader.type, grader_type=self.grader.type,
                             rewards=rewards, errors=errs, sub_rewards=subs, lines=batch.lines, token_usage=run.usage,

@@ -30,7 +30,7 @@ def score(node: MultiGrader, ctx: GradingContext, rows: list[int]) -> Scored:
     except F.FormulaError as exc:
         for r in rows:
             errs.setdefault(r, RowErrors()).add(ROW_ERROR.FORMULA_PARSE, exc.message)
-        return [0.0] * len(rows), errs
+        return [error_reward(node)] * len(rows), errs
     if not rows:
         return [], errs
     vec = program.vector({k: np.asarray(v, dtype=float) for k, v in columns.items()})
@@ -44,7 +44,14 @@ def score(node: MultiGrader, ctx: GradingContext, rows: list[int]) -> Scored:
         except F.FormulaRuntimeError as exc:
             out[j] = 0.0
             errs.setdefault(r, RowErrors()).add(ROW_ERROR.FORMULA_PARSE, f"calculate_output failed: {exc}")
+    fallback = error_reward(node)
     for j, r in enumerate(rows):
         if r in errs:
-            out[j] = 0.0
+            out[j] = fallback
     return out, errs
+
+
+def error_reward(node) -> float:
+    """The reward of a row with an error: a multi's invalid_grade (Azure) when set, else 0.0."""
+    value = getattr(node, "invalid_grade", None)
+    return float(value) if value is not None else 0.0

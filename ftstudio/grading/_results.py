@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 from ftstudio.api import TokenUsage
+from ftstudio.core import mean, mean_std
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -112,11 +113,9 @@ def summarize(rewards, errors: dict[int, RowErrors], sub_rewards: dict[str, Any]
     }
     if n:
         values = sorted(rewards)
-        mean = math.fsum(values) / n
-        out["mean"] = mean
-        out["std"] = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
+        out["mean"], out["std"] = mean_std(values)  # any finite rewards, 1e308 too (no overflow)
         out["quantiles"] = {f"p{int(q * 100)}": _quantile(values, q) for q in QUANTILES}
-        out["sub_reward_means"] = {k: math.fsum(v) / n for k, v in sub_rewards.items()}
+        out["sub_reward_means"] = {k: mean(v) for k, v in sub_rewards.items()}
     return out
 
 
@@ -127,7 +126,10 @@ def _quantile(sorted_values: list[float], q: float) -> float:
     pos = q * (len(sorted_values) - 1)
     lo = math.floor(pos)
     hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+    a, b, t = sorted_values[lo], sorted_values[hi], pos - lo
+    step = b - a
+    # b - a overflows when a and b are huge with opposite signs; the weighted form can't.
+    return a + step * t if math.isfinite(step) else a * (1 - t) + b * t
 
 
 def merge(parts: list[GradeResults]) -> GradeResults:

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from ftstudio.core import reward_text
+
 from ._results import RowRecord, Summary
 
 FORMATS = ("jsonl", "csv")
@@ -68,10 +70,10 @@ def summary_text(name: str, kind: str, s: Summary) -> str:
              + (" — CANCELLED" if s.get("cancelled") else "")]
     if s["count"]:
         q = s["quantiles"]
-        lines.append(f"mean reward {s['mean']:.4f}   std {s['std']:.4f}   min {q['p0']:.4g}   p25 {q['p25']:.4g}   "
+        lines.append(f"mean reward {reward_text(s['mean'])}   std {reward_text(s['std'])}   min {q['p0']:.4g}   p25 {q['p25']:.4g}   "
                      f"median {q['p50']:.4g}   p75 {q['p75']:.4g}   max {q['p100']:.4g}")
     if s["sub_reward_means"]:
-        lines.append("sub-reward means: " + ", ".join(f"{k} {v:.4f}" for k, v in s["sub_reward_means"].items()))
+        lines.append("sub-reward means: " + ", ".join(f"{k} {reward_text(v)}" for k, v in s["sub_reward_means"].items()))
     if s["rows_with_errors"]:
         codes = ", ".join(f"{k} {v:,}" for k, v in s["errors_by_code"].items())
         lines.append(f"rows with errors: {s['rows_with_errors']:,} ({100 * s['error_rate']:.1f}%): {codes}")

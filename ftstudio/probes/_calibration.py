@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json, mean, mean_std, reward_text
 
 SAME_SCORE_WARN = 0.9
 FAIL_SHARES = (0.3, 0.5)
@@ -55,9 +55,7 @@ def _encode(row: dict) -> bytes | str:
 
 
 def _std(values: Sequence[float]) -> float:
-    n = len(values)
-    mean = math.fsum(values) / n
-    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
+    return mean_std(values)[1]
 
 
 def _fail_threshold(values, share: float) -> dict[str, float | None]:
@@ -96,10 +94,15 @@ def calibration(results: Any, items: Iterable[Any] | None = None, group_field: s
         return out
     values = np.sort(np.asarray(rewards, dtype=float))
     lo, hi = float(values[0]), float(values[-1])
-    uniq, counts = np.unique(np.round(values, 9), return_counts=True)
+    with np.errstate(over="ignore", invalid="ignore"):  # rewards near 1e308: handled just below
+        # Rounding to 9 decimals multiplies by 1e9; past 1e15 a float has no such decimals to round anyway.
+        uniq, counts = np.unique(np.where(np.abs(values) < 1e15, np.round(values, 9), values), return_counts=True)
+        std = float(values.std())
+    if not math.isfinite(std):  # numpy's sum overflowed: the exact, scaled computation
+        std = mean_std(values.tolist())[1]
     top = int(np.argmax(counts))
     common_value, common = float(uniq[top]), int(counts[top])
-    out.update(std=float(values.std()), min=lo, max=hi,
+    out.update(std=std, min=lo, max=hi,
                share_at_min=int(np.count_nonzero(values <= lo + REWARD_TOLERANCE)) / n,
                share_at_max=int(np.count_nonzero(values >= hi - REWARD_TOLERANCE)) / n,
                most_common_share=common / n)
@@ -137,7 +140,7 @@ def _groups(rewards: list[float], keys: Sequence[Hashable | None], group_field: 
     zero = sum(1 for s in ordered if s <= REWARD_TOLERANCE)
     listed = dict(list(stds.items())[:MAX_GROUPS_LISTED])
     return {"by": by, "groups": len(shared), "rows_without_group": without,
-            "zero_variance_share": zero / len(shared), "std_mean": math.fsum(ordered) / len(ordered),
+            "zero_variance_share": zero / len(shared), "std_mean": mean(ordered),
             "std_median": ordered[len(ordered) // 2], "per_group_std": listed,
             "per_group_std_truncated": len(stds) > MAX_GROUPS_LISTED, "note": None}
 
@@ -146,7 +149,7 @@ def calibration_text(c: dict[str, Any]) -> str:
     """The lines `ftstudio grade` prints (and the app shows) under the summary."""
     if not c["count"]:
         return ""
-    lines = [f"reward spread: std {c['std']:.4f}   {100 * c['share_at_min']:.1f}% at the minimum ({c['min']:.4g})   "
+    lines = [f"reward spread: std {reward_text(c['std'])}   {100 * c['share_at_min']:.1f}% at the minimum ({c['min']:.4g})   "
              f"{100 * c['share_at_max']:.1f}% at the maximum ({c['max']:.4g})"]
     if c["warning"]:
         lines.append("WARNING: " + c["warning"])
@@ -163,5 +166,5 @@ def calibration_text(c: dict[str, Any]) -> str:
         else:
             lines.append(f"groups ({g['by']}): {g['groups']:,} with 2+ samples; {100 * g['zero_variance_share']:.1f}% "
                          f"have zero reward variance (nothing to learn from them); per-group std mean "
-                         f"{g['std_mean']:.4f}, median {g['std_median']:.4f}")
+                         f"{reward_text(g['std_mean'])}, median {reward_text(g['std_median'])}")
     return "\n".join(lines)

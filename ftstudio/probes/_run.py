@@ -8,12 +8,11 @@ genuine answer on at least FLAG_SHARE of its rows.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, mean
 from ftstudio.grading import GradeOptions, GradingSession, prepare
 
 from ._fixes import fix_for, node_label, why_text
@@ -114,7 +113,7 @@ def run(p: ProbePlan, threshold: float = DEFAULT_THRESHOLD, options: GradeOption
     n = len(p.genuine)
     rewards = list(results.rewards)
     subs = {k: list(v) for k, v in results.sub_rewards.items()}
-    genuine_mean = math.fsum(rewards[:n]) / n if n else None
+    genuine_mean = mean(rewards[:n]) if n else None
     by_probe: dict[str, list[int]] = {name: [] for name in p.probes}
     for k, (name, _j) in enumerate(p.owner):
         by_probe[name].append(n + k)
@@ -149,7 +148,7 @@ def _judge(p: ProbePlan, name: str, idx: list[int], rewards: list[float], subs: 
     flagged = share >= FLAG_SHARE - 1e-12 and bool(hits)
     why = _why(p, name, kind, hits, subs, share) if flagged else None
     examples = [p.genuine[j] for _k, j in hits[:MAX_EXAMPLES]]
-    return ProbeResult(name, n, math.fsum(rewards[k] for k in idx) / n, at_genuine / n, at_threshold / n,
+    return ProbeResult(name, n, mean([rewards[k] for k in idx]), at_genuine / n, at_threshold / n,
                        flagged, why, examples)
 
 

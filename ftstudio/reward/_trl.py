@@ -8,10 +8,10 @@ as "this function doesn't score this row" (NaN, excluded from means and sums).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
+from ftstudio.core import mean
 from ftstudio.graders import MultiGrader
 from ftstudio.graders.formula import Binary, FormulaError, Node, Num, Unary, Var, parse
 
@@ -39,7 +39,7 @@ def trl_function(reward: Any, *, on_error: float | None = 0.0):
             for key in sub_keys:
                 values = result.sub_rewards.get(key)
                 if values is not None:
-                    log_metric(key, math.fsum(values) / len(values))
+                    log_metric(key, mean(values))
         return out
 
     reward_function.__name__ = reward.name

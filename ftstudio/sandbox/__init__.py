@@ -16,5 +16,6 @@ from ._pool import (
     run_python_grader,
     static_check,
 )
+from ._residency import ResidencyLimits, residency_limits, set_residency_limits
 
-__all__ = ['DEFAULT_MEMORY_LIMIT', 'MAX_SOURCE_BYTES', 'OTHER_ERROR', 'PythonCallResult', 'PythonGraderPool', 'RUNTIME_ERROR', 'SERVER_ERROR', 'SandboxProtections', 'SourceProblem', 'protections', 'run_python_grader', 'static_check']
+__all__ = ['DEFAULT_MEMORY_LIMIT', 'MAX_SOURCE_BYTES', 'OTHER_ERROR', 'PythonCallResult', 'PythonGraderPool', 'RUNTIME_ERROR', 'SERVER_ERROR', 'ResidencyLimits', 'SandboxProtections', 'SourceProblem', 'protections', 'residency_limits', 'run_python_grader', 'set_residency_limits', 'static_check']

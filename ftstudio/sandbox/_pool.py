@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _residency
 from ._scheduler import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, SLOW_CALL, execute, size_text
 
 __all__ = [
@@ -51,8 +52,9 @@ class SandboxProtections:
     """What isolates a worker on this machine, as the worker itself reported it.
 
     mode: "root" (namespaces, and user code runs as a uid of its own), "user_namespace" (the
-    same namespaces, under the user's uid) or "audit_hook" (no kernel isolation: only the
-    Python-level guard and rlimits). notes say why a stronger protection is missing.
+    same namespaces, under the user's uid) or "audit_hook" (no namespaces: the Python-level guard,
+    rlimits and, where the kernel offers them, Landlock and a seccomp filter). notes say why a
+    stronger protection is missing.
     """
 
     mode: str
@@ -65,6 +67,8 @@ class SandboxProtections:
     no_new_privileges: bool
     max_processes: int | None     # RLIMIT_NPROC, where the kernel enforces it
     audit_hook: bool = True
+    landlock: int | None = None   # audit_hook mode: the Landlock ABI confining files, TCP, signals, ptrace
+    seccomp: bool = False         # audit_hook mode: a seccomp filter refuses sockets, new processes, signals
     notes: tuple[str, ...] = ()
 
     @classmethod
@@ -80,16 +84,23 @@ class SandboxProtections:
         """One line per protection, for people (the app, the CLI)."""
         lines = [f"isolation mode: {self.mode}"]
         lines.append("network: " + ("none (empty network namespace)" if self.network_namespace
+                                    else "no sockets (seccomp filter)" if self.seccomp
                                     else "blocked by the audit hook only"))
         lines.append("processes: " + ("own pid namespace; leftovers are killed after each row"
-                                      if self.pid_namespace else "blocked by the audit hook only")
+                                      if self.pid_namespace else "no new ones, signals only to itself (seccomp filter)"
+                                      if self.seccomp else "blocked by the audit hook only")
                      + (f"; at most {self.max_processes} tasks" if self.max_processes else ""))
         lines.append("files: " + ("read-only except the working dir" if self.read_only_filesystem
-                                  else "writable wherever the user may write")
+                                  else f"writable only in the working dir (Landlock ABI {self.landlock})"
+                                  if self.landlock else "writable wherever the user may write")
                      + (f"; working dir is a {size_text(self.disk_quota)} tmpfs" if self.disk_quota
                         else "; working dir on the real disk"))
+        lines.append("other processes: " + ("not visible (own pid namespace)" if self.pid_namespace
+                                            else "their memory and environment are out of reach (Landlock)"
+                                            if self.landlock else "guarded by the audit hook only"))
         lines.append("user: " + (f"separate uid {self.uid}, no capabilities" if self.separate_uid
-                                 else f"uid {self.uid}" + (", no capabilities" if self.pid_namespace else "")))
+                                 else f"uid {self.uid}" + (", no capabilities" if self.pid_namespace or
+                                                           self.no_new_privileges else "")))
         return lines + [f"note: {n}" for n in self.notes]
 
 
@@ -201,13 +212,18 @@ def _last_grade_binding(body: list[ast.stmt]) -> ast.stmt | ast.Lambda | None:
 # --- the pool -----------------------------------------------------------------------------
 
 def _close_workers(workers: list) -> None:
-    while workers:
-        workers.pop().close()
+    with _residency.LOCK:
+        taken = list(workers)
+        workers.clear()
+    for w in taken:
+        w.close()
 
 
 class PythonGraderPool:
     """Reusable worker processes for one grader source. A context manager; safe to share between
-    threads (runs are serialised; close() from another thread stops a running run()).
+    threads: runs from several threads go on side by side, each on free workers of the pool (at most
+    `workers` of them together), so one slow row holds up only its own run; close() from another
+    thread stops running runs.
 
     Rows of a run that did not finish because of cancel or close get error "other_error" with
     details "cancelled": the result list always has one entry per call, in call order.
@@ -220,15 +236,18 @@ class PythonGraderPool:
         if workers < 1 or not timeout > 0 or memory_limit < 1 or disk_limit < 1:
             raise ValueError("workers, timeout, memory_limit and disk_limit must be positive")
         self._size, self._timeout, self._memory_limit = int(workers), float(timeout), int(memory_limit)
-        self._workers: list = []
+        self._workers: list = []  # every live worker; which run owns which: see _scheduler (under _residency.LOCK)
+        self._runs: set = set()  # runs going on
+        self._hungry = 0  # runs that have rows to grade and no worker
+        self._starting = 0  # workers being started right now
         self._closed = False
-        self._lock = threading.Lock()
         self._protections: SandboxProtections | None = None
         self._init = {"source": source, "timeout": self._timeout, "memory_limit": self._memory_limit,
                       "disk_limit": int(disk_limit)}
         # Set when every row must fail the same way (the source is refused or does not load).
         self._fatal: PythonCallResult | None = _source_refusal(source)
         self._finalizer = weakref.finalize(self, _close_workers, self._workers)
+        _residency.register(self)
 
     def run(self, calls: Sequence[tuple[dict, dict]], *,
             progress: Callable[[int, int], object] | None = None,
@@ -238,10 +257,9 @@ class PythonGraderPool:
         progress(done, total) is called from this thread, throttled to about ten times a second
         plus once at the start and once at the end. cancel is polled about every 50 ms.
         """
-        with self._lock:
-            if self._closed:
-                return [PythonCallResult(0.0, SERVER_ERROR, "the python grader pool is closed")] * len(calls)
-            return execute(self, calls, progress, cancel, PythonCallResult)
+        if self._closed:
+            return [PythonCallResult(0.0, SERVER_ERROR, "the python grader pool is closed")] * len(calls)
+        return execute(self, calls, progress, cancel, PythonCallResult)
 
     def waiting(self) -> int:
         """How many calls have been running longer than SLOW_CALL seconds right now (the rest of
@@ -270,9 +288,14 @@ class PythonGraderPool:
         return [w.pid for w in list(self._workers) if w.state != "dead"]
 
     def close(self) -> None:
-        self._closed = True
-        with self._lock:
-            self._finalizer()
+        """Stop every worker. Runs in other threads end first (their unfinished rows: "cancelled")."""
+        me = threading.get_ident()
+        with _residency.CHANGED:
+            self._closed = True
+            _residency.CHANGED.notify_all()
+            while any(run.thread != me for run in self._runs):
+                _residency.CHANGED.wait()
+        self._finalizer()
 
     def __enter__(self) -> PythonGraderPool:
         return self

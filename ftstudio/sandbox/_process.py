@@ -17,7 +17,17 @@ import tempfile
 import time
 
 WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker", "_main.py")
-MAX_FRAME_BYTES = 64 * 1024 * 1024
+# What a row may bring back: its captured output (bytes read from fds 1/2) and its error details
+# (characters; tracebacks keep their tail). The worker cuts to these, and the parent cuts again, since
+# user code runs in the worker and can change anything there.
+MAX_OUTPUT_BYTES = 8 * 1024
+MAX_DETAILS_CHARS = 8000
+# The largest message a worker may send: a result with both of the above at their limits, JSON-escaped
+# (up to 6 bytes a character), fits several times over. A bigger one stops the worker, and the parent
+# never holds more than this plus one read of a message that is not complete yet.
+MAX_FRAME_BYTES = 256 * 1024
+READ_CHUNK = 64 * 1024
+READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's poll loop comes back for more
 # "auto" uses the strongest isolation the machine allows; tests force "user_namespace" or
 # "audit_hook" (the fallbacks) to check them on a machine where a stronger mode is available.
 ISOLATION = "auto"
@@ -116,6 +126,9 @@ class WorkerProcess:
         self.pos = 0
         self.deadline: float | None = None
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
+        self.owner: object | None = None  # the run grading with it; None: free, any run of its pool may adopt it
+        self.freed_at = time.monotonic()
+        self.rss, self.measured_at = 0, 0.0  # resident bytes when last given back (see _residency)
         self._inbuf = bytearray()
         self.outbuf = bytearray()
         capture = os.path.join(self.tmpdir, ".output")
@@ -142,7 +155,8 @@ class WorkerProcess:
                 os.close(fd)
         os.set_blocking(self.req_w, False)
         os.set_blocking(self.res_r, False)
-        self.outbuf += frame(encode(["init", dict(init, isolation=ISOLATION)]))
+        self.outbuf += frame(encode(["init", dict(init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES,
+                                                  details_limit=MAX_DETAILS_CHARS)]))
 
     def _started(self) -> subprocess.Popen:
         if self.proc is None:
@@ -169,11 +183,12 @@ class WorkerProcess:
         return True
 
     def receive(self) -> tuple[list, bool]:
-        """Parse every complete frame that has arrived. Returns (messages, reached_end)."""
-        eof = False
-        while True:
+        """Parse the complete frames that have arrived (reading at most READ_BUDGET bytes). Returns
+        (messages, reached_end); ProtocolError as soon as a frame announces more than MAX_FRAME_BYTES."""
+        messages, eof, read = [], False, 0
+        while read < READ_BUDGET:
             try:
-                chunk = os.read(self.res_r, 1 << 20)
+                chunk = os.read(self.res_r, READ_CHUNK)
             except BlockingIOError:
                 break
             except OSError:
@@ -182,12 +197,19 @@ class WorkerProcess:
             if not chunk:
                 eof = True
                 break
+            read += len(chunk)
             self._inbuf += chunk
-        messages, buf, at = [], self._inbuf, 0
+            self._parse(messages)
+        return messages, eof
+
+    def _parse(self, messages: list) -> None:
+        buf, at = self._inbuf, 0
         while len(buf) - at >= 4:
             size = int.from_bytes(buf[at:at + 4], "big")
             if size > MAX_FRAME_BYTES:
-                raise ProtocolError(f"a message of {size} bytes")
+                raise ProtocolError(f"a message of {size:,} bytes (the limit is {MAX_FRAME_BYTES // 1024} KiB; a "
+                                    f"row's output is kept up to {MAX_OUTPUT_BYTES // 1024} KiB, so the grader "
+                                    "must have changed the worker's own limits)")
             if len(buf) - at - 4 < size:
                 break
             try:
@@ -196,7 +218,6 @@ class WorkerProcess:
                 raise ProtocolError(f"a message that is not JSON ({exc})") from None
             at += 4 + size
         del buf[:at]
-        return messages, eof
 
     def wait_exit(self, timeout: float = 1.0) -> int | None:
         """The exit status once the process has ended by itself, or None if it is still alive."""

@@ -7,6 +7,12 @@ call's clock starts when the previous result of its batch arrives (or the batch 
 A call running longer than SLOW_CALL gives the rows queued behind it in its batch back to the
 queue, so other workers grade them (a hung row holds nobody else back); that worker is retired
 when its call ends, because it would otherwise go on to rows now graded elsewhere.
+
+Runs of one pool go on side by side, each in its caller's thread: a run owns the workers it grades
+with and polls only those; a worker it does not need (its queue is empty, or another run of the pool
+has none) goes back to the pool, free for any run. A run with rows and no worker adopts a free one,
+starts one (within the pool's size and the process's memory limit, see _residency.py) or waits
+until one is freed.
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ from __future__ import annotations
 import math
 import select
 import signal
+import threading
 import time
 from collections import deque
 
-from ._process import ProtocolError, WorkerProcess, describe_exit, encode
+from . import _residency
+from ._process import MAX_DETAILS_CHARS, MAX_OUTPUT_BYTES, ProtocolError, WorkerProcess, describe_exit, encode
 
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
@@ -52,6 +60,8 @@ class _Run:
         self.results = [None] * self.n
         self.parts: dict[int, bytes] = {}  # the encoded call of each queued row
         self.queue: deque[int] = deque()
+        self.own: list[WorkerProcess] = []  # the workers this run grades with (their owner is self)
+        self.hungry = False  # counted in pool._hungry: rows to grade and no worker
         self.fatal = None  # a failure of this run that every remaining row shares
         for i, call in enumerate(calls):
             try:
@@ -67,35 +77,55 @@ class _Run:
 
     def execute(self) -> list:
         pool, last_progress = self.pool, 0.0
-        self._report(force=True)
+        self.thread = threading.get_ident()
+        with _residency.LOCK:
+            pool._runs.add(self)
         try:
+            self._report(force=True)
             while self.done < self.n:
                 if pool._closed or _stop_requested(self.cancel):
                     break
                 fatal = pool._fatal or self.fatal
                 if fatal is not None:
                     self._fill(fatal)
-                    if pool._fatal is not None:  # the source cannot load: no worker is of use
-                        for w in list(pool._workers):
-                            self._discard(w)
                     break
                 self._release_slow()
-                self._top_up()
+                self._acquire()
                 self._assign()
                 self._wait()
                 self._expire()
+                self._give_back()
                 now = time.monotonic()
                 if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
                     last_progress = now
                     self._report()
         finally:
-            # Busy workers still hold rows of this run: they cannot be reused.
-            for w in list(pool._workers):
-                if w.state == "busy" or w.state == "dead":
-                    self._discard(w)
+            self._finish()
         self._fill(self.Result(0.0, OTHER_ERROR, "cancelled"))
         self._report(force=True)
         return self.results
+
+    def _finish(self):
+        pool = self.pool
+        for w in list(self.own):
+            # Busy workers still hold rows of this run: they cannot be reused. Without a source that
+            # loads, no worker is of use.
+            if w.state in ("busy", "dead") or pool._fatal is not None:
+                self._discard(w)
+        _residency.measure(self.own)
+        with _residency.CHANGED:
+            self._set_hungry(False)
+            for w in self.own:
+                self._free(w)
+            self.own.clear()
+            pool._runs.discard(self)
+            spare = [w for w in pool._workers if w.owner is None] if pool._fatal is not None else []
+            for w in spare:
+                pool._workers.remove(w)
+            _residency.CHANGED.notify_all()
+        for w in spare:
+            w.close()
+        _residency.trim()
 
     def _report(self, force=False):
         if self.progress is not None and (force or self.done < self.n):
@@ -110,33 +140,85 @@ class _Run:
 
     def _release_slow(self):
         now = time.monotonic()
-        for w in self.pool._workers:
+        for w in self.own:
             if (w.state == "busy" and not w.retiring and w.pos + 1 < len(w.batch) and w.deadline is not None
                     and now - (w.deadline - self.timeout) >= SLOW_CALL):
                 self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
                 w.batch, w.retiring = w.batch[:w.pos + 1], True
 
-    def _top_up(self):
+    # --- workers: adopt, start, give back -------------------------------------------------
+
+    def _cap(self):
+        """Workers the pool may have: its size, plus a stand-in for each worker stuck on a slow call
+        (at most doubling it)."""
         pool = self.pool
-        busy = sum(1 for w in pool._workers if w.state == "busy")
-        # A stand-in for each worker stuck on a slow call, at most doubling the pool.
-        retiring = min(pool._size, sum(1 for w in pool._workers if w.retiring))
-        wanted = min(pool._size + retiring, len(self.queue) + busy)
-        while len(pool._workers) < wanted:
-            try:
+        return pool._size + min(pool._size, sum(1 for w in pool._workers if w.retiring))
+
+    def _acquire(self):
+        pool = self.pool
+        busy = sum(1 for w in self.own if w.state == "busy")
+        with _residency.LOCK:
+            wanted = min(self._cap(), len(self.queue) + busy)
+            if len(self.own) < wanted and (not self.own or not pool._hungry):
+                # Free workers of the pool, those ready to grade first; a run that already has a worker
+                # leaves them to runs that have none.
+                order = {"idle": 0, "booted": 1, "starting": 2}
+                free = sorted((w for w in pool._workers if w.owner is None and w.state in order),
+                              key=lambda w: order[w.state])
+                for w in free[:wanted - len(self.own)]:
+                    w.owner = self
+                    self.own.append(w)
+            new = max(0, min(wanted - len(self.own), self._cap() - len(pool._workers) - pool._starting))
+            pool._starting += new
+        started = 0
+        try:
+            while started < new and _residency.room_to_start():
                 w = WorkerProcess(pool._init)
-            except OSError as exc:
-                self.fatal = self.Result(0.0, SERVER_ERROR, f"the grader worker could not be started: {exc}")
-                return
-            w.deadline = time.monotonic() + START_GRACE + self.timeout
-            pool._workers.append(w)
+                w.deadline = time.monotonic() + START_GRACE + self.timeout
+                w.owner = self
+                with _residency.LOCK:
+                    pool._workers.append(w)
+                self.own.append(w)
+                started += 1
+        except OSError as exc:
+            self.fatal = self.Result(0.0, SERVER_ERROR, f"the grader worker could not be started: {exc}")
+        finally:
+            with _residency.LOCK:
+                pool._starting -= new
+                self._set_hungry(bool(self.queue) and not self.own)
+
+    def _set_hungry(self, hungry):
+        """Under LOCK: keep pool._hungry, the count of runs that have rows and no worker, up to date."""
+        if hungry != self.hungry:
+            self.hungry = hungry
+            self.pool._hungry += 1 if hungry else -1
+
+    def _free(self, w):
+        """Under LOCK: the worker goes back to the pool, free for any run."""
+        if w.state != "dead" and w in self.pool._workers:
+            w.owner, w.freed_at = None, time.monotonic()
+
+    def _give_back(self):
+        """Idle workers this run has no rows for, or that a run without a worker is waiting for."""
+        idle = [w for w in self.own if w.state == "idle"]
+        if not idle or (self.queue and not self.pool._hungry) or (self.queue and len(self.own) == 1):
+            return
+        keep = 1 if self.queue else 0
+        _residency.measure(idle[:len(self.own) - keep])
+        with _residency.CHANGED:
+            for w in idle[:len(self.own) - keep]:
+                self._free(w)
+                self.own.remove(w)
+            _residency.CHANGED.notify_all()
+
+    # --- grading --------------------------------------------------------------------------
 
     def _assign(self):
-        idle = [w for w in self.pool._workers if w.state == "idle"]
+        idle = [w for w in self.own if w.state == "idle"]
         for w in idle:
             if not self.queue:
                 return
-            rows = max(1, min(MAX_BATCH_ROWS, math.ceil(len(self.queue) / (2 * len(self.pool._workers)))))
+            rows = max(1, min(MAX_BATCH_ROWS, math.ceil(len(self.queue) / (2 * max(1, len(self.own))))))
             batch, parts, size = [], [], 0
             while self.queue and len(batch) < rows and size < MAX_BATCH_BYTES:
                 i = self.queue.popleft()
@@ -149,9 +231,13 @@ class _Run:
             w.flush()
 
     def _wait(self):
+        if not self.own:
+            with _residency.CHANGED:  # until a worker is freed or stopped anywhere (or the next look at cancel)
+                _residency.CHANGED.wait(POLL_INTERVAL)
+            return
         poller, owners = select.poll(), {}
         deadlines = []
-        for w in self.pool._workers:
+        for w in self.own:
             poller.register(w.res_r, select.POLLIN)
             owners[w.res_r] = w
             if w.outbuf:
@@ -173,7 +259,7 @@ class _Run:
 
     def _expire(self):
         now = time.monotonic()
-        for w in list(self.pool._workers):
+        for w in list(self.own):
             if w.state == "dead" or w.deadline is None or now < w.deadline:
                 continue
             if w.state == "busy":
@@ -215,7 +301,7 @@ class _Run:
         elif w.state == "booted" and message == ["ready"]:
             w.state, w.deadline = "idle", None
         elif w.state == "booted" and kind == "init_error" and len(message) == 2 and isinstance(message[1], str):
-            self.pool._fatal = self.Result(0.0, RUNTIME_ERROR, message[1])
+            self.pool._fatal = self.Result(0.0, RUNTIME_ERROR, _clip_details(message[1]))
             self._discard(w)
         elif w.state == "busy" and kind == "r" and len(message) == 6:
             return self._record(w, *message[1:])
@@ -229,7 +315,7 @@ class _Run:
                 or error not in (None, RUNTIME_ERROR)
                 or not isinstance(details, (str, type(None))) or not isinstance(stdout, (str, type(None)))):
             return False
-        self.results[index] = self.Result(float(reward), error, details, stdout)
+        self.results[index] = self.Result(float(reward), error, _clip_details(details), _clip_output(stdout))
         self.done += 1
         w.pos += 1
         if w.pos == len(w.batch) and w.retiring:
@@ -259,9 +345,30 @@ class _Run:
             self.fatal = self.Result(0.0, RUNTIME_ERROR, reason, tail)
 
     def _discard(self, w):
+        with _residency.CHANGED:
+            if w in self.pool._workers:
+                self.pool._workers.remove(w)
+            if w in self.own:
+                self.own.remove(w)
+            _residency.CHANGED.notify_all()
         w.close()
-        if w in self.pool._workers:
-            self.pool._workers.remove(w)
+
+
+# Room for what the worker adds around the output and the traceback it cut (its notes, the hint of an
+# OSError), so a result that kept to the limits is never cut again.
+_SLACK = 1000
+
+
+def _clip_output(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_OUTPUT_BYTES + _SLACK:
+        return text
+    return text[:MAX_OUTPUT_BYTES] + f"\n... ({len(text) - MAX_OUTPUT_BYTES:,} more characters cut by the sandbox)"
+
+
+def _clip_details(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_DETAILS_CHARS + _SLACK:
+        return text
+    return "... (details cut by the sandbox)\n" + text[-MAX_DETAILS_CHARS:]
 
 
 def execute(pool, calls, progress, cancel, result_type) -> list:

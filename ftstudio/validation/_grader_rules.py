@@ -82,6 +82,11 @@ class GraderChecker:
         if depth >= 1:
             self.add(path, "multi_nested", "a multi grader inside a multi grader is not accepted by the API",
                      "use 'Flatten for the API' (CLI: ftstudio flatten FILE); local grading works as is")
+        if "invalid_grade" in g:
+            self.add(path + ("invalid_grade",), "multi_invalid_grade",
+                     "unknown field 'invalid_grade': only Azure's RFT how-to documents it (on multi graders)",
+                     "remove it, or validate for Azure (--target azure), where it is the reward of a row whose "
+                     "sub-grader errors or whose calculate_output can't be evaluated")
         if not isinstance(graders, dict):
             if isinstance(graders, list):
                 self.add(path + ("graders",), "multi_graders_list",

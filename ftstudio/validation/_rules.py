@@ -30,6 +30,9 @@ SOURCES = {
     "AZ-SPEC": "https://github.com/Azure/azure-rest-api-specs (specification/ai/data-plane/OpenAI.v1/"
                "azure-v1-preview-generated.yaml @0723d852)",
     "AZ-RFT": "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/reinforcement-fine-tuning",
+    "AZ-RFT-2025-05": "https://github.com/MicrosoftDocs/azure-ai-docs (articles/ai-services/openai/how-to/"
+                      "reinforcement-fine-tuning.md, ms.date 05/11/2025: the how-to's Multi Grader section)",
+    "AZ-QA-MULTI": "https://learn.microsoft.com/answers/questions/5596946/request-example-for-multigrader-with-custom-grader",
     "AZ-DPO": "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/fine-tuning-direct-preference-optimization",
     "AZ-MODELS": "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models (fine-tune-models include)",
     "AZ-AGENTIC": "https://github.com/microsoft-foundry/fine-tuning/tree/main/Demos/Agentic_RFT_PrivatePreview",
@@ -205,6 +208,15 @@ RULES: tuple[Rule, ...] = (
        "reinforcement fine-tuning needs a validation file in practice"),
     _r("template_stray_braces", _all("warning"), _OURS,
        "a template followed by stray braces: the service most likely keeps them as literal text"),
+    _r("multi_invalid_grade", _sev("error", None, "warning", "warning"), (
+        _ev("docs-example", "AZ-RFT-2025-05", "Multi Grader: {\"type\": \"multi\", \"graders\": dict[str, Grader], "
+            "\"calculate_output\": string, \"invalid_grade\": float}"),
+        _ev("docs-example", "AZ-QA-MULTI", "a Microsoft answer's multi grader sets \"invalid_grade\": 0.0: \"Provide an "
+            "invalid_grade fallback for edge cases\""),
+        _ev("none-our-reading", "OURS", "graded as the reward of a row whose sub-grader errors or whose "
+            "calculate_output can't be evaluated (the docs give only its type); the row keeps its error flags"),
+        _ev("spec", "OAI-SPEC", "GraderMulti has no invalid_grade (additionalProperties: false)")),
+       "invalid_grade on a multi grader: Azure documents it; elsewhere it is an unknown field"),
     _r("multi_graders_list", _all("error"), (
         _ev("spec", "OAI-SPEC", "GraderMulti.graders is an object keyed by the names calculate_output uses"),),
        "multi graders must be an object keyed by the names used in calculate_output"),

@@ -37,3 +37,23 @@ def test_reasoning_effort_select(monkeypatch, tmp_path):
     [s for s in at.selectbox if s.label == "Reasoning effort"][0].select("high").run()
     assert current_config(at).method.reinforcement.hyperparameters.reasoning_effort == "high"
     assert not at.exception
+
+
+def test_imported_null_hyperparameters_show_as_auto_and_export_as_null(monkeypatch, tmp_path):
+    import json
+
+    body = {"model": "gpt-4.1-mini-2025-04-14", "training_file": "file-a", "method": {"type": "supervised",
+            "supervised": {"hyperparameters": {"n_epochs": None, "batch_size": None, "learning_rate_multiplier": None}}}}
+    at = new_app(monkeypatch, tmp_path)
+    at.sidebar.text_area(key="sb_import_text").input(json.dumps(body)).run()
+    at.sidebar.button(key="sb_import_apply").click().run()
+    assert not at.exception
+    at.switch_page(PAGE).run()
+    # Keys are hp-<name>@<revision>:auto; the toggle of each is on (auto).
+    toggles = {t.key.removeprefix("hp-").split("@")[0]: t.value for t in at.toggle if t.key and t.key.startswith("hp-")}
+    assert toggles == {"batch_size": True, "learning_rate_multiplier": True, "n_epochs": True}
+    assert "auto — the platform picks" in texts(at) and not at.exception
+    at.switch_page("app_pages/export.py").run()
+    exported = json.loads(next(c.value for c in at.code if c.language == "json"))
+    assert exported["method"]["supervised"]["hyperparameters"] == {
+        "n_epochs": None, "batch_size": None, "learning_rate_multiplier": None}

@@ -82,7 +82,8 @@ def isolate(config, workdir, channel_fds):
 def _empty_report():
     return {"mode": "audit_hook", "network_namespace": False, "pid_namespace": False,
             "read_only_filesystem": False, "disk_quota": None, "separate_uid": False,
-            "uid": os.getuid(), "no_new_privileges": False, "max_processes": None, "notes": []}
+            "uid": os.getuid(), "no_new_privileges": False, "max_processes": None, "landlock": None,
+            "seccomp": False, "notes": []}
 
 
 def _isolate(config, workdir, channel_fds):
@@ -368,18 +369,25 @@ class RowCleaner:
 
 
 def _remove(path):
-    try:
-        if os.path.isdir(path) and not os.path.islink(path):
-            for root, dirs, _files in os.walk(path):
-                for d in dirs:
-                    try:
-                        os.chmod(os.path.join(root, d), 0o700)
-                    except OSError:
-                        pass
-            import shutil
-            os.chmod(path, 0o700)
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.unlink(path)
-    except OSError:
-        pass
+    """Delete a file or a whole folder by absolute paths (shutil.rmtree works relative to folder
+    descriptors, which the audit hook refuses), making folders enterable and writable first."""
+    def quietly(action, *args):
+        try:
+            action(*args)
+        except OSError:
+            pass
+    if not os.path.isdir(path) or os.path.islink(path):
+        quietly(os.unlink, path)
+        return
+    quietly(os.chmod, path, 0o700)
+    for root, dirs, _files in os.walk(path):  # top down: a folder is opened up before it is listed
+        for d in dirs:
+            if not os.path.islink(os.path.join(root, d)):
+                quietly(os.chmod, os.path.join(root, d), 0o700)
+    for root, dirs, files in os.walk(path, topdown=False):
+        for name in files:
+            quietly(os.unlink, os.path.join(root, name))
+        for d in dirs:
+            target = os.path.join(root, d)
+            quietly(os.unlink if os.path.islink(target) else os.rmdir, target)
+    quietly(os.rmdir, path)

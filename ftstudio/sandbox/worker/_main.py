@@ -19,7 +19,8 @@ After each row, processes it left (pid namespace only) are killed and files it a
 working dir are removed; the parent's per-call wall limit and kill stay the last line.
 
 Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus UTF-8 JSON.
-  parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation}], then ["batch", [[i, sample, item], ...]]
+  parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation, output_limit, details_limit}],
+                    then ["batch", [[i, sample, item], ...]]
   worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details], then per call
                     ["r", i, reward, error, details, stdout] in the order of the batch.
 """
@@ -35,8 +36,9 @@ import sys
 import types
 
 RUNTIME_ERROR = "python_grader_runtime_error"
-MAX_OUTPUT_BYTES = 8 * 1024      # captured stdout/stderr returned per call
-MAX_DETAILS_CHARS = 8000         # tracebacks keep their tail: the error line is at the end
+# Set from the init message (the parent's limits, which it enforces again on what arrives).
+MAX_OUTPUT_BYTES = 0             # captured stdout/stderr returned per call
+MAX_DETAILS_CHARS = 0            # tracebacks keep their tail: the error line is at the end
 MAX_REPR_CHARS = 200
 FILENAME = "grader.py"
 
@@ -107,8 +109,11 @@ def _clip(text):
     return text if len(text) <= MAX_REPR_CHARS else text[:MAX_REPR_CHARS] + "..."
 
 
+_HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
 def _format_exception(exc):
-    """The traceback of user code: frames of this file (the call site, the audit hook) are dropped."""
+    """The traceback of user code: frames of the worker's own files (the call site, the audit hook) are dropped."""
     import traceback
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
     seen, pending = set(), [te]
@@ -117,7 +122,7 @@ def _format_exception(exc):
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        current.stack[:] = [f for f in current.stack if f.filename != __file__]
+        current.stack[:] = [f for f in current.stack if not f.filename.startswith(_HERE)]
         pending += [current.__cause__, current.__context__]
     text = "".join(te.format())
     if len(text) > MAX_DETAILS_CHARS:
@@ -276,19 +281,23 @@ def main():
     if not message or message[0] != "init":
         return 2
     config = message[1]
+    global MAX_OUTPUT_BYTES, MAX_DETAILS_CHARS
+    MAX_OUTPUT_BYTES, MAX_DETAILS_CHARS = config["output_limit"], config["details_limit"]
     output = _Output(capture_path)  # opened by path before the working dir is covered by a tmpfs
     workdir = os.getcwd()
     # Loaded before the isolation: this folder need not be readable by the uid user code runs as.
-    isolation, guard = _load("_isolation"), _load("_guard")
+    isolation, confine, guard = _load("_isolation"), _load("_confine"), _load("_guard")
     protections = isolation.isolate(config, workdir, (request_fd, result_fd))
     _set_limits(config["memory_limit"], config["disk_limit"])
+    if protections["mode"] == "audit_hook":
+        confine.confine(protections, workdir)  # after the rlimits: its seccomp filter refuses setting them
     faulthandler.enable()  # a segfault in user code leaves a Python traceback in the capture
     import traceback  # noqa: F401 - loaded now: under memory pressure an import could fail
     timeout = config["timeout"]
     guard.install(protections, timeout, workdir)
     channel.send(["booted", protections])
     cleaner = isolation.RowCleaner(protections, workdir)
-    del isolation, guard
+    del isolation, confine, guard
     grade, problem = _load_source(config["source"])
     if problem:
         channel.send(["init_error", problem])
