@@ -17,6 +17,7 @@ from ._common import (
     load_json_file,
     resolve_target,
 )
+from ._export_loops import LOOP_FORMATS, export_loop, typed_job
 
 # --- validate ----------------------------------------------------------------------------
 
@@ -95,6 +96,8 @@ def cmd_export(args) -> int:
         err("exported anyway: " + issue.line())
     if args.format == "trl":
         return _export_trl(kind, model, args)
+    if args.format in LOOP_FORMATS:
+        return export_loop(kind, model, args)
     if args.format == "json":
         text = export.to_json(model)
     elif args.format == "python":
@@ -109,22 +112,11 @@ def cmd_export(args) -> int:
 
 def _export_trl(kind: str, model, args) -> int:
     """`--format trl -o DIR`: a runnable TRL project (a bare grader gives a reinforcement recipe)."""
-    from ftstudio.config import ImportProblem, method_block, new_config
     from ftstudio.reward import write_recipe
-    from ftstudio.validation import from_json, grader_from_json
 
     if not args.output:
         raise CliError("ftstudio: --format trl writes a folder: give it with -o DIR", EXIT_INVALID)
-    try:  # the recipe reads typed fields: the document must be a valid config (or grader) here
-        if kind == "grader":
-            model = new_config("reinforcement").model_copy(
-                update={"method": method_block("reinforcement", grader_from_json(model))})
-        else:
-            model = from_json(model)
-    except ImportProblem as exc:
-        lines = "\n".join("  " + i.line() for i in exc.issues)
-        raise CliError(f"ftstudio: {args.file}: a TRL recipe needs a valid {kind}: {exc.message}\n{lines}",
-                       EXIT_INVALID) from None
+    model = typed_job(kind, model, args)  # the recipe reads typed fields: a valid config (or grader) here
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise CliError(f"ftstudio: -o {args.output} is a file; give a folder", EXIT_UNREADABLE)
     try:
@@ -169,10 +161,14 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_validate)
 
     e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
-                       "or write a TRL training project (--format trl -o DIR)")
+                       "or write a TRL training project (--format trl -o DIR), tinker-cookbook environments or a promptfoo "
+                       "config over a dataset (--format tinker|promptfoo --data DATA -o DIR)")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--format", choices=("json", "python", "curl", "trl"), default="json")
+    e.add_argument("--format", choices=("json", "python", "curl", "trl", *LOOP_FORMATS), default="json")
     e.add_argument("-o", "--output", metavar="OUT")
+    e.add_argument("--data", metavar="DATA", help="--format tinker|promptfoo: the dataset whose rows are exported")
+    e.add_argument("--sample-field", default="model_sample", metavar="NAME",
+                   help="--format tinker|promptfoo: the rows' column holding the model output (default model_sample)")
     e.add_argument("--force", action="store_true",
                    help="export any JSON object even when validation finds errors (listed on stderr)")
     add_target(e)

@@ -9,7 +9,8 @@
 - `ftstudio.reward.envs`: tinker-cookbook environments (`group_builders`, `GraderDatasetBuilder`), a public
   module too (it imports tinker-cookbook). `score_group` / `advantages_of`: GRPO's group-normalised
   advantages for loops that pass advantages in (Azure Fine-Tuning Sessions).
-- `recipe_files(config)` / `write_recipe(config, dir)`: `ftstudio export --format trl`.
+- `recipe_files(config)` / `write_recipe(config, dir)`: `ftstudio export --format trl`; `tinker_files` /
+  `write_tinker`: `ftstudio export --format tinker` (ftstudio's wheel in `wheels/`, `build_wheel`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ from ._env import ENV_VAR, reward_at, reward_from_env
 from ._mapping import MAPPING, Mapping, mapping_table
 from ._recipe import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, train_py, verl_snippet, write_recipe
 from ._reward import Reward
+from ._tinker_export import COMMAND as TINKER_COMMAND
+from ._tinker_export import TINKER_COOKBOOK_VERSION, TINKER_VERSION, tinker_files, write_tinker
 from ._trl import weights_of
+from ._wheel import WheelError, build_wheel
 
 __all__ = [
     "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
     "reward_at", "reward_from_env", "GroupAdvantages", "advantages_of", "score_group",
+    "TINKER_COMMAND", "TINKER_COOKBOOK_VERSION", "TINKER_VERSION", "WheelError", "build_wheel", "tinker_files",
+    "write_tinker",
     "recipe_files", "recipe_zip", "train_py", "verl_snippet", "weights_of", "write_recipe",
 ]

@@ -22,6 +22,11 @@ sampling to the schema; a Tinker sampler does not, so this says how often the po
 is unchanged unless `format_coef` > 0, which subtracts `format_coef` for an invalid output (tinker-cookbook's
 ProblemEnv: `format_coef * (format - 1)`).
 
+Offline (no service, no model, no tokenizer download): `ByteRenderer` (tokens are UTF-8 bytes),
+`GivenCompletions` (a policy answering given texts) and `smoke(grader_path, rows, sample_field)`, which rolls
+each row's given completion out through the cookbook's own `do_group_rollout`; an exported folder's
+`train.py --smoke` runs it.
+
 Why not ProblemEnv: its reward is `format_coef * (format - 1) + float(check_answer(text))`, a pass/fail answer
 check; a grader's reward is a number in the grader's range, and `ftstudio grade` must give the same one.
 """
@@ -43,12 +48,13 @@ from typing import Any
 import chz
 import tinker
 from tinker_cookbook import renderers
+from tinker_cookbook.completers import TokenCompleter, TokensWithLogprobs
 from tinker_cookbook.rl.types import Env, EnvGroupBuilder, RLDataset, RLDatasetBuilder, StepResult
 
 from ftstudio.reward import reward_at  # absolute: trainers may load this file by path
 
-__all__ = ["GraderDataset", "GraderDatasetBuilder", "GraderEnv", "GraderGroupBuilder", "group_builders",
-           "read_rows", "response_format_of"]
+__all__ = ["ByteRenderer", "GivenCompletions", "GraderDataset", "GraderDatasetBuilder", "GraderEnv",
+           "GraderGroupBuilder", "group_builders", "read_rows", "response_format_of", "smoke"]
 
 PROMPT_KEY = "messages"
 
@@ -225,6 +231,7 @@ class GraderDatasetBuilder(RLDatasetBuilder):
     model_name_for_tokenizer: str
     renderer_name: str
     test_path: str | None = None
+    response_format: dict[str, Any] | None = None  # None: the job config's, when grader_path is one
     format_coef: float = 0.0
     seed: int = 0
 
@@ -240,10 +247,71 @@ class GraderDatasetBuilder(RLDatasetBuilder):
         train_rows = read_rows(self.train_path)
         random.Random(self.seed).shuffle(train_rows)
         train = GraderDataset(group_builders(self.grader_path, train_rows, renderer, self.group_size,
-                                             format_coef=self.format_coef), self.batch_size)
+                                             response_format=self.response_format, format_coef=self.format_coef),
+                              self.batch_size)
         if self.test_path is None:
             return train, None
         # evaluation: one rollout per problem, as the cookbook's own datasets do for their test split
         test = GraderDataset(group_builders(self.grader_path, read_rows(self.test_path), renderer, 1,
-                                            format_coef=self.format_coef), self.batch_size)
+                                            response_format=self.response_format, format_coef=self.format_coef),
+                             self.batch_size)
         return train, test
+
+
+# --- offline runs: no service, no model, no tokenizer download ------------------------------------------------
+
+class ByteRenderer:
+    """A renderer whose tokens are the text's UTF-8 bytes, for offline runs (a real renderer loads a Hugging
+    Face tokenizer). It has what GraderEnv and the cookbook's rollout loop call."""
+
+    STOP = "\n\nUser:"
+
+    @staticmethod
+    def encode(text: str) -> list[int]:
+        return list(text.encode("utf-8"))
+
+    def build_generation_prompt(self, messages, role: str = "assistant", prefill: str | None = None):
+        text = "".join(f"{m.get('role')}: {m.get('content')}\n\n" for m in messages) + f"{role}:"
+        return tinker.ModelInput.from_ints(self.encode(text))
+
+    def get_stop_sequences(self) -> list[str]:
+        return [self.STOP]
+
+    def parse_response(self, response: list[int]):
+        text = bytes(response).decode("utf-8", errors="replace")
+        return {"role": "assistant", "content": text}, renderers.ParseTermination.STOP_SEQUENCE
+
+
+class GivenCompletions(TokenCompleter):
+    """A policy that answers the given texts, one per call, as ByteRenderer tokens."""
+
+    def __init__(self, texts: Iterable[str]):
+        self.texts = list(texts)
+
+    async def __call__(self, model_input, stop, *, max_tokens=None) -> TokensWithLogprobs:
+        if not self.texts:
+            raise RuntimeError("GivenCompletions: asked for more completions than it was given")
+        tokens = ByteRenderer.encode(self.texts.pop(0))
+        return TokensWithLogprobs(tokens=tokens, maybe_logprobs=[0.0] * len(tokens))
+
+
+async def smoke(grader_path: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]],
+                sample_field: str = "model_sample", *, response_format: Mapping[str, Any] | None = None) -> list[dict]:
+    """Each row rolled out once by the cookbook's own `do_group_rollout`, the row's `sample_field` as the
+    completion: [{"row", "reward", "metrics"}] (or {"row", "error"} for a row without that field)."""
+    from tinker_cookbook.rl.rollouts import do_group_rollout
+
+    from ftstudio.core import compact_json
+
+    builders = group_builders(grader_path, rows, ByteRenderer(), 1, response_format=response_format)
+    out: list[dict] = []
+    for i, (row, builder) in enumerate(zip(rows, builders, strict=True)):
+        if sample_field not in row:
+            out.append({"row": i, "error": f"no '{sample_field}' field: nothing to roll out"})
+            continue
+        value = row[sample_field]
+        text = value if isinstance(value, str) else compact_json(value)
+        group = await do_group_rollout(builder, GivenCompletions([text]))
+        (transition,) = group.trajectories_G[0].transitions
+        out.append({"row": i, "reward": group.get_total_rewards()[0], "metrics": dict(transition.metrics)})
+    return out

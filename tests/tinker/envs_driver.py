@@ -11,32 +11,19 @@ import pickle
 import sys
 
 import chz
-from standin_renderer import StandInRenderer, encode
-from tinker_cookbook.completers import TokenCompleter, TokensWithLogprobs
 from tinker_cookbook.rl.rollouts import do_group_rollout
 
-from ftstudio.reward.envs import GraderDatasetBuilder, group_builders
-
-
-class Scripted(TokenCompleter):
-    """A policy that answers the given texts, one per call."""
-
-    def __init__(self, texts: list[str]):
-        self.texts = list(texts)
-
-    async def __call__(self, model_input, stop, *, max_tokens=None):
-        tokens = encode(self.texts.pop(0))
-        return TokensWithLogprobs(tokens=tokens, maybe_logprobs=[0.0] * len(tokens))
+from ftstudio.reward.envs import ByteRenderer, GivenCompletions, GraderDatasetBuilder, group_builders
 
 
 @chz.chz
 class StandInDatasetBuilder(GraderDatasetBuilder):
     def renderer(self):
-        return StandInRenderer()
+        return ByteRenderer()
 
 
 async def run_case(case: dict, group_size: int) -> list[dict]:
-    renderer = StandInRenderer()
+    renderer = ByteRenderer()
     builders = group_builders(case["grader"], case["rows"], renderer, group_size)
     assert len(builders) == len(case["rows"])
     out = []
@@ -44,7 +31,7 @@ async def run_case(case: dict, group_size: int) -> list[dict]:
         builder = pickle.loads(pickle.dumps(builder))  # the cookbook ships builders to rollout workers
         envs = await builder.make_envs()
         prompt, _stop = await envs[0].initial_observation()
-        group = await do_group_rollout(builder, Scripted(completions))
+        group = await do_group_rollout(builder, GivenCompletions(completions))
         samples = []
         for trajectory, total in zip(group.trajectories_G, group.get_total_rewards(), strict=True):
             (transition,) = trajectory.transitions

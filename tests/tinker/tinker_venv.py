@@ -37,9 +37,37 @@ def run_driver(script: str, payload: object, home: Path, timeout: float = 600) -
     prints on its last stdout line."""
     env = {**os.environ, "HOME": str(home), "FTSTUDIO_HOME": str(home / ".ftstudio"),
            "FTSTUDIO_CACHE_DIR": str(home / "cache"), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "PYTHONPATH": f"{ROOT}{os.pathsep}{HERE}", "OMP_NUM_THREADS": "1"}
+           "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     env.pop("VIRTUAL_ENV", None)
     proc = subprocess.run([str(venv_python()), str(HERE / script)], input=json.dumps(payload), capture_output=True,
                           text=True, env=env, timeout=timeout, cwd=home)
     assert proc.returncode == 0, f"{script} exited {proc.returncode}:\n{proc.stderr[-6000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def fresh_venv(path: Path) -> Path:
+    """A new venv holding the tinker venv's packages (linked, so pip finds them satisfied instead of
+    downloading torch again) but not ftstudio, which must come from an export's wheel. Its python."""
+    python = venv_python()
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run([str(python), "-m", "venv", str(path)], check=True)
+    theirs = Path(subprocess.run([str(path / "bin" / "python"), "-c",
+                                  "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 capture_output=True, text=True, check=True).stdout.strip())
+    for entry in Path(purelib).iterdir():
+        name = entry.name.lower()
+        if "ftstudio" in name or name.endswith(".pth") or (theirs / entry.name).exists():
+            continue  # not ftstudio (an editable install here), not pip / setuptools (the venv's own)
+        (theirs / entry.name).symlink_to(entry)
+    return path / "bin" / "python"
+
+
+def offline_env(home: Path, python: Path) -> dict[str, str]:
+    """The environment a README command runs in: the venv first on PATH, pip kept off the network, this
+    checkout off the path, a temporary home."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PIP_NO_INDEX="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1",
+               HOME=str(home), FTSTUDIO_HOME=str(home / ".ftstudio"), FTSTUDIO_CACHE_DIR=str(home / "cache"),
+               PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}")
+    return env

@@ -1,0 +1,66 @@
+"""`ftstudio export --format tinker --data DATA -o DIR` in the app's venv: what the folder holds, what it never
+holds (a key), and the errors that name what to do. The folder's runs are in tests/tinker (its own venv)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ftstudio.cli import main as ftstudio
+
+ROOT = Path(__file__).resolve().parents[1]
+QUIZ = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
+PRESET = ROOT / "presets" / "rft-exact-match.json"
+
+
+def test_the_folder_holds_grader_rows_train_py_wheel_and_no_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TINKER_API_KEY", "tml-SECRET-do-not-write")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-SECRET-do-not-write")
+    out = tmp_path / "t"
+    assert ftstudio(["export", str(PRESET), "--format", "tinker", "--data", str(QUIZ), "-o", str(out)]) == 0
+    assert "run: cd " in capsys.readouterr().err
+    grader = json.loads((out / "grader.json").read_text())
+    assert grader == json.loads(PRESET.read_text())["config"]["method"]["reinforcement"]["grader"]
+    rows = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    assert rows == [json.loads(line) for line in QUIZ.read_text().splitlines()]
+    assert "SAMPLE_FIELD = 'model_sample'" in (out / "train.py").read_text()
+    assert not (out / "response_format.json").exists()  # this job has none
+    (wheel,) = (out / "wheels").iterdir()
+    assert "ftstudio/reward/envs.py" in zipfile.ZipFile(wheel).namelist()
+    requirements = (out / "requirements.txt").read_text().splitlines()
+    assert "--find-links wheels" in requirements and "tinker==0.38.0" in requirements
+    assert f"ftstudio=={wheel.name.split('-')[1]}" in requirements
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert b"SECRET-do-not-write" not in path.read_bytes(), path
+
+
+def test_a_job_with_a_response_format_ships_it(tmp_path):
+    out = tmp_path / "t"
+    preset = ROOT / "presets" / "rft-classification-structured.json"
+    assert ftstudio(["export", str(preset), "--format", "tinker", "--data", str(QUIZ), "-o", str(out)]) == 0
+    written = json.loads((out / "response_format.json").read_text())
+    assert written == json.loads(preset.read_text())["config"]["method"]["reinforcement"]["response_format"]
+    assert "response_format_valid" in (out / "README.md").read_text()
+
+
+@pytest.mark.parametrize(("args", "code", "says"), [
+    (["--data", str(QUIZ)], 1, "give it with -o DIR"),
+    (["-o", "OUT"], 1, "give them with --data DATA"),
+    (["--data", "MISSING.jsonl", "-o", "OUT"], 2, "MISSING.jsonl"),
+    (["--data", "BAD", "-o", "OUT"], 2, "line 2"),
+])
+def test_errors_say_what_to_do(tmp_path, capsys, args, code, says):
+    (tmp_path / "BAD").write_text('{"answer": "1"}\n{not json\n')
+    args = [a if a in ("--data", "-o") or a == str(QUIZ) else str(tmp_path / a) for a in args]
+    assert ftstudio(["export", str(PRESET), "--format", "tinker", *args]) == code
+    assert says in capsys.readouterr().err
+
+
+def test_a_job_without_a_grader_is_refused(tmp_path, capsys):
+    sft = ROOT / "presets" / "supervised-chat.json"
+    assert ftstudio(["export", str(sft), "--format", "tinker", "--data", str(QUIZ), "-o", str(tmp_path / "o")]) == 1
+    assert "needs a reinforcement job with a grader" in capsys.readouterr().err
