@@ -64,3 +64,50 @@ def test_a_job_without_a_grader_is_refused(tmp_path, capsys):
     sft = ROOT / "presets" / "supervised-chat.json"
     assert ftstudio(["export", str(sft), "--format", "tinker", "--data", str(QUIZ), "-o", str(tmp_path / "o")]) == 1
     assert "needs a reinforcement job with a grader" in capsys.readouterr().err
+
+
+# --- --format promptfoo: the mapping (promptfoo itself runs the folders in tests/promptfoo) ---------------------
+
+def _promptfoo(tmp_path, grader: dict, rows: list[dict], capsys) -> tuple[str, list[dict], str]:
+    (tmp_path / "g.json").write_text(json.dumps(grader))
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "pf"
+    assert ftstudio(["export", str(tmp_path / "g.json"), "--format", "promptfoo", "--data", str(data), "-o",
+                     str(out)]) == 0
+    tests = [json.loads(line) for line in (out / "tests.jsonl").read_text().splitlines()]
+    return (out / "promptfooconfig.yaml").read_text(), tests, capsys.readouterr().err
+
+
+CHECK = {"type": "string_check", "name": "exact", "operation": "ilike", "input": "{{ sample.output_text }}",
+         "reference": "{{ item.answer }}"}
+PY = {"type": "python", "name": "py", "source": "def grade(sample, item):\n    return 0.5\n"}
+
+
+def test_a_native_check_renders_the_reference_per_row_and_an_error_row_falls_back_to_python(tmp_path, capsys):
+    rows = [{"answer": "Paris", "tags": ["a", "b"], "model_sample": "paris!"}, {"model_sample": "no answer field"}]
+    yaml, tests, summary = _promptfoo(tmp_path, {**CHECK, "pass_threshold": 1}, rows, capsys)
+    assert "providers: [echo]" in yaml and 'prompts: ["{{ftstudio_output}}"]' in yaml
+    assert "threshold: 1" in yaml and "approximate" not in yaml + summary
+    first, second = tests
+    assert first["assert"] == [{"type": "icontains", "metric": "exact", "value": "{{ftstudio_ref_0}}"}]
+    assert first["vars"]["ftstudio_ref_0"] == "Paris" and first["vars"]["ftstudio_output"] == "paris!"
+    assert first["vars"]["tags"] == '["a","b"]'  # a list var would become one test per element
+    assert json.loads(first["vars"]["ftstudio_row"]) == rows[0]
+    assert second["assert"] == [{"type": "python", "value": "file://grader.py", "metric": "exact"}]
+
+
+def test_a_weighted_average_is_an_assert_set_and_other_formulas_one_python_assertion(tmp_path, capsys):
+    multi = {"type": "multi", "name": "m", "calculate_output": "0.25 * py + 0.75 * exact",
+             "graders": {"exact": CHECK, "py": PY}, "pass_threshold": 0.5}
+    yaml, tests, _ = _promptfoo(tmp_path, multi, [{"answer": "x", "model_sample": "x"}], capsys)
+    (assert_set,) = tests[0]["assert"]
+    assert assert_set["type"] == "assert-set" and assert_set["threshold"] == 0.5
+    assert [(a["type"], a["weight"]) for a in assert_set["assert"]] == [("python", 0.25), ("icontains", 0.75)]
+    assert assert_set["assert"][0]["value"] == "file://grader.py:get_assert_0_py"
+    grader_py = (tmp_path / "pf" / "grader.py").read_text()
+    assert "get_assert_0_py = _child('py')" in grader_py
+    assert "approximate: m: a row where a python-graded child fails" in yaml
+    for formula in ("max(py, exact)", "py + exact"):  # not an average: weights must sum to 1
+        _yaml, tests, _ = _promptfoo(tmp_path, {**multi, "calculate_output": formula}, [{"answer": "x"}], capsys)
+        assert tests[0]["assert"] == [{"type": "python", "value": "file://grader.py", "metric": "m"}]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err
 
-LOOP_FORMATS = ("tinker",)
+LOOP_FORMATS = ("tinker", "promptfoo")
 
 
 def typed_job(kind: str, model, args):
@@ -42,9 +42,16 @@ def _rows(path: str) -> list[dict]:
 
 def _write(args, job, rows: list[dict]) -> tuple[list[Path], str]:
     """(files written, the command that runs the folder)."""
-    from ftstudio.reward import TINKER_COMMAND, write_tinker
+    if args.format == "tinker":
+        from ftstudio.reward import TINKER_COMMAND, write_tinker
 
-    return write_tinker(job, rows, args.output, args.sample_field), TINKER_COMMAND
+        return write_tinker(job, rows, args.output, args.sample_field), TINKER_COMMAND
+    from ftstudio.reward import PROMPTFOO_COMMAND, write_promptfoo
+
+    written, notes = write_promptfoo(job, rows, args.output, args.sample_field)
+    for note in notes:
+        err(f"approximate: {note}")
+    return written, PROMPTFOO_COMMAND
 
 
 def export_loop(kind: str, model, args) -> int:

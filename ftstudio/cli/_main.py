@@ -10,7 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import _config_cmds, _connected, _convert, _data, _grade, _probe, _pull, _rules, _sample, _serve
+from . import (
+    _config_cmds,
+    _connected,
+    _convert,
+    _data,
+    _grade,
+    _import_promptfoo,
+    _probe,
+    _pull,
+    _rules,
+    _sample,
+    _serve,
+)
 from ._common import EXIT_OK, CliError, err
 
 
@@ -21,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "test-grade and export OpenAI fine-tuning job configs.")
     p.add_argument("--version", action="version", version=f"ftstudio {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (_config_cmds, _grade, _connected, _data, _convert, _probe, _sample, _pull, _serve, _rules):
+    for module in (_config_cmds, _grade, _connected, _data, _convert, _probe, _sample, _pull, _serve, _rules,
+                   _import_promptfoo):
         module.register(sub)
     return p
 

@@ -10,7 +10,8 @@
   module too (it imports tinker-cookbook). `score_group` / `advantages_of`: GRPO's group-normalised
   advantages for loops that pass advantages in (Azure Fine-Tuning Sessions).
 - `recipe_files(config)` / `write_recipe(config, dir)`: `ftstudio export --format trl`; `tinker_files` /
-  `write_tinker`: `ftstudio export --format tinker` (ftstudio's wheel in `wheels/`, `build_wheel`).
+  `write_tinker`: `ftstudio export --format tinker`; `promptfoo_files` / `write_promptfoo`: `--format promptfoo`
+  (both ship ftstudio's wheel in `wheels/`, `build_wheel`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from ftstudio.grading import InvalidGrader
 from ._advantages import GroupAdvantages, advantages_of, score_group
 from ._env import ENV_VAR, reward_at, reward_from_env
 from ._mapping import MAPPING, Mapping, mapping_table
+from ._promptfoo import COMMAND as PROMPTFOO_COMMAND
+from ._promptfoo import PROMPTFOO_VERSION, promptfoo_files, write_promptfoo
+from ._promptfoo_import import Skipped, grader_from_promptfoo
 from ._recipe import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, train_py, verl_snippet, write_recipe
 from ._reward import Reward
 from ._tinker_export import COMMAND as TINKER_COMMAND
@@ -31,6 +35,7 @@ __all__ = [
     "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
     "reward_at", "reward_from_env", "GroupAdvantages", "advantages_of", "score_group",
     "TINKER_COMMAND", "TINKER_COOKBOOK_VERSION", "TINKER_VERSION", "WheelError", "build_wheel", "tinker_files",
-    "write_tinker",
+    "write_tinker", "PROMPTFOO_COMMAND", "PROMPTFOO_VERSION", "promptfoo_files", "write_promptfoo",
+    "Skipped", "grader_from_promptfoo",
     "recipe_files", "recipe_zip", "train_py", "verl_snippet", "weights_of", "write_recipe",
 ]

@@ -13,7 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.external_tools import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -26,9 +26,7 @@ def venv_python() -> Path:
     if not python.exists():
         message = (f"the tinker-cookbook venv is missing ({python}): build it with `{BUILD}` "
                    "(or set FTSTUDIO_TINKER_VENV to a venv holding tinker-cookbook 0.6.1)")
-        if os.environ.get("FTSTUDIO_REQUIRE_TINKER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(message, "FTSTUDIO_REQUIRE_TINKER")
     return python
 
 
@@ -55,11 +53,16 @@ def fresh_venv(path: Path) -> Path:
     theirs = Path(subprocess.run([str(path / "bin" / "python"), "-c",
                                   "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                  capture_output=True, text=True, check=True).stdout.strip())
-    for entry in Path(purelib).iterdir():
-        name = entry.name.lower()
-        if "ftstudio" in name or name.endswith(".pth") or (theirs / entry.name).exists():
-            continue  # not ftstudio (an editable install here), not pip / setuptools (the venv's own)
-        (theirs / entry.name).symlink_to(entry)
+    # the venv's own packages, then those of the folders its .pth files add (.ci/tinker-venv layers it over
+    # the project's venv that way); the first of a name wins, as on sys.path
+    folders = [Path(purelib)] + [Path(line.strip()) for pth in sorted(Path(purelib).glob("*.pth"))
+                                 for line in pth.read_text().splitlines() if Path(line.strip()).is_dir()]
+    for folder in folders:
+        for entry in folder.iterdir():
+            name = entry.name.lower()
+            if "ftstudio" in name or name.endswith(".pth") or (theirs / entry.name).exists():
+                continue  # not ftstudio (it must come from the wheel), not pip / setuptools (the venv's own)
+            (theirs / entry.name).symlink_to(entry)
     return path / "bin" / "python"
 
 
