@@ -14,7 +14,7 @@ from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
 
 from ._folder import ftstudio_requirement, with_wheel, write_folder
 from ._promptfoo_plan import OUTPUT_VAR, ROW_VAR, Part, Plan, plan_for, references
-from ._recipe import GRADER_FILE
+from ._recipe import GRADER_FILE, recipe_zip
 
 PROMPTFOO_VERSION = "0.123.1"
 CONFIG_FILE = "promptfooconfig.yaml"
@@ -200,3 +200,9 @@ def write_promptfoo(config: JobConfig, rows: Sequence[dict], out_dir: str | Path
                     sample_field: str = DEFAULT_SAMPLE_FIELD) -> tuple[list[Path], list[str]]:
     files, notes = promptfoo_files(config, rows, sample_field)
     return write_folder(with_wheel(files), out_dir), notes
+
+
+def promptfoo_zip(config: JobConfig, rows: Sequence[dict], sample_field: str = DEFAULT_SAMPLE_FIELD,
+                  folder: str = "promptfoo") -> bytes:
+    """The folder as a zip (the app's download), wheel included."""
+    return recipe_zip(with_wheel(promptfoo_files(config, rows, sample_field)[0]), folder)

@@ -12,7 +12,7 @@ from ftstudio.config import JobConfig, to_json
 from ftstudio.core import DEFAULT_SAMPLE_FIELD
 
 from ._folder import ftstudio_requirement, with_wheel, write_folder
-from ._recipe import GRADER_FILE
+from ._recipe import GRADER_FILE, recipe_zip
 from ._tinker_train import TRAIN_PY
 
 TINKER_COOKBOOK_VERSION = "0.6.1"
@@ -136,3 +136,9 @@ def tinker_files(config: JobConfig, rows: Sequence[dict], sample_field: str = DE
 def write_tinker(config: JobConfig, rows: Sequence[dict], out_dir: str | Path,
                  sample_field: str = DEFAULT_SAMPLE_FIELD) -> list[Path]:
     return write_folder(with_wheel(tinker_files(config, rows, sample_field)), out_dir)
+
+
+def tinker_zip(config: JobConfig, rows: Sequence[dict], sample_field: str = DEFAULT_SAMPLE_FIELD,
+               folder: str = "tinker") -> bytes:
+    """The folder as a zip (the app's download), wheel included."""
+    return recipe_zip(with_wheel(tinker_files(config, rows, sample_field)), folder)
