@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import issues_panel, loop_export, serve_panel, state, submit_panel, trainer_export
+from components import issues_panel, loop_export, move_panel, serve_panel, state, submit_panel, trainer_export
 from ftstudio import config as export
 from ftstudio.config import flatten_config, is_nested
 from ftstudio.core import count
@@ -67,6 +67,8 @@ if anyway:
         loop_export.render_promptfoo(cfg, slug)
     st.caption("The copy icon on each block copies it. Set OPENAI_API_KEY (and OPENAI_BASE_URL for other providers) "
                "in your shell before running the snippets.")
+    with st.expander("Move this job to … (Azure, Bedrock RFT, Gemini, TRL)"):
+        move_panel.render(data, slug)
 
 with st.expander("Serve the grader over HTTP (`ftstudio serve`)"):
     serve_panel.render(cfg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import auto_or_number, issues_panel, state
+from components import auto_or_number, bedrock_rft_panel, issues_panel, state
 from ftstudio.config import HYPERPARAMETER_MODELS, method_block, specs
 from ftstudio.core import under
 
@@ -61,3 +61,5 @@ if config.method is None:
         st.rerun()
 else:
     _render(config, config.method_type)
+    if state.target() == "bedrock-rft":
+        bedrock_rft_panel.render(config)

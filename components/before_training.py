@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from components import connection, dataset_panel, state, trust_gate
+from components import connection, dataset_panel, label_agreement, state, trust_gate
 from components import results_view as R
 from ftstudio.grading import GradeOptions, InvalidGrader, estimate_requests, model_requests, to_grader, uses_models
 from ftstudio.probes import (
@@ -40,6 +40,7 @@ def render(cfg, dataset) -> None:
     st.subheader("Before you train", divider="gray")
     if current is not None:
         _calibration(current)
+        label_agreement.render(current, grader, state.dataset_fields() or [])
     if grader is not None and dataset is not None:
         with st.expander(":material/policy: Can this grader be gamed?", expanded=bool(state.widget(_PROBE_REPORT))):
             _probes(grader, dataset)

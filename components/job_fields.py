@@ -70,7 +70,7 @@ def current_models(method: str, target: str, day: dt.date) -> None:
     prov = catalog.provider(target)
     label = prov.label if prov else target
     if prov is not None and prov.closed_on(day):
-        st.warning(f"{label} stopped creating fine-tuning jobs on {prov.new_jobs_until:%Y-%m-%d}: no model can be "
+        st.warning(f"{label} stopped creating fine-tuning jobs after {prov.new_jobs_until:%Y-%m-%d}: no model can be "
                    f"picked there any more. {prov.instead}", icon=":material/event_busy:")
         return
     now = catalog.current(method, target, day)

@@ -9,7 +9,15 @@ from components import issues_panel, kept_fields, state
 from ftstudio.config import METHODS, ImportProblem, new_config, parse_json, read_document
 from ftstudio.core import count
 from ftstudio.store import list_presets, trust
-from ftstudio.validation import TARGETS, check, check_grader, from_json_keeping, grader_from_json
+from ftstudio.validation import (
+    OPENAI_CLOSED,
+    TARGETS,
+    check,
+    check_grader,
+    from_json_keeping,
+    grader_from_json,
+    openai_closed,
+)
 
 PAGE_TITLES = {"app_pages/method.py": "1 Method", "app_pages/hyperparameters.py": "2 Hyperparameters",
                "app_pages/graders.py": "3 Graders", "app_pages/test_grading.py": "4 Test grading", "app_pages/export.py": "5 Export"}
@@ -55,8 +63,17 @@ def render() -> None:
 
 
 def _target() -> None:
-    """The provider whose rules apply (validation, model picker, export); default: the connection's kind."""
+    """The provider whose rules apply (validation, model picker, export); default: the connection's kind,
+    except that once OpenAI takes no new jobs a config is no longer put on openai unasked."""
     current = state.target()
+    if state.app().target is None and current == "openai" and openai_closed():
+        st.warning(f"{OPENAI_CLOSED}. Which target is this job for?", icon=":material/event_busy:")
+        choice = st.selectbox("Target", TARGETS, index=None, placeholder="Choose a target", key="sb_target",
+                              help="Until you choose, validation still shows OpenAI's rules")
+        if choice is not None:
+            state.set_target(choice)
+            st.rerun()
+        return
     choice = st.selectbox("Target", TARGETS, index=TARGETS.index(current), key="sb_target",
                           help="openai, Azure OpenAI / Foundry, Amazon Bedrock, or any OpenAI-compatible "
                                "server: validation follows what that service accepts")

@@ -47,5 +47,6 @@ def test_current_models_and_the_provider_cut_off():
     assert catalog.current("reinforcement", "openai", day) == []  # o4-mini retired 2026-10-23
     supervised = [m.id for m in catalog.current("supervised", "openai", day)]
     assert "gpt-4.1-2025-04-14" in supervised and "gpt-3.5-turbo-0125" not in supervised
-    assert catalog.current("supervised", "openai", dt.date(2027, 1, 6)) == []  # no new jobs from that day
+    assert catalog.current("supervised", "openai", dt.date(2027, 1, 6))  # the last day it takes new jobs
+    assert catalog.current("supervised", "openai", dt.date(2027, 1, 7)) == []  # none after it
     assert catalog.current("supervised", "some-target", day)  # a target without a cut-off in the data

@@ -14,7 +14,7 @@ def commands():
 def test_two_commands_first():
     run_app, run_tests = commands()
     assert "pip install" in run_app and "streamlit run app.py" in run_app
-    assert "pip install -e '.[test,trainers]'" in run_tests and "pytest" in run_tests
+    assert "pip install -e '.[test,trainers,providers]'" in run_tests and "pytest" in run_tests
     head = (ROOT / "README.md").read_text().split("---")[0]
     assert head.count("```bash") == 2
 

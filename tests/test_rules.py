@@ -147,9 +147,11 @@ def test_openai_wind_down_by_date():
     body = rft(sc())
     before = {i.code: i for i in check(body, today=dt.date(2026, 6, 1))}
     assert "openai_jobs_closed" not in before
-    after = {i.code: i for i in check(body, today=dt.date(2027, 1, 6))}
+    last_day = {i.code: i for i in check(body, today=dt.date(2027, 1, 6))}  # jobs accepted through 2027-01-06
+    assert "openai_jobs_closed" not in last_day and "openai_jobs_closing" in last_day
+    after = {i.code: i for i in check(body, today=dt.date(2027, 1, 7))}
     closed = after["openai_jobs_closed"]
-    assert closed.severity == "warning" and "no longer creates" in closed.message and "azure" in closed.hint.lower()
+    assert closed.severity == "warning" and "no longer accepts" in closed.message and "Azure" in closed.message
     assert "openai_jobs_closed" not in {i.code for i in check(body, target="azure", today=dt.date(2027, 2, 1))}
 
 

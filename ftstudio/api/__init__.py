@@ -21,7 +21,7 @@ from ._batches import (
 )
 from ._calls import ApiError, call
 from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader
-from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, submit, upload
+from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, list_models, submit, upload
 from ._model_client import Endpoint, ModelCache, ModelRunner, TokenUsage, cache_key, chat_cache_entry, default_target
 from ._pull import (
     INDEX_FIELDS,
@@ -35,6 +35,7 @@ from ._pull import (
 )
 
 __all__ = [
+    "list_models",
     "BATCH_TERMINAL", "DIFF_TOLERANCE", "INDEX_FIELDS", "KEEP", "RESULT_FIELDS",
     "ApiError", "Endpoint", "ListingLimits", "ListingStopped", "ModelCache",
     "ModelRunner", "SubmitError", "TokenUsage", "batch_counts", "batch_lines", "batch_url", "batches", "cache_key",

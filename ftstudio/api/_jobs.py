@@ -193,3 +193,10 @@ def follow(endpoint: Endpoint, job_id: str, *, on_event: Callable[[dict], None] 
             return job
         interval = first_interval if changed else min(max_interval, interval * 2)
         sleep(interval)
+
+
+def list_models(endpoint: Endpoint, **kw) -> list[dict]:
+    """GET /v1/models: the provider's model objects, as plain dicts (extra fields such as shutdown_date kept)."""
+    body = raw_json(call(endpoint, lambda c: c.models.with_raw_response.list(), what="list models", **kw))
+    data = body.get("data") if isinstance(body, dict) else None
+    return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []

@@ -62,7 +62,7 @@ def issues_for(data: Any, target: str | None = None):
     return doc, (check_grader(doc.data, target=target) if doc.kind == "grader" else check(doc.data, target=target))
 
 
-TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible")
+TARGET_CHOICES = ("openai", "azure", "bedrock", "compatible", "gemini", "bedrock-rft")
 
 
 def add_target(parser) -> None:

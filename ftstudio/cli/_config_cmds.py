@@ -18,6 +18,10 @@ from ._common import (
     resolve_target,
 )
 from ._export_loops import LOOP_FORMATS, export_loop, typed_job
+from ._targets import add_flags, export_bedrock_rft_cmd, export_gemini_cmd
+
+# Formats that translate the grader tree for another platform (ftstudio.targets), not OpenAI's job body.
+TARGET_FORMATS = {"gemini": export_gemini_cmd, "bedrock-rft": export_bedrock_rft_cmd}
 
 # --- validate ----------------------------------------------------------------------------
 
@@ -81,6 +85,8 @@ def cmd_export(args) -> int:
     from ftstudio import config as export
     from ftstudio.validation import errors
 
+    if args.format in TARGET_FORMATS:
+        return TARGET_FORMATS[args.format](args)
     doc, issues = issues_for(load_json_file(args.file), resolve_target(args))
     kind, model = doc.kind, doc.data
     if not isinstance(model, dict):
@@ -164,8 +170,10 @@ def register(sub) -> None:
                        "or write a TRL training project (--format trl -o DIR), tinker-cookbook environments or a promptfoo "
                        "config over a dataset (--format tinker|promptfoo --data DATA -o DIR)")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--format", choices=("json", "python", "curl", "trl", *LOOP_FORMATS), default="json")
+    e.add_argument("--format", choices=("json", "python", "curl", "trl", *TARGET_FORMATS, *LOOP_FORMATS),
+                   default="json")
     e.add_argument("-o", "--output", metavar="OUT")
+    add_flags(e)
     e.add_argument("--data", metavar="DATA", help="--format tinker|promptfoo: the dataset whose rows are exported")
     e.add_argument("--sample-field", default="model_sample", metavar="NAME",
                    help="--format tinker|promptfoo: the rows' column holding the model output (default model_sample)")

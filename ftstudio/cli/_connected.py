@@ -85,8 +85,10 @@ def _submit_body(args) -> dict:
     (not a job config, an unreadable data file, errors for the target without --force)."""
     from ftstudio.api import is_file_id
     from ftstudio.config import read_document
-    from ftstudio.validation import check, errors
+    from ftstudio.validation import OPENAI_CLOSED, check, errors, openai_closed
 
+    if resolve_target(args) == "openai" and openai_closed():  # before reading or uploading anything
+        raise CliError(f"ftstudio: {OPENAI_CLOSED}", EXIT_INVALID)
     doc = read_document(load_json_file(args.config))
     if doc.kind != "config" or not isinstance(doc.data, dict):
         raise CliError(f"ftstudio: {args.config}: submit needs a job config (a JSON object with model, "

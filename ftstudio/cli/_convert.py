@@ -1,4 +1,5 @@
-"""`ftstudio convert DATA --method M --to trl -o OUT.jsonl`: OpenAI-format training data as TRL's dataset rows.
+"""`ftstudio convert DATA --method M --to trl|gemini -o OUT.jsonl`: OpenAI-format training data as TRL's dataset
+rows (or, for reinforcement, Gemini's reinforcement tuning examples: _convert_gemini.py).
 
 Every row that converts is written, in input order; each bad row is reported with its line on stderr.
 Exit 0 when every row converted, 1 when some rows could not (the others are still written), 2 when the
@@ -14,6 +15,11 @@ from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err
 
 def cmd_convert(args) -> int:
     from ftstudio.datasets import DatasetError, TrlRowError, iter_trl
+
+    if args.to == "gemini":
+        from ._convert_gemini import convert_gemini
+
+        return convert_gemini(args)
 
     bad = written = 0
     try:
@@ -36,9 +42,10 @@ def cmd_convert(args) -> int:
 
 
 def register(sub) -> None:
-    c = sub.add_parser("convert", help="convert OpenAI-format training data to TRL's dataset format")
+    c = sub.add_parser("convert", help="convert OpenAI-format training data to TRL's or Gemini's dataset format")
     c.add_argument("data", metavar="DATA", help="OpenAI-format .jsonl (or .json / .csv)")
     c.add_argument("--method", choices=("supervised", "dpo", "reinforcement"), required=True)
-    c.add_argument("--to", choices=("trl",), required=True, help="the target format")
+    c.add_argument("--to", choices=("trl", "gemini"), required=True,
+                   help="the target format (gemini: reinforcement rows as Gemini's reinforcement tuning examples)")
     c.add_argument("-o", "--output", required=True, metavar="OUT.jsonl")
     c.set_defaults(func=cmd_convert)

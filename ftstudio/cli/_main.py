@@ -11,12 +11,15 @@ import argparse
 import sys
 
 from . import (
+    _calibrate,
     _config_cmds,
     _connected,
     _convert,
     _data,
     _grade,
     _import_promptfoo,
+    _migrate,
+    _models,
     _probe,
     _pull,
     _rules,
@@ -33,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "test-grade and export OpenAI fine-tuning job configs.")
     p.add_argument("--version", action="version", version=f"ftstudio {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (_config_cmds, _grade, _connected, _data, _convert, _probe, _sample, _pull, _serve, _rules,
-                   _import_promptfoo):
+    for module in (_config_cmds, _grade, _connected, _data, _convert, _migrate, _models, _probe, _calibrate, _sample,
+                   _pull, _serve, _rules, _import_promptfoo):
         module.register(sub)
     return p
 

@@ -64,7 +64,7 @@ def _parse(entry: dict) -> ModelInfo:
 
 
 # Provider targets with a table of their own; `compatible` uses OpenAI's table for traits only.
-PROVIDER_TABLES = ("azure", "bedrock")
+PROVIDER_TABLES = ("azure", "bedrock", "bedrock-rft")
 
 
 @lru_cache(maxsize=4)
@@ -81,14 +81,78 @@ def _data(override_path: str | None) -> dict:
 
 
 @lru_cache(maxsize=16)
-def _table(override_path: str | None, name: str) -> tuple[ModelInfo, ...]:
-    return tuple(_parse(e) for e in _data(override_path).get(name, []))
+def _table(override_path: str | None, name: str, refresh_key: tuple = ()) -> tuple[ModelInfo, ...]:
+    entries = tuple(_parse(e) for e in _data(override_path).get(name, []))
+    refreshed = _refreshed(*refresh_key).get("openai" if name == "models" else name) if refresh_key else None
+    return _apply_refresh(entries, refreshed) if isinstance(refreshed, dict) else entries
 
 
 def table(target: str = "openai") -> tuple[ModelInfo, ...]:
-    """The model table of a target (OpenAI's for openai and compatible)."""
+    """The model table of a target (OpenAI's for openai and compatible), with what `ftstudio models refresh`
+    read from the provider's models list applied."""
     name = target if target in PROVIDER_TABLES else "models"
-    return _table(os.environ.get("FTSTUDIO_MODELS_FILE") or None, name)
+    return _table(os.environ.get("FTSTUDIO_MODELS_FILE") or None, name, _refresh_key())
+
+
+# --- the provider's own list (`ftstudio models refresh`) -----------------------------------------
+
+REFRESHED_FILE = "models-refreshed.json"
+
+
+def refreshed_path():
+    from ftstudio.core import home
+
+    return home() / REFRESHED_FILE
+
+
+def _refresh_key() -> tuple:
+    path = refreshed_path()
+    try:
+        return (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return ()
+
+
+@lru_cache(maxsize=4)
+def _refreshed(path: str, stamp: int) -> dict:
+    """{target: {"fetched": "YYYY-MM-DD", "base_url": ..., "models": {id: shutdown date or None}}}."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _apply_refresh(entries: tuple[ModelInfo, ...], refreshed: dict) -> tuple[ModelInfo, ...]:
+    """The provider's list decides a listed model's shutdown date (none given: not shut down)."""
+    raw = refreshed.get("models")
+    listed: dict = raw if isinstance(raw, dict) else {}
+    source = f"the provider's models list (ftstudio models refresh, {refreshed.get('fetched', 'unknown date')})"
+    out = []
+    for info in entries:
+        if info.id in listed:
+            day = listed[info.id]
+            try:
+                retired = _dt.date.fromisoformat(day) if isinstance(day, str) else None
+            except ValueError:
+                retired = None
+            info = replace(info, retired=retired, retired_source=source)
+        out.append(info)
+    return tuple(out)
+
+
+def write_refreshed(target: str, base_url: str, models: dict[str, str | None], fetched: _dt.date) -> str:
+    """Record a provider's models list (id -> shutdown date) for `target`; returns the file written."""
+    path = refreshed_path()
+    key = _refresh_key()
+    data = dict(_refreshed(*key)) if key else {}
+    data[target] = {"fetched": fetched.isoformat(), "base_url": base_url, "models": models}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return str(path)
 
 
 def base_of(model_id: str) -> str:
@@ -144,11 +208,11 @@ class Provider:
 
     id: str
     label: str
-    new_jobs_until: _dt.date | None = None  # the first day the provider no longer creates jobs
+    new_jobs_until: _dt.date | None = None  # the last day the provider creates new jobs
     instead: str = ""  # where to go once it stopped
 
     def closed_on(self, day: _dt.date) -> bool:
-        return self.new_jobs_until is not None and day >= self.new_jobs_until
+        return self.new_jobs_until is not None and day > self.new_jobs_until
 
 
 @lru_cache(maxsize=1)

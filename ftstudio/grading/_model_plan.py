@@ -8,7 +8,7 @@ cache under exactly these requests, so a batched grade and a live one share one 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD
@@ -16,6 +16,7 @@ from ftstudio.graders import walk
 
 from ._context import prepare
 from ._model_requests import build_requests
+from ._prices import ASSUMED_COMPLETION_TOKENS, price_of
 
 MODEL_TYPES = ("score_model", "label_model")
 
@@ -50,13 +51,30 @@ class RequestEstimate:
     prompt_tokens: int
     models: list[str]
     cached: int | None = None  # how many already have an answer in the disk cache
+    # model -> (requests to send, their prompt tokens): what the cost is computed from (cached ones are free)
+    to_send: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    def text(self) -> str:
+    def cost(self, input_price: float | None = None, output_price: float | None = None) -> float:
+        """Estimated USD for the requests not yet cached (see _prices.py for the table and assumptions)."""
+        total = 0.0
+        for model, (count, tokens) in self.to_send.items():
+            p = price_of(model, input_price, output_price)
+            total += (tokens * p.input + count * ASSUMED_COMPLETION_TOKENS * p.output) / 1e6
+        return total
+
+    def unlisted(self, input_price: float | None = None, output_price: float | None = None) -> list[str]:
+        return [m for m in self.to_send if not price_of(m, input_price, output_price).listed]
+
+    def text(self, input_price: float | None = None, output_price: float | None = None) -> str:
         if not self.requests:
             return "no model-grader requests"
         cached = f"; {self.cached:,} already answered in the cache" if self.cached else ""
-        return (f"{self.requests:,} model-grader requests to {', '.join(self.models)}, about "
-                f"{self.prompt_tokens:,} prompt tokens{cached}")
+        out = (f"{self.requests:,} model-grader requests to {', '.join(self.models)}, about "
+               f"{self.prompt_tokens:,} prompt tokens{cached}; estimated cost ${self.cost(input_price, output_price):,.4f}")
+        unlisted = self.unlisted(input_price, output_price)
+        if unlisted:
+            out += f" (no list price for {', '.join(unlisted)}: priced as the dearest model; pass --input-price/--output-price)"
+        return out
 
 
 def estimate_requests(requests: list[dict], endpoint: Any = None) -> RequestEstimate:
@@ -69,17 +87,25 @@ def estimate_requests(requests: list[dict], endpoint: Any = None) -> RequestEsti
     counts = count_rows([{"messages": r["messages"]} for r in requests], "reinforcement")
     enc = get_encoding()
     fmt_tokens = {}
-    total = 0
+    per_request = []
     for r, c in zip(requests, counts):
         fmt = compact_json(r.get("response_format")) if r.get("response_format") else ""
         if fmt not in fmt_tokens:
             fmt_tokens[fmt] = len(enc.encode_ordinary(fmt)) if fmt else 0
-        total += c + fmt_tokens[fmt]
+        per_request.append(c + fmt_tokens[fmt])
     models = sorted({str(r.get("model")) for r in requests})
     cached = None
+    hit: set[int] = set()
     if endpoint is not None:
         from ftstudio.api import ModelCache, cache_key
 
         keys = [cache_key(endpoint, "chat", r) for r in requests]
-        cached = len(ModelCache().get_many(keys))
-    return RequestEstimate(len(requests), total, models, cached)
+        found = ModelCache().get_many(keys)
+        hit = {i for i, k in enumerate(keys) if k in found}
+        cached = len(hit)
+    to_send: dict[str, tuple[int, int]] = {}
+    for i, (r, tokens) in enumerate(zip(requests, per_request)):
+        if i not in hit:
+            count, total = to_send.get(str(r.get("model")), (0, 0))
+            to_send[str(r.get("model"))] = (count + 1, total + tokens)
+    return RequestEstimate(len(requests), sum(per_request), models, cached, to_send)

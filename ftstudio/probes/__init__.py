@@ -7,8 +7,25 @@ a fix. `calibration(results, items)` says whether the rewards carry a learning s
 
 from __future__ import annotations
 
+from ._agreement import (
+    AGREE_MIN,
+    MIN_LABELS,
+    RESAMPLES,
+    bootstrap,
+    disagreements,
+    kappa,
+    kappa_interval,
+    label_passes,
+    label_score,
+    mean_interval,
+    spearman,
+    spearman_interval,
+    threshold_max_kappa,
+)
 from ._calibration import SAME_SCORE_WARN, calibration, calibration_text, group_keys
 from ._fixes import fix_for
+from ._judge import JUDGE_FAMILY, JUDGE_PROBES, MASTER_KEYS, JudgeResult, judge_nodes
+from ._judging import DEFAULT_PASS, grader_agreement, label_agreement, pass_threshold_of, self_consistency
 from ._run import (
     DEFAULT_THRESHOLD,
     FLAG_SHARE,
@@ -25,6 +42,10 @@ from ._sampling import estimate as estimate_samples
 from ._variants import CONTENT_PRESERVING, DEGENERATE, INCOMPLETE, INJECTION, PROBES, kind_of, variant
 
 __all__ = [
+    "AGREE_MIN", "JUDGE_FAMILY", "JUDGE_PROBES", "MASTER_KEYS", "MIN_LABELS", "RESAMPLES", "JudgeResult", "bootstrap",
+    "disagreements", "judge_nodes", "kappa", "kappa_interval", "label_passes", "label_score", "mean_interval",
+    "spearman", "spearman_interval", "threshold_max_kappa", "DEFAULT_PASS", "grader_agreement", "label_agreement",
+    "pass_threshold_of", "self_consistency",
     "CONTENT_PRESERVING", "DEFAULT_THRESHOLD", "DEGENERATE", "FLAG_SHARE", "INCOMPLETE", "INJECTION", "PROBES",
     "SAME_SCORE_WARN", "GROUP_FIELD", "SampleEstimate", "SampleRun", "estimate_samples", "generate", "prompt_messages", "ProbePlan", "ProbeReport", "ProbeResult", "calibration", "calibration_text",
     "check_probes", "fix_for", "group_keys", "kind_of", "plan", "probe", "run", "variant",

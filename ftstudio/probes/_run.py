@@ -16,6 +16,7 @@ from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, mean
 from ftstudio.grading import GradeOptions, GradingSession, prepare
 
 from ._fixes import fix_for, node_label, why_text
+from ._judge import JUDGE_FAMILY, JUDGE_PROBES, JudgeResult, judge_nodes, judge_verdicts, plan_rows
 from ._variants import PROBES, kind_of, variant
 
 DEFAULT_THRESHOLD = 0.5
@@ -45,14 +46,15 @@ class ProbeReport:
     probes: list[ProbeResult]
     genuine_rows: int = 0
     cancelled: bool = False
+    judge: list[JudgeResult] = field(default_factory=list)
 
     @property
-    def flagged(self) -> list[ProbeResult]:
-        return [p for p in self.probes if p.flagged]
+    def flagged(self) -> list[ProbeResult | JudgeResult]:
+        return [p for p in [*self.probes, *self.judge] if p.flagged]
 
     def to_dict(self) -> dict[str, Any]:
         return {"genuine_mean": self.genuine_mean, "threshold": self.threshold,
-                "probes": [p.to_dict() for p in self.probes]}
+                "probes": [p.to_dict() for p in self.probes] + [j.to_dict() for j in self.judge]}
 
 
 @dataclass
@@ -65,19 +67,25 @@ class ProbePlan:
     genuine: list[int]               # data row index of each genuine sample
     rows: list[dict]                 # genuine rows, then variant rows
     owner: list[tuple[str, int]]     # per variant row: (probe, position in `genuine`)
+    # The judge family's rows follow the variants: known-wrong answers ('wrong'), then each judge probe's.
+    judge_probes: tuple[str, ...] = ()
+    judge_owner: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def variant_count(self) -> int:
-        return len(self.owner)
+        return len(self.owner) + len(self.judge_owner)
 
 
 def check_probes(names: Sequence[str] | None) -> tuple[str, ...]:
+    """The probes to run, in order: the default set when none are named; `judge` names its whole family."""
     if not names:
         return PROBES
-    unknown = [n for n in names if n not in PROBES]
+    known = (*PROBES, JUDGE_FAMILY, *JUDGE_PROBES)
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown probe {', '.join(map(repr, unknown))}; choose from {', '.join(PROBES)}")
-    return tuple(dict.fromkeys(names))
+        raise ValueError(f"unknown probe {', '.join(map(repr, unknown))}; choose from {', '.join(known)}")
+    expanded = [m for n in names for m in (JUDGE_PROBES if n == JUDGE_FAMILY else (n,))]
+    return tuple(dict.fromkeys(expanded))
 
 
 def plan(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int | None = None,
@@ -87,6 +95,11 @@ def plan(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int
 
     grader = to_grader(grader)
     names = check_probes(probes)
+    judged = tuple(n for n in names if n in JUDGE_PROBES)
+    names = tuple(n for n in names if n not in JUDGE_PROBES)
+    if judged and not judge_nodes(grader):
+        raise ValueError("the judge probes need a score_model or label_model grader (alone or as a child of a multi); "
+                         f"'{grader.name}' is a {grader.type}")
     batch = prepare(rows, sample_field)
     genuine = [i for i in range(len(batch)) if i not in batch.base_errors and batch.outputs[i] is not None]
     if limit is not None:
@@ -103,7 +116,8 @@ def plan(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int
                 continue
             out_rows.append({**row, sample_field: text})
             owner.append((name, j))
-    return ProbePlan(grader, sample_field, names, genuine, out_rows, owner)
+    judge_rows, judge_owner = plan_rows(grader, base, samples, judged, sample_field) if judged else ([], [])
+    return ProbePlan(grader, sample_field, names, genuine, out_rows + judge_rows, owner, judged, judge_owner)
 
 
 def run(p: ProbePlan, threshold: float = DEFAULT_THRESHOLD, options: GradeOptions | None = None,
@@ -118,7 +132,22 @@ def run(p: ProbePlan, threshold: float = DEFAULT_THRESHOLD, options: GradeOption
     for k, (name, _j) in enumerate(p.owner):
         by_probe[name].append(n + k)
     out = [_judge(p, name, idx, rewards, subs, threshold) for name, idx in by_probe.items()]
-    return ProbeReport(genuine_mean, threshold, out, n, results.cancelled)
+    return ProbeReport(genuine_mean, threshold, out, n, results.cancelled, _judge_family(p, rewards, subs))
+
+
+def _judge_family(p: ProbePlan, rewards: list[float], subs: dict[str, list[float]]) -> list[JudgeResult]:
+    if not p.judge_probes:
+        return []
+    n, start = len(p.genuine), len(p.genuine) + len(p.owner)
+    # Positions relative to the judge block: the known-wrong rows are [n, 2n) once the genuine rows lead.
+    local = rewards[:n] + rewards[start:]
+    local_subs = {k: v[:n] + v[start:] for k, v in subs.items()}
+    variants: dict[str, list[int]] = {}
+    for k, (name, _j) in enumerate(p.judge_owner):
+        if name != "wrong":
+            variants.setdefault(name, []).append(n + k)
+    wrong = [local[n + k] for k, (name, _j) in enumerate(p.judge_owner) if name == "wrong"]
+    return judge_verdicts(p.grader, p.judge_probes, local[:n], wrong, variants, local, local_subs, n)
 
 
 def probe(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int | None = None,

@@ -13,7 +13,7 @@ from typing import Any
 
 from ftstudio.core import mean
 from ftstudio.graders import MultiGrader
-from ftstudio.graders.formula import Binary, FormulaError, Node, Num, Unary, Var, parse
+from ftstudio.graders.formula import FormulaError, NotLinear, linear, parse
 
 # What TRL adds to the dataset columns; never part of the grader's item.
 TRL_ARGUMENTS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
@@ -51,47 +51,16 @@ def trl_function(reward: Any, *, on_error: float | None = 0.0):
 # --- reward_weights from a multi grader's calculate_output -------------------------------------------
 
 
-class _NotLinear(Exception):
-    pass
-
-
-def _linear(node: Node) -> tuple[dict[str, float], float]:
-    """node as ({variable: coefficient}, constant); _NotLinear when it isn't a linear expression."""
-    if isinstance(node, Num):
-        return {}, node.value
-    if isinstance(node, Var):
-        return {node.name: 1.0}, 0.0
-    if isinstance(node, Unary):
-        terms, const = _linear(node.operand)
-        sign = -1.0 if node.op == "-" else 1.0
-        return {k: sign * v for k, v in terms.items()}, sign * const
-    if isinstance(node, Binary):
-        (lt, lc), (rt, rc) = _linear(node.left), _linear(node.right)
-        if node.op in ("+", "-"):
-            s = 1.0 if node.op == "+" else -1.0
-            terms = dict(lt)
-            for k, v in rt.items():
-                terms[k] = terms.get(k, 0.0) + s * v
-            return terms, lc + s * rc
-        if node.op == "*" and (not lt or not rt):
-            factor, (terms, const) = (lc, (rt, rc)) if not lt else (rc, (lt, lc))
-            return {k: factor * v for k, v in terms.items()}, factor * const
-        if node.op == "/" and not rt and rc != 0:
-            return {k: v / rc for k, v in lt.items()}, lc / rc
-        raise _NotLinear(f"'{node.op}' between graders is not a weighted sum")
-    raise _NotLinear(f"{getattr(node, 'func', 'a function')}(...) is not a weighted sum")
-
-
 def weights_of(grader: Any) -> dict[str, float]:
     """{child key: weight} when the multi grader's calculate_output is a weighted sum of its children."""
     if not isinstance(grader, MultiGrader):
         raise ValueError(f"trl_components needs a multi grader; {grader.name!r} is a {grader.type} grader: "
                          "use for_trl() as the single reward function")
     try:
-        terms, const = _linear(parse(grader.calculate_output))
+        terms, const = linear(parse(grader.calculate_output))
     except FormulaError as exc:
         raise ValueError(f"calculate_output does not parse: {exc.message}") from None
-    except _NotLinear as exc:
+    except NotLinear as exc:
         raise ValueError(f"calculate_output {grader.calculate_output!r} is not a weighted sum of the child graders "
                          f"({exc}); TRL sums weighted functions, so use for_trl() as one reward function") from None
     if const:

@@ -3,6 +3,7 @@
 - POST /v1/fine_tuning/alpha/graders/run | /validate (also under /openai/v1): the official shapes;
 - POST /score: Azure's endpoint grader, for the server's own grader;
 - POST /openrlhf: OpenRLHF's remote reward;
+- POST /gemini (and /gemini/KEY): Gemini's Cloud Run reward scorer (_gemini.py);
 - POST /v1/grade: a batch, answered with the records `ftstudio grade --out` writes (NDJSON on request);
 - GET /healthz, /readyz, /metrics.
 """
@@ -27,7 +28,7 @@ from starlette.routing import Route
 from ftstudio.grading import GradeResults, prepare
 from ftstudio.validation import check_grader, errors
 
-from . import _shapes
+from . import _gemini, _shapes
 from ._access import Access
 from ._bodies import BodyReader, ndjson_lines, records_json
 from ._config import ServeConfig, ServeError, load_grader
@@ -118,6 +119,7 @@ def create_app(config: ServeConfig, grader: dict[str, Any] | None = None) -> Any
     routes += [Route("/score", h.score, methods=["POST"]), Route("/openrlhf", h.openrlhf, methods=["POST"]),
                Route("/v1/grade", h.grade, methods=["POST"]), Route("/healthz", h.healthz, methods=["GET"]),
                Route("/readyz", h.readyz, methods=["GET"]), Route("/metrics", h.metrics, methods=["GET"])]
+    routes += _gemini.routes(srv)
     known = {r.path for r in routes}
 
     @asynccontextmanager
@@ -234,7 +236,7 @@ class _Handlers:
 def _http_message(request: Request, status: int) -> str:
     if status == 404:
         return (f"Invalid URL ({request.method} {request.url.path}): this server serves {RUN_PATH}, {VALIDATE_PATH}, "
-                "/score, /openrlhf, /v1/grade, /healthz, /readyz and /metrics.")
+                "/score, /openrlhf, /gemini, /v1/grade, /healthz, /readyz and /metrics.")
     if status == 405:
         return f"{request.method} is not allowed on {request.url.path}."
     return f"HTTP {status}"

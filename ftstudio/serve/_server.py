@@ -18,6 +18,7 @@ ENDPOINTS = (
     ("POST", "/v1/fine_tuning/alpha/graders/validate", "the official graders.validate shape"),
     ("POST", "/score", "Azure endpoint grader: {sample, item, trace_id} -> {score}"),
     ("POST", "/openrlhf", "OpenRLHF remote reward (--reward.remote_url)"),
+    ("POST", "/gemini", "Gemini Cloud Run reward: {example, response} -> {reward} (/gemini/KEY: a child)"),
     ("POST", "/v1/grade", "batch: {grader?, sample_field?, rows} -> grade --out records"),
     ("GET", "/healthz", "alive"),
     ("GET", "/readyz", "grader loaded, python workers warm"),

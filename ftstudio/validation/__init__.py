@@ -5,7 +5,7 @@ from __future__ import annotations
 from ftstudio.core import Issue
 
 from ._check import GRADER_PATH, as_data, blocks_grading, check, check_grader, errors
-from ._job_rules import OPENAI_JOBS_CLOSE
+from ._job_rules import OPENAI_CLOSED, OPENAI_JOBS_CLOSE, openai_closed
 from ._loading import Kept, from_json, from_json_keeping, grader_from_json, restore_kept
 from ._rules import (
     DEFAULT_TARGET,
@@ -22,4 +22,4 @@ from ._rules import (
 )
 from ._schema_issues import did_you_mean
 
-__all__ = ['DEFAULT_TARGET', 'EVIDENCE_KINDS', 'Evidence', 'OPENAI_JOBS_CLOSE', 'RULES', 'Rule', 'SOURCES', 'TARGETS', 'check_target', 'did_you_mean', 'resolve', 'rule', 'rules_markdown', 'Issue', 'GRADER_PATH', 'as_data', 'blocks_grading', 'check', 'check_grader', 'errors', 'from_json', 'grader_from_json', 'Kept', 'from_json_keeping', 'restore_kept']
+__all__ = ['DEFAULT_TARGET', 'EVIDENCE_KINDS', 'Evidence', 'OPENAI_CLOSED', 'OPENAI_JOBS_CLOSE', 'openai_closed', 'RULES', 'Rule', 'SOURCES', 'TARGETS', 'check_target', 'did_you_mean', 'resolve', 'rule', 'rules_markdown', 'Issue', 'GRADER_PATH', 'as_data', 'blocks_grading', 'check', 'check_grader', 'errors', 'from_json', 'grader_from_json', 'Kept', 'from_json_keeping', 'restore_kept']

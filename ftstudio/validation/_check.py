@@ -21,6 +21,7 @@ from ._grader_rules import GraderChecker, model_notes
 from ._job_rules import job_target_issues
 from ._rules import check_target, issue, resolve
 from ._schema_issues import schema_issues
+from ._target_rules import config_issues, tree_issues
 
 GRADER_PATH = ("method", "reinforcement", "grader")
 _SUFFIX_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -69,6 +70,8 @@ def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, re
         checker = GraderChecker(dataset_fields, reinforcement, has_response_format, tgt)
         rules = checker.out
         checker.check(data, ())
+        if not errors(resolve(issues + rules, tgt)):
+            rules += tree_issues(data, (), tgt)
         return sort_issues(resolve(_dedupe(issues + rules), tgt))
     except RecursionError:
         return [_TOO_DEEP]
@@ -121,6 +124,7 @@ def _check_config(data: Any, dataset_fields, target: str = "openai", today=None,
     issues += _secrets(data)
     issues += _job_fields(data)
     issues += job_target_issues(data, target, today)
+    issues += config_issues(data, target)
     method = data.get("method")
     mtype = method.get("type") if isinstance(method, dict) else None
     model = data.get("model")
@@ -194,8 +198,11 @@ def _method(method: dict, data: dict, dataset_fields, target: str = "openai") ->
                              "the SDK sends it unchanged; a type checker will flag it"))
         grader = block.get("grader")
         if grader is not None:
-            out += GraderChecker(dataset_fields, True, block.get("response_format") is not None,
-                                 target).check(grader, GRADER_PATH)
+            found = GraderChecker(dataset_fields, True, block.get("response_format") is not None,
+                                  target).check(grader, GRADER_PATH)
+            out += found
+            if not errors(resolve(found, target)):
+                out += tree_issues(grader, GRADER_PATH, target)
     return out
 
 

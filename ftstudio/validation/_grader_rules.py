@@ -329,7 +329,6 @@ def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
 def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | None = None,
                 target: str = "openai", today=None) -> list[Issue]:
     """Catalog notes about a model id: unknown (info), retired (warning), method support (warning)."""
-    import datetime as dt
 
     where = join_path(path)
     if is_placeholder(model):
@@ -352,7 +351,7 @@ def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | 
         out.append(issue(where, "grader_model_unlisted",
                          f"the {target} docs don't list {model} as a grader model",
                          f"documented grader models: {listed}"))
-    today = today or dt.date.today()
+    today = today or catalog.today()
     if grader and target in catalog.PROVIDER_TABLES:
         # A provider table's dates are training retirements (Azure lists gpt-4o-2024-08-06 as a grader
         # model past its training date); when a grader deployment stops serving is not published.

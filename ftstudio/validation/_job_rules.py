@@ -9,23 +9,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ftstudio.config import catalog
 from ftstudio.core import Issue, join_path
 
 from ._rules import issue
 
-# OpenAI stops accepting new fine-tuning jobs on this day (facts file, deprecations page).
-OPENAI_JOBS_CLOSE = dt.date(2027, 1, 6)
+# The last day OpenAI accepts new fine-tuning jobs (data/models.json "providers"; deprecations page).
+_OPENAI = catalog.provider("openai")
+OPENAI_JOBS_CLOSE = _OPENAI.new_jobs_until if _OPENAI and _OPENAI.new_jobs_until else dt.date(2027, 1, 6)
+OPENAI_CLOSED = (f"OpenAI no longer accepts new fine-tuning jobs (since {OPENAI_JOBS_CLOSE.isoformat()}); "
+                 "Azure OpenAI, Bedrock RFT and Gemini do: see `ftstudio migrate`")
+
+
+def openai_closed(today: dt.date | None = None) -> bool:
+    """True from the day after OPENAI_JOBS_CLOSE (FTSTUDIO_TODAY pins today)."""
+    return (today or catalog.today()) > OPENAI_JOBS_CLOSE
 _RF = ("method", "reinforcement", "response_format")
 
 
 def job_target_issues(data: dict, target: str, today: dt.date | None = None) -> list[Issue]:
     out: list[Issue] = []
-    today = today or dt.date.today()
+    today = today or catalog.today()
     if target == "openai":
-        if today >= OPENAI_JOBS_CLOSE:
-            out.append(issue("", "openai_jobs_closed",
-                             f"OpenAI no longer creates fine-tuning jobs (since {OPENAI_JOBS_CLOSE.isoformat()})",
-                             "submit to Azure OpenAI / Foundry (--target azure), or export for a trainer"))
+        if openai_closed(today):
+            out.append(issue("", "openai_jobs_closed", OPENAI_CLOSED))
         elif (OPENAI_JOBS_CLOSE - today).days <= 60:
             out.append(issue("", "openai_jobs_closing",
                              f"OpenAI accepts new fine-tuning jobs only until {OPENAI_JOBS_CLOSE.isoformat()}",

@@ -15,7 +15,10 @@ from typing import cast
 
 from ftstudio.core import Issue, Severity
 
-TARGETS = ("openai", "azure", "bedrock", "compatible")
+# openai, azure, bedrock and compatible take OpenAI's job body; gemini (Google's reward config) and
+# bedrock-rft (Bedrock's CreateModelCustomizationJob with a reward Lambda) take the grader tree only.
+TARGETS = ("openai", "azure", "bedrock", "compatible", "gemini", "bedrock-rft")
+API_TARGETS = TARGETS[:4]
 DEFAULT_TARGET = "openai"
 EVIDENCE_KINDS = ("spec", "sdk", "docs-example", "observed", "none-our-reading")
 
@@ -40,6 +43,12 @@ SOURCES = {
     "BR-CREATE": "https://docs.aws.amazon.com/bedrock/latest/userguide/fine-tuning-openai-job-create.html",
     "BR-REWARD": "https://docs.aws.amazon.com/bedrock/latest/userguide/reward-functions-open-weight.html",
     "BR-BLOG": "https://aws.amazon.com/blogs/machine-learning/ (RFT on Amazon Bedrock with OpenAI-compatible APIs)",
+    "GENAI": "https://pypi.org/project/google-genai/3.6.1/ (google/genai/types.py: reinforcement tuning types "
+             "and their docstrings)",
+    "BR-BOTOCORE": "https://pypi.org/project/botocore/1.44.18/ (botocore/data/bedrock/2023-04-20/service-2.json: "
+                   "CreateModelCustomizationJob, RFTConfig, RFTHyperParameters)",
+    "BR-RFT-NOVA": "https://docs.aws.amazon.com/bedrock/latest/userguide/rft-nova-models.html",
+    "BR-RFT-LAMBDA": "https://docs.aws.amazon.com/sagemaker/latest/dg/nova-implementing-reward-functions.html",
     "OURS": "Fine-Tune Studio's reading; no public source either way",
 }
 
@@ -77,8 +86,14 @@ def _all(sev: str | None) -> dict:
     return dict.fromkeys(TARGETS, sev)
 
 
-def _sev(openai=None, azure=None, bedrock=None, compatible=None) -> dict:
-    return {"openai": openai, "azure": azure, "bedrock": bedrock, "compatible": compatible}
+def _api(sev: str | None) -> dict:
+    """A rule about OpenAI's job body: it doesn't apply where the tree goes without that body."""
+    return {t: (sev if t in API_TARGETS else None) for t in TARGETS}
+
+
+def _sev(openai=None, azure=None, bedrock=None, compatible=None, gemini=None, bedrock_rft=None) -> dict:
+    return {"openai": openai, "azure": azure, "bedrock": bedrock, "compatible": compatible, "gemini": gemini,
+            "bedrock-rft": bedrock_rft}
 
 
 def _ev(kind: str, source: str, quote: str = "") -> Evidence:
@@ -86,6 +101,10 @@ def _ev(kind: str, source: str, quote: str = "") -> Evidence:
 
 
 _OURS = (_ev("none-our-reading", "OURS"),)
+# The OpenAI-compatible Bedrock jobs API (target bedrock) is in no botocore service model: its rules rest on
+# AWS's docs page and blog only, and say so.
+_NOT_IN_BOTOCORE = _ev("none-our-reading", "BR-BOTOCORE", "no bedrock* service model of botocore 1.44.18 has a "
+                       "fine_tuning request URI: the OpenAI-compatible jobs API is documented, not modelled")
 _ENGINE = (_ev("none-our-reading", "OURS", "the local engine cannot evaluate it"),)
 _SPEC = (_ev("spec", "OAI-SPEC"), _ev("spec", "AZ-SPEC"))
 
@@ -103,7 +122,7 @@ RULES: tuple[Rule, ...] = (
         _ev("docs-example", "AZ-AGENTIC", "demo deletes it from multi children: \"currently cannot be used with "
             "multi-grader\"")),
        "the fine-tuning service accepts and ignores pass_threshold (it matters only to evals)"),
-    _r("grader_name_missing", _all("warning"), (
+    _r("grader_name_missing", _api("warning"), (
         _ev("spec", "OAI-SPEC", "name is required on every grader"),
         _ev("observed", "OAI-GUIDE", "python grader without name: \"Here's a working example\", validated and run"),
         _ev("observed", "COOKBOOK-RFT", "the trained multi grader has no name")),
@@ -111,7 +130,7 @@ RULES: tuple[Rule, ...] = (
     _r("sampling_reasoning_model", _sev("warning", "warning", None, "info"), (
         _ev("observed", "OAI-SPEC", "/graders/run example: gpt-5-mini with temperature 1, top_p 1 -> reward 1.0"),),
        "temperature or top_p other than the default 1 on a reasoning grader model"),
-    _r("response_format_flat", _all("warning"), (
+    _r("response_format_flat", _api("warning"), (
         _ev("docs-example", "AZ-RFT", "prints {\"type\":\"json_schema\",\"name\",\"schema\",\"strict\"} flat"),
         _ev("spec", "AZ-SPEC", "response_format is ResponseFormatJSONSchemaRequest {type, json_schema} (nested)")),
        "response_format in the flat form; Chat Completions and Azure's REST spec nest it under json_schema"),
@@ -130,7 +149,7 @@ RULES: tuple[Rule, ...] = (
         _ev("sdk", "OAI-SDK", "ReinforcementMethod has no response_format"),
         _ev("docs-example", "OAI-RFT", "the RFT guide passes response_format")),
        "response_format is in the RFT guide but not in OpenAI's SDK types"),
-    _r("model_unknown", _all("info"), _OURS,
+    _r("model_unknown", _api("info"), _OURS,
        "unknown model: not in the target's model table; model-dependent checks are skipped or use its family"),
     _r("grader_model_unlisted", _sev("info", "warning", None, None), (
         _ev("docs-example", "AZ-RFT", "\"The following models can be used as model graders\": gpt-4o-2024-08-06, "
@@ -153,7 +172,7 @@ RULES: tuple[Rule, ...] = (
     # (Azure and trainer exports reuse the same body) nor turn every saved config invalid on that day.
     _r("openai_jobs_closed", _sev("warning", None, None, None), (
         _ev("docs-example", "OAI-DEPR", "OpenAI stops accepting new fine-tuning jobs on 2027-01-06"),),
-       "OpenAI no longer creates fine-tuning jobs; use Azure OpenAI / Foundry or a trainer export"),
+       "OpenAI no longer accepts new fine-tuning jobs: Azure OpenAI, Bedrock RFT and Gemini do (ftstudio migrate)"),
     _r("openai_jobs_closing", _sev("info", None, None, None), (
         _ev("docs-example", "OAI-DEPR", "OpenAI stops accepting new fine-tuning jobs on 2027-01-06"),),
        "OpenAI accepts new fine-tuning jobs only until 2027-01-06"),
@@ -171,15 +190,15 @@ RULES: tuple[Rule, ...] = (
         _ev("spec", "BR-CREATE", "LambdaGraderConfig.lambdaArn: arn:aws:lambda:<region>:<account>:function:<name>"),),
        "the lambda function must be a Lambda function ARN"),
     _r("bedrock_grader_type", _sev(None, None, "warning", None), (
-        _ev("docs-example", "BR-CREATE", "only lambda graders are documented for Bedrock"),),
+        _ev("docs-example", "BR-CREATE", "only lambda graders are documented for Bedrock"), _NOT_IN_BOTOCORE),
        "Bedrock documents only lambda graders; whether it takes this one is unknown"),
     _r("suffix_unsupported", _sev(None, None, "error", None), (
-        _ev("docs-example", "BR-CREATE", "\"# Suffix field is not supported so commenting for now.\""),),
+        _ev("docs-example", "BR-CREATE", "\"# Suffix field is not supported so commenting for now.\""), _NOT_IN_BOTOCORE),
        "Bedrock's OpenAI-compatible fine-tuning API does not support suffix"),
     _r("rft_tools", _sev("error", "info", "error", "warning"), (
         _ev("docs-example", "AZ-AGENTIC", "\"Add an extra `tools` parameter\" [{name, server_url, headers?}]"),),
        "method.reinforcement.tools (agentic RFT) is an Azure Foundry private preview"),
-    _r("rft_tools_shape", _all("error"), (
+    _r("rft_tools_shape", _api("error"), (
         _ev("docs-example", "AZ-AGENTIC", "tools: [{\"name\", \"server_url\", \"headers\"?}]"),),
        "each tool needs a unique name and a server_url (https)"),
     _r("rft_max_episode_steps", _sev("error", "info", "error", "warning"), (
@@ -196,7 +215,7 @@ RULES: tuple[Rule, ...] = (
     _r("azure_training_type", _sev("error", None, "warning", "warning"), (
         _ev("docs-example", "AZ-MODELS", "\"trainingType\": \"globalstandard\" in the REST example"),),
        "trainingType is Azure-specific"),
-    _r("dpo_flat_hyperparameter", _all("error"), (
+    _r("dpo_flat_hyperparameter", _api("error"), (
         _ev("spec", "OAI-SPEC", "FineTuneDPOMethod has one property, hyperparameters"),
         _ev("spec", "AZ-SPEC", "OpenAI.FineTuneDPOMethod has one property, hyperparameters")),
        "DPO hyperparameters belong in method.dpo.hyperparameters"),
@@ -220,6 +239,95 @@ RULES: tuple[Rule, ...] = (
     _r("multi_graders_list", _all("error"), (
         _ev("spec", "OAI-SPEC", "GraderMulti.graders is an object keyed by the names calculate_output uses"),),
        "multi graders must be an object keyed by the names used in calculate_output"),
+    # --- gemini: what `export --format gemini` changes (issue 21 §1) -------------------------
+    _r("gemini_reward_mapped", _sev(gemini="warning"), (
+        _ev("sdk", "GENAI", "\"Reward output by Cloud Run reward function is clipped to be within `[-1, 1]`, i.e., "
+            "`reward = max(min(reward, 1.0), -1.0)`\" (also said of the code-execution and string match scorers)"),),
+       "the tree's rewards lie outside Gemini's [-1, 1]: the export maps them affinely onto it"),
+    _r("gemini_range_assumed", _sev(gemini="warning"), (
+        _ev("sdk", "GENAI", "every scorer's reward is clipped to [-1, 1]"),
+        _ev("none-our-reading", "OURS", "a python or remote grader's range can't be read from the tree")),
+       "a grader whose range the tree doesn't say (python, endpoint): [0, 1] is assumed"),
+    _r("gemini_range_unbounded", _sev(gemini="warning"), (_ev("sdk", "GENAI", "rewards clipped to [-1, 1]"),),
+       "calculate_output can leave any bounded range: Gemini clips the reward"),
+    _r("gemini_cloud_run", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "ReinforcementTuningCloudRunRewardScorer: POST {example, response, metadata} -> "
+            "{\"reward\": float}"),),
+       "a grader Gemini's scorers can't express goes to the Cloud Run scorer (ftstudio serve's /gemini)"),
+    _r("gemini_formula", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "\"total_reward = ( weight_a * reward_a + weight_b * reward_b + ... ) / (weight_a + "
+            "weight_b + ...)\""),),
+       "calculate_output is not a weighted average of the children: the whole tree goes to Cloud Run"),
+    _r("gemini_composite_errors", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "the composite averages its single rewards"),
+        _ev("none-our-reading", "OURS", "ftstudio scores a multi row 0 when a child fails")),
+       "a row where one child fails: ftstudio scores the tree 0, Gemini averages the other children"),
+    _r("gemini_string_match_input", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "string match evaluates the parsed response; JSON match takes first-level keys only"),),
+       "a string_check that compares something other than the response: Cloud Run scorer"),
+    _r("gemini_ilike", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "MatchOperation: REGEX_CONTAINS is GoogleSQL REGEXP_CONTAINS; PARTIAL_MATCH is a "
+            "substring test"),),
+       "ilike: REGEX_CONTAINS '(?i)' with the escaped literal (RE2 case folding), or Cloud Run"),
+    _r("gemini_string_match_ne", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "MatchOperation has EXACT_MATCH, PARTIAL_MATCH, REGEX_CONTAINS (no 'not equal')"),),
+       "ne: EXACT_MATCH with the correct and wrong rewards swapped"),
+    _r("gemini_json_match", _sev(gemini="warning"), (
+        _ev("sdk", "GENAI", "JsonMatchExpression: \"finding the value in the JSON response that matches the "
+            "key_name in the first level\""),),
+       "{{sample.output_json.KEY}}: JSON match; non-string values are compared as Gemini does (undocumented)"),
+    _r("gemini_code_imports", _sev(gemini="warning"), (
+        _ev("sdk", "GENAI", "the code-execution scorer \"runs in a Sandbox and has no internet access\""),),
+       "a python grader imports packages Gemini's sandbox may not have"),
+    _r("gemini_autorater", _sev(gemini="warning"), (
+        _ev("sdk", "GENAI", "ReinforcementTuningAutoraterScorer: autorater_prompt with {{response}} and "
+            "{{references.key}}; the parsed answer converted to a float or matched exactly"),),
+       "a model grader as Gemini's autorater: one prompt, a tagged answer instead of structured JSON"),
+    _r("gemini_autorater_unavailable", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "AutoraterConfig.autorater_model: a Vertex publisher model or tuned endpoint"),),
+       "a model grader the autorater can't express (not a Gemini model, images, several passing labels): Cloud Run"),
+    _r("gemini_autorater_model", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "autorater_model format projects/{project}/locations/{location}/publishers/{publisher}/"
+            "models/{model}"),),
+       "the autorater model needs your Vertex project and region"),
+    _r("gemini_job_field", _sev(gemini="info"), (
+        _ev("sdk", "GENAI", "CreateTuningJobConfig(method=\"REINFORCEMENT_TUNING\", epoch_count, learning_rate_multiplier, "
+            "batch_size, samples_per_prompt, evaluate_interval, thinking_level, ...)"),),
+       "a job setting that goes elsewhere on Gemini (or nowhere)"),
+    # --- bedrock-rft: Bedrock's native RFT job (issue 21 §2) ----------------------------------
+    _r("bedrock_rft_lambda", _sev(bedrock_rft="info"), (
+        _ev("docs-example", "BR-REWARD", "\"your function must accept and return data in the following format\": "
+            "input [{\"id\": \"123\", \"messages\": [..., {\"role\": \"assistant\", ...}], \"reference_answer\": "
+            "{...}}]"),
+        _ev("docs-example", "BR-RFT-LAMBDA", "Output structure [{\"id\": \"123\", \"aggregate_reward_score\": 0.85, "
+            "\"metrics_list\": [{\"name\": \"accuracy\", \"value\": 0.9, \"type\": \"Reward\"}, {\"name\": "
+            "\"policy_compliance\", \"value\": 0.8, \"type\": \"Metric\"}]}]; lambda_grader(samples: list[dict]) -> "
+            "list[dict]"),
+        _ev("spec", "BR-BOTOCORE", "RFTConfig.graderConfig is a union with one member, lambdaGrader {lambdaArn}")),
+       "the tree runs in the reward Lambda; its event and response follow AWS's documentation"),
+    _r("bedrock_rft_model_unlisted", _sev(bedrock_rft="warning"), (
+        _ev("docs-example", "BR-RFT-NOVA", "reinforcement fine-tuning for Amazon Nova models (amazon.nova-2-lite-v1:0:256k)"),
+        _ev("docs-example", "BR-REWARD", "reward functions for open-weight models")),
+       "the config's model is not one Bedrock offers for reinforcement fine-tuning"),
+    _r("bedrock_rft_hyperparameter", _sev(bedrock_rft="warning"), (
+        _ev("spec", "BR-BOTOCORE", "RFTHyperParameters: epochCount 1..50, batchSize 16..512, learningRate 1e-7..1e-3, "
+            "maxPromptLength, trainingSamplePerPrompt 2..16, inferenceMaxTokens, reasoningEffort low|medium|high, "
+            "evalInterval 1..100"),),
+       "a hyperparameter Bedrock's RFT job has no equivalent for (or outside its bounds): dropped"),
+    _r("bedrock_rft_renamed", _sev(bedrock_rft="info"), (
+        _ev("spec", "BR-BOTOCORE", "RFTHyperParameters member names"),),
+       "a hyperparameter under Bedrock's name"),
+    _r("bedrock_rft_job_field", _sev(bedrock_rft="info"), (
+        _ev("spec", "BR-BOTOCORE", "CreateModelCustomizationJob request members"),),
+       "a job field Bedrock's request names differently or has no place for"),
+    _r("bedrock_rft_data", _sev(bedrock_rft="info"), (
+        _ev("docs-example", "BR-REWARD", "rows {\"messages\", \"reference_answer\"}; the Lambda gets the row with the "
+            "assistant turn appended"),),
+       "Bedrock's training rows carry the grader's item as reference_answer"),
+    _r("trl_mapping", _sev(), (
+        _ev("none-our-reading", "OURS", "ftstudio.reward.MAPPING: OpenAI job settings -> trl 1.16 SFTConfig / DPOConfig / "
+            "GRPOConfig, defaults read from the installed package"),),
+       "`migrate --to trl`: how a job setting becomes a TRL setting (maps, approximately, no equivalent)"),
     # --- schema and engine ---------------------------------------------------------------
     _r("schema_", _all("error"), _SPEC, "the value does not fit the API's schema", family=True),
     _r("hyperparameter_range", _all("error"), _SPEC, "a hyperparameter outside its documented range"),
@@ -232,37 +340,37 @@ RULES: tuple[Rule, ...] = (
     _r("template_", _all("error"), _ENGINE, "a template that does not parse", family=True),
     _r("template_item_field_missing", _all("warning"), _OURS, "a template reads an item field the data lacks"),
     _r("python_", _all("error"), _ENGINE, "the python grader's source can't run", family=True),
-    _r("python_image_tag", _all("warning"), (_ev("docs-example", "OAI-GUIDE", "image_tag 2025-05-08"),),
+    _r("python_image_tag", _api("warning"), (_ev("docs-example", "OAI-GUIDE", "image_tag 2025-05-08"),),
        "an undocumented python image_tag"),
     _r("json_value_invalid", _all("error"), _ENGINE, "a value JSON export can't write back"),
     _r("internal_error", _all("error"), _OURS, "validation failed unexpectedly"),
     _r("secret_in_config", _all("error"), _OURS, "a value that looks like an API key"),
-    _r("model_empty", _all("error"), _SPEC, "the model is empty"),
-    _r("training_file_empty", _all("error"), _SPEC, "training_file is empty"),
+    _r("model_empty", _api("error"), _SPEC, "the model is empty"),
+    _r("training_file_empty", _api("error"), _SPEC, "training_file is empty"),
     _r("file_id_format", _sev("warning", "warning", "warning", "info"), _OURS, "a file id that is not file-..."),
-    _r("validation_same_as_training", _all("warning"), _OURS, "validation_file is the training file"),
-    _r("suffix_characters", _all("warning"), _OURS, "suffix characters outside letters, digits, . _ -"),
-    _r("hyperparameters_deprecated", _all("warning"), (_ev("spec", "OAI-SPEC", "hyperparameters: deprecated"),),
+    _r("validation_same_as_training", _api("warning"), _OURS, "validation_file is the training file"),
+    _r("suffix_characters", _api("warning"), _OURS, "suffix characters outside letters, digits, . _ -"),
+    _r("hyperparameters_deprecated", _api("warning"), (_ev("spec", "OAI-SPEC", "hyperparameters: deprecated"),),
        "top-level hyperparameters are deprecated"),
-    _r("method_missing", _all("info"), _SPEC, "no method: supervised with the deprecated hyperparameters"),
+    _r("method_missing", _api("info"), _SPEC, "no method: supervised with the deprecated hyperparameters"),
     _r("method_block_mismatch", _all("error"), _OURS, "a method block that doesn't match method.type"),
     _r("reinforcement_missing", _all("error"), _SPEC, "reinforcement without a method.reinforcement block"),
-    _r("model_fine_tuned", _all("info"), _OURS, "continues training from a fine-tuned model"),
+    _r("model_fine_tuned", _api("info"), _OURS, "continues training from a fine-tuned model"),
     _r("model_retired", _sev("warning", "warning", "info", "info"), (_ev("docs-example", "OAI-DEPR"),),
        "the provider has shut the model down"),
-    _r("model_retiring", _all("info"), (_ev("docs-example", "OAI-DEPR"),), "the model shuts down soon"),
+    _r("model_retiring", _api("info"), (_ev("docs-example", "OAI-DEPR"),), "the model shuts down soon"),
     _r("method_model_unlisted", _sev("warning", "warning", "warning", "info"), (
         _ev("docs-example", "AZ-MODELS"), _ev("docs-example", "BR-BLOG")),
        "the target's docs don't list the model for this method"),
     _r("label_model_top_level", _sev("error", "error", "warning", "warning"), (
         _ev("spec", "OAI-SPEC", "the RFT grader union has no label_model"),),
        "label_model can't be the top-level reinforcement grader"),
-    _r("label_model_in_multi", _all("info"), _SPEC, "label_model inside multi: undocumented for RFT"),
+    _r("label_model_in_multi", _api("info"), _SPEC, "label_model inside multi: undocumented for RFT"),
     _r("label_model_labels", _all("error"), _ENGINE, "labels is empty"),
     _r("label_model_labels_duplicate", _all("warning"), _OURS, "labels has duplicates"),
     _r("label_model_passing_not_subset", _all("error"), _SPEC, "passing_labels not in labels"),
     _r("label_model_no_passing", _all("warning"), _OURS, "passing_labels is empty"),
-    _r("label_model_sampling_params", _all("warning"), (_ev("docs-example", "OAI-GUIDE"), _ev("sdk", "OAI-SDK")),
+    _r("label_model_sampling_params", _api("warning"), (_ev("docs-example", "OAI-GUIDE"), _ev("sdk", "OAI-SDK")),
        "label_model sampling_params: in the guide, not in the SDK types"),
     _r("multi_nested", _sev("error", "error", "warning", "warning"), _SPEC, "a multi grader inside a multi grader"),
     _r("multi_empty", _all("error"), _ENGINE, "a multi grader without graders"),
@@ -274,7 +382,7 @@ RULES: tuple[Rule, ...] = (
     _r("score_model_range", _all("error"), _ENGINE, "range needs low < high"),
     _r("model_grader_no_input", _all("error"), _ENGINE, "a model grader without messages"),
     _r("grader_ignores_sample", _all("warning"), _OURS, "the grader never reads the model's output"),
-    _r("grader_name_empty", _all("warning"), _OURS, "an empty grader name"),
+    _r("grader_name_empty", _api("warning"), _OURS, "an empty grader name"),
     _r("reasoning_effort_non_reasoning", _all("warning"), _OURS, "reasoning_effort on a non-reasoning model"),
     _r("reasoning_effort_unsupported", _sev("error", "error", "warning", "warning"), (_ev("docs-example", "OAI-GUIDE"),),
        "the model doesn't take that reasoning_effort"),
@@ -342,7 +450,7 @@ def resolve(issues: list[Issue], target: str = DEFAULT_TARGET) -> list[Issue]:
 
 def rules_markdown() -> str:
     """The registry as the README's table (tests/test_rules.py keeps the README in step)."""
-    lines = ["| rule | openai | azure | bedrock | compatible | evidence |", "|---|---|---|---|---|---|"]
+    lines = ["| rule | " + " | ".join(TARGETS) + " | evidence |", "|---|" + "---|" * len(TARGETS) + "---|"]
     for r in RULES:
         sev = " | ".join(r.severity_for(t) or "—" for t in TARGETS)
         ev = "; ".join(f"{e.kind} ({e.source})" for e in r.evidence)

@@ -78,3 +78,21 @@ def test_generate_samples_and_use_them(openai_stub, monkeypatch):
     ds = AppState(at.session_state).dataset
     assert len(ds.rows) == 6 and [r["group"] for r in ds.rows] == [0, 0, 1, 1, 2, 2]
     assert json.dumps(ds.rows[1]).count("(choice 1)") == 1
+
+
+def test_label_column_shows_kappa_rho_with_intervals_and_a_confusion_matrix():
+    from tests.app.test_test_grading_page import grade
+
+    at = open_page(rft(EQ))
+    load_example(at)
+    grade(at)
+    at.run()
+    assert [m.label for m in at.metric if m.label == "Cohen's κ"] == []  # nothing before a column is chosen
+    at.selectbox(key="tg-labels").set_value("answer").run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Cohen's κ" in labels and "Spearman ρ" in labels and "Threshold maximising κ" in labels
+    assert "95% bootstrap" in texts(at) and "labels: agreement needs at least 50" in texts(at)
+    matrices = [d.value for d in at.dataframe if list(d.value.columns) == ["grader pass", "grader fail"]]
+    assert len(matrices) == 1 and int(matrices[0].values.sum()) > 0
+    assert list(matrices[0].index) == ["label pass", "label fail"]

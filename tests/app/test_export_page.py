@@ -63,3 +63,19 @@ def test_open_source_tab_for_supervised_has_no_reward_snippets(monkeypatch, tmp_
     assert recipe_files(cfg)["train.py"].rstrip("\n") in codes
     assert not any("custom_reward_function" in c for c in codes)
     assert any("apply to reinforcement jobs" in c.value for c in at.caption)
+
+
+def test_move_this_job_shows_the_migrate_list_and_files(monkeypatch, tmp_path):
+    from ftstudio.migrate import plan_move
+
+    cfg = preset_config("rft-safety-label")
+    at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
+    at.selectbox(key="move_target").select("gemini").run()
+    assert not at.exception
+    move = plan_move(json.loads(to_json(cfg)), "gemini")
+    shown = texts(at)
+    assert "# Moving this job to gemini" in shown and "1 lose something" in shown
+    assert all(c.message.split(":")[0] in shown for c in move.changes)
+    assert move.files["gemini_reward_config.json"].strip() in [c.value.strip() for c in at.code]
+    at.selectbox(key="move_target").select("bedrock-rft").run()
+    assert "needs --role-arn" in texts(at)

@@ -39,6 +39,18 @@ def test_reasoning_effort_select(monkeypatch, tmp_path):
     assert not at.exception
 
 
+def test_bedrock_rft_hyperparameters_shown_for_that_target(monkeypatch, tmp_path):
+    from ftstudio.targets import RFT_HYPERPARAMETERS
+
+    at = new_app(monkeypatch, tmp_path, preset_config("rft-exact-match"), page=PAGE)
+    assert "Bedrock RFT hyperparameters" not in texts(at)
+    at.sidebar.selectbox(key="sb_target").select("bedrock-rft").run()
+    assert not at.exception and "Bedrock RFT hyperparameters" in texts(at)
+    table = at.table[0].value
+    assert list(table["Bedrock name"]) == [h.name for h in RFT_HYPERPARAMETERS]
+    assert "an integer from 16 to 512" in list(table["allowed"])
+
+
 def test_imported_null_hyperparameters_show_as_auto_and_export_as_null(monkeypatch, tmp_path):
     import json
 

@@ -193,9 +193,9 @@ def test_9_model_picker_says_which_models_are_current_and_after_the_cut_off(monk
     assert "Azure" in shown and "trainer" in shown
     at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("pick-supervised"))).click().run()
     assert "Current for supervised on OpenAI: `gpt-4.1-2025-04-14`" in texts(at)
-    monkeypatch.setenv("FTSTUDIO_TODAY", "2027-01-06")
+    monkeypatch.setenv("FTSTUDIO_TODAY", "2027-01-07")  # OpenAI took new jobs through 2027-01-06
     at.run()
-    assert "OpenAI stopped creating fine-tuning jobs on 2027-01-06" in texts(at) and "Azure" in texts(at)
+    assert "OpenAI stopped creating fine-tuning jobs after 2027-01-06" in texts(at) and "Azure" in texts(at)
 
 
 def test_10_and_11_one_row_count_and_one_based_rows():

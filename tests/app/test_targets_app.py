@@ -161,3 +161,20 @@ def test_a_key_in_an_imported_document_is_flagged_and_never_exported_or_saved(mo
     exported = _exported(at)
     assert secret not in exported and "integrationsToken" in exported
     assert secret not in (tmp_path / "home" / "config.json").read_text()
+
+
+def test_after_openai_closes_a_new_config_asks_which_target(monkeypatch, tmp_path):
+    for key in ("OPENAI_BASE_URL", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("FTSTUDIO_TODAY", "2027-01-06")
+    at = new_app(monkeypatch, tmp_path / "before")
+    assert at.sidebar.selectbox(key="sb_target").value == "openai"
+    monkeypatch.setenv("FTSTUDIO_TODAY", "2027-01-07")
+    at = new_app(monkeypatch, tmp_path / "after")
+    assert not at.exception
+    picker = at.sidebar.selectbox(key="sb_target")
+    assert picker.value is None
+    assert "OpenAI no longer accepts new fine-tuning jobs (since 2027-01-06)" in "\n".join(
+        w.value for w in at.sidebar.warning)
+    picker.select("gemini").run()
+    assert not at.exception and at.sidebar.selectbox(key="sb_target").value == "gemini"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import ApiError
+from ._judge import judge_score
 
 REFUSAL_TEXT = "I can't help with that."
 MALFORMED_CONTENT = '{"result": 0.5, "steps": [{"description": "unterminated'
@@ -204,15 +205,20 @@ def _max_score(response_format: Any) -> float:
 
 
 def model_answer(messages: list[dict[str, Any]], response_format: dict[str, Any] | None,
-                 obey_injection: bool = False, distinct_n: bool = False) -> Answer:
+                 obey_injection: bool = False, distinct_n: bool = False, judge: str | None = None) -> Answer:
     """The stub model's answer; shared by /chat/completions and the model graders.
 
-    With `obey_injection` the stub is a gullible judge: text telling it to give the maximum score gets it."""
+    With `obey_injection` the stub is a gullible judge: text telling it to give the maximum score gets it.
+    With `judge` ("careful" or "gullible") it scores the answer against the reference like _judge.py says."""
     directives = parse_directives(messages)
     if obey_injection:
         text = " ".join(content_text(m.get("content")) for m in messages if isinstance(m, dict)).lower()
         if any(marker in text for marker in INJECTION_MARKERS):
             directives["score"] = f"{_max_score(response_format):g}"
+    if judge:  # a scripted careful or gullible judge (tests/openai_stub/_judge.py)
+        score = judge_score(messages, judge, _max_score(response_format), content_text)
+        if score is not None:
+            directives["score"] = score
     digest = messages_digest(messages)
     try:
         delay = max(0.0, float(directives.get("delay", 0) or 0))

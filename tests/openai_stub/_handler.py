@@ -170,13 +170,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def models(self, request: RecordedRequest, match: re.Match[str], raw: bytes) -> Any:
         def obj(model_id: str) -> dict[str, Any]:
-            return {"id": model_id, "object": "model", "created": 1700000000, "owned_by": "system"}
+            return {"id": model_id, "object": "model", "created": 1700000000, "owned_by": "system",
+                    **self.owner.model_fields.get(model_id, {})}
 
         if match.lastindex:
             if self.owner._unknown(match.group(1)):
                 raise model_not_found(match.group(1))
             return obj(match.group(1))
-        return {"object": "list", "data": [obj(m) for m in KNOWN_MODELS]}
+        extra = [m for m in self.owner.model_fields if m not in KNOWN_MODELS]
+        return {"object": "list", "data": [obj(m) for m in (*KNOWN_MODELS, *extra)]}
 
     def upload(self, request: RecordedRequest, match: re.Match[str], raw: bytes) -> Any:
         return self.owner.store.upload(self.headers.get("Content-Type") or "", raw)
@@ -215,7 +217,8 @@ def _run_chat(owner: OpenAIStub, body: Any) -> Any:
     if owner._unknown(body["model"]):
         raise model_not_found(body["model"])
     answer = _chat.model_answer(body["messages"], body.get("response_format"),
-                                obey_injection=owner.judge_obeys_injection, distinct_n=owner.distinct_choices)
+                                obey_injection=owner.judge_obeys_injection, distinct_n=owner.distinct_choices,
+                                judge=owner.judge_mode)
     if answer.delay:
         time.sleep(answer.delay)
     if answer.status is not None and answer.status != 200:

@@ -69,8 +69,10 @@ class OpenAIStub:
         self.token_usage_style = "int"
         self.allow_top_level_label_model = False
         self.judge_obeys_injection = False  # the judge gives the maximum score when a message tells it to
+        self.judge_mode: str | None = None  # "careful" or "gullible": a scripted judge (_judge.py)
         self.distinct_choices = False       # n > 1: each choice (and each seed) gets its own text
         self.ignore_n = False               # answer one choice whatever n asks (as Ollama does)
+        self.model_fields: dict[str, dict[str, Any]] = {}  # GET /models: extra fields per id (a listed id is added)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> OpenAIStub:

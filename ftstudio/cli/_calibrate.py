@@ -1,0 +1,211 @@
+"""`ftstudio calibrate CONFIG DATA` and `ftstudio compare-graders A B DATA`: how far to trust a grader.
+
+calibrate prints today's calibration figures (as `grade` does) plus, with `--labels FIELD`, Cohen's κ and
+Spearman ρ against human labels; with `--repeat K`, the judge's self-consistency (K more passes, cache
+bypassed); with `--agree KEY,KEY`, Spearman ρ between two children of a multi meant to agree.
+compare-graders grades the data with two graders meant to agree. Exit 0; 3 when graders meant to agree
+have ρ < 0.8; 1 for an invalid grader or flag; 2 for unreadable data.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
+
+from ._common import EXIT_INVALID, EXIT_OK, CliError, load_json_file, positive_int
+from ._grade import _Progress, grader_of
+from ._probe import EXIT_FLAGGED, add_cost_flags, cost_gate
+
+
+def _iv(interval: list[float] | None) -> str:
+    return "n/a" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def _load(path: str) -> Any:
+    from ftstudio.grading import InvalidGrader, to_grader
+
+    grader = grader_of(load_json_file(path), path)
+    try:
+        return to_grader(grader)
+    except InvalidGrader as exc:
+        lines = "\n".join("  " + issue.line() for issue in exc.issues)
+        raise CliError(f"ftstudio: {path}: the grader can't be evaluated:\n{lines}", EXIT_INVALID) from None
+
+
+def _rows(path: str) -> list[Any]:
+    from ftstudio.datasets import DatasetError, read_dataset
+
+    try:
+        rows = read_dataset(path, max_bytes=None).rows
+    except DatasetError as exc:
+        raise CliError(f"ftstudio: {exc}") from None
+    except OSError as exc:
+        raise CliError(f"ftstudio: cannot read {path}: {exc.strerror or exc}") from None
+    if not rows:
+        raise CliError(f"ftstudio: {path}: no rows")
+    return rows
+
+
+def _grade(grader: Any, rows: list[Any], args, use_cache: bool = True, stage: str = "grading"):
+    from ftstudio.grading import GradeOptions, grade
+
+    progress = _Progress()
+    try:
+        return grade(grader, rows, sample_field=args.sample_field,
+                     options=GradeOptions(concurrency=args.concurrency, use_cache=use_cache),
+                     progress=lambda done, total, *_rest: progress(done, total, stage))
+    finally:
+        progress.finish()
+
+
+def _agree_keys(grader: Any, text: str | None) -> tuple[str, str] | None:
+    if not text:
+        return None
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    if grader.type != "multi":
+        raise CliError(f"ftstudio: --agree: '{grader.name}' is a {grader.type}; --agree names two children of a "
+                       "multi (use compare-graders for two separate graders)", EXIT_INVALID)
+    unknown = [k for k in keys if k not in grader.graders]
+    if len(keys) != 2 or unknown or keys[0] == keys[1]:
+        raise CliError(f"ftstudio: --agree: name two different keys of graders, e.g. --agree "
+                       f"{','.join(list(grader.graders)[:2])} (the multi has {', '.join(grader.graders)})",
+                       EXIT_INVALID)
+    return keys[0], keys[1]
+
+
+def cmd_calibrate(args) -> int:
+    from ftstudio.grading import model_requests
+    from ftstudio.probes import (
+        calibration,
+        grader_agreement,
+        group_keys,
+        label_agreement,
+        pass_threshold_of,
+        self_consistency,
+    )
+
+    grader = _load(args.config)
+    agree = _agree_keys(grader, args.agree)
+    if args.repeat is not None and args.repeat < 2:
+        raise CliError("ftstudio: --repeat must be at least 2 (grade each row K times and compare)", EXIT_INVALID)
+    rows = _rows(args.data)
+    if args.labels and not any(isinstance(r, dict) and args.labels in r for r in rows):
+        raise CliError(f"ftstudio: {args.data}: no row has the label field '{args.labels}' (--labels)")
+    refused = cost_gate(model_requests(grader, rows, args.sample_field), args, ask=False, repeats=args.repeat or 0)
+    if refused is not None:
+        return refused
+    results = _grade(grader, rows, args)
+    keys = group_keys(rows, args.group_field, args.sample_field)
+    out: dict[str, Any] = calibration(results, keys=keys, group_field=args.group_field)
+    threshold = pass_threshold_of(grader, args.threshold)
+    rewards = list(results.rewards)
+    if args.labels:
+        found = label_agreement(rewards, [r.get(args.labels) if isinstance(r, dict) else None for r in rows], threshold)
+        out.update({k: v for k, v in found.items() if k not in ("warning", "skipped")},
+                   labels_skipped=found["skipped"], labels_warning=found["warning"])
+    if args.repeat:
+        runs = [list(_grade(grader, rows, args, use_cache=False, stage=f"repeat {k + 1}/{args.repeat}").rewards)
+                for k in range(args.repeat)]
+        out["self_consistency"] = self_consistency(runs, threshold, keys)
+    if agree:
+        subs = results.sub_rewards
+        out["agreement"] = {"keys": list(agree), **grader_agreement(list(subs[agree[0]]), list(subs[agree[1]]))}
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(_calibrate_text(out, threshold))
+    sys.stdout.flush()
+    return EXIT_FLAGGED if agree and out["agreement"]["flagged"] else EXIT_OK
+
+
+def _calibrate_text(out: dict[str, Any], threshold: float) -> str:
+    from ftstudio.probes import calibration_text
+
+    lines = [calibration_text(out)]
+    if "n_labels" in out:
+        base = "n/a" if out["base_rate"] is None else f"{100 * out['base_rate']:.0f}%"
+        lines.append(f"agreement with labels ({out['n_labels']} labels, {base} pass; pass at {threshold:g}): "
+                     f"kappa {_num(out['kappa'])} {_iv(out['kappa_interval'])}, "
+                     f"spearman {_num(out['spearman'])} {_iv(out['spearman_interval'])}")
+        if out["threshold_max_kappa"] is not None:
+            lines.append(f"the threshold that maximises kappa: {out['threshold_max_kappa']:.4g}")
+        if out["labels_skipped"]:
+            lines.append(f"{out['labels_skipped']} rows without a readable label were left out")
+        if out["labels_warning"]:
+            lines.append("WARNING: " + out["labels_warning"])
+    sc = out.get("self_consistency")
+    if sc:
+        lines.append(f"self-consistency over {sc['repeats']} repeats: per-row std {_num(sc['std_mean'])}, "
+                     f"{100 * (sc['flip_rate'] or 0):.1f}% of rows flip pass/fail, {sc['group_sign_flips']} of "
+                     f"{sc['groups']} groups have an advantage that changes sign")
+    ag = out.get("agreement")
+    if ag:
+        lines.append(_agreement_text(" and ".join(f"graders.{k}" for k in ag["keys"]), ag))
+    return "\n".join(line for line in lines if line)
+
+
+def _agreement_text(what: str, ag: dict[str, Any]) -> str:
+    verdict = ("FLAGGED: meant to agree but spearman is under 0.8" if ag["flagged"] else "they agree")
+    lines = [f"{what}: spearman {_num(ag['spearman'])} {_iv(ag['interval'])} on {ag['n']} rows; {verdict}"]
+    for d in ag["disagreements"]:
+        lines.append(f"  row {d['row']}: {d['a']:.4g} vs {d['b']:.4g}")
+    return "\n".join(lines)
+
+
+def cmd_compare_graders(args) -> int:
+    from ftstudio.grading import model_requests
+    from ftstudio.probes import grader_agreement
+
+    a, b = _load(args.a), _load(args.b)
+    rows = _rows(args.data)
+    refused = cost_gate(model_requests(a, rows, args.sample_field) + model_requests(b, rows, args.sample_field),
+                        args, ask=False)
+    if refused is not None:
+        return refused
+    ra, rb = list(_grade(a, rows, args).rewards), list(_grade(b, rows, args).rewards)
+    found = grader_agreement(ra, rb)
+    out = {"spearman": found["spearman"], "interval": found["interval"], "n": found["n"],
+           "disagreements": found["disagreements"]}
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(_agreement_text(f"{a.name} and {b.name}", found))
+    sys.stdout.flush()
+    return EXIT_FLAGGED if found["flagged"] else EXIT_OK
+
+
+def _common_flags(g) -> None:
+    g.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
+                   help="the field holding the model output (default: model_sample)")
+    g.add_argument("--json", action="store_true", help="print one JSON object")
+    g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
+    add_cost_flags(g, confirm=False)
+
+
+def register(sub) -> None:
+    g = sub.add_parser("calibrate", help="how far to trust a grader: spread, agreement with labels, self-consistency")
+    g.add_argument("config", metavar="CONFIG", help="a grader JSON file or a job config with one")
+    g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")
+    g.add_argument("--repeat", type=int, metavar="K", help="grade each row K more times, cache bypassed, and report "
+                                                            "how much the rewards move")
+    g.add_argument("--labels", metavar="FIELD", help="a human label per row: a number, true/false or pass/fail")
+    g.add_argument("--threshold", type=float, metavar="X",
+                   help="pass at or above X (default: the grader's pass_threshold, else 0.5)")
+    g.add_argument("--agree", metavar="KEY,KEY", help="two children of a multi meant to agree (spearman >= 0.8)")
+    g.add_argument("--group-field", metavar="NAME",
+                   help="rows sharing this field's value are samples of one item (default: identical items)")
+    _common_flags(g)
+    g.set_defaults(func=cmd_calibrate)
+    c = sub.add_parser("compare-graders", help="do two graders agree on the same data? (spearman >= 0.8)")
+    c.add_argument("a", metavar="A", help="a grader JSON file or a job config with one")
+    c.add_argument("b", metavar="B", help="the other grader")
+    c.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")
+    _common_flags(c)
+    c.set_defaults(func=cmd_compare_graders)
