@@ -111,3 +111,47 @@ def test_a_weighted_average_is_an_assert_set_and_other_formulas_one_python_asser
     for formula in ("max(py, exact)", "py + exact"):  # not an average: weights must sum to 1
         _yaml, tests, _ = _promptfoo(tmp_path, {**multi, "calculate_output": formula}, [{"answer": "x"}], capsys)
         assert tests[0]["assert"] == [{"type": "python", "value": "file://grader.py", "metric": "m"}]
+
+
+def _grader_py(folder: Path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"grader_{folder.name}", folder / "grader.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_grader_py_grades_here_or_through_ftstudio_serve_alike(tmp_path, monkeypatch, capsys):
+    """grader.py's assertions give grade's reward (and a child's sub-reward), graded in process or, with
+    FTSTUDIO_SERVE_URL, by a running `ftstudio serve grader.json` (its token from FTSTUDIO_SERVE_TOKEN)."""
+    from ftstudio.reward import Reward
+    from tests.serve_process import ServeProcess
+
+    multi = {"type": "multi", "name": "m", "calculate_output": "0.25 * py + 0.75 * exact",
+             "graders": {"exact": CHECK, "py": PY}}
+    rows = [{"answer": "Paris", "model_sample": "paris"}, {"answer": "Oslo", "model_sample": "Rome"}, {"q": 1}]
+    _promptfoo(tmp_path, multi, rows, capsys)
+    folder = tmp_path / "pf"
+    outputs = ["paris", "Rome", "x"]
+    with Reward.load(folder / "grader.json") as reward:
+        records = reward.score_detailed(outputs, rows)
+    assert records[-1]["errors"] and records[0]["reward"] == 0.875  # 0.25 * 0.5 + 0.75 * 1
+
+    def answers(module) -> list[tuple[dict, dict]]:
+        contexts = [{"vars": {"ftstudio_row": json.dumps(r)}} for r in rows]
+        return [(module.get_assert(o, c), module.get_assert_0_py(o, c)) for o, c in zip(outputs, contexts)]
+
+    monkeypatch.delenv("FTSTUDIO_SERVE_URL", raising=False)
+    here = answers(_grader_py(folder))
+    monkeypatch.setenv("SERVE_TEST_TOKEN", "t0ken-for-the-test")
+    with ServeProcess(str(folder / "grader.json"), "--port", "0", "--token-env", "SERVE_TEST_TOKEN") as server:
+        monkeypatch.setenv("FTSTUDIO_SERVE_URL", server.url)
+        monkeypatch.setenv("FTSTUDIO_SERVE_TOKEN", "t0ken-for-the-test")
+        served = answers(_grader_py(folder))
+    for answer in (here, served):
+        for (whole, child), record in zip(answer, records, strict=True):
+            assert whole["score"] == pytest.approx(record["reward"], abs=1e-12)
+            assert whole["pass"] is not bool(record["errors"])
+            assert child["score"] == pytest.approx(0.0 if record["errors"] else record["sub_rewards"]["py"])

@@ -26,12 +26,17 @@ COMMAND = f"pip install -r requirements.txt && {EVAL}"
 GRADER_PY = '''\
 """promptfoo python assertions over the grader tree, graded by ftstudio (the same numbers as `ftstudio grade`).
 get_assert: the whole tree; get_assert_<i>_<key>: one child of the multi grader (its sub-reward). The item
-is the row (var ftstudio_row, JSON); the sample is promptfoo's output."""
+is the row (var ftstudio_row, JSON); the sample is promptfoo's output.
+
+By default ftstudio grades here (installed from wheels/). With FTSTUDIO_SERVE_URL set, a running
+`ftstudio serve grader.json` grades instead (POST /v1/grade; FTSTUDIO_SERVE_TOKEN, when the server was
+started with --token-env, goes in the Authorization header): promptfoo starts a Python process per
+assertion, and a server skips importing ftstudio and starting graders each time."""
 
 import json
+import os
+import urllib.request
 from pathlib import Path
-
-from ftstudio.reward import Reward
 
 HERE = Path(__file__).resolve().parent
 SAMPLE_FIELD = %(sample_field)r
@@ -40,14 +45,31 @@ _reward = None
 _records = {}
 
 
-def _record(output, context):
+def _from_serve(url, output, row):
+    body = json.dumps({"sample_field": SAMPLE_FIELD, "rows": [{**row, SAMPLE_FIELD: output}]}).encode()
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get("FTSTUDIO_SERVE_TOKEN"):
+        headers["Authorization"] = "Bearer " + os.environ["FTSTUDIO_SERVE_TOKEN"]
+    request = urllib.request.Request(url.rstrip("/") + "/v1/grade", data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.loads(response.read())["records"][0]
+
+
+def _here(output, row):
     global _reward
     if _reward is None:
+        from ftstudio.reward import Reward
+
         _reward = Reward.load(HERE / "grader.json", sample_field=SAMPLE_FIELD)
+    return _reward.score_detailed([output], [row])[0]
+
+
+def _record(output, context):
     row = context["vars"]["ftstudio_row"]
     key = (output, row)
     if key not in _records:
-        _records[key] = _reward.score_detailed([output], [json.loads(row)])[0]
+        url = os.environ.get("FTSTUDIO_SERVE_URL")
+        _records[key] = _from_serve(url, output, json.loads(row)) if url else _here(output, json.loads(row))
     return _records[key]
 
 
@@ -170,6 +192,9 @@ called), and its top-level `score` in `results.json` is ftstudio's reward for th
 {GRADER_FILE} DATA --sample-field {sample_field}`). Replace the provider with a model to grade its answers the
 same way. String checks are promptfoo's own assertions; everything else calls `grader.py` (a python assertion,
 `get_assert`), which grades with ftstudio. Run it with the Python that has ftstudio (`PROMPTFOO_PYTHON`).
+promptfoo starts a Python process per python assertion; to skip importing ftstudio in each, start
+`ftstudio serve {GRADER_FILE}` and set `FTSTUDIO_SERVE_URL` (and `FTSTUDIO_SERVE_TOKEN` if it was started with
+`--token-env`): `grader.py` then posts each row to its `/v1/grade`.
 
 Approximate mappings:
 {approx}"""
