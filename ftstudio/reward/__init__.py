@@ -27,14 +27,21 @@ from ._promptfoo_import import Skipped, grader_from_promptfoo
 from ._recipe import GRADER_FILE, openrlhf_snippet, recipe_files, recipe_zip, train_py, verl_snippet, write_recipe
 from ._reward import Reward
 from ._tinker_export import COMMAND as TINKER_COMMAND
-from ._tinker_export import TINKER_COOKBOOK_VERSION, TINKER_VERSION, tinker_files, tinker_zip, write_tinker
+from ._tinker_export import (
+    COOKBOOK_REQUIREMENTS,
+    TINKER_COOKBOOK_VERSION,
+    TINKER_VERSION,
+    tinker_files,
+    tinker_zip,
+    write_tinker,
+)
 from ._trl import weights_of
 from ._wheel import WheelError, build_wheel
 
 __all__ = [
     "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
     "reward_at", "reward_from_env", "GroupAdvantages", "advantages_of", "score_group",
-    "TINKER_COMMAND", "TINKER_COOKBOOK_VERSION", "TINKER_VERSION", "WheelError", "build_wheel", "tinker_files",
+    "COOKBOOK_REQUIREMENTS", "TINKER_COMMAND", "TINKER_COOKBOOK_VERSION", "TINKER_VERSION", "WheelError", "build_wheel", "tinker_files",
     "write_tinker", "PROMPTFOO_COMMAND", "PROMPTFOO_VERSION", "promptfoo_files", "promptfoo_zip", "write_promptfoo", "tinker_zip",
     "Skipped", "grader_from_promptfoo",
     "recipe_files", "recipe_zip", "train_py", "verl_snippet", "weights_of", "write_recipe",

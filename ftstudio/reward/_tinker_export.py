@@ -31,8 +31,19 @@ def _hyper(config: JobConfig, name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+# tinker-cookbook 0.6.1's Requires-Dist without tml-renderers (Python 3.12 only; the RL loop never imports it),
+# tinker pinned to the release the tests ran: what `pip install --no-deps tinker-cookbook` leaves to install.
+COOKBOOK_REQUIREMENTS = (
+    f"tinker=={TINKER_VERSION}", "aiohttp>=3.9.0", "anyio>=4.0.0", "blobfile>=3.0.0", "chz>=0.4.0",
+    "cloudpickle>=3.0.0", "datasets>=2.14.0", "huggingface-hub>=0.20.0", "numpy>=1.24.0", "pillow>=10.0.0",
+    "pydantic>=2.0.0", "pyrage>=1.4.0", "rich>=13.0.0", "safetensors>=0.4.0", "termcolor>=2.0.0",
+    "tiktoken>=0.12.0", "torch>=2.10", "tqdm>=4.60.0",
+    "transformers!=5.3.0,!=5.4.*,!=5.5.0,!=5.5.1,!=5.5.2,!=5.5.3,!=5.6.*,>=4.57.6",
+)
+
+
 def requirements() -> str:
-    return (f"tinker=={TINKER_VERSION}\nchz\npillow\ntorch\ntransformers\n" + ftstudio_requirement())
+    return "".join(r + "\n" for r in COOKBOOK_REQUIREMENTS) + ftstudio_requirement()
 
 
 def _readme(name: str, rows: int, sample_field: str, has_format: bool) -> str:
@@ -49,8 +60,8 @@ the environments offline on the rows' given completions (no service, no model):
 ```
 
 tinker-cookbook {TINKER_COOKBOOK_VERSION} is installed without its dependencies because one of them
-(tml-renderers) needs Python 3.12; `requirements.txt` lists what its RL loop imports, and ftstudio from
-`wheels/`. The smoke run prints one JSON line per row (`reward`, and the step's `metrics`) and a summary;
+(tml-renderers) needs Python 3.12 and its RL loop never imports it; `requirements.txt` lists the others, and
+ftstudio from `wheels/`. The smoke run prints one JSON line per row (`reward`, and the step's `metrics`) and a summary;
 each reward equals `ftstudio grade {GRADER_FILE} {ROWS_FILE} --sample-field {sample_field}`'s.
 
 ## Files

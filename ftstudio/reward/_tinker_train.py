@@ -36,7 +36,7 @@ GROUP_SIZE = 4  # rollouts per prompt (GRPO's group)
 EPOCHS = ${epochs}  # the job's n_epochs, else 1
 
 
-def parse_args(argv=None):
+def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--smoke", action="store_true", help="roll the rows' given completions out offline and print rewards")
     p.add_argument("--model", help="the base model to train, as the service names it")
@@ -77,11 +77,8 @@ def smoke() -> int:
     return 0 if scored else 1
 
 
-def train(args) -> int:
-    if not os.environ.get("TINKER_API_KEY"):
-        print("TINKER_API_KEY is not set: export it in this shell (the tinker client reads it; nothing here "
-              "writes it anywhere)", file=sys.stderr)
-        return 2
+def config(args):
+    """tinker-cookbook's rl.train.Config over the grader's environments (no service is contacted here)."""
     from tinker_cookbook import model_info
     from tinker_cookbook.rl import train as rl_train
 
@@ -92,21 +89,30 @@ def train(args) -> int:
                                    group_size=args.group_size, model_name_for_tokenizer=args.model,
                                    renderer_name=renderer, response_format=response_format(),
                                    format_coef=args.format_coef)
-    config = rl_train.Config(learning_rate=args.learning_rate, dataset_builder=builder, model_name=args.model,
-                             recipe_name="ftstudio_grader", max_tokens=args.max_tokens, log_path=args.log_path,
-                             renderer_name=renderer, base_url=args.base_url, eval_every=0,
-                             num_epochs=args.epochs, max_steps=args.max_steps)
-    asyncio.run(rl_train.main(config))
+    return rl_train.Config(learning_rate=args.learning_rate, dataset_builder=builder, model_name=args.model,
+                           recipe_name="ftstudio_grader", max_tokens=args.max_tokens, log_path=args.log_path,
+                           renderer_name=renderer, base_url=args.base_url, eval_every=0,
+                           num_epochs=args.epochs, max_steps=args.max_steps)
+
+
+def train(args) -> int:
+    if not os.environ.get("TINKER_API_KEY"):
+        print("TINKER_API_KEY is not set: export it in this shell (the tinker client reads it; nothing here "
+              "writes it anywhere)", file=sys.stderr)
+        return 2
+    from tinker_cookbook.rl import train as rl_train
+
+    asyncio.run(rl_train.main(config(args)))
     return 0
 
 
 def main(argv=None) -> int:
-    parser = parse_args()
-    args = parser.parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
     if args.smoke:
         return smoke()
     if not args.model:
-        parser.error("--model is required to train (or --smoke for the offline run)")
+        p.error("--model is required to train (or --smoke for the offline run)")
     return train(args)
 
 

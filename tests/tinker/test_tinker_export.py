@@ -37,6 +37,18 @@ def test_the_exported_folder_runs_as_its_readme_says(tmp_path):
                            capture_output=True, text=True, check=True).stdout
     assert str(tmp_path / "venv") in where  # the wheel's ftstudio, installed into the new venv
 
+    # training: tinker-cookbook accepts the Config train.py builds (no service contacted), and without the key
+    # train.py stops before any call, saying which variable to set
+    check = ("import train\n"
+             "c = train.config(train.parser().parse_args(['--model', 'Qwen/Qwen3-8B', '--renderer', 'role_colon']))\n"
+             "print(type(c.dataset_builder).__name__, c.dataset_builder.response_format['type'], c.renderer_name)")
+    built = subprocess.run([str(python), "-c", check], cwd=out, env=env, capture_output=True, text=True, timeout=300)
+    assert built.stdout.split() == ["GraderDatasetBuilder", "json_schema", "role_colon"], built.stderr[-3000:]
+    keyless = {k: v for k, v in env.items() if k != "TINKER_API_KEY"}
+    refused = subprocess.run([str(python), "train.py", "--model", "Qwen/Qwen3-8B"], cwd=out, env=keyless,
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "TINKER_API_KEY is not set" in refused.stderr
+
     records = tmp_path / "records.jsonl"
     assert ftstudio(["grade", str(out / "grader.json"), str(out / "rows.jsonl"), "--sample-field", "answer_given",
                      "--out", str(records)]) == 0
