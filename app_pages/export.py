@@ -41,8 +41,7 @@ if anyway:
     body = export.to_json(data)
     slug = (cfg.suffix or cfg.method_type or "job").replace(" ", "-")
     tab_json, tab_py, tab_curl, tab_trl, tab_tinker, tab_promptfoo = st.tabs(
-        ["JSON body", "Python (openai SDK)", "curl", "Train with open-source tools", "Tinker-style environment",
-         "promptfoo"])
+        ["JSON body", "Python (openai SDK)", "curl", "Train anywhere", "Tinker-style environment", "promptfoo"])
     with tab_json:
         st.download_button(":material/download: Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
                            key="dl_json", type="primary")

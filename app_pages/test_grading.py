@@ -10,7 +10,16 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from components import api_checks, before_training, connection, dataset_panel, preflight_panel, state, trust_gate
+from components import (
+    api_checks,
+    before_training,
+    connection,
+    dataset_panel,
+    preflight_panel,
+    run_history,
+    state,
+    trust_gate,
+)
 from components import results_view as R
 from ftstudio.grading import (
     GradeOptions,
@@ -160,8 +169,10 @@ else:
     _run_panel(cfg.grader, dataset)
 
 run = R.current_run()
-if run is not None:
+if run is not None or state.app().runs:
     st.subheader("Results", divider="gray")
+    run_history.render()
+if run is not None:
     R.render(run, state.grader_fingerprint(), _options)
 
 if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is not None:

@@ -167,7 +167,7 @@ def compare(metric: str, inputs: list[str], references: list[str], reference_fn,
             repeats: int, chunk: int = 1000) -> dict:
     """Time ours and the reference on the same chunks, alternating which goes first, and
     keep each chunk's best time: on a shared machine that cancels most of the noise."""
-    from ftstudio.grading import metrics
+    from ftstudio.graders import metrics
 
     metrics.prepare(metric)
     with warnings.catch_warnings():  # first-call costs (imports) belong to neither side
@@ -200,7 +200,7 @@ def compare(metric: str, inputs: list[str], references: list[str], reference_fn,
 
 
 def run(rows: int, meteor_rows: int, repeats: int, seed: int) -> tuple[list[dict], dict]:
-    from ftstudio.grading import metrics
+    from ftstudio.graders import metrics
 
     inputs, references = TextGen(seed).pairs(rows)
     extra = {}
@@ -236,7 +236,7 @@ def table(results: list[dict]) -> str:
 def _import_time() -> float:
     import subprocess
 
-    code = ("import time; t = time.perf_counter(); import ftstudio.grading.metrics; "
+    code = ("import time; t = time.perf_counter(); import ftstudio.graders.metrics; "
             "print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout)
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["FTSTUDIO_CACHE_DIR"] = (tempfile.mkdtemp(prefix="ftstudio-bench-")
                                             if args.cache_dir == "tmp" else args.cache_dir)
     results, extra = run(rows, meteor_rows, repeats, args.seed)
-    extra["`import ftstudio.grading.metrics` (s)"] = _import_time()
+    extra["`import ftstudio.graders.metrics` (s)"] = _import_time()
     print(table(results))
     for k, v in extra.items():
         print(f"{k}: {v:.3f}")

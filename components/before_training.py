@@ -71,11 +71,14 @@ def _calibration(current) -> None:
     m[1].metric("At the minimum", f"{100 * c['share_at_min']:.0f}%", help=f"reward {c['min']:.4g}")
     m[2].metric("At the maximum", f"{100 * c['share_at_max']:.0f}%", help=f"reward {c['max']:.4g}")
     for col, (label, t) in zip(m[3:], c["fail_thresholds"].items()):
-        value = "—" if t["threshold"] is None else f"{t['threshold']:.3g}"
-        col.metric(f"Threshold failing {label}", value,
-                   help="A row fails when its reward is below this. " +
-                        ("Every row scores the same." if t["threshold"] is None
-                         else f"It fails {100 * t['share_failing']:.1f}% of rows."))
+        if t["threshold"] is None:
+            col.metric(f"Threshold failing {label}", "—", help="Every row scores the same: no threshold fails "
+                                                                f"{label} of rows.")
+            continue
+        # Ties at the threshold make the share it fails differ from the target: say the real one (as the CLI).
+        col.metric(f"Threshold failing {100 * t['share_failing']:.1f}%", f"{t['threshold']:.3g}",
+                   help=f"A row fails when its reward is below this. Aimed at {label} of rows; rows tied at one "
+                        f"reward pass or fail together, so it fails {100 * t['share_failing']:.1f}%.")
     if c["warning"]:
         st.warning(c["warning"], icon=":material/trending_down:")
     g = c["groups"]
@@ -139,9 +142,15 @@ def _report(report) -> None:
     else:
         st.success(f"No probe games this grader (genuine mean {report.genuine_mean:.3f}).", icon=":material/check_circle:")
     table = pd.DataFrame([{"probe": p.probe, "kind": kind_of(p.probe), "rows": p.rows, "mean reward": p.mean_reward,
-                           "≥ genuine": p.share_at_or_above_genuine, "≥ threshold": p.share_at_or_above_threshold,
-                           "flagged": p.flagged} for p in report.probes])
-    st.dataframe(table, hide_index=True, width="stretch", key="tg-probe-table")
+                           "above genuine": p.share_above_genuine, "tied": p.share_tied_with_genuine,
+                           "≥ threshold": p.share_at_or_above_threshold, "flagged": p.flagged} for p in report.probes])
+    col = st.column_config.NumberColumn
+    shares = {"above genuine": col("above genuine", format="percent",
+                                   help="Rows where the probe scores strictly more than the genuine answer"),
+              "tied": col("tied", format="percent",
+                          help="Rows where the probe scores the same as the genuine answer (both 0 included)"),
+              "≥ threshold": col("≥ threshold", format="percent")}
+    st.dataframe(table, hide_index=True, width="stretch", key="tg-probe-table", column_config=shares)
     st.download_button("Download the report (JSON)", json.dumps(report.to_dict(), indent=2), "probes.json",
                        "application/json", key="tg-probe-download")
 

@@ -12,23 +12,14 @@ import streamlit as st
 
 from components import grader_edit as E
 from components import state
+from components.grader_types import icons, ui_for
 from ftstudio.config import flatten, is_nested
 from ftstudio.core import Issue, count, under
 from ftstudio.graders import GRADER_TYPES, MultiGrader, tree, walk
 from ftstudio.graders.formula import FormulaError
 
-# Material icons, not emoji: Debian's chromium (CI) has no emoji font and drew empty boxes.
-ICONS = {"string_check": ":material/match_case:", "text_similarity": ":material/straighten:",
-         "score_model": ":material/target:", "label_model": ":material/label:", "python": ":material/code:",
-         "multi": ":material/account_tree:", "endpoint": ":material/public:", "lambda": ":material/function:"}
-TYPE_HELP = {
-    "string_check": "compare two strings: equal, not equal, contains",
-    "text_similarity": "a similarity score in [0, 1] (fuzzy, BLEU, ROUGE, METEOR...)",
-    "score_model": "a model returns a number in a range",
-    "label_model": "a model picks a label; passing labels score 1",
-    "python": "your own grade(sample, item) function",
-    "multi": "combine graders with a formula (a nested multi when inside a multi)",
-}
+# The icon of each grader type (Material icons: components.grader_types).
+ICONS = icons()
 
 
 def type_label(kind: str) -> str:
@@ -115,7 +106,7 @@ def render_actions(root: Any, path: tuple) -> None:
     with st.container(horizontal=True, gap="xsmall"):
         if isinstance(node, MultiGrader):
             st.menu_button("Add grader", list(GRADER_TYPES), key=k("add"), icon=":material/add:",
-                           format_func=lambda t: f"{type_label(t)} — {'nested multi' if t == 'multi' else TYPE_HELP[t]}",
+                           format_func=lambda t: f"{type_label(t)} — {'nested multi' if t == 'multi' else ui_for(t).help}",
                            on_click=_add, args=(path, k("add")), help="Add a child grader to this multi")
         elif not path:
             st.button("Wrap in multi", key=k("wrap"), icon=":material/account_tree:", on_click=_wrap, args=(path,),

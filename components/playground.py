@@ -15,7 +15,7 @@ import streamlit as st
 
 from components import issues_panel, state, trust_gate
 from ftstudio.config import to_json
-from ftstudio.graders import LabelModelGrader, PythonGrader, ScoreModelGrader, TextSimilarityGrader, walk
+from ftstudio.graders import grader_type, walk
 from ftstudio.grading import GradeOptions, InvalidGrader, explain
 
 OUTPUT, ITEM, ROW = "graders_pg_output", "graders_pg_item", "graders_pg_row"
@@ -73,10 +73,8 @@ def needs_button(grader: Any) -> bool:
     """Grading that starts processes or calls an API waits for a click."""
     configured = state.endpoint().configured
     for _, node in walk(grader):
-        if isinstance(node, PythonGrader):
-            return True
-        if configured and (isinstance(node, (ScoreModelGrader, LabelModelGrader))
-                           or (isinstance(node, TextSimilarityGrader) and node.evaluation_metric == "cosine")):
+        kind = grader_type(node.type)
+        if kind.runs_code or (configured and kind.uses_endpoint(node)):
             return True
     return False
 

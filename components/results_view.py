@@ -125,8 +125,8 @@ def table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
     # Humans count from 1: the table's row (like its line) is 1-based; records keep the 0-based `row`.
     data: dict = {"row": [r + 1 for r in run.row_index], "line": pd.array([ln for ln in res.lines[:n]], dtype="Int64"),
                   "reward": C.as_array(res.rewards)}
-    for k, v in res.sub_rewards.items():
-        data[f"{k} (sub)" if k in _RESERVED else k] = C.as_array(v)
+    for k in res.sub_rewards:
+        data[f"{k} (sub)" if k in _RESERVED else k] = C.sub_array(res, k)  # NaN (no value) where the child failed
     errors, details, outputs, hay = [""] * n, [""] * n, [], []
     for i, e in res.errors.items():
         errors[i] = ", ".join(sorted(e.codes))
@@ -232,12 +232,22 @@ def _charts(run: GradingRun, t: float) -> None:
         st.caption("Per-sub-grader charts appear when the grader is a multi grader.")
 
 
+def clicked_position(selection) -> int | None:
+    """The table position the user clicked: a selected row, or the row of a clicked cell (a click on any
+    cell opens its row; the checkbox column selects it too)."""
+    sel = (selection or {}).get("selection") or {}
+    rows = list(sel.get("rows") or [])
+    if rows:
+        return int(rows[0])
+    cells = list(sel.get("cells") or [])
+    return int(cells[0][0]) if cells else None
+
+
 def _select_row(run_id: int) -> None:
-    sel = state.widget(f"tg-table-{run_id}")
-    rows = sel["selection"]["rows"] if sel else []
+    pos = clicked_position(state.widget(f"tg-table-{run_id}"))
     view = state.app().table_view
-    if rows and rows[0] < len(view):
-        state.set_widget(f"tg-detail-{run_id}", view[rows[0]])
+    if pos is not None and pos < len(view):
+        state.set_widget(f"tg-detail-{run_id}", view[pos])
 
 
 def _rows(run: GradingRun, t: float, options_factory) -> None:
@@ -257,7 +267,7 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
     state.app().table_view = shown.index.tolist()
     st.caption(f"{len(view):,} of {len(df):,} rows match" + (f"; the first {TABLE_CAP:,} are listed" if
                                                             len(view) > TABLE_CAP else "")
-               + ". Click a column header to sort, a row to see its details.")
+               + ". Click any cell of a row to open its details below; click a column header to sort.")
     subs = [c for c in df.columns if c not in _RESERVED]
     cfg = {"reward": st.column_config.ProgressColumn("reward", format="%.3f", min_value=lo, max_value=hi),
            "line": st.column_config.NumberColumn("line", format="%d"),
@@ -265,8 +275,10 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
            "output": st.column_config.TextColumn(f"output ({run.sample_field})", width="large"),
            **{c: st.column_config.NumberColumn(c, format="%.3f") for c in subs}}
     shown = shown.assign(**{"pass": shown["reward"] >= t})
-    st.dataframe(shown, key=f"tg-table-{run.id}", on_select=lambda: _select_row(run.id), selection_mode="single-row",
+    st.dataframe(shown, key=f"tg-table-{run.id}", on_select=lambda: _select_row(run.id),
+                 selection_mode=["single-row", "single-cell"],
                  hide_index=True, column_config=cfg, width="stretch", height=min(420, 38 + 35 * max(len(shown), 1)),
+                 placeholder="—",  # a sub-grader that failed on the row has no score (not 0)
                  column_order=["row", "line", "reward", "pass", *subs, "errors", "output", "error details"])
     if len(shown):
         _detail(run, shown.index.tolist(), options_factory)
@@ -289,7 +301,8 @@ def _detail(run: GradingRun, options: list[int], options_factory) -> None:
         with left:
             st.metric("Reward", f"{rec['reward']:.4f}")
             if rec["sub_rewards"]:
-                st.dataframe([{"sub-grader": k, "score": v} for k, v in rec["sub_rewards"].items()],
+                scores = {k: res.sub_value(k, i) for k in rec["sub_rewards"]}
+                st.dataframe([{"sub-grader": k, "score": "—" if v is None else f"{v:.4g}"} for k, v in scores.items()],
                              hide_index=True, width="stretch")
             for code, details in (rec["error_details"] or {}).items():
                 st.error(f"**{code}** — {details}")

@@ -22,6 +22,15 @@ def as_array(values) -> np.ndarray:
     return np.asarray(values, dtype=float) if len(values) else np.zeros(0)
 
 
+def sub_array(results, key: str) -> np.ndarray:
+    """A multi child's scores with NaN (no value) on the rows where it has no score of its own."""
+    a = as_array(results.sub_rewards[key]).copy()
+    missing = getattr(results, "sub_missing", {}).get(key)
+    if missing:
+        a[sorted(missing)] = np.nan
+    return a
+
+
 def value_range(*columns) -> tuple[float, float]:
     """At least [0, 1] (the usual reward range), widened to whatever the values reach."""
     lo, hi = 0.0, 1.0
@@ -84,19 +93,26 @@ def sub_reward_histograms(results, bins: int = 10, per_row: int = 4) -> go.Figur
     keys = list(results.sub_rewards)
     if not keys:
         return None
-    lo, hi = value_range(*results.sub_rewards.values())
+    columns = {k: sub_array(results, k) for k in keys}  # rows where a child failed count in no bin
+    lo, hi = value_range(*columns.values())
     cols = min(len(keys), per_row)
     nrows = math.ceil(len(keys) / cols)
-    titles = [f"{k} · mean {float(np.mean(as_array(results.sub_rewards[k]))) if len(results) else 0:.2f}"
-              for k in keys]
+    titles = [_sub_title(k, v) for k, v in columns.items()]
     fig = make_subplots(rows=nrows, cols=cols, subplot_titles=titles, shared_yaxes=True,
                         horizontal_spacing=0.04, vertical_spacing=0.18)
     for i, k in enumerate(keys):
-        counts, edges = histogram_counts(results.sub_rewards[k], bins, lo, hi)
+        counts, edges = histogram_counts(columns[k], bins, lo, hi)
         fig.add_trace(_bars(counts, edges, k, BLUE), row=i // cols + 1, col=i % cols + 1)
     for ann in fig.layout.annotations:
         ann.font.size = 13
     return _style(fig, "Sub-grader scores", height=260 * nrows + 40, showlegend=False)
+
+
+def _sub_title(key: str, values: np.ndarray) -> str:
+    scored = values[np.isfinite(values)]
+    mean = f"{float(scored.mean()):.2f}" if scored.size else "—"
+    none = values.size - scored.size
+    return f"{key} · mean {mean}" + (f" · {none:,} no value" if none else "")
 
 
 def correlation_matrix(results) -> tuple[list[str], list[list[float | None]], int]:

@@ -24,6 +24,8 @@ from typing import Any
 
 from components.app_state import MAX_HISTORY, AppState
 from components.workspace_sync import add_run as add_run  # re-exported: the run and baseline API
+from components.workspace_sync import delete_run as delete_run
+from components.workspace_sync import open_run as open_run
 from components.workspace_sync import persist, restore
 from components.workspace_sync import set_baseline as set_baseline
 from ftstudio.config import JobConfig, new_config, to_json

@@ -86,3 +86,22 @@ def set_baseline(run) -> None:
     if run is not None and run.id not in a.runs:
         a.runs = {**a.runs, run.id: run}
     persist()
+
+
+def open_run(run) -> None:
+    """Put a kept run on screen (the history's Open)."""
+    a = AppState()
+    a.run = run
+    persist()
+
+
+def delete_run(run_id: int) -> None:
+    """Forget a kept run (screen, baseline and disk); the newest remaining run goes on screen."""
+    a = AppState()
+    runs = {i: r for i, r in a.runs.items() if i != run_id}
+    a.runs = runs
+    if a.baseline is not None and a.baseline.id == run_id:
+        a.baseline = None
+    if a.run is not None and a.run.id == run_id:
+        a.run = runs[max(runs)] if runs else None
+    persist()  # save_session prunes the run's file

@@ -1,4 +1,6 @@
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +126,79 @@ def test_console_script_and_module():
     assert out.returncode == 0
     out = subprocess.run([sys.executable, "-m", "ftstudio", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "validate" in out.stdout
+
+
+def test_validate_dev_zero_stops_at_the_size_cap_with_a_clear_message():
+    """/dev/zero never ends: the read stops after the cap instead of filling memory forever. (The address-space
+    limit keeps a regression from taking the machine's memory with it: it would fail fast instead.)"""
+    import resource
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    proc = subprocess.run([sys.executable, "-m", "ftstudio", "validate", "/dev/zero"], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=limit_memory)
+    assert proc.returncode == 2, proc.stderr
+    assert "/dev/zero: more than 16 MB" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_config_over_the_cap_is_refused_and_stdin_is_bounded_too(tmp_path, capsys, monkeypatch):
+    from ftstudio.config import MAX_DOCUMENT_BYTES, ImportProblem, read_json_file
+
+    big = tmp_path / "big.json"
+    with big.open("wb") as fh:
+        fh.truncate(MAX_DOCUMENT_BYTES + 1)  # sparse: no disk used
+    code, _, err = run(capsys, "validate", str(big))
+    assert code == 2 and f"{big}: more than 16 MB" in err
+
+    class Endless(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            buffer[:] = b" " * len(buffer)
+            return len(buffer)
+
+    with pytest.raises(ImportProblem, match="more than 16 MB"):
+        read_json_file(io.BufferedReader(Endless()))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Endless())))
+    code, _, err = run(capsys, "validate", "-")
+    assert code == 2 and "-: more than 16 MB" in err
+    exact = tmp_path / "spaces.json"
+    exact.write_bytes(b" " * (MAX_DOCUMENT_BYTES - 2) + b"{}")  # at the cap: read whole
+    assert read_json_file(exact) == {}
+
+
+COUNT_FLAGS = [  # every count flag outside `serve`: a whole number of at least 1
+    ("grade", ["--concurrency"]), ("probe", ["--concurrency", "--rows"]), ("compare", ["--rows"]),
+    ("sample", ["--concurrency", "--n", "--max-tokens"]),
+]
+
+
+@pytest.mark.parametrize(("command", "flags"), COUNT_FLAGS)
+@pytest.mark.parametrize("value", ["0", "-5", "two"])
+def test_count_flags_refuse_zero_negative_and_words_naming_the_flag(tmp_path, capsys, command, flags, value):
+    grader = write(tmp_path, "g.json", {"type": "string_check", "name": "g", "input": "{{ sample.output_text }}",
+                                        "reference": "x", "operation": "eq"})
+    data = write(tmp_path, "d.jsonl", '{"model_sample": "x"}\n')
+    head = {"sample": [data, "--model", "m"]}.get(command, [grader, data])
+    for flag in flags:
+        with pytest.raises(SystemExit) as exit_:
+            main([command, *head, flag, value])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        why = "expected a whole number, got 'two'" if value == "two" else f"must be at least 1, got {value}"
+        assert f"argument {flag}: {why}" in err
+
+
+@pytest.mark.parametrize("command", ["grade", "probe", "compare", "calibrate", "compare-graders"])
+def test_an_empty_sample_field_is_refused_with_a_clear_message(tmp_path, capsys, command):
+    grader = write(tmp_path, "g.json", {"type": "string_check", "name": "g", "input": "{{ sample.output_text }}",
+                                        "reference": "x", "operation": "eq"})
+    data = write(tmp_path, "d.jsonl", '{"model_sample": "x"}\n')
+    graders = [grader, grader] if command == "compare-graders" else [grader]
+    with pytest.raises(SystemExit) as exit_:
+        main([command, *graders, data, "--sample-field", ""])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert 'argument --sample-field: the sample field is empty: name the row field that holds the model\'s answer' in err

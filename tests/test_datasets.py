@@ -158,6 +158,14 @@ def test_missing_path_folder_utf16_and_binary_are_dataset_errors(tmp_path):
         read_dataset(tmp_path)
     with pytest.raises(DatasetError, match="d.jsonl is saved as UTF-16. Save it as UTF-8"):
         read_dataset('{"a": 1}\n'.encode("utf-16"), name="d.jsonl")
+    # UTF-32's little-endian BOM (FF FE 00 00) starts like UTF-16's: it is still named as what it is
+    for codec in ("utf-32", "utf-32-le", "utf-32-be"):
+        data = ('{"a": 1}\n'.encode(codec) if codec == "utf-32" else
+                ("\ufeff" + '{"a": 1}\n').encode(codec))
+        with pytest.raises(DatasetError, match="d.jsonl is saved as UTF-32. Save it as UTF-8"):
+            read_dataset(data, name="d.jsonl")
+    with pytest.raises(DatasetError, match="d.jsonl is saved as UTF-16. Save it as UTF-8"):
+        read_dataset(("\ufeff" + '{"a": 1}\n').encode("utf-16-be"), name="d.jsonl")
     with pytest.raises(DatasetError, match=r"book.csv is not a text file \(it looks like an Excel workbook\)"):
         read_dataset(b"PK\x03\x04\x14\x00\x00\x00\x08\x00", name="book.csv")
 

@@ -7,7 +7,6 @@ comparison is `==` on floats, which is stricter than the 1e-9 the issue allows.
 from __future__ import annotations
 
 import math
-import os
 import random
 import subprocess
 import sys
@@ -20,24 +19,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftstudio.grading import metrics
-from ftstudio.grading.metrics import _ngram, _wordnet
+from ftstudio.graders import metrics
+from ftstudio.graders.metrics import _ngram, _wordnet
 
 ROUGE_KEYS = {f"rouge_{n}": f"rouge{n}" for n in range(1, 6)} | {"rouge_l": "rougeL"}
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory):
-    """One converted WordNet copy for the whole session, outside the user's cache."""
+    """One converted WordNet copy for the whole module, outside the user's cache."""
     path = tmp_path_factory.mktemp("ftstudio-cache")
-    old = os.environ.get("FTSTUDIO_CACHE_DIR")
-    os.environ["FTSTUDIO_CACHE_DIR"] = str(path)
-    metrics.prepare("meteor")  # also puts <path>/nltk_data on nltk.data.path
-    yield path
-    if old is None:
-        os.environ.pop("FTSTUDIO_CACHE_DIR", None)
-    else:
-        os.environ["FTSTUDIO_CACHE_DIR"] = old
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FTSTUDIO_CACHE_DIR", str(path))
+        metrics.prepare("meteor")  # also puts <path>/nltk_data on nltk.data.path
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache(cache_dir, monkeypatch):
+    """Instead of the conftest's per-test cache: converting WordNet for every test would be slow."""
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(cache_dir))
 
 
 @pytest.fixture(scope="session")
@@ -276,7 +277,7 @@ def test_prepare_is_repeatable():
 
 @pytest.mark.slow
 def test_import_does_not_load_the_heavy_libraries():
-    code = ("import sys, ftstudio.grading.metrics; "
+    code = ("import sys, ftstudio.graders.metrics; "
             "print(sorted(m for m in ('nltk', 'rouge_score', 'rapidfuzz', 'numpy') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -106,6 +106,16 @@ def test_content_preserving_probe_flagged_when_above_genuine():
     report = probe({**EQ, "reference": "{{item.reference}}"}, rows, probes=["case"])
     assert report.probes[0].flagged and report.probes[0].share_at_or_above_genuine == 1.0
     assert "above the genuine answer" in report.probes[0].why
+    assert report.probes[0].share_above_genuine == 1.0 and report.probes[0].share_tied_with_genuine == 0.0
+
+
+def test_ties_at_zero_are_tied_not_above_genuine():
+    """Issue 25: a probe scoring 0 where the genuine answer also scores 0 ties it; it never beats it."""
+    rows = [{**r, "model_sample": "wrong"} if i < 5 else r for i, r in enumerate(ROWS)]  # 5 genuine answers score 0
+    p = probe(EQ, rows, probes=["empty"]).probes[0]
+    assert p.share_above_genuine == 0.0 and p.share_tied_with_genuine == 5 / 20
+    assert p.share_at_or_above_genuine == 5 / 20
+    assert p.to_dict()["share_at_or_above_genuine"] == 5 / 20 and "share_tied_with_genuine" not in p.to_dict()
 
 
 def test_rows_limit_and_rows_without_a_sample():

@@ -1,6 +1,7 @@
 """The README opens with the two commands, and .ci/run runs the second one verbatim."""
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,8 +14,9 @@ def commands():
 
 def test_two_commands_first():
     run_app, run_tests = commands()
-    assert "pip install" in run_app and "streamlit run app.py" in run_app
-    assert "pip install -e '.[test,trainers,providers]'" in run_tests and "pytest" in run_tests
+    # the app is an extra: the core installs without streamlit (pyproject.toml)
+    assert "pip install -e '.[app]'" in run_app and "streamlit run app.py" in run_app
+    assert "pip install -e '.[test,trainers,providers,ray]'" in run_tests and "pytest" in run_tests
     head = (ROOT / "README.md").read_text().split("---")[0]
     assert head.count("```bash") == 2
 
@@ -43,6 +45,34 @@ def test_ci_runs_the_checks_after_installing_and_before_the_tests():
     tests = lines.index(commands()[1])
     for command in CHECKS:
         assert install < lines.index(command) < tests, command
-    extra = (ROOT / "pyproject.toml").read_text().split("test = [", 1)[1].split("]", 1)[0]
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
     for package in ("ruff", "pyright", "import-linter"):
-        assert f'"{package}' in extra, package
+        assert any(req.startswith(package) for req in extra), package
+    # the trainers' own venvs are built before the tests that use them
+    assert install < lines.index("bash .ci/trainer-venvs") < tests
+
+
+RANDOM_RUN = 'python -m pytest -m "not slow and not e2e" -p randomly --randomly-seed="$seed"'
+
+
+def test_ci_runs_the_tests_with_an_empty_home_and_fails_on_anything_written_there():
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    empty, tests = lines.index("export HOME=$EMPTY_HOME"), lines.index(commands()[1])
+    back = lines.index("export HOME=$REAL_HOME")
+    assert "EMPTY_HOME=$(mktemp -d)" in lines[:empty] and empty < tests < lines.index(RANDOM_RUN) < back
+    check = "\n".join(lines[back:])
+    assert '"$EMPTY_HOME/.ftstudio" "$EMPTY_HOME/.cache/ftstudio"' in check and "exit 1" in check
+    # pip still finds the user's configuration and cache with HOME elsewhere
+    assert any(line.startswith("export PIP_CACHE_DIR=") for line in lines[:empty])
+
+
+def test_ci_runs_the_fast_tests_again_in_random_order_and_prints_the_seed():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert RANDOM_RUN in ci.splitlines() and 'echo "random order: ' in ci and "--randomly-seed=$seed" in ci
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert any(req.startswith("pytest-randomly")
+               for req in tomllib.loads(pyproject)["project"]["optional-dependencies"]["test"])
+    # the README's own run keeps file order: pytest-randomly is off unless `-p randomly` turns it back on
+    assert "-p no:randomly" in pyproject.split("addopts = ", 1)[1].splitlines()[0]
+    development = (ROOT / "README.md").read_text().split("## Development", 1)[1]
+    assert '`python -m pytest -m "not slow and not e2e" -p randomly --randomly-seed=N`' in development

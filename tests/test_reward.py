@@ -1,8 +1,8 @@
 """ftstudio.reward: every adapter gives `ftstudio grade`'s rewards on the same rows.
 
-verl and OpenRLHF load their reward file by path and call it as their code does (verl 0.8.0.dev
-reward_manager/naive.py: keyword arguments, one sample per call; OpenRLHF 0.11.0 utils/agent.py:
-`reward_func([query], [prompt], [label])`); so do these tests.
+verl and OpenRLHF load their reward file by path and call it as their code does (verl 0.9.1
+reward_loop/reward_manager/naive.py: keyword arguments, one sample per call; OpenRLHF 0.11.2 utils/agent.py:
+`reward_func([query], [prompt], [label])`); so do these tests. tests/trainer_envs runs the trainers' own code.
 """
 
 from __future__ import annotations
@@ -81,6 +81,19 @@ def test_load_accepts_a_job_config_a_preset_and_a_dict(tmp_path):
             assert reward.score(["paris"], [{"reference_answer": "paris"}]) == [1.0]
 
 
+def test_an_oversized_grader_file_and_an_empty_sample_field_are_clear_errors(tmp_path):
+    from ftstudio.config import MAX_DOCUMENT_BYTES
+
+    big = tmp_path / "big.json"
+    with big.open("wb") as fh:
+        fh.truncate(MAX_DOCUMENT_BYTES + 1)  # sparse; a device such as /dev/zero is cut at the same point
+    with pytest.raises(InvalidGrader) as exc:
+        Reward.load(big)
+    assert f"{big}: more than 16 MB" in exc.value.issues[0].message
+    with pytest.raises(ValueError, match="the sample field is empty: name the row field that holds the model's"):
+        Reward.load(GRADER, sample_field="")
+
+
 def test_invalid_trees_raise_invalid_grader_with_issues(tmp_path):
     with pytest.raises(InvalidGrader) as exc:
         Reward.load({**GRADER, "calculate_output": "exact +"})
@@ -107,6 +120,8 @@ def test_for_trl_follows_grpo_trainers_contract(graded):
         assert out == [r["reward"] for r in records]
         for key in GRADER["graders"]:
             assert metrics[key] == pytest.approx(sum(r["sub_rewards"][key] for r in records) / len(records))
+        # the error row is its own metric, not only a 0.0 among the rewards
+        assert metrics["answer_check/grader_error_rate"] == sum(1 for r in records if r["errors"]) / len(records) > 0
         none_for_errors = reward.for_trl(on_error=None)(prompts=["q"] * len(ROWS), completions=[c for _, c in ROWS],
                                                         **columns)
         assert none_for_errors == [None if r["errors"] else r["reward"] for r in records]
@@ -146,28 +161,26 @@ def test_verl_compute_score_equals_grade(graded, monkeypatch):
         score = verl.compute_score(data_source="quiz", solution_str=completion, ground_truth="ignored",
                                    extra_info={**item, "num_turns": 2})
         assert score == {"score": record["reward"], **record["sub_rewards"]}
-    # extra_info not a dict: the item is {"reference_answer": ground_truth}
+    # no item fields (verl 0.9 still passes a dict with its own keys): the item is {"reference_answer": ground_truth}
     for (item, completion), record in zip(ROWS[:4], records[:4]):
-        score = verl.compute_score(data_source="quiz", solution_str=completion,
-                                   ground_truth=item["reference_answer"], extra_info=None)
-        assert score["score"] == record["reward"]
+        for extra in (None, {"num_turns": 2, "rollout_reward_scores": {}}):
+            score = verl.compute_score(data_source="quiz", solution_str=completion,
+                                       ground_truth=item["reference_answer"], extra_info=extra)
+            assert score["score"] == record["reward"]
 
 
-@pytest.mark.slow  # imports torch (~10 s) for the tensors OpenRLHF expects
-def test_verl_batch_manager_call_equals_grade(graded, monkeypatch):
-    """verl's batch reward manager: plural names, numpy object arrays from the parquet columns."""
+def test_verl_compute_score_takes_numpy_values_and_the_grader_keyword(graded, monkeypatch):
+    """Parquet columns arrive as numpy values; reward_kwargs' grader= wins over $FTSTUDIO_GRADER."""
     import numpy as np
 
     grader, records = graded
-    monkeypatch.setenv("FTSTUDIO_GRADER", str(grader))
-    verl = _load_by_path("verl", "custom_module_batch")
-    extras = np.empty(len(ROWS), dtype=object)
-    for i, (item, _) in enumerate(ROWS):
-        extras[i] = {**{k: np.str_(v) for k, v in item.items()}, "rollout_reward_scores": {}}
-    scores = verl.compute_score_batch(data_sources=np.array(["quiz"] * len(ROWS), dtype=object),
-                                      solution_strs=[c for _, c in ROWS], ground_truths=[None] * len(ROWS),
-                                      extra_infos=extras)
-    assert scores == [{"score": r["reward"], **r["sub_rewards"]} for r in records]
+    monkeypatch.setenv("FTSTUDIO_GRADER", "/nonexistent/grader.json")
+    verl = _load_by_path("verl", "custom_module_np")
+    for (item, completion), record in zip(ROWS, records):
+        extra = {**{k: np.str_(v) for k, v in item.items()}, "rollout_reward_scores": {}, "num_turns": np.int64(1)}
+        score = verl.compute_score(data_source=np.str_("quiz"), solution_str=completion, ground_truth=None,
+                                   extra_info=extra, grader=str(grader))
+        assert score == {"score": record["reward"], **record["sub_rewards"]}
 
 
 def test_adapters_are_importable_by_their_dotted_names():
@@ -191,7 +204,8 @@ def test_openrlhf_reward_func_equals_grade(graded, monkeypatch):
         rewards = out["rewards"].tolist() if hasattr(out["rewards"], "tolist") else out["rewards"]
         assert rewards == pytest.approx([record["reward"]], abs=1e-6)  # float32 tensors
         logs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in out["extra_logs"].items()}
-        assert logs == {k: pytest.approx([v], abs=1e-6) for k, v in record["sub_rewards"].items()}
+        assert logs == {**{k: pytest.approx([v], abs=1e-6) for k, v in record["sub_rewards"].items()},
+                        "grader_error": [1.0 if record["errors"] else 0.0]}
 
 
 def test_openrlhf_without_torch_returns_lists(graded, monkeypatch):
@@ -256,3 +270,78 @@ def test_model_graders_through_for_trl_equal_grade(openai_stub, tmp_path, monkey
         got = reward.for_trl()(prompts=["p"] * 8, completions=[f"answer {i}" for i in range(8)], d=directives)
     assert got == expected and expected[:4] == [0.25, 1.0, 0.0, 0.5]
     assert len(openai_stub.requests_to("/chat/completions")) == 8
+
+
+def test_verl_compute_score_async_grades_waiting_calls_as_one_batch(graded, monkeypatch):
+    """verl awaits every sample of a batch at once: the calls waiting together are one grade() call."""
+    import asyncio
+
+    grader, records = graded
+    verl = _load_by_path("verl", "custom_module_async")
+    calls = []
+    real = Reward.grade
+
+    def counting(self, completions, items):
+        calls.append(len(completions))
+        return real(self, completions, items)
+
+    monkeypatch.setattr(Reward, "grade", counting)
+
+    async def batch():
+        return await asyncio.gather(*(verl.compute_score_async(data_source="quiz", solution_str=c, ground_truth=None,
+                                                               extra_info={**item, "num_turns": 1}, grader=str(grader))
+                                      for item, c in ROWS))
+
+    assert asyncio.run(batch()) == [{"score": r["reward"], **r["sub_rewards"]} for r in records]
+    assert calls == [len(ROWS)]
+
+
+def test_for_trl_async_equals_for_trl_and_logs_the_error_rate(graded):
+    import asyncio
+    import inspect
+
+    grader, records = graded
+    metrics: dict[str, float] = {}
+    with Reward.load(grader) as reward:
+        f = reward.for_trl_async()
+        assert inspect.iscoroutinefunction(f) and f.__name__ == "answer_check"
+        columns = {"reference_answer": [item.get("reference_answer") for item, _ in ROWS]}
+        out = asyncio.run(f(prompts=["q"] * len(ROWS), completions=[c for _, c in ROWS], **columns,
+                            log_metric=metrics.__setitem__))
+        assert out == [r["reward"] for r in records]
+        assert metrics["answer_check/grader_error_rate"] == 0.2
+        funcs, weights = reward.trl_components(asynchronous=True)
+        assert all(inspect.iscoroutinefunction(g) for g in funcs) and weights == [0.75, 0.25]
+
+
+def test_async_components_grade_concurrently_under_trl_gather(openai_stub, tmp_path, monkeypatch):
+    """Two async component functions with model graders, gathered as TRL 1.16 does: their grading overlaps
+    (each waits at a two-party barrier inside grade(), which only opens when both are grading at once), and
+    the rewards are the endpoint's."""
+    import asyncio
+    import threading
+
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_stub.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", openai_stub.api_key)
+    monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    judge = {"type": "score_model", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
+             "input": [{"role": "user", "content": "Grade {{ sample.output_text }} {{ item.d }}"}]}
+    grader = {"type": "multi", "name": "two_judges", "calculate_output": "a + b",
+              "graders": {"a": {**judge, "name": "a"}, "b": {**judge, "name": "b"}}}
+    barrier = threading.Barrier(2, timeout=60)  # broken (an error) if the two never grade at the same time
+    real = Reward.grade
+
+    def meeting(self, completions, items):
+        barrier.wait()
+        return real(self, completions, items)
+
+    with Reward.load(grader) as reward:
+        funcs, _ = reward.trl_components(asynchronous=True)
+        monkeypatch.setattr(Reward, "grade", meeting)
+
+        async def gather():
+            kw = {"prompts": ["p"] * 2, "completions": ["x", "y"], "d": ["[[score:0.25]]", "[[score:1]]"]}
+            return await asyncio.gather(*(g(**kw) for g in funcs))
+
+        assert asyncio.run(gather()) == [[0.25, 1.0], [0.25, 1.0]]
+    assert len(openai_stub.requests_to("/chat/completions")) == 4

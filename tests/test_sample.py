@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,27 +75,71 @@ def test_sample_api_failure_and_bad_data(openai_stub, tmp_path, cli):
     assert cli("sample", str(tmp_path / "missing.jsonl"), "--model", MODEL).returncode == 2
 
 
+# A process started with SIGINT ignored (what a script's background job inherits) must cancel too: Python
+# installs no handler then, so `sample` installs its own.
+IGNORING_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                   "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+
+
 @pytest.mark.slow
-def test_ctrl_c_cancels_cleanly(openai_stub, tmp_path):
-    openai_stub.delay = 0.3
+@pytest.mark.parametrize("start", ["default", "sigint-ignored"])
+def test_ctrl_c_cancels_cleanly(openai_stub, tmp_path, start):
+    """The second request is held by the stub until `sample` says it is cancelling: exactly two are sent
+    and both answers are written, whatever the machine's speed."""
+    openai_stub.hold_next(times=40, path="/chat/completions", skip=1)
     data, out = write_rows(tmp_path, 40), tmp_path / "out.jsonl"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI"))}
     env.update(OPENAI_API_KEY=openai_stub.api_key, OPENAI_BASE_URL=openai_stub.base_url,
                FTSTUDIO_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "ftstudio", "sample", str(data), "--model", MODEL, "--out",
-                             str(out), "--concurrency", "1"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+    prefix = [sys.executable] if start == "default" else [sys.executable, "-c", IGNORING_SIGINT]
+    proc = subprocess.Popen([*prefix, "-m", "ftstudio", "sample", str(data), "--model", MODEL, "--out", str(out),
+                             "--concurrency", "1"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while len(openai_stub.requests_to("/chat/completions")) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
+    seen: list[str] = []
+    cancelling = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr or ():
+            seen.append(line)
+            if "cancelling" in line:
+                cancelling.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        while len(openai_stub.requests_to("/chat/completions")) < 2 and proc.poll() is None:
+            time.sleep(0.02)  # polling a condition; the held request keeps the process busy meanwhile
+        proc.send_signal(signal.SIGINT)
+        cancelled = cancelling.wait(60)  # a guard against a hang, not a timing assumption
+    finally:
+        openai_stub.release()
+    if not cancelled:
+        proc.kill()
+    proc.wait(60)
+    reader.join(60)
+    stderr = "".join(seen)
+    assert cancelled, stderr
     assert proc.returncode == 130, stderr
-    assert "cancelling" in stderr and "Traceback" not in stderr
-    sent = len(openai_stub.requests_to("/chat/completions"))
-    assert sent < 40
-    written = out.read_text().splitlines()
-    assert 0 < len(written) <= sent
+    assert "Traceback" not in stderr
+    assert len(openai_stub.requests_to("/chat/completions")) == 2
+    assert len(out.read_text().splitlines()) == 2  # the answer in flight is kept
+
+
+def test_ctrl_c_before_sending_sends_nothing(openai_stub, tmp_path, cli, monkeypatch):
+    import ftstudio.probes
+
+    before = signal.getsignal(signal.SIGINT)
+    real = ftstudio.probes.estimate_samples
+
+    def interrupted(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # delivered here, in the main thread, before anything is sent
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ftstudio.probes, "estimate_samples", interrupted)
+    res = cli("sample", str(write_rows(tmp_path)), "--model", MODEL, "--out", str(tmp_path / "o.jsonl"))
+    assert res.returncode == 130 and "interrupted" in res.stderr
+    assert not openai_stub.requests_to("/chat/completions")
+    assert signal.getsignal(signal.SIGINT) is before  # the command's handler is gone again
 
 
 def test_servers_that_ignore_n_get_seeded_follow_ups(openai_stub, tmp_path, monkeypatch):

@@ -4,9 +4,11 @@ or at once on SIGTERM), and a failure inside the server is a JSON 500, streaming
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import socket
+import sys
 import threading
 from pathlib import Path
 
@@ -107,7 +109,7 @@ class _Embedded:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(create_app(ServeConfig(port=self.port), grader), log_level="warning",
-                                access_log=False, lifespan="on")
+                                access_log=False, lifespan="on", log_config=None)  # keep this process's logging: dictConfig would close handlers other tests set up
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -135,8 +137,12 @@ class _Embedded:
             conn.close()
 
 
-def test_any_failure_inside_the_server_is_a_json_500(monkeypatch, tmp_path, capfd):
+def test_any_failure_inside_the_server_is_a_json_500(monkeypatch, tmp_path):
     monkeypatch.setenv("FTSTUDIO_HOME", str(tmp_path))
+    # The server thread prints to whatever sys.stderr is when it fails; a buffer of this test's own keeps the
+    # check independent of pytest's capture streams (capfd's file is closed under a still-running thread).
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
 
     def broken(self):
         raise RuntimeError("a bug in the summary")
@@ -154,7 +160,7 @@ def test_any_failure_inside_the_server_is_a_json_500(monkeypatch, tmp_path, capf
         assert status == 200 and the_error(content.splitlines()[-1])["code"] == "internal_error"
         monkeypatch.undo()
         assert server.post("/score", {"sample": {"output_text": "a"}, "item": {"reference_answer": "a"}})[0] == 200
-    err = capfd.readouterr().err
+    err = stderr.getvalue()
     assert "Traceback" not in err and "internal error RuntimeError" in err
     assert "a bug in the summary" in (tmp_path / "logs" / "ftstudio.log").read_text()  # the traceback is kept
 

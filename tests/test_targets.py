@@ -17,14 +17,22 @@ SECRET = "endpoint-key-0123456789"
 
 
 class _Grader(BaseHTTPRequestHandler):
-    """Scores 1 when the output equals item.answer; answers 503 once per row marked flaky; 'bad' -> no score."""
+    """Scores 1 when the output equals item.answer; answers 503 once per row marked flaky; 'bad' -> no score.
+    With `b_first` set, the request for answer "a" is recorded only once the one for "b" arrived (rows go out
+    concurrently, so no order may be assumed; this makes the unexpected one happen)."""
 
     seen: list[dict] = []
     flaked: set[str] = set()
+    b_first: threading.Event | None = None
 
     def do_POST(self):  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        order = type(self).b_first
+        if order is not None and body["item"].get("answer") == "a":
+            order.wait(30)  # a guard against a hang: "b" is sent concurrently
         type(self).seen.append({"body": body, "key": self.headers.get("api-key")})
+        if order is not None and body["item"].get("answer") == "b":
+            order.set()
         item, text = body["item"], body["sample"]["output_text"]
         if self.headers.get("api-key") != SECRET:
             return self._send(401, {"error": "bad key"})
@@ -49,7 +57,7 @@ class _Grader(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def score_server():
-    _Grader.seen, _Grader.flaked = [], set()
+    _Grader.seen, _Grader.flaked, _Grader.b_first = [], set(), None
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Grader)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -78,12 +86,14 @@ def test_endpoint_grader_validates_for_azure_not_openai():
 
 
 def test_endpoint_grader_grades_against_a_local_endpoint(score_server):
+    _Grader.b_first = threading.Event()
     rows = [{"answer": "a", "model_sample": "a"}, {"answer": "b", "model_sample": "x"},
             {"answer": "c", "model_sample": "c", "flaky": True}, {"answer": "d", "model_sample": "bad"}]
     res = grade(endpoint_grader(score_server), rows, options=GradeOptions(use_cache=False))
     assert list(res.rewards) == [1.0, 0.0, 1.0, 0.0]
     assert set(res.errors) == {3} and "not {\"score\": <number>}" in res.errors[3].codes["other_error"]
-    first = _Grader.seen[0]["body"]
+    # rows go out on a thread pool (here row 1 arrives first): row 0's request is found by its content
+    first = next(s["body"] for s in _Grader.seen if s["body"]["item"].get("answer") == "a")
     assert set(first) == {"sample", "item", "trace_id"} and first["trace_id"].startswith("trace_")
     assert first["item"] == {"answer": "a"} and first["sample"]["output_text"] == "a"
     assert first["sample"]["output_tools"] == [] and first["sample"]["choices"] == []

@@ -74,7 +74,8 @@ def test_reinforcement_maps_compute_eval_and_says_what_has_no_equivalent():
     assert json.loads(files["grader.json"]) == GRADER
     assert "Reward.load(os.path.join(HERE, \"grader.json\")).for_trl()" in files["train.py"]
     assert set(files) == {"train.py", "grader.json", "requirements.txt", "README.md"}
-    assert {"trl>=1.16", "torch", "datasets", "ftstudio"} <= set(files["requirements.txt"].split())
+    assert {"trl>=1.16", "torch", "datasets"} <= set(files["requirements.txt"].split())
+    assert "ftstudio" not in files["requirements.txt"]  # the export adds it, from the wheel it ships
 
 
 def test_every_mapping_row_says_how():
@@ -104,8 +105,8 @@ def test_export_trl_writes_the_project(tmp_path, capsys):
     cfg = tmp_path / "job.json"
     cfg.write_text(_config("reinforcement").model_dump_json(exclude_none=True))
     assert ftstudio(["export", str(cfg), "--format", "trl", "-o", str(tmp_path / "out")]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["README.md", "grader.json", "requirements.txt",
-                                                                      "train.py"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["README.md", "example_rows.jsonl", "grader.json",
+                                                                      "requirements.txt", "train.py", "wheels"]
     compile((tmp_path / "out" / "train.py").read_text(), "train.py", "exec")
     # a bare grader gives a reinforcement recipe
     (tmp_path / "g.json").write_text(json.dumps(GRADER))

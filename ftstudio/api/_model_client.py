@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import openai
 
-from ftstudio.core import DEFAULT_CONCURRENCY, ROW_ERROR, log_failure, redact, register_secret
+from ftstudio.core import DEFAULT_CONCURRENCY, ROW_ERROR, cache_dir, log_failure, redact, register_secret
 
 from ._http_errors import describe, retry_after
 
@@ -129,8 +129,7 @@ class ModelCache:
     """A small sqlite key-value store under the cache dir; safe across threads and processes."""
 
     def __init__(self, path: Path | None = None):
-        base = Path(os.environ.get("FTSTUDIO_CACHE_DIR") or Path.home() / ".cache" / "ftstudio")
-        self.path = path or base / "model_calls.sqlite"
+        self.path = path or cache_dir() / "model_calls.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._conn() as c:

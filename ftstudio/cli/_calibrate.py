@@ -15,7 +15,7 @@ from typing import Any
 
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
 
-from ._common import EXIT_INVALID, EXIT_OK, CliError, load_json_file, positive_int
+from ._common import EXIT_INVALID, EXIT_OK, CliError, load_json_file, positive_int, sample_field
 from ._grade import _Progress, grader_of
 from ._probe import EXIT_FLAGGED, add_cost_flags, cost_gate
 
@@ -182,7 +182,7 @@ def cmd_compare_graders(args) -> int:
 
 
 def _common_flags(g) -> None:
-    g.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
+    g.add_argument("--sample-field", type=sample_field, default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
                    help="the field holding the model output (default: model_sample)")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_API = 0, 1, 2, 3
@@ -32,6 +31,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def sample_field(text: str) -> str:
+    """argparse type of --sample-field: the name of a row field, never empty."""
+    from ftstudio.core import sample_field_problem
+
+    problem = sample_field_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def err(text: str) -> None:
     from ftstudio.core import redact
 
@@ -39,15 +48,13 @@ def err(text: str) -> None:
 
 
 def load_json_file(path: str) -> Any:
-    """Read a JSON file or raise CliError(exit 2) saying what's wrong and where."""
-    from ftstudio.config import ImportProblem, parse_json
+    """Read a JSON file (at most MAX_DOCUMENT_BYTES) or raise CliError(exit 2) saying what's wrong and where."""
+    from ftstudio.config import ImportProblem, read_json_file
 
     try:
-        raw = Path(path).read_bytes() if path != "-" else sys.stdin.buffer.read()
+        return read_json_file(path if path != "-" else sys.stdin.buffer)
     except OSError as exc:
         raise CliError(f"ftstudio: cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return parse_json(raw)
     except ImportProblem as exc:
         # Readable JSON nested past the depth limit is an invalid document (1), not an unreadable file (2).
         code = EXIT_INVALID if "nest" in exc.message else EXIT_UNREADABLE

@@ -100,8 +100,8 @@ def cmd_export(args) -> int:
         return EXIT_INVALID
     for issue in problems:
         err("exported anyway: " + issue.line())
-    if args.format == "trl":
-        return _export_trl(kind, model, args)
+    if args.format in TRAINER_FORMATS:
+        return _export_trainer(kind, model, args)
     if args.format in LOOP_FORMATS:
         return export_loop(kind, model, args)
     if args.format == "json":
@@ -116,23 +116,30 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-def _export_trl(kind: str, model, args) -> int:
-    """`--format trl -o DIR`: a runnable TRL project (a bare grader gives a reinforcement recipe)."""
-    from ftstudio.reward import write_recipe
+TRAINER_FORMATS = ("trl", "verl", "openrlhf", "verifiers", "nemo-gym")
+
+
+def _export_trainer(kind: str, model, args) -> int:
+    """`--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR`: a folder for that trainer (a bare grader gives a reinforcement job)."""
+    from ftstudio.reward import FORMATS, WheelError, write_export
 
     if not args.output:
-        raise CliError("ftstudio: --format trl writes a folder: give it with -o DIR", EXIT_INVALID)
-    model = typed_job(kind, model, args)  # the recipe reads typed fields: a valid config (or grader) here
+        raise CliError(f"ftstudio: --format {args.format} writes a folder: give it with -o DIR", EXIT_INVALID)
+    model = typed_job(kind, model, args)  # the folder reads typed fields: a valid config (or grader) here
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise CliError(f"ftstudio: -o {args.output} is a file; give a folder", EXIT_UNREADABLE)
     try:
-        written = write_recipe(model, args.output)
+        written = write_export(model, args.format, args.output)
+    except ValueError as exc:  # a format that needs a grader, for an SFT / DPO job
+        raise CliError(f"ftstudio: {args.file}: {exc}", EXIT_INVALID) from None
+    except WheelError as exc:
+        raise CliError(f"ftstudio: {exc}", EXIT_INVALID) from None
     except OSError as exc:
         raise CliError(f"ftstudio: cannot write {args.output}: {exc.strerror or exc}", EXIT_UNREADABLE) from None
     for path in written:
         err(f"wrote {path}")
-    err(f"run: pip install -r {Path(args.output) / 'requirements.txt'} && python {Path(args.output) / 'train.py'} "
-        "--model MODEL --train-file TRAIN.jsonl --output-dir OUT")
+    err(f"run (tested with {FORMATS[args.format].trainer} {FORMATS[args.format].version}): "
+        f"cd {args.output} && {FORMATS[args.format].smoke}")
     return EXIT_OK
 
 
@@ -167,10 +174,11 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_validate)
 
     e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
-                       "or write a TRL training project (--format trl -o DIR), tinker-cookbook environments or a promptfoo "
-                       "config over a dataset (--format tinker|promptfoo --data DATA -o DIR)")
+                       "or write a folder for a trainer (--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR), "
+                       "tinker-cookbook environments or a promptfoo config over a dataset "
+                       "(--format tinker|promptfoo --data DATA -o DIR)")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--format", choices=("json", "python", "curl", "trl", *TARGET_FORMATS, *LOOP_FORMATS),
+    e.add_argument("--format", choices=("json", "python", "curl", *TRAINER_FORMATS, *TARGET_FORMATS, *LOOP_FORMATS),
                    default="json")
     e.add_argument("-o", "--output", metavar="OUT")
     add_flags(e)

@@ -23,7 +23,9 @@ from ._common import (
     add_target,
     err,
     load_json_file,
+    positive_int,
     resolve_target,
+    sample_field,
 )
 from ._common import endpoint_from_env as _endpoint
 from ._common import retry_note as _retry_note
@@ -158,8 +160,8 @@ def register(sub) -> None:
     cmp = sub.add_parser("compare", help="grade N rows locally and with the official grader service; show differences")
     cmp.add_argument("config", metavar="CONFIG_OR_GRADER.json")
     cmp.add_argument("data", metavar="DATA")
-    cmp.add_argument("--rows", type=int, default=20, metavar="N", help="how many rows (default 20, the first ones)")
-    cmp.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME")
+    cmp.add_argument("--rows", type=positive_int, default=20, metavar="N", help="how many rows (default 20, the first ones)")
+    cmp.add_argument("--sample-field", type=sample_field, default=DEFAULT_SAMPLE_FIELD, metavar="NAME")
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(func=cmd_compare)
 

@@ -25,6 +25,7 @@ from ._common import (
     load_json_file,
     positive_int,
     resolve_target,
+    sample_field,
 )
 
 EXIT_API = 3  # the API could not be used (as for the connected commands)
@@ -66,8 +67,11 @@ class _OutFile:
         return self.writer.count if self.writer else 0
 
     def write(self, result) -> None:
+        self.write_records(result.records())
+
+    def write_records(self, records) -> None:
         if self.writer:
-            self.writer.write(result.records())
+            self.writer.write(records)
 
     def close(self) -> None:
         if self.fh:
@@ -178,8 +182,8 @@ def _keyed(chunks, args, keys: list):
 
 
 def cmd_grade(args) -> int:
-    from ftstudio.datasets import DatasetError, iter_rows
-    from ftstudio.grading import GradeOptions, InvalidGrader, grade_chunks, merge, preflight
+    from ftstudio.datasets import DatasetError
+    from ftstudio.grading import GradeOptions, InvalidGrader
     from ftstudio.validation import check_grader, errors
 
     grader = grader_of(load_json_file(args.config), args.config)
@@ -194,24 +198,13 @@ def cmd_grade(args) -> int:
             return code
     progress = _Progress()
     writer = _OutFile(args.out)
-    parts = []
-    checks: list = []
-    keys: list[str | None] = []
-
-    def first_checked(chunks):
-        # The preflight looks at the first chunk (it samples at most 5,000 rows anyway).
-        for i, chunk in enumerate(chunks):
-            if i == 0:
-                checks.extend(preflight(grader, chunk, args.sample_field))
-            yield chunk
-
     try:
-        chunks = first_checked(_keyed(iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None), args, keys))
-        for result in grade_chunks(grader, chunks, sample_field=args.sample_field, progress=progress,
-                                   options=options):
-            writer.write(result)
-            parts.append(result)
-            progress.rows_done += len(result)
+        if args.engine == "ray":
+            from ._grade_ray import grade_on_ray
+
+            whole, keys, checks = grade_on_ray(grader, args, options, writer)
+        else:
+            whole, keys, checks = _grade_here(grader, args, options, writer, progress)
     except InvalidGrader as exc:
         progress.finish()
         err(f"ftstudio: {args.config}: the grader can't be evaluated:")
@@ -229,11 +222,35 @@ def cmd_grade(args) -> int:
     finally:
         writer.close()
     progress.finish()
-    if not parts:
+    if whole is None or not len(whole):
         err(f"ftstudio: {args.data}: no rows")
         return EXIT_UNREADABLE
-    _report(args, merge(parts), keys, checks, writer.count)
+    _report(args, whole, keys, checks, writer.count)
     return EXIT_OK
+
+
+def _grade_here(grader, args, options, writer: _OutFile, progress: _Progress):
+    """Grade on this machine, chunk by chunk: (merged GradeResults or None without rows, group keys, preflight)."""
+    from ftstudio.datasets import iter_rows
+    from ftstudio.grading import grade_chunks, merge, preflight
+
+    parts = []
+    checks: list = []
+    keys: list[str | None] = []
+
+    def first_checked(chunks):
+        # The preflight looks at the first chunk (it samples at most 5,000 rows anyway).
+        for i, chunk in enumerate(chunks):
+            if i == 0:
+                checks.extend(preflight(grader, chunk, args.sample_field))
+            yield chunk
+
+    chunks = first_checked(_keyed(iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None), args, keys))
+    for result in grade_chunks(grader, chunks, sample_field=args.sample_field, progress=progress, options=options):
+        writer.write(result)
+        parts.append(result)
+        progress.rows_done += len(result)
+    return (merge(parts) if parts else None), keys, checks
 
 
 def _report(args, whole, keys: list, checks: list, written: int) -> None:
@@ -260,11 +277,11 @@ def register(sub) -> None:
     g = sub.add_parser("grade", help="score a dataset with a grader (a job config's or a bare one)")
     g.add_argument("config", metavar="CONFIG_OR_GRADER.json")
     g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")
-    g.add_argument("--sample-field", default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
+    g.add_argument("--sample-field", type=sample_field, default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
                    help="the field holding the model output (default: model_sample)")
     g.add_argument("--out", metavar="FILE.jsonl|FILE.csv", help="write one record per input row")
     g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
-    g.add_argument("--chunk-size", type=int, default=50_000, help=argparse.SUPPRESS)
+    g.add_argument("--chunk-size", type=positive_int, default=50_000, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("--batch", action="store_true",
                    help="send the model-grader requests through the Batch API (half the price), then grade")
@@ -275,5 +292,10 @@ def register(sub) -> None:
     g.add_argument("--lambda-handler", action="append", metavar="ARN=handler.py",
                    help="grade a lambda grader (Bedrock) by running this local handler file for that function "
                         "ARN (lambda_handler(event, context)); repeatable")
+    g.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local: this machine (default); ray: a Ray cluster, for datasets one machine can't grade "
+                        "in time (needs the [ray] extra)")
+    g.add_argument("--ray-address", metavar="ADDR",
+                   help="with --engine ray: the cluster to use (default: RAY_ADDRESS, else a local Ray)")
     add_target(g)
     g.set_defaults(func=cmd_grade)

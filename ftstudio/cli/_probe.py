@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import sys
 
-from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err, load_json_file, positive_int
+from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
+
+from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err, load_json_file, positive_int, sample_field
 from ._grade import _Progress, grader_of
 from ._sample import _confirm
 
@@ -141,12 +143,12 @@ def register(sub) -> None:
     g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv with genuine samples")
     g.add_argument("--probes", metavar="NAME,...", help="which probes, comma-separated (default: all eleven; `judge` adds the model-grader family, "
                         "which spends money; see the README)")
-    g.add_argument("--rows", type=int, metavar="N", help="probe only the first N rows with a genuine sample")
+    g.add_argument("--rows", type=positive_int, metavar="N", help="probe only the first N rows with a genuine sample")
     g.add_argument("--threshold", type=float, default=None, metavar="X",
                    help="reward counted as passing for the degenerate probes (default 0.5)")
     g.add_argument("--json", action="store_true", help="print one JSON object")
-    g.add_argument("--sample-field", default="model_sample", metavar="NAME",
+    g.add_argument("--sample-field", type=sample_field, default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
                    help="the field holding the model output (default: model_sample)")
-    g.add_argument("--concurrency", type=positive_int, default=8, metavar="N", help="parallel model-grader requests")
+    g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
     add_cost_flags(g, confirm=True)
     g.set_defaults(func=cmd_probe)

@@ -130,7 +130,9 @@ def _serving(job, today: dt.date) -> str:
 
 
 def _table(result) -> None:
-    today = dt.date.today()
+    from ftstudio.config import catalog
+
+    today = catalog.today()
     rows = [("job", "status", "method", "config", "fine-tuned model", "stops serving")]
     for job in result.jobs:
         rows.append((job.id, str(job.entry.get("status")), job.method,
@@ -148,6 +150,7 @@ def _saved_line(result) -> str:
 
 
 def _summary(result, out: str) -> None:
+    from ftstudio.config import catalog
     from ftstudio.store import pull
 
     _out()
@@ -160,7 +163,7 @@ def _summary(result, out: str) -> None:
             first = job.problems[0]
             more = f" (+{len(job.problems) - 1} more)" if len(job.problems) > 1 else ""
             _out(f"  {job.id}: {first.path or '$'}: {first.message}{more}")
-    today = dt.date.today()
+    today = catalog.today()
     soon = pull.retiring(result.jobs, pull.RETIRING_DAYS, today)
     if soon:
         _out(f"Fine-tuned models that stop serving within {pull.RETIRING_DAYS} days (their base model retires):")

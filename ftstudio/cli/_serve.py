@@ -8,7 +8,11 @@ from ._common import EXIT_INVALID, CliError, positive_int
 
 
 def cmd_serve(args) -> int:
-    from ftstudio.serve import ServeConfig, ServeError, serve
+    try:
+        from ftstudio.serve import ServeConfig, ServeError, serve
+    except ModuleNotFoundError as exc:  # the [serve] extra (starlette, uvicorn) is not installed
+        raise CliError(f"ftstudio serve needs the [serve] extra ({exc.name} is missing): "
+                       "pip install 'ftstudio[serve]' (or pip install -e '.[serve]' in a checkout)", EXIT_INVALID) from None
 
     config = ServeConfig(grader_path=args.grader, host=args.host, port=args.port, workers=args.workers,
                          token_env=args.token_env, allow_request_code=args.allow_request_code,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import _catalog as catalog
 from ._as_written import as_written
 from ._codecs import (
+    MAX_DOCUMENT_BYTES,
     REDACTED,
     SDK_MULTI_NOTE,
     Document,
@@ -14,6 +15,7 @@ from ._codecs import (
     is_grader_data,
     parse_json,
     read_document,
+    read_json_file,
     to_curl,
     to_data,
     to_json,
@@ -47,4 +49,4 @@ from ._job import (
 )
 from ._schema import grader_schema, job_config_schema
 
-__all__ = ['AUTO', 'as_written', 'Document', 'DpoHyperparameters', 'HYPERPARAMETER_MODELS', 'HyperParam', 'ImportProblem', 'Integration', 'JobConfig', 'MAX_METADATA_KEY', 'MAX_METADATA_PAIRS', 'MAX_METADATA_VALUE', 'MAX_SEED', 'MAX_SUFFIX', 'METHODS', 'REDACTED', 'ReinforcementHyperparameters', 'SDK_MULTI_NOTE', 'SupervisedHyperparameters', 'WandbIntegrationSettings', 'catalog', 'exportable', 'flatten', 'flatten_config', 'grader_schema', 'grader_to_python', 'is_grader_data', 'is_nested', 'job_config_schema', 'method_block', 'methods_taking', 'new_config', 'parse_json', 'read_document', 'spec_by_name', 'specs', 'switch_method', 'to_curl', 'to_data', 'to_json', 'to_python']
+__all__ = ['AUTO', 'MAX_DOCUMENT_BYTES', 'read_json_file', 'as_written', 'Document', 'DpoHyperparameters', 'HYPERPARAMETER_MODELS', 'HyperParam', 'ImportProblem', 'Integration', 'JobConfig', 'MAX_METADATA_KEY', 'MAX_METADATA_PAIRS', 'MAX_METADATA_VALUE', 'MAX_SEED', 'MAX_SUFFIX', 'METHODS', 'REDACTED', 'ReinforcementHyperparameters', 'SDK_MULTI_NOTE', 'SupervisedHyperparameters', 'WandbIntegrationSettings', 'catalog', 'exportable', 'flatten', 'flatten_config', 'grader_schema', 'grader_to_python', 'is_grader_data', 'is_nested', 'job_config_schema', 'method_block', 'methods_taking', 'new_config', 'parse_json', 'read_document', 'spec_by_name', 'specs', 'switch_method', 'to_curl', 'to_data', 'to_json', 'to_python']

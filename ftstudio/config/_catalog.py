@@ -37,8 +37,8 @@ class ModelInfo:
     retired_source: str | None = None
     _pattern: re.Pattern = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
 
-    def retired_on(self, today: _dt.date | None = None) -> bool:
-        return self.retired is not None and (today or _dt.date.today()) >= self.retired
+    def retired_on(self, day: _dt.date | None = None) -> bool:
+        return self.retired is not None and (day or today()) >= self.retired
 
 
 def _parse(entry: dict) -> ModelInfo:

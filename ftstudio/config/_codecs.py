@@ -9,14 +9,18 @@ replaced by a marker, which validation reports as an error.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel
 
 from ftstudio.core import REDACTED, json_issue, redact_data
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# A config or grader file is at most this big. Each python grader's source is capped at 256 kB and a real
+# config is under 1 MB; the cap stops reading a device (/dev/zero never ends) or a file given by mistake.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 
 class ImportProblem(Exception):
@@ -37,6 +41,21 @@ def to_data(config: BaseModel | dict) -> dict[str, Any]:
 
 def to_json(config: BaseModel | dict, indent: int | None = 2) -> str:
     return json.dumps(to_data(config), indent=indent, ensure_ascii=False)
+
+
+def read_json_file(source: str | os.PathLike | IO[bytes]) -> Any:
+    """The JSON document in a file (or an open binary stream such as stdin), reading at most
+    MAX_DOCUMENT_BYTES + 1 bytes. OSError when it can't be opened; ImportProblem when it is larger than a
+    config could be or not usable JSON."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+    else:
+        raw = source.read(MAX_DOCUMENT_BYTES + 1)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise ImportProblem(f"more than {MAX_DOCUMENT_BYTES // 2**20} MB: far larger than any config or grader "
+                            "(is it the right file?); nothing was read past that")
+    return parse_json(raw)
 
 
 def parse_json(source: str | bytes) -> Any:

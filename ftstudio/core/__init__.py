@@ -1,9 +1,10 @@
 """The vocabulary every layer shares: Issue (a finding with a place), ErrorCode, named constants,
-secret redaction, JSON limits and compact JSON. Imports nothing else of ftstudio."""
+secret redaction, JSON limits and compact JSON, and the shape of a
+rule with evidence (Rule, Evidence, Unavailable). Imports nothing else of ftstudio."""
 
 from __future__ import annotations
 
-from ._codes import ROW_ERROR, ErrorCode
+from ._codes import ROW_ERROR, ErrorCode, RowErrors
 from ._constants import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MODEL,
@@ -12,11 +13,13 @@ from ._constants import (
     PULL_DEADLINE_SECONDS,
     PULL_MAX_PAGES,
     REWARD_TOLERANCE,
+    sample_field_problem,
 )
 from ._issues import Finding, Issue, Severity, count, join_path, sort_issues, under
 from ._json_limits import MAX_NESTING, compact_json, json_issue, nests_deeper
-from ._log import home, internal_issue, log_failure, log_path
+from ._log import cache_dir, home, internal_issue, log_failure, log_path
 from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
+from ._rules import EVIDENCE_KINDS, SOURCES, Evidence, Rule, Unavailable
 from ._stats import mean, mean_std, reward_text
 from ._text import shorten
 
@@ -25,5 +28,6 @@ __all__ = [
     "REWARD_TOLERANCE", "ErrorCode", "Finding", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue",
     "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
     "log_path", "MAX_NESTING", "PULL_DEADLINE_SECONDS", "PULL_MAX_PAGES", "mean", "mean_std", "nests_deeper", "reward_text",
-    "shorten",
+    "shorten", "cache_dir", "sample_field_problem", "RowErrors", "EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule",
+    "Unavailable",
 ]

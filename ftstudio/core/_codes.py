@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -33,3 +34,17 @@ class _PlainCodes:
 
 
 ROW_ERROR = _PlainCodes()
+
+
+@dataclass
+class RowErrors:
+    """Error flags of one row: code -> details (the API reports flags plus *_details strings)."""
+
+    codes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, code: str, details: str) -> None:
+        if code in self.codes:
+            if details and details not in self.codes[code] and len(self.codes[code]) < 2000:
+                self.codes[code] += "; " + details
+        else:
+            self.codes[code] = details

@@ -9,3 +9,13 @@ DEFAULT_MODEL = "gpt-4.1-mini-2025-04-14"  # the model new SFT/DPO configs and n
 DEFAULT_RFT_MODEL = "o4-mini-2025-04-16"
 PULL_MAX_PAGES = 1_000  # pages of the job list one pull reads at most (100 jobs a page)
 PULL_DEADLINE_SECONDS = 600.0  # one pull's listing in all: every page, retry and slow read
+
+
+def sample_field_problem(name: object) -> str | None:
+    """Why `name` can't name the row field holding the model's answer (said the same way by every face), or None."""
+    if not isinstance(name, str):
+        return f"the sample field must be a field name (text), not {type(name).__name__}"
+    if not name.strip():
+        return (f"the sample field is empty: name the row field that holds the model's answer "
+                f"(default \"{DEFAULT_SAMPLE_FIELD}\")")
+    return None

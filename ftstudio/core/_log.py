@@ -29,6 +29,13 @@ def home() -> Path:
     return Path(os.environ.get("FTSTUDIO_HOME") or Path.home() / ".ftstudio")
 
 
+def cache_dir() -> Path:
+    """$FTSTUDIO_CACHE_DIR, or ~/.cache/ftstudio: answers of model calls, tiktoken's files, the WordNet copy.
+    Everything there can be rebuilt; tests point it (and $FTSTUDIO_HOME) at a temporary folder."""
+    env = os.environ.get("FTSTUDIO_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "ftstudio"
+
+
 def log_path() -> Path:
     return home() / "logs" / LOG_FILE
 

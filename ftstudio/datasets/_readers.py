@@ -22,6 +22,9 @@ from typing import Any, BinaryIO
 MAX_LINE_BYTES = 10 * 1024 * 1024
 CHUNK_BYTES = 1 << 20
 _BOM = codecs.BOM_UTF8
+# UTF-32 first: its little-endian BOM (FF FE 00 00) begins with UTF-16's (FF FE).
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+              (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 _FORMATS = {".jsonl": "jsonl", ".jsonlines": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
 
 
@@ -90,10 +93,10 @@ class Input:
         self.bom = 0
         if self.head.startswith(_BOM):
             self.bom = len(_BOM)
-        elif self.head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        elif wide := next((name for bom, name in _WIDE_BOMS if self.head.startswith(bom)), None):
             self.close()
             raise DatasetError(
-                f"{self.name} is saved as UTF-16. Save it as UTF-8 (in Excel: 'CSV UTF-8'; in an editor: "
+                f"{self.name} is saved as {wide}. Save it as UTF-8 (in Excel: 'CSV UTF-8'; in an editor: "
                 "'Save with encoding: UTF-8') and load it again."
             )
         elif _mostly_binary(self.head[:8192]):

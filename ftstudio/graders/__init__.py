@@ -1,41 +1,78 @@
-"""Grader models, template rendering, tree edits and the formula language of multi graders."""
+"""Grader models, template rendering, tree edits and the formula language of multi graders.
+
+Each grader type is one module of `types` (its model, default node, scorer, checks, row explanation
+and probe fix hint); the tables below (GRADER_TYPES, GRADER_CLASSES, MODEL_TYPES, the Grader union)
+are derived from that registry.
+"""
 
 from __future__ import annotations
 
 from . import _templates as templates
 from . import _tree as tree
-from . import formula
+from . import formula, metrics, types
 from ._columns import render_column, render_one
-from ._models import (
+from ._grader import (
     GRADER_CLASSES,
     GRADER_TYPES,
-    MESSAGE_ROLES,
-    PYTHON_IMAGE_TAGS,
+    MODEL_TYPES,
     REMOTE_GRADER_TYPES,
-    SCORE_MODEL_EFFORTS,
-    AudioData,
-    EndpointGrader,
-    Grader,
     GraderRoot,
-    InputAudio,
-    InputImage,
-    InputMessage,
-    InputText,
-    LabelModelGrader,
-    LambdaFunction,
-    LambdaGrader,
-    MultiGrader,
-    OutputText,
-    PythonGrader,
-    SamplingParams,
-    ScoreModelGrader,
-    StringCheckGrader,
-    TextSimilarityGrader,
     label,
     parse_grader,
     template_fields,
     walk,
 )
+from ._models import (
+    MESSAGE_ROLES,
+    PYTHON_IMAGE_TAGS,
+    SCORE_MODEL_EFFORTS,
+    AudioData,
+    GraderModel,
+    InputAudio,
+    InputImage,
+    InputMessage,
+    InputText,
+    OutputText,
+    SamplingParams,
+)
 from ._templates import SAMPLE_FIELDS, RenderError, Sample, parse, render
+from .types import (
+    Grader,
+    GraderType,
+    GraderUnion,
+    ModelGraderModel,
+    Scored,
+    ScoringContext,
+    Translation,
+    Translator,
+    UnknownGraderType,
+    as_is,
+    build_requests,
+    facet_gaps,
+    find,
+    grader_type,
+    grader_types,
+    interpret,
+    is_cancelled,
+    response_format,
+    sampling_kwargs,
+)
+from .types.endpoint import EndpointGrader
+from .types.label_model import LabelModelGrader
+from .types.lambda_ import LambdaFunction, LambdaGrader
+from .types.multi import MultiGrader, error_reward
+from .types.python import PYTHON_STUB, PythonGrader
+from .types.score_model import ScoreModelGrader
+from .types.string_check import StringCheckGrader
+from .types.text_similarity import TextSimilarityGrader
 
-__all__ = ['formula', 'EndpointGrader', 'GRADER_CLASSES', 'LambdaFunction', 'LambdaGrader', 'REMOTE_GRADER_TYPES', 'label', 'AudioData', 'GRADER_TYPES', 'Grader', 'GraderRoot', 'InputAudio', 'InputImage', 'InputMessage', 'InputText', 'LabelModelGrader', 'MESSAGE_ROLES', 'MultiGrader', 'OutputText', 'PYTHON_IMAGE_TAGS', 'PythonGrader', 'RenderError', 'SAMPLE_FIELDS', 'SCORE_MODEL_EFFORTS', 'Sample', 'SamplingParams', 'ScoreModelGrader', 'StringCheckGrader', 'TextSimilarityGrader', 'parse', 'parse_grader', 'render', 'render_column', 'render_one', 'template_fields', 'templates', 'tree', 'walk']
+__all__ = [
+    "AudioData", "EndpointGrader", "GRADER_CLASSES", "GRADER_TYPES", "Grader", "GraderModel", "GraderRoot",
+    "GraderType", "GraderUnion", "InputAudio", "InputImage", "InputMessage", "InputText", "LabelModelGrader", "LambdaFunction",
+    "LambdaGrader", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PYTHON_IMAGE_TAGS", "PYTHON_STUB", "PythonGrader",
+    "REMOTE_GRADER_TYPES", "RenderError", "SAMPLE_FIELDS", "SCORE_MODEL_EFFORTS", "Sample", "SamplingParams",
+    "ScoreModelGrader", "Scored", "ScoringContext", "StringCheckGrader", "TextSimilarityGrader", "Translation", "Translator",
+    "UnknownGraderType", "as_is", "build_requests", "error_reward", "facet_gaps", "find", "formula", "grader_type", "grader_types",
+    "interpret", "is_cancelled", "label", "metrics", "parse", "parse_grader", "render", "render_column", "render_one",
+    "response_format", "sampling_kwargs", "template_fields", "templates", "tree", "types", "walk",
+]

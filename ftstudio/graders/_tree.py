@@ -9,58 +9,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ftstudio.core import DEFAULT_MODEL
-
 from . import formula as F
-from ._models import (
-    GRADER_CLASSES,
-    IDENTIFIER_PATTERN,
-    InputMessage,
-    LabelModelGrader,
-    MultiGrader,
-    PythonGrader,
-    ScoreModelGrader,
-    StringCheckGrader,
-    TextSimilarityGrader,
-    walk,
-)
+from ._grader import GRADER_CLASSES, walk
+from ._models import IDENTIFIER_PATTERN
+from .types import find
+from .types.multi import MultiGrader
 
 Path = tuple[str, ...]
-PYTHON_STUB = '''def grade(sample, item) -> float:
-    """Return a score for one sample (usually 0..1).
-
-    sample: {"output_text", "output_json", "output_tools", "choices", "output_audio"}
-    item:   the dataset row (every field except the model output)
-    """
-    answer = sample["output_text"].strip()
-    return 1.0 if answer == str(item.get("answer", "")).strip() else 0.0
-'''
 
 
 class TreeError(ValueError):
     """An edit that can't be made (unknown path, key taken, not a multi); the message says why."""
 
 
-def default_node(kind: str, name: str | None = None):
-    name = name or kind
-    if kind == "string_check":
-        return StringCheckGrader(name=name, input="{{ sample.output_text }}", reference="{{ item.answer }}",
-                                 operation="eq")
-    if kind == "text_similarity":
-        return TextSimilarityGrader(name=name, input="{{ sample.output_text }}", reference="{{ item.reference }}",
-                                    evaluation_metric="fuzzy_match")
-    if kind in ("score_model", "label_model"):
-        msgs = [InputMessage(role="system", content="You are a strict grader."),
-                InputMessage(role="user", content="Reference: {{ item.reference }}\n\nAnswer: {{ sample.output_text }}")]
-        if kind == "score_model":
-            return ScoreModelGrader(name=name, model=DEFAULT_MODEL, input=msgs, range=[0, 1])
-        return LabelModelGrader(name=name, model=DEFAULT_MODEL, input=msgs, labels=["pass", "fail"],
-                                passing_labels=["pass"])
-    if kind == "python":
-        return PythonGrader(name=name, source=PYTHON_STUB, image_tag="2025-05-08")
-    if kind == "multi":
-        return MultiGrader(name=name, graders={"a": default_node("string_check", "a")}, calculate_output="a")
-    raise TreeError(f"unknown grader type {kind!r}")
+def default_node(kind: str, name: str | None = None) -> Any:
+    """The node "Add grader" inserts for a grader type (its type module's `default`)."""
+    found = find(kind)
+    if found is None:
+        raise TreeError(f"unknown grader type {kind!r}")
+    return found.default(name or kind)
 
 
 def node_at(root: Any, path: Path) -> Any:

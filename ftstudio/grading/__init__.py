@@ -6,7 +6,8 @@ A row that fails anywhere is a row with an error code (ErrorCode) and reward 0, 
 
 from __future__ import annotations
 
-from . import metrics
+from ftstudio.graders import metrics
+
 from ._batched import MAX_BATCH_REQUESTS, BatchOutcome, pending_requests, plan_batch, run_batch, submit_all
 from ._compare import CompareReport, CompareRow, compare
 from ._context import Batch, GradingContext, Scored, Scorer, prepare

@@ -6,13 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ftstudio.api import TokenUsage
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, compact_json, shorten
-from ftstudio.graders import Sample
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, RowErrors, compact_json, shorten
+from ftstudio.graders import Sample, Scored, is_cancelled
 
-from ._results import RowErrors
-
-# A scorer's answer for `rows`: one value per row, and the errors of the rows that have any.
-Scored = tuple[list[float], dict[int, RowErrors]]
 Scorer = Callable[[Any, "GradingContext", list[int]], Scored]
 
 
@@ -87,12 +83,6 @@ def prepare(rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> Batch:
 
 
 
-def is_cancelled(cancel: Any) -> bool:
-    if cancel is None:
-        return False
-    return cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel())
-
-
 class GradingContext:
     """One grading pass over one batch: what every scorer gets.
 
@@ -106,6 +96,7 @@ class GradingContext:
         self.scorers = scorers
         self.usage: dict[str, TokenUsage] = {}
         self.top_sub_rewards: dict[str, list[float]] = {}
+        self.top_sub_failed: dict[str, set[int]] = {}  # rows where a top-level multi child had an error
         self.cancelled = False
         self.top = session.grader
         self.memo: dict[int, Scored] | None = None

@@ -16,22 +16,11 @@ from typing import Any
 
 from ftstudio.api import Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD, join_path
-from ftstudio.graders import (
-    LabelModelGrader,
-    MultiGrader,
-    ScoreModelGrader,
-    StringCheckGrader,
-    TextSimilarityGrader,
-    parse_grader,
-    render_column,
-    walk,
-)
+from ftstudio.graders import error_reward, grader_type, parse_grader, walk
 from ftstudio.sandbox import PythonGraderPool
 from ftstudio.validation import blocks_grading, check_grader
 
 from ._context import Batch, GradingContext, is_cancelled, prepare
-from ._model_requests import build_requests
-from ._multi import error_reward
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
 
@@ -134,8 +123,10 @@ class GradingSession:
         for r in errs:
             rewards[r] = 0.0 if r in batch.base_errors else scored_error
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
+        missing = {k: run.top_sub_failed.get(k, set()) | set(batch.base_errors) for k in subs}
         return GradeResults(grader_name=self.grader.name or self.grader.type, grader_type=self.grader.type,
                             rewards=rewards, errors=errs, sub_rewards=subs, lines=batch.lines, token_usage=run.usage,
+                            sub_missing={k: v for k, v in missing.items() if v},
                             elapsed=time.perf_counter() - start, cancelled=run.cancelled, row_offset=row_offset)
 
 
@@ -187,7 +178,7 @@ def explain(grader: Any, row: dict, sample_field: str = DEFAULT_SAMPLE_FIELD,
                 values, errs = run.score(node, [0])
                 entry["score"] = values[0]
                 entry["errors"] = dict(errs[0].codes) if 0 in errs else {}
-                entry["rendered"] = _rendered(node, batch)
+                entry["rendered"] = grader_type(node.type).explain(node, batch)
             else:
                 entry["score"], entry["errors"] = 0.0, {base[0]: base[1]}
             nodes.append(entry)
@@ -196,20 +187,6 @@ def explain(grader: Any, row: dict, sample_field: str = DEFAULT_SAMPLE_FIELD,
         return {"reward": top["score"] if not top["errors"] else 0.0, "sub_rewards": subs,
                 "errors": sorted(top["errors"]), "error_details": top["errors"] or None, "nodes": nodes,
                 "sample": batch.samples[0].as_dict() if batch.samples[0] else None, "item": batch.items[0]}
-
-
-def _rendered(node, batch: Batch) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(node, (StringCheckGrader, TextSimilarityGrader)):
-        for name in ("input", "reference"):
-            values, errs = render_column(getattr(node, name), batch, [0])
-            out[name] = values[0] if 0 not in errs else f"⚠ {errs[0][1]}"
-    elif isinstance(node, (ScoreModelGrader, LabelModelGrader)):
-        requests, errs = build_requests(node, batch, [0])
-        out["messages"] = requests[0]["messages"] if requests[0] else f"⚠ {errs[0][1]}"
-    elif isinstance(node, MultiGrader):
-        out["calculate_output"] = node.calculate_output
-    return out
 
 
 __all__ = ["Batch", "GradeOptions", "GradingSession", "InvalidGrader", "explain", "grade", "grade_chunks", "prepare"]

@@ -12,13 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD
-from ftstudio.graders import walk
+from ftstudio.graders import MODEL_TYPES, build_requests, walk
 
 from ._context import prepare
-from ._model_requests import build_requests
 from ._prices import ASSUMED_COMPLETION_TOKENS, price_of
-
-MODEL_TYPES = ("score_model", "label_model")
 
 
 def model_requests(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) -> list[dict]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 from ftstudio.api import TokenUsage
-from ftstudio.core import mean, mean_std
+from ftstudio.core import RowErrors, mean, mean_std
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -46,20 +46,6 @@ class Summary(TypedDict):
     cancelled: bool
 
 
-@dataclass
-class RowErrors:
-    """Error flags of one row: code -> details (the API reports flags plus *_details strings)."""
-
-    codes: dict[str, str] = field(default_factory=dict)
-
-    def add(self, code: str, details: str) -> None:
-        if code in self.codes:
-            if details and details not in self.codes[code] and len(self.codes[code]) < 2000:
-                self.codes[code] += "; " + details
-        else:
-            self.codes[code] = details
-
-
 @dataclass(kw_only=True)
 class GradeResults:
     grader_name: str
@@ -73,6 +59,9 @@ class GradeResults:
     cancelled: bool = False
     row_offset: int = 0  # index of the first row (for chunked grading)
     extras: dict[str, Any] = field(default_factory=dict)
+    # multi: rows where a child has no score of its own (it failed, or the row was unreadable); the
+    # records keep the documented 0 there, tables, charts and the CSV show no value
+    sub_missing: dict[str, set[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rewards)
@@ -91,6 +80,10 @@ class GradeResults:
     def records(self) -> Iterator[RowRecord]:
         for i in range(len(self)):
             yield self.record(i)
+
+    def sub_value(self, key: str, i: int) -> float | None:
+        """Child `key`'s score on row i; None where it has none (sub_missing)."""
+        return None if i in self.sub_missing.get(key, ()) else self.sub_rewards[key][i]
 
     def summary(self) -> Summary:
         return summarize(self.rewards, self.errors, self.sub_rewards, self.token_usage, self.elapsed,
@@ -138,10 +131,13 @@ def merge(parts: list[GradeResults]) -> GradeResults:
         raise ValueError("nothing to merge")
     first = parts[0]
     rewards, errors, subs, lines, usage = array("d"), {}, {}, [], {}
+    missing: dict[str, set[int]] = {}
     for part in parts:
         base = len(rewards)
         rewards.extend(part.rewards)
         errors.update({base + i: e for i, e in part.errors.items()})
+        for k, rows in part.sub_missing.items():
+            missing.setdefault(k, set()).update(base + i for i in rows)
         for k, v in part.sub_rewards.items():
             subs.setdefault(k, array("d", [0.0] * base)).extend(v)
         lines.extend(part.lines or [None] * len(part))
@@ -149,4 +145,4 @@ def merge(parts: list[GradeResults]) -> GradeResults:
             usage.setdefault(m, TokenUsage()).add(u)
     return GradeResults(grader_name=first.grader_name, grader_type=first.grader_type, rewards=rewards, errors=errors,
                         sub_rewards=subs, lines=lines, token_usage=usage, elapsed=sum(p.elapsed for p in parts),
-                        cancelled=any(p.cancelled for p in parts), row_offset=first.row_offset)
+                        cancelled=any(p.cancelled for p in parts), row_offset=first.row_offset, sub_missing=missing)

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from ftstudio.core import ErrorCode
-from ftstudio.graders import walk
+from ftstudio.graders import MODEL_TYPES, grader_type, walk
 
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain
 from ._results import GradeResults, RowRecord, merge
@@ -31,13 +31,10 @@ from ._writer import records_bytes
 if TYPE_CHECKING:
     import numpy as np
 
-MODEL_TYPES = ("score_model", "label_model")
-
-
 def calls_model(node: Any) -> bool:
-    """True when grading this node itself (not its children) calls a model on the configured endpoint:
-    score_model and label_model, and text_similarity's cosine (embeddings)."""
-    return node.type in MODEL_TYPES or getattr(node, "evaluation_metric", None) == "cosine"
+    """True when grading this node itself (not its children) calls a model on the configured endpoint (its
+    grader type says: score_model and label_model, and text_similarity's cosine for its embeddings)."""
+    return grader_type(node.type).uses_endpoint(node)
 
 
 def uses_models(grader: Any) -> bool:
@@ -164,7 +161,15 @@ def to_jsonl(run: GradingRun) -> bytes:
 
 def to_csv(run: GradingRun) -> bytes:
     """Same columns as `ftstudio grade --out results.csv`."""
-    return records_bytes(run.records(), "csv", list(run.results.sub_rewards))
+    subs = list(run.results.sub_rewards)
+    return records_bytes((_no_missing(run, i) for i in range(len(run))), "csv", subs)
+
+
+def _no_missing(run: GradingRun, i: int) -> RowRecord:
+    """Row i's record with no value (an empty CSV cell) where a child has no score of its own."""
+    rec = run.record(i)
+    rec["sub_rewards"] = {k: run.results.sub_value(k, i) for k in rec["sub_rewards"]}  # type: ignore[typeddict-item]
+    return rec
 
 
 # --- comparing two runs --------------------------------------------------------------------

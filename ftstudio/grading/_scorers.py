@@ -1,17 +1,9 @@
-"""The explicit {grader type: scorer} map. A scorer grades one node over a column of rows."""
+"""The {grader type: scorer} map, derived from the grader type registry (each type's module holds its scorer)."""
 
 from __future__ import annotations
 
-from . import _endpoint, _lambda, _model, _multi, _python, _string_check, _text_similarity
+from ftstudio.graders import grader_types
+
 from ._context import Scorer
 
-SCORERS: dict[str, Scorer] = {
-    "string_check": _string_check.score,
-    "text_similarity": _text_similarity.score,
-    "python": _python.score,
-    "score_model": _model.score,
-    "label_model": _model.score,
-    "multi": _multi.score,
-    "endpoint": _endpoint.score,
-    "lambda": _lambda.score,
-}
+SCORERS: dict[str, Scorer] = {t.name: t.score for t in grader_types()}

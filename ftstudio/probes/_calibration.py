@@ -8,6 +8,7 @@ GRPO-style training learns nothing from a zero-variance group.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Hashable, Iterable, Sequence
@@ -26,11 +27,13 @@ _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circ
 
 
 def group_keys(rows: Iterable[Any], group_field: str | None = None,
-               sample_field: str = DEFAULT_SAMPLE_FIELD) -> list[Hashable | None]:
+               sample_field: str = DEFAULT_SAMPLE_FIELD, stable: bool = False) -> list[Hashable | None]:
     """One key per row: the grouping field's value, or (identical items) the hash of the row without its
-    sample. Keys are compared within one process only, so Python's string hash is enough and cheap."""
+    sample. Keys compared within one process use Python's hash (cheap; salted per process); `stable`
+    gives a 64-bit digest instead, equal across processes (rows graded on several Ray actors)."""
     keys: list[Hashable | None] = []
     add = keys.append
+    digest = _stable_hash if stable else hash
     for row in rows:
         if not isinstance(row, dict):
             add(None)
@@ -41,8 +44,13 @@ def group_keys(rows: Iterable[Any], group_field: str | None = None,
             if sample_field in row:  # a C-level copy minus the sample: much cheaper than a comprehension
                 row = dict(row)
                 del row[sample_field]
-            add(hash(_encode(row)))
+            add(digest(_encode(row)))
     return keys
+
+
+def _stable_hash(encoded: bytes | str) -> int:
+    data = encoded.encode("utf-8", "surrogatepass") if isinstance(encoded, str) else encoded
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
 
 
 def _encode(row: dict) -> bytes | str:

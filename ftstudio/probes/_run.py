@@ -29,14 +29,23 @@ class ProbeResult:
     probe: str
     rows: int
     mean_reward: float | None
-    share_at_or_above_genuine: float
+    share_above_genuine: float  # strictly above the genuine answer's reward (beyond REWARD_TOLERANCE)
+    share_tied_with_genuine: float  # equal to it within REWARD_TOLERANCE (both 0 is a tie, not a win)
     share_at_or_above_threshold: float
     flagged: bool
     why: str | None
     examples: list[int] = field(default_factory=list)
 
+    @property
+    def share_at_or_above_genuine(self) -> float:
+        return self.share_above_genuine + self.share_tied_with_genuine
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The documented `ftstudio probe --json` record: ties and wins together as share_at_or_above_genuine."""
+        d = asdict(self)
+        above, tied = d.pop("share_above_genuine"), d.pop("share_tied_with_genuine")
+        return {"probe": d.pop("probe"), "rows": d.pop("rows"), "mean_reward": d.pop("mean_reward"),
+                "share_at_or_above_genuine": above + tied, **d}
 
 
 @dataclass
@@ -167,17 +176,18 @@ def _judge(p: ProbePlan, name: str, idx: list[int], rewards: list[float], subs: 
            threshold: float) -> ProbeResult:
     kind = kind_of(name)
     if not idx:
-        return ProbeResult(name, 0, None, 0.0, 0.0, False, None, [])
+        return ProbeResult(name, 0, None, 0.0, 0.0, 0.0, False, None, [])
     n = len(idx)
     pairs = [(k, p.owner[k - len(p.genuine)][1]) for k in idx]  # (variant row, genuine position)
-    at_genuine = sum(1 for k, j in pairs if rewards[k] >= rewards[j] - REWARD_TOLERANCE)
+    above = sum(1 for k, j in pairs if rewards[k] > rewards[j] + REWARD_TOLERANCE)
+    tied = sum(1 for k, j in pairs if abs(rewards[k] - rewards[j]) <= REWARD_TOLERANCE)
     at_threshold = sum(1 for k, _j in pairs if rewards[k] >= threshold - REWARD_TOLERANCE)
     hits = [(k, j) for k, j in pairs if _hit(kind, rewards[k], rewards[j], threshold)]
     share = len(hits) / n
     flagged = share >= FLAG_SHARE - 1e-12 and bool(hits)
     why = _why(p, name, kind, hits, subs, share) if flagged else None
     examples = [p.genuine[j] for _k, j in hits[:MAX_EXAMPLES]]
-    return ProbeResult(name, n, mean([rewards[k] for k in idx]), at_genuine / n, at_threshold / n,
+    return ProbeResult(name, n, mean([rewards[k] for k in idx]), above / n, tied / n, at_threshold / n,
                        flagged, why, examples)
 
 

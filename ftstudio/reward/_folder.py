@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._bundle import WHEELS
 from ._wheel import build_wheel, wheel_name
-
-WHEELS = "wheels"
 
 
 def ftstudio_requirement() -> str:

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ftstudio.config import ImportProblem, parse_json, read_document
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue
+from ftstudio.config import ImportProblem, read_document, read_json_file
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, sample_field_problem
 from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, RowRecord, completion_text
 
-from ._trl import trl_components, trl_function
+from ._trl import trl_async_function, trl_components, trl_function
 
 
 def _grader_data(grader: Any, where: str) -> Any:
@@ -43,11 +43,9 @@ def _load_document(grader: Any) -> tuple[Any, str]:
         return grader, "the grader"
     path = Path(grader)
     try:
-        raw = path.read_bytes()
+        return read_json_file(path), str(path)
     except OSError as exc:
         raise FileNotFoundError(f"cannot read grader file {path}: {exc.strerror or exc}") from None
-    try:
-        return parse_json(raw), str(path)
     except ImportProblem as exc:
         raise InvalidGrader([Issue(path="", severity="error", code="unreadable_json", message=f"{path}: {exc.message}",
                                    blocks_grading=True)]) from None
@@ -68,7 +66,11 @@ class Reward:
     def load(cls, grader: Any, *, sample_field: str = DEFAULT_SAMPLE_FIELD,
              options: GradeOptions | None = None) -> Reward:
         """`grader`: a path to a grader / job config / preset JSON file, a dict, or a grader model.
-        Raises InvalidGrader (with `.issues`) when the engine can't evaluate the tree."""
+        Raises InvalidGrader (with `.issues`) when the engine can't evaluate the tree, ValueError for an empty
+        `sample_field`."""
+        problem = sample_field_problem(sample_field)
+        if problem:
+            raise ValueError(problem)
         data, where = _load_document(grader)
         if isinstance(data, dict):
             data = _grader_data(data, where)
@@ -107,10 +109,15 @@ class Reward:
         """A reward function with GRPOTrainer's signature; see ftstudio.reward for the contract."""
         return trl_function(self, on_error=on_error)
 
-    def trl_components(self):
+    def for_trl_async(self, *, on_error: float | None = 0.0):
+        """The same as an `async` function: TRL gathers async reward functions concurrently and the grading
+        runs in a thread, so model graders' requests for the batch go out together."""
+        return trl_async_function(self, on_error=on_error)
+
+    def trl_components(self, *, asynchronous: bool = False):
         """(funcs, weights) for GRPOConfig(reward_weights=weights) when calculate_output is a weighted
-        sum of the children; ValueError saying why otherwise."""
-        return trl_components(self, type(self).load)
+        sum of the children; ValueError saying why otherwise. `asynchronous=True`: for_trl_async functions."""
+        return trl_components(self, type(self).load, asynchronous)
 
     # --- lifetime ------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ as "this function doesn't score this row" (NaN, excluded from means and sums).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -26,26 +27,54 @@ def items_from_columns(columns: dict[str, Any], n: int) -> list[dict]:
     return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
 
 
+def _scored(reward: Any, sub_keys: list[str], on_error: float | None, result: Any,
+            log_metric: Any) -> list[float | None]:
+    out: list[float | None] = [on_error if i in result.errors else v for i, v in enumerate(result.rewards)]
+    if callable(log_metric) and len(result):
+        # Means over all rows, as `ftstudio grade`'s summary computes sub_reward_means.
+        for key in sub_keys:
+            values = result.sub_rewards.get(key)
+            if values is not None:
+                log_metric(key, mean(values))
+        # Its own metric, so an error never hides as a low reward (on_error=0.0 scores it 0.0).
+        log_metric(f"{reward.name}/grader_error_rate", len(result.errors) / len(result))
+    return out
+
+
+def _named(function, reward: Any, kind: str):
+    function.__name__ = reward.name
+    function.__qualname__ = reward.name
+    function.__doc__ = f"ftstudio reward ({kind}): {reward.grader.type} grader {reward.name!r}"
+    return function
+
+
+def _sub_keys(reward: Any) -> list[str]:
+    return list(reward.grader.graders) if isinstance(reward.grader, MultiGrader) else []
+
+
 def trl_function(reward: Any, *, on_error: float | None = 0.0):
-    sub_keys = list(reward.grader.graders) if isinstance(reward.grader, MultiGrader) else []
+    sub_keys = _sub_keys(reward)
 
     def reward_function(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
         items = items_from_columns(kwargs, len(completions))
         result = reward.grade(completions, items)
-        out: list[float | None] = [on_error if i in result.errors else v for i, v in enumerate(result.rewards)]
-        log_metric = kwargs.get("log_metric")
-        if callable(log_metric) and len(result):
-            # Means over all rows, as `ftstudio grade`'s summary computes sub_reward_means.
-            for key in sub_keys:
-                values = result.sub_rewards.get(key)
-                if values is not None:
-                    log_metric(key, mean(values))
-        return out
+        return _scored(reward, sub_keys, on_error, result, kwargs.get("log_metric"))
 
-    reward_function.__name__ = reward.name
-    reward_function.__qualname__ = reward.name
-    reward_function.__doc__ = f"ftstudio reward: {reward.grader.type} grader {reward.name!r}"
-    return reward_function
+    return _named(reward_function, reward, "sync")
+
+
+def trl_async_function(reward: Any, *, on_error: float | None = 0.0):
+    """TRL 1.16 gathers async reward functions on its event loop: grading runs in a thread, so the loop stays
+    free, several functions (trl_components) grade at once, and a model grader sends the batch's requests
+    concurrently."""
+    sub_keys = _sub_keys(reward)
+
+    async def reward_function(prompts, completions, completion_ids=None, **kwargs) -> list[float | None]:
+        items = items_from_columns(kwargs, len(completions))
+        result = await asyncio.to_thread(reward.grade, completions, items)
+        return _scored(reward, sub_keys, on_error, result, kwargs.get("log_metric"))
+
+    return _named(reward_function, reward, "async")
 
 
 # --- reward_weights from a multi grader's calculate_output -------------------------------------------
@@ -72,7 +101,7 @@ def weights_of(grader: Any) -> dict[str, float]:
     return {k: w for k, w in terms.items() if w != 0.0}
 
 
-def trl_components(reward: Any, load: Callable[..., Any]):
+def trl_components(reward: Any, load: Callable[..., Any], asynchronous: bool = False):
     """`reward` is a Reward; `load` is Reward.load (passed in: this module doesn't import the class)."""
     grader = reward.grader
     weights = weights_of(grader)
@@ -81,5 +110,5 @@ def trl_components(reward: Any, load: Callable[..., Any]):
         # TRL logs rewards/<__name__>/mean and needs unique names: the child keys are.
         child = grader.graders[key].model_copy(update={"name": key})
         part = load(child, sample_field=reward.sample_field, options=reward.session.options)
-        funcs.append(part.for_trl())
+        funcs.append(part.for_trl_async() if asynchronous else part.for_trl())
     return funcs, list(weights.values())

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from ftstudio.grading import GradeResults, prepare
 from ftstudio.validation import check_grader, errors
 
-from . import _gemini, _shapes
+from . import _gemini, _nemo_gym, _shapes
 from ._access import Access
 from ._bodies import BodyReader, ndjson_lines, records_json
 from ._config import ServeConfig, ServeError, load_grader
@@ -117,7 +117,8 @@ def create_app(config: ServeConfig, grader: dict[str, Any] | None = None) -> Any
         routes += [Route(prefix + RUN_PATH, h.run, methods=["POST"]),
                    Route(prefix + VALIDATE_PATH, h.validate, methods=["POST"])]
     routes += [Route("/score", h.score, methods=["POST"]), Route("/openrlhf", h.openrlhf, methods=["POST"]),
-               Route("/v1/grade", h.grade, methods=["POST"]), Route("/healthz", h.healthz, methods=["GET"]),
+               Route("/v1/grade", h.grade, methods=["POST"]), Route("/verify", h.verify, methods=["POST"]),
+               Route("/healthz", h.healthz, methods=["GET"]),
                Route("/readyz", h.readyz, methods=["GET"]), Route("/metrics", h.metrics, methods=["GET"])]
     routes += _gemini.routes(srv)
     known = {r.path for r in routes}
@@ -185,6 +186,17 @@ class _Handlers:
         finally:
             entry.release()
         return _json(_shapes.openrlhf_response(results))
+
+    async def verify(self, request: Request) -> Response:
+        """NeMo-Gym's resources-server /verify, for the server's grader (see _nemo_gym.py)."""
+        body = _shapes.need_object(await self.srv.read_json(request))
+        row, field = _nemo_gym.verify_row(body)
+        entry = self.sessions.acquire_server()
+        try:
+            results = await self.srv.grade(request, entry, [row], field)
+        finally:
+            entry.release()
+        return _json(_nemo_gym.verify_response(body, results, entry.session.grader.type == "multi"))
 
     async def grade(self, request: Request) -> Response:
         body = _shapes.need_object(await self.srv.read_json(request))

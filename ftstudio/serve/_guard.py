@@ -56,8 +56,11 @@ def report_failure(scope, exc: BaseException) -> None:
     """One line on stderr (no traceback there), the traceback in the log file."""
     where = f"ftstudio serve {scope['method']} {scope['path'][:200]}"
     log_failure(where, exc)
-    print(f"{where}: internal error {type(exc).__name__}; the traceback is in {log_path()}",
-          file=sys.stderr, flush=True)
+    try:
+        print(f"{where}: internal error {type(exc).__name__}; the traceback is in {log_path()}",
+              file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed under a supervisor: the log file still has it
+        pass
 
 
 class Guard:

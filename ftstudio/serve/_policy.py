@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ftstudio.graders import parse_grader, walk
+from ftstudio.graders import grader_type, parse_grader, walk
 from ftstudio.grading import calls_model
 
 from ._config import ServeConfig, host_port
@@ -44,14 +44,15 @@ class RequestPolicy:
                 raise problem
 
     def _refuse(self, node: Any, where: str) -> ApiProblem | None:
-        if node.type == "python" and not self.code:
+        kind = grader_type(node.type)  # what a node does comes from its grader type
+        if kind.runs_code and not self.code:
             return _forbidden("This grader holds python code, and this server runs python code sent in requests "
                               "only when it was started with --allow-request-code.", where, "python_not_allowed")
         if calls_model(node) and not self.models:
             return _forbidden(f"This grader ({node.type}) calls a model with the server's API key, and this server "
                               "runs such graders sent in requests only when it was started with "
                               "--allow-request-models.", where, "models_not_allowed")
-        if node.type == "endpoint" and not self.endpoint_allowed(node.url):
+        if kind.posts_to is not None and not self.endpoint_allowed(kind.posts_to(node)):
             return _forbidden("This endpoint grader would make the server call a URL, and this server calls only "
                               "the hosts named with --allow-request-endpoint HOST for graders sent in requests.",
                               under(where, "url"), "endpoint_not_allowed")

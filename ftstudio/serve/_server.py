@@ -20,6 +20,7 @@ ENDPOINTS = (
     ("POST", "/openrlhf", "OpenRLHF remote reward (--reward.remote_url)"),
     ("POST", "/gemini", "Gemini Cloud Run reward: {example, response} -> {reward} (/gemini/KEY: a child)"),
     ("POST", "/v1/grade", "batch: {grader?, sample_field?, rows} -> grade --out records"),
+    ("POST", "/verify", "NeMo-Gym resources server: {responses_create_params, response, ...} -> + reward"),
     ("GET", "/healthz", "alive"),
     ("GET", "/readyz", "grader loaded, python workers warm"),
     ("GET", "/metrics", "Prometheus"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.core import json_issue
-from ftstudio.graders import walk
+from ftstudio.graders import grader_type, walk
 from ftstudio.grading import GradeOptions, GradingSession, InvalidGrader
 from ftstudio.sandbox import PythonGraderPool
 
@@ -22,8 +22,6 @@ from ._errors import ApiProblem, issue_problem
 from ._policy import RequestPolicy
 
 LRU_SIZE = 16
-# Cheap enough to grade on the event loop (no thread hand-off): pure string comparisons.
-_INLINE_TYPES = frozenset({"string_check", "multi"})
 
 
 @dataclass
@@ -128,8 +126,9 @@ def _entry(grader: Any, options: GradeOptions, param: str) -> Entry:
                          code="invalid_grader") from None
     nodes = [node for _, node in walk(session.grader)]
     _pools(session)  # create the pools now: sessions are shared between request threads
-    return Entry(session, inline=all(n.type in _INLINE_TYPES for n in nodes))
+    # Cheap enough to grade on the event loop (no thread hand-off) when every node's type says so.
+    return Entry(session, inline=all(grader_type(n.type).inline for n in nodes))
 
 
 def _pools(session: GradingSession) -> list[PythonGraderPool]:
-    return [session.python_pool(node) for _, node in walk(session.grader) if node.type == "python"]
+    return [session.python_pool(node) for _, node in walk(session.grader) if grader_type(node.type).runs_code]

@@ -115,7 +115,7 @@ def retirement(model: Any) -> dt.date | None:
 def retiring(jobs: list[PulledJob], days: int = RETIRING_DAYS,
              today: dt.date | None = None) -> list[tuple[PulledJob, dt.date]]:
     """Jobs whose fine-tuned model stops serving within `days` (already stopped ones excluded), soonest first."""
-    today = today or dt.date.today()
+    today = today or catalog.today()
     out = []
     for job in jobs:
         when = job.stops_serving()

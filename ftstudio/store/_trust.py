@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from ftstudio.graders import PythonGrader, walk
+from ftstudio.graders import grader_type, walk
 
 from ._autosave import home
 from ._files import atomic_write
@@ -21,7 +21,12 @@ from ._files import atomic_write
 def sources(grader: Any) -> list[str]:
     if grader is None:
         return []
-    return [node.source for _, node in walk(grader) if isinstance(node, PythonGrader)]
+    out = []
+    for _, node in walk(grader):
+        code = grader_type(node.type).code
+        if code is not None:
+            out.append(code(node))
+    return out
 
 
 def digest(source: str) -> str:

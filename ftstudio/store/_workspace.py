@@ -124,7 +124,7 @@ def run_to_data(run: GradingRun) -> dict[str, Any]:
                     "errors": {str(i): e.codes for i, e in res.errors.items()},
                     "sub_rewards": {k: list(v) for k, v in res.sub_rewards.items()}, "lines": list(res.lines or []),
                     "token_usage": {m: u.to_dict() for m, u in res.token_usage.items()}, "elapsed": res.elapsed,
-                    "cancelled": res.cancelled},
+                    "cancelled": res.cancelled, "sub_missing": {k: sorted(v) for k, v in res.sub_missing.items()}},
     }
 
 
@@ -136,7 +136,8 @@ def run_from_data(doc: dict[str, Any], dataset: Any) -> GradingRun:
         grader_name=r["grader_name"], grader_type=r["grader_type"], rewards=array("d", r["rewards"]),
         errors={int(i): RowErrors(dict(c)) for i, c in r["errors"].items()},
         sub_rewards={k: array("d", v) for k, v in r["sub_rewards"].items()}, lines=list(r["lines"]),
-        token_usage=usage, elapsed=float(r["elapsed"]), cancelled=bool(r["cancelled"]))
+        token_usage=usage, elapsed=float(r["elapsed"]), cancelled=bool(r["cancelled"]),
+        sub_missing={k: {int(i) for i in v} for k, v in (r.get("sub_missing") or {}).items()})
     return GradingRun(int(doc["id"]), results, [int(i) for i in doc["row_index"]], str(doc["fingerprint"]),
                       parse_grader(doc["grader"]), str(doc["sample_field"]), dataset, str(doc["scope_text"]),
                       float(doc["wall_seconds"]), started_at=float(doc["started_at"]),

@@ -1,11 +1,30 @@
-"""Targets a grader tree is exported to beyond OpenAI's job body: Gemini's reward config, Bedrock's RFT job.
+"""Targets: the platforms a grader tree is validated for and exported to, one module each.
 
-Each target translates one grader type at a time (`TRANSLATIONS` of the target's module), or answers
-`Unavailable(reason, rule)`, whose rule is in the validation registry with its evidence. `Change` is
-one line of what an export loses or changes.
+A target module (`openai.py`, `azure.py`, ...) declares `TARGET = Target(name=..., title=..., order=...,
+about=..., graders={...})`: for each grader type, either a translation (a function `(node, target)` ->
+what the platform takes; `as_is` when it takes the OpenAI body unchanged) or
+`Unavailable(reason, rule)`, "not available here, because ...", whose rule (in `validation.RULES`,
+or in the target's own `rules`, with its evidence) decides the severity validation reports it with.
+A grader type's module may declare its own pairs instead (`GraderType.targets`), so that a new type
+is one file. Every (target, type) pair is declared exactly once: `gaps()` lists those that are not,
+and a test fails on any.
+
+Add a target: write `ftstudio/targets/<name>.py` with its TARGET (importing this package registers
+every module in it), give its rules a severity for the new target name (`validation/_rules.py`), and
+see docs/architecture.md, "Add a target".
+
+Beyond OpenAI's job body: Gemini's reward config (`gemini.py`, built by `_gemini*.py`) and Bedrock's
+RFT job (`bedrock_rft.py`, built by `_bedrock_rft.py`). `Change` is one line of what an export loses
+or changes.
 """
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from ftstudio.core import Unavailable
+from ftstudio.graders import Translation, as_is
 
 from . import _gemini_runtime as gemini_runtime
 from ._bedrock_rft import (
@@ -28,12 +47,42 @@ from ._gemini_data import GeminiRow, GeminiRowError, gemini_row
 from ._gemini_job import job_changes as gemini_job_changes
 from ._gemini_types import TRANSLATIONS as GEMINI_TRANSLATIONS
 from ._gemini_types import evaluate_snippet, re2_escape
-from ._translation import Affine, Change, RewardRange, Unavailable, onto, reward_range
+from ._registry import (
+    UnknownTarget,
+    declared_rules,
+    gaps,
+    register,
+    target,
+    target_names,
+    targets,
+    translation,
+    unavailable_rules,
+)
+from ._target import NotTranslatable, Target
+from ._translation import Affine, Change, RewardRange, onto, reward_range
+
+DEFAULT_TARGET = "openai"
+
+
+def _discover() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        declared = getattr(module, "TARGET", None)
+        if not isinstance(declared, Target):
+            raise TypeError(f"{module.__name__} declares no TARGET = Target(...)")
+        register(declared)
+
+
+_discover()
+TARGETS = target_names()
 
 __all__ = [
-    "LAMBDA_FILE", "REQUEST_FILE", "RFT_HYPERPARAMETERS", "BedrockRftError", "BedrockRftExport", "bedrock_rft_changes", "bedrock_rft_hyperparameters",
-    "export_bedrock_rft",
-    "rft_models", "CLOUD_RUN_PLACEHOLDER", "GEMINI_TRANSLATIONS", "Affine", "Change", "GeminiExport", "GeminiRow", "GeminiRowError",
-    "Part", "RewardRange", "gemini_job_changes", "Unavailable", "evaluate_snippet", "export_gemini", "gemini_row", "gemini_runtime", "onto",
-    "re2_escape", "reward_range",
+    "DEFAULT_TARGET", "NotTranslatable", "TARGETS", "Target", "Translation", "Unavailable", "UnknownTarget", "as_is",
+    "declared_rules", "gaps", "target", "target_names", "targets", "translation", "unavailable_rules",
+    "LAMBDA_FILE", "REQUEST_FILE", "RFT_HYPERPARAMETERS", "BedrockRftError", "BedrockRftExport", "bedrock_rft_changes",
+    "bedrock_rft_hyperparameters", "export_bedrock_rft", "rft_models", "CLOUD_RUN_PLACEHOLDER", "GEMINI_TRANSLATIONS",
+    "Affine", "Change", "GeminiExport", "GeminiRow", "GeminiRowError", "Part", "RewardRange", "gemini_job_changes",
+    "evaluate_snippet", "export_gemini", "gemini_row", "gemini_runtime", "onto", "re2_escape", "reward_range",
 ]

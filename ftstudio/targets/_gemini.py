@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ftstudio.core import Unavailable
 from ftstudio.graders import MultiGrader, label
 from ftstudio.graders import formula as F
 
 from ._gemini_types import TRANSLATIONS, Translated
-from ._translation import Affine, Change, RewardRange, Unavailable, onto, reward_range
+from ._translation import Affine, Change, RewardRange, onto, reward_range
 
 CLOUD_RUN_PLACEHOLDER = "https://YOUR-SERVICE.a.run.app/gemini"
 CLIP = (-1.0, 1.0)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
+from ftstudio.core import Unavailable
 from ftstudio.graders import (
     InputText,
     LabelModelGrader,
@@ -27,7 +28,7 @@ from ftstudio.graders import (
 )
 from ftstudio.graders import templates as T
 
-from ._translation import Affine, Change, Unavailable
+from ._translation import Affine, Change
 
 _REF_KEY = re.compile(r"^[A-Za-z0-9_]+$")
 _RE2_SPECIAL = set("\\.^$|?*+()[]{}")

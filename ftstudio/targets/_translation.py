@@ -1,4 +1,4 @@
-"""The shapes every target's translation shares: Unavailable, Change, Affine and a grader's reward range.
+"""The shapes every target's translation shares: Change, Affine and a grader's reward range (Unavailable is core's).
 
 A target translates a grader type into its own form, or answers `Unavailable(reason, rule)`: the
 reason is shown to the user and `rule` is the rules-registry id (with its evidence) that flags it.
@@ -12,14 +12,6 @@ from dataclasses import dataclass
 
 from ftstudio.graders import MultiGrader, ScoreModelGrader, TextSimilarityGrader, walk
 from ftstudio.graders import formula as F
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """A grader type (or this node of it) has no translation on a target, because `reason`."""
-
-    reason: str
-    rule: str
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from ftstudio.core import Issue
+from ftstudio.core import EVIDENCE_KINDS, SOURCES, Evidence, Issue, Rule
 
 from ._check import GRADER_PATH, as_data, blocks_grading, check, check_grader, errors
 from ._job_rules import OPENAI_CLOSED, OPENAI_JOBS_CLOSE, openai_closed
 from ._loading import Kept, from_json, from_json_keeping, grader_from_json, restore_kept
 from ._rules import (
     DEFAULT_TARGET,
-    EVIDENCE_KINDS,
     RULES,
-    SOURCES,
     TARGETS,
-    Evidence,
-    Rule,
     check_target,
     resolve,
     rule,

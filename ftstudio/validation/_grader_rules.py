@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from ftstudio.config import catalog
-from ftstudio.core import DEFAULT_MODEL, Issue, join_path
+from ftstudio.core import DEFAULT_MODEL, Issue, Unavailable, join_path
+from ftstudio.graders import find
 from ftstudio.graders import formula as F
 from ftstudio.graders import templates as T
+from ftstudio.targets import target as platform
 
 from ._rules import issue
 
@@ -21,8 +23,6 @@ _TEXT_FIELDS = ("input", "reference")
 # A value a reader must replace: <SUPPORTED_GRADER_MODEL_ID>, {{aoai_deployment_and_model}}.
 _PLACEHOLDER = re.compile(r"^<[A-Za-z0-9_ .-]+>$|\{\{.*\}\}")
 _STRAY_BRACES = re.compile(r"\{\{[^{}]*\}\}\}+")
-_LAMBDA_ARN = re.compile(r"^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:"
-                         r"[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$")
 
 
 def is_placeholder(value: Any) -> bool:
@@ -30,7 +30,12 @@ def is_placeholder(value: Any) -> bool:
 
 
 class GraderChecker:
-    """Each finding names its rule; the severity comes from the rules registry (and `resolve` per target)."""
+    """Each finding names its rule; the severity comes from the rules registry (and `resolve` per target).
+
+    What is checked per grader type lives in the type's module (`GraderType.check`, given this checker);
+    what a target can't take, in the target's or the type's module (`Unavailable`). Here: what every
+    node shares (name, pass_threshold), and the helpers the types' checks call.
+    """
 
     def __init__(self, dataset_fields: Iterable[str] | None, reinforcement: bool, has_response_format: bool,
                  target: str = "openai"):
@@ -47,14 +52,10 @@ class GraderChecker:
     def check(self, g: Any, path: tuple) -> list[Issue]:
         if not isinstance(g, dict):
             return self.out
-        if self.reinforcement and g.get("type") == "label_model":
-            self.add(path, "label_model_top_level",
-                     "label_model can't be the top-level reinforcement grader",
-                     "wrap it in a multi (calculate_output = its key) or use score_model")
-        self._node(g, path, depth=0)
+        self.node(g, path, depth=0)
         return self.out
 
-    def _node(self, g: dict, path: tuple, depth: int) -> None:
+    def node(self, g: dict, path: tuple, depth: int) -> None:
         kind = g.get("type")
         name = g.get("name")
         if isinstance(name, str) and not name.strip():
@@ -72,50 +73,20 @@ class GraderChecker:
                 msg = "the fine-tuning service accepts and ignores pass_threshold (it matters only to evals)"
             self.add(path + ("pass_threshold",), "pass_threshold_ignored", msg,
                      "keep it if the grader doubles as an evals criterion; grading and export ignore it")
-        # An explicit map: the type comes from user data (an unknown one is the schema's error).
-        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
-        if handler is not None:
-            handler(self, g, path, depth)
-
-    def _multi(self, g: dict, path: tuple, depth: int) -> None:
-        graders = g.get("graders")
-        if depth >= 1:
-            self.add(path, "multi_nested", "a multi grader inside a multi grader is not accepted by the API",
-                     "use 'Flatten for the API' (CLI: ftstudio flatten FILE); local grading works as is")
-        if "invalid_grade" in g:
-            self.add(path + ("invalid_grade",), "multi_invalid_grade",
-                     "unknown field 'invalid_grade': only Azure's RFT how-to documents it (on multi graders)",
-                     "remove it, or validate for Azure (--target azure), where it is the reward of a row whose "
-                     "sub-grader errors or whose calculate_output can't be evaluated")
-        if not isinstance(graders, dict):
-            if isinstance(graders, list):
-                self.add(path + ("graders",), "multi_graders_list",
-                         "graders is a list; it must be an object keyed by the names used in calculate_output",
-                         'for example {"graders": {"similarity": {...}, "exact": {...}}, '
-                         '"calculate_output": "0.5 * similarity + 0.5 * exact"}', True)
-                formula = g.get("calculate_output")
-                if isinstance(formula, str):
-                    self._formula(formula, [], path + ("calculate_output",), check_unused=False)
+        # The type comes from user data: an unknown one is the schema's error.
+        grader_type = find(kind)
+        if grader_type is None:
             return
-        if not graders:
-            self.add(path + ("graders",), "multi_empty", "a multi grader needs at least one grader",
-                     "add a child grader", True)
-        for key in graders:
-            if key in F.FUNCTIONS:
-                self.add(path + ("graders", key), "multi_key_reserved",
-                         f"grader key '{key}' is also a formula function name", "rename the key", True)
-        for key, child in graders.items():
-            if isinstance(child, dict):
-                if child.get("type") == "label_model" and self.reinforcement:
-                    self.add(path + ("graders", key), "label_model_in_multi",
-                             "label_model inside multi is allowed by the SDK types, but whether the RFT service "
-                             "accepts it is undocumented (Azure accepts only string_check and text_similarity)")
-                self._node(child, path + ("graders", key), depth + 1)
-        formula = g.get("calculate_output")
-        if isinstance(formula, str):
-            self._formula(formula, list(graders), path + ("calculate_output",))
+        offered = platform(self.target).translation(grader_type.name)
+        if isinstance(offered, Unavailable):
+            self.add(path, offered.rule, offered.reason, offered.hint)
+        grader_type.check(self, g, path, depth)
 
-    def _formula(self, text: str, keys: list[str], path: tuple, check_unused: bool = True) -> None:
+    @staticmethod
+    def is_placeholder(value: Any) -> bool:
+        return is_placeholder(value)
+
+    def formula(self, text: str, keys: list[str], path: tuple, check_unused: bool = True) -> None:
         try:
             node = F.parse(text)
         except F.FormulaError as exc:
@@ -133,85 +104,8 @@ class GraderChecker:
                 self.add(path, "formula_unused_key", f"grader '{key}' is never used in calculate_output",
                          "use it in the formula or remove it: it costs grading time and does not count")
 
-    def _string_check(self, g: dict, path: tuple, depth: int) -> None:
-        self._templates(g, path, _TEXT_FIELDS)
-
-    def _text_similarity(self, g: dict, path: tuple, depth: int) -> None:
-        self._templates(g, path, _TEXT_FIELDS)
-        if self.reinforcement and g.get("evaluation_metric") == "cosine":
-            self.add(path + ("evaluation_metric",), "cosine_in_reinforcement",
-                     "cosine is documented for evals only, not for reinforcement fine-tuning",
-                     "use fuzzy_match, bleu, gleu, meteor or rouge_*; local grading still computes cosine "
-                     "with embeddings from your endpoint")
-
-    def _score_model(self, g: dict, path: tuple, depth: int) -> None:
-        self._model_grader(g, path)
-        rng = g.get("range")
-        if isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng):
-            if not rng[0] < rng[1]:
-                self.add(path + ("range",), "score_model_range", f"range {rng} needs low < high",
-                         "for example [0, 1]", True)
-
-    def _label_model(self, g: dict, path: tuple, depth: int) -> None:
-        self._model_grader(g, path)
-        labels, passing = g.get("labels"), g.get("passing_labels")
-        if isinstance(labels, list):
-            if not labels:
-                self.add(path + ("labels",), "label_model_labels", "labels is empty", "list the labels "
-                         "the model may choose from", True)
-            if len(set(map(str, labels))) != len(labels):
-                self.add(path + ("labels",), "label_model_labels_duplicate", "labels has duplicates")
-        if isinstance(labels, list) and isinstance(passing, list):
-            extra = [p for p in passing if p not in labels]
-            if extra:
-                self.add(path + ("passing_labels",), "label_model_passing_not_subset",
-                         f"passing_labels {extra} are not in labels", "passing_labels must be a subset of labels")
-            if not passing:
-                self.add(path + ("passing_labels",), "label_model_no_passing",
-                         "passing_labels is empty, so every row scores 0")
-        if "sampling_params" in g:
-            self.add(path + ("sampling_params",), "label_model_sampling_params",
-                     "label_model sampling_params appear in the 2025 guide but not in the SDK types",
-                     "the API may reject them; remove them if it does")
-
-    def _python(self, g: dict, path: tuple, depth: int) -> None:
-        source = g.get("source")
-        if isinstance(source, str):
-            from ftstudio.sandbox import static_check  # lazily: validation stays light for the CLI
-
-            for p in static_check(source):
-                self.add(path + ("source",), p.code, p.message, "", True)
-        tag = g.get("image_tag")
-        if isinstance(tag, str) and tag not in ("2025-05-08", "alpha"):
-            self.add(path + ("image_tag",), "python_image_tag",
-                     f"image_tag {tag!r} is not a documented tag", "documented: 2025-05-08 (also 'alpha' in a guide)")
-
-    def _endpoint(self, g: dict, path: tuple, depth: int) -> None:
-        self.add(path, "endpoint_grader",
-                 f"endpoint graders are an Azure Foundry preview; the {self.target} target doesn't take them"
-                 if self.target != "azure" else "endpoint grader: an Azure Foundry private preview (access required)",
-                 "Azure POSTs {sample, item, trace_id} to the url and expects {\"score\": number}")
-        url = g.get("url")
-        if is_placeholder(url):
-            self.add(path + ("url",), "model_placeholder", f"url {url!r} is a placeholder to replace")
-        elif isinstance(url, str) and not url.startswith(("https://", "http://")):
-            self.add(path + ("url",), "schema_value", f"url {url!r} is not an http(s) URL",
-                     "the grader POSTs to it", True)
-
-    def _lambda(self, g: dict, path: tuple, depth: int) -> None:
-        self.add(path, "lambda_grader",
-                 f"lambda graders run only on Amazon Bedrock, not on the {self.target} target"
-                 if self.target != "bedrock" else "lambda grader", "grade locally with --lambda-handler ARN=handler.py")
-        fn = g.get("lambda", {}).get("function") if isinstance(g.get("lambda"), dict) else None
-        if is_placeholder(fn):
-            self.add(path + ("lambda", "function"), "model_placeholder",
-                     f"{fn!r} is a placeholder to replace with the Lambda function ARN")
-        elif isinstance(fn, str) and not _LAMBDA_ARN.match(fn):
-            self.add(path + ("lambda", "function"), "lambda_arn", f"{fn!r} is not a Lambda function ARN",
-                     "arn:aws:lambda:<region>:<12-digit account>:function:<name>")
-
     # --- model graders -------------------------------------------------------------------
-    def _model_grader(self, g: dict, path: tuple) -> None:
+    def model_grader(self, g: dict, path: tuple) -> None:
         model = g.get("model")
         if isinstance(model, str):
             if not model.strip():
@@ -233,7 +127,7 @@ class GraderChecker:
                 if isinstance(msg, dict):
                     for rel, text in _content_strings(msg.get("content"), ("input", i, "content")):
                         texts.append(text)
-                        self._template(text, path + rel)
+                        self.template(text, path + rel)
             if messages and not any("sample." in t for t in texts):
                 self.add(path + ("input",), "grader_ignores_sample",
                          "no message mentions {{ sample.* }}, so the grader never sees the model's output")
@@ -268,15 +162,15 @@ class GraderChecker:
                              "default, 1)", "remove it or set it to 1")
 
     # --- templates -----------------------------------------------------------------------
-    def _templates(self, g: dict, path: tuple, fields: tuple) -> None:
+    def templates(self, g: dict, path: tuple, fields: tuple) -> None:
         for f in fields:
             if isinstance(g.get(f), str):
-                self._template(g[f], path + (f,))
+                self.template(g[f], path + (f,))
         if isinstance(g.get("input"), str) and "sample." not in g["input"] and "sample." not in str(g.get("reference")):
             self.add(path + ("input",), "grader_ignores_sample",
                      "neither input nor reference reads {{ sample.* }}, so the score never depends on the model output")
 
-    def _template(self, text: str, path: tuple) -> None:
+    def template(self, text: str, path: tuple) -> None:
         stray = _STRAY_BRACES.search(text)
         if stray:
             self.add(path, "template_stray_braces",
@@ -301,13 +195,6 @@ class GraderChecker:
 
 
 
-_HANDLERS = {
-    "string_check": GraderChecker._string_check, "text_similarity": GraderChecker._text_similarity,
-    "score_model": GraderChecker._score_model, "label_model": GraderChecker._label_model,
-    "python": GraderChecker._python, "multi": GraderChecker._multi,
-    "endpoint": GraderChecker._endpoint, "lambda": GraderChecker._lambda,
-}
-
 def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
     if isinstance(content, str):
         return [(base, content)]
@@ -329,7 +216,6 @@ def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
 def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | None = None,
                 target: str = "openai", today=None) -> list[Issue]:
     """Catalog notes about a model id: unknown (info), retired (warning), method support (warning)."""
-
     where = join_path(path)
     if is_placeholder(model):
         return [issue(where, "model_placeholder", f"model {model!r} is a placeholder that must be replaced",

@@ -10,76 +10,14 @@ cites both. The README's "Choices" section is checked against this table by a te
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from typing import cast
 
-from ftstudio.core import Issue, Severity
+from ftstudio.core import Evidence, Issue, Rule, Severity
+from ftstudio.targets import DEFAULT_TARGET, TARGETS, declared_rules, targets
 
 # openai, azure, bedrock and compatible take OpenAI's job body; gemini (Google's reward config) and
 # bedrock-rft (Bedrock's CreateModelCustomizationJob with a reward Lambda) take the grader tree only.
-TARGETS = ("openai", "azure", "bedrock", "compatible", "gemini", "bedrock-rft")
-API_TARGETS = TARGETS[:4]
-DEFAULT_TARGET = "openai"
-EVIDENCE_KINDS = ("spec", "sdk", "docs-example", "observed", "none-our-reading")
-
-# Short source names, spelled out once (targets.md research, 2026-12).
-SOURCES = {
-    "OAI-SPEC": "https://github.com/openai/openai-openapi (openapi.yaml @f85dbe2)",
-    "OAI-SDK": "https://github.com/openai/openai-python (src/openai/types/graders, fine_tuning)",
-    "OAI-GUIDE": "https://platform.openai.com/docs/guides/graders",
-    "OAI-RFT": "https://platform.openai.com/docs/guides/reinforcement-fine-tuning",
-    "OAI-DEPR": "https://platform.openai.com/docs/deprecations (fine-tuning wind-down)",
-    "COOKBOOK-RFT": "https://github.com/openai/openai-cookbook/blob/main/examples/Reinforcement_Fine_Tuning.ipynb",
-    "AZ-SPEC": "https://github.com/Azure/azure-rest-api-specs (specification/ai/data-plane/OpenAI.v1/"
-               "azure-v1-preview-generated.yaml @0723d852)",
-    "AZ-RFT": "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/reinforcement-fine-tuning",
-    "AZ-RFT-2025-05": "https://github.com/MicrosoftDocs/azure-ai-docs (articles/ai-services/openai/how-to/"
-                      "reinforcement-fine-tuning.md, ms.date 05/11/2025: the how-to's Multi Grader section)",
-    "AZ-QA-MULTI": "https://learn.microsoft.com/answers/questions/5596946/request-example-for-multigrader-with-custom-grader",
-    "AZ-DPO": "https://learn.microsoft.com/azure/ai-foundry/openai/how-to/fine-tuning-direct-preference-optimization",
-    "AZ-MODELS": "https://learn.microsoft.com/azure/ai-foundry/openai/concepts/models (fine-tune-models include)",
-    "AZ-AGENTIC": "https://github.com/microsoft-foundry/fine-tuning/tree/main/Demos/Agentic_RFT_PrivatePreview",
-    "AZ-COUNTDOWN": "https://github.com/microsoft-foundry/fine-tuning/tree/main/Demos/RFT_Countdown",
-    "BR-CREATE": "https://docs.aws.amazon.com/bedrock/latest/userguide/fine-tuning-openai-job-create.html",
-    "BR-REWARD": "https://docs.aws.amazon.com/bedrock/latest/userguide/reward-functions-open-weight.html",
-    "BR-BLOG": "https://aws.amazon.com/blogs/machine-learning/ (RFT on Amazon Bedrock with OpenAI-compatible APIs)",
-    "GENAI": "https://pypi.org/project/google-genai/3.6.1/ (google/genai/types.py: reinforcement tuning types "
-             "and their docstrings)",
-    "BR-BOTOCORE": "https://pypi.org/project/botocore/1.44.18/ (botocore/data/bedrock/2023-04-20/service-2.json: "
-                   "CreateModelCustomizationJob, RFTConfig, RFTHyperParameters)",
-    "BR-RFT-NOVA": "https://docs.aws.amazon.com/bedrock/latest/userguide/rft-nova-models.html",
-    "BR-RFT-LAMBDA": "https://docs.aws.amazon.com/sagemaker/latest/dg/nova-implementing-reward-functions.html",
-    "OURS": "Fine-Tune Studio's reading; no public source either way",
-}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    kind: str
-    source: str  # a key of SOURCES
-    quote: str = ""
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "source": self.source, "url": SOURCES.get(self.source, self.source),
-                "quote": self.quote}
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: dict  # target -> "error" | "warning" | "info" | None (the rule doesn't apply there)
-    evidence: tuple[Evidence, ...]
-    message: str
-    family: bool = False  # the id is a prefix: schema_*, formula_*, python_*, template_*
-
-    def severity_for(self, target: str) -> str | None:
-        return self.severity.get(target)
-
-    def to_dict(self, target: str | None = None) -> dict:
-        out: dict = {"id": self.id + ("*" if self.family else ""), "message": self.message}
-        out["severity"] = self.severity_for(target) if target else dict(self.severity)
-        out["evidence"] = [e.to_dict() for e in self.evidence]
-        return out
+API_TARGETS = tuple(t.name for t in targets() if t.job_body)
 
 
 def _all(sev: str | None) -> dict:
@@ -391,6 +329,8 @@ RULES: tuple[Rule, ...] = (
        "output_json is filled only with a response_format"),
 )
 
+# With the rules grader types and targets declare in their own modules (an Unavailable's rule, say).
+RULES = RULES + tuple(r for r in declared_rules() if r.id not in {x.id for x in RULES})
 _BY_ID = {r.id: r for r in RULES if not r.family}
 _FAMILIES = sorted((r for r in RULES if r.family), key=lambda r: -len(r.id))
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ValidationError
 
 from ftstudio.config import methods_taking, spec_by_name
 from ftstudio.core import Issue, join_path
-from ftstudio.graders import GRADER_TYPES, REMOTE_GRADER_TYPES
+from ftstudio.graders import GRADER_TYPES, REMOTE_GRADER_TYPES, GraderUnion
 
 from ._rules import issue
 
@@ -212,7 +212,9 @@ def _allowed_fields(root_cls, data, rel: tuple) -> list[str]:
             info = cls.model_fields.get(p)
             if info is None:
                 return []
-            ann = info.annotation
+            # pydantic keeps an Annotated field's metadata apart: put the Grader union back.
+            union = next((m for m in info.metadata if isinstance(m, GraderUnion)), None)
+            ann = Annotated[info.annotation, union] if union is not None else info.annotation
         else:
             ann = _container_item(ann)
             if ann is None:
@@ -242,7 +244,10 @@ def _container_item(ann: Any):
 def _flat(ann: Any) -> list:
     origin = typing.get_origin(ann)
     if origin is typing.Annotated:
-        return _flat(typing.get_args(ann)[0])
+        base, *meta = typing.get_args(ann)
+        # The Grader union is built from the registered grader types: its members, not its base class.
+        union = next((m for m in meta if isinstance(m, GraderUnion)), None)
+        return [t for m in union.members() for t in _flat(m)] if union is not None else _flat(base)
     if origin in (typing.Union, types.UnionType):
         out = []
         for a in typing.get_args(ann):

@@ -7,7 +7,10 @@ import json
 
 from components.app_state import AppState
 from tests.app.app_util import texts
-from tests.app.test_test_grading_page import load_example, open_page, rft
+
+# _isolated is the page tests' autouse fixture (no API keys from the environment); the root conftest gives every
+# test a temporary $FTSTUDIO_HOME and cache.
+from tests.app.test_test_grading_page import _isolated, load_example, open_page, rft  # noqa: F401
 
 LIKE = {"type": "string_check", "name": "contains", "input": "{{ sample.output_json.label }}",
         "reference": "{{ item.label }}", "operation": "like"}
@@ -29,6 +32,10 @@ def test_probes_flag_a_like_grader_and_pass_an_eq_grader():
     at.multiselect(key="tg-probe-names").set_value(["hedge", "pad", "empty"]).run()
     at.button(key="tg-probe-run").click().run()
     assert not at.exception and "No probe games this grader" in texts(at)
+    table = next(d.value for d in at.dataframe if "tied" in d.value.columns)
+    assert {"above genuine", "tied"} <= set(table.columns) and "≥ genuine" not in table.columns
+    empty = table.set_index("probe").loc["empty"]
+    assert empty["above genuine"] == 0 and empty["tied"] > 0  # rows where both score 0 are ties, not wins
 
 
 def test_calibration_appears_after_grading():
@@ -40,7 +47,14 @@ def test_calibration_appears_after_grading():
         at.run()
         deadline += 1
     labels = [m.label for m in at.metric]
-    assert "Reward std" in labels and "Threshold failing 30%" in labels and "At the maximum" in labels
+    assert "Reward std" in labels and "At the maximum" in labels
+    # Rewards are 0 or 1: the threshold aimed at 30 % fails every row at 0; the label says the real share.
+    from ftstudio.probes import calibration
+
+    run = AppState(at.session_state).run
+    c = calibration(run.results, [run.entry(i) for i in range(len(run))], sample_field=run.sample_field)
+    real = c["fail_thresholds"]["30%"]["share_failing"]
+    assert real != 0.3 and f"Threshold failing {100 * real:.1f}%" in labels and "Threshold failing 30%" not in labels
     at.selectbox(key="tg-cal-group").set_value("label").run()
     assert not at.exception and "Groups (label)" in texts(at)
 

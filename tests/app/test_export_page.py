@@ -38,29 +38,48 @@ def test_save_as_preset(monkeypatch, tmp_path):
     assert not at.exception
 
 
-def test_train_with_open_source_tools_tab(monkeypatch, tmp_path):
-    from ftstudio.reward import openrlhf_snippet, recipe_files, verl_snippet
+def test_train_anywhere_tab_offers_every_format(monkeypatch, tmp_path):
+    """Each trainer's folder: the exact commands with the tested release, its files, and a zip holding them
+    and the ftstudio wheel."""
+    import io
+    import zipfile
+
+    from ftstudio.reward import FORMATS, export_files, export_zip, openrlhf_snippet, verl_snippet
 
     cfg = preset_config("rft-math-python")
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
     assert not at.exception
-    assert "Train with open-source tools" in [t.label for t in at.tabs]
-    codes = [c.value.rstrip("\n") for c in at.code]  # st.code drops the final newline
-    for name, text in recipe_files(cfg).items():
-        text = text.rstrip("\n")
-        assert text in codes, name
+    assert "Train anywhere" in [t.label for t in at.tabs]
+    radio = at.radio(key="train_anywhere_format")
+    assert list(radio.options) == [f"{s.trainer} {s.version}" for s in FORMATS.values()]
+    slug = (cfg.suffix or cfg.method_type).replace(" ", "-")
+    for fmt, spec in FORMATS.items():
+        at = radio.set_value(fmt).run()
+        assert not at.exception
+        radio = at.radio(key="train_anywhere_format")
+        codes = [c.value.rstrip("\n") for c in at.code]  # st.code drops the final newline
+        folder = f"{slug}-{fmt}"
+        assert f"ftstudio export job.json --format {fmt} -o {folder}   # or unzip the download\ncd {folder} && " \
+               f"{spec.smoke}" in codes
+        assert any(f"Tested with {spec.trainer} {spec.version}" in c.value for c in at.caption)
+        for name, text in export_files(cfg, fmt, f"/path/to/{folder}/grader.json").items():
+            assert text.rstrip("\n") in codes, (fmt, name)
+        labels = [b.label for b in at.get("download_button")]
+        assert f":material/download: Download the {spec.trainer} folder (zip)" in labels
+    with zipfile.ZipFile(io.BytesIO(export_zip(cfg, "verl", f"{slug}-verl"))) as zf:
+        assert any(n.endswith(".whl") for n in zf.namelist())
     assert verl_snippet().rstrip("\n") in codes and openrlhf_snippet().rstrip("\n") in codes
-    assert ":material/download: Download the recipe (zip)" in [b.label for b in at.get("download_button")]
 
 
 def test_open_source_tab_for_supervised_has_no_reward_snippets(monkeypatch, tmp_path):
-    from ftstudio.reward import recipe_files
+    from ftstudio.reward import export_files
 
     cfg = preset_config("supervised-chat")
     at = new_app(monkeypatch, tmp_path, cfg, page=PAGE)
     assert not at.exception
+    assert list(at.radio(key="train_anywhere_format").options) == ["TRL 1.16.0"]  # the others need a grader
     codes = [c.value.rstrip("\n") for c in at.code]
-    assert recipe_files(cfg)["train.py"].rstrip("\n") in codes
+    assert export_files(cfg, "trl")["train.py"].rstrip("\n") in codes
     assert not any("custom_reward_function" in c for c in codes)
     assert any("apply to reinforcement jobs" in c.value for c in at.caption)
 

@@ -27,7 +27,7 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("FTSTUDIO_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("FTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(ROOT)
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "FTSTUDIO_TODAY"):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):  # FTSTUDIO_TODAY stays pinned (tests/conftest.py)
         monkeypatch.delenv(var, raising=False)
 
 
@@ -187,6 +187,7 @@ def test_8_export_page_says_why_the_python_snippet_uses_extra_body():
 
 
 def test_9_model_picker_says_which_models_are_current_and_after_the_cut_off(monkeypatch):
+    monkeypatch.setenv("FTSTUDIO_TODAY", "2026-12-07")  # before OpenAI's cut-off, after o4-mini's retirement
     at = open_app(rft(EXACT), page="app_pages/method.py")
     shown = texts(at)
     assert "No current OpenAI model for reinforcement" in shown and "o4-mini-2025-04-16` retired 2026-10-23" in shown
@@ -244,4 +245,5 @@ def test_14_no_emoji_icons_in_navigation_headings_or_widgets():
     app_source = (ROOT / "app.py").read_text(encoding="utf-8")
     pages = [line for line in app_source.splitlines() if "st.Page(" in line]
     assert len(pages) == 5 and all('icon=":material/' in line for line in pages)
-    assert 'page_icon=":material/' in app_source
+    # The page icon is a local file: a :material: page_icon makes the favicon a font-CDN request (issue 18).
+    assert 'page_icon=str(ICON)' in app_source and (ROOT / "assets" / "favicon.png").is_file()

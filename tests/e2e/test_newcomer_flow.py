@@ -13,7 +13,8 @@ import urllib.request
 
 import pytest
 from conftest import ROOT
-from ui import button, click_until, go, no_exception, open_app, settle, shot, upload, wait_for
+from playwright.sync_api import expect
+from ui import button, click_in_fragment, click_until, go, no_exception, open_app, settle, shot, upload, wait_for
 
 pytestmark = pytest.mark.e2e
 DATA = ROOT / "ftstudio" / "data" / "examples" / "reinforcement-quiz.jsonl"
@@ -133,13 +134,8 @@ def test_cancel_keeps_the_finished_rows(app_server, page):
             break
         page.wait_for_timeout(200)
     shot(page, "11-grading-progress")
-    for _ in range(5):  # the progress fragment redraws twice a second: a click can land on a stale button
-        button(page, "Cancel").click()
-        try:
-            page.wait_for_selector("text=Cancelled after", timeout=15_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: click again
-            continue
+    click_in_fragment(page, button(page, "Cancel"), "text=/cancelling|Cancelled after/",
+                      ticker=page.get_by_text("rows done").first, shot_name="cancel")
     wait_for(page, "text=Cancelled after", shot_name="cancelled")
     settle(page)
     no_exception(page)
@@ -149,9 +145,10 @@ def test_cancel_keeps_the_finished_rows(app_server, page):
     shot(page, "11-cancelled")
     button(page, "Grade all").click()
     wait_for(page, "text=rows done", shot_name="second-run")
-    page.wait_for_timeout(1000)
-    # the old notice went with the new run (the partial run's own note stays with its results)
-    assert page.get_by_text(re.compile(r"^Cancelled after")).count() == 0
+    # the old notice went with the new run (the partial run's own note stays with its results): it goes
+    # while the new run is still in progress, not when that run ends
+    expect(page.get_by_text(re.compile(r"^Cancelled after"))).to_have_count(0, timeout=30_000)
+    assert page.get_by_text("rows done").count() == 1
     button(page, "Cancel").click()
     settle(page)
 

@@ -70,15 +70,11 @@ def choose(page, scope, label: str, option: str) -> None:
     """Pick `option` in the selectbox labelled `label` inside `scope` (a locator or the page)."""
     box = scope.locator('[data-testid="stSelectbox"]', has_text=label).first
     field = box.locator('input[role="combobox"]').first
-    for _ in range(3):  # the option list re-renders while it filters; retry a detached click
-        field.click()
-        field.fill(option)
-        page.wait_for_timeout(400)
-        try:
-            page.locator('[role="option"]', has_text=option).first.click(timeout=5_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
-            page.keyboard.press("Escape")
+    field.click()
+    field.fill(option)
+    # The option list re-renders while it filters: the locator is resolved again at each attempt, and
+    # playwright retries a click on a detached element by itself until the option is there to take it.
+    page.locator('[role="option"]', has_text=option).first.click(timeout=30_000)
     settle(page)
     assert field.input_value() == option, f"{label}: chose {field.input_value()!r}, wanted {option!r}"
 
@@ -156,3 +152,29 @@ def click_until(page, target, selector: str, timeout: float = 90_000, shot_name:
         target.click()
     shot(page, f"debug-{shot_name}")
     raise AssertionError(f"{selector} did not show within {timeout / 1000:.0f} s of clicking")
+
+
+def click_in_fragment(page, target, acknowledged: str, ticker, timeout: float = 90_000,
+                      shot_name: str = "failure") -> None:
+    """Click `target`, a button inside a fragment that reruns on a timer (the grading progress), until the
+    `acknowledged` selector shows.
+
+    Streamlit can drop a click that lands while the fragment reruns. A click counts as lost only once the
+    fragment has redrawn `ticker` (a locator whose text changes as it runs) twice since, with no
+    acknowledgement: the run that handled the click would have shown it. Only then is it clicked again.
+    """
+    deadline = time.time() + timeout / 1000
+    ack = page.locator(acknowledged)
+    target.click()
+    last, redraws = ticker.all_inner_texts(), 0
+    while time.time() < deadline:
+        if ack.count():
+            return
+        now = ticker.all_inner_texts()
+        redraws, last = redraws + (now != last), now
+        if redraws >= 2 and target.count() and target.is_enabled():
+            target.click()
+            redraws = 0
+        page.wait_for_timeout(100)  # the polling interval of the condition above, not a wait for the app
+    shot(page, f"debug-{shot_name}")
+    raise AssertionError(f"{acknowledged} did not show within {timeout / 1000:.0f} s of clicking")

@@ -121,6 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
         if key != stub.api_key:
             raise invalid_key_error(key)
         path = request.api_path
+        if stub._take("hold", path) is not None:
+            stub._held.wait(120)
         slow = stub._take("slow", path)
         pause = stub.delay + (slow.seconds if slow else 0.0)
         if pause > 0:

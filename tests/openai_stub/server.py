@@ -24,7 +24,7 @@ DEFAULT_API_KEY = "sk-test-stub-0123456789abcdefABCDEF"
 
 @dataclass
 class _Fault:
-    kind: str                     # "status" | "malformed" | "slow"
+    kind: str                     # "status" | "malformed" | "slow" | "hold"
     times: int
     path: str | None
     status: int = 0
@@ -60,6 +60,7 @@ class OpenAIStub:
         self._init_controls()
 
     def _init_controls(self) -> None:
+        self._held = threading.Event()  # set by release(): held requests go on
         self._delay = self._default_delay
         self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
@@ -156,6 +157,16 @@ class OpenAIStub:
         with self._lock:
             self._faults.append(_Fault("slow", times, _norm_filter(path), seconds=seconds))
 
+    def hold_next(self, times: int = 1, path: str | None = None, skip: int = 0) -> None:
+        """The next `times` matching requests (after `skip`) are recorded, then wait for release() before
+        being answered: a test can act while a request is known to be in flight, without a timed delay."""
+        with self._lock:
+            self._held.clear()
+            self._faults.append(_Fault("hold", times, _norm_filter(path), skip=skip))
+
+    def release(self) -> None:
+        self._held.set()
+
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -167,6 +178,7 @@ class OpenAIStub:
         return [r for r in self.requests if r.api_path.startswith(wanted) and (method is None or r.method == method)]
 
     def reset(self) -> None:
+        self.release()  # never leave a request of the previous test waiting
         with self._lock:
             self._init_controls()
         self.store = Store()

@@ -114,7 +114,8 @@ def _assert_saved_model_loads(out: Path) -> None:
 ])
 def test_sft_and_dpo_recipes_train_and_save(tiny_model, tmp_path, method, rows, hp):
     recipe = _export(tmp_path, _config(method, hp))
-    assert sorted(p.name for p in recipe.iterdir()) == ["README.md", "requirements.txt", "train.py"]
+    assert sorted(p.name for p in recipe.iterdir()) == ["README.md", "example_rows.jsonl", "requirements.txt", "train.py",
+                                                        "wheels"]
     train = _write_jsonl(tmp_path / "train.jsonl", rows)
     val = _write_jsonl(tmp_path / "val.jsonl", rows[:2])
     out = tmp_path / "out"

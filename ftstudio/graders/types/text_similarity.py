@@ -1,22 +1,41 @@
-"""text_similarity: the metrics package column-wise; cosine through the endpoint's embeddings."""
+"""text_similarity: the metrics package column-wise; cosine through the endpoint's embeddings (facts §7.2)."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, Literal, cast
 
-from ftstudio.core import ROW_ERROR
+from ftstudio.core import ROW_ERROR, RowErrors
 
-from . import metrics
-from ._context import GradingContext, Scored
-from ._results import RowErrors
-from ._string_check import two_columns
+from .. import metrics
+from .._models import GraderModel
+from . import _pair
+from ._pair import two_columns
+from ._type import Checker, GraderType, Path, Scored, ScoringContext
+
+
+class TextSimilarityGrader(GraderModel):
+    type: Literal["text_similarity"] = "text_similarity"
+    # The SDK types require name; the API validates and trains nameless graders (validation warns).
+    name: str | None = None
+    input: str
+    reference: str
+    evaluation_metric: Literal[
+        "cosine", "fuzzy_match", "bleu", "gleu", "meteor",
+        "rouge_1", "rouge_2", "rouge_3", "rouge_4", "rouge_5", "rouge_l",
+    ]
+    pass_threshold: int | float | None = None
+
+
+def default(name: str) -> TextSimilarityGrader:
+    return TextSimilarityGrader(name=name, input="{{ sample.output_text }}", reference="{{ item.reference }}",
+                                evaluation_metric="fuzzy_match")
 
 # fuzzy_match and rouge_l are quadratic in text length; past this a single row could take
 # minutes, so such rows get an error instead of a score (ordinary answers are far shorter).
 MAX_SIMILARITY_CHARS = 200_000
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: TextSimilarityGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     a, b, errs = two_columns(node, ctx.batch, rows)
     clean = not errs and None not in a and None not in b
     # The longest input plus the longest reference within the limit: no row can be over it.
@@ -62,7 +81,7 @@ def _too_long(a: list, b: list, rows: list[int], errs: dict) -> None:
                 f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
 
 
-def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
+def _cosine(ctx: ScoringContext, ins: list[str], refs: list[str]):
     """Cosine similarity of embeddings from the configured endpoint (evals-only metric)."""
     endpoint = ctx.session.endpoint
     if not endpoint.configured:
@@ -92,3 +111,39 @@ def _cosine(ctx: GradingContext, ins: list[str], refs: list[str]):
             scores.append(metrics.cosine_similarity(vectors[x], vectors[y]))
             failures.append(None)
     return scores, failures
+
+
+def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
+    c.templates(g, path, _pair.FIELDS)
+    if c.reinforcement and g.get("evaluation_metric") == "cosine":
+        c.add(path + ("evaluation_metric",), "cosine_in_reinforcement",
+              "cosine is documented for evals only, not for reinforcement fine-tuning",
+              "use fuzzy_match, bleu, gleu, meteor or rouge_*; local grading still computes cosine "
+              "with embeddings from your endpoint")
+
+
+_SIMILARITY = {
+    "pad": "`{metric}` rewards overlap, and padding adds overlap: score a normalised answer, or multiply by a "
+           "length penalty in a python grader (e.g. min(1, len(reference) / len(output)))",
+    "repeat": "`{metric}` counts repeated words as more overlap: deduplicate in a python grader or use "
+              "`fuzzy_match` on the extracted answer",
+    "case": "`{metric}` scores upper-cased text higher than the genuine answer: normalise case on both sides",
+    "extra_keys": "`{metric}` rewards extra JSON fields: compare the fields you need, in a python grader",
+    "hedge": "`{metric}` gives a hedged list partial credit: extract one answer before comparing",
+    "echo_prompt": "`{metric}` gives credit for echoing the prompt: the reference shares words with the prompt; "
+                   "compare with the answer only, or add a check that the output differs from the prompt",
+}
+
+
+def fix(node: TextSimilarityGrader, probe: str) -> str:
+    text = _SIMILARITY.get(probe, "`{metric}` gives this probe credit: add a check on the extracted answer")
+    return text.format(metric=node.evaluation_metric)
+
+
+TYPE = GraderType(
+    name="text_similarity", model=TextSimilarityGrader, order=20, default=default, remote=False,
+    calls_model=False, inline=False,
+    # cosine compares embeddings from the configured endpoint.
+    needs_endpoint=lambda node: node.evaluation_metric == "cosine",
+    score=score, check=check, explain=_pair.explain, fix=fix, templates=_pair.templates,
+)

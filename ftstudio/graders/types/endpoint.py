@@ -19,12 +19,40 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from ftstudio.core import ErrorCode
+from pydantic import Field
 
-from ._context import GradingContext, Scored
-from ._results import RowErrors
+from ftstudio.core import ErrorCode, RowErrors, Unavailable
+
+from .._models import GraderModel
+from ._type import (
+    GENERIC_FIX,
+    Checker,
+    GraderType,
+    Path,
+    Rows,
+    Scored,
+    ScoringContext,
+    Translation,
+    as_is,
+    is_cancelled,
+)
+
+
+class EndpointGrader(GraderModel):
+    """Azure Foundry's endpoint grader: Azure POSTs {sample, item, trace_id} to url, expects {"score": n}."""
+
+    type: Literal["endpoint"] = "endpoint"
+    name: str | None = None
+    url: str
+    headers: dict[str, str] | None = None
+    rate_limit: Annotated[int, Field(ge=1)] | None = None
+    pass_threshold: int | float | None = None
+
+
+def default(name: str) -> EndpointGrader:
+    return EndpointGrader(name=name, url="https://<your grading service>/score")
 
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -87,8 +115,6 @@ def _status(status: int) -> str:
 def post_score(url: str, headers: dict[str, str], body: dict, retries: int, timeout: float,
                spacer: _Spacer, cancel=None) -> tuple[float | None, tuple[str, str] | None]:
     """One row: (score, None) or (None, (error code, details))."""
-    from ._context import is_cancelled
-
     last: tuple[str, str] = (ErrorCode.OTHER, "not sent")
     for attempt in range(retries + 1):
         if is_cancelled(cancel):
@@ -142,11 +168,12 @@ def _read_score(text: str) -> tuple[float | None, tuple[str, str] | None]:
     return value, None
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: EndpointGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     b, o = ctx.batch, ctx.session.options
     headers = dict(node.headers or {})
     spacer = _Spacer(node.rate_limit)
-    out, errs = [0.0] * len(rows), {}
+    out: list[float] = [0.0] * len(rows)
+    errs: dict[int, RowErrors] = {}
     done = [0]
 
     def one(j: int):
@@ -169,3 +196,36 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
         else:
             out[j] = value if value is not None else 0.0
     return out, errs
+
+
+_HINT = "Azure POSTs {sample, item, trace_id} to the url and expects {\"score\": number}"
+
+
+def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
+    if c.target == "azure":
+        c.add(path, "endpoint_grader", "endpoint grader: an Azure Foundry private preview (access required)", _HINT)
+    url = g.get("url")
+    if c.is_placeholder(url):
+        c.add(path + ("url",), "model_placeholder", f"url {url!r} is a placeholder to replace")
+    elif isinstance(url, str) and not url.startswith(("https://", "http://")):
+        c.add(path + ("url",), "schema_value", f"url {url!r} is not an http(s) URL", "the grader POSTs to it", True)
+
+
+def explain(node: EndpointGrader, batch: Rows) -> dict[str, Any]:
+    return {}  # the body is the row itself: {sample, item, trace_id}
+
+
+def _elsewhere(target: str) -> Unavailable:
+    return Unavailable(f"endpoint graders are an Azure Foundry preview; the {target} target doesn't take them",
+                       "endpoint_grader", _HINT)
+
+
+_TARGETS: dict[str, Translation | Unavailable] = {"azure": as_is}
+_TARGETS.update({t: _elsewhere(t) for t in ("openai", "bedrock", "compatible")})
+
+TYPE = GraderType(
+    name="endpoint", model=EndpointGrader, order=70, default=default, remote=True, calls_model=False, inline=False,
+    posts_to=lambda node: node.url,
+    score=score, check=check, explain=explain, fix=lambda node, probe: GENERIC_FIX.get(probe, "tighten the grader"),
+    targets=_TARGETS,
+)

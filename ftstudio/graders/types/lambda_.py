@@ -10,13 +10,35 @@ turn), ...the row's other fields such as reference_answer}; it returns a list of
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any, Literal
 
-from ftstudio.core import ErrorCode
+from pydantic import ConfigDict, Field
 
-from ._context import GradingContext, Scored
-from ._python import pool_results
-from ._results import RowErrors
+from ftstudio.core import ErrorCode, RowErrors, Unavailable
+
+from .._models import GraderModel, _Strict
+from ._type import GENERIC_FIX, Checker, GraderType, Rows, Scored, ScoringContext, Translation, as_is
+from ._type import Path as JsonPath
+from .python import pool_results
+
+
+class LambdaFunction(_Strict):
+    function: str = Field(description="The Lambda function ARN")
+
+
+class LambdaGrader(GraderModel):
+    """Bedrock's reward function: {"type": "lambda", "lambda": {"function": ARN}}."""
+
+    type: Literal["lambda"] = "lambda"
+    name: str | None = None
+    lambda_: LambdaFunction = Field(alias="lambda")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+def default(name: str) -> LambdaGrader:
+    return LambdaGrader.model_validate({"name": name, "lambda": {"function": "<the Lambda function ARN>"}})
 
 NOT_LOCAL = ("lambda graders run on Bedrock; to grade locally, point the function at a handler file "
              "(ftstudio grade --lambda-handler ARN=handler.py)")
@@ -48,7 +70,7 @@ def handler_source(path: str) -> str:
     return Path(path).read_text(encoding="utf-8") + ADAPTER
 
 
-def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
+def score(node: LambdaGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     arn = node.lambda_.function
     path = ctx.session.options.lambda_handlers.get(arn)
     if path is None:
@@ -63,3 +85,36 @@ def score(node, ctx: GradingContext, rows: list[int]) -> Scored:
     pool = ctx.session.python_pool(node, source)
     results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, f"lambda {Path(path).name}"), cancel=ctx.cancel)
     return pool_results(ctx, rows, results)
+
+
+_ARN = re.compile(r"^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:"
+                  r"[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$")
+
+
+def check(c: Checker, g: dict[str, Any], path: JsonPath, depth: int) -> None:
+    fn = g.get("lambda", {}).get("function") if isinstance(g.get("lambda"), dict) else None
+    if c.is_placeholder(fn):
+        c.add(path + ("lambda", "function"), "model_placeholder",
+              f"{fn!r} is a placeholder to replace with the Lambda function ARN")
+    elif isinstance(fn, str) and not _ARN.match(fn):
+        c.add(path + ("lambda", "function"), "lambda_arn", f"{fn!r} is not a Lambda function ARN",
+              "arn:aws:lambda:<region>:<12-digit account>:function:<name>")
+
+
+def explain(node: LambdaGrader, batch: Rows) -> dict[str, Any]:
+    return {}  # the event is the row itself
+
+
+def _elsewhere(target: str) -> Unavailable:
+    return Unavailable(f"lambda graders run only on Amazon Bedrock, not on the {target} target", "lambda_grader",
+                       "grade locally with --lambda-handler ARN=handler.py")
+
+
+_TARGETS: dict[str, Translation | Unavailable] = {"bedrock": as_is}
+_TARGETS.update({t: _elsewhere(t) for t in ("openai", "azure", "compatible")})
+
+TYPE = GraderType(
+    name="lambda", model=LambdaGrader, order=80, default=default, remote=True, calls_model=False, inline=False,
+    score=score, check=check, explain=explain, fix=lambda node, probe: GENERIC_FIX.get(probe, "tighten the grader"),
+    targets=_TARGETS,
+)

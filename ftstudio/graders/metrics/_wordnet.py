@@ -23,6 +23,8 @@ import threading
 import uuid
 from pathlib import Path
 
+from ftstudio.core import cache_dir
+
 from ._errors import WordNetUnavailableError
 
 _MARKER = ".ftstudio-complete"
@@ -46,12 +48,6 @@ _SUBSTITUTIONS = {
     "r": (),
 }
 _SYNTACTIC_MARKER = re.compile(r"(.*?)(\([^()]*\))?$")
-
-
-def cache_dir() -> Path:
-    """`$FTSTUDIO_CACHE_DIR` if set, else `~/.cache/ftstudio`."""
-    env = os.environ.get("FTSTUDIO_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "ftstudio"
 
 
 def _package_locations() -> list[str]:

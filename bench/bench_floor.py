@@ -1,0 +1,137 @@
+"""Against the floor (issue 23): what a user would write by hand instead, measured in the same run.
+
+- TRL reward call, 64 completions: `Reward.for_trl()` against a hand-written reward function computing the
+  same rewards (checked equal), for string_check (eq) and multi(string_check, python). Goals: string_check
+  ≤ 3×, multi with a python child ≤ 20× the hand-written function (p50).
+- Python grader, warm pool against the same `grade()` called in-process row by row (rows/s). Goal: ≤ 10×.
+
+A and B alternate call by call (which one goes first alternates too) and the medians are compared, so the
+load of a shared machine lands on both. Measures only; nothing here is asserted in tests. With --write,
+replaces the "Against the floor" section of bench/README.md.
+
+    python bench/bench_floor.py            # 300 calls, 5 x 20,000 rows
+    python bench/bench_floor.py --quick    # 60 calls, 3 x 5,000 rows
+    python bench/bench_floor.py --write    # also update bench/README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+from _readme import write_section  # noqa: E402
+from bench_python_grader import TRIVIAL, in_process, make_rows  # noqa: E402
+from bench_reward import STRING_CHECK, N, trl_call_args  # noqa: E402
+
+from ftstudio.reward import Reward
+from ftstudio.sandbox import PythonGraderPool
+
+TITLE = "Against the floor"
+LENGTH_SOURCE = "def grade(sample, item):\n    return min(1.0, len(sample['output_text']) / 100)\n"
+MULTI_PY = {"type": "multi", "name": "mixed",
+            "graders": {"exact": STRING_CHECK,
+                        "length": {"type": "python", "name": "length", "source": LENGTH_SOURCE}},
+            "calculate_output": "0.5 * exact + 0.5 * length"}
+GOALS = {"TRL call, string_check": 3.0, "TRL call, multi(string_check, python)": 20.0,
+         "python grader, warm pool vs in-process": 10.0}
+
+
+def by_hand_exact(completions, reference_answer, **_) -> list[float]:
+    return [1.0 if c[0]["content"] == ref else 0.0 for c, ref in zip(completions, reference_answer)]
+
+
+def by_hand_multi(completions, reference_answer, **_) -> list[float]:
+    out = []
+    for c, ref in zip(completions, reference_answer):
+        text = c[0]["content"]
+        out.append(0.5 * (1.0 if text == ref else 0.0) + 0.5 * min(1.0, len(text) / 100))
+    return out
+
+
+def alternate(a: Callable[[int], object], b: Callable[[int], object], runs: int) -> tuple[list[float], list[float]]:
+    """Times of a(i) and b(i), run in turn, the first of each pair alternating."""
+    ta, tb = [], []
+    for i in range(runs):
+        for fn, times in ((a, ta), (b, tb)) if i % 2 == 0 else ((b, tb), (a, ta)):
+            t = time.perf_counter()
+            fn(i)
+            times.append(time.perf_counter() - t)
+    return ta, tb
+
+
+def trl_call(grader: dict, by_hand: Callable, calls: int) -> dict:
+    args = [trl_call_args(i) for i in range(calls)]
+    with Reward.load(grader) as reward:
+        f = reward.for_trl()
+        ours, theirs = f(**args[0]), by_hand(**args[0])  # warm: python workers started
+        if [round(x, 12) for x in ours] != [round(x, 12) for x in theirs]:
+            raise AssertionError(f"the hand-written function disagrees: {ours[:4]} vs {theirs[:4]}")
+        ta, tb = alternate(lambda i: f(**args[i]), lambda i: by_hand(**args[i]), calls)
+    us, floor = statistics.median(ta) * 1000, statistics.median(tb) * 1000
+    return {"what": f"{calls} calls of {N} completions", "us": f"p50 {us:.3f} ms", "floor": f"p50 {floor:.4f} ms",
+            "ratio": us / floor}
+
+
+def python_grader(rows: int, runs: int) -> dict:
+    data = make_rows(rows, 12)
+    with PythonGraderPool(TRIVIAL) as pool:
+        pool.run(data)  # warm
+        ta, tb = alternate(lambda i: pool.run(data), lambda i: in_process(TRIVIAL, data), runs)
+    us, floor = rows / statistics.median(ta), rows / statistics.median(tb)
+    return {"what": f"{runs} runs of {rows:,} rows, trivial body", "us": f"{us:,.0f} rows/s",
+            "floor": f"{floor:,.0f} rows/s", "ratio": floor / us}
+
+
+def table(results: dict[str, dict]) -> str:
+    lines = ["| path | measured | ftstudio | floor (hand-written / in-process) | ratio | goal |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['what']} | {r['us']} | {r['floor']} | {r['ratio']:.1f}x | "
+                     f"≤ {GOALS[name]:g}x |")
+    return "\n".join(lines)
+
+
+def section(results: dict[str, dict], command: str) -> str:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"""## {TITLE}
+
+Issue 23's floors: what a user would otherwise write, in the same run. The TRL call is
+`Reward.load(grader).for_trl()` on {N} conversational completions (as in "Reward functions") against a
+hand-written reward function returning the same rewards; the python grader is a warm
+`PythonGraderPool` against the same `grade()` called in-process row by row (no isolation at all).
+The two sides alternate call by call; medians. A ratio is ftstudio's time over the floor's. The pool's
+figures suffer most on a loaded machine (its workers are processes waiting for a core while the floor runs
+in this one): compare runs made at a similar load average.
+
+Measured {datetime.date.today().isoformat()} on {machine} (load average {load:.1f} while it ran), with
+`{command}`:
+
+{table(results)}
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="60 calls, 3 x 5,000 rows")
+    parser.add_argument("--write", action="store_true", help="update bench/README.md")
+    args = parser.parse_args(argv)
+    calls, rows, runs = (60, 5_000, 3) if args.quick else (300, 20_000, 5)
+    results = {"TRL call, string_check": trl_call(STRING_CHECK, by_hand_exact, calls),
+               "TRL call, multi(string_check, python)": trl_call(MULTI_PY, by_hand_multi, calls),
+               "python grader, warm pool vs in-process": python_grader(rows, runs)}
+    print(table(results))
+    met = [name for name, r in results.items() if r["ratio"] <= GOALS[name]]
+    print(f"goals met: {len(met)} of {len(results)}")
+    if args.write:
+        write_section(TITLE, section(results, "python bench/bench_floor.py" + (" --quick" if args.quick else "")))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""A grader tree as a whole: parse it, walk it, name its nodes, find its templates.
+
+Every per-type fact comes from the type registry (`types`); only multi's children are structural.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from .types import Grader, grader_type, grader_types
+from .types.multi import MultiGrader
+
+# Derived from the registry, in list order: the types the editor adds, the provider-side ones,
+# every model by type, and the types whose rows a chat model grades.
+GRADER_TYPES = tuple(t.name for t in grader_types() if not t.remote)
+# Provider graders that score remotely: Azure Foundry's endpoint grader, Bedrock's lambda grader.
+REMOTE_GRADER_TYPES = tuple(t.name for t in grader_types() if t.remote)
+GRADER_CLASSES: dict[str, type[BaseModel]] = {t.name: t.model for t in grader_types()}
+MODEL_TYPES = tuple(t.name for t in grader_types() if t.calls_model)
+
+
+def label(grader: Any, key: str | None = None) -> str:
+    """A name to show for a grader: its name, else its multi key, else its type (names are optional)."""
+    return grader.name or key or grader.type
+
+
+def walk(grader: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Yield (path, grader) for the grader and every descendant, parents first.
+
+    `path` is the tuple of multi keys leading to the node, so callers can build JSON paths.
+    """
+    yield path, grader
+    if isinstance(grader, MultiGrader):
+        for key, child in grader.graders.items():
+            yield from walk(child, path + (key,))
+
+
+def template_fields(grader: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """The (relative path, template string) pairs of one grader node (not its children).
+
+    Everything the API renders as a template: string_check / text_similarity input and
+    reference, and the text of model-grader messages and content blocks.
+    """
+    return grader_type(grader.type).templates(grader)
+
+
+class GraderRoot(BaseModel):
+    """A bare grader wrapped in a model, so pydantic can validate the discriminated union."""
+
+    grader: Grader
+
+
+def parse_grader(data: Any) -> Any:
+    """The grader model of its JSON form; pydantic's ValidationError if it doesn't fit the schema."""
+    return GraderRoot.model_validate({"grader": data}).grader
