@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import issues_panel, move_panel, serve_panel, state, submit_panel, trainer_export
+from components import issues_panel, loop_export, move_panel, serve_panel, state, submit_panel, trainer_export
 from ftstudio import config as export
 from ftstudio.config import flatten_config, is_nested
 from ftstudio.core import count
@@ -40,7 +40,8 @@ if anyway:
     data = state.export_data(cfg)  # kept fields back in place, spelled as the user wrote them
     body = export.to_json(data)
     slug = (cfg.suffix or cfg.method_type or "job").replace(" ", "-")
-    tab_json, tab_py, tab_curl, tab_trl = st.tabs(["JSON body", "Python (openai SDK)", "curl", "Train anywhere"])
+    tab_json, tab_py, tab_curl, tab_trl, tab_tinker, tab_promptfoo = st.tabs(
+        ["JSON body", "Python (openai SDK)", "curl", "Train anywhere", "Tinker-style environment", "promptfoo"])
     with tab_json:
         st.download_button(":material/download: Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
                            key=state.key("export", "dl_json"), type="primary")
@@ -59,6 +60,10 @@ if anyway:
         st.code(sh, language="bash")
     with tab_trl:
         trainer_export.render(cfg, slug)
+    with tab_tinker:
+        loop_export.render_tinker(cfg, slug)
+    with tab_promptfoo:
+        loop_export.render_promptfoo(cfg, slug)
     st.caption("The copy icon on each block copies it. Set OPENAI_API_KEY (and OPENAI_BASE_URL for other providers) "
                "in your shell before running the snippets.")
     with st.expander("Move this job to … (Azure, Bedrock RFT, Gemini, TRL)"):

@@ -17,6 +17,7 @@ from ._common import (
     load_json_file,
     resolve_target,
 )
+from ._export_loops import LOOP_FORMATS, export_loop, typed_job
 from ._targets import add_flags, export_bedrock_rft_cmd, export_gemini_cmd
 
 # Formats that translate the grader tree for another platform (ftstudio.targets), not OpenAI's job body.
@@ -101,6 +102,8 @@ def cmd_export(args) -> int:
         err("exported anyway: " + issue.line())
     if args.format in TRAINER_FORMATS:
         return _export_trainer(kind, model, args)
+    if args.format in LOOP_FORMATS:
+        return export_loop(kind, model, args)
     if args.format == "json":
         text = export.to_json(model)
     elif args.format == "python":
@@ -118,22 +121,11 @@ TRAINER_FORMATS = ("trl", "verl", "openrlhf", "verifiers", "nemo-gym")
 
 def _export_trainer(kind: str, model, args) -> int:
     """`--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR`: a folder for that trainer (a bare grader gives a reinforcement job)."""
-    from ftstudio.config import ImportProblem, method_block, new_config
     from ftstudio.reward import FORMATS, WheelError, write_export
-    from ftstudio.validation import from_json, grader_from_json
 
     if not args.output:
         raise CliError(f"ftstudio: --format {args.format} writes a folder: give it with -o DIR", EXIT_INVALID)
-    try:  # the recipe reads typed fields: the document must be a valid config (or grader) here
-        if kind == "grader":
-            model = new_config("reinforcement").model_copy(
-                update={"method": method_block("reinforcement", grader_from_json(model))})
-        else:
-            model = from_json(model)
-    except ImportProblem as exc:
-        lines = "\n".join("  " + i.line() for i in exc.issues)
-        raise CliError(f"ftstudio: {args.file}: --format {args.format} needs a valid {kind}: {exc.message}\n{lines}",
-                       EXIT_INVALID) from None
+    model = typed_job(kind, model, args)  # the folder reads typed fields: a valid config (or grader) here
     if Path(args.output).exists() and not Path(args.output).is_dir():
         raise CliError(f"ftstudio: -o {args.output} is a file; give a folder", EXIT_UNREADABLE)
     try:
@@ -182,11 +174,17 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_validate)
 
     e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
-                       "or write a folder for a trainer (--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR)")
+                       "or write a folder for a trainer (--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR), "
+                       "tinker-cookbook environments or a promptfoo config over a dataset "
+                       "(--format tinker|promptfoo --data DATA -o DIR)")
     e.add_argument("file", metavar="FILE")
-    e.add_argument("--format", choices=("json", "python", "curl", *TRAINER_FORMATS, *TARGET_FORMATS), default="json")
+    e.add_argument("--format", choices=("json", "python", "curl", *TRAINER_FORMATS, *TARGET_FORMATS, *LOOP_FORMATS),
+                   default="json")
     e.add_argument("-o", "--output", metavar="OUT")
     add_flags(e)
+    e.add_argument("--data", metavar="DATA", help="--format tinker|promptfoo: the dataset whose rows are exported")
+    e.add_argument("--sample-field", default="model_sample", metavar="NAME",
+                   help="--format tinker|promptfoo: the rows' column holding the model output (default model_sample)")
     e.add_argument("--force", action="store_true",
                    help="export any JSON object even when validation finds errors (listed on stderr)")
     add_target(e)

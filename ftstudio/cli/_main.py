@@ -17,6 +17,7 @@ from . import (
     _convert,
     _data,
     _grade,
+    _import_promptfoo,
     _migrate,
     _models,
     _probe,
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"ftstudio {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for module in (_config_cmds, _grade, _connected, _data, _convert, _migrate, _models, _probe, _calibrate, _sample,
-                   _pull, _serve, _rules):
+                   _pull, _serve, _rules, _import_promptfoo):
         module.register(sub)
     return p
 

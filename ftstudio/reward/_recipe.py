@@ -296,7 +296,7 @@ def write_recipe(config: JobConfig, out_dir: str | Path) -> list[Path]:
     return written
 
 
-def recipe_zip(files: dict[str, str], folder: str = "trl-recipe") -> bytes:
+def recipe_zip(files: dict[str, str] | dict[str, str | bytes], folder: str = "trl-recipe") -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in files.items():
