@@ -67,14 +67,29 @@ def shot(page, name: str) -> Path:
 
 
 def choose(page, scope, label: str, option: str) -> None:
-    """Pick `option` in the selectbox labelled `label` inside `scope` (a locator or the page)."""
+    """Pick `option` in the selectbox labelled `label` inside `scope` (a locator or the page).
+
+    On a loaded machine the first click can land while Streamlit is still replacing the widget, and
+    the option list never opens. A person would open it again, so this does too (at most three
+    times), each time only once the app is idle.
+    """
     box = scope.locator('[data-testid="stSelectbox"]', has_text=label).first
     field = box.locator('input[role="combobox"]').first
-    field.click()
-    field.fill(option)
-    # The option list re-renders while it filters: the locator is resolved again at each attempt, and
-    # playwright retries a click on a detached element by itself until the option is there to take it.
-    page.locator('[role="option"]', has_text=option).first.click(timeout=30_000)
+    choice = page.locator('[role="option"]', has_text=option).first
+    for attempt in range(3):
+        settle(page)
+        field.click()
+        field.fill(option)
+        try:
+            # The option list re-renders while it filters: the locator is resolved again at each
+            # attempt, and playwright retries a click on a detached element by itself.
+            choice.click(timeout=20_000)
+            break
+        except Exception:
+            if attempt == 2:
+                shot(page, "debug-choose")
+                raise
+            page.keyboard.press("Escape")
     settle(page)
     assert field.input_value() == option, f"{label}: chose {field.input_value()!r}, wanted {option!r}"
 
@@ -86,8 +101,15 @@ def button(scope, text: str):
 def expander(scope, title: str):
     exp = scope.locator('[data-testid="stExpander"]', has_text=title).first
     summary = exp.locator("summary").first
-    if exp.locator("details").first.get_attribute("open") is None:
+    details = exp.locator("details").first
+    for _ in range(3):
+        if details.get_attribute("open") is not None:
+            break
         summary.click()
+        try:  # the click may land mid-rerun and be lost: check that it opened
+            exp.locator("details[open]").first.wait_for(timeout=10_000)
+        except Exception:
+            continue
     return exp
 
 
@@ -140,7 +162,7 @@ def click_until(page, target, selector: str, timeout: float = 90_000, shot_name:
             try:
                 page.wait_for_selector(selector, timeout=10_000)
                 return
-            except Exception:  # playwright's TimeoutError: is the app still working?
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError: is the app still working?
                 state = page.locator('[data-testid="stApp"]').first.get_attribute("data-test-script-state")
                 if state == "notRunning":
                     break
