@@ -14,7 +14,7 @@ from ._compare import CompareReport, CompareRow, compare
 from ._context import Batch, Cancel, GradingContext, Rows, Scored, Scorer, prepare
 from ._engine import GradeOptions, GradingSession, InvalidGrader, explain, grade, grade_chunks, to_grader
 from ._items import completion_text, item_from_label, strip_prompt
-from ._model_plan import RequestEstimate, estimate_requests, model_requests
+from ._model_plan import CostEstimate, RequestEstimate, estimate_cost, estimate_requests, model_requests
 from ._preflight import preflight
 from ._progress import JobProgress, Progress, ProgressFn, Stage
 from ._results import GradeResults, RowErrors, RowRecord, Summary, merge
@@ -42,5 +42,5 @@ __all__ = [
     "Scope", "Scored", "Scorer", "calls_model", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
     "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "preflight", "prepare", "records_bytes", "select_rows",
     "summary_text", "to_csv", "to_grader", "to_jsonl", "uses_models",
-    "MAX_BATCH_REQUESTS", "BatchOutcome", "plan_batch", "submit_all", "RequestEstimate", "estimate_requests", "model_requests", "pending_requests", "run_batch",
+    "MAX_BATCH_REQUESTS", "BatchOutcome", "plan_batch", "submit_all", "CostEstimate", "RequestEstimate", "estimate_cost", "estimate_requests", "model_requests", "pending_requests", "run_batch",
 ]

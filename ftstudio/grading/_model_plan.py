@@ -74,6 +74,42 @@ class RequestEstimate:
         return out
 
 
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a run will cost before anything is sent: one pass over `requests` (answers already in the cache
+    are free), then `repeats` passes that bypass the cache and send every request again (self-consistency).
+    The CLI's cost gate and the app show this one figure; `over(max_cost)` is the `--max-cost` check."""
+
+    first: RequestEstimate
+    again: RequestEstimate | None = None  # every request, nothing cached: the price of one repeat
+    repeats: int = 0
+    input_price: float | None = None
+    output_price: float | None = None
+
+    @property
+    def repeat_requests(self) -> int:
+        return self.repeats * self.again.requests if self.again else 0
+
+    @property
+    def cost(self) -> float:
+        prices = (self.input_price, self.output_price)
+        again = self.again.cost(*prices) if self.again else 0.0
+        return self.first.cost(*prices) + self.repeats * again
+
+    def over(self, max_cost: float | None) -> bool:
+        return max_cost is not None and self.cost > max_cost
+
+    def text(self) -> str:
+        return self.first.text(self.input_price, self.output_price)
+
+
+def estimate_cost(requests: list[dict], endpoint: Any = None, repeats: int = 0, input_price: float | None = None,
+                  output_price: float | None = None) -> CostEstimate:
+    """The estimate of `requests` sent once (cached answers free when `endpoint` is given) plus `repeats` times."""
+    again = estimate_requests(requests) if repeats and requests else None
+    return CostEstimate(estimate_requests(requests, endpoint), again, repeats, input_price, output_price)
+
+
 def estimate_requests(requests: list[dict], endpoint: Any = None) -> RequestEstimate:
     """Request count and prompt tokens (o200k_base, offline; the response_format schema counted as text)."""
     from ftstudio.core import compact_json
