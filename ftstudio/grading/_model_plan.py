@@ -71,7 +71,16 @@ class RequestEstimate:
         unlisted = self.unlisted(input_price, output_price)
         if unlisted:
             out += f" (no list price for {', '.join(unlisted)}: priced as the dearest model; pass --input-price/--output-price)"
+        unverified = self.unverified(input_price, output_price)
+        if unverified:
+            out += (f" (estimate; price unverified for {', '.join(unverified)}: not confirmed on the provider's "
+                    "pricing page; pass --input-price/--output-price)")
         return out
+
+    def unverified(self, input_price: float | None = None, output_price: float | None = None) -> list[str]:
+        """Models priced from a list price nobody confirmed on the provider's page (see _prices.py)."""
+        prices = {m: price_of(m, input_price, output_price) for m in self.to_send}
+        return [m for m, p in prices.items() if p.listed and not p.verified]
 
 
 @dataclass(frozen=True)

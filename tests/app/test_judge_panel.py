@@ -80,6 +80,7 @@ def test_judge_probes_show_the_cost_first_and_equal_the_cli(stub, files, capsys,
     assert not {"master_key", "judge"} & set(at.multiselect(key="tg.probe-names").options)  # listed apart
     at.number_input(key="tg.judge.rows").set_value(12).run()
     assert "Estimated cost in all: $" in texts(at) and "model-grader requests to gpt-4.1-mini" in texts(at)
+    assert "estimate; price unverified for gpt-4.1-mini" in texts(at)  # the list price nobody confirmed
     runs = [b for b in at.button if b.key == "tg.judge.run"]
     assert runs == []  # no Run button before the cost is confirmed
     at.number_input(key="tg.judge.max-cost").set_value(0.000001).run()
