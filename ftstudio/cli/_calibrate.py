@@ -19,7 +19,6 @@ from ._common import EXIT_INVALID, EXIT_OK, CliError, load_json_file, positive_i
 from ._grade import _Progress, grader_of
 from ._probe import EXIT_FLAGGED, add_cost_flags, cost_gate
 
-
 MAX_LISTED = 10  # disagreeing rows printed (the JSON has more)
 
 
