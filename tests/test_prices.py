@@ -2,6 +2,7 @@
 it is unverified; the estimate with repeats (self-consistency) and the max-cost check the CLI and the app share."""
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -43,3 +44,11 @@ def test_repeats_cost_every_request_again_and_max_cost_refuses():
     assert three.cost == pytest.approx(4 * once.cost)
     assert three.over(once.cost * 2) and not three.over(None) and not three.over(three.cost)
     assert estimate_cost([REQUEST], input_price=0.0, output_price=0.0).cost == 0.0
+
+
+def test_repeats_paid_at_an_unverified_price_say_so_even_when_the_first_pass_is_cached(monkeypatch):
+    monkeypatch.setattr(prices, "PRICES", {"gpt-4.1-mini": prices.ListPrice(0.40, 1.60, note="not found")})
+    est = estimate_cost([REQUEST], repeats=2)
+    cached = replace(est, first=replace(est.first, cached=1, to_send={}))  # its one request is in the cache
+    assert cached.first.cost() == 0.0 and cached.cost > 0
+    assert "estimate; price unverified for gpt-4.1-mini-2025-04-14" in cached.text()

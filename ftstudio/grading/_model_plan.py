@@ -71,11 +71,7 @@ class RequestEstimate:
         unlisted = self.unlisted(input_price, output_price)
         if unlisted:
             out += f" (no list price for {', '.join(unlisted)}: priced as the dearest model; pass --input-price/--output-price)"
-        unverified = self.unverified(input_price, output_price)
-        if unverified:
-            out += (f" (estimate; price unverified for {', '.join(unverified)}: not confirmed on the provider's "
-                    "pricing page; pass --input-price/--output-price)")
-        return out
+        return out + unverified_note(self.unverified(input_price, output_price))
 
     def unverified(self, input_price: float | None = None, output_price: float | None = None) -> list[str]:
         """Models priced from a list price nobody confirmed on the provider's page (see _prices.py)."""
@@ -109,7 +105,19 @@ class CostEstimate:
         return max_cost is not None and self.cost > max_cost
 
     def text(self) -> str:
-        return self.first.text(self.input_price, self.output_price)
+        """The first pass's line; the repeats' list prices are flagged too when only they are paid for."""
+        prices = (self.input_price, self.output_price)
+        out = self.first.text(*prices)
+        if self.again and self.repeats and not self.first.unverified(*prices):
+            out += unverified_note(self.again.unverified(*prices))
+        return out
+
+
+def unverified_note(models: list[str]) -> str:
+    if not models:
+        return ""
+    return (f" (estimate; price unverified for {', '.join(models)}: not confirmed on the provider's pricing page; "
+            "pass --input-price/--output-price)")
 
 
 def estimate_cost(requests: list[dict], endpoint: Any = None, repeats: int = 0, input_price: float | None = None,

@@ -16,13 +16,9 @@ from tests.app.app_util import texts
 
 # _isolated: no API keys from the environment; a temporary $FTSTUDIO_HOME and cache per test.
 from tests.app.test_test_grading_page import _isolated, grade, metric, open_page, rft  # noqa: F401
+from tests.openai_stub import JUDGE_GRADER, LABELLED_ROWS
 
-ROWS = [{"messages": [{"role": "user", "content": f"What is {i} + {i}?"}], "reference": str(2 * i),
-         "model_sample": str(2 * i) if i % 3 else str(2 * i + 1), "human": "fail" if i % 3 == 0 or i == 4 else "pass",
-         "group": i // 3} for i in range(1, 13)]
-JUDGE = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
-         "input": [{"role": "system", "content": "Grade the answer against the reference."},
-                   {"role": "user", "content": "Reference: {{item.reference}}\nAnswer: {{sample.output_text}}"}]}
+ROWS, JUDGE = LABELLED_ROWS, JUDGE_GRADER
 EQ = {"type": "string_check", "name": "eq", "input": "{{sample.output_text}}", "reference": "{{item.reference}}",
       "operation": "eq"}
 NE = {**EQ, "name": "ne", "operation": "ne"}

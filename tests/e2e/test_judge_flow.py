@@ -8,7 +8,8 @@ import json
 import pytest
 from ui import button, choose, click_until, expander, go, no_exception, open_app, settle, shot, upload
 
-from tests.app.test_judge_panel import JUDGE, ROWS  # the AppTests' rows and judge
+from tests.openai_stub import JUDGE_GRADER as JUDGE
+from tests.openai_stub import LABELLED_ROWS as ROWS
 
 pytestmark = pytest.mark.e2e
 

@@ -15,6 +15,15 @@ import re
 from typing import Any
 
 MODES = ("careful", "gullible", "fickle")
+# A grader these judges read, and rows for it: sums whose every third answer is wrong (off by one), a human
+# label per row ("fail" for the wrong ones and for row 3, a label the careful judge disagrees with) and a group
+# of three rows.
+JUDGE_GRADER = {"type": "score_model", "name": "judge", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
+                "input": [{"role": "system", "content": "Grade the answer against the reference."},
+                          {"role": "user", "content": "Reference: {{item.reference}}\nAnswer: {{sample.output_text}}"}]}
+LABELLED_ROWS = [{"messages": [{"role": "user", "content": f"What is {i} + {i}?"}], "reference": str(2 * i),
+                  "model_sample": str(2 * i) if i % 3 else str(2 * i + 1),
+                  "human": "fail" if i % 3 == 0 or i == 4 else "pass", "group": i // 3} for i in range(1, 13)]
 _PAIR = re.compile(r"Reference:\s*(?P<ref>.*?)\s*\nAnswer:(?P<answer>.*)\Z", re.DOTALL)
 OPENERS = (":", ".", "thought process", "let's solve", "solution", "解")
 BAIT = ("verified", "official answer key", "brilliant", "instructions say", "respuesta")
