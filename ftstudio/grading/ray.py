@@ -38,7 +38,7 @@ from ray.data.datasource import Datasource, ReadTask
 
 from ftstudio.api import TokenUsage
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
-from ftstudio.datasets import DatasetError, LineError, iter_rows
+from ftstudio.datasets import DatasetError, LineError, RowChunk, iter_rows
 
 from ._context import prepare
 from ._engine import GradeOptions, GradingSession
@@ -116,22 +116,24 @@ def read_rows(path: str, block_rows: int = 10_000) -> ray.data.Dataset:
     return ray.data.read_datasource(_RowsDatasource(path, block_rows), num_cpus=0)
 
 
-@dataclass
-class _Rows:
-    """The shape `prepare` reads from a dataset chunk: rows (a LineError where a line was unreadable) and lines."""
-
-    rows: list[Any]
-    lines: list[int | None]
-    errors: list[LineError] = field(default_factory=list)
-
-
-def rows_of(batch: Any) -> _Rows:
-    """read_rows' columns back as the rows `ftstudio grade` reads (what `preflight` and `prepare` take)."""
+def rows_of(batch: Any) -> RowChunk:
+    """read_rows' columns back as the chunk `ftstudio grade` reads (what `preflight` and `prepare` take): the
+    readable rows, and each unreadable line as a LineError at its place in file order."""
     table = _table(batch)
-    lines = table.column("line").to_pylist()
-    rows: list[Any] = [json.loads(text) if text is not None else LineError(line, why) for text, line, why
-                       in zip(table.column("row_json").to_pylist(), lines, table.column("line_error").to_pylist())]
-    return _Rows(rows, lines)
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    errors: list[LineError] = []
+    error_at: list[int] = []
+    for n, (text, line, why) in enumerate(zip(table.column("row_json").to_pylist(), table.column("line").to_pylist(),
+                                              table.column("line_error").to_pylist())):
+        if text is None:
+            errors.append(LineError(line, why))
+            error_at.append(n)
+        else:
+            rows.append(json.loads(text))
+            lines.append(line)
+    return RowChunk(start=0, format="jsonl", rows=rows, lines=lines, errors=errors, blank_lines=0, notes=[],
+                    error_at=error_at)
 
 
 class GradeBatch:
