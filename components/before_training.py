@@ -12,13 +12,13 @@ import json
 import pandas as pd
 import streamlit as st
 
-from components import connection, dataset_panel, label_agreement, run_cache, state, trust_gate
+from components import connection, dataset_panel, label_agreement, state, trust_gate
 from components import results_view as R
+from components.report_download import CAL_GROUP, IDENTICAL, PROBE_REPORT, calibration_of
 from ftstudio.grading import GradeOptions, InvalidGrader, estimate_requests, model_requests, to_grader, uses_models
 from ftstudio.probes import (
     DEFAULT_THRESHOLD,
     PROBES,
-    calibration,
     estimate_samples,
     generate,
     kind_of,
@@ -26,9 +26,8 @@ from ftstudio.probes import (
     run,
 )
 
-_PROBE_REPORT = state.key("tg", "probe_report")
+_PROBE_REPORT = PROBE_REPORT  # the report download includes it when it is this run's
 _SAMPLES = state.key("tg", "samples")
-_IDENTICAL = "(identical items)"
 
 
 def render(cfg, dataset) -> None:
@@ -53,14 +52,11 @@ def render(cfg, dataset) -> None:
 
 def _calibration(current) -> None:
     st.markdown("**:material/straighten: Calibration** — is there a learning signal in these rewards?")
-    fields = [_IDENTICAL] + (state.dataset_fields() or [])
-    choice = st.selectbox("Samples of one item share", fields, key=state.key("tg", "cal-group"),
+    fields = [IDENTICAL] + (state.dataset_fields() or [])
+    choice = st.selectbox("Samples of one item share", fields, key=CAL_GROUP,
                           help="Rows with the same value (or identical items) are samples of one prompt: "
                                "GRPO-style training learns nothing from a group whose rewards don't vary.")
-    field = None if choice == _IDENTICAL else choice
-    c = run_cache.derived(current, ("calibration", field), lambda: calibration(
-        current.results, [current.entry(i) for i in range(len(current))], group_field=field,
-        sample_field=current.sample_field))
+    c = calibration_of(current, choice)
     if not c["count"]:
         return
     m = st.columns(5)
@@ -125,6 +121,7 @@ def _probes(grader, dataset) -> None:
         with st.spinner("Grading the probe variants …"):
             report = run(p, threshold, GradeOptions(endpoint=state.endpoint()))
         state.set_widget(_PROBE_REPORT, (state.grader_fingerprint(), report))
+        st.rerun()  # the results above (their "Download report") were drawn before the probes ran
     saved = state.widget(_PROBE_REPORT)
     if saved and saved[0] == state.grader_fingerprint():
         _report(saved[1])

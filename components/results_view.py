@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import run_cache, state
-from components import score_charts as C
+from components import report_download, run_cache, state
 from ftstudio.grading import (
     Comparison,
     GradeResults,
@@ -30,6 +29,7 @@ from ftstudio.grading import (
     to_jsonl,
     uses_models,
 )
+from ftstudio.report import charts as C
 
 T = TypeVar("T")
 
@@ -187,7 +187,7 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
     with tabs[2]:
         _compare(base, run, t)
     with tabs[3]:
-        _downloads(run, s)
+        _downloads(run, s, t)
 
 
 def _kpis(run: GradingRun, s: Summary, rewards: np.ndarray, t: float, base: GradingRun | None) -> None:
@@ -406,12 +406,15 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
                                 "delta": st.column_config.NumberColumn("delta", format="%+.3f")})
 
 
-def _downloads(run: GradingRun, s: Summary) -> None:
-    st.caption("One record per graded row, as `ftstudio grade --out` writes them: row, reward, sub_rewards, errors, "
-               "error_details, line.")
-    c1, c2, _ = st.columns([1, 1, 2])
+def _downloads(run: GradingRun, s: Summary, t: float) -> None:
+    st.caption("The records: one per graded row, as `ftstudio grade --out` writes them (row, reward, sub_rewards, "
+               "errors, error_details, line). The report: one HTML file to share with a reviewer, as `ftstudio grade "
+               "--report` writes it; it opens offline.")
+    c1, c2, c3, _ = st.columns([1, 1, 1, 1])
     c1.download_button("Results as JSONL", data=lambda: to_jsonl(run), file_name=f"grading-run-{run.id}.jsonl",
                        mime="application/jsonl", key=state.key("tg", "dl-jsonl"), icon=":material/download:", on_click="ignore", width="stretch")
     c2.download_button("Results as CSV", data=lambda: to_csv(run), file_name=f"grading-run-{run.id}.csv",
                        mime="text/csv", key=state.key("tg", "dl-csv"), icon=":material/download:", on_click="ignore", width="stretch")
+    with c3:
+        report_download.button(run, t)
     st.code(summary_text(run.results.grader_name, run.results.grader_type, s), language=None)

@@ -1,4 +1,4 @@
-"""components.score_charts: figures built from a small GradeResults; values checked against hand counts."""
+"""ftstudio.report.charts: figures built from a small GradeResults; values checked against hand counts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from array import array
 
 import pytest
 
-from components import score_charts as C
 from ftstudio.grading import GradeResults, RowErrors
+from ftstudio.report import charts as C
 
 
 def make_results(rewards, subs=None, errors=None) -> GradeResults:

@@ -10,9 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from components import score_charts as C
 from ftstudio.datasets import read_dataset
 from ftstudio.grading import GradeOptions, GradingJob, Scope, grade, merge, to_csv, to_jsonl
+from ftstudio.report import charts as C
 from ftstudio.store import workspace
 
 MULTI = {"type": "multi", "name": "quiz", "calculate_output": "0.5 * label + 0.5 * fuzzy", "graders": {

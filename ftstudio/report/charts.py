@@ -1,4 +1,8 @@
-"""Plotly figures for test-grading results. Pure: data in, figures out (no streamlit), so testable.
+"""Plotly figures of grading results: the Test grading page draws them and the HTML report embeds the same
+ones. Pure: data in, figures out (no streamlit), so testable.
+
+plotly is the app's dependency (the [app] extra), not the grading core's: this module is imported only by the
+app and by the report when it is built (ftstudio.report says so when plotly is missing).
 
 Histograms are binned here with numpy and drawn as bars: the browser receives a few dozen bins,
 not a million rewards, and the counts in a figure are exactly what the tests check.
@@ -201,3 +205,18 @@ def delta_histogram(deltas: Sequence[float] | np.ndarray, bins: int = 21) -> go.
     fig.update_xaxes(title_text="new − baseline reward")
     fig.update_yaxes(title_text="rows")
     return _style(fig, "Per-row change", showlegend=False)
+
+
+# --- calibration ---------------------------------------------------------------------------
+
+def group_std_bar(per_group_std: dict[str, float]) -> go.Figure | None:
+    """The reward std of each group of samples of one item (None without groups): a bar at 0 is a group
+    GRPO-style training learns nothing from."""
+    if not per_group_std:
+        return None
+    groups = [str(k) for k in per_group_std]
+    fig = go.Figure(go.Bar(x=groups, y=list(per_group_std.values()), marker_color=BLUE,
+                           hovertemplate="%{x}: std %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(title_text="group", type="category", showticklabels=len(groups) <= 40)
+    fig.update_yaxes(title_text="reward std", rangemode="tozero")
+    return _style(fig, "Reward std per group", height=260, showlegend=False)
