@@ -25,7 +25,7 @@ from ._engine import (
 from ._items import completion_text, item_from_label, strip_prompt
 from ._model_plan import RequestEstimate, estimate_requests, model_requests
 from ._preflight import preflight
-from ._progress import JobProgress, Progress, ProgressFn, Stage
+from ._progress import ALL_TIMED_OUT_AFTER, JobProgress, Progress, ProgressFn, Stage
 from ._results import GradeResults, RowErrors, RowRecord, Summary, merge
 from ._runs import (
     Comparison,
@@ -46,7 +46,7 @@ from ._scorers import SCORERS
 from ._writer import FORMATS, RecordWriter, format_of, records_bytes, summary_text
 
 __all__ = [
-    "FORMATS", "SCORERS", "Batch", "Cancel", "Rows", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
+    "ALL_TIMED_OUT_AFTER", "FORMATS", "SCORERS", "Batch", "Cancel", "Rows", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
     "GradingContext", "GradingJob", "JobProgress", "Progress", "ProgressFn", "Stage", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors", "RowRecord", "RowStatus", "Summary",
     "Scope", "Scored", "Scorer", "calls_model", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
     "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "preflight", "prepare", "records_bytes", "rendered_inputs", "select_rows",
