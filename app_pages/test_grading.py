@@ -177,7 +177,7 @@ if run is not None or state.app().runs:
     st.subheader("Results", divider="gray")
     run_history.render()
 if run is not None:
-    R.render(run, state.grader_fingerprint(), _options)
+    R.render(run, state.grader_fingerprint())
 
 if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is not None:
     st.subheader("Compare with the API", divider="gray")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ftstudio.datasets import Dataset, Entry, LineError
 from ftstudio.graders import MODEL_TYPES, Grader, grader_type, walk
 
-from ._engine import GradeOptions, GraderInput, GradingSession, InvalidGrader, explain
+from ._engine import GradeOptions, GraderInput, GradingSession, InvalidGrader
 from ._progress import JobProgress, Progress, Stage
 from ._results import GradeResults, RowRecord, merge
 from ._writer import records_bytes
@@ -124,13 +124,6 @@ class GradingRun:
     def entry(self, i: int) -> dict[str, Any] | LineError:
         """The dataset row (dict) of result row i, or the LineError of an unreadable line."""
         return self.dataset.entries[self.row_index[i]][1]
-
-    def explain(self, i: int, options: GradeOptions | None = None) -> dict[str, Any] | None:
-        """engine.explain for result row i with this run's grader (None for an unreadable line)."""
-        row = self.entry(i)
-        if not isinstance(row, dict):
-            return None
-        return explain(self.grader, row, self.sample_field, options)
 
 
 def to_jsonl(run: GradingRun) -> bytes:
@@ -321,6 +314,7 @@ class GradingJob:
                 with self._lock:
                     self._rows_done += len(idx)
                     self._chunk_len, self._chunk_frac, self._waiting, self._limit = 0, 0.0, 0, None
+                    self._stage_done = self._timed_out = 0
                 if result.cancelled or self.cancel_event.is_set():
                     break
             self.cancelled = any(result_cancelled(parts)) or len(graded) < len(chosen)

@@ -43,3 +43,17 @@ def test_no_time_limit_input_for_a_grader_without_code():
     at = open_page(rft(EXACT))
     load_example(at)
     assert "tg.python-timeout" not in [w.key for w in at.number_input]
+
+
+def test_after_cancel_the_results_draw_at_once_without_grading_a_row_again():
+    """Item 7: the row detail renders templates without scoring, so a looping grader (120 s limit) can't hold
+    the page after Cancel (it used to explain the first row by grading it again: two minutes faded)."""
+    at = open_page(rft(LOOP))
+    load_example(at)
+    at.button(key="tg.run").click().run()
+    job = AppState(at.session_state).job
+    at.button(key="tg.cancel").click().run()
+    assert job.wait(30) and job.cancelled
+    at.run()  # within AppTest's 30 s (the old detail view took the full 120 s limit here)
+    assert not at.exception and "How the grader saw this row" in texts(at)
+    assert AppState(at.session_state).run is not None
