@@ -11,7 +11,7 @@ from components import issues_panel, kept_fields, state
 from ftstudio.config import METHODS, Document, ImportProblem, NoGrader, grader_of, new_config, parse_json, read_document
 from ftstudio.core import count
 from ftstudio.graders import MultiGrader
-from ftstudio.store import list_presets, trust
+from ftstudio.store import list_presets
 from ftstudio.validation import (
     OPENAI_CLOSED,
     TARGETS,
@@ -166,7 +166,7 @@ def _presets() -> None:
             return
         state.load(cfg, f"load preset {chosen.title}")
         state.set_written(chosen.config, kept)
-        if trust.mark_untrusted(cfg.grader):
+        if state.mark_foreign(cfg.grader):
             state.app().untrusted_python = f"the preset “{chosen.title}”"
         st.rerun()
 
@@ -228,7 +228,7 @@ def _bare_grader(data: Any, doc: Document) -> dict[str, Any] | None:
 
 
 def _after_import(grader) -> None:
-    if trust.mark_untrusted(grader):
+    if state.mark_foreign(grader):
         state.app().untrusted_python = "the imported JSON"
     state.forget_widget(state.key("sb", "import_text"))
     st.rerun()
