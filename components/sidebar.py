@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import issues_panel, kept_fields, state
+from components import dataset_drop, issues_panel, kept_fields, state
 from ftstudio.config import METHODS, Document, ImportProblem, NoGrader, grader_of, new_config, parse_json, read_document
 from ftstudio.core import count
 from ftstudio.graders import MultiGrader
@@ -172,11 +172,12 @@ def _presets() -> None:
 
 
 def _import() -> None:
-    up = st.file_uploader("A JSON file", type=["json"], key=state.key("sb", "import_file"))
+    up = st.file_uploader("A JSON file", type=dataset_drop.ACCEPTS, key=state.key("sb", "import_file"),
+                          help=dataset_drop.HELP)
     pasted = st.text_area("…or paste JSON", key=state.key("sb", "import_text"), height=120,
                           placeholder='{"model": "...", "training_file": "file-...", "method": {...}}')
     raw = up.getvalue() if up is not None else (pasted.encode() if pasted.strip() else None)
-    if raw is None:
+    if raw is None or dataset_drop.handled(raw, up.name if up is not None else ""):
         return
     try:
         data = parse_json(raw)
