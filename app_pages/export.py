@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import issues_panel, loop_export, move_panel, sdk_note, serve_panel, state, submit_panel, trainer_export
+from components import (
+    issues_panel,
+    loop_export,
+    move_panel,
+    sdk_note,
+    serve_panel,
+    state,
+    submit_panel,
+    target_info,
+    trainer_export,
+)
 from ftstudio import config as export
 from ftstudio.config import flatten_config, is_nested
 from ftstudio.core import count
@@ -13,6 +23,7 @@ from ftstudio.store import save_preset
 st.title("5 · Export")
 st.caption("Exactly the body of `POST /v1/fine_tuning/jobs` (`client.fine_tuning.jobs.create`). "
            "No API key is ever part of an export.")
+target_info.header("the checks below are its rules; 'Move this job to …' writes it for another service")
 
 cfg = state.config()
 issues = state.issues()

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import dataset_drop, issues_panel, kept_fields, state
+from components import dataset_drop, issues_panel, kept_fields, state, target_info
 from ftstudio.config import METHODS, Document, ImportProblem, NoGrader, grader_of, new_config, parse_json, read_document
 from ftstudio.core import count
 from ftstudio.graders import MultiGrader
@@ -73,6 +73,7 @@ def _target() -> None:
         st.warning(f"{OPENAI_CLOSED}. Which target is this job for?", icon=":material/event_busy:")
         choice = st.selectbox("Target", TARGETS, index=None, placeholder="Choose a target", key=state.key("sb", "target"),
                               help="Until you choose, validation still shows OpenAI's rules")
+        target_info.explain()
         if choice is not None:
             state.set_target(choice)
             st.rerun()
@@ -80,6 +81,7 @@ def _target() -> None:
     choice = st.selectbox("Target", TARGETS, index=TARGETS.index(current), key=state.key("sb", "target"),
                           help="openai, Azure OpenAI / Foundry, Amazon Bedrock, or any OpenAI-compatible "
                                "server: validation follows what that service accepts")
+    target_info.explain()
     if choice != current:
         state.set_target(choice)
         st.rerun()
