@@ -61,10 +61,15 @@ def histogram_counts(values, bins: int = HIST_BINS, lo: float | None = None,
     return counts.astype(int).tolist(), (edges * scale).tolist()
 
 
-def _style(fig: go.Figure, title: str, height: int = 300, **layout) -> go.Figure:
-    fig.update_layout(title=dict(text=title, font=dict(size=15), x=0, xanchor="left"), height=height,
-                      template="plotly_white", font=FONT, margin=dict(l=10, r=10, t=48, b=10),
-                      bargap=0.05, **layout)
+def _style(fig: go.Figure, title: str, height: int = 300, subtitle: str | None = None, top: int | None = None,
+           **layout) -> go.Figure:
+    """A plotly title never wraps: a long one is cut at the chart's edge, so what qualifies it (a count) goes in
+    `subtitle`, a line of its own."""
+    head: dict = dict(text=title, font=dict(size=15), x=0, xanchor="left")
+    if subtitle:
+        head["subtitle"] = dict(text=subtitle, font=dict(size=12, color=GREY))
+    fig.update_layout(title=head, height=height, template="plotly_white", font=FONT,
+                      margin=dict(l=10, r=10, t=top or (68 if subtitle else 48), b=10), bargap=0.05, **layout)
     return fig
 
 
@@ -108,14 +113,15 @@ def sub_reward_histograms(results, bins: int = 10, per_row: int = 4) -> go.Figur
         counts, edges = histogram_counts(columns[k], bins, lo, hi)
         fig.add_trace(_bars(counts, edges, k, BLUE), row=i // cols + 1, col=i % cols + 1)
     fig.update_annotations(font_size=13)
-    return _style(fig, "Sub-grader scores", height=260 * nrows + 40, showlegend=False)
+    # The subplot titles (two lines) sit above each chart: the figure's own title needs room above them.
+    return _style(fig, "Sub-grader scores", height=260 * nrows + 80, top=88, showlegend=False)
 
 
 def _sub_title(key: str, values: np.ndarray) -> str:
     scored = values[np.isfinite(values)]
     mean = f"{float(scored.mean()):.2f}" if scored.size else "—"
     none = values.size - scored.size
-    return f"{key} · mean {mean}" + (f" · {none:,} no value" if none else "")
+    return f"{key}<br>mean {mean}" + (f" · {none:,} no value" if none else "")  # two short lines: never cut
 
 
 def correlation_matrix(results) -> tuple[list[str], list[list[float | None]], int]:
@@ -154,7 +160,8 @@ def correlation_heatmap(results) -> go.Figure | None:
                                colorscale="RdBu", reversescale=False, colorbar=dict(title="r", thickness=12),
                                hovertemplate="%{y} × %{x}: r = %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _style(fig, f"Sub-grader correlation ({n:,} rows without errors)", height=120 + 50 * len(keys))
+    return _style(fig, "Sub-grader correlation", height=140 + 50 * len(keys),
+                  subtitle=f"{n:,} row{'' if n == 1 else 's'} without errors")
 
 
 def errors_bar(results) -> go.Figure | None:

@@ -28,8 +28,8 @@ def test_one_unreadable_line_and_the_same_count_on_card_and_preview():
 
 def test_the_chosen_method_is_marked_on_its_button_not_in_the_heading(monkeypatch, tmp_path):
     at = new_app(monkeypatch, tmp_path, preset_config("rft-exact-match"), page="app_pages/method.py")
-    headings = [m.value for m in at.markdown if m.value.startswith("#### ")]
-    assert ":material/target: Reinforcement (RFT)" in [h[5:] for h in headings]
+    headings = [m.value for m in at.markdown if m.value.startswith("##### ")]
+    assert ":material/target: Reinforcement (RFT)" in [h[6:] for h in headings]
     assert not any("check" in h for h in headings)
     chosen = at.button(key="method.pick.reinforcement")
     assert chosen.label == "Selected" and chosen.disabled and chosen.proto.icon == ":material/check_circle:"
