@@ -25,4 +25,4 @@ def render(body: dict[str, Any], *, workaround: bool = True) -> None:
                     + (" With the SDK, send it in one line (`body` is this file, loaded with `json.load`):"
                        if workaround else ""))
         if workaround:
-            st.code(SDK_MULTI_WORKAROUND, language="python")
+            st.code(SDK_MULTI_WORKAROUND, language="python", wrap_lines=True)  # one line, shown whole
