@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import issues_panel, loop_export, move_panel, serve_panel, state, submit_panel, trainer_export
+from components import (
+    issues_panel,
+    loop_export,
+    move_panel,
+    sdk_note,
+    serve_panel,
+    state,
+    submit_panel,
+    target_info,
+    trainer_export,
+)
 from ftstudio import config as export
 from ftstudio.config import flatten_config, is_nested
 from ftstudio.core import count
@@ -13,6 +23,7 @@ from ftstudio.store import save_preset
 st.title("5 · Export")
 st.caption("Exactly the body of `POST /v1/fine_tuning/jobs` (`client.fine_tuning.jobs.create`). "
            "No API key is ever part of an export.")
+target_info.header("the checks below are its rules; 'Move this job to …' writes it for another service")
 
 cfg = state.config()
 issues = state.issues()
@@ -45,13 +56,13 @@ if anyway:
     with tab_json:
         st.download_button(":material/download: Download job.json", body, file_name=f"{slug}-job.json", mime="application/json",
                            key=state.key("export", "dl_json"), type="primary")
+        sdk_note.render(data)
         st.code(body, language="json")
     with tab_py:
         py = export.to_python(data)
         st.download_button(":material/download: Download create_job.py", py, file_name=f"{slug}-create_job.py", mime="text/x-python",
                            key=state.key("export", "dl_py"))
-        if "extra_body=" in py:  # the SDK's types and the API disagree on multi graders: say why
-            st.info(export.SDK_MULTI_NOTE, icon=":material/info:")
+        sdk_note.render(data, workaround=False)  # the snippet itself sends the method in extra_body
         st.code(py, language="python")
     with tab_curl:
         sh = export.to_curl(data)

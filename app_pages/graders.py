@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import api_checks, grader_editors, grader_tree, playground, state
+from components import api_checks, grader_editors, grader_tree, playground, state, target_info
 from components import grader_edit as E
 from components.template_field import context
 
@@ -17,6 +17,7 @@ def _switch_to_reinforcement(label: str = "switch to reinforcement") -> None:
 
 def _page() -> None:
     st.title("3 · Graders")
+    target_info.header("its rules check this tree and its grader models")
     cfg = state.config()
     if cfg.method_type != "reinforcement":
         st.info(f"Graders score the model's answers in **reinforcement** fine-tuning. This job uses "

@@ -18,6 +18,7 @@ from components import (
     preflight_panel,
     run_history,
     state,
+    time_limit,
     trust_gate,
 )
 from components import results_view as R
@@ -51,7 +52,8 @@ def _blocking_issues(grader) -> list:
 
 
 def _options() -> GradeOptions:
-    return GradeOptions(endpoint=state.endpoint(), concurrency=int(state.widget(state.key("tg", "concurrency"), 8)))
+    return GradeOptions(endpoint=state.endpoint(), concurrency=int(state.widget(state.key("tg", "concurrency"), 8)),
+                        python_timeout=time_limit.seconds())
 
 
 def _fmt_seconds(s: float | None) -> str:
@@ -74,6 +76,7 @@ def _progress() -> None:
     c1.caption(f"{p.rows_done:,} of {p.total:,} rows done · {_fmt_seconds(p.elapsed)} elapsed · "
                f"{left}{retries}")
     c2.button("Cancel", key=state.key("tg", "cancel"), icon=":material/stop:", on_click=job.cancel, disabled=p.cancelling, width="stretch")
+    time_limit.notice(p)
 
 
 def _start(grader, ds, scope: Scope) -> None:
@@ -140,6 +143,7 @@ def _run_panel(grader, ds) -> None:
     if mode == "random":
         seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key=state.key("tg", "seed"),
                                help="The same seed picks the same rows, so runs stay comparable.")
+    time_limit.render(c4 if not models else st.columns([2, 1, 1, 1])[3], grader)
     if models:
         c4.number_input("Concurrent requests", 1, 64, 8, key=state.key("tg", "concurrency"),
                         help="Model calls in flight at once; lower it if the endpoint rate-limits (429).")
@@ -173,7 +177,7 @@ if run is not None or state.app().runs:
     st.subheader("Results", divider="gray")
     run_history.render()
 if run is not None:
-    R.render(run, state.grader_fingerprint(), _options)
+    R.render(run, state.grader_fingerprint())
 
 if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is not None:
     st.subheader("Compare with the API", divider="gray")

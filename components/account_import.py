@@ -17,7 +17,7 @@ from components import state
 from ftstudio.api import ApiError
 from ftstudio.config import ImportProblem
 from ftstudio.core import count, redact
-from ftstudio.store import pull, trust
+from ftstudio.store import pull
 from ftstudio.validation import check, from_json_keeping
 
 # The app waits for fewer retries than the CLI: a person is looking at a spinner.
@@ -109,7 +109,7 @@ def _choose(prefix: str, jobs) -> None:
                  help="The current config stays in Undo"):
         state.load(cfg, f"import job {chosen.id}")
         state.set_written(chosen.body, kept)
-        if trust.mark_untrusted(cfg.grader):
+        if state.mark_foreign(cfg.grader):
             state.app().untrusted_python = f"the job {chosen.id}"
         st.rerun()
 

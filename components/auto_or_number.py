@@ -21,11 +21,11 @@ def render(spec: HyperParam, value: Any, key: str) -> tuple[Any, str | None]:
                               key=key, help=f"{spec.help}\n\nAllowed: {spec.describe()}.")
         return choice, None
     with st.container(border=True):
-        top = st.columns([3, 1])
-        top[0].markdown(f"**{label}**", help=f"{spec.help}\n\nAllowed: {spec.describe()}.")
-        # Each toggle is named after its hyperparameter: a screen reader hears "n_epochs: auto", not "auto".
-        auto = top[1].toggle(f"{spec.name}: auto", value=value == AUTO, key=state.key(key, "auto"),
-                             help='"auto" lets the platform choose from your dataset')
+        st.markdown(f"**{label}**", help=f"{spec.help}\n\nAllowed: {spec.describe()}.")
+        # Each toggle is named after its hyperparameter: a screen reader hears "n_epochs: auto", not "auto". It has
+        # the card's whole width: beside the title, a quarter of a card cut its name to "bat…" at 1280 px.
+        auto = st.toggle(f"{spec.name}: auto", value=value == AUTO, key=state.key(key, "auto"),
+                         help='"auto" lets the platform choose from your dataset')
         if auto:
             allowed = spec.describe().removeprefix('"auto" or ')
             st.caption(f"auto — the platform picks. Switch off to set {allowed}.")

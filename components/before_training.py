@@ -12,22 +12,21 @@ import json
 import pandas as pd
 import streamlit as st
 
-from components import connection, dataset_panel, judge_panel, label_agreement, run_cache, state, trust_gate
+from components import connection, dataset_panel, judge_panel, label_agreement, state, trust_gate
 from components import results_view as R
+from components.report_download import CAL_GROUP, IDENTICAL, PROBE_REPORT, calibration_of
 from ftstudio.grading import GradeOptions, InvalidGrader, estimate_requests, model_requests, to_grader, uses_models
 from ftstudio.probes import (
     DEFAULT_THRESHOLD,
     PROBES,
-    calibration,
     estimate_samples,
     generate,
     kind_of,
     run,
 )
 
-_PROBE_REPORT = state.key("tg", "probe_report")
+_PROBE_REPORT = PROBE_REPORT  # the report download includes it when it is this run's
 _SAMPLES = state.key("tg", "samples")
-_IDENTICAL = "(identical items)"
 
 
 def render(cfg, dataset) -> None:
@@ -69,14 +68,12 @@ def _valid(grader):
 def _calibration(current) -> str | None:
     """The figures of the last run; the grouping field chosen (None: identical items)."""
     st.markdown("**:material/straighten: Calibration** — is there a learning signal in these rewards?")
-    fields = [_IDENTICAL] + (state.dataset_fields() or [])
-    choice = st.selectbox("Samples of one item share", fields, key=state.key("tg", "cal-group"),
+    fields = [IDENTICAL] + (state.dataset_fields() or [])
+    choice = st.selectbox("Samples of one item share", fields, key=CAL_GROUP,
                           help="Rows with the same value (or identical items) are samples of one prompt: "
                                "GRPO-style training learns nothing from a group whose rewards don't vary.")
-    field = None if choice == _IDENTICAL else choice
-    c = run_cache.derived(current, ("calibration", field), lambda: calibration(
-        current.results, [current.entry(i) for i in range(len(current))], group_field=field,
-        sample_field=current.sample_field))
+    field = None if choice == IDENTICAL else choice
+    c = calibration_of(current, choice)
     if not c["count"]:
         return field
     m = st.columns(5)

@@ -16,6 +16,7 @@ import streamlit as st
 
 from components import state
 from ftstudio import datasets as D
+from ftstudio.core import counted
 
 EXAMPLES_DIR = Path(D.example_path("supervised")).parent
 MAX_UPLOAD_MB = 200
@@ -147,8 +148,8 @@ def _status(ds: D.Dataset) -> None:
         if ds.blank_lines:
             st.caption(f"{ds.blank_lines:,} blank lines ignored.")
         if ds.errors:
-            st.warning(f"{len(ds.errors):,} lines could not be read. They stay in the dataset as unreadable rows "
-                       "and are graded as error rows (other_error).", icon=":material/warning:")
+            st.warning(f"{counted(len(ds.errors), 'line')} could not be read: kept in the dataset as unreadable rows "
+                       "and graded as error rows (other_error).", icon=":material/warning:")
             with st.expander(f"Unreadable rows ({len(ds.errors):,})"):
                 st.dataframe([{"line": e.line, "reason": e.message} for e in ds.errors[:1000]],
                              hide_index=True, width="stretch")
@@ -182,8 +183,8 @@ def _report(ds: D.Dataset, cfg) -> None:
     counter = _derived(("tokens", ds.content_hash, method), lambda: _count_tokens(ds, method))
     stats = counter.finish(n_epochs_of(cfg)) if counter is not None else None
     verdict = (f":material/check_circle: Format OK for {method} training data" if report.ok
-               else f":material/error: {report.n_errors:,} format errors for {method} training data")
-    with st.expander(f"{verdict} · {report.n_warnings:,} warnings · {report.count('info'):,} notes",
+               else f":material/error: {counted(report.n_errors, 'format error')} for {method} training data")
+    with st.expander(f"{verdict} · {counted(report.n_warnings, 'warning')} · {counted(report.count('info'), 'note')}",
                      expanded=not report.ok):
         if report.problems:
             st.dataframe([{"severity": p.severity, "where": p.where() or "file", "code": p.code,
@@ -223,7 +224,8 @@ def _count_tokens(ds: D.Dataset, method: str):
 
 def _preview(ds: D.Dataset) -> None:
     sf = state.sample_field()
-    with st.expander(f"Preview: the first {min(PREVIEW_ROWS, len(ds.rows))} of {len(ds.rows):,} rows"):
+    # The same count as the card above (unreadable lines included: they are graded as error rows too).
+    with st.expander(f"Preview: the first {min(PREVIEW_ROWS, len(ds.rows))} of {row_count(ds)}"):
         rows = []
         for row, line in islice(zip(ds.rows, ds.lines), PREVIEW_ROWS):
             item, sample = D.split_sample(row, sf)

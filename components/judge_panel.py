@@ -74,6 +74,7 @@ def kept_run(label: str, key: str, icon: str, busy: str, slot: str, work: Callab
     if enabled and st.button(label, key=key, icon=icon):
         with st.spinner(busy):
             state.set_widget(slot, (state.grader_fingerprint(), work()))
+        st.rerun()  # the results above (their "Download report") were drawn before this ran
     saved = state.widget(slot)
     return saved[1] if saved and saved[0] == state.grader_fingerprint() else None
 

@@ -1,9 +1,8 @@
 """Test-grading results: the runs kept in the session, KPIs, charts, the row table with a detail
 view, downloads, and the comparison with a baseline run.
 
-Everything here reads stored runs (ftstudio.grading.GradingRun); nothing grades again,
-except the row detail view's explanation of a model-graded row, which asks first (and costs
-nothing when the model client's cache already holds the identical request).
+Everything here reads stored runs (ftstudio.grading.GradingRun); nothing grades again (the row detail
+renders the templates without scoring: components/row_inputs.py).
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import run_cache, state
-from components import score_charts as C
+from components import report_download, row_inputs, run_cache, state
 from ftstudio.grading import (
     Comparison,
     GradeResults,
@@ -28,8 +26,8 @@ from ftstudio.grading import (
     summary_text,
     to_csv,
     to_jsonl,
-    uses_models,
 )
+from ftstudio.report import charts as C
 
 T = TypeVar("T")
 
@@ -149,9 +147,8 @@ def _table(run: GradingRun) -> tuple[pd.DataFrame, pd.Series]:
 
 # --- the view ------------------------------------------------------------------------------
 
-def render(run: GradingRun, fingerprint: str, options_factory) -> None:
-    """Results of `run`; `fingerprint` is the current grader/data fingerprint (stale when it differs);
-    `options_factory()` gives the GradeOptions for the detail view's explanation."""
+def render(run: GradingRun, fingerprint: str) -> None:
+    """Results of `run`; `fingerprint` is the current grader/data fingerprint (stale when it differs)."""
     s = summary(run)
     res = run.results
     head, buttons = st.columns([3, 2], vertical_alignment="bottom")
@@ -183,11 +180,11 @@ def render(run: GradingRun, fingerprint: str, options_factory) -> None:
     with tabs[0]:
         _charts(run, t)
     with tabs[1]:
-        _rows(run, t, options_factory)
+        _rows(run, t)
     with tabs[2]:
         _compare(base, run, t)
     with tabs[3]:
-        _downloads(run, s)
+        _downloads(run, s, t)
 
 
 def _kpis(run: GradingRun, s: Summary, rewards: np.ndarray, t: float, base: GradingRun | None) -> None:
@@ -252,7 +249,7 @@ def _select_row(run_id: int) -> None:
         state.set_widget(state.key("tg", "detail", run_id), view[pos])
 
 
-def _rows(run: GradingRun, t: float, options_factory) -> None:
+def _rows(run: GradingRun, t: float) -> None:
     df, hay = table(run)
     c1, c2, c3 = st.columns([1, 2, 2], vertical_alignment="bottom")
     errors_only = c1.toggle("Errors only", key=state.key("tg", "f-errors"))
@@ -283,10 +280,10 @@ def _rows(run: GradingRun, t: float, options_factory) -> None:
                  placeholder="—",  # a sub-grader that failed on the row has no score (not 0)
                  column_order=["row", "line", "reward", "pass", *subs, "errors", "output", "error details"])
     if len(shown):
-        _detail(run, shown.index.tolist(), options_factory)
+        _detail(run, shown.index.tolist())
 
 
-def _detail(run: GradingRun, options: list[int], options_factory) -> None:
+def _detail(run: GradingRun, options: list[int]) -> None:
     key = state.key("tg", "detail", run.id)
     if state.widget(key) not in options:
         state.forget_widget(key)
@@ -318,49 +315,7 @@ def _detail(run: GradingRun, options: list[int], options_factory) -> None:
             else:
                 st.warning(f"Unreadable line: {entry}")
         if isinstance(entry, dict):
-            _explanation(run, i, options_factory)
-
-
-def _explanation(run: GradingRun, i: int, options_factory) -> None:
-    cached = run_cache.peek(run, ("explain", i))
-    if cached is None:
-        if uses_models(run.grader) and not st.button(
-                "Show rendered templates", key=state.key("tg", "explain", run.id, i), icon=":material/search:",
-                help="Renders this row's templates; the model grader is called again for this row — an unchanged "
-                     "request is answered from the local cache and costs nothing."):
-            return
-        try:
-            with st.spinner("Rendering this row …"):
-                cached = run.explain(i, options_factory())
-        except Exception as exc:  # an explanation must never take the page down
-            st.error(f"Could not explain this row: {type(exc).__name__}: {exc}")
-            return
-        run_cache.keep(run, ("explain", i), cached)
-    if cached is None:  # an unreadable line: nothing to explain
-        return
-    st.markdown("**How the grader saw this row** (with the grader of this run)")
-    for node in cached["nodes"]:
-        where = node["path"].replace("graders.", "") if node["path"] else "grader"
-        with st.container(border=True):
-            st.markdown(f"`{where}` · {node['type']} *{node['name']}* · score **{node['score']:.4f}**")
-            rendered = list(node["rendered"].items())
-            cols = st.columns(len(rendered)) if len(rendered) == 2 else [st.container()] * len(rendered)
-            for col, (name, value) in zip(cols, rendered):
-                with col:
-                    _rendered(name, value)
-            for code, details in node["errors"].items():
-                st.error(f"**{code}** — {details}")
-
-
-def _rendered(name: str, value) -> None:
-    if name == "messages" and isinstance(value, list):
-        for m in value:
-            role = m.get("role", "?") if isinstance(m, dict) else "?"
-            st.caption(f"message · {role}")
-            st.code(_text(m.get("content") if isinstance(m, dict) else m), language=None, wrap_lines=True)
-    else:
-        st.caption(name)
-        st.code(_text(value) or "(empty)", language=None, wrap_lines=True)
+            row_inputs.render(run, i)
 
 
 def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
@@ -406,12 +361,15 @@ def _compare(base: GradingRun | None, run: GradingRun, t: float) -> None:
                                 "delta": st.column_config.NumberColumn("delta", format="%+.3f")})
 
 
-def _downloads(run: GradingRun, s: Summary) -> None:
-    st.caption("One record per graded row, as `ftstudio grade --out` writes them: row, reward, sub_rewards, errors, "
-               "error_details, line.")
-    c1, c2, _ = st.columns([1, 1, 2])
+def _downloads(run: GradingRun, s: Summary, t: float) -> None:
+    st.caption("The records: one per graded row, as `ftstudio grade --out` writes them (row, reward, sub_rewards, "
+               "errors, error_details, line). The report: one HTML file to share with a reviewer, as `ftstudio grade "
+               "--report` writes it; it opens offline.")
+    c1, c2, c3, _ = st.columns([1, 1, 1, 1])
     c1.download_button("Results as JSONL", data=lambda: to_jsonl(run), file_name=f"grading-run-{run.id}.jsonl",
                        mime="application/jsonl", key=state.key("tg", "dl-jsonl"), icon=":material/download:", on_click="ignore", width="stretch")
     c2.download_button("Results as CSV", data=lambda: to_csv(run), file_name=f"grading-run-{run.id}.csv",
                        mime="text/csv", key=state.key("tg", "dl-csv"), icon=":material/download:", on_click="ignore", width="stretch")
+    with c3:
+        report_download.button(run, t)
     st.code(summary_text(run.results.grader_name, run.results.grader_type, s), language=None)

@@ -7,11 +7,11 @@ from typing import Any
 
 import streamlit as st
 
-from components import issues_panel, kept_fields, state
+from components import dataset_drop, issues_panel, kept_fields, state, target_info
 from ftstudio.config import METHODS, Document, ImportProblem, NoGrader, grader_of, new_config, parse_json, read_document
 from ftstudio.core import count
 from ftstudio.graders import MultiGrader
-from ftstudio.store import list_presets, trust
+from ftstudio.store import list_presets
 from ftstudio.validation import (
     OPENAI_CLOSED,
     TARGETS,
@@ -73,6 +73,7 @@ def _target() -> None:
         st.warning(f"{OPENAI_CLOSED}. Which target is this job for?", icon=":material/event_busy:")
         choice = st.selectbox("Target", TARGETS, index=None, placeholder="Choose a target", key=state.key("sb", "target"),
                               help="Until you choose, validation still shows OpenAI's rules")
+        target_info.explain()
         if choice is not None:
             state.set_target(choice)
             st.rerun()
@@ -80,6 +81,7 @@ def _target() -> None:
     choice = st.selectbox("Target", TARGETS, index=TARGETS.index(current), key=state.key("sb", "target"),
                           help="openai, Azure OpenAI / Foundry, Amazon Bedrock, or any OpenAI-compatible "
                                "server: validation follows what that service accepts")
+    target_info.explain()
     if choice != current:
         state.set_target(choice)
         st.rerun()
@@ -166,17 +168,18 @@ def _presets() -> None:
             return
         state.load(cfg, f"load preset {chosen.title}")
         state.set_written(chosen.config, kept)
-        if trust.mark_untrusted(cfg.grader):
+        if state.mark_foreign(cfg.grader):
             state.app().untrusted_python = f"the preset “{chosen.title}”"
         st.rerun()
 
 
 def _import() -> None:
-    up = st.file_uploader("A JSON file", type=["json"], key=state.key("sb", "import_file"))
+    up = st.file_uploader("A JSON file", type=dataset_drop.ACCEPTS, key=state.key("sb", "import_file"),
+                          help=dataset_drop.HELP)
     pasted = st.text_area("…or paste JSON", key=state.key("sb", "import_text"), height=120,
                           placeholder='{"model": "...", "training_file": "file-...", "method": {...}}')
     raw = up.getvalue() if up is not None else (pasted.encode() if pasted.strip() else None)
-    if raw is None:
+    if raw is None or dataset_drop.handled(raw, up.name if up is not None else ""):
         return
     try:
         data = parse_json(raw)
@@ -228,7 +231,7 @@ def _bare_grader(data: Any, doc: Document) -> dict[str, Any] | None:
 
 
 def _after_import(grader) -> None:
-    if trust.mark_untrusted(grader):
+    if state.mark_foreign(grader):
         state.app().untrusted_python = "the imported JSON"
     state.forget_widget(state.key("sb", "import_text"))
     st.rerun()

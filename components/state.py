@@ -31,7 +31,7 @@ from components.workspace_sync import persist, restore
 from components.workspace_sync import set_baseline as set_baseline
 from ftstudio.config import JobConfig, new_config, to_json
 from ftstudio.core import Issue
-from ftstudio.store import autosave, workspace
+from ftstudio.store import autosave, trust, workspace
 
 
 def app() -> AppState:
@@ -285,6 +285,15 @@ def import_grader(grader: Any, as_written: dict[str, Any]) -> None:
     block = block if isinstance(block, dict) else {}
     doc["method"] = {**method, "type": "reinforcement", "reinforcement": {**block, "grader": as_written}}
     set_written(doc, kept_fields())
+
+
+def mark_foreign(grader: Any) -> bool:
+    """After a load from elsewhere (import, preset, account job): its python code waits for a confirmation,
+    except code the user already runs (the configs in Undo/Redo: typed or confirmed), which stays trusted by
+    content hash through Undo and Redo. True when some code waits."""
+    a = app()
+    own = [c.grader for _label, c in [*a.undo, *a.redo]]
+    return trust.mark_untrusted(grader, own=own) > 0
 
 
 def update_grader(new_grader: Any, label: str) -> None:

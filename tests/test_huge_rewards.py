@@ -9,11 +9,11 @@ from fractions import Fraction
 
 import pytest
 
-from components import score_charts
 from ftstudio.cli import main
 from ftstudio.core import mean, mean_std
 from ftstudio.grading import grade
 from ftstudio.probes import calibration
+from ftstudio.report import charts as score_charts
 
 PYTHON_HUGE = {"type": "python", "name": "huge",
                "source": "def grade(sample, item):\n    return 1e308 if item['i'] % 2 else -1e308\n"}

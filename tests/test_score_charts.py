@@ -1,4 +1,4 @@
-"""components.score_charts: figures built from a small GradeResults; values checked against hand counts."""
+"""ftstudio.report.charts: figures built from a small GradeResults; values checked against hand counts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from array import array
 
 import pytest
 
-from components import score_charts as C
 from ftstudio.grading import GradeResults, RowErrors
+from ftstudio.report import charts as C
 
 
 def make_results(rewards, subs=None, errors=None) -> GradeResults:
@@ -55,7 +55,7 @@ def test_sub_reward_histograms_have_one_trace_per_sub_grader(results):
     assert b[0] == 2 and b[5] == 2 and b[9] == 2
     assert c == [0] * 9 + [6]
     titles = [ann.text for ann in fig.layout.annotations]
-    assert titles[0] == "a · mean 0.50" and titles[2] == "c · mean 1.00"
+    assert titles[0] == "a<br>mean 0.50" and titles[2] == "c<br>mean 1.00"
     assert C.sub_reward_histograms(make_results([1.0, 0.0])) is None
 
 

@@ -10,9 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from components import score_charts as C
 from ftstudio.datasets import read_dataset
 from ftstudio.grading import GradeOptions, GradingJob, Scope, grade, merge, to_csv, to_jsonl
+from ftstudio.report import charts as C
 from ftstudio.store import workspace
 
 MULTI = {"type": "multi", "name": "quiz", "calculate_output": "0.5 * label + 0.5 * fuzzy", "graders": {
@@ -57,7 +57,7 @@ def test_charts_leave_them_out(run):
     fig = C.sub_reward_histograms(run.results)
     assert fig is not None
     titles = [a.text for a in fig.layout.annotations]  # pyright: ignore[reportAttributeAccessIssue]
-    assert titles == ["label · mean 1.00 · 2 no value", "fuzzy · mean 1.00 · 1 no value"]
+    assert titles == ["label<br>mean 1.00 · 2 no value", "fuzzy<br>mean 1.00 · 1 no value"]
     assert sum(fig.data[0].y) == 1 and sum(fig.data[1].y) == 2  # a failed child counts in no bin
 
 

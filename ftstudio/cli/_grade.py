@@ -27,6 +27,7 @@ from ._common import (
     resolve_target,
     sample_field,
 )
+from ._grade_report import ReportFile
 
 if TYPE_CHECKING:
     from ftstudio.grading import Progress
@@ -183,8 +184,7 @@ def _keyed(chunks, args, keys: list):
 
 
 def cmd_grade(args) -> int:
-    from ftstudio.datasets import DatasetError
-    from ftstudio.grading import GradeOptions, InvalidGrader
+    from ftstudio.grading import GradeOptions
     from ftstudio.validation import check_grader, errors
 
     grader = grader_of(load_json_file(args.config), args.config)
@@ -193,6 +193,17 @@ def cmd_grade(args) -> int:
         if not issue.blocks_grading:
             err(f"note: graded locally, but {target} would reject it: {issue.line()}")
     options = GradeOptions(concurrency=args.concurrency, lambda_handlers=_lambda_handlers(args.lambda_handler))
+    report = ReportFile(args.report)  # without plotly, or at a path it can't write: stop before any grading
+    try:
+        return _grade_and_report(grader, args, options, report)
+    finally:
+        report.close()
+
+
+def _grade_and_report(grader, args, options, report: ReportFile) -> int:
+    from ftstudio.datasets import DatasetError
+    from ftstudio.grading import InvalidGrader
+
     if args.batch or args.batch_id:
         code = _batch(grader, args)
         if code is not None:
@@ -226,7 +237,10 @@ def cmd_grade(args) -> int:
     if whole is None or not len(whole):
         err(f"ftstudio: {args.data}: no rows")
         return EXIT_UNREADABLE
-    _report(args, whole, keys, checks, writer.count)
+    calibration = _report(args, whole, keys, checks, writer.count)
+    if report.fh is not None:
+        report.write(grader, whole, calibration, args)
+        print(f"wrote the report to {args.report}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
 
 
@@ -254,8 +268,9 @@ def _grade_here(grader, args, options, writer: _OutFile, progress: _Progress):
     return (merge(parts) if parts else None), keys, checks
 
 
-def _report(args, whole, keys: list, checks: list, written: int) -> None:
-    """The summary `grade` prints: preflight lines, the reward summary with calibration, what was written."""
+def _report(args, whole, keys: list, checks: list, written: int) -> dict[str, Any]:
+    """The summary `grade` prints: preflight lines, the reward summary with calibration, what was written.
+    Returns the calibration (the HTML report shows it too)."""
     from ftstudio.grading import summary_text
     from ftstudio.probes import calibration, calibration_text
 
@@ -265,13 +280,14 @@ def _report(args, whole, keys: list, checks: list, written: int) -> None:
         print(json.dumps({"grader": {"name": whole.grader_name, "type": whole.grader_type}, "data": args.data,
                           "out": args.out, "preflight": [i.message for i in checks], "summary": summary},
                          indent=2, ensure_ascii=False))
-        return
+        return summary["calibration"]
     for issue in checks:
         print(f"preflight: {issue.message}")
     print(summary_text(whole.grader_name, whole.grader_type, summary))
     print(calibration_text(summary["calibration"]))
     if args.out:
         print(f"wrote {written:,} records to {args.out}")
+    return summary["calibration"]
 
 
 def register(sub) -> None:
@@ -281,6 +297,9 @@ def register(sub) -> None:
     g.add_argument("--sample-field", type=sample_field, default=DEFAULT_SAMPLE_FIELD, metavar="NAME",
                    help="the field holding the model output (default: model_sample)")
     g.add_argument("--out", metavar="FILE.jsonl|FILE.csv", help="write one record per input row")
+    g.add_argument("--report", metavar="OUT.html",
+                   help="also write the run as one self-contained HTML file (config, KPIs, interactive charts, "
+                        "calibration, the worst rows with their rendered inputs); needs the [app] extra (plotly)")
     g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
     g.add_argument("--chunk-size", type=positive_int, default=50_000, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -8,6 +8,7 @@ from ._codecs import (
     MAX_DOCUMENT_BYTES,
     REDACTED,
     SDK_MULTI_NOTE,
+    SDK_MULTI_WORKAROUND,
     Document,
     ImportProblem,
     NoGrader,
@@ -15,6 +16,7 @@ from ._codecs import (
     grader_of,
     grader_to_python,
     is_grader_data,
+    multi_map_path,
     parse_json,
     read_document,
     read_json_file,
@@ -52,4 +54,4 @@ from ._job import (
 )
 from ._schema import grader_schema, job_config_schema
 
-__all__ = ['AUTO', 'MAX_DOCUMENT_BYTES', 'read_json_file', 'as_written', 'Document', 'DpoHyperparameters', 'HYPERPARAMETER_MODELS', 'HyperParam', 'ImportProblem', 'Integration', 'NoGrader', 'JobConfig', 'MAX_METADATA_KEY', 'MAX_METADATA_PAIRS', 'MAX_METADATA_VALUE', 'MAX_SEED', 'MAX_SUFFIX', 'METHODS', 'REDACTED', 'ReinforcementHyperparameters', 'SDK_MULTI_NOTE', 'SupervisedHyperparameters', 'WandbIntegrationSettings', 'catalog', 'exportable', 'flatten', 'flatten_config', 'grader_of', 'grader_schema', 'grader_to_python', 'is_grader_data', 'is_nested', 'job_config_schema', 'method_block', 'methods_taking', 'new_config', 'parse_json', 'read_document', 'spec_by_name', 'specs', 'switch_method', 'to_curl', 'to_data', 'to_json', 'to_python', 'with_reinforcement']
+__all__ = ['AUTO', 'MAX_DOCUMENT_BYTES', 'read_json_file', 'as_written', 'Document', 'DpoHyperparameters', 'HYPERPARAMETER_MODELS', 'HyperParam', 'ImportProblem', 'Integration', 'NoGrader', 'JobConfig', 'MAX_METADATA_KEY', 'MAX_METADATA_PAIRS', 'MAX_METADATA_VALUE', 'MAX_SEED', 'MAX_SUFFIX', 'METHODS', 'REDACTED', 'ReinforcementHyperparameters', 'SDK_MULTI_NOTE', 'SDK_MULTI_WORKAROUND', 'SupervisedHyperparameters', 'WandbIntegrationSettings', 'catalog', 'exportable', 'flatten', 'flatten_config', 'grader_of', 'grader_schema', 'grader_to_python', 'is_grader_data', 'is_nested', 'job_config_schema', 'method_block', 'methods_taking', 'multi_map_path', 'new_config', 'parse_json', 'read_document', 'spec_by_name', 'specs', 'switch_method', 'to_curl', 'to_data', 'to_json', 'to_python', 'with_reinforcement']

@@ -95,11 +95,31 @@ SDK_MULTI_NOTE = ("openai SDK 3.x types a multi grader's `graders` as one grader
                   "{key: grader}; so the `method` goes in `extra_body`, which the SDK sends as is.")
 
 
-def _has_multi(data: Any) -> bool:
+# The same body through the typed SDK, in one line (json.load of the exported job.json as `body`).
+SDK_MULTI_WORKAROUND = ('client.fine_tuning.jobs.create(**{k: v for k, v in body.items() if k != "method"}, '
+                        'extra_body={"method": body["method"]})')
+
+
+def multi_map_path(data: Any, at: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where the first multi grader with a map of `graders` sits in `data` (its JSON path), or None: the body
+    the openai SDK's types disagree with (SDK_MULTI_NOTE)."""
     if isinstance(data, dict):
-        return data.get("type") == "multi" and isinstance(data.get("graders"), dict) or \
-            any(_has_multi(v) for v in data.values())
-    return isinstance(data, list) and any(_has_multi(v) for v in data)
+        if data.get("type") == "multi" and isinstance(data.get("graders"), dict):
+            return at
+        items = list(data.items())
+    elif isinstance(data, list):
+        items = list(enumerate(data))
+    else:
+        return None
+    for key, value in items:
+        found = multi_map_path(value, (*at, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _has_multi(data: Any) -> bool:
+    return multi_map_path(data) is not None
 
 
 def to_python(config: BaseModel | dict) -> str:

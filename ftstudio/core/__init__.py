@@ -23,13 +23,13 @@ from ._progress import Progress, ProgressFn, Stage
 from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
 from ._rules import EVIDENCE_KINDS, SOURCES, Evidence, Rule, Unavailable
 from ._stats import mean, mean_std, reward_text
-from ._text import shorten
+from ._text import counted, shorten
 
 __all__ = [
     "DEFAULT_CONCURRENCY", "ROW_ERROR", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",
     "REWARD_TOLERANCE", "STRICT_DECODER", "ErrorCode", "JsonProblem", "JsonTextKind", "JsonTextProblem", "decode_json", "Finding", "Issue", "Severity", "compact_json", "count", "find_secrets", "join_path", "json_issue", "json_list", "json_object", "json_problem",
     "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
-    "log_path", "MAX_NESTING", "PULL_DEADLINE_SECONDS", "PULL_MAX_PAGES", "mean", "mean_std", "nests_deeper", "reward_text",
+    "counted", "log_path", "MAX_NESTING", "PULL_DEADLINE_SECONDS", "PULL_MAX_PAGES", "mean", "mean_std", "nests_deeper", "reward_text",
     "shorten", "cache_dir", "sample_field_problem", "RowErrors", "RowStatus", "Progress", "ProgressFn", "Stage", "EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule",
     "Unavailable",
 ]

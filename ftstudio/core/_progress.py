@@ -23,14 +23,16 @@ class Stage(StrEnum):
 
 @dataclass(frozen=True)
 class Progress:
-    """`done` of `total` rows of the current stage; `waiting` rows wait on a slow call for at most `limit` s."""
+    """`done` of `total` rows of the current stage; `waiting` rows wait on a slow call for at most `limit` s;
+    `timed_out` of the done rows ran past it."""
 
     done: int
     total: int
     stage: Stage
     node: str = ""  # what does the work, as a person reads it: "python grader p", "score_model judge"
     waiting: int = 0
-    limit: float | None = None
+    limit: float | None = None  # the time limit of one call, when rows wait on one or ran past it
+    timed_out: int = 0  # of the `done` rows, how many ran past `limit` (RowStatus.TIMED_OUT once recorded)
 
     @property
     def label(self) -> str:

@@ -11,3 +11,9 @@ def shorten(text: str, limit: int = ECHO_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 line', '2 lines', '1,000 rows': a count with its noun in the right number (`plural` when it isn't
+    noun + 's')."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

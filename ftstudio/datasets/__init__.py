@@ -26,6 +26,7 @@ from ._read import (
     split_sample,
 )
 from ._report import METHODS, ROLES, FormatReport, ReportBuilder, format_report
+from ._sniff import looks_like_rows
 from ._tokens import EXAMPLE_TOKEN_LIMIT, TokenCounter, TokenStats, count_rows, estimate_auto_epochs, get_encoding
 from ._trl import RESERVED_COLUMNS, TRL_METHODS, TrlRowError, iter_trl, read_trl, to_trl_row, to_trl_rows
 
@@ -33,6 +34,6 @@ __all__ = [
     "DEFAULT_MAX_BYTES", "DEFAULT_SAMPLE_FIELD", "EXAMPLES", "EXAMPLE_TOKEN_LIMIT", "MAX_LINE_BYTES", "METHODS",
     "ROLES", "Dataset", "DatasetError", "Entry", "FormatReport", "LineError", "PreviewRow", "Problem", "ProblemLog",
     "ReportBuilder", "RowChunk", "TokenCounter", "TokenStats", "count_rows", "estimate_auto_epochs", "example_path",
-    "format_report", "get_encoding", "iter_rows", "preview_rows", "read_dataset", "split_sample", "tokens",
+    "format_report", "get_encoding", "iter_rows", "looks_like_rows", "preview_rows", "read_dataset", "split_sample", "tokens",
     "RESERVED_COLUMNS", "TRL_METHODS", "TrlRowError", "iter_trl", "read_trl", "to_trl_row", "to_trl_rows",
 ]

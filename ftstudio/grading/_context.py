@@ -146,9 +146,9 @@ class GradingContext:
         self.memo: dict[int, Scored] | None = None
 
     def report(self, done: int, total: int, stage: Stage, node: str, waiting: int = 0,
-               limit: float | None = None) -> None:
+               limit: float | None = None, timed_out: int = 0) -> None:
         if self.progress:
-            self.progress(Progress(done, total, stage, node, waiting, limit))
+            self.progress(Progress(done, total, stage, node, waiting, limit, timed_out))
 
     def score(self, node: Grader, rows: list[int]) -> Scored:
         if self.memo is not None:

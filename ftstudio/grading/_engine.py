@@ -175,9 +175,7 @@ def explain(grader: GraderInput, row: dict[str, Any], sample_field: str = DEFAUL
         base = batch.base_errors.get(0)
         nodes = []
         for path, node in walk(session.grader):
-            where = node_path(path)
-            entry: dict[str, Any] = {"path": where, "key": path[-1] if path else None, "type": node.type,
-                                     "name": node.name, "rendered": {}}
+            entry = _node_entry(path, node)
             if base is None:
                 values, errs = run.score(node, [0])
                 entry["score"] = values[0]
@@ -193,5 +191,26 @@ def explain(grader: GraderInput, row: dict[str, Any], sample_field: str = DEFAUL
                 "sample": batch.samples[0].as_dict() if batch.samples[0] else None, "item": batch.items[0]}
 
 
+def _node_entry(path: tuple[str, ...], node: Grader) -> dict[str, Any]:
+    return {"path": node_path(path), "key": path[-1] if path else None, "type": node.type, "name": node.name, "rendered": {}}
+
+
+def rendered_inputs(grader: GraderInput, row: dict[str, Any], sample_field: str = DEFAULT_SAMPLE_FIELD) -> list[dict[str, Any]]:
+    """Per node of the tree, what its templates render to for `row` (path, key, type, name, rendered), without
+    scoring: no model is called and no code runs, so a report can show any row's inputs for free. A row the
+    engine can't read (no output field, ...) renders nothing; `problem` says why."""
+    batch = prepare([row], sample_field)
+    base = batch.base_errors.get(0)
+    nodes = []
+    for path, node in walk(to_grader(grader)):
+        entry = _node_entry(path, node)
+        if base is None:
+            entry["rendered"] = grader_type(node.type).explain(node, batch)
+        else:
+            entry["problem"] = base.message
+        nodes.append(entry)
+    return nodes
+
+
 __all__ = ["Batch", "GradeOptions", "GraderInput", "GradingSession", "InvalidGrader", "explain", "grade", "grade_chunks",
-           "node_path", "prepare"]
+           "node_path", "prepare", "rendered_inputs"]

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 from ftstudio.core import Progress, ProgressFn, Stage
 
+# After this many rows of a stage have all run past the time limit, the page says so (a grader that loops or
+# hangs on every row would otherwise look like slow progress: 31 rows x 120 s / 4 workers is ~16 minutes).
+ALL_TIMED_OUT_AFTER = 3
+
 
 @dataclass(frozen=True)
 class JobProgress:
@@ -26,6 +30,15 @@ class JobProgress:
     cancelling: bool
     retries: int  # model requests retried (429, 5xx, timeouts)
     last_retry: str  # why the last one was
+    stage_done: int = 0  # rows the current stage (one node over one chunk) has finished
+    timed_out: int = 0  # of those, rows whose call ran past `limit`
+
+    @property
+    def all_timed_out(self) -> bool:
+        """Every row the current stage finished ran past the time limit, and at least ALL_TIMED_OUT_AFTER did
+        (or every row of a smaller run): the grader most likely never returns."""
+        return self.timed_out > 0 and self.timed_out == self.stage_done \
+            and self.timed_out >= min(ALL_TIMED_OUT_AFTER, self.total)
 
     @property
     def fraction(self) -> float:
@@ -40,4 +53,4 @@ class JobProgress:
         return Progress(0, 0, self.stage, self.node, self.waiting, self.limit).waiting_text
 
 
-__all__ = ["JobProgress", "Progress", "ProgressFn", "Stage"]
+__all__ = ["ALL_TIMED_OUT_AFTER", "JobProgress", "Progress", "ProgressFn", "Stage"]

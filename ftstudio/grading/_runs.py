@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ftstudio.datasets import Dataset, Entry, LineError
 from ftstudio.graders import MODEL_TYPES, Grader, grader_type, walk
 
-from ._engine import GradeOptions, GraderInput, GradingSession, InvalidGrader, explain
+from ._engine import GradeOptions, GraderInput, GradingSession, InvalidGrader
 from ._progress import JobProgress, Progress, Stage
 from ._results import GradeResults, RowRecord, merge
 from ._writer import records_bytes
@@ -124,13 +124,6 @@ class GradingRun:
     def entry(self, i: int) -> dict[str, Any] | LineError:
         """The dataset row (dict) of result row i, or the LineError of an unreadable line."""
         return self.dataset.entries[self.row_index[i]][1]
-
-    def explain(self, i: int, options: GradeOptions | None = None) -> dict[str, Any] | None:
-        """engine.explain for result row i with this run's grader (None for an unreadable line)."""
-        row = self.entry(i)
-        if not isinstance(row, dict):
-            return None
-        return explain(self.grader, row, self.sample_field, options)
 
 
 def to_jsonl(run: GradingRun) -> bytes:
@@ -242,6 +235,7 @@ class GradingJob:
         self._chunk_frac = 0.0
         self._stage, self._node = Stage.PREPARING, "preparing rows"
         self._waiting, self._limit = 0, None
+        self._stage_done = self._timed_out = 0
         self._started = time.monotonic()
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._work, name=f"ftstudio-grading-{run_id}", daemon=True)
@@ -267,11 +261,12 @@ class GradingJob:
         with self._lock:
             done = self._rows_done + round(self._chunk_len * self._chunk_frac)
             stage, node, total, waiting, limit = self._stage, self._node, self.total, self._waiting, self._limit
+            stage_done, timed_out = self._stage_done, self._timed_out
         elapsed = time.monotonic() - self._started
         frac = min(1.0, done / total) if total else 0.0
         eta = elapsed * (1 - frac) / frac if frac >= 0.01 and elapsed > 0.5 and not waiting else None
         return JobProgress(int(done), total, stage, node, waiting, limit, elapsed, eta, self.cancel_event.is_set(),
-                           self.retries, self.last_retry)
+                           self.retries, self.last_retry, stage_done, timed_out)
 
     def _on_retry(self, count: int, why: str) -> None:
         with self._lock:
@@ -282,6 +277,7 @@ class GradingJob:
             if (p.stage, p.node) != (self._stage, self._node):  # the next sub-grader counts its rows from zero
                 self._stage, self._node, self._chunk_frac = p.stage, p.node, 0.0
             self._waiting, self._limit = p.waiting, p.limit
+            self._stage_done, self._timed_out = p.done, p.timed_out
             frac = p.done / p.total if p.total else 1.0
             self._chunk_frac = max(self._chunk_frac, min(1.0, frac))
 
@@ -318,6 +314,7 @@ class GradingJob:
                 with self._lock:
                     self._rows_done += len(idx)
                     self._chunk_len, self._chunk_frac, self._waiting, self._limit = 0, 0.0, 0, None
+                    self._stage_done = self._timed_out = 0
                 if result.cancelled or self.cancel_event.is_set():
                     break
             self.cancelled = any(result_cancelled(parts)) or len(graded) < len(chosen)

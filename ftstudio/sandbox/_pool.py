@@ -271,6 +271,12 @@ class PythonGraderPool:
         return sum(1 for w in list(self._workers) if w.state == "busy" and w.deadline is not None
                    and now - (w.deadline - self._timeout) >= SLOW_CALL)
 
+    def timed_out(self) -> int:
+        """How many calls of the run on this thread have run past the limit so far (its progress callback
+        runs on that thread): progress says when every finished row timed out."""
+        me = threading.get_ident()
+        return sum(r.timed_out for r in list(self._runs) if r.thread == me)
+
     @property
     def timeout(self) -> float:
         """Each call's wall-clock limit in seconds."""

@@ -63,6 +63,7 @@ class _Run:
         self.queue: deque[int] = deque()
         self.own: list[WorkerProcess] = []  # the workers this run grades with (their owner is self)
         self.hungry = False  # counted in pool._hungry: rows to grade and no worker
+        self.timed_out = 0  # rows whose call ran past the limit (the pool's timed_out() reads it)
         self.fatal = None  # a failure of this run that every remaining row shares
         for i, call in enumerate(calls):
             try:
@@ -337,6 +338,7 @@ class _Run:
             hint = "; its last output is in stdout" if tail else ""
             self.results[current] = self.Result(0.0, RUNTIME_ERROR, reason + hint, tail, timed_out=timed_out)
             self.done += 1
+            self.timed_out += timed_out
             self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
         elif state == "starting":
             extra = f"; its output:\n{tail}" if tail else ""

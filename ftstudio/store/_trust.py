@@ -3,13 +3,15 @@
 A config that arrives by import or preset may carry code someone else wrote. Its python sources
 are recorded as untrusted; grading them needs one explicit confirmation per config, after which
 they are trusted (also across restarts: the hashes live in $FTSTUDIO_HOME/python_trust.json).
-Code the user types in the editor is never marked untrusted.
+Code the user types in the editor is never marked untrusted, and code the user already runs (typed or
+confirmed, anywhere in Undo/Redo) stays trusted when an import carries it too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from ftstudio.graders import grader_type, walk
@@ -51,13 +53,21 @@ def _write(data: dict[str, list[str]]) -> None:
     atomic_write(target, json.dumps({k: sorted(set(v))[-2000:] for k, v in data.items()}), ".trust-")
 
 
-def mark_untrusted(grader: Any) -> int:
-    """Record the python sources of an imported grader tree as needing confirmation."""
+def mark_untrusted(grader: Any, own: Iterable[Any] = ()) -> int:
+    """Record the python sources of an imported grader tree as needing confirmation; how many now wait.
+
+    `own`: trees the user already works with (the configs in Undo/Redo). Their sources that don't wait for a
+    confirmation are the user's, typed or confirmed: they are recorded as trusted first (by content hash), so
+    an import that carries the same code never makes the user's own grader ask again, after Undo either."""
     hashes = [digest(s) for s in sources(grader)]
     if not hashes:
         return 0
     data = _read()
-    new = [h for h in hashes if h not in data["trusted"]]
+    waiting = set(data["untrusted"]) - set(data["trusted"])
+    mine = {digest(s) for tree in own for s in sources(tree)} - waiting
+    data["trusted"] += sorted(mine - set(data["trusted"]))
+    trusted = set(data["trusted"])
+    new = [h for h in hashes if h not in trusted]
     data["untrusted"] += new
     _write(data)
     return len(new)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ftstudio.config import METHODS, JobConfig
+from ftstudio.config import METHODS, SDK_MULTI_WORKAROUND, JobConfig, multi_map_path
 from ftstudio.core import Issue, find_secrets, internal_issue, join_path, json_issue, sort_issues
 from ftstudio.graders import GraderRoot
 
@@ -198,6 +198,7 @@ def _method(method: dict, data: dict, dataset_fields, target: str = "openai") ->
                              "response_format is in the RFT guide but not in the SDK or spec types",
                              "the SDK sends it unchanged; a type checker will flag it"))
         grader = block.get("grader")
+        out += _sdk_multi(grader)
         if grader is not None:
             found = GraderChecker(dataset_fields, True, block.get("response_format") is not None,
                                   target).check(grader, GRADER_PATH)
@@ -205,6 +206,19 @@ def _method(method: dict, data: dict, dataset_fields, target: str = "openai") ->
             if not errors(resolve(found, target)):
                 out += tree_issues(grader, GRADER_PATH, target)
     return out
+
+
+def _sdk_multi(grader: Any) -> list[Issue]:
+    """Once per config, at the first multi grader with a map of graders: the openai SDK's types disagree with the
+    API there, and the one line that sends the body anyway."""
+    at = multi_map_path(grader)
+    if at is None:
+        return []
+    where = join_path((*GRADER_PATH, *at, "graders"))
+    return [issue(where, "multi_graders_sdk_types",
+                  "the openai SDK types multi.graders as one grader while the API takes this map, so "
+                  "TypeAdapter(JobCreateParams) rejects this correct body (the API accepts it)",
+                  f"with the SDK, send method in extra_body: {SDK_MULTI_WORKAROUND}")]
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:

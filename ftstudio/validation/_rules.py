@@ -174,6 +174,11 @@ RULES: tuple[Rule, ...] = (
             "calculate_output can't be evaluated (the docs give only its type); the row keeps its error flags"),
         _ev("spec", "OAI-SPEC", "GraderMulti has no invalid_grade (additionalProperties: false)")),
        "invalid_grade on a multi grader: Azure documents it; elsewhere it is an unknown field"),
+    _r("multi_graders_sdk_types", _api("info"), (
+        _ev("sdk", "OAI-SDK", "GraderMulti.graders is typed as one grader (a union), not a map"),
+        _ev("spec", "OAI-SPEC", "GraderMulti.graders is an object keyed by the names calculate_output uses")),
+       "the openai SDK's types take multi.graders as one grader while the API takes the map: send method in "
+       "extra_body"),
     _r("multi_graders_list", _all("error"), (
         _ev("spec", "OAI-SPEC", "GraderMulti.graders is an object keyed by the names calculate_output uses"),),
        "multi graders must be an object keyed by the names used in calculate_output"),

@@ -108,7 +108,7 @@ def test_upload_reads_once_and_shows_problems():
     at.file_uploader(key="tg.upload").set_value(("quiz.jsonl", bad, "application/octet-stream")).run()
     ds = AppState(at.session_state).dataset
     assert ds.name == "quiz.jsonl" and len(ds.rows) == 32 and [e.line for e in ds.errors] == [2]
-    assert "1 lines could not be read" in texts(at)
+    assert "1 line could not be read" in texts(at)
     skipped = next(d.value for d in at.dataframe if "reason" in d.value.columns)
     assert skipped["line"].tolist() == [2]
     derived = dict(AppState(at.session_state).dataset_derived)

@@ -22,16 +22,21 @@ MULTI = {"type": "multi", "name": "quiz", "calculate_output": "0.5 * label + 0.5
 PAGES = ["1 Method", "2 Hyperparameters", "3 Graders", "4 Test grading", "5 Export"]
 
 
-def _graded_twice(app_server, page) -> None:
+def fresh_session(app_server, page, grader: dict) -> None:
+    """A new browser session on Test grading with `grader` saved and the quiz dataset loaded (no runs kept)."""
     from ftstudio.store import workspace
 
     os.environ["FTSTUDIO_HOME"] = str(app_server.home)
     workspace.clear()
-    save_config(app_server.home, MULTI)
+    save_config(app_server.home, grader)
     open_app(page, app_server.url)
     go(page, "4 Test grading")
     upload(page, "Dataset", DATA)
     settle(page)
+
+
+def _graded_twice(app_server, page) -> None:
+    fresh_session(app_server, page, MULTI)
     grade_all(page)
     button(page, "Keep as baseline").click()
     settle(page)

@@ -4,7 +4,7 @@ none of streamlit, plotly, pandas, starlette or uvicorn is installed."""
 
 from __future__ import annotations
 
-from envs import last_json, run_in
+from envs import ROOT, last_json, run_in
 
 SCRIPT = """
 import importlib.util, json, sys
@@ -25,3 +25,23 @@ def test_the_core_alone_grades(tmp_path):
     out = last_json(run_in("core", ["-c", SCRIPT], home=tmp_path))
     assert out == {"scores": [1.5, 0.5], "absent": ["streamlit", "plotly", "pandas", "starlette", "uvicorn"],
                    "loaded": []}
+
+
+def test_grade_report_without_the_app_extra_says_what_to_install(tmp_path):
+    """`grade --report` needs plotly (the [app] extra): in the core venv it exits 1 before grading, saying so."""
+    import json
+    import subprocess
+
+    from envs import venv_python
+
+    grader, data, out = tmp_path / "g.json", tmp_path / "d.jsonl", tmp_path / "r.html"
+    grader.write_text(json.dumps({"type": "string_check", "name": "s", "operation": "eq",
+                                  "input": "{{ sample.output_text }}", "reference": "a"}))
+    data.write_text('{"model_sample": "a"}\n')
+    env = {"HOME": str(tmp_path), "FTSTUDIO_HOME": str(tmp_path / ".ftstudio"), "PATH": "/usr/bin:/bin",
+           "FTSTUDIO_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([str(venv_python("core")), "-m", "ftstudio", "grade", str(grader), str(data),
+                           "--report", str(out)], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert "--report needs plotly" in proc.stderr and "pip install 'ftstudio[app]'" in proc.stderr
+    assert not out.exists() and "graded" not in proc.stdout

@@ -16,12 +16,12 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from ftstudio.core import ErrorCode, RowErrors, Stage, Unavailable
+from ftstudio.core import ErrorCode, RowErrors, Unavailable
 
 from .._models import GraderModel, StrictModel
 from ._type import GENERIC_FIX, Checker, GraderType, Rows, Scored, ScoringContext, Translation, as_is
 from ._type import Path as JsonPath
-from .python import pool_results
+from .python import pool_results, sandbox_progress
 
 
 class LambdaFunction(StrictModel):
@@ -83,7 +83,7 @@ def score(node: LambdaGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     b = ctx.batch
     calls = [(s.as_dict() if (s := b.samples[r]) is not None else {}, b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node, source)
-    results = pool.run(calls, progress=lambda d, t: ctx.report(d, t, Stage.SANDBOX, f"lambda {Path(path).name}"), cancel=ctx.cancel)
+    results = pool.run(calls, progress=sandbox_progress(ctx, pool, f"lambda {Path(path).name}"), cancel=ctx.cancel)
     return pool_results(ctx, rows, results)
 
 

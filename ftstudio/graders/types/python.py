@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ftstudio.core import ROW_ERROR, RowErrors, RowStatus, Stage
@@ -11,7 +12,7 @@ from .._templates import Sample
 from ._type import CANCELLED, Checker, GraderType, Path, Scored, ScoringContext
 
 if TYPE_CHECKING:  # the sandbox is imported when a python grader first runs
-    from ftstudio.sandbox import PythonCallResult
+    from ftstudio.sandbox import PythonCallResult, PythonGraderPool
 
 PYTHON_STUB = '''def grade(sample, item) -> float:
     """Return a score for one sample (usually 0..1).
@@ -41,14 +42,20 @@ def score(node: PythonGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     # Rows without an output carry a base error and never reach a scorer.
     calls = [(cast(Sample, b.samples[r]).as_dict(), b.items[r]) for r in rows]
     pool = ctx.session.python_pool(node)
+    results = pool.run(calls, progress=sandbox_progress(ctx, pool, f"python grader {node.name or ''}"), cancel=ctx.cancel)
+    return pool_results(ctx, rows, results)
+
+
+def sandbox_progress(ctx: ScoringContext, pool: PythonGraderPool, label: str) -> Callable[[int, int], None]:
+    """The pool's progress as the context's: rows done, rows waiting on a slow call and rows that ran past
+    the limit (with the limit, so the page can say when every finished row timed out, and what the limit is)."""
 
     def progress(done: int, total: int) -> None:
-        waiting = pool.waiting()  # while the count stands still: say why, and for how long at most
-        ctx.report(done, total, Stage.SANDBOX, f"python grader {node.name or ''}", waiting,
-                   pool.timeout if waiting else None)
+        waiting, timed_out = pool.waiting(), pool.timed_out()  # while the count stands still: say why
+        ctx.report(done, total, Stage.SANDBOX, label, waiting, pool.timeout if waiting or timed_out else None,
+                   timed_out)
 
-    results = pool.run(calls, progress=progress, cancel=ctx.cancel)
-    return pool_results(ctx, rows, results)
+    return progress
 
 
 def pool_results(ctx: ScoringContext, rows: list[int], results: list[PythonCallResult]) -> Scored:

@@ -1,4 +1,8 @@
-"""Plotly figures for test-grading results. Pure: data in, figures out (no streamlit), so testable.
+"""Plotly figures of grading results: the Test grading page draws them and the HTML report embeds the same
+ones. Pure: data in, figures out (no streamlit), so testable.
+
+plotly is the app's dependency (the [app] extra), not the grading core's: this module is imported only by the
+app and by the report when it is built (ftstudio.report says so when plotly is missing).
 
 Histograms are binned here with numpy and drawn as bars: the browser receives a few dozen bins,
 not a million rewards, and the counts in a figure are exactly what the tests check.
@@ -57,10 +61,15 @@ def histogram_counts(values, bins: int = HIST_BINS, lo: float | None = None,
     return counts.astype(int).tolist(), (edges * scale).tolist()
 
 
-def _style(fig: go.Figure, title: str, height: int = 300, **layout) -> go.Figure:
-    fig.update_layout(title=dict(text=title, font=dict(size=15), x=0, xanchor="left"), height=height,
-                      template="plotly_white", font=FONT, margin=dict(l=10, r=10, t=48, b=10),
-                      bargap=0.05, **layout)
+def _style(fig: go.Figure, title: str, height: int = 300, subtitle: str | None = None, top: int | None = None,
+           **layout) -> go.Figure:
+    """A plotly title never wraps: a long one is cut at the chart's edge, so what qualifies it (a count) goes in
+    `subtitle`, a line of its own."""
+    head: dict = dict(text=title, font=dict(size=15), x=0, xanchor="left")
+    if subtitle:
+        head["subtitle"] = dict(text=subtitle, font=dict(size=12, color=GREY))
+    fig.update_layout(title=head, height=height, template="plotly_white", font=FONT,
+                      margin=dict(l=10, r=10, t=top or (68 if subtitle else 48), b=10), bargap=0.05, **layout)
     return fig
 
 
@@ -104,14 +113,15 @@ def sub_reward_histograms(results, bins: int = 10, per_row: int = 4) -> go.Figur
         counts, edges = histogram_counts(columns[k], bins, lo, hi)
         fig.add_trace(_bars(counts, edges, k, BLUE), row=i // cols + 1, col=i % cols + 1)
     fig.update_annotations(font_size=13)
-    return _style(fig, "Sub-grader scores", height=260 * nrows + 40, showlegend=False)
+    # The subplot titles (two lines) sit above each chart: the figure's own title needs room above them.
+    return _style(fig, "Sub-grader scores", height=260 * nrows + 80, top=88, showlegend=False)
 
 
 def _sub_title(key: str, values: np.ndarray) -> str:
     scored = values[np.isfinite(values)]
     mean = f"{float(scored.mean()):.2f}" if scored.size else "—"
     none = values.size - scored.size
-    return f"{key} · mean {mean}" + (f" · {none:,} no value" if none else "")
+    return f"{key}<br>mean {mean}" + (f" · {none:,} no value" if none else "")  # two short lines: never cut
 
 
 def correlation_matrix(results) -> tuple[list[str], list[list[float | None]], int]:
@@ -150,7 +160,8 @@ def correlation_heatmap(results) -> go.Figure | None:
                                colorscale="RdBu", reversescale=False, colorbar=dict(title="r", thickness=12),
                                hovertemplate="%{y} × %{x}: r = %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _style(fig, f"Sub-grader correlation ({n:,} rows without errors)", height=120 + 50 * len(keys))
+    return _style(fig, "Sub-grader correlation", height=140 + 50 * len(keys),
+                  subtitle=f"{n:,} row{'' if n == 1 else 's'} without errors")
 
 
 def errors_bar(results) -> go.Figure | None:
@@ -201,3 +212,18 @@ def delta_histogram(deltas: Sequence[float] | np.ndarray, bins: int = 21) -> go.
     fig.update_xaxes(title_text="new − baseline reward")
     fig.update_yaxes(title_text="rows")
     return _style(fig, "Per-row change", showlegend=False)
+
+
+# --- calibration ---------------------------------------------------------------------------
+
+def group_std_bar(per_group_std: dict[str, float]) -> go.Figure | None:
+    """The reward std of each group of samples of one item (None without groups): a bar at 0 is a group
+    GRPO-style training learns nothing from."""
+    if not per_group_std:
+        return None
+    groups = [str(k) for k in per_group_std]
+    fig = go.Figure(go.Bar(x=groups, y=list(per_group_std.values()), marker_color=BLUE,
+                           hovertemplate="%{x}: std %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(title_text="group", type="category", showticklabels=len(groups) <= 40)
+    fig.update_yaxes(title_text="reward std", rangemode="tozero")
+    return _style(fig, "Reward std per group", height=260, showlegend=False)
