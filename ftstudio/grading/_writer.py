@@ -72,6 +72,8 @@ def summary_text(name: str, kind: str, s: Summary) -> str:
         q = s["quantiles"]
         lines.append(f"mean reward {reward_text(s['mean'])}   std {reward_text(s['std'])}   min {q['p0']:.4g}   p25 {q['p25']:.4g}   "
                      f"median {q['p50']:.4g}   p75 {q['p75']:.4g}   max {q['p100']:.4g}")
+        if s.get("quantiles_error"):
+            lines.append(f"({s.get('quantiles_error')})")
     if s["sub_reward_means"]:
         lines.append("sub-reward means: " + ", ".join(f"{k} {reward_text(v)}" for k, v in s["sub_reward_means"].items()))
     if s["rows_with_errors"]:
