@@ -130,3 +130,32 @@ def test_grade_chunked_writes_the_same_records_and_summary_as_one_chunk(tmp_path
         outs.append((out.read_bytes(), summary))
     assert outs[0] == outs[1]
     assert outs[0][1]["calibration"]["groups"]["groups"] == 28  # identical items: 7 questions x 4 answers
+
+
+def test_jsonl_records_formatted_from_arrays_are_byte_identical_to_json_dumps_of_each_record():
+    import io
+
+    from ftstudio.grading import RecordWriter
+
+    for part in grade_chunks(MULTI, [_rows(120)]):
+        part.rewards[3], part.rewards[5] = 1e308, 0.1 + 0.2
+        part.sub_rewards["sim"][4] = math.inf
+        for lines in (part.lines, [None] * len(part), [i + 2 for i in range(len(part))]):
+            part.lines = lines
+            fast, slow = io.StringIO(), io.StringIO()
+            RecordWriter(fast, "jsonl").write_results(part)
+            RecordWriter(slow, "jsonl").write(part.records())
+            assert part.errors and fast.getvalue() == slow.getvalue()
+
+
+def test_jsonl_rows_read_by_orjson_equal_the_standard_decoder_and_refusals_keep_their_words(tmp_path):
+    from ftstudio.datasets import read_dataset
+
+    lines = ['{"a": 1, "a": 2, "b": [1.5, -0.0, 1e5, "\\u00e9"]}', '{"big": 123456789012345678901234567890}',
+             '{"x": NaN}', '{"s": "\\ud800"}', '{"f": 1e400}', '[1]', '{"n": 0.30000000000000004441}', "{bad"]
+    ds = read_dataset("\n".join(lines).encode(), name="d.jsonl")
+    assert ds.rows[0] == {"a": 2, "b": [1.5, -0.0, 100000.0, "é"]}
+    assert ds.rows[1]["big"] == 123456789012345678901234567890  # an int, not orjson's float
+    assert ds.rows[2]["s"] == "\ud800" and ds.rows[3]["f"] == math.inf and ds.rows[4]["n"] == 0.30000000000000004
+    assert [e.line for e in ds.errors] == [3, 6, 8]
+    assert "NaN" in ds.errors[0].message and "JSON object" in ds.errors[1].message

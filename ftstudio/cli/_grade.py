@@ -71,7 +71,8 @@ class _OutFile:
         return self.writer.count if self.writer else 0
 
     def write(self, result) -> None:
-        self.write_records(result.records())
+        if self.writer:
+            self.writer.write_results(result)
 
     def write_records(self, records) -> None:
         if self.writer:
