@@ -159,3 +159,23 @@ def test_jsonl_rows_read_by_orjson_equal_the_standard_decoder_and_refusals_keep_
     assert ds.rows[2]["s"] == "\ud800" and ds.rows[3]["f"] == math.inf and ds.rows[4]["n"] == 0.30000000000000004
     assert [e.line for e in ds.errors] == [3, 6, 8]
     assert "NaN" in ds.errors[0].message and "JSON object" in ds.errors[1].message
+
+
+def test_help_imports_no_heavy_module_and_the_core_face_is_whole():
+    """Start-up (issue 23): `ftstudio --help` and `ftstudio grade --help` build the parser from constants only."""
+    import os
+    import subprocess
+    import sys
+
+    import ftstudio.core as core
+
+    probe = ("import sys\nfrom ftstudio.cli._main import main\ntry:\n    main([%r, '--help'])\nexcept SystemExit:\n"
+             "    pass\nprint(' '.join(sorted(sys.modules)))")
+    heavy = {"numpy", "pydantic", "orjson", "openai", "httpx", "logging", "dataclasses", "ftstudio.grading",
+             "ftstudio.datasets", "ftstudio.graders", "ftstudio.config", "ftstudio.validation", "ftstudio.core._log"}
+    for command in ("grade", "validate"):
+        out = subprocess.run([sys.executable, "-c", probe % command], capture_output=True, text=True, check=True,
+                             env=dict(os.environ, PYTHONPATH=os.getcwd())).stdout.split("\n")[-2]
+        assert not heavy & set(out.split()), heavy & set(out.split())
+    assert set(core.__all__) == set(core._MODULE_OF)
+    assert all(getattr(core, name) is not None for name in core.__all__)

@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, NamedTuple, cast
@@ -300,7 +299,9 @@ def decode_in_file(text: str, first_column: int = 1) -> tuple[Any, str | None, i
     return None, problem.reason, 0
 
 
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# A run of 19+ digits, found as 19 nines once every digit is a nine (a C loop; a regex costs 6x orjson's read)
+_DIGITS_AS_NINES = bytes.maketrans(b"012345678", b"999999999")
+_LONG_DIGITS = b"9" * 19
 
 
 def _jsonl_line(lineno: int, offset: int, line: bytes | None, length: int) -> dict[str, Any] | LineError | Blank:
@@ -312,7 +313,7 @@ def _jsonl_line(lineno: int, offset: int, line: bytes | None, length: int) -> di
     nul = line.find(b"\x00")
     if nul >= 0:
         return LineError(lineno, f"the line holds a NUL byte (at column {nul + 1}): binary data, not JSON text")
-    if not _LONG_DIGITS.search(line):
+    if _LONG_DIGITS not in line.translate(_DIGITS_AS_NINES):
         # orjson reads a row several times faster; anything it refuses takes the path below, which says why
         # in our words. Integers of 19+ digits go there too: orjson would read those past 64 bits as floats.
         try:

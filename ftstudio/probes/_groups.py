@@ -12,7 +12,7 @@ import os
 import tempfile
 from array import array
 from collections.abc import Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ftstudio.core import REWARD_TOLERANCE, mean, mean_std
 
@@ -59,6 +59,16 @@ class Groups:
     def add_hashables(self, keys: Sequence[Hashable | None], rewards: Sequence[float],
                       before: Sequence[float] = ()) -> None:
         """Keys as `group_keys` gives them (values or hashes, None for no group)."""
+        if not self.group_field and None not in keys:  # identical items: ints already (a C-level copy)
+            try:
+                ints = array("q", cast(Sequence[int], keys))
+            except (TypeError, OverflowError):
+                pass
+            else:
+                if NO_GROUP in ints:
+                    ints = array("q", [key_of(k) for k in ints])
+                self.add(ints, rewards, before)
+                return
         ints = array("q")
         for k in keys:
             if k is None:
