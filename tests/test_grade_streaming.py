@@ -146,6 +146,14 @@ def test_jsonl_records_formatted_from_arrays_are_byte_identical_to_json_dumps_of
             RecordWriter(fast, "jsonl").write_results(part)
             RecordWriter(slow, "jsonl").write(part.records())
             assert part.errors and fast.getvalue() == slow.getvalue()
+    plain = [r for r in _rows(200) if "model_sample" in r]
+    for part in grade_chunks(MULTI["graders"]["exact"], [plain]):  # no errors, no sub-rewards: the one-format path
+        part.rewards[2] = 0.1 + 0.2
+        part.lines = [i + 1 for i in range(len(part))]
+        fast, slow = io.StringIO(), io.StringIO()
+        RecordWriter(fast, "jsonl").write_results(part)
+        RecordWriter(slow, "jsonl").write(part.records())
+        assert not part.errors and fast.getvalue() == slow.getvalue()
 
 
 def test_jsonl_rows_read_by_orjson_equal_the_standard_decoder_and_refusals_keep_their_words(tmp_path):

@@ -306,6 +306,16 @@ _LONG_DIGITS = b"9" * 19
 
 def _jsonl_line(lineno: int, offset: int, line: bytes | None, length: int) -> dict[str, Any] | LineError | Blank:
     """One line of a JSONL file: its row, or why it is not one."""
+    if line is not None and _LONG_DIGITS not in line.translate(_DIGITS_AS_NINES):
+        # orjson reads a row several times faster; anything it refuses (a blank line, a NUL, bad UTF-8, NaN,
+        # not JSON) takes the path below, which says why in our words. Integers of 19+ digits go there too:
+        # orjson would read those past 64 bits as floats.
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            return cast(dict[str, Any], value)
     if line is None:
         return LineError(lineno, too_long_message(length))
     if not line.strip():
@@ -313,15 +323,6 @@ def _jsonl_line(lineno: int, offset: int, line: bytes | None, length: int) -> di
     nul = line.find(b"\x00")
     if nul >= 0:
         return LineError(lineno, f"the line holds a NUL byte (at column {nul + 1}): binary data, not JSON text")
-    if _LONG_DIGITS not in line.translate(_DIGITS_AS_NINES):
-        # orjson reads a row several times faster; anything it refuses takes the path below, which says why
-        # in our words. Integers of 19+ digits go there too: orjson would read those past 64 bits as floats.
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            value = None
-        if isinstance(value, dict):
-            return cast(dict[str, Any], value)
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as e:

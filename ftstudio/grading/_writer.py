@@ -70,6 +70,13 @@ class RecordWriter:
         errors, lines, rewards, first = result.errors, result.lines, result.rewards, result.row_offset
         isfinite, dumps = math.isfinite, json.dumps
         out: list[str] = []
+        if not subs and not errors and lines and all(x is not None for x in lines) and all(map(isfinite, rewards)):
+            # the common chunk (one grader, no errors, rows from a file): one format per row
+            template = '{"row": %d, "reward": %r, "sub_rewards": {}, "errors": [], "error_details": null, "line": %d}'
+            out = [template % rec for rec in zip(range(first, first + len(result)), rewards, lines)]
+            self.fh.write("\n".join(out) + "\n" if out else "")
+            self.count += len(out)
+            return
         for i in range(len(result)):
             reward = rewards[i]
             values = [v[i] for v in subs]
