@@ -110,11 +110,16 @@ def grade_vs_floor(n: int, runs: int, tmp: Path) -> dict:
     return med
 
 
-def startup(runs: int) -> dict[str, float]:
+def startup(runs: int, tmp: Path) -> dict[str, float]:
     env = env_of()
+    one, grader = tmp / "one.jsonl", tmp / "g1.json"
+    make_data(one, 1)
+    grader.write_text(json.dumps(STRING_CHECK))
     cmds = {"python -c pass": [sys.executable, "-c", "pass"],
             "ftstudio --help": [sys.executable, "-m", "ftstudio", "--help"],
-            "ftstudio grade --help": [sys.executable, "-m", "ftstudio", "grade", "--help"]}
+            "ftstudio grade --help": [sys.executable, "-m", "ftstudio", "grade", "--help"],
+            "ftstudio grade of one row": [sys.executable, "-m", "ftstudio", "grade", str(grader), str(one)],
+            "python -c 'import numpy, pydantic'": [sys.executable, "-c", "import numpy, pydantic"]}
     for c in cmds.values():
         subprocess.run(c, env=env, stdout=subprocess.DEVNULL, check=True)
     times: dict[str, list[float]] = {k: [] for k in cmds}
@@ -139,10 +144,13 @@ def section(n: int, runs: int, g: dict, s: dict[str, float], command: str) -> st
             f"{'met' if o['rss_mib'] <= 100 else 'NOT met'} |",
             f"| `ftstudio grade` string_check --out, CPU (user + system) | {n:,} rows | {o['cpu']:.2f} s | "
             f"{f['cpu']:.2f} s | {o['cpu'] / f['cpu']:.2f}x | ≤ 1.5x | {'met' if o['cpu'] <= 1.5 * f['cpu'] else 'NOT met'} |"]
-    for name in ("ftstudio --help", "ftstudio grade --help"):
+    for name in ("ftstudio --help", "ftstudio grade --help", "ftstudio grade of one row",
+                 "python -c 'import numpy, pydantic'"):
         r = s[name] / base
-        rows.append(f"| {name}, start-up (wall) | {runs} runs each | {1000 * s[name]:.0f} ms | "
-                    f"{1000 * base:.0f} ms (`python -c pass`) | {r:.2f}x | ≤ 3x | {'met' if r <= 3 else 'NOT met'} |")
+        goal = "≤ 3x" if name.startswith("ftstudio") else "(what grading imports)"
+        verdict = ("met" if r <= 3 else "NOT met") if name.startswith("ftstudio") else ""
+        rows.append(f"| `{name}`, start-up (wall) | {runs} runs each | {1000 * s[name]:.0f} ms | "
+                    f"{1000 * base:.0f} ms (`python -c pass`) | {r:.2f}x | {goal} | {verdict} |")
     return f"""## {TITLE}
 
 `ftstudio grade` in flat memory (issue 23): records are written as each chunk of 10,000 rows is graded, the
@@ -164,7 +172,11 @@ Measured {conditions()}, with `{command}`:
   holds one row at a time.
 - Start-up: `ftstudio.core` imports each name on first use and the command modules import their domain
   inside the command, so building the parser reads constants only (tests/test_grade_streaming.py checks
-  that `--help` imports no numpy, pydantic, logging or domain package).
+  that `--help` imports no numpy, pydantic, logging or domain package). Grading a row is another matter:
+  the grader types are pydantic models and the engine and calibration use numpy; importing those two
+  alone costs {s["python -c 'import numpy, pydantic'"] / base:.1f}x `python -c pass`, so a `grade` run
+  to its first record stays above 3x (NOT met; what is left: the grader models built on first use of a
+  type, numpy only for the summary).
 """
 
 
@@ -176,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     n, runs, starts = (100_000, 2, 6) if args.quick else (1_000_000, 4, 15)
     with tempfile.TemporaryDirectory() as tmp:
         g = grade_vs_floor(n, runs, Path(tmp))
-    s = startup(starts)
+        s = startup(starts, Path(tmp))
     print(json.dumps({"grade": g, "startup": s}, indent=1))
     if args.write:
         write_section(TITLE, section(n, starts, g, s, "python bench/bench_grade_stream.py"

@@ -164,7 +164,10 @@ class RunningResults:
         rewards, subs = self.rewards, self.subs
         self.rewards, self.subs = None, {}
         self.sketch = RewardSketch()
-        self._stream(rewards or array("d"), subs)
+        rewards = rewards or array("d")
+        step = 65_536  # in slices: numpy's temporaries stay small
+        for start in range(0, len(rewards), step):
+            self._stream(rewards[start:start + step], {k: v[start:start + step] for k, v in subs.items()})
 
     def _stream(self, rewards: array[float], subs: dict[str, array[float]]) -> None:
         import numpy as np

@@ -23,6 +23,7 @@ MAX_GROUPS_LISTED = 1000
 NO_GROUP = -(2**63)  # the key of a row that belongs to no group (no field value, unreadable row)
 PARTITIONS = 16
 EXACT_ROWS = 1_000_000
+SPILL_ROWS = 65_536
 _RECORD = "<i8,<i8,<f8"  # key, row, reward (one spilled row)
 
 
@@ -81,6 +82,10 @@ class Groups:
         self.add(ints, rewards, before)
 
     def _write(self, keys: Sequence[int], rewards: Sequence[float], first_row: int) -> None:
+        for start in range(0, len(keys), SPILL_ROWS):  # in slices: the records are 24 bytes a row
+            self._write_slice(keys[start:start + SPILL_ROWS], rewards[start:start + SPILL_ROWS], first_row + start)
+
+    def _write_slice(self, keys: Sequence[int], rewards: Sequence[float], first_row: int) -> None:
         import numpy as np
 
         assert self._spill is not None
