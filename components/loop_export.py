@@ -56,7 +56,7 @@ def render_tinker(cfg, slug: str) -> None:
     st.caption(f"Rows: {where}.")
     st.download_button(":material/download: Download the environment (zip)",
                        lambda: tinker_zip(cfg, rows, sample_field, folder), file_name=f"{folder}.zip",
-                       mime="application/zip", key="dl_tinker_zip", type="primary")
+                       mime="application/zip", key=state.key("export", "loop_zip", "tinker"), type="primary")
     _command("tinker", folder, sample_field, TINKER_COMMAND)
     with st.expander("README.md"):
         st.markdown(tinker_files(cfg, rows, sample_field)["README.md"])
@@ -77,7 +77,7 @@ def render_promptfoo(cfg, slug: str) -> None:
         st.warning(f"Approximate: {note}", icon=":material/warning:")
     st.download_button(":material/download: Download the promptfoo config (zip)",
                        lambda: promptfoo_zip(cfg, rows, sample_field, folder), file_name=f"{folder}.zip",
-                       mime="application/zip", key="dl_promptfoo_zip", type="primary")
+                       mime="application/zip", key=state.key("export", "loop_zip", "promptfoo"), type="primary")
     _command("promptfoo", folder, sample_field, PROMPTFOO_COMMAND)
     with st.expander("promptfooconfig.yaml", expanded=True):
         st.code(files["promptfooconfig.yaml"], language="yaml")

@@ -111,7 +111,11 @@ def task_for(grader_path: str | os.PathLike[str], item: Mapping[str, Any]) -> An
     become the task's prompt, every other field the item). `await task.score(trace)` sets `trace.reward`."""
     cls = task_class(grader_path)
     prompt, fields = _split(item)
-    return cls(GraderData(prompt=prompt, item=fields, grader=os.path.abspath(os.fspath(grader_path))))
+    # TaskData.artifact_max_bytes has a default, given positionally to pydantic's Field, which pyright's
+    # dataclass_transform doesn't read as one: verifiers itself builds TaskData without it.
+    data = GraderData(prompt=prompt, item=fields,  # pyright: ignore[reportCallIssue]
+                      grader=os.path.abspath(os.fspath(grader_path)))
+    return cls(data)
 
 
 class _Rows(vf.Taskset):

@@ -5,9 +5,12 @@ a weighted sum, else one), and `await task.score(trace)` gives `ftstudio grade`'
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from envs import HERE, last_json, run_in
+from envs import HERE, ROOT, last_json, run_in, venv_python
 
 from ftstudio.cli import main as ftstudio
 
@@ -62,3 +65,14 @@ def test_any_other_formula_is_one_reward(tmp_path):
     for task, record in zip(out["tasks"], records, strict=True):
         assert task["rewards"] == {"quiz": [pytest.approx(record["reward"], abs=1e-12), 1.0]}
         assert task["reward"] == pytest.approx(record["reward"], abs=1e-9)
+
+
+def test_the_adapter_type_checks_against_verifiers_own_package(tmp_path):
+    """pyproject excludes reward/verifiers.py from the main pyright run (verifiers can't be installed beside the
+    rest): here the project's pyright checks it against the verifiers venv's packages, in standard mode."""
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps({"pythonVersion": "3.11", "extraPaths": [str(ROOT)]}))
+    pyright = Path(sys.executable).with_name("pyright")
+    proc = subprocess.run([str(pyright), "-p", str(tmp_path / "pyrightconfig.json"), "--pythonpath",
+                           str(venv_python("verifiers")), str(ROOT / "ftstudio" / "reward" / "verifiers.py")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0 and "0 errors" in proc.stdout, proc.stdout[-4000:] + proc.stderr[-2000:]
