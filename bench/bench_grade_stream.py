@@ -176,7 +176,8 @@ Measured {conditions()}, with `{command}`:
   the grader types are pydantic models and the engine and calibration use numpy; importing those two
   alone costs {s["python -c 'import numpy, pydantic'"] / base:.1f}x `python -c pass`, so a `grade` run
   to its first record stays above 3x (NOT met; what is left: the grader models built on first use of a
-  type, numpy only for the summary).
+  type (`python -X importtime` puts most of a one-row run in `ftstudio.graders`: pydantic building the grader
+  union's schemas), numpy only for the summary).
 """
 
 
