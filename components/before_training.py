@@ -1,5 +1,5 @@
 """Before you train, on the Test grading page: calibration of the last run, "Can this grader be gamed?"
-(the probes) and "Generate samples". The domain lives in ftstudio.probes; this module only draws it.
+(the probes, the judge probes in components/judge_panel.py) and "Generate samples". The domain lives in ftstudio.probes; this module only draws it.
 
 Nothing that calls a model runs without a click: the probes and the sampler show their request count and
 token estimate first, and answers come from the model runner's disk cache when they can.
@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from components import connection, dataset_panel, label_agreement, run_cache, state, trust_gate
+from components import connection, dataset_panel, judge_panel, label_agreement, run_cache, state, trust_gate
 from components import results_view as R
 from ftstudio.grading import GradeOptions, InvalidGrader, estimate_requests, model_requests, to_grader, uses_models
 from ftstudio.probes import (
@@ -22,7 +22,6 @@ from ftstudio.probes import (
     estimate_samples,
     generate,
     kind_of,
-    plan,
     run,
 )
 
@@ -38,20 +37,37 @@ def render(cfg, dataset) -> None:
     if current is None and grader is None and dataset is None:
         return
     st.subheader("Before you train", divider="gray")
+    valid = _valid(grader)
     if current is not None:
-        _calibration(current)
+        field = _calibration(current)
+        if valid is not None and dataset is not None:
+            judge_panel.consistency(valid, dataset, field)
         label_agreement.render(current, grader, state.dataset_fields() or [])
+        judge_panel.meant_to_agree(valid, current)
     if grader is not None and dataset is not None:
         with st.expander(":material/policy: Can this grader be gamed?", expanded=bool(state.widget(_PROBE_REPORT))):
             _probes(grader, dataset)
+            if valid is not None:
+                judge_panel.judge_probes(valid, dataset)
     if dataset is not None:
         with st.expander(":material/casino: Generate samples", expanded=bool(state.widget(_SAMPLES))):
             _samples(cfg, dataset)
 
 
+def _valid(grader):
+    """The grader the engine can evaluate, or None (Grade above says what to fix)."""
+    if grader is None:
+        return None
+    try:
+        return to_grader(grader)
+    except InvalidGrader:
+        return None
+
+
 # --- calibration ---------------------------------------------------------------------------------
 
-def _calibration(current) -> None:
+def _calibration(current) -> str | None:
+    """The figures of the last run; the grouping field chosen (None: identical items)."""
     st.markdown("**:material/straighten: Calibration** — is there a learning signal in these rewards?")
     fields = [_IDENTICAL] + (state.dataset_fields() or [])
     choice = st.selectbox("Samples of one item share", fields, key=state.key("tg", "cal-group"),
@@ -62,7 +78,7 @@ def _calibration(current) -> None:
         current.results, [current.entry(i) for i in range(len(current))], group_field=field,
         sample_field=current.sample_field))
     if not c["count"]:
-        return
+        return field
     m = st.columns(5)
     m[0].metric("Reward std", f"{c['std']:.3f}")
     m[1].metric("At the minimum", f"{100 * c['share_at_min']:.0f}%", help=f"reward {c['min']:.4g}")
@@ -87,6 +103,7 @@ def _calibration(current) -> None:
         st.bar_chart(stds, x="group", y="std", height=180)
     elif g:
         st.caption(f"Groups ({g['by']}): {g['note']}")
+    return field
 
 
 # --- probes --------------------------------------------------------------------------------------
@@ -106,11 +123,8 @@ def _probes(grader, dataset) -> None:
     rows = int(c2.number_input("Rows", 1, max(total, 1), min(50, max(total, 1)), key=state.key("tg", "probe-rows")))
     threshold = float(c3.number_input("Threshold", value=DEFAULT_THRESHOLD, step=0.1, key=state.key("tg", "probe-threshold"),
                                       help="A degenerate probe is flagged when it scores at least this on 5% of rows."))
-    if not names:
-        return
-    p = plan(grader, dataset.rows[:rows], names, rows, state.sample_field())
-    if not p.genuine:
-        st.info(f"No row has a `{state.sample_field()}` to probe.")
+    p = judge_panel.probe_plan(grader, dataset, names, rows)
+    if p is None:
         return
     models = uses_models(grader)
     if models:
@@ -121,13 +135,11 @@ def _probes(grader, dataset) -> None:
             return
     if not trust_gate.allowed(grader, state.key("tg", "probe-trust")):
         return
-    if st.button(f"Run {len(names)} probes on {len(p.genuine):,} samples", key=state.key("tg", "probe-run"), icon=":material/policy:"):
-        with st.spinner("Grading the probe variants …"):
-            report = run(p, threshold, GradeOptions(endpoint=state.endpoint()))
-        state.set_widget(_PROBE_REPORT, (state.grader_fingerprint(), report))
-    saved = state.widget(_PROBE_REPORT)
-    if saved and saved[0] == state.grader_fingerprint():
-        _report(saved[1])
+    report = judge_panel.kept_run(f"Run {len(names)} probes on {len(p.genuine):,} samples", state.key("tg", "probe-run"),
+                                  ":material/policy:", "Grading the probe variants …", _PROBE_REPORT,
+                                  lambda: run(p, threshold, GradeOptions(endpoint=state.endpoint())))
+    if report is not None:
+        _report(report)
 
 
 def _report(report) -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from ftstudio.probes import label_agreement, label_passes, pass_threshold_of
+from ftstudio.probes import label_agreement, label_values, pass_threshold_of
 
 _NONE = "(no label column)"
 MAX_ROWS_SHOWN = 200
@@ -29,7 +29,7 @@ def render(current, grader, fields: list[str]) -> None:
     if choice == _NONE:
         return
     items = [current.entry(i) for i in range(len(current))]
-    labels = [it.get(choice) if isinstance(it, dict) else None for it in items]
+    labels = label_values(items, choice)
     rewards = list(current.results.rewards)
     found = label_agreement(rewards, labels, threshold)
     if not found["n_labels"]:
@@ -47,15 +47,11 @@ def render(current, grader, fields: list[str]) -> None:
                f"1,000 resamples) · base rate {100 * found['base_rate']:.0f}% pass · {found['n_labels']:,} labels")
     if found["warning"]:
         st.warning(found["warning"], icon=":material/warning:")
-    graded = [r >= threshold for r in rewards]
-    human = [label_passes(lab, threshold) for lab in labels]
-    pairs = [(g, h) for g, h in zip(graded, human) if h is not None]
-    matrix = pd.DataFrame(
-        [[sum(1 for g, h in pairs if h == hv and g == gv) for gv in (True, False)] for hv in (True, False)],
-        index=["label pass", "label fail"], columns=["grader pass", "grader fail"])
+    c = found["confusion"]
+    matrix = pd.DataFrame([[c[h]["grader_pass"], c[h]["grader_fail"]] for h in ("label_pass", "label_fail")],
+                          index=["label pass", "label fail"], columns=["grader pass", "grader fail"])
     st.dataframe(matrix, key=state.key("tg", "labels-matrix"))
-    rows = [{"row": i, "reward": rewards[i], "label": labels[i]} for i, (g, h) in enumerate(zip(graded, human))
-            if h is not None and g != h]
+    rows = found["label_disagreements"]
     if rows:
-        st.markdown(f"**{len(rows):,} rows where grader and label disagree**")
+        st.markdown(f"**{found['label_disagreement_count']:,} rows where grader and label disagree**")
         st.dataframe(pd.DataFrame(rows[:MAX_ROWS_SHOWN]), hide_index=True, key=state.key("tg", "labels-disagree"))

@@ -64,6 +64,9 @@ def test_labels_pass_and_best_threshold():
     found = label_agreement(scores, labels, 0.5)
     assert found["n_labels"] == 6 and found["base_rate"] == 0.5 and "only 6 labels" in found["warning"]
     assert found["kappa"] == pytest.approx(cohen_kappa_score([s >= 0.5 for s in scores], labels))
+    assert found["confusion"] == {"label_pass": {"grader_pass": 3, "grader_fail": 0},
+                                  "label_fail": {"grader_pass": 1, "grader_fail": 2}}
+    assert found["label_disagreements"] == [{"row": 2, "reward": 0.6, "label": False}]
 
 
 def test_self_consistency_flips_and_group_sign_changes():
@@ -118,6 +121,10 @@ def test_calibrate_json_with_labels(capsys, files):
     assert doc["n_labels"] == 60 and doc["kappa"] == 1.0 and doc["spearman"] == pytest.approx(1.0)
     assert doc["base_rate"] == pytest.approx(40 / 60) and doc["kappa_interval"] == [1.0, 1.0]
     assert doc["labels_warning"] is None
+    # The confusion matrix and the disagreeing rows the app shows are in the JSON too.
+    assert doc["confusion"] == {"label_pass": {"grader_pass": 40, "grader_fail": 0},
+                                "label_fail": {"grader_pass": 0, "grader_fail": 20}}
+    assert doc["label_disagreements"] == [] and doc["label_disagreement_count"] == 0
     # Numeric labels, read at --threshold.
     code, out, _ = run_cli(capsys, "calibrate", files["sim"], files["data"], "--labels", "score", "--threshold", "0.9",
                            "--json")

@@ -64,3 +64,12 @@ def test_nothing_exact_is_exit_1_and_bad_yaml_exit_2(tmp_path, capsys):
     (tmp_path / "bad.yaml").write_text("defaultTest: [\n")
     assert ftstudio(["import-promptfoo", str(tmp_path / "bad.yaml")]) == 2
     assert "bad.yaml: line" in capsys.readouterr().err
+
+
+def test_an_assert_that_is_not_a_list_is_listed_not_a_crash(tmp_path, capsys):
+    # promptfoo's `assert` is a list; a scalar there used to crash the import (an int) or list each character
+    (tmp_path / "p.yaml").write_text("defaultTest:\n  assert: 3\ntests:\n  - assert: equals\n")
+    assert ftstudio(["import-promptfoo", str(tmp_path / "p.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "not imported: defaultTest.assert: int: not a list of assertions" in err
+    assert "not imported: tests[0].assert: str: not a list of assertions" in err

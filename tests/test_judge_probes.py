@@ -5,6 +5,7 @@ import json
 import pytest
 
 from ftstudio.cli._main import main
+from ftstudio.graders import parse_grader
 from ftstudio.probes import JUDGE_PROBES, MASTER_KEYS, check_probes, plan, probe
 
 ROWS = [{"messages": [{"role": "user", "content": f"What is {i} + {i}?"}],
@@ -129,3 +130,45 @@ def test_judge_on_a_grader_without_a_model_node_is_a_clear_error(capsys, files, 
     gate.write_text(json.dumps(GATE))
     code, _out, err = run_cli(capsys, "probe", str(gate), files["data"], "--probes", "judge")
     assert code == 1 and "need a score_model or label_model" in err
+
+
+STEADY = {"type": "score_model", "name": "steady", "model": "gpt-4.1-mini-2025-04-14", "range": [0, 1],
+          "input": [{"role": "system", "content": "Rate the answer. [[score:0]]"},
+                    {"role": "user", "content": "{{sample.output_text}}"}]}
+NESTED = {"type": "multi", "name": "outer", "calculate_output": "0.5 * gate + 0.5 * inner", "graders": {
+    "gate": GATE,
+    "inner": {"type": "multi", "name": "inner", "calculate_output": "0.5 * steady + 0.5 * judge",
+              "graders": {"steady": STEADY, "judge": JUDGE}}}}
+
+
+def test_the_node_is_named_at_any_depth(stub_env):
+    """A score_model inside a multi inside a multi: the verdict names that very node, not the child of the root
+    that holds it, and not the other judge beside it (which gives no credit)."""
+    from ftstudio.grading import GradingSession
+    from ftstudio.probes import judge_nodes
+
+    assert [path for path, _node in judge_nodes(parse_grader(NESTED))] == ["graders.inner.graders.steady",
+                                                                           "graders.inner.graders.judge"]
+    stub_env.judge_mode = "gullible"
+    report = probe(NESTED, ROWS[:6], ["master_key", "blank"])
+    assert [j.node for j in report.judge] == ["graders.inner.graders.judge"] * 2
+    assert all(j.flagged for j in report.judge)
+    assert "graders.inner.graders.judge (score_model 'judge')" in report.judge[0].why
+    # The engine keeps every node's own score on request, by JSON path.
+    with GradingSession(NESTED) as session:
+        results = session.grade(ROWS[:2], node_scores=True)
+    assert set(results.node_rewards) == {"", "graders.gate", "graders.inner", "graders.inner.graders.steady",
+                                         "graders.inner.graders.judge"}
+    assert list(results.node_rewards["graders.inner.graders.judge"]) == [1.0, 1.0]
+    assert list(results.node_rewards["graders.inner.graders.steady"]) == [0.0, 0.0]
+    assert list(results.node_rewards[""]) == list(results.rewards)
+    assert not session.grade(ROWS[:2]).node_rewards  # only when asked
+
+
+def test_the_cli_names_the_nested_node(stub_env, capsys, tmp_path, files):
+    stub_env.judge_mode = "gullible"
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps(NESTED))
+    code, out, _err = run_cli(capsys, "probe", str(nested), files["data"], "--probes", "master_key", "--rows", "4",
+                              "--yes", "--json")
+    assert code == 3 and json.loads(out)["probes"][0]["node"] == "graders.inner.graders.judge"

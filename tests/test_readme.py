@@ -48,8 +48,11 @@ def test_ci_runs_the_checks_after_installing_and_before_the_tests():
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
     for package in ("ruff", "pyright", "import-linter"):
         assert any(req.startswith(package) for req in extra), package
-    # the trainers' own venvs are built before the tests that use them
-    assert install < lines.index("bash .ci/trainer-venvs") < tests
+    # the trainers', tinker's and promptfoo's installs start after the project's venv where they layer over it,
+    # and are awaited (a failed one fails the run) before the tests that use them
+    for name, started in (("trainer-venvs", install), ("tinker-venv", install), ("promptfoo", 0)):
+        start = lines.index(f"background {name} bash .ci/{name}")
+        assert started <= start < lines.index(f"await {name}") < tests, name
 
 
 RANDOM_RUN = 'python -m pytest -m "not slow and not e2e" -p randomly --randomly-seed="$seed"'

@@ -19,6 +19,8 @@ from ._common import EXIT_INVALID, EXIT_OK, CliError, load_json_file, positive_i
 from ._grade import _Progress, grader_of
 from ._probe import EXIT_FLAGGED, add_cost_flags, cost_gate
 
+MAX_LISTED = 10  # disagreeing rows printed (the JSON has more)
+
 
 def _iv(interval: list[float] | None) -> str:
     return "n/a" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
@@ -53,43 +55,20 @@ def _rows(path: str) -> list[Any]:
     return rows
 
 
-def _grade(grader: Any, rows: list[Any], args, use_cache: bool = True, stage: str = "grading"):
-    from ftstudio.grading import GradeOptions, Progress, grade
-
-    progress = _Progress()
-    try:
-        return grade(grader, rows, sample_field=args.sample_field,
-                     options=GradeOptions(concurrency=args.concurrency, use_cache=use_cache),
-                     progress=lambda p: progress(Progress(p.done, p.total, p.stage, stage)))
-    finally:
-        progress.finish()
-
-
 def _agree_keys(grader: Any, text: str | None) -> tuple[str, str] | None:
+    from ftstudio.probes import check_agree
+
     if not text:
         return None
-    keys = [k.strip() for k in text.split(",") if k.strip()]
-    if grader.type != "multi":
-        raise CliError(f"ftstudio: --agree: '{grader.name}' is a {grader.type}; --agree names two children of a "
-                       "multi (use compare-graders for two separate graders)", EXIT_INVALID)
-    unknown = [k for k in keys if k not in grader.graders]
-    if len(keys) != 2 or unknown or keys[0] == keys[1]:
-        raise CliError(f"ftstudio: --agree: name two different keys of graders, e.g. --agree "
-                       f"{','.join(list(grader.graders)[:2])} (the multi has {', '.join(grader.graders)})",
-                       EXIT_INVALID)
-    return keys[0], keys[1]
+    try:
+        return check_agree(grader, text.split(","))
+    except ValueError as exc:
+        raise CliError(f"ftstudio: --agree: {exc}", EXIT_INVALID) from None
 
 
 def cmd_calibrate(args) -> int:
-    from ftstudio.grading import model_requests
-    from ftstudio.probes import (
-        calibration,
-        grader_agreement,
-        group_keys,
-        label_agreement,
-        pass_threshold_of,
-        self_consistency,
-    )
+    from ftstudio.grading import GradeOptions, model_requests
+    from ftstudio.probes import calibrate, pass_threshold_of
 
     grader = _load(args.config)
     agree = _agree_keys(grader, args.agree)
@@ -101,26 +80,17 @@ def cmd_calibrate(args) -> int:
     refused = cost_gate(model_requests(grader, rows, args.sample_field), args, ask=False, repeats=args.repeat or 0)
     if refused is not None:
         return refused
-    results = _grade(grader, rows, args)
-    keys = group_keys(rows, args.group_field, args.sample_field)
-    out: dict[str, Any] = calibration(results, keys=keys, group_field=args.group_field)
-    threshold = pass_threshold_of(grader, args.threshold)
-    rewards = list(results.rewards)
-    if args.labels:
-        found = label_agreement(rewards, [r.get(args.labels) if isinstance(r, dict) else None for r in rows], threshold)
-        out.update({k: v for k, v in found.items() if k not in ("warning", "skipped")},
-                   labels_skipped=found["skipped"], labels_warning=found["warning"])
-    if args.repeat:
-        runs = [list(_grade(grader, rows, args, use_cache=False, stage=f"repeat {k + 1}/{args.repeat}").rewards)
-                for k in range(args.repeat)]
-        out["self_consistency"] = self_consistency(runs, threshold, keys)
-    if agree:
-        subs = results.sub_rewards
-        out["agreement"] = {"keys": list(agree), **grader_agreement(list(subs[agree[0]]), list(subs[agree[1]]))}
+    progress = _Progress()
+    try:
+        out = calibrate(grader, rows, repeat=args.repeat, labels=args.labels, threshold=args.threshold, agree=agree,
+                        group_field=args.group_field, sample_field=args.sample_field,
+                        options=GradeOptions(concurrency=args.concurrency), progress=progress)
+    finally:
+        progress.finish()
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        print(_calibrate_text(out, threshold))
+        print(_calibrate_text(out, pass_threshold_of(grader, args.threshold)))
     sys.stdout.flush()
     return EXIT_FLAGGED if agree and out["agreement"]["flagged"] else EXIT_OK
 
@@ -134,6 +104,11 @@ def _calibrate_text(out: dict[str, Any], threshold: float) -> str:
         lines.append(f"agreement with labels ({out['n_labels']} labels, {base} pass; pass at {threshold:g}): "
                      f"kappa {_num(out['kappa'])} {_iv(out['kappa_interval'])}, "
                      f"spearman {_num(out['spearman'])} {_iv(out['spearman_interval'])}")
+        c = out["confusion"]
+        lines.append(f"labels pass: grader pass {c['label_pass']['grader_pass']}, fail {c['label_pass']['grader_fail']}; "
+                     f"labels fail: grader pass {c['label_fail']['grader_pass']}, fail {c['label_fail']['grader_fail']}"
+                     + "".join(f"\n  row {d['row']}: reward {d['reward']:.4g}, label {d['label']!r}"
+                               for d in out["label_disagreements"][:MAX_LISTED]))
         if out["threshold_max_kappa"] is not None:
             lines.append(f"the threshold that maximises kappa: {out['threshold_max_kappa']:.4g}")
         if out["labels_skipped"]:
@@ -160,8 +135,8 @@ def _agreement_text(what: str, ag: dict[str, Any]) -> str:
 
 
 def cmd_compare_graders(args) -> int:
-    from ftstudio.grading import model_requests
-    from ftstudio.probes import grader_agreement
+    from ftstudio.grading import GradeOptions, model_requests
+    from ftstudio.probes import compare_graders
 
     a, b = _load(args.a), _load(args.b)
     rows = _rows(args.data)
@@ -169,8 +144,11 @@ def cmd_compare_graders(args) -> int:
                         args, ask=False)
     if refused is not None:
         return refused
-    ra, rb = list(_grade(a, rows, args).rewards), list(_grade(b, rows, args).rewards)
-    found = grader_agreement(ra, rb)
+    progress = _Progress()
+    try:
+        found = compare_graders(a, b, rows, args.sample_field, GradeOptions(concurrency=args.concurrency), progress)
+    finally:
+        progress.finish()
     out = {"spearman": found["spearman"], "interval": found["interval"], "n": found["n"],
            "disagreements": found["disagreements"]}
     if args.json:

@@ -54,18 +54,15 @@ def cost_gate(requests: list[dict], args, ask: bool, repeats: int = 0) -> int | 
     if not requests:
         return None
     from ftstudio.api import Endpoint
-    from ftstudio.grading import estimate_requests
+    from ftstudio.grading import estimate_cost
 
-    est = estimate_requests(requests, Endpoint.from_env())
-    prices = (args.input_price, args.output_price)
-    err("ftstudio: model graders: " + est.text(*prices))
-    cost = est.cost(*prices)
+    est = estimate_cost(requests, Endpoint.from_env(), repeats, args.input_price, args.output_price)
+    err("ftstudio: model graders: " + est.text())
+    cost = est.cost
     if repeats:
-        again = estimate_requests(requests)
-        cost += repeats * again.cost(*prices)
-        err(f"ftstudio: --repeat {repeats}: {repeats * again.requests:,} more requests (cache bypassed); "
+        err(f"ftstudio: --repeat {repeats}: {est.repeat_requests:,} more requests (cache bypassed); "
             f"estimated cost in all ${cost:,.4f}")
-    if args.max_cost is not None and cost > args.max_cost:
+    if est.over(args.max_cost):
         err(f"ftstudio: the estimated cost ${cost:,.4f} is over --max-cost ${args.max_cost:,.4f}: nothing sent "
             "(use --rows N to probe fewer rows, or raise --max-cost)")
         return EXIT_COST

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import BinaryIO, Union
+from typing import Any, BinaryIO, Union
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
 
@@ -101,7 +101,7 @@ def file_order(rows: list[dict], lines: list[int], errors: list[LineError], erro
 class Dataset:
     name: str
     format: str  # "jsonl" | "json" | "csv"
-    rows: list[dict] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)  # file line (1-based) of each row
     errors: list[LineError] = field(default_factory=list)
     blank_lines: int = 0

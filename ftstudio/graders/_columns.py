@@ -18,7 +18,7 @@ from ._templates import Ref, RenderError, Sample, parse, to_text
 _MISSING = object()
 
 
-def render_column(source: str, batch, rows: Sequence[int]) -> tuple[list[str | None], dict[int, tuple[str, str]]]:
+def render_column(source: str, batch: Any, rows: Sequence[int]) -> tuple[list[str | None], dict[int, tuple[str, str]]]:
     """Render `source` for the given row indices of an engine Batch."""
     tpl = parse(source)
     if tpl.problems:  # validation stops grading before this; keep the engine total anyway

@@ -19,11 +19,11 @@ PYTHON_IMAGE_TAGS = ("2025-05-08", "alpha")
 _forbid = ConfigDict(extra="forbid")
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = _forbid
 
 
-class GraderModel(_Strict):
+class GraderModel(StrictModel):
     """The base of every grader model. Each subclass declares `type: Literal["<its type>"]` first and
     `name: str | None` second (the order export writes them in)."""
 
@@ -36,17 +36,17 @@ class GraderModel(_Strict):
 
 # --- content blocks of model-grader messages ---------------------------------------------
 
-class InputText(_Strict):
+class InputText(StrictModel):
     type: Literal["input_text"] = "input_text"
     text: str
 
 
-class OutputText(_Strict):
+class OutputText(StrictModel):
     type: Literal["output_text"] = "output_text"
     text: str
 
 
-class InputImage(_Strict):
+class InputImage(StrictModel):
     type: Literal["input_image"] = "input_image"
     # The spec's own examples send "file_id": null beside image_url (both nullable in Azure's spec).
     image_url: str | None = None
@@ -54,12 +54,12 @@ class InputImage(_Strict):
     detail: Literal["high", "low", "auto"] | None = None
 
 
-class AudioData(_Strict):
+class AudioData(StrictModel):
     data: str = Field(description="Base64-encoded audio, or a template such as {{ item.audio }}")
     format: Literal["mp3", "wav"]
 
 
-class InputAudio(_Strict):
+class InputAudio(StrictModel):
     type: Literal["input_audio"] = "input_audio"
     input_audio: AudioData
 
@@ -68,13 +68,13 @@ ContentBlock = Annotated[InputText | OutputText | InputImage | InputAudio, Field
 Content = str | ContentBlock | list[str | ContentBlock]
 
 
-class InputMessage(_Strict):
+class InputMessage(StrictModel):
     role: Literal["user", "assistant", "system", "developer"]
     content: Content
     type: Literal["message"] | None = None
 
 
-class SamplingParams(_Strict):
+class SamplingParams(StrictModel):
     seed: int | None = None
     top_p: int | float | None = None
     temperature: int | float | None = None

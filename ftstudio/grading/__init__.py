@@ -12,9 +12,9 @@ from ftstudio.graders import metrics
 from ._batched import MAX_BATCH_REQUESTS, BatchOutcome, pending_requests, plan_batch, run_batch, submit_all
 from ._compare import CompareReport, CompareRow, compare
 from ._context import Batch, Cancel, GradingContext, Rows, Scored, Scorer, prepare
-from ._engine import GradeOptions, GradingSession, InvalidGrader, explain, grade, grade_chunks, to_grader
+from ._engine import GradeOptions, GradingSession, InvalidGrader, explain, grade, grade_chunks, node_path, to_grader
 from ._items import completion_text, item_from_label, strip_prompt
-from ._model_plan import RequestEstimate, estimate_requests, model_requests
+from ._model_plan import CostEstimate, RequestEstimate, estimate_cost, estimate_requests, model_requests
 from ._preflight import preflight
 from ._progress import JobProgress, Progress, ProgressFn, Stage
 from ._results import GradeResults, RowErrors, RowRecord, Summary, merge
@@ -41,8 +41,8 @@ __all__ = [
     "FORMATS", "SCORERS", "Batch", "Cancel", "Rows", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
     "GradingContext", "GradingJob", "JobProgress", "Progress", "ProgressFn", "Stage", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors", "RowRecord", "RowStatus", "Summary",
     "Scope", "Scored", "Scorer", "calls_model", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
-    "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "preflight", "prepare", "records_bytes", "select_rows",
+    "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "node_path", "preflight", "prepare", "records_bytes", "select_rows",
     "summary_text", "to_csv", "to_grader", "to_jsonl", "uses_models",
     "EXACT_ROWS", "SKETCH_RELATIVE_ERROR", "RewardSketch", "RunningResults",
-    "MAX_BATCH_REQUESTS", "BatchOutcome", "plan_batch", "submit_all", "RequestEstimate", "estimate_requests", "model_requests", "pending_requests", "run_batch",
+    "MAX_BATCH_REQUESTS", "BatchOutcome", "plan_batch", "submit_all", "CostEstimate", "RequestEstimate", "estimate_cost", "estimate_requests", "model_requests", "pending_requests", "run_batch",
 ]

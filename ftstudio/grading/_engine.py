@@ -96,10 +96,14 @@ class GradingSession:
         return pool
 
     def grade(self, rows: Rows | Batch, progress: ProgressFn | None = None, cancel: Cancel | None = None,
-              row_offset: int = 0) -> GradeResults:
+              row_offset: int = 0, node_scores: bool = False) -> GradeResults:
+        """`node_scores`: also keep every node's own score (`GradeResults.node_rewards`, by JSON path), so a
+        verdict can name a node at any depth, not only a child of the root."""
         start = time.perf_counter()
         batch = rows if isinstance(rows, Batch) else prepare(rows, self.sample_field)
         run = GradingContext(self, batch, progress, cancel, SCORERS)
+        if node_scores:
+            run.memo = {}  # every node of one pass is scored over the same rows, so a node's score is its memo
         active = [i for i in range(len(batch)) if i not in batch.base_errors] if batch.base_errors else \
             list(range(len(batch)))
         values, errs = run.score(self.grader, active)
@@ -114,9 +118,13 @@ class GradingSession:
             rewards[r] = 0.0 if r in batch.base_errors else scored_error
         subs = {k: _full(v, active, n) for k, v in run.top_sub_rewards.items()}
         missing = {k: run.top_sub_failed.get(k, set()) | set(batch.base_errors) for k in subs}
+        nodes = {}
+        if run.memo is not None:
+            nodes = {node_path(path): _full(run.memo[id(node)][0], active, n) for path, node in walk(self.grader)
+                     if id(node) in run.memo}
         return GradeResults(grader_name=self.grader.name or self.grader.type, grader_type=self.grader.type,
                             rewards=rewards, errors=errs, sub_rewards=subs, lines=batch.lines, token_usage=run.usage,
-                            sub_missing={k: v for k, v in missing.items() if v},
+                            sub_missing={k: v for k, v in missing.items() if v}, node_rewards=nodes,
                             elapsed=time.perf_counter() - start, cancelled=run.cancelled, row_offset=row_offset)
 
 
@@ -142,6 +150,11 @@ def grade_chunks(grader: GraderInput, chunks: Iterable[Rows | Batch], sample_fie
                 return
 
 
+def node_path(keys: Sequence[str]) -> str:
+    """A node's JSON path from the multi keys leading to it: ("a", "b") -> graders.a.graders.b; "" the root."""
+    return join_path(sum((("graders", k) for k in keys), ()))
+
+
 def _full(values: Sequence[float], active: Sequence[int], n: int) -> array[float]:
     out = array("d", bytes(8 * n))
     for r, v in zip(active, values):
@@ -162,7 +175,7 @@ def explain(grader: GraderInput, row: dict[str, Any], sample_field: str = DEFAUL
         base = batch.base_errors.get(0)
         nodes = []
         for path, node in walk(session.grader):
-            where = join_path(sum((("graders", k) for k in path), ()))
+            where = node_path(path)
             entry: dict[str, Any] = {"path": where, "key": path[-1] if path else None, "type": node.type,
                                      "name": node.name, "rendered": {}}
             if base is None:
@@ -180,4 +193,5 @@ def explain(grader: GraderInput, row: dict[str, Any], sample_field: str = DEFAUL
                 "sample": batch.samples[0].as_dict() if batch.samples[0] else None, "item": batch.items[0]}
 
 
-__all__ = ["Batch", "GradeOptions", "GraderInput", "GradingSession", "InvalidGrader", "explain", "grade", "grade_chunks", "prepare"]
+__all__ = ["Batch", "GradeOptions", "GraderInput", "GradingSession", "InvalidGrader", "explain", "grade", "grade_chunks",
+           "node_path", "prepare"]

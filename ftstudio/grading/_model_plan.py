@@ -71,7 +71,60 @@ class RequestEstimate:
         unlisted = self.unlisted(input_price, output_price)
         if unlisted:
             out += f" (no list price for {', '.join(unlisted)}: priced as the dearest model; pass --input-price/--output-price)"
+        return out + unverified_note(self.unverified(input_price, output_price))
+
+    def unverified(self, input_price: float | None = None, output_price: float | None = None) -> list[str]:
+        """Models priced from a list price nobody confirmed on the provider's page (see _prices.py)."""
+        prices = {m: price_of(m, input_price, output_price) for m in self.to_send}
+        return [m for m, p in prices.items() if p.listed and not p.verified]
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a run will cost before anything is sent: one pass over `requests` (answers already in the cache
+    are free), then `repeats` passes that bypass the cache and send every request again (self-consistency).
+    The CLI's cost gate and the app show this one figure; `over(max_cost)` is the `--max-cost` check."""
+
+    first: RequestEstimate
+    again: RequestEstimate | None = None  # every request, nothing cached: the price of one repeat
+    repeats: int = 0
+    input_price: float | None = None
+    output_price: float | None = None
+
+    @property
+    def repeat_requests(self) -> int:
+        return self.repeats * self.again.requests if self.again else 0
+
+    @property
+    def cost(self) -> float:
+        prices = (self.input_price, self.output_price)
+        again = self.again.cost(*prices) if self.again else 0.0
+        return self.first.cost(*prices) + self.repeats * again
+
+    def over(self, max_cost: float | None) -> bool:
+        return max_cost is not None and self.cost > max_cost
+
+    def text(self) -> str:
+        """The first pass's line; the repeats' list prices are flagged too when only they are paid for."""
+        prices = (self.input_price, self.output_price)
+        out = self.first.text(*prices)
+        if self.again and self.repeats and not self.first.unverified(*prices):
+            out += unverified_note(self.again.unverified(*prices))
         return out
+
+
+def unverified_note(models: list[str]) -> str:
+    if not models:
+        return ""
+    return (f" (estimate; price unverified for {', '.join(models)}: not confirmed on the provider's pricing page; "
+            "pass --input-price/--output-price)")
+
+
+def estimate_cost(requests: list[dict], endpoint: Any = None, repeats: int = 0, input_price: float | None = None,
+                  output_price: float | None = None) -> CostEstimate:
+    """The estimate of `requests` sent once (cached answers free when `endpoint` is given) plus `repeats` times."""
+    again = estimate_requests(requests) if repeats and requests else None
+    return CostEstimate(estimate_requests(requests, endpoint), again, repeats, input_price, output_price)
 
 
 def estimate_requests(requests: list[dict], endpoint: Any = None) -> RequestEstimate:

@@ -64,6 +64,9 @@ class GradeResults:
     # multi: rows where a child has no score of its own (it failed, or the row was unreadable); the
     # records keep the documented 0 there, tables, charts and the CSV show no value
     sub_missing: dict[str, set[int]] = field(default_factory=dict)
+    # GradingSession.grade(node_scores=True): every node's own score per row, by JSON path ("" the root,
+    # graders.a.graders.b a grandchild); empty otherwise
+    node_rewards: dict[str, array[float]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rewards)

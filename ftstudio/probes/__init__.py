@@ -2,7 +2,8 @@
 
 `probe(grader, rows)` grades each genuine `model_sample` and its probe variants (empty, padded, hedged,
 injected, …) with the engine and flags the probes that game the grader, naming the node responsible and
-a fix. `calibration(results, items)` says whether the rewards carry a learning signal.
+a fix. `calibration(results, items)` says whether the rewards carry a learning signal; `calibrate` /
+`trust_report` add agreement with human labels, self-consistency and agreement between graders meant to agree.
 """
 
 from __future__ import annotations
@@ -40,13 +41,15 @@ from ._run import (
 )
 from ._sampling import GROUP_FIELD, SampleEstimate, SampleRun, generate, prompt_messages
 from ._sampling import estimate as estimate_samples
+from ._trust import calibrate, check_agree, compare_graders, label_values, trust_report
 from ._variants import CONTENT_PRESERVING, DEGENERATE, INCOMPLETE, INJECTION, PROBES, kind_of, variant
 
 __all__ = [
     "AGREE_MIN", "JUDGE_FAMILY", "JUDGE_PROBES", "MASTER_KEYS", "MIN_LABELS", "RESAMPLES", "JudgeResult", "bootstrap",
     "disagreements", "judge_nodes", "kappa", "kappa_interval", "label_passes", "label_score", "mean_interval",
     "spearman", "spearman_interval", "threshold_max_kappa", "DEFAULT_PASS", "grader_agreement", "label_agreement",
-    "pass_threshold_of", "self_consistency",
+    "pass_threshold_of", "self_consistency", "calibrate", "check_agree", "compare_graders", "label_values",
+    "trust_report",
     "CONTENT_PRESERVING", "DEFAULT_THRESHOLD", "DEGENERATE", "FLAG_SHARE", "INCOMPLETE", "INJECTION", "PROBES",
     "SAME_SCORE_WARN", "GROUP_FIELD", "SampleEstimate", "SampleRun", "estimate_samples", "generate", "prompt_messages", "ProbePlan", "ProbeReport", "ProbeResult", "calibration", "calibration_text",
     "Groups", "check_probes", "fix_for", "group_keys", "kind_of", "plan", "probe", "run", "variant",

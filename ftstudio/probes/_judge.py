@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, mean
-from ftstudio.graders import MODEL_TYPES  # the types whose rows a judge (a chat model) grades
+from ftstudio.graders import MODEL_TYPES, walk  # MODEL_TYPES: the types whose rows a judge (a chat model) grades
+from ftstudio.grading import node_path
 
 from ._agreement import mean_interval
 from ._fixes import fix_for, node_label
@@ -42,12 +43,9 @@ MAX_QUOTE = 600
 
 
 def judge_nodes(grader: Any) -> list[tuple[str | None, Any]]:
-    """(path, node) of each model-grader node a judge probe can reach: the root or a multi's children."""
-    if grader.type in MODEL_TYPES:
-        return [(None, grader)]
-    if grader.type == "multi":
-        return [(f"graders.{k}", g) for k, g in grader.graders.items() if g.type in MODEL_TYPES]
-    return []
+    """(path, node) of each model-grader node a judge probe can reach, at any depth: None for the root, else
+    its JSON path (graders.KEY, graders.KEY.graders.KEY in a multi inside a multi, ...)."""
+    return [(node_path(keys) or None, node) for keys, node in walk(grader) if node.type in MODEL_TYPES]
 
 
 def instructions_of(grader: Any) -> str:
@@ -87,7 +85,8 @@ _MAKERS: dict[str, Callable[[str, str, str, int], str]] = {
 @dataclass
 class JudgeResult:
     probe: str
-    node: str | None           # the node that gives the credit: its name at the root, graders.<key> in a multi
+    node: str | None           # the node that gives the credit: its name at the root, else its JSON path
+                               # (graders.KEY, graders.KEY.graders.KEY: any depth)
     rows: int
     mean: float | None
     genuine_mean: float | None
@@ -122,9 +121,9 @@ def plan_rows(grader: Any, base: list[dict[str, Any]], samples: list[str], probe
 
 def judge_verdicts(grader: Any, probes: Sequence[str], genuine: list[float], wrong: list[float],
                    variants: dict[str, list[int]], rewards: list[float],
-                   subs: dict[str, list[float]], n: int) -> list[JudgeResult]:
-    """One verdict per judge probe. `variants[probe]` are row positions in `rewards` (and in `subs`);
-    the genuine rows are rewards[:n], the known-wrong ones rewards[n:2n]."""
+                   nodes: dict[str, list[float]], n: int) -> list[JudgeResult]:
+    """One verdict per judge probe. `variants[probe]` are row positions in `rewards` (and in each node's scores
+    in `nodes`, by JSON path); the genuine rows are rewards[:n], the known-wrong ones rewards[n:2n]."""
     genuine_mean = mean(genuine) if genuine else None
     wrong_mean = mean(wrong) if wrong else None
     out: list[JudgeResult] = []
@@ -138,7 +137,7 @@ def judge_verdicts(grader: Any, probes: Sequence[str], genuine: list[float], wro
         interval = mean_interval(values)
         low = interval[0] if interval is not None else m
         flagged = low > wrong_mean + REWARD_TOLERANCE
-        path, node = _responsible(grader, idx, n, subs)
+        path, node = _responsible(grader, idx, n, nodes)
         label = node_label(path, node)
         fix = fix_for(node, name)
         why = None
@@ -154,18 +153,18 @@ def _interval_text(interval: list[float] | None) -> str:
     return "n/a" if interval is None else f"[{interval[0]:.3g}, {interval[1]:.3g}]"
 
 
-def _responsible(grader: Any, idx: list[int], n: int, subs: dict[str, list[float]]) -> tuple[str | None, Any]:
-    """The model node whose credit for the variant rises most above its credit for the wrong answers."""
-    nodes = judge_nodes(grader)
-    if grader.type != "multi" or not subs or not nodes:
-        return (None, grader) if not nodes else nodes[0]
+def _responsible(grader: Any, idx: list[int], n: int, nodes: dict[str, list[float]]) -> tuple[str | None, Any]:
+    """The model node, at any depth, whose own credit for the variant rises most above its credit for the wrong
+    answers (`nodes`: each node's own scores by JSON path, as GradingSession.grade(node_scores=True) keeps them)."""
+    found = judge_nodes(grader)
     best: tuple[float, str | None, Any] | None = None
-    for path, node in nodes:
-        key = path.split(".", 1)[1] if path else None
-        values = subs.get(key or "")
+    for path, node in found:
+        values = nodes.get(path or "")
         if values is None:
             continue
         lift = mean([values[k] for k in idx]) - mean(values[n:2 * n])
         if best is None or lift > best[0]:
             best = (lift, path, node)
-    return (best[1], best[2]) if best else nodes[0]
+    if best is not None:
+        return best[1], best[2]
+    return found[0] if found else (None, grader)

@@ -38,23 +38,31 @@ def pass_threshold_of(grader: Any, given: float | None) -> float:
 
 
 def label_agreement(rewards: Sequence[float], labels: Sequence[Any], threshold: float) -> dict[str, Any]:
-    """κ (pass/fail at `threshold`) and ρ (scores) between the grader and the labels, each with its interval.
+    """κ (pass/fail at `threshold`) and ρ (scores) between the grader and the labels, each with its interval;
+    the confusion matrix (label pass/fail by grader pass/fail) and the rows where the two disagree.
 
     Rows whose label is missing or unreadable are left out (`skipped`)."""
-    used = [(float(r), label_passes(lab, threshold), label_score(lab)) for r, lab in zip(rewards, labels)]
-    kept = [(r, p, s) for r, p, s in used if p is not None and s is not None]
-    scores = [r for r, _p, _s in kept]
-    passes = [bool(p) for _r, p, _s in kept]
-    numbers = [float(s) for _r, _p, s in kept]
+    used = [(i, float(r), label_passes(lab, threshold), label_score(lab))
+            for i, (r, lab) in enumerate(zip(rewards, labels))]
+    kept = [(i, r, p, s) for i, r, p, s in used if p is not None and s is not None]
+    scores = [r for _i, r, _p, _s in kept]
+    passes = [bool(p) for _i, _r, p, _s in kept]
+    numbers = [float(s) for _i, _r, _p, s in kept]
     graded = [r >= threshold - REWARD_TOLERANCE for r in scores]
     n = len(kept)
+    confusion = {f"label_{h}": {f"grader_{g}": sum(1 for gp, hp in zip(graded, passes)
+                                                   if gp == (g == "pass") and hp == (h == "pass"))
+                                for g in ("pass", "fail")} for h in ("pass", "fail")}
+    wrong = [{"row": i, "reward": r, "label": labels[i]} for (i, r, _p, _s), g, h in zip(kept, graded, passes)
+             if g != h]
     out: dict[str, Any] = {
         "n_labels": n, "skipped": len(used) - n, "threshold": threshold,
         "base_rate": (sum(passes) / n) if n else None,
         "kappa": kappa(graded, passes), "kappa_interval": kappa_interval(graded, passes),
         "spearman": spearman(scores, numbers), "spearman_interval": spearman_interval(scores, numbers),
         "threshold_max_kappa": threshold_max_kappa(scores, passes),
-        "warning": None,
+        "confusion": confusion, "label_disagreements": wrong[:MAX_ROWS_LISTED],
+        "label_disagreement_count": len(wrong), "warning": None,
     }
     if n < MIN_LABELS:
         out["warning"] = (f"only {n} labels: agreement needs at least {MIN_LABELS} to be trusted; the intervals show "

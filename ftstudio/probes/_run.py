@@ -107,7 +107,7 @@ def plan(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int
     judged = tuple(n for n in names if n in JUDGE_PROBES)
     names = tuple(n for n in names if n not in JUDGE_PROBES)
     if judged and not judge_nodes(grader):
-        raise ValueError("the judge probes need a score_model or label_model grader (alone or as a child of a multi); "
+        raise ValueError("the judge probes need a score_model or label_model grader (alone or anywhere inside a multi); "
                          f"'{grader.name}' is a {grader.type}")
     batch = prepare(rows, sample_field)
     genuine = [i for i in range(len(batch)) if i not in batch.base_errors and batch.outputs[i] is not None]
@@ -132,7 +132,7 @@ def plan(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int
 def run(p: ProbePlan, threshold: float = DEFAULT_THRESHOLD, options: GradeOptions | None = None,
         progress: ProgressFn | None = None, cancel: Cancel | None = None) -> ProbeReport:
     with GradingSession(p.grader, p.sample_field, options) as session:
-        results = session.grade(p.rows, progress, cancel)
+        results = session.grade(p.rows, progress, cancel, node_scores=bool(p.judge_probes))
     n = len(p.genuine)
     rewards = list(results.rewards)
     subs = {k: list(v) for k, v in results.sub_rewards.items()}
@@ -141,22 +141,23 @@ def run(p: ProbePlan, threshold: float = DEFAULT_THRESHOLD, options: GradeOption
     for k, (name, _j) in enumerate(p.owner):
         by_probe[name].append(n + k)
     out = [_judge(p, name, idx, rewards, subs, threshold) for name, idx in by_probe.items()]
-    return ProbeReport(genuine_mean, threshold, out, n, results.cancelled, _judge_family(p, rewards, subs))
+    nodes = {k: list(v) for k, v in results.node_rewards.items()}
+    return ProbeReport(genuine_mean, threshold, out, n, results.cancelled, _judge_family(p, rewards, nodes))
 
 
-def _judge_family(p: ProbePlan, rewards: list[float], subs: dict[str, list[float]]) -> list[JudgeResult]:
+def _judge_family(p: ProbePlan, rewards: list[float], nodes: dict[str, list[float]]) -> list[JudgeResult]:
     if not p.judge_probes:
         return []
     n, start = len(p.genuine), len(p.genuine) + len(p.owner)
     # Positions relative to the judge block: the known-wrong rows are [n, 2n) once the genuine rows lead.
     local = rewards[:n] + rewards[start:]
-    local_subs = {k: v[:n] + v[start:] for k, v in subs.items()}
+    local_nodes = {k: v[:n] + v[start:] for k, v in nodes.items()}
     variants: dict[str, list[int]] = {}
     for k, (name, _j) in enumerate(p.judge_owner):
         if name != "wrong":
             variants.setdefault(name, []).append(n + k)
     wrong = [local[n + k] for k, (name, _j) in enumerate(p.judge_owner) if name == "wrong"]
-    return judge_verdicts(p.grader, p.judge_probes, local[:n], wrong, variants, local, local_subs, n)
+    return judge_verdicts(p.grader, p.judge_probes, local[:n], wrong, variants, local, local_nodes, n)
 
 
 def probe(grader: Any, rows: Any, probes: Sequence[str] | None = None, limit: int | None = None,

@@ -62,7 +62,7 @@ def advantages_of(rewards: Sequence[float], *, scale: Scale = "group", eps: floa
     return [c / (std + eps) for c in centred], False
 
 
-def score_group(grader: Any, completions: Sequence[Any], item: dict, *, scale: Scale = "group",
+def score_group(grader: Any, completions: Sequence[Any], item: dict[str, Any], *, scale: Scale = "group",
                 eps: float = EPS) -> GroupAdvantages:
     """Grade one prompt's rollouts (`completions`: texts or conversations) against the row's `item` with
     `grader` (a Reward, or anything Reward.load takes: a path, a dict, a grader model) and return rewards

@@ -23,7 +23,7 @@ def with_wheel(files: dict[str, str]) -> dict[str, str | bytes]:
 
 def write_folder(files: dict[str, str | bytes], out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
-    written = []
+    written: list[Path] = []
     for name, content in files.items():
         path = out / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -93,7 +93,7 @@ def _child(key):
 %(children)s'''
 
 
-def _output_text(row: dict, sample_field: str) -> str:
+def _output_text(row: dict[str, Any], sample_field: str) -> str:
     value = row.get(sample_field, "")
     return value if isinstance(value, str) else compact_json(value)
 
@@ -110,7 +110,7 @@ def _assertions(plan: Plan, refs: list[str] | None) -> list[dict[str, Any]]:
     if refs is None:  # ftstudio scores this row 0 with an error: grade it whole, as ftstudio does
         return [_python(Part("", plan.name))]
     values = iter(refs)
-    out = []
+    out: list[dict[str, Any]] = []
     for index, part in enumerate(plan.parts):
         if part.assertion is None:
             out.append(_python(part))
@@ -127,8 +127,8 @@ def _assertions(plan: Plan, refs: list[str] | None) -> list[dict[str, Any]]:
     return out
 
 
-def tests(plan: Plan, rows: Sequence[dict], sample_field: str) -> list[dict[str, Any]]:
-    out = []
+def tests(plan: Plan, rows: Sequence[dict[str, Any]], sample_field: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     natives = [i for i, p in enumerate(plan.parts) if p.assertion is not None]
     for n, row in enumerate(rows):
         output = _output_text(row, sample_field)
@@ -200,7 +200,7 @@ Approximate mappings:
 {approx}"""
 
 
-def promptfoo_files(config: JobConfig, rows: Sequence[dict],
+def promptfoo_files(config: JobConfig, rows: Sequence[dict[str, Any]],
                     sample_field: str = DEFAULT_SAMPLE_FIELD) -> tuple[dict[str, str], list[str]]:
     """({file name: text} (the wheel aside), the approximate mappings)."""
     grader = config.grader
@@ -221,13 +221,13 @@ def promptfoo_files(config: JobConfig, rows: Sequence[dict],
     return files, plan.notes
 
 
-def write_promptfoo(config: JobConfig, rows: Sequence[dict], out_dir: str | Path,
+def write_promptfoo(config: JobConfig, rows: Sequence[dict[str, Any]], out_dir: str | Path,
                     sample_field: str = DEFAULT_SAMPLE_FIELD) -> tuple[list[Path], list[str]]:
     files, notes = promptfoo_files(config, rows, sample_field)
     return write_folder(with_wheel(files), out_dir), notes
 
 
-def promptfoo_zip(config: JobConfig, rows: Sequence[dict], sample_field: str = DEFAULT_SAMPLE_FIELD,
+def promptfoo_zip(config: JobConfig, rows: Sequence[dict[str, Any]], sample_field: str = DEFAULT_SAMPLE_FIELD,
                   folder: str = "promptfoo") -> bytes:
     """The folder as a zip (the app's download), wheel included."""
     return recipe_zip(with_wheel(promptfoo_files(config, rows, sample_field)[0]), folder)

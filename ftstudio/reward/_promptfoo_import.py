@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ftstudio.core import json_list, json_object
+
 OPERATIONS = {"equals": "eq", "not-equals": "ne", "contains": "like", "icontains": "ilike"}
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _ANY_TEMPLATE = re.compile(r"\{\{|\{%|\{#")
@@ -37,9 +39,10 @@ def _reference(value: Any) -> str | None:
     return None if _ANY_TEMPLATE.search(leftover) else converted
 
 
-def _convert(assertion: Any, where: str) -> tuple[dict | None, Skipped | None]:
-    if not isinstance(assertion, dict):
-        return None, Skipped(where, type(assertion).__name__, "not an assertion object")
+def _convert(value: Any, where: str) -> tuple[dict[str, Any] | None, Skipped | None]:
+    assertion = json_object(value)
+    if assertion is None:
+        return None, Skipped(where, type(value).__name__, "not an assertion object")
     kind = str(assertion.get("type", ""))
     if kind not in OPERATIONS:
         reason = ("an assertion set inside the list: flatten it into the top-level assertions" if kind == "assert-set"
@@ -55,6 +58,14 @@ def _convert(assertion: Any, where: str) -> tuple[dict | None, Skipped | None]:
             "input": "{{ sample.output_text }}", "reference": reference}, None
 
 
+def _assertions(value: Any, where: str, skipped: list[Skipped]) -> list[Any]:
+    """The assertions of an `assert` field (absent or empty: none); one that is not a list is listed as skipped."""
+    listed = json_list(value)
+    if value and not listed:  # something, but not a (non-empty) list
+        skipped.append(Skipped(where, type(value).__name__, "not a list of assertions"))
+    return listed
+
+
 def _key(name: str, taken: set[str]) -> str:
     key = re.sub(r"[^0-9A-Za-z_]", "_", name) or "check"
     if key[0].isdigit():
@@ -66,30 +77,34 @@ def _key(name: str, taken: set[str]) -> str:
     return key
 
 
-def grader_from_promptfoo(config: Any) -> tuple[dict | None, list[Skipped]]:
+def grader_from_promptfoo(config: Any) -> tuple[dict[str, Any] | None, list[Skipped]]:
     """(grader dict or None when nothing converts, the assertions left out)."""
-    if not isinstance(config, dict):
+    top = json_object(config)
+    if top is None:
         return None, [Skipped("", type(config).__name__, "a promptfoo config is a mapping")]
-    found = config.get("defaultTest")
-    default: dict = found if isinstance(found, dict) else {}
+    default = json_object(top.get("defaultTest")) or {}
     skipped: list[Skipped] = []
-    children: list[tuple[dict, float]] = []
-    for i, assertion in enumerate(default.get("assert") or []):
-        grader, skip = _convert(assertion, f"defaultTest.assert[{i}]")
-        weight = assertion.get("weight", 1) if isinstance(assertion, dict) else 1
+    children: list[tuple[dict[str, Any], float]] = []
+    for i, assertion in enumerate(_assertions(default.get("assert"), "defaultTest.assert", skipped)):
+        child, skip = _convert(assertion, f"defaultTest.assert[{i}]")
+        fields = json_object(assertion)
+        weight = fields.get("weight", 1) if fields is not None else 1
         if skip is not None:
             skipped.append(skip)
-        elif isinstance(weight, (int, float)) and weight > 0 and grader is not None:
-            children.append((grader, float(weight)))
-    tests = config.get("tests")
-    for i, test in enumerate(tests if isinstance(tests, list) else []):
-        for j, assertion in enumerate((test.get("assert") or []) if isinstance(test, dict) else []):
-            kind = assertion.get("type", "?") if isinstance(assertion, dict) else "?"
+        elif isinstance(weight, (int, float)) and weight > 0 and child is not None:
+            children.append((child, float(weight)))
+    for i, test in enumerate(json_list(top.get("tests"))):
+        fields = json_object(test)
+        listed = _assertions(fields.get("assert"), f"tests[{i}].assert", skipped) if fields is not None else []
+        for j, assertion in enumerate(listed):
+            found = json_object(assertion)
+            kind = found.get("type", "?") if found is not None else "?"
             skipped.append(Skipped(f"tests[{i}].assert[{j}]", str(kind),
                                    "given for one test: a grader applies the same tree to every row"))
     if not children:
         return None, skipped
     threshold = default.get("threshold")
+    grader: dict[str, Any]
     if len(children) == 1:
         grader = dict(children[0][0])
     else:
@@ -97,7 +112,7 @@ def grader_from_promptfoo(config: Any) -> tuple[dict | None, list[Skipped]]:
         taken: set[str] = set()
         graders = {_key(g["name"], taken): g for g, _w in children}
         terms = [f"{w / total!r} * {key}" for key, (_g, w) in zip(graders, children, strict=True)]
-        grader = {"type": "multi", "name": str(config.get("description") or "promptfoo"),
+        grader = {"type": "multi", "name": str(top.get("description") or "promptfoo"),
                   "calculate_output": " + ".join(terms), "graders": graders}
     if isinstance(threshold, (int, float)):
         grader["pass_threshold"] = threshold

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ftstudio.graders import MultiGrader, RenderError, Sample, StringCheckGrader, TextSimilarityGrader, render
+from ftstudio.graders import Grader, MultiGrader, RenderError, Sample, StringCheckGrader, TextSimilarityGrader, render
 
 from ._trl import weights_of
 
@@ -31,7 +31,9 @@ OUTPUT_VAR = "ftstudio_output"
 ROW_VAR = "ftstudio_row"
 _OUTPUT_ONLY = re.compile(r"^\{\{\s*sample\.output_text\s*\}\}$")
 STRING_OPS = {"eq": "equals", "ne": "not-equals", "like": "contains", "ilike": "icontains"}
-SIMILARITY = {"bleu": ("bleu", {}), **{f"rouge_{n}": ("rouge-n", {"n": n}) for n in range(1, 6)}}
+# metric: (promptfoo assertion type, its extra fields)
+SIMILARITY: dict[str, tuple[str, dict[str, int]]] = {
+    "bleu": ("bleu", {}), **{f"rouge_{n}": ("rouge-n", {"n": n}) for n in range(1, 6)}}
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Plan:
     parts: list[Part]
     is_set: bool  # the parts form an assert-set (a multi with a weighted average)
     threshold: float | None
-    notes: list[str] = field(default_factory=list)  # what is approximate, for the YAML and the summary
+    notes: list[str] = field(default_factory=list[str])  # what is approximate, for the YAML and the summary
 
     @property
     def natives(self) -> list[Part]:
@@ -65,7 +67,7 @@ def _reads_sample(template: str) -> bool:
     return "sample." in template or "sample[" in template
 
 
-def _native(node: Any, key: str, label: str, weight: float) -> Part | None:
+def _native(node: Grader, key: str, label: str, weight: float) -> Part | None:
     if isinstance(node, (StringCheckGrader, TextSimilarityGrader)):
         if not _OUTPUT_ONLY.match(node.input) or _reads_sample(node.reference):
             return None
@@ -94,8 +96,8 @@ def _linear_weights(grader: MultiGrader) -> dict[str, float] | None:
     return weights
 
 
-def plan_for(grader: Any) -> Plan:
-    threshold = getattr(grader, "pass_threshold", None)
+def plan_for(grader: Grader) -> Plan:
+    threshold: float | None = getattr(grader, "pass_threshold", None)
     name = grader.name or grader.type
     if isinstance(grader, MultiGrader):
         weights = _linear_weights(grader)
@@ -103,7 +105,7 @@ def plan_for(grader: Any) -> Plan:
             return Plan(name, [Part("", name)], False, threshold,
                         [f"{name}: calculate_output {grader.calculate_output!r} is not a weighted average of the "
                          "children (non-negative weights summing to 1): one python assertion grades the tree"])
-        parts = []
+        parts: list[Part] = []
         for i, (key, weight) in enumerate(weights.items()):
             child = grader.graders[key]
             label = child.name or key
@@ -119,9 +121,9 @@ def plan_for(grader: Any) -> Plan:
     return plan
 
 
-def references(plan: Plan, row: dict, output: str) -> list[str] | None:
+def references(plan: Plan, row: dict[str, Any], output: str) -> list[str] | None:
     """Each native part's reference rendered for this row, or None when one can't be (ftstudio's error row)."""
-    out = []
+    out: list[str] = []
     for part in plan.natives:
         try:
             out.append(render(part.reference or "", row, Sample(output)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ftstudio.config import JobConfig, to_json
 from ftstudio.core import DEFAULT_SAMPLE_FIELD
@@ -121,7 +122,7 @@ on given rollouts. Training against Tinker, Together or Azure was not run (each 
 """
 
 
-def tinker_files(config: JobConfig, rows: Sequence[dict], sample_field: str = DEFAULT_SAMPLE_FIELD) -> dict[str, str]:
+def tinker_files(config: JobConfig, rows: Sequence[dict[str, Any]], sample_field: str = DEFAULT_SAMPLE_FIELD) -> dict[str, str]:
     """{file name: text} of the folder (the wheel aside)."""
     grader = config.grader
     if config.method_type != "reinforcement" or grader is None:
@@ -144,12 +145,12 @@ def tinker_files(config: JobConfig, rows: Sequence[dict], sample_field: str = DE
     return files
 
 
-def write_tinker(config: JobConfig, rows: Sequence[dict], out_dir: str | Path,
+def write_tinker(config: JobConfig, rows: Sequence[dict[str, Any]], out_dir: str | Path,
                  sample_field: str = DEFAULT_SAMPLE_FIELD) -> list[Path]:
     return write_folder(with_wheel(tinker_files(config, rows, sample_field)), out_dir)
 
 
-def tinker_zip(config: JobConfig, rows: Sequence[dict], sample_field: str = DEFAULT_SAMPLE_FIELD,
+def tinker_zip(config: JobConfig, rows: Sequence[dict[str, Any]], sample_field: str = DEFAULT_SAMPLE_FIELD,
                folder: str = "tinker") -> bytes:
     """The folder as a zip (the app's download), wheel included."""
     return recipe_zip(with_wheel(tinker_files(config, rows, sample_field)), folder)

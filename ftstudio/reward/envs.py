@@ -31,9 +31,9 @@ Why not ProblemEnv: its reward is `format_coef * (format - 1) + float(check_answ
 check; a grader's reward is a number in the grader's range, and `ftstudio grade` must give the same one.
 """
 
-# tinker-cookbook is not a dependency of ftstudio (tml-renderers needs Python 3.12, torch is large): this
-# module is checked where it is installed.
-# pyright: reportMissingImports=false, reportAttributeAccessIssue=false
+# tinker-cookbook is not a dependency of ftstudio (tml-renderers needs Python 3.12, torch is large) and its
+# classes are this module's base classes: pyproject's pyright run excludes this file, and
+# tests/tinker/test_tinker_typing.py checks it in strict mode in the tinker venv (.ci/pyright-tinker.json).
 
 from __future__ import annotations
 
@@ -43,14 +43,25 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 import chz
 import tinker
 from tinker_cookbook import renderers
-from tinker_cookbook.completers import TokenCompleter, TokensWithLogprobs
-from tinker_cookbook.rl.types import Env, EnvGroupBuilder, RLDataset, RLDatasetBuilder, StepResult
+from tinker_cookbook.completers import StopCondition, TokenCompleter, TokensWithLogprobs
+from tinker_cookbook.renderers import Message, ParseTermination
+from tinker_cookbook.rl.types import (
+    Action,
+    ActionExtra,
+    Env,
+    EnvGroupBuilder,
+    Observation,
+    RLDataset,
+    RLDatasetBuilder,
+    StepResult,
+)
 
+from ftstudio.core import json_list, json_object
 from ftstudio.reward import reward_at  # absolute: trainers may load this file by path
 
 __all__ = ["ByteRenderer", "GivenCompletions", "GraderDataset", "GraderDatasetBuilder", "GraderEnv",
@@ -59,27 +70,36 @@ __all__ = ["ByteRenderer", "GivenCompletions", "GraderDataset", "GraderDatasetBu
 PROMPT_KEY = "messages"
 
 
-def response_format_of(grader_path: str | os.PathLike[str]) -> dict | None:
+class RendererLike(Protocol):
+    """What GraderEnv and the cookbook's rollout loop call on a renderer: the cookbook's own Renderer
+    (`renderers.get_renderer`), or ByteRenderer offline."""
+
+    def build_generation_prompt(self, messages: list[Message]) -> tinker.ModelInput: ...
+
+    def get_stop_sequences(self) -> StopCondition: ...
+
+    def parse_response(self, response: list[int]) -> tuple[Message, ParseTermination]: ...
+
+
+def response_format_of(grader_path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The job config's `method.reinforcement.response_format` when the file is a job config (or preset)."""
     try:
         with open(grader_path, encoding="utf-8") as fh:
             doc = json.load(fh)
     except (OSError, ValueError):
         return None  # reward_at reports an unreadable file
-    if isinstance(doc, dict) and isinstance(doc.get("config"), dict):
-        doc = doc["config"]  # a preset
-    method = doc.get("method") if isinstance(doc, dict) else None
-    rft = method.get("reinforcement") if isinstance(method, dict) else None
-    fmt = rft.get("response_format") if isinstance(rft, dict) else None
-    return fmt if isinstance(fmt, dict) else None
+    top = json_object(doc) or {}
+    config = json_object(top.get("config"))  # a preset
+    method = json_object((config if config is not None else top).get("method")) or {}
+    rft = json_object(method.get("reinforcement")) or {}
+    return json_object(rft.get("response_format"))
 
 
-def _schema_of(response_format: Mapping[str, Any]) -> dict | None:
+def _schema_of(response_format: Mapping[str, Any]) -> dict[str, Any] | None:
     """The JSON Schema inside a response_format (nested `json_schema.schema` or the flat form); None for
     json_object, which asks for any JSON object."""
-    inner = response_format.get("json_schema")
-    schema = inner.get("schema") if isinstance(inner, dict) else response_format.get("schema")
-    return schema if isinstance(schema, dict) else None
+    inner = json_object(response_format.get("json_schema"))
+    return json_object(inner.get("schema") if inner is not None else response_format.get("schema"))
 
 
 def format_valid(text: str, response_format: Mapping[str, Any]) -> bool:
@@ -91,41 +111,45 @@ def format_valid(text: str, response_format: Mapping[str, Any]) -> bool:
     schema = _schema_of(response_format)
     if schema is None:
         return isinstance(value, dict)
-    import jsonschema
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
 
     try:
-        return jsonschema.validators.validator_for(schema)(schema).is_valid(value)
-    except jsonschema.exceptions.SchemaError:
+        return validator_for(schema)(schema).is_valid(value)
+    except SchemaError:
         return False
 
 
-def split_row(row: Mapping[str, Any]) -> tuple[list[dict], dict]:
+def split_row(row: Mapping[str, Any]) -> tuple[list[Message], dict[str, Any]]:
     """(prompt messages, item): the item is the row without its messages."""
     messages = row.get(PROMPT_KEY)
     item = {k: v for k, v in row.items() if k != PROMPT_KEY}
-    return (list(messages) if isinstance(messages, list) else []), item
+    # the row's chat messages as they are (role, content, ...): the renderer reads them, as it reads the
+    # cookbook's own datasets' messages
+    return cast(list[Message], list(json_list(messages))), item
 
 
 class GraderEnv(Env):
     """One rollout of one row: the row's messages as the prompt, the grader's reward for the answer."""
 
-    def __init__(self, grader_path: str, messages: Sequence[Mapping[str, Any]], item: Mapping[str, Any],
-                 renderer: Any, *, response_format: Mapping[str, Any] | None = None, format_coef: float = 0.0):
+    def __init__(self, grader_path: str, messages: Sequence[Message], item: Mapping[str, Any],
+                 renderer: RendererLike, *, response_format: Mapping[str, Any] | None = None,
+                 format_coef: float = 0.0):
         self.grader_path = grader_path
-        self.messages = [dict(m) for m in messages]
+        self.messages = [Message(**m) for m in messages]
         self.item = dict(item)
         self.renderer = renderer
         self.response_format = dict(response_format) if response_format else None
         self.format_coef = format_coef
 
     @property
-    def stop_condition(self):
+    def stop_condition(self) -> StopCondition:
         return self.renderer.get_stop_sequences()
 
-    async def initial_observation(self):
+    async def initial_observation(self) -> tuple[Observation, StopCondition]:
         return self.renderer.build_generation_prompt(self.messages), self.stop_condition
 
-    async def step(self, action, *, extra=None) -> StepResult:
+    async def step(self, action: Action, *, extra: ActionExtra | None = None) -> StepResult:
         message, _termination = self.renderer.parse_response(action)
         text = renderers.get_text_content(message)
         reward = reward_at(self.grader_path)
@@ -153,11 +177,11 @@ class GraderGroupBuilder(EnvGroupBuilder):
     path, loaded once per process), as the cookbook's distributed rollouts need."""
 
     grader_path: str
-    messages: tuple[dict, ...]
-    item: dict
-    renderer: Any
+    messages: tuple[Message, ...]
+    item: dict[str, Any]
+    renderer: RendererLike
     group_size: int = 4
-    response_format: dict | None = None
+    response_format: dict[str, Any] | None = None
     format_coef: float = 0.0
     dataset_name: str = "ftstudio"
 
@@ -170,7 +194,7 @@ class GraderGroupBuilder(EnvGroupBuilder):
         return [self.dataset_name]
 
 
-def group_builders(grader_path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]], renderer: Any,
+def group_builders(grader_path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]], renderer: RendererLike,
                    group_size: int = 4, *, response_format: Mapping[str, Any] | None = None,
                    format_coef: float = 0.0) -> list[EnvGroupBuilder]:
     """One GraderGroupBuilder per row (`group_size` envs each). `grader_path`: a grader, job config or preset
@@ -178,7 +202,7 @@ def group_builders(grader_path: str | os.PathLike[str], rows: Iterable[Mapping[s
     `response_format` defaults to the job config's."""
     if group_size < 1:
         raise ValueError(f"group_size={group_size}: a group needs at least one env")
-    path = os.path.abspath(os.fspath(grader_path))
+    path: str = os.path.abspath(os.fspath(grader_path))
     reward = reward_at(path)
     fmt = dict(response_format) if response_format is not None else response_format_of(path)
     builders: list[EnvGroupBuilder] = []
@@ -207,7 +231,7 @@ class GraderDataset(RLDataset):
         return math.ceil(len(self.builders) / self.batch_size)
 
 
-def read_rows(path: str | os.PathLike[str]) -> list[dict]:
+def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The dataset's rows (JSONL, JSON array or CSV). A line that is not a JSON object is an error naming
     the file and line: a training set with holes would train on less than the user thinks."""
     from ftstudio.datasets import read_dataset
@@ -235,7 +259,7 @@ class GraderDatasetBuilder(RLDatasetBuilder):
     format_coef: float = 0.0
     seed: int = 0
 
-    def renderer(self) -> Any:
+    def renderer(self) -> RendererLike:
         from tinker_cookbook.tokenizer_utils import get_tokenizer
 
         return renderers.get_renderer(self.renderer_name, tokenizer=get_tokenizer(self.model_name_for_tokenizer))
@@ -270,16 +294,17 @@ class ByteRenderer:
     def encode(text: str) -> list[int]:
         return list(text.encode("utf-8"))
 
-    def build_generation_prompt(self, messages, role: str = "assistant", prefill: str | None = None):
+    def build_generation_prompt(self, messages: list[Message], role: str = "assistant",
+                                prefill: str | None = None) -> tinker.ModelInput:
         text = "".join(f"{m.get('role')}: {m.get('content')}\n\n" for m in messages) + f"{role}:"
         return tinker.ModelInput.from_ints(self.encode(text))
 
     def get_stop_sequences(self) -> list[str]:
         return [self.STOP]
 
-    def parse_response(self, response: list[int]):
+    def parse_response(self, response: list[int]) -> tuple[Message, ParseTermination]:
         text = bytes(response).decode("utf-8", errors="replace")
-        return {"role": "assistant", "content": text}, renderers.ParseTermination.STOP_SEQUENCE
+        return Message(role="assistant", content=text), ParseTermination.STOP_SEQUENCE
 
 
 class GivenCompletions(TokenCompleter):
@@ -288,7 +313,8 @@ class GivenCompletions(TokenCompleter):
     def __init__(self, texts: Iterable[str]):
         self.texts = list(texts)
 
-    async def __call__(self, model_input, stop, *, max_tokens=None) -> TokensWithLogprobs:
+    async def __call__(self, model_input: tinker.ModelInput, stop: StopCondition, *,
+                       max_tokens: int | None = None) -> TokensWithLogprobs:
         if not self.texts:
             raise RuntimeError("GivenCompletions: asked for more completions than it was given")
         tokens = ByteRenderer.encode(self.texts.pop(0))
@@ -296,7 +322,8 @@ class GivenCompletions(TokenCompleter):
 
 
 async def smoke(grader_path: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]],
-                sample_field: str = "model_sample", *, response_format: Mapping[str, Any] | None = None) -> list[dict]:
+                sample_field: str = "model_sample", *,
+                response_format: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Each row rolled out once by the cookbook's own `do_group_rollout`, the row's `sample_field` as the
     completion: [{"row", "reward", "metrics"}] (or {"row", "error"} for a row without that field)."""
     from tinker_cookbook.rl.rollouts import do_group_rollout
@@ -304,7 +331,7 @@ async def smoke(grader_path: str | os.PathLike[str], rows: Sequence[Mapping[str,
     from ftstudio.core import compact_json
 
     builders = group_builders(grader_path, rows, ByteRenderer(), 1, response_format=response_format)
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for i, (row, builder) in enumerate(zip(rows, builders, strict=True)):
         if sample_field not in row:
             out.append({"row": i, "error": f"no '{sample_field}' field: nothing to roll out"})

@@ -252,7 +252,7 @@ class PythonGraderPool:
         self._finalizer = weakref.finalize(self, _close_workers, self._workers)
         _residency.register(self)
 
-    def run(self, calls: Sequence[tuple[dict, dict]], *,
+    def run(self, calls: Sequence[tuple[dict[str, Any], dict[str, Any]]], *,
             progress: Callable[[int, int], object] | None = None,
             cancel: threading.Event | Callable[[], bool] | None = None) -> list[PythonCallResult]:
         """Grade (sample, item) pairs; one result per call, in order.
@@ -336,7 +336,7 @@ def protections(refresh: bool = False) -> SandboxProtections | None:
         return _probed[0]
 
 
-def run_python_grader(source: str, calls: Sequence[tuple[dict, dict]], **kw) -> list[PythonCallResult]:
+def run_python_grader(source: str, calls: Sequence[tuple[dict[str, Any], dict[str, Any]]], **kw) -> list[PythonCallResult]:
     """Grade calls with a pool that lives for this run only. Keyword arguments: those of
     PythonGraderPool (workers, timeout, memory_limit, disk_limit) and of run (progress, cancel)."""
     run_kw = {k: kw.pop(k) for k in ("progress", "cancel") if k in kw}

@@ -171,7 +171,7 @@ def click_until(page, target, selector: str, timeout: float = 90_000, shot_name:
             try:
                 page.wait_for_selector(selector, timeout=10_000)
                 return
-            except Exception:  # noqa: BLE001 - playwright's TimeoutError: is the app still working?
+            except Exception:  # playwright's TimeoutError: is the app still working?
                 state = page.locator('[data-testid="stApp"]').first.get_attribute("data-test-script-state")
                 if state == "notRunning":
                     break

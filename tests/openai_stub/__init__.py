@@ -8,7 +8,8 @@ See server.OpenAIStub for the control API and _chat for the [[directives]].
 
 from ._account import account_jobs, closed_port_url
 from ._chat import REFUSAL_TEXT, embed
+from ._judge import JUDGE_GRADER, LABELLED_ROWS
 from .server import DEFAULT_API_KEY, OpenAIStub, RecordedRequest
 
-__all__ = ["DEFAULT_API_KEY", "OpenAIStub", "RecordedRequest", "REFUSAL_TEXT", "account_jobs", "closed_port_url",
+__all__ = ["DEFAULT_API_KEY", "JUDGE_GRADER", "LABELLED_ROWS", "OpenAIStub", "RecordedRequest", "REFUSAL_TEXT", "account_jobs", "closed_port_url",
            "embed"]

@@ -205,7 +205,8 @@ def _max_score(response_format: Any) -> float:
 
 
 def model_answer(messages: list[dict[str, Any]], response_format: dict[str, Any] | None,
-                 obey_injection: bool = False, distinct_n: bool = False, judge: str | None = None) -> Answer:
+                 obey_injection: bool = False, distinct_n: bool = False, judge: str | None = None,
+                 asked: int = 0) -> Answer:
     """The stub model's answer; shared by /chat/completions and the model graders.
 
     With `obey_injection` the stub is a gullible judge: text telling it to give the maximum score gets it.
@@ -216,7 +217,7 @@ def model_answer(messages: list[dict[str, Any]], response_format: dict[str, Any]
         if any(marker in text for marker in INJECTION_MARKERS):
             directives["score"] = f"{_max_score(response_format):g}"
     if judge:  # a scripted careful or gullible judge (tests/openai_stub/_judge.py)
-        score = judge_score(messages, judge, _max_score(response_format), content_text)
+        score = judge_score(messages, judge, _max_score(response_format), content_text, asked)
         if score is not None:
             directives["score"] = score
     digest = messages_digest(messages)

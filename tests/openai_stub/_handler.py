@@ -220,7 +220,7 @@ def _run_chat(owner: OpenAIStub, body: Any) -> Any:
         raise model_not_found(body["model"])
     answer = _chat.model_answer(body["messages"], body.get("response_format"),
                                 obey_injection=owner.judge_obeys_injection, distinct_n=owner.distinct_choices,
-                                judge=owner.judge_mode)
+                                judge=owner.judge_mode, asked=owner._asked(body["messages"]))
     if answer.delay:
         time.sleep(answer.delay)
     if answer.status is not None and answer.status != 200:

@@ -7,6 +7,7 @@ requests; HTTP/1.1 keep-alive is on. All control methods are thread-safe.
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
@@ -70,7 +71,8 @@ class OpenAIStub:
         self.token_usage_style = "int"
         self.allow_top_level_label_model = False
         self.judge_obeys_injection = False  # the judge gives the maximum score when a message tells it to
-        self.judge_mode: str | None = None  # "careful" or "gullible": a scripted judge (_judge.py)
+        self.judge_mode: str | None = None  # "careful", "gullible" or "fickle": a scripted judge (_judge.py)
+        self._times_asked: dict[str, int] = {}  # messages digest -> how many times asked (the fickle judge)
         self.distinct_choices = False       # n > 1: each choice (and each seed) gets its own text
         self.ignore_n = False               # answer one choice whatever n asks (as Ollama does)
         self.model_fields: dict[str, dict[str, Any]] = {}  # GET /models: extra fields per id (a listed id is added)
@@ -244,6 +246,14 @@ class OpenAIStub:
         return self.store.set_status(job_id, status, error)
 
     # ------------------------------------------------------------------ request plumbing (handler threads)
+    def _asked(self, messages: Any) -> int:
+        """How many times these messages were asked before (then counts this time)."""
+        key = json.dumps(messages, sort_keys=True, ensure_ascii=False)
+        with self._lock:
+            seen = self._times_asked.get(key, 0)
+            self._times_asked[key] = seen + 1
+        return seen
+
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)

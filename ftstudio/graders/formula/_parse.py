@@ -372,7 +372,7 @@ class Program:
             raise FormulaRuntimeError(f"the result is {value}, not a finite number")
         return value
 
-    def vector(self, columns: dict):
+    def vector(self, columns: dict[str, Any]):
         """All rows at once over numpy arrays; rows that are not finite must be re-run per row."""
         from ._vector import run_vector
 

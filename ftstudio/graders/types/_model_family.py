@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ftstudio.core import ROW_ERROR, RowErrors, Stage
+from ftstudio.core import ROW_ERROR, RowErrors, Stage, json_object
 
 from .._columns import render_column
-from .._models import GraderModel, InputAudio, InputImage, InputMessage, InputText, OutputText
+from .._models import Content, GraderModel, InputImage, InputMessage, InputText, OutputText
 from ._type import Path, Rows, Scored, ScoringContext, call_status
 
 
@@ -49,7 +49,7 @@ def response_format(grader: ModelGraderModel) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
 
-def sampling_kwargs(grader) -> dict[str, Any]:
+def sampling_kwargs(grader: GraderModel) -> dict[str, Any]:
     sp = getattr(grader, "sampling_params", None)
     if sp is None:
         return {}
@@ -58,7 +58,8 @@ def sampling_kwargs(grader) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def build_requests(grader: ModelGraderModel, batch: Rows, rows: Sequence[int]):
+def build_requests(grader: ModelGraderModel, batch: Rows,
+                   rows: Sequence[int]) -> tuple[list[dict[str, Any] | None], dict[int, tuple[str, str]]]:
     """(requests aligned to rows (None where rendering failed), render errors by row)."""
     errs: dict[int, tuple[str, str]] = {}
     rendered: dict[str, list[str | None]] = {}
@@ -69,7 +70,7 @@ def build_requests(grader: ModelGraderModel, batch: Rows, rows: Sequence[int]):
         for r, err in e.items():
             errs.setdefault(r, err)
     fmt, extra = response_format(grader), sampling_kwargs(grader)
-    requests: list[dict | None] = []
+    requests: list[dict[str, Any] | None] = []
     for j, r in enumerate(rows):
         if r in errs:
             requests.append(None)
@@ -79,7 +80,7 @@ def build_requests(grader: ModelGraderModel, batch: Rows, rows: Sequence[int]):
     return requests, errs
 
 
-def _template_sources(grader) -> dict[str, str]:
+def _template_sources(grader: ModelGraderModel) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, msg in enumerate(grader.input):
         content = msg.content
@@ -92,27 +93,27 @@ def _template_sources(grader) -> dict[str, str]:
                 out[key] = part.text
             elif isinstance(part, InputImage):
                 out[key] = part.image_url or ""
-            elif isinstance(part, InputAudio):
+            else:  # InputAudio
                 out[key] = part.input_audio.data or ""
     return out
 
 
-def _message(msg, i: int, get) -> dict[str, Any]:
+def _message(msg: InputMessage, i: int, get: Callable[[str], str | None]) -> dict[str, Any]:
     content = msg.content
     if isinstance(content, str):
         return {"role": msg.role, "content": get(f"{i}.0")}
     parts = content if isinstance(content, list) else [content]
-    out = []
+    out: list[dict[str, Any]] = []
     for j, part in enumerate(parts):
         value = get(f"{i}.{j}")
         if isinstance(part, (str, InputText, OutputText)):
             out.append({"type": "text", "text": value})
         elif isinstance(part, InputImage):
-            image = {"url": value}
+            image: dict[str, Any] = {"url": value}
             if part.detail:
                 image["detail"] = part.detail
             out.append({"type": "image_url", "image_url": image})
-        elif isinstance(part, InputAudio):
+        else:  # InputAudio
             out.append({"type": "input_audio", "input_audio": {"data": value, "format": part.input_audio.format}})
     if msg.role == "assistant":  # assistant turns take text only in chat completions
         return {"role": "assistant", "content": "".join(p.get("text", "") for p in out)}
@@ -130,8 +131,8 @@ def interpret(grader: ModelGraderModel, value: dict[str, Any]) -> tuple[float, t
         data = json.loads(content)
     except (ValueError, RecursionError):
         return 0.0, (ROW_ERROR.MODEL_PARSE, f"the answer is not JSON: {content[:200]!r}")
-    result = data.get("result") if isinstance(data, dict) else None
-    return grader.read_result(result)
+    answer = json_object(data)
+    return grader.read_result(answer.get("result") if answer is not None else None)
 
 
 def is_number(result: Any) -> bool:
@@ -190,11 +191,11 @@ def templates(node: ModelGraderModel) -> list[tuple[Path, str]]:
     return out
 
 
-def _content_templates(base: Path, content) -> list[tuple[Path, str]]:
+def _content_templates(base: Path, content: Content) -> list[tuple[Path, str]]:
     if isinstance(content, str):
         return [(base, content)]
     if isinstance(content, list):
-        out = []
+        out: list[tuple[Path, str]] = []
         for j, part in enumerate(content):
             out += _content_templates(base + (j,), part)
         return out
@@ -202,9 +203,7 @@ def _content_templates(base: Path, content) -> list[tuple[Path, str]]:
         return [(base + ("text",), content.text)]
     if isinstance(content, InputImage):
         return [(base + ("image_url",), content.image_url)] if content.image_url is not None else []
-    if isinstance(content, InputAudio):
-        return [(base + ("input_audio", "data"), content.input_audio.data)]
-    return []
+    return [(base + ("input_audio", "data"), content.input_audio.data)]  # InputAudio
 
 
 _FIXES = {
@@ -243,5 +242,5 @@ _FIXES = {
 }
 
 
-def fix(node, probe: str) -> str:
+def fix(node: GraderModel, probe: str) -> str:
     return _FIXES.get(probe, "the judge gives this probe credit: tighten the rubric")

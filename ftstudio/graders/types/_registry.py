@@ -9,7 +9,6 @@ registered then.
 from __future__ import annotations
 
 from functools import reduce
-from operator import or_
 from typing import Annotated, Any
 
 from pydantic import Field, GetCoreSchemaHandler
@@ -60,6 +59,10 @@ def grader_type(name: str) -> GraderType:
     return found
 
 
+def _union(a: Any, b: Any) -> Any:
+    return a | b  # A | B of two models (or of a union and a model), as the annotation would write it
+
+
 class GraderUnion:
     """pydantic builds the discriminated union on `type` from the registered models, in list order,
     exactly as `Annotated[A | B | ..., Field(discriminator="type")]` would (same errors, same schema)."""
@@ -74,7 +77,7 @@ class GraderUnion:
             raise RuntimeError("no grader types are registered (import ftstudio.graders)")
         if len(models) == 1:
             return handler.generate_schema(models[0])
-        return handler.generate_schema(Annotated[reduce(or_, models), Field(discriminator="type")])
+        return handler.generate_schema(Annotated[reduce(_union, models), Field(discriminator="type")])
 
 
 # A grader: statically any grader model; at run time pydantic's union of the registered types.

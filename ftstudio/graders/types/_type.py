@@ -214,7 +214,7 @@ class GraderType:
     templates: Callable[[Any], list[tuple[Path, str]]] = field(default=lambda node: [])
     # Its own translations or refusals per target name (a target's module may also declare them), and
     # what every other target says when neither names the pair (a type most platforms don't take).
-    targets: Mapping[str, Translation | Unavailable] = field(default_factory=dict)
+    targets: Mapping[str, Translation | Unavailable] = field(default_factory=dict[str, "Translation | Unavailable"])
     elsewhere: Unavailable | None = None
     rules: tuple[Rule, ...] = ()    # rules its checks or its Unavailable entries use that the registry lacks
 
@@ -239,7 +239,9 @@ def facet_gaps(t: GraderType, *, build: bool = False) -> list[str]:
     gaps += [f for f in ("default", "score", "check", "explain", "fix", "templates", "code", "needs_endpoint",
                          "posts_to")
              if getattr(t, f, None) is not None and not callable(getattr(t, f))]
-    model = t.model
+    # A type module builds its TYPE itself: each facet is checked for what it holds at run time, whatever
+    # its annotation says (read through getattr, as above).
+    model = getattr(t, "model", None)
     if model is not None and "default" not in gaps:
         if not (isinstance(model, type) and issubclass(model, GraderModel)):
             gaps.append("model (not a GraderModel subclass)")
@@ -254,9 +256,11 @@ def facet_gaps(t: GraderType, *, build: bool = False) -> list[str]:
     for flag in ("remote", "calls_model", "inline"):
         if not isinstance(getattr(t, flag, None), bool):
             gaps.append(flag)
-    if t.elsewhere is not None and not isinstance(t.elsewhere, Unavailable):
+    elsewhere = getattr(t, "elsewhere", None)
+    if elsewhere is not None and not isinstance(elsewhere, Unavailable):
         gaps.append("elsewhere (not an Unavailable)")
-    for key, value in dict(t.targets or {}).items():
+    targets: dict[str, object] = dict(t.targets or {})
+    for key, value in targets.items():
         if not (callable(value) or isinstance(value, Unavailable)):
             gaps.append(f"targets[{key!r}] (neither a translation nor Unavailable)")
     return gaps

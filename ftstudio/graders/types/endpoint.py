@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import Field
 
-from ftstudio.core import ErrorCode, RowErrors, RowStatus, Stage, Unavailable
+from ftstudio.core import ErrorCode, RowErrors, RowStatus, Stage, Unavailable, json_object
 
 from .._models import GraderModel
 from ._type import (
@@ -80,14 +80,14 @@ class _Spacer:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect would resend the headers (keys) elsewhere: treat it as the answer instead."""
 
-    def redirect_request(self, *args, **kwargs):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def _post(url: str, headers: dict[str, str], body: dict, timeout: float) -> tuple[int, str]:
+def _post(url: str, headers: dict[str, str], body: dict[str, Any], timeout: float) -> tuple[int, str]:
     """(status, the answer's text); the text of an error answer is never read (it is never shown)."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     req = urllib.request.Request(url, data=data, method="POST",
@@ -121,7 +121,7 @@ class Posted(NamedTuple):
     status: RowStatus = RowStatus.FAILED
 
 
-def post_score(url: str, headers: dict[str, str], body: dict, retries: int, timeout: float,
+def post_score(url: str, headers: dict[str, str], body: dict[str, Any], retries: int, timeout: float,
                spacer: _Spacer, cancel: Any = None) -> Posted:
     """One row, retried on timeouts, unreachable endpoints, 408/429/5xx."""
     last = Posted(None, (ErrorCode.OTHER, "not sent"))
@@ -154,21 +154,22 @@ def post_score(url: str, headers: dict[str, str], body: dict, retries: int, time
     return last._replace(error=(code, details + f" (after {retries + 1} attempts)"))
 
 
-_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
+_KINDS: dict[type[Any], str] = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
           int: "a number", float: "a number"}
 
 
 def _read_score(text: str) -> tuple[float | None, tuple[str, str] | None]:
     """The score of a 2xx answer; an error describes the answer's shape, never its content."""
     try:
-        data = json.loads(text)
+        data: object = json.loads(text)
     except (ValueError, RecursionError):
         return None, (ErrorCode.OTHER, f"the endpoint's answer ({len(text):,} characters) is not JSON; "
                       "it must be {\"score\": <number>}")
-    if not isinstance(data, dict) or "score" not in data:
-        what = "an object without 'score'" if isinstance(data, dict) else _KINDS.get(type(data), "another value")
+    answer = json_object(data)
+    if answer is None or "score" not in answer:
+        what = "an object without 'score'" if answer is not None else _KINDS.get(type(data), "another value")
         return None, (ErrorCode.OTHER, f"the endpoint answered {what}, not {{\"score\": <number>}}")
-    score = data["score"]
+    score: object = answer["score"]
     if isinstance(score, bool) or not isinstance(score, (int, float)):
         return None, (ErrorCode.OTHER, f"the endpoint's 'score' is {_KINDS.get(type(score), 'another value')}, "
                       "not a number")

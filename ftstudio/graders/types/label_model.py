@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ftstudio.core import DEFAULT_MODEL, ROW_ERROR
+from ftstudio.core import DEFAULT_MODEL, ROW_ERROR, json_list
 
 from .._models import InputMessage, SamplingParams
-from . import _model_family as family
+from ._model_family import ModelGraderModel, default_messages, explain, fix, score, templates
 from ._type import Checker, GraderType, Path
 
 
-class LabelModelGrader(family.ModelGraderModel):
+class LabelModelGrader(ModelGraderModel):
     type: Literal["label_model"] = "label_model"
     # The SDK types require name; the API validates and trains nameless graders (validation warns).
     name: str | None = None
@@ -34,7 +34,7 @@ class LabelModelGrader(family.ModelGraderModel):
 
 
 def default(name: str) -> LabelModelGrader:
-    return LabelModelGrader(name=name, model=DEFAULT_MODEL, input=family.default_messages(), labels=["pass", "fail"],
+    return LabelModelGrader(name=name, model=DEFAULT_MODEL, input=default_messages(), labels=["pass", "fail"],
                             passing_labels=["pass"])
 
 
@@ -47,14 +47,16 @@ def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
               "label_model inside multi is allowed by the SDK types, but whether the RFT service "
               "accepts it is undocumented (Azure accepts only string_check and text_similarity)")
     c.model_grader(g, path)
-    labels, passing = g.get("labels"), g.get("passing_labels")
-    if isinstance(labels, list):
+    # the lists as given (None when absent or not a list: the schema check reports that)
+    labels = json_list(g.get("labels")) if isinstance(g.get("labels"), list) else None
+    passing = json_list(g.get("passing_labels")) if isinstance(g.get("passing_labels"), list) else None
+    if labels is not None:
         if not labels:
             c.add(path + ("labels",), "label_model_labels", "labels is empty", "list the labels "
                   "the model may choose from", True)
         if len(set(map(str, labels))) != len(labels):
             c.add(path + ("labels",), "label_model_labels_duplicate", "labels has duplicates")
-    if isinstance(labels, list) and isinstance(passing, list):
+    if labels is not None and passing is not None:
         extra = [p for p in passing if p not in labels]
         if extra:
             c.add(path + ("passing_labels",), "label_model_passing_not_subset",
@@ -70,6 +72,6 @@ def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
 
 TYPE = GraderType(
     name="label_model", model=LabelModelGrader, order=40, default=default, remote=False, calls_model=True,
-    inline=False, score=family.score, check=check, explain=family.explain, fix=family.fix,
-    templates=family.templates,
+    inline=False, score=score, check=check, explain=explain, fix=fix,
+    templates=templates,
 )

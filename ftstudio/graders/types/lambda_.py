@@ -18,13 +18,13 @@ from pydantic import ConfigDict, Field
 
 from ftstudio.core import ErrorCode, RowErrors, Stage, Unavailable
 
-from .._models import GraderModel, _Strict
+from .._models import GraderModel, StrictModel
 from ._type import GENERIC_FIX, Checker, GraderType, Rows, Scored, ScoringContext, Translation, as_is
 from ._type import Path as JsonPath
 from .python import pool_results
 
 
-class LambdaFunction(_Strict):
+class LambdaFunction(StrictModel):
     function: str = Field(description="The Lambda function ARN")
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
 
-from ftstudio.core import ROW_ERROR, RowErrors, shorten
+from ftstudio.core import ROW_ERROR, RowErrors, json_object, shorten
 
 from .. import formula as F
 from .._models import IDENTIFIER_PATTERN, GraderModel
@@ -91,7 +91,7 @@ def error_reward(node: Any) -> float:
 
 
 def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
-    graders = g.get("graders")
+    found = g.get("graders")
     if depth >= 1:
         c.add(path, "multi_nested", "a multi grader inside a multi grader is not accepted by the API",
               "use 'Flatten for the API' (CLI: ftstudio flatten FILE); local grading works as is")
@@ -100,8 +100,9 @@ def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
               "unknown field 'invalid_grade': only Azure's RFT how-to documents it (on multi graders)",
               "remove it, or validate for Azure (--target azure), where it is the reward of a row whose "
               "sub-grader errors or whose calculate_output can't be evaluated")
-    if not isinstance(graders, dict):
-        if isinstance(graders, list):
+    graders = json_object(found)
+    if graders is None:
+        if isinstance(found, list):
             c.add(path + ("graders",), "multi_graders_list",
                   "graders is a list; it must be an object keyed by the names used in calculate_output",
                   'for example {"graders": {"similarity": {...}, "exact": {...}}, '
@@ -117,8 +118,9 @@ def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
             c.add(path + ("graders", key), "multi_key_reserved",
                   f"grader key '{key}' is also a formula function name", "rename the key", True)
     for key, child in graders.items():
-        if isinstance(child, dict):
-            c.node(child, path + ("graders", key), depth + 1)
+        node = json_object(child)
+        if node is not None:
+            c.node(node, path + ("graders", key), depth + 1)
     formula = g.get("calculate_output")
     if isinstance(formula, str):
         c.formula(formula, list(graders), path + ("calculate_output",))

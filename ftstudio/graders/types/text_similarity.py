@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, cast
 
-from ftstudio.core import ROW_ERROR, RowErrors, RowStatus, Stage
+from ftstudio.core import ROW_ERROR, RowErrors, RowStatus, Stage, json_object
 
 from .. import metrics
 from .._models import GraderModel
@@ -53,9 +53,9 @@ def score(node: TextSimilarityGrader, ctx: ScoringContext, rows: list[int]) -> S
         return out, errs
     if node.evaluation_metric == "cosine":
         scores, failures = _cosine(ctx, ins, refs)
-        for k, j in enumerate(ok):
-            if failures[k]:
-                errs.setdefault(rows[j], RowErrors()).add(*failures[k])
+        for failure, j in zip(failures, ok):
+            if failure:
+                errs.setdefault(rows[j], RowErrors()).add(*failure)
     else:
         ctx.report(0, len(ok), Stage.SCORING, node.evaluation_metric)
         try:
@@ -72,7 +72,7 @@ def score(node: TextSimilarityGrader, ctx: ScoringContext, rows: list[int]) -> S
     return out, errs
 
 
-def _too_long(a: list, b: list, rows: list[int], errs: dict) -> None:
+def _too_long(a: list[str | None], b: list[str | None], rows: list[int], errs: dict[int, RowErrors]) -> None:
     for j, r in enumerate(rows):
         x, y = a[j], b[j]
         if x is not None and y is not None and len(x) + len(y) > MAX_SIMILARITY_CHARS:
@@ -81,13 +81,14 @@ def _too_long(a: list, b: list, rows: list[int], errs: dict) -> None:
                 f"text_similarity handles at most {MAX_SIMILARITY_CHARS:,} per row")
 
 
-def _cosine(ctx: ScoringContext, ins: list[str], refs: list[str]):
+def _cosine(ctx: ScoringContext, ins: list[str],
+            refs: list[str]) -> tuple[list[float], list[tuple[str, str, RowStatus] | None]]:
     """Cosine similarity of embeddings from the configured endpoint (evals-only metric)."""
     endpoint = ctx.session.endpoint
     if not endpoint.configured:
         msg = ("cosine needs embeddings from an OpenAI-compatible endpoint: set OPENAI_API_KEY (and OPENAI_BASE_URL) "
                "or configure one in the app")
-        return [0.0] * len(ins), [(ROW_ERROR.OTHER, msg)] * len(ins)
+        return [0.0] * len(ins), [(ROW_ERROR.OTHER, msg, RowStatus.FAILED)] * len(ins)
     texts = sorted(set(ins) | set(refs))
     model = ctx.session.options.embedding_model
     batches = [texts[i:i + 128] for i in range(0, len(texts), 128)]
@@ -103,8 +104,9 @@ def _cosine(ctx: ScoringContext, ins: list[str], refs: list[str]):
             why = (ROW_ERROR.MODEL_SERVER, f"embeddings: {res.error[1]}", call_status(res))
             failed.update(dict.fromkeys(texts_i, why))
         else:
-            vectors.update(zip(texts_i, (res.value or {})["embeddings"]))
-    scores, failures = [], []
+            vectors.update(zip(texts_i, (json_object(res.value) or {})["embeddings"]))
+    scores: list[float] = []
+    failures: list[tuple[str, str, RowStatus] | None] = []
     for x, y in zip(ins, refs):
         err = failed.get(x) or failed.get(y)
         if err:
