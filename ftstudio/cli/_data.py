@@ -8,16 +8,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, TextIO
-
-from ftstudio.datasets import METHODS, ROLES, DatasetError, FormatReport, ReportBuilder, iter_rows
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._common import add_target, resolve_target
+
+if TYPE_CHECKING:
+    from ftstudio.datasets import FormatReport
 
 
 def _report(path: str, method: str, role: str, sample_field: str | None, n_epochs: int | str,
             target: str = "openai") -> FormatReport | str:
     """The dataset's report, or what stops it (an unknown method or role, an unreadable file)."""
+    from ftstudio.datasets import METHODS, ROLES, DatasetError, ReportBuilder, iter_rows  # `--help` stays light
+
     if method not in METHODS:
         return f"unknown method {method!r}; use one of {', '.join(METHODS)}"
     if role not in ROLES:

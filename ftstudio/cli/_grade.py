@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from ftstudio.grading import Progress
 
 EXIT_API = 3  # the API could not be used (as for the connected commands)
+# Rows read, graded and written at a time: a chunk's rows are most of the peak memory (~2.5 kB a row as
+# Python objects), and past a few thousand rows a bigger chunk grades no faster.
+CHUNK_ROWS = 10_000
 
 
 def grader_of(data: Any, path: str) -> dict[str, Any]:
@@ -68,7 +72,8 @@ class _OutFile:
         return self.writer.count if self.writer else 0
 
     def write(self, result) -> None:
-        self.write_records(result.records())
+        if self.writer:
+            self.writer.write_results(result)
 
     def write_records(self, records) -> None:
         if self.writer:
@@ -169,8 +174,8 @@ def _batch(grader, args) -> int | None:
     return None
 
 
-def _keyed(chunks, args, keys: list):
-    """Prepare each chunk once and note each row's group key (for calibration) on the way to the engine."""
+def _keyed(chunks, args, keys: deque):
+    """Prepare each chunk once and note its rows' group keys (for calibration) on the way to the engine."""
     from ftstudio.grading import prepare
     from ftstudio.probes import group_keys
 
@@ -179,7 +184,7 @@ def _keyed(chunks, args, keys: list):
         found = group_keys(batch.rows, args.group_field, args.sample_field)
         for i in batch.base_errors:
             found[i] = None
-        keys.extend(found)
+        keys.append(found)
         yield batch
 
 
@@ -211,12 +216,16 @@ def _grade_and_report(grader, args, options, report: ReportFile) -> int:
     progress = _Progress()
     writer = _OutFile(args.out)
     try:
+        # The report draws every row's reward: only with --report are the chunks' results kept (the memory a
+        # report costs); the summary and the records never need them.
+        whole, kept = None, ([] if report.fh is not None else None)
         if args.engine == "ray":
             from ._grade_ray import grade_on_ray
 
             whole, keys, checks = grade_on_ray(grader, args, options, writer)
+            running, groups = _gathered(whole, keys, args.group_field)
         else:
-            whole, keys, checks = _grade_here(grader, args, options, writer, progress)
+            running, groups, checks = _grade_here(grader, args, options, writer, progress, kept)
     except InvalidGrader as exc:
         progress.finish()
         err(f"ftstudio: {args.config}: the grader can't be evaluated:")
@@ -234,24 +243,28 @@ def _grade_and_report(grader, args, options, report: ReportFile) -> int:
     finally:
         writer.close()
     progress.finish()
-    if whole is None or not len(whole):
+    if not len(running):
         err(f"ftstudio: {args.data}: no rows")
         return EXIT_UNREADABLE
-    calibration = _report(args, whole, keys, checks, writer.count)
+    calibration = _report(args, running, groups, checks, writer.count)
     if report.fh is not None:
-        report.write(grader, whole, calibration, args)
+        from ftstudio.grading import merge
+
+        report.write(grader, merge(kept) if kept else whole, calibration, args)
         print(f"wrote the report to {args.report}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
 
 
-def _grade_here(grader, args, options, writer: _OutFile, progress: _Progress):
-    """Grade on this machine, chunk by chunk: (merged GradeResults or None without rows, group keys, preflight)."""
+def _grade_here(grader, args, options, writer: _OutFile, progress: _Progress, kept: list | None = None):
+    """Grade on this machine, chunk by chunk: each chunk's records are written, its rewards added to running
+    aggregates and its group keys to Groups, then it is let go. (RunningResults, Groups, preflight issues)."""
     from ftstudio.datasets import iter_rows
-    from ftstudio.grading import grade_chunks, merge, preflight
+    from ftstudio.grading import RunningResults, grade_chunks, preflight
+    from ftstudio.probes import Groups
 
-    parts = []
+    running, groups = RunningResults(), Groups(args.group_field)
     checks: list = []
-    keys: list[str | None] = []
+    keys: deque[list] = deque()  # the keys of chunks read but not graded yet
 
     def first_checked(chunks):
         # The preflight looks at the first chunk (it samples at most 5,000 rows anyway).
@@ -263,27 +276,43 @@ def _grade_here(grader, args, options, writer: _OutFile, progress: _Progress):
     chunks = first_checked(_keyed(iter_rows(args.data, chunk_size=args.chunk_size, max_bytes=None), args, keys))
     for result in grade_chunks(grader, chunks, sample_field=args.sample_field, progress=progress, options=options):
         writer.write(result)
-        parts.append(result)
+        groups.add_hashables(keys.popleft(), result.rewards, before=running.rewards or ())
+        running.add(result)
+        if kept is not None:
+            kept.append(result)
         progress.rows_done += len(result)
-    return (merge(parts) if parts else None), keys, checks
+    return running, groups, checks
 
 
-def _report(args, whole, keys: list, checks: list, written: int) -> dict[str, Any]:
+def _gathered(whole, keys: list, group_field: str | None):
+    """The Ray engine's whole results as the local run's aggregates."""
+    from ftstudio.grading import RunningResults
+    from ftstudio.probes import Groups
+
+    running, groups = RunningResults(), Groups(group_field)
+    if whole is not None:
+        running.add(whole)
+        groups.add_hashables(keys, whole.rewards)
+    return running, groups
+
+
+def _report(args, running, groups, checks: list, written: int) -> dict[str, Any]:
     """The summary `grade` prints: preflight lines, the reward summary with calibration, what was written.
     Returns the calibration (the HTML report shows it too)."""
     from ftstudio.grading import summary_text
     from ftstudio.probes import calibration, calibration_text
 
-    summary = whole.summary()
-    summary["calibration"] = calibration(whole, keys=keys, group_field=args.group_field)
+    totals = running.summary()
+    summary: dict = dict(totals)
+    summary["calibration"] = calibration(running.distribution(), keys=groups, group_field=args.group_field)
     if args.json:
-        print(json.dumps({"grader": {"name": whole.grader_name, "type": whole.grader_type}, "data": args.data,
+        print(json.dumps({"grader": {"name": running.grader_name, "type": running.grader_type}, "data": args.data,
                           "out": args.out, "preflight": [i.message for i in checks], "summary": summary},
                          indent=2, ensure_ascii=False))
         return summary["calibration"]
     for issue in checks:
         print(f"preflight: {issue.message}")
-    print(summary_text(whole.grader_name, whole.grader_type, summary))
+    print(summary_text(running.grader_name, running.grader_type, totals))
     print(calibration_text(summary["calibration"]))
     if args.out:
         print(f"wrote {written:,} records to {args.out}")
@@ -301,7 +330,7 @@ def register(sub) -> None:
                    help="also write the run as one self-contained HTML file (config, KPIs, interactive charts, "
                         "calibration, the worst rows with their rendered inputs); needs the [app] extra (plotly)")
     g.add_argument("--concurrency", type=positive_int, default=DEFAULT_CONCURRENCY, metavar="N", help="parallel model-grader requests")
-    g.add_argument("--chunk-size", type=positive_int, default=50_000, help=argparse.SUPPRESS)
+    g.add_argument("--chunk-size", type=positive_int, default=CHUNK_ROWS, help=argparse.SUPPRESS)
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("--batch", action="store_true",
                    help="send the model-grader requests through the Batch API (half the price), then grade")

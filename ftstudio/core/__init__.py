@@ -1,29 +1,67 @@
 """The vocabulary every layer shares: Issue (a finding with a place), ErrorCode, named constants,
 secret redaction, JSON limits and compact JSON, and the shape of a
-rule with evidence (Rule, Evidence, Unavailable). Imports nothing else of ftstudio."""
+rule with evidence (Rule, Evidence, Unavailable). Imports nothing else of ftstudio.
+
+Each name is imported from its module when first used (PEP 562): `ftstudio --help` reads a constant or two
+and must not pay for logging, dataclasses and the rest (issue 23: start-up within 3x `python -c pass`).
+"""
 
 from __future__ import annotations
 
-from ._codes import ROW_ERROR, ErrorCode, RowErrors, RowStatus
-from ._constants import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MODEL,
-    DEFAULT_RFT_MODEL,
-    DEFAULT_SAMPLE_FIELD,
-    PULL_DEADLINE_SECONDS,
-    PULL_MAX_PAGES,
-    REWARD_TOLERANCE,
-    sample_field_problem,
-)
-from ._issues import Finding, Issue, Severity, count, join_path, sort_issues, under
-from ._json_limits import MAX_NESTING, JsonProblem, compact_json, json_issue, json_problem, nests_deeper
-from ._json_text import STRICT_DECODER, JsonTextKind, JsonTextProblem, decode_json, json_list, json_object
-from ._log import cache_dir, home, internal_issue, log_failure, log_path
-from ._progress import Progress, ProgressFn, Stage
-from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
-from ._rules import EVIDENCE_KINDS, SOURCES, Evidence, Rule, Unavailable
-from ._stats import mean, mean_std, reward_text
-from ._text import counted, shorten
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._codes import ROW_ERROR, ErrorCode, RowErrors, RowStatus
+    from ._constants import (
+        DEFAULT_CONCURRENCY,
+        DEFAULT_MODEL,
+        DEFAULT_RFT_MODEL,
+        DEFAULT_SAMPLE_FIELD,
+        PULL_DEADLINE_SECONDS,
+        PULL_MAX_PAGES,
+        REWARD_TOLERANCE,
+        sample_field_problem,
+    )
+    from ._issues import Finding, Issue, Severity, count, join_path, sort_issues, under
+    from ._json_limits import MAX_NESTING, JsonProblem, compact_json, json_issue, json_problem, nests_deeper
+    from ._json_text import STRICT_DECODER, JsonTextKind, JsonTextProblem, decode_json, json_list, json_object
+    from ._log import cache_dir, home, internal_issue, log_failure, log_path
+    from ._progress import Progress, ProgressFn, Stage
+    from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
+    from ._rules import EVIDENCE_KINDS, SOURCES, Evidence, Rule, Unavailable
+    from ._stats import mean, mean_std, reward_text
+    from ._text import counted, shorten
+
+# module -> the names it gives the public face
+_FROM: dict[str, tuple[str, ...]] = {
+    "_codes": ("ROW_ERROR", "ErrorCode", "RowErrors", "RowStatus"),
+    "_constants": ("DEFAULT_CONCURRENCY", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "PULL_DEADLINE_SECONDS", "PULL_MAX_PAGES", "REWARD_TOLERANCE", "sample_field_problem"),
+    "_issues": ("Finding", "Issue", "Severity", "count", "join_path", "sort_issues", "under"),
+    "_json_limits": ("MAX_NESTING", "JsonProblem", "compact_json", "json_issue", "json_problem", "nests_deeper"),
+    "_json_text": ("STRICT_DECODER", "JsonTextKind", "JsonTextProblem", "decode_json", "json_list", "json_object"),
+    "_log": ("cache_dir", "home", "internal_issue", "log_failure", "log_path"),
+    "_progress": ("Progress", "ProgressFn", "Stage"),
+    "_redact": ("REDACTED", "find_secrets", "redact", "redact_data", "register_secret"),
+    "_rules": ("EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule", "Unavailable"),
+    "_stats": ("mean", "mean_std", "reward_text"),
+    "_text": ("counted", "shorten"),
+}
+_MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_CONCURRENCY", "ROW_ERROR", "DEFAULT_MODEL", "DEFAULT_RFT_MODEL", "DEFAULT_SAMPLE_FIELD", "REDACTED",

@@ -8,7 +8,6 @@ must not create folders. Messages pass through `redact`, so a key in an exceptio
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import threading
 from pathlib import Path
@@ -57,7 +56,9 @@ def _ensure_handler() -> None:
             old.close()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            from logging.handlers import RotatingFileHandler  # only when something is logged: socket, queue
+
+            handler: logging.Handler = RotatingFileHandler(
                 target, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8")
         except OSError as exc:  # an unwritable home: say so once on stderr, keep logging there
             handler = logging.StreamHandler()

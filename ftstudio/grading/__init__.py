@@ -44,6 +44,7 @@ from ._runs import (
     uses_models,
 )
 from ._scorers import SCORERS
+from ._stream import EXACT_ROWS, SKETCH_RELATIVE_ERROR, RewardSketch, RunningResults
 from ._writer import FORMATS, RecordWriter, format_of, records_bytes, summary_text
 
 __all__ = [
@@ -52,5 +53,6 @@ __all__ = [
     "Scope", "Scored", "Scorer", "calls_model", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
     "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "node_path", "preflight", "prepare", "records_bytes", "rendered_inputs", "select_rows",
     "summary_text", "to_csv", "to_grader", "to_jsonl", "uses_models",
+    "EXACT_ROWS", "SKETCH_RELATIVE_ERROR", "RewardSketch", "RunningResults",
     "MAX_BATCH_REQUESTS", "BatchOutcome", "plan_batch", "submit_all", "CostEstimate", "RequestEstimate", "estimate_cost", "estimate_requests", "model_requests", "pending_requests", "run_batch",
 ]

@@ -25,6 +25,7 @@ from ._agreement import (
 )
 from ._calibration import SAME_SCORE_WARN, calibration, calibration_text, group_keys
 from ._fixes import fix_for
+from ._groups import Groups
 from ._judge import JUDGE_FAMILY, JUDGE_PROBES, MASTER_KEYS, JudgeResult, judge_nodes
 from ._judging import DEFAULT_PASS, grader_agreement, label_agreement, pass_threshold_of, self_consistency
 from ._run import (
@@ -51,5 +52,5 @@ __all__ = [
     "trust_report",
     "CONTENT_PRESERVING", "DEFAULT_THRESHOLD", "DEGENERATE", "FLAG_SHARE", "INCOMPLETE", "INJECTION", "PROBES",
     "SAME_SCORE_WARN", "GROUP_FIELD", "SampleEstimate", "SampleRun", "estimate_samples", "generate", "prompt_messages", "ProbePlan", "ProbeReport", "ProbeResult", "calibration", "calibration_text",
-    "check_probes", "fix_for", "group_keys", "kind_of", "plan", "probe", "run", "variant",
+    "Groups", "check_probes", "fix_for", "group_keys", "kind_of", "plan", "probe", "run", "variant",
 ]

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json, mean, mean_std, reward_text
+from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json, mean_std, reward_text
+
+from ._groups import Groups
 
 if TYPE_CHECKING:
     import numpy as np
 
 SAME_SCORE_WARN = 0.9
 FAIL_SHARES = (0.3, 0.5)
-MAX_GROUPS_LISTED = 1000
 
 
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False, default=repr).encode
@@ -67,34 +68,50 @@ def _encode(row: dict[str, Any]) -> bytes | str:
         return _ENCODE(row)
 
 
-def _std(values: Sequence[float]) -> float:
-    return mean_std(values)[1]
-
-
-def _fail_threshold(values: np.ndarray, share: float) -> dict[str, float | None]:
+def _fail_threshold(values: np.ndarray, ends: np.ndarray, share: float) -> dict[str, float | None]:
     """The smallest observed reward t for which `reward < t` fails at least `share` of rows, with the share it
-    actually fails (ties can make it larger); None when every reward is the same. `values` sorted (numpy)."""
+    actually fails (ties can make it larger); None when every reward is the same. `values` the sorted distinct
+    rewards, `ends[i]` the rows at or below values[i]."""
     import numpy as np
 
-    n = len(values)
+    n = int(ends[-1])
     k = min(n - 1, max(0, math.ceil(share * n)))
-    t = float(values[k])
-    failing = int(np.searchsorted(values, t, side="left"))
+    at = int(np.searchsorted(ends, k, side="right"))  # the value at rank k
+    t = float(values[at])
+    failing = int(ends[at - 1]) if at else 0  # rows below t
     if failing < share * n:  # ties at t: the next distinct value fails more
-        above = int(np.searchsorted(values, t, side="right"))
+        above = int(ends[at])
         if above < n:
-            t, failing = float(values[above]), above
+            t, failing = float(values[at + 1]), above
     if not failing:  # every reward is the same: no pass threshold separates the rows
         return {"threshold": None, "share_failing": 0.0}
     return {"threshold": t, "share_failing": failing / n}
 
 
-def calibration(results: Any, items: Iterable[Any] | None = None, group_field: str | None = None,
-                sample_field: str = DEFAULT_SAMPLE_FIELD, keys: Sequence[Hashable | None] | None = None) -> dict[str, Any]:
-    """Calibration figures for a grading result (GradeResults or a sequence of rewards).
+def _distribution(rewards: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    """(sorted distinct rewards, rows per value, std) of every reward, or of a sketch's weighted buckets."""
+    import numpy as np
 
-    Groups come from `keys` (one per row), or from `items` (rows) grouped by `group_field` or by identical
-    items. Without either there is no group analysis.
+    if hasattr(rewards, "weighted"):  # grading's SketchedRewards: past a million rows
+        values, counts = rewards.weighted()
+        return values, counts, rewards.std
+    values = np.sort(np.asarray(rewards, dtype=float))
+    with np.errstate(over="ignore", invalid="ignore"):  # rewards near 1e308: handled just below
+        std = float(values.std())
+    if not math.isfinite(std):  # numpy's sum overflowed: the exact, scaled computation
+        std = mean_std(values.tolist())[1]
+    uniq, counts = np.unique(values, return_counts=True)
+    return uniq, counts, std
+
+
+def calibration(results: Any, items: Iterable[Any] | None = None, group_field: str | None = None,
+                sample_field: str = DEFAULT_SAMPLE_FIELD, keys: Sequence[Hashable | None] | Groups | None = None
+                ) -> dict[str, Any]:
+    """Calibration figures for a grading result (GradeResults, a sequence of rewards, or grading's
+    RunningResults.distribution() past a million rows).
+
+    Groups come from `keys` (one per row, or a filled Groups), or from `items` (rows) grouped by `group_field`
+    or by identical items. Without either there is no group analysis.
     """
     import numpy as np  # lazily, like the engine: `import ftstudio.probes` stays light
 
@@ -105,57 +122,33 @@ def calibration(results: Any, items: Iterable[Any] | None = None, group_field: s
                            "warning": None, "fail_thresholds": {}, "groups": None}
     if not n:
         return out
-    values = np.sort(np.asarray(rewards, dtype=float))
+    values, counts, std = _distribution(rewards)
+    ends = np.cumsum(counts)
     lo, hi = float(values[0]), float(values[-1])
-    with np.errstate(over="ignore", invalid="ignore"):  # rewards near 1e308: handled just below
+    with np.errstate(over="ignore", invalid="ignore"):
         # Rounding to 9 decimals multiplies by 1e9; past 1e15 a float has no such decimals to round anyway.
-        uniq, counts = np.unique(np.where(np.abs(values) < 1e15, np.round(values, 9), values), return_counts=True)
-        std = float(values.std())
-    if not math.isfinite(std):  # numpy's sum overflowed: the exact, scaled computation
-        std = mean_std(values.tolist())[1]
-    top = int(np.argmax(counts))
-    common_value, common = float(uniq[top]), int(counts[top])
+        rounded, where = np.unique(np.where(np.abs(values) < 1e15, np.round(values, 9), values), return_inverse=True)
+    per_value = np.bincount(where.ravel(), weights=counts)
+    top = int(np.argmax(per_value))
+    common_value, common = float(rounded[top]), int(per_value[top])
     out.update(std=std, min=lo, max=hi,
-               share_at_min=int(np.count_nonzero(values <= lo + REWARD_TOLERANCE)) / n,
-               share_at_max=int(np.count_nonzero(values >= hi - REWARD_TOLERANCE)) / n,
+               share_at_min=int(counts[values <= lo + REWARD_TOLERANCE].sum()) / n,
+               share_at_max=int(counts[values >= hi - REWARD_TOLERANCE].sum()) / n,
                most_common_share=common / n)
     if common / n > SAME_SCORE_WARN:
         out["no_learning_signal"] = True
         out["warning"] = (f"no learning signal: {100 * common / n:.0f}% of rows score {common_value:g}; training "
                           "can only learn from rewards that differ")
-    out["fail_thresholds"] = {f"{int(s * 100)}%": _fail_threshold(values, s) for s in FAIL_SHARES}
+    out["fail_thresholds"] = {f"{int(s * 100)}%": _fail_threshold(values, ends, s) for s in FAIL_SHARES}
     if keys is None and items is not None:
         keys = group_keys(items, group_field, sample_field)
-    if keys is not None:
-        out["groups"] = _groups(list(rewards), keys, group_field)
+    if isinstance(keys, Groups):
+        out["groups"] = keys.section(rewards)
+    elif keys is not None:
+        groups = Groups(group_field)
+        groups.add_hashables(keys, rewards)
+        out["groups"] = groups.section(rewards)
     return out
-
-
-def _groups(rewards: list[float], keys: Sequence[Hashable | None], group_field: str | None) -> dict[str, Any] | None:
-    members: dict[Hashable, list[float]] = {}
-    first: dict[Hashable, int] = {}
-    without = 0
-    for i, (r, k) in enumerate(zip(rewards, keys)):
-        if k is None:
-            without += 1
-        else:
-            members.setdefault(k, []).append(r)
-            first.setdefault(k, i)
-    shared = {k: v for k, v in members.items() if len(v) >= 2}
-    by = group_field or "identical items"
-    if not shared:
-        return {"by": by, "groups": 0, "rows_without_group": without, "zero_variance_share": None,
-                "std_mean": None, "std_median": None, "per_group_std": {}, "per_group_std_truncated": False,
-                "note": "no two rows share an item: generate several samples per prompt (ftstudio sample --n K)"}
-    # Named by the field's value, or (identical items) by the group's first row number.
-    stds = {(str(k) if group_field else f"row {first[k]}"): _std(v) for k, v in shared.items()}
-    ordered = sorted(stds.values())
-    zero = sum(1 for s in ordered if s <= REWARD_TOLERANCE)
-    listed = dict(list(stds.items())[:MAX_GROUPS_LISTED])
-    return {"by": by, "groups": len(shared), "rows_without_group": without,
-            "zero_variance_share": zero / len(shared), "std_mean": mean(ordered),
-            "std_median": ordered[len(ordered) // 2], "per_group_std": listed,
-            "per_group_std_truncated": len(stds) > MAX_GROUPS_LISTED, "note": None}
 
 
 def calibration_text(c: dict[str, Any]) -> str:
