@@ -124,7 +124,7 @@ autosave.save(JobConfig.model_validate(config))
 at = AppTest.from_file(str(here / "app.py"), default_timeout=60)
 at.run()
 at.switch_page("app_pages/graders.py").run()
-at.button(key="graders_tree|t").click().run()
+at.button(key="graders.tree.t").click().run()
 out["page"] = {"exception": bool(at.exception), "captions": [c.value for c in at.caption],
                "json": [a.value for a in at.text_area if '"toy"' in (a.value or "")]}
 
