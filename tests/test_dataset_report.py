@@ -268,7 +268,8 @@ def test_check_data_streams_in_chunks_like_the_whole_file_report(tmp_path, monke
     rows = [json.dumps(GOOD_RFT if i % 5 else {"answer": "x"}) for i in range(40)]
     path.write_text("\n".join(rows[:20] + [""] + rows[20:]) + "\n")
     # Small chunks where check-data reads them, so the 40 rows arrive in six pieces.
-    monkeypatch.setattr("ftstudio.cli._data.iter_rows", lambda p, **kw: iter_rows(p, **{**kw, "chunk_size": 7}))
+    # check-data imports iter_rows from ftstudio.datasets when it runs (`--help` stays light): patch it there.
+    monkeypatch.setattr("ftstudio.datasets.iter_rows", lambda p, **kw: iter_rows(p, **{**kw, "chunk_size": 7}))
     code, out, _ = run(path, "reinforcement", True)
     whole = format_report(read_dataset(path), "reinforcement", sample_field=None).to_dict()
     streamed = json.loads(out)
