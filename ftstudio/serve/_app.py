@@ -134,13 +134,15 @@ def create_app(config: ServeConfig, grader: dict[str, Any] | None = None) -> Any
             srv.reader.unwatch_signals()
             srv.pool.shutdown(wait=False, cancel_futures=True)
             srv.sessions.close()
+            guard.flush()  # the access-log lines and metrics of the last requests
 
     # Exception: Starlette's last resort would answer a plain-text 500; this one answers in the API's shape.
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={ApiProblem: h.problem, HTTPException: h.problem, Exception: h.internal})
-    return Guard(app, token=config.token(), access=Access(config), slots=srv.slots,
-                 request_timeout=config.request_timeout, metrics=srv.metrics, access_log=config.access_log,
-                 route_of=lambda path: path if path in known else "other")
+    guard = Guard(app, token=config.token(), access=Access(config), slots=srv.slots,
+                  request_timeout=config.request_timeout, metrics=srv.metrics, access_log=config.access_log,
+                  route_of=lambda path: path if path in known else "other")
+    return guard
 
 
 class _Handlers:
