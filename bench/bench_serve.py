@@ -455,6 +455,7 @@ def main() -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--write", action="store_true")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds of the floor phases (medians)")
+    p.add_argument("--floors-only", action="store_true", help="only the floor phases, printed (no --write)")
     p.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     p.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)
     p.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
@@ -472,6 +473,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         grader_path = str(Path(d) / "grader.json")
         Path(grader_path).write_text(json.dumps(GRADER))
+        if args.floors_only:
+            one = request_bytes(RUN_PATH, {"grader": GRADER, "model_sample": "answer 3",
+                                           "item": {"reference_answer": "answer 3"}})
+            rows = [{"model_sample": f"answer {i % 7}", "reference_answer": "answer 3", "id": i} for i in range(1000)]
+            print(json.dumps(floors(args, grader_path, one, request_bytes("/v1/grade", {"rows": rows})), indent=1))
+            return 0
         results = phases(args, grader_path)
     text = report(results, args)
     print(text)

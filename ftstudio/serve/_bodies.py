@@ -84,7 +84,8 @@ class BodyReader:
 
     async def _read(self, request: Request) -> bytes:
         limit = self.max_bytes
-        declared = request.headers.get("content-length")
+        # the raw header, as Starlette's Headers would give it first, without building them for one value
+        declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), None)
         size = int(declared) if declared and declared.isdigit() else 0
         chunks, seen = [], 0
         async for chunk in request.stream():

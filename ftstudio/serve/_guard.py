@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 
 from ftstudio.core import log_failure, log_path
 
@@ -71,7 +72,8 @@ def report_failure(scope, exc: BaseException) -> None:
 
 class Guard:
     def __init__(self, app: Any, *, token: str | None, access: Access, slots: Slots, request_timeout: float,
-                 metrics: Metrics, access_log: bool, route_of: Any):
+                 metrics: Metrics, access_log: bool, route_of: Any, direct: dict[str, Any] | None = None,
+                 problem: Any = None):
         self.app = app
         self.token = token.encode() if token else None
         self.access = access
@@ -80,6 +82,8 @@ class Guard:
         self.metrics = metrics
         self.access_log = access_log
         self.route_of = route_of
+        self.direct = direct or {}  # POST path -> handler(request) called without the app's router
+        self.problem = problem  # handler(request, ApiProblem) -> the response
         self._ended: list[tuple[str, str, int, int, float, str | None, str | None]] = []  # since the last flush
 
     async def __call__(self, scope, receive, send) -> None:
@@ -107,7 +111,16 @@ class Guard:
             if problem is not None:
                 await send_problem(tracked_send, problem, state)
                 return
-            await self.app(scope, receive, tracked_send)
+            handler = self.direct.get(scope["path"]) if scope["method"] == "POST" else None
+            if handler is None:
+                await self.app(scope, receive, tracked_send)
+                return
+            request = Request(scope, receive, tracked_send)
+            try:
+                response = await handler(request)
+            except ApiProblem as exc:
+                response = await self.problem(request, exc)
+            await response(scope, receive, tracked_send)
         except Exception as exc:  # the last resort: a bug answers 500 in the API's shape, the server keeps running
             report_failure(scope, exc)
             if not state["status"]:
