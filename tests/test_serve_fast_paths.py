@@ -149,3 +149,56 @@ def test_session_key_ignores_key_order_and_takes_integers_past_64_bits():
         assert sessions.acquire(reordered) is first
     finally:
         sessions.close()
+
+
+def _answer(app, method: str, path: str, data: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1:9"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(data)).encode())],
+             "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 9), "client": ("127.0.0.1", 2),
+             "root_path": ""}
+    out: dict = {"body": b""}
+
+    async def receive():
+        return {"type": "http.request", "body": data, "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            out["status"], out["headers"] = message["status"], dict(message["headers"])
+        else:
+            out["body"] += message.get("body", b"")
+
+    asyncio.run(app(scope, receive, send))
+    return out["status"], out["headers"], out["body"]
+
+
+def test_grading_posts_without_the_router_answer_as_through_it():
+    """The guard calls the grading POSTs directly; the same requests through Starlette's router answer the same."""
+    direct = create_app(ServeConfig(access_log=False), EXACT)
+    routed = create_app(ServeConfig(access_log=False), EXACT)
+    routed.direct = {}
+    assert set(direct.direct) >= {RUN_PATH, "/openai" + RUN_PATH, "/score", "/openrlhf", "/v1/grade", "/verify"}
+    one = {"grader": EXACT, "model_sample": "a", "item": {"reference_answer": "a"}}
+    cases = [("POST", RUN_PATH, json.dumps(one).encode()), ("POST", RUN_PATH, b"{"), ("POST", RUN_PATH, b"[1]"),
+             ("POST", RUN_PATH, json.dumps({**one, "grader": {"type": "string_check"}}).encode()),
+             ("POST", "/v1/grade", json.dumps({"rows": [{"model_sample": "a", "reference_answer": "b"}]}).encode()),
+             ("POST", "/v1/grade", json.dumps({"rows": 3}).encode()),
+             ("POST", "/score", json.dumps({"sample": {"output_text": "a"}, "item": {"reference_answer": "a"}}).encode()),
+             ("POST", "/openrlhf", json.dumps({"query": ["a"], "labels": ["a"]}).encode()),
+             ("GET", RUN_PATH, b""), ("POST", "/nowhere", b"{}"), ("POST", "/healthz", b"{}")]
+    for method, path, data in cases:
+        got, want = _answer(direct, method, path, data), _answer(routed, method, path, data)
+        if path == RUN_PATH and got[0] == 200:  # the run's execution_time differs between two runs
+            got_body, want_body = json.loads(got[2]), json.loads(want[2])
+            got_body["metadata"].pop("execution_time")
+            want_body["metadata"].pop("execution_time")
+            assert (got[0], got[1].keys(), got_body) == (want[0], want[1].keys(), want_body)
+            continue
+        if path == "/v1/grade" and got[0] == 200:
+            got_body, want_body = json.loads(got[2]), json.loads(want[2])
+            for b in (got_body, want_body):
+                b["summary"].pop("elapsed_seconds"), b["summary"].pop("rows_per_second")
+            assert got_body == want_body
+            continue
+        assert got == want, (method, path)
+    assert _answer(direct, "GET", RUN_PATH, b"")[0] == 405
