@@ -151,29 +151,33 @@ def too_large_answer(limit: int = MAX_RESPONSE_BYTES) -> ApiProblem:
 def records_json(results: GradeResults, limit: int = MAX_RESPONSE_BYTES) -> bytes:
     """{"records": [...], "summary": {...}}, or too_large_answer() once the records pass `limit`.
 
-    The same bytes as orjson encoding each record (`GradeResults.record`), built from the columns: the rewards
-    and each sub-reward column encoded once by orjson and split at the commas (a JSON number holds none), a
+    The same bytes as encoding each record (`GradeResults.record`), built from the columns: the rewards and
+    each sub-reward column encoded once by orjson and split at the commas (a JSON number holds none), a
     record's fixed keys written once. Rows with an error or a file line take the record's own encoding."""
-    n = len(results)
+    n, offset = len(results), results.row_offset
     rewards = _numbers(results.rewards)
-    subs = [(dumps(k) + b":", _numbers(v)) for k, v in results.sub_rewards.items()]
-    errors, lines, offset = results.errors, results.lines, results.row_offset
+    cells = [[key + v for v in _numbers(column)] for key, column in
+             ((dumps(k) + b":", column) for k, column in results.sub_rewards.items())]
+    subs = [b",".join(row) for row in zip(*cells)] if cells else [b""] * n
+    own = set(results.errors)
+    if results.lines:
+        own.update(i for i, line in enumerate(results.lines) if line is not None)
     parts, size, step = [], 0, _chunk_rows(results)
     for start in range(0, n, step):
-        chunk = []
-        for i in range(start, min(n, start + step)):
-            if i in errors or (lines and lines[i] is not None):
-                chunk.append(dumps(results.record(i)))
-                continue
-            sub = b",".join(key + column[i] for key, column in subs)
-            chunk.append(b'{"row":%d,"reward":%b,"sub_rewards":{%b},"errors":[],"error_details":null}'
-                         % (offset + i, rewards[i], sub))
+        stop = min(n, start + step)
+        chunk = [_RECORD % (offset + i, rewards[i], subs[i]) for i in range(start, stop)]
+        for i in own:
+            if start <= i < stop:
+                chunk[i - start] = dumps(results.record(i))
         part = b",".join(chunk)
         size += len(part) + 1
         if size > limit:
             raise too_large_answer(limit)
         parts.append(part)
     return b'{"records":[' + b",".join(parts) + b'],"summary":' + dumps(results.summary()) + b"}"
+
+
+_RECORD = b'{"row":%d,"reward":%b,"sub_rewards":{%b},"errors":[],"error_details":null}'
 
 
 def _numbers(column: Sequence[float]) -> list[bytes]:
