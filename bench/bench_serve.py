@@ -7,7 +7,12 @@ Phases (each stops by itself after --seconds or --max-requests, whichever comes 
   last one is answered): p50/p99 latency and requests/s (target p50 ≤ 2 ms, p99 ≤ 10 ms);
 - the same 64 clients paced to fixed total rates (--rates, open loop): p50/p99 latency below saturation, and
   the highest of those rates at which the targets hold (one and two workers);
-- --workers 2 against --workers 1 for the batch and the closed-loop run phases.
+- --workers 2 against --workers 1 for the batch and the closed-loop run phases;
+- the floors (issue 23), alternating with the server phase by phase for --rounds rounds, medians: single-row
+  graders.run at 64 clients against a minimal Starlette app on the same uvicorn settings (orjson in, the
+  string_check compared, orjson out), and /v1/grade 1,000-row batches against the same app parsing the body,
+  computing the string_check and encoding the same records with orjson (over HTTP, and in-process against
+  the app called in-process).
 
 The load generator is a minimal asyncio HTTP/1.1 keep-alive client (uvloop when installed): one connection per
 client, so it costs the server what a real pooled client costs. The machine is shared: ratios to the echo
@@ -28,6 +33,7 @@ import os
 import platform
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,6 +82,49 @@ def run_echo(port: int, workers: int) -> None:
                 log_level="warning", server_header=False)
 
 
+# -- the floors: a minimal Starlette app on the same uvicorn settings ----------------------------------------
+
+def floor_records(raw: bytes) -> bytes:
+    """The batch floor: orjson parse, the string_check computed, the same records encoded by orjson."""
+    import orjson
+
+    rows = orjson.loads(raw)["rows"]
+    records = [{"row": i, "reward": 1.0 if r["model_sample"] == r["reference_answer"] else 0.0, "sub_rewards": {},
+                "errors": [], "error_details": None} for i, r in enumerate(rows)]
+    return orjson.dumps({"records": records})
+
+
+def floor_app():
+    import orjson
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def run(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        reward = 1.0 if body["model_sample"] == body["item"]["reference_answer"] else 0.0
+        return Response(orjson.dumps({"reward": reward}), media_type="application/json")
+
+    async def batch(request: Request) -> Response:
+        return Response(floor_records(await request.body()), media_type="application/json")
+
+    async def health(request: Request) -> Response:
+        return Response(b"{}", media_type="application/json")
+
+    return Starlette(routes=[Route(RUN_PATH, run, methods=["POST"]), Route("/v1/grade", batch, methods=["POST"]),
+                             Route("/healthz", health)])
+
+
+def run_floor(port: int, workers: int) -> None:
+    import uvicorn
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    # the settings `ftstudio serve` gives uvicorn (ftstudio/serve/_server.py)
+    uvicorn.run("bench_serve:floor_app", factory=True, host="127.0.0.1", port=port, workers=workers,
+                access_log=False, log_level="warning", lifespan="on", server_header=False)
+
+
 # -- processes ---------------------------------------------------------------------------------------------
 
 def free_port() -> int:
@@ -87,13 +136,13 @@ def free_port() -> int:
 def start(kind: str, workers: int, grader_path: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    if kind == "echo":
-        cmd = [sys.executable, str(Path(__file__)), "--echo-server", str(port), "--workers", str(workers)]
+    if kind in ("echo", "floor"):
+        cmd = [sys.executable, str(Path(__file__)), f"--{kind}-server", str(port), "--workers", str(workers)]
     else:
         cmd = [sys.executable, "-m", "ftstudio", "serve", grader_path, "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
-    path = "/healthz" if kind == "serve" else "/"
+    path = "/healthz" if kind in ("serve", "floor") else "/"
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
@@ -222,17 +271,51 @@ def in_process(seconds: float) -> dict:
         data = json.dumps(body).encode()
         await call(path, data)
         n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
+        while time.perf_counter() - start < seconds / 3:
             await call(path, data)
             n += 1
         return (time.perf_counter() - start) / n
 
-    batch_s = asyncio.run(timed("/v1/grade", {"rows": rows}))
-    one_s = asyncio.run(timed(RUN_PATH, one))
-    return {"batch_rows_per_s": 1000 / batch_s, "batch_ms": batch_s * 1000, "run_us": one_s * 1e6}
+    def floor_timed(data: bytes) -> float:
+        floor_records(data)
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds / 3:
+            floor_records(data)
+            n += 1
+        return (time.perf_counter() - start) / n
+
+    # alternating, three times each; medians
+    batches, floors, ones = [], [], []
+    raw = json.dumps({"rows": rows}).encode()
+    for _ in range(3):
+        batches.append(asyncio.run(timed("/v1/grade", {"rows": rows})))
+        floors.append(floor_timed(raw))
+        ones.append(asyncio.run(timed(RUN_PATH, one)))
+    batch_s, floor_s, one_s = (statistics.median(x) for x in (batches, floors, ones))
+    return {"batch_rows_per_s": 1000 / batch_s, "batch_ms": batch_s * 1000, "run_us": one_s * 1e6,
+            "floor_rows_per_s": 1000 / floor_s, "floor_ms": floor_s * 1000}
 
 
 # -- phases ------------------------------------------------------------------------------------------------------
+
+def floors(args, grader_path: str, one: bytes, batch: bytes) -> dict:
+    """serve and the Starlette floor side by side (both started, one loaded at a time), alternating phase by
+    phase for args.rounds rounds (who goes first alternates too); the medians of each figure."""
+    procs = {kind: start(kind, 1, grader_path) for kind in ("floor", "serve")}
+    runs: dict[str, list[dict]] = {}
+    try:
+        for i in range(args.rounds):
+            for kind in (("floor", "serve") if i % 2 == 0 else ("serve", "floor")):
+                port = procs[kind][1]
+                runs.setdefault(f"{kind}_run64", []).append(load(port, one, 64, args.seconds, args.max_requests * 50))
+                runs.setdefault(f"{kind}_batch", []).append(load(port, batch, 4, args.seconds, args.max_requests))
+    finally:
+        for proc, _ in procs.values():
+            stop(proc)
+    out = {key: {m: statistics.median(r[m] for r in rs) for m in rs[0]} for key, rs in runs.items()}
+    print("floors: " + ", ".join(f"{k}: {m['rps']:,.0f} req/s p99 {m['p99_ms']:.2f}" for k, m in out.items()), flush=True)
+    return out
+
 
 def phases(args, grader_path: str) -> dict:
     rows = [{"model_sample": f"answer {i % 7}", "reference_answer": "answer 3", "id": i} for i in range(1000)]
@@ -241,6 +324,7 @@ def phases(args, grader_path: str) -> dict:
     batch_json_echo = request_bytes("/json-echo", {"rows": rows})
     one = request_bytes(RUN_PATH, {"grader": GRADER, "model_sample": "answer 3", "item": {"reference_answer": "answer 3"}})
     out: dict = {"in_process": in_process(min(args.seconds, 3.0))}
+    out["floors"] = floors(args, grader_path, one, batch_serve)
     for workers in (1, 2):
         for kind in ("echo", "serve"):
             proc, port = start(kind, workers, grader_path)
@@ -279,12 +363,47 @@ def report(r: dict, args) -> str:
     def best(key: str) -> str:
         ok = [rate for rate in args.rates if meets(r[f"{key}_paced{rate:g}"])]
         return f"{max(ok):,.0f} req/s" if ok else "none of the rates tried"
+    f = r["floors"]
+    run_ratio = f["serve_run64"]["rps"] / f["floor_run64"]["rps"]
+    p99_ratio = f["serve_run64"]["p99_ms"] / f["floor_run64"]["p99_ms"]
+    batch_ratio = f["serve_batch"]["rps"] / f["floor_batch"]["rps"]
+    ip = r["in_process"]
+    ip_ratio = ip["batch_rows_per_s"] / ip["floor_rows_per_s"]
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+    floor_lines = [
+        "### Against the floors (issue 23)",
+        "",
+        f"`ftstudio serve` (one worker) and the floor app on the same uvicorn settings, both started, loaded one at a "
+        f"time, alternating phase by phase for {args.rounds} rounds; medians. The floor is a minimal Starlette app: "
+        "graders/run parses the body with orjson, compares the strings and answers `{\"reward\": ...}`; /v1/grade "
+        "parses the 1,000 rows with orjson, computes the string_check and encodes the same records with orjson.",
+        "",
+        "| phase | floor req/s | serve req/s | ratio | floor p50 / p99 ms | serve p50 / p99 ms | goal |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        f"| graders/run single row, 64 clients closed loop | {f['floor_run64']['rps']:,.0f} | "
+        f"{f['serve_run64']['rps']:,.0f} | **{run_ratio:.2f}×** | {f['floor_run64']['p50_ms']:.2f} / "
+        f"{f['floor_run64']['p99_ms']:.2f} | {f['serve_run64']['p50_ms']:.2f} / {f['serve_run64']['p99_ms']:.2f} | "
+        f"≥ 0.8× throughput: {met(run_ratio >= 0.8)}; p99 ≤ 2× ({p99_ratio:.2f}×): {met(p99_ratio <= 2)} |",
+        f"| /v1/grade 1,000 rows, 4 clients | {f['floor_batch']['rps'] * 1000:,.0f} rows/s | "
+        f"{f['serve_batch']['rps'] * 1000:,.0f} rows/s | **{batch_ratio:.2f}×** | {f['floor_batch']['p50_ms']:.2f} / "
+        f"{f['floor_batch']['p99_ms']:.2f} | {f['serve_batch']['p50_ms']:.2f} / {f['serve_batch']['p99_ms']:.2f} | "
+        f"≥ 0.8×: {met(batch_ratio >= 0.8)} |",
+        f"| /v1/grade 1,000 rows in-process (no HTTP; the app called directly vs parse + compute + encode) | "
+        f"{ip['floor_rows_per_s']:,.0f} rows/s | {ip['batch_rows_per_s']:,.0f} rows/s | **{ip_ratio:.2f}×** | "
+        f"{ip['floor_ms']:.2f} | {ip['batch_ms']:.2f} | ≥ 0.8×: {met(ip_ratio >= 0.8)} |",
+        "",
+    ]
     lines = [
         f"Run {datetime.date.today()} on {platform.machine()} with {cpu} cores, Python {platform.python_version()}, "
         f"uvicorn + httptools + uvloop; load average before {args.load_before} and at the end {load_avg}. The load "
         "generator shares the two cores with the server, and other jobs on the machine move absolute figures between "
         "runs; the ratios to the echo app (same uvicorn, same bodies, same load generator, same run) are what count. "
         f"{args.seconds:g} s per phase; `python bench/bench_serve.py --write`.",
+        "",
+        *floor_lines,
+        "### Against a bare ASGI echo app",
         "",
         "| phase | requests | req/s | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|---:|",
@@ -335,11 +454,17 @@ def main() -> int:
     p.add_argument("--rates", default="500,1000,2000,3000,4000", help="total req/s of the paced phases, comma-separated")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--write", action="store_true")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds of the floor phases (medians)")
+    p.add_argument("--floors-only", action="store_true", help="only the floor phases, printed (no --write)")
     p.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)
     p.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.echo_server:
         run_echo(args.echo_server, args.workers)
+        return 0
+    if args.floor_server:
+        run_floor(args.floor_server, args.workers)
         return 0
     if args.quick:
         args.seconds = 2.0
@@ -348,6 +473,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         grader_path = str(Path(d) / "grader.json")
         Path(grader_path).write_text(json.dumps(GRADER))
+        if args.floors_only:
+            one = request_bytes(RUN_PATH, {"grader": GRADER, "model_sample": "answer 3",
+                                           "item": {"reference_answer": "answer 3"}})
+            rows = [{"model_sample": f"answer {i % 7}", "reference_answer": "answer 3", "id": i} for i in range(1000)]
+            print(json.dumps(floors(args, grader_path, one, request_bytes("/v1/grade", {"rows": rows})), indent=1))
+            return 0
         results = phases(args, grader_path)
     text = report(results, args)
     print(text)

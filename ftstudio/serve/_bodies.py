@@ -15,7 +15,7 @@ import asyncio
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -84,7 +84,8 @@ class BodyReader:
 
     async def _read(self, request: Request) -> bytes:
         limit = self.max_bytes
-        declared = request.headers.get("content-length")
+        # the raw header, as Starlette's Headers would give it first, without building them for one value
+        declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), None)
         size = int(declared) if declared and declared.isdigit() else 0
         chunks, seen = [], 0
         async for chunk in request.stream():
@@ -148,15 +149,41 @@ def too_large_answer(limit: int = MAX_RESPONSE_BYTES) -> ApiProblem:
 
 
 def records_json(results: GradeResults, limit: int = MAX_RESPONSE_BYTES) -> bytes:
-    """{"records": [...], "summary": {...}}, or too_large_answer() once the records pass `limit`."""
-    parts, size = [], 0
-    for chunk in _chunks(results):
-        part = dumps(chunk)[1:-1]  # one call per chunk: per-record calls cost a third more on a 1,000-row batch
+    """{"records": [...], "summary": {...}}, or too_large_answer() once the records pass `limit`.
+
+    The same bytes as encoding each record (`GradeResults.record`), built from the columns: the rewards and
+    each sub-reward column encoded once by orjson and split at the commas (a JSON number holds none), a
+    record's fixed keys written once. Rows with an error or a file line take the record's own encoding."""
+    n, offset = len(results), results.row_offset
+    rewards = _numbers(results.rewards)
+    cells = [[key + v for v in _numbers(column)] for key, column in
+             ((dumps(k) + b":", column) for k, column in results.sub_rewards.items())]
+    subs = [b",".join(row) for row in zip(*cells)] if cells else [b""] * n
+    own = set(results.errors)
+    if results.lines:
+        own.update(i for i, line in enumerate(results.lines) if line is not None)
+    parts, size, step = [], 0, _chunk_rows(results)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        chunk = [_RECORD % (offset + i, rewards[i], subs[i]) for i in range(start, stop)]
+        for i in own:
+            if start <= i < stop:
+                chunk[i - start] = dumps(results.record(i))
+        part = b",".join(chunk)
         size += len(part) + 1
         if size > limit:
             raise too_large_answer(limit)
         parts.append(part)
-    return b'{"records":[' + b",".join(p for p in parts if p) + b'],"summary":' + dumps(results.summary()) + b"}"
+    return b'{"records":[' + b",".join(parts) + b'],"summary":' + dumps(results.summary()) + b"}"
+
+
+_RECORD = b'{"row":%d,"reward":%b,"sub_rewards":{%b},"errors":[],"error_details":null}'
+
+
+def _numbers(column: Sequence[float]) -> list[bytes]:
+    """Each number of a column as orjson writes it (NaN as null), encoded in one call."""
+    text = dumps(list(column))[1:-1]
+    return text.split(b",") if text else []
 
 
 async def ndjson_lines(scope, parts: Iterable[Callable[[], Awaitable[GradeResults]]],
@@ -185,10 +212,15 @@ async def ndjson_lines(scope, parts: Iterable[Callable[[], Awaitable[GradeResult
 
 
 def _chunks(results: GradeResults) -> Iterator[list[RowRecord]]:
-    """The records in runs written at once, each run a few MB at most: every record repeats the sub-reward keys,
-    and a row's error details stay within a few KB (names echoed in them are shortened)."""
-    per_record = 8192 + sum(len(k) + 32 for k in results.sub_rewards)
-    size = max(1, min(1024, _CHUNK_BYTES // per_record))
+    """The records in runs written at once (see _chunk_rows)."""
+    size = _chunk_rows(results)
     records = results.records()
     while chunk := list(islice(records, size)):
         yield chunk
+
+
+def _chunk_rows(results: GradeResults) -> int:
+    """Rows per run of records written at once, each run a few MB at most: every record repeats the sub-reward
+    keys, and a row's error details stay within a few KB (names echoed in them are shortened)."""
+    per_record = 8192 + sum(len(k) + 32 for k in results.sub_rewards)
+    return max(1, min(1024, _CHUNK_BYTES // per_record))
