@@ -114,7 +114,8 @@ def summarize(rewards, errors: dict[int, RowErrors], sub_rewards: dict[str, Any]
         # Python floats for the sums up to a batch's size: fsum and the squares cost ten times more per numpy
         # scalar (a 1,000-row /v1/grade spent more on its summary than on grading); the same IEEE results.
         # Past that, the numpy array itself (no list of 32-byte floats on top of it).
-        summed = values.tolist() if n <= _LIST_ROWS and hasattr(values, "tolist") else values
+        tolist = getattr(values, "tolist", None)  # a numpy array's; a list is summed as it is
+        summed = tolist() if n <= _LIST_ROWS and tolist is not None else values
         with _numpy_quiet(values):  # numpy floats warn where Python floats silently give inf (handled)
             out["mean"], out["std"] = mean_std(summed)  # any finite rewards, 1e308 too (no overflow)
         out["quantiles"] = {f"p{int(q * 100)}": quantile(lambda i: float(values[i]), n, q)
