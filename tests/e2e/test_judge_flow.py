@@ -14,8 +14,22 @@ from tests.openai_stub import LABELLED_ROWS as ROWS
 pytestmark = pytest.mark.e2e
 
 
-def confirm(scope, page) -> None:
-    scope.locator('[data-testid="stCheckbox"]', has_text="Send these requests").first.click()
+def confirm(scope, page, expander_title: str | None = None) -> None:
+    """Tick "Send these requests". Under load a rerun still replacing the page can fold the expander the box is
+    in: it is opened again (at most three times, once the app is idle) before each try."""
+    for attempt in range(3):
+        if expander_title:
+            scope = expander(page, expander_title)
+            settle(page)
+        box = scope.locator('[data-testid="stCheckbox"]', has_text="Send these requests").first
+        try:
+            box.click(timeout=15_000)
+            break
+        except Exception:
+            if attempt == 2:
+                shot(page, "debug-judge-confirm")
+                raise
+            settle(page)
     settle(page)
 
 
@@ -44,12 +58,13 @@ def test_judge_figures_in_the_browser(app_server, page, openai_stub, monkeypatch
     openai_stub.judge_mode = "fickle"
     confirm(page, page)
     click_until(page, button(page, "Grade 12 rows 4 times"), "text=Rows that flip pass/fail", shot_name="judge-sc")
+    settle(page)  # the run ends with a rerun: let it finish before opening the expander below
     no_exception(page)
     openai_stub.judge_mode = "gullible"
     probes = expander(page, "Can this grader be gamed?")
     settle(page)
     assert button(probes, "judge probes on").count() == 0
-    confirm(probes, page)
+    confirm(probes, page, expander_title="Can this grader be gamed?")
     click_until(page, button(probes, "Run 8 judge probes on 12 samples"), "text=get credit they don't deserve",
                 shot_name="judge-probes")
     settle(page)
