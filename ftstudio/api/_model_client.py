@@ -130,6 +130,22 @@ class CallResult:
     timed_out: bool = False  # the last attempt ran past the client's timeout
 
 
+_OPENING = threading.Lock()
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _use_wal(conn: sqlite3.Connection, attempts: int = 600) -> None:
+    """PRAGMA journal_mode=WAL, again while another process holds the lock (up to about 30 s, as connect's timeout)."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in _BUSY or attempt == attempts - 1:
+                raise
+            threading.Event().wait(0.05)
+
+
 class ModelCache:
     """A small sqlite key-value store under the cache dir; safe across threads and processes."""
 
@@ -143,8 +159,13 @@ class ModelCache:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
+            # Switching a new file to WAL takes an exclusive lock, and sqlite answers SQLITE_BUSY at once there (its
+            # busy timeout doesn't wait for it): two sessions of one process opening the cache together (TRL's
+            # gathered async reward functions) failed with "database is locked". One thread opens at a time here;
+            # another process is waited for below.
+            with _OPENING:
+                conn = sqlite3.connect(self.path, timeout=30)
+                _use_wal(conn)
             self._local.conn = conn
         return conn
 
