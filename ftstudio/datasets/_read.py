@@ -30,6 +30,7 @@ from typing import Any, BinaryIO, Union
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
 
+from ._csv import read_csv
 from ._json_array import read_json_array
 from ._problems import Problem, ProblemLog
 from ._readers import (
@@ -45,7 +46,6 @@ from ._readers import (
     RowsRead,
     detect_format,
     kind_of,
-    read_csv,
     read_jsonl,
 )
 

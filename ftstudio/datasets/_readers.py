@@ -2,7 +2,7 @@
 
 Nothing here holds a whole file: bytes arrive in 1 MiB chunks, JSONL and CSV are split into lines,
 and a JSON array is cut into rows by a small bracket scanner (see `_json_array.py`) before each row
-is parsed on its own, so one broken row never hides the rest.
+is parsed on its own, so one broken row never hides the rest. CSV records become rows in `_csv.py`.
 
 Events (`Event`), in file order: RowRead(line, row) | RowsRead(lines, rows) | LineError(line, message) |
 Blank(line) | Note(text) | Header(columns).
@@ -11,10 +11,8 @@ Blank(line) | Note(text) | Header(columns).
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
 import io
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -360,110 +358,3 @@ def read_jsonl(inp: Input) -> Iterator[Event]:
         raise
     if rows:
         yield RowsRead(lines, rows)
-
-
-def csv_cell(text: str) -> Any:
-    """A cell is a string, except text that parses as a JSON object or array (after trimming)."""
-    stripped = text.strip()
-    if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
-        try:
-            value = json.loads(stripped)
-        except (ValueError, RecursionError):
-            return text
-        if isinstance(value, (dict, list)):
-            return value
-    return text
-
-
-class _CsvLines:
-    """Decoded physical lines for csv.reader, remembering which ones were unreadable."""
-
-    def __init__(self, inp: Input):
-        self._raw = raw_lines(inp)
-        self.line = 0  # physical line of the last line handed out
-        self.record_start: int | None = None
-        self.bad: list[LineError] = []
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        lineno, offset, line, length = next(self._raw)
-        self.line = lineno
-        if self.record_start is None:
-            self.record_start = lineno
-        if line is None:
-            self.bad.append(LineError(lineno, too_long_message(length)))
-            return "\n"
-        try:
-            return line.decode("utf-8") + "\n"
-        except UnicodeDecodeError as e:
-            self.bad.append(LineError(lineno, utf8_message(line, offset, e)))
-            # Keep csv.reader in step; the record holding this line is dropped and reported.
-            return line.decode("utf-8", errors="replace") + "\n"
-
-
-def read_csv(inp: Input) -> Iterator[Event]:
-    # csv's default cell limit (128 KB) is far below what one chat transcript can hold.
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
-    lines = _CsvLines(inp)
-    first = inp.head[inp.bom :].split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    delimiter = ","
-    if "," not in first:
-        for alt, label in ((";", "semicolons"), ("\t", "tabs")):
-            if alt in first:
-                delimiter = alt
-                yield Note(f"{inp.name}: the header has no commas; columns are separated by {label}.")
-                break
-    reader = csv.reader(lines, delimiter=delimiter)
-    header: list[str] | None = None
-    while True:
-        lines.record_start = None
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            yield LineError(lines.record_start or lines.line, f"CSV error: {e}; the record was skipped")
-            continue
-        start = lines.record_start or lines.line
-        if lines.bad and header is None:
-            raise DatasetError(
-                f"{inp.name}: the header row can't be read ({lines.bad[0]}). Fix it and load the file again."
-            )
-        if lines.bad:
-            yield from lines.bad
-            lines.bad = []
-            continue
-        if not any(c.strip() for c in cells):
-            yield Blank(start)
-            continue
-        if header is None:
-            header = _header(cells, inp.name)
-            yield Header(header)
-            continue
-        if len(cells) > len(header) and not any(c.strip() for c in cells[len(header) :]):
-            cells = cells[: len(header)]  # trailing empty cells, as spreadsheets write them
-        if len(cells) != len(header):
-            yield LineError(
-                start, f"{len(cells)} cells but the header has {len(header)} columns; quote cells that contain the delimiter"
-            )
-            continue
-        yield RowRead(start, {k: csv_cell(v) for k, v in zip(header, cells)})
-
-
-def _header(cells: list[str], name: str) -> list[str]:
-    while cells and not cells[-1].strip():
-        cells = cells[:-1]
-    names = [c.strip() for c in cells]
-    for i, n in enumerate(names):
-        if not n:
-            raise DatasetError(f"{name}: column {i + 1} of the header row has no name. Give every column a name.")
-    seen: dict[str, int] = {}
-    for i, n in enumerate(names):
-        if n in seen:
-            raise DatasetError(
-                f"{name}: columns {seen[n] + 1} and {i + 1} of the header row are both named {n!r}. Rename one."
-            )
-        seen[n] = i
-    return names
