@@ -41,6 +41,7 @@ from .types import (
     GraderType,
     GraderUnion,
     ModelGraderModel,
+    PairScore,
     Scored,
     ScoringContext,
     Translation,
@@ -69,7 +70,7 @@ from .types.text_similarity import TextSimilarityGrader
 __all__ = [
     "AudioData", "EndpointGrader", "GRADER_CLASSES", "GRADER_TYPES", "Grader", "GraderModel", "GraderRoot",
     "GraderType", "GraderUnion", "InputAudio", "InputImage", "InputMessage", "InputText", "LabelModelGrader", "LambdaFunction",
-    "LambdaGrader", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PYTHON_IMAGE_TAGS", "PYTHON_STUB", "PythonGrader",
+    "LambdaGrader", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PairScore", "PYTHON_IMAGE_TAGS", "PYTHON_STUB", "PythonGrader",
     "REMOTE_GRADER_TYPES", "RenderError", "SAMPLE_FIELDS", "SCORE_MODEL_EFFORTS", "Sample", "SamplingParams",
     "ScoreModelGrader", "Scored", "ScoringContext", "StringCheckGrader", "TextSimilarityGrader", "Translation", "Translator",
     "UnknownGraderType", "as_is", "build_requests", "error_reward", "facet_gaps", "find", "formula", "grader_type", "grader_types",

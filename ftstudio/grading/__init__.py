@@ -23,8 +23,9 @@ from ._engine import (
     rendered_inputs,
     to_grader,
 )
-from ._items import completion_text, item_from_label, strip_prompt
+from ._items import completion_text, item_from_label, plain_texts, strip_prompt
 from ._model_plan import CostEstimate, RequestEstimate, estimate_cost, estimate_requests, model_requests
+from ._plan import Planned
 from ._preflight import preflight
 from ._progress import ALL_TIMED_OUT_AFTER, JobProgress, Progress, ProgressFn, Stage
 from ._results import GradeResults, RowErrors, RowRecord, Summary, merge
@@ -49,9 +50,9 @@ from ._writer import FORMATS, RecordWriter, format_of, records_bytes, summary_te
 
 __all__ = [
     "ALL_TIMED_OUT_AFTER", "FORMATS", "SCORERS", "Batch", "Cancel", "Rows", "CompareReport", "CompareRow", "Comparison", "GradeOptions", "GradeResults",
-    "GradingContext", "GradingJob", "JobProgress", "Progress", "ProgressFn", "Stage", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors", "RowRecord", "RowStatus", "Summary",
+    "GradingContext", "GradingJob", "Planned", "JobProgress", "Progress", "ProgressFn", "Stage", "GradingRun", "GradingSession", "InvalidGrader", "RecordWriter", "RowErrors", "RowRecord", "RowStatus", "Summary",
     "Scope", "Scored", "Scorer", "calls_model", "chunk_size", "compare", "compare_runs", "entry_pairs", "explain", "format_of",
-    "completion_text", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "node_path", "preflight", "prepare", "records_bytes", "rendered_inputs", "select_rows",
+    "completion_text", "plain_texts", "grade", "grade_chunks", "item_from_label", "strip_prompt", "merge", "metrics", "model_nodes", "node_path", "preflight", "prepare", "records_bytes", "rendered_inputs", "select_rows",
     "summary_text", "to_csv", "to_grader", "to_jsonl", "uses_models",
     "EXACT_ROWS", "SKETCH_RELATIVE_ERROR", "RewardSketch", "RunningResults",
     "MAX_BATCH_REQUESTS", "BatchOutcome", "plan_batch", "submit_all", "CostEstimate", "RequestEstimate", "estimate_cost", "estimate_requests", "model_requests", "pending_requests", "run_batch",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ftstudio.api import Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
@@ -21,6 +21,7 @@ from ftstudio.validation import blocks_grading, check_grader
 
 from ._context import Batch, Cancel, GradingContext, Rows, is_cancelled, prepare
 from ._options import GradeOptions
+from ._plan import Column, Planned, compile_plan
 from ._progress import ProgressFn
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
@@ -60,6 +61,9 @@ class GradingSession:
         # a multi's invalid_grade, read once: pydantic's attribute fallback costs a fifth of a one-row grade
         self._error_reward = error_reward(self.grader)
         self.sample_field = sample_field
+        # the small-call plan of a cheap tree (None otherwise): calls whose rows all render skip the set-up
+        self._plan = compile_plan(self.grader)
+        self._name = self.grader.name or self.grader.type
         self.options = options or GradeOptions()
         self._pools: dict[int, PythonGraderPool] = {}
         self._runner: ModelRunner | None = None
@@ -103,6 +107,11 @@ class GradingSession:
         verdict can name a node at any depth, not only a child of the root."""
         start = time.perf_counter()
         batch = rows if isinstance(rows, Batch) else prepare(rows, self.sample_field)
+        if self._plan is not None and not node_scores and progress is None and not batch.base_errors \
+                and not is_cancelled(cancel):
+            planned = self._planned(batch, start, row_offset)
+            if planned is not None:
+                return planned
         run = GradingContext(self, batch, progress, cancel, SCORERS)
         if node_scores:
             run.memo = {}  # every node of one pass is scored over the same rows, so a node's score is its memo
@@ -128,6 +137,39 @@ class GradingSession:
                             rewards=rewards, errors=errs, sub_rewards=subs, lines=batch.lines, token_usage=run.usage,
                             sub_missing={k: v for k, v in missing.items() if v}, node_rewards=nodes,
                             elapsed=time.perf_counter() - start, cancelled=run.cancelled, row_offset=row_offset)
+
+
+    def score_columns(self, outputs: list[str], column: Column) -> Planned | None:
+        """The rewards (and a multi's child scores) `grade` computes for rows given as columns: the model outputs,
+        and `column(key)` the item field `key` per row (None when the rows lack it). None when the call needs the
+        engine (a tree without a small-call plan, or a row that does not simply render): grade the rows then.
+        A trainer's reward function calls this first; it builds no Batch, context or GradeResults."""
+        return self._plan(outputs, column) if self._plan is not None else None
+
+    def _planned(self, batch: Batch, start: float, row_offset: int) -> GradeResults | None:
+        assert self._plan is not None
+        # rows without a usable output are batch.base_errors, which leave the call to the engine
+        scored = self._plan(cast(list[str], batch.outputs), _row_column(batch))
+        if scored is None:
+            return None
+        values, subs = scored
+        return GradeResults(grader_name=self._name, grader_type=self.grader.type, rewards=array("d", values),
+                            errors={}, sub_rewards={k: array("d", v) for k, v in subs.items()}, lines=batch.lines,
+                            elapsed=time.perf_counter() - start, row_offset=row_offset)
+
+
+def _row_column(batch: Batch) -> Column:
+    """An engine Batch's item fields as columns (the output field is not part of the item)."""
+    rows, sf = batch.rows, batch.sample_field
+
+    def column(key: str) -> list[Any] | None:
+        if key == sf:
+            return None
+        return [r.get(key, _MISSING) for r in rows]
+    return column
+
+
+_MISSING = object()  # not a str: the plan leaves a row without the field to the engine
 
 
 def grade(grader: GraderInput, rows: Rows | Batch, sample_field: str = DEFAULT_SAMPLE_FIELD,

@@ -17,9 +17,18 @@ from typing import Any, cast
 
 from ftstudio.config import ImportProblem, NoGrader, grader_of, read_json_file
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, sample_field_problem
-from ftstudio.grading import GradeOptions, GradeResults, GradingSession, InvalidGrader, RowRecord, completion_text
+from ftstudio.grading import (
+    GradeOptions,
+    GradeResults,
+    GradingSession,
+    InvalidGrader,
+    Planned,
+    RowRecord,
+    completion_text,
+    plain_texts,
+)
 
-from ._trl import AsyncRewardFunction, RewardFunction, trl_async_function, trl_components, trl_function
+from ._trl import AsyncRewardFunction, RewardFunction, item_column, trl_async_function, trl_components, trl_function
 
 
 def _load_document(grader: Any) -> tuple[Any, str]:
@@ -82,6 +91,15 @@ class Reward:
         rows = self._rows(completions, items)
         with self._lock:
             return self.session.grade(rows)
+
+    def score_columns(self, completions: Sequence[Any], columns: dict[str, Any]) -> Planned | None:
+        """(rewards, a multi's child scores) as `grade` computes them, from the engine's small-call plan, for a
+        trainer's call given as dataset columns (TRL's keyword lists); None when the grader or these rows need
+        the engine: call `grade`. No lock: a plan holds no pools and changes nothing."""
+        texts = plain_texts(completions)
+        if texts is None:
+            return None
+        return self.session.score_columns(texts, item_column(columns, len(texts), self.sample_field))
 
     def score(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> list[float]:
         """One reward per completion, exactly `ftstudio grade`'s; rows with errors score 0.0.

@@ -9,13 +9,13 @@ as "this function doesn't score this row" (NaN, excluded from means and sums).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, cast
 
 from ftstudio.core import mean
 from ftstudio.graders import Grader, MultiGrader
 from ftstudio.graders.formula import FormulaError, NotLinear, linear, parse
-from ftstudio.grading import GradeOptions, GradeResults
+from ftstudio.grading import GradeOptions, GradeResults, Planned
 
 # A reward function as TRL calls it: keyword lists in, one reward (or None) per completion out.
 RewardFunction = Callable[..., list[float | None]]
@@ -45,6 +45,8 @@ class _Reward(Protocol):
 
     def grade(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> GradeResults: ...
 
+    def score_columns(self, completions: Sequence[Any], columns: dict[str, Any]) -> Planned | None: ...
+
 # What TRL adds to the dataset columns; never part of the grader's item.
 TRL_ARGUMENTS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
 
@@ -57,18 +59,52 @@ def items_from_columns(columns: dict[str, Any], n: int) -> list[dict[str, Any]]:
     return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
 
 
+def item_column(columns: dict[str, Any], n: int, sample_field: str) -> Callable[[str], Sequence[Any] | None]:
+    """The dataset column behind `{{ item.<key> }}`, as items_from_columns would build the items from it (the
+    engine's small-call plan reads it without building them). The sample field is the output's, never the item's."""
+    def column(key: str) -> Sequence[Any] | None:
+        values = columns.get(key)
+        if key in TRL_ARGUMENTS or key == sample_field or not isinstance(values, (list, tuple)) \
+                or len(cast(Sequence[Any], values)) != n:
+            return None
+        return cast(Sequence[Any], values)
+    return column
+
+
+def _rewards(reward: _Reward, sub_keys: list[str], on_error: float | None, completions: Sequence[Any],
+             columns: dict[str, Any]) -> list[float | None]:
+    """The engine's small-call plan when the call fits it (no row can have an error there), else the rows graded
+    as items; the same rewards and the same metrics either way."""
+    planned = reward.score_columns(completions, columns)
+    log_metric = columns.get("log_metric")
+    if planned is None:
+        result = reward.grade(completions, items_from_columns(columns, len(completions)))
+        return _scored(reward, sub_keys, on_error, result, log_metric)
+    rewards, subs = planned
+    if callable(log_metric):
+        _log(reward, sub_keys, subs, 0, len(rewards), log_metric)
+    return cast(list[float | None], rewards)  # a fresh list per call
+
+
 def _scored(reward: _Reward, sub_keys: list[str], on_error: float | None, result: GradeResults,
             log_metric: Any) -> list[float | None]:
     out: list[float | None] = [on_error if i in result.errors else v for i, v in enumerate(result.rewards)]
-    if callable(log_metric) and len(result):
-        # Means over all rows, as `ftstudio grade`'s summary computes sub_reward_means.
-        for key in sub_keys:
-            values = result.sub_rewards.get(key)
-            if values is not None:
-                log_metric(key, mean(values))
-        # Its own metric, so an error never hides as a low reward (on_error=0.0 scores it 0.0).
-        log_metric(f"{reward.name}/grader_error_rate", len(result.errors) / len(result))
+    if callable(log_metric):
+        _log(reward, sub_keys, result.sub_rewards, len(result.errors), len(result), log_metric)
     return out
+
+
+def _log(reward: _Reward, sub_keys: list[str], subs: Mapping[str, Sequence[float]], errors: int, n: int,
+         log_metric: Callable[[str, float], Any]) -> None:
+    if not n:
+        return
+    # Means over all rows, as `ftstudio grade`'s summary computes sub_reward_means.
+    for key in sub_keys:
+        values = subs.get(key)
+        if values is not None:
+            log_metric(key, mean(values))
+    # Its own metric, so an error never hides as a low reward (on_error=0.0 scores it 0.0).
+    log_metric(f"{reward.name}/grader_error_rate", errors / n)
 
 
 def _named(function: F, reward: _Reward, kind: str) -> F:
@@ -87,9 +123,7 @@ def trl_function(reward: _Reward, *, on_error: float | None = 0.0) -> RewardFunc
 
     def reward_function(prompts: Sequence[Any], completions: Sequence[Any], completion_ids: Sequence[Any] | None = None,
                         **kwargs: Any) -> list[float | None]:
-        items = items_from_columns(kwargs, len(completions))
-        result = reward.grade(completions, items)
-        return _scored(reward, sub_keys, on_error, result, kwargs.get("log_metric"))
+        return _rewards(reward, sub_keys, on_error, completions, kwargs)
 
     return _named(reward_function, reward, "sync")
 
@@ -102,9 +136,7 @@ def trl_async_function(reward: _Reward, *, on_error: float | None = 0.0) -> Asyn
 
     async def reward_function(prompts: Sequence[Any], completions: Sequence[Any],
                               completion_ids: Sequence[Any] | None = None, **kwargs: Any) -> list[float | None]:
-        items = items_from_columns(kwargs, len(completions))
-        result = await asyncio.to_thread(reward.grade, completions, items)
-        return _scored(reward, sub_keys, on_error, result, kwargs.get("log_metric"))
+        return await asyncio.to_thread(_rewards, reward, sub_keys, on_error, completions, kwargs)
 
     return _named(reward_function, reward, "async")
 

@@ -20,6 +20,7 @@ from ._type import (
     Explain,
     Fix,
     GraderType,
+    PairScore,
     Rows,
     Scored,
     Scorer,
@@ -47,7 +48,7 @@ def _discover() -> None:
 _discover()
 
 __all__ = [
-    "FACETS", "GENERIC_FIX", "ModelGraderModel", "build_requests", "interpret", "response_format", "sampling_kwargs", "Check", "Checker", "Explain", "Fix", "Grader", "GraderType", "GraderUnion", "Rows", "Scored", "Scorer",
+    "FACETS", "GENERIC_FIX", "ModelGraderModel", "build_requests", "interpret", "response_format", "sampling_kwargs", "Check", "Checker", "Explain", "Fix", "Grader", "GraderType", "GraderUnion", "PairScore", "Rows", "Scored", "Scorer",
     "ScoringContext", "Translation", "Translator", "UnknownGraderType", "as_is", "facet_gaps", "find", "grader_type",
     "grader_types", "is_cancelled",
 ]

@@ -171,6 +171,10 @@ Explain = Callable[[Any, Rows], dict[str, Any]]
 Fix = Callable[[Any, str], str]
 # The grader as `target` takes it (JSON); children are translated through `target.translate`.
 Translation = Callable[[Any, Translator], Any]
+# A node's score over its rendered input and reference columns when every row rendered to a string: one value
+# per pair, or None when this call is not for the short way (a row too long, a missing resource) and the
+# scorer must grade it, with its per-row errors. The engine's small-call plan calls it (grading._plan).
+PairScore = Callable[[list[str], list[str]], "list[float] | None"]
 
 
 def as_is(grader: Any, target: Translator) -> Any:
@@ -210,6 +214,9 @@ class GraderType:
     needs_endpoint: Callable[[Any], bool] | None = None
     # The URL grading it POSTs to from wherever it runs (the endpoint grader's url); None when it calls none.
     posts_to: Callable[[Any], str] | None = None
+    # string_check-like types: the node's PairScore over its `input` and `reference` columns, computed by the
+    # same code as `score` (so both give the same values); None when the node has none (cosine calls a server).
+    plain: Callable[[Any], PairScore | None] | None = None
     # The (relative path, template) pairs of one node (not its children): what the API renders.
     templates: Callable[[Any], list[tuple[Path, str]]] = field(default=lambda node: [])
     # Its own translations or refusals per target name (a target's module may also declare them), and
@@ -237,7 +244,7 @@ def facet_gaps(t: GraderType, *, build: bool = False) -> list[str]:
     """
     gaps = [f for f in FACETS if getattr(t, f, None) is None]
     gaps += [f for f in ("default", "score", "check", "explain", "fix", "templates", "code", "needs_endpoint",
-                         "posts_to")
+                         "posts_to", "plain")
              if getattr(t, f, None) is not None and not callable(getattr(t, f))]
     # A type module builds its TYPE itself: each facet is checked for what it holds at run time, whatever
     # its annotation says (read through getattr, as above).

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from .._models import GraderModel
 from . import _pair
-from ._type import GraderType, Scored, ScoringContext
+from ._type import GraderType, PairScore, Scored, ScoringContext
 
 
 class StringCheckGrader(GraderModel):
@@ -25,22 +26,38 @@ def default(name: str) -> StringCheckGrader:
                              operation="eq")
 
 
+def _eq(a: Sequence[str | None], b: Sequence[str | None]) -> list[float]:
+    return [1.0 if x == y else 0.0 for x, y in zip(a, b)]
+
+
+def _ne(a: Sequence[str | None], b: Sequence[str | None]) -> list[float]:
+    return [1.0 if x != y else 0.0 for x, y in zip(a, b)]
+
+
+def _like(a: Sequence[str | None], b: Sequence[str | None]) -> list[float]:
+    return [1.0 if x is not None and y is not None and y in x else 0.0 for x, y in zip(a, b)]
+
+
+def _ilike(a: Sequence[str | None], b: Sequence[str | None]) -> list[float]:  # substring after casefold()
+    return [1.0 if x is not None and y is not None and y.casefold() in x.casefold() else 0.0 for x, y in zip(a, b)]
+
+
+# One comparison per operation, for the scorer and for the engine's small-call plan alike.
+COMPARE = {"eq": _eq, "ne": _ne, "like": _like, "ilike": _ilike}
+
+
 def score(node: StringCheckGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     a, b, errs = _pair.two_columns(node, ctx.batch, rows)
-    op = node.operation
-    if op == "eq":
-        out = [1.0 if x == y else 0.0 for x, y in zip(a, b)]
-    elif op == "ne":
-        out = [1.0 if x != y else 0.0 for x, y in zip(a, b)]
-    elif op == "like":
-        out = [1.0 if x is not None and y is not None and y in x else 0.0 for x, y in zip(a, b)]
-    else:  # ilike: substring after casefold()
-        out = [1.0 if x is not None and y is not None and y.casefold() in x.casefold() else 0.0 for x, y in zip(a, b)]
+    out = COMPARE[node.operation](a, b)
     if errs:
         for j, r in enumerate(rows):
             if r in errs:
                 out[j] = 0.0
     return out, errs
+
+
+def plain(node: StringCheckGrader) -> PairScore:
+    return COMPARE[node.operation]
 
 
 _LIKE = "`{op}` passes any output that contains the reference: {what}; use `eq` or a python grader that parses one answer"
@@ -68,5 +85,5 @@ TYPE = GraderType(
     name="string_check", model=StringCheckGrader, order=10, default=default, remote=False, calls_model=False,
     # Pure string comparisons: serve grades them on the event loop.
     inline=True,
-    score=score, check=_pair.check, explain=_pair.explain, fix=fix, templates=_pair.templates,
+    score=score, plain=plain, check=_pair.check, explain=_pair.explain, fix=fix, templates=_pair.templates,
 )

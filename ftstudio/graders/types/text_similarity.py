@@ -10,7 +10,7 @@ from .. import metrics
 from .._models import GraderModel
 from . import _pair
 from ._pair import two_columns
-from ._type import Checker, GraderType, Path, Scored, ScoringContext, call_status
+from ._type import Checker, GraderType, PairScore, Path, Scored, ScoringContext, call_status
 
 
 class TextSimilarityGrader(GraderModel):
@@ -70,6 +70,24 @@ def score(node: TextSimilarityGrader, ctx: ScoringContext, rows: list[int]) -> S
     for k, j in enumerate(ok):
         out[j] = 0.0 if rows[j] in errs else float(scores[k])
     return out, errs
+
+
+def plain(node: TextSimilarityGrader) -> PairScore | None:
+    """The scorer's values for rows that all render, by the same metric code; None for cosine (embeddings
+    from a server). A row past the length limit, or meteor without WordNet, is left to the scorer."""
+    metric = node.evaluation_metric
+    if metric == "cosine":
+        return None
+
+    def scores(ins: list[str], refs: list[str]) -> list[float] | None:
+        if ins and max(map(len, ins)) + max(map(len, refs)) > MAX_SIMILARITY_CHARS:
+            return None
+        try:
+            return list(map(float, metrics.score_many(metric, ins, refs)))
+        except metrics.WordNetUnavailableError:
+            return None
+
+    return scores
 
 
 def _too_long(a: list[str | None], b: list[str | None], rows: list[int], errs: dict[int, RowErrors]) -> None:
@@ -150,5 +168,5 @@ TYPE = GraderType(
     calls_model=False, inline=False,
     # cosine compares embeddings from the configured endpoint.
     needs_endpoint=lambda node: node.evaluation_metric == "cosine",
-    score=score, check=check, explain=_pair.explain, fix=fix, templates=_pair.templates,
+    score=score, plain=plain, check=check, explain=_pair.explain, fix=fix, templates=_pair.templates,
 )
