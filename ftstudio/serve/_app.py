@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ftstudio.grading import GradeResults, prepare
+from ftstudio.grading import GradeResults, Planned, prepare
 from ftstudio.validation import check_grader, errors
 
 from . import _gemini, _nemo_gym, _shapes
@@ -96,6 +96,26 @@ class _Server:
         return results
 
 
+    def planned(self, request: Request, entry: Entry, row: dict[str, Any], field: str) -> tuple[Planned, float] | None:
+        """One row by the session's small-call plan (GradingSession.score_columns, the function TRL's reward
+        calls): what `grade` answers for it when the row can't have an error, without a batch or GradeResults;
+        with the seconds it took. None when the grader has no plan, runs off the event loop, or the row needs
+        the engine."""
+        if not entry.inline:
+            return None
+        start = time.perf_counter()
+        planned = entry.session.score_columns([row[field]], partial(_one_row_column, row, field))
+        if planned is None:
+            return None
+        request.scope["ftstudio"]["rows"] += 1  # metrics.graded counts row errors: a planned row has none
+        return planned, time.perf_counter() - start
+
+
+def _one_row_column(row: dict[str, Any], field: str, key: str) -> list[Any] | None:
+    """The item field `key` of a one-row request (the output field is not part of the item)."""
+    return [row[key]] if key in row and key != field else None
+
+
 def _grade_then_release(entry: Entry, batch, cancel: threading.Event, offset: int) -> GradeResults:
     try:
         return entry.session.grade(batch, cancel=cancel, row_offset=offset)
@@ -163,6 +183,10 @@ class _Handlers:
         row, field = _shapes.run_row(body)
         entry = self.sessions.acquire(body["grader"])
         try:
+            fast = self.srv.planned(request, entry, row, field)
+            if fast is not None:
+                g = entry.session.grader
+                return _json(_shapes.planned_run_response(g.name or g.type, g.type, *fast))
             results = await self.srv.grade(request, entry, [row], field)
         finally:
             entry.release()

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from itertools import islice
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ftstudio.grading import GradeResults, RowRecord, records_bytes
 
@@ -87,10 +87,24 @@ class BodyReader:
         # the raw header, as Starlette's Headers would give it first, without building them for one value
         declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), None)
         size = int(declared) if declared and declared.isdigit() else 0
-        chunks, seen = [], 0
-        async for chunk in request.stream():
+        # Starlette's Request.stream() as it reads, without an async generator per request (most bodies are one
+        # message): only non-empty bodies count, the last has no more_body, an http.disconnect is ClientDisconnect.
+        receive = request.receive
+        chunks: list[bytes] = []
+        seen, more = 0, True
+        while more:
+            message = await receive()
+            kind = message["type"]
+            if kind == "http.disconnect":
+                raise ClientDisconnect()
+            if kind != "http.request":
+                continue
+            more = message.get("more_body", False)
+            chunk = message.get("body", b"")
+            if not chunk:
+                continue
             seen += len(chunk)
-            if max(seen, size) > limit:
+            if seen > limit or size > limit:
                 # Read on (up to a bound) before answering: a client still sending its body would otherwise
                 # see a broken pipe instead of the 413.
                 if seen > limit + _DRAIN_BYTES:
@@ -101,7 +115,7 @@ class BodyReader:
         if max(seen, size) > limit:
             raise ApiProblem(413, f"The body is at least {max(seen, size):,} bytes; the limit is {limit:,} bytes "
                              "(--max-body-mb). Send fewer rows per request.", code="request_too_large")
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     # -- shutdown ------------------------------------------------------------------------------------
 

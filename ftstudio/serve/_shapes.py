@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
-from ftstudio.grading import GradeResults, completion_text, item_from_label, strip_prompt
+from ftstudio.grading import GradeResults, Planned, completion_text, item_from_label, strip_prompt
 
 from ._errors import ApiProblem, missing, wrong_type
 
@@ -57,23 +57,44 @@ def run_row(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
 def run_response(results: GradeResults) -> dict[str, Any]:
     """GradeResults of one row as the official GraderRunResponse (every key present, null where empty)."""
     rec = results.record(0)
+    errors = _errors(rec["error_details"] or {})
+    usage = {model: {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+                     "total_tokens": u.total_tokens, "cached_tokens": u.cached_tokens}
+             for model, u in results.token_usage.items()}
+    return _run_body(results.grader_name, results.grader_type, rec["reward"], rec["sub_rewards"], errors, usage,
+                     results.elapsed)
+
+
+def _errors(details: dict[str, str]) -> dict[str, Any]:
+    """metadata.errors: every flag, true for the row's; each details field its text, else null."""
     errors: dict[str, Any] = {}
-    details = rec["error_details"] or {}
     for flag in ERROR_FLAGS:
         errors[flag] = flag in details
         if flag in DETAIL_FIELDS:
             errors[DETAIL_FIELDS[flag]] = (details.get(flag) or None) if flag in details else None
-    usage = {model: {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-                     "total_tokens": u.total_tokens, "cached_tokens": u.cached_tokens}
-             for model, u in results.token_usage.items()}
+    return errors
+
+
+_NO_ERRORS = _errors({})  # a row without errors
+
+
+def planned_run_response(grader_name: str, grader_type: str, planned: Planned, elapsed: float) -> dict[str, Any]:
+    """run_response for a row the small-call plan graded (GradingSession.score_columns): no errors, no tokens."""
+    rewards, subs = planned
+    return _run_body(grader_name, grader_type, rewards[0], {k: v[0] for k, v in subs.items()}, dict(_NO_ERRORS), {},
+                     elapsed)
+
+
+def _run_body(name: str, kind: str, reward: float, subs: dict[str, float], errors: dict[str, Any],
+              usage: dict[str, dict[str, int]], elapsed: float) -> dict[str, Any]:
     total = sum(u["total_tokens"] for u in usage.values())
     return {
-        "reward": rec["reward"],
-        "metadata": {"name": results.grader_name, "type": results.grader_type, "errors": errors,
-                     "execution_time": results.elapsed, "scores": dict(rec["sub_rewards"]),
+        "reward": reward,
+        "metadata": {"name": name, "type": kind, "errors": errors,
+                     "execution_time": elapsed, "scores": dict(subs),
                      "token_usage": total if usage else None,
                      "sampled_model_name": next(iter(usage), None)},
-        "sub_rewards": dict(rec["sub_rewards"]),
+        "sub_rewards": dict(subs),
         "model_grader_token_usage_per_model": usage,
     }
 
