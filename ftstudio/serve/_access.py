@@ -96,7 +96,7 @@ class Access:
 
     @staticmethod
     def refuse_content_type(scope, seen: Seen) -> ApiProblem | None:
-        if scope["method"] != "POST":
+        if scope["method"] != "POST" or seen.content_type == b"application/json":  # the usual value, as it comes
             return None
         value = (seen.content_type or b"").decode("latin-1")
         if value.split(";", 1)[0].strip().lower() in JSON_TYPES:

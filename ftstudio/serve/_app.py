@@ -123,8 +123,22 @@ def _grade_then_release(entry: Entry, batch, cancel: threading.Event, offset: in
         entry.release()
 
 
+class JsonResponse(Response):
+    """Starlette's Response for a JSON body, its headers written as Starlette writes them (content-length, then
+    content-type) without its general header handling, which cost a tenth of a one-row request."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status: int = 200, headers: dict[str, str] | None = None):
+        if headers or status < 200 or status in (204, 304):
+            super().__init__(body, status, headers=headers)
+            return
+        self.status_code, self.background, self.body = status, None, body
+        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", b"application/json")]
+
+
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(dumps(data), status, headers=headers, media_type="application/json")
+    return JsonResponse(dumps(data), status, headers)
 
 
 def create_app(config: ServeConfig, grader: dict[str, Any] | None = None) -> Any:
