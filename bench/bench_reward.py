@@ -94,14 +94,18 @@ def table(results: dict[str, dict]) -> str:
 
 def section(results: dict[str, dict], command: str) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return f"""## {TITLE}
 
 One call of `Reward.load(grader).for_trl()` as GRPOTrainer makes it: {N} conversational completions,
 a `reference_answer` column, `trainer_state`, `log_extra` and `log_metric` (each sub-reward's mean is
 logged). The python grader's workers are warm (started by a first call that is not timed). The
-reference is the engine alone on the same {N} rows, already built as dicts, in the same run.
+reference is the engine alone on the same {N} rows, already built as dicts, in the same run. A tree without
+python or model nodes (string_check here) is answered by the engine's small-call plan, compiled when the
+reward loads (grading/_plan.py): the same rewards, without the whole-column set-up per call.
 
-Measured {datetime.date.today().isoformat()} on {machine}, with `{command}`:
+Measured {datetime.date.today().isoformat()} on {machine} (load average {load:.1f}: the machine is shared),
+with `{command}`:
 
 {table(results)}
 """
