@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from ftstudio.grading import prepare
 from ftstudio.serve import ServeConfig, _shapes, create_app
-from ftstudio.serve._app import JsonResponse
+from ftstudio.serve._guard import JsonResponse
 
 RUN_PATH = "/v1/fine_tuning/alpha/graders/run"
 EXACT = {"type": "string_check", "name": "eq", "input": "{{sample.output_text}}",

@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
+from starlette.responses import Response
 
 from ftstudio.core import log_failure, log_path
 
@@ -120,7 +121,11 @@ class Guard:
                 response = await handler(request)
             except ApiProblem as exc:
                 response = await self.problem(request, exc)
-            await response(scope, receive, tracked_send)
+            if cors or type(response) is not JsonResponse:
+                await response(scope, receive, tracked_send)
+            else:  # its start message carries this status and no header to add: no wrapper around each send
+                state["status"] = response.status_code
+                await response(scope, receive, send)
         except Exception as exc:  # the last resort: a bug answers 500 in the API's shape, the server keeps running
             report_failure(scope, exc)
             if not state["status"]:
@@ -191,6 +196,20 @@ async def send_problem(send, problem: ApiProblem, state: dict[str, Any]) -> None
     headers += [(k.encode(), v.encode()) for k, v in problem.headers.items()]
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class JsonResponse(Response):
+    """Starlette's Response for a JSON body, its headers written as Starlette writes them (content-length, then
+    content-type) without its general header handling, which cost a tenth of a one-row request."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status: int = 200, headers: dict[str, str] | None = None):
+        if headers or status < 200 or status in (204, 304):
+            super().__init__(body, status, headers=headers)
+            return
+        self.status_code, self.background, self.body = status, None, body
+        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), (b"content-type", b"application/json")]
 
 
 def dumps(data: Any) -> bytes:
