@@ -51,7 +51,7 @@ async def _post(app: Any, data: bytes, chunks: int = 1, path: str = RUN_PATH) ->
 
 def _engine_answer(app: Any, body: dict[str, Any]) -> dict[str, Any]:
     """What graders.run answered before the plan: the row through the engine, as run_response writes it."""
-    row, field = _shapes.run_row(body)
+    row, field = _shapes.row_of(*_shapes.run_parts(body))
     srv = app.direct[RUN_PATH].__self__.srv
     entry = srv.sessions.acquire(body["grader"])
     try:
@@ -87,12 +87,11 @@ def test_graders_run_answers_as_the_engine(grader: dict[str, Any], sample: str, 
         assert got["metadata"].pop("execution_time") >= 0
         want["metadata"].pop("execution_time")
         assert got == want
-    row, field = _shapes.run_row(body)
     srv = app.direct[RUN_PATH].__self__.srv
     entry = srv.sessions.acquire(grader)
     try:
         scope: dict[str, Any] = {"ftstudio": {"rows": 0}}
-        fast = srv.planned(type("R", (), {"scope": scope})(), entry, row, field)
+        fast = srv.planned(type("R", (), {"scope": scope})(), entry, *_shapes.run_parts(body))
     finally:
         entry.release()
     assert (fast is not None) == planned and scope["ftstudio"]["rows"] == int(planned)

@@ -96,7 +96,7 @@ class _Server:
         return results
 
 
-    def planned(self, request: Request, entry: Entry, row: dict[str, Any], field: str) -> tuple[Planned, float] | None:
+    def planned(self, request: Request, entry: Entry, item: dict[str, Any], sample: str) -> tuple[Planned, float] | None:
         """One row by the session's small-call plan (GradingSession.score_columns, the function TRL's reward
         calls): what `grade` answers for it when the row can't have an error, without a batch or GradeResults;
         with the seconds it took. None when the grader has no plan, runs off the event loop, or the row needs
@@ -104,16 +104,17 @@ class _Server:
         if not entry.inline:
             return None
         start = time.perf_counter()
-        planned = entry.session.score_columns([row[field]], partial(_one_row_column, row, field))
+        planned = entry.session.score_columns([sample], partial(_item_column, item))
         if planned is None:
             return None
         request.scope["ftstudio"]["rows"] += 1  # metrics.graded counts row errors: a planned row has none
         return planned, time.perf_counter() - start
 
 
-def _one_row_column(row: dict[str, Any], field: str, key: str) -> list[Any] | None:
-    """The item field `key` of a one-row request (the output field is not part of the item)."""
-    return [row[key]] if key in row and key != field else None
+def _item_column(item: dict[str, Any], key: str) -> list[Any] | None:
+    """The field `key` of a one-row request's item. The output's field is never in the item (free_field), so
+    `{{ item.<that field> }}` is missing here as in the engine's row."""
+    return [item[key]] if key in item else None
 
 
 def _grade_then_release(entry: Entry, batch, cancel: threading.Event, offset: int) -> GradeResults:
@@ -180,13 +181,14 @@ class _Handlers:
 
     async def run(self, request: Request) -> Response:
         body = _shapes.need_object(await self.srv.read_json(request))
-        row, field = _shapes.run_row(body)
+        item, sample = _shapes.run_parts(body)
         entry = self.sessions.acquire(body["grader"])
         try:
-            fast = self.srv.planned(request, entry, row, field)
+            fast = self.srv.planned(request, entry, item, sample)
             if fast is not None:
                 g = entry.session.grader
                 return _json(_shapes.planned_run_response(g.name or g.type, g.type, *fast))
+            row, field = _shapes.row_of(item, sample)
             results = await self.srv.grade(request, entry, [row], field)
         finally:
             entry.release()

@@ -36,8 +36,8 @@ def free_field(items: list[dict[str, Any]]) -> str:
 
 # -- graders.run ---------------------------------------------------------------------------------
 
-def run_row(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """({**item, field: model_sample}, field) from a graders.run body."""
+def run_parts(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """(item, model_sample) from a graders.run body, checked."""
     if body.get("grader") is None:
         raise missing("grader")
     sample = body.get("model_sample")
@@ -50,6 +50,11 @@ def run_row(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
         item = {}
     if not isinstance(item, dict):
         raise wrong_type("item", "an object", item)
+    return item, sample
+
+
+def row_of(item: dict[str, Any], sample: str) -> tuple[dict[str, Any], str]:
+    """({**item, field: sample}, field): the engine's row, the output under a field no item key uses."""
     field = free_field([item])
     return {**item, field: sample}, field
 
