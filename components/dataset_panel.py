@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from itertools import islice
 from pathlib import Path
 
 import streamlit as st
@@ -132,7 +131,7 @@ def _kept_note(ds) -> None:
 def row_count(ds: D.Dataset) -> str:
     """One count everywhere: every line that holds a row, the unreadable ones included (they are
     graded as error rows, so "Grade all N rows" and this say the same N)."""
-    total = len(ds.rows) + len(ds.errors)
+    total = len(ds) + len(ds.errors)
     bad = f" ({len(ds.errors):,} unreadable)" if ds.errors else ""
     return f"{total:,} rows{bad}"
 
@@ -215,7 +214,7 @@ def _count_tokens(ds: D.Dataset, method: str):
     try:
         with st.spinner("Counting tokens …"):
             counter = TokenCounter(method)
-            counter.add(ds.rows, ds.lines)
+            counter.add(ds.store, ds.lines)
         return counter
     except Exception as exc:  # token counts are a nicety: never block the page on them
         st.caption(f"Token counts unavailable: {type(exc).__name__}: {exc}")
@@ -225,9 +224,9 @@ def _count_tokens(ds: D.Dataset, method: str):
 def _preview(ds: D.Dataset) -> None:
     sf = state.sample_field()
     # The same count as the card above (unreadable lines included: they are graded as error rows too).
-    with st.expander(f"Preview: the first {min(PREVIEW_ROWS, len(ds.rows))} of {row_count(ds)}"):
+    with st.expander(f"Preview: the first {min(PREVIEW_ROWS, len(ds))} of {row_count(ds)}"):
         rows = []
-        for row, line in islice(zip(ds.rows, ds.lines), PREVIEW_ROWS):
+        for row, line in zip(ds.store[:PREVIEW_ROWS], ds.lines):
             item, sample = D.split_sample(row, sf)
             text = json.dumps(item, ensure_ascii=False)
             rows.append({"line": line, "output": sample if sample is not None else "⚠ no output field",
