@@ -15,6 +15,7 @@ from components import (
     before_training,
     connection,
     dataset_panel,
+    dataset_report,
     preflight_panel,
     run_history,
     state,
@@ -188,3 +189,4 @@ if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is 
             api_checks.compare_panel(cfg.grader, dataset, state.sample_field())
 
 before_training.render(cfg, dataset)
+dataset_report.start_pending()  # the big dataset's checks, now that the page is drawn

@@ -279,6 +279,7 @@ def read_dataset(
             ds.notes.append(event.text)
         elif isinstance(event, Header):
             ds.columns = event.columns
+    store.finish()
     ds.content_hash = inp.content_hash
     ds.size_bytes = inp.n_read
     if not len(store):

@@ -116,6 +116,10 @@ class RowStore(_Decoded[dict[str, Any]]):
         if self._pending_len >= _BLOCK_BYTES:
             self._flush()
 
+    def finish(self) -> None:
+        """The last rows into a block: from here on the store is only read (threads may share it)."""
+        self._flush()
+
     def _flush(self) -> None:
         if self._pending:
             self._blocks.append(memoryview(b"".join(self._pending)))
