@@ -206,3 +206,20 @@ def test_preflight_of_a_big_dataset_reads_only_the_rows_it_looks_at():
     ds = read_dataset(jsonl(rows), name="d.jsonl")
     assert [i.message for i in preflight(GRADER, ds)] == [i.message for i in preflight(GRADER, rows)]
     assert any(f"of {MAX_ROWS:,} rows" in i.message and "first" in i.message for i in preflight(GRADER, ds))
+
+
+def test_a_runs_entries_and_its_calibration_are_the_same_as_from_decoded_rows():
+    from ftstudio.grading import GradeOptions, GradingJob, Scope
+    from ftstudio.probes import calibration, label_values
+
+    rows = rows_like_the_bench(200)
+    data = jsonl(rows).replace(b"\n", b"\n{broken\n", 1)
+    ds = read_dataset(data, name="d.jsonl")
+    job = GradingJob(1, GRADER, ds, "model_sample", Scope("random", 120, 5), GradeOptions(), "fp").start()
+    assert job.wait(60) and job.run is not None
+    run = job.run
+    by_index = [run.entry(i) for i in range(len(run))]
+    assert list(run.iter_entries()) == by_index == [ds.entries[k][1] for k in run.row_index]
+    assert calibration(run.results, run.iter_entries(), group_field="answer") == \
+        calibration(run.results, by_index, group_field="answer")
+    assert label_values(run.iter_entries(), "answer") == label_values(by_index, "answer")

@@ -30,6 +30,7 @@ def test_a_big_dataset_shows_at_once_and_is_checked_in_the_background(app_server
     no_exception(page)
     page.get_by_text(f"Preview: the first 20 of {n:,} rows").first.wait_for(timeout=60_000)
     page.get_by_text(f"Grade all {n:,} rows").first.wait_for(timeout=60_000)
+    shot(page, "4-test-grading-big-dataset-loaded")  # the checks may or may not be done yet
     # The checks finish in the background; the page's poll reruns it and the report replaces the note.
     wait_for(page, "text=for reinforcement training data", timeout=180_000, shot_name="big-dataset-report")
     settle(page)
