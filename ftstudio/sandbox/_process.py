@@ -1,15 +1,24 @@
 """One python-grader worker process, seen from the parent: start, frame messages, stop.
 
-The worker (`worker/_main.py`) talks only over two dedicated pipes, so nothing user code prints
-can reach the protocol. What it sends is untrusted: frames are length-checked and parsed as JSON,
-never unpickled, and the scheduler checks every message's shape.
+The worker (`worker/_main.py`) talks only over two dedicated pipes and one shared page, so nothing
+user code prints can reach the protocol. What it sends is untrusted: frames are length-checked and
+parsed as JSON (or are the 5-byte "batch done" frame), never unpickled; the page is read with pread (a
+worker that shrinks it cannot fault the parent) and every position and reward on it is range-checked;
+the scheduler checks every message's shape.
+
+Rows go as one frame per batch: a JSON array of [sample, item] pairs, each encoded once by orjson (the
+stdlib encodes what orjson refuses: integers past 64 bits, keys that are not strings, lone surrogates),
+and a row that holds NaN or an infinity, which orjson would write as null), so grade() receives what a
+stdlib JSON round trip gives, as it always did.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
+import site
 import signal
 import subprocess
 import sys
@@ -28,6 +37,10 @@ MAX_DETAILS_CHARS = 8000
 MAX_FRAME_BYTES = 256 * 1024
 READ_CHUNK = 64 * 1024
 READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's poll loop comes back for more
+MAX_BATCH_ROWS = 1024  # rows in one batch: the shared page has a reward slot for each
+PAGE_BYTES = 8 + 8 * MAX_BATCH_ROWS
+DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
+_ZERO = bytes(8)
 # "auto" uses the strongest isolation the machine allows; tests force "user_namespace" or
 # "audit_hook" (the fallbacks) to check them on a machine where a stronger mode is available.
 ISOLATION = "auto"
@@ -60,8 +73,69 @@ def frame(payload: bytes) -> bytes:
 
 
 def encode(obj) -> bytes:
-    # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
-    return json.dumps(obj).encode("ascii")
+    """One row's [sample, item] as JSON: orjson, or the stdlib for what orjson refuses or would change (it
+    writes NaN and infinities as null). TypeError/ValueError for what neither can encode."""
+    try:
+        data = _orjson_dumps(obj, option=_ORJSON_OPTIONS)
+    except TypeError:
+        data = None
+    if data is None or b"null" in data and not _finite(obj):
+        # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
+        return json.dumps(obj).encode("ascii")
+    return data
+
+
+def _finite(obj, _dict=dict, _list=list, _float=float, _type=type, _isfinite=math.isfinite) -> bool:
+    """No float in obj (walked as orjson walks it) is NaN or infinite."""
+    stack = [obj]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        o = pop()
+        kind = _type(o)
+        if kind is _dict:
+            extend(o.values())
+        elif kind is _list or kind is tuple:
+            extend(o)
+        elif kind is _float:
+            if not _isfinite(o):
+                return False
+        elif isinstance(o, (dict, list, tuple, float)):  # subclasses
+            if isinstance(o, float):
+                if not _isfinite(o):
+                    return False
+            else:
+                extend(o.values() if isinstance(o, dict) else o)
+    return True
+
+
+try:
+    import orjson
+    _orjson_dumps = orjson.dumps
+    # Dataclasses and datetimes are refused by the stdlib: refused here too, so such a row stays an error.
+    _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+except ImportError:  # orjson is a dependency; without it the stdlib does all of it
+    def _orjson_dumps(obj, option=0):
+        raise TypeError("no orjson")
+    _ORJSON_OPTIONS = 0
+
+
+def _site_dirs() -> list[str]:
+    """The site-packages folders a `python -I` child would have (the worker runs with -S and adds them)."""
+    try:
+        return [d for d in site.getsitepackages() if os.path.isdir(d)]
+    except AttributeError:  # an embedded interpreter's site may lack it
+        return [p for p in sys.path if p.endswith("site-packages")]
+
+
+def _page() -> int:
+    """A descriptor of PAGE_BYTES shared bytes: a memfd, or an unlinked temporary file elsewhere."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("ftstudio-grader-page", os.MFD_CLOEXEC)
+    else:
+        fd, path = tempfile.mkstemp(prefix="ftstudio-grader-page-")
+        os.unlink(path)
+    os.ftruncate(fd, PAGE_BYTES)
+    return fd
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -122,8 +196,10 @@ class WorkerProcess:
         self.tmpdir = tempfile.mkdtemp(prefix="ftstudio-grader-")
         self.proc: subprocess.Popen | None = None
         self.state = "starting"
-        self.batch: list[int] = []
-        self.pos = 0
+        self.batch: list[int] = []  # the rows of the batch it grades (the first ones, once some were given back)
+        self.sent = 0  # rows in the batch as sent
+        self.pos = 0  # the position in the batch of the row it was last seen on
+        self.special: dict = {}  # position -> result, for rows that sent their own message
         self.deadline: float | None = None
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
         self.owner: object | None = None  # the run grading with it; None: free, any run of its pool may adopt it
@@ -138,15 +214,16 @@ class WorkerProcess:
         self._capture_r = os.open(capture, os.O_RDONLY | os.O_CLOEXEC)
         req_r, self.req_w = os.pipe()
         self.res_r, res_w = os.pipe()
+        self.page = _page()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", WORKER_SCRIPT, str(req_r), str(res_w), capture],
+                [sys.executable, "-I", "-S", WORKER_SCRIPT, str(req_r), str(res_w), capture, str(self.page)],
                 stdin=subprocess.DEVNULL, stdout=capture_fd, stderr=capture_fd,
-                pass_fds=(req_r, res_w), cwd=self.tmpdir, env=worker_environment(self.tmpdir),
+                pass_fds=(req_r, res_w, self.page), cwd=self.tmpdir, env=worker_environment(self.tmpdir),
                 start_new_session=True,  # its own process group: one killpg stops everything it started
             )
         except BaseException:
-            for fd in (self.req_w, self.res_r):
+            for fd in (self.req_w, self.res_r, self.page):
                 os.close(fd)
             self._cleanup_files()
             raise
@@ -155,8 +232,9 @@ class WorkerProcess:
                 os.close(fd)
         os.set_blocking(self.req_w, False)
         os.set_blocking(self.res_r, False)
-        self.outbuf += frame(encode(["init", dict(init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES,
-                                                  details_limit=MAX_DETAILS_CHARS)]))
+        self.outbuf += frame(json.dumps(["init", dict(
+            init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES, details_limit=MAX_DETAILS_CHARS,
+            site_dirs=_site_dirs(), prefix=sys.prefix)]).encode("ascii"))
 
     def _started(self) -> subprocess.Popen:
         if self.proc is None:
@@ -168,7 +246,22 @@ class WorkerProcess:
         return self._started().pid
 
     def send_batch(self, parts: list[bytes]) -> None:
-        self.outbuf += frame(b'["batch",[' + b",".join(parts) + b"]]")
+        """Queue a batch (flush() writes it); its position on the page starts at 0 (the worker is idle)."""
+        os.pwrite(self.page, _ZERO, 0)
+        self.outbuf += frame(b"[" + b",".join(parts) + b"]")
+
+    def read_page(self, rows: int) -> tuple[int, list[float]]:
+        """The position of the row being graded and the rewards of the first `rows` positions, as the
+        worker left them (unchecked: the caller checks ranges). A page cut short reads as position -1."""
+        data = os.pread(self.page, 8 + 8 * rows, 0)
+        if len(data) < 8 + 8 * rows:
+            return -1, []
+        view = memoryview(data)
+        return view[:8].cast("q")[0], view[8:].cast("d").tolist()
+
+    def position(self) -> int:
+        data = os.pread(self.page, 8, 0)
+        return int.from_bytes(data, sys.byteorder, signed=True) if len(data) == 8 else -1
 
     def flush(self) -> bool:
         """Write what the pipe takes now; False if the worker stopped reading for good."""
@@ -212,10 +305,14 @@ class WorkerProcess:
                                     "must have changed the worker's own limits)")
             if len(buf) - at - 4 < size:
                 break
-            try:
-                messages.append(json.loads(bytes(buf[at + 4:at + 4 + size])))
-            except ValueError as exc:
-                raise ProtocolError(f"a message that is not JSON ({exc})") from None
+            body = bytes(buf[at + 4:at + 4 + size])
+            if size == 5 and body[:1] == DONE:
+                messages.append(("done", int.from_bytes(body[1:], "big")))
+            else:
+                try:
+                    messages.append(json.loads(body))
+                except ValueError as exc:
+                    raise ProtocolError(f"a message that is not JSON ({exc})") from None
             at += 4 + size
         del buf[:at]
 
@@ -253,7 +350,7 @@ class WorkerProcess:
                 pass
             if namespace is not None:
                 _kill_namespace(namespace)
-        for fd in (self.req_w, self.res_r):
+        for fd in (self.req_w, self.res_r, self.page):
             try:
                 os.close(fd)
             except OSError:

@@ -1,8 +1,13 @@
 """The scheduling loop behind PythonGraderPool.run.
 
-Rows go to workers in batches (cheap per row), but every result comes back as its own message, so
-the parent always knows which row a worker is on and gives each call its own wall deadline: a
-call's clock starts when the previous result of its batch arrives (or the batch is sent).
+Rows go to workers in batches, one frame each way per batch (see _process.py): the rewards come back
+on the worker's shared page, and a row that failed, printed or was slow sends its own message at once.
+The worker writes on the page the position of the row it is on before calling grade(), and the parent
+looks at it whenever it wakes (at least every POLL_INTERVAL while a batch runs), so each call still has
+its own wall deadline: a call's clock starts when the parent sees the worker on it (the batch is sent,
+the page shows its position, or the previous row's message arrives), which gives a call at most
+POLL_INTERVAL more than the limit, never less. A worker that dies or hangs on a row harms that row
+only: the rows before it keep the rewards on the page, the rows after it go back to the queue.
 
 A call running longer than SLOW_CALL gives the rows queued behind it in its batch back to the
 queue, so other workers grade them (a hung row holds nobody else back); that worker is retired
@@ -25,13 +30,21 @@ import time
 from collections import deque
 
 from . import _residency
-from ._process import MAX_DETAILS_CHARS, MAX_OUTPUT_BYTES, ProtocolError, WorkerProcess, describe_exit, encode
+from ._process import (
+    MAX_BATCH_ROWS,
+    MAX_DETAILS_CHARS,
+    MAX_OUTPUT_BYTES,
+    ProtocolError,
+    WorkerProcess,
+    describe_exit,
+    encode,
+)
 
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
 OTHER_ERROR = "other_error"
 CANCELLED = "cancelled"  # the details of a row a cancel stopped (PythonCallResult.cancelled says so to code)
-MAX_BATCH_ROWS = 256
+FIRST_BATCH_ROWS = 64       # a worker's first batch of a run (a preview's rows come back soon); then doubling
 MAX_BATCH_BYTES = 1024 * 1024
 START_GRACE = 10.0          # seconds for the interpreter to start, on top of the call timeout
 POLL_INTERVAL = 0.05        # how often cancel and close are looked at while waiting
@@ -65,10 +78,12 @@ class _Run:
         self.hungry = False  # counted in pool._hungry: rows to grade and no worker
         self.timed_out = 0  # rows whose call ran past the limit (the pool's timed_out() reads it)
         self.fatal = None  # a failure of this run that every remaining row shares
+        self.limits: dict[WorkerProcess, int] = {}  # the next batch size of each worker, for this run
+        self.clean: dict[float, object] = {}  # one result per reward of the rows without error or output
         for i, call in enumerate(calls):
             try:
                 sample, item = call
-                self.parts[i] = encode([i, sample, item])
+                self.parts[i] = encode([sample, item])
             except (TypeError, ValueError, RecursionError) as exc:
                 self.results[i] = self.Result(0.0, OTHER_ERROR, f"this row cannot be passed to grade(): {exc}")
             else:
@@ -112,6 +127,8 @@ class _Run:
         for w in list(self.own):
             # Busy workers still hold rows of this run: they cannot be reused. Without a source that
             # loads, no worker is of use.
+            if w.state == "busy":
+                self._settle_finished(w)  # a cancel keeps the rows already graded
             if w.state in ("busy", "dead") or pool._fatal is not None:
                 self._discard(w)
         _residency.measure(self.own)
@@ -131,7 +148,9 @@ class _Run:
 
     def _report(self, force=False):
         if self.progress is not None and (force or self.done < self.n):
-            self.progress(self.done, self.n)
+            # Rows of running batches count once the worker is past them (their rewards wait on its page).
+            running = sum(min(w.pos, len(w.batch)) for w in self.own if w.state == "busy")
+            self.progress(min(self.n, self.done + running), self.n)
 
     def _fill(self, result):
         for i, r in enumerate(self.results):
@@ -220,14 +239,20 @@ class _Run:
         for w in idle:
             if not self.queue:
                 return
-            rows = max(1, min(MAX_BATCH_ROWS, math.ceil(len(self.queue) / (2 * max(1, len(self.own))))))
+            share = math.ceil(len(self.queue) / max(1, len(self.own)))
+            if share <= FIRST_BATCH_ROWS:
+                rows = share  # a small run: one batch per worker, one round trip
+            else:
+                limit = self.limits.get(w, FIRST_BATCH_ROWS)
+                self.limits[w] = min(MAX_BATCH_ROWS, 2 * limit)
+                rows = max(1, min(limit, math.ceil(len(self.queue) / (2 * len(self.own)))))
             batch, parts, size = [], [], 0
             while self.queue and len(batch) < rows and size < MAX_BATCH_BYTES:
                 i = self.queue.popleft()
                 batch.append(i)
                 parts.append(self.parts[i])
                 size += len(self.parts[i])
-            w.batch, w.pos, w.state = batch, 0, "busy"
+            w.batch, w.sent, w.pos, w.special, w.state = batch, len(batch), 0, {}, "busy"
             w.send_batch(parts)
             w.deadline = time.monotonic() + self.timeout
             w.flush()
@@ -258,6 +283,23 @@ class _Run:
                 w.flush()  # a worker that stops reading shows up as EOF or a missed deadline
             else:
                 self._readable(w)
+        for w in list(self.own):
+            if w.state == "busy":
+                self._observe(w)
+
+    def _observe(self, w):
+        """Look at the page: a worker past the row the parent saw it on starts the next row's clock."""
+        p = w.position()
+        if not 0 <= p < w.sent:
+            self._fail(w, "the worker process sent a malformed message")
+        elif p > w.pos:
+            self._advance(w, p)
+
+    def _advance(self, w, p):
+        w.pos, w.deadline = p, time.monotonic() + self.timeout
+        if w.retiring and p >= len(w.batch):
+            self._settle(w, len(w.batch))  # it is on rows given back to the queue: they run elsewhere
+            self._discard(w)
 
     def _expire(self):
         now = time.monotonic()
@@ -294,7 +336,7 @@ class _Run:
             self._fail(w, reason + (" while grading this row" if w.state == "busy" else ""))
 
     def _handle(self, w, message) -> bool:
-        if not isinstance(message, list) or not message:
+        if not isinstance(message, (list, tuple)) or not message:  # a tuple: the "done" frame (see receive)
             return False
         kind = message[0]
         if w.state == "starting" and kind == "booted" and len(message) == 2:
@@ -308,38 +350,85 @@ class _Run:
             self._discard(w)
         elif w.state == "busy" and kind == "r" and len(message) == 6:
             return self._record(w, *message[1:])
+        elif w.state == "busy" and kind == "done" and len(message) == 2:
+            return self._done(w, message[1])
         else:
             return False
         return True
 
-    def _record(self, w, index, reward, error, details, stdout) -> bool:
-        expected = w.batch[w.pos]
-        if (index != expected or type(reward) not in (int, float) or not math.isfinite(reward)
+    def _record(self, w, j, reward, error, details, stdout) -> bool:
+        """A row's own message (it failed, printed or was slow): its result, and the next row's clock."""
+        if (type(j) is not int or not 0 <= j < w.sent or j in w.special or (w.special and j < max(w.special))
+                or type(reward) not in (int, float) or not math.isfinite(reward)
                 or error not in (None, RUNTIME_ERROR)
                 or not isinstance(details, (str, type(None))) or not isinstance(stdout, (str, type(None)))):
             return False
-        self.results[index] = self.Result(float(reward), error, _clip_details(details), _clip_output(stdout))
-        self.done += 1
-        w.pos += 1
-        if w.pos == len(w.batch) and w.retiring:
-            self._discard(w)  # it would go on to the rows given back to the queue
-        elif w.pos == len(w.batch):
-            w.batch, w.pos, w.state, w.deadline = [], 0, "idle", None
-        else:
-            w.deadline = time.monotonic() + self.timeout
+        w.special[j] = self.Result(float(reward), error, _clip_details(details), _clip_output(stdout))
+        if j + 1 > w.pos:
+            self._advance(w, j + 1)
         return True
 
+    def _done(self, w, rows) -> bool:
+        if rows != w.sent:
+            return False
+        if not self._settle(w, len(w.batch)):
+            return False
+        if w.retiring:
+            self._discard(w)
+        else:
+            w.batch, w.pos, w.state, w.deadline = [], 0, "idle", None
+        return True
+
+    def _settle(self, w, upto, page=None) -> bool:
+        """The results of the batch's first `upto` rows: their messages, else their rewards on the page.
+        False if a reward there is not a finite number (the worker's memory is user code's to change)."""
+        if upto <= 0:
+            return True
+        rewards = (page or w.read_page(upto))[1][:upto]
+        if len(rewards) < upto or not math.isfinite(sum(rewards)) and not all(map(math.isfinite, rewards)):
+            return False
+        results, special, clean, Result, batch = self.results, w.special, self.clean, self.Result, w.batch
+        for j in range(upto):
+            result = special.get(j)
+            if result is None:
+                reward = rewards[j]
+                key = reward if reward else (reward, math.copysign(1.0, reward))  # -0.0 stays -0.0
+                result = clean.get(key)
+                if result is None:
+                    result = clean[key] = Result(reward)
+            results[batch[j]] = result
+        self.done += upto
+        return True
+
+    def _settle_finished(self, w, page=None, trust_page=True) -> int:
+        """Settle the rows a busy worker is past (the page's position, when it is ahead of what the parent
+        saw); returns how many, or -1 if the page held a reward that is not a number."""
+        page = page or w.read_page(len(w.batch))
+        p = page[0] if trust_page and w.pos <= page[0] < w.sent else w.pos
+        done = min(p, len(w.batch))
+        return done if self._settle(w, done, page) else -1
+
     def _fail(self, w, reason, timed_out=False):
-        """The worker is beyond use: the row it was on (if any) carries the reason."""
+        """The worker is beyond use: the row it was on (if any) carries the reason, the rows before it keep
+        their results and the rows after it go back to the queue."""
         state, tail = w.state, w.output_tail()
+        page = w.read_page(len(w.batch)) if state == "busy" else None
         self._discard(w)
-        if state == "busy":
-            current = w.batch[w.pos]
+        if state == "busy" and page is not None:
+            # The freshest position (the row that was running when the worker stopped), but a timed-out row
+            # is the one the parent saw running all along.
+            done = self._settle_finished(w, page, trust_page=not timed_out)
+            if done < 0:
+                done, reason = 0, "the worker process sent a malformed message"
+            if done >= len(w.batch):
+                return  # it had finished every row it kept (retiring): it stopped on a row given back
+            current = w.batch[done]
             hint = "; its last output is in stdout" if tail else ""
-            self.results[current] = self.Result(0.0, RUNTIME_ERROR, reason + hint, tail, timed_out=timed_out)
+            self.results[current] = w.special.get(done) or self.Result(
+                0.0, RUNTIME_ERROR, reason + hint, tail, timed_out=timed_out)
             self.done += 1
             self.timed_out += timed_out
-            self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
+            self.queue.extendleft(reversed(w.batch[done + 1:]))
         elif state == "starting":
             extra = f"; its output:\n{tail}" if tail else ""
             self.fatal = self.Result(0.0, SERVER_ERROR, f"the grader worker could not start: {reason}{extra}")

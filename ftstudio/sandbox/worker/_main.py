@@ -1,28 +1,38 @@
 """Worker process of the python-grader runner (see sandbox.py). Run as a script, never imported by the app.
 
-Started as `python -I worker/_main.py <request fd> <result fd> <capture path>` with a scrubbed
-environment, its own session, fd 0 on /dev/null and fds 1/2 on the capture file. Stdlib only, and
-only light modules, so start-up stays cheap and user code decides what heavy modules to load.
+Started as `python -I -S worker/_main.py <request fd> <result fd> <capture path> <page fd>` with a
+scrubbed environment, its own session, fd 0 on /dev/null and fds 1/2 on the capture file. Stdlib only
+(orjson reads the batches when it is installed), and only light modules, so start-up stays cheap and
+user code decides what heavy modules to load. `-S` skips `site`, whose .pth import hooks cost more than
+the rest of the start: the worker puts the parent's site-packages folders (and the folders their .pth
+files name) on sys.path itself, so user code imports what a `python -I` would.
 
 What is enforced, in this order, before any user code runs:
-- by the parent at start: `-I` (no PYTHON* variables, no user site, no script directory on
+- by the parent at start: `-I -S` (no PYTHON* variables, no user site, no script directory on
   sys.path), an environment of PATH, LANG/LC_ALL, HOME=TMPDIR=<fresh temp dir, also the cwd> and
   *_NUM_THREADS=1 only; a new session (so its process group can be SIGKILLed as a whole).
 - kernel isolation (`_isolation.py`): namespaces, a read-only file system, a tmpfs quota
   on the working dir, another uid, no capabilities, no_new_privs, where the machine allows.
 - rlimits, soft = hard so user code cannot raise them: RLIMIT_AS = memory_limit, RLIMIT_CORE = 0,
   RLIMIT_FSIZE = disk_limit (SIGXFSZ ignored, so an oversized write fails with EFBIG),
-  RLIMIT_NPROC where enforced; without a pid namespace also RLIMIT_CPU, moved per call to
-  used + timeout + 5 s as a backstop if the parent is gone (with one, the outer process does that).
+  RLIMIT_NPROC where enforced; without a pid namespace also RLIMIT_CPU, moved to used + timeout + 5 s
+  before a call whenever 0.1 s have passed since it last moved, as a backstop if the parent is gone
+  (with one, the outer process does that).
 - an audit hook (`_guard.py`): defence in depth, since native code can get past it.
 After each row, processes it left (pid namespace only) are killed and files it added to the
 working dir are removed; the parent's per-call wall limit and kill stay the last line.
 
-Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus UTF-8 JSON.
-  parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation, output_limit, details_limit}],
-                    then ["batch", [[i, sample, item], ...]]
-  worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details], then per call
-                    ["r", i, reward, error, details, stdout] in the order of the batch.
+Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus a payload.
+  parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation, output_limit, details_limit,
+                    site_dirs, prefix}] (JSON), then batches: a JSON array of [sample, item] pairs, one frame each.
+  worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details] (JSON); per batch,
+                    ["r", position, reward, error, details, stdout] (JSON) for a row that failed, printed or
+                    was slow, as soon as it ends, and b"D" + the row count (4 bytes) once the batch is done.
+The rest of a batch's results travel through the shared page (the fourth argument, a file descriptor):
+8 bytes with the position in the batch of the row being graded (written before grade() is called), then
+one float64 reward per position (written when the row ends). The parent reads it when the batch is done
+and, while it waits, to know which row is running: each row keeps its own wall deadline, and a worker
+that dies or hangs on a row gives the rows before it their rewards from the page.
 """
 
 import errno
@@ -33,6 +43,7 @@ import os
 import resource
 import signal
 import sys
+import time
 import types
 
 RUNTIME_ERROR = "python_grader_runtime_error"
@@ -47,7 +58,9 @@ class _Channel:
         self.rfd, self.wfd = rfd, wfd
 
     def send(self, obj):
-        data = json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8", "replace")
+        self.send_raw(json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8", "replace"))
+
+    def send_raw(self, data):
         data = len(data).to_bytes(4, "big") + data
         view = memoryview(data)
         while view:
@@ -64,11 +77,59 @@ class _Channel:
         return b"".join(chunks)
 
     def recv(self):
+        """The next frame's payload (bytes), or None once the parent has gone."""
         head = self._read_exact(4)
         if head is None:
             return None
-        body = self._read_exact(int.from_bytes(head, "big"))
-        return None if body is None else json.loads(body)
+        return self._read_exact(int.from_bytes(head, "big"))
+
+
+def _batch_reader():
+    """A batch's JSON: orjson where installed (several times faster); the stdlib reads what orjson refuses
+    (the parent writes rows orjson cannot, such as lone surrogates, with the stdlib)."""
+    try:
+        import orjson
+    except ImportError:
+        return json.loads
+    fast = orjson.loads
+
+    def loads(body):
+        try:
+            return fast(body)
+        except ValueError:
+            return json.loads(body)
+    return loads
+
+
+def _add_site_dirs(site_dirs, prefix):
+    """sys.path as `site` makes it under -I, without running the import lines of .pth files."""
+    import site
+    for folder in site_dirs:
+        if folder in sys.path or not os.path.isdir(folder):
+            continue
+        sys.path.append(folder)
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".pth") and not n.startswith("."))
+        except OSError:
+            continue
+        for name in names:
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in lines:
+                line = line.rstrip()
+                if not line or line.startswith(("#", "import ", "import\t")):
+                    continue
+                path = os.path.abspath(os.path.join(folder, line))
+                if path not in sys.path and os.path.isdir(path):
+                    sys.path.append(path)
+    if prefix:
+        sys.prefix = sys.exec_prefix = prefix
+    site.setquit()  # exit() and quit(), as site.main() would provide
+    site.setcopyright()
+    site.sethelper()
 
 
 def _set_limits(memory_limit, disk_limit):
@@ -139,29 +200,32 @@ class _Output:
         # Line buffering keeps print() and os.write(1, ...) output in the order it happened.
         sys.stdout.reconfigure(line_buffering=True)
         self.stdout, self.stderr = sys.stdout, sys.stderr
+        self.start = 0  # where the next call's output begins (the capture is emptied after a call that wrote)
 
     def mark(self):
-        return os.fstat(self.rfd).st_size
+        self.start = os.fstat(self.rfd).st_size
 
-    def collect(self, start):
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:  # user code may have closed or replaced them
-                pass
-        for fd in (1, 2):
-            os.dup2(self.saved, fd)
-        for name in ("stdout", "stderr"):
-            current, original = getattr(sys, name), getattr(self, name)
-            if current is not original or original.closed:
-                if original.closed:
-                    original = open(fd_of(name), "w", encoding="utf-8", errors="replace",
-                                    buffering=1, closefd=False)
-                    setattr(self, name, original)
-                setattr(sys, name, original)
+    def collect(self):
+        """What the call wrote since mark() or the last collect(), or None; fds 1/2 and sys.stdout/stderr
+        are put back first, whatever the call did to them. One fstat when nothing was written."""
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # user code may have closed or replaced them
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except BaseException:
+                    pass
+        os.dup2(self.saved, 1)
+        os.dup2(self.saved, 2)
+        if sys.stdout is not self.stdout or sys.stderr is not self.stderr or self.stdout.closed or self.stderr.closed:
+            self._repair()
+        start = self.start
         end = os.fstat(self.rfd).st_size
         if end <= start:
             return None
+        self.start = 0
         data = os.pread(self.rfd, min(end - start, MAX_OUTPUT_BYTES), start)
         text = data.decode("utf-8", "replace")
         if end - start > MAX_OUTPUT_BYTES:
@@ -170,6 +234,16 @@ class _Output:
         # is the crashed call's output only. O_APPEND: later writes land at the new end.
         os.ftruncate(self.saved, 0)
         return text
+
+    def _repair(self):
+        for name in ("stdout", "stderr"):
+            current, original = getattr(sys, name), getattr(self, name)
+            if current is not original or original.closed:
+                if original.closed:
+                    original = open(fd_of(name), "w", encoding="utf-8", errors="replace",
+                                    buffering=1, closefd=False)
+                    setattr(self, name, original)
+                setattr(sys, name, original)
 
 
 def fd_of(name):
@@ -274,20 +348,30 @@ def _load(name):
     return module
 
 
+SLOW_ROW = 0.5  # seconds: a row that took this long sends its result at once (the parent starts the next row's clock)
+BACKSTOP_EVERY = 0.1  # seconds between moves of the CPU backstop
+
+
 def main():
-    request_fd, result_fd, capture_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    request_fd, result_fd, capture_path, page_fd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     channel = _Channel(request_fd, result_fd)
     message = channel.recv()
+    message = json.loads(message) if message else None
     if not message or message[0] != "init":
         return 2
     config = message[1]
     global MAX_OUTPUT_BYTES, MAX_DETAILS_CHARS
     MAX_OUTPUT_BYTES, MAX_DETAILS_CHARS = config["output_limit"], config["details_limit"]
+    _add_site_dirs(config.get("site_dirs", ()), config.get("prefix"))
     output = _Output(capture_path)  # opened by path before the working dir is covered by a tmpfs
     workdir = os.getcwd()
     # Loaded before the isolation: this folder need not be readable by the uid user code runs as.
     isolation, confine, guard = _load("_isolation"), _load("_confine"), _load("_guard")
-    protections = isolation.isolate(config, workdir, (request_fd, result_fd))
+    protections = isolation.isolate(config, workdir, (request_fd, result_fd, page_fd))
+    import mmap  # the page is mapped by the process that grades (after the fork of the namespace modes)
+    page = mmap.mmap(page_fd, 0)
+    position, rewards = memoryview(page)[:8].cast("q"), memoryview(page)[8:].cast("d")
+    loads = _batch_reader()  # orjson, if installed, is imported before the guard (it is native code)
     _set_limits(config["memory_limit"], config["disk_limit"])
     if protections["mode"] == "audit_hook":
         confine.confine(protections, workdir)  # after the rlimits: its seccomp filter refuses setting them
@@ -305,20 +389,37 @@ def main():
     cleaner.start()
     cleaner.after_row()  # processes started by the module-level code do not outlive it either
     channel.send(["ready"])
-    backstop = not protections["pid_namespace"]
+    _grade_batches(channel, loads, grade, config, output, cleaner, position, rewards,
+                   backstop=not protections["pid_namespace"])
+    return 0
+
+
+def _grade_batches(channel, loads, grade, config, output, cleaner, position, rewards, backstop):
+    """Per row: its position on the page, its own output capture, cleaning after it (processes, files)
+    and, without a pid namespace, the CPU backstop; per batch: one read and one "done" frame."""
+    timeout, clock, after_row, collect = config["timeout"], time.monotonic, cleaner.after_row, output.collect
+    armed = -BACKSTOP_EVERY
     while True:
-        message = channel.recv()
-        if message is None:
-            return 0  # the parent closed the pipe or went away
-        for index, sample, item in message[1]:
-            if backstop:
+        body = channel.recv()
+        if body is None:
+            return  # the parent closed the pipe or went away
+        rows = loads(body)
+        output.mark()
+        for j, (sample, item) in enumerate(rows):
+            position[0] = j
+            started = clock()
+            if backstop and started - armed >= BACKSTOP_EVERY:
                 _cpu_backstop(timeout)
-            start = output.mark()
+                armed = started
             reward, error, details = _call(grade, sample, item, config)
-            left = cleaner.after_row()
+            left = after_row()
+            text = collect()
+            rewards[j] = reward
             if left:
                 reward, error, details = 0.0, RUNTIME_ERROR, left + ("\n" + details if details else "")
-            channel.send(["r", index, reward, error, details, output.collect(start)])
+            if error is not None or text is not None or clock() - started >= SLOW_ROW:
+                channel.send(["r", j, reward, error, details, text])
+        channel.send_raw(b"D" + len(rows).to_bytes(4, "big"))
 
 
 if __name__ == "__main__":
