@@ -18,8 +18,8 @@ import json
 import math
 import os
 import shutil
-import site
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -38,9 +38,11 @@ MAX_FRAME_BYTES = 256 * 1024
 READ_CHUNK = 64 * 1024
 READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's poll loop comes back for more
 MAX_BATCH_ROWS = 1024  # rows in one batch: the shared page has a reward slot for each
-PAGE_BYTES = 8 + 8 * MAX_BATCH_ROWS
+HEAD = 24  # the page starts with three int64: rows started (step), the position being graded, the first not final
+PAGE_BYTES = HEAD + 8 * MAX_BATCH_ROWS
 DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
-_ZERO = bytes(8)
+CAREFUL = b"C"  # the first byte of a batch to be checked row by row (see worker/_main.py)
+_ZERO = bytes(HEAD)
 # "auto" uses the strongest isolation the machine allows; tests force "user_namespace" or
 # "audit_hook" (the fallbacks) to check them on a machine where a stronger mode is available.
 ISOLATION = "auto"
@@ -199,6 +201,8 @@ class WorkerProcess:
         self.batch: list[int] = []  # the rows of the batch it grades (the first ones, once some were given back)
         self.sent = 0  # rows in the batch as sent
         self.pos = 0  # the position in the batch of the row it was last seen on
+        self.step = 0  # rows it had started then (the page's step)
+        self.checked = 0  # the first position whose result was not final then (progress)
         self.special: dict = {}  # position -> result, for rows that sent their own message
         self.deadline: float | None = None
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
@@ -245,23 +249,24 @@ class WorkerProcess:
     def pid(self) -> int:
         return self._started().pid
 
-    def send_batch(self, parts: list[bytes]) -> None:
-        """Queue a batch (flush() writes it); its position on the page starts at 0 (the worker is idle)."""
+    def send_batch(self, parts: list[bytes], careful: bool) -> None:
+        """Queue a batch (flush() writes it); its marks on the page start at 0 (the worker is idle)."""
         os.pwrite(self.page, _ZERO, 0)
-        self.outbuf += frame(b"[" + b",".join(parts) + b"]")
+        self.outbuf += frame((CAREFUL if careful else b"") + b"[" + b",".join(parts) + b"]")
 
-    def read_page(self, rows: int) -> tuple[int, list[float]]:
-        """The position of the row being graded and the rewards of the first `rows` positions, as the
-        worker left them (unchecked: the caller checks ranges). A page cut short reads as position -1."""
-        data = os.pread(self.page, 8 + 8 * rows, 0)
-        if len(data) < 8 + 8 * rows:
-            return -1, []
-        view = memoryview(data)
-        return view[:8].cast("q")[0], view[8:].cast("d").tolist()
+    def marks(self) -> tuple[int, int, int]:
+        """(step, position, first position not final) as the worker left them, unchecked (the caller checks
+        ranges); (-1, -1, -1) if the page was cut short."""
+        data = os.pread(self.page, HEAD, 0)
+        if len(data) < HEAD:
+            return -1, -1, -1
+        step, position, checked = memoryview(data).cast("q")
+        return step, position, checked
 
-    def position(self) -> int:
-        data = os.pread(self.page, 8, 0)
-        return int.from_bytes(data, sys.byteorder, signed=True) if len(data) == 8 else -1
+    def rewards(self, rows: int) -> list[float]:
+        """The rewards of the first `rows` positions (fewer if the page was cut short)."""
+        data = os.pread(self.page, 8 * rows, HEAD)
+        return memoryview(data)[:len(data) // 8 * 8].cast("d").tolist()
 
     def flush(self) -> bool:
         """Write what the pipe takes now; False if the worker stopped reading for good."""
@@ -306,8 +311,8 @@ class WorkerProcess:
             if len(buf) - at - 4 < size:
                 break
             body = bytes(buf[at + 4:at + 4 + size])
-            if size == 5 and body[:1] == DONE:
-                messages.append(("done", int.from_bytes(body[1:], "big")))
+            if size == 6 and body[:1] == DONE:
+                messages.append(("done", int.from_bytes(body[1:5], "big"), body[5]))
             else:
                 try:
                     messages.append(json.loads(body))

@@ -79,7 +79,8 @@ class _Run:
         self.timed_out = 0  # rows whose call ran past the limit (the pool's timed_out() reads it)
         self.fatal = None  # a failure of this run that every remaining row shares
         self.limits: dict[WorkerProcess, int] = {}  # the next batch size of each worker, for this run
-        self.clean: dict[float, object] = {}  # one result per reward of the rows without error or output
+        self.clean: dict[object, object] = {}  # one result per reward of the rows without error or output
+        self.careful = False  # rows were given back by a worker that stopped in fast mode: check row by row
         for i, call in enumerate(calls):
             try:
                 sample, item = call
@@ -128,7 +129,7 @@ class _Run:
             # Busy workers still hold rows of this run: they cannot be reused. Without a source that
             # loads, no worker is of use.
             if w.state == "busy":
-                self._settle_finished(w)  # a cancel keeps the rows already graded
+                self._settle(w, self._final(w)[0])  # a cancel keeps the rows whose results are final
             if w.state in ("busy", "dead") or pool._fatal is not None:
                 self._discard(w)
         _residency.measure(self.own)
@@ -148,8 +149,8 @@ class _Run:
 
     def _report(self, force=False):
         if self.progress is not None and (force or self.done < self.n):
-            # Rows of running batches count once the worker is past them (their rewards wait on its page).
-            running = sum(min(w.pos, len(w.batch)) for w in self.own if w.state == "busy")
+            # Rows of running batches count once final (their rewards wait on the worker's page).
+            running = sum(min(w.checked, len(w.batch)) for w in self.own if w.state == "busy")
             self.progress(min(self.n, self.done + running), self.n)
 
     def _fill(self, result):
@@ -252,8 +253,8 @@ class _Run:
                 batch.append(i)
                 parts.append(self.parts[i])
                 size += len(self.parts[i])
-            w.batch, w.sent, w.pos, w.special, w.state = batch, len(batch), 0, {}, "busy"
-            w.send_batch(parts)
+            w.batch, w.sent, w.pos, w.step, w.checked, w.special, w.state = batch, len(batch), 0, 0, 0, {}, "busy"
+            w.send_batch(parts, self.careful or self.pool._careful)
             w.deadline = time.monotonic() + self.timeout
             w.flush()
 
@@ -288,18 +289,20 @@ class _Run:
                 self._observe(w)
 
     def _observe(self, w):
-        """Look at the page: a worker past the row the parent saw it on starts the next row's clock."""
-        p = w.position()
-        if not 0 <= p < w.sent:
+        """Look at the page: a row started since the parent last looked starts its own clock."""
+        step, p, checked = w.marks()
+        if not (step >= w.step and 0 <= p < w.sent and 0 <= checked <= w.sent):
             self._fail(w, "the worker process sent a malformed message")
-        elif p > w.pos:
-            self._advance(w, p)
-
-    def _advance(self, w, p):
-        w.pos, w.deadline = p, time.monotonic() + self.timeout
-        if w.retiring and p >= len(w.batch):
-            self._settle(w, len(w.batch))  # it is on rows given back to the queue: they run elsewhere
-            self._discard(w)
+            return
+        w.checked = max(w.checked, checked)
+        if step > w.step:
+            w.step, w.pos, w.deadline = step, p, time.monotonic() + self.timeout
+        if w.retiring and checked >= len(w.batch):
+            # Every row it kept is final; it is on rows given back to the queue, which run elsewhere.
+            if self._settle(w, len(w.batch)):
+                self._discard(w)
+            else:
+                self._fail(w, "the worker process sent a malformed message")
 
     def _expire(self):
         now = time.monotonic()
@@ -350,8 +353,8 @@ class _Run:
             self._discard(w)
         elif w.state == "busy" and kind == "r" and len(message) == 6:
             return self._record(w, *message[1:])
-        elif w.state == "busy" and kind == "done" and len(message) == 2:
-            return self._done(w, message[1])
+        elif w.state == "busy" and kind == "done" and len(message) == 3:
+            return self._done(w, message[1], message[2])
         else:
             return False
         return True
@@ -364,27 +367,26 @@ class _Run:
                 or not isinstance(details, (str, type(None))) or not isinstance(stdout, (str, type(None)))):
             return False
         w.special[j] = self.Result(float(reward), error, _clip_details(details), _clip_output(stdout))
-        if j + 1 > w.pos:
-            self._advance(w, j + 1)
+        w.deadline = time.monotonic() + self.timeout
         return True
 
-    def _done(self, w, rows) -> bool:
-        if rows != w.sent:
+    def _done(self, w, rows, careful) -> bool:
+        if rows != w.sent or not self._settle(w, len(w.batch)):
             return False
-        if not self._settle(w, len(w.batch)):
-            return False
+        if careful:
+            self.pool._careful = True  # this grader leaves things behind: new batches are checked row by row
         if w.retiring:
             self._discard(w)
         else:
             w.batch, w.pos, w.state, w.deadline = [], 0, "idle", None
         return True
 
-    def _settle(self, w, upto, page=None) -> bool:
+    def _settle(self, w, upto, rewards=None) -> bool:
         """The results of the batch's first `upto` rows: their messages, else their rewards on the page.
         False if a reward there is not a finite number (the worker's memory is user code's to change)."""
         if upto <= 0:
             return True
-        rewards = (page or w.read_page(upto))[1][:upto]
+        rewards = w.rewards(upto) if rewards is None else rewards[:upto]
         if len(rewards) < upto or not math.isfinite(sum(rewards)) and not all(map(math.isfinite, rewards)):
             return False
         results, special, clean, Result, batch = self.results, w.special, self.clean, self.Result, w.batch
@@ -400,35 +402,41 @@ class _Run:
         self.done += upto
         return True
 
-    def _settle_finished(self, w, page=None, trust_page=True) -> int:
-        """Settle the rows a busy worker is past (the page's position, when it is ahead of what the parent
-        saw); returns how many, or -1 if the page held a reward that is not a number."""
-        page = page or w.read_page(len(w.batch))
-        p = page[0] if trust_page and w.pos <= page[0] < w.sent else w.pos
-        done = min(p, len(w.batch))
-        return done if self._settle(w, done, page) else -1
+    def _final(self, w):
+        """(first position not final, position running, rewards) of a busy worker, read before it is stopped."""
+        _, p, checked = w.marks()
+        p = p if 0 <= p < w.sent else w.pos
+        checked = checked if 0 <= checked <= w.sent else 0
+        return min(checked, len(w.batch)), p, w.rewards(len(w.batch))
 
     def _fail(self, w, reason, timed_out=False):
-        """The worker is beyond use: the row it was on (if any) carries the reason, the rows before it keep
-        their results and the rows after it go back to the queue."""
+        """The worker is beyond use. The row it was on carries the reason; the rows before it whose results
+        are final keep them; the others go back to the queue, to be graded with a check after each row
+        (see worker/_main.py). So does the row it was on when rows of its stretch were not final yet and the
+        cause may not be its own: it did not start from a checked state, or its output is mixed with theirs
+        (a time-out is taken as final unless the latter: it would cost another time-out)."""
         state, tail = w.state, w.output_tail()
-        page = w.read_page(len(w.batch)) if state == "busy" else None
+        final = self._final(w) if state == "busy" else None
         self._discard(w)
-        if state == "busy" and page is not None:
-            # The freshest position (the row that was running when the worker stopped), but a timed-out row
-            # is the one the parent saw running all along.
-            done = self._settle_finished(w, page, trust_page=not timed_out)
-            if done < 0:
-                done, reason = 0, "the worker process sent a malformed message"
-            if done >= len(w.batch):
-                return  # it had finished every row it kept (retiring): it stopped on a row given back
-            current = w.batch[done]
-            hint = "; its last output is in stdout" if tail else ""
-            self.results[current] = w.special.get(done) or self.Result(
-                0.0, RUNTIME_ERROR, reason + hint, tail, timed_out=timed_out)
-            self.done += 1
-            self.timed_out += timed_out
-            self.queue.extendleft(reversed(w.batch[done + 1:]))
+        if state == "busy" and final is not None:
+            checked, p, rewards = final
+            current = w.pos if timed_out else max(p, checked)
+            if not self._settle(w, checked, rewards):
+                checked, reason = 0, "the worker process sent a malformed message"
+            if current >= len(w.batch):
+                return  # every row it kept is final (it was retiring): it stopped on a row given back
+            unsure = checked < current
+            again = w.batch[checked:current]
+            if unsure and (not timed_out or tail):
+                again.append(w.batch[current])
+            else:
+                hint = "; its last output is in stdout" if tail else ""
+                self.results[w.batch[current]] = w.special.get(current) or self.Result(
+                    0.0, RUNTIME_ERROR, reason + hint, tail, timed_out=timed_out)
+                self.done += 1
+                self.timed_out += timed_out
+            self.careful = self.careful or bool(again)
+            self.queue.extendleft(reversed(again + w.batch[current + 1:]))
         elif state == "starting":
             extra = f"; its output:\n{tail}" if tail else ""
             self.fatal = self.Result(0.0, SERVER_ERROR, f"the grader worker could not start: {reason}{extra}")
