@@ -41,7 +41,8 @@ MAX_BATCH_ROWS = 1024  # rows in one batch: the shared page has a reward slot fo
 HEAD = 24  # the page starts with three int64: rows started (step), the position being graded, the first not final
 PAGE_BYTES = HEAD + 8 * MAX_BATCH_ROWS
 DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
-CAREFUL = b"C"  # the first byte of a batch to be checked row by row (see worker/_main.py)
+CAREFUL = b"C"  # before a batch's "[": check it row by row (see worker/_main.py)
+STDLIB = b"S"  # before a batch's "[": read it with the stdlib's json
 _ZERO = bytes(HEAD)
 # "auto" uses the strongest isolation the machine allows; tests force "user_namespace" or
 # "audit_hook" (the fallbacks) to check them on a machine where a stronger mode is available.
@@ -74,39 +75,44 @@ def frame(payload: bytes) -> bytes:
     return len(payload).to_bytes(4, "big") + payload
 
 
-def encode(obj) -> bytes:
-    """One row's [sample, item] as JSON: orjson, or the stdlib for what orjson refuses or would change (it
-    writes NaN and infinities as null). TypeError/ValueError for what neither can encode."""
+def encode(obj) -> tuple[bytes, bool]:
+    """One row's [sample, item] as JSON, and whether the stdlib wrote it: orjson, or the stdlib for what
+    orjson refuses or would change (it writes NaN and infinities as null). A batch with a row the stdlib
+    wrote is read by the stdlib (orjson reads integers past 64 bits as floats). TypeError/ValueError for
+    what neither can encode."""
     try:
         data = _orjson_dumps(obj, option=_ORJSON_OPTIONS)
     except TypeError:
         data = None
     if data is None or b"null" in data and not _finite(obj):
         # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
-        return json.dumps(obj).encode("ascii")
-    return data
+        return json.dumps(obj).encode("ascii"), True
+    return data, False
 
 
-def _finite(obj, _dict=dict, _list=list, _float=float, _type=type, _isfinite=math.isfinite) -> bool:
+def _finite(obj, _str=str, _dict=dict, _list=list, _float=float, _type=type, _isfinite=math.isfinite) -> bool:
     """No float in obj (walked as orjson walks it) is NaN or infinite."""
     stack = [obj]
     pop, extend = stack.pop, stack.extend
     while stack:
         o = pop()
         kind = _type(o)
+        if kind is _str or o is None:
+            continue
         if kind is _dict:
             extend(o.values())
-        elif kind is _list or kind is tuple:
+        elif kind is _list:
             extend(o)
         elif kind is _float:
             if not _isfinite(o):
                 return False
-        elif isinstance(o, (dict, list, tuple, float)):  # subclasses
-            if isinstance(o, float):
-                if not _isfinite(o):
-                    return False
-            else:
-                extend(o.values() if isinstance(o, dict) else o)
+        elif isinstance(o, float):  # subclasses too
+            if not _isfinite(o):
+                return False
+        elif isinstance(o, dict):
+            extend(o.values())
+        elif isinstance(o, (list, tuple)):
+            extend(o)
     return True
 
 
@@ -249,10 +255,11 @@ class WorkerProcess:
     def pid(self) -> int:
         return self._started().pid
 
-    def send_batch(self, parts: list[bytes], careful: bool) -> None:
+    def send_batch(self, parts: list[bytes], careful: bool, stdlib: bool) -> None:
         """Queue a batch (flush() writes it); its marks on the page start at 0 (the worker is idle)."""
         os.pwrite(self.page, _ZERO, 0)
-        self.outbuf += frame((CAREFUL if careful else b"") + b"[" + b",".join(parts) + b"]")
+        head = (CAREFUL if careful else b"") + (STDLIB if stdlib else b"")
+        self.outbuf += frame(head + b"[" + b",".join(parts) + b"]")
 
     def marks(self) -> tuple[int, int, int]:
         """(step, position, first position not final) as the worker left them, unchecked (the caller checks

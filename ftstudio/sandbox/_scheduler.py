@@ -72,8 +72,10 @@ class _Run:
         self.timeout = pool._timeout
         self.n = len(calls)
         self.results = [None] * self.n
-        self.parts: dict[int, bytes] = {}  # the encoded call of each queued row
-        self.queue: deque[int] = deque()
+        self.calls = calls
+        self.parts: dict[int, bytes] = {}  # the encoded call of each row sent (a row given back goes again)
+        self.stdlib: set[int] = set()  # rows the stdlib encoded
+        self.queue: deque[int] = deque(range(self.n))  # rows are encoded as they go into a batch
         self.own: list[WorkerProcess] = []  # the workers this run grades with (their owner is self)
         self.hungry = False  # counted in pool._hungry: rows to grade and no worker
         self.timed_out = 0  # rows whose call ran past the limit (the pool's timed_out() reads it)
@@ -81,15 +83,7 @@ class _Run:
         self.limits: dict[WorkerProcess, int] = {}  # the next batch size of each worker, for this run
         self.clean: dict[object, object] = {}  # one result per reward of the rows without error or output
         self.careful = False  # rows were given back by a worker that stopped in fast mode: check row by row
-        for i, call in enumerate(calls):
-            try:
-                sample, item = call
-                self.parts[i] = encode([sample, item])
-            except (TypeError, ValueError, RecursionError) as exc:
-                self.results[i] = self.Result(0.0, OTHER_ERROR, f"this row cannot be passed to grade(): {exc}")
-            else:
-                self.queue.append(i)
-        self.done = self.n - len(self.queue)
+        self.done = 0
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -247,16 +241,38 @@ class _Run:
                 limit = self.limits.get(w, FIRST_BATCH_ROWS)
                 self.limits[w] = min(MAX_BATCH_ROWS, 2 * limit)
                 rows = max(1, min(limit, math.ceil(len(self.queue) / (2 * len(self.own)))))
-            batch, parts, size = [], [], 0
-            while self.queue and len(batch) < rows and size < MAX_BATCH_BYTES:
-                i = self.queue.popleft()
-                batch.append(i)
-                parts.append(self.parts[i])
-                size += len(self.parts[i])
+            batch, parts, stdlib = self._take(rows)
+            if not batch:
+                continue
             w.batch, w.sent, w.pos, w.step, w.checked, w.special, w.state = batch, len(batch), 0, 0, 0, {}, "busy"
-            w.send_batch(parts, self.careful or self.pool._careful)
+            w.send_batch(parts, self.careful or self.pool._careful, stdlib)
             w.deadline = time.monotonic() + self.timeout
             w.flush()
+
+    def _take(self, rows):
+        """Up to `rows` rows off the queue, encoded (a row that cannot be encoded gets its result now), and
+        whether the stdlib encoded one of them."""
+        batch, parts, size, queue, encoded, calls = [], [], 0, self.queue, self.parts, self.calls
+        stdlib = False
+        while queue and len(batch) < rows and size < MAX_BATCH_BYTES:
+            i = queue.popleft()
+            part = encoded.get(i)
+            if part is None:
+                try:
+                    sample, item = calls[i]
+                    part, std = encode([sample, item])
+                    encoded[i] = part
+                    if std:
+                        self.stdlib.add(i)
+                except (TypeError, ValueError, RecursionError) as exc:
+                    self.results[i] = self.Result(0.0, OTHER_ERROR, f"this row cannot be passed to grade(): {exc}")
+                    self.done += 1
+                    continue
+            batch.append(i)
+            parts.append(part)
+            size += len(part)
+            stdlib = stdlib or i in self.stdlib
+        return batch, parts, stdlib
 
     def _wait(self):
         if not self.own:
@@ -422,7 +438,14 @@ class _Run:
             checked, p, rewards = final
             current = w.pos if timed_out else max(p, checked)
             if not self._settle(w, checked, rewards):
-                checked, reason = 0, "the worker process sent a malformed message"
+                # A page with a reward that is not a number: every row it covers fails (grading them again
+                # would meet the same source again).
+                broken = self.Result(0.0, RUNTIME_ERROR, "the worker process sent a malformed message")
+                for i in w.batch[:current + 1]:
+                    self.results[i] = broken
+                self.done += len(w.batch[:current + 1])
+                self.queue.extendleft(reversed(w.batch[current + 1:]))
+                return
             if current >= len(w.batch):
                 return  # every row it kept is final (it was retiring): it stopped on a row given back
             unsure = checked < current
