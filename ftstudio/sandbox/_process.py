@@ -210,6 +210,8 @@ class WorkerProcess:
         self.step = 0  # rows it had started then (the page's step)
         self.checked = 0  # the first position whose result was not final then (progress)
         self.special: dict = {}  # position -> result, for rows that sent their own message
+        self.dropped: set[int] = set()  # positions given back to the queue while a slow call ran
+        self.released = False  # the rows around its slow call were given back
         self.deadline: float | None = None
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
         self.owner: object | None = None  # the run grading with it; None: free, any run of its pool may adopt it

@@ -144,7 +144,8 @@ class _Run:
     def _report(self, force=False):
         if self.progress is not None and (force or self.done < self.n):
             # Rows of running batches count once final (their rewards wait on the worker's page).
-            running = sum(min(w.checked, len(w.batch)) for w in self.own if w.state == "busy")
+            running = sum(min(w.checked, len(w.batch)) - sum(j < w.checked for j in w.dropped)
+                          for w in self.own if w.state == "busy")
             self.progress(min(self.n, self.done + running), self.n)
 
     def _fill(self, result):
@@ -155,12 +156,20 @@ class _Run:
         self.queue.clear()
 
     def _release_slow(self):
+        """A slow call gives back the rows queued behind it and the rows before it whose results are not
+        final yet (a fast worker's last stretch, which only the check after the slow call would settle)."""
         now = time.monotonic()
-        for w in self.own:
-            if (w.state == "busy" and not w.retiring and w.pos + 1 < len(w.batch) and w.deadline is not None
+        for w in list(self.own):
+            if (w.state == "busy" and not w.released and w.deadline is not None
                     and now - (w.deadline - self.timeout) >= SLOW_CALL):
-                self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
-                w.batch, w.retiring = w.batch[:w.pos + 1], True
+                w.released = True
+                _, _, checked = w.marks()
+                unfinal = [j for j in range(max(0, checked), w.pos) if j not in w.special]
+                back = [w.batch[j] for j in unfinal] + w.batch[w.pos + 1:]
+                if w.pos + 1 < len(w.batch):
+                    w.batch, w.retiring = w.batch[:w.pos + 1], True
+                w.dropped.update(unfinal)
+                self.queue.extendleft(reversed(back))
 
     # --- workers: adopt, start, give back -------------------------------------------------
 
@@ -244,7 +253,8 @@ class _Run:
             batch, parts, stdlib = self._take(rows)
             if not batch:
                 continue
-            w.batch, w.sent, w.pos, w.step, w.checked, w.special, w.state = batch, len(batch), 0, 0, 0, {}, "busy"
+            w.batch, w.sent, w.pos, w.step, w.checked, w.special = batch, len(batch), 0, 0, 0, {}
+            w.dropped, w.released, w.state = set(), False, "busy"
             w.send_batch(parts, self.careful or self.pool._careful, stdlib)
             w.deadline = time.monotonic() + self.timeout
             w.flush()
@@ -406,7 +416,10 @@ class _Run:
         if len(rewards) < upto or not math.isfinite(sum(rewards)) and not all(map(math.isfinite, rewards)):
             return False
         results, special, clean, Result, batch = self.results, w.special, self.clean, self.Result, w.batch
+        dropped = w.dropped
         for j in range(upto):
+            if dropped and j in dropped:
+                continue  # given back while a slow call ran: graded elsewhere
             result = special.get(j)
             if result is None:
                 reward = rewards[j]
@@ -415,7 +428,7 @@ class _Run:
                 if result is None:
                     result = clean[key] = Result(reward)
             results[batch[j]] = result
-        self.done += upto
+        self.done += upto - sum(j < upto for j in dropped)
         return True
 
     def _final(self, w):
@@ -441,15 +454,16 @@ class _Run:
                 # A page with a reward that is not a number: every row it covers fails (grading them again
                 # would meet the same source again).
                 broken = self.Result(0.0, RUNTIME_ERROR, "the worker process sent a malformed message")
-                for i in w.batch[:current + 1]:
+                lost = [i for j, i in enumerate(w.batch[:current + 1]) if j not in w.dropped]
+                for i in lost:
                     self.results[i] = broken
-                self.done += len(w.batch[:current + 1])
+                self.done += len(lost)
                 self.queue.extendleft(reversed(w.batch[current + 1:]))
                 return
             if current >= len(w.batch):
                 return  # every row it kept is final (it was retiring): it stopped on a row given back
             unsure = checked < current
-            again = w.batch[checked:current]
+            again = [w.batch[j] for j in range(checked, current) if j not in w.dropped]
             if unsure and (not timed_out or tail):
                 again.append(w.batch[current])
             else:

@@ -35,6 +35,7 @@ and, while it waits, to know which row is running: each row keeps its own wall d
 that dies or hangs on a row gives the rows before it their rewards from the page.
 """
 
+import _thread
 import errno
 import faulthandler
 import gc
@@ -85,13 +86,26 @@ class _Channel:
         return self._read_exact(int.from_bytes(head, "big"))
 
 
+BIG_BATCH = 64 * 1024  # bytes: a batch this big is read by orjson (imported then: it costs more than a
+                       # whole cold start's other imports, and a preview's small batch does not need it)
+
+
 def _batch_reader():
-    """A batch's JSON reader: orjson where installed (several times faster), else the stdlib."""
-    try:
-        import orjson
-    except ImportError:
-        return json.loads
-    return orjson.loads
+    """A batch's JSON reader: the stdlib for small batches, orjson where installed for big ones (several
+    times faster); both read what the parent writes the same way (see _process.encode)."""
+    fast = []
+
+    def loads(body):
+        if len(body) < BIG_BATCH:
+            return json.loads(body)
+        if not fast:
+            try:
+                import orjson
+                fast.append(orjson.loads)
+            except BaseException:  # not installed, or refused: the stdlib reads everything too
+                fast.append(json.loads)
+        return fast[0](body)
+    return loads
 
 
 def _add_site_dirs(site_dirs, prefix):
@@ -334,18 +348,21 @@ def _size(n):
 
 
 def _load(name):
-    """A sibling module (this script runs with -I, so its folder is not on sys.path)."""
-    import importlib.util
+    """A sibling module (this script runs with -I, so its folder is not on sys.path); run from its source
+    without importlib.util, whose imports cost a cold start more than the module."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with open(path, encoding="utf-8") as f:
+        code = compile(f.read(), path, "exec")
+    module = types.ModuleType(name)
+    module.__file__ = path
+    exec(code, module.__dict__)
     return module
 
 
 SLOW_ROW = 0.5  # seconds: a row that took this long sends its result at once (the parent starts the next row's clock)
 BACKSTOP_EVERY = 0.1  # seconds between moves of the CPU backstop
 CHECK_EVERY = 0.002  # seconds of rows between two checks in fast mode (what a dirty check grades again)
+WATCH_EVERY = 0.05  # seconds a row runs before the watcher checks what the rows before it left
 
 
 def main():
@@ -367,7 +384,7 @@ def main():
     import mmap  # the page is mapped by the process that grades (after the fork of the namespace modes)
     page = mmap.mmap(page_fd, 0)
     marks, rewards = memoryview(page)[:24].cast("q"), memoryview(page)[24:].cast("d")
-    loads = _batch_reader()  # orjson, if installed, is imported before the guard (it is native code)
+    loads = _batch_reader()
     _set_limits(config["memory_limit"], config["disk_limit"])
     if protections["mode"] == "audit_hook":
         confine.confine(protections, workdir)  # after the rlimits: its seccomp filter refuses setting them
@@ -401,7 +418,10 @@ class _Batches:
       slow, every CHECK_EVERY seconds and at the end of the batch. A clean check means every row since the
       previous one started clean and wrote nothing: their results are final. A check that finds anything
       cleans up and grades the rows since the previous check again, carefully (a single row is taken as
-      it is: it started clean), and the worker stays careful.
+      it is: it started clean), and the worker stays careful. While a row runs for longer than WATCH_EVERY,
+      a watcher thread makes the same check (reads only): clean, it makes the rows before that row final,
+      so a row that hangs holds back no result of the rows before it (its own state is still clean: a
+      leftover of theirs, or a removal by it, would show).
 
     Page: [step, position, checked] as int64 (step counts rows started, regrades included: each start is a
     new wall clock for the parent; checked is the first position whose result is not final), then rewards.
@@ -411,6 +431,7 @@ class _Batches:
         self.channel, self.loads, self.grade, self.config = channel, loads, grade, config
         self.output, self.cleaner, self.marks, self.rewards = output, cleaner, marks, rewards
         self.backstop, self.armed, self.careful = backstop, -BACKSTOP_EVERY, False
+        self.lock, self.fast_running, self.watcher = _thread.allocate_lock(), False, False
 
     def serve(self):
         while True:
@@ -431,7 +452,14 @@ class _Batches:
             if careful or self.careful:
                 self._careful(rows, 0, len(rows))
             else:
-                self._fast(rows)
+                if not self.watcher:
+                    self.watcher = True
+                    _thread.start_new_thread(self._watch, ())
+                self.fast_running = True
+                try:
+                    self._fast(rows)
+                finally:
+                    self.fast_running = False
             self.channel.send_raw(b"D" + len(rows).to_bytes(4, "big") + (b"\x01" if self.careful else b"\x00"))
 
     def _start(self, j):
@@ -462,38 +490,61 @@ class _Batches:
 
     def _fast(self, rows):
         config, grade, rewards, marks, clock = self.config, self.grade, self.rewards, self.marks, time.monotonic
-        start, call, last = self._start, _call, len(rows) - 1
-        checked_at, first = clock(), 0  # rows from `first` on are not final yet
+        start, call, last, lock = self._start, _call, len(rows) - 1, self.lock
+        stdout, stderr = self.output.stdout, self.output.stderr
+        checked_at = clock()
         for j, (sample, item) in enumerate(rows):
             start(j)
             started = clock()
             reward, error, details = call(grade, sample, item, config)
             rewards[j] = reward
+            try:  # text a row left in the buffers is on the capture before the next row starts (no syscall if none)
+                stdout.flush()
+                stderr.flush()
+            except BaseException:
+                pass  # closed: the next check sees it
             now = clock()
             if error is None and j != last and now - checked_at < CHECK_EVERY:
                 continue
-            if self._clean():
-                if error is not None or now - started >= SLOW_ROW:
-                    self.channel.send(["r", j, reward, error, details, None])
-            elif j == first:
-                self._take_as_is(j, reward, error, details, now - started)
-            else:
-                self.careful = True
-                self._reset()
-                self._careful(rows, first, len(rows))
-                return
-            marks[2] = first = j + 1
+            with lock:  # the watcher may have made rows final meanwhile: marks[2] is where this stretch starts
+                first = marks[2]
+                if self._clean():
+                    if error is not None or now - started >= SLOW_ROW:
+                        self.channel.send(["r", j, reward, error, details, None])
+                elif j == first:
+                    self._take_as_is(j, reward, error, details, now - started)
+                else:
+                    self.careful = True
+                    self._reset()
+                    self._careful(rows, first, len(rows))
+                    return
+                marks[2] = j + 1
             checked_at = clock()
 
-    def _clean(self):
+    def _watch(self):
+        """The watcher thread: a row running for WATCH_EVERY and a clean check make the rows before it final."""
+        marks, seen, done = self.marks, -1, -1
+        while True:
+            time.sleep(WATCH_EVERY)
+            step = marks[0]
+            if not self.fast_running or step != seen or step == done:
+                seen = step
+                continue
+            with self.lock:
+                if self.fast_running and marks[0] == step and marks[2] < marks[1] and self._clean(flush=False):
+                    marks[2] = marks[1]
+                done = step
+
+    def _clean(self, flush=True):
         """Nothing since the last check: no output (flushed first), fds 1/2 and sys.stdout/stderr unchanged,
         nothing for the cleaner. Reads only (fstat, waitid with WNOWAIT)."""
         output = self.output
         if sys.stdout is not output.stdout or sys.stderr is not output.stderr:
             return False
         try:
-            output.stdout.flush()
-            output.stderr.flush()
+            if flush:
+                output.stdout.flush()
+                output.stderr.flush()
             one, two = os.fstat(1), os.fstat(2)
         except BaseException:  # closed by user code, or a descriptor that is gone
             return False
