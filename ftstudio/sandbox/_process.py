@@ -2,7 +2,7 @@
 
 The worker (`worker/_main.py`) talks only over two dedicated pipes and one shared page, so nothing
 user code prints can reach the protocol. What it sends is untrusted: frames are length-checked and
-parsed as JSON (or are the 5-byte "batch done" frame), never unpickled; the page is read with pread (a
+parsed as JSON (or are the 6-byte "batch done" frame), never unpickled; the page is read with pread (a
 worker that shrinks it cannot fault the parent) and every position and reward on it is range-checked;
 the scheduler checks every message's shape.
 

@@ -24,15 +24,17 @@ working dir are removed; the parent's per-call wall limit and kill stay the last
 
 Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus a payload.
   parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation, output_limit, details_limit,
-                    site_dirs, prefix}] (JSON), then batches: a JSON array of [sample, item] pairs, one frame each.
+                    site_dirs, prefix}] (JSON), then batches: a JSON array of [sample, item] pairs, one frame
+                    each, after "C" (check every row) and/or "S" (read with the stdlib's json) when asked.
   worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details] (JSON); per batch,
                     ["r", position, reward, error, details, stdout] (JSON) for a row that failed, printed or
-                    was slow, as soon as it ends, and b"D" + the row count (4 bytes) once the batch is done.
+                    was slow, once its result is final, and b"D" + the row count (4 bytes) + 1 if the worker
+                    now checks every row (1 byte), once the batch is done.
 The rest of a batch's results travel through the shared page (the fourth argument, a file descriptor):
-8 bytes with the position in the batch of the row being graded (written before grade() is called), then
-one float64 reward per position (written when the row ends). The parent reads it when the batch is done
-and, while it waits, to know which row is running: each row keeps its own wall deadline, and a worker
-that dies or hangs on a row gives the rows before it their rewards from the page.
+three int64 (rows started, the position being graded, the first position whose result is not final; see
+_Batches), then one float64 reward per position. The parent reads it when the batch is done and, while
+it waits, to know which row is running: each row keeps its own wall deadline, and a worker that dies or
+hangs on a row leaves the final rewards of the rows before it on the page.
 """
 
 import _thread
