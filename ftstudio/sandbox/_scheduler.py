@@ -240,10 +240,10 @@ class _Run:
 
     def _assign(self):
         idle = [w for w in self.own if w.state == "idle"]
-        for w in idle:
+        for k, w in enumerate(idle):
             if not self.queue:
                 return
-            share = math.ceil(len(self.queue) / max(1, len(self.own)))
+            share = math.ceil(len(self.queue) / (len(idle) - k))  # what is left, split among the idle ones left
             if share <= FIRST_BATCH_ROWS:
                 rows = share  # a small run: one batch per worker, one round trip
             else:
