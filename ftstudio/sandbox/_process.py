@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import cast
 
 WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker", "_main.py")
 # What a row may bring back: its captured output (bytes read from fds 1/2) and its error details
@@ -80,10 +81,12 @@ def encode(obj) -> tuple[bytes, bool]:
     orjson refuses or would change (it writes NaN and infinities as null). A batch with a row the stdlib
     wrote is read by the stdlib (orjson reads integers past 64 bits as floats). TypeError/ValueError for
     what neither can encode."""
-    try:
-        data = _orjson_dumps(obj, option=_ORJSON_OPTIONS)
-    except TypeError:
-        data = None
+    data = None
+    if orjson is not None:
+        try:
+            data = orjson.dumps(obj, option=_ORJSON_OPTIONS)
+        except TypeError:
+            pass
     if data is None or b"null" in data and not _finite(obj):
         # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
         return json.dumps(obj).encode("ascii"), True
@@ -118,13 +121,10 @@ def _finite(obj, _str=str, _dict=dict, _list=list, _float=float, _type=type, _is
 
 try:
     import orjson
-    _orjson_dumps = orjson.dumps
-    # Dataclasses and datetimes are refused by the stdlib: refused here too, so such a row stays an error.
-    _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 except ImportError:  # orjson is a dependency; without it the stdlib does all of it
-    def _orjson_dumps(obj, option=0):
-        raise TypeError("no orjson")
-    _ORJSON_OPTIONS = 0
+    orjson = None
+# Dataclasses and datetimes are refused by the stdlib: refused here too, so such a row stays an error.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME if orjson is not None else 0
 
 
 def _site_dirs() -> list[str]:
@@ -275,7 +275,7 @@ class WorkerProcess:
     def rewards(self, rows: int) -> list[float]:
         """The rewards of the first `rows` positions (fewer if the page was cut short)."""
         data = os.pread(self.page, 8 * rows, HEAD)
-        return memoryview(data)[:len(data) // 8 * 8].cast("d").tolist()
+        return cast("list[float]", memoryview(data)[:len(data) // 8 * 8].cast("d").tolist())
 
     def flush(self) -> bool:
         """Write what the pipe takes now; False if the worker stopped reading for good."""

@@ -28,6 +28,7 @@ import signal
 import threading
 import time
 from collections import deque
+from typing import Any
 
 from . import _residency
 from ._process import (
@@ -71,7 +72,7 @@ class _Run:
         self.pool, self.progress, self.cancel, self.Result = pool, progress, cancel, result_type
         self.timeout = pool._timeout
         self.n = len(calls)
-        self.results = [None] * self.n
+        self.results: list[Any] = [None] * self.n
         self.calls = calls
         self.parts: dict[int, bytes] = {}  # the encoded call of each row sent (a row given back goes again)
         self.stdlib: set[int] = set()  # rows the stdlib encoded
