@@ -36,6 +36,11 @@ def grade(sample, item):
         print("after the swap")
     if k == "raise":
         raise ValueError("row %d" % item["i"])
+    if k == "close":
+        sys.stdin.close()
+        os.close(0)
+        sys.stdout.close()
+        os.close(1)
     return item["i"] / 1000
 '''
 
@@ -81,6 +86,14 @@ def test_output_belongs_to_the_row_that_wrote_it():
     assert results[BAD].stdout == "row 150\n" and results[201].stdout == "after the swap\n"
     rewards_except(results, BAD, 201)
     assert (results[201].reward, results[201].error) == (0.201, None)
+
+
+def test_a_row_that_closes_stdio_is_graded_as_it_would_be_alone():
+    """Rows graded again after a check found something run on the descriptors they first ran on."""
+    with PythonGraderPool(SOURCE, workers=1) as pool:
+        results = pool.run(rows(r150="close", r151="print"))
+    assert results[151].stdout == "row 151\n"
+    rewards_except(results, 151)
 
 
 def test_errors_keep_their_rows_and_order():

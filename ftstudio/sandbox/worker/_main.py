@@ -37,11 +37,11 @@ it waits, to know which row is running: each row keeps its own wall deadline, an
 hangs on a row leaves the final rewards of the rows before it on the page.
 """
 
+import _json
 import _thread
 import errno
 import faulthandler
 import gc
-import json
 import math
 import os
 import resource
@@ -62,7 +62,7 @@ class _Channel:
         self.rfd, self.wfd = rfd, wfd
 
     def send(self, obj):
-        self.send_raw(json.dumps(obj, ensure_ascii=False, allow_nan=False).encode("utf-8", "replace"))
+        self.send_raw(_dumps(obj).encode("utf-8", "replace"))
 
     def send_raw(self, data):
         data = len(data).to_bytes(4, "big") + data
@@ -88,6 +88,35 @@ class _Channel:
         return self._read_exact(int.from_bytes(head, "big"))
 
 
+class _Strict:
+    """What the stdlib's C scanner reads from its decoder: the settings of json.loads."""
+    strict, object_hook, object_pairs_hook, parse_float, parse_int, memo = True, None, None, float, int, {}
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+
+
+# The stdlib's own C scanner and encoder, without the `json` package, whose import (its regular expressions,
+# enum) costs a cold start more than every other module the worker needs: json.loads and json.dumps(...,
+# ensure_ascii=False, allow_nan=False) give exactly these results.
+_scan = _json.make_scanner(_Strict)
+_encode = _json.make_encoder(None, None, _json.encode_basestring, None, ": ", ", ", False, False, False)
+
+
+def _loads(body):
+    text = body.decode("utf-8", "surrogatepass") if not isinstance(body, str) else body
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        end, value = -1, None
+    if end != len(text):  # whitespace around the value, or not JSON: the json package says which
+        import json
+        return json.loads(text)
+    return value
+
+
+def _dumps(obj):
+    return "".join(_encode(obj, 0))
+
+
 BIG_BATCH = 64 * 1024  # bytes: a batch this big is read by orjson (imported then: it costs more than a
                        # whole cold start's other imports, and a preview's small batch does not need it)
 
@@ -99,13 +128,13 @@ def _batch_reader():
 
     def loads(body):
         if len(body) < BIG_BATCH:
-            return json.loads(body)
+            return _loads(body)
         if not fast:
             try:
                 import orjson
                 fast.append(orjson.loads)
             except BaseException:  # not installed, or refused: the stdlib reads everything too
-                fast.append(json.loads)
+                fast.append(_loads)
         return fast[0](body)
     return loads
 
@@ -184,7 +213,10 @@ _HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
 
 def _format_exception(exc):
     """The traceback of user code: frames of the worker's own files (the call site, the audit hook) are dropped."""
-    import traceback
+    try:
+        traceback = _traceback()
+    except BaseException:  # an import the first batch needed under memory pressure (see _traceback)
+        return f"{type(exc).__name__}: {_clip(str(exc))}"
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
     seen, pending = set(), [te]
     while pending:
@@ -206,6 +238,7 @@ class _Output:
     def __init__(self, path):
         self.rfd = os.open(path, os.O_RDONLY)
         self.saved = os.dup(1)
+        self.stdin = os.dup(0)  # /dev/null: put back before rows are graded again (see _Batches._reset)
         # Line buffering keeps print() and os.write(1, ...) output in the order it happened.
         sys.stdout.reconfigure(line_buffering=True)
         self.stdout, self.stderr = sys.stdout, sys.stderr
@@ -261,11 +294,25 @@ def fd_of(name):
     return 1 if name == "stdout" else 2
 
 
+_SOURCE = []  # the source, for the lines of its tracebacks (linecache is loaded with traceback)
+
+
+def _traceback():
+    """The traceback module, with the source's lines registered. Imported once the first batch is done (or
+    at the first error before that): it and linecache bring the regular expressions of tokenize and
+    textwrap, which cost a cold start more than the rest of the worker; later, imported already, it cannot
+    fail under memory pressure."""
+    import linecache
+    import traceback
+    if _SOURCE and FILENAME not in linecache.cache:
+        source = _SOURCE[0]
+        linecache.cache[FILENAME] = (len(source), None, source.splitlines(True), FILENAME)
+    return traceback
+
+
 def _load_source(source):
     """Run the module-level code and return (grade, None) or (None, details)."""
-    import linecache
-    lines = source.splitlines(True)
-    linecache.cache[FILENAME] = (len(source), None, lines, FILENAME)
+    _SOURCE[:] = [source]
     try:
         code = compile(source, FILENAME, "exec")
     except SyntaxError as exc:
@@ -371,7 +418,7 @@ def main():
     request_fd, result_fd, capture_path, page_fd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     channel = _Channel(request_fd, result_fd)
     message = channel.recv()
-    message = json.loads(message) if message else None
+    message = _loads(message) if message else None
     if not message or message[0] != "init":
         return 2
     config = message[1]
@@ -391,7 +438,6 @@ def main():
     if protections["mode"] == "audit_hook":
         confine.confine(protections, workdir)  # after the rlimits: its seccomp filter refuses setting them
     faulthandler.enable()  # a segfault in user code leaves a Python traceback in the capture
-    import traceback  # noqa: F401 - loaded now: under memory pressure an import could fail
     timeout = config["timeout"]
     guard.install(protections, timeout, workdir)
     channel.send(["booted", protections])
@@ -446,7 +492,7 @@ class _Batches:
             gc.disable()  # a batch is thousands of new objects, none in a cycle: no collection passes over them
             try:
                 # "S": a row only the stdlib's json reads as it was (an integer past 64 bits, a lone surrogate)
-                rows = (json.loads if b"S" in head else self.loads)(body[len(head):])
+                rows = (_loads if b"S" in head else self.loads)(body[len(head):])
             finally:
                 if enabled:
                     gc.enable()
@@ -463,6 +509,7 @@ class _Batches:
                 finally:
                     self.fast_running = False
             self.channel.send_raw(b"D" + len(rows).to_bytes(4, "big") + (b"\x01" if self.careful else b"\x00"))
+            _traceback()  # while idle, and before memory can run short: see _traceback
 
     def _start(self, j):
         marks = self.marks
@@ -564,9 +611,11 @@ class _Batches:
             self.channel.send(["r", j, reward, error, details, text])
 
     def _reset(self):
-        """Undo what the rows since the last check left (their output is dropped: they are graded again)."""
+        """Undo what the rows since the last check left (their output is dropped: they are graded again), and
+        put fds 0-2 back, so that they run again on the descriptors they first ran on."""
         self.cleaner.after_row()
         self.output.collect()
+        os.dup2(self.output.stdin, 0)
         os.ftruncate(self.output.saved, 0)
         self.output.start = 0
 
