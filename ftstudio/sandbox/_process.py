@@ -76,21 +76,23 @@ def frame(payload: bytes) -> bytes:
     return len(payload).to_bytes(4, "big") + payload
 
 
-def encode(obj) -> tuple[bytes, bool]:
+def encode(sample, item) -> tuple[bytes, bool]:
     """One row's [sample, item] as JSON, and whether the stdlib wrote it: orjson, or the stdlib for what
-    orjson refuses or would change (it writes NaN and infinities as null). A batch with a row the stdlib
-    wrote is read by the stdlib (orjson reads integers past 64 bits as floats). TypeError/ValueError for
-    what neither can encode."""
-    data = None
+    orjson refuses or would change (it writes NaN and infinities as null: a part whose JSON holds a null is
+    walked for them). A batch with a row the stdlib wrote is read by the stdlib (orjson reads integers past
+    64 bits as floats). TypeError/ValueError for what neither can encode."""
     if orjson is not None:
         try:
-            data = orjson.dumps(obj, option=_ORJSON_OPTIONS)
+            # Two parts: the walk then covers only the one with a null (a sample always has some; an item,
+            # a dataset row, often none).
+            a, b = orjson.dumps(sample, option=_ORJSON_OPTIONS), orjson.dumps(item, option=_ORJSON_OPTIONS)
         except TypeError:
             pass
-    if data is None or b"null" in data and not _finite(obj):
-        # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
-        return json.dumps(obj).encode("ascii"), True
-    return data, False
+        else:
+            if not (b"null" in a and not _finite(sample) or b"null" in b and not _finite(item)):
+                return b"[" + a + b"," + b + b"]", False
+    # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
+    return json.dumps([sample, item]).encode("ascii"), True
 
 
 def _finite(obj, _str=str, _dict=dict, _list=list, _float=float, _type=type, _isfinite=math.isfinite) -> bool:

@@ -271,7 +271,7 @@ class _Run:
             if part is None:
                 try:
                     sample, item = calls[i]
-                    part, std = encode([sample, item])
+                    part, std = encode(sample, item)
                     encoded[i] = part
                     if std:
                         self.stdlib.add(i)
