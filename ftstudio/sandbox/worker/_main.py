@@ -562,6 +562,9 @@ class _Batches:
                         self.channel.send(["r", j, reward, error, details, None])
                 elif j == first:
                     self._take_as_is(j, reward, error, details, now - started)
+                    marks[2] = j + 1
+                    self._careful(rows, j + 1, len(rows))  # careful from now on
+                    return
                 else:
                     self.careful = True
                     self._reset()
