@@ -131,3 +131,20 @@ def test_grader_imports_from_site_packages():
     with PythonGraderPool(source, workers=1) as pool:
         [r] = pool.run([({}, {})])
     assert (r.reward, r.error) == (1.5, None)
+
+
+def test_signal_imported_by_user_code_has_no_pidfd_side_door():
+    """The worker no longer imports the signal module itself: imported later by user code, it copies
+    _signal's names, which the guard replaced (pidfd_send_signal raises no audit event)."""
+    source = ("def grade(sample, item):\n"
+              "    import signal\n"
+              "    try:\n"
+              "        signal.pidfd_send_signal(0, signal.SIGKILL)\n"
+              "    except PermissionError as exc:\n"
+              "        return 1.0 if 'not allowed in a python grader' in str(exc) else 0.5\n"
+              "    except OSError:\n"
+              "        return 0.0\n"
+              "    return 0.0\n")
+    with PythonGraderPool(source, workers=1) as pool:
+        [r] = pool.run([({}, {})])
+    assert (r.reward, r.error) == (1.0, None)

@@ -19,11 +19,11 @@ child if the parent goes away; the child is pid 1 of the namespace, so when it d
 process user code managed to create dies with it, and the parent's pid is not visible from it.
 """
 
+import _signal as signal  # not the signal module: its enums cost a cold start several ms
 import ctypes
 import os
 import resource
 import select
-import signal
 import sys
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000

@@ -38,6 +38,7 @@ hangs on a row leaves the final rewards of the rows before it on the page.
 """
 
 import _json
+import _signal as signal  # not the signal module: its enums cost a cold start several ms
 import _thread
 import errno
 import faulthandler
@@ -45,7 +46,6 @@ import gc
 import math
 import os
 import resource
-import signal
 import sys
 import time
 import types
