@@ -148,3 +148,15 @@ def test_signal_imported_by_user_code_has_no_pidfd_side_door():
     with PythonGraderPool(source, workers=1) as pool:
         [r] = pool.run([({}, {})])
     assert (r.reward, r.error) == (1.0, None)
+
+
+@pytest.mark.parametrize("sample", [
+    {"output_json": None, "nested": {"v": float("nan")}},           # a None beside a nested NaN
+    {"output_json": float("inf"), "output_audio": None},           # the top level itself
+    {"output_text": "null", "output_json": None, "x": [float("-inf")]},  # the word null in a string
+])
+def test_a_sample_holding_nulls_and_non_finite_floats_arrives_as_it_was(sample):
+    source = "def grade(sample, item):\n    return 1.0 if repr(sample) == item['r'] else 0.0\n"
+    with PythonGraderPool(source, workers=1) as pool:
+        [r] = pool.run([(sample, {"r": repr(sample)})])
+    assert (r.reward, r.error) == (1.0, None)

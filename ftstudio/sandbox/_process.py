@@ -89,10 +89,22 @@ def encode(sample, item) -> tuple[bytes, bool]:
         except TypeError:
             pass
         else:
-            if not (b"null" in a and not _finite(sample) or b"null" in b and not _finite(item)):
+            if _no_lost_floats(a, sample) and _no_lost_floats(b, item):
                 return b"[" + a + b"," + b + b"]", False
     # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
     return json.dumps([sample, item]).encode("ascii"), True
+
+
+def _no_lost_floats(data: bytes, obj) -> bool:
+    """orjson wrote no NaN or infinity (as null) in `data`: no null at all, or exactly as many as obj's
+    top-level values that are None (a sample's usual nulls: any other null, a nested None or the word in a
+    string, makes the count differ), else a walk of obj."""
+    nulls = data.count(b"null")
+    if not nulls:
+        return True
+    if type(obj) is dict and nulls == sum(1 for v in obj.values() if v is None):
+        return True
+    return _finite(obj)
 
 
 def _finite(obj, _str=str, _dict=dict, _list=list, _float=float, _type=type, _isfinite=math.isfinite) -> bool:
