@@ -11,7 +11,7 @@ A and B alternate call by call (which one goes first alternates too) and the med
 load of a shared machine lands on both. Measures only; nothing here is asserted in tests. With --write,
 replaces the "Against the floor" section of bench/README.md.
 
-    python bench/bench_floor.py            # 300 calls, 5 x 20,000 rows, 21 cold starts
+    python bench/bench_floor.py            # 300 calls, 5 x 20,000 rows, 41 cold starts
     python bench/bench_floor.py --quick    # 60 calls, 3 x 5,000 rows, 7 cold starts
     python bench/bench_floor.py --write    # also update bench/README.md
 """
@@ -149,8 +149,8 @@ before and {_load()} after, with `{command}`:
   (ftstudio/sandbox/_pool.py says which guarantee holds per row and which per batch). What is left is
   per row and mostly not ours to remove: the worker builds each row's `sample` and `item` dicts from JSON
   (orjson.loads, about 2.5 µs a row here, 10x the in-process call by itself), and the parent encodes each
-  row (orjson, plus a walk for NaN and infinities, which orjson would write as null) and shares the two cores
-  with the workers. A trivial grader's 10x would need rows that are not rebuilt per call (shared memory
+  row (orjson; a row whose nulls are not just its top-level Nones is walked for NaN and infinities, which
+  orjson would write as null), on the same two cores as the workers: the parent is the slowest of the three. A trivial grader's 10x would need rows that are not rebuilt per call (shared memory
   holding the rows themselves), which the sandbox does not do.
 - The TRL call with a python child is one round trip to two worker processes (two wake-ups on a shared
   machine, about 1 ms) on top of the engine: ≤ 20x of a 0.04 ms hand-written function is 0.8 ms.
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="60 calls, 3 x 5,000 rows")
     parser.add_argument("--write", action="store_true", help="update bench/README.md")
     args = parser.parse_args(argv)
-    calls, rows, runs, starts = (60, 5_000, 3, 7) if args.quick else (300, 20_000, 5, 21)
+    calls, rows, runs, starts = (60, 5_000, 3, 7) if args.quick else (300, 20_000, 5, 41)
     load_before = _load()
     results = {"TRL call, string_check": trl_call(STRING_CHECK, by_hand_exact, calls),
                "TRL call, multi(string_check, python)": trl_call(MULTI_PY, by_hand_multi, calls),
