@@ -133,6 +133,18 @@ def test_grader_imports_from_site_packages():
     assert (r.reward, r.error) == (1.5, None)
 
 
+def test_grader_imports_a_package_installed_through_a_pth_import_line():
+    """An editable install is found through the `import` line of its .pth file (this project is installed
+    that way for the tests): the worker runs such lines when an import first misses, as `site` would."""
+    import ftstudio
+    if "site-packages" in (ftstudio.__file__ or ""):
+        pytest.skip("ftstudio is not an editable install here")
+    source = "def grade(sample, item):\n    import ftstudio.core\n    return 2.0\n"
+    with PythonGraderPool(source, workers=1) as pool:
+        [r] = pool.run([({}, {})])
+    assert (r.reward, r.error) == (2.0, None), r
+
+
 def test_signal_imported_by_user_code_has_no_pidfd_side_door():
     """The worker no longer imports the signal module itself: imported later by user code, it copies
     _signal's names, which the guard replaced (pidfd_send_signal raises no audit event)."""

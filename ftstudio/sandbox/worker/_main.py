@@ -5,7 +5,8 @@ scrubbed environment, its own session, fd 0 on /dev/null and fds 1/2 on the capt
 (orjson reads the batches when it is installed), and only light modules, so start-up stays cheap and
 user code decides what heavy modules to load. `-S` skips `site`, whose .pth import hooks cost more than
 the rest of the start: the worker puts the parent's site-packages folders (and the folders their .pth
-files name) on sys.path itself, so user code imports what a `python -I` would.
+files name) on sys.path itself, and runs the .pth files' import lines (editable installs' finders) on the
+first import nothing else finds (`_PthImports`), so user code imports what a `python -I` would.
 
 What is enforced, in this order, before any user code runs:
 - by the parent at start: `-I -S` (no PYTHON* variables, no user site, no script directory on
@@ -139,9 +140,39 @@ def _batch_reader():
     return loads
 
 
+class _PthImports:
+    """The `import` lines of .pth files, run when an import first finds nothing else (then retried).
+
+    `site` would run them at start, and they cost more than the rest of a cold start; most graders never
+    need them. The ones that do (an editable install's finder, a namespace package's hook) get them on
+    their first missed import, as `site.addpackage` runs them: one line at a time, a failing line skipped.
+    Appended last to sys.meta_path, so every other finder has missed when this one is asked.
+    """
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def find_spec(self, name, path=None, target=None):
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        lines, self.lines = self.lines, ()
+        for line in lines:
+            try:
+                exec(line)  # what site.addpackage does with the same line
+            except Exception:  # site skips a failing line too (it prints it; nobody reads that here)
+                continue
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None:
+                return spec
+        return None
+
+
 def _add_site_dirs(site_dirs, prefix):
-    """sys.path as `site` makes it under -I, without running the import lines of .pth files."""
+    """sys.path as `site` makes it under -I; the import lines of .pth files wait for a missed import."""
     import site
+    imports = []
     for folder in site_dirs:
         if folder in sys.path or not os.path.isdir(folder):
             continue
@@ -158,11 +189,16 @@ def _add_site_dirs(site_dirs, prefix):
                 continue
             for line in lines:
                 line = line.rstrip()
-                if not line or line.startswith(("#", "import ", "import\t")):
+                if line.startswith(("import ", "import\t")):
+                    imports.append(line)
+                    continue
+                if not line or line.startswith("#"):
                     continue
                 path = os.path.abspath(os.path.join(folder, line))
                 if path not in sys.path and os.path.isdir(path):
                     sys.path.append(path)
+    if imports:
+        sys.meta_path.append(_PthImports(imports))
     if prefix:
         sys.prefix = sys.exec_prefix = prefix
     site.setquit()  # exit() and quit(), as site.main() would provide
