@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ftstudio.config import METHODS, SDK_MULTI_WORKAROUND, JobConfig, multi_map_path
 from ftstudio.core import Issue, find_secrets, internal_issue, join_path, json_issue, sort_issues
-from ftstudio.graders import GraderRoot
+from ftstudio.graders import GraderRoot, parse_grader
 
 from ._grader_rules import GraderChecker, model_notes
 from ._job_rules import job_target_issues
@@ -100,7 +100,7 @@ def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
                       "", True)]
     try:
         if grader_only:
-            GraderRoot.model_validate({"grader": data})
+            parse_grader(data)
         else:
             JobConfig.model_validate(data)
     except ValidationError as exc:
