@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ._progress import Progress, ProgressFn, Stage
     from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
     from ._rules import EVIDENCE_KINDS, SOURCES, Evidence, Rule, Unavailable
-    from ._stats import mean, mean_std, reward_text
+    from ._stats import PLAIN_ROWS, mean, mean_std, reward_text, sorts_as_numpy
     from ._text import counted, shorten
 
 # module -> the names it gives the public face
@@ -46,7 +46,7 @@ _FROM: dict[str, tuple[str, ...]] = {
     "_progress": ("Progress", "ProgressFn", "Stage"),
     "_redact": ("REDACTED", "find_secrets", "redact", "redact_data", "register_secret"),
     "_rules": ("EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule", "Unavailable"),
-    "_stats": ("mean", "mean_std", "reward_text"),
+    "_stats": ("PLAIN_ROWS", "mean", "mean_std", "reward_text", "sorts_as_numpy"),
     "_text": ("counted", "shorten"),
 }
 _FACE = LazyFace(__name__, _FROM)
@@ -67,5 +67,5 @@ __all__ = [
     "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
     "counted", "log_path", "MAX_NESTING", "PULL_DEADLINE_SECONDS", "PULL_MAX_PAGES", "mean", "mean_std", "nests_deeper", "reward_text",
     "shorten", "cache_dir", "sample_field_problem", "RowErrors", "RowStatus", "Progress", "ProgressFn", "Stage", "EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule",
-    "Unavailable", "LazyFace",
+    "Unavailable", "LazyFace", "PLAIN_ROWS", "sorts_as_numpy",
 ]
