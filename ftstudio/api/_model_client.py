@@ -8,10 +8,8 @@ the key), so an unchanged rerun costs nothing. Keys never reach the cache, logs 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
-import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -191,6 +189,8 @@ class ModelCache:
 
 def cache_key(endpoint: Endpoint, kind: str, request: dict) -> str:
     payload = json.dumps({"url": endpoint.label, "kind": kind, "request": request}, sort_keys=True, ensure_ascii=False)
+    import hashlib  # with OpenSSL: imported when a model grader first runs (issue 23, start-up)
+
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -318,6 +318,7 @@ class ModelRunner:
         if self.on_retry:
             self.on_retry(self.stats.retries, why)
         import asyncio
+        import random
 
         delay = retry_after if retry_after is not None else min(8.0, 0.25 * 2 ** (attempt - 1))
         await asyncio.sleep(min(30.0, delay) * (0.8 + 0.4 * random.random()))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import threading
 import time
 from http import HTTPStatus
@@ -97,6 +96,7 @@ class Posted(NamedTuple):
 def post_score(url: str, headers: dict[str, str], body: dict[str, Any], retries: int, timeout: float,
                spacer: _Spacer, cancel: Any = None) -> Posted:
     """One row, retried on timeouts, unreachable endpoints, 408/429/5xx."""
+    import random
     import urllib.error
 
     from ._endpoint_http import post  # urllib.request, http.client and ssl: imported when a row is first sent
