@@ -58,7 +58,6 @@ if TYPE_CHECKING:
         UnknownTarget,
         declared_rules,
         gaps,
-        register,
         target,
         target_names,
         targets,
