@@ -190,7 +190,7 @@ Measured {conditions()}, with `{command}`:
 - Peak memory is Python with numpy and the grader models imported (about 50 MiB), one chunk of rows as
   Python objects (about 25 MiB) and the per-row arrays (16 bytes a row: reward and group key); the floor
   holds one row at a time.
-- Start-up: every face (core, graders, grading, api, config, datasets, probes, validation, targets) imports
+- Start-up: the faces (core, graders, grading, api, config, probes, validation, targets) import
   each name on first use and the command modules import their domain inside the command, so building the
   parser reads constants only, and a grade imports what it uses: a one-row string_check run imports no numpy
   (its summary, calibration and groups are plain Python with numpy's arithmetic up to 10,000 rows), no model
