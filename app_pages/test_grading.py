@@ -15,6 +15,7 @@ from components import (
     before_training,
     connection,
     dataset_panel,
+    dataset_report,
     preflight_panel,
     run_history,
     state,
@@ -133,7 +134,7 @@ def _run_panel(grader, ds) -> None:
             st.markdown("**:material/power: Model endpoint** — this grader calls a model" +
                         ("" if ep.configured else ": set a key or a server to grade"))
             connection.render("tg.conn", usage=usage)
-    total = len(ds.rows) + len(ds.errors)
+    total = len(ds) + len(ds.errors)
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     mode = c1.segmented_control("Rows to grade", list(SCOPES), format_func=SCOPES.__getitem__, default="all",
                                 key=state.key("tg", "scope"), required=True) or "all"
@@ -188,3 +189,4 @@ if cfg.method_type == "reinforcement" and cfg.grader is not None and dataset is 
             api_checks.compare_panel(cfg.grader, dataset, state.sample_field())
 
 before_training.render(cfg, dataset)
+dataset_report.start_pending()  # the big dataset's checks, now that the page is drawn

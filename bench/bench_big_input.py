@@ -4,7 +4,12 @@ Each measurement runs in a fresh child process, started by a small wrapper that 
 child's peak resident memory (`resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`) and wall time:
 - `ftstudio grade` (string_check, records written to a .jsonl): streams the file in 50,000-row chunks;
 - the app's upload path: the file's bytes in memory (what Streamlit's uploader holds), then
-  `datasets.read_dataset(bytes)`, which keeps every row;
+  `datasets.read_dataset(bytes)`, which keeps every row (as JSON bytes: spans of the upload);
+- the app's Test grading page (Streamlit's AppTest, the real page script) with that dataset loaded:
+  the wall time of the first run that shows it (status, output field, the preview, Grade), the time
+  until the format report and token counts (a background thread started at the page's end) are done,
+  and the process's peak RSS against the same page with a 20-row dataset (which loads the same code and
+  token tables);
 - the reference: the same bytes, then `[json.loads(line) for line in ...]`, the simplest code
   that holds the same rows;
 - the baseline: Python with `ftstudio.datasets` imported and nothing read.
@@ -23,6 +28,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,7 +56,42 @@ import sys
 from ftstudio.datasets import read_dataset
 data = open(sys.argv[1], "rb").read()
 ds = read_dataset(data, name="upload.jsonl")
-assert len(ds.rows) == int(sys.argv[2]) and not ds.errors
+assert len(ds) == int(sys.argv[2]) and not ds.errors
+"""
+
+# argv: data file or "-" (no dataset), app.py, a scratch folder (FTSTUDIO_HOME), where to write the timings.
+_APP_PAGE = """
+import json, os, sys, time
+sys.path.insert(0, os.path.dirname(sys.argv[2]))  # the repository: components/, app_pages/
+os.environ["FTSTUDIO_HOME"] = sys.argv[3] + "/home"
+os.environ["FTSTUDIO_CACHE_DIR"] = sys.argv[3] + "/cache"
+from streamlit.testing.v1 import AppTest
+from components.state import AppState
+from ftstudio.config import JobConfig
+from ftstudio.datasets import read_dataset
+from ftstudio.store import autosave
+grader = json.loads(open(sys.argv[3] + "/grader.json").read())
+autosave.save(JobConfig.model_validate({"model": "o4-mini-2025-04-16", "training_file": "",
+                                        "method": {"type": "reinforcement", "reinforcement": {"grader": grader}}}))
+at = AppTest.from_file(sys.argv[2], default_timeout=900)
+at.run()
+at.switch_page("app_pages/test_grading.py").run()
+out = {}
+if sys.argv[1] != "-":
+    ds = read_dataset(open(sys.argv[1], "rb").read(), name="upload.jsonl")  # what the uploader's load_bytes reads
+    AppState(at.session_state).dataset = ds
+    t = time.perf_counter()
+    at.run()
+    out["first"] = time.perf_counter() - t
+    assert not at.exception and any(d.value.shape[0] == min(20, len(ds)) for d in at.dataframe), "no preview"
+    for check in AppState(at.session_state).dataset_derived.values():
+        check.future.result()
+    out["checks"] = time.perf_counter() - t
+    t = time.perf_counter()
+    at.run()
+    out["rerun"] = time.perf_counter() - t
+    assert any(" for reinforcement training data" in e.label for e in at.expander), "no format report"
+open(sys.argv[4], "w").write(json.dumps(out))
 """
 
 _REFERENCE = """
@@ -85,6 +126,7 @@ def measure(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB) of cmd, in a fresh wrapper process."""
     out = subprocess.run([sys.executable, "-c", _WRAPPER, *cmd], capture_output=True, text=True, check=True)
     rc, wall, rss_kb = out.stdout.split()
+    sys.stderr.write(out.stderr if rc != "0" else "")
     if rc != "0":
         raise SystemExit(f"{cmd[:4]} exited with {rc}")
     return float(wall), int(rss_kb) / 1024
@@ -104,6 +146,7 @@ def main() -> None:
                                   "reference": "{{ item.answer }}", "operation": "eq"}))
     size_mb = data.stat().st_size / 2**20
     py = sys.executable
+    load_before = os.getloadavg()
     runs = [
         ("`ftstudio grade` (string_check, records to .jsonl)",
          [py, "-m", "ftstudio", "grade", str(grader), str(data), "--out", str(out)]),
@@ -119,6 +162,16 @@ def main() -> None:
         if rows is not None:
             assert sum(1 for _ in open(out, encoding="utf-8")) == rows, label
     base = results[-1][2]
+    app_py, timings = str(Path(__file__).resolve().parents[1] / "app.py"), tmp / "page.json"
+    grader_copy = tmp / "grader.json"  # the page script reads the grader from its scratch folder
+    grader_copy.write_text(grader.read_text())
+    small = tmp / "small.jsonl"  # the baseline page loads a dataset too: tiktoken's tables (~75 MB) are not the rows'
+    with open(data, "rb") as src:
+        small.write_bytes(b"".join(src.readline() for _ in range(20)))
+    _w, page_base = measure([py, "-c", _APP_PAGE, str(small), app_py, str(tmp), str(timings)])
+    _w, page_peak = measure([py, "-c", _APP_PAGE, str(data), app_py, str(tmp), str(timings)])
+    page = json.loads(timings.read_text())
+    load_after = os.getloadavg()
     lines = [
         "## Big inputs",
         "",
@@ -127,7 +180,8 @@ def main() -> None:
         "(`resource.getrusage(RUSAGE_CHILDREN)` in a wrapper), wall time includes starting Python.",
         "",
         f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, with `python bench/bench_big_input.py{' --quick' if args.quick else ''}`:",
+        f"Python {platform.python_version()}, with `python bench/bench_big_input.py{' --quick' if args.quick else ''}` "
+        f"(load average {load_before[0]:.1f} before, {load_after[0]:.1f} after: the machine is shared):",
         "",
         "| run | wall (s) | rows/s | peak RSS (MB) | RSS above baseline (MB) | RSS / file size |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -144,20 +198,26 @@ def main() -> None:
         f"- `ftstudio grade` streams the file in 50,000-row chunks: its peak ({grade_rss:,.0f} MB) is one chunk of",
         f"  rows plus the per-row results it keeps for the summary, which grow by about {per_row:,.0f} bytes",
         "  per row (the difference between the two grade runs), not with the size of the rows.",
-        f"- The app holds every row: reading the upload peaks at {app_rss:,.0f} MB "
-        f"({app_rss / size_mb:.1f}x the file), against {ref_rss:,.0f} MB",
-        "  for plain `json.loads` holding the same rows. The app's 200 MB upload limit is what bounds",
-        "  this; bigger files belong to the CLI (`ftstudio grade`, `ftstudio check-data`), which streams.",
-        "  The app keeps the current and the previous dataset (`_KEEP = 2` in components/dataset_panel.py),",
-        "  so two such uploads in a row can hold about twice this.",
+        "- The app holds every row as JSON bytes (`RowStore`: spans of the uploaded bytes, decoded when a",
+        f"  row is asked for): reading the upload peaks at {app_rss:,.0f} MB ({app_rss / size_mb:.1f}x the file, the",
+        f"  upload's own bytes included; goal <= 2x), against {ref_rss:,.0f} MB for plain `json.loads` holding the",
+        "  same rows as dicts. Bigger files belong to the CLI (`ftstudio grade`, `ftstudio check-data`), which",
+        "  streams. The app keeps the current and the previous dataset (`_KEEP = 2` in",
+        "  components/dataset_panel.py), so two such uploads in a row hold about twice this.",
+        "- The Test grading page (AppTest of the real page) with this dataset loaded: the first run, which",
+        f"  shows the preview and the Grade button, took {page['first']:.2f} s (goal <= 2 s); the format report",
+        "  and token counts, computed in a background thread started at the page's end, were done",
+        f"  {page['checks']:.1f} s after it; a rerun then took {page['rerun']:.2f} s. The page's process peaked at",
+        f"  {page_peak:,.0f} MB against {page_base:,.0f} MB for the same page with a 20-row dataset: the dataset",
+        f"  (read, shown, checked) cost {page_peak - page_base:,.0f} MB, {(page_peak - page_base) / size_mb:.1f}x the file.",
     ]
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write:
         write_section("Big inputs", section)
-    for p in (data, half, grader, out):
+    for p in (data, half, grader, out, timings, grader_copy, small):
         p.unlink(missing_ok=True)
-    tmp.rmdir()
+    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def compare_panel(grader, dataset, sample_field: str, key: str = state.key("api"
     """Send N rows through the official run endpoint and show local against official."""
     st.caption("Sends the chosen rows to `POST /v1/fine_tuning/alpha/graders/run` and grades them locally too. "
                "Official answers are cached, so asking again for the same rows costs nothing.")
-    n_rows = len(dataset.rows) if dataset is not None else 0
+    n_rows = len(dataset) if dataset is not None else 0
     left, right = st.columns([1, 3])
     n = left.number_input("Rows", min_value=1, max_value=max(1, min(500, n_rows)), value=min(20, max(1, n_rows)),
                           key=state.key(key, "n"))

@@ -116,7 +116,7 @@ def _probes(grader, dataset) -> None:
         return
     c1, c2, c3 = st.columns([3, 1, 1])
     names = c1.multiselect("Probes", PROBES, default=list(PROBES), key=state.key("tg", "probe-names"))
-    total = len(dataset.rows)
+    total = len(dataset)
     rows = int(c2.number_input("Rows", 1, max(total, 1), min(50, max(total, 1)), key=state.key("tg", "probe-rows")))
     threshold = float(c3.number_input("Threshold", value=DEFAULT_THRESHOLD, step=0.1, key=state.key("tg", "probe-threshold"),
                                       help="A degenerate probe is flagged when it scores at least this on 5% of rows."))
@@ -170,9 +170,9 @@ def _samples(cfg, dataset) -> None:
     c1, c2, c3 = st.columns([3, 1, 1])
     model = c1.text_input("Model", value=cfg.model or "", key=state.key("tg", "sample-model"))
     n = int(c2.number_input("Samples per row (K)", 1, 64, 4, key=state.key("tg", "sample-n")))
-    total = len(dataset.rows)
+    total = len(dataset)
     limit = int(c3.number_input("Rows", 1, max(total, 1), min(20, max(total, 1)), key=state.key("tg", "sample-rows")))
-    rows = [r for r in dataset.rows[:limit] if isinstance(r, dict)]
+    rows = dataset.store[:limit]
     est = estimate_samples(rows, n, sample_field=state.sample_field())
     st.caption(":material/payments: " + est.text().split("; cost:")[0] + ".")
     ep = state.endpoint()

@@ -1,20 +1,18 @@
 """The dataset panel: upload a file or pick a bundled example, read it once, show what was read.
 
 A file is read once per content (sha256 of its bytes): a rerun, or re-uploading the same file,
-reuses the Dataset. The format report is cached per (data, method, output field) and the token
-counts per (data, method) — the expensive part — so a plain rerun computes nothing.
+reuses the Dataset. The format report and token counts are components/dataset_report.py's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from itertools import islice
 from pathlib import Path
 
 import streamlit as st
 
-from components import state
+from components import dataset_report, state
 from ftstudio import datasets as D
 from ftstudio.core import counted
 
@@ -63,23 +61,6 @@ def _clear() -> None:
     state.rekey("upload")  # a new, empty uploader: the old file's chip goes with the dataset
 
 
-def _derived(key: tuple, build):
-    """Per-dataset cache of reports/token counts; entries of other datasets are dropped."""
-    store: dict = state.app().dataset_derived
-    if key not in store:
-        for k in [k for k in store if k[1] != key[1]]:
-            del store[k]
-        store[key] = build()
-    return store[key]
-
-
-def n_epochs_of(cfg) -> int | str:
-    block = getattr(cfg.method, cfg.method_type, None) if cfg.method else None
-    hp = getattr(block, "hyperparameters", None) or cfg.hyperparameters
-    value = getattr(hp, "n_epochs", None)
-    return value if isinstance(value, int) else "auto"
-
-
 # --- rendering -----------------------------------------------------------------------------
 
 def render(cfg) -> D.Dataset | None:
@@ -114,7 +95,7 @@ def render(cfg) -> D.Dataset | None:
         return None
     _status(ds)
     _sample_field(ds)
-    _report(ds, cfg)
+    dataset_report.render(ds, cfg)
     _preview(ds)
     return ds
 
@@ -132,7 +113,7 @@ def _kept_note(ds) -> None:
 def row_count(ds: D.Dataset) -> str:
     """One count everywhere: every line that holds a row, the unreadable ones included (they are
     graded as error rows, so "Grade all N rows" and this say the same N)."""
-    total = len(ds.rows) + len(ds.errors)
+    total = len(ds) + len(ds.errors)
     bad = f" ({len(ds.errors):,} unreadable)" if ds.errors else ""
     return f"{total:,} rows{bad}"
 
@@ -175,59 +156,12 @@ def _sample_field(ds: D.Dataset) -> None:
         c2.caption("Item fields for `{{ item.* }}`: " + (", ".join(f"`{f}`" for f in fields if f != choice) or "none"))
 
 
-def _report(ds: D.Dataset, cfg) -> None:
-    method, sf = cfg.method_type, state.sample_field()
-    report = _derived(("report", ds.content_hash, method, sf),
-                      lambda: D.format_report(ds, method, n_epochs=n_epochs_of(cfg), sample_field=sf,
-                                              count_tokens=False))
-    counter = _derived(("tokens", ds.content_hash, method), lambda: _count_tokens(ds, method))
-    stats = counter.finish(n_epochs_of(cfg)) if counter is not None else None
-    verdict = (f":material/check_circle: Format OK for {method} training data" if report.ok
-               else f":material/error: {counted(report.n_errors, 'format error')} for {method} training data")
-    with st.expander(f"{verdict} · {counted(report.n_warnings, 'warning')} · {counted(report.count('info'), 'note')}",
-                     expanded=not report.ok):
-        if report.problems:
-            st.dataframe([{"severity": p.severity, "where": p.where() or "file", "code": p.code,
-                           "message": p.message} for p in report.problems], hide_index=True, width="stretch")
-            for (_sev, code), n in report.counts.items():
-                if n > report.cap:
-                    st.caption(f"… and {n - report.cap:,} more {code} ({n:,} in all).")
-        else:
-            st.caption("No problems found.")
-        if report.item_fields:
-            st.caption("Item fields (rows that have each): "
-                       + ", ".join(f"`{k}` ({n:,})" for k, n in report.item_fields.items()))
-        if stats is not None:
-            cols = st.columns(4)
-            cols[0].metric("Tokens", f"{stats.total:,}", help=f"{stats.encoding}; messages and tools of every row")
-            cols[1].metric("Mean / max per row", f"{stats.mean:,.0f} / {stats.max:,}")
-            cols[2].metric(f"Billed estimate (× {stats.n_epochs} epochs)", f"{stats.billed_tokens:,}",
-                           help="n_epochs 'auto' estimated with OpenAI's cookbook heuristic" if stats.n_epochs_auto
-                           else None)
-            cols[3].metric("Rows over 65,536 tokens", f"{len(stats.over_limit):,}")
-            if method == "reinforcement":
-                st.caption("Reinforcement jobs are billed by training time, not tokens: take this as a size indication.")
-
-
-def _count_tokens(ds: D.Dataset, method: str):
-    from ftstudio.datasets import TokenCounter
-
-    try:
-        with st.spinner("Counting tokens …"):
-            counter = TokenCounter(method)
-            counter.add(ds.rows, ds.lines)
-        return counter
-    except Exception as exc:  # token counts are a nicety: never block the page on them
-        st.caption(f"Token counts unavailable: {type(exc).__name__}: {exc}")
-        return None
-
-
 def _preview(ds: D.Dataset) -> None:
     sf = state.sample_field()
     # The same count as the card above (unreadable lines included: they are graded as error rows too).
-    with st.expander(f"Preview: the first {min(PREVIEW_ROWS, len(ds.rows))} of {row_count(ds)}"):
+    with st.expander(f"Preview: the first {min(PREVIEW_ROWS, len(ds))} of {row_count(ds)}"):
         rows = []
-        for row, line in islice(zip(ds.rows, ds.lines), PREVIEW_ROWS):
+        for row, line in zip(ds.store[:PREVIEW_ROWS], ds.lines):
             item, sample = D.split_sample(row, sf)
             text = json.dumps(item, ensure_ascii=False)
             rows.append({"line": line, "output": sample if sample is not None else "⚠ no output field",

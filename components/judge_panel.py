@@ -99,7 +99,7 @@ def judge_probes(grader, dataset) -> None:
         return
     c1, c2 = st.columns([3, 1])
     names = c1.multiselect("Judge probes", JUDGE_PROBES, default=list(JUDGE_PROBES), key=state.key("tg", "judge", "names"))
-    total = max(len(dataset.rows), 1)
+    total = max(len(dataset), 1)
     rows = int(c2.number_input("Rows", 1, total, min(20, total), key=state.key("tg", "judge", "rows")))
     p = probe_plan(grader, dataset, names, rows)
     if p is None:
@@ -117,7 +117,7 @@ def probe_plan(grader, dataset, names: Sequence[str], rows: int):
     """The variants of the first `rows` rows for these probes; None (said why) when there is nothing to probe."""
     if not names:
         return None
-    p = plan(grader, dataset.rows[:rows], names, rows, state.sample_field())
+    p = plan(grader, dataset.store[:rows], names, rows, state.sample_field())
     if not p.genuine:
         st.info(f"No row has a `{state.sample_field()}` to probe.")
         return None
@@ -152,12 +152,12 @@ def consistency(grader, dataset, group_field: str | None) -> None:
     c1, c2, c3 = st.columns(3)
     repeat = int(c1.number_input("Repeats (K)", 2, 10, 3, key=state.key("tg", "consistency", "k"),
                                  help="Each row is graded K more times with the cache bypassed."))
-    total = max(len(dataset.rows), 1)
+    total = max(len(dataset), 1)
     n = int(c2.number_input("Rows", 1, total, min(20, total), key=state.key("tg", "consistency", "rows")))
     threshold = float(c3.number_input("Pass at", value=pass_threshold_of(grader, None), step=0.1,
                                       key=state.key("tg", "consistency", "threshold"),
                                       help="A row flips when it passes in one repeat and fails in another."))
-    rows = list(dataset.rows[:n])
+    rows = dataset.store[:n]
     est = estimate_cost(model_requests(grader, rows, state.sample_field()), state.endpoint(), repeat)
     found = kept_run(f"Grade {n:,} rows {repeat + 1} times", state.key("tg", "consistency", "run"), ":material/repeat:",
                      "Grading the rows again, cache bypassed …", _CONSISTENCY,

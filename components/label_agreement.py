@@ -28,8 +28,7 @@ def render(current, grader, fields: list[str]) -> None:
                                       help="A reward (or a numeric label) at or above this passes."))
     if choice == _NONE:
         return
-    items = [current.entry(i) for i in range(len(current))]
-    labels = label_values(items, choice)
+    labels = label_values(current.iter_entries(), choice)
     rewards = list(current.results.rewards)
     found = label_agreement(rewards, labels, threshold)
     if not found["n_labels"]:

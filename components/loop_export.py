@@ -3,6 +3,8 @@ it, and a zip of it (the files `ftstudio export --format tinker|promptfoo` write
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from components import state
@@ -19,13 +21,13 @@ from ftstudio.reward import (
 )
 
 
-def _rows() -> tuple[list[dict], str]:
-    """The Test grading dataset's rows, else the bundled example rows (said so)."""
+def _rows() -> tuple[Sequence[dict], str]:
+    """The Test grading dataset's rows (decoded as the files are written), else the bundled example rows (said so)."""
     ds = state.dataset()
-    if ds is not None and ds.rows:
-        return ds.rows, f"the {len(ds.rows):,} rows of **{ds.name}** (the dataset on 4 · Test grading)"
+    if ds is not None and len(ds):
+        return ds.store, f"the {len(ds):,} rows of **{ds.name}** (the dataset on 4 · Test grading)"
     example = read_dataset(example_path("reinforcement"))
-    return example.rows, ("the bundled example rows: load your dataset on 4 · Test grading to export its rows "
+    return example.store, ("the bundled example rows: load your dataset on 4 · Test grading to export its rows "
                           "instead")
 
 

@@ -46,8 +46,8 @@ def _seed() -> None:
                 state.set_widget(widget_key, getattr(a, slot))
         return
     a.playground_seeded = marker
-    if ds is not None and ds.rows:
-        _set_inputs(*_row_texts(ds.rows[0]))
+    if ds is not None and len(ds):
+        _set_inputs(*_row_texts(ds.store[0]))
     elif not state.has_widget(OUTPUT):
         _set_inputs(EXAMPLE_OUTPUT, json.dumps(EXAMPLE_ITEM, indent=2))
 
@@ -65,8 +65,8 @@ def _keep_inputs() -> None:
 def _load_row() -> None:
     ds = state.dataset()
     n = state.widget(ROW) or 1
-    if ds is not None and 1 <= n <= len(ds.rows):
-        _set_inputs(*_row_texts(ds.rows[n - 1]))
+    if ds is not None and 1 <= n <= len(ds):
+        _set_inputs(*_row_texts(ds.store[n - 1]))
 
 
 def needs_button(grader: Any) -> bool:
@@ -121,9 +121,9 @@ def render(grader: Any) -> None:
     _seed()
     ds = state.dataset()
     st.markdown("#### :material/play_arrow: Try one sample")
-    if ds is not None and ds.rows:
+    if ds is not None and len(ds):
         with st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall"):
-            st.number_input(f"Dataset row (1–{len(ds.rows)})", min_value=1, max_value=len(ds.rows), value=1, step=1,
+            st.number_input(f"Dataset row (1–{len(ds)})", min_value=1, max_value=len(ds), value=1, step=1,
                             key=ROW)
             st.button("Use row", key=state.key("graders", "pg_use"), icon=":material/download:", on_click=_load_row)
     st.text_area("Model output", key=OUTPUT, height=90,

@@ -27,7 +27,7 @@ def calibration_of(run: GradingRun, choice: str | None) -> dict[str, Any]:
     built once per run and grouping."""
     field = None if choice in (None, IDENTICAL) else choice
     return run_cache.derived(run, ("calibration", field), lambda: calibration(
-        run.results, [run.entry(i) for i in range(len(run))], group_field=field, sample_field=run.sample_field))
+        run.results, run.iter_entries(), group_field=field, sample_field=run.sample_field))
 
 
 def probes_for(run: GradingRun, saved: tuple[str, ProbeReport] | None) -> ProbeReport | None:

@@ -362,7 +362,7 @@ def dataset_fields() -> list[str] | None:
 
 def first_row() -> dict | None:
     ds = dataset()
-    return ds.rows[0] if ds is not None and ds.rows else None
+    return ds.store[0] if ds is not None and len(ds) else None
 
 
 def grader_fingerprint() -> str:

@@ -32,7 +32,7 @@ class Context:
 def context() -> Context:
     """Variables and the preview row, computed once per dataset (fields scan every row)."""
     ds, field = state.dataset(), state.sample_field()
-    marker = (id(ds), getattr(ds, "content_hash", None), field, len(ds.rows) if ds is not None else 0)
+    marker = (id(ds), getattr(ds, "content_hash", None), field, len(ds) if ds is not None else 0)
     cached = state.app().template_context
     if cached and cached[0] == marker:
         return cached[1]

@@ -67,3 +67,19 @@ def test_official_errors_shape():
     body = {"metadata": {"errors": {"python_grader_runtime_error": True,
                                     "python_grader_runtime_error_details": "ZeroDivisionError", "other_error": False}}}
     assert official_errors(body) == {"python_grader_runtime_error": "ZeroDivisionError"}
+
+
+def test_compare_on_a_dataset_reads_only_the_chosen_rows_and_numbers_them_alike(ep):
+    """The app passes its dataset and row numbers (unreadable lines counted): the dataset path decodes only
+    those rows and gives the same report as the decoded rows."""
+    import json
+
+    from ftstudio.datasets import read_dataset
+
+    data = "\n".join([json.dumps(ROWS[0]), "{broken", *(json.dumps(r) for r in ROWS[1:])]).encode()
+    ds = read_dataset(data, name="d.jsonl")
+    of_ds = compare(SC, ds, ep, indices=[3, 1, 2, 0])
+    of_rows = compare(SC, [ROWS[0], "unreadable", *ROWS[1:]], ep, indices=[3, 1, 2, 0])
+    assert [(r.row, r.local_reward, r.official_reward) for r in of_ds.rows] == [(3, 0.0, 0.0), (2, 0.0, 0.0), (0, 1.0, 1.0)]
+    assert [(r.row, r.local_reward) for r in of_ds.rows] == [(r.row, r.local_reward) for r in of_rows.rows]
+    assert [r.line for r in of_ds.rows] == [4, 3, 1]

@@ -19,6 +19,7 @@ from ._read import (
     LineError,
     PreviewRow,
     RowChunk,
+    RowStore,
     example_path,
     iter_rows,
     preview_rows,
@@ -33,7 +34,7 @@ from ._trl import RESERVED_COLUMNS, TRL_METHODS, TrlRowError, iter_trl, read_trl
 __all__ = [
     "DEFAULT_MAX_BYTES", "DEFAULT_SAMPLE_FIELD", "EXAMPLES", "EXAMPLE_TOKEN_LIMIT", "MAX_LINE_BYTES", "METHODS",
     "ROLES", "Dataset", "DatasetError", "Entry", "FormatReport", "LineError", "PreviewRow", "Problem", "ProblemLog",
-    "ReportBuilder", "RowChunk", "TokenCounter", "TokenStats", "count_rows", "estimate_auto_epochs", "example_path",
+    "ReportBuilder", "RowChunk", "RowStore", "TokenCounter", "TokenStats", "count_rows", "estimate_auto_epochs", "example_path",
     "format_report", "get_encoding", "iter_rows", "looks_like_rows", "preview_rows", "read_dataset", "split_sample", "tokens",
     "RESERVED_COLUMNS", "TRL_METHODS", "TrlRowError", "iter_trl", "read_trl", "to_trl_row", "to_trl_rows",
 ]

@@ -23,9 +23,8 @@ Reading semantics (README, "Datasets"):
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, BinaryIO, Union
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
@@ -48,6 +47,7 @@ from ._readers import (
     kind_of,
     read_jsonl,
 )
+from ._rowstore import Entries, Entry, RowStore, iter_file_order
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -61,6 +61,7 @@ __all__ = [
     "PreviewRow",
     "Problem",
     "RowChunk",
+    "RowStore",
     "example_path",
     "iter_rows",
     "preview_rows",
@@ -77,31 +78,24 @@ EXAMPLES = {
 }
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
-# One entry of a file, in file order: a row, or a line that could not be read, with its line number.
-Entry = tuple[int | None, dict | LineError]
 
 
 def file_order(rows: list[dict], lines: list[int], errors: list[LineError], error_at: list[int]) -> list[Entry]:
-    """Rows and unreadable lines merged in the order they were read (`error_at[k]`: how many entries
-    came before errors[k]); one pass, no sorting."""
-    if not errors:
-        return list(zip(lines, rows))
-    out: list[Entry] = []
-    r = 0
-    for at, error in zip(error_at, errors):
-        while len(out) < at and r < len(rows):
-            out.append((lines[r], rows[r]))
-            r += 1
-        out.append((error.line, error))
-    out.extend(zip(lines[r:], rows[r:]))
-    return out
+    """Rows and unreadable lines merged in the order they were read, as a list (see iter_file_order)."""
+    return list(iter_file_order(rows, lines, errors, error_at))
 
 
 @dataclass
 class Dataset:
+    """A whole file read: its rows in a RowStore (JSON bytes, decoded on access: about the file's size
+    in memory, where dicts cost ~5x), their lines, and the lines that could not be read.
+
+    `store` is the way to the rows for code that may meet big files: `len(ds)`, `ds.store[i]`,
+    `ds.store[:n]`, `for row in ds.store`. `rows` decodes them all into a new list."""
+
     name: str
     format: str  # "jsonl" | "json" | "csv"
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    store: RowStore = field(default_factory=RowStore, repr=False)
     lines: list[int] = field(default_factory=list)  # file line (1-based) of each row
     errors: list[LineError] = field(default_factory=list)
     blank_lines: int = 0
@@ -109,18 +103,24 @@ class Dataset:
     content_hash: str = ""  # sha256 of the file's bytes, for caching
     size_bytes: int = 0
     columns: list[str] | None = None  # CSV header, in file order
-    error_at: list[int] = field(default_factory=list, repr=False)  # see file_order
+    error_at: list[int] = field(default_factory=list, repr=False)  # see iter_file_order
 
-    @cached_property
-    def entries(self) -> list[Entry]:
-        """Every row and unreadable line, in file order (a grading run's row numbers count these)."""
-        return file_order(self.rows, self.lines, self.errors, self.error_at)
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row decoded, in a new list (the caller's to change); big files: use `store`."""
+        return list(self.store)
 
-    def chunk(self, picked: list[int] | None = None) -> RowChunk:
+    @property
+    def entries(self) -> Entries:
+        """Every row and unreadable line, in file order (a grading run's row numbers count these);
+        entry k is built when asked for."""
+        return Entries(self.store, self.lines, self.errors, self.error_at)
+
+    def chunk(self, picked: Sequence[int] | None = None) -> RowChunk:
         """The dataset (or the entries `picked`, in file order) as the one chunk type the engine takes."""
-        entries = self.entries if picked is None else [self.entries[i] for i in picked]
+        entries = self.entries
         chunk = RowChunk(0, self.format, [], [], [], 0, [])
-        for line, entry in entries:
+        for line, entry in (entries if picked is None else (entries[i] for i in picked)):
             if isinstance(entry, LineError):
                 chunk.error_at.append(len(chunk.rows) + len(chunk.errors))
                 chunk.errors.append(entry)
@@ -131,20 +131,15 @@ class Dataset:
 
     @property
     def fields(self) -> list[str]:
-        """Top-level keys in first-seen order."""
-        seen: dict[str, None] = dict.fromkeys(self.columns or ())
-        for row in self.rows:
-            for key in row:
-                if key not in seen:
-                    seen[key] = None
-        return list(seen)
+        """Top-level keys in first-seen order (the CSV header first)."""
+        return list(dict.fromkeys([*(self.columns or ()), *self.store.keys]))
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.store)
 
     def summary(self) -> str:
         """One line for a status bar: rows read, lines skipped, blank lines."""
-        text = f"{self.name}: {len(self.rows)} rows"
+        text = f"{self.name}: {len(self)} rows"
         if self.errors:
             text += f", {len(self.errors)} lines skipped (see the errors)"
         if self.blank_lines:
@@ -265,16 +260,18 @@ def read_dataset(
 ) -> Dataset:
     """Read a whole dataset. Row problems are in `.errors`; file problems raise DatasetError."""
     inp, fmt, notes = _open(source, name, max_bytes, want_hash=True)
-    ds = Dataset(name=inp.name, format=fmt, notes=notes)
+    # Rows go into the store as they come: only one event's rows are ever dicts at once.
+    store = RowStore(inp.buffer)
+    ds = Dataset(name=inp.name, format=fmt, store=store, notes=notes)
     for event in _events(inp, fmt):
         if isinstance(event, RowsRead):
             ds.lines.extend(event.lines)
-            ds.rows.extend(event.rows)
+            _store_rows(store, event, inp.buffer is not None)
         elif isinstance(event, RowRead):
             ds.lines.append(event.line)
-            ds.rows.append(event.row)
+            store.add(event.row)
         elif isinstance(event, LineError):
-            ds.error_at.append(len(ds.rows) + len(ds.errors))
+            ds.error_at.append(len(store) + len(ds.errors))
             ds.errors.append(event)
         elif isinstance(event, Blank):
             ds.blank_lines += 1
@@ -282,13 +279,30 @@ def read_dataset(
             ds.notes.append(event.text)
         elif isinstance(event, Header):
             ds.columns = event.columns
+    store.finish()
     ds.content_hash = inp.content_hash
     ds.size_bytes = inp.n_read
-    if not ds.rows:
+    if not len(store):
         error = _no_rows_error(ds.name, fmt, ds.blank_lines, len(ds.errors), ds.columns is not None)
         if error is not None:
             raise error
     return ds
+
+
+def _store_rows(store: RowStore, event: RowsRead, spans: bool) -> None:
+    """Rows with the bytes orjson read them from are kept as those bytes (a span of the source when
+    `spans`); the others are written by the store."""
+    if event.raws is None or event.offsets is None:
+        for row in event.rows:
+            store.add(row)
+        return
+    for row, offset, raw in zip(event.rows, event.offsets, event.raws):
+        if raw is None:
+            store.add(row)
+        elif spans:
+            store.add_span(row, offset, offset + len(raw))
+        else:
+            store.add_raw(row, raw)
 
 
 def example_path(method: str) -> str:
@@ -327,7 +341,7 @@ def preview_rows(
     log = ProblemLog(cap)
     out: list[PreviewRow] = []
     present = 0
-    for i, (row, line) in enumerate(zip(dataset.rows, dataset.lines)):
+    for i, (row, line) in enumerate(zip(dataset.store, dataset.lines)):
         item, sample = split_sample(row, sample_field)
         out.append(PreviewRow(i, line, item, sample))
         if sample is None:
@@ -337,12 +351,12 @@ def preview_rows(
             log.add(Problem("info", "sample_not_string", (
                 f"{sample_field!r} holds {kind_of(row[sample_field])}, not a string; it is used as compact JSON text"
             ), i, line, sample_field))
-    if present == 0 and dataset.rows:
+    if present == 0 and len(dataset):
         fields = ", ".join(repr(f) for f in dataset.fields[:12]) or "none"
         log.add(Problem("error", "missing_sample_field", (
             f"no row has a {sample_field!r} field (fields: {fields}); choose the field that holds the model output"
         ), path=sample_field))
-    elif present < len(dataset.rows):
+    elif present < len(dataset):
         for p in out:
             if p.sample is None:
                 log.add(Problem("error", "missing_sample_field", (

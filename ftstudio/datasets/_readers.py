@@ -54,10 +54,15 @@ class RowRead(NamedTuple):
 
 
 class RowsRead(NamedTuple):
-    """Consecutive rows read from the file, with their lines (JSONL sends its rows this way)."""
+    """Consecutive rows read from the file, with their lines (JSONL sends its rows this way).
+
+    `raws[k]`: the exact bytes orjson read rows[k] from, at file offset `offsets[k]`; None when the
+    careful path read it."""
 
     lines: list[int]
     rows: list[dict[str, Any]]
+    offsets: list[int] | None = None
+    raws: list[bytes | None] | None = None
 
 
 ROWS_PER_EVENT = 1024
@@ -121,6 +126,8 @@ class Input:
 
     def __init__(self, source: Any, name: str | None, max_bytes: int | None, want_hash: bool = True):
         self.stream, self.name, size, self._owned = _open(source, name)
+        # The source's bytes, when they are immutable bytes: a reader may point into them instead of copying.
+        self.buffer: bytes | None = source if type(source) is bytes else None
         self.max_bytes = max_bytes
         self.hasher = hashlib.sha256() if want_hash else None
         self.n_read = 0
@@ -302,18 +309,27 @@ _DIGITS_AS_NINES = bytes.maketrans(b"012345678", b"999999999")
 _LONG_DIGITS = b"9" * 19
 
 
+def has_long_digits(text: bytes) -> bool:
+    """True when `text` holds a run of 19+ digits, which orjson would read past 64 bits as a float."""
+    return _LONG_DIGITS in text.translate(_DIGITS_AS_NINES)
+
+
+def fast_row(line: bytes | None) -> dict[str, Any] | None:
+    """The row orjson reads from `line`, or None when the careful path must read it.
+
+    orjson reads a row several times faster; anything it refuses (a blank line, a NUL, bad UTF-8, NaN,
+    not JSON) takes `_jsonl_line`, which says why in our words. Integers of 19+ digits go there too."""
+    if line is None or has_long_digits(line):
+        return None
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return cast(dict[str, Any], value) if isinstance(value, dict) else None
+
+
 def _jsonl_line(lineno: int, offset: int, line: bytes | None, length: int) -> dict[str, Any] | LineError | Blank:
-    """One line of a JSONL file: its row, or why it is not one."""
-    if line is not None and _LONG_DIGITS not in line.translate(_DIGITS_AS_NINES):
-        # orjson reads a row several times faster; anything it refuses (a blank line, a NUL, bad UTF-8, NaN,
-        # not JSON) takes the path below, which says why in our words. Integers of 19+ digits go there too:
-        # orjson would read those past 64 bits as floats.
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            value = None
-        if isinstance(value, dict):
-            return cast(dict[str, Any], value)
+    """One line of a JSONL file that `fast_row` did not read: its row, or why it is not one."""
     if line is None:
         return LineError(lineno, too_long_message(length))
     if not line.strip():
@@ -336,25 +352,33 @@ def _jsonl_line(lineno: int, offset: int, line: bytes | None, length: int) -> di
 def read_jsonl(inp: Input) -> Iterator[Event]:
     # Rows go out in runs (RowsRead) rather than one event each: most lines are rows, and a typed event
     # per row cost ~10% of reading. Any other event first sends the rows before it, so order is kept.
+    # Each row's bytes and offset go with it, so a reader that keeps rows as bytes (RowStore) can.
     lines: list[int] = []
     rows: list[dict[str, Any]] = []
+    offsets: list[int] = []
+    raws: list[bytes | None] = []
     try:
         for lineno, offset, line, length in raw_lines(inp):
-            got = _jsonl_line(lineno, offset, line, length)
+            got = fast_row(line)
+            raw = line
+            if got is None:
+                got, raw = _jsonl_line(lineno, offset, line, length), None
             if isinstance(got, dict):
                 lines.append(lineno)
                 rows.append(got)
+                offsets.append(offset)
+                raws.append(raw)
                 if len(rows) >= ROWS_PER_EVENT:
-                    yield RowsRead(lines, rows)
-                    lines, rows = [], []
+                    yield RowsRead(lines, rows, offsets, raws)
+                    lines, rows, offsets, raws = [], [], [], []
                 continue
             if rows:
-                yield RowsRead(lines, rows)
-                lines, rows = [], []
+                yield RowsRead(lines, rows, offsets, raws)
+                lines, rows, offsets, raws = [], [], [], []
             yield got
     except DatasetError:
         if rows:  # the rows read before a file-level problem are still delivered first
-            yield RowsRead(lines, rows)
+            yield RowsRead(lines, rows, offsets, raws)
         raise
     if rows:
-        yield RowsRead(lines, rows)
+        yield RowsRead(lines, rows, offsets, raws)

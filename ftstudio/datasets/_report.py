@@ -8,7 +8,7 @@ full and the rest are counted, so the report stays usable on 50,000 rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ._format_checks import METHODS, check_row, item_fields
@@ -124,7 +124,7 @@ class ReportBuilder:
         self._unknown_keys: dict[str, list] = {}  # path -> [rows, first row, its line, message]
         self.tokens = TokenCounter(method) if count_tokens else None
 
-    def add_rows(self, rows: list[dict], lines: Iterable[int | None] | None = None, start: int | None = None) -> None:
+    def add_rows(self, rows: Sequence[dict], lines: Iterable[int | None] | None = None, start: int | None = None) -> None:
         start = self.n_rows if start is None else start
         lines = list(lines) if lines is not None else [None] * len(rows)
         for i, (row, line) in enumerate(zip(rows, lines), start):
@@ -237,7 +237,7 @@ def format_report(
         builder = ReportBuilder(method, role=role, count_tokens=count_tokens, sample_field=sample_field, name=data.name, cap=cap)
         builder.add_file_notes(blank_lines=data.blank_lines, notes=data.notes, fmt=data.format)
         builder.add_line_errors(data.errors)
-        builder.add_rows(data.rows, lines if lines is not None else data.lines)
+        builder.add_rows(data.store, lines if lines is not None else data.lines)
     else:
         builder = ReportBuilder(method, role=role, count_tokens=count_tokens, sample_field=sample_field, cap=cap)
         builder.add_rows(list(data), lines)

@@ -19,7 +19,7 @@ import hashlib
 import math
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
@@ -168,7 +168,7 @@ def row_texts(row: dict, method: str) -> tuple[list[str], int]:
     return texts, fixed
 
 
-def count_rows(rows: list[dict[str, Any]], method: str, encoding: Any = None) -> list[int]:
+def count_rows(rows: Sequence[dict[str, Any]], method: str, encoding: Any = None) -> list[int]:
     """Tokens per row (see the module docstring for what counts)."""
     enc = encoding or get_encoding()
     counts: list[int] = []
@@ -239,7 +239,7 @@ class TokenCounter:
         self.n_rows = self.total = self.max = 0
         self.over_limit: list[tuple[int, int | None, int]] = []
 
-    def add(self, rows: list[dict], lines: Iterable[int | None] | None = None, start: int = 0) -> list[int]:
+    def add(self, rows: Sequence[dict], lines: Iterable[int | None] | None = None, start: int = 0) -> list[int]:
         counts = count_rows(rows, self.method, self.encoding)
         lines = list(lines) if lines is not None else [None] * len(rows)
         for i, (n, line) in enumerate(zip(counts, lines)):

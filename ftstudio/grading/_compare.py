@@ -9,6 +9,7 @@ from typing import Any
 
 from ftstudio.api import Endpoint, ModelCache, official_errors, run_grader
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, mean
+from ftstudio.datasets import Dataset
 from ftstudio.validation import as_data
 
 from ._engine import GradeOptions, grade, prepare, to_grader
@@ -79,10 +80,15 @@ def compare(grader: Any, rows: Any, endpoint: Endpoint, *, sample_field: str = D
             progress: Callable[[int, int], None] | None = None, workers: int = 4, **call_kw) -> CompareReport:
     """Grade the chosen rows locally and with the official run endpoint, row by row."""
     model = to_grader(grader)
-    batch = prepare(rows, sample_field)
+    if isinstance(rows, Dataset) and indices is not None:  # decode only the rows asked for, not 200 MB of them
+        wanted = sorted({i for i in indices if 0 <= i < len(rows.entries)})
+        batch, at = prepare(rows.chunk(wanted), sample_field), {i: k for k, i in enumerate(wanted)}
+    else:
+        batch = prepare(rows, sample_field)
+        at = {i: i for i in range(len(batch))}  # row number -> its place in batch
     chosen = indices if indices is not None else [i for i in range(len(batch)) if i not in batch.base_errors][:n]
-    chosen = [i for i in chosen if 0 <= i < len(batch) and i not in batch.base_errors]
-    local_rows = [dict(batch.items[i], **{sample_field: batch.outputs[i]}) for i in chosen]
+    chosen = [i for i in chosen if i in at and at[i] not in batch.base_errors]
+    local_rows = [dict(batch.items[at[i]], **{sample_field: batch.outputs[at[i]]}) for i in chosen]
     local = grade(model, local_rows, sample_field=sample_field,
                   options=options or GradeOptions(endpoint=endpoint))
     grader_data = as_data(model)
@@ -90,7 +96,7 @@ def compare(grader: Any, rows: Any, endpoint: Endpoint, *, sample_field: str = D
 
     def official(j: int) -> tuple[dict | None, str | None, bool]:
         i = chosen[j]
-        request = {"grader": grader_data, "model_sample": batch.outputs[i], "item": batch.items[i]}
+        request = {"grader": grader_data, "model_sample": batch.outputs[at[i]], "item": batch.items[at[i]]}
         return run_grader(endpoint, request, cache, what=f"official grading of row {i}", **call_kw)
 
     answers: list[Any] = [None] * len(chosen)
@@ -105,7 +111,7 @@ def compare(grader: Any, rows: Any, endpoint: Endpoint, *, sample_field: str = D
         body, failure, cached = answers[j]
         reward = body.get("reward") if isinstance(body, dict) else None
         out.append(CompareRow(
-            row=i, line=batch.lines[i], local_reward=rec["reward"],
+            row=i, line=batch.lines[at[i]], local_reward=rec["reward"],
             official_reward=float(reward) if isinstance(reward, (int, float)) else None,
             local_sub=rec["sub_rewards"], official_sub=dict((body or {}).get("sub_rewards") or {}),
             local_errors=rec["errors"], official_errors=official_errors(body or {}),

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
+from ftstudio.datasets import Dataset
 from ftstudio.graders import parse_grader, template_fields, templates, walk
 
 from ._context import Batch, prepare
@@ -67,8 +68,12 @@ def preflight(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FIELD) 
         refs = _refs(model)
     except (ValueError, TypeError, AttributeError):  # an invalid grader is validation's to report
         return []
-    batch = rows if isinstance(rows, Batch) else prepare(rows, sample_field)
-    n_all = len(batch)
+    if isinstance(rows, Dataset):  # decode only the rows looked at: a dataset can hold 200 MB of them
+        n_all = len(rows.entries)
+        batch = prepare(rows.chunk(range(min(n_all, MAX_ROWS))), sample_field)
+    else:
+        batch = rows if isinstance(rows, Batch) else prepare(rows, sample_field)
+        n_all = len(batch)
     n = min(n_all, MAX_ROWS)
     if n == 0:
         return []

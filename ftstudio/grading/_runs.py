@@ -16,6 +16,7 @@ import math
 import random
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +79,7 @@ def chunk_size(n: int) -> int:
     return max(1000, min(5000, math.ceil(n / 20)))
 
 
-def entry_pairs(dataset: Dataset) -> list[Entry]:
+def entry_pairs(dataset: Dataset) -> Sequence[Entry]:
     """(line, row dict or LineError) of every entry of the dataset, in file order."""
     return dataset.entries
 
@@ -124,6 +125,12 @@ class GradingRun:
     def entry(self, i: int) -> dict[str, Any] | LineError:
         """The dataset row (dict) of result row i, or the LineError of an unreadable line."""
         return self.dataset.entries[self.row_index[i]][1]
+
+    def iter_entries(self) -> Iterator[dict[str, Any] | LineError]:
+        """entry(i) of every result row in turn: one decoded row at a time, never all of them at once."""
+        entries = self.dataset.entries
+        for k in self.row_index:
+            yield entries[k][1]
 
 
 def to_jsonl(run: GradingRun) -> bytes:

@@ -9,7 +9,7 @@ agreement between two children of a multi meant to agree, and self-consistency w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
@@ -32,7 +32,7 @@ def check_agree(grader: Any, keys: Sequence[str]) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def label_values(rows: Sequence[Any], field: str) -> list[Any]:
+def label_values(rows: Iterable[Any], field: str) -> list[Any]:
     """Each row's human label in `field` (None where the row has none or isn't an object)."""
     return [cast(dict[str, Any], r).get(field) if isinstance(r, dict) else None for r in rows]
 

@@ -241,3 +241,27 @@ def test_connection_panel_test_button_and_token_readout(openai_stub):
     assert readout["requests"].sum() == 32
     saved = (Path(autosave.path())).read_text()
     assert openai_stub.api_key not in saved and "sk-wrong-key" not in saved
+
+
+def test_a_big_dataset_is_checked_once_the_page_is_drawn(monkeypatch):
+    """Over BACKGROUND_ROWS rows the format report and token counts are computed after the page's run (the
+    run that loads shows the preview and the Grade button without them), then show like a small dataset's."""
+    from components import dataset_report
+
+    monkeypatch.setattr(dataset_report, "BACKGROUND_ROWS", 10)
+    at = open_page(preset("rft-exact-match.json"))
+    load_example(at)  # 32 rows
+    labels = [e.label for e in at.expander]
+    assert any("Checking the format of 32 rows" in label for label in labels)
+    assert not any("Format OK" in label for label in labels)
+    assert any(label.startswith("Preview: the first 20 of 32 rows") for label in labels)
+    assert "tg.run" in [b.key for b in at.button]
+    for check in AppState(at.session_state).dataset_derived.values():
+        check.future.result(timeout=60)  # the checks' thread, started at the page's end
+    at.run()
+    assert any("Format OK for reinforcement" in e.label for e in at.expander)
+    background = metric(at, "Tokens")
+    monkeypatch.setattr(dataset_report, "BACKGROUND_ROWS", 20_000)
+    small = open_page(preset("rft-exact-match.json"))
+    load_example(small)
+    assert metric(small, "Tokens") == background and not at.exception
