@@ -202,8 +202,8 @@ def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
     grader.write_text(json.dumps({"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",
                                   "reference": "{{item.answer}}", "operation": "eq"}))
     data.write_text(json.dumps({"answer": "a b", "model_sample": "a b"}) + "\n")
-    probe = ("import sys\nfrom ftstudio.cli._main import main\ncode = main(['grade', %r, %r])\n"
-             "print(code, ' '.join(sorted(sys.modules)))" % (str(grader), str(data)))
+    probe = (f"import sys\nfrom ftstudio.cli._main import main\ncode = main(['grade', {str(grader)!r}, {str(data)!r}])\n"
+             "print(code, ' '.join(sorted(sys.modules)))")
     env = dict(os.environ, PYTHONPATH=os.getcwd(), HOME=str(tmp_path), FTSTUDIO_HOME=str(tmp_path / "h"),
                FTSTUDIO_CACHE_DIR=str(tmp_path / "c"))
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env,
