@@ -156,6 +156,21 @@ def _parse_ref(text: str, start: int, end: int) -> tuple[Ref | None, TemplatePro
     return Ref(namespace, tuple(path), start, end, text), None
 
 
+# The first character (after JSON's whitespace) of every text json.loads accepts: most model outputs are
+# prose, and a failed json.loads costs far more than this look (it builds an exception per row).
+_JSON_START = frozenset('{["-0123456789tfnNI')
+_JSON_SPACE = frozenset(" \t\n\r")
+
+
+def _may_be_json(text: Any) -> bool:
+    if not isinstance(text, str):
+        return True  # json.loads decides (bytes are JSON too; anything else is its TypeError)
+    head = text[:1]
+    if head in _JSON_SPACE:
+        head = text.lstrip(" \t\n\r")[:1]
+    return head in _JSON_START
+
+
 class Sample:
     """The `sample` namespace for one model output, parsed lazily and once."""
 
@@ -168,11 +183,14 @@ class Sample:
 
     def output_json(self) -> Any:
         if self._json_state is None:
-            try:
-                self._json = json.loads(self.output_text)
-                self._json_state = True
-            except (ValueError, TypeError, RecursionError):
-                self._json_state = False
+            if not _may_be_json(self.output_text):
+                self._json_state = False  # what json.loads would refuse, without paying for its exception
+            else:
+                try:
+                    self._json = json.loads(self.output_text)
+                    self._json_state = True
+                except (ValueError, TypeError, RecursionError):
+                    self._json_state = False
         if not self._json_state:
             raise RenderError(ROW_ERROR.SAMPLE_PARSE,
                               "sample.output_json was read but the model output is not valid JSON")

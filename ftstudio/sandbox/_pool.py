@@ -10,6 +10,27 @@ what each one stops.
 
 Results are data: every row gets a PythonCallResult, with the API's error names
 (`python_grader_runtime_error`, `python_grader_server_error`) or `other_error` ("cancelled").
+
+Rows travel in batches (one frame each way; see _process.py and _scheduler.py). What holds per row and
+what per batch:
+
+- Per row, as for a row alone: its own wall limit (its clock starts when the parent sees the worker on it,
+  at most POLL_INTERVAL late; a row past it gets timed_out=True and its worker is replaced); a row that
+  hangs, crashes, exhausts memory or exits harms only itself (rows before it keep their results, rows
+  after it are graded by another worker); its own stdout/stderr and error details; it starts with no
+  output, process or working-dir entry left by an earlier row, fds 1/2 and sys.stdout/stderr on the
+  capture; cancel and close stop it.
+- Per worker, set once before any user code and unchanged by batching: namespaces, read-only file
+  system, tmpfs quota, uid, no_new_privs, Landlock and seccomp, rlimits (RLIMIT_AS, FSIZE, NPROC, CORE),
+  the audit hook. The CPU backstop (RLIMIT_CPU, audit-hook mode only) moves before a row whenever 0.1 s
+  have passed since its last move, so a row may find it up to 0.1 s of CPU tighter.
+- Per batch, or per few milliseconds of rows: the checks that rows left nothing behind (a "fast" worker
+  checks after a failed or slow row, every 2 ms of rows and at the end of the batch, and a watcher
+  thread while a row runs long; the first check that finds anything has the rows since the previous
+  check graded again one by one, and the pool then checks after every row), the shared page's rewards,
+  the "done" frame. A row's result is only ever taken from a checked state, so what a row sees is what it
+  would see alone; what can differ is that a row may run twice (its first result dropped) when a
+  neighbour left something behind, or when its worker stopped before the stretch was checked.
 """
 
 from __future__ import annotations
@@ -244,6 +265,7 @@ class PythonGraderPool:
         self._hungry = 0  # runs that have rows to grade and no worker
         self._starting = 0  # workers being started right now
         self._closed = False
+        self._careful = False  # a worker found what a row left behind: every batch is checked row by row
         self._protections: SandboxProtections | None = None
         self._init = {"source": source, "timeout": self._timeout, "memory_limit": self._memory_limit,
                       "disk_limit": int(disk_limit)}

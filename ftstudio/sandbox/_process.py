@@ -1,20 +1,30 @@
 """One python-grader worker process, seen from the parent: start, frame messages, stop.
 
-The worker (`worker/_main.py`) talks only over two dedicated pipes, so nothing user code prints
-can reach the protocol. What it sends is untrusted: frames are length-checked and parsed as JSON,
-never unpickled, and the scheduler checks every message's shape.
+The worker (`worker/_main.py`) talks only over two dedicated pipes and one shared page, so nothing
+user code prints can reach the protocol. What it sends is untrusted: frames are length-checked and
+parsed as JSON (or are the 6-byte "batch done" frame), never unpickled; the page is read with pread (a
+worker that shrinks it cannot fault the parent) and every position and reward on it is range-checked;
+the scheduler checks every message's shape.
+
+Rows go as one frame per batch: a JSON array of [sample, item] pairs, each encoded once by orjson (the
+stdlib encodes what orjson refuses: integers past 64 bits, keys that are not strings, lone surrogates),
+and a row that holds NaN or an infinity, which orjson would write as null), so grade() receives what a
+stdlib JSON round trip gives, as it always did.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
 import time
+from typing import cast
 
 WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker", "_main.py")
 # What a row may bring back: its captured output (bytes read from fds 1/2) and its error details
@@ -28,6 +38,13 @@ MAX_DETAILS_CHARS = 8000
 MAX_FRAME_BYTES = 256 * 1024
 READ_CHUNK = 64 * 1024
 READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's poll loop comes back for more
+MAX_BATCH_ROWS = 1024  # rows in one batch: the shared page has a reward slot for each
+HEAD = 24  # the page starts with three int64: rows started (step), the position being graded, the first not final
+PAGE_BYTES = HEAD + 8 * MAX_BATCH_ROWS
+DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
+CAREFUL = b"C"  # before a batch's "[": check it row by row (see worker/_main.py)
+STDLIB = b"S"  # before a batch's "[": read it with the stdlib's json
+_ZERO = bytes(HEAD)
 # "auto" uses the strongest isolation the machine allows; tests force "user_namespace" or
 # "audit_hook" (the fallbacks) to check them on a machine where a stronger mode is available.
 ISOLATION = "auto"
@@ -59,9 +76,88 @@ def frame(payload: bytes) -> bytes:
     return len(payload).to_bytes(4, "big") + payload
 
 
-def encode(obj) -> bytes:
+def encode(sample, item) -> tuple[bytes, bool]:
+    """One row's [sample, item] as JSON, and whether the stdlib wrote it: orjson, or the stdlib for what
+    orjson refuses or would change (it writes NaN and infinities as null: a part whose JSON holds a null is
+    walked for them). A batch with a row the stdlib wrote is read by the stdlib (orjson reads integers past
+    64 bits as floats). TypeError/ValueError for what neither can encode."""
+    if orjson is not None:
+        try:
+            # Two parts: the walk then covers only the one with a null (a sample always has some; an item,
+            # a dataset row, often none).
+            a, b = orjson.dumps(sample, option=_ORJSON_OPTIONS), orjson.dumps(item, option=_ORJSON_OPTIONS)
+        except TypeError:
+            pass
+        else:
+            if _no_lost_floats(a, sample) and _no_lost_floats(b, item):
+                return b"[" + a + b"," + b + b"]", False
     # ASCII escapes carry lone surrogates (valid in a Python str, not in UTF-8) through intact.
-    return json.dumps(obj).encode("ascii")
+    return json.dumps([sample, item]).encode("ascii"), True
+
+
+def _no_lost_floats(data: bytes, obj) -> bool:
+    """orjson wrote no NaN or infinity (as null) in `data`: no null at all, or exactly as many as obj's
+    top-level values that are None (a sample's usual nulls: any other null, a nested None or the word in a
+    string, makes the count differ), else a walk of obj."""
+    nulls = data.count(b"null")
+    if not nulls:
+        return True
+    if type(obj) is dict and nulls == sum(1 for v in obj.values() if v is None):
+        return True
+    return _finite(obj)
+
+
+def _finite(obj, _str=str, _dict=dict, _list=list, _float=float, _type=type, _isfinite=math.isfinite) -> bool:
+    """No float in obj (walked as orjson walks it) is NaN or infinite."""
+    stack = [obj]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        o = pop()
+        kind = _type(o)
+        if kind is _str or o is None:
+            continue
+        if kind is _dict:
+            extend(o.values())
+        elif kind is _list:
+            extend(o)
+        elif kind is _float:
+            if not _isfinite(o):
+                return False
+        elif isinstance(o, float):  # subclasses too
+            if not _isfinite(o):
+                return False
+        elif isinstance(o, dict):
+            extend(o.values())
+        elif isinstance(o, (list, tuple)):
+            extend(o)
+    return True
+
+
+try:
+    import orjson
+except ImportError:  # orjson is a dependency; without it the stdlib does all of it
+    orjson = None
+# Dataclasses and datetimes are refused by the stdlib: refused here too, so such a row stays an error.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME if orjson is not None else 0
+
+
+def _site_dirs() -> list[str]:
+    """The site-packages folders a `python -I` child would have (the worker runs with -S and adds them)."""
+    try:
+        return [d for d in site.getsitepackages() if os.path.isdir(d)]
+    except AttributeError:  # an embedded interpreter's site may lack it
+        return [p for p in sys.path if p.endswith("site-packages")]
+
+
+def _page() -> int:
+    """A descriptor of PAGE_BYTES shared bytes: a memfd, or an unlinked temporary file elsewhere."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("ftstudio-grader-page", os.MFD_CLOEXEC)
+    else:
+        fd, path = tempfile.mkstemp(prefix="ftstudio-grader-page-")
+        os.unlink(path)
+    os.ftruncate(fd, PAGE_BYTES)
+    return fd
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -122,8 +218,14 @@ class WorkerProcess:
         self.tmpdir = tempfile.mkdtemp(prefix="ftstudio-grader-")
         self.proc: subprocess.Popen | None = None
         self.state = "starting"
-        self.batch: list[int] = []
-        self.pos = 0
+        self.batch: list[int] = []  # the rows of the batch it grades (the first ones, once some were given back)
+        self.sent = 0  # rows in the batch as sent
+        self.pos = 0  # the position in the batch of the row it was last seen on
+        self.step = 0  # rows it had started then (the page's step)
+        self.checked = 0  # the first position whose result was not final then (progress)
+        self.special: dict = {}  # position -> result, for rows that sent their own message
+        self.dropped: set[int] = set()  # positions given back to the queue while a slow call ran
+        self.released = False  # the rows around its slow call were given back
         self.deadline: float | None = None
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
         self.owner: object | None = None  # the run grading with it; None: free, any run of its pool may adopt it
@@ -138,15 +240,16 @@ class WorkerProcess:
         self._capture_r = os.open(capture, os.O_RDONLY | os.O_CLOEXEC)
         req_r, self.req_w = os.pipe()
         self.res_r, res_w = os.pipe()
+        self.page = _page()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", WORKER_SCRIPT, str(req_r), str(res_w), capture],
+                [sys.executable, "-I", "-S", WORKER_SCRIPT, str(req_r), str(res_w), capture, str(self.page)],
                 stdin=subprocess.DEVNULL, stdout=capture_fd, stderr=capture_fd,
-                pass_fds=(req_r, res_w), cwd=self.tmpdir, env=worker_environment(self.tmpdir),
+                pass_fds=(req_r, res_w, self.page), cwd=self.tmpdir, env=worker_environment(self.tmpdir),
                 start_new_session=True,  # its own process group: one killpg stops everything it started
             )
         except BaseException:
-            for fd in (self.req_w, self.res_r):
+            for fd in (self.req_w, self.res_r, self.page):
                 os.close(fd)
             self._cleanup_files()
             raise
@@ -155,8 +258,9 @@ class WorkerProcess:
                 os.close(fd)
         os.set_blocking(self.req_w, False)
         os.set_blocking(self.res_r, False)
-        self.outbuf += frame(encode(["init", dict(init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES,
-                                                  details_limit=MAX_DETAILS_CHARS)]))
+        self.outbuf += frame(json.dumps(["init", dict(
+            init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES, details_limit=MAX_DETAILS_CHARS,
+            site_dirs=_site_dirs(), prefix=sys.prefix)]).encode("ascii"))
 
     def _started(self) -> subprocess.Popen:
         if self.proc is None:
@@ -167,8 +271,25 @@ class WorkerProcess:
     def pid(self) -> int:
         return self._started().pid
 
-    def send_batch(self, parts: list[bytes]) -> None:
-        self.outbuf += frame(b'["batch",[' + b",".join(parts) + b"]]")
+    def send_batch(self, parts: list[bytes], careful: bool, stdlib: bool) -> None:
+        """Queue a batch (flush() writes it); its marks on the page start at 0 (the worker is idle)."""
+        os.pwrite(self.page, _ZERO, 0)
+        head = (CAREFUL if careful else b"") + (STDLIB if stdlib else b"")
+        self.outbuf += frame(head + b"[" + b",".join(parts) + b"]")
+
+    def marks(self) -> tuple[int, int, int]:
+        """(step, position, first position not final) as the worker left them, unchecked (the caller checks
+        ranges); (-1, -1, -1) if the page was cut short."""
+        data = os.pread(self.page, HEAD, 0)
+        if len(data) < HEAD:
+            return -1, -1, -1
+        step, position, checked = memoryview(data).cast("q")
+        return step, position, checked
+
+    def rewards(self, rows: int) -> list[float]:
+        """The rewards of the first `rows` positions (fewer if the page was cut short)."""
+        data = os.pread(self.page, 8 * rows, HEAD)
+        return cast("list[float]", memoryview(data)[:len(data) // 8 * 8].cast("d").tolist())
 
     def flush(self) -> bool:
         """Write what the pipe takes now; False if the worker stopped reading for good."""
@@ -212,10 +333,14 @@ class WorkerProcess:
                                     "must have changed the worker's own limits)")
             if len(buf) - at - 4 < size:
                 break
-            try:
-                messages.append(json.loads(bytes(buf[at + 4:at + 4 + size])))
-            except ValueError as exc:
-                raise ProtocolError(f"a message that is not JSON ({exc})") from None
+            body = bytes(buf[at + 4:at + 4 + size])
+            if size == 6 and body[:1] == DONE:
+                messages.append(("done", int.from_bytes(body[1:5], "big"), body[5]))
+            else:
+                try:
+                    messages.append(json.loads(body))
+                except ValueError as exc:
+                    raise ProtocolError(f"a message that is not JSON ({exc})") from None
             at += 4 + size
         del buf[:at]
 
@@ -253,7 +378,7 @@ class WorkerProcess:
                 pass
             if namespace is not None:
                 _kill_namespace(namespace)
-        for fd in (self.req_w, self.res_r):
+        for fd in (self.req_w, self.res_r, self.page):
             try:
                 os.close(fd)
             except OSError:

@@ -1,8 +1,13 @@
 """The scheduling loop behind PythonGraderPool.run.
 
-Rows go to workers in batches (cheap per row), but every result comes back as its own message, so
-the parent always knows which row a worker is on and gives each call its own wall deadline: a
-call's clock starts when the previous result of its batch arrives (or the batch is sent).
+Rows go to workers in batches, one frame each way per batch (see _process.py): the rewards come back
+on the worker's shared page, and a row that failed, printed or was slow sends its own message at once.
+The worker writes on the page the position of the row it is on before calling grade(), and the parent
+looks at it whenever it wakes (at least every POLL_INTERVAL while a batch runs), so each call still has
+its own wall deadline: a call's clock starts when the parent sees the worker on it (the batch is sent,
+the page shows its position, or the previous row's message arrives), which gives a call at most
+POLL_INTERVAL more than the limit, never less. A worker that dies or hangs on a row harms that row
+only: the rows before it keep the rewards on the page, the rows after it go back to the queue.
 
 A call running longer than SLOW_CALL gives the rows queued behind it in its batch back to the
 queue, so other workers grade them (a hung row holds nobody else back); that worker is retired
@@ -23,15 +28,24 @@ import signal
 import threading
 import time
 from collections import deque
+from typing import Any
 
 from . import _residency
-from ._process import MAX_DETAILS_CHARS, MAX_OUTPUT_BYTES, ProtocolError, WorkerProcess, describe_exit, encode
+from ._process import (
+    MAX_BATCH_ROWS,
+    MAX_DETAILS_CHARS,
+    MAX_OUTPUT_BYTES,
+    ProtocolError,
+    WorkerProcess,
+    describe_exit,
+    encode,
+)
 
 RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
 OTHER_ERROR = "other_error"
 CANCELLED = "cancelled"  # the details of a row a cancel stopped (PythonCallResult.cancelled says so to code)
-MAX_BATCH_ROWS = 256
+FIRST_BATCH_ROWS = 64       # a worker's first batch of a run (a preview's rows come back soon); then doubling
 MAX_BATCH_BYTES = 1024 * 1024
 START_GRACE = 10.0          # seconds for the interpreter to start, on top of the call timeout
 POLL_INTERVAL = 0.05        # how often cancel and close are looked at while waiting
@@ -58,22 +72,19 @@ class _Run:
         self.pool, self.progress, self.cancel, self.Result = pool, progress, cancel, result_type
         self.timeout = pool._timeout
         self.n = len(calls)
-        self.results = [None] * self.n
-        self.parts: dict[int, bytes] = {}  # the encoded call of each queued row
-        self.queue: deque[int] = deque()
+        self.results: list[Any] = [None] * self.n
+        self.calls = calls
+        self.parts: dict[int, bytes] = {}  # the encoded call of each row sent (a row given back goes again)
+        self.stdlib: set[int] = set()  # rows the stdlib encoded
+        self.queue: deque[int] = deque(range(self.n))  # rows are encoded as they go into a batch
         self.own: list[WorkerProcess] = []  # the workers this run grades with (their owner is self)
         self.hungry = False  # counted in pool._hungry: rows to grade and no worker
         self.timed_out = 0  # rows whose call ran past the limit (the pool's timed_out() reads it)
         self.fatal = None  # a failure of this run that every remaining row shares
-        for i, call in enumerate(calls):
-            try:
-                sample, item = call
-                self.parts[i] = encode([i, sample, item])
-            except (TypeError, ValueError, RecursionError) as exc:
-                self.results[i] = self.Result(0.0, OTHER_ERROR, f"this row cannot be passed to grade(): {exc}")
-            else:
-                self.queue.append(i)
-        self.done = self.n - len(self.queue)
+        self.limits: dict[WorkerProcess, int] = {}  # the next batch size of each worker, for this run
+        self.clean: dict[object, object] = {}  # one result per reward of the rows without error or output
+        self.careful = False  # rows were given back by a worker that stopped in fast mode: check row by row
+        self.done = 0
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -112,6 +123,8 @@ class _Run:
         for w in list(self.own):
             # Busy workers still hold rows of this run: they cannot be reused. Without a source that
             # loads, no worker is of use.
+            if w.state == "busy":
+                self._settle(w, self._final(w)[0])  # a cancel keeps the rows whose results are final
             if w.state in ("busy", "dead") or pool._fatal is not None:
                 self._discard(w)
         _residency.measure(self.own)
@@ -131,7 +144,10 @@ class _Run:
 
     def _report(self, force=False):
         if self.progress is not None and (force or self.done < self.n):
-            self.progress(self.done, self.n)
+            # Rows of running batches count once final (their rewards wait on the worker's page).
+            running = sum(min(w.checked, len(w.batch)) - sum(j < w.checked for j in w.dropped)
+                          for w in self.own if w.state == "busy")
+            self.progress(min(self.n, self.done + running), self.n)
 
     def _fill(self, result):
         for i, r in enumerate(self.results):
@@ -141,12 +157,20 @@ class _Run:
         self.queue.clear()
 
     def _release_slow(self):
+        """A slow call gives back the rows queued behind it and the rows before it whose results are not
+        final yet (a fast worker's last stretch, which only the check after the slow call would settle)."""
         now = time.monotonic()
-        for w in self.own:
-            if (w.state == "busy" and not w.retiring and w.pos + 1 < len(w.batch) and w.deadline is not None
+        for w in list(self.own):
+            if (w.state == "busy" and not w.released and w.deadline is not None
                     and now - (w.deadline - self.timeout) >= SLOW_CALL):
-                self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
-                w.batch, w.retiring = w.batch[:w.pos + 1], True
+                w.released = True
+                _, _, checked = w.marks()
+                unfinal = [j for j in range(max(0, checked), w.pos) if j not in w.special]
+                back = [w.batch[j] for j in unfinal] + w.batch[w.pos + 1:]
+                if w.pos + 1 < len(w.batch):
+                    w.batch, w.retiring = w.batch[:w.pos + 1], True
+                w.dropped.update(unfinal)
+                self.queue.extendleft(reversed(back))
 
     # --- workers: adopt, start, give back -------------------------------------------------
 
@@ -217,20 +241,49 @@ class _Run:
 
     def _assign(self):
         idle = [w for w in self.own if w.state == "idle"]
-        for w in idle:
+        for k, w in enumerate(idle):
             if not self.queue:
                 return
-            rows = max(1, min(MAX_BATCH_ROWS, math.ceil(len(self.queue) / (2 * max(1, len(self.own))))))
-            batch, parts, size = [], [], 0
-            while self.queue and len(batch) < rows and size < MAX_BATCH_BYTES:
-                i = self.queue.popleft()
-                batch.append(i)
-                parts.append(self.parts[i])
-                size += len(self.parts[i])
-            w.batch, w.pos, w.state = batch, 0, "busy"
-            w.send_batch(parts)
+            share = math.ceil(len(self.queue) / (len(idle) - k))  # what is left, split among the idle ones left
+            if share <= FIRST_BATCH_ROWS:
+                rows = share  # a small run: one batch per worker, one round trip
+            else:
+                limit = self.limits.get(w, FIRST_BATCH_ROWS)
+                self.limits[w] = min(MAX_BATCH_ROWS, 2 * limit)
+                rows = max(1, min(limit, math.ceil(len(self.queue) / (2 * len(self.own)))))
+            batch, parts, stdlib = self._take(rows)
+            if not batch:
+                continue
+            w.batch, w.sent, w.pos, w.step, w.checked, w.special = batch, len(batch), 0, 0, 0, {}
+            w.dropped, w.released, w.state = set(), False, "busy"
+            w.send_batch(parts, self.careful or self.pool._careful, stdlib)
             w.deadline = time.monotonic() + self.timeout
             w.flush()
+
+    def _take(self, rows):
+        """Up to `rows` rows off the queue, encoded (a row that cannot be encoded gets its result now), and
+        whether the stdlib encoded one of them."""
+        batch, parts, size, queue, encoded, calls = [], [], 0, self.queue, self.parts, self.calls
+        stdlib = False
+        while queue and len(batch) < rows and size < MAX_BATCH_BYTES:
+            i = queue.popleft()
+            part = encoded.get(i)
+            if part is None:
+                try:
+                    sample, item = calls[i]
+                    part, std = encode(sample, item)
+                    encoded[i] = part
+                    if std:
+                        self.stdlib.add(i)
+                except (TypeError, ValueError, RecursionError) as exc:
+                    self.results[i] = self.Result(0.0, OTHER_ERROR, f"this row cannot be passed to grade(): {exc}")
+                    self.done += 1
+                    continue
+            batch.append(i)
+            parts.append(part)
+            size += len(part)
+            stdlib = stdlib or i in self.stdlib
+        return batch, parts, stdlib
 
     def _wait(self):
         if not self.own:
@@ -258,6 +311,25 @@ class _Run:
                 w.flush()  # a worker that stops reading shows up as EOF or a missed deadline
             else:
                 self._readable(w)
+        for w in list(self.own):
+            if w.state == "busy":
+                self._observe(w)
+
+    def _observe(self, w):
+        """Look at the page: a row started since the parent last looked starts its own clock."""
+        step, p, checked = w.marks()
+        if not (step >= w.step and 0 <= p < w.sent and 0 <= checked <= w.sent):
+            self._fail(w, "the worker process sent a malformed message")
+            return
+        w.checked = max(w.checked, checked)
+        if step > w.step:
+            w.step, w.pos, w.deadline = step, p, time.monotonic() + self.timeout
+        if w.retiring and checked >= len(w.batch):
+            # Every row it kept is final; it is on rows given back to the queue, which run elsewhere.
+            if self._settle(w, len(w.batch)):
+                self._discard(w)
+            else:
+                self._fail(w, "the worker process sent a malformed message")
 
     def _expire(self):
         now = time.monotonic()
@@ -294,7 +366,7 @@ class _Run:
             self._fail(w, reason + (" while grading this row" if w.state == "busy" else ""))
 
     def _handle(self, w, message) -> bool:
-        if not isinstance(message, list) or not message:
+        if not isinstance(message, (list, tuple)) or not message:  # a tuple: the "done" frame (see receive)
             return False
         kind = message[0]
         if w.state == "starting" and kind == "booted" and len(message) == 2:
@@ -308,38 +380,101 @@ class _Run:
             self._discard(w)
         elif w.state == "busy" and kind == "r" and len(message) == 6:
             return self._record(w, *message[1:])
+        elif w.state == "busy" and kind == "done" and len(message) == 3:
+            return self._done(w, message[1], message[2])
         else:
             return False
         return True
 
-    def _record(self, w, index, reward, error, details, stdout) -> bool:
-        expected = w.batch[w.pos]
-        if (index != expected or type(reward) not in (int, float) or not math.isfinite(reward)
+    def _record(self, w, j, reward, error, details, stdout) -> bool:
+        """A row's own message (it failed, printed or was slow): its result, and the next row's clock."""
+        if (type(j) is not int or not 0 <= j < w.sent or j in w.special or (w.special and j < max(w.special))
+                or type(reward) not in (int, float) or not math.isfinite(reward)
                 or error not in (None, RUNTIME_ERROR)
                 or not isinstance(details, (str, type(None))) or not isinstance(stdout, (str, type(None)))):
             return False
-        self.results[index] = self.Result(float(reward), error, _clip_details(details), _clip_output(stdout))
-        self.done += 1
-        w.pos += 1
-        if w.pos == len(w.batch) and w.retiring:
-            self._discard(w)  # it would go on to the rows given back to the queue
-        elif w.pos == len(w.batch):
-            w.batch, w.pos, w.state, w.deadline = [], 0, "idle", None
-        else:
-            w.deadline = time.monotonic() + self.timeout
+        w.special[j] = self.Result(float(reward), error, _clip_details(details), _clip_output(stdout))
+        w.deadline = time.monotonic() + self.timeout
         return True
 
+    def _done(self, w, rows, careful) -> bool:
+        if rows != w.sent or not self._settle(w, len(w.batch)):
+            return False
+        if careful:
+            self.pool._careful = True  # this grader leaves things behind: new batches are checked row by row
+        if w.retiring:
+            self._discard(w)
+        else:
+            w.batch, w.pos, w.state, w.deadline = [], 0, "idle", None
+        return True
+
+    def _settle(self, w, upto, rewards=None) -> bool:
+        """The results of the batch's first `upto` rows: their messages, else their rewards on the page.
+        False if a reward there is not a finite number (the worker's memory is user code's to change)."""
+        if upto <= 0:
+            return True
+        rewards = w.rewards(upto) if rewards is None else rewards[:upto]
+        if len(rewards) < upto or not math.isfinite(sum(rewards)) and not all(map(math.isfinite, rewards)):
+            return False
+        results, special, clean, Result, batch = self.results, w.special, self.clean, self.Result, w.batch
+        dropped = w.dropped
+        for j in range(upto):
+            if dropped and j in dropped:
+                continue  # given back while a slow call ran: graded elsewhere
+            result = special.get(j)
+            if result is None:
+                reward = rewards[j]
+                key = reward if reward else (reward, math.copysign(1.0, reward))  # -0.0 stays -0.0
+                result = clean.get(key)
+                if result is None:
+                    result = clean[key] = Result(reward)
+            results[batch[j]] = result
+        self.done += upto - sum(j < upto for j in dropped)
+        return True
+
+    def _final(self, w):
+        """(first position not final, position running, rewards) of a busy worker, read before it is stopped."""
+        _, p, checked = w.marks()
+        p = p if 0 <= p < w.sent else w.pos
+        checked = checked if 0 <= checked <= w.sent else 0
+        return min(checked, len(w.batch)), p, w.rewards(len(w.batch))
+
     def _fail(self, w, reason, timed_out=False):
-        """The worker is beyond use: the row it was on (if any) carries the reason."""
+        """The worker is beyond use. The row it was on carries the reason; the rows before it whose results
+        are final keep them; the others go back to the queue, to be graded with a check after each row
+        (see worker/_main.py). So does the row it was on when rows of its stretch were not final yet and the
+        cause may not be its own: it did not start from a checked state, or its output is mixed with theirs
+        (a time-out is taken as final unless the latter: it would cost another time-out)."""
         state, tail = w.state, w.output_tail()
+        final = self._final(w) if state == "busy" else None
         self._discard(w)
-        if state == "busy":
-            current = w.batch[w.pos]
-            hint = "; its last output is in stdout" if tail else ""
-            self.results[current] = self.Result(0.0, RUNTIME_ERROR, reason + hint, tail, timed_out=timed_out)
-            self.done += 1
-            self.timed_out += timed_out
-            self.queue.extendleft(reversed(w.batch[w.pos + 1:]))
+        if state == "busy" and final is not None:
+            checked, p, rewards = final
+            current = w.pos if timed_out else max(p, checked)
+            if not self._settle(w, checked, rewards):
+                # A page with a reward that is not a number: every row it covers fails (grading them again
+                # would meet the same source again).
+                broken = self.Result(0.0, RUNTIME_ERROR, "the worker process sent a malformed message")
+                lost = [i for j, i in enumerate(w.batch[:current + 1]) if j not in w.dropped]
+                for i in lost:
+                    self.results[i] = broken
+                self.done += len(lost)
+                self.queue.extendleft(reversed(w.batch[current + 1:]))
+                return
+            if current >= len(w.batch):
+                return  # every row it kept is final (it was retiring): it stopped on a row given back
+            unsure = checked < current
+            again = [w.batch[j] for j in range(checked, current) if j not in w.dropped]
+            if unsure and (not timed_out or tail):
+                again.append(w.batch[current])
+            else:
+                hint = "; its last output is in stdout" if tail else ""
+                self.results[w.batch[current]] = w.special.get(current) or self.Result(
+                    0.0, RUNTIME_ERROR, reason + hint, tail, timed_out=timed_out)
+                self.done += 1
+                self.timed_out += timed_out
+            self.careful = self.careful or bool(again)
+            self.queue.extendleft(reversed(again + w.batch[current + 1:]))
         elif state == "starting":
             extra = f"; its output:\n{tail}" if tail else ""
             self.fatal = self.Result(0.0, SERVER_ERROR, f"the grader worker could not start: {reason}{extra}")

@@ -114,7 +114,7 @@ def _disarm():
     import _posixsubprocess
     import _signal
     import posix
-    import signal
+    signal = sys.modules.get("signal")  # not imported for this: a later import copies _signal's patched names
     import warnings
     with warnings.catch_warnings():  # a few built-in modules warn that they are deprecated
         warnings.simplefilter("ignore")
@@ -142,7 +142,7 @@ def _disarm():
         module.mkfifo = module.mknod = no_special_files
         if hasattr(module, "pidfd_open"):
             module.pidfd_open = no_pidfd
-    for module in (signal, _signal):
+    for module in (_signal, signal) if signal is not None else (_signal,):
         if hasattr(module, "pidfd_send_signal"):
             module.pidfd_send_signal = no_pidfd
     _imp.create_builtin = _imp.exec_builtin = no_fresh_module
