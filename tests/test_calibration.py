@@ -61,3 +61,53 @@ def test_identical_items_share_a_key_whatever_json_they_hold():
     assert keys[0] == keys[1] != keys[2]
     assert keys[3] == keys[4] != keys[0]
     assert group_keys([{"q": "é", "model_sample": "1"}]) == group_keys([{"q": "é", "model_sample": "2"}])
+
+
+def _reward_lists():
+    """Rewards of every shape a grader gives: few values, continuous, huge, ties at +0.0, groups of samples."""
+    import random
+
+    rnd = random.Random(7)
+    out = [[1.0], [0.0], [0.5, 0.5], [1e308, -1e308, 1e308], [0.1 * i for i in range(10)], [1 / 3] * 9 + [2 / 3],
+           [-1e-12, 0.0, 1e-12], [5e-10, 1.5e-9, 2.5e-9], [float(2 ** 53), 1.0]]
+    for n in (2, 7, 8, 9, 16, 127, 128, 129, 300, 1000, 4097):
+        out.append([rnd.uniform(-1, 1) * 10 ** rnd.randint(-6, 6) for _ in range(n)])
+        out.append([rnd.choice((0.0, 0.25, 0.5, 1.0, 1 / 3)) for _ in range(n)])
+        out.append([round(rnd.random(), 2) for _ in range(n)])
+    return out
+
+
+@pytest.mark.parametrize("rewards", _reward_lists())
+def test_small_runs_compute_numpys_figures_in_plain_python(rewards, monkeypatch):
+    """Issue 23 (start-up): up to PLAIN_ROWS rewards, calibration, its groups and the summary's order come from plain
+    Python, so a grade of a few rows imports no numpy; the figures are numpy's, bit for bit."""
+    from array import array
+
+    import numpy as np
+
+    import ftstudio.probes._groups as groups_module
+    from ftstudio.grading._results import _sorted
+    from ftstudio.probes._calibration import _figures, _numpy_figures
+
+    plain, numpy = _figures(rewards), _numpy_figures(rewards)
+    assert repr(plain) == repr(numpy)  # repr: the same bits (0.0 and -0.0 differ), not only equal
+    assert repr(list(_sorted(array("d", rewards)))) == repr(np.sort(np.asarray(rewards)).tolist())
+
+    def section():
+        groups = groups_module.Groups()
+        groups.add_hashables([i % 3 for i in range(len(rewards))], rewards)  # three groups of samples
+        return groups.section(rewards)
+
+    in_python = section()
+    monkeypatch.setattr(groups_module, "plain_rewards", lambda _rewards: None)  # the numpy path
+    assert repr(in_python) == repr(section())
+
+
+def test_rewards_with_negative_zero_or_nan_take_the_numpy_path():
+    from ftstudio.core import sorts_as_numpy
+    from ftstudio.probes._plain import plain_rewards
+
+    assert sorts_as_numpy([0.0, 1.0]) and plain_rewards([0.0, 1.0]) == [0.0, 1.0]
+    assert not sorts_as_numpy([-0.0, 0.0]) and plain_rewards([-0.0, 1.0]) is None
+    assert not sorts_as_numpy([float("nan")]) and plain_rewards([1.0, float("nan")]) is None
+    assert calibration([-0.0, 0.0, 1.0])["min"] == 0.0

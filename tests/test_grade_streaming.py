@@ -187,3 +187,35 @@ def test_help_imports_no_heavy_module_and_the_core_face_is_whole():
         assert not heavy & set(out.split()), heavy & set(out.split())
     assert set(core.__all__) == set(core._MODULE_OF)
     assert all(getattr(core, name) is not None for name in core.__all__)
+
+
+def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
+    """Start-up (issue 23): grading one string_check row imports the grader models it validates (pydantic) and the
+    engine, not numpy (its summary and calibration are plain Python up to core.PLAIN_ROWS rows), not the model client's
+    asyncio/sqlite3/openai/httpx, the sandbox, logging, the formula language or the other targets' exports."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    grader, data = tmp_path / "g.json", tmp_path / "one.jsonl"
+    grader.write_text(json.dumps({"type": "string_check", "name": "exact", "input": "{{sample.output_text}}",
+                                  "reference": "{{item.answer}}", "operation": "eq"}))
+    data.write_text(json.dumps({"answer": "a b", "model_sample": "a b"}) + "\n")
+    probe = (f"import sys\nfrom ftstudio.cli._main import main\ncode = main(['grade', {str(grader)!r}, {str(data)!r}])\n"
+             "print(code, ' '.join(sorted(sys.modules)))")
+    env = dict(os.environ, PYTHONPATH=os.getcwd(), HOME=str(tmp_path), FTSTUDIO_HOME=str(tmp_path / "h"),
+               FTSTUDIO_CACHE_DIR=str(tmp_path / "c"))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env,
+                         cwd=tmp_path).stdout.splitlines()
+    assert "graded 1 rows with string_check 'exact'" in out[0] and "mean reward 1.0000" in out[1]
+    code, *modules = out[-1].split()
+    assert code == "0"
+    loaded = set(modules)
+    heavy = {"numpy", "openai", "httpx", "asyncio", "sqlite3", "logging", "urllib.request", "concurrent.futures",
+             "ftstudio.sandbox", "ftstudio.graders.formula", "ftstudio.graders._tree", "ftstudio.targets._gemini",
+             "ftstudio.targets._bedrock_rft", "ftstudio.config._hyperparameters", "ftstudio.api._batches",
+             "ftstudio.grading._batched", "ftstudio.grading._compare", "ftstudio.grading._runs",
+             "ftstudio.validation._schema_issues"}
+    assert not heavy & loaded, heavy & loaded
+    assert {"pydantic", "ftstudio.graders.types.string_check", "ftstudio.grading._engine"} <= loaded

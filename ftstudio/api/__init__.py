@@ -2,46 +2,73 @@
 
 from __future__ import annotations
 
-from . import _batches as batches
-from . import _jobs as jobs
-from ._batches import (
-    TERMINAL as BATCH_TERMINAL,
-)
-from ._batches import (
-    batch_lines,
-    batch_url,
-    cancel_batch,
-    create_batch,
-    result_lines,
-    retrieve_batch,
-    wait_batch,
-)
-from ._batches import (
-    counts as batch_counts,
-)
-from ._calls import ApiError, call
-from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader
-from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, list_models, submit, upload
-from ._model_client import (
-    CallResult,
-    Endpoint,
-    ModelCache,
-    ModelRunner,
-    TokenUsage,
-    cache_key,
-    chat_cache_entry,
-    default_target,
-)
-from ._pull import (
-    INDEX_FIELDS,
-    RESULT_FIELDS,
-    ListingLimits,
-    ListingStopped,
-    grader_type,
-    job_body,
-    job_record,
-    list_jobs,
-)
+from typing import TYPE_CHECKING
+
+from ftstudio.core import LazyFace
+
+if TYPE_CHECKING:
+    from . import _batches as batches
+    from . import _jobs as jobs
+    from ._batches import (
+        TERMINAL as BATCH_TERMINAL,
+    )
+    from ._batches import (
+        batch_lines,
+        batch_url,
+        cancel_batch,
+        create_batch,
+        result_lines,
+        retrieve_batch,
+        wait_batch,
+    )
+    from ._batches import (
+        counts as batch_counts,
+    )
+    from ._calls import ApiError, call
+    from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader
+    from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, list_models, submit, upload
+    from ._model_client import (
+        CallResult,
+        Endpoint,
+        ModelCache,
+        ModelRunner,
+        TokenUsage,
+        cache_key,
+        chat_cache_entry,
+        default_target,
+    )
+    from ._pull import (
+        INDEX_FIELDS,
+        RESULT_FIELDS,
+        ListingLimits,
+        ListingStopped,
+        grader_type,
+        job_body,
+        job_record,
+        list_jobs,
+    )
+
+# Each name is imported from its module when first used, so a command pays only for what it uses (issue 23, start-up).
+_FACE = LazyFace(__name__, {
+    "_batches": ("TERMINAL as BATCH_TERMINAL", "batch_lines", "batch_url", "cancel_batch", "create_batch",
+                 "result_lines", "retrieve_batch", "wait_batch", "counts as batch_counts"),
+    "_calls": ("ApiError", "call"),
+    "_grader_service": ("DIFF_TOLERANCE", "official_errors", "run_grader", "validate_grader"),
+    "_jobs": ("KEEP", "SubmitError", "control", "events", "follow", "is_file_id", "list_models", "submit", "upload"),
+    "_model_client": ("CallResult", "Endpoint", "ModelCache", "ModelRunner", "TokenUsage", "cache_key",
+                      "chat_cache_entry", "default_target"),
+    "_pull": ("INDEX_FIELDS", "RESULT_FIELDS", "ListingLimits", "ListingStopped", "grader_type", "job_body",
+              "job_record", "list_jobs"),
+}, {"batches": "_batches", "jobs": "_jobs"})
+
+
+def __getattr__(name: str) -> object:
+    return _FACE.get(name, globals())
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "list_models",

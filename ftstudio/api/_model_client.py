@@ -7,13 +7,9 @@ the key), so an unchanged rerun costs nothing. Keys never reach the cache, logs 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import hashlib
 import json
 import os
-import random
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import sqlite3
+
     import openai
 
 from ftstudio.core import DEFAULT_CONCURRENCY, ROW_ERROR, cache_dir, log_failure, redact, register_secret
@@ -131,17 +129,19 @@ class CallResult:
 
 
 _OPENING = threading.Lock()
-_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _use_wal(conn: sqlite3.Connection, attempts: int = 600) -> None:
     """PRAGMA journal_mode=WAL, again while another process holds the lock (up to about 30 s, as connect's timeout)."""
+    import sqlite3
+
+    busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     for attempt in range(attempts):
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorcode", None) not in _BUSY or attempt == attempts - 1:
+            if getattr(exc, "sqlite_errorcode", None) not in busy or attempt == attempts - 1:
                 raise
             threading.Event().wait(0.05)
 
@@ -163,6 +163,8 @@ class ModelCache:
             # busy timeout doesn't wait for it): two sessions of one process opening the cache together (TRL's
             # gathered async reward functions) failed with "database is locked". One thread opens at a time here;
             # another process is waited for below.
+            import sqlite3  # here, not at import: a grade without model graders never opens the cache
+
             with _OPENING:
                 conn = sqlite3.connect(self.path, timeout=30)
                 _use_wal(conn)
@@ -187,6 +189,8 @@ class ModelCache:
 
 def cache_key(endpoint: Endpoint, kind: str, request: dict) -> str:
     payload = json.dumps({"url": endpoint.label, "kind": kind, "request": request}, sort_keys=True, ensure_ascii=False)
+    import hashlib  # with OpenSSL: imported when a model grader first runs (issue 23, start-up)
+
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -242,6 +246,8 @@ class ModelRunner:
         return [r or CallResult(error=(ROW_ERROR.OTHER, NOT_SENT), cancelled=True) for r in results]
 
     async def _gather(self, kind, todo, requests, results, progress, cancel, done, total) -> dict[str, dict]:
+        import asyncio  # here: a grade without model graders never starts an event loop (issue 23, start-up)
+
         client = self.endpoint.async_client()
         sem = asyncio.Semaphore(self.concurrency)
         fresh: dict[str, dict] = {}
@@ -311,6 +317,9 @@ class ModelRunner:
         self.stats.retries += 1
         if self.on_retry:
             self.on_retry(self.stats.retries, why)
+        import asyncio
+        import random
+
         delay = retry_after if retry_after is not None else min(8.0, 0.25 * 2 ** (attempt - 1))
         await asyncio.sleep(min(30.0, delay) * (0.8 + 0.4 * random.random()))
 
@@ -323,6 +332,8 @@ def _cancelled(cancel) -> bool:
 
 def _run_async(coro):
     """asyncio.run in a private thread: the caller may already be inside an event loop."""
+    import asyncio
+
     box: dict[str, Any] = {}
 
     def target():

@@ -161,7 +161,7 @@ REASONING_EFFORT = HyperParam(
     "hard tasks at the cost of longer, pricier samples. \"default\" lets the platform decide.",
 )
 
-_Base = ConfigDict(extra="forbid")
+_Base = ConfigDict(extra="forbid", defer_build=True)  # built on first use (issue 23, start-up)
 
 
 class SupervisedHyperparameters(BaseModel):

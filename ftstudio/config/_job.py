@@ -28,7 +28,7 @@ MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
 MAX_SUFFIX = 64
 
-_forbid = ConfigDict(extra="forbid")
+_forbid = ConfigDict(extra="forbid", defer_build=True)  # built on first use (issue 23, start-up)
 
 
 class WandbIntegrationSettings(BaseModel):

@@ -8,8 +8,9 @@ and must not pay for logging, dataclasses and the rest (issue 23: start-up withi
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from ._lazy import LazyFace
 
 if TYPE_CHECKING:
     from ._codes import ROW_ERROR, ErrorCode, RowErrors, RowStatus
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ._progress import Progress, ProgressFn, Stage
     from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
     from ._rules import EVIDENCE_KINDS, SOURCES, Evidence, Rule, Unavailable
-    from ._stats import mean, mean_std, reward_text
+    from ._stats import PLAIN_ROWS, mean, mean_std, reward_text, sorts_as_numpy
     from ._text import counted, shorten
 
 # module -> the names it gives the public face
@@ -40,23 +41,20 @@ _FROM: dict[str, tuple[str, ...]] = {
     "_issues": ("Finding", "Issue", "Severity", "count", "join_path", "sort_issues", "under"),
     "_json_limits": ("MAX_NESTING", "JsonProblem", "compact_json", "json_issue", "json_problem", "nests_deeper"),
     "_json_text": ("STRICT_DECODER", "JsonTextKind", "JsonTextProblem", "decode_json", "json_list", "json_object"),
+    "_lazy": ("LazyFace",),
     "_log": ("cache_dir", "home", "internal_issue", "log_failure", "log_path"),
     "_progress": ("Progress", "ProgressFn", "Stage"),
     "_redact": ("REDACTED", "find_secrets", "redact", "redact_data", "register_secret"),
     "_rules": ("EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule", "Unavailable"),
-    "_stats": ("mean", "mean_std", "reward_text"),
+    "_stats": ("PLAIN_ROWS", "mean", "mean_std", "reward_text", "sorts_as_numpy"),
     "_text": ("counted", "shorten"),
 }
-_MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
+_FACE = LazyFace(__name__, _FROM)
+_MODULE_OF = _FACE.module_of
 
 
 def __getattr__(name: str) -> object:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    return _FACE.get(name, globals())
 
 
 def __dir__() -> list[str]:
@@ -69,5 +67,5 @@ __all__ = [
     "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
     "counted", "log_path", "MAX_NESTING", "PULL_DEADLINE_SECONDS", "PULL_MAX_PAGES", "mean", "mean_std", "nests_deeper", "reward_text",
     "shorten", "cache_dir", "sample_field_problem", "RowErrors", "RowStatus", "Progress", "ProgressFn", "Stage", "EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule",
-    "Unavailable",
+    "Unavailable", "LazyFace", "PLAIN_ROWS", "sorts_as_numpy",
 ]

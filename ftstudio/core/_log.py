@@ -2,23 +2,27 @@
 $FTSTUDIO_HOME/logs/ (default ~/.ftstudio), and the failure becomes an Issue next to the others.
 
 The file handler is attached on the first failure, not at import: most runs never log anything and
-must not create folders. Messages pass through `redact`, so a key in an exception never reaches disk.
+must not create folders (nor import logging: issue 23, start-up). Messages pass through `redact`, so a key
+in an exception never reaches disk.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._issues import Issue
 from ._redact import redact
 
+if TYPE_CHECKING:
+    import logging
+
 LOG_FILE = "ftstudio.log"
 _MAX_BYTES = 1_000_000
 _BACKUPS = 3
-logger = logging.getLogger("ftstudio")
+LOGGER = "ftstudio"
 _lock = threading.Lock()
 _handler_dir: Path | None = None
 
@@ -39,18 +43,16 @@ def log_path() -> Path:
     return home() / "logs" / LOG_FILE
 
 
-class _Redacting(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+def _ensure_handler() -> logging.Logger:
+    """The `ftstudio` logger, with the rotating file handler for the current home (tests switch homes between runs)."""
+    import logging
 
-
-def _ensure_handler() -> None:
-    """Attach the rotating file handler for the current home (tests switch homes between runs)."""
     global _handler_dir
+    logger = logging.getLogger(LOGGER)
     target = log_path()
     with _lock:
         if _handler_dir == target.parent:
-            return
+            return logger
         for old in [h for h in logger.handlers if getattr(h, "_ftstudio", False)]:
             logger.removeHandler(old)
             old.close()
@@ -64,17 +66,22 @@ def _ensure_handler() -> None:
             handler = logging.StreamHandler()
             logging.getLogger(__name__).warning("ftstudio: cannot write logs under %s (%s); logging to stderr",
                                                 target.parent, exc)
+
+        class _Redacting(logging.Formatter):
+            def format(self, record: logging.LogRecord) -> str:
+                return redact(super().format(record))
+
         handler.setFormatter(_Redacting("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler._ftstudio = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         _handler_dir = target.parent
+    return logger
 
 
 def log_failure(where: str, exc: BaseException) -> None:
     """Log an unexpected exception with its traceback."""
-    _ensure_handler()
-    logger.error("%s failed unexpectedly", where, exc_info=(type(exc), exc, exc.__traceback__))
+    _ensure_handler().error("%s failed unexpectedly", where, exc_info=(type(exc), exc, exc.__traceback__))
 
 
 def internal_issue(where: str, exc: BaseException, path: str = "") -> Issue:

@@ -7,65 +7,101 @@ are derived from that registry.
 
 from __future__ import annotations
 
-from . import _templates as templates
-from . import _tree as tree
-from . import formula, metrics, types
-from ._columns import render_column, render_one
-from ._grader import (
-    GRADER_CLASSES,
-    GRADER_TYPES,
-    MODEL_TYPES,
-    REMOTE_GRADER_TYPES,
-    GraderRoot,
-    label,
-    parse_grader,
-    template_fields,
-    walk,
-)
-from ._models import (
-    MESSAGE_ROLES,
-    PYTHON_IMAGE_TAGS,
-    SCORE_MODEL_EFFORTS,
-    AudioData,
-    GraderModel,
-    InputAudio,
-    InputImage,
-    InputMessage,
-    InputText,
-    OutputText,
-    SamplingParams,
-)
-from ._templates import SAMPLE_FIELDS, RenderError, Sample, parse, render
-from .types import (
-    Grader,
-    GraderType,
-    GraderUnion,
-    ModelGraderModel,
-    PairScore,
-    Scored,
-    ScoringContext,
-    Translation,
-    Translator,
-    UnknownGraderType,
-    as_is,
-    build_requests,
-    facet_gaps,
-    find,
-    grader_type,
-    grader_types,
-    interpret,
-    is_cancelled,
-    response_format,
-    sampling_kwargs,
-)
-from .types.endpoint import EndpointGrader
-from .types.label_model import LabelModelGrader
-from .types.lambda_ import LambdaFunction, LambdaGrader
-from .types.multi import MultiGrader, error_reward
-from .types.python import PYTHON_STUB, PythonGrader
-from .types.score_model import ScoreModelGrader
-from .types.string_check import StringCheckGrader
-from .types.text_similarity import TextSimilarityGrader
+from typing import TYPE_CHECKING
+
+from ftstudio.core import LazyFace
+
+if TYPE_CHECKING:
+    from . import _templates as templates
+    from . import _tree as tree
+    from . import formula, metrics, types
+    from ._columns import render_column, render_one
+    from ._grader import (
+        GRADER_CLASSES,
+        GRADER_TYPES,
+        MODEL_TYPES,
+        REMOTE_GRADER_TYPES,
+        GraderRoot,
+        label,
+        parse_grader,
+        template_fields,
+        walk,
+    )
+    from ._models import (
+        MESSAGE_ROLES,
+        PYTHON_IMAGE_TAGS,
+        SCORE_MODEL_EFFORTS,
+        AudioData,
+        GraderModel,
+        InputAudio,
+        InputImage,
+        InputMessage,
+        InputText,
+        OutputText,
+        SamplingParams,
+    )
+    from ._templates import SAMPLE_FIELDS, RenderError, Sample, parse, render
+    from .types import (
+        Grader,
+        GraderType,
+        GraderUnion,
+        ModelGraderModel,
+        PairScore,
+        Scored,
+        ScoringContext,
+        Translation,
+        Translator,
+        UnknownGraderType,
+        as_is,
+        build_requests,
+        facet_gaps,
+        find,
+        grader_type,
+        grader_types,
+        interpret,
+        is_cancelled,
+        response_format,
+        sampling_kwargs,
+    )
+    from .types.endpoint import EndpointGrader
+    from .types.label_model import LabelModelGrader
+    from .types.lambda_ import LambdaFunction, LambdaGrader
+    from .types.multi import MultiGrader, error_reward
+    from .types.python import PYTHON_STUB, PythonGrader
+    from .types.score_model import ScoreModelGrader
+    from .types.string_check import StringCheckGrader
+    from .types.text_similarity import TextSimilarityGrader
+
+# Each name is imported from its module when first used: grading one string_check row needs the registry and
+# one model, not the formula language, the metrics or the tree edits (issue 23, start-up).
+_FACE = LazyFace(__name__, {
+    "_columns": ("render_column", "render_one"),
+    "_grader": ("GRADER_CLASSES", "GRADER_TYPES", "MODEL_TYPES", "REMOTE_GRADER_TYPES", "GraderRoot", "label",
+                "parse_grader", "template_fields", "walk"),
+    "_models": ("MESSAGE_ROLES", "PYTHON_IMAGE_TAGS", "SCORE_MODEL_EFFORTS", "AudioData", "GraderModel", "InputAudio",
+                "InputImage", "InputMessage", "InputText", "OutputText", "SamplingParams"),
+    "_templates": ("SAMPLE_FIELDS", "RenderError", "Sample", "parse", "render"),
+    "types": ("Grader", "GraderType", "GraderUnion", "ModelGraderModel", "PairScore", "Scored", "ScoringContext", "Translation",
+              "Translator", "UnknownGraderType", "as_is", "build_requests", "facet_gaps", "find", "grader_type",
+              "grader_types", "interpret", "is_cancelled", "response_format", "sampling_kwargs"),
+    "types.endpoint": ("EndpointGrader",),
+    "types.label_model": ("LabelModelGrader",),
+    "types.lambda_": ("LambdaFunction", "LambdaGrader"),
+    "types.multi": ("MultiGrader", "error_reward"),
+    "types.python": ("PYTHON_STUB", "PythonGrader"),
+    "types.score_model": ("ScoreModelGrader",),
+    "types.string_check": ("StringCheckGrader",),
+    "types.text_similarity": ("TextSimilarityGrader",),
+}, {"templates": "_templates", "tree": "_tree", "formula": "formula", "metrics": "metrics", "types": "types"})
+
+
+def __getattr__(name: str) -> object:
+    return _FACE.get(name, globals())
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AudioData", "EndpointGrader", "GRADER_CLASSES", "GRADER_TYPES", "Grader", "GraderModel", "GraderRoot",

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .types import Grader, grader_type, grader_types
+from .types import Grader, find, grader_type, grader_types
 from .types.multi import MultiGrader
 
 # Derived from the registry, in list order: the types the editor adds, the provider-side ones,
@@ -50,9 +50,23 @@ def template_fields(grader: Any) -> list[tuple[tuple[Any, ...], str]]:
 class GraderRoot(BaseModel):
     """A bare grader wrapped in a model, so pydantic can validate the discriminated union."""
 
+    model_config = ConfigDict(defer_build=True)  # the union's schemas are built when a tree first needs them
+
     grader: Grader
 
 
 def parse_grader(data: Any) -> Any:
-    """The grader model of its JSON form; pydantic's ValidationError if it doesn't fit the schema."""
+    """The grader model of its JSON form; pydantic's ValidationError if it doesn't fit the schema.
+
+    A node whose `type` names a registered type is validated by that type's model alone: the union
+    discriminates on `type` and would validate it by the same model, so the result is the same, and a
+    string_check builds one schema, not the union's (issue 23, start-up). Whatever that model refuses
+    goes through the union, so an invalid grader gets the union's errors, messages and paths."""
+    if isinstance(data, dict):
+        found = find(data.get("type"))
+        if found is not None:
+            try:
+                return found.model.model_validate(data)
+            except ValidationError:
+                pass
     return GraderRoot.model_validate({"grader": data}).grader

@@ -16,7 +16,9 @@ MESSAGE_ROLES = ("user", "assistant", "system", "developer")
 SCORE_MODEL_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 PYTHON_IMAGE_TAGS = ("2025-05-08", "alpha")
 
-_forbid = ConfigDict(extra="forbid")
+# defer_build: a model's schema is built when it first validates, not when its module is imported, so
+# grading a string_check builds the string_check schema alone (issue 23, start-up).
+_forbid = ConfigDict(extra="forbid", defer_build=True)
 
 
 class StrictModel(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -12,10 +12,12 @@ from ftstudio.api import Endpoint, ModelRunner, TokenUsage
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, RowErrors, RowStatus, compact_json, shorten
 from ftstudio.datasets import Dataset, LineError, RowChunk
 from ftstudio.graders import Grader, LambdaGrader, PythonGrader, Sample, Scored, is_cancelled
-from ftstudio.sandbox import PythonGraderPool
 
 from ._options import GradeOptions
 from ._progress import Progress, ProgressFn, Stage
+
+if TYPE_CHECKING:  # the sandbox is imported when a python node first runs (issue 23, start-up)
+    from ftstudio.sandbox import PythonGraderPool
 
 # What a row a cancel stopped before grading says to people. Code reads RowErrors.status, never these words.
 NOT_GRADED = "cancelled before grading"

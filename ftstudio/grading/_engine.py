@@ -11,12 +11,11 @@ from __future__ import annotations
 import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ftstudio.api import Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
 from ftstudio.graders import Grader, LambdaGrader, PythonGrader, error_reward, grader_type, parse_grader, walk
-from ftstudio.sandbox import PythonGraderPool
 from ftstudio.validation import blocks_grading, check_grader
 
 from ._context import Batch, Cancel, GradingContext, Rows, is_cancelled, prepare
@@ -25,6 +24,9 @@ from ._plan import Column, Planned, compile_plan
 from ._progress import ProgressFn
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
+
+if TYPE_CHECKING:  # the sandbox is imported when a python node first runs (issue 23, start-up)
+    from ftstudio.sandbox import PythonGraderPool
 
 
 class InvalidGrader(Exception):
@@ -95,6 +97,8 @@ class GradingSession:
         pool = self._pools.get(id(node))
         if pool is None:
             o = self.options
+            from ftstudio.sandbox import PythonGraderPool
+
             code = source if source is not None else node.source if isinstance(node, PythonGrader) else ""
             pool = PythonGraderPool(code, workers=o.python_workers,
                                     timeout=o.python_timeout, memory_limit=o.python_memory)

@@ -18,9 +18,12 @@ checks them on the presets and the external corpus.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ftstudio.graders import Grader, MultiGrader, PairScore, formula, grader_type, parse, templates
+from ftstudio.graders import Grader, MultiGrader, PairScore, grader_type, parse, templates
+
+if TYPE_CHECKING:  # the formula language is imported for a tree with a multi node only (start-up)
+    from ftstudio.graders import formula
 
 # What a face gives the plan for an item field: the field's value per row (aligned with the outputs), or None
 # when the rows don't have that field.
@@ -141,6 +144,8 @@ def _combine(program: formula.Program, columns: dict[str, list[float]], n: int) 
 
 def _node(node: Grader) -> tuple[NodePlan, dict[str, NodePlan], formula.Program | None] | None:
     if isinstance(node, MultiGrader):
+        from ftstudio.graders import formula
+
         try:
             program = formula.compile_formula(node.calculate_output)
         except formula.FormulaError:

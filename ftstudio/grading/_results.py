@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 from ftstudio.api import TokenUsage
-from ftstudio.core import RowErrors, mean, mean_std
+from ftstudio.core import PLAIN_ROWS, RowErrors, mean, mean_std, sorts_as_numpy
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -128,8 +128,14 @@ _LIST_ROWS = 100_000
 
 
 def _sorted(rewards: Any) -> Sequence[float]:
-    """The rewards sorted: a float array through numpy (8 bytes a row; a list of floats costs 32)."""
+    """The rewards sorted: a float array through numpy (8 bytes a row; a list of floats costs 32). Up to
+    PLAIN_ROWS rows a list sorted by Python where that is numpy's order, so a grade of a few rows doesn't import
+    numpy (issue 23, start-up)."""
     if isinstance(rewards, array) and rewards.typecode == "d":
+        if len(rewards) <= PLAIN_ROWS:
+            values = rewards.tolist()
+            if sorts_as_numpy(values):
+                return sorted(values)
         import numpy as np
 
         return np.sort(np.frombuffer(rewards, dtype=float))  # type: ignore[return-value]

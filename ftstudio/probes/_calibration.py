@@ -8,7 +8,9 @@ GRPO-style training learns nothing from a zero-variance group.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Hashable, Iterable, Sequence
@@ -19,6 +21,7 @@ import orjson
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, compact_json, mean_std, reward_text
 
 from ._groups import Groups
+from ._plain import distribution, most_common, plain_rewards
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,15 +71,13 @@ def _encode(row: dict[str, Any]) -> bytes | str:
         return _ENCODE(row)
 
 
-def _fail_threshold(values: np.ndarray, ends: np.ndarray, share: float) -> dict[str, float | None]:
+def _fail_threshold(values: Sequence[float], ends: Sequence[int], share: float) -> dict[str, float | None]:
     """The smallest observed reward t for which `reward < t` fails at least `share` of rows, with the share it
     actually fails (ties can make it larger); None when every reward is the same. `values` the sorted distinct
     rewards, `ends[i]` the rows at or below values[i]."""
-    import numpy as np
-
     n = int(ends[-1])
     k = min(n - 1, max(0, math.ceil(share * n)))
-    at = int(np.searchsorted(ends, k, side="right"))  # the value at rank k
+    at = bisect.bisect_right(ends, k)  # the value at rank k
     t = float(values[at])
     failing = int(ends[at - 1]) if at else 0  # rows below t
     if failing < share * n:  # ties at t: the next distinct value fails more
@@ -104,6 +105,40 @@ def _distribution(rewards: Any) -> tuple[np.ndarray, np.ndarray, float]:
     return uniq, counts, std
 
 
+# (sorted distinct rewards, rows at or below each, std, rows at the minimum, at the maximum, the most common reward
+# rounded to 9 decimals and its rows)
+_Figures = tuple[list[float], list[int], float, int, int, float, int]
+
+
+def _figures(rewards: Any) -> _Figures:
+    """Calibration's figures: in plain Python for a small run (no numpy to import, the same numbers), else numpy."""
+    plain = None if hasattr(rewards, "weighted") else plain_rewards(rewards)
+    if plain is not None:
+        values, counts, std = distribution(plain)
+        common = most_common(values, counts)
+        if common is not None:
+            lo, hi = values[0], values[-1]
+            return (values, list(itertools.accumulate(counts)), std,
+                    sum(c for v, c in zip(values, counts) if v <= lo + REWARD_TOLERANCE),
+                    sum(c for v, c in zip(values, counts) if v >= hi - REWARD_TOLERANCE), common[0], common[1])
+    return _numpy_figures(rewards)
+
+
+def _numpy_figures(rewards: Any) -> _Figures:
+    import numpy as np
+
+    values, counts, std = _distribution(rewards)
+    ends = np.cumsum(counts)
+    lo, hi = float(values[0]), float(values[-1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Rounding to 9 decimals multiplies by 1e9; past 1e15 a float has no such decimals to round anyway.
+        rounded, where = np.unique(np.where(np.abs(values) < 1e15, np.round(values, 9), values), return_inverse=True)
+    per_value = np.bincount(where.ravel(), weights=counts)
+    top = int(np.argmax(per_value))
+    return (values.tolist(), ends.tolist(), std, int(counts[values <= lo + REWARD_TOLERANCE].sum()),
+            int(counts[values >= hi - REWARD_TOLERANCE].sum()), float(rounded[top]), int(per_value[top]))
+
+
 def calibration(results: Any, items: Iterable[Any] | None = None, group_field: str | None = None,
                 sample_field: str = DEFAULT_SAMPLE_FIELD, keys: Sequence[Hashable | None] | Groups | None = None
                 ) -> dict[str, Any]:
@@ -113,8 +148,6 @@ def calibration(results: Any, items: Iterable[Any] | None = None, group_field: s
     Groups come from `keys` (one per row, or a filled Groups), or from `items` (rows) grouped by `group_field`
     or by identical items. Without either there is no group analysis.
     """
-    import numpy as np  # lazily, like the engine: `import ftstudio.probes` stays light
-
     rewards = getattr(results, "rewards", results)
     n = len(rewards)
     out: dict[str, Any] = {"count": n, "std": None, "min": None, "max": None, "share_at_min": None,
@@ -122,19 +155,9 @@ def calibration(results: Any, items: Iterable[Any] | None = None, group_field: s
                            "warning": None, "fail_thresholds": {}, "groups": None}
     if not n:
         return out
-    values, counts, std = _distribution(rewards)
-    ends = np.cumsum(counts)
-    lo, hi = float(values[0]), float(values[-1])
-    with np.errstate(over="ignore", invalid="ignore"):
-        # Rounding to 9 decimals multiplies by 1e9; past 1e15 a float has no such decimals to round anyway.
-        rounded, where = np.unique(np.where(np.abs(values) < 1e15, np.round(values, 9), values), return_inverse=True)
-    per_value = np.bincount(where.ravel(), weights=counts)
-    top = int(np.argmax(per_value))
-    common_value, common = float(rounded[top]), int(per_value[top])
-    out.update(std=std, min=lo, max=hi,
-               share_at_min=int(counts[values <= lo + REWARD_TOLERANCE].sum()) / n,
-               share_at_max=int(counts[values >= hi - REWARD_TOLERANCE].sum()) / n,
-               most_common_share=common / n)
+    values, ends, std, at_min, at_max, common_value, common = _figures(rewards)
+    out.update(std=std, min=float(values[0]), max=float(values[-1]), share_at_min=at_min / n,
+               share_at_max=at_max / n, most_common_share=common / n)
     if common / n > SAME_SCORE_WARN:
         out["no_learning_signal"] = True
         out["warning"] = (f"no learning signal: {100 * common / n:.0f}% of rows score {common_value:g}; training "

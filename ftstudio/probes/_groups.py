@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ftstudio.core import REWARD_TOLERANCE, mean, mean_std
 
+from ._plain import plain_rewards, shared
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -113,6 +115,31 @@ class Groups:
     def section(self, rewards: Sequence[float]) -> dict[str, Any]:
         """Calibration's "groups": groups with 2+ samples, the share without reward variance, per-group std.
         `rewards`: every row's, in row order (read only while the keys are in memory)."""
+        plain = plain_rewards(rewards) if self._spill is None else None
+        if plain is not None:  # a small run: plain Python, the same figures, no numpy to import
+            first, std, key = shared(self._keys, plain, NO_GROUP)
+            without = self._keys.count(NO_GROUP)
+        else:
+            first, std, key, without = self._numpy_shared(rewards)
+        by = self.group_field or "identical items"
+        if not len(std):
+            return {"by": by, "groups": 0, "rows_without_group": without, "zero_variance_share": None,
+                    "std_mean": None, "std_median": None, "per_group_std": {}, "per_group_std_truncated": False,
+                    "note": "no two rows share an item: generate several samples per prompt (ftstudio sample --n K)"}
+        # The groups' first rows differ, so sorting by them is the numpy path's stable argsort.
+        order = sorted(range(len(first)), key=first.__getitem__)[:MAX_GROUPS_LISTED]
+        # Named by the field's value, or (identical items) by the group's first row number.
+        listed = {(self.names[key[i]] if self.group_field else f"row {first[i]}"): std[i] for i in order}
+        # Stds are >= 0, never -0.0: sorted as numpy sorts them (a NaN, from NaN rewards, last).
+        ordered = sorted(std, key=lambda s: (s != s, s))
+        zero = sum(1 for s in ordered if s <= REWARD_TOLERANCE)
+        return {"by": by, "groups": len(std), "rows_without_group": without,
+                "zero_variance_share": zero / len(std), "std_mean": mean(ordered),
+                "std_median": ordered[len(ordered) // 2], "per_group_std": listed,
+                "per_group_std_truncated": len(std) > MAX_GROUPS_LISTED, "note": None}
+
+    def _numpy_shared(self, rewards: Sequence[float]) -> tuple[list[int], list[float], list[int], int]:
+        """(first row, std, key) of every group of 2+ rows over the partitions, and the rows without a group."""
         import numpy as np
 
         firsts: list[np.ndarray] = []
@@ -134,22 +161,8 @@ class Groups:
             keys.append(g)
         if self._spill is not None:
             self._spill.cleanup()
-        first, std, key = np.concatenate(firsts), np.concatenate(stds), np.concatenate(keys)
-        by = self.group_field or "identical items"
-        if not len(std):
-            return {"by": by, "groups": 0, "rows_without_group": without, "zero_variance_share": None,
-                    "std_mean": None, "std_median": None, "per_group_std": {}, "per_group_std_truncated": False,
-                    "note": "no two rows share an item: generate several samples per prompt (ftstudio sample --n K)"}
-        order = np.argsort(first, kind="stable")[:MAX_GROUPS_LISTED]
-        # Named by the field's value, or (identical items) by the group's first row number.
-        listed = {(self.names[int(key[i])] if self.group_field else f"row {int(first[i])}"): float(std[i])
-                  for i in order.tolist()}
-        ordered = np.sort(std)
-        zero = int(np.count_nonzero(ordered <= REWARD_TOLERANCE))
-        return {"by": by, "groups": len(std), "rows_without_group": without,
-                "zero_variance_share": zero / len(std), "std_mean": mean(ordered.tolist()),
-                "std_median": float(ordered[len(ordered) // 2]), "per_group_std": listed,
-                "per_group_std_truncated": len(std) > MAX_GROUPS_LISTED, "note": None}
+        return (np.concatenate(firsts).tolist(), np.concatenate(stds).tolist(), np.concatenate(keys).tolist(),
+                without)
 
 
 def _shared(keys: np.ndarray, rows: np.ndarray | None, rewards: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

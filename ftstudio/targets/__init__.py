@@ -22,44 +22,77 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import TYPE_CHECKING
 
-from ftstudio.core import Unavailable
-from ftstudio.graders import Translation, as_is
+from ftstudio.core import LazyFace
 
-from . import _gemini_runtime as gemini_runtime
-from ._bedrock_rft import (
-    LAMBDA_FILE,
-    REQUEST_FILE,
-    RFT_HYPERPARAMETERS,
-    BedrockRftError,
-    BedrockRftExport,
-    export_bedrock_rft,
-    rft_models,
-)
-from ._bedrock_rft import (
-    config_changes as bedrock_rft_changes,
-)
-from ._bedrock_rft import (
-    hyperparameters as bedrock_rft_hyperparameters,
-)
-from ._gemini import CLOUD_RUN_PLACEHOLDER, GeminiExport, Part, export_gemini
-from ._gemini_data import GeminiRow, GeminiRowError, gemini_row
-from ._gemini_job import job_changes as gemini_job_changes
-from ._gemini_types import TRANSLATIONS as GEMINI_TRANSLATIONS
-from ._gemini_types import evaluate_snippet, re2_escape
-from ._registry import (
-    UnknownTarget,
-    declared_rules,
-    gaps,
-    register,
-    target,
-    target_names,
-    targets,
-    translation,
-    unavailable_rules,
-)
-from ._target import NotTranslatable, Target
-from ._translation import Affine, Change, RewardRange, onto, reward_range
+from ._registry import register, target_names
+from ._target import Target
+
+if TYPE_CHECKING:
+    from ftstudio.core import Unavailable
+    from ftstudio.graders import Translation, as_is
+
+    from . import _gemini_runtime as gemini_runtime
+    from ._bedrock_rft import (
+        LAMBDA_FILE,
+        REQUEST_FILE,
+        RFT_HYPERPARAMETERS,
+        BedrockRftError,
+        BedrockRftExport,
+        export_bedrock_rft,
+        rft_models,
+    )
+    from ._bedrock_rft import (
+        config_changes as bedrock_rft_changes,
+    )
+    from ._bedrock_rft import (
+        hyperparameters as bedrock_rft_hyperparameters,
+    )
+    from ._gemini import CLOUD_RUN_PLACEHOLDER, GeminiExport, Part, export_gemini
+    from ._gemini_data import GeminiRow, GeminiRowError, gemini_row
+    from ._gemini_job import job_changes as gemini_job_changes
+    from ._gemini_types import TRANSLATIONS as GEMINI_TRANSLATIONS
+    from ._gemini_types import evaluate_snippet, re2_escape
+    from ._registry import (
+        UnknownTarget,
+        declared_rules,
+        gaps,
+        target,
+        target_names,
+        targets,
+        translation,
+        unavailable_rules,
+    )
+    from ._target import NotTranslatable, Target
+    from ._translation import Affine, Change, RewardRange, onto, reward_range
+
+# Each name is imported from its module when first used: validating for openai needs the registry, not the Gemini
+# and Bedrock exports (issue 23, start-up).
+_FACE = LazyFace(__name__, {
+    "ftstudio.core": ("Unavailable",),
+    "ftstudio.graders": ("Translation", "as_is"),
+    "_bedrock_rft": ("LAMBDA_FILE", "REQUEST_FILE", "RFT_HYPERPARAMETERS", "BedrockRftError", "BedrockRftExport",
+                     "export_bedrock_rft", "rft_models", "config_changes as bedrock_rft_changes",
+                     "hyperparameters as bedrock_rft_hyperparameters"),
+    "_gemini": ("CLOUD_RUN_PLACEHOLDER", "GeminiExport", "Part", "export_gemini"),
+    "_gemini_data": ("GeminiRow", "GeminiRowError", "gemini_row"),
+    "_gemini_job": ("job_changes as gemini_job_changes",),
+    "_gemini_types": ("TRANSLATIONS as GEMINI_TRANSLATIONS", "evaluate_snippet", "re2_escape"),
+    "_registry": ("UnknownTarget", "declared_rules", "gaps", "target", "target_names", "targets",
+                  "translation", "unavailable_rules"),
+    "_target": ("NotTranslatable", "Target"),
+    "_translation": ("Affine", "Change", "RewardRange", "onto", "reward_range"),
+}, {"gemini_runtime": "_gemini_runtime"})
+
+
+def __getattr__(name: str) -> object:
+    return _FACE.get(name, globals())
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 DEFAULT_TARGET = "openai"
 

@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 
 from ftstudio.graders import MultiGrader, ScoreModelGrader, TextSimilarityGrader, walk
-from ftstudio.graders import formula as F
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,8 @@ def reward_range(grader) -> RewardRange:
 def _range(node) -> tuple[float, float]:
     if not isinstance(node, MultiGrader):
         return node_range(node)
+    from ftstudio.graders import formula as F  # a multi's range only (issue 23, start-up)
+
     try:
         tree = F.parse(node.calculate_output)
     except F.FormulaError:

@@ -12,13 +12,14 @@ from typing import Any
 
 from ftstudio.graders import Translator
 
-from ._gemini import export_gemini
 from ._gemini_types import TRANSLATIONS
 from ._target import Target
 
 
 def reward_config(grader: Any, target: Translator) -> dict[str, Any]:
     """{"singleRewardConfig": ...} or {"compositeRewardConfig": ...}, wire form (camelCase)."""
+    from ._gemini import export_gemini  # the tree's export: imported when used (issue 23, start-up)
+
     return export_gemini(grader).document
 
 

@@ -14,14 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ftstudio.config import METHODS, SDK_MULTI_WORKAROUND, JobConfig, multi_map_path
+from ftstudio.config import SDK_MULTI_WORKAROUND, multi_map_path
 from ftstudio.core import Issue, find_secrets, internal_issue, join_path, json_issue, sort_issues
-from ftstudio.graders import GraderRoot
+from ftstudio.graders import GraderRoot, parse_grader
 
 from ._grader_rules import GraderChecker, model_notes
 from ._job_rules import job_target_issues
 from ._rules import check_target, issue, resolve
-from ._schema_issues import schema_issues
 from ._target_rules import config_issues, tree_issues
 
 GRADER_PATH = ("method", "reinforcement", "grader")
@@ -98,14 +97,23 @@ def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
         what = "a grader" if grader_only else "a job config"
         return [issue("", "schema_not_object", f"expected {what} as a JSON object, got {type(data).__name__}",
                       "", True)]
-    try:
-        if grader_only:
-            GraderRoot.model_validate({"grader": data})
-        else:
-            JobConfig.model_validate(data)
-    except ValidationError as exc:
-        if grader_only:
+    # JobConfig (its hyperparameter models) and the error translation are imported when used: checking a bare
+    # grader that fits imports neither (issue 23, start-up).
+    if grader_only:
+        try:
+            parse_grader(data)
+        except ValidationError as exc:
+            from ._schema_issues import schema_issues
+
             return schema_issues(exc, {"grader": data}, GraderRoot, strip=1, grader_prefix=("grader",))
+        return []
+    from ftstudio.config import JobConfig
+
+    try:
+        JobConfig.model_validate(data)
+    except ValidationError as exc:
+        from ._schema_issues import schema_issues
+
         return schema_issues(exc, data, JobConfig, grader_prefix=GRADER_PATH)
     return []
 
@@ -118,6 +126,8 @@ def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:
 
 def _check_config(data: Any, dataset_fields, target: str = "openai", today=None,
                   issues: list[Issue] | None = None) -> list[Issue]:
+    from ftstudio.config import METHODS
+
     issues = [] if issues is None else issues
     issues += _schema(data)
     if not isinstance(data, dict):
@@ -172,6 +182,8 @@ def _job_fields(data: dict) -> list[Issue]:
 
 
 def _method(method: dict, data: dict, dataset_fields, target: str = "openai") -> list[Issue]:
+    from ftstudio.config import METHODS
+
     out = []
     mtype = method.get("type")
     if mtype not in METHODS:

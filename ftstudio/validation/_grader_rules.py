@@ -13,7 +13,6 @@ from typing import Any
 from ftstudio.config import catalog
 from ftstudio.core import DEFAULT_MODEL, Issue, Unavailable, join_path
 from ftstudio.graders import find
-from ftstudio.graders import formula as F
 from ftstudio.graders import templates as T
 from ftstudio.targets import target as platform
 
@@ -87,6 +86,8 @@ class GraderChecker:
         return is_placeholder(value)
 
     def formula(self, text: str, keys: list[str], path: tuple, check_unused: bool = True) -> None:
+        from ftstudio.graders import formula as F  # only a multi grader has a formula (issue 23, start-up)
+
         try:
             node = F.parse(text)
         except F.FormulaError as exc:

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 
 from ftstudio.core import Issue, join_path
 from ftstudio.graders import parse_grader
-from ftstudio.targets import bedrock_rft_changes, export_gemini
 
 from ._rules import issue
 
@@ -21,6 +20,8 @@ def tree_issues(grader: Any, prefix: tuple, target: str) -> list[Issue]:
     """The changes of the target's export of this grader (JSON form), at their paths under `prefix`."""
     if target != "gemini":
         return []
+    from ftstudio.targets import export_gemini  # only for gemini (issue 23, start-up)
+
     try:
         model = parse_grader(grader)
     except (ValidationError, ValueError, TypeError):
@@ -34,4 +35,6 @@ def config_issues(config: dict, target: str) -> list[Issue]:
     """Job-level changes of the target's export (bedrock-rft: base model, hyperparameters, job fields)."""
     if target != "bedrock-rft":
         return []
+    from ftstudio.targets import bedrock_rft_changes
+
     return [issue(c.path, c.rule, c.message, c.hint) for c in bedrock_rft_changes(config)]

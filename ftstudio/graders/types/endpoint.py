@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -77,29 +72,6 @@ class _Spacer:
             time.sleep(at - now)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect would resend the headers (keys) elsewhere: treat it as the answer instead."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def _post(url: str, headers: dict[str, str], body: dict[str, Any], timeout: float) -> tuple[int, str]:
-    """(status, the answer's text); the text of an error answer is never read (it is never shown)."""
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    req = urllib.request.Request(url, data=data, method="POST",
-                                 headers={"Content-Type": "application/json", **headers})
-    try:
-        with _OPENER.open(req, timeout=timeout) as resp:
-            return resp.status, resp.read(1 << 20).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return exc.code, ""
-
-
 def _status(status: int) -> str:
     """'HTTP 404 (Not Found)': the status and its standard reason, never the endpoint's own words.
 
@@ -124,6 +96,11 @@ class Posted(NamedTuple):
 def post_score(url: str, headers: dict[str, str], body: dict[str, Any], retries: int, timeout: float,
                spacer: _Spacer, cancel: Any = None) -> Posted:
     """One row, retried on timeouts, unreachable endpoints, 408/429/5xx."""
+    import random
+    import urllib.error
+
+    from ._endpoint_http import post  # urllib.request, http.client and ssl: imported when a row is first sent
+
     last = Posted(None, (ErrorCode.OTHER, "not sent"))
     for attempt in range(retries + 1):
         if is_cancelled(cancel):
@@ -132,7 +109,7 @@ def post_score(url: str, headers: dict[str, str], body: dict[str, Any], retries:
             time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random()))
         spacer.wait()
         try:
-            status, text = _post(url, headers, body, timeout)
+            status, text = post(url, headers, body, timeout)
         except TimeoutError:
             last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint did not answer within {timeout:g}s"),
                           RowStatus.TIMED_OUT)
@@ -183,6 +160,9 @@ def _read_score(text: str) -> tuple[float | None, tuple[str, str] | None]:
 
 
 def score(node: EndpointGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor  # imported when an endpoint grader runs (issue 23, start-up)
+
     b, o = ctx.batch, ctx.session.options
     headers = dict(node.headers or {})
     spacer = _Spacer(node.rate_limit)

@@ -34,7 +34,8 @@ class LambdaGrader(GraderModel):
     type: Literal["lambda"] = "lambda"
     name: str | None = None
     lambda_: LambdaFunction = Field(alias="lambda")
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True,
+                              defer_build=True)
 
 
 def default(name: str) -> LambdaGrader:

@@ -13,7 +13,6 @@ from pydantic import StringConstraints
 
 from ftstudio.core import ROW_ERROR, RowErrors, json_object, shorten
 
-from .. import formula as F
 from .._models import IDENTIFIER_PATTERN, GraderModel
 from ._registry import Grader, grader_type
 from ._type import Checker, GraderType, Path, Rows, Scored, ScoringContext
@@ -42,6 +41,8 @@ def default(name: str) -> MultiGrader:
 
 def score(node: MultiGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     import numpy as np  # lazily: the CLI and `import ftstudio.grading` start without numpy
+
+    from .. import formula as F  # lazily too: a grade without a multi grader never parses a formula
 
     columns: dict[str, list[float]] = {}
     failed: dict[str, set[int]] = {}
@@ -91,6 +92,8 @@ def error_reward(node: Any) -> float:
 
 
 def check(c: Checker, g: dict[str, Any], path: Path, depth: int) -> None:
+    from .. import formula as F
+
     found = g.get("graders")
     if depth >= 1:
         c.add(path, "multi_nested", "a multi grader inside a multi grader is not accepted by the API",
