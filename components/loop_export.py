@@ -16,7 +16,7 @@ from ftstudio.reward import (
     TINKER_COOKBOOK_VERSION,
     promptfoo_files,
     promptfoo_zip,
-    tinker_files,
+    tinker_readme,
     tinker_zip,
 )
 
@@ -61,7 +61,7 @@ def render_tinker(cfg, slug: str) -> None:
                        mime="application/zip", key=state.key("export", "loop_zip", "tinker"), type="primary")
     _command("tinker", folder, sample_field, TINKER_COMMAND)
     with st.expander("README.md"):
-        st.markdown(tinker_files(cfg, rows, sample_field)["README.md"])
+        st.markdown(tinker_readme(cfg, len(rows), sample_field))  # the rows are encoded for the download only
 
 
 def render_promptfoo(cfg, slug: str) -> None:

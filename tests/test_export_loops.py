@@ -155,3 +155,15 @@ def test_grader_py_grades_here_or_through_ftstudio_serve_alike(tmp_path, monkeyp
             assert whole["score"] == pytest.approx(record["reward"], abs=1e-12)
             assert whole["pass"] is not bool(record["errors"])
             assert child["score"] == pytest.approx(0.0 if record["errors"] else record["sub_rewards"]["py"])
+
+
+def test_the_readme_alone_is_the_folders_readme_without_encoding_the_rows():
+    """The app's Export page shows README.md on every render: tinker_readme needs the row count, not the rows."""
+    from ftstudio.config import JobConfig
+    from ftstudio.reward import tinker_files, tinker_readme
+
+    cfg = JobConfig.model_validate(json.loads(PRESET.read_text())["config"])
+    rows = [json.loads(line) for line in QUIZ.read_text().splitlines()]
+    readme = tinker_readme(cfg, len(rows), "model_sample")
+    assert readme == tinker_files(cfg, rows, "model_sample")["README.md"]
+    assert f"the {len(rows)} row(s) of the dataset" in readme

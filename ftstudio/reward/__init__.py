@@ -11,7 +11,7 @@
 - `ftstudio.reward.envs`: tinker-cookbook environments (`group_builders`, `GraderDatasetBuilder`), a public
   module too (it imports tinker-cookbook). `score_group` / `advantages_of`: GRPO's group-normalised
   advantages for loops that pass advantages in (Azure Fine-Tuning Sessions).
-- `tinker_files` / `write_tinker` / `tinker_zip`: `ftstudio export --format tinker`; `promptfoo_files` /
+- `tinker_files` / `write_tinker` / `tinker_zip`: `ftstudio export --format tinker` (`tinker_readme`: its README alone); `promptfoo_files` /
   `write_promptfoo` / `promptfoo_zip`: `--format promptfoo` (both ship ftstudio's wheel in `wheels/` too);
   `grader_from_promptfoo`: `ftstudio import-promptfoo`.
 """
@@ -35,6 +35,7 @@ from ._tinker_export import (
     TINKER_COOKBOOK_VERSION,
     TINKER_VERSION,
     tinker_files,
+    tinker_readme,
     tinker_zip,
     write_tinker,
 )
@@ -46,7 +47,7 @@ __all__ = [
     "EXAMPLES", "FORMATS", "TrainerFormat", "WheelError", "build_wheel", "export_files", "export_zip", "write_export",
     "ENV_VAR", "GRADER_FILE", "MAPPING", "InvalidGrader", "Mapping", "Reward", "mapping_table", "openrlhf_snippet",
     "reward_at", "reward_from_env", "GroupAdvantages", "advantages_of", "score_group",
-    "COOKBOOK_REQUIREMENTS", "TINKER_COMMAND", "TINKER_COOKBOOK_VERSION", "TINKER_VERSION", "tinker_files", "tinker_zip",
+    "COOKBOOK_REQUIREMENTS", "TINKER_COMMAND", "TINKER_COOKBOOK_VERSION", "TINKER_VERSION", "tinker_files", "tinker_readme", "tinker_zip",
     "write_tinker", "PROMPTFOO_COMMAND", "PROMPTFOO_VERSION", "promptfoo_files", "promptfoo_zip", "write_promptfoo",
     "Skipped", "grader_from_promptfoo",
     "recipe_files", "recipe_zip", "train_py", "VERL_VERSION", "verl_overrides", "verl_snippet", "weights_of", "write_recipe",

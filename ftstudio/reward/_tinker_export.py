@@ -122,14 +122,24 @@ on given rollouts. Training against Tinker, Together or Azure was not run (each 
 """
 
 
-def tinker_files(config: JobConfig, rows: Sequence[dict[str, Any]], sample_field: str = DEFAULT_SAMPLE_FIELD) -> dict[str, str]:
-    """{file name: text} of the folder (the wheel aside)."""
+def _grader_and_format(config: JobConfig) -> tuple[Any, Any]:
     grader = config.grader
     if config.method_type != "reinforcement" or grader is None:
         raise ValueError(f"--format tinker needs a reinforcement job with a grader (or a bare grader); this is "
                          f"a {config.method_type} job")
     rft = config.method.reinforcement if config.method else None
-    response_format = rft.response_format if rft else None
+    return grader, (rft.response_format if rft else None)
+
+
+def tinker_readme(config: JobConfig, n_rows: int, sample_field: str = DEFAULT_SAMPLE_FIELD) -> str:
+    """The folder's README.md alone: the app shows it on every render without encoding the rows."""
+    grader, response_format = _grader_and_format(config)
+    return _readme(grader.name or grader.type, n_rows, sample_field, bool(response_format))
+
+
+def tinker_files(config: JobConfig, rows: Sequence[dict[str, Any]], sample_field: str = DEFAULT_SAMPLE_FIELD) -> dict[str, str]:
+    """{file name: text} of the folder (the wheel aside)."""
+    grader, response_format = _grader_and_format(config)
     batch = _hyper(config, "batch_size") or max(1, min(len(rows), 32))
     files = {
         GRADER_FILE: to_json(grader) + "\n",
@@ -138,7 +148,7 @@ def tinker_files(config: JobConfig, rows: Sequence[dict[str, Any]], sample_field
                                         sample_field=repr(sample_field), batch_size=batch,
                                         epochs=_hyper(config, "n_epochs") or 1),
         "requirements.txt": requirements(),
-        "README.md": _readme(grader.name or grader.type, len(rows), sample_field, bool(response_format)),
+        "README.md": tinker_readme(config, len(rows), sample_field),
     }
     if response_format:
         files[RESPONSE_FORMAT_FILE] = json.dumps(response_format, indent=2, ensure_ascii=False) + "\n"
