@@ -172,3 +172,19 @@ def test_a_sample_holding_nulls_and_non_finite_floats_arrives_as_it_was(sample):
     with PythonGraderPool(source, workers=1) as pool:
         [r] = pool.run([(sample, {"r": repr(sample)})])
     assert (r.reward, r.error) == (1.0, None)
+
+
+def test_a_small_run_goes_to_one_worker_in_one_batch():
+    """A trainer's call of 64 rows wakes one worker, not each idle one (a wake-up costs more than the rows);
+    a big run still spreads over the pool."""
+    source = "import os\nME = float(int.from_bytes(os.urandom(6), \"big\"))\n\ndef grade(sample, item):\n    return ME\n"
+    with PythonGraderPool(source, workers=2) as pool:
+        pids: set[float] = set()
+        for _ in range(500):  # until both workers have graded (and are idle): the second may still be starting
+            pids = {r.reward for r in pool.run([({"output_text": "x"}, {"i": i}) for i in range(N)])}
+            if len(pids) == 2:
+                break
+        for _ in range(3):
+            small = pool.run([({"output_text": "x"}, {"i": i}) for i in range(64)])
+            assert all(r.error is None for r in small)
+            assert len({r.reward for r in small}) == 1

@@ -77,3 +77,31 @@ def test_parse_never_raises(text):
 def test_problems_are_capped():
     tpl = parse("{{ " * 1000)
     assert len(tpl.problems) == 21 and "more problems" in tpl.problems[-1].message
+
+
+@pytest.mark.parametrize("text", ["true", " false", "null", "NaN", "\nInfinity", "-Infinity", "tru", "nan", "Inf",
+                                  "the answer is 4", "  fine", "no", "Nope", "In short", "[1]", "4 apples", "{}"])
+def test_output_json_as_json_loads_decides(text):
+    import json
+    try:
+        expected, ok = json.loads(text), True
+    except ValueError:
+        expected, ok = None, False
+    d = Sample(text).as_dict()
+    assert d["output_json"] == expected or (expected != expected and d["output_json"] != d["output_json"])
+    assert (Sample(text).field("output_json") is not None or expected is None) if ok else True
+
+
+def test_prose_starting_like_a_json_word_is_not_parsed(monkeypatch):
+    """Prose that begins with t/f/n/N/I ("the answer ...") skips json.loads: it is JSON only as true, false,
+    null, NaN or Infinity (a failed json.loads costs an exception per row)."""
+    import ftstudio.graders._templates as T
+
+    class Refuse:
+        @staticmethod
+        def loads(text):
+            raise AssertionError(f"json.loads called on {text!r}")
+
+    monkeypatch.setattr(T, "json", Refuse)
+    for text in ["the model answer", "  fine", "no", "Nope", "In short", "tru", "nan"]:
+        assert Sample(text).as_dict()["output_json"] is None

@@ -158,8 +158,11 @@ def _parse_ref(text: str, start: int, end: int) -> tuple[Ref | None, TemplatePro
 
 # The first character (after JSON's whitespace) of every text json.loads accepts: most model outputs are
 # prose, and a failed json.loads costs far more than this look (it builds an exception per row).
-_JSON_START = frozenset('{["-0123456789tfnNI')
+_JSON_START = frozenset('{["-0123456789')
 _JSON_SPACE = frozenset(" \t\n\r")
+# A text starting with a letter is JSON only as one of the stdlib's literals ("the answer ..." starts with t).
+_JSON_WORDS = ("true", "false", "null", "NaN", "Infinity")
+_JSON_LETTERS = frozenset(word[0] for word in _JSON_WORDS)
 
 
 def _may_be_json(text: Any) -> bool:
@@ -167,7 +170,10 @@ def _may_be_json(text: Any) -> bool:
         return True  # json.loads decides (bytes are JSON too; anything else is its TypeError)
     head = text[:1]
     if head in _JSON_SPACE:
-        head = text.lstrip(" \t\n\r")[:1]
+        text = text.lstrip(" \t\n\r")
+        head = text[:1]
+    if head in _JSON_LETTERS:
+        return text.startswith(_JSON_WORDS)
     return head in _JSON_START
 
 

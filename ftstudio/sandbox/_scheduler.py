@@ -184,7 +184,9 @@ class _Run:
         pool = self.pool
         busy = sum(1 for w in self.own if w.state == "busy")
         with _residency.LOCK:
-            wanted = min(self._cap(), len(self.queue) + busy)
+            # A worker per first batch's worth of rows: a small run (a trainer's call, a preview) goes to one
+            # worker in one batch, one wake-up each way, rather than split into batches that wake several.
+            wanted = min(self._cap(), math.ceil(len(self.queue) / FIRST_BATCH_ROWS) + busy)
             if len(self.own) < wanted and (not self.own or not pool._hungry):
                 # Free workers of the pool, those ready to grade first; a run that already has a worker
                 # leaves them to runs that have none.

@@ -7,7 +7,8 @@ build such trees and grade them locally; validation flags it for the API and `fl
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import functools
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import StringConstraints
 
@@ -16,6 +17,9 @@ from ftstudio.core import ROW_ERROR, RowErrors, json_object, shorten
 from .._models import IDENTIFIER_PATTERN, GraderModel
 from ._registry import Grader, grader_type
 from ._type import Checker, GraderType, Path, Rows, Scored, ScoringContext
+
+if TYPE_CHECKING:
+    from .. import formula
 
 FormulaVariable = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 
@@ -39,6 +43,15 @@ def default(name: str) -> MultiGrader:
     return MultiGrader(name=name, graders={"a": grader_type("string_check").default("a")}, calculate_output="a")
 
 
+@functools.lru_cache(maxsize=256)
+def _program(calculate_output: str) -> formula.Program:
+    """The compiled formula, once per text (a trainer grades with the same tree every call; a Program is never
+    changed once built). A FormulaError is raised again on each call, not kept."""
+    from .. import formula as F
+
+    return F.compile_formula(calculate_output)
+
+
 def score(node: MultiGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     import numpy as np  # lazily: the CLI and `import ftstudio.grading` start without numpy
 
@@ -60,7 +73,7 @@ def score(node: MultiGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     if node is ctx.top:
         ctx.top_sub_rewards, ctx.top_sub_failed = columns, failed
     try:
-        program = F.compile_formula(node.calculate_output)
+        program = _program(node.calculate_output)
     except F.FormulaError as exc:
         for r in rows:
             errs.setdefault(r, RowErrors()).add(ROW_ERROR.FORMULA_PARSE, exc.message)
