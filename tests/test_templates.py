@@ -105,3 +105,20 @@ def test_prose_starting_like_a_json_word_is_not_parsed(monkeypatch):
     monkeypatch.setattr(T, "json", Refuse)
     for text in ["the model answer", "  fine", "no", "Nope", "In short", "tru", "nan"]:
         assert Sample(text).as_dict()["output_json"] is None
+
+
+def test_the_python_graders_sample_of_prose_builds_no_render_error(monkeypatch):
+    """as_dict runs for every row sent to a python grader: output_json None for prose without raising and
+    catching a RenderError per row (it cost more than the dict itself)."""
+    import ftstudio.graders._templates as T
+
+    class Unbuildable(Exception):
+        def __init__(self, *args):
+            raise AssertionError("a RenderError was built")
+
+    s = Sample('{"choices": [1]}')
+    monkeypatch.setattr(T, "RenderError", Unbuildable)
+    for text in ["is correct because", "the answer", "{not json", "42 apples"]:
+        assert Sample(text).as_dict() == {"output_text": text, "output_json": None, "output_tools": [],
+                                          "choices": [], "output_audio": None}
+    assert s.as_dict()["choices"] == [1] and s.field("choices") == [1]

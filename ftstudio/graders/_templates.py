@@ -187,7 +187,8 @@ class Sample:
         self._json = output_json
         self._json_state = None if has_json is None else has_json
 
-    def output_json(self) -> Any:
+    def _parsed(self) -> bool:
+        """Whether the output is JSON (then in self._json), parsed on the first look."""
         if self._json_state is None:
             if not _may_be_json(self.output_text):
                 self._json_state = False  # what json.loads would refuse, without paying for its exception
@@ -197,7 +198,10 @@ class Sample:
                     self._json_state = True
                 except (ValueError, TypeError, RecursionError):
                     self._json_state = False
-        if not self._json_state:
+        return self._json_state
+
+    def output_json(self) -> Any:
+        if not self._parsed():
             raise RenderError(ROW_ERROR.SAMPLE_PARSE,
                               "sample.output_json was read but the model output is not valid JSON")
         return self._json
@@ -208,10 +212,7 @@ class Sample:
         if name == "output_json":
             return self.output_json()
         # output_tools / choices / output_audio come from the output when it is a JSON object holding them.
-        try:
-            data = self.output_json()
-        except RenderError:
-            data = None
+        data = self._json if self._parsed() else None
         if isinstance(data, dict) and name in data:
             return data[name]
         raise RenderError(ROW_ERROR.INVALID_VARIABLE, f"sample.{name} is not available: the model output "
@@ -225,10 +226,9 @@ class Sample:
         """
         out: dict[str, Any] = {"output_text": self.output_text, "output_json": None,
                                "output_tools": [], "choices": [], "output_audio": None}
-        try:
-            data = self.output_json()
-        except RenderError:
+        if not self._parsed():  # prose, the usual case: no RenderError built per row (it costs more than the dict)
             return out
+        data = self._json
         out["output_json"] = data
         if isinstance(data, dict):
             for key in ("output_tools", "choices", "output_audio"):
