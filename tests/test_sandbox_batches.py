@@ -188,3 +188,37 @@ def test_a_small_run_goes_to_one_worker_in_one_batch():
             small = pool.run([({"output_text": "x"}, {"i": i}) for i in range(64)])
             assert all(r.error is None for r in small)
             assert len({r.reward for r in small}) == 1
+
+
+CLEAN = [({"output_text": "x", "output_json": None, "output_audio": None}, {"a": 1, "b": None}),
+         ({"output_text": "nil", "output_json": {"k": [1, 2.5, "é"]}}, {"s": "nul", "n": -0.0}),
+         ("plain", [1, "two"])]
+
+
+def test_rows_encoded_together_are_the_bytes_of_each_row_encoded_alone():
+    from ftstudio.sandbox._process import encode, encode_rows
+
+    assert encode_rows(CLEAN) == b",".join(encode(s, i)[0] for s, i in CLEAN)
+
+
+@pytest.mark.parametrize("value", [float("nan"), [None], 2 ** 70, "\udcff", "null"])
+def test_rows_encoded_together_leave_what_orjson_would_change_to_each_rows_encoding(value):
+    """A row orjson refuses or may write differently (NaN as null; a null that is not a top-level None) sends
+    the batch to the row-by-row encoding, which walks or uses the stdlib: every row arrives as it was."""
+    from ftstudio.sandbox._process import encode_rows
+
+    row = ({"output_json": None}, {"v": value})
+    assert encode_rows([*CLEAN, row]) is None
+    source = "def grade(sample, item):\n    return 1.0 if repr((sample, item['v'])) == item['r'] else 0.0\n"
+    rows = [(s, {"v": i, "r": repr((s, i))}) for s, i in CLEAN + [(row[0], value)]]
+    with PythonGraderPool(source, workers=1) as pool:
+        results = pool.run(rows)
+    assert [(r.reward, r.error) for r in results] == [(1.0, None)] * 4
+
+
+def test_a_row_no_encoding_takes_fails_alone_in_a_batch():
+    source = "def grade(sample, item):\n    return 1.0\n"
+    with PythonGraderPool(source, workers=1) as pool:
+        results = pool.run([({}, {"v": 1}), ({}, {"v": {1, 2}}), ({}, {"v": 3})])
+    assert [r.error for r in results] == [None, "other_error", None]
+    assert "cannot be passed to grade()" in (results[1].details or "")

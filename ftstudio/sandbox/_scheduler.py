@@ -22,6 +22,7 @@ until one is freed.
 
 from __future__ import annotations
 
+import itertools
 import math
 import select
 import signal
@@ -39,6 +40,7 @@ from ._process import (
     WorkerProcess,
     describe_exit,
     encode,
+    encode_rows,
 )
 
 RUNTIME_ERROR = "python_grader_runtime_error"
@@ -265,7 +267,14 @@ class _Run:
     def _take(self, rows):
         """Up to `rows` rows off the queue, encoded (a row that cannot be encoded gets its result now), and
         whether the stdlib encoded one of them."""
-        batch, parts, size, queue, encoded, calls = [], [], 0, self.queue, self.parts, self.calls
+        queue, calls = self.queue, self.calls
+        fresh = list(itertools.islice(queue, rows))
+        body = encode_rows([calls[i] for i in fresh])
+        if body is not None and len(body) < MAX_BATCH_BYTES:  # the rows the loop below would take, as it would send them
+            for _ in fresh:
+                queue.popleft()
+            return fresh, [body], False
+        batch, parts, size, encoded = [], [], 0, self.parts
         stdlib = False
         while queue and len(batch) < rows and size < MAX_BATCH_BYTES:
             i = queue.popleft()
