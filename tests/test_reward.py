@@ -345,3 +345,38 @@ def test_async_components_grade_concurrently_under_trl_gather(openai_stub, tmp_p
 
         assert asyncio.run(gather()) == [[0.25, 1.0], [0.25, 1.0]]
     assert len(openai_stub.requests_to("/chat/completions")) == 4
+
+
+MIXED = {"type": "multi", "name": "mixed",
+         "graders": {"exact": {"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}",
+                               "reference": "{{ item.reference_answer }}", "operation": "eq"},
+                     "length": {"type": "python", "name": "length", "source":
+                                "def grade(sample, item):\n"
+                                "    if item.get('boom'):\n"
+                                "        raise ValueError('boom')\n"
+                                "    j = sample['output_json']\n"
+                                "    return 1.0 if j is not None else min(1.0, len(sample['output_text']) / 100)\n"}},
+         "calculate_output": "0.5 * exact + 0.5 * length"}
+
+
+def test_for_trl_of_a_multi_with_a_python_child_rewards_and_logs_as_the_engine():
+    """The call trainers make most with a python child (issue 23's TRL figure): rewards, error rows and logged
+    metrics as computed by hand from the engine's rules (prose, prose starting like a JSON word, JSON, errors)."""
+    texts = ["the answer is 4", "4", "true", "null", "no", "the answer is 4", '{"a": 1}', "Infinity and beyond"]
+    refs = ["the answer is 4", "4", "x", "x", "no", "x", "x", "x"]
+    boom = [None, None, None, None, True, None, True, None]
+    length = [0.15, 1.0, 1.0, 0.04, 0.0, 0.15, 0.0, 0.19]  # JSON null: output_json None
+    exact = [1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    metrics: dict[str, float] = {}
+    with Reward.load(MIXED) as reward:
+        f = reward.for_trl()
+        for _ in range(2):  # a cold pool, then the warm one (its reader after the first batch)
+            out = f(prompts=["q"] * len(texts), completions=[[{"role": "assistant", "content": t}] for t in texts],
+                    reference_answer=refs, boom=boom, log_metric=metrics.__setitem__)
+            assert out == [0.0 if b else 0.5 * e + 0.5 * v for b, e, v in zip(boom, exact, length)]
+            assert metrics == {"exact": pytest.approx(sum(exact) / 8), "length": pytest.approx(sum(length) / 8),
+                               "mixed/grader_error_rate": 0.25}
+        records = reward.score_detailed(texts, [{"reference_answer": r, **({"boom": b} if b else {})}
+                                                for r, b in zip(refs, boom)])
+        assert [r["reward"] for r in records] == out
+        assert [bool(r["errors"]) for r in records] == [bool(b) for b in boom]

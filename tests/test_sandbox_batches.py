@@ -222,3 +222,20 @@ def test_a_row_no_encoding_takes_fails_alone_in_a_batch():
         results = pool.run([({}, {"v": 1}), ({}, {"v": {1, 2}}), ({}, {"v": 3})])
     assert [r.error for r in results] == [None, "other_error", None]
     assert "cannot be passed to grade()" in (results[1].details or "")
+
+
+def test_a_warm_worker_reads_small_batches_as_a_cold_one():
+    """After its first batch a worker reads every batch with orjson (imported while idle, not at start): the
+    values only the stdlib reads as they were still arrive as before."""
+    source = ("import math, sys\n"
+              "def grade(sample, item):\n"
+              "    if 'v' not in item:\n"
+              "        return 1.0 if 'orjson' in sys.modules else 0.0\n"
+              "    return 1.0 if repr(item['v']) == item['r'] else 0.0\n")
+    values = [float("nan"), float("inf"), -0.0, 2 ** 70, "\udcff", "null", None, [None, 1.5]]
+    with PythonGraderPool(source, workers=1) as pool:
+        [cold] = pool.run([({}, {})])
+        [warm] = pool.run([({}, {})])
+        rows = pool.run([({}, {"v": v, "r": repr(v)}) for v in values])
+    assert (cold.reward, warm.reward) == (0.0, 1.0)
+    assert [(r.reward, r.error) for r in rows] == [(1.0, None)] * len(values)
