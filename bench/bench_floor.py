@@ -148,14 +148,20 @@ before and {_load()} after, with `{command}`:
   the worker), and a worker checks what rows leave behind every 2 ms of rows instead of after each row
   (ftstudio/sandbox/_pool.py says which guarantee holds per row and which per batch). What is left is
   per row and mostly not ours to remove: the worker builds each row's `sample` and `item` dicts from JSON
-  (orjson.loads, about 2.5 µs a row here, 10x the in-process call by itself), and the parent encodes each
-  row (orjson; a row whose nulls are not just its top-level Nones is walked for NaN and infinities, which
-  orjson would write as null), on the same two cores as the workers: the parent is the slowest of the three. A trivial grader's 10x would need rows that are not rebuilt per call (shared memory
+  (orjson.loads, about 2.5 µs a row here, 10x the in-process call by itself), and the parent encodes a
+  batch's rows in one orjson call (a batch with a null that is not a top-level None is encoded row by row,
+  such a row walked for NaN and infinities, which orjson would write as null), on the same two cores as the workers: the parent is the slowest of the three. A trivial grader's 10x would need rows that are not rebuilt per call (shared memory
   holding the rows themselves), which the sandbox does not do.
-- The TRL call with a python child is one round trip to two worker processes (two wake-ups on a shared
-  machine, about 1 ms) on top of the engine: ≤ 20x of a 0.04 ms hand-written function is 0.8 ms.
+- The TRL call with a python child is one round trip to one worker (a run of up to 64 rows goes to one worker
+  in one batch: a second worker's wake-up cost more than the rows it took), its rows encoded in one orjson
+  call and read by orjson once the worker is warm, the python grader's `sample` dicts built without an
+  exception per prose output. What is left (profile of 300 calls): the round trip itself (the parent
+  waiting in poll while the worker is woken, reads, grades and answers: about 60 % of the call), then the
+  engine's whole-column set-up (rows as items, a Batch, a context, the scorers' lookups: about 25 %); the
+  small-call plan declines a tree with a python child, so the engine runs. ≤ 20x of a 0.04 ms hand-written
+  function is 0.8 ms, about the round trip alone on a loaded machine.
 - Cold start: the worker starts with `-I -S` (no `site`: its .pth hooks cost more than the rest; the worker
-  puts the site-packages folders on sys.path itself), reads its first batches with the stdlib's C scanner
+  puts the site-packages folders on sys.path itself), reads its first batch with the stdlib's C scanner
   (no `json` package), and imports orjson and traceback only after the first batch.
 """
 
