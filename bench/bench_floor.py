@@ -157,7 +157,7 @@ before and {_load()} after, with `{command}`:
   call and read by orjson once the worker is warm, the python grader's `sample` dicts built without an
   exception per prose output. What is left (profile of 300 calls): the round trip itself (the parent
   waiting in poll while the worker is woken, reads, grades and answers: about 60 % of the call), then the
-  engine's whole-column set-up (rows as items, a Batch, a context, the scorers' lookups: about 25 %); the
+  engine's whole-column set-up (rows as items, a Batch, a context, the scorers' lookups: about 30 %); the
   small-call plan declines a tree with a python child, so the engine runs. ≤ 20x of a 0.04 ms hand-written
   function is 0.8 ms, about the round trip alone on a loaded machine.
 - Cold start: the worker starts with `-I -S` (no `site`: its .pth hooks cost more than the rest; the worker
