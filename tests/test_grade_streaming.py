@@ -192,7 +192,8 @@ def test_help_imports_no_heavy_module_and_the_core_face_is_whole():
 def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
     """Start-up (issue 23): grading one string_check row imports the grader models it validates (pydantic) and the
     engine, not numpy (its summary and calibration are plain Python up to core.PLAIN_ROWS rows), not the model client's
-    asyncio/sqlite3/openai/httpx, the sandbox, logging, the formula language or the other targets' exports."""
+    asyncio/sqlite3/openai/httpx, the sandbox, logging, the formula language, the other targets' exports or the
+    datasets' token tables and format report."""
     import json
     import os
     import subprocess
@@ -216,6 +217,7 @@ def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
              "ftstudio.sandbox", "ftstudio.graders.formula", "ftstudio.graders._tree", "ftstudio.targets._gemini",
              "ftstudio.targets._bedrock_rft", "ftstudio.config._hyperparameters", "ftstudio.api._batches",
              "ftstudio.grading._batched", "ftstudio.grading._compare", "ftstudio.grading._runs",
-             "ftstudio.validation._schema_issues"}
+             "ftstudio.validation._schema_issues", "ftstudio.datasets._tokens", "ftstudio.datasets._report",
+             "ftstudio.datasets._trl"}
     assert not heavy & loaded, heavy & loaded
     assert {"pydantic", "ftstudio.graders.types.string_check", "ftstudio.grading._engine"} <= loaded

@@ -11,7 +11,7 @@ import pytest
 
 import ftstudio
 
-FACES = ["api", "config", "core", "graders", "grading", "probes", "targets", "validation"]
+FACES = ["api", "config", "core", "datasets", "graders", "grading", "probes", "targets", "validation"]
 
 
 def _type_checking_imports(package: str) -> dict[str, tuple[str, str]]:
