@@ -1,7 +1,8 @@
 """Frames and batches on the worker's two pipes (see _main.py for the protocol). Loaded by `_main.py`.
 
-A frame is a 4-byte big-endian length plus a payload. The worker reads the init message and the stdlib-read
-batches with the stdlib's C scanner, the other batches with orjson once it is warm (BatchReader).
+A frame is a 4-byte big-endian length plus a payload. The stdlib's C scanner reads the init message, the
+batches marked "S" and the small batches before the first is done; orjson, where installed, the others
+(BatchReader).
 """
 
 import _json
