@@ -11,8 +11,8 @@ what each one stops.
 Results are data: every row gets a PythonCallResult, with the API's error names
 (`python_grader_runtime_error`, `python_grader_server_error`) or `other_error` ("cancelled").
 
-Rows travel in batches (one frame each way; see _process.py and _scheduler.py). What holds per row and
-what per batch:
+Rows travel in batches (one frame each way; see _process.py and _scheduler.py, which reads what comes back
+in _intake.py and watches deadlines in _deadlines.py). What holds per row and what per batch:
 
 - Per row, as for a row alone: its own wall limit (its clock starts when the parent sees the worker on it,
   at most POLL_INTERVAL late; a row past it gets timed_out=True and its worker is replaced); a row that
@@ -46,7 +46,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _residency
-from ._scheduler import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, SLOW_CALL, execute, size_text
+from ._deadlines import slow
+from ._intake import size_text
+from ._scheduler import OTHER_ERROR, RUNTIME_ERROR, SERVER_ERROR, execute
 
 __all__ = [
     "MAX_SOURCE_BYTES", "PythonCallResult", "SourceProblem", "static_check",
@@ -287,11 +289,10 @@ class PythonGraderPool:
         return execute(self, calls, progress, cancel, PythonCallResult)
 
     def waiting(self) -> int:
-        """How many calls have been running longer than SLOW_CALL seconds right now (the rest of
+        """How many calls have been running longer than SLOW_CALL seconds right now (see _deadlines; the rest of
         their batches already went to other workers); progress lines say so."""
         now = time.monotonic()
-        return sum(1 for w in list(self._workers) if w.state == "busy" and w.deadline is not None
-                   and now - (w.deadline - self._timeout) >= SLOW_CALL)
+        return sum(1 for w in list(self._workers) if slow(w, self._timeout, now))
 
     def timed_out(self) -> int:
         """How many calls of the run on this thread have run past the limit so far (its progress callback

@@ -1,17 +1,11 @@
 """The scheduling loop behind PythonGraderPool.run.
 
 Rows go to workers in batches, one frame each way per batch (see _process.py): the rewards come back
-on the worker's shared page, and a row that failed, printed or was slow sends its own message at once.
-The worker writes on the page the position of the row it is on before calling grade(), and the parent
-looks at it whenever it wakes (at least every POLL_INTERVAL while a batch runs), so each call still has
-its own wall deadline: a call's clock starts when the parent sees the worker on it (the batch is sent,
-the page shows its position, or the previous row's message arrives), which gives a call at most
-POLL_INTERVAL more than the limit, never less. A worker that dies or hangs on a row harms that row
-only: the rows before it keep the rewards on the page, the rows after it go back to the queue.
-
-A call running longer than SLOW_CALL gives the rows queued behind it in its batch back to the
-queue, so other workers grade them (a hung row holds nobody else back); that worker is retired
-when its call ends, because it would otherwise go on to rows now graded elsewhere.
+on the worker's shared page, and a row that failed, printed or was slow sends its own message at once
+(both read and checked in _intake.py). Each call still has its own wall deadline, and a slow call gives
+the rows queued behind it to other workers (see _deadlines.py). A worker that dies or hangs on a row
+harms that row only: the rows before it keep the rewards on the page, the rows after it go back to the
+queue.
 
 Runs of one pool go on side by side, each in its caller's thread: a run owns the workers it grades
 with and polls only those; a worker it does not need (its queue is empty, or another run of the pool
@@ -25,41 +19,22 @@ from __future__ import annotations
 import itertools
 import math
 import select
-import signal
 import threading
 import time
 from collections import deque
 from typing import Any
 
-from . import _residency
-from ._process import (
-    MAX_BATCH_ROWS,
-    MAX_DETAILS_CHARS,
-    MAX_OUTPUT_BYTES,
-    ProtocolError,
-    WorkerProcess,
-    describe_exit,
-    encode,
-    encode_rows,
-)
+from . import _deadlines, _intake, _residency
+from ._deadlines import POLL_INTERVAL, START_GRACE
+from ._intake import RUNTIME_ERROR, clip_details
+from ._process import MAX_BATCH_ROWS, ProtocolError, WorkerProcess, encode, encode_rows
 
-RUNTIME_ERROR = "python_grader_runtime_error"
 SERVER_ERROR = "python_grader_server_error"
 OTHER_ERROR = "other_error"
 CANCELLED = "cancelled"  # the details of a row a cancel stopped (PythonCallResult.cancelled says so to code)
 FIRST_BATCH_ROWS = 64       # a worker's first batch of a run (a preview's rows come back soon); then doubling
 MAX_BATCH_BYTES = 1024 * 1024
-START_GRACE = 10.0          # seconds for the interpreter to start, on top of the call timeout
-POLL_INTERVAL = 0.05        # how often cancel and close are looked at while waiting
 PROGRESS_INTERVAL = 0.1     # progress callbacks are throttled (a Streamlit update is not free)
-SLOW_CALL = 2.0             # seconds after which a call counts as slow (progress says so; its batch is split)
-
-
-def size_text(n: int) -> str:
-    for unit, factor in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
-        if n >= factor:
-            return f"{round(n / factor, 2):g} {unit}"
-    return f"{n} bytes"
 
 
 def _stop_requested(cancel) -> bool:
@@ -104,7 +79,7 @@ class _Run:
                 if fatal is not None:
                     self._fill(fatal)
                     break
-                self._release_slow()
+                _deadlines.release_slow(self.own, self.timeout, self.queue)
                 self._acquire()
                 self._assign()
                 self._wait()
@@ -126,7 +101,7 @@ class _Run:
             # Busy workers still hold rows of this run: they cannot be reused. Without a source that
             # loads, no worker is of use.
             if w.state == "busy":
-                self._settle(w, self._final(w)[0])  # a cancel keeps the rows whose results are final
+                self._settle(w, _intake.final(w)[0])  # a cancel keeps the rows whose results are final
             if w.state in ("busy", "dead") or pool._fatal is not None:
                 self._discard(w)
         _residency.measure(self.own)
@@ -157,22 +132,6 @@ class _Run:
                 self.results[i] = result
         self.done = self.n
         self.queue.clear()
-
-    def _release_slow(self):
-        """A slow call gives back the rows queued behind it and the rows before it whose results are not
-        final yet (a fast worker's last stretch, which only the check after the slow call would settle)."""
-        now = time.monotonic()
-        for w in list(self.own):
-            if (w.state == "busy" and not w.released and w.deadline is not None
-                    and now - (w.deadline - self.timeout) >= SLOW_CALL):
-                w.released = True
-                _, _, checked = w.marks()
-                unfinal = [j for j in range(max(0, checked), w.pos) if j not in w.special]
-                back = [w.batch[j] for j in unfinal] + w.batch[w.pos + 1:]
-                if w.pos + 1 < len(w.batch):
-                    w.batch, w.retiring = w.batch[:w.pos + 1], True
-                w.dropped.update(unfinal)
-                self.queue.extendleft(reversed(back))
 
     # --- workers: adopt, start, give back -------------------------------------------------
 
@@ -302,19 +261,13 @@ class _Run:
                 _residency.CHANGED.wait(POLL_INTERVAL)
             return
         poller, owners = select.poll(), {}
-        deadlines = []
         for w in self.own:
             poller.register(w.res_r, select.POLLIN)
             owners[w.res_r] = w
             if w.outbuf:
                 poller.register(w.req_w, select.POLLOUT)
                 owners[w.req_w] = w
-            if w.deadline is not None:
-                deadlines.append(w.deadline)
-        wait = POLL_INTERVAL
-        if deadlines:
-            wait = max(0.0, min(wait, min(deadlines) - time.monotonic()))
-        for fd, _event in poller.poll(wait * 1000):
+        for fd, _event in poller.poll(_deadlines.wait_time(self.own) * 1000):
             w = owners[fd]
             if w.state == "dead":
                 continue
@@ -327,14 +280,11 @@ class _Run:
                 self._observe(w)
 
     def _observe(self, w):
-        """Look at the page: a row started since the parent last looked starts its own clock."""
-        step, p, checked = w.marks()
-        if not (step >= w.step and 0 <= p < w.sent and 0 <= checked <= w.sent):
+        """Look at the page (see _intake.look); a retiring worker whose rows are all final is stopped."""
+        checked = _intake.look(w, self.timeout)
+        if checked is None:
             self._fail(w, "the worker process sent a malformed message")
             return
-        w.checked = max(w.checked, checked)
-        if step > w.step:
-            w.step, w.pos, w.deadline = step, p, time.monotonic() + self.timeout
         if w.retiring and checked >= len(w.batch):
             # Every row it kept is final; it is on rows given back to the queue, which run elsewhere.
             if self._settle(w, len(w.batch)):
@@ -343,17 +293,8 @@ class _Run:
                 self._fail(w, "the worker process sent a malformed message")
 
     def _expire(self):
-        now = time.monotonic()
-        for w in list(self.own):
-            if w.state == "dead" or w.deadline is None or now < w.deadline:
-                continue
-            if w.state == "busy":
-                self._fail(w, f"grade() did not finish within {self.timeout:g} s; its worker was stopped and replaced",
-                           timed_out=True)
-            elif w.state == "booted":
-                self._fail(w, f"the module-level code of the source did not finish within {START_GRACE + self.timeout:g} s")
-            else:
-                self._fail(w, f"the grader worker did not start within {START_GRACE + self.timeout:g} s")
+        for w, reason, timed_out in _deadlines.expired(self.own, self.timeout):
+            self._fail(w, reason, timed_out=timed_out)
 
     # --- messages -------------------------------------------------------------------------
 
@@ -368,12 +309,7 @@ class _Run:
                 self._fail(w, "the worker process sent a malformed message")
                 return
         if eof and w.state != "dead":
-            status = w.wait_exit()
-            reason = describe_exit(status)
-            if status == -signal.SIGKILL:
-                reason += f"; the likely cause is running out of memory (limit {size_text(self.pool._memory_limit)})"
-            elif status == -signal.SIGXCPU:
-                reason += "; it used more CPU time than the backstop limit allows"
+            reason = _intake.exit_reason(w, self.pool._memory_limit)
             self._fail(w, reason + (" while grading this row" if w.state == "busy" else ""))
 
     def _handle(self, w, message) -> bool:
@@ -387,25 +323,14 @@ class _Run:
         elif w.state == "booted" and message == ["ready"]:
             w.state, w.deadline = "idle", None
         elif w.state == "booted" and kind == "init_error" and len(message) == 2 and isinstance(message[1], str):
-            self.pool._fatal = self.Result(0.0, RUNTIME_ERROR, _clip_details(message[1]))
+            self.pool._fatal = self.Result(0.0, RUNTIME_ERROR, clip_details(message[1]))
             self._discard(w)
         elif w.state == "busy" and kind == "r" and len(message) == 6:
-            return self._record(w, *message[1:])
+            return _intake.record(w, self.Result, self.timeout, *message[1:])
         elif w.state == "busy" and kind == "done" and len(message) == 3:
             return self._done(w, message[1], message[2])
         else:
             return False
-        return True
-
-    def _record(self, w, j, reward, error, details, stdout) -> bool:
-        """A row's own message (it failed, printed or was slow): its result, and the next row's clock."""
-        if (type(j) is not int or not 0 <= j < w.sent or j in w.special or (w.special and j < max(w.special))
-                or type(reward) not in (int, float) or not math.isfinite(reward)
-                or error not in (None, RUNTIME_ERROR)
-                or not isinstance(details, (str, type(None))) or not isinstance(stdout, (str, type(None)))):
-            return False
-        w.special[j] = self.Result(float(reward), error, _clip_details(details), _clip_output(stdout))
-        w.deadline = time.monotonic() + self.timeout
         return True
 
     def _done(self, w, rows, careful) -> bool:
@@ -420,35 +345,12 @@ class _Run:
         return True
 
     def _settle(self, w, upto, rewards=None) -> bool:
-        """The results of the batch's first `upto` rows: their messages, else their rewards on the page.
-        False if a reward there is not a finite number (the worker's memory is user code's to change)."""
-        if upto <= 0:
-            return True
-        rewards = w.rewards(upto) if rewards is None else rewards[:upto]
-        if len(rewards) < upto or not math.isfinite(sum(rewards)) and not all(map(math.isfinite, rewards)):
+        """The results of the batch's first `upto` rows (see _intake.settle); False if the page is malformed."""
+        settled = _intake.settle(w, upto, rewards, self.results, self.clean, self.Result)
+        if settled is None:
             return False
-        results, special, clean, Result, batch = self.results, w.special, self.clean, self.Result, w.batch
-        dropped = w.dropped
-        for j in range(upto):
-            if dropped and j in dropped:
-                continue  # given back while a slow call ran: graded elsewhere
-            result = special.get(j)
-            if result is None:
-                reward = rewards[j]
-                key = reward if reward else (reward, math.copysign(1.0, reward))  # -0.0 stays -0.0
-                result = clean.get(key)
-                if result is None:
-                    result = clean[key] = Result(reward)
-            results[batch[j]] = result
-        self.done += upto - sum(j < upto for j in dropped)
+        self.done += settled
         return True
-
-    def _final(self, w):
-        """(first position not final, position running, rewards) of a busy worker, read before it is stopped."""
-        _, p, checked = w.marks()
-        p = p if 0 <= p < w.sent else w.pos
-        checked = checked if 0 <= checked <= w.sent else 0
-        return min(checked, len(w.batch)), p, w.rewards(len(w.batch))
 
     def _fail(self, w, reason, timed_out=False):
         """The worker is beyond use. The row it was on carries the reason; the rows before it whose results
@@ -457,7 +359,7 @@ class _Run:
         cause may not be its own: it did not start from a checked state, or its output is mixed with theirs
         (a time-out is taken as final unless the latter: it would cost another time-out)."""
         state, tail = w.state, w.output_tail()
-        final = self._final(w) if state == "busy" else None
+        final = _intake.final(w) if state == "busy" else None
         self._discard(w)
         if state == "busy" and final is not None:
             checked, p, rewards = final
@@ -502,23 +404,6 @@ class _Run:
                 self.own.remove(w)
             _residency.CHANGED.notify_all()
         w.close()
-
-
-# Room for what the worker adds around the output and the traceback it cut (its notes, the hint of an
-# OSError), so a result that kept to the limits is never cut again.
-_SLACK = 1000
-
-
-def _clip_output(text: str | None) -> str | None:
-    if text is None or len(text) <= MAX_OUTPUT_BYTES + _SLACK:
-        return text
-    return text[:MAX_OUTPUT_BYTES] + f"\n... ({len(text) - MAX_OUTPUT_BYTES:,} more characters cut by the sandbox)"
-
-
-def _clip_details(text: str | None) -> str | None:
-    if text is None or len(text) <= MAX_DETAILS_CHARS + _SLACK:
-        return text
-    return "... (details cut by the sandbox)\n" + text[-MAX_DETAILS_CHARS:]
 
 
 def execute(pool, calls, progress, cancel, result_type) -> list:
