@@ -6,7 +6,9 @@ Each row's event carries the bytes of its record's lines (`RowRead.start/end`), 
 row again from them through the same steps (lines split at LF, one CR dropped, UTF-8, csv.reader, cells), so
 a store can keep the CSV's own bytes instead of the rows. Multi-line quoted fields, CRLF and a BOM are safe
 for spans this way (the record's lines are cut and joined exactly as the reader did); a record holding a line
-that is not UTF-8 or is too long is an error, never a row, so no span ever needs another encoding."""
+that is not UTF-8 or is too long is an error, never a row, so no span ever needs another encoding. The price is
+time, not memory: reading a row again this way costs ~7 us against ~1 us for orjson (all 453,322 rows of the
+bench's 188 MB CSV: 3.2 s against 0.5 s), paid by whatever walks every row (the format report, token counts)."""
 
 from __future__ import annotations
 
