@@ -4,7 +4,8 @@ Each measurement runs in a fresh child process, started by a small wrapper that 
 child's peak resident memory (`resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`) and wall time:
 - `ftstudio grade` (string_check, records written to a .jsonl): streams the file in 50,000-row chunks;
 - the app's upload path: the file's bytes in memory (what Streamlit's uploader holds), then
-  `datasets.read_dataset(bytes)`, which keeps every row (as JSON bytes: spans of the upload);
+  `datasets.read_dataset(bytes)`, which keeps every row (as spans of the upload), for the JSONL and for
+  the same rows as a JSON array and as a CSV (messages as a JSON cell; cut to stay under 200 MiB);
 - the app's Test grading page (Streamlit's AppTest, the real page script) with that dataset loaded:
   the wall time of the first run that shows it (status, output field, the preview, Grade), the time
   until the format report and token counts (a background thread started at the page's end) are done,
@@ -13,17 +14,22 @@ child's peak resident memory (`resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`) a
 - the reference: the same bytes, then `[json.loads(line) for line in ...]`, the simplest code
   that holds the same rows;
 - the baseline: Python with `ftstudio.datasets` imported and nothing read.
-With --write, replaces the "Big inputs" section of bench/README.md.
+With --write, replaces the "Big inputs" section of bench/README.md. With --against DIR (another checkout,
+e.g. main before a change), the app's upload reads are also run with that checkout's ftstudio, in the same
+run, and shown beside them.
 
     python bench/bench_big_input.py            # ~200 MB (just under the app's 200 MiB limit)
     python bench/bench_big_input.py --quick    # ~20 MB
     python bench/bench_big_input.py --write    # also update bench/README.md
+    python bench/bench_big_input.py --against /work/main
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
+import io
 import json
 import os
 import platform
@@ -55,7 +61,7 @@ _APP_READ = """
 import sys
 from ftstudio.datasets import read_dataset
 data = open(sys.argv[1], "rb").read()
-ds = read_dataset(data, name="upload.jsonl")
+ds = read_dataset(data, name=sys.argv[3])
 assert len(ds) == int(sys.argv[2]) and not ds.errors
 """
 
@@ -122,9 +128,36 @@ def write_rows(path: Path, target_bytes: int, seed: int = 7) -> int:
             n += 1
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of cmd, in a fresh wrapper process."""
-    out = subprocess.run([sys.executable, "-c", _WRAPPER, *cmd], capture_output=True, text=True, check=True)
+def write_array_and_csv(jsonl: Path, array: Path, table: Path, limit: int) -> int:
+    """The JSONL's rows as one JSON array (its lines joined by commas) and as a CSV cut to stay under
+    `limit` bytes; the CSV's row count."""
+    with open(jsonl, "rb") as src:
+        array.write_bytes(b"[" + b",".join(line.rstrip(b"\n") for line in src) + b"]")
+    record = io.StringIO(newline="")
+    writer = csv.writer(record)
+    writer.writerow(["messages", "answer", "model_sample"])
+    size = n = 0
+    with open(jsonl, encoding="utf-8") as src, open(table, "w", encoding="utf-8", newline="") as out:
+        for line in src:
+            row = json.loads(line)
+            writer.writerow([json.dumps(row["messages"]), row["answer"], row["model_sample"]])
+            text = record.getvalue()
+            if size + len(text.encode()) > limit:
+                break
+            out.write(text)
+            size += len(text.encode())
+            n += 1
+            record.seek(0)
+            record.truncate()
+    return n  # the header went out with the first row
+
+
+def measure(cmd: list[str], pythonpath: str | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of cmd, in a fresh wrapper process; `pythonpath`: import ftstudio
+    from that checkout (run outside this one, so that `python -c` does not find it first)."""
+    env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
+    out = subprocess.run([sys.executable, "-c", _WRAPPER, *cmd], capture_output=True, text=True, check=True,
+                         env=env, cwd=tempfile.gettempdir() if pythonpath else None)
     rc, wall, rss_kb = out.stdout.split()
     sys.stderr.write(out.stderr if rc != "0" else "")
     if rc != "0":
@@ -136,6 +169,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--against", metavar="DIR", help="another checkout: its app upload reads run beside these")
     args = ap.parse_args()
     target = (20 if args.quick else 200) * 1024 * 1024 - 1024  # just under the app's 200 MiB limit
     tmp = Path(tempfile.mkdtemp(prefix="ftbench-big-"))
@@ -144,22 +178,34 @@ def main() -> None:
     n_half = write_rows(half, target // 2)  # the same rows, first half: how memory grows with rows
     grader.write_text(json.dumps({"type": "string_check", "name": "exact", "input": "{{ sample.output_text }}",
                                   "reference": "{{ item.answer }}", "operation": "eq"}))
-    size_mb = data.stat().st_size / 2**20
+    array, table = tmp / "big.json", tmp / "big.csv"
+    n_csv = write_array_and_csv(data, array, table, target)
+    mb = lambda p: p.stat().st_size / 2**20
+    size_mb = mb(data)
     py = sys.executable
     load_before = os.getloadavg()
-    runs = [
+    # (label, command, rows, file MB, the checkout it imports ftstudio from or None for this one)
+    runs: list[tuple[str, list[str], int, float, str | None]] = [
         ("`ftstudio grade` (string_check, records to .jsonl)",
-         [py, "-m", "ftstudio", "grade", str(grader), str(data), "--out", str(out)]),
-        (f"the same on the first {n_half:,} rows ({half.stat().st_size / 2**20:.0f} MB)",
-         [py, "-m", "ftstudio", "grade", str(grader), str(half), "--out", str(out)]),
-        ("app upload: bytes in memory + `read_dataset(bytes)`", [py, "-c", _APP_READ, str(data), str(n)]),
-        ("reference: bytes in memory + `json.loads` per line", [py, "-c", _REFERENCE, str(data), str(n)]),
-        ("baseline: Python + `import ftstudio.datasets`", [py, "-c", _BASELINE]),
+         [py, "-m", "ftstudio", "grade", str(grader), str(data), "--out", str(out)], n, size_mb, None),
+        (f"the same on the first {n_half:,} rows ({mb(half):.0f} MB)",
+         [py, "-m", "ftstudio", "grade", str(grader), str(half), "--out", str(out)], n_half, mb(half), None),
+    ]
+    uploads = [("JSONL", data, n, "upload.jsonl"), ("JSON array", array, n, "upload.json"),
+               (f"CSV ({mb(table):.0f} MB)", table, n_csv, "upload.csv")]
+    for what, path, rows, shown in uploads:
+        for where in ([None, os.path.abspath(args.against)] if args.against else [None]):
+            label = f"app upload, {what}: bytes in memory + `read_dataset(bytes)`"
+            runs.append((label + (f" ({os.path.basename(where)} checkout)" if where else ""),
+                         [py, "-c", _APP_READ, str(path), str(rows), shown], rows, mb(path), where))
+    runs += [
+        ("reference: bytes in memory + `json.loads` per line", [py, "-c", _REFERENCE, str(data), str(n)], n, size_mb, None),
+        ("baseline: Python + `import ftstudio.datasets`", [py, "-c", _BASELINE], 0, 0, None),
     ]
     results = []
-    for (label, cmd), rows in zip(runs, (n, n_half, None, None, None)):
-        results.append((label, *measure(cmd)))
-        if rows is not None:
+    for label, cmd, rows, _mb, where in runs:
+        results.append((label, *measure(cmd, where)))
+        if cmd[2] == "grade":
             assert sum(1 for _ in open(out, encoding="utf-8")) == rows, label
     base = results[-1][2]
     app_py, timings = str(Path(__file__).resolve().parents[1] / "app.py"), tmp / "page.json"
@@ -176,32 +222,38 @@ def main() -> None:
         "## Big inputs",
         "",
         f"A {size_mb:.0f} MB JSONL of {n:,} reinforcement rows (a developer and a user message, an `answer`, a",
-        "`model_sample`), each command in a fresh process; peak RSS is the child's `ru_maxrss`",
+        f"`model_sample`), also as one JSON array ({mb(array):.0f} MB) and as a CSV of its first {n_csv:,} rows (messages",
+        "as a JSON cell), each command in a fresh process; peak RSS is the child's `ru_maxrss`",
         "(`resource.getrusage(RUSAGE_CHILDREN)` in a wrapper), wall time includes starting Python.",
         "",
         f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, with `python bench/bench_big_input.py{' --quick' if args.quick else ''}` "
+        f"Python {platform.python_version()}, with `python bench/bench_big_input.py{' --quick' if args.quick else ''}"
+        f"{' --against ' + args.against if args.against else ''}` "
         f"(load average {load_before[0]:.1f} before, {load_after[0]:.1f} after: the machine is shared):",
         "",
         "| run | wall (s) | rows/s | peak RSS (MB) | RSS above baseline (MB) | RSS / file size |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    half_mb = half.stat().st_size / 2**20
-    for (label, wall, rss), rows, mb in zip(results, (n, n_half, n, n, 0), (size_mb, half_mb, size_mb, size_mb, 0)):
+    for (label, wall, rss), (_l, _c, rows, file_mb, _w) in zip(results, runs):
         is_base = label.startswith("baseline")
         lines.append(f"| {label} | {wall:.2f} | {'' if is_base else f'{rows / wall:,.0f}'} | {rss:,.0f} | "
-                     f"{'' if is_base else f'{rss - base:,.0f}'} | {'' if is_base else f'{rss / mb:.1f}x'} |")
-    grade_rss, half_rss, app_rss, ref_rss = (r[2] for r in results[:4])
+                     f"{'' if is_base else f'{rss - base:,.0f}'} | {'' if is_base else f'{rss / file_mb:.2f}x'} |")
+    peak = {label: rss for label, _wall, rss in results}
+    grade_rss, half_rss = results[0][2], results[1][2]
+    app_rss, ref_rss = peak[runs[2][0]], results[-2][2]
+    ratios = ", ".join(f"{what} {peak[f'app upload, {what}: bytes in memory + `read_dataset(bytes)`'] / mb(path):.2f}x"
+                       for what, path, _rows, _shown in uploads)
     per_row = (grade_rss - half_rss) * 2**20 / (n - n_half)
     lines += [
         "",
         f"- `ftstudio grade` streams the file in 50,000-row chunks: its peak ({grade_rss:,.0f} MB) is one chunk of",
         f"  rows plus the per-row results it keeps for the summary, which grow by about {per_row:,.0f} bytes",
         "  per row (the difference between the two grade runs), not with the size of the rows.",
-        "- The app holds every row as JSON bytes (`RowStore`: spans of the uploaded bytes, decoded when a",
-        f"  row is asked for): reading the upload peaks at {app_rss:,.0f} MB ({app_rss / size_mb:.1f}x the file, the",
-        f"  upload's own bytes included; goal <= 2x), against {ref_rss:,.0f} MB for plain `json.loads` holding the",
-        "  same rows as dicts. Bigger files belong to the CLI (`ftstudio grade`, `ftstudio check-data`), which",
+        "- The app holds every row as a span of the uploaded bytes (`RowStore`; a JSONL line or JSON array",
+        "  element read with orjson, a CSV record read again with the CSV reader's steps, when a row is asked",
+        f"  for): reading the JSONL upload peaks at {app_rss:,.0f} MB ({app_rss / size_mb:.2f}x the file, the upload's own",
+        f"  bytes included; goal <= 2x; {ratios}), against {ref_rss:,.0f} MB for plain `json.loads`",
+        "  holding the same rows as dicts. Bigger files belong to the CLI (`ftstudio grade`, `ftstudio check-data`), which",
         "  streams. The app keeps the current and the previous dataset (`_KEEP = 2` in",
         "  components/dataset_panel.py), so two such uploads in a row hold about twice this.",
         "- The Test grading page (AppTest of the real page) with this dataset loaded: the first run, which",
@@ -215,7 +267,7 @@ def main() -> None:
     print(section)
     if args.write:
         write_section("Big inputs", section)
-    for p in (data, half, grader, out, timings, grader_copy, small):
+    for p in (data, half, array, table, grader, out, timings, grader_copy, small):
         p.unlink(missing_ok=True)
     shutil.rmtree(tmp)
 

@@ -4,6 +4,10 @@ Python's json module has no streaming parser, so a small scanner finds where eac
 element starts and ends (it only tracks brackets and strings, with a regex jumping between
 them), and each element is then parsed on its own. A broken element is reported with its line
 and skipped; the scanner stays in step because it never needs the element to be valid.
+
+Each row's event carries the element's byte span in the file (`RowRead.start/end`), so a store can keep
+the span of the upload instead of writing the row again. The scanner works on decoded text, so a
+span is found by counting the UTF-8 bytes of the text before it (free in an ASCII chunk).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ _OPEN, _CLOSE = (ord("["), ord("{")), (ord("]"), ord("}"))
 
 def read_json_array(inp: Input) -> Iterator[Event]:
     decoder = codecs.getincrementaldecoder("utf-8")()
-    scanner = _Scanner()
+    scanner = _Scanner(inp.bom)
     offset, newlines = inp.bom, 0
     for chunk in inp.chunks():
         try:
@@ -93,7 +97,7 @@ def _ends_in_escape(text: str, begin: int) -> bool:
 class _Scanner:
     """Depth 0: outside the array; 1: between rows; 2+: inside a row."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_byte: int = 0) -> None:
         self.depth = 0
         self.opened = self.closed = False
         self.in_str = self.escape_carry = False
@@ -104,6 +108,10 @@ class _Scanner:
         self.row_parts: list[str] = []
         self.row_size = 0
         self.row_line = self.row_col = 0
+        self.row_byte = 0  # file byte offset where the current row starts
+        self._text_byte = first_byte  # file byte offset of the current text's start
+        self._ascii = True  # the current text is ASCII: a character index is a byte count
+        self._cur_char = self._cur_byte = 0  # the last index _byte_at counted to, and its bytes into the text
         self.too_long = False
         self.gap_parts: list[str] = []
         self.gap_size = 0
@@ -117,6 +125,16 @@ class _Scanner:
         self._lpos = i
         return self.line
 
+    def _byte_at(self, text: str, i: int) -> int:
+        """File byte offset of index i of the current text; indexes asked for only grow within a text."""
+        if self._ascii:
+            return self._text_byte + i
+        if i < self._cur_char:
+            self._cur_char = self._cur_byte = 0
+        self._cur_byte += len(text[self._cur_char : i].encode("utf-8"))
+        self._cur_char = i
+        return self._text_byte + self._cur_byte
+
     def _column(self, i: int) -> int:
         """1-based column of index i of the current text; call right after _line_at(text, i)."""
         return self._base + i - self._last_nl
@@ -127,6 +145,7 @@ class _Scanner:
         if not text:  # the decoder can hold back a whole chunk (a split UTF-8 sequence)
             return
         self._lpos = 0
+        self._ascii, self._cur_char, self._cur_byte = text.isascii(), 0, 0
         row_start = 0 if self.depth >= 2 else None
         gap_start = 0 if self.depth == 1 else None
         trail_start = 0 if self.closed else None
@@ -140,7 +159,7 @@ class _Scanner:
                     if end < 0:
                         pos = stop
                         continue
-                    yield from self._end_row(text[row_start : end + 1])
+                    yield from self._end_row(text[row_start : end + 1], self._byte_at(text, end + 1))
                     row_start, pos = None, end + 1
                     gap_start = pos
                     continue
@@ -158,13 +177,14 @@ class _Scanner:
             if self.depth >= 2:
                 self.depth += 1 if c in "[{" else -1  # _INNER_TOKEN finds only quotes and brackets
                 if self.depth == 1:
-                    yield from self._end_row(text[row_start : i + 1])
+                    yield from self._end_row(text[row_start : i + 1], self._byte_at(text, i + 1))
                     row_start, gap_start = None, i + 1
             elif self.depth == 1:
                 if c in "[{":
                     yield from self._end_gap(text, gap_start, i)
                     self.row_line = self._line_at(text, i)
                     self.row_col = self._column(i)
+                    self.row_byte = self._byte_at(text, i)
                     event, end = self._whole_row(text, i)
                     if event is not None:
                         yield event
@@ -187,7 +207,9 @@ class _Scanner:
             value, end = DECODER.raw_decode(text, i)
         except (ValueError, RecursionError):
             return None, -1
-        return (self._row_event(value) if end - i <= MAX_LINE_BYTES else self._too_long(end - i)), end
+        if end - i > MAX_LINE_BYTES:
+            return self._too_long(end - i), end
+        return self._row_event(value, self._byte_at(text, end)), end
 
     def _finish_string(self, text: str) -> int:
         """Where scanning resumes in a chunk that starts inside a string left open by the previous one."""
@@ -212,6 +234,7 @@ class _Scanner:
                 self.trailing_line = self._line_at(text, trail_start + len(rest) - len(stripped))
         self._line_at(text, len(text))
         self._base += len(text)
+        self._text_byte = self._byte_at(text, len(text))
 
     def _keep_row_text(self, piece: str) -> None:
         self.row_size += len(piece)
@@ -227,7 +250,7 @@ class _Scanner:
             self.gap_parts.append(piece)
             self.gap_size += len(piece)
 
-    def _end_row(self, last_piece: str) -> Iterator[Event]:
+    def _end_row(self, last_piece: str, end_byte: int) -> Iterator[Event]:
         self._keep_row_text(last_piece)
         if self.too_long:
             yield self._too_long(self.row_size)
@@ -237,7 +260,7 @@ class _Scanner:
             if reason is not None:
                 yield LineError(self.row_line + at, reason)
             else:
-                yield self._row_event(value)
+                yield self._row_event(value, end_byte)
         self.row_parts, self.row_size = [], 0
 
     def _too_long(self, size: int) -> LineError:
@@ -247,9 +270,9 @@ class _Scanner:
             "limit for one row; it was skipped. Shorten or split it.",
         )
 
-    def _row_event(self, value: object) -> RowRead | LineError:
+    def _row_event(self, value: object, end_byte: int) -> RowRead | LineError:
         if isinstance(value, dict):
-            return RowRead(self.row_line, value)
+            return RowRead(self.row_line, value, self.row_byte, end_byte)
         return LineError(self.row_line, f"a row must be a JSON object, got {kind_of(value)}")
 
     def _end_gap(self, text: str, gap_start: int | None, end: int) -> Iterator[Event]:

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Union
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
 
-from ._csv import read_csv
+from ._csv import read_csv, record_decoder
 from ._json_array import read_json_array
 from ._problems import Problem, ProblemLog
 from ._readers import (
@@ -262,14 +262,20 @@ def read_dataset(
     inp, fmt, notes = _open(source, name, max_bytes, want_hash=True)
     # Rows go into the store as they come: only one event's rows are ever dicts at once.
     store = RowStore(inp.buffer)
+    spans = inp.buffer is not None
     ds = Dataset(name=inp.name, format=fmt, store=store, notes=notes)
     for event in _events(inp, fmt):
         if isinstance(event, RowsRead):
             ds.lines.extend(event.lines)
-            _store_rows(store, event, inp.buffer is not None)
+            _store_rows(store, event, spans)
         elif isinstance(event, RowRead):
             ds.lines.append(event.line)
-            store.add(event.row)
+            if not spans or event.end < 0:
+                store.add(event.row)
+            elif fmt == "csv":  # a CSV record's span: the store reads it with the CSV reader's steps
+                store.add_span(event.row, event.start, event.end)
+            else:
+                store.add_checked_span(event.row, event.start, event.end)
         elif isinstance(event, LineError):
             ds.error_at.append(len(store) + len(ds.errors))
             ds.errors.append(event)
@@ -279,6 +285,8 @@ def read_dataset(
             ds.notes.append(event.text)
         elif isinstance(event, Header):
             ds.columns = event.columns
+            if spans:
+                store.decode_spans_with(record_decoder(event.columns, event.delimiter))
     store.finish()
     ds.content_hash = inp.content_hash
     ds.size_bytes = inp.n_read

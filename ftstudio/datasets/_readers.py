@@ -47,10 +47,15 @@ class LineError:
 
 
 class RowRead(NamedTuple):
-    """A row read from the file (a JSON object; a CSV record keyed by the header)."""
+    """A row read from the file (a JSON object; a CSV record keyed by the header).
+
+    `start`, `end`: the file's bytes the row was read from (a JSON array element, a CSV record's
+    lines), or -1 when the reader does not say."""
 
     line: int
     row: dict[str, Any]
+    start: int = -1
+    end: int = -1
 
 
 class RowsRead(NamedTuple):
@@ -81,9 +86,10 @@ class Note(NamedTuple):
 
 
 class Header(NamedTuple):
-    """A CSV file's header row: the field names, in file order."""
+    """A CSV file's header row: the field names, in file order, and the delimiter its records use."""
 
     columns: list[str]
+    delimiter: str = ","
 
 
 # What a reader yields, in file order.

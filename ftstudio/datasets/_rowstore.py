@@ -3,19 +3,22 @@ of rows and unreadable lines over it (`Entries`).
 
 Why: rows as Python dicts cost ~5x the file (a 200 MB JSONL held ~980 MB); as bytes they cost about
 the file. A JSONL row that orjson read is kept as the very bytes it read (or, when the file came as
-`bytes`, as a span of those bytes: nothing copied), so decoding it again gives the same row. Other rows
-(CSV records, JSON array elements, JSONL lines the careful path read) are written once with orjson and
-kept when reading that text back gives the row again (orjson reads 19+ digit integers as floats and
-writes infinity as null, so those rows, and rows orjson can't write, such as strings holding lone
-surrogates, stay objects). Each access
-decodes a fresh dict; a kept object is handed out as it is.
+`bytes`, as a span of those bytes: nothing copied), so decoding it again gives the same row. When the
+file came as `bytes`, a JSON array element is kept as its span too when orjson reads the same row
+from it (`add_checked_span`), and a CSV record as the span of its lines, read again by the CSV
+reader's own steps (`decode_spans_with`): the upload is then the only copy of the rows. Other rows
+(JSONL lines the careful path read, rows of a file read from a path or stream) are written once with
+orjson and kept when reading that text back gives the row again (orjson reads 19+ digit integers as
+floats and writes infinity as null, so those rows, and rows orjson can't write, such as strings
+holding lone surrogates, stay objects). Each access decodes a fresh dict; a kept object is handed
+out as it is.
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, overload
 
 import orjson
@@ -65,6 +68,7 @@ class RowStore(_Decoded[dict[str, Any]]):
 
     def __init__(self, source: bytes | None = None) -> None:
         self._source = memoryview(source) if source is not None else None
+        self._span_decode: Callable[[memoryview], dict[str, Any]] = orjson.loads
         self._blocks: list[memoryview] = []
         self._pending: list[bytes] = []
         self._pending_len = 0
@@ -86,6 +90,26 @@ class RowStore(_Decoded[dict[str, Any]]):
         self._block.append(_SOURCE)
         self._start.append(start)
         self._end.append(end)
+
+    def decode_spans_with(self, decode: Callable[[memoryview], dict[str, Any]]) -> None:
+        """Spans of the source are rows in another text than JSON (CSV records): `decode` reads one."""
+        self._span_decode = decode
+
+    def add_checked_span(self, row: dict[str, Any], start: int, end: int) -> None:
+        """A row another parser read from source[start:end]: kept as that span when orjson reads the
+        same row from it (see `add` for when it does not), else as `add` keeps it."""
+        if self._source is None:
+            self.add(row)
+            return
+        raw = self._source[start:end]
+        try:
+            same = not has_long_digits(bytes(raw)) and orjson.loads(raw) == row
+        except orjson.JSONDecodeError:  # what it refuses and the reader took: lone surrogates, 1e400
+            same = False
+        if same:
+            self.add_span(row, start, end)
+        else:
+            self.add(row)
 
     def add_raw(self, row: dict[str, Any], raw: bytes) -> None:
         """A row and the exact bytes orjson read it from."""
@@ -149,17 +173,18 @@ class RowStore(_Decoded[dict[str, Any]]):
                 self._flush()
             return orjson.loads(self._blocks[b][self._start[i]:self._end[i]])
         if b == _SOURCE and self._source is not None:
-            return orjson.loads(self._source[self._start[i]:self._end[i]])
+            return self._span_decode(self._source[self._start[i]:self._end[i]])
         return self._objects[i]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         self._flush()
-        loads, blocks, source, objects = orjson.loads, self._blocks, self._source, self._objects
+        loads, span_decode = orjson.loads, self._span_decode
+        blocks, source, objects = self._blocks, self._source, self._objects
         for i, (b, s, e) in enumerate(zip(self._block, self._start, self._end)):
             if b >= 0:
                 yield loads(blocks[b][s:e])
             elif b == _SOURCE and source is not None:
-                yield loads(source[s:e])
+                yield span_decode(source[s:e])
             else:
                 yield objects[i]
 
