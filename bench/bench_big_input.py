@@ -2,7 +2,7 @@
 
 Each measurement runs in a fresh child process, started by a small wrapper that reports the
 child's peak resident memory (`resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`) and wall time:
-- `ftstudio grade` (string_check, records written to a .jsonl): streams the file in 50,000-row chunks;
+- `ftstudio grade` (string_check, records written to a .jsonl): streams the file in chunks of rows;
 - the app's upload path: the file's bytes in memory (what Streamlit's uploader holds), then
   `datasets.read_dataset(bytes)`, which keeps every row (as spans of the upload), for the JSONL and for
   the same rows as a JSON array and as a CSV (messages as a JSON cell; cut to stay under 200 MiB);
@@ -41,6 +41,8 @@ import tempfile
 from pathlib import Path
 
 from _readme import write_section
+
+from ftstudio.cli._grade import CHUNK_ROWS
 
 _WORDS = (
     "the a of to in and is was that it for on with as by at from this be or not but have we you they "
@@ -246,9 +248,10 @@ def main() -> None:
     per_row = (grade_rss - half_rss) * 2**20 / (n - n_half)
     lines += [
         "",
-        f"- `ftstudio grade` streams the file in 50,000-row chunks: its peak ({grade_rss:,.0f} MB) is one chunk of",
-        f"  rows plus the per-row results it keeps for the summary, which grow by about {per_row:,.0f} bytes",
-        "  per row (the difference between the two grade runs), not with the size of the rows.",
+        f"- `ftstudio grade` streams the file in {CHUNK_ROWS:,}-row chunks: its peak ({grade_rss:,.0f} MB) is one chunk of",
+        "  rows plus what it keeps per row for the summary (its reward and its 64-bit group key, 16 bytes), which",
+        f"  grows by about {per_row:,.0f} bytes per row (the difference between the two grade runs), not with the",
+        "  size of the rows.",
         "- The app holds every row as a span of the uploaded bytes (`RowStore`; a JSONL line or JSON array",
         "  element read with orjson, a CSV record read again with the CSV reader's steps, when a row is asked",
         f"  for): reading the JSONL upload peaks at {app_rss:,.0f} MB ({app_rss / size_mb:.2f}x the file, the upload's own",
