@@ -80,6 +80,8 @@ class GradingSession:
         self._pools_lock = threading.Lock()  # a plan may ask for a pool from any caller's thread
         # the small-call plan of a cheap tree (None otherwise): calls whose rows all render skip the set-up
         self._plan = compile_plan(self.grader, self.python_pool)
+        # whether it runs python nodes in their pools (score_columns then needs the items)
+        self.plan_runs_code = self._plan is not None and any(isinstance(n, PythonGrader) for _, n in walk(self.grader))
         self._runner: ModelRunner | None = None
 
     def __enter__(self) -> GradingSession:

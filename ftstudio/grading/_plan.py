@@ -168,8 +168,9 @@ def _combine(program: formula.Program, columns: dict[str, list[float]], n: int) 
     is not finite, which the scorer re-runs row by row for its message."""
     import numpy as np  # lazily, as the scorer does: `import ftstudio.grading` starts without numpy
 
-    vec = program.vector({k: np.asarray(v, dtype=float) for k, v in columns.items()})
-    vec = np.broadcast_to(np.asarray(vec, dtype=float), (n,))
+    vec = np.asarray(program.vector({k: np.asarray(v, dtype=float) for k, v in columns.items()}), dtype=float)
+    if vec.shape != (n,):  # the scorer's broadcast, which a column already has
+        vec = np.broadcast_to(vec, (n,))
     if not np.isfinite(vec).all():
         return None
     return vec.tolist()

@@ -105,13 +105,16 @@ class Reward:
         """(rewards, a multi's child scores) as `grade` computes them, from the engine's small-call plan, for a
         trainer's call given as dataset columns (TRL's keyword lists); `grade`'s GradeResults when a python node
         ran and a row has an error (GradingSession.score_columns); None when the grader or these rows need the
-        engine: call `grade`. Under the lock, as `grade`: a plan with a python node runs the session's pools."""
+        engine: call `grade`. A plan with a python node runs the session's pools: under the lock, as `grade`."""
         texts = plain_texts(completions)
         if texts is None:
             return None
         n, sf = len(texts), self.sample_field
+        column = item_column(columns, n, sf)
+        if not self.session.plan_runs_code:
+            return self.session.score_columns(texts, column)  # no lock: such a plan holds no pools
         with self._lock:
-            return self.session.score_columns(texts, item_column(columns, n, sf), partial(item_rows, columns, n, sf))
+            return self.session.score_columns(texts, column, partial(item_rows, columns, n, sf))
 
     def score(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> list[float]:
         """One reward per completion, exactly `ftstudio grade`'s; rows with errors score 0.0.
