@@ -356,6 +356,8 @@ class WorkerProcess:
             read += len(chunk)
             self._inbuf += chunk
             self._parse(messages)
+            if len(chunk) < READ_CHUNK:
+                break  # the pipe is empty now: poll says when more comes (a second read would only raise EAGAIN)
         return messages, eof
 
     def _parse(self, messages: list) -> None:
