@@ -58,9 +58,13 @@ def items_from_columns(columns: dict[str, Any], n: int) -> list[dict[str, Any]]:
     names = [k for k, v in columns.items()
              if k not in TRL_ARGUMENTS and isinstance(v, (list, tuple)) and len(cast(Sequence[Any], v)) == n]
     values = [columns[k] for k in names]
-    if not any(None in v for v in values):  # a trainer's usual call: built in C loops (`in` may match more than None)
-        return list(map(dict, map(zip, repeat(names), zip(*values)))) if names else [{} for _ in range(n)]
-    return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
+    if any(None in v for v in values):  # `in` may match more than None: those calls take the exact way
+        return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
+    # A trainer's usual call, in C loops: copies of one dict with the keys in order, then each column's values.
+    items = list(map(dict.copy, repeat(dict.fromkeys(names), n)))
+    for name, column in zip(names, values):
+        list(map(dict.__setitem__, items, repeat(name), column))
+    return items
 
 
 def item_rows(columns: dict[str, Any], n: int, sample_field: str) -> list[dict[str, Any]]:
