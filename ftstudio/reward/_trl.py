@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from itertools import repeat
+from operator import setitem
 from typing import Any, Protocol, TypeVar, cast
 
 from ftstudio.core import mean
@@ -61,9 +62,10 @@ def items_from_columns(columns: dict[str, Any], n: int) -> list[dict[str, Any]]:
     if any(None in v for v in values):  # `in` may match more than None: those calls take the exact way
         return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
     # A trainer's usual call, in C loops: copies of one dict with the keys in order, then each column's values.
-    items = list(map(dict.copy, repeat(dict.fromkeys(names), n)))
+    keyed: dict[str, Any] = dict.fromkeys(names)
+    items = [keyed.copy() for _ in range(n)]
     for name, column in zip(names, values):
-        list(map(dict.__setitem__, items, repeat(name), column))
+        list(map(setitem, items, repeat(name), cast(Sequence[Any], column)))
     return items
 
 
