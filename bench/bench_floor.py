@@ -152,14 +152,20 @@ before and {_load()} after, with `{command}`:
   batch's rows in one orjson call (a batch with a null that is not a top-level None is encoded row by row,
   such a row walked for NaN and infinities, which orjson would write as null), on the same two cores as the workers: the parent is the slowest of the three. A trivial grader's 10x would need rows that are not rebuilt per call (shared memory
   holding the rows themselves), which the sandbox does not do.
-- The TRL call with a python child is one round trip to one worker (a run of up to 64 rows goes to one worker
-  in one batch: a second worker's wake-up cost more than the rows it took), its rows encoded in one orjson
-  call and read by orjson once the worker is warm, the python grader's `sample` dicts built without an
-  exception per prose output. What is left (profile of 300 calls): the round trip itself (the parent
-  waiting in poll while the worker is woken, reads, grades and answers: about 60 % of the call), then the
-  engine's whole-column set-up (rows as items, a Batch, a context, the scorers' lookups: about 30 %); the
-  small-call plan declines a tree with a python child, so the engine runs. ≤ 20x of a 0.04 ms hand-written
-  function is 0.8 ms, about the round trip alone on a loaded machine.
+- The TRL call with a python child goes through the small-call plan (ftstudio/grading/_plan.py), as
+  string_check alone does: the string_check child through its `plain` facet, the python child as one run of
+  its warm pool over the 64 rows (one batch to one worker: one wake-up each way), the formula as the multi
+  scorer computes it; no Batch, context or GradeResults, and each row's item and `sample` dict are built once
+  (the engine built each row's dict three times). A call where a python row fails, times out or returns what
+  is not a number goes to the engine with the results already in hand, so no row runs twice. The sandbox's
+  reaper thread no longer wakes on every run (it waits on a condition of its own: a thread switch per call
+  before). What is left (profile of 300 calls): the round trip, about two thirds of the call (the parent
+  encoding the rows and keeping the run's books, about 0.13 ms; the worker reading and grading 64 rows,
+  about 1.2 µs a row; the two wake-ups), then the plan's own work in the parent (the completions' texts, the
+  items, the `sample` dicts, the comparison, the formula over numpy columns: about 0.08 ms). 20x of a
+  0.017 ms hand-written function is 0.34 ms: the round trip alone is about 0.25 ms on this machine, so the
+  goal would need a cheaper worker loop or scheduler per run (ftstudio/sandbox/_scheduler.py,
+  worker/_main.py) as well.
 - Cold start: the worker starts with `-I -S` (no `site`: its .pth hooks cost more than the rest; the worker
   puts the site-packages folders on sys.path itself), reads its first batch with the stdlib's C scanner
   (no `json` package), and imports orjson and traceback only after the first batch.

@@ -16,7 +16,7 @@ import pytest
 
 from ftstudio.config import grader_of, read_json_file
 from ftstudio.datasets import read_dataset
-from ftstudio.grading import GradeResults, GradingSession, completion_text, plain_texts
+from ftstudio.grading import GradeOptions, GradeResults, GradingSession, completion_text, plain_texts
 from ftstudio.reward import Reward
 from ftstudio.reward._trl import items_from_columns
 from tests.test_corpus import CONFIGS, DATA, PAIRS
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PRESETS = sorted((ROOT / "presets").glob("rft-*.json"))
 EXAMPLES = sorted((ROOT / "ftstudio" / "data" / "examples").glob("*.jsonl"))
 CHEAP = {"rft-exact-match.json", "rft-fuzzy-similarity.json", "rft-classification-structured.json",
-         "rft-json-extraction.json"}
+         "rft-json-extraction.json", "rft-math-python.json"}
 
 
 # rows the examples lack: the fields rft-json-extraction reads
@@ -51,8 +51,9 @@ def _planned(session: GradingSession, rows: list[dict[str, Any]]) -> bool:
     sf = session.sample_field
     if not rows or any(type(r.get(sf)) is not str for r in rows):
         return False
-    return session.score_columns([r[sf] for r in rows],
-                                 lambda k: None if k == sf else [r.get(k, object()) for r in rows]) is not None
+    return isinstance(session.score_columns([r[sf] for r in rows],
+                                            lambda k: None if k == sf else [r.get(k, object()) for r in rows],
+                                            lambda: [{k: v for k, v in r.items() if k != sf} for r in rows]), tuple)
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
@@ -87,7 +88,7 @@ def test_the_external_corpus_grades_the_same_both_ways() -> None:
             except Exception:  # a config the engine refuses is test_corpus's business
                 continue
             with session:
-                if session._plan is None:  # python and model graders: the engine's alone
+                if session._plan is None:  # model graders: the engine's alone
                     continue
                 _same(session.grade(dataset), _engine(session, dataset))
                 clean = [r for r in dataset.rows if type(r.get("model_sample")) is str]
@@ -175,7 +176,8 @@ def test_the_plan_answers_a_trainers_call_and_declines_what_it_cannot_answer() -
         assert ok is not None and ok[1].keys() == {"a", "b", "c"}
         assert reward.score_columns(['{"label": "y"}'], {"answer": ["4"], "label": ["y"]}) is None  # 1 / 0
     with Reward.load({"type": "python", "name": "p", "source": "def grade(s, i):\n    return 1.0\n"}) as reward:
-        assert reward.session._plan is None  # code runs in the sandbox, never in a plan
+        assert reward.score_columns(["4", "5"], {"answer": ["4", "4"]}) == ([1.0, 1.0], {})  # one sandbox run
+        assert reward.session.score_columns(["4"], lambda k: None) is None  # no items given: python declines
 
 
 @pytest.mark.parametrize("completions", [
@@ -188,3 +190,105 @@ def test_plain_texts_are_completion_text_or_none(completions: list[Any]) -> None
     if texts is not None:
         assert texts == [completion_text(c) for c in completions]
         assert all(type(t) is str for t in texts)
+
+
+# --- python nodes: one sandbox run for the column; a row's error leaves the call to the engine -----------------
+
+def _python(name: str, body: str) -> dict[str, Any]:
+    return {"type": "python", "name": name, "source": f"def grade(sample, item):\n{body}\n"}
+
+
+LENGTH = _python("length", "    return min(1.0, len(sample['output_text']) / 10)")
+# the item and the sample as the engine sends them, in one number (a JSON output's output_json included)
+SEEN = _python("seen", "    return len(item) + 10 * len(sample['output_json'] or {}) + (0.5 if 'model_sample' in item else 0)")
+# errors on some rows only: raises on "x", returns text on "t", NaN on "n", sleeps past the limit on "slow"
+FLAKY = _python("flaky", "    t = sample['output_text']\n"
+                         "    if t == 'x':\n        raise ValueError('no x')\n"
+                         "    if t == 't':\n        return 'text'\n"
+                         "    if t == 'n':\n        return float('nan')\n"
+                         "    if t == 'slow':\n        import time\n        time.sleep(30)\n"
+                         "    return 0.25")
+PY_TREES = {
+    "python": LENGTH,
+    "seen": SEEN,
+    "flaky": FLAKY,
+    "multi(exact, python)": {"type": "multi", "name": "mixed", "graders": {"exact": EXACT, "length": LENGTH},
+                             "calculate_output": "0.5 * exact + 0.5 * length"},
+    "multi(exact, flaky)": {"type": "multi", "name": "mixed", "graders": {"exact": EXACT, "flaky": FLAKY},
+                            "calculate_output": "exact + flaky", "invalid_grade": -1.0},
+    "nested": {"type": "multi", "name": "outer", "calculate_output": "inner / (2 - seen)",
+               "graders": {"inner": {"type": "multi", "name": "inner", "calculate_output": "2 * sim + flaky",
+                                     "graders": {"sim": SIMILAR, "flaky": FLAKY}},
+                           "seen": SEEN}},
+}
+PY_CASES = {
+    **CASES,
+    "python errors": ({"answer": ["x", "4", "t", "n", "4"]}, ["x", "4", "t", "n", "4"]),
+    "one row raises": ({"answer": ["4", "x"]}, [[{"role": "assistant", "content": "4"}],
+                                               [{"role": "assistant", "content": "x"}]]),
+    "a row past the time limit": ({"answer": ["slow", "4"]}, ["slow", "4"]),
+    "JSON outputs": ({"answer": ['{"a": 1}', "4"], "extra": ["e", None]}, ['{"a": 1, "b": [1]}', "[1, 2]"]),
+}
+SHORT = GradeOptions(python_timeout=1.0, python_workers=1)
+
+
+@pytest.mark.parametrize("tree", list(PY_TREES), ids=str)
+def test_trl_rewards_and_metrics_with_python_nodes_are_the_engines(tree: str) -> None:
+    with Reward.load(PY_TREES[tree], options=SHORT) as reward:
+        assert reward.session._plan is not None
+        f = reward.for_trl()
+        for case, (columns, completions) in PY_CASES.items():
+            if case == "a row past the time limit" and "flaky" not in json.dumps(PY_TREES[tree]):
+                continue
+            logged: list[Any] = []
+            kwargs = {**columns, "trainer_state": object(), "log_extra": lambda *a: None,
+                      "log_metric": lambda k, v, out=logged: out.append((k, v))}
+            got = f(prompts=["p"] * len(completions), completions=completions, **kwargs)
+            want, want_logged = _expected(reward, completions, kwargs)
+            assert (got, logged) == (want, want_logged), case
+
+
+@pytest.mark.parametrize("tree", list(PY_TREES), ids=str)
+def test_grade_with_python_nodes_is_the_engines(tree: str) -> None:
+    rows = [{"answer": a, "model_sample": o} for a, o in
+            (("4", "4"), ("x", "x"), ("4", "t"), ("4", "n"), ("5", '{"label": "x"}'), ("4", "four words here"))]
+    with GradingSession(PY_TREES[tree], options=SHORT) as session:
+        for chunk in (rows, rows[:1], rows[1:2], rows[4:], [rows[0], rows[5]]):
+            _same(session.grade(chunk), _engine(session, chunk))
+            _same(session.grade(chunk, node_scores=True), session.grade(chunk, node_scores=True, progress=lambda _p: None))
+
+
+def test_a_python_row_runs_once_when_the_call_falls_back_to_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ftstudio.sandbox import PythonGraderPool
+
+    runs: list[int] = []
+    real = PythonGraderPool.run
+
+    def counted(self: PythonGraderPool, calls: Any, **kw: Any) -> Any:
+        runs.append(len(calls))
+        return real(self, calls, **kw)
+
+    monkeypatch.setattr(PythonGraderPool, "run", counted)
+    tree = PY_TREES["multi(exact, flaky)"]
+    with Reward.load(tree) as reward:
+        f = reward.for_trl()
+        assert f(prompts=["p"] * 3, completions=["4", "x", "5"], answer=["4", "4", "4"]) == [1.25, 0.0, 0.25]
+        assert runs == [3]  # the engine graded the call with the plan's results
+        planned = reward.score_columns(["x"], {"answer": ["4"]})
+        assert isinstance(planned, GradeResults) and planned.errors[0].status.name == "FAILED"
+        assert reward.score_columns(["4"], {"answer": ["4"]}) == ([1.25], {"exact": [1.0], "flaky": [0.25]})
+        assert runs == [3, 1, 1]
+    with GradingSession(tree) as session:
+        result = session.grade([{"answer": "4", "model_sample": o} for o in ("x", "4")])
+        assert list(result.rewards) == [-1.0, 1.25] and list(result.errors) == [0] and runs[3:] == [2]
+
+
+def test_a_cancelled_python_run_is_the_engines_cancelled_rows() -> None:
+    import threading
+
+    cancel = threading.Event()
+    cancel.set()
+    with GradingSession(PY_TREES["multi(exact, python)"]) as session:
+        result = session.score_columns(["4", "5"], lambda k: ["4", "4"] if k == "answer" else None,
+                                       lambda: [{"answer": "4"}] * 2, cancel)
+        assert isinstance(result, GradeResults) and result.cancelled and sorted(result.errors) == [0, 1]

@@ -22,6 +22,11 @@ LABEL = {"type": "string_check", "name": "label", "input": "{{ sample.output_jso
 MULTI = {"type": "multi", "name": "mix", "calculate_output": "same / (1 - label) + 2",
          "graders": {"same": EXACT, "label": LABEL}}
 NAMELESS = {k: v for k, v in EXACT.items() if k != "name"}
+# python trees grade off the event loop, through GradingSession.grade's plan (never srv.planned, which runs inline)
+PYTHON = {"type": "python", "name": "py", "source": "def grade(sample, item):\n"
+          "    if sample['output_text'] == 'x':\n        raise ValueError('x')\n"
+          "    return len(sample['output_text']) / 10 + len(item)\n"}
+MULTI_PY = {"type": "multi", "name": "mixpy", "calculate_output": "same + py", "graders": {"same": EXACT, "py": PYTHON}}
 
 
 async def _post(app: Any, data: bytes, chunks: int = 1, path: str = RUN_PATH) -> tuple[int, list, bytes]:
@@ -71,13 +76,17 @@ CASES = [
     (LABEL, "not json", {"label": "math"}, False),
     (MULTI, '{"label": "x"}', {"reference_answer": '{"label": "x"}', "label": "y"}, True),
     (MULTI, '{"label": "x"}', {"reference_answer": "b", "label": "x"}, False),  # 0 / 0: formula error
+    (PYTHON, "abc", {"reference_answer": "a"}, False),
+    (PYTHON, "x", {"reference_answer": "a"}, False),  # the code raises: the engine's error, from the same run
+    (MULTI_PY, "a", {"reference_answer": "a", "model_sample": "b"}, False),
+    (MULTI_PY, "x", {"reference_answer": "x"}, False),
 ]
 
 
 @pytest.mark.parametrize(("grader", "sample", "item", "planned"), CASES)
 def test_graders_run_answers_as_the_engine(grader: dict[str, Any], sample: str, item: dict[str, Any],
                                            planned: bool) -> None:
-    app = create_app(ServeConfig(access_log=False))
+    app = create_app(ServeConfig(access_log=False, allow_request_code=True))
     body = {"grader": grader, "model_sample": sample, "item": item}
     for chunks in (1, 3):
         status, headers, raw = asyncio.run(_post(app, json.dumps(body).encode(), chunks))

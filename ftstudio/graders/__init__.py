@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         OutputText,
         SamplingParams,
     )
-    from ._templates import SAMPLE_FIELDS, RenderError, Sample, parse, render
+    from ._templates import SAMPLE_FIELDS, RenderError, Sample, parse, render, sample_dicts
     from .types import (
         Grader,
         GraderType,
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from .types.label_model import LabelModelGrader
     from .types.lambda_ import LambdaFunction, LambdaGrader
     from .types.multi import MultiGrader, error_reward
-    from .types.python import PYTHON_STUB, PythonGrader
+    from .types.python import PYTHON_STUB, PythonGrader, pool_results
     from .types.score_model import ScoreModelGrader
     from .types.string_check import StringCheckGrader
     from .types.text_similarity import TextSimilarityGrader
@@ -80,7 +80,7 @@ _FACE = LazyFace(__name__, {
                 "parse_grader", "template_fields", "walk"),
     "_models": ("MESSAGE_ROLES", "PYTHON_IMAGE_TAGS", "SCORE_MODEL_EFFORTS", "AudioData", "GraderModel", "InputAudio",
                 "InputImage", "InputMessage", "InputText", "OutputText", "SamplingParams"),
-    "_templates": ("SAMPLE_FIELDS", "RenderError", "Sample", "parse", "render"),
+    "_templates": ("SAMPLE_FIELDS", "RenderError", "Sample", "parse", "render", "sample_dicts"),
     "types": ("Grader", "GraderType", "GraderUnion", "ModelGraderModel", "PairScore", "Scored", "ScoringContext", "Translation",
               "Translator", "UnknownGraderType", "as_is", "build_requests", "facet_gaps", "find", "grader_type",
               "grader_types", "interpret", "is_cancelled", "response_format", "sampling_kwargs"),
@@ -88,7 +88,7 @@ _FACE = LazyFace(__name__, {
     "types.label_model": ("LabelModelGrader",),
     "types.lambda_": ("LambdaFunction", "LambdaGrader"),
     "types.multi": ("MultiGrader", "error_reward"),
-    "types.python": ("PYTHON_STUB", "PythonGrader"),
+    "types.python": ("PYTHON_STUB", "PythonGrader", "pool_results"),
     "types.score_model": ("ScoreModelGrader",),
     "types.string_check": ("StringCheckGrader",),
     "types.text_similarity": ("TextSimilarityGrader",),
@@ -110,6 +110,6 @@ __all__ = [
     "REMOTE_GRADER_TYPES", "RenderError", "SAMPLE_FIELDS", "SCORE_MODEL_EFFORTS", "Sample", "SamplingParams",
     "ScoreModelGrader", "Scored", "ScoringContext", "StringCheckGrader", "TextSimilarityGrader", "Translation", "Translator",
     "UnknownGraderType", "as_is", "build_requests", "error_reward", "facet_gaps", "find", "formula", "grader_type", "grader_types",
-    "interpret", "is_cancelled", "label", "metrics", "parse", "parse_grader", "render", "render_column", "render_one",
-    "response_format", "sampling_kwargs", "template_fields", "templates", "tree", "types", "walk",
+    "interpret", "is_cancelled", "label", "metrics", "parse", "parse_grader", "pool_results", "render", "render_column", "render_one",
+    "response_format", "sample_dicts", "sampling_kwargs", "template_fields", "templates", "tree", "types", "walk",
 ]

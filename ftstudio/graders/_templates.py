@@ -224,8 +224,7 @@ class Sample:
         output_tools and choices are [] when the output holds none (code written for the official
         service does len(sample["output_tools"])); output_json is None when the output isn't JSON.
         """
-        out: dict[str, Any] = {"output_text": self.output_text, "output_json": None,
-                               "output_tools": [], "choices": [], "output_audio": None}
+        out = _prose_dict(self.output_text)
         if not self._parsed():  # prose, the usual case: no RenderError built per row (it costs more than the dict)
             return out
         data = self._json
@@ -235,6 +234,17 @@ class Sample:
                 if key in data:
                     out[key] = data[key]
         return out
+
+
+def _prose_dict(text: str) -> dict[str, Any]:
+    return {"output_text": text, "output_json": None, "output_tools": [], "choices": [], "output_audio": None}
+
+
+def sample_dicts(outputs: list[str]) -> list[dict[str, Any]]:
+    """`Sample(o).as_dict()` for each output, without a Sample object for prose (a third of the cost for a
+    trainer's 64 completions: the small-call plan sends these to a python node)."""
+    prose, may_be_json = _prose_dict, _may_be_json
+    return [prose(o) if not may_be_json(o) else Sample(o).as_dict() for o in outputs]
 
 
 _MISSING = object()

@@ -146,6 +146,8 @@ class GradingContext:
         self.cancelled = False
         self.top: Grader = session.grader
         self.memo: dict[int, Scored] | None = None
+        # nodes already scored for these rows (a declined small-call plan's python runs), by id(node)
+        self.given: dict[int, Scored] = {}
 
     def report(self, done: int, total: int, stage: Stage, node: str, waiting: int = 0,
                limit: float | None = None, timed_out: int = 0) -> None:
@@ -160,6 +162,9 @@ class GradingContext:
         return self._score(node, rows)
 
     def _score(self, node: Grader, rows: list[int]) -> Scored:
+        given = self.given.get(id(node))
+        if given is not None:
+            return given
         if is_cancelled(self.cancel):
             self.cancelled = True
             errs = {r: RowErrors({ROW_ERROR.OTHER: NOT_GRADED}, RowStatus.NOT_RUN) for r in rows}

@@ -8,6 +8,7 @@ A row that fails anywhere scores 0 and carries the API's error flag with details
 
 from __future__ import annotations
 
+import threading
 import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,12 +16,22 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ftstudio.api import Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
-from ftstudio.graders import Grader, LambdaGrader, PythonGrader, error_reward, grader_type, parse_grader, walk
+from ftstudio.graders import (
+    Grader,
+    LambdaGrader,
+    PythonGrader,
+    error_reward,
+    grader_type,
+    parse_grader,
+    pool_results,
+    walk,
+)
 from ftstudio.validation import blocks_grading, check_grader
 
 from ._context import Batch, Cancel, GradingContext, Rows, is_cancelled, prepare
 from ._options import GradeOptions
-from ._plan import Column, Planned, compile_plan
+from ._plan import Call, Column, Planned, compile_plan
+from ._plan_python import Items, Ran
 from ._progress import ProgressFn
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
@@ -63,11 +74,14 @@ class GradingSession:
         # a multi's invalid_grade, read once: pydantic's attribute fallback costs a fifth of a one-row grade
         self._error_reward = error_reward(self.grader)
         self.sample_field = sample_field
-        # the small-call plan of a cheap tree (None otherwise): calls whose rows all render skip the set-up
-        self._plan = compile_plan(self.grader)
         self._name = self.grader.name or self.grader.type
         self.options = options or GradeOptions()
         self._pools: dict[int, PythonGraderPool] = {}
+        self._pools_lock = threading.Lock()  # a plan may ask for a pool from any caller's thread
+        # the small-call plan of a cheap tree (None otherwise): calls whose rows all render skip the set-up
+        self._plan = compile_plan(self.grader, self.python_pool)
+        # whether it runs python nodes in their pools (score_columns then needs the items)
+        self.plan_runs_code = self._plan is not None and any(isinstance(n, PythonGrader) for _, n in walk(self.grader))
         self._runner: ModelRunner | None = None
 
     def __enter__(self) -> GradingSession:
@@ -96,14 +110,18 @@ class GradingSession:
         """The warm sandbox pool of a python node (or of `source` run on behalf of a lambda node)."""
         pool = self._pools.get(id(node))
         if pool is None:
-            o = self.options
-            from ftstudio.sandbox import PythonGraderPool
-
-            code = source if source is not None else node.source if isinstance(node, PythonGrader) else ""
-            pool = PythonGraderPool(code, workers=o.python_workers,
-                                    timeout=o.python_timeout, memory_limit=o.python_memory)
-            self._pools[id(node)] = pool
+            with self._pools_lock:  # one pool per node, even when two threads ask at once
+                pool = self._pools.get(id(node))
+                if pool is None:
+                    pool = self._pools[id(node)] = self._new_pool(node, source)
         return pool
+
+    def _new_pool(self, node: PythonGrader | LambdaGrader, source: str | None) -> PythonGraderPool:
+        from ftstudio.sandbox import PythonGraderPool
+
+        o = self.options
+        code = source if source is not None else node.source if isinstance(node, PythonGrader) else ""
+        return PythonGraderPool(code, workers=o.python_workers, timeout=o.python_timeout, memory_limit=o.python_memory)
 
     def grade(self, rows: Rows | Batch, progress: ProgressFn | None = None, cancel: Cancel | None = None,
               row_offset: int = 0, node_scores: bool = False) -> GradeResults:
@@ -111,16 +129,27 @@ class GradingSession:
         verdict can name a node at any depth, not only a child of the root."""
         start = time.perf_counter()
         batch = rows if isinstance(rows, Batch) else prepare(rows, self.sample_field)
+        ran: Ran = {}
         if self._plan is not None and not node_scores and progress is None and not batch.base_errors \
                 and not is_cancelled(cancel):
-            planned = self._planned(batch, start, row_offset)
+            # rows without a usable output are batch.base_errors, which leave the call to the engine
+            call = Call(cast(list[str], batch.outputs), _row_column(batch), lambda: batch.items, cancel)
+            planned = self._planned(call, batch, start, row_offset)
             if planned is not None:
                 return planned
+            ran = call.ran
+        return self._engine(batch, progress, cancel, row_offset, node_scores, start, ran)
+
+    def _engine(self, batch: Batch, progress: ProgressFn | None, cancel: Cancel | None, row_offset: int,
+                node_scores: bool, start: float, ran: Ran) -> GradeResults:
+        """The whole-column pass; `ran`: python nodes' results a declined plan got for these rows, used as they are."""
         run = GradingContext(self, batch, progress, cancel, SCORERS)
         if node_scores:
             run.memo = {}  # every node of one pass is scored over the same rows, so a node's score is its memo
         active = [i for i in range(len(batch)) if i not in batch.base_errors] if batch.base_errors else \
             list(range(len(batch)))
+        for node_id, results in ran.items():  # the plan ran every row (a call with base errors never reaches it)
+            run.given[node_id] = pool_results(run, active, results)
         values, errs = run.score(self.grader, active)
         n = len(batch)
         rewards = array("d", bytes(8 * n))
@@ -143,17 +172,30 @@ class GradingSession:
                             elapsed=time.perf_counter() - start, cancelled=run.cancelled, row_offset=row_offset)
 
 
-    def score_columns(self, outputs: list[str], column: Column) -> Planned | None:
+    def score_columns(self, outputs: list[str], column: Column, items: Items | None = None,
+                      cancel: Cancel | None = None) -> Planned | GradeResults | None:
         """The rewards (and a multi's child scores) `grade` computes for rows given as columns: the model outputs,
-        and `column(key)` the item field `key` per row (None when the rows lack it). None when the call needs the
-        engine (a tree without a small-call plan, or a row that does not simply render): grade the rows then.
+        `column(key)` the item field `key` per row (None when the rows lack it) and `items()` each row's item
+        without the output field (what a python node sends; without it a tree with one answers None).
+        None when the call needs the engine (a tree without a small-call plan, or a row that does not simply
+        render): grade the rows then. A GradeResults when a python node ran and a row has an error (or the plan
+        declined after it ran): `grade`'s answer for these rows, graded with those python results.
         A trainer's reward function calls this first; it builds no Batch, context or GradeResults."""
-        return self._plan(outputs, column) if self._plan is not None else None
+        if self._plan is None:
+            return None
+        start = time.perf_counter()
+        call = Call(outputs, column, items, cancel)
+        planned = self._plan(call)
+        rows = call.items() if planned is None and call.ran else None
+        if rows is None:
+            return planned
+        sf = self.sample_field
+        batch = prepare([{**item, sf: out} for item, out in zip(rows, outputs)], sf)
+        return self._engine(batch, None, cancel, 0, False, start, call.ran)
 
-    def _planned(self, batch: Batch, start: float, row_offset: int) -> GradeResults | None:
+    def _planned(self, call: Call, batch: Batch, start: float, row_offset: int) -> GradeResults | None:
         assert self._plan is not None
-        # rows without a usable output are batch.base_errors, which leave the call to the engine
-        scored = self._plan(cast(list[str], batch.outputs), _row_column(batch))
+        scored = self._plan(call)
         if scored is None:
             return None
         values, subs = scored

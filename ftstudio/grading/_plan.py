@@ -1,18 +1,21 @@
 """The small-call plan: a cheap grader tree compiled once, so a call of a few rows costs little more than the
-comparisons themselves.
+comparisons themselves (and a python node, its one round trip to the sandbox).
 
 The engine (GradingSession.grade) sets up a whole-column pass per call: a Batch, a GradingContext, a scorer
 lookup per node, template parsing, error bookkeeping. For a trainer's 64 completions or serve's one row that
 set-up is most of the time. A plan is built at session start for trees of string_check, text_similarity
-(not cosine) and multi nodes whose templates are a literal, `{{ sample.output_text }}` or `{{ item.<key> }}`:
-each template becomes a getter, each leaf its type's PairScore (the same code its scorer runs), each multi its
-compiled formula.
+(not cosine), python and multi nodes (at any depth) whose templates are a literal, `{{ sample.output_text }}`
+or `{{ item.<key> }}`: each template becomes a getter, each pair leaf its type's PairScore (the same code its
+scorer runs), each python node one run of its warm sandbox pool over the whole column (the rows its scorer
+would send: each output's sample dict and its item), each multi its compiled formula.
 
 A plan only answers a call in which nothing can go wrong: every value it reads is a string, every leaf scores
-every row, every formula result is finite. Anything else (a missing field, a number to render as JSON, a row
-too long for text_similarity, a formula that divides by zero) makes it answer None, and the engine grades the
-call as before, with its errors. So a plan's rewards are the engine's by construction; tests/test_plan.py
-checks them on the presets and the external corpus.
+every row, no python row failed, timed out or was cancelled, every formula result is finite. Anything else
+(a missing field, a number to render as JSON, a row too long for text_similarity, a python row's error, a
+formula that divides by zero) makes it answer None, and the engine grades the call as before, with its
+errors. So a plan's rewards are the engine's by construction; tests/test_plan.py checks them on the presets
+and the external corpus. The python rows a declined call already ran are in `Call.ran`: the engine grades
+the call with those results (GradingContext.given) instead of running the code a second time.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ftstudio.graders import Grader, MultiGrader, PairScore, grader_type, parse, templates
+from ftstudio.graders import Grader, MultiGrader, PairScore, PythonGrader, grader_type, parse, templates
+
+from ._plan_python import Items, Pools, Ran, python_column
 
 if TYPE_CHECKING:  # the formula language is imported for a tree with a multi node only (start-up)
     from ftstudio.graders import formula
@@ -31,7 +36,7 @@ Column = Callable[[str], Sequence[Any] | None]
 # A template over one call: its text per row, or None when a row would not render to a plain string.
 Getter = Callable[[list[str], Column], list[str] | None]
 # One node over one call: its score per row, or None when the engine must grade the call.
-NodePlan = Callable[[list[str], Column], list[float] | None]
+NodePlan = Callable[["Call"], list[float] | None]
 # A call's answer: the reward per row, and a top-level multi's child scores per row ({} for other trees).
 Planned = tuple[list[float], dict[str, list[float]]]
 
@@ -85,6 +90,25 @@ def _sample_path(ref: templates.Ref) -> Getter:
     return get
 
 
+class Call:
+    """One call as a plan reads it: the outputs, the item fields as columns, the items themselves (what a python
+    node sends, built on first use; None when the caller has none to give: a python node then declines), the
+    cancel a python run watches, and the python results the call got (`ran`, by node id: the engine grades
+    with them if the call falls back)."""
+
+    __slots__ = ("outputs", "column", "cancel", "ran", "_items", "_rows")
+
+    def __init__(self, outputs: list[str], column: Column, items: Items | None = None, cancel: Any = None):
+        self.outputs, self.column, self.cancel = outputs, column, cancel
+        self._items, self._rows = items, None
+        self.ran: Ran = {}
+
+    def items(self) -> Sequence[dict[str, Any]] | None:
+        if self._rows is None and self._items is not None:
+            self._rows = self._items()
+        return self._rows
+
+
 def _pair(sources: list[str], pair: PairScore) -> NodePlan | None:
     """A pair node (its templates are `input` then `reference`, as its PairScore takes them)."""
     getters = [_getter(source) for source in sources]
@@ -94,36 +118,45 @@ def _pair(sources: list[str], pair: PairScore) -> NodePlan | None:
     if first is None or second is None:
         return None
 
-    def run(outputs: list[str], column: Column) -> list[float] | None:
-        a = first(outputs, column)
+    def run(call: Call) -> list[float] | None:
+        a = first(call.outputs, call.column)
         if a is None:
             return None
-        b = second(outputs, column)
+        b = second(call.outputs, call.column)
         return None if b is None else pair(a, b)
     return run
 
 
+def _python(node: PythonGrader, pools: Pools) -> NodePlan:
+    def run(call: Call) -> list[float] | None:
+        items = call.items()
+        if items is None:
+            return None
+        return python_column(node, pools, call.outputs, items, call.cancel, call.ran)
+    return run
+
+
 class Plan:
-    """`plan(outputs, column)` -> (rewards, the top multi's child columns) or None: see the module's docstring."""
+    """`plan(call)` -> (rewards, the top multi's child columns) or None: see the module's docstring."""
 
     def __init__(self, root: NodePlan, top: dict[str, NodePlan], program: formula.Program | None):
         self._root, self._top, self._program = root, top, program
 
-    def __call__(self, outputs: list[str], column: Column) -> Planned | None:
-        if not outputs:
+    def __call__(self, call: Call) -> Planned | None:
+        if not call.outputs:
             return None
         if self._program is None:
-            values = self._root(outputs, column)
+            values = self._root(call)
             return None if values is None else (values, {})
-        subs = _children(self._top, outputs, column)
-        values = None if subs is None else _combine(self._program, subs, len(outputs))
+        subs = _children(self._top, call)
+        values = None if subs is None else _combine(self._program, subs, len(call.outputs))
         return None if values is None or subs is None else (values, subs)
 
 
-def _children(children: dict[str, NodePlan], outputs: list[str], column: Column) -> dict[str, list[float]] | None:
+def _children(children: dict[str, NodePlan], call: Call) -> dict[str, list[float]] | None:
     subs: dict[str, list[float]] = {}
     for key, child in children.items():
-        values = child(outputs, column)
+        values = child(call)
         if values is None:
             return None
         subs[key] = values
@@ -135,14 +168,17 @@ def _combine(program: formula.Program, columns: dict[str, list[float]], n: int) 
     is not finite, which the scorer re-runs row by row for its message."""
     import numpy as np  # lazily, as the scorer does: `import ftstudio.grading` starts without numpy
 
-    vec = program.vector({k: np.asarray(v, dtype=float) for k, v in columns.items()})
-    vec = np.broadcast_to(np.asarray(vec, dtype=float), (n,))
+    vec = np.asarray(program.vector({k: np.asarray(v, dtype=float) for k, v in columns.items()}), dtype=float)
+    if vec.shape != (n,):  # the scorer's broadcast, which a column already has
+        vec = np.broadcast_to(vec, (n,))
     if not np.isfinite(vec).all():
         return None
     return vec.tolist()
 
 
-def _node(node: Grader) -> tuple[NodePlan, dict[str, NodePlan], formula.Program | None] | None:
+def _node(node: Grader, pools: Pools | None) -> tuple[NodePlan, dict[str, NodePlan], formula.Program | None] | None:
+    if isinstance(node, PythonGrader):
+        return None if pools is None else (_python(node, pools), {}, None)
     if isinstance(node, MultiGrader):
         from ftstudio.graders import formula
 
@@ -154,14 +190,14 @@ def _node(node: Grader) -> tuple[NodePlan, dict[str, NodePlan], formula.Program 
             return None
         children: dict[str, NodePlan] = {}
         for key, child in node.graders.items():
-            built = _node(child)
+            built = _node(child, pools)
             if built is None:
                 return None
             children[key] = built[0]
 
-        def run(outputs: list[str], column: Column) -> list[float] | None:
-            subs = _children(children, outputs, column)
-            return None if subs is None else _combine(program, subs, len(outputs))
+        def run(call: Call) -> list[float] | None:
+            subs = _children(children, call)
+            return None if subs is None else _combine(program, subs, len(call.outputs))
         return run, children, program
     kind = grader_type(node.type)
     pair = kind.plain(node) if kind.plain is not None else None
@@ -169,13 +205,13 @@ def _node(node: Grader) -> tuple[NodePlan, dict[str, NodePlan], formula.Program 
     return None if leaf is None else (leaf, {}, None)
 
 
-def compile_plan(grader: Grader) -> Plan | None:
-    """The plan of `grader`, or None when some node has no short way (python, model graders, templates with
-    more than one variable or a deeper path, cosine)."""
-    built = _node(grader)
+def compile_plan(grader: Grader, pools: Pools | None = None) -> Plan | None:
+    """The plan of `grader`, or None when some node has no short way (model graders, lambda, templates with
+    more than one variable or a deeper path, cosine; python without `pools`, the session's pool of a node)."""
+    built = _node(grader, pools)
     if built is None:
         return None
     return Plan(*built)
 
 
-__all__ = ["Column", "Plan", "Planned", "compile_plan"]
+__all__ = ["Call", "Column", "Plan", "Planned", "compile_plan"]

@@ -12,6 +12,7 @@ import atexit
 import threading
 import weakref
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,7 +29,15 @@ from ftstudio.grading import (
     plain_texts,
 )
 
-from ._trl import AsyncRewardFunction, RewardFunction, item_column, trl_async_function, trl_components, trl_function
+from ._trl import (
+    AsyncRewardFunction,
+    RewardFunction,
+    item_column,
+    item_rows,
+    trl_async_function,
+    trl_components,
+    trl_function,
+)
 
 
 def _load_document(grader: Any) -> tuple[Any, str]:
@@ -92,14 +101,20 @@ class Reward:
         with self._lock:
             return self.session.grade(rows)
 
-    def score_columns(self, completions: Sequence[Any], columns: dict[str, Any]) -> Planned | None:
+    def score_columns(self, completions: Sequence[Any], columns: dict[str, Any]) -> Planned | GradeResults | None:
         """(rewards, a multi's child scores) as `grade` computes them, from the engine's small-call plan, for a
-        trainer's call given as dataset columns (TRL's keyword lists); None when the grader or these rows need
-        the engine: call `grade`. No lock: a plan holds no pools and changes nothing."""
+        trainer's call given as dataset columns (TRL's keyword lists); `grade`'s GradeResults when a python node
+        ran and a row has an error (GradingSession.score_columns); None when the grader or these rows need the
+        engine: call `grade`. A plan with a python node runs the session's pools: under the lock, as `grade`."""
         texts = plain_texts(completions)
         if texts is None:
             return None
-        return self.session.score_columns(texts, item_column(columns, len(texts), self.sample_field))
+        n, sf = len(texts), self.sample_field
+        column = item_column(columns, n, sf)
+        if not self.session.plan_runs_code:
+            return self.session.score_columns(texts, column)  # no lock: such a plan holds no pools
+        with self._lock:
+            return self.session.score_columns(texts, column, partial(item_rows, columns, n, sf))
 
     def score(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> list[float]:
         """One reward per completion, exactly `ftstudio grade`'s; rows with errors score 0.0.

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from itertools import repeat
+from operator import setitem
 from typing import Any, Protocol, TypeVar, cast
 
 from ftstudio.core import mean
@@ -45,7 +47,7 @@ class _Reward(Protocol):
 
     def grade(self, completions: Sequence[Any], items: Sequence[dict[str, Any]]) -> GradeResults: ...
 
-    def score_columns(self, completions: Sequence[Any], columns: dict[str, Any]) -> Planned | None: ...
+    def score_columns(self, completions: Sequence[Any], columns: dict[str, Any]) -> Planned | GradeResults | None: ...
 
 # What TRL adds to the dataset columns; never part of the grader's item.
 TRL_ARGUMENTS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
@@ -56,7 +58,24 @@ def items_from_columns(columns: dict[str, Any], n: int) -> list[dict[str, Any]]:
     from some rows with None, and the grader should see it missing, as `ftstudio grade` does."""
     names = [k for k, v in columns.items()
              if k not in TRL_ARGUMENTS and isinstance(v, (list, tuple)) and len(cast(Sequence[Any], v)) == n]
-    return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
+    values = [columns[k] for k in names]
+    if any(None in v for v in values):  # `in` may match more than None: those calls take the exact way
+        return [{k: columns[k][i] for k in names if columns[k][i] is not None} for i in range(n)]
+    # A trainer's usual call, in C loops: copies of one dict with the keys in order, then each column's values.
+    keyed: dict[str, Any] = dict.fromkeys(names)
+    items = [keyed.copy() for _ in range(n)]
+    for name, column in zip(names, values):
+        list(map(setitem, items, repeat(name), cast(Sequence[Any], column)))
+    return items
+
+
+def item_rows(columns: dict[str, Any], n: int, sample_field: str) -> list[dict[str, Any]]:
+    """The items the engine's rows would have (what a python node gets): items_from_columns without the sample
+    field, which the engine's row holds the output in and its item leaves out."""
+    items = items_from_columns(columns, n)
+    if sample_field in columns:
+        return [{k: v for k, v in item.items() if k != sample_field} for item in items]
+    return items
 
 
 def item_column(columns: dict[str, Any], n: int, sample_field: str) -> Callable[[str], Sequence[Any] | None]:
@@ -74,12 +93,14 @@ def item_column(columns: dict[str, Any], n: int, sample_field: str) -> Callable[
 def _rewards(reward: _Reward, sub_keys: list[str], on_error: float | None, completions: Sequence[Any],
              columns: dict[str, Any]) -> list[float | None]:
     """The engine's small-call plan when the call fits it (no row can have an error there), else the rows graded
-    as items; the same rewards and the same metrics either way."""
+    as items (by the engine, or by score_columns when a python node already ran them); the same rewards and the
+    same metrics either way."""
     planned = reward.score_columns(completions, columns)
     log_metric = columns.get("log_metric")
     if planned is None:
-        result = reward.grade(completions, items_from_columns(columns, len(completions)))
-        return _scored(reward, sub_keys, on_error, result, log_metric)
+        planned = reward.grade(completions, items_from_columns(columns, len(completions)))
+    if isinstance(planned, GradeResults):
+        return _scored(reward, sub_keys, on_error, planned, log_metric)
     rewards, subs = planned
     if callable(log_metric):
         _log(reward, sub_keys, subs, 0, len(rewards), log_metric)

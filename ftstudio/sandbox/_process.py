@@ -102,7 +102,7 @@ def encode_rows(calls: list) -> bytes | None:
     commas, or None when a row needs encode()'s own look (orjson refuses it or wrote a null that is not one of
     the top-level Nones: the rows are then encoded one by one). One call instead of two a row is most of the
     parent's cost of a trainer's small batch."""
-    if orjson is None or not all(type(c) is tuple and len(c) == 2 for c in calls):
+    if orjson is None or set(map(type, calls)) - {tuple} or set(map(len, calls)) - {2}:
         return None
     try:
         data = orjson.dumps(calls, option=_ORJSON_OPTIONS)
@@ -111,7 +111,7 @@ def encode_rows(calls: list) -> bytes | None:
     # Each part holds at least its top-level Nones' nulls, so equal totals mean every part passes
     # _no_lost_floats' count.
     nulls = data.count(b"null")
-    if nulls and nulls != sum(_top_nones(sample) + _top_nones(item) for sample, item in calls):
+    if nulls and nulls != _parts_top_nones(calls):
         return None
     return data[1:-1]
 
@@ -119,6 +119,15 @@ def encode_rows(calls: list) -> bytes | None:
 def _top_nones(obj, _is=operator.is_, _none=itertools.repeat(None)) -> int:
     # identity, not ==: a value that claims to equal None must not stand for a null orjson wrote
     return sum(map(_is, obj.values(), _none)) if type(obj) is dict else 0
+
+
+def _parts_top_nones(calls, _is=operator.is_, _none=itertools.repeat(None), _flat=itertools.chain.from_iterable,
+                     _values=dict.values) -> int:
+    """sum(_top_nones(part)) over every sample and item, in C loops when all are dicts (a trainer's call)."""
+    parts = list(_flat(calls))
+    if set(map(type, parts)) - {dict}:
+        return sum(map(_top_nones, parts))
+    return list(map(_is, _flat(map(_values, parts)), _none)).count(True)
 
 
 def _no_lost_floats(data: bytes, obj) -> bool:
@@ -347,6 +356,8 @@ class WorkerProcess:
             read += len(chunk)
             self._inbuf += chunk
             self._parse(messages)
+            if len(chunk) < READ_CHUNK:
+                break  # the pipe is empty now: poll says when more comes (a second read would only raise EAGAIN)
         return messages, eof
 
     def _parse(self, messages: list) -> None:

@@ -105,7 +105,7 @@ class _Server:
             return None
         start = time.perf_counter()
         planned = entry.session.score_columns([sample], partial(_item_column, item))
-        if planned is None:
+        if not isinstance(planned, tuple):  # None (no items given: a python node declines before it runs)
             return None
         request.scope["ftstudio"]["rows"] += 1  # metrics.graded counts row errors: a planned row has none
         return planned, time.perf_counter() - start

@@ -35,11 +35,17 @@ def run_vector(code, columns: dict):
                 args = stack[-k:]
                 del stack[-k:]
                 value = _NP_CALLS[name](np, args)
-            bad |= ~np.isfinite(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
+            bad |= ~np.isfinite(_column(np, value, n))
             stack.append(value)
-        out = np.array(np.broadcast_to(np.asarray(stack[-1], dtype=float), (n,)))
+        out = np.array(_column(np, stack[-1], n))
     out[bad] = np.nan
     return out
+
+
+def _column(np, value, n: int):
+    """value as n floats: a constant broadcast, a column as it is (broadcast_to costs more than the operation)."""
+    value = np.asarray(value, dtype=float)
+    return value if value.shape == (n,) else np.broadcast_to(value, (n,))
 
 
 def _np_div(np, a, b):
