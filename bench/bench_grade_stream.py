@@ -192,7 +192,8 @@ Measured {conditions()}, with `{command}`:
   holds one row at a time.
 - Start-up: the faces (core, graders, grading, api, config, probes, validation, targets) import
   each name on first use and the command modules import their domain inside the command, so building the
-  parser reads constants only, and a grade imports what it uses: a one-row string_check run imports no numpy
+  parser reads constants only (and only the invoked command's module builds its arguments; cli/_commands lists
+  the others), and a grade imports what it uses: a one-row string_check run imports no numpy
   (its summary, calibration and groups are plain Python with numpy's arithmetic up to 10,000 rows), no model
   client (asyncio, sqlite3, openai), sandbox, logging, formula language or other target's export, and builds
   the string_check schema alone (pydantic `defer_build`; `parse_grader` validates a node by its type's model)

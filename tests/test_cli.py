@@ -128,6 +128,40 @@ def test_console_script_and_module():
     assert out.returncode == 0 and "validate" in out.stdout
 
 
+
+def test_each_command_module_registers_its_commands_of_the_table_in_order():
+    """`ftstudio --help` lists every command from cli._commands without importing its module: a module's own
+    registration must add exactly the commands the table gives it, in the table's order, with the table's help."""
+    import argparse
+    import importlib
+
+    from ftstudio.cli._commands import COMMANDS
+    from ftstudio.cli._main import build_parser, invoked
+
+    for module in dict.fromkeys(m for m, _ in COMMANDS.values()):
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(f"ftstudio.cli.{module}").register(sub)
+        assert list(sub.choices) == [name for name, (m, _) in COMMANDS.items() if m == module]
+        assert [a.help for a in sub._choices_actions] == [COMMANDS[name][1] for name in sub.choices]
+    listing = build_parser().format_help()
+    for command in COMMANDS:
+        parser = build_parser(command)
+        assert parser.format_help() == listing
+        assert parser.parse_args([]).command is None
+        assert invoked(["--version", command, "--help"]) == command
+
+
+def test_the_invoked_command_parses_its_own_arguments(capsys):
+    """Only the named command's module builds its arguments; the others are listed, and an unknown one is an error
+    naming every command in the table's order."""
+    from ftstudio.cli._commands import COMMANDS
+
+    code, out, _ = run(capsys, "export", str(PRESETS[0]), "--format", "curl")
+    assert code == 0 and "curl" in out
+    with pytest.raises(SystemExit):
+        main(["bogus"])
+    assert ", ".join(repr(c) for c in COMMANDS) in capsys.readouterr().err
+
 def test_validate_dev_zero_stops_at_the_size_cap_with_a_clear_message():
     """/dev/zero never ends: the read stops after the cap instead of filling memory forever. (The address-space
     limit keeps a regression from taking the machine's memory with it: it would fail fast instead.)"""

@@ -15,6 +15,7 @@ from typing import Any
 
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
 
+from ._commands import add_command
 from ._common import EXIT_INVALID, EXIT_OK, CliError, load_json_file, positive_int, sample_field
 from ._grade import _Progress, grader_of
 from ._probe import EXIT_FLAGGED, add_cost_flags, cost_gate
@@ -168,7 +169,7 @@ def _common_flags(g) -> None:
 
 
 def register(sub) -> None:
-    g = sub.add_parser("calibrate", help="how far to trust a grader: spread, agreement with labels, self-consistency")
+    g = add_command(sub, "calibrate")
     g.add_argument("config", metavar="CONFIG", help="a grader JSON file or a job config with one")
     g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")
     g.add_argument("--repeat", type=int, metavar="K", help="grade each row K more times, cache bypassed, and report "
@@ -181,7 +182,7 @@ def register(sub) -> None:
                    help="rows sharing this field's value are samples of one item (default: identical items)")
     _common_flags(g)
     g.set_defaults(func=cmd_calibrate)
-    c = sub.add_parser("compare-graders", help="do two graders agree on the same data? (spearman >= 0.8)")
+    c = add_command(sub, "compare-graders")
     c.add_argument("a", metavar="A", help="a grader JSON file or a job config with one")
     c.add_argument("b", metavar="B", help="the other grader")
     c.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")

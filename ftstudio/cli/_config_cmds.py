@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from ._commands import add_command
 from ._common import (
     EXIT_INVALID,
     EXIT_OK,
@@ -167,16 +168,13 @@ def cmd_schema(args) -> int:
 
 
 def register(sub) -> None:
-    v = sub.add_parser("validate", help="check job configs or bare graders; exit 0 ok, 1 errors, 2 unreadable")
+    v = add_command(sub, "validate")
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--json", action="store_true", help="print a JSON array of issue objects")
     add_target(v)
     v.set_defaults(func=cmd_validate)
 
-    e = sub.add_parser("export", help="print the create-job body as JSON, a Python SDK call or curl; "
-                       "or write a folder for a trainer (--format trl|verl|openrlhf|verifiers|nemo-gym -o DIR), "
-                       "tinker-cookbook environments or a promptfoo config over a dataset "
-                       "(--format tinker|promptfoo --data DATA -o DIR)")
+    e = add_command(sub, "export")
     e.add_argument("file", metavar="FILE")
     e.add_argument("--format", choices=("json", "python", "curl", *TRAINER_FORMATS, *TARGET_FORMATS, *LOOP_FORMATS),
                    default="json")
@@ -190,12 +188,12 @@ def register(sub) -> None:
     add_target(e)
     e.set_defaults(func=cmd_export)
 
-    f = sub.add_parser("flatten", help="inline nested multi graders so the API accepts the tree")
+    f = add_command(sub, "flatten")
     f.add_argument("file", metavar="FILE")
     f.add_argument("-o", "--output", metavar="OUT")
     f.set_defaults(func=cmd_flatten)
 
-    s = sub.add_parser("schema", help="print the JSON Schema of the job config (or of a grader)")
+    s = add_command(sub, "schema")
     s.add_argument("--grader", action="store_true")
     s.add_argument("-o", "--output", metavar="OUT")
     s.set_defaults(func=cmd_schema)

@@ -14,6 +14,7 @@ import sys
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE
 
+from ._commands import add_command
 from ._common import (
     EXIT_API,
     EXIT_INVALID,
@@ -157,7 +158,7 @@ def _follow_job(endpoint, job: dict, poll: float) -> int:
 
 
 def register(sub) -> None:
-    cmp = sub.add_parser("compare", help="grade N rows locally and with the official grader service; show differences")
+    cmp = add_command(sub, "compare")
     cmp.add_argument("config", metavar="CONFIG_OR_GRADER.json")
     cmp.add_argument("data", metavar="DATA")
     cmp.add_argument("--rows", type=positive_int, default=20, metavar="N", help="how many rows (default 20, the first ones)")
@@ -165,7 +166,7 @@ def register(sub) -> None:
     cmp.add_argument("--json", action="store_true")
     cmp.set_defaults(func=cmd_compare)
 
-    s = sub.add_parser("submit", help="upload the files and create the fine-tuning job")
+    s = add_command(sub, "submit")
     s.add_argument("config", metavar="CONFIG")
     s.add_argument("--train", required=True, metavar="FILE", help="a .jsonl path, or an uploaded file id (file-...)")
     s.add_argument("--validation", metavar="FILE", help="a .jsonl path, or an uploaded file id (default: the config's validation_file)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from ._commands import add_command
 from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err
 
 
@@ -42,7 +43,7 @@ def cmd_convert(args) -> int:
 
 
 def register(sub) -> None:
-    c = sub.add_parser("convert", help="convert OpenAI-format training data to TRL's or Gemini's dataset format")
+    c = add_command(sub, "convert")
     c.add_argument("data", metavar="DATA", help="OpenAI-format .jsonl (or .json / .csv)")
     c.add_argument("--method", choices=("supervised", "dpo", "reinforcement"), required=True)
     c.add_argument("--to", choices=("trl", "gemini"), required=True,

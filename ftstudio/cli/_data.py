@@ -10,6 +10,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._commands import add_command
 from ._common import add_target, resolve_target
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def cmd_check_data(args) -> int:
 
 
 def register(sub) -> None:
-    c = sub.add_parser("check-data", help="report what the API would reject in a dataset, with token counts")
+    c = add_command(sub, "check-data")
     c.add_argument("data", metavar="DATA")
     c.add_argument("--method", choices=("supervised", "dpo", "reinforcement"), required=True)
     c.add_argument("--json", action="store_true")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
 
+from ._commands import add_command
 from ._common import (
     EXIT_INVALID,
     EXIT_OK,
@@ -320,7 +321,7 @@ def _report(args, running, groups, checks: list, written: int) -> dict[str, Any]
 
 
 def register(sub) -> None:
-    g = sub.add_parser("grade", help="score a dataset with a grader (a job config's or a bare one)")
+    g = add_command(sub, "grade")
     g.add_argument("config", metavar="CONFIG_OR_GRADER.json")
     g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv")
     g.add_argument("--sample-field", type=sample_field, default=DEFAULT_SAMPLE_FIELD, metavar="NAME",

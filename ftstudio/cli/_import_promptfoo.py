@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ._commands import add_command
 from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, err
 
 
@@ -54,8 +55,7 @@ def cmd_import_promptfoo(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("import-promptfoo", help="a promptfoo config's assertions with an exact grader equivalent "
-                       "as a grader (the others listed); exit 0 written, 1 none, 2 unreadable")
+    p = add_command(sub, "import-promptfoo")
     p.add_argument("file", metavar="PROMPTFOOCONFIG")
     p.add_argument("-o", "--output", metavar="GRADER_JSON")
     p.set_defaults(func=cmd_import_promptfoo)

@@ -2,48 +2,46 @@
 
 Exit codes everywhere: 0 success (warnings allowed), 1 the config/grader is invalid,
 2 a file can't be read or isn't JSON, 3 the API could not be used. Heavy modules are imported
-inside each command so that `ftstudio --help` and `ftstudio validate` start fast.
+inside each command, and only the invoked command's module is imported to build the parser (the others
+are listed from _commands), so that `ftstudio --help` and `ftstudio grade` start fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from . import (
-    _calibrate,
-    _config_cmds,
-    _connected,
-    _convert,
-    _data,
-    _grade,
-    _import_promptfoo,
-    _migrate,
-    _models,
-    _probe,
-    _pull,
-    _rules,
-    _sample,
-    _serve,
-)
+from ._commands import COMMANDS, add_command
 from ._common import EXIT_OK, CliError, err
 
 
-def build_parser() -> argparse.ArgumentParser:
+def invoked(argv: list[str]) -> str | None:
+    """The command `argv` names: its first word not starting with "-" (the top-level options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; only `command`'s module is imported and registers its arguments, the others
+    are listed with their help (what `ftstudio --help` and an unknown command's error show)."""
     from ftstudio import __version__
 
     p = argparse.ArgumentParser(prog="ftstudio", description="Fine-Tune Studio: build, validate, "
                                 "test-grade and export OpenAI fine-tuning job configs.")
     p.add_argument("--version", action="version", version=f"ftstudio {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (_config_cmds, _grade, _connected, _data, _convert, _migrate, _models, _probe, _calibrate, _sample,
-                   _pull, _serve, _rules, _import_promptfoo):
-        module.register(sub)
+    chosen = COMMANDS[command][0] if command in COMMANDS else None
+    for name, (module, _) in COMMANDS.items():
+        if module != chosen:
+            add_command(sub, name)
+        elif name not in sub.choices:  # the module registers all its commands at its first
+            importlib.import_module(f"{__package__}.{module}").register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(invoked(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -7,6 +7,7 @@ on stdout, one change a line. Exit 0 when nothing is lost, 4 when something is, 
 
 from __future__ import annotations
 
+from ._commands import add_command
 from ._common import EXIT_INVALID, EXIT_OK, CliError, err, load_json_file
 from ._targets import add_flags, write_files
 
@@ -36,8 +37,7 @@ def cmd_migrate(args) -> int:
 
 
 def register(sub) -> None:
-    m = sub.add_parser("migrate", help="move a job to azure, bedrock-rft, gemini or trl: DIR gets the export and "
-                       "CHANGES.md; exit 0 nothing lost, 4 something lost, 1 invalid, 2 unreadable")
+    m = add_command(sub, "migrate")
     m.add_argument("file", metavar="CONFIG")
     m.add_argument("--to", required=True, choices=("azure", "bedrock-rft", "gemini", "trl"))
     m.add_argument("-o", "--output", required=True, metavar="DIR")

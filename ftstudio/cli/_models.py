@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from ._commands import add_command
 from ._common import EXIT_OK, err
 
 EXIT_API = 3
@@ -62,7 +63,7 @@ def cmd_refresh(args) -> int:
 
 
 def register(sub) -> None:
-    m = sub.add_parser("models", help="model facts: `models refresh` reads the provider's models list")
+    m = add_command(sub, "models")
     msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     r = msub.add_parser("refresh", help="GET /v1/models from the configured endpoint; record shutdown_date per "
                         "model (offline: keep the shipped table; exit 3)")

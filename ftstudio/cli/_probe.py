@@ -11,6 +11,7 @@ import sys
 
 from ftstudio.core import DEFAULT_CONCURRENCY, DEFAULT_SAMPLE_FIELD
 
+from ._commands import add_command
 from ._common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, err, load_json_file, positive_int, sample_field
 from ._grade import _Progress, grader_of
 from ._sample import _confirm
@@ -135,7 +136,7 @@ def cmd_probe(args) -> int:
 
 
 def register(sub) -> None:
-    g = sub.add_parser("probe", help="can this grader be gamed? grade probe variants of each genuine sample")
+    g = add_command(sub, "probe")
     g.add_argument("grader", metavar="GRADER", help="a grader JSON file or a job config with one")
     g.add_argument("data", metavar="DATA", help=".jsonl, .json (an array) or .csv with genuine samples")
     g.add_argument("--probes", metavar="NAME,...", help="which probes, comma-separated (default: all eleven; `judge` adds the model-grader family, "

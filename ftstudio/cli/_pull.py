@@ -17,6 +17,7 @@ import sys
 
 from ftstudio.core import PULL_DEADLINE_SECONDS, PULL_MAX_PAGES
 
+from ._commands import add_command
 from ._common import EXIT_API, EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, endpoint_from_env, err, retry_note
 
 _KEY_VARS = "OPENAI_API_KEY (or AZURE_OPENAI_API_KEY for Azure)"
@@ -181,12 +182,12 @@ def _summary(result, out: str) -> None:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("pull", help="save every fine-tuning job of the account as a config (and an index)",
-                       description="List every fine-tuning job of the configured account (OPENAI_API_KEY / "
-                       "OPENAI_BASE_URL, or AZURE_OPENAI_*) and write DIR/<job id>.json (a create-job body that "
-                       "validate, export and submit accept) and DIR/index.json. Exit 0 saved, 1 some jobs aren't "
-                       "valid configs (reasons in index.json), 3 the API could not be used (nothing written) or the "
-                       "pull is incomplete (a bound stopped it; the jobs read before are saved with index.json).")
+    p = add_command(sub, "pull",
+                    description="List every fine-tuning job of the configured account (OPENAI_API_KEY / "
+                    "OPENAI_BASE_URL, or AZURE_OPENAI_*) and write DIR/<job id>.json (a create-job body that "
+                    "validate, export and submit accept) and DIR/index.json. Exit 0 saved, 1 some jobs aren't "
+                    "valid configs (reasons in index.json), 3 the API could not be used (nothing written) or the "
+                    "pull is incomplete (a bound stopped it; the jobs read before are saved with index.json).")
     p.add_argument("--out", default="pulled", metavar="DIR", help="where to write (default ./pulled)")
     p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only jobs created on or after this day (UTC)")
     p.add_argument("--status", choices=("succeeded", "failed", "cancelled", "all"), default="all",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ._commands import add_command
 from ._common import EXIT_OK, TARGET_CHOICES
 
 
@@ -27,7 +28,7 @@ def cmd_rules(args) -> int:
 
 
 def register(sub) -> None:
-    r = sub.add_parser("rules", help="list the validation rules: severity per target, evidence and sources")
+    r = add_command(sub, "rules")
     r.add_argument("--target", choices=TARGET_CHOICES, default=None, help="show one target's severities")
     r.add_argument("--json", action="store_true", help="print the registry as a JSON array")
     r.add_argument("--markdown", action="store_true", help="print the README's table of the registry")

@@ -17,6 +17,7 @@ import threading
 
 from ftstudio.core import DEFAULT_CONCURRENCY
 
+from ._commands import add_command
 from ._common import EXIT_OK, EXIT_UNREADABLE, CliError, err, positive_int
 
 EXIT_API = 3
@@ -153,7 +154,7 @@ def _sample(args, ctrl_c: _CtrlC) -> int:
 
 
 def register(sub) -> None:
-    g = sub.add_parser("sample", help="generate K answers per prompt with a chat model (for grading and probes)")
+    g = add_command(sub, "sample")
     g.add_argument("data", metavar="DATA", help=".jsonl, .json or .csv whose rows have `messages`")
     g.add_argument("--model", required=True, metavar="M", help="the model (or Azure deployment) to sample from")
     g.add_argument("--n", type=positive_int, default=1, metavar="K", help="samples per row (default 1)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ._commands import add_command
 from ._common import EXIT_INVALID, CliError, positive_int
 
 
@@ -33,8 +34,7 @@ def cmd_serve(args) -> int:
 
 
 def register(sub) -> None:
-    s = sub.add_parser("serve", help="serve a grader over HTTP (graders run/validate, Azure endpoint grader, "
-                       "OpenRLHF remote reward, batches)")
+    s = add_command(sub, "serve")
     s.add_argument("grader", nargs="?", metavar="GRADER.json",
                    help="a grader or an RFT job config; /score and /openrlhf grade with it")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; any other address "

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from ftstudio.api import Endpoint, ModelRunner, TokenUsage
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, RowErrors, RowStatus, compact_json, shorten
 from ftstudio.datasets import Dataset, LineError, RowChunk
 from ftstudio.graders import Grader, LambdaGrader, PythonGrader, Sample, Scored, is_cancelled
@@ -16,7 +15,8 @@ from ftstudio.graders import Grader, LambdaGrader, PythonGrader, Sample, Scored,
 from ._options import GradeOptions
 from ._progress import Progress, ProgressFn, Stage
 
-if TYPE_CHECKING:  # the sandbox is imported when a python node first runs (issue 23, start-up)
+if TYPE_CHECKING:  # the sandbox and the model client are imported when a node first uses them (issue 23, start-up)
+    from ftstudio.api import Endpoint, ModelRunner, TokenUsage
     from ftstudio.sandbox import PythonGraderPool
 
 # What a row a cancel stopped before grading says to people. Code reads RowErrors.status, never these words.
@@ -175,4 +175,6 @@ class GradingContext:
         return scorer(node, self, rows)
 
     def add_usage(self, model: str, usage: TokenUsage) -> None:
+        from ftstudio.api import TokenUsage
+
         self.usage.setdefault(model or "unknown", TokenUsage()).add(usage)

@@ -14,7 +14,6 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from ftstudio.api import Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
 from ftstudio.graders import (
     Grader,
@@ -36,7 +35,8 @@ from ._progress import ProgressFn
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
 
-if TYPE_CHECKING:  # the sandbox is imported when a python node first runs (issue 23, start-up)
+if TYPE_CHECKING:  # the sandbox and the model client are imported when a node first uses them (issue 23, start-up)
+    from ftstudio.api import Endpoint, ModelRunner
     from ftstudio.sandbox import PythonGraderPool
 
 
@@ -97,10 +97,14 @@ class GradingSession:
 
     @property
     def endpoint(self) -> Endpoint:
+        from ftstudio.api import Endpoint
+
         return self.options.endpoint or Endpoint.from_env()
 
     def runner(self) -> ModelRunner:
         if self._runner is None:
+            from ftstudio.api import ModelRunner
+
             o = self.options
             self._runner = ModelRunner(self.endpoint, concurrency=o.concurrency, max_retries=o.max_retries,
                                        use_cache=o.use_cache, on_retry=o.on_retry)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ftstudio.api import Endpoint
 from ftstudio.core import DEFAULT_CONCURRENCY
+
+if TYPE_CHECKING:  # the model client is imported when a model node first runs (issue 23, start-up)
+    from ftstudio.api import Endpoint
 
 
 @dataclass

@@ -11,10 +11,12 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-from ftstudio.api import TokenUsage
 from ftstudio.core import PLAIN_ROWS, RowErrors, mean, mean_std, sorts_as_numpy
+
+if TYPE_CHECKING:  # the model client is imported where a model node used tokens (issue 23, start-up)
+    from ftstudio.api import TokenUsage
 
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 
@@ -181,6 +183,8 @@ def merge(parts: list[GradeResults]) -> GradeResults:
             subs.setdefault(k, array("d", [0.0] * base)).extend(v)
         lines.extend(part.lines or [None] * len(part))
         for m, u in part.token_usage.items():
+            from ftstudio.api import TokenUsage
+
             usage.setdefault(m, TokenUsage()).add(u)
     return GradeResults(grader_name=first.grader_name, grader_type=first.grader_type, rewards=rewards, errors=errors,
                         sub_rewards=subs, lines=lines, token_usage=usage, elapsed=sum(p.elapsed for p in parts),

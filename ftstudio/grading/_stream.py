@@ -13,13 +13,14 @@ import math
 from array import array
 from typing import TYPE_CHECKING, Any
 
-from ftstudio.api import TokenUsage
 from ftstudio.core import mean_std
 
 from ._results import QUANTILES, GradeResults, Summary, quantile, summarize
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from ftstudio.api import TokenUsage
 
 EXACT_ROWS = 1_000_000
 SKETCH_RELATIVE_ERROR = 0.005
@@ -146,6 +147,8 @@ class RunningResults:
             for code in e.codes:
                 self.errors_by_code[code] = self.errors_by_code.get(code, 0) + 1
         for m, u in part.token_usage.items():
+            from ftstudio.api import TokenUsage  # here: only a model node's tokens need the model client (start-up)
+
             self.token_usage.setdefault(m, TokenUsage()).add(u)
         self.elapsed += part.elapsed
         self.cancelled = self.cancelled or part.cancelled
