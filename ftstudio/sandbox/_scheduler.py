@@ -59,7 +59,6 @@ class _Run:
         self.timed_out = 0  # rows whose call ran past the limit (the pool's timed_out() reads it)
         self.fatal = None  # a failure of this run that every remaining row shares
         self.limits: dict[WorkerProcess, int] = {}  # the next batch size of each worker, for this run
-        self.clean: dict[object, object] = {}  # one result per reward of the rows without error or output
         self.careful = False  # rows were given back by a worker that stopped in fast mode: check row by row
         self.done = 0
 
@@ -346,7 +345,7 @@ class _Run:
 
     def _settle(self, w, upto, rewards=None) -> bool:
         """The results of the batch's first `upto` rows (see _intake.settle); False if the page is malformed."""
-        settled = _intake.settle(w, upto, rewards, self.results, self.clean, self.Result)
+        settled = _intake.settle(w, upto, rewards, self.results, self.pool._clean, self.Result)
         if settled is None:
             return False
         self.done += settled
