@@ -216,6 +216,20 @@ def test_rows_encoded_together_leave_what_orjson_would_change_to_each_rows_encod
     assert [(r.reward, r.error) for r in results] == [(1.0, None)] * 4
 
 
+def test_rows_encoded_together_count_nones_by_identity():
+    """A value that claims to equal None is no None: beside it, a NaN's null still sends the batch row by row."""
+    from ftstudio.sandbox._process import encode_rows
+
+    class Claims(str):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = str.__hash__
+
+    assert encode_rows([({"output_json": None}, {"a": Claims("x"), "b": [float("nan")]})]) is None
+    assert encode_rows([({"output_json": None}, {"a": Claims("x"), "b": [1.5]})]) is not None
+
+
 def test_a_row_no_encoding_takes_fails_alone_in_a_batch():
     source = "def grade(sample, item):\n    return 1.0\n"
     with PythonGraderPool(source, workers=1) as pool:

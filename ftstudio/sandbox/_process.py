@@ -121,13 +121,16 @@ def _top_nones(obj, _is=operator.is_, _none=itertools.repeat(None)) -> int:
     return sum(map(_is, obj.values(), _none)) if type(obj) is dict else 0
 
 
-def _parts_top_nones(calls, _is=operator.is_, _none=itertools.repeat(None), _flat=itertools.chain.from_iterable,
-                     _values=dict.values) -> int:
-    """sum(_top_nones(part)) over every sample and item, in C loops when all are dicts (a trainer's call)."""
-    parts = list(_flat(calls))
-    if set(map(type, parts)) - {dict}:
-        return sum(map(_top_nones, parts))
-    return list(map(_is, _flat(map(_values, parts)), _none)).count(True)
+def _parts_top_nones(calls, _dict=dict, _flat=itertools.chain.from_iterable) -> int:
+    """sum(_top_nones(part)) over every sample and item. A plain loop: C iterators over each dict's values view
+    (map, chain) measured a third slower on a trainer's call."""
+    nones = 0
+    for part in _flat(calls):
+        if type(part) is _dict:
+            for value in part.values():
+                if value is None:  # identity, as _top_nones
+                    nones += 1
+    return nones
 
 
 def _no_lost_floats(data: bytes, obj) -> bool:
