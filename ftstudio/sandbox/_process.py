@@ -313,7 +313,11 @@ class WorkerProcess:
         """Queue a batch (flush() writes it); its marks on the page start at 0 (the worker is idle)."""
         os.pwrite(self.page, _ZERO, 0)
         head = (CAREFUL if careful else b"") + (STDLIB if stdlib else b"")
-        self.outbuf += frame(head + b"[" + b",".join(parts) + b"]")
+        body = b",".join(parts)  # one part (a batch encoded at once) is itself, not a copy
+        # Appended piece by piece: the rows are copied once (into outbuf), not once per concatenation.
+        self.outbuf += (len(head) + len(body) + 2).to_bytes(4, "big") + head + b"["
+        self.outbuf += body
+        self.outbuf += b"]"
 
     def marks(self) -> tuple[int, int, int]:
         """(step, position, first position not final) as the worker left them, unchecked (the caller checks
@@ -333,7 +337,8 @@ class WorkerProcess:
         """Write what the pipe takes now; False if the worker stopped reading for good."""
         try:
             while self.outbuf:
-                written = os.write(self.req_w, self.outbuf[: 1 << 20])
+                with memoryview(self.outbuf) as view:  # a view: no copy of what is written
+                    written = os.write(self.req_w, view[: 1 << 20])
                 del self.outbuf[:written]
         except BlockingIOError:
             pass

@@ -83,14 +83,17 @@ class _Run:
                 self._assign()
                 self._wait()
                 self._expire()
-                self._give_back()
+                if self.done < self.n:  # else _finish gives every worker back at once
+                    self._give_back()
                 now = time.monotonic()
                 if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
                     last_progress = now
                     self._report()
         finally:
             self._finish()
-        self._fill(self.Result(0.0, OTHER_ERROR, CANCELLED, cancelled=True))
+        if not all(self.results):  # results are truthy: a row without one is None
+            self._fill(self.Result(0.0, OTHER_ERROR, CANCELLED, cancelled=True))
+        self.done = self.n
         self._report(force=True)
         return self.results
 
@@ -229,8 +232,11 @@ class _Run:
         fresh = list(itertools.islice(queue, rows))
         body = encode_rows([calls[i] for i in fresh])
         if body is not None and len(body) < MAX_BATCH_BYTES:  # the rows the loop below would take, as it would send them
-            for _ in fresh:
-                queue.popleft()
+            if len(fresh) == len(queue):
+                queue.clear()
+            else:
+                for _ in fresh:
+                    queue.popleft()
             return fresh, [body], False
         batch, parts, size, encoded = [], [], 0, self.parts
         stdlib = False
