@@ -14,6 +14,7 @@ stdlib JSON round trip gives, as it always did.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import math
@@ -43,6 +44,7 @@ READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's p
 MAX_BATCH_ROWS = 1024  # rows in one batch: the shared page has a reward slot for each
 HEAD = 24  # the page starts with three int64: rows started (step), the position being graded, the first not final
 PAGE_BYTES = HEAD + 8 * MAX_BATCH_ROWS
+PIPE_BYTES = 1024 * 1024  # the request pipe's size where Linux allows (see _widen): the scheduler's MAX_BATCH_BYTES
 DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
 CAREFUL = b"C"  # before a batch's "[": check it row by row (see worker/_main.py)
 STDLIB = b"S"  # before a batch's "[": read it with the stdlib's json
@@ -198,6 +200,16 @@ def _page() -> int:
     return fd
 
 
+def _widen(fd: int) -> None:
+    """Let the request pipe hold a whole batch (up to MAX_BATCH_BYTES), where Linux allows: a big batch then
+    goes in one write and one wake-up of the worker, not one per 64 KiB (the default size) of rows. Past the
+    user's pipe quota the kernel refuses, and the pipe keeps its size."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # Linux only: AttributeError elsewhere
+    except (AttributeError, OSError):
+        pass
+
+
 def describe_exit(returncode: int | None) -> str:
     if returncode is None:
         return "the worker process closed its message pipe"
@@ -277,6 +289,7 @@ class WorkerProcess:
         # cannot point the parent at another file by replacing the capture path.
         self._capture_r = os.open(capture, os.O_RDONLY | os.O_CLOEXEC)
         req_r, self.req_w = os.pipe()
+        _widen(self.req_w)
         self.res_r, res_w = os.pipe()
         self.page = _page()
         try:
