@@ -158,7 +158,7 @@ before and {_load()} after, with `{command}`:
 {table(results)}
 
 - Where the pool's time goes: rows go one batch per message each way (orjson, rewards on a page shared with
-  the worker; the request pipe is widened to hold a whole batch, so a batch is one write and one wake-up),
+  the worker; the request pipe is widened to 256 KiB, so a batch takes a few writes and wake-ups, not one per 64 KiB),
   and a worker checks what rows leave behind every 2 ms of rows instead of after each row
   (ftstudio/sandbox/_pool.py says which guarantee holds per row and which per batch); its row loop calls
   grade() inline and reads the clock once a row (about 0.4 µs a row besides grade()). What is left is

@@ -44,7 +44,9 @@ READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's p
 MAX_BATCH_ROWS = 1024  # rows in one batch: the shared page has a reward slot for each
 HEAD = 24  # the page starts with three int64: rows started (step), the position being graded, the first not final
 PAGE_BYTES = HEAD + 8 * MAX_BATCH_ROWS
-PIPE_BYTES = 1024 * 1024  # the request pipe's size where Linux allows (see _widen): the scheduler's MAX_BATCH_BYTES
+# The request pipe's size where Linux allows (see _widen): a big batch in one or a few writes. Four times the
+# default: the kernel counts pipe sizes against a per-user quota (64 MiB by default), and 1 MiB measured no faster.
+PIPE_BYTES = 256 * 1024
 DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
 CAREFUL = b"C"  # before a batch's "[": check it row by row (see worker/_main.py)
 STDLIB = b"S"  # before a batch's "[": read it with the stdlib's json
@@ -201,9 +203,9 @@ def _page() -> int:
 
 
 def _widen(fd: int) -> None:
-    """Let the request pipe hold a whole batch (up to MAX_BATCH_BYTES), where Linux allows: a big batch then
-    goes in one write and one wake-up of the worker, not one per 64 KiB (the default size) of rows. Past the
-    user's pipe quota the kernel refuses, and the pipe keeps its size."""
+    """Let the request pipe hold PIPE_BYTES, where Linux allows: a big batch then goes in one or a few writes
+    and wake-ups of the worker, not one per 64 KiB (the default size) of rows. Past the user's pipe quota the
+    kernel refuses, and the pipe keeps its size."""
     try:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # Linux only: AttributeError elsewhere
     except (AttributeError, OSError):
