@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import os
 import platform
 import statistics
@@ -99,9 +100,19 @@ def python_grader(rows: int, runs: int) -> dict:
 
 
 def _timed(fn: Callable[[bytes], object], arg: bytes) -> float:
-    start = time.perf_counter()
-    fn(arg)
-    return time.perf_counter() - start
+    """fn(arg)'s time as the worker reads a batch: with the garbage collector off (worker/_main.py; on, its passes
+    over this process's objects cost more than the decoding), and the result freed after the clock stops."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        value = fn(arg)
+        elapsed = time.perf_counter() - start
+    finally:
+        if enabled:
+            gc.enable()
+    del value
+    return elapsed
 
 
 def cold_start(runs: int) -> dict:
@@ -158,13 +169,15 @@ before and {_load()} after, with `{command}`:
 {table(results)}
 
 - Where the pool's time goes: rows go one batch per message each way (orjson, rewards on a page shared with
-  the worker), and a worker checks what rows leave behind every 2 ms of rows instead of after each row
-  (ftstudio/sandbox/_pool.py says which guarantee holds per row and which per batch). What is left is
+  the worker; the request pipe is widened to 256 KiB, so a batch takes a few writes and wake-ups, not one per 64 KiB),
+  and a worker checks what rows leave behind every 2 ms of rows instead of after each row
+  (ftstudio/sandbox/_pool.py says which guarantee holds per row and which per batch); its row loop calls
+  grade() inline and reads the clock once a row (about 0.4 µs a row besides grade()). What is left is
   per row and mostly not ours to remove: the worker builds each row's `sample` and `item` dicts from JSON
-  (orjson.loads of the batch, measured in this run in this process: {pool['decode_us']:.2f} µs a row, against
+  (orjson.loads of the batch with the garbage collector off, as the worker reads it, measured in this run in this process: {pool['decode_us']:.2f} µs a row, against
   {pool['call_us']:.3f} µs for the in-process call, so {pool['decode_us'] / pool['call_us']:.0f}x by itself, and
   {pool['decode_us'] / pool['call_us'] / 2:.0f}x with two workers decoding in parallel on the two cores and nothing
-  else running: the goal's 10x is at or below what rebuilding the rows alone costs), and the parent encodes a
+  else running: {_decode_share(pool)}), and the parent encodes a
   batch's rows in one orjson call (a batch with a null that is not a top-level None is encoded row by row,
   such a row walked for NaN and infinities, which orjson would write as null), on the same two cores as the workers: the parent is the slowest of the three. A trivial grader's 10x would need rows that are not rebuilt per call (shared memory
   holding the rows themselves), which the sandbox does not do.
@@ -175,17 +188,27 @@ before and {_load()} after, with `{command}`:
   (the engine built each row's dict three times). A call where a python row fails, times out or returns what
   is not a number goes to the engine with the results already in hand, so no row runs twice. The sandbox's
   reaper thread no longer wakes on every run (it waits on a condition of its own: a thread switch per call
-  before). What is left (profile of 300 calls): the round trip, about two thirds of the call (the parent
-  encoding the rows and keeping the run's books, about 0.13 ms; the worker reading and grading 64 rows,
-  about 1.2 µs a row; the two wake-ups), then the plan's own work in the parent (the completions' texts, the
-  items, the `sample` dicts, the comparison, the formula over numpy columns: about 0.08 ms). 20x of a
-  0.017 ms hand-written function is 0.34 ms: the round trip alone is about 0.25 ms on this machine, so the
-  goal would need a cheaper worker loop or scheduler per run (ftstudio/sandbox/_scheduler.py,
-  worker/_main.py) as well.
+  before). A row's result object is made once per distinct reward and pool (it was made again by every
+  run: 0.8 µs each, a sixth of the round trip when the rewards differ). What is left (profile of 300 calls):
+  the round trip, about two thirds of the call (the parent encoding the rows, about 0.04 ms, and keeping the
+  run's books, about 0.03 ms; the worker reading the 64 rows, about 0.5 µs a row, and grading them, about
+  0.7 µs a row; the two wake-ups), then the plan's own work in the parent (the completions' texts, the
+  items, the `sample` dicts, the comparison, the formula over numpy columns: about 0.1 ms). The call is now
+  just under the goal's 20x; the round trip's wake-ups and the worker's reading of the rows are most of what
+  is left of it.
 - Cold start: the worker starts with `-I -S` (no `site`: its .pth hooks cost more than the rest; the worker
   puts the site-packages folders on sys.path itself), reads its first batch with the stdlib's C scanner
   (no `json` package), and imports orjson and traceback only after the first batch.
 """
+
+
+def _decode_share(pool: dict) -> str:
+    """What the decode floor leaves of the pool's goal, in words."""
+    goal, floor = GOALS["python grader, warm pool vs in-process"], pool["decode_us"] / pool["call_us"] / 2
+    if floor >= goal:
+        return f"the goal's {goal:g}x is at or below what rebuilding the rows alone costs"
+    return (f"the goal's {goal:g}x leaves about {goal - floor:.0f}x of the in-process time for all the rest: the "
+            "parent's encoding, the worker's loop and checks, the wake-ups")
 
 
 def main(argv: list[str] | None = None) -> int:

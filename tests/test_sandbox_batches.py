@@ -5,6 +5,8 @@ time limits below only bound rows that hang on purpose)."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from ftstudio.sandbox import PythonGraderPool
@@ -216,6 +218,20 @@ def test_rows_encoded_together_leave_what_orjson_would_change_to_each_rows_encod
     assert [(r.reward, r.error) for r in results] == [(1.0, None)] * 4
 
 
+def test_rows_encoded_together_count_nones_by_identity():
+    """A value that claims to equal None is no None: beside it, a NaN's null still sends the batch row by row."""
+    from ftstudio.sandbox._process import encode_rows
+
+    class Claims(str):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = str.__hash__
+
+    assert encode_rows([({"output_json": None}, {"a": Claims("x"), "b": [float("nan")]})]) is None
+    assert encode_rows([({"output_json": None}, {"a": Claims("x"), "b": [1.5]})]) is not None
+
+
 def test_a_row_no_encoding_takes_fails_alone_in_a_batch():
     source = "def grade(sample, item):\n    return 1.0\n"
     with PythonGraderPool(source, workers=1) as pool:
@@ -239,3 +255,25 @@ def test_a_warm_worker_reads_small_batches_as_a_cold_one():
         rows = pool.run([({}, {"v": v, "r": repr(v)}) for v in values])
     assert (cold.reward, warm.reward) == (0.0, 1.0)
     assert [(r.reward, r.error) for r in rows] == [(1.0, None)] * len(values)
+
+
+def test_results_keep_their_reward_and_sign_across_runs_of_a_pool():
+    """A pool keeps one result per reward for its runs: 0.0 and -0.0 stay apart, every run gets its own rewards."""
+    source = "def grade(sample, item):\n    return item['r']\n"
+    with PythonGraderPool(source, workers=1) as pool:
+        first = pool.run([({}, {"r": 0.0}), ({}, {"r": -0.0}), ({}, {"r": 0.5})])
+        second = pool.run([({}, {"r": -0.0}), ({}, {"r": 0.0}), ({}, {"r": 0.25})])
+    assert [(r.reward, math.copysign(1.0, r.reward), r.error) for r in first] == [
+        (0.0, 1.0, None), (0.0, -1.0, None), (0.5, 1.0, None)]
+    assert [(r.reward, math.copysign(1.0, r.reward), r.error) for r in second] == [
+        (0.0, -1.0, None), (0.0, 1.0, None), (0.25, 1.0, None)]
+
+
+def test_the_results_a_pool_keeps_are_bounded():
+    from ftstudio.sandbox import PythonCallResult
+    from ftstudio.sandbox._intake import CLEAN_RESULTS, clean_result
+
+    clean: dict[object, object] = {}
+    for i in range(CLEAN_RESULTS + 10):
+        assert clean_result(clean, i + 0.5, PythonCallResult) == PythonCallResult(i + 0.5)
+        assert len(clean) <= CLEAN_RESULTS

@@ -52,26 +52,47 @@ def record(w: WorkerProcess, result_type: Any, timeout: float, j, reward, error,
 def settle(w: WorkerProcess, upto: int, rewards: list[float] | None, results: list[Any], clean: dict[object, object],
            result_type: Any) -> int | None:
     """The results of the batch's first `upto` rows put in `results`: their messages, else their rewards on
-    the page (one result per reward kept in `clean`). The number of rows settled (those given back are not),
-    or None if a reward there is not a finite number (the worker's memory is user code's to change)."""
+    the page (one result per reward kept in `clean`, the pool's: see clean_result). The number of rows settled
+    (those given back are not), or None if a reward there is not a finite number (the worker's memory is user
+    code's to change)."""
     if upto <= 0:
         return 0
     rewards = w.rewards(upto) if rewards is None else rewards[:upto]
     if len(rewards) < upto or not math.isfinite(sum(rewards)) and not all(map(math.isfinite, rewards)):
         return None
     special, batch, dropped = w.special, w.batch, w.dropped
+    if not special and not dropped:  # the usual batch: every row's result is its reward's, most of them known
+        found = list(map(clean.get, rewards))  # a zero misses here (see clean_result); results are truthy
+        if not all(found):
+            found = [r if r is not None else clean_result(clean, reward, result_type)
+                     for r, reward in zip(found, rewards)]
+        for i, result in zip(batch, found):
+            results[i] = result
+        return upto
     for j in range(upto):
         if dropped and j in dropped:
             continue  # given back while a slow call ran: graded elsewhere
         result = special.get(j)
         if result is None:
-            reward = rewards[j]
-            key = reward if reward else (reward, math.copysign(1.0, reward))  # -0.0 stays -0.0
-            result = clean.get(key)
-            if result is None:
-                result = clean[key] = result_type(reward)
+            result = clean_result(clean, rewards[j], result_type)
         results[batch[j]] = result
     return upto - sum(j < upto for j in dropped)
+
+
+CLEAN_RESULTS = 4096  # rewards whose result a pool keeps (a trainer's rewards repeat: 0 and 1, a few fractions)
+
+
+def clean_result(clean: dict[object, object], reward: float, result_type: Any) -> Any:
+    """The result of a row with this reward and no error or output, from the pool's `clean` (results are
+    frozen, so runs share them): making one costs more than a trainer's row's whole round trip. A zero is kept
+    under (reward, sign), so -0.0 stays -0.0 (a float key would find 0.0's); past CLEAN_RESULTS, it starts over."""
+    key = reward if reward else (reward, math.copysign(1.0, reward))
+    result = clean.get(key)
+    if result is None:
+        if len(clean) >= CLEAN_RESULTS:
+            clean.clear()
+        result = clean[key] = result_type(reward)
+    return result
 
 
 def final(w: WorkerProcess) -> tuple[int, int, list[float]]:

@@ -268,6 +268,7 @@ class PythonGraderPool:
         self._starting = 0  # workers being started right now
         self._closed = False
         self._careful = False  # a worker found what a row left behind: every batch is checked row by row
+        self._clean: dict[object, object] = {}  # one result per reward of rows without error or output (_intake)
         self._protections: SandboxProtections | None = None
         self._init = {"source": source, "timeout": self._timeout, "memory_limit": self._memory_limit,
                       "disk_limit": int(disk_limit)}

@@ -14,6 +14,7 @@ stdlib JSON round trip gives, as it always did.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import math
@@ -43,6 +44,9 @@ READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's p
 MAX_BATCH_ROWS = 1024  # rows in one batch: the shared page has a reward slot for each
 HEAD = 24  # the page starts with three int64: rows started (step), the position being graded, the first not final
 PAGE_BYTES = HEAD + 8 * MAX_BATCH_ROWS
+# The request pipe's size where Linux allows (see _widen): a big batch in one or a few writes. Four times the
+# default: the kernel counts pipe sizes against a per-user quota (64 MiB by default), and 1 MiB measured no faster.
+PIPE_BYTES = 256 * 1024
 DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
 CAREFUL = b"C"  # before a batch's "[": check it row by row (see worker/_main.py)
 STDLIB = b"S"  # before a batch's "[": read it with the stdlib's json
@@ -121,13 +125,16 @@ def _top_nones(obj, _is=operator.is_, _none=itertools.repeat(None)) -> int:
     return sum(map(_is, obj.values(), _none)) if type(obj) is dict else 0
 
 
-def _parts_top_nones(calls, _is=operator.is_, _none=itertools.repeat(None), _flat=itertools.chain.from_iterable,
-                     _values=dict.values) -> int:
-    """sum(_top_nones(part)) over every sample and item, in C loops when all are dicts (a trainer's call)."""
-    parts = list(_flat(calls))
-    if set(map(type, parts)) - {dict}:
-        return sum(map(_top_nones, parts))
-    return list(map(_is, _flat(map(_values, parts)), _none)).count(True)
+def _parts_top_nones(calls, _dict=dict, _flat=itertools.chain.from_iterable) -> int:
+    """sum(_top_nones(part)) over every sample and item. A plain loop: C iterators over each dict's values view
+    (map, chain) measured a third slower on a trainer's call."""
+    nones = 0
+    for part in _flat(calls):
+        if type(part) is _dict:
+            for value in part.values():
+                if value is None:  # identity, as _top_nones
+                    nones += 1
+    return nones
 
 
 def _no_lost_floats(data: bytes, obj) -> bool:
@@ -193,6 +200,16 @@ def _page() -> int:
         os.unlink(path)
     os.ftruncate(fd, PAGE_BYTES)
     return fd
+
+
+def _widen(fd: int) -> None:
+    """Let the request pipe hold PIPE_BYTES, where Linux allows: a big batch then goes in one or a few writes
+    and wake-ups of the worker, not one per 64 KiB (the default size) of rows. Past the user's pipe quota the
+    kernel refuses, and the pipe keeps its size."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # Linux only: AttributeError elsewhere
+    except (AttributeError, OSError):
+        pass
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -274,6 +291,7 @@ class WorkerProcess:
         # cannot point the parent at another file by replacing the capture path.
         self._capture_r = os.open(capture, os.O_RDONLY | os.O_CLOEXEC)
         req_r, self.req_w = os.pipe()
+        _widen(self.req_w)
         self.res_r, res_w = os.pipe()
         self.page = _page()
         try:
@@ -310,7 +328,11 @@ class WorkerProcess:
         """Queue a batch (flush() writes it); its marks on the page start at 0 (the worker is idle)."""
         os.pwrite(self.page, _ZERO, 0)
         head = (CAREFUL if careful else b"") + (STDLIB if stdlib else b"")
-        self.outbuf += frame(head + b"[" + b",".join(parts) + b"]")
+        body = b",".join(parts)  # one part (a batch encoded at once) is itself, not a copy
+        # Appended piece by piece: the rows are copied once (into outbuf), not once per concatenation.
+        self.outbuf += (len(head) + len(body) + 2).to_bytes(4, "big") + head + b"["
+        self.outbuf += body
+        self.outbuf += b"]"
 
     def marks(self) -> tuple[int, int, int]:
         """(step, position, first position not final) as the worker left them, unchecked (the caller checks
@@ -330,7 +352,8 @@ class WorkerProcess:
         """Write what the pipe takes now; False if the worker stopped reading for good."""
         try:
             while self.outbuf:
-                written = os.write(self.req_w, self.outbuf[: 1 << 20])
+                with memoryview(self.outbuf) as view:  # a view: no copy of what is written
+                    written = os.write(self.req_w, view[: 1 << 20])
                 del self.outbuf[:written]
         except BlockingIOError:
             pass

@@ -59,7 +59,6 @@ class _Run:
         self.timed_out = 0  # rows whose call ran past the limit (the pool's timed_out() reads it)
         self.fatal = None  # a failure of this run that every remaining row shares
         self.limits: dict[WorkerProcess, int] = {}  # the next batch size of each worker, for this run
-        self.clean: dict[object, object] = {}  # one result per reward of the rows without error or output
         self.careful = False  # rows were given back by a worker that stopped in fast mode: check row by row
         self.done = 0
 
@@ -84,14 +83,17 @@ class _Run:
                 self._assign()
                 self._wait()
                 self._expire()
-                self._give_back()
+                if self.done < self.n:  # else _finish gives every worker back at once
+                    self._give_back()
                 now = time.monotonic()
                 if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
                     last_progress = now
                     self._report()
         finally:
             self._finish()
-        self._fill(self.Result(0.0, OTHER_ERROR, CANCELLED, cancelled=True))
+        if not all(self.results):  # results are truthy: a row without one is None
+            self._fill(self.Result(0.0, OTHER_ERROR, CANCELLED, cancelled=True))
+        self.done = self.n
         self._report(force=True)
         return self.results
 
@@ -230,8 +232,11 @@ class _Run:
         fresh = list(itertools.islice(queue, rows))
         body = encode_rows([calls[i] for i in fresh])
         if body is not None and len(body) < MAX_BATCH_BYTES:  # the rows the loop below would take, as it would send them
-            for _ in fresh:
-                queue.popleft()
+            if len(fresh) == len(queue):
+                queue.clear()
+            else:
+                for _ in fresh:
+                    queue.popleft()
             return fresh, [body], False
         batch, parts, size, encoded = [], [], 0, self.parts
         stdlib = False
@@ -346,7 +351,7 @@ class _Run:
 
     def _settle(self, w, upto, rewards=None) -> bool:
         """The results of the batch's first `upto` rows (see _intake.settle); False if the page is malformed."""
-        settled = _intake.settle(w, upto, rewards, self.results, self.clean, self.Result)
+        settled = _intake.settle(w, upto, rewards, self.results, self.pool._clean, self.Result)
         if settled is None:
             return False
         self.done += settled

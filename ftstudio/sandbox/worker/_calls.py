@@ -113,16 +113,30 @@ def _arity_problem(grade):
 
 
 def call(grade, sample, item, limits):
+    """grade(sample, item) as (reward, error, details). The fast loop of `_main._Batches` calls grade() itself
+    and comes here (raised, returned) only for what is not a finite float: the same results either way."""
     try:
         value = grade(sample, item)
-    except MemoryError as exc:
+    except BaseException as exc:  # anything user code raises is a result
+        return raised(exc, limits)
+    if type(value) is float and _isfinite(value):
+        return value, None, None
+    return returned(value)
+
+
+def raised(exc, limits):
+    """The result of a call of grade() that raised exc."""
+    if isinstance(exc, MemoryError):
         return 0.0, RUNTIME_ERROR, ("grade() ran out of memory (limit {})\n".format(_size(limits["memory_limit"]))
                                     + format_exception(exc))
-    except SystemExit as exc:
+    if isinstance(exc, SystemExit):
         return 0.0, RUNTIME_ERROR, (f"grade() called sys.exit({_short_repr(exc.code)}); return a float instead\n"
                                     + format_exception(exc))
-    except BaseException as exc:  # anything user code raises is a result
-        return 0.0, RUNTIME_ERROR, _os_error_hint(exc, limits) + format_exception(exc)
+    return 0.0, RUNTIME_ERROR, _os_error_hint(exc, limits) + format_exception(exc)
+
+
+def returned(value):
+    """The result of a call of grade() that returned value."""
     try:
         reward = float(value)
     except BaseException as exc:  # float() may run user __float__
@@ -130,6 +144,9 @@ def call(grade, sample, item, limits):
     if not math.isfinite(reward):
         return 0.0, RUNTIME_ERROR, (f"grade() returned {_short_repr(value)}, which is not a finite number (nan and inf are rejected)")
     return reward, None, None
+
+
+_isfinite = math.isfinite
 
 
 def _os_error_hint(exc, limits):
