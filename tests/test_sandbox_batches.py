@@ -198,7 +198,7 @@ CLEAN = [({"output_text": "x", "output_json": None, "output_audio": None}, {"a":
 
 
 def test_rows_encoded_together_are_the_bytes_of_each_row_encoded_alone():
-    from ftstudio.sandbox._process import encode, encode_rows
+    from ftstudio.sandbox._encode import encode, encode_rows
 
     assert encode_rows(CLEAN) == b",".join(encode(s, i)[0] for s, i in CLEAN)
 
@@ -207,7 +207,7 @@ def test_rows_encoded_together_are_the_bytes_of_each_row_encoded_alone():
 def test_rows_encoded_together_leave_what_orjson_would_change_to_each_rows_encoding(value):
     """A row orjson refuses or may write differently (NaN as null; a null that is not a top-level None) sends
     the batch to the row-by-row encoding, which walks or uses the stdlib: every row arrives as it was."""
-    from ftstudio.sandbox._process import encode_rows
+    from ftstudio.sandbox._encode import encode_rows
 
     row = ({"output_json": None}, {"v": value})
     assert encode_rows([*CLEAN, row]) is None
@@ -220,7 +220,7 @@ def test_rows_encoded_together_leave_what_orjson_would_change_to_each_rows_encod
 
 def test_rows_encoded_together_count_nones_by_identity():
     """A value that claims to equal None is no None: beside it, a NaN's null still sends the batch row by row."""
-    from ftstudio.sandbox._process import encode_rows
+    from ftstudio.sandbox._encode import encode_rows
 
     class Claims(str):
         def __eq__(self, other):

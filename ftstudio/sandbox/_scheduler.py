@@ -26,8 +26,9 @@ from typing import Any
 
 from . import _deadlines, _intake, _residency
 from ._deadlines import POLL_INTERVAL, START_GRACE
+from ._encode import encode, encode_rows
 from ._intake import RUNTIME_ERROR, clip_details
-from ._process import MAX_BATCH_ROWS, ProtocolError, WorkerProcess, encode, encode_rows
+from ._process import MAX_BATCH_ROWS, ProtocolError, WorkerProcess
 
 SERVER_ERROR = "python_grader_server_error"
 OTHER_ERROR = "other_error"

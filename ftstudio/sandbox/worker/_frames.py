@@ -76,7 +76,7 @@ BIG_BATCH = 64 * 1024  # bytes: a batch this big is read by orjson (imported the
 class BatchReader:
     """A batch's JSON reader: the stdlib until the first batch is done, orjson where installed after that, or
     for a big batch before (several times faster, even on a trainer's 64 rows); both read what the parent
-    writes the same way (see _process.encode). orjson is imported while the worker is idle after its first
+    writes the same way (see _encode.encode). orjson is imported while the worker is idle after its first
     batch (warm): its import costs a cold start more than the first batch's reading by the stdlib."""
 
     def __init__(self):
