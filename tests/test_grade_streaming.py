@@ -217,7 +217,7 @@ def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
              "ftstudio.sandbox", "ftstudio.graders.formula", "ftstudio.graders._tree", "ftstudio.targets._gemini",
              "ftstudio.targets._bedrock_rft", "ftstudio.config._hyperparameters", "ftstudio.api._batches",
              "ftstudio.grading._batched", "ftstudio.grading._compare", "ftstudio.grading._runs",
-             "ftstudio.validation._schema_issues", "ftstudio.datasets._tokens", "ftstudio.datasets._report",
+             "ftstudio.validation._schema_issues", "ftstudio.datasets._tokens", "ftstudio.datasets._report", "ftstudio.api._model_client",
              "ftstudio.datasets._trl",
              # the other commands' modules: only the invoked command's builds its parser (cli._commands lists all)
              "ftstudio.cli._config_cmds", "ftstudio.cli._connected", "ftstudio.cli._convert", "ftstudio.cli._migrate",

@@ -25,18 +25,10 @@ if TYPE_CHECKING:
         counts as batch_counts,
     )
     from ._calls import ApiError, call
+    from ._endpoint import Endpoint, default_target
     from ._grader_service import DIFF_TOLERANCE, official_errors, run_grader, validate_grader
     from ._jobs import KEEP, SubmitError, control, events, follow, is_file_id, list_models, submit, upload
-    from ._model_client import (
-        CallResult,
-        Endpoint,
-        ModelCache,
-        ModelRunner,
-        TokenUsage,
-        cache_key,
-        chat_cache_entry,
-        default_target,
-    )
+    from ._model_client import CallResult, ModelCache, ModelRunner, TokenUsage, cache_key, chat_cache_entry
     from ._pull import (
         INDEX_FIELDS,
         RESULT_FIELDS,
@@ -55,8 +47,8 @@ _FACE = LazyFace(__name__, {
     "_calls": ("ApiError", "call"),
     "_grader_service": ("DIFF_TOLERANCE", "official_errors", "run_grader", "validate_grader"),
     "_jobs": ("KEEP", "SubmitError", "control", "events", "follow", "is_file_id", "list_models", "submit", "upload"),
-    "_model_client": ("CallResult", "Endpoint", "ModelCache", "ModelRunner", "TokenUsage", "cache_key",
-                      "chat_cache_entry", "default_target"),
+    "_endpoint": ("Endpoint", "default_target"),
+    "_model_client": ("CallResult", "ModelCache", "ModelRunner", "TokenUsage", "cache_key", "chat_cache_entry"),
     "_pull": ("INDEX_FIELDS", "RESULT_FIELDS", "ListingLimits", "ListingStopped", "grader_type", "job_body",
               "job_record", "list_jobs"),
 }, {"batches": "_batches", "jobs": "_jobs"})

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._calls import ApiError, call, raw_json
-from ._model_client import Endpoint
+from ._endpoint import Endpoint
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 COMPLETION_WINDOW = "24h"

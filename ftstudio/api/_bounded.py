@@ -26,7 +26,7 @@ from typing import Any, Literal
 from ftstudio.core import MAX_NESTING, nests_deeper
 
 from ._calls import call
-from ._model_client import Endpoint
+from ._endpoint import Endpoint
 
 StopCause = Literal["max_pages", "deadline", "too_large", "too_deep"]
 ACCEPT_ENCODING = "gzip, deflate"

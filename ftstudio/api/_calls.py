@@ -16,8 +16,9 @@ from typing import Any
 
 from ftstudio.core import redact
 
+from ._endpoint import Endpoint
 from ._http_errors import body_message, describe, retry_after
-from ._model_client import RETRY_STATUS, Endpoint
+from ._model_client import RETRY_STATUS
 
 
 class ApiError(Exception):

@@ -14,7 +14,8 @@ from ftstudio.core import REWARD_TOLERANCE
 from ftstudio.validation import as_data
 
 from ._calls import ApiError, call, raw_json
-from ._model_client import Endpoint, ModelCache, cache_key
+from ._endpoint import Endpoint
+from ._model_client import ModelCache, cache_key
 
 DIFF_TOLERANCE = REWARD_TOLERANCE  # a local and an official reward closer than this agree
 

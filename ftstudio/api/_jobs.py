@@ -16,7 +16,7 @@ from typing import Any
 from ftstudio.config import JobConfig, to_data
 
 from ._calls import ApiError, call, raw_json
-from ._model_client import Endpoint
+from ._endpoint import Endpoint
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
 

@@ -25,7 +25,7 @@ from typing import Any
 from ftstudio.core import PULL_DEADLINE_SECONDS, PULL_MAX_PAGES
 
 from ._bounded import ACCEPT_ENCODING, Budget, StopCause, Stopped, read_json
-from ._model_client import Endpoint
+from ._endpoint import Endpoint
 
 PAGE_SIZE = 100
 # Decompressed bytes of the whole listing: a real account's job list is a few MB (a job with a 256 kB
