@@ -200,7 +200,7 @@ CLEAN = [({"output_text": "x", "output_json": None, "output_audio": None}, {"a":
 def test_rows_encoded_together_are_the_bytes_of_each_row_encoded_alone():
     from ftstudio.sandbox._encode import encode, encode_rows
 
-    assert encode_rows(CLEAN) == b",".join(encode(s, i)[0] for s, i in CLEAN)
+    assert encode_rows(CLEAN) == b"[" + b",".join(encode(s, i)[0] for s, i in CLEAN) + b"]"
 
 
 @pytest.mark.parametrize("value", [float("nan"), [None], 2 ** 70, "\udcff", "null"])

@@ -34,8 +34,8 @@ def encode(sample, item) -> tuple[bytes, bool]:
 
 
 def encode_rows(calls: list) -> bytes | None:
-    """Several rows' [sample, item] in one orjson call: exactly the bytes of their encode() parts joined by
-    commas, or None when a row needs encode()'s own look (orjson refuses it or wrote a null that is not one of
+    """Several rows' [sample, item] in one orjson call: a JSON array, exactly "[" + their encode() parts joined
+    by commas + "]" (sent as it is: no copy of a batch's bytes), or None when a row needs encode()'s own look (orjson refuses it or wrote a null that is not one of
     the top-level Nones: the rows are then encoded one by one). One call instead of two a row is most of the
     parent's cost of a trainer's small batch."""
     if orjson is None or set(map(type, calls)) - {tuple} or set(map(len, calls)) - {2}:
@@ -49,7 +49,7 @@ def encode_rows(calls: list) -> bytes | None:
     nulls = data.count(b"null")
     if nulls and nulls != _parts_top_nones(calls):
         return None
-    return data[1:-1]
+    return data
 
 
 def _top_nones(obj, _is=operator.is_, _none=itertools.repeat(None)) -> int:

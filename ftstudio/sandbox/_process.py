@@ -217,15 +217,14 @@ class WorkerProcess:
     def pid(self) -> int:
         return self._started().pid
 
-    def send_batch(self, parts: list[bytes], careful: bool, stdlib: bool) -> None:
-        """Queue a batch (flush() writes it); its marks on the page start at 0 (the worker is idle)."""
+    def send_batch(self, body: bytes, careful: bool, stdlib: bool) -> None:
+        """Queue a batch, its rows' JSON array (flush() writes it); its marks on the page start at 0 (the worker
+        is idle)."""
         os.pwrite(self.page, _ZERO, 0)
         head = (CAREFUL if careful else b"") + (STDLIB if stdlib else b"")
-        body = b",".join(parts)  # one part (a batch encoded at once) is itself, not a copy
         # Appended piece by piece: the rows are copied once (into outbuf), not once per concatenation.
-        self.outbuf += (len(head) + len(body) + 2).to_bytes(4, "big") + head + b"["
+        self.outbuf += (len(head) + len(body)).to_bytes(4, "big") + head
         self.outbuf += body
-        self.outbuf += b"]"
 
     def marks(self) -> tuple[int, int, int]:
         """(step, position, first position not final) as the worker left them, unchecked (the caller checks

@@ -217,18 +217,18 @@ class _Run:
                 limit = self.limits.get(w, FIRST_BATCH_ROWS)
                 self.limits[w] = min(MAX_BATCH_ROWS, 2 * limit)
                 rows = max(1, min(limit, math.ceil(len(self.queue) / (2 * len(self.own)))))
-            batch, parts, stdlib = self._take(rows)
+            batch, body, stdlib = self._take(rows)
             if not batch:
                 continue
             w.batch, w.sent, w.pos, w.step, w.checked, w.special = batch, len(batch), 0, 0, 0, {}
             w.dropped, w.released, w.state = set(), False, "busy"
-            w.send_batch(parts, self.careful or self.pool._careful, stdlib)
+            w.send_batch(body, self.careful or self.pool._careful, stdlib)
             w.deadline = time.monotonic() + self.timeout
             w.flush()
 
     def _take(self, rows):
-        """Up to `rows` rows off the queue, encoded (a row that cannot be encoded gets its result now), and
-        whether the stdlib encoded one of them."""
+        """Up to `rows` rows off the queue, their JSON array (a row that cannot be encoded gets its result now),
+        and whether the stdlib encoded one of them."""
         queue, calls = self.queue, self.calls
         fresh = list(itertools.islice(queue, rows))
         body = encode_rows([calls[i] for i in fresh])
@@ -238,7 +238,7 @@ class _Run:
             else:
                 for _ in fresh:
                     queue.popleft()
-            return fresh, [body], False
+            return fresh, body, False
         batch, parts, size, encoded = [], [], 0, self.parts
         stdlib = False
         while queue and len(batch) < rows and size < MAX_BATCH_BYTES:
@@ -259,7 +259,7 @@ class _Run:
             parts.append(part)
             size += len(part)
             stdlib = stdlib or i in self.stdlib
-        return batch, parts, stdlib
+        return batch, b"[" + b",".join(parts) + b"]" if batch else b"", stdlib
 
     def _wait(self):
         if not self.own:
