@@ -42,6 +42,23 @@ STRING_CHECK = {"type": "string_check", "name": "exact", "input": "{{sample.outp
 # The floor under any grade that validates its grader with pydantic: importing it, and one model of string_check's
 # shape built and validating a node (what `ftstudio grade` of one string_check row does with pydantic).
 PYDANTIC_IMPORT, PYDANTIC_MODEL = "python -c 'from pydantic import BaseModel'", "one pydantic model validated"
+# The other floor: the modules the one-row grade loads, with pydantic and what only it imports left out.
+WITHOUT_PYDANTIC = "the one-row grade's modules without pydantic"
+PYDANTIC_FAMILY = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection")
+_IMPORT_ALL = """
+import importlib, sys
+failed = set()
+class LeftOut:  # pydantic is not there: a module that imports it at its top is left out with it, once
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in %r or name in failed:
+            raise ImportError(name)
+sys.meta_path.insert(0, LeftOut())
+for name in %r:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        failed.add(name)
+"""
 _ONE_MODEL = """
 from typing import Literal
 from pydantic import BaseModel, ConfigDict
@@ -128,6 +145,40 @@ def grade_vs_floor(n: int, runs: int, tmp: Path) -> dict:
     return med
 
 
+_MODULES_OF = """
+import json, runpy, sys
+out, sys.argv = sys.argv[1], sys.argv[2:]
+try:
+    if sys.argv[0] == "-c":
+        exec(sys.argv[1])
+    else:
+        runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+with open(out, "w") as fh:
+    json.dump(list(sys.modules), fh)
+"""
+
+
+def modules_of(cmd: list[str], env: dict[str, str], tmp: Path) -> list[str]:
+    """The modules `python -m MODULE ARGS` or `python -c CODE` has loaded when it ends, in import order."""
+    out = tmp / "modules.json"
+    args = cmd[2:] if cmd[1] == "-m" else cmd[1:]
+    subprocess.run([sys.executable, "-c", _MODULES_OF, str(out), *args], env=env, stdout=subprocess.DEVNULL,
+                   check=True)
+    return json.loads(out.read_text())
+
+
+def modules_without_pydantic(cmd: list[str], env: dict[str, str], tmp: Path) -> list[str]:
+    """The modules `cmd` loads, less those that importing pydantic and validating one model load (a module of
+    ftstudio's that needs one of them imports it itself): what the run would load if nothing in it needed
+    pydantic, as far as the modules it has now go."""
+    ours = modules_of(cmd, env, tmp)
+    bare = set(modules_of([sys.executable, "-c", "pass"], env, tmp))
+    pydantics = set(modules_of([sys.executable, "-c", _ONE_MODEL], env, tmp)) - bare
+    return [m for m in ours if m not in pydantics and m != "__main__" and not m.endswith(".__main__")]
+
+
 def startup(runs: int, tmp: Path) -> dict[str, float]:
     env = env_of()
     one, grader = tmp / "one.jsonl", tmp / "g1.json"
@@ -139,6 +190,8 @@ def startup(runs: int, tmp: Path) -> dict[str, float]:
             "ftstudio grade of one row": [sys.executable, "-m", "ftstudio", "grade", str(grader), str(one)],
             PYDANTIC_IMPORT: [sys.executable, "-c", "from pydantic import BaseModel"],
             PYDANTIC_MODEL: [sys.executable, "-c", _ONE_MODEL]}
+    cmds[WITHOUT_PYDANTIC] = [sys.executable, "-c", _IMPORT_ALL % (
+        PYDANTIC_FAMILY, modules_without_pydantic(cmds["ftstudio grade of one row"], env, tmp))]
     for c in cmds.values():
         subprocess.run(c, env=env, stdout=subprocess.DEVNULL, check=True)
     times: dict[str, list[float]] = {k: [] for k in cmds}

@@ -219,9 +219,33 @@ def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
              "ftstudio.grading._batched", "ftstudio.grading._compare", "ftstudio.grading._runs",
              "ftstudio.validation._schema_issues", "ftstudio.datasets._tokens", "ftstudio.datasets._report", "ftstudio.api._model_client",
              "ftstudio.datasets._trl",
+             # a job's rules (they read the model table as they load): a bare grader is checked without them
+             "ftstudio.validation._job_rules",
              # the other commands' modules: only the invoked command's builds its parser (cli._commands lists all)
              "ftstudio.cli._config_cmds", "ftstudio.cli._connected", "ftstudio.cli._convert", "ftstudio.cli._migrate",
              "ftstudio.cli._models", "ftstudio.cli._probe", "ftstudio.cli._calibrate", "ftstudio.cli._sample",
              "ftstudio.cli._pull", "ftstudio.cli._serve", "ftstudio.cli._rules", "ftstudio.cli._import_promptfoo"}
     assert not heavy & loaded, heavy & loaded
     assert {"pydantic", "ftstudio.graders.types.string_check", "ftstudio.grading._engine"} <= loaded
+
+
+def test_grade_modules_of_their_own_import_neither_resources_nor_hashlib(tmp_path):
+    """Start-up (issue 23): what pydantic imports anyway is not imported by ftstudio's own modules on the one-row path,
+    so a grade that stops validating with pydantic stops paying for it: importlib.resources (the model table and the
+    Gemini runtime read it when they read), hashlib (only a dataset read that wants its hash)."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "from ftstudio.config import catalog\nimport ftstudio.targets._gemini_types, ftstudio.datasets._readers\n"
+             "from ftstudio.datasets import iter_rows\n"
+             f"for chunk in iter_rows({str(tmp_path / 'one.jsonl')!r}, chunk_size=10, max_bytes=None):\n    pass\n"
+             "print(' '.join(sorted(m for m in ('importlib.resources', 'hashlib') if m in sys.modules)))\n"
+             "assert catalog.provider('openai') is not None\n"
+             "print('importlib.resources' in sys.modules)")
+    (tmp_path / "one.jsonl").write_text('{"a": 1}\n')
+    env = dict(os.environ, PYTHONPATH=os.getcwd(), HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env,
+                         cwd=tmp_path).stdout.splitlines()
+    assert out == ["", "True"]

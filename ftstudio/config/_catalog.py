@@ -13,9 +13,15 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from importlib import resources
 
 FINE_TUNED_PREFIX = "ft:"
+
+
+def _table_text() -> str:
+    # importlib.resources here, not at the top: importing it costs more than reading the table (issue 23, start-up)
+    from importlib import resources
+
+    return resources.files("ftstudio").joinpath("data/models.json").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ PROVIDER_TABLES = ("azure", "bedrock", "bedrock-rft")
 
 @lru_cache(maxsize=4)
 def _data(override_path: str | None) -> dict:
-    text = resources.files("ftstudio").joinpath("data/models.json").read_text(encoding="utf-8")
+    text = _table_text()
     data = json.loads(text)
     if override_path:
         # User entries come first so they win the first-match lookup.
@@ -217,7 +223,7 @@ class Provider:
 
 @lru_cache(maxsize=1)
 def _providers() -> dict[str, Provider]:
-    doc = json.loads(resources.files("ftstudio").joinpath("data/models.json").read_text(encoding="utf-8"))
+    doc = json.loads(_table_text())
     out = {}
     for pid, entry in (doc.get("providers") or {}).items():
         until = entry.get("new_jobs_until")

@@ -11,7 +11,6 @@ Blank(line) | Note(text) | Header(columns).
 from __future__ import annotations
 
 import codecs
-import hashlib
 import io
 import os
 from collections.abc import Iterator
@@ -135,7 +134,12 @@ class Input:
         # The source's bytes, when they are immutable bytes: a reader may point into them instead of copying.
         self.buffer: bytes | None = source if type(source) is bytes else None
         self.max_bytes = max_bytes
-        self.hasher = hashlib.sha256() if want_hash else None
+        if want_hash:
+            import hashlib  # here: streaming a file (`ftstudio grade`) hashes nothing (issue 23, start-up)
+
+            self.hasher = hashlib.sha256()
+        else:
+            self.hasher = None
         self.n_read = 0
         if size is not None:
             self._check_size(size)

@@ -16,7 +16,6 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 
 from ftstudio.core import Unavailable
 from ftstudio.graders import (
@@ -137,6 +136,8 @@ def string_check(node: StringCheckGrader, name: str, aff: Affine) -> Result:
 # --- python ---------------------------------------------------------------------------------------
 
 def runtime_source() -> str:
+    from importlib import resources  # here: the targets' registry loads this module for every validation
+
     return resources.files("ftstudio.targets").joinpath("_gemini_runtime.py").read_text(encoding="utf-8")
 
 

@@ -19,7 +19,6 @@ from ftstudio.core import Issue, find_secrets, internal_issue, join_path, json_i
 from ftstudio.graders import GraderRoot, parse_grader
 
 from ._grader_rules import GraderChecker, model_notes
-from ._job_rules import job_target_issues
 from ._rules import check_target, issue, resolve
 from ._target_rules import config_issues, tree_issues
 
@@ -127,6 +126,9 @@ def _secrets(data: Any, prefix: tuple = ()) -> list[Issue]:
 def _check_config(data: Any, dataset_fields, target: str = "openai", today=None,
                   issues: list[Issue] | None = None) -> list[Issue]:
     from ftstudio.config import METHODS
+
+    # Here: a job's rules read the model table as they load; checking a bare grader reads none (issue 23, start-up).
+    from ._job_rules import job_target_issues
 
     issues = [] if issues is None else issues
     issues += _schema(data)
