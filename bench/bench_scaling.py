@@ -3,8 +3,11 @@ so a user can predict a run. Each run is a fresh process under a wrapper reporti
 
 Rows are the bench_grade_stream rows (a chat message, a 12-word answer and output, 240 bytes of JSONL).
 Model graders go to the local fake server (tests/openai_stub, answers at once, its own process, a fresh
-cache per run). Every cheap type runs every size; score_model costs about 4 ms of CPU a row on our side, so
-it stops at 10,000 (the table says so). Measures only. With --write, replaces the "Scaling" section.
+cache per run); the endpoint grader to a local scoring service (the stdlib's threading HTTP server, answers
+{"score": 1} at once, its own process); the lambda grader runs a local handler file (--lambda-handler) in the
+python sandbox. Every type that grades on this machine runs every size; the types that send each row over HTTP
+cost milliseconds a row, so they stop at 100,000 (the table says so, with the rate that predicts the rest).
+Measures only. With --write, replaces the "Scaling" section.
 
     python bench/bench_scaling.py                       # 10k, 100k, 1M and 10M rows
     python bench/bench_scaling.py --sizes 10000,100000  # a quick look
@@ -26,73 +29,153 @@ from bench_grade_stream import REPO, STRING_CHECK, conditions, env_of, make_data
 TITLE = "Scaling"
 SIM = {"type": "text_similarity", "name": "sim", "input": "{{sample.output_text}}", "reference": "{{item.answer}}",
        "evaluation_metric": "fuzzy_match"}
-TYPES = {
-    "string_check": (STRING_CHECK, 10_000_000),
-    "text_similarity fuzzy_match": (SIM, 10_000_000),
+JUDGE = "gpt-4.1-mini-2025-04-14"
+LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:reward"
+LAMBDA_HANDLER = (
+    "def lambda_handler(event, context):\n"
+    "    return [{'id': r['id'], 'aggregate_reward_score': 1.0 if r['messages'][-1]['content'] == r.get('answer') "
+    "else 0.0} for r in event]\n")
+# A scoring service as Azure calls one (POST {sample, item, trace_id} -> {"score": n}); prints its URL.
+SCORE_SERVICE = """
+import http.server, json, sys
+class Score(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = b'{"score": 1}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Score)
+print(f"http://127.0.0.1:{server.server_address[1]}/score", flush=True)
+server.serve_forever()
+"""
+ENDPOINT_URL = "{endpoint}"  # filled in when the service has started
+OVER_HTTP = 100_000  # the largest size for a type that sends each row over HTTP
+# name -> (grader, largest size, extra `ftstudio grade` arguments)
+TYPES: dict[str, tuple[dict, int, tuple[str, ...]]] = {
+    "string_check": (STRING_CHECK, 10_000_000, ()),
+    "text_similarity fuzzy_match": (SIM, 10_000_000, ()),
     "multi(string_check, text_similarity)": ({"type": "multi", "name": "m", "graders": {"a": STRING_CHECK, "b": SIM},
-                                              "calculate_output": "0.5 * a + 0.5 * b"}, 10_000_000),
+                                              "calculate_output": "0.5 * a + 0.5 * b"}, 10_000_000, ()),
     "python (trivial body, sandboxed)": ({"type": "python", "name": "py",
-                                          "source": "def grade(sample, item):\n    return 1.0\n"}, 10_000_000),
-    "score_model (local fake server)": ({"type": "score_model", "name": "judge", "model": "gpt-4.1-mini-2025-04-14",
+                                          "source": "def grade(sample, item):\n    return 1.0\n"}, 10_000_000, ()),
+    "lambda (local handler file, sandboxed)": ({"type": "lambda", "name": "reward", "lambda": {"function": LAMBDA_ARN}},
+                                               10_000_000, ("--lambda-handler", f"{LAMBDA_ARN}={{handler}}")),
+    "score_model (local fake server)": ({"type": "score_model", "name": "judge", "model": JUDGE,
                                          "input": [{"role": "user", "content": "Score {{ sample.output_text }}"}]},
-                                        10_000),
+                                        OVER_HTTP, ()),
+    "label_model (local fake server)": ({"type": "label_model", "name": "label", "model": JUDGE,
+                                         "input": [{"role": "user", "content": "Label {{ sample.output_text }} [[label: good]]"}],
+                                         "labels": ["good", "bad"], "passing_labels": ["good"]}, OVER_HTTP, ()),
+    "endpoint (local scoring service)": ({"type": "endpoint", "name": "service", "url": ENDPOINT_URL}, OVER_HTTP, ()),
 }
+
+
+def _started(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """A server in its own process, and the URL it prints first."""
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True, env=env)
+    return proc, (proc.stdout.readline() if proc.stdout else "").strip()
+
+
+def _clean_records(path: Path) -> int:
+    """How many records of `path` carry no error (records as `grade --out` writes them)."""
+    clean, tail = 0, b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            block = tail + chunk
+            cut = block.rfind(b"\n") + 1
+            clean += block[:cut].count(b'"errors": []')
+            tail = block[cut:]
+    return clean + tail.count(b'"errors": []')
 
 
 def run(sizes: list[int], tmp: Path) -> dict[str, dict[int, dict | None]]:
     env = env_of()
-    server = subprocess.Popen([sys.executable, "-m", "tests.openai_stub", "--port", "0"], cwd=REPO,
-                              stdout=subprocess.PIPE, text=True, env=env)
-    base_url = (server.stdout.readline() if server.stdout else "").strip()
-    sys.path.insert(0, str(REPO / "tests"))
-    from openai_stub import DEFAULT_API_KEY
-
-    out: dict[str, dict[int, dict | None]] = {name: {} for name in TYPES}
+    servers = []
     try:
+        stub, base_url = _started([sys.executable, "-m", "tests.openai_stub", "--port", "0"], env)
+        servers.append(stub)
+        service, endpoint = _started([sys.executable, "-c", SCORE_SERVICE], env)
+        servers.append(service)
+        sys.path.insert(0, str(REPO / "tests"))
+        from openai_stub import DEFAULT_API_KEY
+
+        handler = tmp / "handler.py"
+        handler.write_text(LAMBDA_HANDLER)
+        out: dict[str, dict[int, dict | None]] = {name: {} for name in TYPES}
         for n in sizes:
             data = tmp / f"{n}.jsonl"
             make_data(data, n)
-            for name, (grader, biggest) in TYPES.items():
+            for name, (grader, biggest, extra) in TYPES.items():
                 if n > biggest:
                     out[name][n] = None
                     continue
                 g = tmp / "g.json"
-                g.write_text(json.dumps(grader))
+                g.write_text(json.dumps(grader).replace(ENDPOINT_URL, endpoint))
+                args = [a.format(handler=handler) for a in extra]
                 with tempfile.TemporaryDirectory() as cache:
                     run_env = dict(env, FTSTUDIO_CACHE_DIR=cache, OPENAI_BASE_URL=base_url, OPENAI_API_KEY=DEFAULT_API_KEY)
                     out[name][n] = measure([sys.executable, "-m", "ftstudio", "grade", str(g), str(data), "--out",
-                                            str(tmp / "o.jsonl")], run_env)
+                                            str(tmp / "o.jsonl"), *args], run_env)
+                clean = _clean_records(tmp / "o.jsonl")
+                if clean != n:  # a run whose rows failed would time the error path
+                    raise AssertionError(f"{name}: {n - clean:,} of {n:,} records carry errors")
                 print(name, n, out[name][n], flush=True)
             data.unlink()
     finally:
-        server.terminate()
-        server.wait(10)
+        for server in servers:
+            server.terminate()
+            server.wait(10)
     return out
+
+
+def _predicted(by: dict[int, dict | None]) -> str | None:
+    """For a line with sizes not run: its rate past start-up at its largest run, and what that predicts."""
+    ran = [(n, r) for n, r in sorted(by.items()) if r is not None]
+    if len(ran) == len(by) or len(ran) < 2:
+        return None
+    (n0, r0), (n1, r1) = ran[0], ran[-1]
+    per_row = (r1["wall"] - r0["wall"]) / (n1 - n0)
+    return (f"{per_row * 1e3:.2f} ms a row past start-up (from {n0:,} to {n1:,} rows): 1,000,000 rows about "
+            f"{per_row * 1e6 / 60:,.0f} min, 10,000,000 about {per_row * 1e7 / 3600:,.1f} h")
 
 
 def section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: str) -> str:
     head = "| grader | " + " | ".join(f"{n:,} rows" for n in sizes) + " |"
     lines = [head, "| --- |" + " ---: |" * len(sizes)]
+    notes = []
     for name, by in got.items():
         cells = [("not run" if r is None else f"{r['wall']:.1f} s, {r['rss_mib']:.0f} MiB")
                  for r in (by.get(n) for n in sizes)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        rate = _predicted(by)
+        if rate:
+            notes.append(f"- {name}: {rate}.")
     return f"""## {TITLE}
 
 `ftstudio grade DATA --out OUT.jsonl`, wall time (start-up included) and peak RSS per grader type; rows of
 240 bytes of JSONL (a chat message, a 12-word answer and output). Model graders go to the local fake server
-(answers at once, its own process, an empty cache per run): the time is ftstudio's and the HTTP stack's, not
-a model's. Records are written as graded and the summary comes from running aggregates: what grows is 16
-bytes a row up to 1,000,000 rows (reward, group key); past that the keys spill to 16 partition files and the
-end of the run groups one partition at a time (1/16 of the rows, 24 bytes each, plus numpy's sort): that
-is the step from 1M to 10M. Time grows linearly past start-up, so a run's time is about its rows times the
-1M column's rate. "not run": score_model past 10,000 rows, which would take hours here; it costs about 4 ms
-of CPU a row on our side (the HTTP client's), so it extrapolates linearly too (about 6 min at 100,000 rows),
-and against a real model the model's latency and rate limits, not ours, set the pace.
+(answers at once, its own process, an empty cache per run), the endpoint grader to a local scoring service
+(the stdlib's threading HTTP server answering {{"score": 1}}, its own process): the time is ftstudio's and the
+HTTP stack's, not a model's or a service's. The lambda grader runs a local handler file in the python sandbox
+(`--lambda-handler ARN=handler.py`), as a python grader does. Records are written as graded and the summary
+comes from running aggregates: what grows is 16 bytes a row up to 1,000,000 rows (reward, group key); past
+that the keys spill to 16 partition files and the end of the run groups one partition at a time (1/16 of the
+rows, 24 bytes each, plus numpy's sort): that is the step from 1M to 10M. Time grows linearly past start-up,
+so a run's time is about its rows times the 1M column's rate. "not run": the types that send each row over
+HTTP stop at {OVER_HTTP:,} rows, which take minutes here; 1M would take hours. Their rate (below) predicts
+the rest, and against a real model or service its latency and rate limits, not ours, set the pace.
 
 Measured {conditions()}, with `{command}`:
 
 {chr(10).join(lines)}
+
+{chr(10).join(notes)}
 """
 
 
