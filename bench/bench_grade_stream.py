@@ -261,11 +261,12 @@ Measured {conditions()}, with `{command}`:
 - "{WITHOUT_PYDANTIC}" imports, in a fresh process, every module the one-row grade has loaded when it ends,
   less those that importing pydantic and validating one model load, with pydantic's packages refused (a module
   of ours that imports pydantic at its top is refused with it; one that needs a module of pydantic's list imports
-  it itself): {s[WITHOUT_PYDANTIC] / base:.1f}x. That is what the grade would still pay if its graders were
-  validated without pydantic, as far as the modules it loads now go (the grader types, the targets and the
-  rules that import pydantic are left out, so it is a floor): the goal needs both, graders validated without
-  pydantic and fewer modules on the way (ftstudio's own modules already import what pydantic would otherwise
-  have brought, importlib.resources and hashlib, only when they read a table or hash a file).
+  it itself): {s[WITHOUT_PYDANTIC] / base:.1f}x. That estimates what the grade would still pay if its graders
+  were validated without pydantic, with the modules it loads now (an estimate, not a bound: the grader types,
+  targets and rules that import pydantic at their top are left out, though their code would still load, and
+  what runs of them before that import is counted): the goal needs both, graders validated without pydantic
+  and fewer modules on the way (ftstudio's own modules already import what pydantic would otherwise have
+  brought, importlib.resources and hashlib, only when they read a table or hash a file).
 """
 
 

@@ -232,20 +232,36 @@ def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
 def test_grade_modules_of_their_own_import_neither_resources_nor_hashlib(tmp_path):
     """Start-up (issue 23): what pydantic imports anyway is not imported by ftstudio's own modules on the one-row path,
     so a grade that stops validating with pydantic stops paying for it: importlib.resources (the model table and the
-    Gemini runtime read it when they read), hashlib (only a dataset read that wants its hash)."""
+    Gemini runtime import it when they read), hashlib (a dataset read imports it only when it wants the file's hash),
+    tempfile (groups import it only when they spill to disk). Checked with pydantic refused, so what is seen is what
+    these modules import themselves."""
+    import ast
     import os
     import subprocess
     import sys
 
+    (tmp_path / "one.jsonl").write_text('{"a": 1}\n')
     probe = ("import sys\n"
-             "from ftstudio.config import catalog\nimport ftstudio.targets._gemini_types, ftstudio.datasets._readers\n"
-             "from ftstudio.datasets import iter_rows\n"
-             f"for chunk in iter_rows({str(tmp_path / 'one.jsonl')!r}, chunk_size=10, max_bytes=None):\n    pass\n"
-             "print(' '.join(sorted(m for m in ('importlib.resources', 'hashlib') if m in sys.modules)))\n"
+             "class Refuse:\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name.partition('.')[0] in ('pydantic', 'pydantic_core'):\n"
+             "            raise ImportError(name)\n"
+             "sys.meta_path.insert(0, Refuse())\n"
+             "from ftstudio.config import catalog\nfrom ftstudio.datasets import iter_rows\n"
+             "from ftstudio.probes import Groups\n"
+             f"for chunk in iter_rows({str(tmp_path / 'one.jsonl')!r}, chunk_size=10, max_bytes=None):\n"
+             "    Groups().add([7] * len(chunk.rows), [1.0] * len(chunk.rows))\n"
+             "print(' '.join(m for m in ('importlib.resources', 'hashlib', 'tempfile', 'pydantic') if m in sys.modules))\n"
              "assert catalog.provider('openai') is not None\n"
              "print('importlib.resources' in sys.modules)")
-    (tmp_path / "one.jsonl").write_text('{"a": 1}\n')
     env = dict(os.environ, PYTHONPATH=os.getcwd(), HOME=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env,
                          cwd=tmp_path).stdout.splitlines()
     assert out == ["", "True"]
+    # The Gemini types load with the targets' registry (which needs pydantic): their top imports, read.
+    from ftstudio.targets import _gemini_types
+
+    tree = ast.parse(open(_gemini_types.__file__, encoding="utf-8").read())
+    top = {a.name for node in tree.body if isinstance(node, ast.Import) for a in node.names}
+    top |= {f"{node.module}.{a.name}" for node in tree.body if isinstance(node, ast.ImportFrom) for a in node.names}
+    assert not {n for n in top if "resources" in n or n == "hashlib"}, top

@@ -9,7 +9,6 @@ memory: each partition is grouped on its own (a group's rows all land in one par
 from __future__ import annotations
 
 import os
-import tempfile
 from array import array
 from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -19,6 +18,8 @@ from ftstudio.core import REWARD_TOLERANCE, mean, mean_std
 from ._plain import plain_rewards, shared
 
 if TYPE_CHECKING:
+    import tempfile
+
     import numpy as np
 
 MAX_GROUPS_LISTED = 1000
@@ -50,6 +51,8 @@ class Groups:
         """One chunk's keys (NO_GROUP for rows without a group) and rewards, following the rows added before;
         `before`: the rewards of those rows (needed once, when the keys spill to disk)."""
         if self._spill is None and self.count + len(keys) > self.exact_rows:
+            import tempfile  # here: a run of up to exact_rows rows never spills (issue 23, start-up)
+
             self._spill = tempfile.TemporaryDirectory(prefix="ftstudio-groups-")
             self._write(self._keys, before, 0)
             self._keys = array("q")
