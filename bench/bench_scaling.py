@@ -168,7 +168,7 @@ comes from running aggregates: what grows is 16 bytes a row up to 1,000,000 rows
 that the keys spill to 16 partition files and the end of the run groups one partition at a time (1/16 of the
 rows, 24 bytes each, plus numpy's sort): that is the step from 1M to 10M. Time grows linearly past start-up,
 so a run's time is about its rows times the 1M column's rate. "not run": the types that send each row over
-HTTP stop at {OVER_HTTP:,} rows, which take minutes here; 1M would take hours. Their rate (below) predicts
+HTTP stop at {OVER_HTTP:,} rows, which take minutes here (1M would take up to half an hour, 10M hours). Their rate (below) predicts
 the rest, and against a real model or service its latency and rate limits, not ours, set the pace.
 
 Measured {conditions()}, with `{command}`:
