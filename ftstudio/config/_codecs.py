@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import IO, Any
-
-from pydantic import BaseModel
+from typing import IO, Any, Protocol
 
 from ftstudio.core import REDACTED, Issue, JsonTextKind, decode_json, json_problem, redact_data
 
@@ -21,6 +19,12 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # A config or grader file is at most this big. Each python grader's source is capped at 256 kB and a real
 # config is under 1 MB; the cap stops reading a device (/dev/zero never ends) or a file given by mistake.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
+
+class Dumpable(Protocol):
+    """A config or grader model (pydantic's, or a grader model of graders/_light.py): what the codecs read."""
+
+    def model_dump(self, *, mode: str = ..., exclude_none: bool = ...) -> dict[str, Any]: ...
 
 
 class ImportProblem(Exception):
@@ -34,14 +38,14 @@ class ImportProblem(Exception):
         self.readable = readable
 
 
-def to_data(config: BaseModel | dict[str, Any]) -> dict[str, Any]:
+def to_data(config: Dumpable | dict[str, Any]) -> dict[str, Any]:
     """The body to send: a model's dump, or a JSON dict exactly as the user wrote it (key order,
     numbers as written, explicit nulls, unknown fields), with secrets redacted either way."""
     data = config if isinstance(config, dict) else config.model_dump(mode="json", exclude_none=True)
     return redact_data(data)
 
 
-def to_json(config: BaseModel | dict[str, Any], indent: int | None = 2) -> str:
+def to_json(config: Dumpable | dict[str, Any], indent: int | None = 2) -> str:
     return json.dumps(to_data(config), indent=indent, ensure_ascii=False)
 
 
@@ -122,7 +126,7 @@ def _has_multi(data: Any) -> bool:
     return multi_map_path(data) is not None
 
 
-def to_python(config: BaseModel | dict) -> str:
+def to_python(config: Dumpable | dict) -> str:
     """The SDK call that sends exactly to_json(config). With a multi grader the method is passed in
     `extra_body`: typed arguments would fail the SDK's own types (SDK_MULTI_NOTE)."""
     data = to_data(config)
@@ -148,7 +152,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width)
 
 
-def grader_to_python(grader: BaseModel | dict) -> str:
+def grader_to_python(grader: Dumpable | dict) -> str:
     return (
         "from openai import OpenAI\n\n"
         "client = OpenAI()\n\n"
@@ -178,7 +182,7 @@ def _py(value: Any, level: int) -> str:
 
 # --- curl --------------------------------------------------------------------------------
 
-def to_curl(config: BaseModel | dict, base_url: str | None = None) -> str:
+def to_curl(config: Dumpable | dict, base_url: str | None = None) -> str:
     url = (base_url or "${OPENAI_BASE_URL:-" + DEFAULT_BASE_URL + "}").rstrip("/") + "/fine_tuning/jobs"
     body = to_json(config)
     # A quoted heredoc passes the body byte for byte: no shell quoting of prompts to get wrong.

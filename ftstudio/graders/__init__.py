@@ -21,12 +21,12 @@ if TYPE_CHECKING:
         GRADER_TYPES,
         MODEL_TYPES,
         REMOTE_GRADER_TYPES,
-        GraderRoot,
         label,
         parse_grader,
         template_fields,
         walk,
     )
+    from ._light import LightModel, is_model, validation_error
     from ._models import (
         MESSAGE_ROLES,
         PYTHON_IMAGE_TAGS,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         OutputText,
         SamplingParams,
     )
+    from ._root import GraderRoot
     from ._templates import SAMPLE_FIELDS, RenderError, Sample, parse, render, sample_dicts
     from .types import (
         Grader,
@@ -76,8 +77,10 @@ if TYPE_CHECKING:
 # one model, not the formula language, the metrics or the tree edits (issue 23, start-up).
 _FACE = LazyFace(__name__, {
     "_columns": ("render_column", "render_one"),
-    "_grader": ("GRADER_CLASSES", "GRADER_TYPES", "MODEL_TYPES", "REMOTE_GRADER_TYPES", "GraderRoot", "label",
+    "_grader": ("GRADER_CLASSES", "GRADER_TYPES", "MODEL_TYPES", "REMOTE_GRADER_TYPES", "label",
                 "parse_grader", "template_fields", "walk"),
+    "_light": ("LightModel", "is_model", "validation_error"),
+    "_root": ("GraderRoot",),
     "_models": ("MESSAGE_ROLES", "PYTHON_IMAGE_TAGS", "SCORE_MODEL_EFFORTS", "AudioData", "GraderModel", "InputAudio",
                 "InputImage", "InputMessage", "InputText", "OutputText", "SamplingParams"),
     "_templates": ("SAMPLE_FIELDS", "RenderError", "Sample", "parse", "render", "sample_dicts"),
@@ -106,10 +109,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "AudioData", "EndpointGrader", "GRADER_CLASSES", "GRADER_TYPES", "Grader", "GraderModel", "GraderRoot",
     "GraderType", "GraderUnion", "InputAudio", "InputImage", "InputMessage", "InputText", "LabelModelGrader", "LambdaFunction",
-    "LambdaGrader", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PairScore", "PYTHON_IMAGE_TAGS", "PYTHON_STUB", "PythonGrader",
+    "LambdaGrader", "LightModel", "MESSAGE_ROLES", "MODEL_TYPES", "ModelGraderModel", "MultiGrader", "OutputText", "PairScore", "PYTHON_IMAGE_TAGS", "PYTHON_STUB", "PythonGrader",
     "REMOTE_GRADER_TYPES", "RenderError", "SAMPLE_FIELDS", "SCORE_MODEL_EFFORTS", "Sample", "SamplingParams",
     "ScoreModelGrader", "Scored", "ScoringContext", "StringCheckGrader", "TextSimilarityGrader", "Translation", "Translator",
     "UnknownGraderType", "as_is", "build_requests", "error_reward", "facet_gaps", "find", "formula", "grader_type", "grader_types",
-    "interpret", "is_cancelled", "label", "metrics", "parse", "parse_grader", "pool_results", "render", "render_column", "render_one",
-    "response_format", "sample_dicts", "sampling_kwargs", "template_fields", "templates", "tree", "types", "walk",
+    "interpret", "is_cancelled", "is_model", "label", "metrics", "parse", "parse_grader", "pool_results", "render", "render_column", "render_one",
+    "response_format", "sample_dicts", "sampling_kwargs", "template_fields", "templates", "tree", "types", "validation_error", "walk",
 ]

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from .types import Grader, find, grader_type, grader_types
+from ._light import LightModel
+from .types import find, grader_type, grader_types
 from .types.multi import MultiGrader
 
 # Derived from the registry, in list order: the types the editor adds, the provider-side ones,
@@ -18,7 +17,7 @@ from .types.multi import MultiGrader
 GRADER_TYPES = tuple(t.name for t in grader_types() if not t.remote)
 # Provider graders that score remotely: Azure Foundry's endpoint grader, Bedrock's lambda grader.
 REMOTE_GRADER_TYPES = tuple(t.name for t in grader_types() if t.remote)
-GRADER_CLASSES: dict[str, type[BaseModel]] = {t.name: t.model for t in grader_types()}
+GRADER_CLASSES: dict[str, type[LightModel]] = {t.name: t.model for t in grader_types()}
 MODEL_TYPES = tuple(t.name for t in grader_types() if t.calls_model)
 
 
@@ -47,26 +46,28 @@ def template_fields(grader: Any) -> list[tuple[tuple[Any, ...], str]]:
     return grader_type(grader.type).templates(grader)
 
 
-class GraderRoot(BaseModel):
-    """A bare grader wrapped in a model, so pydantic can validate the discriminated union."""
-
-    model_config = ConfigDict(defer_build=True)  # the union's schemas are built when a tree first needs them
-
-    grader: Grader
-
-
 def parse_grader(data: Any) -> Any:
     """The grader model of its JSON form; pydantic's ValidationError if it doesn't fit the schema.
 
     A node whose `type` names a registered type is validated by that type's model alone: the union
     discriminates on `type` and would validate it by the same model, so the result is the same, and a
     string_check builds one schema, not the union's (issue 23, start-up). Whatever that model refuses
-    goes through the union, so an invalid grader gets the union's errors, messages and paths."""
+    goes through the union, so an invalid grader gets the union's errors, messages and paths.
+
+    A node (a tree) whose values all have exactly their declared types is validated without pydantic
+    (graders/_light.py): what pydantic would hold, without importing it (issue 23, start-up)."""
     if isinstance(data, dict):
         found = find(data.get("type"))
         if found is not None:
+            fast = found.model.fast_validate(data)
+            if fast is not None:
+                return fast
+            from pydantic import ValidationError
+
             try:
                 return found.model.model_validate(data)
             except ValidationError:
                 pass
+    from ._root import GraderRoot
+
     return GraderRoot.model_validate({"grader": data}).grader

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from ._light import Field, LightModel
 
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MESSAGE_ROLES = ("user", "assistant", "system", "developer")
 SCORE_MODEL_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 PYTHON_IMAGE_TAGS = ("2025-05-08", "alpha")
 
-# defer_build: a model's schema is built when it first validates, not when its module is imported, so
-# grading a string_check builds the string_check schema alone (issue 23, start-up).
-_forbid = ConfigDict(extra="forbid", defer_build=True)
+class StrictModel(LightModel):
+    """A model that refuses keys it does not declare (pydantic's extra="forbid"). Not a pydantic model: a grader
+    that fits is validated without importing pydantic (graders/_light.py, issue 23, start-up)."""
 
-
-class StrictModel(BaseModel):
-    model_config = _forbid
+    model_config = {"extra": "forbid"}
 
 
 class GraderModel(StrictModel):

@@ -6,11 +6,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
-from pydantic import BaseModel
-
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, RowErrors, RowStatus, compact_json, shorten
 from ftstudio.datasets import Dataset, LineError, RowChunk
-from ftstudio.graders import Grader, LambdaGrader, PythonGrader, Sample, Scored, is_cancelled
+from ftstudio.graders import Grader, LambdaGrader, LightModel, PythonGrader, Sample, Scored, is_cancelled
 
 from ._options import GradeOptions
 from ._progress import Progress, ProgressFn, Stage
@@ -23,7 +21,7 @@ if TYPE_CHECKING:  # the sandbox and the model client are imported when a node f
 NOT_GRADED = "cancelled before grading"
 
 # A scorer grades one node of its grader type (the typed model: StringCheckGrader, ...) over `rows`.
-Node = TypeVar("Node", bound=BaseModel)
+Node = TypeVar("Node", bound=LightModel)
 Scorer = Callable[[Node, "GradingContext", list[int]], Scored]
 
 

@@ -12,11 +12,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from ftstudio.config import SDK_MULTI_WORKAROUND, multi_map_path
 from ftstudio.core import Issue, find_secrets, internal_issue, join_path, json_issue, sort_issues
-from ftstudio.graders import GraderRoot, parse_grader
+from ftstudio.graders import is_model, parse_grader, validation_error
 
 from ._grader_rules import GraderChecker, model_notes
 from ._rules import check_target, issue, resolve
@@ -28,7 +26,7 @@ _SUFFIX_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
 
 def as_data(obj: Any) -> Any:
     """The JSON form of a config or grader (models are dumped; dicts pass through)."""
-    if isinstance(obj, BaseModel):
+    if is_model(obj):
         return obj.model_dump(mode="json", exclude_none=True)
     return obj
 
@@ -101,7 +99,9 @@ def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
     if grader_only:
         try:
             parse_grader(data)
-        except ValidationError as exc:
+        except validation_error() as exc:  # pydantic is imported only when a grader does not fit
+            from ftstudio.graders import GraderRoot
+
             from ._schema_issues import schema_issues
 
             return schema_issues(exc, {"grader": data}, GraderRoot, strip=1, grader_prefix=("grader",))
@@ -110,7 +110,7 @@ def _schema(data: Any, grader_only: bool = False) -> list[Issue]:
 
     try:
         JobConfig.model_validate(data)
-    except ValidationError as exc:
+    except validation_error() as exc:
         from ._schema_issues import schema_issues
 
         return schema_issues(exc, data, JobConfig, grader_prefix=GRADER_PATH)

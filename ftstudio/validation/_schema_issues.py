@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from ftstudio.config import methods_taking, spec_by_name
 from ftstudio.core import Issue, join_path
-from ftstudio.graders import GRADER_TYPES, REMOTE_GRADER_TYPES, GraderUnion
+from ftstudio.graders import GRADER_TYPES, REMOTE_GRADER_TYPES, GraderUnion, LightModel
 
 from ._rules import issue
 
@@ -228,7 +228,7 @@ def _allowed_fields(root_cls, data, rel: tuple) -> list[str]:
 
 def _pick_model(ann: Any, value: Any):
     for t in _flat(ann):
-        if isinstance(t, type) and issubclass(t, BaseModel):
+        if isinstance(t, type) and issubclass(t, (BaseModel, LightModel)):
             tag = t.model_fields.get("type")
             if tag is None or tag.is_required() or not isinstance(value, dict) or value.get("type") == tag.default:
                 return t

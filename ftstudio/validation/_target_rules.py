@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from ftstudio.core import Issue, join_path
 from ftstudio.graders import parse_grader
 
@@ -24,7 +22,7 @@ def tree_issues(grader: Any, prefix: tuple, target: str) -> list[Issue]:
 
     try:
         model = parse_grader(grader)
-    except (ValidationError, ValueError, TypeError):
+    except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
         return []  # the schema issues already say why; nothing can be exported
     base = join_path(prefix)
     return [issue(".".join(p for p in (base, c.path) if p), c.rule, c.message, c.hint)

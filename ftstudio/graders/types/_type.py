@@ -198,7 +198,7 @@ class GraderType:
     """
 
     name: str                       # the JSON "type"
-    model: type[GraderModel]        # its pydantic model (`type: Literal[name]`)
+    model: type[GraderModel]        # its model (`type: Literal[name]`; graders/_light.py)
     order: int                      # where it is listed (menus, messages); built-ins 10, 20, ...
     default: Callable[[str], GraderModel]  # the node "Add grader" inserts, given its name
     remote: bool                    # scored by the provider (Azure's endpoint, Bedrock's Lambda): not added by the editor
@@ -253,8 +253,8 @@ def facet_gaps(t: GraderType, *, build: bool = False) -> list[str]:
         if not (isinstance(model, type) and issubclass(model, GraderModel)):
             gaps.append("model (not a GraderModel subclass)")
         else:
-            tag = model.model_fields.get("type")
-            if tag is None or tag.default != t.name:
+            # The declared default, read without building the pydantic side (registration runs at import).
+            if model.declared_default("type") != t.name:
                 gaps.append(f"model (its type field must default to {t.name!r})")
             elif build and callable(t.default):
                 node = t.default(t.name)

@@ -16,10 +16,9 @@ import time
 from http import HTTPStatus
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import Field
-
 from ftstudio.core import ErrorCode, RowErrors, RowStatus, Stage, Unavailable, json_object
 
+from .._light import Field
 from .._models import GraderModel
 from ._type import (
     CANCELLED,

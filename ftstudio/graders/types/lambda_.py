@@ -14,10 +14,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
-
 from ftstudio.core import ErrorCode, RowErrors, Unavailable
 
+from .._light import Field
 from .._models import GraderModel, StrictModel
 from ._type import GENERIC_FIX, Checker, GraderType, Rows, Scored, ScoringContext, Translation, as_is
 from ._type import Path as JsonPath
@@ -34,8 +33,7 @@ class LambdaGrader(GraderModel):
     type: Literal["lambda"] = "lambda"
     name: str | None = None
     lambda_: LambdaFunction = Field(alias="lambda")
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True,
-                              defer_build=True)
+    model_config = {"extra": "forbid", "populate_by_name": True, "serialize_by_alias": True}
 
 
 def default(name: str) -> LambdaGrader:

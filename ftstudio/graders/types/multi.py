@@ -10,10 +10,9 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import StringConstraints
-
 from ftstudio.core import ROW_ERROR, RowErrors, json_object, shorten
 
+from .._light import StringConstraints
 from .._models import IDENTIFIER_PATTERN, GraderModel
 from ._registry import Grader, grader_type
 from ._type import Checker, GraderType, Path, Rows, Scored, ScoringContext
@@ -34,8 +33,6 @@ class MultiGrader(GraderModel):
     # Azure's RFT how-to: the reward of a row whose sub-grader errors or whose formula can't be evaluated
     # (0.0 when unset). Only Azure documents it: validation's rule multi_invalid_grade says so per target.
     invalid_grade: float | None = None
-    # Built on first use: the Grader union is complete only once every type module is registered.
-    model_config = {**GraderModel.model_config, "defer_build": True}
 
 
 def default(name: str) -> MultiGrader:

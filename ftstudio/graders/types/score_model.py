@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
-
 from ftstudio.core import DEFAULT_MODEL, ROW_ERROR, json_list
 
+from .._light import Field
 from .._models import InputMessage, SamplingParams
 from ._model_family import ModelGraderModel, default_messages, explain, fix, is_number, score, templates
 from ._type import Checker, GraderType, Path
