@@ -110,7 +110,7 @@ def test_fast_path_takes_nothing_pydantic_would_refuse_or_change(node):
     _same(model, {**node, "unknown_field": 1})
 
 
-def test_a_string_check_is_validated_without_pydantic_and_errors_are_pydantics():
+def test_a_string_check_is_validated_without_pydantic_and_errors_are_pydantics(tmp_path):
     import subprocess
     import sys
 
@@ -123,7 +123,7 @@ def test_a_string_check_is_validated_without_pydantic_and_errors_are_pydantics()
              "print('pydantic' in sys.modules)\n"
              "parse_grader({'type': 'string_check', 'input': 1, 'reference': 'b', 'operation': 'eq', 'pass_threshold': 1})\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                         env=dict(os.environ, PYTHONPATH=str(ROOT), HOME=str(tmp_path)), cwd=tmp_path)
     lines = out.stdout.splitlines()
     assert lines == ["StringCheckGrader False", "False"], out
     # what did not fit goes through the union, as it always did: pydantic's errors, with their paths
