@@ -8,7 +8,7 @@
 - Start-up: `python -c pass` against `ftstudio --help`, `ftstudio grade --help` and `ftstudio grade` of one
   string_check row, pydantic's floor (its import; one model built and validated: what validating the grader with
   pydantic would cost) and the import floor (the one-row grade's modules imported alone: see
-  modules_without_pydantic), alternating, medians
+  grade_modules), alternating, medians
   (bytecode caches written first: PYTHONDONTWRITEBYTECODE is dropped for these runs). Goal ≤ 3x.
 
 Measures only; nothing here is asserted in tests. With --write, replaces the "Grade against the floor"
@@ -45,7 +45,7 @@ STRING_CHECK = {"type": "string_check", "name": "exact", "input": "{{sample.outp
 # shape built and validating a node (what `ftstudio grade` of one string_check row does with pydantic).
 PYDANTIC_IMPORT, PYDANTIC_MODEL = "python -c 'from pydantic import BaseModel'", "one pydantic model validated"
 # The import floor: the modules the one-row grade loads, imported alone (pydantic's left out, should it load).
-WITHOUT_PYDANTIC = "the one-row grade's modules, imported alone"
+IMPORT_FLOOR = "the one-row grade's modules, imported alone"
 PYDANTIC_FAMILY = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection")
 _IMPORT_ALL = """
 import importlib, sys
@@ -171,7 +171,7 @@ def modules_of(cmd: list[str], env: dict[str, str], tmp: Path) -> list[str]:
     return json.loads(out.read_text())
 
 
-def modules_without_pydantic(cmd: list[str], env: dict[str, str], tmp: Path) -> list[str]:
+def grade_modules(cmd: list[str], env: dict[str, str], tmp: Path) -> list[str]:
     """The modules `cmd` has loaded when it ends, less pydantic's packages (should any have loaded)."""
     return [m for m in modules_of(cmd, env, tmp) if m.partition(".")[0] not in PYDANTIC_FAMILY
             and m != "__main__" and not m.endswith(".__main__")]
@@ -188,8 +188,8 @@ def startup(runs: int, tmp: Path) -> dict[str, float]:
             "ftstudio grade of one row": [sys.executable, "-m", "ftstudio", "grade", str(grader), str(one)],
             PYDANTIC_IMPORT: [sys.executable, "-c", "from pydantic import BaseModel"],
             PYDANTIC_MODEL: [sys.executable, "-c", _ONE_MODEL]}
-    cmds[WITHOUT_PYDANTIC] = [sys.executable, "-c", _IMPORT_ALL % (
-        PYDANTIC_FAMILY, modules_without_pydantic(cmds["ftstudio grade of one row"], env, tmp))]
+    cmds[IMPORT_FLOOR] = [sys.executable, "-c", _IMPORT_ALL % (
+        PYDANTIC_FAMILY, grade_modules(cmds["ftstudio grade of one row"], env, tmp))]
     for c in cmds.values():
         subprocess.run(c, env=env, stdout=subprocess.DEVNULL, check=True)
     times: dict[str, list[float]] = {k: [] for k in cmds}
@@ -216,9 +216,9 @@ def section(n: int, runs: int, g: dict, s: dict[str, float], command: str) -> st
             f"| `ftstudio grade` string_check --out, CPU (user + system) | {n:,} rows | {o['cpu']:.2f} s | "
             f"{f['cpu']:.2f} s | {o['cpu'] / f['cpu']:.2f}x | ≤ 1.5x | {'met' if o['cpu'] <= 1.5 * f['cpu'] else 'NOT met'} |"]
     for name in ("ftstudio --help", "ftstudio grade --help", "ftstudio grade of one row", PYDANTIC_IMPORT,
-                 PYDANTIC_MODEL, WITHOUT_PYDANTIC):
+                 PYDANTIC_MODEL, IMPORT_FLOOR):
         r = s[name] / base
-        goal = ("≤ 3x" if name.startswith("ftstudio") else "(the import floor)" if name == WITHOUT_PYDANTIC
+        goal = ("≤ 3x" if name.startswith("ftstudio") else "(the import floor)" if name == IMPORT_FLOOR
                 else "(pydantic's floor)")
         verdict = ("met" if r <= 3 else "NOT met") if name.startswith("ftstudio") else ""
         rows.append(f"| `{name}`, start-up (wall) | {runs} runs each | {1000 * s[name]:.0f} ms | "
@@ -254,8 +254,8 @@ Measured {conditions()}, with `{command}`:
   tests/test_light_models.py that the two validations agree). Importing pydantic would cost
   {s[PYDANTIC_IMPORT] / base:.1f}x `python -c pass` and one pydantic model validated
   {s[PYDANTIC_MODEL] / base:.1f}x, so the goal can only be met without it.
-- What is left is ftstudio's own: "{WITHOUT_PYDANTIC}" imports, in a fresh process, every module the one-row
-  grade has loaded when it ends (pydantic's packages refused, should any have loaded): {s[WITHOUT_PYDANTIC] / base:.1f}x
+- What is left is ftstudio's own: "{IMPORT_FLOOR}" imports, in a fresh process, every module the one-row
+  grade has loaded when it ends (pydantic's packages refused, should any have loaded): {s[IMPORT_FLOOR] / base:.1f}x
   against the grade's {s["ftstudio grade of one row"] / base:.1f}x, so a one-row grade is its imports (building the
   parser, validating, grading and reporting one row are within the noise of these runs). The one-row goal is
   {one_row}: a 3x start-up has to import less (the registries load every grader type and every target, and many
