@@ -1,5 +1,3 @@
-import sys
+from ftstudio.cli import run
 
-from ftstudio.cli import main
-
-sys.exit(main())
+run()

@@ -3,13 +3,12 @@ once, and the checks that say so fail when something is missing."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Literal
 
 import pytest
 
 from ftstudio import targets as T
-from ftstudio.core import Evidence, Rule, Unavailable
+from ftstudio.core import Evidence, Rule, Unavailable, records
 from ftstudio.graders import (
     GRADER_CLASSES,
     GRADER_TYPES,
@@ -61,20 +60,20 @@ def test_every_table_is_derived_from_the_registry():
 
 def test_a_missing_or_broken_facet_is_detected():
     t = grader_type("string_check")
-    assert "score" in facet_gaps(dataclasses.replace(t, score=None))  # type: ignore[arg-type]
-    assert "check" in facet_gaps(dataclasses.replace(t, check="not a function"))  # type: ignore[arg-type]
-    assert any(g.startswith("model") for g in facet_gaps(dataclasses.replace(t, name="other")))
-    wrong_default = dataclasses.replace(t, default=grader_type("python").default)
+    assert "score" in facet_gaps(records.replace(t, score=None))  # type: ignore[arg-type]
+    assert "check" in facet_gaps(records.replace(t, check="not a function"))  # type: ignore[arg-type]
+    assert any(g.startswith("model") for g in facet_gaps(records.replace(t, name="other")))
+    wrong_default = records.replace(t, default=grader_type("python").default)
     assert any(g.startswith("default") for g in facet_gaps(wrong_default, build=True))
-    assert "remote" in facet_gaps(dataclasses.replace(t, remote=None))  # type: ignore[arg-type]
-    bad_target = dataclasses.replace(t, targets={"openai": "as is"})  # type: ignore[arg-type]
+    assert "remote" in facet_gaps(records.replace(t, remote=None))  # type: ignore[arg-type]
+    bad_target = records.replace(t, targets={"openai": "as is"})  # type: ignore[arg-type]
     assert any("targets['openai']" in g for g in facet_gaps(bad_target))
 
 
 def test_registration_refuses_an_incomplete_or_late_type():
     t = grader_type("string_check")
     with pytest.raises(TypeError, match="incomplete: explain"):
-        types.register(dataclasses.replace(t, name="half", explain=None))  # type: ignore[arg-type]
+        types.register(records.replace(t, name="half", explain=None))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="registered twice"):
         types.register(t)
 
@@ -82,7 +81,7 @@ def test_registration_refuses_an_incomplete_or_late_type():
         type: Literal["late"] = "late"
         name: str | None = None
 
-    late = dataclasses.replace(t, name="late", model=LateGrader, default=lambda name: LateGrader(name=name))
+    late = records.replace(t, name="late", model=LateGrader, default=lambda name: LateGrader(name=name))
     assert facet_gaps(late, build=True) == []
     with pytest.raises(RuntimeError, match="after the Grader union was built"):
         types.register(late)
@@ -97,17 +96,19 @@ def test_every_target_x_type_pair_is_declared_exactly_once():
         for t in grader_types():
             found = target.translation(t.name)
             assert callable(found) or isinstance(found, Unavailable), (target.name, t.name)
+    # gemini takes every type (`every`): its per-type scorers must then cover every registered type
+    assert set(T.GEMINI_TRANSLATIONS) == {t.name for t in grader_types()}
 
 
 def test_the_pair_check_fails_on_a_missing_or_doubled_pair():
     openai = T.target("openai")
-    fewer = dataclasses.replace(openai, graders={k: v for k, v in openai.graders.items() if k != "python"})
+    fewer = records.replace(openai, graders={k: v for k, v in openai.graders.items() if k != "python"})
     assert T.gaps([fewer]) == ["openai x python: neither a translation nor Unavailable"]
-    twice = dataclasses.replace(openai, graders={**openai.graders, "endpoint": T.as_is})
+    twice = records.replace(openai, graders={**openai.graders, "endpoint": T.as_is})
     assert T.gaps([twice]) == ["openai x endpoint: declared by the target and by the grader type"]
     assert "openai x toy: declared by the target for an unknown grader type" in \
-        T.gaps([dataclasses.replace(openai, graders={**openai.graders, "toy": T.as_is})])
-    unknown = dataclasses.replace(grader_type("python"), targets={"nowhere": T.as_is})
+        T.gaps([records.replace(openai, graders={**openai.graders, "toy": T.as_is})])
+    unknown = records.replace(grader_type("python"), targets={"nowhere": T.as_is})
     assert T.gaps([openai], [unknown]) == ["nowhere x python: declared by the grader type for an unknown target"]
 
 
@@ -132,11 +133,11 @@ def test_unavailable_becomes_the_rules_issue_on_that_target_only():
 
 def test_a_type_may_declare_unavailable_everywhere_else_with_its_own_rule():
     own = Rule("only_here", {"*": "warning"}, (Evidence("none-our-reading", "OURS"),), "not taken elsewhere")
-    t = dataclasses.replace(grader_type("python"), name="python", targets={"openai": T.as_is},
+    t = records.replace(grader_type("python"), name="python", targets={"openai": T.as_is},
                             elsewhere=Unavailable("only OpenAI runs it", "only_here"), rules=(own,))
     openai, azure = T.target("openai"), T.target("azure")
-    fewer_azure = dataclasses.replace(azure, graders={k: v for k, v in azure.graders.items() if k != "python"})
-    fewer_openai = dataclasses.replace(openai, graders={k: v for k, v in openai.graders.items() if k != "python"})
+    fewer_azure = records.replace(azure, graders={k: v for k, v in azure.graders.items() if k != "python"})
+    fewer_openai = records.replace(openai, graders={k: v for k, v in openai.graders.items() if k != "python"})
     assert T.gaps([fewer_openai, fewer_azure], [t]) == []
     assert fewer_azure.translation("python") is None  # the registered python type declares no pairs itself
     assert own.severity_for("gemini") == "warning"  # "*": every target, also one added later

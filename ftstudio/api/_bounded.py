@@ -20,10 +20,10 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ftstudio.core import MAX_NESTING, nests_deeper
+from ftstudio.core.records import datarecord, field
 
 from ._calls import call
 from ._endpoint import Endpoint
@@ -42,7 +42,7 @@ class Stopped(Exception):  # not an error of the caller's: a bound was reached
         self.detail = detail
 
 
-@dataclass
+@datarecord
 class Budget:
     """What one whole call may still spend: time until `deadline` (monotonic) and decompressed bytes."""
 

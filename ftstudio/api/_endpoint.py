@@ -7,16 +7,16 @@ connection implies (`ftstudio grade` without --target) loads no request runner, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ftstudio.core import register_secret
+from ftstudio.core.records import datarecord, field
 
 if TYPE_CHECKING:
     import openai
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Endpoint:
     """Where model graders and embeddings go. `api_key` is never shown or stored."""
 

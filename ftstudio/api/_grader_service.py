@@ -7,10 +7,10 @@ Official answers are cached on disk like model-grader answers, so a repeated com
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ftstudio.core import REWARD_TOLERANCE
+from ftstudio.core.records import datarecord
 from ftstudio.validation import as_data
 
 from ._calls import ApiError, call, raw_json
@@ -20,7 +20,7 @@ from ._model_client import ModelCache, cache_key
 DIFF_TOLERANCE = REWARD_TOLERANCE  # a local and an official reward closer than this agree
 
 
-@dataclass
+@datarecord
 class ValidateResult:
     ok: bool
     message: str

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ftstudio.config import JobConfig, to_data
+from ftstudio.core.records import datarecord, field
 
 from ._calls import ApiError, call, raw_json
 from ._endpoint import Endpoint
@@ -106,7 +106,7 @@ def create_job(endpoint: Endpoint, body: dict, **kw) -> dict:
                          what="create the fine-tuning job", model=body.get("model"), **kw))
 
 
-@dataclass
+@datarecord
 class Submission:
     job: dict
     uploaded: dict[str, str] = field(default_factory=dict)  # role -> file id uploaded by this call

@@ -7,11 +7,9 @@ the key), so an unchanged rerun costs nothing. Keys never reach the cache, logs 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +18,7 @@ if TYPE_CHECKING:
 
 
 from ftstudio.core import DEFAULT_CONCURRENCY, ROW_ERROR, cache_dir, log_failure, redact
+from ftstudio.core.records import datarecord, field, replace
 
 from ._endpoint import Endpoint
 from ._http_errors import describe, retry_after
@@ -29,7 +28,7 @@ RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 NOT_SENT = "cancelled before the request was sent"
 
 
-@dataclass
+@datarecord
 class TokenUsage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -46,7 +45,7 @@ class TokenUsage:
         return dict(self.__dict__)
 
 
-@dataclass
+@datarecord
 class CallResult:
     value: dict[str, Any] | None = None  # {"content", "refusal", "model"} or {"embedding"}
     error: tuple[str, str] | None = None  # (code, details)
@@ -123,7 +122,7 @@ def cache_key(endpoint: Endpoint, kind: str, request: dict) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-@dataclass
+@datarecord
 class RunStats:
     retries: int = 0
     requests: int = 0
@@ -191,7 +190,7 @@ class ModelRunner:
                 fresh[key] = {"value": res.value, "usage": res.usage.to_dict(), "model": res.model}
             for j, i in enumerate(idx):
                 # Identical requests share one answer; only the first pays for it.
-                results[i] = res if j == 0 else dataclasses.replace(res, usage=TokenUsage())
+                results[i] = res if j == 0 else replace(res, usage=TokenUsage())
             counter["done"] += len(idx)
             if progress:
                 progress(counter["done"], total)

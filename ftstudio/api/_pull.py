@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ftstudio.core import PULL_DEADLINE_SECONDS, PULL_MAX_PAGES
+from ftstudio.core.records import datarecord
 
 from ._bounded import ACCEPT_ENCODING, Budget, StopCause, Stopped, read_json
 from ._endpoint import Endpoint
@@ -33,7 +33,7 @@ PAGE_SIZE = 100
 MAX_BYTES = 256 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class ListingLimits:
     max_pages: int = PULL_MAX_PAGES
     deadline: float = PULL_DEADLINE_SECONDS  # seconds for the whole listing, retries and slow reads included

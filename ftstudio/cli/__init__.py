@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from ._data import check_data_main
-from ._main import main
+from ._main import main, run
 
-__all__ = ["check_data_main", "main"]
+__all__ = ["check_data_main", "main", "run"]

@@ -11,8 +11,9 @@ import datetime as _dt
 import json
 import os
 import re
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
+
+from ftstudio.core.records import datarecord, field, replace
 
 FINE_TUNED_PREFIX = "ft:"
 
@@ -24,7 +25,7 @@ def _table_text() -> str:
     return resources.files("ftstudio").joinpath("data/models.json").read_text(encoding="utf-8")
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class ModelInfo:
     id: str
     family: str
@@ -208,7 +209,7 @@ def fine_tunable(method: str | None = None, target: str = "openai") -> list[Mode
     return [m for m in table(target) if m.methods and (method is None or method in m.methods)]
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Provider:
     """Where jobs run (a target) and until when it takes new ones (data/models.json "providers")."""
 

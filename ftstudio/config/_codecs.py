@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 from ftstudio.core import REDACTED, Issue, JsonTextKind, decode_json, json_problem, redact_data
+from ftstudio.core.records import datarecord
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # A config or grader file is at most this big. Each python grader's source is capped at 256 kB and a real
@@ -203,7 +203,7 @@ def is_grader_data(data: Any) -> bool:
     return isinstance(data, dict) and "type" in data and "training_file" not in data and "method" not in data
 
 
-@dataclass
+@datarecord
 class Document:
     kind: str  # "config" | "grader"
     data: Any

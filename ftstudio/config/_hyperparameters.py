@@ -14,15 +14,16 @@ builds its messages from it, so neither repeats a bound.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ftstudio.core.records import datarecord
+
 AUTO = "auto"
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class HyperParam:
     """Metadata of one hyperparameter, attached to the pydantic field."""
 

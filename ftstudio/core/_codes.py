@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from .records import datarecord, field
 
 
 class ErrorCode(StrEnum):
@@ -55,7 +56,7 @@ class RowStatus(StrEnum):
 _STATUS_RANK = {s: i for i, s in enumerate(RowStatus)}
 
 
-@dataclass
+@datarecord
 class RowErrors:
     """Error flags of one row: code -> details (the API reports flags plus *_details strings), and
     the row's status. The status is kept beside the record, not written into it."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from .records import asdict, datarecord
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -34,7 +35,7 @@ class Finding(Protocol):
     def where(self) -> str: ...
 
 
-@dataclass(frozen=True, kw_only=True)
+@datarecord(frozen=True, kw_only=True)
 class Issue:
     path: str
     severity: Severity

@@ -8,8 +8,9 @@ grader type modules (graders layer) report it and grading shows it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
+
+from .records import datarecord
 
 
 class Stage(StrEnum):
@@ -21,7 +22,7 @@ class Stage(StrEnum):
     REQUESTS = "requests"    # requests to a model, an embeddings endpoint or a grading service
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Progress:
     """`done` of `total` rows of the current stage; `waiting` rows wait on a slow call for at most `limit` s;
     `timed_out` of the done rows ran past it."""

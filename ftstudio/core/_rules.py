@@ -11,8 +11,9 @@ every target the mapping doesn't name (for a rule declared where the list of tar
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from .records import datarecord
 
 EVIDENCE_KINDS = ("spec", "sdk", "docs-example", "observed", "none-our-reading")
 
@@ -47,7 +48,7 @@ SOURCES = {
 }
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Evidence:
     kind: str
     source: str  # a key of SOURCES
@@ -58,7 +59,7 @@ class Evidence:
                 "quote": self.quote}
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Rule:
     id: str
     severity: Mapping[str, str | None]  # target -> "error" | "warning" | "info" | None (the rule doesn't apply there)
@@ -77,7 +78,7 @@ class Rule:
 
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Unavailable:
     """A target can't take a grader type, said explicitly: `reason` (what the user reads, "... because ...")
     and `rule`, the id of the rule whose evidence backs it and whose severity on that target decides how

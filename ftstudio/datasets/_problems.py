@@ -6,12 +6,13 @@ Shared by `datasets` (missing sample field) and `dataset_report` (per-method for
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+
+from ftstudio.core.records import asdict, datarecord
 
 DEFAULT_CAP = 20
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Problem:
     """One finding. `row` is the 0-based row index, `line` the 1-based file line of that row;
     both are None for findings about the whole file. `path` locates the value within the row,

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Union
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
+from ftstudio.core.records import datarecord, field
 
 from ._csv import read_csv, record_decoder
 from ._json_array import read_json_array
@@ -85,7 +85,7 @@ def file_order(rows: list[dict], lines: list[int], errors: list[LineError], erro
     return list(iter_file_order(rows, lines, errors, error_at))
 
 
-@dataclass
+@datarecord
 class Dataset:
     """A whole file read: its rows in a RowStore (JSON bytes, decoded on access: about the file's size
     in memory, where dicts cost ~5x), their lines, and the lines that could not be read.
@@ -147,7 +147,7 @@ class Dataset:
         return text
 
 
-@dataclass
+@datarecord
 class RowChunk:
     """A slice of rows from `iter_rows`, with the problems met while reading it."""
 
@@ -331,7 +331,7 @@ def split_sample(row: dict, sample_field: str = DEFAULT_SAMPLE_FIELD) -> tuple[d
     return item, value if isinstance(value, str) else compact_json(value)
 
 
-@dataclass
+@datarecord
 class PreviewRow:
     """A dataset row split for test grading: `item` feeds {{item.*}}, `sample` is the output."""
 

@@ -14,12 +14,12 @@ import codecs
 import io
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, BinaryIO, NamedTuple, cast
 
 import orjson
 
 from ftstudio.core import STRICT_DECODER, JsonTextKind, decode_json
+from ftstudio.core.records import datarecord
 
 MAX_LINE_BYTES = 10 * 1024 * 1024
 CHUNK_BYTES = 1 << 20
@@ -34,7 +34,7 @@ class DatasetError(Exception):
     """A problem with the file as a whole; str(e) is a complete message naming the file."""
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class LineError:
     """A line (or CSV record / JSON array element) that was skipped, and why."""
 

@@ -9,7 +9,8 @@ full and the rest are counted, so the report stays usable on 50,000 rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from ftstudio.core.records import datarecord
 
 from ._format_checks import METHODS, check_row, item_fields
 from ._problems import DEFAULT_CAP, Problem, ProblemLog
@@ -25,7 +26,7 @@ ROLES = tuple(RFT_MAX_ROWS)
 _RANK = {"error": 0, "warning": 1, "info": 2}
 
 
-@dataclass
+@datarecord
 class FormatReport:
     method: str
     role: str  # "training" | "validation"

@@ -20,11 +20,11 @@ import math
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
 from ftstudio.core import cache_dir, compact_json
+from ftstudio.core.records import asdict, datarecord, field
 
 ENCODING = "o200k_base"
 EXAMPLE_TOKEN_LIMIT = 65_536  # longer training examples are cut from the end (facts §4)
@@ -190,7 +190,7 @@ def count_rows(rows: Sequence[dict[str, Any]], method: str, encoding: Any = None
     return counts
 
 
-@dataclass
+@datarecord
 class TokenStats:
     encoding: str
     n_rows: int

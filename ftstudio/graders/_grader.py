@@ -6,19 +6,35 @@ Every per-type fact comes from the type registry (`types`); only multi's childre
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._light import LightModel
 from .types import find, grader_type, grader_types
 from .types.multi import MultiGrader
 
-# Derived from the registry, in list order: the types the editor adds, the provider-side ones,
-# every model by type, and the types whose rows a chat model grades.
-GRADER_TYPES = tuple(t.name for t in grader_types() if not t.remote)
-# Provider graders that score remotely: Azure Foundry's endpoint grader, Bedrock's lambda grader.
-REMOTE_GRADER_TYPES = tuple(t.name for t in grader_types() if t.remote)
-GRADER_CLASSES: dict[str, type[LightModel]] = {t.name: t.model for t in grader_types()}
-MODEL_TYPES = tuple(t.name for t in grader_types() if t.calls_model)
+if TYPE_CHECKING:
+    # Derived from the registry, in list order: the types the editor adds, the provider-side ones (Azure Foundry's
+    # endpoint grader, Bedrock's lambda grader: scored remotely), every model by type, and the types whose rows a
+    # chat model grades. Computed on first read (`__getattr__`): they load every type's module (issue 23).
+    GRADER_TYPES: tuple[str, ...]
+    REMOTE_GRADER_TYPES: tuple[str, ...]
+    GRADER_CLASSES: dict[str, type[LightModel]]
+    MODEL_TYPES: tuple[str, ...]
+
+
+def _tables() -> dict[str, object]:
+    every = grader_types()
+    return {"GRADER_TYPES": tuple(t.name for t in every if not t.remote),
+            "REMOTE_GRADER_TYPES": tuple(t.name for t in every if t.remote),
+            "GRADER_CLASSES": {t.name: t.model for t in every},
+            "MODEL_TYPES": tuple(t.name for t in every if t.calls_model)}
+
+
+def __getattr__(name: str) -> object:
+    if name in ("GRADER_TYPES", "REMOTE_GRADER_TYPES", "GRADER_CLASSES", "MODEL_TYPES"):
+        globals().update(_tables())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def label(grader: Any, key: str | None = None) -> str:

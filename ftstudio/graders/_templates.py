@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from ftstudio.core import ROW_ERROR, compact_json, shorten
+from ftstudio.core.records import datarecord, field
 
 NAMESPACES = ("item", "sample")
 MAX_PROBLEMS = 20
@@ -38,7 +38,7 @@ class RenderError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Ref:
     namespace: str
     path: tuple[str | int, ...]
@@ -54,7 +54,7 @@ class Ref:
         )
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class TemplateProblem:
     code: str  # "template_malformed" | "template_namespace" | "template_sample_field"
     message: str
@@ -65,7 +65,7 @@ class TemplateProblem:
         return f"position {self.position}"
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Template:
     source: str
     parts: tuple[str | Ref, ...]

@@ -10,9 +10,9 @@ import re
 from typing import Any
 
 from . import formula as F
-from ._grader import GRADER_CLASSES, walk
+from ._grader import walk
 from ._models import IDENTIFIER_PATTERN
-from .types import find
+from .types import find, grader_type
 from .types.multi import MultiGrader
 
 Path = tuple[str, ...]
@@ -163,7 +163,7 @@ def change_type(node: Any, kind: str) -> Any:
         return node
     fresh = default_node(kind, node.name)
     keep: dict[str, Any] = {}
-    new_fields = GRADER_CLASSES[kind].model_fields
+    new_fields = grader_type(kind).model.model_fields
     for field in _SHARED & set(new_fields):
         value = getattr(node, field, None)
         if value is None:

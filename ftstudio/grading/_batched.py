@@ -11,7 +11,6 @@ grade sends those live, with the usual retries.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.api import (
@@ -27,6 +26,7 @@ from ftstudio.api import (
     retrieve_batch,
     wait_batch,
 )
+from ftstudio.core.records import datarecord, field
 
 from ._model_plan import RequestEstimate, estimate_requests, model_requests
 
@@ -36,7 +36,7 @@ MAX_BATCH_REQUESTS = 50_000
 MAX_BATCH_BYTES = 190 * 1024 * 1024
 
 
-@dataclass
+@datarecord
 class BatchOutcome:
     batches: list[dict[str, Any]]  # the final batch objects; empty when nothing needed sending
     requests: int = 0              # model requests the grade needs

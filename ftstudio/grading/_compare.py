@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.api import Endpoint, ModelCache, official_errors, run_grader
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, mean
+from ftstudio.core.records import datarecord, field
 from ftstudio.datasets import Dataset
 from ftstudio.validation import as_data
 
 from ._engine import GradeOptions, grade, prepare, to_grader
 
 
-@dataclass
+@datarecord
 class CompareRow:
     row: int
     line: int | None
@@ -57,7 +57,7 @@ class CompareRow:
                 "failure": self.failure, "cached": self.cached}
 
 
-@dataclass
+@datarecord
 class CompareReport:
     rows: list[CompareRow]
 

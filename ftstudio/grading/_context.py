@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, ROW_ERROR, RowErrors, RowStatus, compact_json, shorten
 from ftstudio.datasets import Dataset, LineError, RowChunk
-from ftstudio.graders import Grader, LambdaGrader, LightModel, PythonGrader, Sample, Scored, is_cancelled
+from ftstudio.graders import Grader, LightModel, Sample, Scored, is_cancelled
 
 from ._options import GradeOptions
 from ._progress import Progress, ProgressFn, Stage
 
 if TYPE_CHECKING:  # the sandbox and the model client are imported when a node first uses them (issue 23, start-up)
     from ftstudio.api import Endpoint, ModelRunner, TokenUsage
+    from ftstudio.graders import LambdaGrader, PythonGrader
     from ftstudio.sandbox import PythonGraderPool
 
 # What a row a cancel stopped before grading says to people. Code reads RowErrors.status, never these words.

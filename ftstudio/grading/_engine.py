@@ -15,16 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, Issue, join_path
-from ftstudio.graders import (
-    Grader,
-    LambdaGrader,
-    PythonGrader,
-    error_reward,
-    grader_type,
-    parse_grader,
-    pool_results,
-    walk,
-)
+from ftstudio.graders import Grader, error_reward, grader_type, parse_grader, walk
 from ftstudio.validation import blocks_grading, check_grader
 
 from ._context import Batch, Cancel, GradingContext, Rows, is_cancelled, prepare
@@ -35,8 +26,10 @@ from ._progress import ProgressFn
 from ._results import GradeResults, RowErrors
 from ._scorers import SCORERS
 
-if TYPE_CHECKING:  # the sandbox and the model client are imported when a node first uses them (issue 23, start-up)
+if TYPE_CHECKING:  # the sandbox, the model client and the python and lambda types are imported when a node first
+    # uses them (issue 23, start-up)
     from ftstudio.api import Endpoint, ModelRunner
+    from ftstudio.graders import LambdaGrader, PythonGrader
     from ftstudio.sandbox import PythonGraderPool
 
 
@@ -81,7 +74,7 @@ class GradingSession:
         # the small-call plan of a cheap tree (None otherwise): calls whose rows all render skip the set-up
         self._plan = compile_plan(self.grader, self.python_pool)
         # whether it runs python nodes in their pools (score_columns then needs the items)
-        self.plan_runs_code = self._plan is not None and any(isinstance(n, PythonGrader) for _, n in walk(self.grader))
+        self.plan_runs_code = self._plan is not None and any(n.type == "python" for _, n in walk(self.grader))
         self._runner: ModelRunner | None = None
 
     def __enter__(self) -> GradingSession:
@@ -124,7 +117,7 @@ class GradingSession:
         from ftstudio.sandbox import PythonGraderPool
 
         o = self.options
-        code = source if source is not None else node.source if isinstance(node, PythonGrader) else ""
+        code = source if source is not None else node.source if node.type == "python" else ""
         return PythonGraderPool(code, workers=o.python_workers, timeout=o.python_timeout, memory_limit=o.python_memory)
 
     def grade(self, rows: Rows | Batch, progress: ProgressFn | None = None, cancel: Cancel | None = None,
@@ -152,8 +145,11 @@ class GradingSession:
             run.memo = {}  # every node of one pass is scored over the same rows, so a node's score is its memo
         active = [i for i in range(len(batch)) if i not in batch.base_errors] if batch.base_errors else \
             list(range(len(batch)))
-        for node_id, results in ran.items():  # the plan ran every row (a call with base errors never reaches it)
-            run.given[node_id] = pool_results(run, active, results)
+        if ran:
+            from ftstudio.graders import pool_results
+
+            for node_id, results in ran.items():  # the plan ran every row (a call with base errors never reaches it)
+                run.given[node_id] = pool_results(run, active, results)
         values, errs = run.score(self.grader, active)
         n = len(batch)
         rewards = array("d", bytes(8 * n))

@@ -8,10 +8,10 @@ cache under exactly these requests, so a batched grade and a live one share one 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD
+from ftstudio.core.records import datarecord, field
 from ftstudio.graders import MODEL_TYPES, build_requests, walk
 
 from ._context import prepare
@@ -42,7 +42,7 @@ def model_requests(grader: Any, rows: Any, sample_field: str = DEFAULT_SAMPLE_FI
     return out
 
 
-@dataclass
+@datarecord
 class RequestEstimate:
     requests: int
     prompt_tokens: int
@@ -79,7 +79,7 @@ class RequestEstimate:
         return [m for m, p in prices.items() if p.listed and not p.verified]
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class CostEstimate:
     """What a run will cost before anything is sent: one pass over `requests` (answers already in the cache
     are free), then `repeats` passes that bypass the cache and send every request again (self-consistency).

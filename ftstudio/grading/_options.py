@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ftstudio.core import DEFAULT_CONCURRENCY
+from ftstudio.core.records import datarecord, field
 
 if TYPE_CHECKING:  # the model client is imported when a model node first runs (issue 23, start-up)
     from ftstudio.api import Endpoint
 
 
-@dataclass
+@datarecord
 class GradeOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     python_timeout: float = 120.0

@@ -16,10 +16,10 @@ ASSUMED_COMPLETION_TOKENS long.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ftstudio.core.records import datarecord
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class ListPrice:
     input: float    # USD per 1M prompt tokens
     output: float   # USD per 1M completion tokens
@@ -54,7 +54,7 @@ PRICES: dict[str, ListPrice] = {
 ASSUMED_COMPLETION_TOKENS = 300
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Price:
     input: float
     output: float

@@ -6,16 +6,15 @@ Scorers report `Progress` values; nothing parses a label back into numbers. The 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ftstudio.core import Progress, ProgressFn, Stage
+from ftstudio.core.records import datarecord
 
 # After this many rows of a stage have all run past the time limit, the page says so (a grader that loops or
 # hangs on every row would otherwise look like slow progress: 31 rows x 120 s / 4 workers is ~16 minutes).
 ALL_TIMED_OUT_AFTER = 3
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class JobProgress:
     """What the Test grading page shows of a background run (GradingJob.progress())."""
 

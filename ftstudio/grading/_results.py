@@ -10,10 +10,10 @@ import math
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from ftstudio.core import PLAIN_ROWS, RowErrors, mean, mean_std, sorts_as_numpy
+from ftstudio.core.records import datarecord, field
 
 if TYPE_CHECKING:  # the model client is imported where a model node used tokens (issue 23, start-up)
     from ftstudio.api import TokenUsage
@@ -50,7 +50,7 @@ class Summary(TypedDict):
     quantiles_error: NotRequired[str]  # only past grading._stream.EXACT_ROWS rows: how far the sketch may be off
 
 
-@dataclass(kw_only=True)
+@datarecord(kw_only=True)
 class GradeResults:
     grader_name: str
     grader_type: str

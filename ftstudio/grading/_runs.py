@@ -11,15 +11,15 @@ finished (rows of the chunk that was interrupted are dropped rather than reporte
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ftstudio.core import records
+from ftstudio.core.records import datarecord, field
 from ftstudio.datasets import Dataset, Entry, LineError
 from ftstudio.graders import MODEL_TYPES, Grader, grader_type, walk
 
@@ -48,7 +48,7 @@ def model_nodes(grader: Grader | None) -> int:
 
 # --- which rows ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Scope:
     mode: str = "all"  # "all" | "random" | "first"
     n: int | None = None
@@ -86,7 +86,7 @@ def entry_pairs(dataset: Dataset) -> Sequence[Entry]:
 
 # --- a finished run ------------------------------------------------------------------------
 
-@dataclass
+@datarecord
 class GradingRun:
     id: int
     results: GradeResults = field(repr=False)
@@ -152,7 +152,7 @@ def _no_missing(run: GradingRun, i: int) -> RowRecord:
 
 # --- comparing two runs --------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Comparison:
     same_data: bool
     rows: list[int]  # file-order row indices both runs graded
@@ -162,7 +162,7 @@ class Comparison:
 
     def at(self, threshold: float) -> Comparison:
         """The same matched rows seen at another threshold (matching is the costly part)."""
-        return dataclasses.replace(self, threshold=threshold)
+        return records.replace(self, threshold=threshold)
 
     @property
     def base(self) -> list[float]:
@@ -227,7 +227,7 @@ class GradingJob:
         self.run_id, self.grader, self.dataset = run_id, grader, dataset
         self.sample_field, self.scope, self.fingerprint = sample_field, scope, fingerprint
         # Retries (429, 5xx, timeouts) are counted so the progress line can show them.
-        self.options = dataclasses.replace(options, on_retry=self._on_retry)
+        self.options = records.replace(options, on_retry=self._on_retry)
         self.retries, self.last_retry = 0, ""
         self.cancel_event = threading.Event()
         self.run: GradingRun | None = None

@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
-from ftstudio.graders import Grader, grader_types
+from collections.abc import Iterator, Mapping
+
+from ftstudio.graders import Grader, find, grader_types
 
 from ._context import Scorer
 
-SCORERS: dict[str, Scorer[Grader]] = {t.name: t.score for t in grader_types()}
+
+class _Scorers(Mapping[str, "Scorer[Grader]"]):
+    """Each type's scorer, read from the registry when asked for: a type's module is imported only when a tree
+    has a node of it (issue 23, start-up); iterating lists every type."""
+
+    def __getitem__(self, name: str) -> Scorer[Grader]:
+        found = find(name)
+        if found is None:
+            raise KeyError(name)
+        return found.score
+
+    def __iter__(self) -> Iterator[str]:
+        return (t.name for t in grader_types())
+
+    def __len__(self) -> int:
+        return len(grader_types())
+
+
+SCORERS: Mapping[str, Scorer[Grader]] = _Scorers()

@@ -28,7 +28,6 @@ import heapq
 import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -38,6 +37,7 @@ from ray.data.datasource import Datasource, ReadTask
 
 from ftstudio.api import TokenUsage
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
+from ftstudio.core.records import datarecord, field
 from ftstudio.datasets import DatasetError, LineError, RowChunk, iter_rows
 
 from ._context import prepare
@@ -184,7 +184,7 @@ def _reindexed(record: RowRecord, row: int) -> RowRecord:
     return record
 
 
-@dataclass
+@datarecord
 class Records:
     """Records (and the usage and group keys beside them) gathered in row order; `results()` is their
     GradeResults, whose summary is the one `ftstudio grade` prints."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.config import ImportProblem, catalog, method_block, new_config, read_document, to_json
+from ftstudio.core.records import datarecord, field
 from ftstudio.graders import parse_grader
 from ftstudio.reward import MAPPING, recipe_files
 from ftstudio.targets import (
@@ -33,7 +33,7 @@ class MoveError(ValueError):
         self.message, self.issues = message, issues or []
 
 
-@dataclass
+@datarecord
 class Move:
     target: str
     files: dict[str, str] = field(default_factory=dict)  # relative path -> text

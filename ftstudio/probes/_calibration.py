@@ -9,11 +9,10 @@ GRPO-style training learns nothing from a zero-variance group.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import itertools
 import json
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -40,7 +39,7 @@ def group_keys(rows: Iterable[Any], group_field: str | None = None,
     gives a 64-bit digest instead, equal across processes (rows graded on several Ray actors)."""
     keys: list[Hashable | None] = []
     add = keys.append
-    digest = _stable_hash if stable else hash
+    digest = _stable_hasher() if stable else hash
     for entry in rows:
         if not isinstance(entry, dict):
             add(None)
@@ -57,9 +56,14 @@ def group_keys(rows: Iterable[Any], group_field: str | None = None,
     return keys
 
 
-def _stable_hash(encoded: bytes | str) -> int:
-    data = encoded.encode("utf-8", "surrogatepass") if isinstance(encoded, str) else encoded
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little", signed=True)
+def _stable_hasher() -> Callable[[bytes | str], int]:
+    # hashlib loads OpenSSL (2 ms): only the Ray engine's stable keys need it, not a one-row grade (issue 23)
+    from hashlib import blake2b
+
+    def stable_hash(encoded: bytes | str) -> int:
+        data = encoded.encode("utf-8", "surrogatepass") if isinstance(encoded, str) else encoded
+        return int.from_bytes(blake2b(data, digest_size=8).digest(), "little", signed=True)
+    return stable_hash
 
 
 def _encode(row: dict[str, Any]) -> bytes | str:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, mean
+from ftstudio.core.records import datarecord
 from ftstudio.graders import MODEL_TYPES, walk  # MODEL_TYPES: the types whose rows a judge (a chat model) grades
 from ftstudio.grading import node_path
 
@@ -82,7 +82,7 @@ _MAKERS: dict[str, Callable[[str, str, str, int], str]] = {
 }
 
 
-@dataclass
+@datarecord
 class JudgeResult:
     probe: str
     node: str | None           # the node that gives the credit: its name at the root, else its JSON path

@@ -9,10 +9,10 @@ genuine answer on at least FLAG_SHARE of its rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REWARD_TOLERANCE, mean
+from ftstudio.core.records import asdict, datarecord, field
 from ftstudio.grading import Cancel, GradeOptions, GradingSession, ProgressFn, prepare
 
 from ._fixes import fix_for, node_label, why_text
@@ -24,7 +24,7 @@ FLAG_SHARE = 0.05
 MAX_EXAMPLES = 5
 
 
-@dataclass
+@datarecord
 class ProbeResult:
     probe: str
     rows: int
@@ -48,7 +48,7 @@ class ProbeResult:
                 "share_at_or_above_genuine": above + tied, **d}
 
 
-@dataclass
+@datarecord
 class ProbeReport:
     genuine_mean: float | None
     threshold: float
@@ -66,7 +66,7 @@ class ProbeReport:
                 "probes": [p.to_dict() for p in self.probes] + [j.to_dict() for j in self.judge]}
 
 
-@dataclass
+@datarecord
 class ProbePlan:
     """The rows to grade: genuine samples first, then each probe's variants (`owner` maps back)."""
 

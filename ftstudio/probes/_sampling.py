@@ -9,11 +9,11 @@ input row number), so calibration can measure the reward variance within each gr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ftstudio.api import CallResult, Endpoint, ModelRunner
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, json_list, json_object
+from ftstudio.core.records import datarecord, field
 
 GROUP_FIELD = "group"
 ASSUMED_COMPLETION_TOKENS = 256  # per sample, when neither --max-tokens nor an existing answer says more
@@ -43,7 +43,7 @@ def sample_request(messages: list[dict[str, Any]], model: str, n: int, max_token
     return req
 
 
-@dataclass
+@datarecord
 class SampleEstimate:
     rows: int
     skipped: int            # rows without a user message
@@ -82,7 +82,7 @@ def estimate(rows: list[Any], n: int, max_tokens: int | None = None, input_price
     return SampleEstimate(len(usable), len(rows) - len(usable), len(usable), prompt, completion, cost)
 
 
-@dataclass
+@datarecord
 class SampleRun:
     rows: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])  # K per input row that succeeded
     failed: list[tuple[int, str]] = field(default_factory=list[tuple[int, str]])  # (input row, why)

@@ -10,10 +10,10 @@ agreement between two children of a multi meant to agree, and self-consistency w
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Any, cast
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD
+from ftstudio.core.records import replace
 from ftstudio.grading import GradeOptions, GradeResults, Progress, ProgressFn, grade
 
 from ._calibration import calibration, group_keys

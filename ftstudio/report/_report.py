@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, REDACTED
+from ftstudio.core.records import datarecord, field
 from ftstudio.datasets import LineError
 from ftstudio.graders import Grader
 from ftstudio.grading import GradeResults, rendered_inputs
@@ -20,7 +20,7 @@ WORST_ROWS = 10  # rows a reviewer reads in full; more belong in the records (JS
 ENTRY_CHARS = 4000  # one long output or item is cut in the report (the records keep it whole)
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class ReportRow:
     """One of the worst rows, as a reviewer reads it."""
 
@@ -35,7 +35,7 @@ class ReportRow:
     inputs: list[dict[str, Any]]  # grading.rendered_inputs: per node, its templates rendered for this row
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Report:
     results: GradeResults
     grader: Grader

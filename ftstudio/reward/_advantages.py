@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from ftstudio.core.records import datarecord
 
 from ._reward import Reward
 
@@ -28,7 +29,7 @@ Scale = Literal["group", "none"]
 EPS = 1e-4  # TRL's GRPOTrainer adds the same to the std
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class GroupAdvantages:
     """One prompt's group: per rollout its reward, advantage, sub-rewards and whether the grader failed."""
 

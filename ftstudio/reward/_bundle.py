@@ -8,10 +8,10 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ftstudio.config import JobConfig, to_json
+from ftstudio.core.records import datarecord
 from ftstudio.grading import uses_models
 
 from . import _nemo_files as ng
@@ -28,7 +28,7 @@ WHEELS = "wheels"
 EXAMPLES = "example_rows.jsonl"
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class TrainerFormat:
     format: str  # the --format value
     trainer: str

@@ -8,10 +8,10 @@ OpenAI documents no base learning rate; the recipe scales TRL's default for the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ftstudio.config import AUTO, JobConfig
+from ftstudio.core.records import datarecord
 
 TRAINERS = {"supervised": "SFT", "dpo": "DPO", "reinforcement": "GRPO"}
 # TRL 1.16 defaults (the "auto" values and the base the learning-rate multiplier scales).
@@ -23,7 +23,7 @@ TRL_NUM_GENERATIONS = 8
 TRL_SEED = 42
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Mapping:
     openai: str
     trl: str
@@ -70,7 +70,7 @@ def mapping_table() -> str:
     return "\n".join(rows)
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Setting:
     name: str
     value: Any  # a Python expression's source text

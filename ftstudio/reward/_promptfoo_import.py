@@ -10,17 +10,17 @@ pass_threshold. Assertions given per test are listed: a grader applies the same 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ftstudio.core import json_list, json_object
+from ftstudio.core.records import datarecord
 
 OPERATIONS = {"equals": "eq", "not-equals": "ne", "contains": "like", "icontains": "ilike"}
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _ANY_TEMPLATE = re.compile(r"\{\{|\{%|\{#")
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Skipped:
     where: str  # the place in the config, e.g. defaultTest.assert[2]
     type: str

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from ftstudio.core.records import datarecord, field
 from ftstudio.graders import Grader, MultiGrader, RenderError, Sample, StringCheckGrader, TextSimilarityGrader, render
 
 from ._trl import weights_of
@@ -36,7 +36,7 @@ SIMILARITY: dict[str, tuple[str, dict[str, int]]] = {
     "bleu": ("bleu", {}), **{f"rouge_{n}": ("rouge-n", {"n": n}) for n in range(1, 6)}}
 
 
-@dataclass
+@datarecord
 class Part:
     """One assertion of the plan: a node mapped natively (`assertion`), or graded by grader.py (`function`)."""
 
@@ -50,7 +50,7 @@ class Part:
     note: str = ""
 
 
-@dataclass
+@datarecord
 class Plan:
     name: str  # the tree's
     parts: list[Part]

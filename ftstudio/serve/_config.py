@@ -6,12 +6,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ftstudio.config import ImportProblem, NoGrader, grader_of, parse_json
+from ftstudio.core.records import asdict, datarecord, fields
 
 ENV_CONFIG = "FTSTUDIO_SERVE_CONFIG"
 
@@ -20,7 +20,7 @@ class ServeError(Exception):
     """The server can't start as configured; the message says what to change."""
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class ServeConfig:
     grader_path: str | None = None
     host: str = "127.0.0.1"

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from ftstudio.core import json_issue
+from ftstudio.core.records import datarecord, field
 from ftstudio.graders import grader_type, walk
 from ftstudio.grading import GradeOptions, GradingSession, InvalidGrader
 from ftstudio.sandbox import PythonGraderPool
@@ -29,7 +29,7 @@ from ._policy import RequestPolicy
 LRU_SIZE = 16
 
 
-@dataclass
+@datarecord
 class Entry:
     session: GradingSession
     inline: bool

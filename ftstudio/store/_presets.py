@@ -8,16 +8,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ftstudio.config import JobConfig, to_data
+from ftstudio.core.records import datarecord
 
 from ._autosave import home
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Preset:
     slug: str
     title: str

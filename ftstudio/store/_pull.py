@@ -16,13 +16,13 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ftstudio.api import INDEX_FIELDS, Endpoint, ListingStopped, grader_type, job_body, job_record, list_jobs
 from ftstudio.config import catalog
 from ftstudio.core import MAX_NESTING, Issue, json_list, json_object, redact, redact_data
+from ftstudio.core.records import datarecord, field
 from ftstudio.validation import check, errors
 
 from ._files import atomic_write
@@ -35,7 +35,7 @@ MAX_NAME = 100  # characters of a job id kept in its file name (names may have 2
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-@dataclass
+@datarecord
 class PulledJob:
     """One job: its index entry (status, results, file, problems) and the body written for it."""
 
@@ -92,7 +92,7 @@ def _stop_message(stopped: ListingStopped) -> str:
     }[stopped.cause]
 
 
-@dataclass
+@datarecord
 class PullResult:
     out: Path
     jobs: list[PulledJob]

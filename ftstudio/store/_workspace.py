@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import json
 from array import array
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from pydantic import ValidationError
 from ftstudio.api import TokenUsage
 from ftstudio.config import JobConfig, to_data
 from ftstudio.core import json_list, json_object, redact_data
+from ftstudio.core.records import datarecord, field
 from ftstudio.graders import parse_grader
 from ftstudio.grading import GradeResults, GradingRun, RowErrors, RowStatus
 
@@ -46,7 +46,7 @@ def folder() -> Path:
     return home() / "workspace"
 
 
-@dataclass
+@datarecord
 class Session:
     """What the app restores: ids refer to files in the workspace folder."""
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.config import HyperParam, catalog
+from ftstudio.core.records import datarecord, field
 
 from ._translation import Change
 
@@ -60,7 +60,7 @@ class BedrockRftError(ValueError):
     """The job can't be written (no base model Bedrock offers for RFT, and none given)."""
 
 
-@dataclass
+@datarecord
 class BedrockRftExport:
     request: dict[str, Any]
     files: dict[str, str]  # relative path -> text: the request and the Lambda package

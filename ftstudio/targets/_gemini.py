@@ -17,9 +17,9 @@ child of a composite) with the same maps (`GeminiExport.affine_for`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from ftstudio.core import Unavailable
+from ftstudio.core.records import datarecord, field
 from ftstudio.graders import MultiGrader, label
 from ftstudio.graders import formula as F
 
@@ -30,7 +30,7 @@ CLOUD_RUN_PLACEHOLDER = "https://YOUR-SERVICE.a.run.app/gemini"
 CLIP = (-1.0, 1.0)
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Part:
     key: str | None  # the composite child's key; None for the whole tree
     affine: Affine  # this part's reward (ftstudio's) -> its Gemini reward
@@ -40,7 +40,7 @@ class Part:
     weight: float | None = None
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class GeminiExport:
     document: dict  # {"singleRewardConfig": ...} or {"compositeRewardConfig": ...}
     affine: Affine  # the whole tree's map onto [-1, 1] (identity when its range lies inside)

@@ -11,10 +11,10 @@ output column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.core import DEFAULT_SAMPLE_FIELD
+from ftstudio.core.records import datarecord, field
 
 from ._gemini_runtime import ftstudio_references
 
@@ -26,7 +26,7 @@ class GeminiRowError(ValueError):
     """A row that can't become a Gemini example (no user turn, messages not a list)."""
 
 
-@dataclass
+@datarecord
 class GeminiRow:
     example: dict
     dropped: list[str] = field(default_factory=list)  # what the row lost, one phrase each

@@ -15,9 +15,9 @@ import ast
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from ftstudio.core import Unavailable
+from ftstudio.core.records import datarecord
 from ftstudio.graders import (
     InputText,
     LabelModelGrader,
@@ -34,7 +34,7 @@ _RE2_SPECIAL = set("\\.^$|?*+()[]{}")
 VERTEX_MODEL = "projects/PROJECT_ID/locations/LOCATION/publishers/google/models/{model}"
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Translated:
     config: dict  # a SingleReinforcementTuningRewardConfig, wire form
     scorer: str  # stringMatch | codeExecution | autorater

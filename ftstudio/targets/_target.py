@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.core import Rule, Unavailable
+from ftstudio.core.records import datarecord, field
 from ftstudio.graders import GraderType, Translation, find, walk
 
 
@@ -20,7 +20,7 @@ class NotTranslatable(ValueError):
         self.target, self.grader_type, self.path, self.unavailable = target, grader_type, path, unavailable
 
 
-@dataclass(frozen=True, kw_only=True)
+@datarecord(frozen=True, kw_only=True)
 class Target:
     """One platform. `graders` maps a grader type to its translation (a function: node, target -> the
     JSON the platform takes) or to `Unavailable(reason, rule)`. A pair this table doesn't name may be

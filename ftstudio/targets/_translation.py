@@ -8,12 +8,12 @@ A `Change` is one line of "what the export loses or changes", with its rule.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from ftstudio.core.records import datarecord
 from ftstudio.graders import MultiGrader, ScoreModelGrader, TextSimilarityGrader, walk
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Change:
     """One thing an export or a move loses or changes: where (a JSON path), which rule, what to do."""
 
@@ -31,7 +31,7 @@ class Change:
         return {"path": self.path, "rule": self.rule, "message": self.message, "hint": self.hint, "lost": self.lost}
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Affine:
     """reward' = scale * reward + offset."""
 
@@ -55,7 +55,7 @@ UNBOUNDED_TYPES = ("python", "endpoint", "lambda")
 ASSUMED = (0.0, 1.0)
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class RewardRange:
     lo: float
     hi: float

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ftstudio.config import catalog
 from ftstudio.core import DEFAULT_MODEL, Issue, Unavailable, join_path
 from ftstudio.graders import find
 from ftstudio.graders import templates as T
@@ -137,6 +136,8 @@ class GraderChecker:
     def _sampling(self, sp: Any, model: str, path: tuple) -> None:
         if not isinstance(sp, dict) or not model:
             return
+        from ftstudio.config import catalog  # the model tables: model graders only (issue 23, start-up)
+
         info = catalog.lookup(model, self.target)
         effort = sp.get("reasoning_effort")
         p = path + ("sampling_params", "reasoning_effort")
@@ -217,6 +218,8 @@ def _content_strings(content: Any, base: tuple) -> list[tuple[tuple, str]]:
 def model_notes(model: str, path: tuple, *, grader: bool = False, method: str | None = None,
                 target: str = "openai", today=None) -> list[Issue]:
     """Catalog notes about a model id: unknown (info), retired (warning), method support (warning)."""
+    from ftstudio.config import catalog  # the model tables: model graders only (issue 23, start-up)
+
     where = join_path(path)
     if is_placeholder(model):
         return [issue(where, "model_placeholder", f"model {model!r} is a placeholder that must be replaced",

@@ -9,10 +9,9 @@ cites both. The README's "Choices" section is checked against this table by a te
 
 from __future__ import annotations
 
-import dataclasses
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from ftstudio.core import Evidence, Issue, Rule, Severity
+from ftstudio.core import Evidence, Issue, Rule, Severity, records
 from ftstudio.targets import DEFAULT_TARGET, TARGETS, declared_rules, targets
 
 # openai, azure, bedrock and compatible take OpenAI's job body; gemini (Google's reward config) and
@@ -51,7 +50,7 @@ def _r(id: str, severity: dict, evidence: tuple, message: str, family: bool = Fa
     return Rule(id, severity, evidence, message, family)
 
 
-RULES: tuple[Rule, ...] = (
+_STATIC: tuple[Rule, ...] = (
     # --- pinned (issue 10 §2) -----------------------------------------------------------
     _r("pass_threshold_ignored", _all("warning"), (
         _ev("observed", "COOKBOOK-RFT", "score_model with pass_threshold 0.75: \"Grader validated\", then trained"),
@@ -334,10 +333,28 @@ RULES: tuple[Rule, ...] = (
        "output_json is filled only with a response_format"),
 )
 
-# With the rules grader types and targets declare in their own modules (an Unavailable's rule, say).
-RULES = RULES + tuple(r for r in declared_rules() if r.id not in {x.id for x in RULES})
-_BY_ID = {r.id: r for r in RULES if not r.family}
-_FAMILIES = sorted((r for r in RULES if r.family), key=lambda r: -len(r.id))
+_BY_ID = {r.id: r for r in _STATIC if not r.family}
+# With the rules grader types and targets declare in their own modules (an Unavailable's rule, say): read on first
+# need, since that loads every type's module (issue 23: grading one clean node never looks a rule up).
+_WHOLE: list[tuple[tuple[Rule, ...], dict[str, Rule], list[Rule]]] = []  # rules, by id, families longest first
+
+
+def _whole() -> tuple[tuple[Rule, ...], dict[str, Rule], list[Rule]]:
+    if not _WHOLE:
+        every = _STATIC + tuple(r for r in declared_rules() if r.id not in {x.id for x in _STATIC})
+        _WHOLE.append((every, {r.id: r for r in every if not r.family},
+                       sorted((r for r in every if r.family), key=lambda r: -len(r.id))))
+    return _WHOLE[0]
+
+
+if TYPE_CHECKING:
+    RULES: tuple[Rule, ...]  # read through __getattr__
+
+
+def __getattr__(name: str) -> object:
+    if name == "RULES":  # the whole registry: ours, then the declared ones
+        return _whole()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def rule(code: str) -> Rule | None:
@@ -345,7 +362,11 @@ def rule(code: str) -> Rule | None:
     found = _BY_ID.get(code)
     if found is not None:
         return found
-    return next((r for r in _FAMILIES if code.startswith(r.id)), None)
+    _, by_id, families = _whole()
+    found = by_id.get(code)
+    if found is not None:
+        return found
+    return next((r for r in families if code.startswith(r.id)), None)
 
 
 def issue(path: str, code: str, message: str, hint: str = "", blocks_grading: bool = False) -> Issue:
@@ -389,14 +410,14 @@ def resolve(issues: list[Issue], target: str = DEFAULT_TARGET) -> list[Issue]:
         sev = found.severity_for(target)
         if sev is None:
             continue
-        out.append(issue if sev == issue.severity else dataclasses.replace(issue, severity=sev))
+        out.append(issue if sev == issue.severity else records.replace(issue, severity=sev))
     return out
 
 
 def rules_markdown() -> str:
     """The registry as the README's table (tests/test_rules.py keeps the README in step)."""
     lines = ["| rule | " + " | ".join(TARGETS) + " | evidence |", "|---|" + "---|" * len(TARGETS) + "---|"]
-    for r in RULES:
+    for r in _whole()[0]:
         sev = " | ".join(r.severity_for(t) or "—" for t in TARGETS)
         ev = "; ".join(f"{e.kind} ({e.source})" for e in r.evidence)
         lines.append(f"| `{r.id}{'*' if r.family else ''}` | {sev} | {ev} |")

@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ftstudio.core import ROW_ERROR
+from ftstudio.core.records import datarecord
 
 FUNCTIONS: dict[str, tuple[int, int | None]] = {  # name -> (min args, max args or None)
     "min": (1, None), "max": (1, None), "abs": (1, 1), "floor": (1, 1),
@@ -45,26 +45,26 @@ class FormulaRuntimeError(Exception):
     """A formula that parses but fails for one row (division by zero, log of 0, NaN...)."""
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Num:
     value: float
     pos: int
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Var:
     name: str
     pos: int
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Unary:
     op: str
     operand: Node
     pos: int
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Binary:
     op: str
     left: Node
@@ -72,7 +72,7 @@ class Binary:
     pos: int
 
 
-@dataclass(frozen=True)
+@datarecord(frozen=True)
 class Call:
     func: str
     args: tuple[Node, ...]

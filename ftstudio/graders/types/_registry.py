@@ -1,13 +1,16 @@
 """The registry of grader types, and the `Grader` union pydantic validates against.
 
-Types are registered when `ftstudio.graders.types` is imported (each module of that package that
-does not start with "_" declares `TYPE = GraderType(...)`). Registration closes when the package has
-finished importing: the `Grader` union, and every model that embeds it, is built once from what is
-registered then.
+Each module of `ftstudio.graders.types` that does not start with "_" declares `TYPE = GraderType(...)`, and
+is named after its type (`lambda_` for "lambda", a Python keyword). A type is loaded when first asked for by
+name (`find`, `grader_type`): grading one string_check node imports string_check alone (issue 23, start-up).
+Anything that needs every type (`grader_types()`, the `Grader` union) loads them all; registration then closes:
+the union, and every model that embeds it, is built once from what is registered then.
 """
 
 from __future__ import annotations
 
+import importlib
+import keyword
 from functools import reduce
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -19,8 +22,10 @@ if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
     from pydantic_core import CoreSchema
 
+_PACKAGE = __name__.rpartition(".")[0]
 _TYPES: dict[str, GraderType] = {}
-_closed: list[bool] = [False]
+_absent: set[str] = set()  # names asked for that no module declares
+_closed: list[bool] = [False]  # every module is loaded, and registration closed
 
 
 class UnknownGraderType(KeyError):
@@ -41,21 +46,56 @@ def register(t: GraderType) -> GraderType:
     return t
 
 
-def close() -> None:
+def _load(module_name: str) -> GraderType | None:
+    """Import one type module and register its TYPE; None when the package has no such module."""
+    full = f"{_PACKAGE}.{module_name}"
+    try:
+        module = importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name != full:
+            raise  # the module exists, and something it imports does not
+        return None
+    declared = getattr(module, "TYPE", None)
+    if not isinstance(declared, GraderType):
+        raise TypeError(f"{full} declares no TYPE = GraderType(...)")
+    if module_name.removesuffix("_") != declared.name:
+        raise TypeError(f"{full} declares the type {declared.name!r}: a type's module is named after it")
+    if _TYPES.get(declared.name) is not declared:
+        register(declared)
+    return declared
+
+
+def _load_all() -> None:
+    if _closed[0]:
+        return
+    import pkgutil  # only here: listing the package's modules
+
+    for info in sorted(pkgutil.iter_modules(importlib.import_module(_PACKAGE).__path__), key=lambda m: m.name):
+        if not info.name.startswith("_") and info.name.removesuffix("_") not in _TYPES:
+            _load(info.name)
     _closed[0] = True
 
 
 def grader_types() -> tuple[GraderType, ...]:
-    """Every registered type, in list order (`order`, then name)."""
+    """Every type, in list order (`order`, then name); loads the modules not loaded yet."""
+    _load_all()
     return tuple(sorted(_TYPES.values(), key=lambda t: (t.order, t.name)))
 
 
 def find(name: Any) -> GraderType | None:
-    return _TYPES.get(name) if isinstance(name, str) else None
+    """The type of this name, its module imported on first use; None for a name no module declares."""
+    found = _TYPES.get(name) if isinstance(name, str) else None
+    if found is not None or not isinstance(name, str) or _closed[0] or name in _absent:
+        return found
+    if name.isidentifier() and not name.startswith("_"):
+        found = _load(name + "_" if keyword.iskeyword(name) else name)
+    if found is None:
+        _absent.add(name)
+    return found
 
 
 def grader_type(name: str) -> GraderType:
-    found = _TYPES.get(name)
+    found = find(name)
     if found is None:
         raise UnknownGraderType(name)
     return found
@@ -80,7 +120,7 @@ class GraderUnion:
         if type(node) is dict:
             fields = cast("dict[str, Any]", node)
             tag = fields.get("type")
-            found = _TYPES.get(tag) if type(tag) is str else None
+            found = find(tag) if type(tag) is str else None
             return found.model.fast(node) if found is not None else NOT_FAST
         if any(type(node) is t.model for t in _TYPES.values()):
             return node  # an instance is kept as it is, as pydantic keeps one

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ftstudio.core import RowErrors, RowStatus, Rule, Stage, Unavailable
+from ftstudio.core.records import datarecord, field
 
 from .._models import GraderModel
 from .._templates import Sample
@@ -189,7 +189,7 @@ GENERIC_FIX = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
+@datarecord(frozen=True, kw_only=True)
 class GraderType:
     """One grader type, described once. Every per-type table of the domain is derived from these.
 
