@@ -6,14 +6,13 @@ memory (state.set_endpoint) — never saved, exported, logged or echoed back to 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import streamlit as st
 
 from components import state
 from ftstudio.api import Endpoint
-from ftstudio.core import redact
+from ftstudio.core import records, redact
 
 KINDS = {"openai": "OpenAI", "azure": "Azure OpenAI", "compatible": "OpenAI-compatible server"}
 ENV_KEY = "OPENAI_API_KEY"
@@ -48,7 +47,7 @@ def _apply(prefix: str) -> None:
 
 def _forget(prefix: str) -> None:
     old = state.endpoint()
-    state.set_endpoint(dataclasses.replace(old, api_key=_env_key()))
+    state.set_endpoint(records.replace(old, api_key=_env_key()))
     state.app().connection_tests.pop(prefix, None)
 
 
@@ -58,7 +57,7 @@ def test_connection(ep: Endpoint) -> tuple[str, str]:
 
     label = ep.label
     try:
-        page = dataclasses.replace(ep, timeout=TEST_TIMEOUT).sync_client().models.list()
+        page = records.replace(ep, timeout=TEST_TIMEOUT).sync_client().models.list()
         n = len(getattr(page, "data", None) or [])
         return "ok", f"Connected to {label}: {n} models available to this key."
     except openai.AuthenticationError:

@@ -136,7 +136,7 @@ def test_each_command_module_registers_its_commands_of_the_table_in_order():
     import importlib
 
     from ftstudio.cli._commands import COMMANDS
-    from ftstudio.cli._main import build_parser, invoked
+    from ftstudio.cli._main import Listed, Parser, build_parser, invoked
 
     for module in dict.fromkeys(m for m, _ in COMMANDS.values()):
         sub = argparse.ArgumentParser().add_subparsers()
@@ -149,6 +149,14 @@ def test_each_command_module_registers_its_commands_of_the_table_in_order():
         assert parser.format_help() == listing
         assert parser.parse_args([]).command is None
         assert invoked(["--version", command, "--help"]) == command
+        # the invoked command's module builds real parsers; every other command is listed only (no parser made)
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        for name, (module, _) in COMMANDS.items():
+            built = sub.choices[name]
+            assert isinstance(built, Parser) == (module == COMMANDS[command][0]), (command, name)
+            if isinstance(built, Listed):
+                with pytest.raises(RuntimeError, match="its parser was not built"):
+                    built.parse_known_args([])
 
 
 def test_the_invoked_command_parses_its_own_arguments(capsys):

@@ -179,7 +179,8 @@ def test_help_imports_no_heavy_module_and_the_core_face_is_whole():
 
     probe = ("import sys\nfrom ftstudio.cli._main import main\ntry:\n    main([%r, '--help'])\nexcept SystemExit:\n"
              "    pass\nprint(' '.join(sorted(sys.modules)))")
-    heavy = {"numpy", "pydantic", "orjson", "openai", "httpx", "logging", "dataclasses", "ftstudio.grading",
+    heavy = {"numpy", "pydantic", "orjson", "openai", "httpx", "logging", "dataclasses", "inspect", "shutil", "hashlib",
+             "ftstudio.grading",
              "ftstudio.datasets", "ftstudio.graders", "ftstudio.config", "ftstudio.validation", "ftstudio.core._log"}
     for command in ("grade", "validate"):
         out = subprocess.run([sys.executable, "-c", probe % command], capture_output=True, text=True, check=True,
@@ -190,8 +191,8 @@ def test_help_imports_no_heavy_module_and_the_core_face_is_whole():
 
 
 def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
-    """Start-up (issue 23): grading one string_check row imports the grader models it validates (pydantic) and the
-    engine, not numpy (its summary and calibration are plain Python up to core.PLAIN_ROWS rows), not the model client's
+    """Start-up (issue 23): grading one string_check row imports the engine and string_check's module, not the other
+    grader types, not pydantic, not numpy (its summary and calibration are plain Python up to core.PLAIN_ROWS rows), not the model client's
     asyncio/sqlite3/openai/httpx, the sandbox, logging, the formula language, the other targets' exports or the
     datasets' token tables and format report."""
     import json
@@ -222,7 +223,14 @@ def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
              "ftstudio.validation._schema_issues", "ftstudio.datasets._tokens", "ftstudio.datasets._report", "ftstudio.api._model_client",
              "ftstudio.datasets._trl",
              # a job's rules (they read the model table as they load): a bare grader is checked without them
-             "ftstudio.validation._job_rules",
+             "ftstudio.validation._job_rules", "ftstudio.config._catalog",
+             # the other grader types: a type's module is imported when a tree has a node of it
+             "ftstudio.graders.types.python", "ftstudio.graders.types.lambda_", "ftstudio.graders.types.endpoint",
+             "ftstudio.graders.types.score_model", "ftstudio.graders.types.label_model",
+             "ftstudio.graders.types.text_similarity", "ftstudio.graders.types._model_family",
+             "ftstudio.targets._gemini_types", "ftstudio.targets._translation",
+             # argparse's formatter measures the terminal itself; hashlib is for Ray's stable keys only
+             "shutil", "hashlib",
              # the other commands' modules: only the invoked command's builds its parser (cli._commands lists all)
              "ftstudio.cli._config_cmds", "ftstudio.cli._connected", "ftstudio.cli._convert", "ftstudio.cli._migrate",
              "ftstudio.cli._models", "ftstudio.cli._probe", "ftstudio.cli._calibrate", "ftstudio.cli._sample",

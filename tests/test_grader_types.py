@@ -70,6 +70,34 @@ def test_a_missing_or_broken_facet_is_detected():
     assert any("targets['openai']" in g for g in facet_gaps(bad_target))
 
 
+def test_a_type_is_loaded_when_first_asked_for_by_name(tmp_path):
+    """The registry imports a type's module on first use (issue 23, start-up), once even when threads ask at once;
+    a module's name ("lambda_") is not a type's; asking for every type loads them all and closes registration."""
+    import os
+    import subprocess
+    import sys
+
+    probe = """
+import sys, threading
+from ftstudio.graders.types import find, grader_type, grader_types
+types = lambda: sorted(m.rpartition(".")[2] for m in sys.modules if m.startswith("ftstudio.graders.types.")
+                       and not m.rpartition(".")[2].startswith("_"))
+assert types() == [], types()
+found = []
+threads = [threading.Thread(target=lambda: found.append(grader_type("string_check"))) for _ in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+assert len(found) == 8 and len(set(map(id, found))) == 1 and types() == ["string_check"], types()
+assert find("lambda").name == "lambda" and find("lambda_") is None and find("nope") is None
+assert find("_registry") is None and find("a.b") is None and find(3) is None
+assert types() == ["lambda_", "python", "string_check"], types()  # lambda's module imports python's
+assert [t.name for t in grader_types()][:2] == ["string_check", "text_similarity"] and len(types()) == 8
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=os.getcwd(), HOME=str(tmp_path)))
+    assert out.stdout.strip() == "ok", out.stderr
+
+
 def test_registration_refuses_an_incomplete_or_late_type():
     t = grader_type("string_check")
     with pytest.raises(TypeError, match="incomplete: explain"):

@@ -2,10 +2,10 @@
 it is unverified; the estimate with repeats (self-consistency) and the max-cost check the CLI and the app share."""
 
 import re
-from dataclasses import replace
 
 import pytest
 
+from ftstudio.core.records import replace
 from ftstudio.grading import _prices as prices  # the table itself is what is under test
 from ftstudio.grading import estimate_cost, estimate_requests
 

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any, NamedTuple, cast
 
 from ._issues import Issue, join_path
 
 MAX_NESTING = 100  # objects/arrays inside each other; a real config nests < 30 (a json_schema)
 MAX_INT_BITS = 14_000  # about 4,200 digits: Python refuses to print longer integers
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _text_ok(s: str) -> bool:
-    return s.isascii() or _SURROGATE.search(s) is None
+    if s.isascii():
+        return True
+    try:  # only a lone surrogate fails: cheaper than compiling a pattern for it at import (issue 23, start-up)
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _dict_problem(value: dict[Any, Any]) -> str | None:

@@ -21,14 +21,14 @@ the call with those results (GradingContext.given) instead of running the code a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ftstudio.graders import Grader, MultiGrader, PairScore, PythonGrader, grader_type, parse, templates
+from ftstudio.graders import Grader, MultiGrader, PairScore, grader_type, parse, templates
 
 from ._plan_python import Items, Pools, Ran, python_column
 
-if TYPE_CHECKING:  # the formula language is imported for a tree with a multi node only (start-up)
-    from ftstudio.graders import formula
+if TYPE_CHECKING:  # the formula language and the python type are imported for a tree that has such nodes (start-up)
+    from ftstudio.graders import PythonGrader, formula
 
 # What a face gives the plan for an item field: the field's value per row (aligned with the outputs), or None
 # when the rows don't have that field.
@@ -177,8 +177,8 @@ def _combine(program: formula.Program, columns: dict[str, list[float]], n: int) 
 
 
 def _node(node: Grader, pools: Pools | None) -> tuple[NodePlan, dict[str, NodePlan], formula.Program | None] | None:
-    if isinstance(node, PythonGrader):
-        return None if pools is None else (_python(node, pools), {}, None)
+    if node.type == "python":  # its model, PythonGrader, is not imported for a tree without one
+        return None if pools is None else (_python(cast("PythonGrader", node), pools), {}, None)
     if isinstance(node, MultiGrader):
         from ftstudio.graders import formula
 

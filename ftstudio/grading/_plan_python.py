@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ftstudio.graders import PythonGrader, sample_dicts
+from ftstudio.graders import sample_dicts
 
-if TYPE_CHECKING:  # the sandbox is imported when a python node first runs (issue 23, start-up)
+if TYPE_CHECKING:  # the sandbox and the python type are imported when a python node first runs (issue 23, start-up)
+    from ftstudio.graders import PythonGrader
     from ftstudio.sandbox import PythonCallResult, PythonGraderPool
 
 # Each row's item, as the engine's Batch.items gives them (built only when a python node runs).
 Items = Callable[[], Sequence[dict[str, Any]]]
 # The session's warm pool of a python node (GradingSession.python_pool).
-Pools = Callable[[PythonGrader], "PythonGraderPool"]
+Pools = Callable[["PythonGrader"], "PythonGraderPool"]
 # The results of the python nodes a call ran, by id(node).
 Ran = dict[int, "list[PythonCallResult]"]
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from ftstudio.config import SDK_MULTI_WORKAROUND, multi_map_path
 from ftstudio.core import Issue, find_secrets, internal_issue, join_path, json_issue, sort_issues
 from ftstudio.graders import is_model, parse_grader, validation_error
 
@@ -225,6 +224,8 @@ def _method(method: dict, data: dict, dataset_fields, target: str = "openai") ->
 def _sdk_multi(grader: Any) -> list[Issue]:
     """Once per config, at the first multi grader with a map of graders: the openai SDK's types disagree with the
     API there, and the one line that sends the body anyway."""
+    from ftstudio.config import SDK_MULTI_WORKAROUND, multi_map_path  # a job's check only (issue 23, start-up)
+
     at = multi_map_path(grader)
     if at is None:
         return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import keyword
+import threading
 from functools import reduce
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -26,6 +27,7 @@ _PACKAGE = __name__.rpartition(".")[0]
 _TYPES: dict[str, GraderType] = {}
 _absent: set[str] = set()  # names asked for that no module declares
 _closed: list[bool] = [False]  # every module is loaded, and registration closed
+_loading = threading.RLock()  # serve's threads may ask for the same new type at once; a type may load another
 
 
 class UnknownGraderType(KeyError):
@@ -48,6 +50,11 @@ def register(t: GraderType) -> GraderType:
 
 def _load(module_name: str) -> GraderType | None:
     """Import one type module and register its TYPE; None when the package has no such module."""
+    with _loading:
+        return _load_locked(module_name)
+
+
+def _load_locked(module_name: str) -> GraderType | None:
     full = f"{_PACKAGE}.{module_name}"
     try:
         module = importlib.import_module(full)
@@ -70,10 +77,11 @@ def _load_all() -> None:
         return
     import pkgutil  # only here: listing the package's modules
 
-    for info in sorted(pkgutil.iter_modules(importlib.import_module(_PACKAGE).__path__), key=lambda m: m.name):
-        if not info.name.startswith("_") and info.name.removesuffix("_") not in _TYPES:
-            _load(info.name)
-    _closed[0] = True
+    with _loading:
+        for info in sorted(pkgutil.iter_modules(importlib.import_module(_PACKAGE).__path__), key=lambda m: m.name):
+            if not info.name.startswith("_") and info.name.removesuffix("_") not in _TYPES:
+                _load_locked(info.name)
+        _closed[0] = True
 
 
 def grader_types() -> tuple[GraderType, ...]:
@@ -89,6 +97,8 @@ def find(name: Any) -> GraderType | None:
         return found
     if name.isidentifier() and not name.startswith("_"):
         found = _load(name + "_" if keyword.iskeyword(name) else name)
+        if found is not None and found.name != name:  # "lambda_" names a module, not a type
+            found = None
     if found is None:
         _absent.add(name)
     return found
