@@ -229,8 +229,9 @@ def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
              "ftstudio.graders.types.score_model", "ftstudio.graders.types.label_model",
              "ftstudio.graders.types.text_similarity", "ftstudio.graders.types._model_family",
              "ftstudio.targets._gemini_types", "ftstudio.targets._translation",
-             # argparse's formatter measures the terminal itself; hashlib is for Ray's stable keys only
-             "shutil", "hashlib",
+             # argparse's formatter measures the terminal itself; hashlib is for Ray's stable keys only; csv for
+             # CSV files and CSV records
+             "shutil", "hashlib", "csv", "ftstudio.datasets._csv",
              # the other commands' modules: only the invoked command's builds its parser (cli._commands lists all)
              "ftstudio.cli._config_cmds", "ftstudio.cli._connected", "ftstudio.cli._convert", "ftstudio.cli._migrate",
              "ftstudio.cli._models", "ftstudio.cli._probe", "ftstudio.cli._calibrate", "ftstudio.cli._sample",

@@ -1,9 +1,10 @@
-"""`@datarecord`: a class of typed fields, with the methods `@dataclass` gives it, made in one compile.
+"""`@datarecord`: a class of typed fields, with the methods `@dataclass` gives it, made with one compile.
 
 Why not `dataclasses`: in Python 3.11 `@dataclass(frozen=True)` compiles six functions one at a time (about
-0.45 ms a class) and importing `dataclasses` imports `inspect` (ast, dis, tokenize: 5 ms). A one-row `ftstudio
-grade` loads some thirty such classes, a third of its start-up (issue 23). `datarecord` writes the same methods as one
-source and compiles it once.
+0.45 ms a class). A one-row `ftstudio grade` loads some thirty such classes: 16 ms, a fifth of its start-up
+(issue 23). `datarecord` compiles `__init__` alone (so an instance is made as fast as a dataclass's) and gives
+every record the same `__repr__`, `__eq__`, `__hash__` and frozen `__setattr__`, which read the class's field
+names (about 0.1 ms a class).
 
 What it makes, as `@dataclass` would with the same arguments: `__init__` (fields in declaration order, base
 records' first; defaults, `field(default_factory=...)`, `kw_only`; `__post_init__` called when the class has
@@ -12,7 +13,7 @@ one), `__repr__` (fields with `repr=True`), `__eq__` (fields with `compare=True`
 `__setattr__`/`__delattr__` that raise `FrozenInstanceError`. Module functions `fields`, `replace` and
 `asdict` work as `dataclasses`' do on records (`asdict` copies containers, not other values).
 
-Not supported (a TypeError says so): `InitVar`, `slots`, `order`, `unsafe_hash`. Use `@dataclass` where those are
+Not supported: `InitVar` (a TypeError says so), `slots`, `order`, `unsafe_hash`, `init=False`. Use `@dataclass` where those are
 needed and start-up does not matter.
 """
 

@@ -29,7 +29,6 @@ from typing import Any, BinaryIO, Union
 from ftstudio.core import DEFAULT_SAMPLE_FIELD, compact_json
 from ftstudio.core.records import datarecord, field
 
-from ._csv import read_csv, record_decoder
 from ._json_array import read_json_array
 from ._problems import Problem, ProblemLog
 from ._readers import (
@@ -179,6 +178,8 @@ def _events(inp: Input, fmt: str) -> Iterator[Event]:
             )
         yield from read_json_array(inp)
     elif fmt == "csv":
+        from ._csv import read_csv  # the csv module: CSV files only (issue 23, start-up)
+
         yield from read_csv(inp)
     else:
         yield from read_jsonl(inp)
@@ -286,6 +287,8 @@ def read_dataset(
         elif isinstance(event, Header):
             ds.columns = event.columns
             if spans:
+                from ._csv import record_decoder  # a Header comes from a CSV file only
+
                 store.decode_spans_with(record_decoder(event.columns, event.delimiter))
     store.finish()
     ds.content_hash = inp.content_hash

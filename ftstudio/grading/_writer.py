@@ -6,7 +6,6 @@ JSONL is one record per line, exactly `GradeResults.record(i)`. CSV flattens eac
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -39,6 +38,8 @@ class RecordWriter:
             self._header(sub_keys)
 
     def _header(self, sub_keys: list[str]) -> Any:
+        import csv  # CSV records only (issue 23, start-up)
+
         self._sub_keys = sub_keys
         self._csv = csv.writer(self.fh)
         self._csv.writerow(["row", "line", "reward", *[f"sub_reward.{k}" for k in sub_keys], "errors",
