@@ -229,6 +229,9 @@ def test_one_row_string_check_grade_imports_only_what_it_uses(tmp_path):
              "ftstudio.graders.types.score_model", "ftstudio.graders.types.label_model",
              "ftstudio.graders.types.text_similarity", "ftstudio.graders.types._model_family",
              "ftstudio.targets._gemini_types", "ftstudio.targets._translation",
+             # the other targets: validating for openai imports openai's module alone
+             "ftstudio.targets.azure", "ftstudio.targets.bedrock", "ftstudio.targets.bedrock_rft",
+             "ftstudio.targets.compatible", "ftstudio.targets.gemini",
              # argparse's formatter measures the terminal itself; hashlib is for Ray's stable keys only; csv for
              # CSV files and CSV records
              "shutil", "hashlib", "csv", "ftstudio.datasets._csv",

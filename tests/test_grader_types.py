@@ -98,6 +98,35 @@ print("ok")
     assert out.stdout.strip() == "ok", out.stderr
 
 
+def test_a_target_is_loaded_when_first_named(tmp_path):
+    """Targets load by name as grader types do (core.Plugins): "bedrock-rft" from bedrock_rft.py; a module's name
+    is not a target's; listing them loads every one; an unknown name lists them all."""
+    import os
+    import subprocess
+    import sys
+
+    probe = """
+import sys
+from ftstudio.targets import UnknownTarget, target, targets
+from ftstudio.validation import check_target
+loaded = lambda: sorted(m.rpartition(".")[2] for m in sys.modules if m.startswith("ftstudio.targets.")
+                        and not m.rpartition(".")[2].startswith("_"))
+assert target("openai").name == "openai" and check_target("AZURE") == "azure", loaded()
+assert target("bedrock-rft").name == "bedrock-rft" and loaded() == ["azure", "bedrock_rft", "openai"], loaded()
+for bad in ("bedrock_rft", "_registry", "nope", "a.b"):
+    try:
+        target(bad)
+        raise SystemExit(f"{bad} found")
+    except UnknownTarget as exc:
+        assert "use one of openai, azure, bedrock, compatible, gemini, bedrock-rft" in str(exc), exc
+assert [t.name for t in targets()] == ["openai", "azure", "bedrock", "compatible", "gemini", "bedrock-rft"]
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=os.getcwd(), HOME=str(tmp_path)))
+    assert out.stdout.strip() == "ok", out.stderr
+
+
 def test_registration_refuses_an_incomplete_or_late_type():
     t = grader_type("string_check")
     with pytest.raises(TypeError, match="incomplete: explain"):

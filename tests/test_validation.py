@@ -205,3 +205,28 @@ def test_an_internal_failure_is_added_to_the_other_issues_and_logged_with_its_tr
     text = log_path().read_text()
     assert text.count("Traceback (most recent call last)") == 2 and "KeyError" in text
     assert "sk-proj-abcdefghij" not in text
+
+
+def test_a_check_out_of_stack_says_so_even_before_the_rules_are_read(tmp_path):
+    """The registry is read on first need (issue 23): when that first need is the out-of-stack issue itself, at a
+    depth where the caller's stack is nearly spent, the check still returns that one issue instead of raising."""
+    import os
+    import subprocess
+    import sys
+
+    probe = """
+import inspect, sys
+from ftstudio.validation import check_grader
+node = {"type": "string_check", "name": "x", "input": "{{sample.output_text}}", "reference": "{{item.a}}",
+        "operation": "eq"}
+for _ in range(12):
+    node = {"type": "multi", "name": "m", "graders": {"a": node}, "calculate_output": "a"}
+assert "ftstudio.targets.azure" not in sys.modules  # the rules, and every target, not read yet
+sys.setrecursionlimit(len(inspect.stack()) + 40)
+out = check_grader(node)
+sys.setrecursionlimit(1000)
+print([(i.code, i.message) for i in out])
+"""
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=os.getcwd(), HOME=str(tmp_path)))
+    assert run.stdout.strip() == "[('json_value_invalid', 'the document nests too deeply to check')]", run.stderr

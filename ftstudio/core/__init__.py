@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ._json_limits import MAX_NESTING, JsonProblem, compact_json, json_issue, json_problem, nests_deeper
     from ._json_text import STRICT_DECODER, JsonTextKind, JsonTextProblem, decode_json, json_list, json_object
     from ._log import cache_dir, home, internal_issue, log_failure, log_path
+    from ._plugins import Plugins
     from ._progress import Progress, ProgressFn, Stage
     from ._redact import REDACTED, find_secrets, redact, redact_data, register_secret
     from ._rules import EVIDENCE_KINDS, SOURCES, Evidence, Rule, Unavailable
@@ -43,6 +44,7 @@ _FROM: dict[str, tuple[str, ...]] = {
     "_json_text": ("STRICT_DECODER", "JsonTextKind", "JsonTextProblem", "decode_json", "json_list", "json_object"),
     "_lazy": ("LazyFace",),
     "_log": ("cache_dir", "home", "internal_issue", "log_failure", "log_path"),
+    "_plugins": ("Plugins",),
     "_progress": ("Progress", "ProgressFn", "Stage"),
     "_redact": ("REDACTED", "find_secrets", "redact", "redact_data", "register_secret"),
     "_rules": ("EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule", "Unavailable"),
@@ -67,5 +69,5 @@ __all__ = [
     "redact", "redact_data", "register_secret", "sort_issues", "under", "home", "internal_issue", "log_failure",
     "counted", "log_path", "MAX_NESTING", "PULL_DEADLINE_SECONDS", "PULL_MAX_PAGES", "mean", "mean_std", "nests_deeper", "reward_text",
     "shorten", "cache_dir", "sample_field_problem", "RowErrors", "RowStatus", "Progress", "ProgressFn", "Stage", "EVIDENCE_KINDS", "SOURCES", "Evidence", "Rule",
-    "Unavailable", "LazyFace", "PLAIN_ROWS", "sorts_as_numpy",
+    "Unavailable", "LazyFace", "PLAIN_ROWS", "Plugins", "sorts_as_numpy",
 ]

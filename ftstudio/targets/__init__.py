@@ -9,9 +9,10 @@ A grader type's module may declare its own pairs instead (`GraderType.targets`),
 is one file. Every (target, type) pair is declared exactly once: `gaps()` lists those that are not,
 and a test fails on any.
 
-Add a target: write `ftstudio/targets/<name>.py` with its TARGET (importing this package registers
-every module in it), give its rules a severity for the new target name (`validation/_rules.py`), and
-see docs/architecture.md, "Add a target".
+Add a target: write `ftstudio/targets/<name>.py` (named after the target, "-" written "_") with its TARGET
+(the registry imports it when the target is first named, and every module here when all targets are listed),
+give its rules a severity for the new target name (`validation/_rules.py`), and see docs/architecture.md,
+"Add a target".
 
 Beyond OpenAI's job body: Gemini's reward config (`gemini.py`, built by `_gemini*.py`) and Bedrock's
 RFT job (`bedrock_rft.py`, built by `_bedrock_rft.py`). `Change` is one line of what an export loses
@@ -20,13 +21,11 @@ or changes.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import TYPE_CHECKING
 
 from ftstudio.core import LazyFace
 
-from ._registry import register, target_names
+from ._registry import target_names
 from ._target import Target
 
 if TYPE_CHECKING:
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
         UnknownTarget,
         declared_rules,
         gaps,
+        is_target,
         target,
         target_names,
         targets,
@@ -79,7 +79,7 @@ _FACE = LazyFace(__name__, {
     "_gemini_data": ("GeminiRow", "GeminiRowError", "gemini_row"),
     "_gemini_job": ("job_changes as gemini_job_changes",),
     "_gemini_types": ("TRANSLATIONS as GEMINI_TRANSLATIONS", "evaluate_snippet", "re2_escape"),
-    "_registry": ("UnknownTarget", "declared_rules", "gaps", "target", "target_names", "targets",
+    "_registry": ("UnknownTarget", "declared_rules", "gaps", "is_target", "target", "target_names", "targets",
                   "translation", "unavailable_rules"),
     "_target": ("NotTranslatable", "Target"),
     "_translation": ("Affine", "Change", "RewardRange", "onto", "reward_range"),
@@ -87,6 +87,8 @@ _FACE = LazyFace(__name__, {
 
 
 def __getattr__(name: str) -> object:
+    if name == "TARGETS":  # the names of every target: loads every target's module, so only when read
+        return target_names()
     return _FACE.get(name, globals())
 
 
@@ -97,23 +99,13 @@ def __dir__() -> list[str]:
 DEFAULT_TARGET = "openai"
 
 
-def _discover() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        declared = getattr(module, "TARGET", None)
-        if not isinstance(declared, Target):
-            raise TypeError(f"{module.__name__} declares no TARGET = Target(...)")
-        register(declared)
+if TYPE_CHECKING:
+    TARGETS: tuple[str, ...]  # every target's name, in list order: read through __getattr__ (loads every target)
 
-
-_discover()
-TARGETS = target_names()
 
 __all__ = [
     "DEFAULT_TARGET", "NotTranslatable", "TARGETS", "Target", "Translation", "Unavailable", "UnknownTarget", "as_is",
-    "declared_rules", "gaps", "target", "target_names", "targets", "translation", "unavailable_rules",
+    "declared_rules", "gaps", "is_target", "target", "target_names", "targets", "translation", "unavailable_rules",
     "LAMBDA_FILE", "REQUEST_FILE", "RFT_HYPERPARAMETERS", "BedrockRftError", "BedrockRftExport", "bedrock_rft_changes",
     "bedrock_rft_hyperparameters", "export_bedrock_rft", "rft_models", "CLOUD_RUN_PLACEHOLDER", "GEMINI_TRANSLATIONS",
     "Affine", "Change", "GeminiExport", "GeminiRow", "GeminiRowError", "Part", "RewardRange", "gemini_job_changes",

@@ -1,11 +1,13 @@
 """The registry of targets: every module of `ftstudio.targets` whose name does not start with "_"
-declares `TARGET = Target(...)`; importing the package registers them."""
+declares `TARGET = Target(...)` and is named after it (`bedrock_rft.py` for "bedrock-rft"). A target's module
+is imported when the target is first asked for by name (`target`: validating for openai imports openai's alone,
+issue 23), every one when all are (`targets()`, `target_names()`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ftstudio.core import Rule, Unavailable
+from ftstudio.core import Plugins, Rule, Unavailable
 from ftstudio.graders import GraderType, Translation, grader_types
 
 from ._target import Target
@@ -29,7 +31,8 @@ def register(t: Target) -> Target:
 
 
 def targets() -> tuple[Target, ...]:
-    """Every registered target, in list order (`order`, then name)."""
+    """Every target, in list order (`order`, then name); loads the modules not loaded yet."""
+    _PLUGINS.load_all()
     return tuple(sorted(_TARGETS.values(), key=lambda t: (t.order, t.name)))
 
 
@@ -39,9 +42,24 @@ def target_names() -> tuple[str, ...]:
 
 def target(name: str) -> Target:
     found = _TARGETS.get(name)
+    if found is None and isinstance(name, str) and _PLUGINS.load(name):
+        found = _TARGETS.get(name)
     if found is None:
         raise UnknownTarget(name)
     return found
+
+
+def is_target(name: object) -> bool:
+    """Whether a target of this name exists (its module is imported if it does)."""
+    try:
+        target(name)  # type: ignore[arg-type]
+    except UnknownTarget:
+        return False
+    return True
+
+
+_PLUGINS = Plugins(__name__.rpartition(".")[0], "TARGET", Target, lambda t: t.name, register,
+                   lambda name: name in _TARGETS)
 
 
 def translation(target_name: str, grader_type: str) -> Translation | Unavailable | None:
@@ -65,9 +83,10 @@ def gaps(among: Sequence[Target] | None = None, types: Sequence[GraderType] | No
                 out.append(f"{t.name} x {g.name}: declared by the target and by the grader type")
         out += [f"{t.name} x {name}: declared by the target for an unknown grader type"
                 for name in t.graders if name not in {g.name for g in grader_types()}]
+    known = target_names()
     for g in types:
         out += [f"{name} x {g.name}: declared by the grader type for an unknown target"
-                for name in g.targets if name not in _TARGETS]
+                for name in g.targets if name not in known]
     return out
 
 

@@ -8,6 +8,7 @@ from the rules registry for the provider target (`_rules.resolve`).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -45,7 +46,7 @@ def check(config: Any, dataset_fields: Iterable[str] | None = None, *, target: s
         bad = json_issue(data)
         return [bad] if bad else sort_issues(resolve(_check_config(data, dataset_fields, tgt, today, found), tgt))
     except RecursionError:
-        return [_TOO_DEEP]
+        return [_too_deep()]
     except Exception as exc:  # never raise: a bug here must not take a page down; logged with its traceback
         return sort_issues(resolve(_dedupe(found), tgt) + [internal_issue("validation", exc)])
 
@@ -70,14 +71,22 @@ def check_grader(grader: Any, dataset_fields: Iterable[str] | None = None, *, re
             rules += tree_issues(data, (), tgt)
         return sort_issues(resolve(_dedupe(issues + rules), tgt))
     except RecursionError:
-        return [_TOO_DEEP]
+        return [_too_deep()]
     except Exception as exc:  # as in check(): keep every other finding, log the traceback
         return sort_issues(resolve(_dedupe(issues + rules), tgt) + [internal_issue("validation", exc)])
 
 
-# Only reachable when the caller's own stack is nearly exhausted; json_issue catches deep data first.
-_TOO_DEEP = issue("", "json_value_invalid", "the document nests too deeply to check",
-                  "a job config nests objects and arrays a few levels deep, not hundreds", True)
+def _too_deep() -> Issue:
+    """Only reachable when the caller's own stack is nearly exhausted (json_issue catches deep data first). Made
+    here, since an issue reads the rules registry, which a clean grade never loads (issue 23); the stack gets
+    room for that first read."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 500)
+    try:
+        return issue("", "json_value_invalid", "the document nests too deeply to check",
+                     "a job config nests objects and arrays a few levels deep, not hundreds", True)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def blocks_grading(issues: Iterable[Issue]) -> list[Issue]:
