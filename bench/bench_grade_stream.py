@@ -263,10 +263,13 @@ Measured {conditions()}, with `{command}`:
   against the grade's {s["ftstudio grade of one row"] / base:.1f}x, so a one-row grade is its imports (building the
   parser, validating, grading and reporting one row are within the noise of these runs). The one-row goal is
   {one_row}. What brought it there: record classes are `@datarecord`s (core/records.py: a dataclass's methods
-  with one compile instead of six; some thirty load on this path), a grader type's module is imported when a
-  tree has a node of it (the registry loads by name; the rules types and targets declare are read on first
-  need), argparse's formatter measures the terminal without shutil, hashlib only for Ray's keys, and the
-  process freezes what is alive before exit (the interpreter's last collections then walk nothing). Of what is
+  with one compile instead of six; some thirty load on this path); a grader type's or a target's module is
+  imported when it is first named (core.Plugins: this grade imports string_check's, multi's and openai's), and
+  the rules registry is built on first need; the commands argv does not invoke get no parser (argparse calls
+  gettext three times for each); argparse's formatter measures the terminal without shutil; csv and hashlib
+  are imported only for CSV files and Ray's keys; the process freezes what is alive before it exits, so the
+  interpreter's last collections walk nothing (the import floor's process does not, which is most of why it
+  is slower than the grade itself). Of what is
   left, orjson's own imports are {s[ORJSON_IMPORT] / base:.1f}x `python -c pass` (dataclasses with inspect, uuid
   with platform, datetime, zoneinfo), the reader's, which stdlib json cannot replace without changing which rows
   are errors (NaN, integers past 64 bits).
