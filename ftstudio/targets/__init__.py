@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from ftstudio.core import LazyFace
 
-from ._registry import target_names
 from ._target import Target
 
 if TYPE_CHECKING:
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
     from ._gemini_types import TRANSLATIONS as GEMINI_TRANSLATIONS
     from ._gemini_types import evaluate_snippet, re2_escape
     from ._registry import (
+        TARGETS,
         UnknownTarget,
         declared_rules,
         gaps,
@@ -79,7 +79,7 @@ _FACE = LazyFace(__name__, {
     "_gemini_data": ("GeminiRow", "GeminiRowError", "gemini_row"),
     "_gemini_job": ("job_changes as gemini_job_changes",),
     "_gemini_types": ("TRANSLATIONS as GEMINI_TRANSLATIONS", "evaluate_snippet", "re2_escape"),
-    "_registry": ("UnknownTarget", "declared_rules", "gaps", "is_target", "target", "target_names", "targets",
+    "_registry": ("TARGETS", "UnknownTarget", "declared_rules", "gaps", "is_target", "target", "target_names", "targets",
                   "translation", "unavailable_rules"),
     "_target": ("NotTranslatable", "Target"),
     "_translation": ("Affine", "Change", "RewardRange", "onto", "reward_range"),
@@ -87,8 +87,6 @@ _FACE = LazyFace(__name__, {
 
 
 def __getattr__(name: str) -> object:
-    if name == "TARGETS":  # the names of every target: loads every target's module, so only when read
-        return target_names()
     return _FACE.get(name, globals())
 
 
@@ -97,10 +95,6 @@ def __dir__() -> list[str]:
 
 
 DEFAULT_TARGET = "openai"
-
-
-if TYPE_CHECKING:
-    TARGETS: tuple[str, ...]  # every target's name, in list order: read through __getattr__ (loads every target)
 
 
 __all__ = [

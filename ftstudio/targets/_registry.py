@@ -6,6 +6,7 @@ issue 23), every one when all are (`targets()`, `target_names()`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ftstudio.core import Plugins, Rule, Unavailable
 from ftstudio.graders import GraderType, Translation, grader_types
@@ -56,6 +57,16 @@ def is_target(name: object) -> bool:
     except UnknownTarget:
         return False
     return True
+
+
+if TYPE_CHECKING:
+    TARGETS: tuple[str, ...]  # every target's name, in list order (read through __getattr__: loads every target)
+
+
+def __getattr__(name: str) -> object:
+    if name == "TARGETS":
+        return target_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _PLUGINS = Plugins(__name__.rpartition(".")[0], "TARGET", Target, lambda t: t.name, register,
