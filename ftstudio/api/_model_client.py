@@ -209,8 +209,12 @@ class ModelRunner:
             self.stats.requests += 1
             try:
                 if kind == "chat":
-                    resp = await client.chat.completions.create(**request)
-                    return _chat_result(resp, request)
+                    # The client's own post() (the SDK's documented call for any path), cast_to=object: the JSON
+                    # body as the server sent it, read by the same code as a Batch API line. The same request,
+                    # headers, Azure deployment route and errors as chat.completions.create, without the params
+                    # transform and the response model, which were two thirds of a call's CPU (issue 23).
+                    body = await client.post("/chat/completions", body=request, cast_to=object)
+                    return _chat_result(body, request)
                 resp = await client.embeddings.create(**request)
                 return _embed_result(resp, request)
             except openai.APIStatusError as exc:
@@ -289,34 +293,47 @@ def _usage(resp) -> TokenUsage:
                       cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0, requests=1)
 
 
-def _chat_result(resp, request) -> CallResult:
-    if not getattr(resp, "choices", None):
-        return CallResult(error=(ROW_ERROR.MODEL_SERVER, "the response has no choices"), usage=_usage(resp))
-    msg = resp.choices[0].message
-    value = {"content": msg.content, "refusal": getattr(msg, "refusal", None)}
-    if len(resp.choices) > 1:  # n > 1 (sample generation): every choice, in index order
-        ordered = sorted(resp.choices, key=lambda c: c.index)
-        value["choices"] = [{"content": c.message.content, "refusal": getattr(c.message, "refusal", None)}
-                            for c in ordered]
-    return CallResult(value=value, usage=_usage(resp), model=getattr(resp, "model", None) or request.get("model", ""))
+def _chat_result(body, request) -> CallResult:
+    """A live chat answer (its JSON body; text when the server said it is not JSON) as a result."""
+    parts = _chat_parts(body)
+    if parts is None:
+        usage = _body_usage(body.get("usage") if isinstance(body, dict) else None)
+        return CallResult(error=(ROW_ERROR.MODEL_SERVER, "the response has no choices"), usage=usage)
+    value, usage = parts
+    return CallResult(value=value, usage=usage, model=body.get("model") or request.get("model", ""))
 
 
 def chat_cache_entry(body: dict[str, Any], request_model: str = "") -> dict[str, Any] | None:
     """The cache entry a live call would have stored, from a chat.completion JSON body (a Batch API output
     line); None when the body has no choices."""
+    parts = _chat_parts(body)
+    if parts is None:
+        return None
+    value, usage = parts
+    return {"value": value, "usage": usage.to_dict(), "model": body.get("model") or request_model}
+
+
+def _chat_parts(body) -> tuple[dict[str, Any], TokenUsage] | None:
+    """(value, usage) of a chat.completion body, live or from a batch; None when it has no choices. The first
+    choice by index is the answer; with n > 1 every choice, in index order."""
     choices = body.get("choices") if isinstance(body, dict) else None
-    if not choices:
+    if not choices or not isinstance(choices, list):
         return None
     ordered = sorted((c for c in choices if isinstance(c, dict)), key=lambda c: c.get("index") or 0)
-    msgs = [c.get("message") or {} for c in ordered]
+    msgs = [m if isinstance(m := c.get("message"), dict) else {} for c in ordered] or [{}]
     value: dict[str, Any] = {"content": msgs[0].get("content"), "refusal": msgs[0].get("refusal")}
     if len(msgs) > 1:
         value["choices"] = [{"content": m.get("content"), "refusal": m.get("refusal")} for m in msgs]
-    u = body.get("usage") or {}
-    usage = TokenUsage(prompt_tokens=u.get("prompt_tokens") or 0, completion_tokens=u.get("completion_tokens") or 0,
-                       total_tokens=u.get("total_tokens") or 0,
-                       cached_tokens=(u.get("prompt_tokens_details") or {}).get("cached_tokens") or 0, requests=1)
-    return {"value": value, "usage": usage.to_dict(), "model": body.get("model") or request_model}
+    return value, _body_usage(body.get("usage"))
+
+
+def _body_usage(u) -> TokenUsage:
+    u = u if isinstance(u, dict) else {}
+    details = u.get("prompt_tokens_details")
+    return TokenUsage(prompt_tokens=u.get("prompt_tokens") or 0, completion_tokens=u.get("completion_tokens") or 0,
+                      total_tokens=u.get("total_tokens") or 0,
+                      cached_tokens=(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
+                      requests=1)
 
 
 def _embed_result(resp, request) -> CallResult:
