@@ -11,6 +11,8 @@ Measures only. With --write, replaces the "Scaling" section.
 
     python bench/bench_scaling.py                       # 10k, 100k, 1M and 10M rows
     python bench/bench_scaling.py --sizes 10000,100000  # a quick look
+    python bench/bench_scaling.py --types score_model,label_model,endpoint --sizes 10000,1000000 --over-http 1000000
+                                                        # the HTTP types further (section "Scaling over HTTP")
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +30,7 @@ from _readme import write_section
 from bench_grade_stream import REPO, STRING_CHECK, conditions, env_of, make_data, measure
 
 TITLE = "Scaling"
+HTTP_TITLE = "Scaling over HTTP"  # a run of some types only (--types) writes this section instead
 SIM = {"type": "text_similarity", "name": "sim", "input": "{{sample.output_text}}", "reference": "{{item.answer}}",
        "evaluation_metric": "fuzzy_match"}
 JUDGE = "gpt-4.1-mini-2025-04-14"
@@ -94,7 +98,14 @@ def _clean_records(path: Path) -> int:
     return clean + tail.count(b'"errors": []')
 
 
-def run(sizes: list[int], tmp: Path) -> dict[str, dict[int, dict | None]]:
+def type_id(name: str) -> str:
+    """A line's short name for --types: its grader type (score_model, multi, lambda, ...)."""
+    found = re.match(r"[a-z_]+", name)
+    return found.group() if found else name
+
+
+def run(sizes: list[int], tmp: Path, types: dict[str, tuple[dict, int, tuple[str, ...]]]
+        ) -> dict[str, dict[int, dict | None]]:
     env = env_of()
     servers = []
     try:
@@ -107,11 +118,11 @@ def run(sizes: list[int], tmp: Path) -> dict[str, dict[int, dict | None]]:
 
         handler = tmp / "handler.py"
         handler.write_text(LAMBDA_HANDLER)
-        out: dict[str, dict[int, dict | None]] = {name: {} for name in TYPES}
+        out: dict[str, dict[int, dict | None]] = {name: {} for name in types}
         for n in sizes:
             data = tmp / f"{n}.jsonl"
             make_data(data, n)
-            for name, (grader, biggest, extra) in TYPES.items():
+            for name, (grader, biggest, extra) in types.items():
                 if n > biggest:
                     out[name][n] = None
                     continue
@@ -134,10 +145,11 @@ def run(sizes: list[int], tmp: Path) -> dict[str, dict[int, dict | None]]:
     return out
 
 
-def _predicted(by: dict[int, dict | None]) -> str | None:
-    """For a line with sizes not run: its rate past start-up at its largest run, and what that predicts."""
+def _predicted(by: dict[int, dict | None], always: bool = False) -> str | None:
+    """For a line with sizes not run (or every line, `always`): its rate past start-up from its smallest to its
+    largest run, and what that predicts."""
     ran = [(n, r) for n, r in sorted(by.items()) if r is not None]
-    if len(ran) == len(by) or len(ran) < 2:
+    if (len(ran) == len(by) and not always) or len(ran) < 2:
         return None
     (n0, r0), (n1, r1) = ran[0], ran[-1]
     per_row = (r1["wall"] - r0["wall"]) / (n1 - n0)
@@ -145,7 +157,7 @@ def _predicted(by: dict[int, dict | None]) -> str | None:
             f"{per_row * 1e6 / 60:,.0f} min, 10,000,000 about {per_row * 1e7 / 3600:,.1f} h")
 
 
-def section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: str) -> str:
+def section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: str, rates: bool = False) -> str:
     head = "| grader | " + " | ".join(f"{n:,} rows" for n in sizes) + " |"
     lines = [head, "| --- |" + " ---: |" * len(sizes)]
     notes = []
@@ -153,7 +165,7 @@ def section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: s
         cells = [("not run" if r is None else f"{r['wall']:.1f} s, {r['rss_mib']:.0f} MiB")
                  for r in (by.get(n) for n in sizes)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        rate = _predicted(by)
+        rate = _predicted(by, rates)
         if rate:
             notes.append(f"- {name}: {rate}.")
     return f"""## {TITLE}
@@ -168,8 +180,9 @@ comes from running aggregates: what grows is 16 bytes a row up to 1,000,000 rows
 that the keys spill to 16 partition files and the end of the run groups one partition at a time (1/16 of the
 rows, 24 bytes each, plus numpy's sort): that is the step from 1M to 10M. Time grows linearly past start-up,
 so a run's time is about its rows times the 1M column's rate. "not run": the types that send each row over
-HTTP stop at {OVER_HTTP:,} rows, which take minutes here (1M would take up to half an hour, 10M hours). Their rate (below) predicts
-the rest, and against a real model or service its latency and rate limits, not ours, set the pace.
+HTTP stop at {OVER_HTTP:,} rows, which take minutes here (1M tens of minutes, 10M hours; "{HTTP_TITLE}" below has them
+at 1M). Their rate (below) predicts the rest, and against a real model or service its latency and rate limits, not
+ours, set the pace.
 
 Measured {conditions()}, with `{command}`:
 
@@ -179,18 +192,46 @@ Measured {conditions()}, with `{command}`:
 """
 
 
+def http_section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: str) -> str:
+    """The HTTP types past OVER_HTTP: the table and rates of "Scaling", run apart (they take tens of minutes)."""
+    table = section(sizes, got, command, rates=True)
+    body = table[table.index("Measured "):]
+    return f"""## {HTTP_TITLE}
+
+The types of "{TITLE}" that send each row over HTTP, at the sizes it leaves out, in a run of their own (same
+rows, servers and wrapper): whether their time stays linear and their memory flat past {OVER_HTTP:,} rows.
+
+{body}"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000,10000000")
+    parser.add_argument("--types", help="comma-separated grader types to run (default: all): "
+                                        + ",".join(type_id(n) for n in TYPES))
+    parser.add_argument("--over-http", type=int, default=OVER_HTTP,
+                        help=f"the largest size for the types that send each row over HTTP (default {OVER_HTTP:,})")
     parser.add_argument("--write", action="store_true", help="update bench/README.md")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    wanted = set(args.types.split(",")) if args.types else {type_id(n) for n in TYPES}
+    unknown = wanted - {type_id(n) for n in TYPES}
+    if unknown:
+        parser.error(f"unknown type(s) {', '.join(sorted(unknown))}; choose from "
+                     + ", ".join(type_id(n) for n in TYPES))
+    types = {n: (g, args.over_http if biggest == OVER_HTTP else biggest, extra)
+             for n, (g, biggest, extra) in TYPES.items() if type_id(n) in wanted}
+    command = "python bench/bench_scaling.py" + "".join(
+        f" {flag} {value}" for flag, value, default in (("--types", args.types, None),
+                                                         ("--sizes", args.sizes, parser.get_default("sizes")),
+                                                         ("--over-http", args.over_http, OVER_HTTP))
+        if value is not None and value != default)
     with tempfile.TemporaryDirectory() as tmp:
-        got = run(sizes, Path(tmp))
-    print(section(sizes, got, "python bench/bench_scaling.py"))
+        got = run(sizes, Path(tmp), types)
+    text = http_section(sizes, got, command) if args.types else section(sizes, got, command)
+    print(text)
     if args.write:
-        write_section(TITLE, section(sizes, got, "python bench/bench_scaling.py"
-                                     + ("" if args.sizes == parser.get_default("sizes") else f" --sizes {args.sizes}")))
+        write_section(HTTP_TITLE if args.types else TITLE, text)
     return 0
 
 
