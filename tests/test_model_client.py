@@ -84,9 +84,13 @@ def test_odd_bodies_are_results_not_crashes(openai_stub):
     assert out.value == {"content": None, "refusal": None,
                          "choices": [{"content": None, "refusal": None}, {"content": "b", "refusal": None}]}
     assert (out.usage.prompt_tokens, out.usage.cached_tokens, out.usage.requests) == (3, 2, 1)
-    openai_stub.fail_next(200, body={"id": "x", "choices": []})
+    openai_stub.fail_next(200, body={"choices": [{"index": "1", "message": {"content": "s"}}, {"index": 0}]})
     [out] = runner.chat([req])
-    assert out.error == ("model_grader_server_error", "the response has no choices") and out.usage.requests == 1
+    assert out.error is None and out.value["choices"][0]["content"] == "s"  # an odd index sorts first
+    for choices in ([], [1, "x"], {"0": {}}):  # none, none that is a choice, not a list
+        openai_stub.fail_next(200, body={"id": "x", "choices": choices})
+        [out] = runner.chat([req])
+        assert out.error == ("model_grader_server_error", "the response has no choices") and out.usage.requests == 1
     openai_stub.malformed_next()
     [out] = runner.chat([req])
     assert out.error[0] == "model_grader_server_error" and "unreadable response" in out.error[1]

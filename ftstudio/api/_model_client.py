@@ -295,36 +295,42 @@ def _usage(resp) -> TokenUsage:
 
 def _chat_result(body, request) -> CallResult:
     """A live chat answer (its JSON body; text when the server said it is not JSON) as a result."""
-    parts = _chat_parts(body)
+    parts = _chat_parts(body, request.get("model", ""))
     if parts is None:
         usage = _body_usage(body.get("usage") if isinstance(body, dict) else None)
         return CallResult(error=(ROW_ERROR.MODEL_SERVER, "the response has no choices"), usage=usage)
-    value, usage = parts
-    return CallResult(value=value, usage=usage, model=body.get("model") or request.get("model", ""))
+    value, usage, model = parts
+    return CallResult(value=value, usage=usage, model=model)
 
 
 def chat_cache_entry(body: dict[str, Any], request_model: str = "") -> dict[str, Any] | None:
     """The cache entry a live call would have stored, from a chat.completion JSON body (a Batch API output
     line); None when the body has no choices."""
-    parts = _chat_parts(body)
+    parts = _chat_parts(body, request_model)
     if parts is None:
         return None
-    value, usage = parts
-    return {"value": value, "usage": usage.to_dict(), "model": body.get("model") or request_model}
+    value, usage, model = parts
+    return {"value": value, "usage": usage.to_dict(), "model": model}
 
 
-def _chat_parts(body) -> tuple[dict[str, Any], TokenUsage] | None:
-    """(value, usage) of a chat.completion body, live or from a batch; None when it has no choices. The first
-    choice by index is the answer; with n > 1 every choice, in index order."""
+def _chat_parts(body, request_model: str) -> tuple[dict[str, Any], TokenUsage, str] | None:
+    """(value, usage, model) of a chat.completion body, live or from a batch; None when it has no choices. The
+    first choice by index is the answer; with n > 1 every choice, in index order."""
     choices = body.get("choices") if isinstance(body, dict) else None
-    if not choices or not isinstance(choices, list):
+    ordered = sorted((c for c in choices if isinstance(c, dict)), key=_index) \
+        if isinstance(choices, list) else []
+    if not ordered:
         return None
-    ordered = sorted((c for c in choices if isinstance(c, dict)), key=lambda c: c.get("index") or 0)
-    msgs = [m if isinstance(m := c.get("message"), dict) else {} for c in ordered] or [{}]
+    msgs = [m if isinstance(m := c.get("message"), dict) else {} for c in ordered]
     value: dict[str, Any] = {"content": msgs[0].get("content"), "refusal": msgs[0].get("refusal")}
     if len(msgs) > 1:
         value["choices"] = [{"content": m.get("content"), "refusal": m.get("refusal")} for m in msgs]
-    return value, _body_usage(body.get("usage"))
+    return value, _body_usage(body.get("usage")), body.get("model") or request_model
+
+
+def _index(choice: dict) -> int:
+    index = choice.get("index")  # a server's odd index (a string, null) sorts first rather than failing the row
+    return index if isinstance(index, int) else 0
 
 
 def _body_usage(u) -> TokenUsage:
