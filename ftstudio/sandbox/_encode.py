@@ -1,6 +1,7 @@
-"""A batch's rows as the bytes of one frame, for the python-grader worker (see _process.py).
+"""A batch's rows as bytes, for the python-grader worker (see _process.py), and the batches encoded ahead of
+a run's queue (Ahead).
 
-Rows go as one frame per batch: a JSON array of [sample, item] pairs, each encoded once by orjson (the
+Rows go as one JSON text per batch: a JSON array of [sample, item] pairs, each encoded once by orjson (the
 stdlib encodes what orjson refuses: integers past 64 bits, keys that are not strings, lone surrogates),
 and a row that holds NaN or an infinity, which orjson would write as null), so grade() receives what a
 stdlib JSON round trip gives, as it always did.
@@ -12,6 +13,7 @@ import itertools
 import json
 import math
 import operator
+from collections import deque
 
 
 def encode(sample, item) -> tuple[bytes, bool]:
@@ -50,6 +52,39 @@ def encode_rows(calls: list) -> bytes | None:
     if nulls and nulls != _parts_top_nones(calls):
         return None
     return data
+
+
+class Ahead:
+    """Batches encoded ahead of a run's queue while its workers grade (see _scheduler's _prepare): a worker that
+    is done then waits only for its results to be read and its next batch to be sent, not for the encoding of
+    its rows, the parent's largest cost a row. A batch is used only while the queue still starts with its rows:
+    rows given back to the queue go first, and every batch ahead is dropped."""
+
+    def __init__(self):
+        self.batches: deque[tuple[list[int], bytes | None]] = deque()  # (rows, encode_rows' JSON or None)
+        self.rows = 0  # the rows in self.batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def add(self, queue: deque, calls: list, rows: int) -> None:
+        """Encode the `rows` rows of the queue after those already ahead."""
+        fresh = list(itertools.islice(queue, self.rows, self.rows + rows))
+        self.batches.append((fresh, encode_rows([calls[i] for i in fresh])))
+        self.rows += len(fresh)
+
+    def take(self, queue: deque) -> tuple[list[int], bytes | None] | None:
+        """The first batch ahead (its rows and JSON, None if encode_rows refused them), if the queue starts with
+        its rows (they stay in the queue: the caller takes them); else None."""
+        if self.batches:
+            fresh, body = self.batches[0]
+            if len(fresh) <= len(queue) and list(itertools.islice(queue, len(fresh))) == fresh:
+                self.batches.popleft()
+                self.rows -= len(fresh)
+                return fresh, body
+            self.batches.clear()
+            self.rows = 0
+        return None
 
 
 def _top_nones(obj, _is=operator.is_, _none=itertools.repeat(None)) -> int:

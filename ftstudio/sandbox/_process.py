@@ -6,7 +6,9 @@ parsed as JSON (or are the 6-byte "batch done" frame), never unpickled; the page
 worker that shrinks it cannot fault the parent) and every position and reward on it is range-checked;
 the scheduler checks every message's shape.
 
-Rows go as one frame per batch, encoded by _encode.py.
+Rows go as one frame per batch, encoded by _encode.py: the frame says where on the page the batch's JSON is
+(written with pwrite: a pipe costs a copy each way and a wake-up of the worker per pipe's worth), or holds
+the JSON when it is bigger than the page's room.
 """
 
 from __future__ import annotations
@@ -35,15 +37,20 @@ MAX_DETAILS_CHARS = 8000
 MAX_FRAME_BYTES = 256 * 1024
 READ_CHUNK = 64 * 1024
 READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's poll loop comes back for more
-MAX_BATCH_ROWS = 1024  # rows in one batch: the shared page has a reward slot for each
+# Rows in one batch: the shared page has a reward slot for each. 512 measured faster than 1024 and 256 (a
+# batch's rows, built by the worker, then fit in its core's cache; bench/README.md "Against the floor").
+MAX_BATCH_ROWS = 512
 HEAD = 24  # the page starts with three int64: rows started (step), the position being graded, the first not final
-PAGE_BYTES = HEAD + 8 * MAX_BATCH_ROWS
+REQUEST_AT = HEAD + 8 * MAX_BATCH_ROWS  # after the rewards: the batch's JSON, written by the parent only
+MAX_BATCH_BYTES = 1024 * 1024  # a batch's JSON that fits on the page (a bigger one goes in its frame)
+PAGE_BYTES = REQUEST_AT + MAX_BATCH_BYTES
 # The request pipe's size where Linux allows (see _widen): a big batch in one or a few writes. Four times the
 # default: the kernel counts pipe sizes against a per-user quota (64 MiB by default), and 1 MiB measured no faster.
 PIPE_BYTES = 256 * 1024
 DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
-CAREFUL = b"C"  # before a batch's "[": check it row by row (see worker/_main.py)
-STDLIB = b"S"  # before a batch's "[": read it with the stdlib's json
+CAREFUL = b"C"  # before a batch's "[" (or "P"): check it row by row (see worker/_main.py)
+STDLIB = b"S"  # before a batch's "[" (or "P"): read it with the stdlib's json
+ON_PAGE = b"P"  # then the length of the batch's JSON (4 bytes), which is on the page at REQUEST_AT
 _ZERO = bytes(HEAD)
 # "auto" uses the strongest isolation the machine allows; tests force "user_namespace" or
 # "audit_hook" (the fallbacks) to check them on a machine where a stronger mode is available.
@@ -93,6 +100,19 @@ def _page() -> int:
         os.unlink(path)
     os.ftruncate(fd, PAGE_BYTES)
     return fd
+
+
+def _put(fd: int, data: bytes, at: int) -> bool:
+    """data written at `at` of the page (a write, not a mapping: a worker that shrinks the page cannot fault
+    the parent, the write grows it back); False if the system refused it (the caller sends it in its frame)."""
+    try:
+        with memoryview(data) as view:
+            while view:
+                written = os.pwrite(fd, view, at)
+                view, at = view[written:], at + written
+    except OSError:
+        return False
+    return True
 
 
 def _widen(fd: int) -> None:
@@ -205,7 +225,7 @@ class WorkerProcess:
         os.set_blocking(self.req_w, False)
         os.set_blocking(self.res_r, False)
         self.outbuf += frame(json.dumps(["init", dict(
-            init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES, details_limit=MAX_DETAILS_CHARS,
+            init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES, details_limit=MAX_DETAILS_CHARS, request_at=REQUEST_AT,
             site_dirs=_site_dirs(), prefix=sys.prefix)]).encode("ascii"))
 
     def _started(self) -> subprocess.Popen:
@@ -222,6 +242,10 @@ class WorkerProcess:
         is idle)."""
         os.pwrite(self.page, _ZERO, 0)
         head = (CAREFUL if careful else b"") + (STDLIB if stdlib else b"")
+        if len(body) <= MAX_BATCH_BYTES and _put(self.page, body, REQUEST_AT):
+            # On the page: one copy, where a pipe costs a copy each way and a wake-up per pipe's worth.
+            self.outbuf += frame(head + ON_PAGE + len(body).to_bytes(4, "big"))
+            return
         # Appended piece by piece: the rows are copied once (into outbuf), not once per concatenation.
         self.outbuf += (len(head) + len(body)).to_bytes(4, "big") + head
         self.outbuf += body

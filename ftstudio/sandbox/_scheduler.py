@@ -26,15 +26,14 @@ from typing import Any
 
 from . import _deadlines, _intake, _residency
 from ._deadlines import POLL_INTERVAL, START_GRACE
-from ._encode import encode, encode_rows
+from ._encode import Ahead, encode, encode_rows
 from ._intake import RUNTIME_ERROR, clip_details
-from ._process import MAX_BATCH_ROWS, ProtocolError, WorkerProcess
+from ._process import MAX_BATCH_BYTES, MAX_BATCH_ROWS, ProtocolError, WorkerProcess
 
 SERVER_ERROR = "python_grader_server_error"
 OTHER_ERROR = "other_error"
 CANCELLED = "cancelled"  # the details of a row a cancel stopped (PythonCallResult.cancelled says so to code)
 FIRST_BATCH_ROWS = 64       # a worker's first batch of a run (a preview's rows come back soon); then doubling
-MAX_BATCH_BYTES = 1024 * 1024
 PROGRESS_INTERVAL = 0.1     # progress callbacks are throttled (a Streamlit update is not free)
 
 
@@ -62,6 +61,7 @@ class _Run:
         self.limits: dict[WorkerProcess, int] = {}  # the next batch size of each worker, for this run
         self.careful = False  # rows were given back by a worker that stopped in fast mode: check row by row
         self.done = 0
+        self.ahead = Ahead()  # batches encoded while the workers grade (see _prepare)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ class _Run:
                 _deadlines.release_slow(self.own, self.timeout, self.queue)
                 self._acquire()
                 self._assign()
-                self._wait()
+                self._wait(look=self._prepare())
                 self._expire()
                 if self.done < self.n:  # else _finish gives every worker back at once
                     self._give_back()
@@ -226,12 +226,30 @@ class _Run:
             w.deadline = time.monotonic() + self.timeout
             w.flush()
 
+    def _prepare(self) -> bool:
+        """Encode one more batch ahead (see _encode.Ahead), at most one per worker of the run, while they grade;
+        not at a run's tail, which _assign splits among the workers as it comes (nor for a small run). True if
+        it did: the loop then only looks at the workers (a worker that is done is served before the next
+        batch is encoded)."""
+        own, queue, ahead = self.own, self.queue, self.ahead
+        left = len(queue) - ahead.rows
+        if left <= FIRST_BATCH_ROWS * len(own) or len(ahead) >= len(own):
+            return False
+        limit = min(self.limits.get(w, FIRST_BATCH_ROWS) for w in own)
+        ahead.add(queue, self.calls, max(1, min(limit, math.ceil(left / (2 * len(own))))))
+        return True
+
     def _take(self, rows):
-        """Up to `rows` rows off the queue, their JSON array (a row that cannot be encoded gets its result now),
-        and whether the stdlib encoded one of them."""
+        """Up to `rows` rows off the queue (a batch encoded ahead, if the queue starts with it), their JSON array
+        (a row that cannot be encoded gets its result now), and whether the stdlib encoded one of them."""
         queue, calls = self.queue, self.calls
-        fresh = list(itertools.islice(queue, rows))
-        body = encode_rows([calls[i] for i in fresh])
+        ready = self.ahead.take(queue)
+        if ready is not None:
+            fresh, body = ready
+            rows = len(fresh)  # the same rows, should the loop below encode them
+        else:
+            fresh = list(itertools.islice(queue, rows))
+            body = encode_rows([calls[i] for i in fresh])
         if body is not None and len(body) < MAX_BATCH_BYTES:  # the rows the loop below would take, as it would send them
             if len(fresh) == len(queue):
                 queue.clear()
@@ -261,7 +279,8 @@ class _Run:
             stdlib = stdlib or i in self.stdlib
         return batch, b"[" + b",".join(parts) + b"]" if batch else b"", stdlib
 
-    def _wait(self):
+    def _wait(self, look=False):
+        """Read what the workers sent, waiting until one did, a deadline or POLL_INTERVAL (not at all if `look`)."""
         if not self.own:
             with _residency.CHANGED:  # until a worker is freed or stopped anywhere (or the next look at cancel)
                 _residency.CHANGED.wait(POLL_INTERVAL)
@@ -273,7 +292,7 @@ class _Run:
             if w.outbuf:
                 poller.register(w.req_w, select.POLLOUT)
                 owners[w.req_w] = w
-        for fd, _event in poller.poll(_deadlines.wait_time(self.own) * 1000):
+        for fd, _event in poller.poll(0 if look else _deadlines.wait_time(self.own) * 1000):
             w = owners[fd]
             if w.state == "dead":
                 continue

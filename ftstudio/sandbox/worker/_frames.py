@@ -54,7 +54,7 @@ _encode = _json.make_encoder(None, None, _json.encode_basestring, None, ": ", ",
 
 
 def loads(body):
-    text = body.decode("utf-8", "surrogatepass") if not isinstance(body, str) else body
+    text = str(body, "utf-8", "surrogatepass") if not isinstance(body, str) else body  # bytes or a view of the page
     try:
         value, end = _scan(text, 0)
     except StopIteration:

@@ -25,15 +25,18 @@ working dir are removed; the parent's per-call wall limit and kill stay the last
 
 Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus a payload.
   parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation, output_limit, details_limit,
-                    site_dirs, prefix}] (JSON), then batches: a JSON array of [sample, item] pairs, one frame
-                    each, after "C" (check every row) and/or "S" (read with the stdlib's json) when asked.
+                    site_dirs, prefix, request_at}] (JSON), then batches, one frame each: "C" (check every
+                    row) and/or "S" (read with the stdlib's json) when asked, then "P" + a length (4 bytes):
+                    the batch's JSON array of [sample, item] pairs is on the page at request_at; or, for a
+                    batch too big for the page, the JSON array itself.
   worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details] (JSON); per batch,
                     ["r", position, reward, error, details, stdout] (JSON) for a row that failed, printed or
                     was slow, once its result is final, and b"D" + the row count (4 bytes) + 1 if the worker
                     now checks every row (1 byte), once the batch is done.
 The rest of a batch's results travel through the shared page (the fourth argument, a file descriptor):
 three int64 (rows started, the position being graded, the first position whose result is not final; see
-_Batches), then one float64 reward per position. The parent reads it when the batch is done and, while
+_Batches), then one float64 reward per position, then the batch's JSON (written by the parent, read once
+before the batch's first row). The parent reads it when the batch is done and, while
 it waits, to know which row is running: each row keeps its own wall deadline, and a worker that dies or
 hangs on a row leaves the final rewards of the rows before it on the page.
 
@@ -105,7 +108,19 @@ CHECK_EVERY = 0.002  # seconds of rows between two checks in fast mode (what a d
 WATCH_EVERY = 0.05  # seconds a row runs before the watcher checks what the rows before it left
 
 
+def _batch_policy():
+    """SCHED_BATCH for the worker (Linux): a worker woken by its next batch does not preempt the parent that
+    wrote it, which has the other workers' batches to read and send; it runs on a free core, or when the parent
+    waits. The parent is the pool's busiest process (bench/README.md "Against the floor"). Same share of
+    the CPU otherwise; a scheduling hint, not a protection."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+
+
 def main():
+    _batch_policy()
     request_fd, result_fd, capture_path, page_fd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     channel = _frames.Channel(request_fd, result_fd)
     message = channel.recv()
@@ -122,7 +137,9 @@ def main():
     protections = isolation.isolate(config, workdir, (request_fd, result_fd, page_fd))
     import mmap  # the page is mapped by the process that grades (after the fork of the namespace modes)
     page = mmap.mmap(page_fd, 0)
-    marks, rewards = memoryview(page)[:24].cast("q"), memoryview(page)[24:].cast("d")
+    request_at = config["request_at"]
+    marks, rewards = memoryview(page)[:24].cast("q"), memoryview(page)[24:request_at].cast("d")
+    request = memoryview(page)[request_at:]  # where the parent writes a batch's JSON ("P" frames)
     loads = _frames.BatchReader()
     _set_limits(config["memory_limit"], config["disk_limit"])
     if protections["mode"] == "audit_hook":
@@ -140,9 +157,12 @@ def main():
     cleaner.start()
     cleaner.after_row()  # processes started by the module-level code do not outlive it either
     channel.send(["ready"])
-    _Batches(channel, loads, grade, config, output, cleaner, marks, rewards,
+    _Batches(channel, loads, grade, config, output, cleaner, marks, rewards, request,
              backstop=not protections["pid_namespace"]).serve()
     return 0
+
+
+_FLAGS = b"CS"  # a batch frame's flags, before its "[" or "P"
 
 
 class _Batches:
@@ -165,9 +185,9 @@ class _Batches:
     new wall clock for the parent; checked is the first position whose result is not final), then rewards.
     """
 
-    def __init__(self, channel, loads, grade, config, output, cleaner, marks, rewards, backstop):
+    def __init__(self, channel, loads, grade, config, output, cleaner, marks, rewards, request, backstop):
         self.channel, self.loads, self.grade, self.config = channel, loads, grade, config
-        self.output, self.cleaner, self.marks, self.rewards = output, cleaner, marks, rewards
+        self.output, self.cleaner, self.marks, self.rewards, self.request = output, cleaner, marks, rewards, request
         self.backstop, self.armed, self.careful = backstop, -BACKSTOP_EVERY, False
         self.lock, self.fast_running, self.watcher = _thread.allocate_lock(), False, False
 
@@ -176,13 +196,18 @@ class _Batches:
             body = self.channel.recv()
             if body is None:
                 return  # the parent closed the pipe or went away
-            head = body[:body.index(b"[")] if body[:1] != b"[" else b""
+            at = 0
+            while at < len(body) and body[at] in _FLAGS:
+                at += 1
+            head = body[:at]
             careful = b"C" in head  # the parent asks for per-row checks (rows graded again after a failure)
+            # "P": the batch's JSON is on the page (its length follows), else it is the rest of the frame
+            data = self.request[:int.from_bytes(body[at + 1:at + 5], "big")] if body[at:at + 1] == b"P" else body[at:]
             enabled = gc.isenabled()
             gc.disable()  # a batch is thousands of new objects, none in a cycle: no collection passes over them
             try:
                 # "S": a row only the stdlib's json reads as it was (an integer past 64 bits, a lone surrogate)
-                rows = (_loads if b"S" in head else self.loads)(body[len(head):])
+                rows = (_loads if b"S" in head else self.loads)(data)
             finally:
                 if enabled:
                     gc.enable()
@@ -199,6 +224,7 @@ class _Batches:
                 finally:
                     self.fast_running = False
             self.channel.send_raw(b"D" + len(rows).to_bytes(4, "big") + (b"\x01" if self.careful else b"\x00"))
+            del rows  # freed now, while the parent reads the results and sends the next batch, not after it came
             _traceback()  # while idle, and before memory can run short: see _traceback
             self.loads.warm()
 
