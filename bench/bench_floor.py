@@ -204,14 +204,17 @@ before and {_load()} after, with `{command}`:
 {table(results)}
 
 - Where the pool's time goes: a batch of up to 512 rows goes to a worker as one JSON text (orjson) written on
-  a page of memory shared with it and announced by a 9-byte frame (a pipe cost a copy each way and a wake-up
+  a page of memory shared with it and announced by an 18-byte frame (a pipe cost a copy each way and a wake-up
   per 256 KiB), and its rewards come back on the same page. While the workers grade, the parent encodes each
   one's next batch, so a worker that is done waits only for its rewards to be read and that batch to be sent,
   not for its encoding. Workers run under SCHED_BATCH: woken by a batch, a worker does not preempt the parent,
   the busiest of the three processes, and takes a free core or waits until the parent waits. A worker frees a
-  batch's rows after it says it is done, while it waits for the next. It checks what rows leave behind every
-  2 ms of rows instead of after each row (ftstudio/sandbox/_pool.py says which guarantee holds per row and
-  which per batch), and its row loop calls grade() inline. {_cpu_split(pool)}
+  batch's rows after it says it is done, while it waits for the next. orjson writes NaN and infinities as
+  null, so the parent counts the rows' top-level Nones and the worker counts the JSON's nulls: more, and it
+  hands the batch back ungraded, to be encoded row by row (the count took a sixth of the parent's time). A
+  worker checks what rows leave behind every 2 ms of rows instead of after each row
+  (ftstudio/sandbox/_pool.py says which guarantee holds per row and which per batch), and its row loop calls
+  grade() inline. {_cpu_split(pool)}
 - {_ratio_words(pool)}
 - The TRL call with a python child goes through the small-call plan (ftstudio/grading/_plan.py), as
   string_check alone does: the string_check child through its `plain` facet, the python child as one run of
@@ -238,8 +241,8 @@ def _cpu_split(pool: dict) -> str:
     """Where the CPU of a row went, in words (None parts where /proc could not say)."""
     if pool["workers_us"] is None:
         return f"The parent's CPU a row in this run: {pool['parent_us']:.2f} µs."
-    return (f"The CPU a row in this run: {pool['parent_us']:.2f} µs in the parent (the encoding, the NaN check and "
-            f"the run's books) and {pool['workers_us']:.2f} µs in the workers together, {pool['busy']:.2f} of the "
+    return (f"The CPU a row in this run: {pool['parent_us']:.2f} µs in the parent (the encoding, the count of Nones "
+            f"and the run's books) and {pool['workers_us']:.2f} µs in the workers together, {pool['busy']:.2f} of the "
             f"{os.cpu_count()} cores busy while the pool ran; rebuilding a row's `sample` and `item` dicts from JSON "
             f"alone (orjson.loads of {MAX_BATCH_ROWS}-row batches with the garbage collector off, as the worker reads "
             f"them, measured in this process) took {pool['decode_us']:.2f} µs of it.")

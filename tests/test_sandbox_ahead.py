@@ -102,8 +102,10 @@ def test_a_page_the_system_refuses_sends_the_batch_in_its_frame(monkeypatch):
 def test_put_writes_the_batch_where_the_worker_reads_it():
     fd = _process._page()
     try:
-        body = encode_rows([({"output_text": "x"}, {"i": i}) for i in range(100)])
-        assert body is not None and _process._put(fd, body, _process.REQUEST_AT)
+        encoded = encode_rows([({"output_text": "x"}, {"i": i}) for i in range(100)])
+        assert encoded is not None
+        body = encoded[0]
+        assert _process._put(fd, body, _process.REQUEST_AT)
         assert os.pread(fd, len(body), _process.REQUEST_AT) == body
         assert os.fstat(fd).st_size == _process.PAGE_BYTES
     finally:
@@ -140,8 +142,28 @@ def test_ahead_gives_a_batch_only_while_the_queue_starts_with_its_rows():
 
 
 def test_ahead_keeps_a_batch_encode_rows_refuses_as_none():
-    calls = [({"output_json": None}, {"v": [float("nan")]}), ({}, {"v": 1})]
+    calls = [({"output_json": None}, {"v": [2 ** 70]}), ({}, {"v": 1})]  # orjson refuses integers past 64 bits
     queue = deque(range(2))
     ahead = Ahead()
     ahead.add(queue, calls, 2)
     assert ahead.take(queue) == ([0, 1], None)
+
+
+def test_a_batch_handed_back_after_a_row_started_is_a_malformed_message():
+    """A worker may hand a batch back (["nulls"]) only before its first row: user code that forges the message
+    while its row runs has its worker stopped as for any malformed message (rows not final are graded again,
+    one of them may carry the error); no row gets a reward that is not its own."""
+    source = ('import os, sys\n'
+              'def grade(sample, item):\n'
+              '    if item["i"] == 700:\n'
+              '        message = b\'["nulls"]\'\n'
+              '        os.write(int(sys.argv[2]), len(message).to_bytes(4, "big") + message)\n'
+              '    return item["i"] / 10000\n')
+    with PythonGraderPool(source, workers=2) as pool:
+        pool.run([({"output_text": "x"}, {"i": i}) for i in range(10)])  # both workers started
+        before = set(pool.worker_pids())
+        results = pool.run([({"output_text": "x"}, {"i": i}) for i in range(N)])
+        after = set(pool.worker_pids())
+    assert before - after  # the worker that sent it was stopped
+    for i, r in enumerate(results):
+        assert (r.reward, r.error) == (i / 10000, None) or (r.error == RUNTIME and "malformed" in (r.details or "")), r

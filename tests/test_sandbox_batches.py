@@ -200,17 +200,19 @@ CLEAN = [({"output_text": "x", "output_json": None, "output_audio": None}, {"a":
 def test_rows_encoded_together_are_the_bytes_of_each_row_encoded_alone():
     from ftstudio.sandbox._encode import encode, encode_rows
 
-    assert encode_rows(CLEAN) == b"[" + b",".join(encode(s, i)[0] for s, i in CLEAN) + b"]"
+    assert encode_rows(CLEAN) == (b"[" + b",".join(encode(s, i)[0] for s, i in CLEAN) + b"]", 3)  # 3 top-level Nones
 
 
 @pytest.mark.parametrize("value", [float("nan"), [None], 2 ** 70, "\udcff", "null"])
 def test_rows_encoded_together_leave_what_orjson_would_change_to_each_rows_encoding(value):
-    """A row orjson refuses or may write differently (NaN as null; a null that is not a top-level None) sends
-    the batch to the row-by-row encoding, which walks or uses the stdlib: every row arrives as it was."""
+    """A row orjson refuses, or may write differently (NaN as null; a null that is not a top-level None: more
+    nulls than the worker is told to find, so it hands the batch back), goes to the row-by-row encoding, which
+    walks or uses the stdlib: every row arrives as it was."""
     from ftstudio.sandbox._encode import encode_rows
 
     row = ({"output_json": None}, {"v": value})
-    assert encode_rows([*CLEAN, row]) is None
+    encoded = encode_rows([*CLEAN, row])
+    assert encoded is None or encoded[0].count(b"null") != encoded[1]
     source = "def grade(sample, item):\n    return 1.0 if repr((sample, item['v'])) == item['r'] else 0.0\n"
     rows = [(s, {"v": i, "r": repr((s, i))}) for s, i in CLEAN + [(row[0], value)]]
     with PythonGraderPool(source, workers=1) as pool:
@@ -228,8 +230,10 @@ def test_rows_encoded_together_count_nones_by_identity():
 
         __hash__ = str.__hash__
 
-    assert encode_rows([({"output_json": None}, {"a": Claims("x"), "b": [float("nan")]})]) is None
-    assert encode_rows([({"output_json": None}, {"a": Claims("x"), "b": [1.5]})]) is not None
+    assert encode_rows([({"output_json": None}, {"a": Claims("x"), "b": [float("nan")]})]) == (
+        b'[[{"output_json":null},{"a":"x","b":[null]}]]', 1)  # two nulls: the worker hands the batch back
+    assert encode_rows([({"output_json": None}, {"a": Claims("x"), "b": [1.5]})]) == (
+        b'[[{"output_json":null},{"a":"x","b":[1.5]}]]', 1)
 
 
 def test_a_row_no_encoding_takes_fails_alone_in_a_batch():

@@ -35,23 +35,23 @@ def encode(sample, item) -> tuple[bytes, bool]:
     return json.dumps([sample, item]).encode("ascii"), True
 
 
-def encode_rows(calls: list) -> bytes | None:
+def encode_rows(calls: list) -> tuple[bytes, int] | None:
     """Several rows' [sample, item] in one orjson call: a JSON array, exactly "[" + their encode() parts joined
-    by commas + "]" (sent as it is: no copy of a batch's bytes), or None when a row needs encode()'s own look (orjson refuses it or wrote a null that is not one of
-    the top-level Nones: the rows are then encoded one by one). One call instead of two a row is most of the
-    parent's cost of a trainer's small batch."""
+    by commas + "]" (sent as it is: no copy of a batch's bytes), and the nulls it must hold: the rows' parts'
+    top-level Nones. None when orjson refuses a row (the rows are then encoded one by one). One call instead of
+    two a row is most of the parent's cost of a trainer's small batch.
+
+    Each part holds at least its top-level Nones' nulls, so the same total means every part passes
+    _no_lost_floats' count; more means a NaN or an infinity that orjson wrote as null, or a nested None or
+    "null" in a string, which need encode()'s own look. The worker counts them (in its time: the parent is the
+    pool's busiest process) and hands such a batch back, graded by none of its rows (see _scheduler)."""
     if orjson is None or set(map(type, calls)) - {tuple} or set(map(len, calls)) - {2}:
         return None
     try:
         data = orjson.dumps(calls, option=_ORJSON_OPTIONS)
     except TypeError:
         return None
-    # Each part holds at least its top-level Nones' nulls, so equal totals mean every part passes
-    # _no_lost_floats' count.
-    nulls = data.count(b"null")
-    if nulls and nulls != _parts_top_nones(calls):
-        return None
-    return data
+    return data, _parts_top_nones(calls)
 
 
 class Ahead:
@@ -61,7 +61,7 @@ class Ahead:
     rows given back to the queue go first, and every batch ahead is dropped."""
 
     def __init__(self):
-        self.batches: deque[tuple[list[int], bytes | None]] = deque()  # (rows, encode_rows' JSON or None)
+        self.batches: deque[tuple[list[int], tuple[bytes, int] | None]] = deque()  # (rows, encode_rows')
         self.rows = 0  # the rows in self.batches
 
     def __len__(self) -> int:
@@ -73,9 +73,9 @@ class Ahead:
         self.batches.append((fresh, encode_rows([calls[i] for i in fresh])))
         self.rows += len(fresh)
 
-    def take(self, queue: deque) -> tuple[list[int], bytes | None] | None:
-        """The first batch ahead (its rows and JSON, None if encode_rows refused them), if the queue starts with
-        its rows (they stay in the queue: the caller takes them); else None."""
+    def take(self, queue: deque) -> tuple[list[int], tuple[bytes, int] | None] | None:
+        """The first batch ahead (its rows and what encode_rows gave), if the queue starts with its rows (they
+        stay in the queue: the caller takes them); else None."""
         if self.batches:
             fresh, body = self.batches[0]
             if len(fresh) <= len(queue) and list(itertools.islice(queue, len(fresh))) == fresh:

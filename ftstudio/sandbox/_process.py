@@ -50,6 +50,7 @@ PIPE_BYTES = 256 * 1024
 DONE = b"D"  # the first byte of the frame that closes a batch (JSON messages start with "[")
 CAREFUL = b"C"  # before a batch's "[" (or "P"): check it row by row (see worker/_main.py)
 STDLIB = b"S"  # before a batch's "[" (or "P"): read it with the stdlib's json
+COUNT = b"K"  # after the flags: the nulls the batch's JSON must hold (8 bytes), for the worker to count
 ON_PAGE = b"P"  # then the length of the batch's JSON (4 bytes), which is on the page at REQUEST_AT
 _ZERO = bytes(HEAD)
 # "auto" uses the strongest isolation the machine allows; tests force "user_namespace" or
@@ -193,6 +194,7 @@ class WorkerProcess:
         self.released = False  # the rows around its slow call were given back
         self.deadline: float | None = None
         self.retiring = False  # rows queued behind a slow call were given back; stop it after this call
+        self.counted = False  # its batch's nulls are its to count: it may hand the batch back (see _encode)
         self.owner: object | None = None  # the run grading with it; None: free, any run of its pool may adopt it
         self.freed_at = time.monotonic()
         self.rss, self.measured_at = 0, 0.0  # resident bytes when last given back (see _residency)
@@ -237,11 +239,14 @@ class WorkerProcess:
     def pid(self) -> int:
         return self._started().pid
 
-    def send_batch(self, body: bytes, careful: bool, stdlib: bool) -> None:
+    def send_batch(self, body: bytes, careful: bool, stdlib: bool, nulls: int | None = None) -> None:
         """Queue a batch, its rows' JSON array (flush() writes it); its marks on the page start at 0 (the worker
         is idle)."""
         os.pwrite(self.page, _ZERO, 0)
         head = (CAREFUL if careful else b"") + (STDLIB if stdlib else b"")
+        if nulls is not None:  # the worker counts them and hands the batch back if the JSON holds more
+            head += COUNT + nulls.to_bytes(8, "big")
+        self.counted = nulls is not None
         if len(body) <= MAX_BATCH_BYTES and _put(self.page, body, REQUEST_AT):
             # On the page: one copy, where a pipe costs a copy each way and a wake-up per pipe's worth.
             self.outbuf += frame(head + ON_PAGE + len(body).to_bytes(4, "big"))

@@ -62,6 +62,7 @@ class _Run:
         self.careful = False  # rows were given back by a worker that stopped in fast mode: check row by row
         self.done = 0
         self.ahead = Ahead()  # batches encoded while the workers grade (see _prepare)
+        self.walk = 0  # rows at the head of the queue to encode one by one (a worker counted more nulls: _recount)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -217,12 +218,12 @@ class _Run:
                 limit = self.limits.get(w, FIRST_BATCH_ROWS)
                 self.limits[w] = min(MAX_BATCH_ROWS, 2 * limit)
                 rows = max(1, min(limit, math.ceil(len(self.queue) / (2 * len(self.own)))))
-            batch, body, stdlib = self._take(rows)
+            batch, body, stdlib, nulls = self._take(rows)
             if not batch:
                 continue
             w.batch, w.sent, w.pos, w.step, w.checked, w.special = batch, len(batch), 0, 0, 0, {}
             w.dropped, w.released, w.state = set(), False, "busy"
-            w.send_batch(body, self.careful or self.pool._careful, stdlib)
+            w.send_batch(body, self.careful or self.pool._careful, stdlib, nulls)
             w.deadline = time.monotonic() + self.timeout
             w.flush()
 
@@ -233,7 +234,7 @@ class _Run:
         batch is encoded)."""
         own, queue, ahead = self.own, self.queue, self.ahead
         left = len(queue) - ahead.rows
-        if left <= FIRST_BATCH_ROWS * len(own) or len(ahead) >= len(own):
+        if left <= FIRST_BATCH_ROWS * len(own) or len(ahead) >= len(own) or self.walk:
             return False
         limit = min(self.limits.get(w, FIRST_BATCH_ROWS) for w in own)
         ahead.add(queue, self.calls, max(1, min(limit, math.ceil(left / (2 * len(own))))))
@@ -241,32 +242,38 @@ class _Run:
 
     def _take(self, rows):
         """Up to `rows` rows off the queue (a batch encoded ahead, if the queue starts with it), their JSON array
-        (a row that cannot be encoded gets its result now), and whether the stdlib encoded one of them."""
+        (a row that cannot be encoded gets its result now), whether the stdlib encoded one of them, and the nulls
+        the worker is to count (None: the rows were encoded one by one, each looked at here)."""
         queue, calls = self.queue, self.calls
-        ready = self.ahead.take(queue)
-        if ready is not None:
-            fresh, body = ready
-            rows = len(fresh)  # the same rows, should the loop below encode them
+        fresh, encoded = [], None
+        if self.walk:
+            rows = min(rows, self.walk)
         else:
-            fresh = list(itertools.islice(queue, rows))
-            body = encode_rows([calls[i] for i in fresh])
-        if body is not None and len(body) < MAX_BATCH_BYTES:  # the rows the loop below would take, as it would send them
+            ready = self.ahead.take(queue)
+            if ready is not None:
+                fresh, encoded = ready
+                rows = len(fresh)  # the same rows, should the loop below encode them
+            else:
+                fresh = list(itertools.islice(queue, rows))
+                encoded = encode_rows([calls[i] for i in fresh])
+        if encoded is not None and len(encoded[0]) < MAX_BATCH_BYTES:  # the rows the loop below would take, as it would send them
             if len(fresh) == len(queue):
                 queue.clear()
             else:
                 for _ in fresh:
                     queue.popleft()
-            return fresh, body, False
-        batch, parts, size, encoded = [], [], 0, self.parts
-        stdlib = False
-        while queue and len(batch) < rows and size < MAX_BATCH_BYTES:
+            return fresh, encoded[0], False, encoded[1]
+        batch, parts, size, cache = [], [], 0, self.parts
+        stdlib, taken = False, 0
+        while queue and taken < rows and size < MAX_BATCH_BYTES:
             i = queue.popleft()
-            part = encoded.get(i)
+            taken += 1
+            part = cache.get(i)
             if part is None:
                 try:
                     sample, item = calls[i]
                     part, std = encode(sample, item)
-                    encoded[i] = part
+                    cache[i] = part
                     if std:
                         self.stdlib.add(i)
                 except (TypeError, ValueError, RecursionError) as exc:
@@ -277,7 +284,8 @@ class _Run:
             parts.append(part)
             size += len(part)
             stdlib = stdlib or i in self.stdlib
-        return batch, b"[" + b",".join(parts) + b"]" if batch else b"", stdlib
+        self.walk = max(0, self.walk - taken)
+        return batch, b"[" + b",".join(parts) + b"]" if batch else b"", stdlib, None
 
     def _wait(self, look=False):
         """Read what the workers sent, waiting until one did, a deadline or POLL_INTERVAL (not at all if `look`)."""
@@ -354,6 +362,8 @@ class _Run:
             return _intake.record(w, self.Result, self.timeout, *message[1:])
         elif w.state == "busy" and kind == "done" and len(message) == 3:
             return self._done(w, message[1], message[2])
+        elif w.state == "busy" and message == ["nulls"]:
+            return self._recount(w)
         else:
             return False
         return True
@@ -363,6 +373,21 @@ class _Run:
             return False
         if careful:
             self.pool._careful = True  # this grader leaves things behind: new batches are checked row by row
+        if w.retiring:
+            self._discard(w)
+        else:
+            w.batch, w.pos, w.state, w.deadline = [], 0, "idle", None
+        return True
+
+    def _recount(self, w) -> bool:
+        """The worker counted more nulls in its batch than the rows' top-level Nones (see _encode.encode_rows)
+        and graded none of them: they go back to the head of the queue, to be encoded one by one. Only a batch
+        it was asked to count, before it started a row; anything else is a malformed message."""
+        if not w.counted or w.special or w.dropped or w.released or w.marks()[0] != 0:
+            return False
+        w.counted = False
+        self.queue.extendleft(reversed(w.batch))
+        self.walk += len(w.batch)
         if w.retiring:
             self._discard(w)
         else:

@@ -26,13 +26,15 @@ working dir are removed; the parent's per-call wall limit and kill stay the last
 Protocol on the two dedicated pipes: frames of a 4-byte big-endian length plus a payload.
   parent -> worker: ["init", {source, memory_limit, timeout, disk_limit, isolation, output_limit, details_limit,
                     site_dirs, prefix, request_at}] (JSON), then batches, one frame each: "C" (check every
-                    row) and/or "S" (read with the stdlib's json) when asked, then "P" + a length (4 bytes):
+                    row) and/or "S" (read with the stdlib's json) when asked, then "K" + the nulls the JSON
+                    must hold (8 bytes) for a batch encoded in one piece, then "P" + a length (4 bytes):
                     the batch's JSON array of [sample, item] pairs is on the page at request_at; or, for a
                     batch too big for the page, the JSON array itself.
   worker -> parent: ["booted", protections], then ["ready"] or ["init_error", details] (JSON); per batch,
                     ["r", position, reward, error, details, stdout] (JSON) for a row that failed, printed or
-                    was slow, once its result is final, and b"D" + the row count (4 bytes) + 1 if the worker
-                    now checks every row (1 byte), once the batch is done.
+                    was slow, once its result is final, ["nulls"] instead of grading a batch whose JSON holds
+                    more nulls than "K" said (a NaN orjson wrote as null), and b"D" + the row count (4 bytes)
+                    + 1 if the worker now checks every row (1 byte), once the batch is done.
 The rest of a batch's results travel through the shared page (the fourth argument, a file descriptor):
 three int64 (rows started, the position being graded, the first position whose result is not final; see
 _Batches), then one float64 reward per position, then the batch's JSON (written by the parent, read once
@@ -201,8 +203,14 @@ class _Batches:
                 at += 1
             head = body[:at]
             careful = b"C" in head  # the parent asks for per-row checks (rows graded again after a failure)
+            nulls = None
+            if body[at:at + 1] == b"K":  # the nulls the JSON holds if orjson wrote no NaN or infinity as null
+                nulls, at = int.from_bytes(body[at + 1:at + 9], "big"), at + 9
             # "P": the batch's JSON is on the page (its length follows), else it is the rest of the frame
             data = self.request[:int.from_bytes(body[at + 1:at + 5], "big")] if body[at:at + 1] == b"P" else body[at:]
+            if nulls is not None and bytes(data).count(b"null") != nulls:
+                self.channel.send(["nulls"])  # none of its rows started: the parent encodes them one by one
+                continue
             enabled = gc.isenabled()
             gc.disable()  # a batch is thousands of new objects, none in a cycle: no collection passes over them
             try:
