@@ -179,11 +179,24 @@ def table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def _speed() -> float:
+    """Seconds of a fixed pure-Python loop (best of 3): the machine's pace when the run was made. A shared
+    virtual machine's pace moves with its neighbours' load, which the load average does not show, and every
+    figure here moves with it (the ratios much less)."""
+    best = float("inf")
+    for _ in range(3):
+        start, x = time.perf_counter(), 0
+        for i in range(2_000_000):
+            x += i
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def _load() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
 
-def section(results: dict[str, dict], command: str, load_before: str) -> str:
+def section(results: dict[str, dict], command: str, load_before: str, pace: tuple[float, float]) -> str:
     pool = results[POOL]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     return f"""## {TITLE}
@@ -199,7 +212,8 @@ figures suffer most on a loaded machine (its workers are processes waiting for a
 in this one): compare runs made at a similar load average.
 
 Measured {datetime.date.today().isoformat()} on {machine}, load average (1 / 5 / 15 min) {load_before}
-before and {_load()} after, with `{command}`:
+before and {_load()} after, a fixed loop of 2,000,000 additions in {pace[0] * 1000:.0f} ms before and
+{pace[1] * 1000:.0f} ms after (the machine's pace), with `{command}`:
 
 {table(results)}
 
@@ -269,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="update bench/README.md")
     args = parser.parse_args(argv)
     calls, rows, runs, starts = (60, 5_000, 3, 7) if args.quick else (300, 20_000, 11, 41)
-    load_before = _load()
+    load_before, pace_before = _load(), _speed()
     results = {"TRL call, string_check": trl_call(STRING_CHECK, by_hand_exact, calls),
                "TRL call, multi(string_check, python)": trl_call(MULTI_PY, by_hand_multi, calls),
                "python grader, warm pool vs in-process": python_grader(rows, runs),
@@ -282,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"goals met: {len(met)} of {len(results)}")
     if args.write:
         write_section(TITLE, section(results, "python bench/bench_floor.py" + (" --quick" if args.quick else ""),
-                                     load_before))
+                                     load_before, (pace_before, _speed())))
     return 0
 
 

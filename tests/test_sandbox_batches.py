@@ -281,3 +281,23 @@ def test_the_results_a_pool_keeps_are_bounded():
     for i in range(CLEAN_RESULTS + 10):
         assert clean_result(clean, i + 0.5, PythonCallResult) == PythonCallResult(i + 0.5)
         assert len(clean) <= CLEAN_RESULTS
+
+
+def test_output_left_in_a_stream_made_buffered_again_belongs_to_its_row():
+    """The worker's sys.stdout/stderr are unbuffered, so its row loop does not flush them after each row; user
+    code that makes one buffered again (reconfigure) has it flushed after each of its rows: text it left
+    there is its own, not the next row's, even when the next row runs long (the watcher's look does not
+    flush)."""
+    source = ("import sys, time\n"
+              "def grade(sample, item):\n"
+              "    if item['i'] == 3:\n"
+              "        sys.stdout.reconfigure(write_through=False)\n"
+              "        print('row three', end='')\n"
+              "    if item['i'] == 4:\n"
+              "        time.sleep(0.3)\n"
+              "    return item['i'] / 1000\n")
+    with PythonGraderPool(source, workers=1) as pool:
+        results = pool.run([({}, {"i": i}) for i in range(6)])
+    assert [(r.reward, r.error) for r in results] == [(i / 1000, None) for i in range(6)]
+    assert results[3].stdout == "row three"
+    assert [r.stdout for i, r in enumerate(results) if i != 3] == [None] * 5

@@ -290,11 +290,12 @@ class _Batches:
                 if type(reward) is not float or not isfinite(reward):
                     reward, error, details = _returned(reward)
             rewards[j] = reward
-            try:  # text a row left in the buffers is on the capture before the next row starts (no syscall if none)
-                stdout.flush()
-                stderr.flush()
-            except BaseException:
-                pass  # closed: the next check sees it
+            if not (stdout.write_through and stderr.write_through):  # made buffered: see _capture.Output
+                try:  # text a row left in the buffers is on the capture before the next row starts
+                    stdout.flush()
+                    stderr.flush()
+                except BaseException:
+                    pass  # closed: the next check sees it
             now = clock()
             if error is None and j != last and now - checked_at < CHECK_EVERY:
                 continue
