@@ -25,7 +25,7 @@ class Output:
             unbuffered = io.TextIOWrapper(io.FileIO(fd_of(name), "w", closefd=False), encoding=stream.encoding,
                                           errors=stream.errors, write_through=True)
             setattr(sys, name, unbuffered)
-            setattr(sys, "__%s__" % name, unbuffered)
+            setattr(sys, f"__{name}__", unbuffered)
         self.stdout, self.stderr = sys.stdout, sys.stderr
         st = os.fstat(self.rfd)
         self.dev, self.ino = st.st_dev, st.st_ino  # the capture file, which fds 1/2 must stay on
