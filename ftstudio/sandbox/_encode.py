@@ -55,7 +55,7 @@ def encode_rows(calls: list) -> tuple[bytes, int] | None:
 
 
 class Ahead:
-    """Batches encoded ahead of a run's queue while its workers grade (see _scheduler's _prepare): a worker that
+    """Batches encoded ahead of a run's queue while its workers grade (see _batches.BatchSource.prepare): a worker that
     is done then waits only for its results to be read and its next batch to be sent, not for the encoding of
     its rows, the parent's largest cost a row. A batch is used only while the queue still starts with its rows:
     rows given back to the queue go first, and every batch ahead is dropped."""

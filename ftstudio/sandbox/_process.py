@@ -37,8 +37,8 @@ MAX_DETAILS_CHARS = 8000
 MAX_FRAME_BYTES = 256 * 1024
 READ_CHUNK = 64 * 1024
 READ_BUDGET = 1024 * 1024  # bytes read per call of receive(); the scheduler's poll loop comes back for more
-# Rows in one batch: the shared page has a reward slot for each. 512 measured faster than 1024 and 256 (a
-# batch's rows, built by the worker, then fit in its core's cache; bench/README.md "Against the floor").
+# Rows in one batch: the shared page has a reward slot for each. 512 measured as fast as 256 to 768 and faster
+# than 1024 (a batch's rows, built by the worker, then fit in its core's cache; bench/README.md "Against the floor").
 MAX_BATCH_ROWS = 512
 HEAD = 24  # the page starts with three int64: rows started (step), the position being graded, the first not final
 REQUEST_AT = HEAD + 8 * MAX_BATCH_ROWS  # after the rewards: the batch's JSON, written by the parent only
@@ -227,8 +227,8 @@ class WorkerProcess:
         os.set_blocking(self.req_w, False)
         os.set_blocking(self.res_r, False)
         self.outbuf += frame(json.dumps(["init", dict(
-            init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES, details_limit=MAX_DETAILS_CHARS, request_at=REQUEST_AT,
-            site_dirs=_site_dirs(), prefix=sys.prefix)]).encode("ascii"))
+            init, isolation=ISOLATION, output_limit=MAX_OUTPUT_BYTES, details_limit=MAX_DETAILS_CHARS,
+            request_at=REQUEST_AT, site_dirs=_site_dirs(), prefix=sys.prefix)]).encode("ascii"))
 
     def _started(self) -> subprocess.Popen:
         if self.proc is None:

@@ -16,7 +16,6 @@ until one is freed.
 
 from __future__ import annotations
 
-import itertools
 import math
 import select
 import threading
@@ -25,10 +24,10 @@ from collections import deque
 from typing import Any
 
 from . import _deadlines, _intake, _residency
+from ._batches import BatchSource
 from ._deadlines import POLL_INTERVAL, START_GRACE
-from ._encode import Ahead, encode, encode_rows
 from ._intake import RUNTIME_ERROR, clip_details
-from ._process import MAX_BATCH_BYTES, MAX_BATCH_ROWS, ProtocolError, WorkerProcess
+from ._process import MAX_BATCH_ROWS, ProtocolError, WorkerProcess
 
 SERVER_ERROR = "python_grader_server_error"
 OTHER_ERROR = "other_error"
@@ -51,9 +50,8 @@ class _Run:
         self.n = len(calls)
         self.results: list[Any] = [None] * self.n
         self.calls = calls
-        self.parts: dict[int, bytes] = {}  # the encoded call of each row sent (a row given back goes again)
-        self.stdlib: set[int] = set()  # rows the stdlib encoded
         self.queue: deque[int] = deque(range(self.n))  # rows are encoded as they go into a batch
+        self.source = BatchSource(self.queue, calls)  # the batches taken off it (see _batches.py)
         self.own: list[WorkerProcess] = []  # the workers this run grades with (their owner is self)
         self.hungry = False  # counted in pool._hungry: rows to grade and no worker
         self.timed_out = 0  # rows whose call ran past the limit (the pool's timed_out() reads it)
@@ -61,8 +59,6 @@ class _Run:
         self.limits: dict[WorkerProcess, int] = {}  # the next batch size of each worker, for this run
         self.careful = False  # rows were given back by a worker that stopped in fast mode: check row by row
         self.done = 0
-        self.ahead = Ahead()  # batches encoded while the workers grade (see _prepare)
-        self.walk = 0  # rows at the head of the queue to encode one by one (a worker counted more nulls: _recount)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -228,64 +224,20 @@ class _Run:
             w.flush()
 
     def _prepare(self) -> bool:
-        """Encode one more batch ahead (see _encode.Ahead), at most one per worker of the run, while they grade;
-        not at a run's tail, which _assign splits among the workers as it comes (nor for a small run). True if
-        it did: the loop then only looks at the workers (a worker that is done is served before the next
-        batch is encoded)."""
-        own, queue, ahead = self.own, self.queue, self.ahead
-        left = len(queue) - ahead.rows
-        if left <= FIRST_BATCH_ROWS * len(own) or len(ahead) >= len(own) or self.walk:
+        """A batch encoded ahead while the workers grade (see _batches.BatchSource.prepare)."""
+        own = self.own
+        if not own:
             return False
         limit = min(self.limits.get(w, FIRST_BATCH_ROWS) for w in own)
-        ahead.add(queue, self.calls, max(1, min(limit, math.ceil(left / (2 * len(own))))))
-        return True
+        return self.source.prepare(len(own), limit, FIRST_BATCH_ROWS * len(own))
 
     def _take(self, rows):
-        """Up to `rows` rows off the queue (a batch encoded ahead, if the queue starts with it), their JSON array
-        (a row that cannot be encoded gets its result now), whether the stdlib encoded one of them, and the nulls
-        the worker is to count (None: the rows were encoded one by one, each looked at here)."""
-        queue, calls = self.queue, self.calls
-        fresh, encoded = [], None
-        if self.walk:
-            rows = min(rows, self.walk)
-        else:
-            ready = self.ahead.take(queue)
-            if ready is not None:
-                fresh, encoded = ready
-                rows = len(fresh)  # the same rows, should the loop below encode them
-            else:
-                fresh = list(itertools.islice(queue, rows))
-                encoded = encode_rows([calls[i] for i in fresh])
-        if encoded is not None and len(encoded[0]) < MAX_BATCH_BYTES:  # the rows the loop below would take, as it would send them
-            if len(fresh) == len(queue):
-                queue.clear()
-            else:
-                for _ in fresh:
-                    queue.popleft()
-            return fresh, encoded[0], False, encoded[1]
-        batch, parts, size, cache = [], [], 0, self.parts
-        stdlib, taken = False, 0
-        while queue and taken < rows and size < MAX_BATCH_BYTES:
-            i = queue.popleft()
-            taken += 1
-            part = cache.get(i)
-            if part is None:
-                try:
-                    sample, item = calls[i]
-                    part, std = encode(sample, item)
-                    cache[i] = part
-                    if std:
-                        self.stdlib.add(i)
-                except (TypeError, ValueError, RecursionError) as exc:
-                    self.results[i] = self.Result(0.0, OTHER_ERROR, f"this row cannot be passed to grade(): {exc}")
-                    self.done += 1
-                    continue
-            batch.append(i)
-            parts.append(part)
-            size += len(part)
-            stdlib = stdlib or i in self.stdlib
-        self.walk = max(0, self.walk - taken)
-        return batch, b"[" + b",".join(parts) + b"]" if batch else b"", stdlib, None
+        """Up to `rows` rows off the queue, as the source takes them; a row no encoding takes gets its result now."""
+        batch, body, stdlib, nulls, refused = self.source.take(rows)
+        for i, details in refused:
+            self.results[i] = self.Result(0.0, OTHER_ERROR, details)
+        self.done += len(refused)
+        return batch, body, stdlib, nulls
 
     def _wait(self, look=False):
         """Read what the workers sent, waiting until one did, a deadline or POLL_INTERVAL (not at all if `look`)."""
@@ -386,8 +338,7 @@ class _Run:
         if not w.counted or w.special or w.dropped or w.released or w.marks()[0] != 0:
             return False
         w.counted = False
-        self.queue.extendleft(reversed(w.batch))
-        self.walk += len(w.batch)
+        self.source.hand_back(w.batch)
         if w.retiring:
             self._discard(w)
         else:
