@@ -184,8 +184,8 @@ comes from running aggregates: what grows is 16 bytes a row up to 1,000,000 rows
 that the keys spill to 16 partition files and the end of the run groups one partition at a time (1/16 of the
 rows, 24 bytes each, plus numpy's sort): that is the step from 1M to 10M. Time grows linearly past start-up,
 so a run's time is about its rows times the 1M column's rate. "not run": the types that send each row over
-HTTP stop at {OVER_HTTP:,} rows, which take minutes here (1M tens of minutes, 10M hours; "{HTTP_TITLE}" below has them
-at 1M). Their rate (below) predicts the rest, and against a real model or service its latency and rate limits, not
+HTTP stop at {OVER_HTTP:,} rows, which take minutes here (1M tens of minutes, 10M hours; the sections "{HTTP_TITLE}"
+below have them past that). Their rate (below) predicts the rest, and against a real model or service its latency and rate limits, not
 ours, set the pace.
 
 Measured {conditions()}, with `{command}`:
@@ -196,11 +196,16 @@ Measured {conditions()}, with `{command}`:
 """
 
 
+def http_title(types: list[str]) -> str:
+    """A section per set of types run apart: a run of one type does not overwrite another's figures."""
+    return f"{HTTP_TITLE}: {', '.join(types)}"
+
+
 def http_section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: str) -> str:
     """The HTTP types past OVER_HTTP: the table and rates of "Scaling", run apart (they take tens of minutes)."""
     table = section(sizes, got, command, rates=True)
     body = table[table.index("Measured "):]
-    return f"""## {HTTP_TITLE}
+    return f"""## {http_title([type_id(name) for name in got])}
 
 The types of "{TITLE}" that send each row over HTTP, at the sizes it leaves out, in a run of their own (same
 rows, servers and wrapper): whether their time stays linear and their memory flat past {OVER_HTTP:,} rows. Their
@@ -237,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     text = http_section(sizes, got, command) if args.types else section(sizes, got, command)
     print(text)
     if args.write:
-        write_section(HTTP_TITLE if args.types else TITLE, text)
+        write_section(http_title([type_id(name) for name in types]) if args.types else TITLE, text)
     return 0
 
 

@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from http import HTTPStatus
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from ftstudio.core import ErrorCode, RowErrors, RowStatus, Stage, Unavailable, json_object
 
@@ -33,6 +33,9 @@ from ._type import (
     as_is,
     is_cancelled,
 )
+
+if TYPE_CHECKING:
+    from ._endpoint_http import Poster
 
 
 class EndpointGrader(GraderModel):
@@ -92,13 +95,13 @@ class Posted(NamedTuple):
     status: RowStatus = RowStatus.FAILED
 
 
-def post_score(url: str, headers: dict[str, str], body: dict[str, Any], retries: int, timeout: float,
-               spacer: _Spacer, cancel: Any = None) -> Posted:
-    """One row, retried on timeouts, unreachable endpoints, 408/429/5xx."""
+def post_score(poster: Poster, body: dict[str, Any], retries: int, spacer: _Spacer, cancel: Any = None) -> Posted:
+    """One row, retried on timeouts, unreachable endpoints, answers that are not HTTP, 408/429/5xx."""
     import random
     import urllib.error
+    from http.client import HTTPException
 
-    from ._endpoint_http import post  # urllib.request, http.client and ssl: imported when a row is first sent
+    timeout = poster.timeout
 
     last = Posted(None, (ErrorCode.OTHER, "not sent"))
     for attempt in range(retries + 1):
@@ -108,15 +111,20 @@ def post_score(url: str, headers: dict[str, str], body: dict[str, Any], retries:
             time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random()))
         spacer.wait()
         try:
-            status, text = post(url, headers, body, timeout)
+            status, text = poster.post(body)
         except TimeoutError:
             last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint did not answer within {timeout:g}s"),
                           RowStatus.TIMED_OUT)
             continue
+        except HTTPException as exc:  # an answer that is not HTTP (a status line, headers), or cut short
+            last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD,
+                                 f"the endpoint's answer is not HTTP ({type(exc).__name__})"))
+            continue
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
+            # Only urllib's wrapper is unwrapped: an SSLError's `reason` is a word, not the error.
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             timed_out = isinstance(reason, TimeoutError)
-            kind = "timed out" if timed_out else type(reason).__name__
+            kind = "timed out" if timed_out else type(reason if isinstance(reason, BaseException) else exc).__name__
             last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD, f"could not reach the endpoint ({kind})"),
                           RowStatus.TIMED_OUT if timed_out else RowStatus.FAILED)
             continue
@@ -169,17 +177,20 @@ def score(node: EndpointGrader, ctx: ScoringContext, rows: list[int]) -> Scored:
     errs: dict[int, RowErrors] = {}
     done = [0]
 
+    from ._endpoint_http import Poster  # http.client and ssl: imported when an endpoint grader runs
+
     def one(j: int):
         r = rows[j]
         sample = b.samples[r]  # never None here: rows with a base error are not scored
         body: dict[str, Any] = {"sample": sample.as_dict() if sample is not None else {}, "item": b.items[r],
                                 "trace_id": f"trace_{uuid.uuid4().hex}"}
-        result = post_score(node.url, headers, body, o.max_retries, o.endpoint_timeout, spacer, ctx.cancel)
+        result = post_score(poster, body, o.max_retries, spacer, ctx.cancel)
         done[0] += 1
         ctx.report(done[0], len(rows), Stage.REQUESTS, f"endpoint {node.name or node.url[:30]}")
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, min(o.concurrency, len(rows) or 1))) as pool:
+    with Poster(node.url, headers, o.endpoint_timeout) as poster, \
+            ThreadPoolExecutor(max_workers=max(1, min(o.concurrency, len(rows) or 1))) as pool:
         results = list(pool.map(one, range(len(rows))))
     for j, (value, error, status) in enumerate(results):
         if error is not None:
