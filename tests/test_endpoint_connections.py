@@ -4,6 +4,7 @@ is a row error, the environment's proxy is used, and the grader's headers are se
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import socketserver
@@ -93,6 +94,39 @@ def test_a_connection_the_server_closed_is_replaced_and_no_row_is_lost_or_sent_t
     assert list(res.rewards) == _expected(30) and not res.errors  # no retry was needed: max_retries=0
     assert sorted(s["answer"] for s in _Score.seen) == sorted(f"a{i}" for i in range(30))
     assert len({s["port"] for s in _Score.seen}) >= 10  # closed after every third answer: new connections
+
+
+class _Stalls(_Score):
+    """Stops halfway through the answer to the row whose answer is "a0" until `released` is set."""
+
+    released = threading.Event()
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body["item"]["answer"] != "a0":
+            self.rfile = io.BytesIO(json.dumps(body).encode())  # read again by _Score
+            self.headers.replace_header("Content-Length", str(len(self.rfile.getvalue())))
+            return super().do_POST()
+        self.send_response(200)
+        self.send_header("Content-Length", "50")
+        self.end_headers()
+        self.wfile.write(b'{"sc')
+        type(self).released.wait(60)
+
+
+def test_an_answer_cut_short_costs_only_its_row():
+    _Score.seen, _Score.close_every, _Stalls.released = [], 0, threading.Event()
+    server, url = _serve(_Stalls)
+    try:
+        res = grade(_grader(url), _rows(4),
+                    options=GradeOptions(use_cache=False, concurrency=1, max_retries=0, endpoint_timeout=1))
+    finally:
+        _Stalls.released.set()
+        server.shutdown()
+        server.server_close()
+    # row 0 timed out mid-answer; the next rows, on the same thread, are not failed by its connection
+    assert set(res.errors) == {0} and "did not answer within 1s" in res.errors[0].codes["unresponsive_reward_error"]
+    assert list(res.rewards)[1:] == _expected(4)[1:]
 
 
 def test_the_graders_headers_go_once_each_whatever_their_case(service):

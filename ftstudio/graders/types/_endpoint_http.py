@@ -104,7 +104,11 @@ class Poster:
             except BaseException:
                 self._drop(conn)
                 raise
-            status, text = _answer(resp)
+            try:
+                status, text = _answer(resp)
+            except BaseException:  # an answer cut short: the connection is in no state for the next row
+                self._drop(conn)
+                raise
             if not resp.isclosed() or conn.sock is None:  # not read in full, or the server closes it
                 self._drop(conn)
             return status, text
