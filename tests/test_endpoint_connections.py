@@ -81,11 +81,13 @@ def _expected(n: int) -> list[float]:
 
 def test_rows_reuse_connections_within_and_across_runs(service):
     options = GradeOptions(use_cache=False, concurrency=4)
-    first = grade(_grader(service), _rows(40), options=options)
-    second = grade(_grader(service), _rows(40), options=options)
+    first = grade(_grader(service, {"api-key": "key-of-the-first"}), _rows(40), options=options)
+    second = grade(_grader(service, {"api-key": "key-of-the-second"}), _rows(40), options=options)
     assert list(first.rewards) == list(second.rewards) == _expected(40) and not first.errors and not second.errors
     # four threads, a connection each, kept from row to row and, idle, for the next run
     assert len(_Score.seen) == 80 and len({s["port"] for s in _Score.seen}) <= 4
+    # a connection carries no keys: each request has its own grader's
+    assert [s["key"] for s in _Score.seen] == ["key-of-the-first"] * 40 + ["key-of-the-second"] * 40
 
 
 def test_a_connection_the_server_closed_is_replaced_and_no_row_is_lost_or_sent_twice(service):
