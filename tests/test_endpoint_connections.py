@@ -202,3 +202,12 @@ def test_an_https_endpoint_with_an_untrusted_certificate_is_a_row_error(tmp_path
     # the error's kind, not its `reason` word (an SSLError carries one)
     assert "could not reach the endpoint (SSLCertVerificationError)" in res.errors[0].codes["unresponsive_reward_error"]
     assert _Score.seen == []
+
+
+@pytest.mark.parametrize("url, why", [("http:///score", "it names no host"), ("http://127.0.0.1:99999/score", "Port"),
+                                      ("https://[::1/score", "IPv6")])  # another scheme: an invalid grader
+def test_a_url_that_cannot_be_used_is_a_row_error_said_at_once(url, why):
+    res = grade(_grader(url), _rows(1), options=GradeOptions(use_cache=False, max_retries=4))
+    details = res.errors[0].codes["other_error"]
+    assert details.startswith("the grader's url can't be used:") and why in details
+    assert "attempts" not in details  # not retried

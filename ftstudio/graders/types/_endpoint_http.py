@@ -77,7 +77,7 @@ class Poster:
 
     def post(self, body: dict[str, Any]) -> tuple[int, str]:
         """(status, the answer's text); the text of an error answer is never read (it is never shown).
-        ValueError for a URL that is not http(s) with a host; OSError, http.client.HTTPException otherwise."""
+        BadURL for a URL that is not http(s) with a host; OSError, http.client.HTTPException otherwise."""
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         if self.route is None and not self.proxied:
             self.route = _route(self.url)
@@ -135,13 +135,23 @@ class Poster:
         self.local.conn = None
 
 
+class BadURL(ValueError):
+    """The grader's url can't be sent to (no retry can change that); the message says why."""
+
+
 def _route(url: str) -> tuple[Key, str] | None:
     """The connection key and request target of a URL; None when a proxy of the environment applies."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # a port out of range, an unclosed IPv6 bracket
+        raise BadURL(str(exc)) from None
     scheme, host = parts.scheme.lower(), parts.hostname
-    if scheme not in ("http", "https") or not host:
-        raise ValueError("not an http(s) URL with a host")
-    port = parts.port or (443 if scheme == "https" else 80)
+    if scheme not in ("http", "https"):
+        raise BadURL(f"its scheme is {scheme or 'missing'}, not http or https")
+    if not host:
+        raise BadURL("it names no host")
+    port = port or (443 if scheme == "https" else 80)
     if scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.netloc):
         return None
     return (scheme, host, port), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -101,6 +101,8 @@ def post_score(poster: Poster, body: dict[str, Any], retries: int, spacer: _Spac
     import urllib.error
     from http.client import HTTPException
 
+    from ._endpoint_http import BadURL
+
     timeout = poster.timeout
 
     last = Posted(None, (ErrorCode.OTHER, "not sent"))
@@ -116,6 +118,9 @@ def post_score(poster: Poster, body: dict[str, Any], retries: int, spacer: _Spac
             last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD, f"the endpoint did not answer within {timeout:g}s"),
                           RowStatus.TIMED_OUT)
             continue
+        except BadURL as exc:  # not retried: no attempt can change it
+            return Posted(None, (ErrorCode.OTHER, f"the grader's url can't be used: {exc}; give an http(s) URL "
+                                 "with a host, e.g. https://HOST/score"))
         except HTTPException as exc:  # an answer that is not HTTP (a status line, headers), or cut short
             last = Posted(None, (ErrorCode.UNRESPONSIVE_REWARD,
                                  f"the endpoint's answer is not HTTP ({type(exc).__name__})"))
