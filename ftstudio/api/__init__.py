@@ -17,6 +17,8 @@ if TYPE_CHECKING:
         batch_url,
         cancel_batch,
         create_batch,
+        read_result_file,
+        result_files,
         result_lines,
         retrieve_batch,
         wait_batch,
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 # Each name is imported from its module when first used, so a command pays only for what it uses (issue 23, start-up).
 _FACE = LazyFace(__name__, {
     "_batches": ("TERMINAL as BATCH_TERMINAL", "batch_lines", "batch_url", "cancel_batch", "create_batch",
-                 "result_lines", "retrieve_batch", "wait_batch", "counts as batch_counts"),
+                 "read_result_file", "result_files", "result_lines", "retrieve_batch", "wait_batch", "counts as batch_counts"),
     "_calls": ("ApiError", "call"),
     "_grader_service": ("DIFF_TOLERANCE", "official_errors", "run_grader", "validate_grader"),
     "_jobs": ("KEEP", "SubmitError", "control", "events", "follow", "is_file_id", "list_models", "submit", "upload"),
@@ -68,6 +70,7 @@ __all__ = [
     "ApiError", "Endpoint", "ListingLimits", "ListingStopped", "ModelCache",
     "ModelRunner", "SubmitError", "TokenUsage", "batch_counts", "batch_lines", "batch_url", "batches", "cache_key",
     "call", "cancel_batch", "chat_cache_entry", "default_target", "control", "create_batch", "events", "follow", "grader_type",
-    "is_file_id", "job_body", "job_record", "jobs", "list_jobs", "official_errors", "result_lines", "retrieve_batch",
+    "is_file_id", "job_body", "job_record", "jobs", "list_jobs", "official_errors", "read_result_file",
+    "result_files", "result_lines", "retrieve_batch",
     "run_grader", "submit", "upload", "validate_grader", "wait_batch",
 ]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any, TypeVar
 
 from ._calls import ApiError, call, raw_json
 from ._endpoint import Endpoint
 
+T = TypeVar("T")
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 COMPLETION_WINDOW = "24h"
 
@@ -31,11 +32,17 @@ def batch_lines(requests: dict[str, dict], url: str) -> bytes:
                    + "\n" for cid, body in requests.items()).encode("utf-8")
 
 
-def create_batch(endpoint: Endpoint, content: bytes, url: str, *, name: str = "ftstudio-batch.jsonl",
+def create_batch(endpoint: Endpoint, content: bytes | IO[bytes], url: str, *, name: str = "ftstudio-batch.jsonl",
                  metadata: dict[str, str] | None = None, **kw: Any) -> dict[str, Any]:
-    """Upload the input file and create the batch; the batch object as JSON."""
-    file = raw_json(call(endpoint, lambda c: c.files.with_raw_response.create(file=(name, content), purpose="batch"),
-                         what="upload the batch input", **kw))
+    """Upload the input file (bytes, or a binary file read from its start: sent as it is read, not copied
+    whole) and create the batch; the batch object as JSON."""
+
+    def upload(c: Any) -> Any:
+        if not isinstance(content, bytes):
+            content.seek(0)  # each attempt sends the whole file
+        return c.files.with_raw_response.create(file=(name, content), purpose="batch")
+
+    file = raw_json(call(endpoint, upload, what="upload the batch input", **kw))
     extra = {"metadata": metadata} if metadata else {}
     return raw_json(call(endpoint, lambda c: c.batches.with_raw_response.create(
         input_file_id=file["id"], endpoint=url, completion_window=COMPLETION_WINDOW, **extra),
@@ -50,10 +57,6 @@ def retrieve_batch(endpoint: Endpoint, batch_id: str, **kw: Any) -> dict[str, An
 def cancel_batch(endpoint: Endpoint, batch_id: str, **kw: Any) -> dict[str, Any]:
     return raw_json(call(endpoint, lambda c: c.batches.with_raw_response.cancel(batch_id),
                          what=f"cancel batch {batch_id}", **kw))
-
-
-def file_text(endpoint: Endpoint, file_id: str, **kw: Any) -> str:
-    return call(endpoint, lambda c: c.files.content(file_id), what=f"download {file_id}", **kw).text
 
 
 def counts(batch: dict[str, Any]) -> tuple[int, int, int]:
@@ -75,20 +78,65 @@ def wait_batch(endpoint: Endpoint, batch_id: str, *, poll: float = 30.0,
         sleep(poll)
 
 
-def result_lines(endpoint: Endpoint, batch: dict[str, Any], **kw: Any) -> list[dict[str, Any]]:
-    """Every output and error line of a finished batch (results come in no particular order)."""
-    out: list[dict[str, Any]] = []
-    for key in ("output_file_id", "error_file_id"):
-        file_id = batch.get(key)
-        if not file_id:  # None, or Azure's ""
+def result_files(batch: dict[str, Any]) -> list[str]:
+    """The ids of a finished batch's output and error files (None, or Azure's "", means no file)."""
+    return [file_id for key in ("output_file_id", "error_file_id") if (file_id := batch.get(key))]
+
+
+def read_result_file(endpoint: Endpoint, batch_id: str, file_id: str, consume: Callable[[Iterator[dict[str, Any]]], T],
+                     **kw: Any) -> T:
+    """consume(entries) over one result file's JSON lines, read as the file downloads: a file of 50,000 answers
+    (hundreds of MB as parsed JSON) is never held whole (issue 23). A download that breaks off is retried, as
+    any call, from the file's first line with a new consume call, so consume starts from nothing each time."""
+
+    def attempt(c: Any) -> T:
+        with c.files.with_streaming_response.content(file_id) as response:
+            return consume(_entries(_downloaded(response), batch_id, file_id))
+
+    return call(endpoint, attempt, what=f"download {file_id}", **kw)
+
+
+def _downloaded(response: Any) -> Iterator[bytes]:
+    """The file's lines as they arrive, split at "\n" only (JSONL's separator: a JSON string may hold a raw U+2028,
+    which str.splitlines would split at). A failure while reading them is a connection error, which call()
+    retries (the SDK raises its own errors only for what happens before the body is read)."""
+    import openai
+
+    chunks, pending = response.iter_bytes(), []  # pending: the parts of a line not ended yet
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            break
+        except Exception as exc:  # the HTTP stack's read errors (httpx's or the SDK's vendored copy's)
+            raise openai.APIConnectionError(message=f"the download broke off ({type(exc).__name__})",
+                                            request=response.http_request) from exc
+        if b"\n" not in chunk:
+            pending.append(chunk)
             continue
-        for n, line in enumerate(file_text(endpoint, file_id, **kw).splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                raise ApiError(f"batch {batch.get('id')}: line {n} of {file_id} is not JSON") from None
-            if isinstance(entry, dict):
-                out.append(entry)
+        lines = (b"".join(pending) + chunk).split(b"\n")
+        pending = [lines.pop()]
+        yield from lines
+    if any(pending):
+        yield b"".join(pending)
+
+
+def _entries(lines: Iterator[bytes], batch_id: str, file_id: str) -> Iterator[dict[str, Any]]:
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            raise ApiError(f"batch {batch_id}: line {n} of {file_id} is not JSON") from None
+        if isinstance(entry, dict):
+            yield entry
+
+
+def result_lines(endpoint: Endpoint, batch: dict[str, Any], **kw: Any) -> list[dict[str, Any]]:
+    """Every output and error line of a finished batch, in one list (results come in no particular order).
+    For big batches, read_result_file hands them over as they download."""
+    out: list[dict[str, Any]] = []
+    for file_id in result_files(batch):
+        out += read_result_file(endpoint, str(batch.get("id")), file_id, list, **kw)
     return out

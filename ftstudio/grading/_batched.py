@@ -10,7 +10,8 @@ grade sends those live, with the usual retries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import io
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ftstudio.api import (
@@ -22,7 +23,8 @@ from ftstudio.api import (
     cache_key,
     chat_cache_entry,
     create_batch,
-    result_lines,
+    read_result_file,
+    result_files,
     retrieve_batch,
     wait_batch,
 )
@@ -58,24 +60,49 @@ class BatchOutcome:
         return out
 
 
+class _Seen:
+    """The request keys met so far, in a private temporary sqlite database (on disk, deleted when closed): as a
+    set, 10,000,000 keys would hold 1.3 GB; this holds sqlite's page cache. Keys are hashes of requests."""
+
+    def __init__(self) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect("")  # "": a temporary database of this connection's own
+        self.db.execute("CREATE TABLE seen (key BLOB PRIMARY KEY) WITHOUT ROWID")
+        self.count = 0
+
+    def new(self, keys: list[str]) -> list[bool]:
+        """For each key in order, whether it is met here for the first time (a repeat in `keys` is not)."""
+        cursor, fresh = self.db.cursor(), []
+        for key in keys:
+            cursor.execute("INSERT OR IGNORE INTO seen VALUES (?)", (bytes.fromhex(key),))
+            fresh.append(cursor.rowcount == 1)
+        self.count += sum(fresh)
+        return fresh
+
+    def close(self) -> None:
+        self.db.close()
+
+
 def _requests(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: Endpoint, cache: ModelCache,
-              stats: dict[str, int] | None = None):
-    """Yield (custom_id, request) for every request not yet in the cache, once each; streams chunk by chunk.
-    `stats["unique"]` counts every distinct request seen, cached or not."""
-    seen: set[str] = set()
-    for chunk in chunks:
-        keyed = {}
-        for req in model_requests(grader, chunk, sample_field):
-            key = cache_key(endpoint, "chat", req)
-            if key not in seen:
-                seen.add(key)
-                keyed[key] = req
-        if stats is not None:
-            stats["unique"] = len(seen)
-        hits = cache.get_many(list(keyed))
-        for key, req in keyed.items():
-            if key not in hits:
-                yield key, req
+              stats: dict[str, int] | None = None) -> Iterator[tuple[str, dict]]:
+    """Yield (custom_id, request) for every request not yet in the cache, once each; streams chunk by chunk,
+    in memory that does not grow with the rows. `stats["unique"]` counts every distinct request seen, cached
+    or not."""
+    seen = _Seen()
+    try:
+        for chunk in chunks:
+            reqs = model_requests(grader, chunk, sample_field)
+            keys = [cache_key(endpoint, "chat", req) for req in reqs]
+            keyed = {key: req for key, req, fresh in zip(keys, reqs, seen.new(keys)) if fresh}
+            if stats is not None:
+                stats["unique"] = seen.count
+            hits = cache.get_many(list(keyed))
+            for key, req in keyed.items():
+                if key not in hits:
+                    yield key, req
+    finally:
+        seen.close()
 
 
 def plan_batch(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: Endpoint,
@@ -128,37 +155,52 @@ def submit_all(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: 
     cache = cache or ModelCache()
     url = batch_url(endpoint)
     created: list[dict[str, Any]] = []
-    buf: list[bytes] = []
-    size = 0
+    buf = io.BytesIO()  # the next batch's JSONL, uploaded from here as it is read (one copy of it, not three)
+    lines = 0
 
     def send() -> None:
-        nonlocal size
-        if buf:
-            batch = create_batch(endpoint, b"".join(buf), url, name=f"ftstudio-batch-{len(created) + 1}.jsonl",
+        nonlocal buf, lines
+        if lines:
+            batch = create_batch(endpoint, buf, url, name=f"ftstudio-batch-{len(created) + 1}.jsonl",
                                  metadata={"created_by": "ftstudio grade --batch"}, **kw)
             created.append(batch)
             if on_created:
                 on_created(batch)
-            buf.clear()
-            size = 0
+            buf, lines = io.BytesIO(), 0
 
     for key, req in _requests(grader, chunks, sample_field, endpoint, cache):
         line = batch_lines({key: req}, url)
-        if buf and (len(buf) >= max_requests or size + len(line) > max_bytes):
+        if lines and (lines >= max_requests or buf.tell() + len(line) > max_bytes):
             send()
-        buf.append(line)
-        size += len(line)
+        buf.write(line)
+        lines += 1
     send()
     return created
 
 
 def collect(endpoint: Endpoint, batch: dict[str, Any], cache: ModelCache | None = None,
             **kw: Any) -> tuple[int, list[tuple[str, str]]]:
-    """Store a finished batch's answers in the cache; (stored, failed lines)."""
+    """Store a finished batch's answers in the cache as its files download, a block at a time; (stored, failed
+    lines)."""
     cache = cache or ModelCache()
+    stored = 0
+    failed: list[tuple[str, str]] = []
+    for file_id in result_files(batch):
+        s, f = read_result_file(endpoint, str(batch.get("id")), file_id, lambda lines: _store(lines, cache), **kw)
+        stored += s
+        failed += f
+    return stored, failed
+
+
+STORE_EVERY = 2_000  # answers put into the cache at a time while a result file downloads
+
+
+def _store(lines: Iterator[dict[str, Any]], cache: ModelCache) -> tuple[int, list[tuple[str, str]]]:
+    """Put a result file's answers into the cache, STORE_EVERY at a time; (stored, failed lines)."""
     entries: dict[str, dict] = {}
     failed: list[tuple[str, str]] = []
-    for line in result_lines(endpoint, batch, **kw):
+    stored = 0
+    for line in lines:
         cid = str(line.get("custom_id"))
         response = line.get("response") or {}
         entry = chat_cache_entry(response.get("body") or {}) if response.get("status_code") == 200 else None
@@ -168,8 +210,11 @@ def collect(endpoint: Endpoint, batch: dict[str, Any], cache: ModelCache | None 
             failed.append((cid, f"{'HTTP ' + str(status) + ': ' if status else ''}{err.get('message') or err}"[:300]))
             continue
         entries[cid] = entry
+        if len(entries) >= STORE_EVERY:
+            cache.put_many(entries)
+            stored, entries = stored + len(entries), {}
     cache.put_many(entries)
-    return len(entries), failed
+    return stored + len(entries), failed
 
 
 def run_batch(grader: Any, chunks: Iterable[Any], sample_field: str, endpoint: Endpoint, *,
