@@ -13,6 +13,8 @@ Measures only. With --write, replaces the "Scaling" section.
     python bench/bench_scaling.py --sizes 10000,100000  # a quick look
     python bench/bench_scaling.py --types score_model,label_model,endpoint --sizes 10000,1000000 --over-http 1000000
                                                         # the HTTP types further (section "Scaling over HTTP")
+    python bench/bench_scaling.py --batch --types score_model --sizes 10000,100000,1000000 --over-http 1000000
+                                                        # `grade --batch` (section "Scaling over the Batch API")
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from bench_grade_stream import REPO, STRING_CHECK, conditions, env_of, make_data
 
 TITLE = "Scaling"
 HTTP_TITLE = "Scaling over HTTP"  # a run of some types only (--types) writes this section instead
+BATCH_TITLE = "Scaling over the Batch API"  # a --batch run writes this one
+POLL = 30  # seconds between two looks at a batch (ftstudio.grading.run_batch's default)
 SIM = {"type": "text_similarity", "name": "sim", "input": "{{sample.output_text}}", "reference": "{{item.answer}}",
        "evaluation_metric": "fuzzy_match"}
 JUDGE = "gpt-4.1-mini-2025-04-14"
@@ -215,6 +219,39 @@ and the cache's own.
 {body}"""
 
 
+def batch_section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: str) -> str:
+    """`grade --batch`: its memory and CPU; its wall time is mostly waiting for the batches."""
+    head = "| grader | " + " | ".join(f"{n:,} rows" for n in sizes) + " |"
+    lines = [head, "| --- |" + " ---: |" * len(sizes)]
+    notes = []
+    for name, by in got.items():
+        cells = [("not run" if r is None else f"{r['wall']:.0f} s ({r['cpu']:.1f} s CPU), {r['rss_mib']:.0f} MiB")
+                 for r in (by.get(n) for n in sizes)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        ran = [(n, r) for n, r in sorted(by.items()) if r is not None]
+        if len(ran) >= 2:
+            (n0, r0), (n1, r1) = ran[0], ran[-1]
+            notes.append(f"- {name}: {(r1['cpu'] - r0['cpu']) / (n1 - n0) * 1e6:.0f} µs of CPU a row past start-up "
+                         f"(from {n0:,} to {n1:,} rows); memory {r1['rss_mib'] - r0['rss_mib']:+.0f} MiB over that.")
+    return f"""## {BATCH_TITLE}: {', '.join(type_id(name) for name in got)}
+
+`ftstudio grade GRADER DATA --batch --out OUT.jsonl`, as in "{TITLE}" (same rows, fake server, wrapper), with the
+model requests sent through the Batch API first: requests streamed into batches of at most 50,000 (the fake
+server's Batch API runs each batch's lines through its chat answers when the batch is looked at), each batch
+waited for, its result file read into the cache as it downloads, then the grade finds every answer there. A
+cell is wall time (CPU time of ftstudio's process), peak RSS. The wall time is mostly waiting: a batch is looked
+at every {POLL} s and the fake server takes three looks to finish one, as a real batch takes minutes to hours;
+the CPU time and the memory are ftstudio's. Memory is bounded by a batch (its input file while it uploads),
+not by the rows: a row costs only what every type's does in "{TITLE}".
+
+Measured {conditions()}, with `{command}`:
+
+{chr(10).join(lines)}
+
+{chr(10).join(notes)}
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000,10000000")
@@ -222,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                                         + ",".join(type_id(n) for n in TYPES))
     parser.add_argument("--over-http", type=int, default=OVER_HTTP,
                         help=f"the largest size for the types that send each row over HTTP (default {OVER_HTTP:,})")
+    parser.add_argument("--batch", action="store_true",
+                        help="the model graders through the Batch API (`grade --batch`): section " + repr(BATCH_TITLE))
     parser.add_argument("--write", action="store_true", help="update bench/README.md")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -230,19 +269,27 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown type(s) {', '.join(sorted(unknown))}; choose from "
                      + ", ".join(type_id(n) for n in TYPES))
-    types = {n: (g, args.over_http if biggest == OVER_HTTP else biggest, extra)
+    if args.batch and wanted - {"score_model", "label_model"}:
+        parser.error("--batch applies to the model graders: give --types score_model, label_model or both")
+    types = {n: (g, args.over_http if biggest == OVER_HTTP else biggest, extra + (("--batch",) if args.batch else ()))
              for n, (g, biggest, extra) in TYPES.items() if type_id(n) in wanted}
-    command = "python bench/bench_scaling.py" + "".join(
+    command = "python bench/bench_scaling.py" + (" --batch" if args.batch else "") + "".join(
         f" {flag} {value}" for flag, value, default in (("--types", args.types, None),
                                                          ("--sizes", args.sizes, parser.get_default("sizes")),
                                                          ("--over-http", args.over_http, OVER_HTTP))
         if value is not None and value != default)
     with tempfile.TemporaryDirectory() as tmp:
         got = run(sizes, Path(tmp), types)
-    text = http_section(sizes, got, command) if args.types else section(sizes, got, command)
+    names = [type_id(name) for name in types]
+    if args.batch:
+        text, title = batch_section(sizes, got, command), f"{BATCH_TITLE}: {', '.join(names)}"
+    elif args.types:
+        text, title = http_section(sizes, got, command), http_title(names)
+    else:
+        text, title = section(sizes, got, command), TITLE
     print(text)
     if args.write:
-        write_section(http_title([type_id(name) for name in types]) if args.types else TITLE, text)
+        write_section(title, text)
     return 0
 
 
