@@ -61,21 +61,26 @@ class BatchOutcome:
 
 
 class _Seen:
-    """The request keys met so far, in a private temporary sqlite database (on disk, deleted when closed): as a
-    set, 10,000,000 keys would hold 1.3 GB; this holds sqlite's page cache. Keys are hashes of requests."""
+    """The requests met so far, in a private temporary sqlite database (on disk, deleted when closed): as a set of
+    keys, 10,000,000 requests would hold 1.3 GB; this holds sqlite's page cache. A request is kept as 64 bits of
+    its key (a hash): two requests that share them (about one chance in 10^5 at 10,000,000 requests) count as
+    one, and the one left out of the batch is sent live by the grade that follows, as a line a batch failed is."""
 
     def __init__(self) -> None:
         import sqlite3
 
         self.db = sqlite3.connect("")  # "": a temporary database of this connection's own
-        self.db.execute("CREATE TABLE seen (key BLOB PRIMARY KEY) WITHOUT ROWID")
+        # Nothing to recover after a crash; 16 MB of pages: 5 µs a request at 2,000,000 requests, not 9.
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16384"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY)")
         self.count = 0
 
     def new(self, keys: list[str]) -> list[bool]:
         """For each key in order, whether it is met here for the first time (a repeat in `keys` is not)."""
         cursor, fresh = self.db.cursor(), []
         for key in keys:
-            cursor.execute("INSERT OR IGNORE INTO seen VALUES (?)", (bytes.fromhex(key),))
+            cursor.execute("INSERT OR IGNORE INTO seen VALUES (?)", (int(key[:16], 16) - (1 << 63),))
             fresh.append(cursor.rowcount == 1)
         self.count += sum(fresh)
         return fresh
