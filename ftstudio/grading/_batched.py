@@ -63,7 +63,7 @@ class BatchOutcome:
 class _Seen:
     """The requests met so far, in a private temporary sqlite database (on disk, deleted when closed): as a set of
     keys, 10,000,000 requests would hold 1.3 GB; this holds sqlite's page cache. A request is kept as 64 bits of
-    its key (a hash): two requests that share them (about one chance in 10^5 at 10,000,000 requests) count as
+    its key (a hash): two requests that share them (about one chance in 370,000 at 10,000,000 requests) count as
     one, and the one left out of the batch is sent live by the grade that follows, as a line a batch failed is."""
 
     def __init__(self) -> None:
