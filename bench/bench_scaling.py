@@ -190,7 +190,7 @@ rows, 24 bytes each, plus numpy's sort): that is the step from 1M to 10M. Time g
 so a run's time is about its rows times the 1M column's rate. "not run": the types that send each row over
 HTTP stop at {OVER_HTTP:,} rows, which take minutes here (1M tens of minutes, 10M hours; the sections "{HTTP_TITLE}"
 below have them past that). Their rate (below) predicts the rest, and against a real model or service its latency and rate limits, not
-ours, set the pace.
+ours, set the pace. Model graders over millions of rows go through the Batch API (`--batch`): "{BATCH_TITLE}" below.
 
 Measured {conditions()}, with `{command}`:
 
