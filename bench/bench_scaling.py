@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from _readme import write_section
@@ -165,14 +166,19 @@ def _predicted(by: dict[int, dict | None], always: bool = False) -> str | None:
             f"{per_row * 1e6 / 60:,.0f} min, 10,000,000 about {per_row * 1e7 / 3600:,.1f} h")
 
 
+def _table(sizes: list[int], got: dict[str, dict[int, dict | None]], cell: Callable[[dict], str]) -> list[str]:
+    """A line per grader, a column per size: cell(run) where it ran, else "not run"."""
+    lines = ["| grader | " + " | ".join(f"{n:,} rows" for n in sizes) + " |", "| --- |" + " ---: |" * len(sizes)]
+    for name, by in got.items():
+        cells = ["not run" if r is None else cell(r) for r in (by.get(n) for n in sizes)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: str, rates: bool = False) -> str:
-    head = "| grader | " + " | ".join(f"{n:,} rows" for n in sizes) + " |"
-    lines = [head, "| --- |" + " ---: |" * len(sizes)]
+    lines = _table(sizes, got, lambda r: f"{r['wall']:.1f} s, {r['rss_mib']:.0f} MiB")
     notes = []
     for name, by in got.items():
-        cells = [("not run" if r is None else f"{r['wall']:.1f} s, {r['rss_mib']:.0f} MiB")
-                 for r in (by.get(n) for n in sizes)]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
         rate = _predicted(by, rates)
         if rate:
             notes.append(f"- {name}: {rate}.")
@@ -221,13 +227,9 @@ and the cache's own.
 
 def batch_section(sizes: list[int], got: dict[str, dict[int, dict | None]], command: str) -> str:
     """`grade --batch`: its memory and CPU; its wall time is mostly waiting for the batches."""
-    head = "| grader | " + " | ".join(f"{n:,} rows" for n in sizes) + " |"
-    lines = [head, "| --- |" + " ---: |" * len(sizes)]
+    lines = _table(sizes, got, lambda r: f"{r['wall']:.0f} s ({r['cpu']:.1f} s CPU), {r['rss_mib']:.0f} MiB")
     notes = []
     for name, by in got.items():
-        cells = [("not run" if r is None else f"{r['wall']:.0f} s ({r['cpu']:.1f} s CPU), {r['rss_mib']:.0f} MiB")
-                 for r in (by.get(n) for n in sizes)]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
         ran = [(n, r) for n, r in sorted(by.items()) if r is not None]
         if len(ran) >= 2:
             (n0, r0), (n1, r1) = ran[0], ran[-1]
